@@ -1,0 +1,12 @@
+"""The one place that knows URL prefixes: every domain router is mounted here under /api/v1."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.audit.router import router as audit_router
+from app.auth.router import router as auth_router
+
+api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(auth_router)
+api_router.include_router(audit_router)

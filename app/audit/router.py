@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from app.audit import service
+from app.audit.schemas import AuditEntryRead, AuditPage
+from app.auth.dependencies import Admin
+from app.core.db import SessionDep
+from app.core.problems import problem_responses
+
+router = APIRouter(tags=["audit"], responses=problem_responses(401, 403, 422, 503))
+
+
+@router.get("/audit-log", response_model=AuditPage)
+def list_audit_log(
+    session: SessionDep,
+    principal: Admin,
+    token_name: str | None = None,
+    action: Literal["read", "write"] | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> AuditPage:
+    """Read the audit trail, newest first (admin only). The log cannot be altered through the API."""
+    rows, next_cursor = service.list_entries(
+        session,
+        token_name=token_name,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        since=since,
+        until=until,
+        cursor=cursor,
+        limit=limit,
+    )
+    return AuditPage(
+        items=[AuditEntryRead.model_validate(r, from_attributes=True) for r in rows], next_cursor=next_cursor
+    )

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+
+class AuditEntryRead(BaseModel):
+    id: int
+    at: datetime
+    token_name: str
+    role: str
+    action: str
+    method: str
+    endpoint: str
+    object_type: str
+    object_ids: list[str]
+    request_id: str | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryRead]
+    next_cursor: str | None

@@ -1,0 +1,54 @@
+"""Authentication and role dependencies. Roles are capability sets, not a strict ladder:
+`ingest` may only post feeds; `reader` sees aggregates; `dim` also patient-level rows and reviews;
+`admin` everything, plus structure, nomenclatures and tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.auth import service
+from app.auth.schemas import Principal, Role
+from app.core.db import SessionDep
+from app.core.problems import Forbidden
+
+bearer = HTTPBearer(auto_error=False, description="API token created with `dimqa token create`")
+
+FEED_WRITERS = frozenset({Role.INGEST, Role.ADMIN})
+AGGREGATE_READERS = frozenset({Role.READER, Role.DIM, Role.ADMIN})
+PATIENT_READERS = frozenset({Role.DIM, Role.ADMIN})
+REVIEWERS = frozenset({Role.DIM, Role.ADMIN})
+ADMINS = frozenset({Role.ADMIN})
+ANY_ROLE = frozenset(Role)
+
+
+def get_principal(
+    request: Request,
+    session: SessionDep,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    principal = service.authenticate(session, authorization=request.headers.get("authorization"))
+    request.state.principal = principal
+    return principal
+
+
+def require(roles: frozenset[Role]) -> Callable[[Principal], Principal]:
+    allowed = ", ".join(sorted(r.value for r in roles))
+
+    def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(f"Role {principal.role.value!r} may not do this (allowed: {allowed}).")
+        return principal
+
+    return dependency
+
+
+AnyCaller = Annotated[Principal, Depends(require(ANY_ROLE))]
+FeedWriter = Annotated[Principal, Depends(require(FEED_WRITERS))]
+AggregateReader = Annotated[Principal, Depends(require(AGGREGATE_READERS))]
+PatientReader = Annotated[Principal, Depends(require(PATIENT_READERS))]
+Reviewer = Annotated[Principal, Depends(require(REVIEWERS))]
+Admin = Annotated[Principal, Depends(require(ADMINS))]

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.auth.models import ApiToken
+
+
+def get_active_by_hash(session: Session, *, token_hash: str) -> ApiToken | None:
+    return session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+    )
+
+
+def get_by_name(session: Session, *, name: str) -> ApiToken | None:
+    return session.scalar(select(ApiToken).where(ApiToken.name == name))
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.name)))
+
+
+def count_active(session: Session) -> int:
+    return len(list(session.scalars(select(ApiToken.id).where(ApiToken.revoked_at.is_(None)))))
+
+
+def create(session: Session, *, name: str, role: str, units: list[str] | None, token_hash: str) -> ApiToken:
+    token = ApiToken(name=name, role=role, units=units, token_hash=token_hash)
+    session.add(token)
+    session.flush()
+    return token
+
+
+def revoke(session: Session, *, name: str) -> bool:
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.name == name, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

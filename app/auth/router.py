@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+
+from app.audit import service as audit_service
+from app.auth import service
+from app.auth.dependencies import Admin, AnyCaller
+from app.auth.schemas import MeRead, TokenCreate, TokenCreated, TokenRead
+from app.core.db import SessionDep
+from app.core.problems import problem_responses
+
+router = APIRouter(tags=["auth"], responses=problem_responses(401, 403, 503))
+
+
+@router.get("/me", response_model=MeRead)
+def read_me(principal: AnyCaller) -> MeRead:
+    """The caller's token name, role and units: integrations use it to test their credentials."""
+    return MeRead(
+        name=principal.name, role=principal.role, units=list(principal.units) if principal.units else None
+    )
+
+
+@router.get("/tokens", response_model=list[TokenRead])
+def list_tokens(session: SessionDep, principal: Admin) -> list[TokenRead]:
+    """List API tokens (never their secrets)."""
+    return [TokenRead.model_validate(t, from_attributes=True) for t in service.list_tokens(session)]
+
+
+@router.post(
+    "/tokens",
+    response_model=TokenCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(409, 422),
+)
+def create_token(body: TokenCreate, session: SessionDep, principal: Admin, request: Request) -> TokenCreated:
+    """Create a token; the secret is returned once and stored only as a keyed hash."""
+    token, secret = service.create_token(session, name=body.name, role=body.role, units=body.units)
+    audit_service.record(
+        session, principal, action="write", object_type="token", object_ids=[token.name], request=request
+    )
+    return TokenCreated(**TokenRead.model_validate(token, from_attributes=True).model_dump(), token=secret)
+
+
+@router.delete("/tokens/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404))
+def revoke_token(name: str, session: SessionDep, principal: Admin, request: Request) -> None:
+    """Revoke a token: it stops working at once."""
+    service.revoke_token(session, name=name)
+    audit_service.record(
+        session, principal, action="write", object_type="token", object_ids=[name], request=request
+    )

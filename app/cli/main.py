@@ -1,0 +1,120 @@
+"""`dimqa` command line: serve, migrate, tokens (and the domain commands mounted below)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from app.auth import service as auth_service
+from app.auth.schemas import Role
+from app.cli.database import open_database
+from app.core import db, embedded_pg
+from app.core.config import get_settings
+from app.core.logging import configure_logging
+
+app = typer.Typer(help="dimqa: PMSI coding-quality service for the DIM.", no_args_is_help=True)
+token_app = typer.Typer(
+    help="Manage API tokens (stored hashed; the secret is shown once).", no_args_is_help=True
+)
+app.add_typer(token_app, name="token")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+) -> None:
+    """Migrate the database, then serve the API (embedded PostgreSQL when DATABASE_URL is unset)."""
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    try:
+        open_database(settings)
+        _first_start_banner(host, port)
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    finally:
+        embedded_pg.stop_all()
+
+
+def _first_start_banner(host: str, port: int) -> None:
+    with db.new_session() as session, session.begin():
+        if auth_service.has_active_tokens(session):
+            return
+        _token, secret = auth_service.create_token(session, name="admin", role=Role.ADMIN)
+    base = f"http://{host}:{port}"
+    print(
+        "\n"
+        "First start: an admin token was created (shown only once; `dimqa token create` makes more).\n"
+        f"  export DIMQA_TOKEN={secret}\n"
+        f"  curl {base}/readyz\n"
+        f'  curl -H "Authorization: Bearer $DIMQA_TOKEN" {base}/api/v1/me\n'
+        f"  API docs: {base}/docs\n",
+        flush=True,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the Alembic migrations up to head."""
+    try:
+        open_database(get_settings())
+        typer.echo("database at head")
+    finally:
+        embedded_pg.stop_all()
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="Unique token name (shown in the audit log)")],
+    role: Annotated[Role, typer.Option(help="ingest, reader, dim or admin")],
+    unit: Annotated[list[str] | None, typer.Option(help="Restrict to this UM (repeatable)")] = None,
+) -> None:
+    """Create a token; its secret is printed alone on the last line."""
+    try:
+        open_database(get_settings())
+        with db.new_session() as session, session.begin():
+            token, secret = auth_service.create_token(session, name=name, role=role, units=unit)
+            scope = ",".join(token.units) if token.units else "all units"
+        typer.echo(f"created token {name!r} role={role.value} units={scope}")
+        typer.echo(secret)
+    finally:
+        embedded_pg.stop_all()
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """List tokens (names, roles, units, state; never secrets)."""
+    try:
+        open_database(get_settings())
+        with db.new_session() as session:
+            for token in auth_service.list_tokens(session):
+                state = "revoked" if token.revoked_at else "active"
+                units = ",".join(token.units) if token.units else "*"
+                typer.echo(f"{token.name}\t{token.role}\t{units}\t{state}\t{token.created_at:%Y-%m-%d}")
+    finally:
+        embedded_pg.stop_all()
+
+
+@token_app.command("revoke")
+def token_revoke(name: Annotated[str, typer.Argument(help="Token name")]) -> None:
+    """Revoke a token at once."""
+    from app.core.problems import AppError
+
+    try:
+        open_database(get_settings())
+        with db.new_session() as session, session.begin():
+            auth_service.revoke_token(session, name=name)
+        typer.echo(f"revoked {name!r}")
+    except AppError as error:
+        typer.echo(error.detail, err=True)
+        raise typer.Exit(1) from error
+    finally:
+        embedded_pg.stop_all()
+
+
+if __name__ == "__main__":
+    app()

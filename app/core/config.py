@@ -1,0 +1,42 @@
+"""Settings, read once from the environment (prefix DIMQA_, plus the conventional DATABASE_URL)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DIMQA_", extra="ignore", env_ignore_empty=True)
+
+    # Unset: an embedded PostgreSQL is started under var_dir (see app.core.embedded_pg).
+    database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL"))
+    var_dir: Path = PROJECT_ROOT / "var"
+    # HMAC key for token hashes; when unset a random one is created once under var_dir.
+    secret_key: str | None = None
+    max_body_bytes: int = 1024 * 1024 * 1024  # a 1,000,000-RUM file is about 450 MB
+    log_level: str = "INFO"
+    db_pool_size: int = 5
+    retry_after_seconds: int = 5
+
+    @field_validator("database_url")
+    @classmethod
+    def _use_psycopg_driver(cls, value: str | None) -> str | None:
+        return normalize_database_url(value) if value else value
+
+
+def normalize_database_url(url: str) -> str:
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

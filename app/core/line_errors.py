@@ -1,0 +1,21 @@
+"""Line-level input errors, shared by every parser (RSS, RHS, IUM, HL7 v2, FHIR, JSON).
+
+They end up in batch responses and in the `errors` member of problem+json bodies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class LineError:
+    line: int | None  # 1-based line (or event index for JSON/FHIR), None for the whole body
+    field: str | None  # layout field name, or JSON pointer-like path
+    code: str  # stable machine code, snake_case: "line_length", "not_numeric", "unknown_format", ...
+    message: str  # human-readable reason, naming the value when it is not patient data
+    rss_number: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

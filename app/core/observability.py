@@ -1,0 +1,118 @@
+"""Prometheus metrics and the request middleware (request id, timing, access log, body limit)."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import MutableMapping
+from typing import Any
+
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.logging import request_id_var
+from app.core.problems import PayloadTooLarge, problem_response
+
+logger = logging.getLogger("dimqa.access")
+
+HTTP_REQUESTS = Counter(
+    "dimqa_http_requests_total", "HTTP requests by route template and status", ["method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "dimqa_http_request_duration_seconds",
+    "HTTP request latency by route template",
+    ["method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+)
+
+
+class RequestMiddleware:
+    """Pure ASGI (not BaseHTTPMiddleware) so streamed request bodies stay streamed."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")[:64]
+        request_id = incoming if incoming.replace("-", "").isalnum() else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status_holder: dict[str, int] = {"status": 500}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            declared = headers.get(b"content-length")
+            if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+                response = problem_response(
+                    413,
+                    "payload-too-large",
+                    "Payload too large",
+                    f"The body exceeds the limit of {self.max_body_bytes} bytes.",
+                )
+                await response(scope, receive, send_wrapper)
+            else:
+                await self.app(scope, self._limited(receive), send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = route_template(scope)
+            status = str(status_holder["status"])
+            HTTP_REQUESTS.labels(scope["method"], route, status).inc()
+            HTTP_LATENCY.labels(scope["method"], route, status).observe(elapsed)
+            logger.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status_holder["status"],
+                    "duration_ms": round(elapsed * 1000, 1),
+                },
+            )
+            request_id_var.reset(token)
+
+    def _limited(self, receive: Receive) -> Receive:
+        received = 0
+        limit = self.max_body_bytes
+
+        async def wrapper() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge(f"The body exceeds the limit of {limit} bytes.")
+            return message
+
+        return wrapper
+
+
+def route_template(scope: MutableMapping[str, Any]) -> str:
+    """The matched route's full template (`/api/v1/rss/{rss_number}`), never the concrete path:
+    paths carry RSS and stay numbers, and metric labels must stay bounded.
+
+    FastAPI mounts included routers lazily, so the route only knows its path relative to its
+    router; the prefix is what precedes the concrete match in the request path."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if not isinstance(path, str):
+        return "unmatched"
+    path_format = getattr(route, "path_format", path)
+    try:
+        concrete = path_format.format(**scope.get("path_params", {}))
+    except (KeyError, IndexError, ValueError):
+        return path
+    request_path: str = scope.get("path", "")
+    if concrete and request_path.endswith(concrete):
+        return request_path[: len(request_path) - len(concrete)] + path
+    return path

@@ -1,0 +1,254 @@
+"""RFC 9457 problem details: one exception type for the app and handlers that never leak a traceback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.config import get_settings
+from app.core.line_errors import LineError
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_BASE = "https://dimqa.invalid/problems/"
+
+
+class ProblemErrorItem(BaseModel):
+    line: int | None = None
+    field: str | None = None
+    code: str
+    message: str
+
+
+class Problem(BaseModel):
+    """Body of every error response (application/problem+json)."""
+
+    type: str = Field(examples=[PROBLEM_BASE + "invalid-input"])
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[ProblemErrorItem] | None = None
+
+
+class AppError(Exception):
+    """Raised by services and routers; rendered as problem+json with `status`."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[LineError] | None = None,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors) if errors else None
+        if status is not None:
+            self.status = status
+        self.headers = headers or {}
+
+
+class InvalidInput(AppError):
+    status, slug, title = 400, "invalid-input", "Invalid input"
+
+
+class Unauthenticated(AppError):
+    status, slug, title = 401, "unauthenticated", "Authentication required"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(AppError):
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(AppError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(AppError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class PayloadTooLarge(AppError):
+    status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+class UnsupportedMediaType(AppError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class ServiceUnavailable(AppError):
+    status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+
+def problem_response(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    *,
+    errors: Sequence[LineError] | None = None,
+    headers: dict[str, str] | None = None,
+    instance: str | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = [
+            {"line": e.line, "field": e.field, "code": e.code, "message": e.message} for e in errors
+        ]
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+_HTTP_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+}
+
+
+def _is_connection_problem(exc: DBAPIError) -> bool:
+    return isinstance(exc, OperationalError) or bool(exc.connection_invalidated)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def app_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AppError)
+        return problem_response(
+            exc.status,
+            exc.slug,
+            exc.title,
+            exc.detail,
+            errors=exc.errors,
+            headers=exc.headers,
+            instance=request.url.path,
+        )
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
+        return problem_response(
+            exc.status_code,
+            slug,
+            title,
+            str(exc.detail),
+            headers=dict(exc.headers or {}),
+            instance=request.url.path,
+        )
+
+    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = []
+        for item in exc.errors():
+            loc = [str(part) for part in item.get("loc", ())]
+            line = _line_from_location(loc)
+            errors.append(
+                LineError(
+                    line=line,
+                    field=".".join(loc),
+                    code=str(item.get("type", "invalid")),
+                    message=str(item.get("msg", "invalid value")),
+                )
+            )
+        return problem_response(
+            422,
+            "validation-error",
+            "Request validation failed",
+            f"{len(errors)} invalid field(s) in the request",
+            errors=errors,
+            instance=request.url.path,
+        )
+
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DBAPIError)
+        if _is_connection_problem(exc):
+            logger.warning("database unavailable", extra={"error": type(exc.orig).__name__})
+            retry = str(get_settings().retry_after_seconds)
+            return problem_response(
+                503,
+                "database-unavailable",
+                "Service unavailable",
+                "The database is unreachable; retry later.",
+                headers={"Retry-After": retry},
+                instance=request.url.path,
+            )
+        logger.exception("database error")
+        return _internal(request)
+
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error")
+        return _internal(request)
+
+    app.add_exception_handler(AppError, app_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(DBAPIError, database_error)
+    app.add_exception_handler(Exception, unexpected)
+
+
+def _line_from_location(loc: list[str]) -> int | None:
+    # ("body", "events", "3", "unit") -> event/record #4, 1-based like file lines.
+    for part in loc:
+        if part.isdigit():
+            return int(part) + 1
+    return None
+
+
+def _internal(request: Request) -> JSONResponse:
+    return problem_response(
+        500,
+        "internal-error",
+        "Internal error",
+        "An unexpected error occurred; it has been logged.",
+        instance=request.url.path,
+    )
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting problem+json errors of a route."""
+    return {
+        status: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": _describe(status)}
+        for status in statuses
+    }
+
+
+def _describe(status: int) -> str:
+    return {
+        400: "Invalid input",
+        401: "Missing or invalid token",
+        403: "Role or unit scope insufficient",
+        404: "Not found",
+        409: "Conflict",
+        413: "Body too large",
+        415: "Unsupported media type",
+        422: "Request validation failed",
+        503: "Database unavailable",
+    }.get(status, "Error")

@@ -1,0 +1,40 @@
+"""Application factory. The database must be configured (app.core.db.configure) before serving."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from app.api.router import api_router
+from app.core.config import Settings, get_settings
+from app.core.health import router as health_router
+from app.core.observability import RequestMiddleware
+from app.core.problems import install_problem_handlers
+
+DESCRIPTION = """
+dimqa ingests RUM/RSS batches, stay movements and discharge-report events from the hospital
+information system and serves coding-quality findings, discharge-report turnaround and activity
+breakdowns to the DIM. Every endpoint but `/healthz` and `/readyz` needs `Authorization: Bearer <token>`.
+Errors are RFC 9457 `application/problem+json`.
+"""
+
+
+def operation_id(route: APIRoute) -> str:
+    """Stable operation ids (`tag-function`), so the committed OpenAPI only changes with the code."""
+    tag = str(route.tags[0]) if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="dimqa",
+        version="0.1.0",
+        description=DESCRIPTION,
+        generate_unique_id_function=operation_id,
+    )
+    install_problem_handlers(app)
+    app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    return app

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from typing import Any
+
+
+def test_healthz_needs_no_token(client: Any) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {
+        "status": "ok",
+        "database": None,
+        "migrations": None,
+    }
+
+
+def test_readyz_reports_database_and_migrations(client: Any) -> None:
+    assert client.get("/readyz").json() == {"status": "ok", "database": "ok", "migrations": "head"}
+
+
+def test_unknown_route_is_a_404_problem(client: Any) -> None:
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["title"] == "Not found"
+
+
+def test_validation_errors_name_the_field(client: Any, auth_headers: Any) -> None:
+    response = client.post("/api/v1/tokens", json={"name": "", "role": "boss"}, headers=auth_headers())
+    assert response.status_code == 422
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert fields == {"body.name", "body.role"}
+
+
+def test_metrics_need_a_token_and_count_by_route_template(client: Any, auth_headers: Any) -> None:
+    assert client.get("/metrics").status_code == 401
+    headers = auth_headers("reader")
+    client.get("/api/v1/me", headers=headers)
+    text = client.get("/metrics", headers=headers).text
+    assert 'dimqa_http_requests_total{method="GET",route="/api/v1/me",status="200"}' in text
+    assert "dimqa_http_request_duration_seconds_bucket" in text
+
+
+def test_every_response_carries_a_request_id(client: Any) -> None:
+    assert len(client.get("/healthz").headers["x-request-id"]) == 32
+    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"] == "abc-123"
+
+
+def test_body_over_the_limit_is_413(client: Any, auth_headers: Any, monkeypatch: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.core.config import Settings
+    from app.main import create_app
+
+    small = TestClient(create_app(Settings(max_body_bytes=100)), raise_server_exceptions=False)
+    response = small.post("/api/v1/tokens", content=b"x" * 101, headers=auth_headers())
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
