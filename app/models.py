@@ -3,5 +3,7 @@
 from app.audit import models as audit_models
 from app.auth import models as auth_models
 from app.core.db import Base
+from app.ingestion import models as ingestion_models
+from app.structure import models as structure_models
 
-__all__ = ["Base", "audit_models", "auth_models"]
+__all__ = ["Base", "audit_models", "auth_models", "ingestion_models", "structure_models"]

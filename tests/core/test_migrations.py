@@ -36,3 +36,17 @@ def test_upgrade_downgrade_upgrade_on_an_empty_database(server_url: str) -> None
 
 def test_single_migration_head() -> None:
     assert len(migrations.head_revisions()) == 1
+
+
+def test_models_match_the_migrations(engine: object) -> None:
+    """The ORM models and the migrated schema agree (a migration was not forgotten)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from app.core import db
+    from app.models import Base
+
+    with db.get_engine().connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []

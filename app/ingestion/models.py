@@ -1,0 +1,110 @@
+"""RUM/RSS storage. An RSS version is immutable; a later batch adds a new current version.
+
+Aggregates (activity, turnaround, findings summary) read `rss_version` rows with `is_current`
+and their `rum` rows; `rum.rss_exit_date` and `rum.care_type` are copies of the RSS values so
+that per-unit counts over a period need no join on large tables.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base
+
+
+class RumBatch(Base):
+    __tablename__ = "rum_batch"
+    __table_args__ = (Index("ix_rum_batch_received_at", "received_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    content_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
+    source: Mapped[str] = mapped_column(String(10))  # file | json | cli | demo
+    token_name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    rss_accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rum_accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rss_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    lines_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    formats: Mapped[dict[str, int]] = mapped_column(JSONB, default=dict)
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    findings: Mapped[dict[str, int]] = mapped_column(JSONB, default=dict)
+    skipped_rules: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+
+
+class RssVersion(Base):
+    __tablename__ = "rss_version"
+    __table_args__ = (
+        Index("uq_rss_version_current", "rss_number", unique=True, postgresql_where=text("is_current")),
+        Index("ix_rss_version_rss_number", "rss_number"),
+        Index("ix_rss_version_current_exit_date", "exit_date", postgresql_where=text("is_current")),
+        Index("ix_rss_version_current_stay_number", "stay_number", postgresql_where=text("is_current")),
+        Index("ix_rss_version_batch_id", "batch_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    rss_number: Mapped[str] = mapped_column(String(20))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("rum_batch.id"))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    content_hash: Mapped[str] = mapped_column(String(64))  # of the RSS lines: same content, no new version
+    finess: Mapped[str] = mapped_column(String(9))
+    stay_number: Mapped[str] = mapped_column(String(20))  # N° administratif (NDA) of the RSS
+    format: Mapped[str] = mapped_column(String(3))  # as read at positions 10-12 ("022", "122")
+    entry_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    exit_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    care_type: Mapped[str] = mapped_column(String(10))  # complete | zero_day | seance
+    ghm: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    cmd: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    return_code: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    classification_version: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    seances: Mapped[int] = mapped_column(Integer, default=0)
+    rum_count: Mapped[int] = mapped_column(SmallInteger)
+    exit_unit: Mapped[str] = mapped_column(String(10))  # UM of the last RUM
+
+
+class Rum(Base):
+    __tablename__ = "rum"
+    __table_args__ = (
+        Index("ix_rum_rss_version_id", "rss_version_id"),
+        Index("ix_rum_rss_exit_date_unit", "rss_exit_date", "unit"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    rss_version_id: Mapped[int] = mapped_column(ForeignKey("rss_version.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(SmallInteger)  # 0-based order within the RSS
+    line: Mapped[int] = mapped_column(Integer)  # line number in its batch
+    line_text: Mapped[str] = mapped_column(Text)  # exact record, re-parsed for validation runs
+    rum_number: Mapped[str] = mapped_column(String(10))
+    unit: Mapped[str] = mapped_column(String(10))
+    entry_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    exit_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    rss_exit_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    care_type: Mapped[str] = mapped_column(String(10))
+    dp: Mapped[str] = mapped_column(String(8))
+    dr: Mapped[str] = mapped_column(String(8))
+    das: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    seances: Mapped[int] = mapped_column(Integer, default=0)
+    acts: Mapped[list[str]] = mapped_column(ARRAY(Text))  # CCAM codes only; full zones are in line_text
