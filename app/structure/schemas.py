@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PoleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=20, examples=["MED"])
+    label: str = Field(min_length=1, max_length=200, examples=["Médecine"])
+
+
+class ServiceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=20, examples=["ONCO"])
+    label: str = Field(min_length=1, max_length=200, examples=["Oncologie"])
+    pole: str | None = Field(default=None, max_length=20, examples=["MED"])
+
+
+class UnitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=4, examples=["7500"], description="UM code as in the RSS")
+    label: str = Field(min_length=1, max_length=200, examples=["Oncologie"])
+    pole: str | None = Field(default=None, max_length=20)
+    service: str | None = Field(default=None, max_length=20)
+    valid_from: date | None = Field(default=None, description="Inclusive; null = since always")
+    valid_to: date | None = Field(default=None, description="Inclusive; null = still valid")
+
+
+class StructureIn(BaseModel):
+    """The whole structure; a PUT replaces pôles, services and units (not the fichier d'UM)."""
+
+    model_config = ConfigDict(extra="forbid")
+    poles: list[PoleIn] = Field(default_factory=list)
+    services: list[ServiceIn] = Field(default_factory=list)
+    units: list[UnitIn] = Field(default_factory=list)
+
+
+class PoleRead(BaseModel):
+    code: str
+    label: str
+
+
+class ServiceRead(BaseModel):
+    code: str
+    label: str
+    pole: str | None
+
+
+class UnitRead(BaseModel):
+    code: str
+    label: str
+    pole: str | None
+    service: str | None
+    valid_from: date | None
+    valid_to: date | None
+
+
+class AuthorisationRead(BaseModel):
+    unit: str
+    finess_geo: str
+    auth_type: str
+    effect_date: date
+    beds: int | None
+    hosp_mode: str
+    loaded_at: datetime
+
+
+class StructureRead(BaseModel):
+    poles: list[PoleRead]
+    services: list[ServiceRead]
+    units: list[UnitRead]
+    authorisations: list[AuthorisationRead] = Field(description="Fichier d'UM history, by unit and date")
+
+
+class StructureSummary(BaseModel):
+    poles: int
+    services: int
+    units: int
+
+
+class IumLoadResult(BaseModel):
+    lines: int
+    authorisations_added: int
+    authorisations_unchanged: int
+    lines_rejected: int
+    errors: list[dict[str, object]]

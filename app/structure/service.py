@@ -1,0 +1,141 @@
+"""Loading and reading the hospital structure (pôles, services, UMs with validity periods)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from app.auth.schemas import Principal
+from app.core.line_errors import LineError
+from app.core.problems import InvalidInput
+from app.structure import repository
+from app.structure.models import OPEN_START
+from app.structure.schemas import (
+    AuthorisationRead,
+    PoleRead,
+    ServiceRead,
+    StructureIn,
+    StructureRead,
+    StructureSummary,
+    UnitRead,
+)
+
+
+def validate_structure(structure: StructureIn) -> list[LineError]:
+    """Referential checks the JSON schema cannot express; `line` is the 1-based item index."""
+    errors: list[LineError] = []
+    pole_codes = {p.code for p in structure.poles}
+    service_codes = {s.code for s in structure.services}
+    errors += _duplicates("poles", [p.code for p in structure.poles])
+    errors += _duplicates("services", [s.code for s in structure.services])
+    for index, service in enumerate(structure.services, start=1):
+        if service.pole is not None and service.pole not in pole_codes:
+            errors.append(
+                LineError(index, "services.pole", "unknown_pole", f"pôle {service.pole!r} is not in `poles`")
+            )
+    periods: dict[str, list[tuple[date, date, int]]] = defaultdict(list)
+    for index, unit in enumerate(structure.units, start=1):
+        if unit.pole is not None and unit.pole not in pole_codes:
+            errors.append(
+                LineError(index, "units.pole", "unknown_pole", f"pôle {unit.pole!r} is not in `poles`")
+            )
+        if unit.service is not None and unit.service not in service_codes:
+            errors.append(
+                LineError(
+                    index,
+                    "units.service",
+                    "unknown_service",
+                    f"service {unit.service!r} is not in `services`",
+                )
+            )
+        start = unit.valid_from or OPEN_START
+        end = unit.valid_to or date.max
+        if end < start:
+            errors.append(
+                LineError(index, "units.valid_to", "invalid_period", "valid_to is before valid_from")
+            )
+            continue
+        for other_start, other_end, other_index in periods[unit.code]:
+            if start <= other_end and other_start <= end:
+                errors.append(
+                    LineError(
+                        index,
+                        "units.valid_from",
+                        "overlapping_period",
+                        f"unit {unit.code!r} overlaps the period of item {other_index}",
+                    )
+                )
+        periods[unit.code].append((start, end, index))
+    return errors
+
+
+def _duplicates(collection: str, codes: list[str]) -> list[LineError]:
+    seen: set[str] = set()
+    errors = []
+    for index, code in enumerate(codes, start=1):
+        if code in seen:
+            errors.append(LineError(index, f"{collection}.code", "duplicate", f"code {code!r} appears twice"))
+        seen.add(code)
+    return errors
+
+
+def replace_structure(session: Session, structure: StructureIn) -> StructureSummary:
+    errors = validate_structure(structure)
+    if errors:
+        raise InvalidInput(f"{len(errors)} inconsistency(ies) in the structure", errors=errors)
+    repository.replace_structure(
+        session,
+        poles=[{"code": p.code, "label": p.label} for p in structure.poles],
+        services=[{"code": s.code, "label": s.label, "pole_code": s.pole} for s in structure.services],
+        units=[
+            {
+                "code": u.code,
+                "label": u.label,
+                "pole_code": u.pole,
+                "service_code": u.service,
+                "valid_from": u.valid_from or OPEN_START,
+                "valid_to": u.valid_to,
+            }
+            for u in structure.units
+        ],
+    )
+    return StructureSummary(
+        poles=len(structure.poles), services=len(structure.services), units=len(structure.units)
+    )
+
+
+def read_structure(session: Session, principal: Principal) -> StructureRead:
+    codes = principal.units
+    units = repository.list_units(session, codes=codes)
+    return StructureRead(
+        poles=[PoleRead(code=p.code, label=p.label) for p in repository.list_poles(session)],
+        services=[
+            ServiceRead(code=s.code, label=s.label, pole=s.pole_code)
+            for s in repository.list_services(session)
+        ],
+        units=[
+            UnitRead(
+                code=u.code,
+                label=u.label,
+                pole=u.pole_code,
+                service=u.service_code,
+                valid_from=None if u.valid_from == OPEN_START else u.valid_from,
+                valid_to=u.valid_to,
+            )
+            for u in units
+        ],
+        authorisations=[
+            AuthorisationRead(
+                unit=a.unit_code,
+                finess_geo=a.finess_geo,
+                auth_type=a.auth_type,
+                effect_date=a.effect_date,
+                beds=a.beds,
+                hosp_mode=a.hosp_mode,
+                loaded_at=a.loaded_at,
+            )
+            for a in repository.list_authorisations(session, codes=codes)
+        ],
+    )
