@@ -24,7 +24,8 @@ def as_date(raw: str) -> date | None:
 def as_int(raw: str) -> int | None:
     """Numeric field -> int; space-padded counters (' 2') are accepted, blanks give None."""
     text = raw.strip()
-    if not text or not text.isdigit():
+    # isascii: str.isdigit() also accepts characters such as "²" that int() rejects.
+    if not text or not (text.isascii() and text.isdigit()):
         return None
     return int(text)
 
@@ -94,6 +95,11 @@ class Rum:
     @property
     def cmd(self) -> str:
         return self.ghm[:2]
+
+    @property
+    def format_code(self) -> str:
+        """The format as written at positions 10-12: "022", or "122" for a grouped line."""
+        return "1" + self.version[1:] if self.grouped else self.version
 
 
 @dataclass(slots=True)

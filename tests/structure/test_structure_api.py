@@ -74,7 +74,9 @@ def test_structure_write_needs_admin_and_is_audited(client: Any, auth_headers: A
     assert client.get("/api/v1/structure", headers=auth_headers("ingest")).status_code == 403
     admin = auth_headers("admin", name="dim-admin")
     client.put("/api/v1/structure", json=STRUCTURE, headers=admin)
-    entries = client.get("/api/v1/audit-log", params={"object_type": "structure"}, headers=admin).json()["items"]
+    entries = client.get("/api/v1/audit-log", params={"object_type": "structure"}, headers=admin).json()[
+        "items"
+    ]
     assert [(e["token_name"], e["method"], e["endpoint"]) for e in entries] == [
         ("dim-admin", "PUT", "/api/v1/structure")
     ]

@@ -1,0 +1,448 @@
+"""Streaming parser of RUM / RSS files (non groupé 016-023, groupé 116-123), pure and database-free.
+
+Pipeline: ``iter_lines(stream)`` -> ``parse_line(raw, line_no)`` -> ``iter_rss(items)``, all lazy, so
+a million-line file is processed with flat memory (see ``iter_records`` for the first two steps).
+
+Only *structural* problems are reported here, as `LineError`s, and they reject the whole RSS: the
+line cannot be cut into fields reliably. Everything that can be cut (bad dates, unknown modes,
+malformed codes, non-numeric séances...) is kept as raw text for the rules engine, which reports it
+the way the grouper does.
+
+Leniency (what is accepted on purpose):
+
+* LF or CRLF terminators, mixed in one file; a UTF-8 BOM before the first line; lines made only of
+  spaces/tabs are skipped (they still count in line numbers).
+* Counters nDA/nDAD/nZA right-aligned with spaces instead of zeros (``' 2'``, ``'  3'``), as
+  written by some exporters (the public 017 sample does); fully blank counters are rejected.
+* Records are variable-length: each line is exactly as long as §2.5's formula says (the public
+  samples are not padded to a common record width). Two deviations are tolerated:
+  - trailing spaces beyond the formula length (a line padded to a fixed record width);
+  - a line cut short *inside its last field* by an editor or exporter trimming trailing spaces:
+    accepted only when at least one character of the last field remains and the line does not
+    end with a space (otherwise it was not trimmed). A missing whole field, e.g. nDA = 3 with only
+    two DA present, is a ``line_length`` error: the counters and the content disagree.
+* Numeric fields keep their text, stripped of spaces (``' 1'`` -> ``'1'``): the rules decide.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, fields
+from functools import partial
+from operator import itemgetter, methodcaller
+from typing import BinaryIO
+
+from app.core.line_errors import LineError
+from app.ingestion.layouts import (
+    DIAGNOSIS_LENGTH,
+    GROUPED_PREFIX,
+    GROUPED_PREFIX_LENGTH,
+    GROUPED_VERSIONS,
+    LAYOUTS,
+    RUM_VERSIONS,
+    Field,
+    Target,
+    field_at,
+    format_code,
+)
+from app.ingestion.records import Act, Rss, Rum
+
+ENCODING_NOTE = (
+    "Encoding is not specified by ATIH. Each line is decoded as UTF-8 and, if that fails, as Latin-1 "
+    "(which never fails; Windows-1252 exports decode to the same characters except 0x80-0x9F). "
+    "Positions are counted in decoded characters, so a UTF-8 multi-byte character occupies one "
+    "column. Control characters (0x00-0x1F other than the line terminators, and 0x7F) are "
+    "structural errors (code invalid_character, naming the column and field): a TAB or NUL "
+    "shifts or hides fixed-width fields. A CR is a terminator only at the end of a line."
+)
+
+MAX_LINE_BYTES = 65_536  # far above the longest legal line (205 + 16·99 + 32·999 characters)
+_CHUNK_SIZE = 1 << 16
+_BOM = b"\xef\xbb\xbf"
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_SUPPORTED = f"{RUM_VERSIONS[0]}-{RUM_VERSIONS[-1]}, {GROUPED_VERSIONS[0]}-{GROUPED_VERSIONS[-1]}"
+
+# After the control-character check, the only ASCII whitespace left is the space, so the fast
+# argument-less str.strip is exact on ASCII lines; other lines must not lose e.g. U+00A0.
+_strip_spaces: Callable[[str], str] = methodcaller("strip", " ")
+
+
+def _getter(slices: list[slice]) -> Callable[[str], tuple[str, ...]]:
+    if len(slices) == 1:  # itemgetter with one item returns the item itself, not a 1-tuple
+        only = slices[0]
+        return lambda text: (text[only],)
+    if not slices:
+        return lambda _text: ()
+    return itemgetter(*slices)
+
+
+_EMPTY = slice(0, 0)  # yields "" for a record attribute this format does not carry
+
+# Rum is built positionally (about twice as fast as keywords): line, version, grouped, then the
+# text fields in declaration order, then extra, das, dads, acts.
+_RUM_HEAD = ("line", "version", "grouped")
+_RUM_TAIL = ("extra", "das", "dads", "acts")
+_RUM_FIELDS = tuple(f.name for f in fields(Rum))
+_RUM_TEXT_FIELDS = _RUM_FIELDS[len(_RUM_HEAD) : len(_RUM_FIELDS) - len(_RUM_TAIL)]
+_ACT_FIELDS = tuple(f.name for f in fields(Act))
+if (
+    _RUM_FIELDS[: len(_RUM_HEAD)] != _RUM_HEAD
+    or _RUM_FIELDS[-len(_RUM_TAIL) :] != _RUM_TAIL
+    or any(f.default != "" for f in fields(Rum) if f.name in _RUM_TEXT_FIELDS)
+    or any(f.default != "" for f in fields(Act))
+):
+    raise RuntimeError("records.Rum/Act changed shape: update app.ingestion.parser (_RUM_HEAD/_RUM_TAIL)")
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """Everything parse_line needs for one format code, precomputed once."""
+
+    version: str
+    grouped: bool
+    offset: int
+    fixed_length: int  # including the grouped prefix
+    act_length: int
+    last_fixed_width: int
+    rss: slice
+    counters: tuple[slice, slice, slice]
+    counter_fields: tuple[Field, Field, Field]
+    rum_getter: Callable[[str], tuple[str, ...]]
+    extra_names: tuple[str, ...]
+    extra_getter: Callable[[str], tuple[str, ...]]
+    act_getter: Callable[[str], tuple[str, ...]]
+    act_last_width: int
+
+
+def _make_plan(version: str, grouped: bool) -> _Plan:
+    rum_layout = LAYOUTS[version]
+    offset = GROUPED_PREFIX_LENGTH if grouped else 0
+    by_name: dict[str, slice] = {}
+    for item in rum_layout.fixed:
+        if item.target is Target.RUM:
+            by_name[item.name] = item.slice(offset)
+    if grouped:
+        for item in GROUPED_PREFIX:
+            if item.target is Target.RUM:
+                by_name[item.name] = item.slice()
+    extras = rum_layout.extra_fields()
+    act_by_name = {item.name: item.slice() for item in rum_layout.act}
+    counter_fields = (rum_layout.field("n_da"), rum_layout.field("n_dad"), rum_layout.field("n_za"))
+    return _Plan(
+        version=version,
+        grouped=grouped,
+        offset=offset,
+        fixed_length=rum_layout.fixed_length + offset,
+        act_length=rum_layout.act_length,
+        last_fixed_width=rum_layout.fixed[-1].length,
+        rss=rum_layout.field("rss_number").slice(offset),
+        counters=(
+            counter_fields[0].slice(offset),
+            counter_fields[1].slice(offset),
+            counter_fields[2].slice(offset),
+        ),
+        counter_fields=counter_fields,
+        rum_getter=_getter([by_name.get(name, _EMPTY) for name in _RUM_TEXT_FIELDS]),
+        extra_names=tuple(item.name for item in extras),
+        extra_getter=_getter([item.slice(offset) for item in extras]),
+        act_getter=_getter([act_by_name.get(name, _EMPTY) for name in _ACT_FIELDS]),
+        act_last_width=rum_layout.act[-1].length,
+    )
+
+
+_PLANS: dict[str, _Plan] = {
+    format_code(version, grouped): _make_plan(version, grouped)
+    for version in RUM_VERSIONS
+    for grouped in (False, True)
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# Lines
+
+
+def iter_lines(stream: BinaryIO | Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(line_no, raw)`` for each non-blank line, without its LF / CRLF terminator.
+
+    A file object is read in fixed-size chunks; any other iterable is taken as successive chunks
+    of the byte stream (so both an upload's chunks and a binary file's own line iteration work).
+    A line longer than MAX_LINE_BYTES is cut there (it is then a ``line_length`` error) so memory
+    stays bounded whatever the input.
+    """
+    read = getattr(stream, "read", None)
+    chunks: Iterable[bytes] = iter(partial(read, _CHUNK_SIZE), b"") if callable(read) else stream
+    line_no = 0
+    pending = b""
+    overflow = False  # the current line already exceeded MAX_LINE_BYTES: drop the rest of it
+    limit = MAX_LINE_BYTES + 1
+    for chunk in chunks:
+        if not chunk:
+            continue
+        parts = chunk.split(b"\n")
+        if len(parts) == 1:
+            if not overflow:
+                pending += chunk
+                if len(pending) > MAX_LINE_BYTES:
+                    pending, overflow = pending[:limit], True
+            continue
+        head = pending if overflow else (pending + parts[0])[:limit]
+        parts[0] = head
+        tail = parts.pop()
+        for raw in parts:
+            line_no += 1
+            if raw[-1:] == b"\r":
+                raw = raw[:-1]
+            if line_no == 1 and raw.startswith(_BOM):
+                raw = raw[3:]
+            if raw.strip():
+                yield line_no, raw[:limit]
+        pending, overflow = tail[:limit], len(tail) > MAX_LINE_BYTES
+    if pending:
+        line_no += 1
+        if pending[-1:] == b"\r":
+            pending = pending[:-1]
+        if line_no == 1 and pending.startswith(_BOM):
+            pending = pending[3:]
+        if pending.strip():
+            yield line_no, pending
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _rss_number_of(text: str) -> str | None:
+    """Best-effort RSS number of a broken line, so its whole RSS can be rejected with it."""
+    code = text[9:12]
+    if len(code) != 3 or not code.isascii() or not code.isdigit() or code[0] not in "01":
+        return None
+    offset = GROUPED_PREFIX_LENGTH if code[0] == "1" else 0
+    if len(text) < 32 + offset:
+        return None
+    return text[12 + offset : 32 + offset].strip(" ") or None
+
+
+def _counter(raw: str) -> int | None:
+    """nDA/nDAD/nZA: zero-filled per ATIH, but space-filled on the left is accepted."""
+    if raw.isascii() and raw.isdigit():
+        return int(raw)
+    digits = raw.lstrip(" ")
+    if digits and digits.isascii() and digits.isdigit():
+        return int(digits)
+    return None
+
+
+def _positions(item: Field, offset: int) -> str:
+    return f"{item.start + offset}-{item.end + offset}" if item.length > 1 else str(item.start + offset)
+
+
+def _invalid_character(text: str, line_no: int, match: re.Match[str]) -> LineError:
+    column = match.start() + 1
+    name: str | None = None
+    plan = _PLANS.get(text[9:12])
+    if plan is not None and column <= plan.fixed_length:
+        name = field_at(plan.version, plan.grouped, column)
+    elif plan is not None and len(text) >= plan.fixed_length:
+        n_da, n_dad = _counter(text[plan.counters[0]]), _counter(text[plan.counters[1]])
+        if n_da is not None and n_dad is not None:
+            name = field_at(plan.version, plan.grouped, column, n_da, n_dad)
+    return LineError(
+        line_no,
+        name,
+        "invalid_character",
+        f"control character 0x{ord(match.group()):02X} at column {column}"
+        + (f" (field {name})" if name else ""),
+        _rss_number_of(text),
+    )
+
+
+def parse_line(raw: bytes, line_no: int) -> Rum | LineError:
+    """Cut one RUM line (grouped or not; without its terminator) into a `Rum`, or explain why not."""
+    if raw[-1:] == b"\r":
+        raw = raw[:-1]
+    text = _decode(raw)
+    match = _CONTROL.search(text)
+    if match is not None:
+        return _invalid_character(text, line_no, match)
+    plan = _PLANS.get(text[9:12])
+    if plan is None:
+        return _format_error(text, line_no)
+    length = len(text)
+    if length < plan.fixed_length:
+        return LineError(
+            line_no,
+            None,
+            "line_length",
+            f"line of {length} characters is shorter than the fixed part of format "
+            f"{text[9:12]} ({plan.fixed_length} characters)",
+            _rss_number_of(text),
+        )
+    if plan.grouped and text[24:27] != plan.version:
+        return LineError(
+            line_no,
+            "version",
+            "version_mismatch",
+            f"grouped format {text[9:12]} requires RUM format {plan.version} at positions 25-27, "
+            f"found {text[24:27]!r}",
+            _rss_number_of(text),
+        )
+    strip: Callable[[str], str] = str.strip if text.isascii() else _strip_spaces
+    rss_number = strip(text[plan.rss])
+    if not rss_number:
+        return LineError(
+            line_no,
+            "rss_number",
+            "missing_rss_number",
+            f"N° de RSS (positions {_positions(LAYOUTS[plan.version].field('rss_number'), plan.offset)}) "
+            "is blank",
+        )
+    da_slice, dad_slice, za_slice = plan.counters
+    n_da = _counter(text[da_slice])
+    n_dad = _counter(text[dad_slice])
+    n_za = _counter(text[za_slice])
+    if n_da is None or n_dad is None or n_za is None:
+        return _counter_error(text, line_no, plan, rss_number)
+    variable = plan.fixed_length
+    acts_start = variable + DIAGNOSIS_LENGTH * (n_da + n_dad)
+    expected = acts_start + plan.act_length * n_za
+    if length != expected:
+        fixed_text = _fix_length(text, expected, plan, n_da + n_dad, n_za)
+        if fixed_text is None:
+            return LineError(
+                line_no,
+                None,
+                "line_length",
+                f"format {text[9:12]} with nDA={n_da}, nDAD={n_dad}, nZA={n_za} expects {expected} "
+                f"characters, got {length}",
+                rss_number,
+            )
+        text = fixed_text
+
+    dads_start = variable + DIAGNOSIS_LENGTH * n_da
+    act_getter = plan.act_getter
+    act_length = plan.act_length
+    return Rum(
+        line_no,
+        plan.version,
+        plan.grouped,
+        *map(strip, plan.rum_getter(text)),
+        dict(zip(plan.extra_names, map(strip, plan.extra_getter(text)), strict=True)),
+        [strip(text[i : i + 8]) for i in range(variable, dads_start, 8)],
+        [strip(text[i : i + 8]) for i in range(dads_start, acts_start, 8)],
+        [
+            Act(*map(strip, act_getter(text[i : i + act_length])))
+            for i in range(acts_start, expected, act_length)
+        ],
+    )
+
+
+def _fix_length(text: str, expected: int, plan: _Plan, n_diagnoses: int, n_za: int) -> str | None:
+    """Apply the two documented length tolerances; None when the line really is malformed."""
+    length = len(text)
+    if length > expected:
+        return text[:expected] if not text[expected:].strip(" ") else None
+    if n_za:
+        last_width = plan.act_last_width
+    elif n_diagnoses:
+        last_width = DIAGNOSIS_LENGTH
+    else:
+        last_width = plan.last_fixed_width
+    if expected - length < last_width and text[-1] != " ":
+        return text.ljust(expected)
+    return None
+
+
+def _format_error(text: str, line_no: int) -> LineError:
+    if len(text) < 12:
+        return LineError(
+            line_no,
+            None,
+            "line_length",
+            f"line of {len(text)} characters is too short to hold a RUM (format code at positions 10-12)",
+        )
+    return LineError(
+        line_no,
+        "version",
+        "unknown_format",
+        f"unknown format {text[9:12]!r} at positions 10-12 (supported: {_SUPPORTED})",
+        _rss_number_of(text),
+    )
+
+
+def _counter_error(text: str, line_no: int, plan: _Plan, rss_number: str) -> LineError:
+    for item, piece in zip(plan.counter_fields, plan.counters, strict=True):
+        if _counter(text[piece]) is None:
+            return LineError(
+                line_no,
+                item.name,
+                "not_numeric",
+                f"counter {item.name} (positions {_positions(item, plan.offset)}) is not numeric: "
+                f"{text[piece]!r}",
+                rss_number,
+            )
+    raise AssertionError("unreachable: _counter_error called with valid counters")
+
+
+def iter_records(stream: BinaryIO | Iterable[bytes]) -> Iterator[Rum | LineError]:
+    """``parse_line`` over ``iter_lines``: one item per non-blank line, lazily."""
+    for line_no, raw in iter_lines(stream):
+        yield parse_line(raw, line_no)
+
+
+# --------------------------------------------------------------------------------------------------
+# RSS grouping
+
+
+@dataclass(slots=True)
+class RssResult:
+    """One RSS (the consecutive lines sharing an N° de RSS), accepted or rejected as a whole."""
+
+    rss: Rss | None  # None when any of its lines has a structural error
+    errors: list[LineError] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # every line of the group, accepted or not
+    rss_number: str | None = None  # None only for a broken line whose RSS number is unreadable
+
+    @property
+    def accepted(self) -> bool:
+        return self.rss is not None
+
+
+def _result(rss_number: str | None, rums: list[Rum], errors: list[LineError], lines: list[int]) -> RssResult:
+    if errors or rss_number is None:
+        return RssResult(None, errors, lines, rss_number)
+    return RssResult(Rss(rss_number, rums), errors, lines, rss_number)
+
+
+def iter_rss(items: Iterable[Rum | LineError]) -> Iterator[RssResult]:
+    """Group consecutive items by N° de RSS.
+
+    A group containing a LineError is rejected atomically (its valid RUMs are dropped too: a RSS
+    missing one RUM would be grouped differently). A LineError without a readable RSS number is a
+    group of its own. The same RSS number appearing again later starts a new group; detecting such
+    non-consecutive duplicates is left to the caller.
+    """
+    current: str | None = None
+    rums: list[Rum] = []
+    errors: list[LineError] = []
+    lines: list[int] = []
+    for item in items:
+        key = item.rss_number
+        if (rums or errors) and (key is None or key != current):
+            yield _result(current, rums, errors, lines)
+            rums, errors, lines = [], [], []
+        current = key
+        if isinstance(item, LineError):
+            errors.append(item)
+        else:
+            rums.append(item)
+        if item.line is not None:
+            lines.append(item.line)
+        if key is None:  # unreadable RSS number: a rejected group of its own
+            yield _result(None, rums, errors, lines)
+            rums, errors, lines = [], [], []
+    if rums or errors:
+        yield _result(current, rums, errors, lines)

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` runs them; results are recorded in docs/benchmarks.md."""
