@@ -62,6 +62,7 @@ class Zone(NamedTuple):
 F = FieldSpec
 Z = ZoneField
 
+# M09: the oldest layout supported (pmsixml rhsm09).
 _M09_FIXED: tuple[FieldSpec, ...] = (
     F("finess", 1, 9, A),
     F("version", 10, 3, A),
@@ -100,6 +101,9 @@ _M09_FIXED: tuple[FieldSpec, ...] = (
     F("ccam_count", 166, 2, N),
     F("same_project", 168, 1, A),
 )
+
+
+# M0A: adds a filler and the "lit identifié soins palliatifs" (LISP) after same_project.
 _M0A_FIXED: tuple[FieldSpec, ...] = (
     F("finess", 1, 9, A),
     F("version", 10, 3, A),
@@ -140,6 +144,9 @@ _M0A_FIXED: tuple[FieldSpec, ...] = (
     F("filler_2", 169, 1, A),
     F("identified_beds", 170, 2, A),
 )
+
+
+# M0B: adds the specific unit type (USP SSR 08, UCC 09, EVC-EPR 10).
 _M0B_FIXED: tuple[FieldSpec, ...] = (
     F("finess", 1, 9, A),
     F("version", 10, 3, A),
@@ -181,6 +188,10 @@ _M0B_FIXED: tuple[FieldSpec, ...] = (
     F("identified_beds", 170, 2, A),
     F("specific_unit_type", 172, 2, A),
 )
+
+
+# M0C, INFERRED from M1C (see the module docstring): the 13-character grouping zone of M1C
+# (root and weight levels) becomes a 13-character zone réservée, shifting the rest by one.
 _M0C_FIXED: tuple[FieldSpec, ...] = (
     F("finess", 1, 9, A),
     F("version", 10, 3, A),
@@ -222,6 +233,9 @@ _M0C_FIXED: tuple[FieldSpec, ...] = (
     F("identified_beds", 171, 2, A),
     F("specific_unit_type", 173, 2, A),
 )
+
+
+# M0D, INFERRED from M1D: as M0C, plus the CSAR act counter before the CCAM one.
 _M0D_FIXED: tuple[FieldSpec, ...] = (
     F("finess", 1, 9, A),
     F("version", 10, 3, A),
@@ -264,6 +278,9 @@ _M0D_FIXED: tuple[FieldSpec, ...] = (
     F("identified_beds", 174, 2, A),
     F("specific_unit_type", 176, 2, A),
 )
+
+
+# M19: grouped M09; GME = CM + code + subdivision + severity.
 _M19_FIXED: tuple[FieldSpec, ...] = (
     F("grouped_filler", 1, 10, A),
     F("version", 11, 3, A),
@@ -310,6 +327,9 @@ _M19_FIXED: tuple[FieldSpec, ...] = (
     F("ccam_count", 179, 2, N),
     F("same_project", 181, 1, A),
 )
+
+
+# M1A: grouped M0A.
 _M1A_FIXED: tuple[FieldSpec, ...] = (
     F("grouped_filler", 1, 10, A),
     F("version", 11, 3, A),
@@ -358,6 +378,9 @@ _M1A_FIXED: tuple[FieldSpec, ...] = (
     F("filler_2", 182, 1, A),
     F("identified_beds", 183, 2, A),
 )
+
+
+# M1B: grouped M0B.
 _M1B_FIXED: tuple[FieldSpec, ...] = (
     F("grouped_filler", 1, 10, A),
     F("version", 11, 3, A),
@@ -407,6 +430,9 @@ _M1B_FIXED: tuple[FieldSpec, ...] = (
     F("identified_beds", 183, 2, A),
     F("specific_unit_type", 185, 2, A),
 )
+
+
+# M1C: grouped M0C; the GME gains a root level (NR) and a weight level (NL), 7 characters.
 _M1C_FIXED: tuple[FieldSpec, ...] = (
     F("grouped_filler", 1, 10, A),
     F("version", 11, 3, A),
@@ -457,6 +483,9 @@ _M1C_FIXED: tuple[FieldSpec, ...] = (
     F("identified_beds", 184, 2, A),
     F("specific_unit_type", 186, 2, A),
 )
+
+
+# M1D: grouped M0D; CSAR acts (30 characters) between the CSARR and the CCAM acts.
 _M1D_FIXED: tuple[FieldSpec, ...] = (
     F("grouped_filler", 1, 10, A),
     F("version", 11, 3, A),

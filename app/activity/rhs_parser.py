@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import date
+from functools import lru_cache
 from operator import itemgetter
 from typing import Final
 
@@ -194,7 +195,7 @@ ACT_CLASSES: Final[dict[str, type[CsarrAct] | type[CsarAct] | type[CcamAct]]] = 
 COUNTER_NAMES: Final = frozenset(zone.counter for layout in LAYOUTS.values() for zone in layout.zones)
 
 # C0 controls and DEL; CR/LF are removed before the check.
-_CONTROL: Final = re.compile(rb"[\x00-\x1f\x7f]")
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 _BOM: Final = b"\xef\xbb\xbf"
 
 
@@ -234,6 +235,7 @@ class _Plan:
     zones: tuple[_ZonePlan, ...]
     stay: slice
     counters_end: int
+    fixed_length: int
 
 
 def _plan(layout: RhsLayout) -> _Plan:
@@ -274,10 +276,16 @@ def _plan(layout: RhsLayout) -> _Plan:
         tuple(zones),
         by_name["ssr_stay_number"],
         max(by_name[zone.counter].stop for zone in layout.zones),
+        layout.fixed_length,
     )
 
 
 _PLANS: Final = {version: _plan(layout) for version, layout in LAYOUTS.items()}
+
+
+@lru_cache(maxsize=1024)
+def _das_getter(start: int, count: int, width: int) -> Callable[[str], tuple[str, ...]]:
+    return _getter([slice(p, p + width) for p in range(start, start + width * count, width)])
 
 
 def _decode(raw: bytes) -> str:
@@ -289,10 +297,11 @@ def _decode(raw: bytes) -> str:
 
 def parse_rhs_line(raw: bytes, line_no: int) -> Rhs | LineError:
     """One RHS line (its line end is optional) -> a record, or the structural error preventing it."""
-    raw = raw.rstrip(b"\r\n")
-    if _CONTROL.search(raw):
+    text = _decode(raw.rstrip(b"\r\n"))
+    # isprintable() is the fast path; it also rejects harmless characters (no-break space...), hence
+    # the exact check behind it.
+    if not text.isprintable() and _CONTROL.search(text):
         return LineError(line_no, None, "control_character", "the line contains a control character")
-    text = _decode(raw)
     layout = detect_layout(text)
     if layout is None:
         return LineError(
@@ -319,7 +328,7 @@ def parse_rhs_line(raw: bytes, line_no: int) -> Rhs | LineError:
                 line_no, zp.counter_name, "not_numeric", f"{zp.counter_name} {value!r} is not a number"
             )
         counts.append(int(value))
-    expected = layout.fixed_length
+    expected = plan.fixed_length
     last_element = 0
     for count, zp in zip(counts, plan.zones, strict=True):
         if count:
@@ -342,20 +351,22 @@ def parse_rhs_line(raw: bytes, line_no: int) -> Rhs | LineError:
             )
     if not text[plan.stay].strip():
         return LineError(line_no, "ssr_stay_number", "missing_stay_number", "the SSR stay number is blank")
-    rhs = Rhs(
+    # Positional construction from the plan's getter (all str, in field order) is the fast path;
+    # mypy cannot count the unpacked values.
+    rhs = Rhs(  # type: ignore[misc]
         line_no,
         layout.version,
-        *map(str.strip, plan.attributes(text)),  # type: ignore[arg-type]  # all str, in field order
-        extra=dict(zip(plan.extra_keys, map(str.strip, plan.extras(text)), strict=True)),
+        *map(str.strip, plan.attributes(text)),  # type: ignore[arg-type]
+        extra=dict(zip(plan.extra_keys, map(str.strip, plan.extras(text)), strict=False)),
     )
-    position = layout.fixed_length
+    position = plan.fixed_length
     for count, zp in zip(counts, plan.zones, strict=True):
         if not count:
             continue
         stop = position + count * zp.element
         cls = zp.cls
         if cls is None:
-            rhs.das = [text[p : p + zp.element].strip() for p in range(position, stop, zp.element)]
+            rhs.das = list(map(str.strip, _das_getter(position, count, zp.element)(text)))
         else:
             getter = zp.getter
             width = zp.element

@@ -243,7 +243,9 @@ def _check_contiguous(fields: tuple[Field, ...], what: str) -> None:
     position = 1
     for item in fields:
         if item.start != position or item.length <= 0:
-            raise RuntimeError(f"layout {what}: field {item.name} starts at {item.start}, expected {position}")
+            raise RuntimeError(
+                f"layout {what}: field {item.name} starts at {item.start}, expected {position}"
+            )
         position = item.end + 1
 
 

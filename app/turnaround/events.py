@@ -3,6 +3,9 @@
 Three feeds (JSON, HL7 v2, FHIR R4) are reduced to the same two frozen dataclasses, so storage,
 idempotency (by `event_id`) and the turnaround rules never look at the wire format.
 
+Event ids are unique within one source only (an HL7 MSH-10 may equal a JSON event id): storage
+should key idempotency on (source, event_id).
+
 Time convention: every datetime is timezone-aware. A wall-clock time without an offset (HL7 v2
 DTM without `+ZZZZ`, naive JSON datetimes, FHIR dates without a time) is hospital local time,
 Europe/Paris. Calendar dates for the turnaround rules are taken in that zone too (`local_date`).

@@ -1,0 +1,772 @@
+"""HL7 v2 (ER7) stay movements and document events, and the ACK answering them.
+
+`parse_hl7_message` turns one message into `StayEvent`s or `DocumentEvent`s, or into errors with
+the acknowledgment code to return; it never raises, whatever the bytes. `build_ack` renders the
+ACK (ER7, CR separators).
+
+Reading rules (French IHE PAM profile for ADT, CI-SIS "transmission de documents" for MDM/ORU):
+
+- Framing: segments separated by CR, LF or CRLF; blank lines, a UTF-8 BOM and MLLP framing
+  characters are ignored. Only the standard delimiters `|^~\\&` are accepted (both profiles
+  mandate them). One message per body: batches (BHS/FHS) are rejected.
+- Charset: MSH-18 when present ("UNICODE UTF-8", "8859/1", "8859/15"); otherwise, or when the
+  declared charset does not decode, UTF-8 then Windows-1252 then Latin-1.
+- Event id: MSH-10 (message control id) for every event of the message; an ORU carrying several
+  documents numbers them `<MSH-10>/<n>`.
+- Stay number: PV1-19 (visit number, CX.1), else PID-18 (account number).
+- Datetimes: HL7 DTM, at least day precision; without an offset they are hospital local time.
+
+ADT triggers: A01 admit, A04 admit (outpatient/emergency registration, kept with its patient
+class PV1-2 so storage can leave out non-hospital venues), A02 transfer, A03 discharge,
+A11 cancel_admit, A12 cancel_transfer, A13 cancel_discharge. Triggers that carry no movement
+(A05 pre-admission, A08/A28/A31 identity updates, A21/A22/A52/A53 leaves, A38) are acknowledged
+AA with no event. Any other trigger is rejected (AR).
+
+- Unit: ZBE-7 (UF médicale responsable, XON.10 then XON.3), else ZBE-8 (UF de soins, same
+  components), else PV1-3.1 (point of care). Required for admit and transfer.
+- occurred_at for movements: ZBE-2 (movement date), else PV1-44 (admit) / PV1-45 (discharge),
+  else EVN-6 (event occurred), else EVN-2 (recorded), else MSH-7.
+- occurred_at for cancellations: EVN-2 (when the cancellation was recorded), else MSH-7, else
+  ZBE-2, else EVN-6: the cancelled movement's own date would order the cancellation before or at
+  the same instant as the movement it undoes.
+
+Document messages: MDM T02 new, T10 replace, T04 and T11 delete (the CI-SIS deletes with T04);
+ORU^R01: each OBR group holding an embedded document (OBX-2 ED or RP) is one document, deleted
+when ORC-1 is CA/OC/CR, OBR-25 is X or the document OBX-11 is D, replaced when ORC-1 is
+RO/RP/RU/XO, OBR-25 is C or OBX-11 is C, new otherwise.
+
+- Document id: TXA-12 (EI.1, else EI.3); ORU: OBR-3 (filler number) else OBR-2. Parent (the
+  replaced version): TXA-13.
+- Document type: TXA-2, else OBR-4, else OBX-3 of the document OBX (code only, e.g. 11490-0).
+- received_at: MSH-7, the time the sender emitted the message to the DIM, else EVN-2. TXA/OBR
+  dates describe the clinical activity, not the transmission, and the mission counts reception.
+- Unit: PV1-3.1 when present.
+
+Errors are `LineError`s whose `line` is the 1-based position of the segment in the message (None
+when no segment applies) and whose `field` names the HL7 field (`PV1-19`).
+
+Acknowledgment codes: AR when the message itself is unusable (no MSH, wrong delimiters,
+missing control id, unsupported message type or trigger); AE when a supported message lacks or
+garbles a value; AA otherwise. A message is atomic: with any error it yields no event.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Final, Literal
+
+import hl7
+
+from app.core.line_errors import LineError
+from app.turnaround.events import (
+    HOSPITAL_TZ,
+    UNIT_REQUIRED_TYPES,
+    DocumentAction,
+    DocumentEvent,
+    StayEvent,
+    StayEventType,
+)
+
+AckCode = Literal["AA", "AE", "AR"]
+
+ENCODING_CHARACTERS: Final = "^~\\&"
+
+ADT_TRIGGERS: Final[dict[str, StayEventType]] = {
+    "A01": "admit",
+    "A04": "admit",
+    "A02": "transfer",
+    "A03": "discharge",
+    "A11": "cancel_admit",
+    "A12": "cancel_transfer",
+    "A13": "cancel_discharge",
+}
+ADT_IGNORED_TRIGGERS: Final[dict[str, str]] = {
+    "A05": "pre-admission",
+    "A08": "patient information update",
+    "A21": "leave of absence",
+    "A22": "return from leave of absence",
+    "A28": "person information added",
+    "A31": "person information update",
+    "A38": "pre-admission cancelled",
+    "A52": "leave of absence cancelled",
+    "A53": "return from leave of absence cancelled",
+}
+MDM_TRIGGERS: Final[dict[str, DocumentAction]] = {
+    "T02": "new",
+    "T10": "replace",
+    "T04": "delete",
+    "T11": "delete",
+}
+ORU_TRIGGERS: Final[frozenset[str]] = frozenset({"R01"})
+
+_SUPPORTED_TRIGGERS: Final[dict[str, list[str]]] = {
+    "ADT": sorted({*ADT_TRIGGERS, *ADT_IGNORED_TRIGGERS}),
+    "MDM": sorted(MDM_TRIGGERS),
+    "ORU": sorted(ORU_TRIGGERS),
+}
+
+_ORC_DELETE: Final = frozenset({"CA", "OC", "CR"})
+_ORC_REPLACE: Final = frozenset({"RO", "RP", "RU", "XO"})
+_DOCUMENT_VALUE_TYPES: Final = frozenset({"ED", "RP"})
+_CANCEL_TYPES: Final = frozenset({"cancel_admit", "cancel_transfer", "cancel_discharge"})
+
+# LineError.code -> HL7 table 0357 (message error condition codes), for ERR-3.
+_HL7_ERROR_CODES: Final[dict[str, tuple[str, str]]] = {
+    "empty_message": ("100", "Segment sequence error"),
+    "missing_msh": ("100", "Segment sequence error"),
+    "batch_not_supported": ("100", "Segment sequence error"),
+    "malformed_segment": ("100", "Segment sequence error"),
+    "missing_segment": ("100", "Segment sequence error"),
+    "invalid_separators": ("102", "Data type error"),
+    "missing_field": ("101", "Required field missing"),
+    "no_document": ("101", "Required field missing"),
+    "invalid_date": ("102", "Data type error"),
+    "unsupported_message_type": ("200", "Unsupported message type"),
+    "unsupported_trigger": ("201", "Unsupported event code"),
+    "malformed_message": ("100", "Segment sequence error"),
+    "multiple_messages": ("100", "Segment sequence error"),
+    "ignored": ("0", "Message accepted"),
+}
+_DEFAULT_HL7_ERROR: Final = ("207", "Application internal error")
+
+_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{2}")
+_DTM = re.compile(
+    r"(?P<y>\d{4})(?P<mo>\d{2})(?P<d>\d{2})"
+    r"(?:(?P<h>\d{2})(?:(?P<mi>\d{2})(?:(?P<s>\d{2})(?:\.(?P<f>\d{1,4}))?)?)?)?"
+    r"(?P<tz>[+-]\d{4})?"
+)
+_FIELD_REF = re.compile(r"(?P<seg>[A-Z][A-Z0-9]{2})-(?P<field>\d+)")
+_FRAMING = "\ufeff\x0b\x1c"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageHeader:
+    """What the ACK and the events need from MSH.
+
+    Application and facility fields keep their raw ER7 text (components and escapes as received)
+    so the ACK echoes them unchanged.
+    """
+
+    sending_application: str
+    sending_facility: str
+    receiving_application: str
+    receiving_facility: str
+    sent_at_raw: str  # MSH-7
+    message_type: str  # MSH-9.1
+    trigger: str  # MSH-9.2
+    control_id: str  # MSH-10
+    processing_id: str  # MSH-11.1
+    version: str  # MSH-12.1
+    country: str  # MSH-17
+    charset: str  # MSH-18
+
+
+@dataclass(frozen=True, slots=True)
+class Hl7Parsed:
+    """Outcome of one message: events when accepted, otherwise the errors and the ACK code."""
+
+    header: MessageHeader | None
+    ack_code: AckCode
+    stay_events: tuple[StayEvent, ...] = ()
+    document_events: tuple[DocumentEvent, ...] = ()
+    errors: tuple[LineError, ...] = ()
+    note: str | None = None  # why an accepted message produced no event
+
+    @property
+    def message_type(self) -> str | None:
+        return self.header.message_type if self.header else None
+
+    @property
+    def trigger(self) -> str | None:
+        return self.header.trigger if self.header else None
+
+    @property
+    def control_id(self) -> str | None:
+        return self.header.control_id if self.header else None
+
+    @property
+    def accepted(self) -> bool:
+        return self.ack_code == "AA"
+
+
+class _Reject(Exception):
+    """Stops parsing with one error; internal to this module."""
+
+    def __init__(self, ack_code: AckCode, error: LineError) -> None:
+        super().__init__(error.message)
+        self.ack_code = ack_code
+        self.error = error
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def _declared_charset(body: bytes) -> str:
+    head = body[:4096].decode("latin-1").lstrip(_FRAMING + " \t\r\n")
+    first = re.split(r"[\r\n]", head, maxsplit=1)[0]
+    parts = first.split("|")
+    return parts[17].strip() if first.startswith("MSH") and len(parts) > 17 else ""
+
+
+def _codec_for(charset: str) -> str | None:
+    normalized = charset.upper().replace(" ", "")
+    if "UTF-8" in normalized or "UTF8" in normalized:
+        return "utf-8"
+    if normalized == "8859/15":
+        return "iso8859-15"
+    if normalized == "8859/1":
+        return "latin-1"
+    return None
+
+
+def decode_hl7(body: bytes) -> str:
+    """Text of the message, decoded leniently (never fails: Latin-1 decodes any byte)."""
+    if body.startswith(b"\xef\xbb\xbf"):
+        body = body[3:]
+    codec = _codec_for(_declared_charset(body))
+    for candidate in (codec, "utf-8", "cp1252", "latin-1"):
+        if candidate is None:
+            continue
+        try:
+            return body.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+    return body.decode("latin-1")  # unreachable: Latin-1 maps every byte
+
+
+def split_segments(text: str) -> list[str]:
+    """Segments of an ER7 text, whatever the line ending; blank lines and framing dropped."""
+    cleaned = text.strip(_FRAMING).replace("\r\n", "\r").replace("\n", "\r")
+    return [segment.strip(_FRAMING) for segment in cleaned.split("\r") if segment.strip(_FRAMING + " \t")]
+
+
+# --------------------------------------------------------------------------- field access
+
+
+@dataclass(frozen=True, slots=True)
+class _Seg:
+    name: str
+    line: int  # 1-based position of the segment in the message
+    data: Any  # hl7.Segment
+
+    def get(self, field: int, component: int = 1, subcomponent: int = 1, repetition: int = 1) -> str:
+        """Unescaped value, '' when absent (python-hl7 raises on paths deeper than the data)."""
+        try:
+            value = self.data.extract_field(1, field, repetition, component, subcomponent)
+        except (IndexError, KeyError, TypeError, ValueError):
+            return ""
+        return str(value).strip()
+
+
+class _Message:
+    def __init__(self, parsed: Any) -> None:
+        self.segments = [_Seg(str(seg[0]).strip(), index, seg) for index, seg in enumerate(parsed, start=1)]
+
+    def first(self, name: str) -> _Seg | None:
+        return next((seg for seg in self.segments if seg.name == name), None)
+
+    def all(self, name: str) -> list[_Seg]:
+        return [seg for seg in self.segments if seg.name == name]
+
+
+def _error(seg: _Seg | None, field: str | None, code: str, message: str) -> LineError:
+    return LineError(line=seg.line if seg else None, field=field, code=code, message=message)
+
+
+def parse_dtm(value: str) -> datetime:
+    """HL7 DTM (day precision at least) -> aware datetime; ValueError when malformed."""
+    match = _DTM.fullmatch(value.strip())
+    if not match:
+        raise ValueError(f"not an HL7 date/time: {value!r}")
+    parts = match.groupdict()
+    fraction = parts["f"] or ""
+    moment = datetime(
+        int(parts["y"]),
+        int(parts["mo"]),
+        int(parts["d"]),
+        int(parts["h"] or 0),
+        int(parts["mi"] or 0),
+        int(parts["s"] or 0),
+        int(fraction.ljust(6, "0")) if fraction else 0,
+    )
+    offset = parts["tz"]
+    if not offset:
+        return moment.replace(tzinfo=HOSPITAL_TZ)
+    hours, minutes = int(offset[1:3]), int(offset[3:5])
+    if hours > 14 or minutes > 59:
+        raise ValueError(f"not an HL7 time zone offset: {offset!r}")
+    sign = 1 if offset[0] == "+" else -1
+    return moment.replace(tzinfo=timezone(sign * timedelta(hours=hours, minutes=minutes)))
+
+
+_Source = tuple[_Seg | None, int, str]  # segment, field number, label ("ZBE-2")
+
+
+def _first_datetime(sources: Sequence[_Source]) -> datetime | None:
+    """First non-empty source; a non-empty but malformed value is an error, not skipped."""
+    for seg, field, label in sources:
+        if seg is None:
+            continue
+        value = seg.get(field)
+        if not value:
+            continue
+        try:
+            return parse_dtm(value)
+        except ValueError:
+            raise _Reject(
+                "AE", _error(seg, label, "invalid_date", f"{label} is not a valid HL7 date/time: {value!r}")
+            ) from None
+    return None
+
+
+# --------------------------------------------------------------------------- header
+
+
+def _read_header(segments: list[str]) -> MessageHeader:
+    if not segments:
+        raise _Reject("AR", LineError(None, None, "empty_message", "the body holds no HL7 segment"))
+    first = segments[0]
+    if first[:3] in ("BHS", "FHS"):
+        raise _Reject(
+            "AR",
+            LineError(
+                1, None, "batch_not_supported", "HL7 batches are not accepted: send one message per request"
+            ),
+        )
+    if not first.startswith("MSH"):
+        raise _Reject(
+            "AR",
+            LineError(
+                1, None, "missing_msh", f"the message must start with an MSH segment, found {first[:3]!r}"
+            ),
+        )
+    parts = first.split("|")
+    if (
+        first[3:4] != "|"
+        or len(parts) < 2
+        or parts[1] not in (ENCODING_CHARACTERS, ENCODING_CHARACTERS + "#")
+    ):
+        raise _Reject(
+            "AR",
+            LineError(
+                1,
+                "MSH-2",
+                "invalid_separators",
+                "MSH must declare the standard delimiters '|' and '^~\\&' (MSH-1, MSH-2)",
+            ),
+        )
+
+    def msh(number: int) -> str:  # MSH-n is parts[n-1]: MSH-1 is the separator itself
+        return parts[number - 1].strip() if len(parts) >= number else ""
+
+    def component(text: str, index: int) -> str:
+        pieces = text.split("^")
+        return pieces[index - 1].strip() if len(pieces) >= index else ""
+
+    header = MessageHeader(
+        sending_application=msh(3),
+        sending_facility=msh(4),
+        receiving_application=msh(5),
+        receiving_facility=msh(6),
+        sent_at_raw=msh(7),
+        message_type=component(msh(9), 1).upper(),
+        trigger=component(msh(9), 2).upper(),
+        control_id=msh(10),
+        processing_id=component(msh(11), 1),
+        version=component(msh(12), 1),
+        country=msh(17),
+        charset=msh(18),
+    )
+    return header
+
+
+def _check_header(header: MessageHeader) -> None:
+    if not header.message_type:
+        raise _Reject("AR", LineError(1, "MSH-9", "missing_field", "MSH-9 (message type) is empty"))
+    if not header.control_id:
+        raise _Reject(
+            "AR",
+            LineError(
+                1, "MSH-10", "missing_field", "MSH-10 (message control id) is empty: it is the event id"
+            ),
+        )
+
+
+def _check_segments(message: _Message) -> None:
+    for seg in message.segments:
+        if seg.name == "MSH" and seg.line > 1:
+            raise _Reject(
+                "AR",
+                _error(
+                    seg,
+                    None,
+                    "multiple_messages",
+                    "one HL7 message per request: a second MSH segment was found",
+                ),
+            )
+        if not _SEGMENT_ID.fullmatch(seg.name):
+            raise _Reject(
+                "AR",
+                _error(
+                    seg, None, "malformed_segment", f"segment {seg.line} does not start with a segment id"
+                ),
+            )
+
+
+# --------------------------------------------------------------------------- ADT
+
+
+def _stay_number(message: _Message) -> str:
+    pv1 = message.first("PV1")
+    pid = message.first("PID")
+    for seg, field in ((pv1, 19), (pid, 18)):
+        if seg is not None:
+            value = seg.get(field, 1) or seg.get(field, 1, repetition=2)
+            if value:
+                return value
+    raise _Reject(
+        "AE",
+        _error(pv1, "PV1-19", "missing_field", "no stay number: PV1-19 (visit number) and PID-18 are empty"),
+    )
+
+
+def _xon_code(seg: _Seg | None, field: int) -> str:
+    if seg is None:
+        return ""
+    return seg.get(field, 10) or seg.get(field, 3)
+
+
+def _adt_unit(message: _Message) -> str | None:
+    zbe = message.first("ZBE")
+    pv1 = message.first("PV1")
+    unit = _xon_code(zbe, 7) or _xon_code(zbe, 8) or (pv1.get(3, 1) if pv1 else "")
+    return unit or None
+
+
+def _adt_events(message: _Message, header: MessageHeader) -> tuple[StayEvent, ...]:
+    event_type = ADT_TRIGGERS[header.trigger]
+    pv1 = message.first("PV1")
+    if pv1 is None:
+        raise _Reject(
+            "AE", LineError(None, "PV1", "missing_segment", f"ADT^{header.trigger} without a PV1 segment")
+        )
+    stay_number = _stay_number(message)
+    unit = _adt_unit(message)
+    if unit is None and event_type in UNIT_REQUIRED_TYPES:
+        raise _Reject(
+            "AE",
+            _error(
+                pv1,
+                "ZBE-7",
+                "missing_field",
+                f"{event_type} without a unit: ZBE-7, ZBE-8 and PV1-3 are empty",
+            ),
+        )
+    zbe, evn, msh = message.first("ZBE"), message.first("EVN"), message.first("MSH")
+    sources: list[_Source]
+    if event_type in _CANCEL_TYPES:
+        sources = [(evn, 2, "EVN-2"), (msh, 7, "MSH-7"), (zbe, 2, "ZBE-2"), (evn, 6, "EVN-6")]
+    else:
+        sources = [(zbe, 2, "ZBE-2")]
+        if event_type == "admit":
+            sources.append((pv1, 44, "PV1-44"))
+        elif event_type == "discharge":
+            sources.append((pv1, 45, "PV1-45"))
+        sources += [(evn, 6, "EVN-6"), (evn, 2, "EVN-2"), (msh, 7, "MSH-7")]
+    occurred_at = _first_datetime(sources)
+    if occurred_at is None:
+        raise _Reject(
+            "AE",
+            _error(
+                zbe or evn,
+                sources[0][2],
+                "missing_field",
+                f"no date for the {event_type} in ZBE, PV1, EVN or MSH",
+            ),
+        )
+    return (
+        StayEvent(
+            event_id=header.control_id,
+            type=event_type,
+            stay_number=stay_number,
+            unit=unit,
+            occurred_at=occurred_at,
+            source="hl7",
+            patient_class=pv1.get(2, 1) or None,
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- MDM / ORU
+
+
+def _received_at(message: _Message) -> datetime:
+    msh, evn = message.first("MSH"), message.first("EVN")
+    received = _first_datetime([(msh, 7, "MSH-7"), (evn, 2, "EVN-2")])
+    if received is None:
+        raise _Reject("AE", _error(msh, "MSH-7", "missing_field", "MSH-7 (message date/time) is empty"))
+    return received
+
+
+def _ei(seg: _Seg, field: int) -> str:
+    return seg.get(field, 1) or seg.get(field, 3)
+
+
+def _is_document_obx(seg: _Seg) -> bool:
+    return seg.get(2, 1).upper() in _DOCUMENT_VALUE_TYPES
+
+
+def _unit(message: _Message) -> str | None:
+    pv1 = message.first("PV1")
+    return (pv1.get(3, 1) if pv1 else "") or None
+
+
+def _mdm_events(message: _Message, header: MessageHeader) -> tuple[DocumentEvent, ...]:
+    txa = message.first("TXA")
+    if txa is None:
+        raise _Reject(
+            "AE", LineError(None, "TXA", "missing_segment", f"MDM^{header.trigger} without a TXA segment")
+        )
+    document_id = _ei(txa, 12)
+    if not document_id:
+        raise _Reject(
+            "AE", _error(txa, "TXA-12", "missing_field", "TXA-12 (unique document number) is empty")
+        )
+    obr = message.first("OBR")
+    document_obx = next((seg for seg in message.all("OBX") if _is_document_obx(seg)), None)
+    document_type = (
+        txa.get(2, 1) or (obr.get(4, 1) if obr else "") or (document_obx.get(3, 1) if document_obx else "")
+    )
+    if not document_type:
+        raise _Reject("AE", _error(txa, "TXA-2", "missing_field", "TXA-2 (document type) is empty"))
+    return (
+        DocumentEvent(
+            event_id=header.control_id,
+            stay_number=_stay_number(message),
+            document_id=document_id,
+            document_type=document_type,
+            action=MDM_TRIGGERS[header.trigger],
+            received_at=_received_at(message),
+            unit=_unit(message),
+            source="hl7",
+            parent_document_id=_ei(txa, 13) or None,
+        ),
+    )
+
+
+def _oru_action(orc: _Seg | None, obr: _Seg, document_obx: list[_Seg]) -> DocumentAction:
+    order_control = orc.get(1, 1).upper() if orc else ""
+    result_status = obr.get(25, 1).upper()
+    obx_statuses = {seg.get(11, 1).upper() for seg in document_obx}
+    if order_control in _ORC_DELETE or result_status == "X" or "D" in obx_statuses:
+        return "delete"
+    if order_control in _ORC_REPLACE or result_status == "C" or "C" in obx_statuses:
+        return "replace"
+    return "new"
+
+
+def _oru_events(message: _Message, header: MessageHeader) -> tuple[DocumentEvent, ...]:
+    # ORDER_OBSERVATION groups: an optional ORC, one OBR, then its OBX.
+    groups: list[tuple[_Seg | None, _Seg, list[_Seg]]] = []
+    pending_orc: _Seg | None = None
+    for seg in message.segments:
+        if seg.name == "ORC":
+            pending_orc = seg
+        elif seg.name == "OBR":
+            groups.append((pending_orc, seg, []))
+            pending_orc = None
+        elif seg.name == "OBX" and groups and _is_document_obx(seg):
+            groups[-1][2].append(seg)
+    documents = [group for group in groups if group[2]]
+    if not documents:
+        raise _Reject(
+            "AE",
+            LineError(
+                None, "OBX-2", "no_document", "ORU^R01 without an embedded document (no OBX of type ED or RP)"
+            ),
+        )
+    stay_number = _stay_number(message)
+    received_at = _received_at(message)
+    unit = _unit(message)
+    events = []
+    for number, (orc, obr, document_obx) in enumerate(documents, start=1):
+        document_id = _ei(obr, 3) or _ei(obr, 2)
+        if not document_id:
+            raise _Reject(
+                "AE", _error(obr, "OBR-3", "missing_field", "OBR-3 and OBR-2 (document id) are empty")
+            )
+        document_type = obr.get(4, 1) or document_obx[0].get(3, 1)
+        if not document_type:
+            raise _Reject("AE", _error(obr, "OBR-4", "missing_field", "OBR-4 (document type) is empty"))
+        events.append(
+            DocumentEvent(
+                event_id=header.control_id if len(documents) == 1 else f"{header.control_id}/{number}",
+                stay_number=stay_number,
+                document_id=document_id,
+                document_type=document_type,
+                action=_oru_action(orc, obr, document_obx),
+                received_at=received_at,
+                unit=unit,
+                source="hl7",
+            )
+        )
+    return tuple(events)
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def _dispatch(message: _Message, header: MessageHeader) -> Hl7Parsed:
+    kind, trigger = header.message_type, header.trigger
+    if kind == "ADT" and trigger in ADT_IGNORED_TRIGGERS:
+        note = f"ADT^{trigger} ({ADT_IGNORED_TRIGGERS[trigger]}) carries no stay movement"
+        return Hl7Parsed(header=header, ack_code="AA", note=note)
+    if kind == "ADT" and trigger in ADT_TRIGGERS:
+        return Hl7Parsed(header=header, ack_code="AA", stay_events=_adt_events(message, header))
+    if kind == "MDM" and trigger in MDM_TRIGGERS:
+        return Hl7Parsed(header=header, ack_code="AA", document_events=_mdm_events(message, header))
+    if kind == "ORU" and trigger in ORU_TRIGGERS:
+        return Hl7Parsed(header=header, ack_code="AA", document_events=_oru_events(message, header))
+    supported = _SUPPORTED_TRIGGERS.get(kind)
+    if supported is None:
+        accepted = ", ".join(_SUPPORTED_TRIGGERS)
+        raise _Reject(
+            "AR",
+            LineError(
+                1, "MSH-9", "unsupported_message_type", f"message type {kind!r} is not accepted ({accepted})"
+            ),
+        )
+    raise _Reject(
+        "AR",
+        LineError(
+            1,
+            "MSH-9",
+            "unsupported_trigger",
+            f"trigger event {trigger or '(empty)'} is not accepted for {kind} ({', '.join(supported)})",
+        ),
+    )
+
+
+def parse_hl7_message(body: bytes | bytearray | str) -> Hl7Parsed:
+    """One HL7 v2 message -> events, or errors with the ACK code. Never raises."""
+    header: MessageHeader | None = None
+    try:
+        text = body if isinstance(body, str) else decode_hl7(bytes(body))
+        segments = split_segments(text)
+        header = _read_header(segments)
+        _check_header(header)
+        try:
+            parsed = hl7.parse("\r".join(segments))
+        except Exception:  # python-hl7 raises assorted errors on malformed input
+            raise _Reject(
+                "AR", LineError(1, None, "malformed_message", "the message cannot be split into HL7 segments")
+            ) from None
+        message = _Message(parsed)
+        _check_segments(message)
+        return _dispatch(message, header)
+    except _Reject as reject:
+        return Hl7Parsed(header=header, ack_code=reject.ack_code, errors=(reject.error,))
+    except Exception as exc:  # the contract is "never raise": report instead of failing the request
+        error = LineError(
+            None, None, "internal_error", f"the message could not be read ({type(exc).__name__})"
+        )
+        return Hl7Parsed(header=header, ack_code="AE", errors=(error,))
+
+
+# --------------------------------------------------------------------------- ACK
+
+
+def escape_text(value: str) -> str:
+    """Text made safe for one ER7 field (HL7 escape sequences, no segment break)."""
+    escaped = (
+        value.replace("\\", "\\E\\")
+        .replace("|", "\\F\\")
+        .replace("^", "\\S\\")
+        .replace("&", "\\T\\")
+        .replace("~", "\\R\\")
+    )
+    return re.sub(r"[\r\n]+", " ", escaped)
+
+
+def _error_location(field: str | None) -> str:
+    match = _FIELD_REF.fullmatch(field or "")
+    return f"{match['seg']}^1^{match['field']}" if match else ""
+
+
+def _err_segment(error: LineError, severity: str) -> str:
+    code, text = _HL7_ERROR_CODES.get(error.code, _DEFAULT_HL7_ERROR)
+    fields = [
+        "ERR",
+        "",  # ERR-1, deprecated since 2.5
+        _error_location(error.field),
+        f"{code}^{text}^HL70357",
+        severity,
+        escape_text(error.code),
+        "",
+        "",
+        escape_text(error.message),
+    ]
+    return "|".join(fields)
+
+
+def _ack_codec(charset: str) -> str:
+    codec = _codec_for(charset)
+    return codec if codec in ("latin-1", "iso8859-15") else "utf-8"
+
+
+def build_ack(
+    source: Hl7Parsed | bytes,
+    code: AckCode | None = None,
+    errors: Sequence[LineError] | None = None,
+    *,
+    now: datetime | None = None,
+    control_id: str | None = None,
+) -> bytes:
+    """ACK for a message (parsed, or raw bytes parsed here), in ER7 with CR segment terminators.
+
+    MSH swaps sending and receiving application/facility and echoes the trigger, processing id,
+    version, country and charset; MSA-2 echoes MSH-10. Each error becomes an ERR segment
+    (location, HL7 table 0357 code, severity E, our error code in ERR-5, reason in ERR-8); an AA
+    for a message with no effect carries the reason as an informational ERR. `code` and
+    `errors` default to the parse outcome; `now` and `control_id` exist for reproducible output.
+    """
+    parsed = source if isinstance(source, Hl7Parsed) else parse_hl7_message(source)
+    header = parsed.header
+    ack_code = code or parsed.ack_code
+    reported = tuple(parsed.errors if errors is None else errors)
+    moment = now or datetime.now(HOSPITAL_TZ)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(HOSPITAL_TZ)  # DTM without offset means hospital local time
+    stamp = moment.strftime("%Y%m%d%H%M%S")
+    ack_id = escape_text(control_id) if control_id else uuid.uuid4().hex[:20]
+
+    trigger = escape_text(header.trigger) if header and header.trigger else ""
+    msh = [
+        "MSH",
+        ENCODING_CHARACTERS,
+        header.receiving_application if header else "",
+        header.receiving_facility if header else "",
+        header.sending_application if header else "",
+        header.sending_facility if header else "",
+        stamp,
+        "",
+        f"ACK^{trigger}^ACK" if trigger else "ACK",
+        ack_id,
+        escape_text(header.processing_id) if header and header.processing_id else "P",
+        escape_text(header.version) if header and header.version else "2.5",
+    ]
+    if header and (header.country or header.charset):
+        msh += ["", "", "", "", header.country, header.charset]
+    segments = [
+        "|".join(msh),
+        f"MSA|{ack_code}|{escape_text(header.control_id) if header else ''}",
+    ]
+    segments += [_err_segment(error, "E") for error in reported]
+    if ack_code == "AA" and not reported and parsed.note:
+        segments.append(_err_segment(LineError(None, None, "ignored", parsed.note), "I"))
+    text = "".join(segment + "\r" for segment in segments)
+    return text.encode(_ack_codec(header.charset if header else ""), errors="replace")
