@@ -4,6 +4,16 @@ from app.audit import models as audit_models
 from app.auth import models as auth_models
 from app.core.db import Base
 from app.ingestion import models as ingestion_models
+from app.reference import models as reference_models
+from app.rules import models as rules_models
 from app.structure import models as structure_models
 
-__all__ = ["Base", "audit_models", "auth_models", "ingestion_models", "structure_models"]
+__all__ = [
+    "Base",
+    "audit_models",
+    "auth_models",
+    "ingestion_models",
+    "reference_models",
+    "rules_models",
+    "structure_models",
+]

@@ -11,7 +11,7 @@ the way the grouper does.
 Leniency (what is accepted on purpose):
 
 * LF or CRLF terminators, mixed in one file; a UTF-8 BOM before the first line; lines made only of
-  spaces/tabs are skipped (they still count in line numbers).
+  ASCII whitespace are skipped (they still count in line numbers).
 * Counters nDA/nDAD/nZA right-aligned with spaces instead of zeros (``' 2'``, ``'  3'``), as
   written by some exporters (the public 017 sample does); fully blank counters are rejected.
 * Records are variable-length: each line is exactly as long as §2.5's formula says (the public
@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
-from functools import lru_cache, partial
+from functools import partial
 from operator import itemgetter, methodcaller
 from typing import BinaryIO
 
@@ -93,7 +93,7 @@ if (
 _new_rum: Callable[..., Rum] = Rum
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # eq=False: hashed by identity, cheap as a cache key
 class _Plan:
     """Everything parse_line needs for one format code, precomputed once."""
 
@@ -108,6 +108,7 @@ class _Plan:
     counter_fields: tuple[Field, Field, Field]
     fixed_slices: tuple[slice, ...]  # Rum text fields (declaration order), then extra fields
     n_text: int  # number of Rum text fields at the head of fixed_slices
+    n_fixed: int  # len(fixed_slices)
     extra_names: tuple[str, ...]
     act_slices: tuple[slice, ...]  # relative to the act zone, in Act declaration order
     act_last_width: int
@@ -146,6 +147,7 @@ def _make_plan(version: str, grouped: bool) -> _Plan:
             *(item.slice(offset) for item in extras),
         ),
         n_text=len(_RUM_TEXT_FIELDS),
+        n_fixed=len(_RUM_TEXT_FIELDS) + len(extras),
         extra_names=tuple(item.name for item in extras),
         act_slices=tuple(act_by_name.get(name, _EMPTY) for name in _ACT_FIELDS),
         act_last_width=rum_layout.act[-1].length,
@@ -182,17 +184,21 @@ def _build_values_getter(plan: _Plan, n_da: int, n_dad: int, n_za: int) -> Calla
     return itemgetter(*slices)  # never a single item: the fixed part alone has ~30 fields
 
 
-@lru_cache(maxsize=512)
-def _cached_values_getter(code: str, n_da: int, n_dad: int, n_za: int) -> Callable[[str], tuple[str, ...]]:
-    return _build_values_getter(_PLANS[code], n_da, n_dad, n_za)
+_GETTERS: dict[tuple[_Plan, int, int, int], Callable[[str], tuple[str, ...]]] = {}
+_GETTERS_MAX = 1024
 
 
-def _values_getter(
-    code: str, plan: _Plan, n_da: int, n_dad: int, n_za: int
-) -> Callable[[str], tuple[str, ...]]:
-    if n_da + n_dad + n_za <= _CACHED_MAX_ZONES:
-        return _cached_values_getter(code, n_da, n_dad, n_za)
-    return _build_values_getter(plan, n_da, n_dad, n_za)
+def _values_getter(plan: _Plan, n_da: int, n_dad: int, n_za: int) -> Callable[[str], tuple[str, ...]]:
+    """Getter for a counters combination; a plain dict is cheaper per line than functools.lru_cache."""
+    key = (plan, n_da, n_dad, n_za)
+    getter = _GETTERS.get(key)
+    if getter is None:
+        getter = _build_values_getter(plan, n_da, n_dad, n_za)
+        if n_da + n_dad + n_za <= _CACHED_MAX_ZONES:
+            if len(_GETTERS) >= _GETTERS_MAX:
+                _GETTERS.clear()  # real files use a few dozen combinations: no need for LRU order
+            _GETTERS[key] = getter
+    return getter
 
 
 # --------------------------------------------------------------------------------------------------
@@ -246,11 +252,17 @@ def iter_lines(stream: BinaryIO | Iterable[bytes]) -> Iterator[tuple[int, bytes]
 
 
 def _rss_number_of(text: str) -> str | None:
-    """Best-effort RSS number of a broken line, so its whole RSS can be rejected with it."""
+    """Best-effort RSS number of a broken line, so that its whole RSS is rejected with it.
+
+    A "1xx" code is taken as grouped only if a plausible RUM version ("0" + 2 digits) follows at
+    25-27; otherwise the line is read as non-grouped. Lines whose code is not 3 digits get None.
+    """
     code = text[9:12]
     if len(code) != 3 or not code.isascii() or not code.isdigit() or code[0] not in "01":
         return None
-    offset = GROUPED_PREFIX_LENGTH if code[0] == "1" else 0
+    rum_version = text[24:27]
+    grouped = code[0] == "1" and rum_version[:1] == "0" and rum_version.isascii() and rum_version.isdigit()
+    offset = GROUPED_PREFIX_LENGTH if grouped else 0
     if len(text) < 32 + offset:
         return None
     return text[12 + offset : 32 + offset].strip(" ") or None
@@ -359,9 +371,9 @@ def parse_line(raw: bytes, line_no: int) -> Rum | LineError:
             )
         text = fixed_text
 
-    values = tuple(map(strip, _values_getter(text[9:12], plan, n_da, n_dad, n_za)(text)))
+    values = tuple(map(strip, _values_getter(plan, n_da, n_dad, n_za)(text)))
     n_text = plan.n_text
-    das_start = n_text + len(plan.extra_names)
+    das_start = plan.n_fixed
     dads_start = das_start + n_da
     acts_start = dads_start + n_dad
     return _new_rum(

@@ -14,6 +14,7 @@ parser produces them: values without surrounding spaces, numeric values empty or
 from __future__ import annotations
 
 import re
+from dataclasses import fields as dataclass_fields
 
 from app.core.line_errors import LineError
 from app.ingestion.layouts import (
@@ -48,7 +49,7 @@ def _pad(value: str, item: Field, where: str) -> str:
 
 def _act_zone(act: Act, fields: tuple[Field, ...], index: int) -> str:
     names = {item.name for item in fields}
-    for name in Act.__dataclass_fields__:
+    for name in (item.name for item in dataclass_fields(Act)):
         if name not in names and getattr(act, name):
             raise ValueError(f"acts[{index}].{name} does not exist in this format")
     return "".join(_pad(getattr(act, item.name), item, f"acts[{index}].{item.name}") for item in fields)
@@ -58,13 +59,19 @@ def write_rum(rum: Rum) -> str:
     """One RUM line, without terminator; an RSS groupé line when ``rum.grouped``.
 
     nDA / nDAD / nZA are computed from the lists. ValueError when the version is unsupported, a
-    value is too long for its field, `extra` or an act carries a field the version does not
-    have, or a value contains a control character (it would corrupt the file).
+    value is too long for its field, `extra`, an act or the grouped prefix carries a field the line
+    does not have, or a value contains a control character (it would corrupt the file).
     """
     rum_layout = layout(rum.version)
     unknown = set(rum.extra) - {item.name for item in rum_layout.extra_fields()}
     if unknown:
         raise ValueError(f"format {rum.version} has no field(s) {', '.join(sorted(unknown))}")
+    if not rum.grouped:
+        prefix = [
+            item.name for item in GROUPED_PREFIX if item.target is Target.RUM and getattr(rum, item.name)
+        ]
+        if prefix:
+            raise ValueError(f"{', '.join(prefix)} can only be written on a grouped line (rum.grouped)")
     counters = {"n_da": len(rum.das), "n_dad": len(rum.dads), "n_za": len(rum.acts)}
     parts: list[str] = []
     if rum.grouped:

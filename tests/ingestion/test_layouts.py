@@ -306,9 +306,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle, delimiter=";")
         header = [cell.strip() for cell in next(reader)]
-        return [
-            {key: cell.strip() for key, cell in zip(header, row, strict=False)} for row in reader if row
-        ]
+        return [{key: cell.strip() for key, cell in zip(header, row, strict=False)} for row in reader if row]
 
 
 def csv_path(shared_data: Path, code: str) -> Path:

@@ -1,0 +1,355 @@
+"""Pure readers for the nomenclature files: CIM-10, CCAM, GHM (and GHM roots), CMD labels.
+
+Each reader takes a path or an open stream (binary or text) and yields typed rows, or a `LineError`
+(physical line, canonical column name) for a row it cannot use, then carries on with the next row.
+The whole file is read into memory first (nomenclatures are a few megabytes): the encoding and the
+separator are detected from its content.
+
+Accepted input, for every reader (see docs/nomenclatures.md):
+
+* plain or gzip-compressed (detected from the magic bytes, whatever the file name);
+* UTF-8 (with or without BOM), else Windows-1252, else Latin-1;
+* separator `;`, `,`, tab or `|`: the one most frequent in the header line;
+* a header line naming the columns. The canonical layout uses the canonical names below; the column
+  names of the ATIH-derived files shipped in shared/data/nomenclatures are recognised as aliases.
+  Column order does not matter, unknown columns are ignored, names are case-insensitive.
+
+Canonical layouts (required columns first, optional ones in brackets):
+
+* CIM-10: ``code;label;type_mco[;short_label;ssr_type;psy_type;category]``
+* CCAM:   ``code;label;valid_from;valid_to[;short_label;act_type;sex_compatibility;activities]``
+* GHM:    ``ghm;label[;year;cmd;domain;domain_label]`` (6-character GHMs or 5-character roots)
+* CMD:    ``cmd;label``
+
+Dates are ISO (2024-03-01) or French (01/03/2024); a blank date is None.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import IO, Final
+
+from app.core.line_errors import LineError
+
+Source = str | os.PathLike[str] | IO[bytes] | IO[str]
+
+_SEPARATORS: Final = (";", ",", "\t", "|")
+_CIM_CODE: Final = re.compile(r"[A-Z][0-9]{2}[0-9A-Z+]{0,3}")
+_CCAM_CODE: Final = re.compile(r"[A-Z]{4}[0-9]{3}")
+_GHM: Final = re.compile(r"[0-9]{2}[A-Z][0-9]{2}[0-9A-Z]?")
+_CMD: Final = re.compile(r"[0-9]{2}")
+_ISO_DATE: Final = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_FR_DATE: Final = re.compile(r"([0-9]{2})/([0-9]{2})/([0-9]{4})")
+
+
+@dataclass(frozen=True, slots=True)
+class CimRow:
+    code: str  # no dot, upper case: "E119", "Z5188"
+    label: str
+    type_mco: int  # ATIH "type MCO" restriction, 0-4
+    short_label: str = ""
+    ssr_type: str = ""  # ATIH SSR/SMR restriction flags, e.g. "NOOO"
+    psy_type: str = ""
+    category: str = ""  # 3-character category
+
+
+@dataclass(frozen=True, slots=True)
+class CcamRow:
+    code: str  # 7 characters
+    label: str
+    valid_from: date | None
+    valid_to: date | None  # as given by the source ("date de fin"); None = still valid
+    short_label: str = ""
+    act_type: str = ""
+    sex_compatibility: str = ""
+    activities: tuple[str, ...] = ()  # CCAM activity codes, when the source lists them
+
+
+@dataclass(frozen=True, slots=True)
+class GhmRow:
+    ghm: str  # 6-character GHM, or 5-character root
+    label: str
+    cmd: str  # the first two characters unless the file gives it
+    year: int | None = None  # classification year (the ATIH "anseqta"), when the file has several
+    domain: str = ""  # domaine d'activité, e.g. "D27"
+    domain_label: str = ""
+
+    @property
+    def is_root(self) -> bool:
+        return len(self.ghm) == 5
+
+
+@dataclass(frozen=True, slots=True)
+class CmdRow:
+    cmd: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    required: tuple[str, ...]
+    aliases: dict[str, tuple[str, ...]]  # canonical name -> accepted header names, canonical first
+
+
+_CIM_COLUMNS: Final = _Columns(
+    ("code", "label", "type_mco"),
+    {
+        "code": ("code",),
+        "label": ("label", "lib_long", "libelle_long", "libelle"),
+        "type_mco": ("type_mco", "tr"),
+        "short_label": ("short_label", "lib_court", "libelle_court"),
+        "ssr_type": ("ssr_type", "tssr"),
+        "psy_type": ("psy_type", "tpsy"),
+        "category": ("category", "categorie"),
+    },
+)
+_CCAM_COLUMNS: Final = _Columns(
+    ("code", "label", "valid_from", "valid_to"),
+    {
+        "code": ("code",),
+        "label": ("label", "libelle_long", "libelle"),
+        "valid_from": ("valid_from", "date_debut"),
+        "valid_to": ("valid_to", "date_fin"),
+        "short_label": ("short_label", "libelle_court"),
+        "act_type": ("act_type", "type_acte"),
+        "sex_compatibility": ("sex_compatibility", "compatibilite_sexe"),
+        "activities": ("activities",),
+    },
+)
+_GHM_COLUMNS: Final = _Columns(
+    ("ghm", "label"),
+    {
+        "ghm": ("ghm", "racine"),
+        "label": ("label", "libelle_ghm", "libelle_racine", "libelle"),
+        "year": ("year", "anseqta"),
+        "cmd": ("cmd",),
+        "domain": ("domain", "da"),
+        "domain_label": ("domain_label", "libelle_da"),
+    },
+)
+_CMD_COLUMNS: Final = _Columns(
+    ("cmd", "label"),
+    {"cmd": ("cmd",), "label": ("label", "libelle_cmd", "libelle")},
+)
+
+
+def _read_bytes(source: Source) -> bytes | str:
+    if isinstance(source, str | os.PathLike):
+        return Path(source).read_bytes()
+    return source.read()
+
+
+def _decode(data: bytes) -> str:
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def _rows(source: Source, columns: _Columns, what: str) -> Iterator[tuple[int, dict[str, str]] | LineError]:
+    """(line, {canonical column: stripped value}) per non-blank row, or a LineError."""
+    raw = _read_bytes(source)
+    text = _decode(raw) if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
+    first = text.split("\n", 1)[0]
+    separator = max(_SEPARATORS, key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    header = next(reader, None)
+    if header is None:
+        yield LineError(None, None, "empty_file", f"the {what} file is empty")
+        return
+    names = [name.strip().lower() for name in header]
+    index: dict[str, int] = {}
+    for canonical, aliases in columns.aliases.items():
+        found = next((alias for alias in aliases if alias in names), None)
+        if found is not None:
+            index[canonical] = names.index(found)
+    missing = [name for name in columns.required if name not in index]
+    if missing:
+        yield LineError(
+            1,
+            missing[0],
+            "unknown_layout",
+            f"the {what} header lacks the column(s) {', '.join(missing)}; expected at least "
+            f"{separator.join(columns.required)}",
+        )
+        return
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        short = next((name for name in columns.required if index[name] >= len(row)), None)
+        if short is not None:
+            yield LineError(reader.line_num, short, "missing_column", f"the row has no {short} column")
+            continue
+        yield reader.line_num, {name: row[i].strip() if i < len(row) else "" for name, i in index.items()}
+
+
+def _parse_date(value: str) -> date | None:
+    """ISO or JJ/MM/AAAA; ValueError when neither."""
+    if not value:
+        return None
+    match = _ISO_DATE.fullmatch(value)
+    if match is not None:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    match = _FR_DATE.fullmatch(value)
+    if match is not None:
+        return date(int(match[3]), int(match[2]), int(match[1]))
+    raise ValueError(value)
+
+
+def _required(line: int, values: dict[str, str], name: str) -> LineError | None:
+    if values[name]:
+        return None
+    return LineError(line, name, "missing_value", f"{name} is blank")
+
+
+def read_cim10(source: Source) -> Iterator[CimRow | LineError]:
+    """CIM-10 codes with their ATIH type MCO restriction."""
+    seen: set[str] = set()
+    for item in _rows(source, _CIM_COLUMNS, "CIM-10"):
+        if isinstance(item, LineError):
+            yield item
+            continue
+        line, values = item
+        code = values["code"].replace(".", "").replace(" ", "").upper()
+        if not _CIM_CODE.fullmatch(code):
+            yield LineError(line, "code", "invalid_code", f"{values['code']!r} is not a CIM-10 code")
+            continue
+        error = _required(line, values, "label")
+        if error is not None:
+            yield error
+            continue
+        raw_type = values["type_mco"]
+        if raw_type not in {"0", "1", "2", "3", "4"}:
+            yield LineError(line, "type_mco", "invalid_value", f"type MCO {raw_type!r} of {code} is not 0-4")
+            continue
+        if code in seen:
+            yield LineError(line, "code", "duplicate_code", f"{code} is listed twice")
+            continue
+        seen.add(code)
+        yield CimRow(
+            code,
+            values["label"],
+            int(raw_type),
+            values.get("short_label", ""),
+            values.get("ssr_type", ""),
+            values.get("psy_type", ""),
+            values.get("category", ""),
+        )
+
+
+def read_ccam(source: Source) -> Iterator[CcamRow | LineError]:
+    """CCAM acts with their validity dates."""
+    seen: set[str] = set()
+    for item in _rows(source, _CCAM_COLUMNS, "CCAM"):
+        if isinstance(item, LineError):
+            yield item
+            continue
+        line, values = item
+        code = values["code"].upper()
+        if not _CCAM_CODE.fullmatch(code):
+            yield LineError(line, "code", "invalid_code", f"{values['code']!r} is not a CCAM code")
+            continue
+        error = _required(line, values, "label")
+        if error is not None:
+            yield error
+            continue
+        parsed = _validity(line, code, values)
+        if isinstance(parsed, LineError):
+            yield parsed
+            continue
+        if code in seen:
+            yield LineError(line, "code", "duplicate_code", f"{code} is listed twice")
+            continue
+        seen.add(code)
+        yield CcamRow(
+            code,
+            values["label"],
+            parsed[0],
+            parsed[1],
+            values.get("short_label", ""),
+            values.get("act_type", ""),
+            values.get("sex_compatibility", ""),
+            tuple(char for char in values.get("activities", "") if char.isdigit()),
+        )
+
+
+def _validity(line: int, code: str, values: dict[str, str]) -> tuple[date | None, date | None] | LineError:
+    dates: list[date | None] = []
+    for name in ("valid_from", "valid_to"):
+        try:
+            dates.append(_parse_date(values[name]))
+        except ValueError:
+            return LineError(line, name, "invalid_date", f"{name} {values[name]!r} of {code} is not a date")
+    start, end = dates
+    if start is not None and end is not None and end < start:
+        return LineError(line, "valid_to", "invalid_range", f"{code} ends before it starts")
+    return start, end
+
+
+def read_ghm(source: Source) -> Iterator[GhmRow | LineError]:
+    """GHMs (6 characters) or GHM roots (5 characters) with their labels, per year when given."""
+    seen: set[tuple[str, int | None]] = set()
+    for item in _rows(source, _GHM_COLUMNS, "GHM"):
+        if isinstance(item, LineError):
+            yield item
+            continue
+        line, values = item
+        ghm = values["ghm"].upper()
+        if not _GHM.fullmatch(ghm):
+            yield LineError(line, "ghm", "invalid_code", f"{values['ghm']!r} is not a GHM or GHM root")
+            continue
+        error = _required(line, values, "label")
+        if error is not None:
+            yield error
+            continue
+        raw_year = values.get("year", "")
+        if raw_year and not (raw_year.isascii() and raw_year.isdigit() and len(raw_year) == 4):
+            yield LineError(line, "year", "invalid_value", f"year {raw_year!r} of {ghm} is not a year")
+            continue
+        year = int(raw_year) if raw_year else None
+        cmd = values.get("cmd", "") or ghm[:2]
+        if cmd != ghm[:2]:
+            yield LineError(line, "cmd", "invalid_value", f"CMD {cmd!r} does not match {ghm}")
+            continue
+        if (ghm, year) in seen:
+            yield LineError(line, "ghm", "duplicate_code", f"{ghm} is listed twice for the same year")
+            continue
+        seen.add((ghm, year))
+        yield GhmRow(
+            ghm, values["label"], cmd, year, values.get("domain", ""), values.get("domain_label", "")
+        )
+
+
+def read_cmd_labels(source: Source) -> Iterator[CmdRow | LineError]:
+    """CMD (catégories majeures de diagnostic) labels."""
+    seen: set[str] = set()
+    for item in _rows(source, _CMD_COLUMNS, "CMD"):
+        if isinstance(item, LineError):
+            yield item
+            continue
+        line, values = item
+        cmd = values["cmd"]
+        if not _CMD.fullmatch(cmd):
+            yield LineError(line, "cmd", "invalid_code", f"{cmd!r} is not a 2-digit CMD")
+            continue
+        error = _required(line, values, "label")
+        if error is not None:
+            yield error
+            continue
+        if cmd in seen:
+            yield LineError(line, "cmd", "duplicate_code", f"CMD {cmd} is listed twice")
+            continue
+        seen.add(cmd)
+        yield CmdRow(cmd, values["label"])

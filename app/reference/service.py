@@ -1,0 +1,112 @@
+"""Loading nomenclature files (CIM-10, CCAM, GHM, CMD labels) into their per-year tables."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable, Iterator
+from typing import Any, Final
+
+from sqlalchemy.orm import Session
+
+from app.core.line_errors import LineError
+from app.core.problems import InvalidInput
+from app.reference import loaders, repository
+from app.reference.models import NomenclatureLoad
+from app.reference.schemas import NomenclatureKind, NomenclatureRead
+
+MAX_REPORTED_ERRORS: Final = 100
+MIN_YEAR: Final = 1990
+MAX_YEAR: Final = 2100
+
+
+def _cim10(data: bytes, year: int) -> Iterator[tuple[Any, ...] | LineError]:
+    for row in loaders.read_cim10(io.BytesIO(data)):
+        yield row if isinstance(row, LineError) else (year, row.code, row.label, row.type_mco)
+
+
+def _ccam(data: bytes, year: int) -> Iterator[tuple[Any, ...] | LineError]:
+    for row in loaders.read_ccam(io.BytesIO(data)):
+        yield row if isinstance(row, LineError) else (year, row.code, row.label, row.valid_from, row.valid_to)
+
+
+def _ghm(data: bytes, year: int) -> Iterator[tuple[Any, ...] | LineError]:
+    for row in loaders.read_ghm(io.BytesIO(data)):
+        if isinstance(row, LineError):
+            yield row
+        # A file covering several classification years (the ATIH "anseqta" column) gives only
+        # the requested year's rows; a file without a year column is taken whole.
+        elif row.year is None or row.year == year:
+            yield (year, row.ghm, row.label)
+
+
+def _cmd(data: bytes, year: int) -> Iterator[tuple[Any, ...] | LineError]:
+    for row in loaders.read_cmd_labels(io.BytesIO(data)):
+        yield row if isinstance(row, LineError) else (year, row.cmd, row.label)
+
+
+_READERS: Final[dict[NomenclatureKind, Callable[[bytes, int], Iterator[tuple[Any, ...] | LineError]]]] = {
+    NomenclatureKind.CIM10: _cim10,
+    NomenclatureKind.CCAM: _ccam,
+    NomenclatureKind.GHM: _ghm,
+    NomenclatureKind.CMD: _cmd,
+}
+
+
+def load(
+    session: Session, *, kind: NomenclatureKind, year: int, data: bytes, source: str, loaded_by: str
+) -> NomenclatureLoad:
+    """Replace the rows of (kind, year) with the content of a CSV file (plain or gzip).
+
+    All or nothing: a file with any unreadable row loads nothing and raises InvalidInput listing the
+    first errors (line, column, reason), so a table never holds half a nomenclature."""
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise InvalidInput(f"year {year} is outside {MIN_YEAR}-{MAX_YEAR}")
+    rows: list[tuple[Any, ...]] = []
+    errors: list[LineError] = []
+    error_count = 0
+    for item in _READERS[kind](data, year):
+        if isinstance(item, LineError):
+            error_count += 1
+            if len(errors) < MAX_REPORTED_ERRORS:
+                errors.append(item)
+        else:
+            rows.append(item)
+    if error_count:
+        raise InvalidInput(
+            f"{error_count} unreadable row(s) in the {kind.value} file; nothing was loaded", errors=errors
+        )
+    if not rows:
+        raise InvalidInput(f"the {kind.value} file has no row for {year}; nothing was loaded")
+    count = repository.replace_year(session, kind=kind.value, year=year, rows=rows)
+    return repository.add_load(
+        session,
+        kind=kind.value,
+        year=year,
+        rows=count,
+        source=source[:200],
+        sha256=hashlib.sha256(data).hexdigest(),
+        loaded_by=loaded_by,
+    )
+
+
+def to_read(load: NomenclatureLoad) -> NomenclatureRead:
+    return NomenclatureRead(
+        kind=NomenclatureKind(load.kind),
+        year=load.year,
+        rows=load.rows,
+        loaded_at=load.loaded_at,
+        loaded_by=load.loaded_by,
+        source=load.source,
+        sha256=load.sha256,
+    )
+
+
+def list_loaded(session: Session) -> list[NomenclatureRead]:
+    """What is loaded now: the latest load of every (kind, year)."""
+    return [to_read(load) for load in repository.list_loads(session)]
+
+
+def generation(session: Session) -> int:
+    """A number that changes whenever a nomenclature is loaded (cache key for the rules engine)."""
+    return repository.generation(session)
