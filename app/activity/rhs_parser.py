@@ -223,7 +223,7 @@ class _ZonePlan:
     attribute: str
     element: int
     cls: type[CsarrAct] | type[CsarAct] | type[CcamAct] | None  # None for the DAS zone
-    getter: Callable[[str], tuple[str, ...]]  # element text -> values in the order of cls' fields
+    parts: tuple[slice, ...]  # within an element, one per attribute of cls in field order
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +265,7 @@ def _plan(layout: RhsLayout) -> _Plan:
                 ZONE_ATTRIBUTES[zone.name],
                 offset,
                 cls,
-                _getter([offsets.get(name, _EMPTY) for name in order]),
+                tuple(offsets.get(name, _EMPTY) for name in order),
             )
         )
     return _Plan(
@@ -283,9 +283,17 @@ def _plan(layout: RhsLayout) -> _Plan:
 _PLANS: Final = {version: _plan(layout) for version, layout in LAYOUTS.items()}
 
 
-@lru_cache(maxsize=1024)
-def _das_getter(start: int, count: int, width: int) -> Callable[[str], tuple[str, ...]]:
-    return _getter([slice(p, p + width) for p in range(start, start + width * count, width)])
+@lru_cache(maxsize=4096)
+def _zone_getter(version: str, index: int, start: int, count: int) -> Callable[[str], tuple[str, ...]]:
+    """Every value of `count` elements of a zone starting at `start`, in one call."""
+    zp = _PLANS[version].zones[index]
+    return _getter(
+        [
+            slice(base + part.start, base + part.stop)
+            for base in range(start, start + count * zp.element, zp.element)
+            for part in zp.parts
+        ]
+    )
 
 
 def _decode(raw: bytes) -> str:
@@ -360,19 +368,17 @@ def parse_rhs_line(raw: bytes, line_no: int) -> Rhs | LineError:
         extra=dict(zip(plan.extra_keys, map(str.strip, plan.extras(text)), strict=False)),
     )
     position = plan.fixed_length
-    for count, zp in zip(counts, plan.zones, strict=True):
+    for index, (count, zp) in enumerate(zip(counts, plan.zones, strict=True)):
         if not count:
             continue
-        stop = position + count * zp.element
+        values = list(map(str.strip, _zone_getter(layout.version, index, position, count)(text)))
         cls = zp.cls
         if cls is None:
-            rhs.das = list(map(str.strip, _das_getter(position, count, zp.element)(text)))
+            rhs.das = values
         else:
-            getter = zp.getter
-            width = zp.element
-            acts = [cls(*map(str.strip, getter(text[p : p + width]))) for p in range(position, stop, width)]
-            setattr(rhs, zp.attribute, acts)
-        position = stop
+            arity = len(zp.parts)
+            setattr(rhs, zp.attribute, [cls(*values[i : i + arity]) for i in range(0, len(values), arity)])
+        position += count * zp.element
     return rhs
 
 

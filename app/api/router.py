@@ -6,9 +6,11 @@ from fastapi import APIRouter
 
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.reference.router import router as reference_router
 from app.structure.router import router as structure_router
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_router)
 api_router.include_router(audit_router)
 api_router.include_router(structure_router)
+api_router.include_router(reference_router)

@@ -12,12 +12,14 @@ from app.cli.database import open_database
 from app.core import db, embedded_pg
 from app.core.config import get_settings
 from app.core.logging import configure_logging
+from app.reference.cli import nomenclature_app
 
 app = typer.Typer(help="dimqa: PMSI coding-quality service for the DIM.", no_args_is_help=True)
 token_app = typer.Typer(
     help="Manage API tokens (stored hashed; the secret is shown once).", no_args_is_help=True
 )
 app.add_typer(token_app, name="token")
+app.add_typer(nomenclature_app, name="nomenclature")
 
 
 @app.command()

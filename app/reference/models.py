@@ -31,7 +31,9 @@ class CcamAct(Base):
     code: Mapped[str] = mapped_column(String(7), primary_key=True)
     label: Mapped[str] = mapped_column(Text)
     valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
-    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)  # as in the file ("date de fin")
+    # Activity codes the act has ("14"), when the file lists them; NULL: not said.
+    activities: Mapped[str | None] = mapped_column(String(5), nullable=True)
 
 
 class GhmLabel(Base):

@@ -19,7 +19,7 @@ TABLES: Final[dict[str, type[Cim10Code] | type[CcamAct] | type[GhmLabel] | type[
 }
 COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "cim10": ("year", "code", "label", "type_mco"),
-    "ccam": ("year", "code", "label", "valid_from", "valid_to"),
+    "ccam": ("year", "code", "label", "valid_from", "valid_to", "activities"),
     "ghm": ("year", "ghm", "label"),
     "cmd": ("year", "cmd", "label"),
 }
@@ -30,6 +30,7 @@ def copy_rows(session: Session, table: str, columns: Sequence[str], rows: Iterab
 
     `table` and `columns` are code constants, never user input."""
     dbapi = session.connection().connection.driver_connection
+    assert dbapi is not None  # a checked-out pool connection always has its driver connection
     count = 0
     with dbapi.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
@@ -88,12 +89,15 @@ def cim10_codes(session: Session) -> list[tuple[str, int, int, str]]:
     return [(code, year, type_mco, label) for code, year, type_mco, label in session.execute(query)]
 
 
-def ccam_acts(session: Session) -> list[tuple[str, int, date | None, date | None, str]]:
-    """(code, year, valid_from, valid_to, label) of every loaded year, oldest year first."""
-    query = select(CcamAct.code, CcamAct.year, CcamAct.valid_from, CcamAct.valid_to, CcamAct.label).order_by(
-        CcamAct.year
-    )
-    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+def ccam_acts(session: Session) -> list[tuple[str, int, date | None, date | None, str | None, str]]:
+    """(code, year, valid_from, valid_to, activities, label) of every loaded year, oldest year first."""
+    query = select(
+        CcamAct.code, CcamAct.year, CcamAct.valid_from, CcamAct.valid_to, CcamAct.activities, CcamAct.label
+    ).order_by(CcamAct.year)
+    return [
+        (code, year, start, end, activities, label)
+        for code, year, start, end, activities, label in session.execute(query)
+    ]
 
 
 def ghm_labels(session: Session) -> list[tuple[str, int, str]]:

@@ -27,7 +27,11 @@ def _cim10(data: bytes, year: int) -> Iterator[tuple[Any, ...] | LineError]:
 
 def _ccam(data: bytes, year: int) -> Iterator[tuple[Any, ...] | LineError]:
     for row in loaders.read_ccam(io.BytesIO(data)):
-        yield row if isinstance(row, LineError) else (year, row.code, row.label, row.valid_from, row.valid_to)
+        if isinstance(row, LineError):
+            yield row
+        else:
+            activities = "".join(sorted(set(row.activities))) or None
+            yield (year, row.code, row.label, row.valid_from, row.valid_to, activities)
 
 
 def _ghm(data: bytes, year: int) -> Iterator[tuple[Any, ...] | LineError]:

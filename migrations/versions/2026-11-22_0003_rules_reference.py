@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("label", sa.Text(), nullable=False),
         sa.Column("valid_from", sa.Date(), nullable=True),
         sa.Column("valid_to", sa.Date(), nullable=True),
+        sa.Column("activities", sa.String(5), nullable=True),
         sa.PrimaryKeyConstraint("year", "code", name="pk_ref_ccam"),
     )
     op.create_table(

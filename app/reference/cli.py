@@ -1,0 +1,75 @@
+"""`dimqa nomenclature ...`: load and list the nomenclature files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.audit import service as audit_service
+from app.auth.schemas import Principal, Role
+from app.cli.database import open_database
+from app.core import db, embedded_pg
+from app.core.config import get_settings
+from app.core.problems import AppError
+from app.reference import service
+from app.reference.schemas import NomenclatureKind
+
+nomenclature_app = typer.Typer(
+    help="Load nomenclatures (CIM-10, CCAM, GHM, CMD labels) used by the coding rules.",
+    no_args_is_help=True,
+)
+
+CLI_PRINCIPAL = Principal(name="cli", role=Role.ADMIN, units=None)
+
+
+@nomenclature_app.command("load")
+def load(
+    kind: Annotated[NomenclatureKind, typer.Argument(help="cim10, ccam, ghm or cmd")],
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV file, plain or .gz")
+    ],
+    year: Annotated[int, typer.Option(help="Nomenclature year, e.g. 2025")],
+) -> None:
+    """Replace one year of a nomenclature with FILE (all or nothing)."""
+    try:
+        open_database(get_settings())
+        with db.new_session() as session, session.begin():
+            loaded = service.load(
+                session,
+                kind=kind,
+                year=year,
+                data=file.read_bytes(),
+                source=file.name,
+                loaded_by=CLI_PRINCIPAL.name,
+            )
+            audit_service.record(
+                session,
+                CLI_PRINCIPAL,
+                action="write",
+                object_type="nomenclature",
+                object_ids=[f"{kind.value}:{year}"],
+            )
+            rows = loaded.rows
+        typer.echo(f"loaded {rows} {kind.value} rows for {year} from {file.name}")
+    except AppError as error:
+        typer.echo(error.detail, err=True)
+        for item in error.errors or []:
+            where = f"line {item.line}" if item.line is not None else "file"
+            typer.echo(f"  {where}, {item.field or '-'}: {item.message}", err=True)
+        raise typer.Exit(1) from error
+    finally:
+        embedded_pg.stop_all()
+
+
+@nomenclature_app.command("list")
+def list_loaded() -> None:
+    """List loaded nomenclatures: kind, year, rows, load time."""
+    try:
+        open_database(get_settings())
+        with db.new_session() as session:
+            for item in service.list_loaded(session):
+                typer.echo(f"{item.kind.value}\t{item.year}\t{item.rows}\t{item.loaded_at:%Y-%m-%d %H:%M}")
+    finally:
+        embedded_pg.stop_all()

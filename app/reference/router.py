@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Request
+
+from app.audit import service as audit_service
+from app.auth.dependencies import Admin, AggregateReader
+from app.core.db import SessionDep
+from app.core.problems import problem_responses
+from app.reference import service
+from app.reference.schemas import NomenclatureKind, NomenclatureList, NomenclatureRead
+
+router = APIRouter(tags=["nomenclatures"], responses=problem_responses(401, 403, 422, 503))
+
+CSV_BODY = Body(
+    media_type="text/csv",
+    description="The CSV file, plain or gzip-compressed (layouts in docs/nomenclatures.md)",
+)
+
+
+@router.get("/nomenclatures", response_model=NomenclatureList)
+def list_nomenclatures(session: SessionDep, principal: AggregateReader) -> NomenclatureList:
+    """Loaded nomenclatures: the latest load of every (kind, year) with its row count."""
+    return NomenclatureList(items=service.list_loaded(session))
+
+
+@router.post(
+    "/nomenclatures/{kind}",
+    response_model=NomenclatureRead,
+    responses=problem_responses(400, 413),
+)
+def load_nomenclature(
+    kind: NomenclatureKind,
+    year: Annotated[int, Query(ge=service.MIN_YEAR, le=service.MAX_YEAR, description="Nomenclature year")],
+    body: Annotated[bytes, CSV_BODY],
+    session: SessionDep,
+    principal: Admin,
+    request: Request,
+) -> NomenclatureRead:
+    """Replace one year of a nomenclature (admin). All or nothing: any unreadable row loads nothing
+    and the response lists the first errors with their line and column.
+
+    Rules needing a nomenclature are reported as skipped until it is loaded; run
+    `POST /validation-runs` afterwards to re-check the stored stays."""
+    load = service.load(
+        session, kind=kind, year=year, data=body, source="api", loaded_by=principal.name
+    )
+    audit_service.record(
+        session,
+        principal,
+        action="write",
+        object_type="nomenclature",
+        object_ids=[f"{kind.value}:{year}"],
+        request=request,
+    )
+    return service.to_read(load)

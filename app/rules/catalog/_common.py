@@ -1,0 +1,144 @@
+"""Helpers shared by the rule families: cached field parsing, code formats, PMSI code lists.
+
+Checks run on every RSS of every batch, so parsing that repeats across RSS (dates, code formats)
+is memoised in small bounded dictionaries: a batch of a year holds a few thousand distinct dates
+and codes, and a dictionary hit costs a fraction of re-parsing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Final
+
+from app.ingestion.records import Rss, Rum, as_date
+from app.rules.engine import Hit, hit
+
+NONE: Final[tuple[Hit, ...]] = ()  # what a check returns when it finds nothing
+
+_CACHE_LIMIT: Final = 100_000  # entries; cleared when reached (hostile input cannot grow it forever)
+
+_dates: dict[str, date | None] = {}
+
+
+def day(raw: str) -> date | None:
+    """A JJMMAAAA field as a date; None when blank, non-numeric or not a calendar date."""
+    try:
+        return _dates[raw]
+    except KeyError:
+        pass
+    if len(_dates) >= _CACHE_LIMIT:
+        _dates.clear()
+    parsed = _dates[raw] = as_date(raw)
+    return parsed
+
+
+def number(raw: str) -> int | None:
+    """A numeric field as an int; None when blank or not made of ASCII digits."""
+    if raw.isdigit() and raw.isascii():
+        return int(raw)
+    return None
+
+
+def signed_number(raw: str) -> int | None:
+    """Like `number`, also accepting a leading minus sign (a negative count is implausible, not
+    non-numeric)."""
+    if raw[:1] == "-":
+        value = number(raw[1:])
+        return None if value is None else -value
+    return number(raw)
+
+
+def date_state(raw: str) -> str:
+    """ "missing", "not_numeric", "invalid" (digits but no such calendar day) or "ok"."""
+    if not raw:
+        return "missing"
+    if day(raw) is not None:
+        return "ok"
+    if len(raw) != 8 or not (raw.isdigit() and raw.isascii()):
+        return "not_numeric"
+    return "invalid"
+
+
+# CIM-10 FR à usage PMSI, without dot: a letter, two digits, then up to three characters where
+# positions 4 and 5 are a digit or "+" and position 6 a digit (ATIH "cim.pdf" layout). Checked
+# against every code of the ATIH 2021 file.
+_CIM_FORMAT: Final = re.compile(r"[A-Z][0-9]{2}(?:[0-9+](?:[0-9+][0-9]?)?)?")
+_CCAM_FORMAT: Final = re.compile(r"[A-Z]{4}[0-9]{3}")
+_cim_ok: dict[str, bool] = {}
+_ccam_ok: dict[str, bool] = {}
+
+
+def cim_format_ok(code: str) -> bool:
+    known = _cim_ok.get(code)
+    if known is None:
+        if len(_cim_ok) >= _CACHE_LIMIT:
+            _cim_ok.clear()
+        known = _cim_ok[code] = _CIM_FORMAT.fullmatch(code) is not None
+    return known
+
+
+def ccam_format_ok(code: str) -> bool:
+    known = _ccam_ok.get(code)
+    if known is None:
+        if len(_ccam_ok) >= _CACHE_LIMIT:
+            _ccam_ok.clear()
+        known = _ccam_ok[code] = _CCAM_FORMAT.fullmatch(code) is not None
+    return known
+
+
+def rss_exit(rss: Rss) -> date | None:
+    """Exit date of the stay (last RUM), the date the grouper reads its tables at."""
+    return day(rss.rums[-1].exit_date)
+
+
+def nomenclature_day(rss: Rss, rum: Rum) -> date | None:
+    """The date a code's validity is judged at: the RSS exit date, else the RUM's own exit date."""
+    return day(rss.rums[-1].exit_date) or day(rum.exit_date)
+
+
+def age_in_days(rum: Rum, on: date | None) -> int | None:
+    birth = day(rum.birth_date)
+    if birth is None or on is None:
+        return None
+    return (on - birth).days
+
+
+def fg(code: str) -> str:
+    """Reference of an official grouper control."""
+    return f"FG {code} — DRUIDES 2023 §6.4.1 (GENRSA 2022 §8)"
+
+
+GUIDE: Final = "Guide méthodologique MCO"
+
+# Séance motives: FG list D-145 "Motifs de séances" (V2024), CIM-10 codes without dot.
+SEANCE_MOTIVES: Final = frozenset(
+    {"Z491", "Z492", "Z4920", "Z4921", "Z5100", "Z5101", "Z511", "Z512", "Z513", "Z5130", "Z5131", "Z5180"}
+)
+
+
+def scan(rss: Rss, get: Callable[[Rum], str], bad: Callable[[str], bool], field: str) -> Sequence[Hit]:
+    """One hit per RUM whose field (read by `get`) satisfies `bad`, the value being the field text."""
+    hits: list[Hit] | None = None
+    for index, rum in enumerate(rss.rums):
+        raw = get(rum)
+        if bad(raw):
+            if hits is None:
+                hits = []
+            hits.append(hit(index, field, raw))
+    return hits or NONE
+
+
+def not_numeric_date(raw: str) -> bool:
+    """Filled in, but not eight ASCII digits."""
+    return bool(raw) and not (len(raw) == 8 and raw.isdigit() and raw.isascii())
+
+
+def impossible_date(raw: str) -> bool:
+    """Eight digits that are not a calendar day (31022024)."""
+    return len(raw) == 8 and raw.isdigit() and raw.isascii() and day(raw) is None
+
+
+def blank(raw: str) -> bool:
+    return not raw

@@ -1,0 +1,256 @@
+"""Entry and exit dates of each RUM, and the chaining of the RUMs of a multi-unit stay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from operator import attrgetter
+
+from app.ingestion.records import Rss
+from app.rules.catalog._common import NONE, blank, day, fg, impossible_date, not_numeric_date, scan
+from app.rules.engine import Hit, RuleContext, Severity, hit, rule
+
+_ENTRY = attrgetter("entry_date")
+_EXIT = attrgetter("exit_date")
+
+
+@rule(
+    "C019",
+    "dates.entry_missing",
+    Severity.BLOCKING,
+    "Date d'entrée dans l'UM absente.",
+    reference=fg("C019"),
+)
+def entry_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """Every RUM has an entry date.
+
+    Bad: entry_date = "".
+    Good: entry_date = "04032024".
+    """
+    return scan(rss, _ENTRY, blank, "entry_date")
+
+
+@rule(
+    "C020",
+    "dates.entry_not_numeric",
+    Severity.BLOCKING,
+    "Date d'entrée « {value} » non numérique (format JJMMAAAA attendu).",
+    reference=fg("C020"),
+)
+def entry_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """The entry date is written JJMMAAAA with eight digits.
+
+    Bad: entry_date = "4/3/2024".
+    Good: entry_date = "04032024".
+    """
+    return scan(rss, _ENTRY, not_numeric_date, "entry_date")
+
+
+@rule(
+    "C021",
+    "dates.entry_invalid",
+    Severity.BLOCKING,
+    "Date d'entrée {value} incohérente (jour inexistant au calendrier).",
+    reference=fg("C021"),
+)
+def entry_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """A numeric entry date must be a real calendar day.
+
+    Bad: entry_date = "30022024".
+    Good: entry_date = "29022024".
+    """
+    return scan(rss, _ENTRY, impossible_date, "entry_date")
+
+
+@rule(
+    "C028",
+    "dates.exit_missing",
+    Severity.BLOCKING,
+    "Date de sortie de l'UM absente.",
+    reference=fg("C028"),
+)
+def exit_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """Every RUM has an exit date.
+
+    Bad: exit_date = "".
+    Good: exit_date = "06032024".
+    """
+    return scan(rss, _EXIT, blank, "exit_date")
+
+
+@rule(
+    "C029",
+    "dates.exit_not_numeric",
+    Severity.BLOCKING,
+    "Date de sortie « {value} » non numérique (format JJMMAAAA attendu).",
+    reference=fg("C029"),
+)
+def exit_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """The exit date is written JJMMAAAA with eight digits.
+
+    Bad: exit_date = "2024-03-06".
+    Good: exit_date = "06032024".
+    """
+    return scan(rss, _EXIT, not_numeric_date, "exit_date")
+
+
+@rule(
+    "C030",
+    "dates.exit_invalid",
+    Severity.BLOCKING,
+    "Date de sortie {value} incohérente (jour inexistant au calendrier).",
+    reference=fg("C030"),
+)
+def exit_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """A numeric exit date must be a real calendar day.
+
+    Bad: exit_date = "31042024" (April has 30 days).
+    Good: exit_date = "30042024".
+    """
+    return scan(rss, _EXIT, impossible_date, "exit_date")
+
+
+@rule(
+    "C032",
+    "dates.exit_before_entry",
+    Severity.BLOCKING,
+    "Date de sortie {value} antérieure à la date d'entrée {entry_date}.",
+    reference=fg("C032"),
+    params=("entry_date",),
+)
+def exit_before_entry(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """A RUM cannot end before it starts (same day is fine).
+
+    Bad: entry_date = "06032024", exit_date = "04032024".
+    Good: entry_date = "04032024", exit_date = "04032024".
+    """
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        entry = day(rum.entry_date)
+        exit_day = day(rum.exit_date)
+        if entry is not None and exit_day is not None and exit_day < entry:
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "exit_date", rum.exit_date, entry_date=rum.entry_date))
+    return hits or NONE
+
+
+@rule(
+    "C023",
+    "dates.chaining",
+    Severity.BLOCKING,
+    "Date d'entrée {value} différente de la date de sortie du RUM précédent ({previous_exit}).",
+    reference=fg("C023"),
+    params=("previous_exit",),
+)
+def chaining(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """In a multi-unit stay each RUM starts on the day the previous one ends.
+
+    The grouper exempts a return from a temporary transfer (previous exit mode 0 and entry mode 0),
+    whose gap is a matter for C050. Unusable dates are left to the date rules.
+
+    Bad: RUM 1 exit "06032024", RUM 2 entry "07032024" (mutation 6/1 on both sides).
+    Good: RUM 1 exit "06032024", RUM 2 entry "06032024".
+    """
+    rums = rss.rums
+    hits: list[Hit] | None = None
+    for i in range(1, len(rums)):
+        previous, current = rums[i - 1], rums[i]
+        if previous.exit_mode == "0" and current.entry_mode == "0":
+            continue
+        entry = day(current.entry_date)
+        previous_exit = day(previous.exit_date)
+        if entry is not None and previous_exit is not None and entry != previous_exit:
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "entry_date", current.entry_date, previous_exit=previous.exit_date))
+    return hits or NONE
+
+
+@rule(
+    "C064",
+    "dates.entry_after_today",
+    Severity.WARNING,
+    "Date d'entrée {value} postérieure à la date du jour ({today}).",
+    reference=fg("C064"),
+    params=("today",),
+)
+def entry_after_today(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """An entry date cannot be in the future ("date système antérieure à la date d'entrée").
+
+    Bad: entry_date = "04032099" checked on 1 January 2025.
+    Good: entry_date = "04032024".
+    """
+    today = ctx.today
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        entry = day(rum.entry_date)
+        if entry is not None and entry > today:
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "entry_date", rum.entry_date, today=today.strftime("%d/%m/%Y")))
+    return hits or NONE
+
+
+@rule(
+    "C065",
+    "dates.exit_after_today",
+    Severity.WARNING,
+    "Date de sortie {value} postérieure à la date du jour ({today}).",
+    reference=fg("C065"),
+    params=("today",),
+)
+def exit_after_today(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """An exit date cannot be in the future: the RUM describes a finished stay in the unit.
+
+    Bad: exit_date = "06032099" checked on 1 January 2025.
+    Good: exit_date = "06032024".
+    """
+    today = ctx.today
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        exit_day = day(rum.exit_date)
+        if exit_day is not None and exit_day > today:
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "exit_date", rum.exit_date, today=today.strftime("%d/%m/%Y")))
+    return hits or NONE
+
+
+@rule(
+    "C077",
+    "dates.entry_too_old",
+    Severity.WARNING,
+    "Date d'entrée {value} improbable car trop ancienne (avant 1985).",
+    reference=fg("C077") + "; seuil 1985 de drd (Koromix/rygel)",
+)
+def entry_too_old(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """An entry date before 1985 is almost certainly a typing error.
+
+    The threshold is the one of the open-source grouper drd; ATIH does not publish it.
+
+    Bad: entry_date = "04031924".
+    Good: entry_date = "04032024".
+    """
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        entry = day(rum.entry_date)
+        if entry is not None and entry.year < 1985:
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "entry_date", rum.entry_date))
+    return hits or NONE
+
+
+RULES = (
+    entry_missing,
+    entry_not_numeric,
+    entry_invalid,
+    exit_missing,
+    exit_not_numeric,
+    exit_invalid,
+    exit_before_entry,
+    chaining,
+    entry_after_today,
+    exit_after_today,
+    entry_too_old,
+)

@@ -1,0 +1,261 @@
+"""Patient identity of the stay: RSS number, birth date, sex, and their constancy across RUMs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from operator import attrgetter
+
+from app.ingestion.records import Rss
+from app.rules.catalog._common import NONE, blank, day, fg, impossible_date, not_numeric_date, scan
+from app.rules.engine import Hit, RuleContext, Severity, hit, rule
+
+_RSS_NUMBER = attrgetter("rss_number")
+_BIRTH_DATE = attrgetter("birth_date")
+_SEX = attrgetter("sex")
+
+
+@rule(
+    "C011",
+    "identity.rss_number_missing",
+    Severity.BLOCKING,
+    "N° de RSS absent.",
+    reference=fg("C011"),
+)
+def rss_number_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """Every RUM must carry the N° de RSS.
+
+    The parser already rejects a line with a blank RSS number (it cannot be attached to a stay),
+    so on parsed files this rule only guards records built by other means.
+
+    Bad: rss_number = "" on a RUM.
+    Good: rss_number = "1000001".
+    """
+    return scan(rss, _RSS_NUMBER, blank, "rss_number")
+
+
+@rule(
+    "C013",
+    "identity.birth_date_missing",
+    Severity.BLOCKING,
+    "Date de naissance absente.",
+    reference=fg("C013"),
+)
+def birth_date_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """The birth date is mandatory on every RUM.
+
+    Bad: birth_date = "" (blank).
+    Good: birth_date = "15061950".
+    """
+    return scan(rss, _BIRTH_DATE, blank, "birth_date")
+
+
+@rule(
+    "C014",
+    "identity.birth_date_not_numeric",
+    Severity.BLOCKING,
+    "Date de naissance « {value} » non numérique (format JJMMAAAA attendu).",
+    reference=fg("C014"),
+)
+def birth_date_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """A birth date must be written JJMMAAAA with eight digits.
+
+    Bad: birth_date = "15/06/50".
+    Good: birth_date = "15061950".
+    """
+    return scan(rss, _BIRTH_DATE, not_numeric_date, "birth_date")
+
+
+@rule(
+    "C039",
+    "identity.birth_date_invalid",
+    Severity.BLOCKING,
+    "Date de naissance {value} incohérente (jour inexistant au calendrier).",
+    reference=fg("C039"),
+)
+def birth_date_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """A numeric birth date must be a real calendar day.
+
+    Bad: birth_date = "31022020" (no 31 February).
+    Good: birth_date = "29022020".
+    """
+    return scan(rss, _BIRTH_DATE, impossible_date, "birth_date")
+
+
+@rule(
+    "C015",
+    "identity.birth_date_implausible",
+    Severity.BLOCKING,
+    "Date de naissance {value} improbable par rapport à la date d'entrée {entry_date} "
+    "(postérieure, ou plus de 140 ans avant).",
+    reference=fg("C015"),
+    params=("entry_date",),
+)
+def birth_date_implausible(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """The birth date must not be after the entry date nor more than 140 years before it.
+
+    Checked on each RUM against its own entry date, only when both dates are valid (the other
+    date rules report unusable dates). The 140 years are counted in calendar years, as the
+    grouper does.
+
+    Bad: birth_date = "05032024", entry_date = "04032024".
+    Good: birth_date = "04032024", entry_date = "04032024" (born on the day of admission).
+    """
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        birth = day(rum.birth_date)
+        entry = day(rum.entry_date)
+        if birth is None or entry is None:
+            continue
+        if birth > entry or entry.year - birth.year > 140:
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "birth_date", rum.birth_date, entry_date=rum.entry_date))
+    return hits or NONE
+
+
+@rule(
+    "C016",
+    "identity.sex_missing",
+    Severity.BLOCKING,
+    "Code sexe absent.",
+    reference=fg("C016"),
+)
+def sex_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """The sex code is mandatory on every RUM.
+
+    Bad: sex = "".
+    Good: sex = "2".
+    """
+    return scan(rss, _SEX, blank, "sex")
+
+
+_SEX_CODES = frozenset({"1", "2"})
+
+
+def _bad_sex(sex: str, version: str) -> bool:
+    if not sex or sex in _SEX_CODES:
+        return False
+    return not (sex == "3" and version >= "022")
+
+
+@rule(
+    "C017",
+    "identity.sex_invalid",
+    Severity.BLOCKING,
+    "Code sexe « {value} » erroné (1 homme, 2 femme, 3 indéterminé à partir du format 022).",
+    reference=fg("C017") + "; formats ATIH 2022/2024 (sexe 3)",
+)
+def sex_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """The sex code is 1 (man) or 2 (woman); 3 (undetermined) exists from RUM format 022.
+
+    Bad: sex = "M", or sex = "3" on a 021 RUM.
+    Good: sex = "1", or sex = "3" on a 022 RUM of a newborn.
+    """
+    for rum in rss.rums:
+        if _bad_sex(rum.sex, rum.version):
+            break
+    else:
+        return NONE
+    return [hit(i, "sex", rum.sex) for i, rum in enumerate(rss.rums) if _bad_sex(rum.sex, rum.version)]
+
+
+@rule(
+    "C045",
+    "identity.birth_date_inconsistent",
+    Severity.BLOCKING,
+    "Date de naissance {value} différente de celle du RUM précédent ({previous}).",
+    reference=fg("C045"),
+    params=("previous",),
+)
+def birth_date_inconsistent(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """All the RUMs of a stay carry the same birth date.
+
+    Each RUM is compared with the one before it, as the grouper does; a RUM whose own birth
+    date is unusable is left to the date rules.
+
+    Bad: RUM 1 born "15061950", RUM 2 born "16061950".
+    Good: both RUMs born "15061950".
+    """
+    rums = rss.rums
+    hits: list[Hit] | None = None
+    for i in range(1, len(rums)):
+        current = rums[i].birth_date
+        previous = rums[i - 1].birth_date
+        if current != previous and day(current) is not None:
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "birth_date", current, previous=previous))
+    return hits or NONE
+
+
+@rule(
+    "C046",
+    "identity.sex_inconsistent",
+    Severity.BLOCKING,
+    "Code sexe {value} différent de celui du RUM précédent ({previous}).",
+    reference=fg("C046"),
+    params=("previous",),
+)
+def sex_inconsistent(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """All the RUMs of a stay carry the same sex code.
+
+    Each RUM is compared with the one before it; a RUM whose own code is invalid is left to C016/C017.
+
+    Bad: RUM 1 sex "1", RUM 2 sex "2".
+    Good: both RUMs sex "1".
+    """
+    rums = rss.rums
+    hits: list[Hit] | None = None
+    for i in range(1, len(rums)):
+        current = rums[i].sex
+        previous = rums[i - 1].sex
+        if current != previous and current and not _bad_sex(current, rums[i].version):
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "sex", current, previous=previous))
+    return hits or NONE
+
+
+@rule(
+    "C258",
+    "identity.sex_undetermined_age",
+    Severity.BLOCKING,
+    "Sexe indéterminé (3) alors que le patient a {age_days} jours à la sortie de l'UM "
+    "(réservé aux moins de 90 jours).",
+    reference=fg("C258"),
+    params=("age_days",),
+)
+def sex_undetermined_age(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """Sex 3 (undetermined) is only accepted for a patient under 90 days old at the UM exit.
+
+    Bad: sex = "3", born "01012024", UM exit "01062024" (152 days old).
+    Good: sex = "3", born "01032024", UM exit "06032024" (5 days old).
+    """
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        if rum.sex != "3":
+            continue
+        birth = day(rum.birth_date)
+        exit_day = day(rum.exit_date)
+        if birth is None or exit_day is None:
+            continue
+        age = (exit_day - birth).days
+        if age >= 90:
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "sex", "3", age_days=age))
+    return hits or NONE
+
+
+RULES = (
+    rss_number_missing,
+    birth_date_missing,
+    birth_date_not_numeric,
+    birth_date_invalid,
+    birth_date_implausible,
+    sex_missing,
+    sex_invalid,
+    birth_date_inconsistent,
+    sex_inconsistent,
+    sex_undetermined_age,
+)

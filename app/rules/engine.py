@@ -1,0 +1,447 @@
+"""Pure (database-free) coding-quality rules engine.
+
+A rule is a small pure function ``check(rss, ctx) -> Iterable[Hit]`` wrapped by the `rule` decorator
+into a frozen `Rule` carrying its stable code, dotted name, default severity, French message
+template, reference and the reference data it needs. `run_rules` evaluates a catalogue on one RSS
+and renders each hit into a `Finding`.
+
+Reference data (CIM-10, CCAM, GHM labels, structure, fichier d'UM) comes in through a `RuleContext`
+preloaded once per batch by the caller. A rule needing a reference that the context does not carry
+is *skipped* and reported as such, never silently passed.
+
+Docstrings are the rules' documentation: a summary paragraph, optional details, then one
+``Bad:`` and one ``Good:`` paragraph (in that order) giving a failing and a passing example.
+
+Performance: ingestion runs the whole catalogue on every RSS inside a 20,000 RUM/s end-to-end
+budget, so the engine does no per-call work beyond calling the checks: the list of runnable rules
+is computed once per (catalogue, context) pair, checks return an empty tuple in the common case,
+and messages are only rendered for actual hits.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any, Final, Literal, Protocol, TypeAlias
+
+from app.ingestion.records import Rss
+from app.rules.fg_labels import FG_LABELS
+
+
+class Severity(StrEnum):
+    BLOCKING = "blocking"  # the grouper sends the stay to CMD 90 (FG "bloquante")
+    WARNING = "warning"  # FG "non bloquante", or a coding-quality issue worth a look
+    INFO = "info"  # purely informational
+
+
+Requirement: TypeAlias = Literal["cim10", "ccam", "ghm", "structure", "ium"]
+REQUIREMENTS: Final[tuple[Requirement, ...]] = ("cim10", "ccam", "ghm", "structure", "ium")
+
+# Parameters every message template may use, whatever the rule.
+BASE_PARAMS: Final = frozenset({"value", "field", "rss_number", "rum_number"})
+
+CODE_PATTERN: Final = re.compile(r"^[CQ]\d{3}$")
+NAME_PATTERN: Final = re.compile(r"^[a-z][a-z0-9]*(\.[a-z0-9_]+)+$")
+
+
+# --------------------------------------------------------------------------------------------------
+# Reference data
+
+
+@dataclass(frozen=True, slots=True)
+class CimCode:
+    """One CIM-10 FR code (no dot, upper case) with its ATIH "type MCO" restriction.
+
+    type_mco (ATIH CIM-10 FR file, column "Type MCO/HAD"):
+    0 no restriction; 1 forbidden as DP and DR (allowed elsewhere: very imprecise codes);
+    2 forbidden as DP and DR (external cause of morbidity, chapters V-Y);
+    3 forbidden as DP, DR and DA (non-empty category / forbidden father code);
+    4 forbidden as DP (allowed elsewhere: sequelae).
+
+    Validity: ``valid_from`` is the first day the code may be used, ``valid_to`` the first day it
+    may no longer be (exclusive end), None = open. ``deleted`` marks a code kept in the file but
+    withdrawn (the ATIH "*** SUaa ***" labels), whatever the dates.
+    """
+
+    code: str
+    label: str = ""
+    type_mco: int = 0
+    valid_from: date | None = None
+    valid_to: date | None = None
+    deleted: bool = False
+
+    def valid_on(self, day: date | None) -> bool:
+        """Usable on `day` (on any day when `day` is None, unless deleted)."""
+        if self.deleted:
+            return False
+        if day is None:
+            return True
+        if self.valid_from is not None and day < self.valid_from:
+            return False
+        return self.valid_to is None or day < self.valid_to
+
+
+@dataclass(frozen=True, slots=True)
+class CcamCode:
+    """One CCAM act code.
+
+    ``activities``: the activity codes ("1".."5") the act has, or None when the source does not say
+    (activity-existence rules are then not applied). ``valid_from`` / ``valid_to``: the CCAM
+    "date de début" / "date de fin" (``valid_to`` = first day the code may no longer be used).
+    """
+
+    code: str
+    label: str = ""
+    activities: frozenset[str] | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+class UnitLookup(Protocol):
+    """The hospital structure: does a UM code exist on a date?"""
+
+    def unit_known(self, code: str, on: date) -> bool: ...
+
+
+class AuthorisationLookup(Protocol):
+    """The fichier d'UM history: authorisation types of a UM in force on a date.
+
+    The type in force is the one of the line with the latest date d'effet on or before `on`;
+    an empty collection means the UM has no line in force (unknown UM, or effect dates all later).
+    """
+
+    def types_on(self, unit: str, on: date) -> Collection[str]: ...
+
+
+class UnitPeriods:
+    """In-memory `UnitLookup`: each UM code with its validity periods (inclusive ends, None = open)."""
+
+    __slots__ = ("_periods",)
+
+    def __init__(self, periods: Mapping[str, Iterable[tuple[date | None, date | None]]]) -> None:
+        self._periods: dict[str, tuple[tuple[date | None, date | None], ...]] = {
+            code: tuple(spans) for code, spans in periods.items()
+        }
+
+    def unit_known(self, code: str, on: date) -> bool:
+        for start, end in self._periods.get(code, ()):
+            if (start is None or start <= on) and (end is None or on <= end):
+                return True
+        return False
+
+
+class AuthorisationHistory:
+    """In-memory `AuthorisationLookup` built from fichier d'UM lines ``(unit, effect_date, type)``."""
+
+    __slots__ = ("_lines",)
+
+    def __init__(self, lines: Iterable[tuple[str, date, str]]) -> None:
+        by_unit: dict[str, list[tuple[date, str]]] = {}
+        for unit, effect, auth_type in lines:
+            by_unit.setdefault(unit, []).append((effect, auth_type.strip()))
+        self._lines = {unit: sorted(rows) for unit, rows in by_unit.items()}
+
+    def types_on(self, unit: str, on: date) -> tuple[str, ...]:
+        rows = self._lines.get(unit)
+        if not rows:
+            return ()
+        current: date | None = None
+        for effect, _ in rows:
+            if effect > on:
+                break
+            current = effect
+        if current is None:
+            return ()
+        return tuple(auth for effect, auth in rows if effect == current)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RuleContext:
+    """Reference data for one batch; every member is optional.
+
+    Compared and hashed by identity: the engine caches, per context object, which rules can run.
+    ``severities`` overrides the default severity of some rule codes (deployment settings).
+    """
+
+    cim10: Mapping[str, CimCode] | None = None
+    ccam: Mapping[str, CcamCode] | None = None
+    ghm_labels: Mapping[str, str] | None = None
+    units: UnitLookup | None = None
+    authorisations: AuthorisationLookup | None = None
+    fg_labels: Mapping[str, str] = field(default_factory=lambda: FG_LABELS)
+    today: date = field(default_factory=date.today)
+    severities: Mapping[str, Severity] | None = None
+
+    def has(self, requirement: Requirement) -> bool:
+        if requirement == "cim10":
+            return self.cim10 is not None
+        if requirement == "ccam":
+            return self.ccam is not None
+        if requirement == "ghm":
+            return self.ghm_labels is not None
+        if requirement == "structure":
+            return self.units is not None
+        return self.authorisations is not None
+
+
+# --------------------------------------------------------------------------------------------------
+# Rules and findings
+
+# What a check yields: (rum_index or None for the whole RSS, field, value, message parameters).
+Hit: TypeAlias = tuple[int | None, str, str, Mapping[str, Any]]
+Check: TypeAlias = Callable[[Rss, RuleContext], Iterable[Hit]]
+
+_NO_PARAMS: Final[Mapping[str, Any]] = {}
+
+
+def hit(rum_index: int | None, field: str, value: str, **params: Any) -> Hit:
+    """One problem found by a check; `params` fill the rule's message template."""
+    return (rum_index, field, value, params or _NO_PARAMS)
+
+
+@dataclass(frozen=True, slots=True)
+class DocSections:
+    summary: str
+    details: str
+    bad: str
+    good: str
+
+
+_BAD = "Bad:"
+_GOOD = "Good:"
+
+
+def split_doc(doc: str) -> DocSections:
+    """Summary (first paragraph), details (the rest before ``Bad:``), bad and good examples."""
+    lines = [line.strip() for line in doc.strip().splitlines()]
+    head: list[str] = []
+    bad: list[str] = []
+    good: list[str] = []
+    target = head
+    for line in lines:
+        if line.startswith(_BAD):
+            target = bad
+            line = line[len(_BAD) :].strip()
+        elif line.startswith(_GOOD):
+            target = good
+            line = line[len(_GOOD) :].strip()
+        target.append(line)
+    paragraphs = "\n".join(head).strip().split("\n\n", 1)
+    summary = " ".join(paragraphs[0].split())
+    details = paragraphs[1].strip() if len(paragraphs) > 1 else ""
+    return DocSections(summary, details, "\n".join(bad).strip(), "\n".join(good).strip())
+
+
+def template_fields(template: str) -> set[str]:
+    """The top-level names a ``str.format`` template refers to."""
+    names: set[str] = set()
+    for _, name, _, _ in string.Formatter().parse(template):
+        if name is not None:
+            names.add(re.split(r"[.\[]", name, maxsplit=1)[0])
+    return names
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str  # "C040" (official FG control) or "Q001" (ours); never reused
+    name: str  # dotted: "diagnoses.dp_missing"
+    severity: Severity  # default; RuleContext.severities may override it
+    message: str  # French str.format template: BASE_PARAMS plus `params`
+    reference: str
+    needs: tuple[Requirement, ...]
+    check: Check
+    doc: str
+    params: tuple[str, ...] = ()  # extra template parameters every hit provides
+
+    @property
+    def summary(self) -> str:
+        return split_doc(self.doc).summary
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready description for the rules catalogue endpoint."""
+        sections = split_doc(self.doc)
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity.value,
+            "message": self.message,
+            "reference": self.reference,
+            "needs": list(self.needs),
+            "params": list(self.params),
+            "summary": sections.summary,
+            "details": sections.details,
+            "bad": sections.bad,
+            "good": sections.good,
+        }
+
+
+def validate_rule(item: Rule) -> list[str]:
+    """Declaration problems of a rule (empty when well formed)."""
+    problems: list[str] = []
+    if not CODE_PATTERN.match(item.code):
+        problems.append(f"code {item.code!r} does not match {CODE_PATTERN.pattern}")
+    if not NAME_PATTERN.match(item.name):
+        problems.append(f"name {item.name!r} is not dotted lower case")
+    unknown_needs = set(item.needs) - set(REQUIREMENTS)
+    if unknown_needs:
+        problems.append(f"unknown needs {sorted(unknown_needs)}")
+    if not item.message.strip():
+        problems.append("empty message")
+    if not item.reference.strip():
+        problems.append("empty reference")
+    extra = template_fields(item.message) - BASE_PARAMS - set(item.params)
+    if extra:
+        problems.append(f"message uses undeclared parameters {sorted(extra)}")
+    lines = [line.strip() for line in item.doc.splitlines()]
+    bad = [i for i, line in enumerate(lines) if line.startswith(_BAD)]
+    good = [i for i, line in enumerate(lines) if line.startswith(_GOOD)]
+    if len(bad) != 1 or len(good) != 1 or bad[0] > good[0]:
+        problems.append("docstring needs exactly one 'Bad:' paragraph followed by one 'Good:' paragraph")
+    else:
+        sections = split_doc(item.doc)
+        if not (sections.summary and sections.bad and sections.good):
+            problems.append("docstring summary, Bad: or Good: is empty")
+    return problems
+
+
+def rule(
+    code: str,
+    name: str,
+    severity: Severity,
+    message: str,
+    *,
+    reference: str,
+    needs: Sequence[Requirement] = (),
+    params: Sequence[str] = (),
+) -> Callable[[Check], Rule]:
+    """Declare a rule from its check function; the function's docstring is its documentation.
+
+    Raises ValueError at import time when the declaration is malformed (code, name, docstring
+    sections, message parameters), so a broken rule never reaches the registry.
+    """
+
+    def decorate(check: Check) -> Rule:
+        declared = Rule(
+            code=code,
+            name=name,
+            severity=severity,
+            message=message,
+            reference=reference,
+            needs=tuple(needs),
+            check=check,
+            doc=(check.__doc__ or "").strip(),
+            params=tuple(params),
+        )
+        problems = validate_rule(declared)
+        if problems:
+            raise ValueError(f"rule {code} ({getattr(check, '__name__', '?')}): " + "; ".join(problems))
+        return declared
+
+    return decorate
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule_code: str
+    severity: Severity
+    rss_number: str
+    rum_number: str  # "" for an RSS-level finding
+    rum_index: int | None  # 0-based position of the RUM within the RSS; None = RSS-level
+    field: str
+    value: str
+    message: str  # rendered French message
+
+
+# --------------------------------------------------------------------------------------------------
+# Running
+
+
+class _Plan:
+    __slots__ = ("runnable", "skipped")
+
+    def __init__(self, runnable: tuple[tuple[Rule, Severity], ...], skipped: frozenset[str]) -> None:
+        self.runnable = runnable
+        self.skipped = skipped
+
+
+# One-entry cache: a batch runs the same catalogue with the same context on every RSS. Stored as a
+# single tuple so that concurrent callers never read a mismatched triple.
+_last_plan: tuple[object, RuleContext, _Plan] | None = None
+
+
+def _make_plan(rules: Iterable[Rule], ctx: RuleContext) -> _Plan:
+    runnable: list[tuple[Rule, Severity]] = []
+    skipped: set[str] = set()
+    overrides = ctx.severities or {}
+    for item in rules:
+        if all(ctx.has(need) for need in item.needs):
+            runnable.append((item, overrides.get(item.code, item.severity)))
+        else:
+            skipped.add(item.code)
+    return _Plan(tuple(runnable), frozenset(skipped))
+
+
+def _plan_for(rules: Mapping[str, Rule] | Sequence[Rule], ctx: RuleContext) -> _Plan:
+    global _last_plan
+    cached = _last_plan
+    if cached is not None and cached[0] is rules and cached[1] is ctx:
+        return cached[2]
+    plan = _make_plan(rules.values() if isinstance(rules, Mapping) else rules, ctx)
+    _last_plan = (rules, ctx, plan)
+    return plan
+
+
+class _Params(dict[str, Any]):
+    """Template parameters; a missing one renders as "?" instead of failing the whole batch."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def render(item: Rule, severity: Severity, rss: Rss, found: Hit) -> Finding:
+    rum_index, field_name, value, params = found
+    rums = rss.rums
+    rum_number = rums[rum_index].rum_number if rum_index is not None and rum_index < len(rums) else ""
+    values = _Params(params)
+    values["value"] = value
+    values["field"] = field_name
+    values["rss_number"] = rss.rss_number
+    values["rum_number"] = rum_number
+    return Finding(
+        item.code,
+        severity,
+        rss.rss_number,
+        rum_number,
+        rum_index,
+        field_name,
+        value,
+        item.message.format_map(values),
+    )
+
+
+def run_rules(
+    rss: Rss,
+    ctx: RuleContext,
+    rules: Mapping[str, Rule] | Sequence[Rule] | None = None,
+) -> tuple[list[Finding], set[str]]:
+    """Run a catalogue (default: the full `REGISTRY`) on one RSS.
+
+    Returns the findings, in catalogue order then hit order, and the codes of the rules skipped
+    because the context lacks a reference they need.
+    """
+    if rules is None:
+        from app.rules.catalog import REGISTRY
+
+        rules = REGISTRY
+    plan = _plan_for(rules, ctx)
+    findings: list[Finding] = []
+    for item, severity in plan.runnable:
+        hits = item.check(rss, ctx)
+        if hits:
+            for found in hits:
+                findings.append(render(item, severity, rss, found))
+    return findings, set(plan.skipped)
