@@ -1,5 +1,6 @@
 """Imports every domain's ORM models so Base.metadata is complete (Alembic, tests)."""
 
+from app.activity import models as activity_models
 from app.audit import models as audit_models
 from app.auth import models as auth_models
 from app.core.db import Base
@@ -7,13 +8,16 @@ from app.ingestion import models as ingestion_models
 from app.reference import models as reference_models
 from app.rules import models as rules_models
 from app.structure import models as structure_models
+from app.turnaround import models as turnaround_models
 
 __all__ = [
     "Base",
+    "activity_models",
     "audit_models",
     "auth_models",
     "ingestion_models",
     "reference_models",
     "rules_models",
     "structure_models",
+    "turnaround_models",
 ]

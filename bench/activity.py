@@ -14,19 +14,12 @@ section "Activity" (other sections are left alone).
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import random
-import socket
-import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
-import httpx
 import psycopg
 from sqlalchemy import make_url
 
@@ -57,7 +50,9 @@ def _units() -> list[str]:
     return [f"{1000 + 100 * (i // 10) + i % 10}" for i in range(60)]
 
 
-def _structure(units: list[str]) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]], list[tuple[object, ...]]]:
+def _structure(
+    units: list[str],
+) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]], list[tuple[object, ...]]]:
     poles = [(code, label) for code, label in POLES]
     services = [(f"S{i:02d}", f"Service {i:02d}", POLES[i % len(POLES)][0]) for i in range(30)]
     rows: list[tuple[object, ...]] = []
@@ -104,13 +99,43 @@ def generate(total_rum: int, seed: int = 20240101) -> Iterator[tuple[str, list[s
     weights = [rng.paretovariate(1.2) for _ in units]
     ghms = _ghm_pool(rng)
     first, last = date(YEARS[0], 1, 1), date(YEARS[-1], 12, 31)
-    span = (last - first).days + 1
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     rss_id = rum_id = 0
     rss_lines: list[str] = []
     rum_lines: list[str] = []
     rum_count = 0
-    while rum_count < total_rum:
-        exit_date = first + timedelta(days=rng.randrange(span))
+    stays = 0
+    # Chronological, as the monthly files arrive: each day gets its share of the RUM still to write.
+    for day_index, exit_date in enumerate(days):
+        per_stay = rum_count / stays if stays else 1.3
+        remaining_days = len(days) - day_index
+        target = round((total_rum - rum_count) / remaining_days / per_stay * rng.uniform(0.8, 1.2))
+        for _ in range(max(target, 0)):
+            if rum_count >= total_rum:
+                break
+            stays += 1
+            rss_id, rum_id, rum_count = _stay(
+                rng, exit_date, units, weights, ghms, rss_id, rum_id, rum_count, rss_lines, rum_lines
+            )
+        if len(rum_lines) >= 50_000 or day_index == len(days) - 1:
+            yield "data", rss_lines, rum_lines
+            rss_lines, rum_lines = [], []
+
+
+def _stay(
+    rng: random.Random,
+    exit_date: date,
+    units: list[str],
+    weights: list[float],
+    ghms: list[str],
+    rss_id: int,
+    rum_id: int,
+    rum_count: int,
+    rss_lines: list[str],
+    rum_lines: list[str],
+) -> tuple[int, int, int]:
+    """Append one RSS (and, for 3 %, an older superseded version) with its RUM; returns the counters."""
+    if True:
         batch_id = (exit_date.year - YEARS[0]) * 12 + exit_date.month
         kind = rng.random()
         ghm: str | None
@@ -201,11 +226,7 @@ def generate(total_rum: int, seed: int = 20240101) -> Iterator[tuple[str, list[s
                     )
                 )
                 start = rum_exit
-        if len(rum_lines) >= 50_000:
-            yield "data", rss_lines, rum_lines
-            rss_lines, rum_lines = [], []
-    if rum_lines:
-        yield "data", rss_lines, rum_lines
+    return rss_id, rum_id, rum_count
 
 
 RSS_COLUMNS = (
@@ -254,10 +275,7 @@ def load(server: str, total_rum: int) -> str:
                 "VALUES (%s, %s, %s, %s, %s, %s)",
                 unit_rows,
             )
-            batches = [
-                (n, f"{n:064x}", "demo", "bench", "accepted")
-                for n in range(1, len(YEARS) * 12 + 1)
-            ]
+            batches = [(n, f"{n:064x}", "demo", "bench", "accepted") for n in range(1, len(YEARS) * 12 + 1)]
             cur.executemany(
                 "INSERT INTO rum_batch (id, content_sha256, source, token_name, status, lines, rss_accepted, "
                 "rum_accepted, rss_rejected, lines_rejected, formats, errors, findings, skipped_rules) "
@@ -269,7 +287,9 @@ def load(server: str, total_rum: int) -> str:
                     copy.write("\n".join(rss_lines) + "\n")
                 with cur.copy(f"COPY rum ({RUM_COLUMNS}) FROM STDIN") as copy:
                     copy.write("\n".join(rum_lines) + "\n")
-            cur.execute("SELECT setval(pg_get_serial_sequence('rss_version', 'id'), max(id)) FROM rss_version")
+            cur.execute(
+                "SELECT setval(pg_get_serial_sequence('rss_version', 'id'), max(id)) FROM rss_version"
+            )
             cur.execute("SELECT setval(pg_get_serial_sequence('rum', 'id'), max(id)) FROM rum")
         conn.commit()
     with psycopg.connect(_libpq(url), autocommit=True) as conn:
@@ -279,7 +299,8 @@ def load(server: str, total_rum: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     parser.add_argument("--rum", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="measure on the already loaded database")
     parser.add_argument("--load-only", action="store_true")

@@ -5,6 +5,9 @@
 summaries follow, in the same transaction. They hold current versions only. Why they exist: counting
 a year of a large hospital (200,000 RUM) from `rum` joined to `rss_version` takes about a second; the
 summaries bring it to a few tens of thousands of rows (see docs/benchmarks.md, "Activity").
+
+A summary row whose count falls to 0 is kept, not deleted: readers ignore it, and having no index on
+the counters keeps the triggers' updates HOT (no index churn, little bloat).
 """
 
 from __future__ import annotations
@@ -102,9 +105,6 @@ class RumDay(Base):
     """
 
     __tablename__ = "activity_rum_day"
-    __table_args__ = (
-        Index("ix_activity_rum_day_empty", "rss_exit_date", postgresql_where=text("rum_count <= 0")),
-    )
 
     rss_exit_date: Mapped[date] = mapped_column(Date, primary_key=True)
     unit: Mapped[str] = mapped_column(String(10), primary_key=True)
@@ -120,11 +120,29 @@ class RssDay(Base):
 
     __tablename__ = "activity_rss_day"
     __table_args__ = (
-        Index("ix_activity_rss_day_empty", "exit_date", postgresql_where=text("rss_count <= 0")),
+        # Unit-restricted tokens read their UMs only.
+        Index("ix_activity_rss_day_exit_unit", "exit_unit", "exit_date"),
+        Index("ix_activity_rss_day_seance", "exit_date", postgresql_where=text("care_type = 'seance'")),
     )
 
     exit_date: Mapped[date] = mapped_column(Date, primary_key=True)
     exit_unit: Mapped[str] = mapped_column(String(10), primary_key=True)
+    care_type: Mapped[str] = mapped_column(String(10), primary_key=True)
+    ghm: Mapped[str] = mapped_column(String(6), primary_key=True)
+    rss_count: Mapped[int] = mapped_column(Integer)
+    seances: Mapped[int] = mapped_column(BigInteger)
+
+
+class RssMonth(Base):
+    """`activity_rss_day` rolled up per calendar month without the UM (trigger-maintained).
+
+    The UM x GHM product is what makes the day table large; whole-hospital figures over whole months
+    read this table, and only the partial months at the edges of a period read the day table.
+    """
+
+    __tablename__ = "activity_rss_month"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # first day of the month
     care_type: Mapped[str] = mapped_column(String(10), primary_key=True)
     ghm: Mapped[str] = mapped_column(String(6), primary_key=True)
     rss_count: Mapped[int] = mapped_column(Integer)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from app.activity.cli import activity_cli
 from app.auth import service as auth_service
 from app.auth.schemas import Role
 from app.cli.database import open_database
@@ -20,6 +21,7 @@ token_app = typer.Typer(
 )
 app.add_typer(token_app, name="token")
 app.add_typer(nomenclature_app, name="nomenclature")
+app.add_typer(activity_cli, name="rhs")
 
 
 @app.command()

@@ -43,9 +43,7 @@ def load_nomenclature(
 
     Rules needing a nomenclature are reported as skipped until it is loaded; run
     `POST /validation-runs` afterwards to re-check the stored stays."""
-    load = service.load(
-        session, kind=kind, year=year, data=body, source="api", loaded_by=principal.name
-    )
+    load = service.load(session, kind=kind, year=year, data=body, source="api", loaded_by=principal.name)
     audit_service.record(
         session,
         principal,

@@ -22,14 +22,18 @@ from __future__ import annotations
 
 import re
 import string
+from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any, Final, Literal, Protocol, TypeAlias
+from typing import Any, Final, Literal, Protocol, TypeAlias, TypeVar, cast
 
 from app.ingestion.records import Rss
 from app.rules.fg_labels import FG_LABELS
+
+
+_T = TypeVar("_T")
 
 
 class Severity(StrEnum):
@@ -40,6 +44,12 @@ class Severity(StrEnum):
 
 Requirement: TypeAlias = Literal["cim10", "ccam", "ghm", "structure", "ium"]
 REQUIREMENTS: Final[tuple[Requirement, ...]] = ("cim10", "ccam", "ghm", "structure", "ium")
+
+# Preconditions a rule may declare (``when=``) so that the engine does not even call it on an RSS
+# where it cannot find anything: more than one RUM, a grouped result (GHM), any act, any DA.
+Condition: TypeAlias = Literal["multi_rum", "grouped", "acts", "das"]
+CONDITIONS: Final[tuple[Condition, ...]] = ("multi_rum", "grouped", "acts", "das")
+_CONDITION_BITS: Final[Mapping[str, int]] = {name: 1 << bit for bit, name in enumerate(CONDITIONS)}
 
 # Parameters every message template may use, whatever the rule.
 BASE_PARAMS: Final = frozenset({"value", "field", "rss_number", "rum_number"})
@@ -137,26 +147,36 @@ class UnitPeriods:
 class AuthorisationHistory:
     """In-memory `AuthorisationLookup` built from fichier d'UM lines ``(unit, effect_date, type)``."""
 
-    __slots__ = ("_lines",)
+    __slots__ = ("_dates", "_lines", "_memo")
 
     def __init__(self, lines: Iterable[tuple[str, date, str]]) -> None:
         by_unit: dict[str, list[tuple[date, str]]] = {}
         for unit, effect, auth_type in lines:
             by_unit.setdefault(unit, []).append((effect, auth_type.strip()))
         self._lines = {unit: sorted(rows) for unit, rows in by_unit.items()}
+        self._dates = {unit: [effect for effect, _ in rows] for unit, rows in self._lines.items()}
+        # Every RSS of a batch asks again for the same few units and exit dates.
+        self._memo: dict[tuple[str, date], tuple[str, ...]] = {}
 
     def types_on(self, unit: str, on: date) -> tuple[str, ...]:
-        rows = self._lines.get(unit)
-        if not rows:
+        key = (unit, on)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._types_on(unit, on)
+            if len(self._memo) >= 100_000:
+                self._memo.clear()
+            self._memo[key] = found
+        return found
+
+    def _types_on(self, unit: str, on: date) -> tuple[str, ...]:
+        dates = self._dates.get(unit)
+        if not dates:
             return ()
-        current: date | None = None
-        for effect, _ in rows:
-            if effect > on:
-                break
-            current = effect
-        if current is None:
+        position = bisect_right(dates, on)
+        if position == 0:
             return ()
-        return tuple(auth for effect, auth in rows if effect == current)
+        current = dates[position - 1]
+        return tuple(auth for effect, auth in self._lines[unit] if effect == current)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -165,6 +185,8 @@ class RuleContext:
 
     Compared and hashed by identity: the engine caches, per context object, which rules can run.
     ``severities`` overrides the default severity of some rule codes (deployment settings).
+    The references must not change once the context is built: checks derive indexes from them
+    once per context (`derived`).
     """
 
     cim10: Mapping[str, CimCode] | None = None
@@ -175,6 +197,18 @@ class RuleContext:
     fg_labels: Mapping[str, str] = field(default_factory=lambda: FG_LABELS)
     today: date = field(default_factory=date.today)
     severities: Mapping[str, Severity] | None = None
+    _derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+
+    def derived(self, key: str, build: Callable[[RuleContext], _T]) -> _T:
+        """A value computed once per context from its references (e.g. an index used by checks).
+
+        `key` must be unique to `build` (use the module-qualified name of the builder).
+        """
+        try:
+            return cast(_T, self._derived[key])
+        except KeyError:
+            value = self._derived[key] = build(self)
+            return value
 
     def has(self, requirement: Requirement) -> bool:
         if requirement == "cim10":
@@ -256,6 +290,7 @@ class Rule:
     check: Check
     doc: str
     params: tuple[str, ...] = ()  # extra template parameters every hit provides
+    when: tuple[Condition, ...] = ()  # preconditions; the check finds nothing when one fails
 
     @property
     def summary(self) -> str:
@@ -272,6 +307,7 @@ class Rule:
             "reference": self.reference,
             "needs": list(self.needs),
             "params": list(self.params),
+            "when": list(self.when),
             "summary": sections.summary,
             "details": sections.details,
             "bad": sections.bad,
@@ -289,6 +325,9 @@ def validate_rule(item: Rule) -> list[str]:
     unknown_needs = set(item.needs) - set(REQUIREMENTS)
     if unknown_needs:
         problems.append(f"unknown needs {sorted(unknown_needs)}")
+    unknown_conditions = set(item.when) - set(CONDITIONS)
+    if unknown_conditions:
+        problems.append(f"unknown conditions {sorted(unknown_conditions)}")
     if not item.message.strip():
         problems.append("empty message")
     if not item.reference.strip():
@@ -317,8 +356,12 @@ def rule(
     reference: str,
     needs: Sequence[Requirement] = (),
     params: Sequence[str] = (),
+    when: Sequence[Condition] = (),
 ) -> Callable[[Check], Rule]:
     """Declare a rule from its check function; the function's docstring is its documentation.
+
+    `when` lists preconditions under which alone the check can find anything (see `Condition`);
+    it only spares calls, the check must stay correct without it.
 
     Raises ValueError at import time when the declaration is malformed (code, name, docstring
     sections, message parameters), so a broken rule never reaches the registry.
@@ -335,6 +378,7 @@ def rule(
             check=check,
             doc=(check.__doc__ or "").strip(),
             params=tuple(params),
+            when=tuple(when),
         )
         problems = validate_rule(declared)
         if problems:
@@ -361,11 +405,22 @@ class Finding:
 
 
 class _Plan:
-    __slots__ = ("runnable", "skipped")
+    """The rules one (catalogue, context) pair runs, split by the preconditions an RSS meets."""
 
-    def __init__(self, runnable: tuple[tuple[Rule, Severity], ...], skipped: frozenset[str]) -> None:
-        self.runnable = runnable
+    __slots__ = ("by_features", "meta", "rules", "skipped")
+
+    def __init__(self, rules: tuple[tuple[Rule, Severity, int], ...], skipped: frozenset[str]) -> None:
+        self.rules = rules
         self.skipped = skipped
+        self.meta: dict[Check, tuple[Rule, Severity]] = {item.check: (item, sev) for item, sev, _ in rules}
+        self.by_features: dict[int, tuple[Check, ...]] = {}
+
+    def checks(self, features: int) -> tuple[Check, ...]:
+        found = self.by_features.get(features)
+        if found is None:
+            found = tuple(item.check for item, _, mask in self.rules if mask & features == mask)
+            self.by_features[features] = found
+        return found
 
 
 # One-entry cache: a batch runs the same catalogue with the same context on every RSS. Stored as a
@@ -374,12 +429,15 @@ _last_plan: tuple[object, RuleContext, _Plan] | None = None
 
 
 def _make_plan(rules: Iterable[Rule], ctx: RuleContext) -> _Plan:
-    runnable: list[tuple[Rule, Severity]] = []
+    runnable: list[tuple[Rule, Severity, int]] = []
     skipped: set[str] = set()
     overrides = ctx.severities or {}
     for item in rules:
         if all(ctx.has(need) for need in item.needs):
-            runnable.append((item, overrides.get(item.code, item.severity)))
+            mask = 0
+            for condition in item.when:
+                mask |= _CONDITION_BITS[condition]
+            runnable.append((item, overrides.get(item.code, item.severity), mask))
         else:
             skipped.add(item.code)
     return _Plan(tuple(runnable), frozenset(skipped))
@@ -393,6 +451,26 @@ def _plan_for(rules: Mapping[str, Rule] | Sequence[Rule], ctx: RuleContext) -> _
     plan = _make_plan(rules.values() if isinstance(rules, Mapping) else rules, ctx)
     _last_plan = (rules, ctx, plan)
     return plan
+
+
+_MULTI: Final = _CONDITION_BITS["multi_rum"]
+_GROUPED: Final = _CONDITION_BITS["grouped"]
+_ACTS: Final = _CONDITION_BITS["acts"]
+_DAS: Final = _CONDITION_BITS["das"]
+
+
+def features(rss: Rss) -> int:
+    """The preconditions (`Condition` bits) this RSS meets."""
+    rums = rss.rums
+    mask = _MULTI if len(rums) > 1 else 0
+    if rums[0].ghm:
+        mask |= _GROUPED
+    for rum in rums:
+        if rum.acts:
+            mask |= _ACTS
+        if rum.das:
+            mask |= _DAS
+    return mask
 
 
 class _Params(dict[str, Any]):
@@ -437,11 +515,14 @@ def run_rules(
         from app.rules.catalog import REGISTRY
 
         rules = REGISTRY
+    if not rss.rums:
+        return [], set(_plan_for(rules, ctx).skipped)
     plan = _plan_for(rules, ctx)
     findings: list[Finding] = []
-    for item, severity in plan.runnable:
-        hits = item.check(rss, ctx)
+    for check in plan.checks(features(rss)):
+        hits = check(rss, ctx)
         if hits:
+            item, severity = plan.meta[check]
             for found in hits:
                 findings.append(render(item, severity, rss, found))
     return findings, set(plan.skipped)

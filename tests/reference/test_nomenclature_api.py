@@ -13,7 +13,12 @@ from app.audit.models import AuditLog
 from app.core.config import Settings
 from app.reference.models import Cim10Code, GhmLabel
 
-TINY_CIM = "code;label;type_mco\nJ189;Pneumopathie, sans précision;0\nI10;Hypertension essentielle;0\nZ511;Séance de chimiothérapie pour tumeur;0\n"
+TINY_CIM = (
+    "code;label;type_mco\n"
+    "J189;Pneumopathie, sans précision;0\n"
+    "I10;Hypertension essentielle;0\n"
+    "Z511;Séance de chimiothérapie pour tumeur;0\n"
+)
 CSV = {"Content-Type": "text/csv"}
 
 
@@ -33,7 +38,11 @@ def test_load_tiny_cim10_then_list(client: Any, auth_headers: Any, session: Sess
         "Séance de chimiothérapie pour tumeur"
     )
     entry = session.scalars(select(AuditLog).where(AuditLog.object_type == "nomenclature")).one()
-    assert (entry.token_name, entry.action, entry.object_ids) == ("nomenclature-admin", "write", ["cim10:2024"])
+    assert (entry.token_name, entry.action, entry.object_ids) == (
+        "nomenclature-admin",
+        "write",
+        ["cim10:2024"],
+    )
 
 
 def test_reload_replaces_that_year_only(client: Any, auth_headers: Any, session: Session) -> None:

@@ -120,6 +120,10 @@ SEANCE_MOTIVES: Final = frozenset(
 
 def scan(rss: Rss, get: Callable[[Rum], str], bad: Callable[[str], bool], field: str) -> Sequence[Hit]:
     """One hit per RUM whose field (read by `get`) satisfies `bad`, the value being the field text."""
+    rums = rss.rums
+    if len(rums) == 1:  # most stays: skip the loop machinery
+        raw = get(rums[0])
+        return (hit(0, field, raw),) if bad(raw) else NONE
     hits: list[Hit] | None = None
     for index, rum in enumerate(rss.rums):
         raw = get(rum)
@@ -132,11 +136,15 @@ def scan(rss: Rss, get: Callable[[Rum], str], bad: Callable[[str], bool], field:
 
 def not_numeric_date(raw: str) -> bool:
     """Filled in, but not eight ASCII digits."""
+    if _dates.get(raw) is not None:  # a date already seen valid
+        return False
     return bool(raw) and not (len(raw) == 8 and raw.isdigit() and raw.isascii())
 
 
 def impossible_date(raw: str) -> bool:
     """Eight digits that are not a calendar day (31022024)."""
+    if _dates.get(raw) is not None:
+        return False
     return len(raw) == 8 and raw.isdigit() and raw.isascii() and day(raw) is None
 
 

@@ -141,6 +141,7 @@ def exit_before_entry(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "Date d'entrée {value} différente de la date de sortie du RUM précédent ({previous_exit}).",
     reference=fg("C023"),
     params=("previous_exit",),
+    when=("multi_rum",),
 )
 def chaining(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """In a multi-unit stay each RUM starts on the day the previous one ends.
@@ -241,6 +242,41 @@ def entry_too_old(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     return hits or NONE
 
 
+_LMP = attrgetter("last_menstrual_date")
+
+
+@rule(
+    "C160",
+    "dates.lmp_not_numeric",
+    Severity.BLOCKING,
+    "Date des dernières règles « {value} » non numérique (format JJMMAAAA attendu).",
+    reference=fg("C160"),
+)
+def lmp_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """When given, the date of the last menstrual period is written JJMMAAAA with eight digits.
+
+    Bad: last_menstrual_date = "01/06/23".
+    Good: last_menstrual_date = "01062023", or blank.
+    """
+    return scan(rss, _LMP, not_numeric_date, "last_menstrual_date")
+
+
+@rule(
+    "C161",
+    "dates.lmp_invalid",
+    Severity.BLOCKING,
+    "Date des dernières règles {value} incohérente (jour inexistant au calendrier).",
+    reference=fg("C161"),
+)
+def lmp_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """A numeric date of the last menstrual period must be a real calendar day.
+
+    Bad: last_menstrual_date = "31062023".
+    Good: last_menstrual_date = "30062023".
+    """
+    return scan(rss, _LMP, impossible_date, "last_menstrual_date")
+
+
 RULES = (
     entry_missing,
     entry_not_numeric,
@@ -253,4 +289,6 @@ RULES = (
     entry_after_today,
     exit_after_today,
     entry_too_old,
+    lmp_not_numeric,
+    lmp_invalid,
 )

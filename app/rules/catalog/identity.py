@@ -166,6 +166,7 @@ def sex_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "Date de naissance {value} différente de celle du RUM précédent ({previous}).",
     reference=fg("C045"),
     params=("previous",),
+    when=("multi_rum",),
 )
 def birth_date_inconsistent(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """All the RUMs of a stay carry the same birth date.
@@ -195,6 +196,7 @@ def birth_date_inconsistent(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "Code sexe {value} différent de celui du RUM précédent ({previous}).",
     reference=fg("C046"),
     params=("previous",),
+    when=("multi_rum",),
 )
 def sex_inconsistent(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """All the RUMs of a stay carry the same sex code.

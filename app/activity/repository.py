@@ -1,0 +1,414 @@
+"""Activity SQL: aggregates over the trigger-maintained day summaries, RHS storage and its COPY path.
+
+Every aggregate is computed in PostgreSQL; callers only shape the rows. `units` arguments restrict
+the counting to a token's UMs (None: every UM).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import Session, aliased
+
+from app.activity.models import Rhs, RhsBatch, RssDay, RssMonth, RumDay
+from app.ingestion.models import RssVersion, Rum
+from app.reference.models import CmdLabel, GhmLabel
+from app.structure.models import Pole, Unit
+
+# Serialises RHS writers: the "changed stay-weeks" comparison must see the previous batch committed.
+_RHS_LOCK = "SELECT pg_advisory_xact_lock(hashtext('dimqa.rhs_ingestion'))"
+
+
+@dataclass(frozen=True, slots=True)
+class StructureRow:
+    id: int
+    code: str
+    label: str
+    pole: str | None
+    pole_label: str | None
+    valid_from: date
+    valid_to: date | None  # inclusive; None = open
+
+
+def structure_rows(session: Session) -> list[StructureRow]:
+    """Every validity row of every UM, with its pôle label (a few hundred rows)."""
+    query = (
+        select(Unit.id, Unit.code, Unit.label, Unit.pole_code, Pole.label, Unit.valid_from, Unit.valid_to)
+        .outerjoin(Pole, Pole.code == Unit.pole_code)
+        .order_by(Unit.code, Unit.valid_from)
+    )
+    return [StructureRow(*row) for row in session.execute(query)]
+
+
+def _unit_filter(column: Any, units: Sequence[str] | None) -> list[ColumnElement[bool]]:
+    return [] if units is None else [column.in_(list(units))]
+
+
+def rum_unit_ranges(
+    session: Session, *, start: date, end: date, units: Sequence[str] | None
+) -> list[tuple[str, int, date | None, date | None]]:
+    """(UM, RUM, first and last RUM exit date bounds) of the period, per UM."""
+    query = (
+        select(
+            RumDay.unit,
+            func.sum(RumDay.rum_count),
+            func.min(RumDay.first_rum_exit),
+            func.max(RumDay.last_rum_exit),
+        )
+        .where(RumDay.rss_exit_date.between(start, end), *_unit_filter(RumDay.unit, units))
+        .group_by(RumDay.unit)
+    )
+    return [(unit, int(n), lo, hi) for unit, n, lo, hi in session.execute(query)]
+
+
+def rum_day_ranges(
+    session: Session, *, start: date, end: date, units: Sequence[str]
+) -> list[tuple[date, str, int, date | None, date | None]]:
+    """As rum_unit_ranges, per discharge day, for a few UMs (those whose structure changed)."""
+    query = (
+        select(
+            RumDay.rss_exit_date,
+            RumDay.unit,
+            func.sum(RumDay.rum_count),
+            func.min(RumDay.first_rum_exit),
+            func.max(RumDay.last_rum_exit),
+        )
+        .where(RumDay.rss_exit_date.between(start, end), RumDay.unit.in_(list(units)))
+        .group_by(RumDay.rss_exit_date, RumDay.unit)
+    )
+    return [(day, unit, int(n), lo, hi) for day, unit, n, lo, hi in session.execute(query)]
+
+
+def rum_exit_dates(session: Session, *, pairs: Sequence[tuple[date, str]]) -> list[tuple[str, date, int]]:
+    """(UM, RUM exit date, RUM) of the current RSS discharged on the given (day, UM) pairs."""
+    if not pairs:
+        return []
+    rum_date = func.coalesce(Rum.exit_date, Rum.rss_exit_date)
+    query = (
+        select(Rum.unit, rum_date, func.count())
+        .join(RssVersion, RssVersion.id == Rum.rss_version_id)
+        .where(RssVersion.is_current, tuple_(Rum.rss_exit_date, Rum.unit).in_(list(pairs)))
+        .group_by(Rum.unit, rum_date)
+    )
+    return [(unit, day, int(n)) for unit, day, n in session.execute(query)]
+
+
+def rum_by_care_type(
+    session: Session, *, start: date, end: date, units: Sequence[str] | None
+) -> dict[str, int]:
+    query = (
+        select(RumDay.care_type, func.sum(RumDay.rum_count))
+        .where(RumDay.rss_exit_date.between(start, end), *_unit_filter(RumDay.unit, units))
+        .group_by(RumDay.care_type)
+    )
+    return {care_type: int(n) for care_type, n in session.execute(query)}
+
+
+def _whole_months(start: date, end: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """Split [start, end] into its whole calendar months (first days of the first and last one) and
+    the remaining day ranges at its edges."""
+    first = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    after_end = end + timedelta(days=1)
+    last_end = end if after_end.day == 1 else end.replace(day=1) - timedelta(days=1)
+    if first > last_end:
+        return None, [(start, end)]
+    edges = []
+    if start < first:
+        edges.append((start, first - timedelta(days=1)))
+    if last_end < end:
+        edges.append((last_end + timedelta(days=1), end))
+    return (first, last_end.replace(day=1)), edges
+
+
+def _rss_source(start: date, end: date, units: Sequence[str] | None, *, seances_only: bool = False) -> Any:
+    """Rows (care_type, ghm, n, seances) of the current RSS discharged in the period.
+
+    Whole-hospital: month roll-up for the whole months, day table for the edges. Unit-restricted:
+    the day table of the token's exit UMs.
+    """
+    day_filters: list[ColumnElement[bool]] = []
+    month_filters: list[ColumnElement[bool]] = []
+    if seances_only:
+        day_filters.append(RssDay.care_type == "seance")
+        month_filters.append(RssMonth.care_type == "seance")
+    day_columns = (
+        RssDay.care_type,
+        RssDay.ghm,
+        RssDay.rss_count.label("n"),
+        RssDay.seances.label("seances"),
+    )
+    if units is not None:
+        return (
+            select(*day_columns)
+            .where(RssDay.exit_date.between(start, end), RssDay.exit_unit.in_(list(units)), *day_filters)
+            .subquery("rss")
+        )
+    months, edges = _whole_months(start, end)
+    parts = []
+    if months is not None:
+        parts.append(
+            select(
+                RssMonth.care_type,
+                RssMonth.ghm,
+                RssMonth.rss_count.label("n"),
+                RssMonth.seances.label("seances"),
+            ).where(
+                RssMonth.month.between(*months), *month_filters
+            )
+        )
+    if edges:
+        parts.append(
+            select(*day_columns).where(or_(*(RssDay.exit_date.between(a, b) for a, b in edges)), *day_filters)
+        )
+    return union_all(*parts).subquery("rss")
+
+
+def rss_by_care_type(
+    session: Session, *, start: date, end: date, units: Sequence[str] | None
+) -> dict[str, int]:
+    rss = _rss_source(start, end, units)
+    query = select(rss.c.care_type, func.sum(rss.c.n)).group_by(rss.c.care_type)
+    return {care_type: int(n) for care_type, n in session.execute(query)}
+
+
+def seances_by_structure(
+    session: Session, *, start: date, end: date, units: Sequence[str] | None
+) -> list[tuple[str, int | None, int, int]]:
+    """(exit UM, structure row valid on the discharge day or None, RSS-séances, séances)."""
+    unit = aliased(Unit)
+    valid = and_(
+        unit.code == RssDay.exit_unit,
+        unit.valid_from <= RssDay.exit_date,
+        or_(unit.valid_to.is_(None), unit.valid_to >= RssDay.exit_date),
+    )
+    query = (
+        select(RssDay.exit_unit, unit.id, func.sum(RssDay.rss_count), func.sum(RssDay.seances))
+        .select_from(RssDay)
+        .outerjoin(unit, valid)
+        .where(
+            RssDay.exit_date.between(start, end),
+            RssDay.care_type == "seance",
+            *_unit_filter(RssDay.exit_unit, units),
+        )
+        .group_by(RssDay.exit_unit, unit.id)
+    )
+    return [(code, sid, int(n), int(se)) for code, sid, n, se in session.execute(query)]
+
+
+def seances_by_ghm(
+    session: Session, *, start: date, end: date, units: Sequence[str] | None
+) -> list[tuple[str, int, int]]:
+    """(GHM or '' when not grouped, RSS-séances, séances), largest first."""
+    rss = _rss_source(start, end, units, seances_only=True)
+    total = func.sum(rss.c.n)
+    query = (
+        select(rss.c.ghm, total, func.sum(rss.c.seances))
+        .group_by(rss.c.ghm)
+        .having(total > 0)
+        .order_by(total.desc(), rss.c.ghm)
+    )
+    return [(ghm, int(n), int(s)) for ghm, n, s in session.execute(query)]
+
+
+def rss_by_ghm(
+    session: Session, *, start: date, end: date, units: Sequence[str] | None, level: str
+) -> list[tuple[str, int]]:
+    """(GHM, or its CMD when level="cmd"; '' when not grouped, RSS), by code."""
+    rss = _rss_source(start, end, units)
+    key = func.substr(rss.c.ghm, 1, 2) if level == "cmd" else rss.c.ghm
+    total = func.sum(rss.c.n)
+    query = select(key, total).group_by(key).having(total > 0).order_by(key)
+    return [(code, int(n)) for code, n in session.execute(query)]
+
+
+def ghm_labels(session: Session, *, codes: Iterable[str], year: int) -> dict[str, str]:
+    """Labels from the loaded GHM nomenclature: the year's, else the closest earlier, else later."""
+    wanted = [c for c in codes if c]
+    if not wanted:
+        return {}
+    query = (
+        select(GhmLabel.ghm, GhmLabel.label)
+        .where(GhmLabel.ghm.in_(wanted))
+        .distinct(GhmLabel.ghm)
+        .order_by(GhmLabel.ghm, (GhmLabel.year <= year).desc(), GhmLabel.year.desc())
+    )
+    return {str(ghm): str(label) for ghm, label in session.execute(query)}
+
+
+def cmd_labels(session: Session, *, codes: Iterable[str], year: int) -> dict[str, str]:
+    wanted = [c for c in codes if c]
+    if not wanted:
+        return {}
+    query = (
+        select(CmdLabel.cmd, CmdLabel.label)
+        .where(CmdLabel.cmd.in_(wanted))
+        .distinct(CmdLabel.cmd)
+        .order_by(CmdLabel.cmd, (CmdLabel.year <= year).desc(), CmdLabel.year.desc())
+    )
+    return {str(cmd): str(label) for cmd, label in session.execute(query)}
+
+
+def _rhs_filters(start: date, end: date, units: Sequence[str] | None) -> list[ColumnElement[bool]]:
+    filters: list[ColumnElement[bool]] = [Rhs.week_date.between(start, end)]
+    if units is not None:
+        filters.append(Rhs.unit.in_(list(units)))
+    return filters
+
+
+def ssr_by_cm(
+    session: Session, *, start: date, end: date, units: Sequence[str] | None
+) -> list[tuple[str | None, int, int, int]]:
+    """(CM, RHS, days of presence, distinct stays) of the RHS whose week date is in the period."""
+    query = (
+        select(
+            Rhs.cm,
+            func.count(),
+            func.coalesce(func.sum(Rhs.days_present), 0),
+            func.count(Rhs.ssr_stay_number.distinct()),
+        )
+        .where(Rhs.is_current, *_rhs_filters(start, end, units))
+        .group_by(Rhs.cm)
+        .order_by(Rhs.cm.nulls_last())
+    )
+    return [(cm, int(w), int(d), int(s)) for cm, w, d, s in session.execute(query)]
+
+
+def ssr_totals(
+    session: Session, *, start: date, end: date, units: Sequence[str] | None
+) -> tuple[int, int, int]:
+    row = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(Rhs.days_present), 0),
+            func.count(Rhs.ssr_stay_number.distinct()),
+        ).where(Rhs.is_current, *_rhs_filters(start, end, units))
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+# --- RHS batches -------------------------------------------------------------------------------
+
+
+def get_batch(session: Session, *, batch_id: int) -> RhsBatch | None:
+    return session.get(RhsBatch, batch_id)
+
+
+def get_batch_by_sha256(session: Session, *, sha256: str) -> RhsBatch | None:
+    return session.scalar(select(RhsBatch).where(RhsBatch.content_sha256 == sha256))
+
+
+def get_batch_by_idempotency_key(session: Session, *, key: str) -> RhsBatch | None:
+    return session.scalar(select(RhsBatch).where(RhsBatch.idempotency_key == key))
+
+
+def lock_rhs_writers(session: Session) -> None:
+    session.execute(text(_RHS_LOCK))
+
+
+STAGED_COLUMNS = (
+    "line",
+    "line_text",
+    "version",
+    "finess",
+    "ssr_stay_number",
+    "admin_number",
+    "week_date",
+    "unit",
+    "cm",
+    "gme",
+    "days_present",
+)
+
+
+def stage_rhs(session: Session, rows: Iterable[tuple[Any, ...]]) -> None:
+    """COPY the parsed RHS (STAGED_COLUMNS order) into a transaction-scoped temporary table."""
+    session.execute(text("DROP TABLE IF EXISTS pg_temp.rhs_incoming"))
+    session.execute(
+        text(
+            "CREATE TEMPORARY TABLE rhs_incoming ("
+            " line integer, line_text text, version text, finess text, ssr_stay_number text,"
+            " admin_number text, week_date date, unit text, cm text, gme text, days_present smallint"
+            ") ON COMMIT DROP"
+        )
+    )
+    connection = session.connection().connection.driver_connection
+    assert connection is not None
+    statement = f"COPY rhs_incoming ({', '.join(STAGED_COLUMNS)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
+        for row in rows:
+            copy.write_row(row)
+
+
+def write_staged_rhs(session: Session, *, batch_id: int) -> tuple[int, int]:
+    """Store the staged RHS of the stay-weeks that changed; returns (stored, superseded).
+
+    A stay-week is unchanged when its set of lines (trailing blanks aside) equals the current one:
+    re-sent cumulative files then store nothing. Otherwise the batch's lines for that stay-week become
+    its current version and the previous ones are superseded.
+    """
+    session.execute(text("DROP TABLE IF EXISTS pg_temp.rhs_changed"))
+    session.execute(
+        text(
+            """
+            CREATE TEMPORARY TABLE rhs_changed ON COMMIT DROP AS
+            WITH incoming AS (
+                SELECT ssr_stay_number, week_date,
+                       array_agg(rtrim(line_text) ORDER BY rtrim(line_text)) AS texts
+                FROM rhs_incoming GROUP BY 1, 2
+            ),
+            existing AS (
+                SELECT r.ssr_stay_number, r.week_date,
+                       array_agg(rtrim(r.line_text) ORDER BY rtrim(r.line_text)) AS texts
+                FROM rhs r JOIN incoming i
+                  ON i.ssr_stay_number = r.ssr_stay_number AND i.week_date = r.week_date
+                WHERE r.is_current
+                GROUP BY 1, 2
+            )
+            SELECT i.ssr_stay_number, i.week_date
+            FROM incoming i LEFT JOIN existing e
+              ON e.ssr_stay_number = i.ssr_stay_number AND e.week_date = i.week_date
+            WHERE e.texts IS DISTINCT FROM i.texts
+            """
+        )
+    )
+    superseded = session.execute(
+        update(Rhs)
+        .where(
+            Rhs.is_current,
+            text(
+                "EXISTS (SELECT 1 FROM rhs_changed c"
+                " WHERE c.ssr_stay_number = rhs.ssr_stay_number AND c.week_date = rhs.week_date)"
+            ),
+        )
+        .values(is_current=False, superseded_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+    stored = session.execute(
+        text(
+            """
+            INSERT INTO rhs (batch_id, line, line_text, version, finess, ssr_stay_number, admin_number,
+                             week_date, unit, cm, gme, days_present, is_current)
+            SELECT :batch_id, s.line, s.line_text, s.version, s.finess, s.ssr_stay_number,
+                   s.admin_number, s.week_date, s.unit, s.cm, s.gme, s.days_present, true
+            FROM rhs_incoming s
+            JOIN rhs_changed c ON c.ssr_stay_number = s.ssr_stay_number AND c.week_date = s.week_date
+            ORDER BY s.line
+            """
+        ),
+        {"batch_id": batch_id},
+    )
+    return int(stored.rowcount), int(superseded.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,66 @@
+"""The rule catalogue: every family module's `RULES`, joined into `REGISTRY` (code -> Rule).
+
+Registration is explicit (imports are the registry): a new family module is added to `FAMILIES`.
+Duplicate codes or names are refused at import time, so a clash can never reach production.
+
+Codes: official grouper controls keep their FG number (``C040``); the service's own rules use
+``Q`` + 3 digits. A code is never reused, even for a retired rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Final
+
+from app.rules.catalog import (
+    acts,
+    codes,
+    counters,
+    dates,
+    fields_163,
+    grouping,
+    guide,
+    identity,
+    modes,
+    seances,
+    structure,
+)
+from app.rules.engine import Rule
+
+FAMILIES: Final[tuple[tuple[str, tuple[Rule, ...]], ...]] = (
+    ("identity", identity.RULES),
+    ("dates", dates.RULES),
+    ("modes", modes.RULES),
+    ("counters", counters.RULES),
+    ("seances", seances.RULES),
+    ("codes", codes.RULES),
+    ("acts", acts.RULES),
+    ("fields_163", fields_163.RULES),
+    ("structure", structure.RULES),
+    ("grouping", grouping.RULES),
+    ("guide", guide.RULES),
+)
+
+
+def build_registry(groups: Iterable[Iterable[Rule]]) -> Mapping[str, Rule]:
+    """Join rule groups into a read-only code -> Rule mapping, in declaration order.
+
+    Raises ValueError on a duplicate code or name.
+    """
+    registry: dict[str, Rule] = {}
+    names: dict[str, str] = {}
+    for group in groups:
+        for item in group:
+            if item.code in registry:
+                raise ValueError(f"duplicate rule code {item.code} ({registry[item.code].name}, {item.name})")
+            if item.name in names:
+                raise ValueError(f"duplicate rule name {item.name} ({names[item.name]}, {item.code})")
+            registry[item.code] = item
+            names[item.name] = item.code
+    return MappingProxyType(registry)
+
+
+REGISTRY: Final[Mapping[str, Rule]] = build_registry(rules for _, rules in FAMILIES)
+
+__all__ = ["FAMILIES", "REGISTRY", "build_registry"]

@@ -1,0 +1,268 @@
+"""Coding rules of the Guide méthodologique MCO that the grouper does not (or not fully) control.
+
+Definitions used here (documented choices, to be reviewed with the DIM):
+
+* *Séance RUM*: a RUM with a number of séances above 0, or a stay grouped in CMD 28.
+* *Apheresis acts*: FEFF001, FEFF002, FEJF001, FEJF002, FEJF004, FEJF005, FEJF007, FEJF009,
+  FEPF001-FEPF005, FERP001 (CCAM chapter "aphérèses" used for séances, FG GHM 28Z16Z).
+* *Medical abortion RUM*: a RUM whose DP is in category O04 (avortement médical, which in the
+  CIM-10 FR covers the legal IVG O04x0 and the IMG O04x1) and which carries the CCAM act JNJP001
+  "évacuation d'un utérus gravide par moyen médicamenteux, au 1er trimestre".
+* *Delivery acts*: JQGA002-JQGA005 (caesarean sections) and JQGD001-JQGD013 (vaginal deliveries,
+  including the instrumental extractions JQGD006, JQGD009, JQGD011), the CCAM "Accouchement"
+  subchapter; JQGA001 (ectopic pregnancy) and JQGD014 (selective fetal extraction) are excluded.
+* *Newborn's first RUM*: the first RUM of a stay entering by birth (mode N) or whose entry date is
+  the birth date (0 days old).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+from app.ingestion.records import Rss, Rum
+from app.rules.catalog._common import GUIDE, NONE, SEANCE_MOTIVES, day, number
+from app.rules.engine import Hit, RuleContext, Severity, hit, rule
+
+
+@rule(
+    "Q001",
+    "guide.rum_number_duplicate",
+    Severity.WARNING,
+    "N° de RUM {value} déjà utilisé par un autre RUM du même RSS.",
+    reference=GUIDE + " — le n° de RUM est distinct pour chaque RUM d'un RSS (format RSS, spec §2.1)",
+    when=("multi_rum",),
+)
+def rum_number_duplicate(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """The RUM numbers of a stay are all different; each repeat after the first is reported.
+
+    Bad: a 2-RUM stay whose RUMs are both numbered "1".
+    Good: RUMs numbered "1" and "2".
+    """
+    rums = rss.rums
+    if len(rums) < 2:
+        return NONE
+    seen: set[str] = set()
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rums):
+        number_ = rum.rum_number
+        if not number_:
+            continue
+        if number_ in seen:
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "rum_number", number_))
+        seen.add(number_)
+    return hits or NONE
+
+
+@rule(
+    "Q002",
+    "guide.rum_number_invalid",
+    Severity.WARNING,
+    "N° de RUM « {value} » absent ou trop long (1 à 10 caractères attendus).",
+    reference=GUIDE + " — n° de RUM, 10 caractères (format RSS, spec §2.1)",
+)
+def rum_number_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """Every RUM has a number of 1 to 10 characters (the width of its field).
+
+    A longer number cannot come from a file (the field is 10 wide) but can from other feeds.
+
+    Bad: rum_number = "".
+    Good: rum_number = "1".
+    """
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        if not rum.rum_number or len(rum.rum_number) > 10:
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "rum_number", rum.rum_number))
+    return hits or NONE
+
+
+@rule(
+    "Q003",
+    "guide.seances_without_motive",
+    Severity.BLOCKING,
+    "{value} séance(s) déclarée(s) alors que le DP {dp} n'est pas un motif de séances.",
+    reference=GUIDE + " (séances) ; erreur de groupage G006 (→ 90Z01Z), liste FG D-145",
+    params=("dp",),
+)
+def seances_without_motive(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """Séances (count above 0) are only recorded with a séance-motive DP.
+
+    Séance motives (FG list D-145): Z49.1, Z49.2, Z49.20, Z49.21, Z51.00, Z51.01, Z51.1, Z51.2,
+    Z51.3, Z51.30, Z51.31, Z51.80. Otherwise the grouper sends the stay to 90Z01Z (G006).
+
+    Bad: dp = "J189", seances = "01".
+    Good: dp = "Z511", seances = "01"; or dp = "J189", seances = "00".
+    """
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        if rum.dp in SEANCE_MOTIVES or not rum.seances:
+            continue
+        count = number(rum.seances)
+        if count:
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "seances", rum.seances, dp=rum.dp or "absent"))
+    return hits or NONE
+
+
+APHERESIS_ACTS: Final = frozenset(
+    {
+        "FEFF001",
+        "FEFF002",
+        "FEJF001",
+        "FEJF002",
+        "FEJF004",
+        "FEJF005",
+        "FEJF007",
+        "FEJF009",
+        "FEPF001",
+        "FEPF002",
+        "FEPF003",
+        "FEPF004",
+        "FEPF005",
+        "FERP001",
+    }
+)
+
+
+def _in_seance(rss: Rss, rum: Rum) -> bool:
+    return bool(number(rum.seances)) or rss.rums[0].ghm[:2] == "28"
+
+
+@rule(
+    "Q004",
+    "guide.apheresis_dp",
+    Severity.WARNING,
+    "Acte d'aphérèse {act} en séance avec le DP {value} : DP Z51.31 (séance d'aphérèse sanguine) attendu.",
+    reference=GUIDE + " (séances d'aphérèse) ; liste FG D-054, GHM 28Z16Z",
+    params=("act",),
+    when=("acts",),
+)
+def apheresis_dp(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """A séance with an apheresis act has Z51.31 (séance d'aphérèse sanguine) as DP.
+
+    Bad: seances = "01", act FEJF004 (échange plasmatique), dp = "Z513".
+    Good: the same séance with dp = "Z5131".
+    """
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        if rum.dp == "Z5131" or not rum.acts:
+            continue
+        for act in rum.acts:
+            if act.code in APHERESIS_ACTS and _in_seance(rss, rum):
+                if hits is None:
+                    hits = []
+                hits.append(hit(i, "dp", rum.dp, act=act.code))
+                break
+    return hits or NONE
+
+
+MEDICAL_ABORTION_ACT: Final = "JNJP001"
+
+
+@rule(
+    "Q005",
+    "guide.medical_abortion_same_day",
+    Severity.WARNING,
+    "IVG médicamenteuse (DP {dp}, acte JNJP001) sur un RUM du {entry_date} au {value} : "
+    "entrée et sortie le même jour attendues.",
+    reference=GUIDE + " (interruption de grossesse) ; choix documenté : DP O04* et acte JNJP001",
+    params=("dp", "entry_date"),
+    when=("acts",),
+)
+def medical_abortion_same_day(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """A medical abortion RUM (DP in O04, act JNJP001) starts and ends on the same day.
+
+    Bad: dp = "O0490", act JNJP001, entry "04032024", exit "05032024".
+    Good: dp = "O0490", act JNJP001, entry and exit "04032024".
+    """
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        if rum.dp[:3] != "O04" or rum.entry_date == rum.exit_date:
+            continue
+        entry, exit_day = day(rum.entry_date), day(rum.exit_date)
+        if entry is None or exit_day is None or entry == exit_day:
+            continue
+        if any(act.code == MEDICAL_ABORTION_ACT for act in rum.acts):
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "exit_date", rum.exit_date, dp=rum.dp, entry_date=rum.entry_date))
+    return hits or NONE
+
+
+DELIVERY_ACTS: Final = frozenset(
+    {"JQGA002", "JQGA003", "JQGA004", "JQGA005"} | {f"JQGD{n:03d}" for n in range(1, 14)}
+)
+
+
+def _no_gestational_age(rum: Rum) -> bool:
+    return not number(rum.gestational_age)  # blank, "00" and non-numeric alike
+
+
+@rule(
+    "Q006",
+    "guide.gestational_age_delivery",
+    Severity.WARNING,
+    "Âge gestationnel absent sur le RUM de l'accouchement (acte {act}).",
+    reference=GUIDE + " (âge gestationnel) ; contrôle FG C126 au niveau du RSS",
+    params=("act",),
+    when=("acts",),
+)
+def gestational_age_delivery(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """The RUM carrying a delivery act records the gestational age (weeks of amenorrhoea).
+
+    Bad: act JQGD010 (accouchement céphalique unique par voie naturelle), gestational_age = "".
+    Good: act JQGD010, gestational_age = "39".
+    """
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        if not rum.acts or not _no_gestational_age(rum):
+            continue
+        for act in rum.acts:
+            if act.code in DELIVERY_ACTS:
+                if hits is None:
+                    hits = []
+                hits.append(hit(i, "gestational_age", rum.gestational_age, act=act.code))
+                break
+    return hits or NONE
+
+
+@rule(
+    "Q007",
+    "guide.gestational_age_newborn",
+    Severity.WARNING,
+    "Âge gestationnel absent sur le premier RUM d'un nouveau-né (mode d'entrée {mode}, né le {birth_date}).",
+    reference=GUIDE + " (nouveau-nés) ; contrôle FG C126 (date d'entrée = date de naissance)",
+    params=("mode", "birth_date"),
+)
+def gestational_age_newborn(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """A newborn's first RUM (entry by birth, mode N, or admitted on its birth day) records the
+    gestational age at birth.
+
+    Bad: first RUM entry_mode = "N", birth_date = entry_date = "04032024", gestational_age = "".
+    Good: the same RUM with gestational_age = "39".
+    """
+    first = rss.rums[0]
+    if not _no_gestational_age(first):
+        return NONE
+    born_today = first.birth_date == first.entry_date and day(first.birth_date) is not None
+    if first.entry_mode != "N" and not born_today:
+        return NONE
+    return (
+        hit(0, "gestational_age", first.gestational_age, mode=first.entry_mode, birth_date=first.birth_date),
+    )
+
+
+RULES = (
+    rum_number_duplicate,
+    rum_number_invalid,
+    seances_without_motive,
+    apheresis_dp,
+    medical_abortion_same_day,
+    gestational_age_delivery,
+    gestational_age_newborn,
+)

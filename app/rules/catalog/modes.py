@@ -1,0 +1,366 @@
+"""Entry mode / provenance and exit mode / destination: values, and chaining along the stay.
+
+Validity matrices: PMSI spec §4.2, from GENRSA 2022 and DRUIDES 2023 (controls 25/26/27 and
+34/35/49), with the two extra refusals of the open-source grouper drd (entry 0 from HAD, mutation
+from a réanimation unit coded R). Legacy provenances 5 and U (emergency passage, replaced by
+position 170 from RUM 022) are still accepted with mode 8, as the FG tables do.
+
+Finding values join mode and provenance/destination with a dash when both are given ("6-1").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Final
+
+from app.ingestion.records import Rss
+from app.rules.catalog._common import NONE, day, fg
+from app.rules.engine import Hit, RuleContext, Severity, hit, rule
+
+ENTRY_MATRIX: Final[Mapping[str, frozenset[str]]] = {
+    "8": frozenset({"", "5", "7", "U"}),
+    "7": frozenset({"1", "2", "3", "4", "6", "R"}),
+    "6": frozenset({"1", "2", "3", "4", "6"}),
+    "0": frozenset({"1", "2", "3", "4", "R"}),
+    "N": frozenset({""}),
+    "O": frozenset({""}),  # letter O: patient entered deceased for organ procurement
+}
+EXIT_MATRIX: Final[Mapping[str, frozenset[str]]] = {
+    "9": frozenset({""}),
+    "8": frozenset({"", "7"}),
+    "7": frozenset({"1", "2", "3", "4", "6"}),
+    "6": frozenset({"1", "2", "3", "4", "6"}),
+    "0": frozenset({"1", "2", "3", "4"}),
+}
+# Modes whose provenance / destination is mandatory: a blank one is C053 / C054, not C025 / C034.
+NEEDS_ORIGIN: Final = frozenset({"6", "7", "0"})
+
+
+def _pair(mode: str, other: str) -> str:
+    return f"{mode}-{other}" if other else mode
+
+
+@rule(
+    "C024",
+    "modes.entry_missing",
+    Severity.BLOCKING,
+    "Mode d'entrée dans l'UM absent.",
+    reference=fg("C024"),
+)
+def entry_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """Every RUM has an entry mode.
+
+    Bad: entry_mode = "".
+    Good: entry_mode = "8" (domicile).
+    """
+    for rum in rss.rums:
+        if not rum.entry_mode:
+            break
+    else:
+        return NONE
+    return [hit(i, "entry_mode", "") for i, rum in enumerate(rss.rums) if not rum.entry_mode]
+
+
+@rule(
+    "C053",
+    "modes.provenance_missing",
+    Severity.BLOCKING,
+    "Provenance absente alors que le mode d'entrée est {mode} (provenance obligatoire pour 6, 7 et 0).",
+    reference=fg("C053"),
+    params=("mode",),
+)
+def provenance_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """A mutation (6), a transfer (7) or a temporary transfer (0) must say where the patient came from.
+
+    Bad: entry_mode = "7", provenance = "".
+    Good: entry_mode = "7", provenance = "1" (MCO).
+    """
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        if not rum.provenance and rum.entry_mode in NEEDS_ORIGIN:
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "provenance", "", mode=rum.entry_mode))
+    return hits or NONE
+
+
+def _bad_entry(mode: str, provenance: str) -> bool:
+    if not mode:
+        return False
+    allowed = ENTRY_MATRIX.get(mode)
+    if allowed is None:
+        return True
+    return provenance not in allowed and not (not provenance and mode in NEEDS_ORIGIN)
+
+
+@rule(
+    "C025",
+    "modes.entry_invalid",
+    Severity.BLOCKING,
+    "Mode d'entrée / provenance « {value} » erroné (combinaison hors de la table ATIH).",
+    reference=fg("C025") + "; table mode d'entrée / provenance, spec PMSI §4.2",
+)
+def entry_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """The entry mode and provenance must form a combination of the ATIH table.
+
+    8 (domicile) takes no provenance (or legacy 5/U, or 7); 7 takes 1, 2, 3, 4, 6 or R; 6 takes
+    1, 2, 3, 4 or 6; 0 takes 1, 2, 3, 4 or R; N (birth) and O (organ procurement) take none.
+
+    Bad: entry_mode = "8", provenance = "1"; or entry_mode = "9".
+    Good: entry_mode = "8", provenance = "".
+    """
+    for rum in rss.rums:
+        if _bad_entry(rum.entry_mode, rum.provenance):
+            break
+    else:
+        return NONE
+    return [
+        hit(i, "entry_mode", _pair(rum.entry_mode, rum.provenance))
+        for i, rum in enumerate(rss.rums)
+        if _bad_entry(rum.entry_mode, rum.provenance)
+    ]
+
+
+def _temporary_mismatch(rss: Rss) -> bool:
+    """A stay for an inter-hospital service starts *and* ends with mode 0, or neither."""
+    return (rss.rums[0].entry_mode == "0") != (rss.rums[-1].exit_mode == "0")
+
+
+@rule(
+    "C026",
+    "modes.entry_first_rum",
+    Severity.BLOCKING,
+    "Mode d'entrée / provenance « {value} » incorrect pour commencer un RSS.",
+    reference=fg("C026"),
+)
+def entry_first_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """The first RUM cannot start by an internal mutation from another MCO unit (6-1).
+
+    A stay starting with a temporary transfer (entry 0) must also end with one (exit 0), and
+    conversely: either end is reported (here the entry, the exit by C035).
+
+    Bad: first RUM entry_mode = "6", provenance = "1"; or entry "0-1" with a last exit "8".
+    Good: first RUM entry_mode = "8"; or entry "0-1" with a last exit "0-1".
+    """
+    first = rss.rums[0]
+    if (first.entry_mode == "6" and first.provenance == "1") or _temporary_mismatch(rss):
+        return (hit(0, "entry_mode", _pair(first.entry_mode, first.provenance)),)
+    return NONE
+
+
+@rule(
+    "C027",
+    "modes.entry_following_rum",
+    Severity.BLOCKING,
+    "Mode d'entrée / provenance « {value} » incorrect sur un RUM de suite (mutation 6-1 attendue).",
+    reference=fg("C027"),
+    when=("multi_rum",),
+)
+def entry_following_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """Every RUM after the first enters by mutation from an MCO unit (6-1).
+
+    Exception: back from a temporary transfer, the previous RUM exits with 0 and this one enters
+    with 0. A blank mode is left to C024.
+
+    Bad: RUM 2 entry_mode = "8".
+    Good: RUM 2 entry_mode = "6", provenance = "1".
+    """
+    rums = rss.rums
+    hits: list[Hit] | None = None
+    for i in range(1, len(rums)):
+        previous, current = rums[i - 1], rums[i]
+        mode = current.entry_mode
+        if not mode or (previous.exit_mode == "0" and mode == "0"):
+            continue
+        if previous.exit_mode == "0" or mode != "6" or current.provenance != "1":
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "entry_mode", _pair(mode, current.provenance)))
+    return hits or NONE
+
+
+@rule(
+    "C033",
+    "modes.exit_missing",
+    Severity.BLOCKING,
+    "Mode de sortie de l'UM absent.",
+    reference=fg("C033"),
+)
+def exit_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """Every RUM has an exit mode.
+
+    Bad: exit_mode = "".
+    Good: exit_mode = "8" (domicile).
+    """
+    for rum in rss.rums:
+        if not rum.exit_mode:
+            break
+    else:
+        return NONE
+    return [hit(i, "exit_mode", "") for i, rum in enumerate(rss.rums) if not rum.exit_mode]
+
+
+@rule(
+    "C054",
+    "modes.destination_missing",
+    Severity.BLOCKING,
+    "Destination absente alors que le mode de sortie est {mode} (destination obligatoire pour 6, 7 et 0).",
+    reference=fg("C054"),
+    params=("mode",),
+)
+def destination_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """A mutation (6), a transfer (7) or a temporary transfer (0) must say where the patient goes.
+
+    Bad: exit_mode = "6", destination = "".
+    Good: exit_mode = "6", destination = "1" (MCO).
+    """
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        if not rum.destination and rum.exit_mode in NEEDS_ORIGIN:
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "destination", "", mode=rum.exit_mode))
+    return hits or NONE
+
+
+def _bad_exit(mode: str, destination: str) -> bool:
+    if not mode:
+        return False
+    allowed = EXIT_MATRIX.get(mode)
+    if allowed is None:
+        return True
+    return destination not in allowed and not (not destination and mode in NEEDS_ORIGIN)
+
+
+@rule(
+    "C034",
+    "modes.exit_invalid",
+    Severity.BLOCKING,
+    "Mode de sortie / destination « {value} » erroné (combinaison hors de la table ATIH).",
+    reference=fg("C034") + "; table mode de sortie / destination, spec PMSI §4.2",
+)
+def exit_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """The exit mode and destination must form a combination of the ATIH table.
+
+    9 (death) takes no destination; 8 (domicile) none or 7 (médico-social); 7 and 6 take 1, 2, 3,
+    4 or 6; 0 takes 1, 2, 3 or 4.
+
+    Bad: exit_mode = "9", destination = "1"; or exit_mode = "5".
+    Good: exit_mode = "9", destination = "".
+    """
+    for rum in rss.rums:
+        if _bad_exit(rum.exit_mode, rum.destination):
+            break
+    else:
+        return NONE
+    return [
+        hit(i, "exit_mode", _pair(rum.exit_mode, rum.destination))
+        for i, rum in enumerate(rss.rums)
+        if _bad_exit(rum.exit_mode, rum.destination)
+    ]
+
+
+@rule(
+    "C035",
+    "modes.exit_last_rum",
+    Severity.BLOCKING,
+    "Mode de sortie / destination « {value} » incorrect pour clore un RSS.",
+    reference=fg("C035"),
+)
+def exit_last_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """The last RUM cannot end by an internal mutation to another MCO unit (6-1).
+
+    A stay ending with a temporary transfer (exit 0) must also have started with one (entry 0),
+    and conversely (the entry end is reported by C026).
+
+    Bad: last RUM exit_mode = "6", destination = "1".
+    Good: last RUM exit_mode = "8"; or "6-2" (mutation to an SMR unit of the hospital).
+    """
+    last_index = len(rss.rums) - 1
+    last = rss.rums[last_index]
+    if (last.exit_mode == "6" and last.destination == "1") or _temporary_mismatch(rss):
+        return (hit(last_index, "exit_mode", _pair(last.exit_mode, last.destination)),)
+    return NONE
+
+
+@rule(
+    "C049",
+    "modes.exit_non_final_rum",
+    Severity.BLOCKING,
+    "Mode de sortie / destination « {value} » incorrect pour un RUM autre que le dernier "
+    "(mutation 6-1 attendue).",
+    reference=fg("C049"),
+    when=("multi_rum",),
+)
+def exit_non_final_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """Every RUM but the last exits by mutation to an MCO unit (6-1).
+
+    Exception: a temporary transfer (exit 0) followed by a RUM entering with 0. A blank mode is
+    left to C033.
+
+    Bad: RUM 1 of 2 exit_mode = "8".
+    Good: RUM 1 of 2 exit_mode = "6", destination = "1".
+    """
+    rums = rss.rums
+    hits: list[Hit] | None = None
+    for i in range(len(rums) - 1):
+        current, following = rums[i], rums[i + 1]
+        mode = current.exit_mode
+        if not mode or (mode == "0" and following.entry_mode == "0"):
+            continue
+        if following.entry_mode == "0" or mode != "6" or current.destination != "1":
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "exit_mode", _pair(mode, current.destination)))
+    return hits or NONE
+
+
+@rule(
+    "C050",
+    "modes.temporary_transfer_too_long",
+    Severity.BLOCKING,
+    "Prestation inter-établissement de {days} jours : incompatible avec le principe "
+    "administratif (au plus 1 jour).",
+    reference=fg("C050"),
+    params=("days",),
+)
+def temporary_transfer_too_long(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """A stay for an inter-hospital service (entry 0 and exit 0) lasts at most one day.
+
+    Inside a stay, a temporary transfer (exit 0, then entry 0) cannot leave a gap of more than
+    one day either.
+
+    Bad: entry "0-1" on 04/03, exit "0-1" on 07/03 (3 days).
+    Good: entry "0-1" on 04/03, exit "0-1" on 05/03.
+    """
+    rums = rss.rums
+    hits: list[Hit] | None = None
+    first, last = rums[0], rums[-1]
+    if first.entry_mode == "0" and last.exit_mode == "0":
+        entry, exit_day = day(first.entry_date), day(last.exit_date)
+        if entry is not None and exit_day is not None and (exit_day - entry).days > 1:
+            hits = [hit(None, "exit_date", last.exit_date, days=(exit_day - entry).days)]
+    for i in range(1, len(rums)):
+        previous, current = rums[i - 1], rums[i]
+        if previous.exit_mode == "0" and current.entry_mode == "0":
+            left, back = day(previous.exit_date), day(current.entry_date)
+            if left is not None and back is not None and (back - left).days not in (0, 1):
+                if hits is None:
+                    hits = []
+                hits.append(hit(i, "entry_date", current.entry_date, days=(back - left).days))
+    return hits or NONE
+
+
+RULES = (
+    entry_missing,
+    provenance_missing,
+    entry_invalid,
+    entry_first_rum,
+    entry_following_rum,
+    exit_missing,
+    destination_missing,
+    exit_invalid,
+    exit_last_rum,
+    exit_non_final_rum,
+    temporary_transfer_too_long,
+)

@@ -1,0 +1,126 @@
+"""Séances (dialysis, chemotherapy, radiotherapy, transfusion, apheresis, hyperbaric oxygen).
+
+A séance is produced as a single-RUM RSS ("RSS-séances"); its DP is one of the séance motives
+(FG list D-145, see `SEANCE_MOTIVES`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from app.ingestion.records import Rss
+from app.rules.catalog._common import NONE, SEANCE_MOTIVES, day, fg, number
+from app.rules.engine import Hit, RuleContext, Severity, hit, rule
+
+
+@rule(
+    "C037",
+    "seances.multi_rum",
+    Severity.BLOCKING,
+    "{value} séance(s) déclarée(s) sur un RUM d'un RSS multiunité (séances réservées aux RSS mono-RUM).",
+    reference=fg("C037"),
+    when=("multi_rum",),
+)
+def multi_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """Séances are only recorded in single-RUM stays.
+
+    Bad: a 2-RUM stay whose first RUM has seances = "01".
+    Good: a 2-RUM stay with seances = "00" on both RUMs; séances in their own single-RUM RSS.
+    """
+    rums = rss.rums
+    if len(rums) < 2:
+        return NONE
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rums):
+        if rum.seances and (number(rum.seances) or 0) > 0:
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "seances", rum.seances))
+    return hits or NONE
+
+
+@rule(
+    "C150",
+    "seances.multi_rum_cmd28",
+    Severity.BLOCKING,
+    "RSS de {rums} RUM groupé en CMD 28 ({value}) : DP de séances non autorisé dans un RSS multiunité.",
+    reference=fg("C150"),
+    params=("rums",),
+    when=("multi_rum", "grouped"),
+)
+def multi_rum_cmd28(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """A multi-unit stay cannot be grouped in CMD 28 (séances).
+
+    Only grouped lines carry a GHM; the finding concerns the whole RSS.
+
+    Bad: a 2-RUM RSS groupé in GHM 28Z07Z.
+    Good: a single-RUM RSS groupé in 28Z07Z; a 2-RUM RSS groupé in 04M051.
+    """
+    rums = rss.rums
+    ghm = rums[0].ghm
+    if len(rums) > 1 and ghm[:2] == "28":
+        return (hit(None, "ghm", ghm, rums=len(rums)),)
+    return NONE
+
+
+@rule(
+    "C146",
+    "seances.more_than_days",
+    Severity.WARNING,
+    "{value} séances pour un séjour de {days} jour(s) : au plus {limit} attendues.",
+    reference=fg("C146"),
+    params=("days", "limit"),
+)
+def more_than_days(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """With a séance-motive DP, the number of séances cannot exceed the stay length plus one.
+
+    Bad: DP Z511, entry 04/03, exit 06/03 (2 days), seances = "05".
+    Good: DP Z511, entry 04/03, exit 06/03, seances = "03".
+    """
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        if rum.dp not in SEANCE_MOTIVES:
+            continue
+        count = number(rum.seances)
+        entry, exit_day = day(rum.entry_date), day(rum.exit_date)
+        if count is None or entry is None or exit_day is None or exit_day < entry:
+            continue
+        days = (exit_day - entry).days
+        if count > days + 1:
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "seances", rum.seances, days=days, limit=days + 1))
+    return hits or NONE
+
+
+@rule(
+    "C187",
+    "seances.chemotherapy_without_dr",
+    Severity.BLOCKING,
+    "DP Z51.1 (séance de chimiothérapie pour tumeur) sans diagnostic relié : la tumeur doit être "
+    "codée en DR.",
+    reference=fg("C187") + "; exemple ATIH : CMD 28 et DP Z51.1",
+)
+def chemotherapy_without_dr(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """A chemotherapy séance for a tumour (DP Z51.1) requires the tumour as related diagnosis (DR).
+
+    Checked on every RUM whose DP is Z511, grouped or not: such a RUM groups in CMD 28 (28Z07Z).
+
+    Bad: dp = "Z511", dr = "".
+    Good: dp = "Z511", dr = "C509".
+    """
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        if rum.dp == "Z511" and not rum.dr:
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "dr", ""))
+    return hits or NONE
+
+
+RULES = (
+    multi_rum,
+    multi_rum_cmd28,
+    more_than_days,
+    chemotherapy_without_dr,
+)

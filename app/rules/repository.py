@@ -1,0 +1,265 @@
+"""SQL of the findings (the only place that touches `rule_finding`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, text, update
+from sqlalchemy.orm import Session
+
+from app.ingestion.models import RssVersion, Rum
+from app.reference.repository import copy_rows
+from app.rules.models import Finding
+from app.structure.models import Unit
+
+COPY_COLUMNS: Final = (
+    "rss_version_id",
+    "rss_number",
+    "rule_code",
+    "severity",
+    "rum_number",
+    "rum_index",
+    "field",
+    "value",
+    "message",
+    "unit",
+    "rss_exit_date",
+)
+NewFinding = tuple[int, str, str, str, str | None, int | None, str, str, str, str, date | None]
+"""A row to COPY, in COPY_COLUMNS order."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenFinding:
+    id: int
+    rss_version_id: int
+    rule_code: str
+    severity: str
+    rum_number: str | None
+    rum_index: int | None
+    field: str | None
+    value: str | None
+    message: str
+    unit: str
+    rss_exit_date: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """New values of a finding still triggered by the (new) version of its RSS."""
+
+    id: int
+    rss_version_id: int
+    severity: str
+    rum_index: int | None
+    message: str
+    unit: str
+    rss_exit_date: date | None
+
+
+def insert_findings(session: Session, rows: Iterable[NewFinding]) -> int:
+    return copy_rows(session, Finding.__tablename__, COPY_COLUMNS, rows)
+
+
+def open_findings_of_versions(session: Session, *, version_ids: Sequence[int]) -> list[OpenFinding]:
+    """The not-yet-closed findings of these RSS versions, in id order (one query)."""
+    if not version_ids:
+        return []
+    query = (
+        select(
+            Finding.id,
+            Finding.rss_version_id,
+            Finding.rule_code,
+            Finding.severity,
+            Finding.rum_number,
+            Finding.rum_index,
+            Finding.field,
+            Finding.value,
+            Finding.message,
+            Finding.unit,
+            Finding.rss_exit_date,
+        )
+        .where(Finding.rss_version_id == func.any(list(version_ids)), Finding.closed_at.is_(None))
+        .order_by(Finding.id)
+    )
+    return [OpenFinding(*row) for row in session.execute(query)]
+
+
+_CARRY = text(
+    """
+    UPDATE rule_finding AS f
+    SET rss_version_id = v.rss_version_id, severity = v.severity, rum_index = v.rum_index,
+        message = v.message, unit = v.unit, rss_exit_date = v.rss_exit_date
+    FROM unnest(
+        CAST(:ids AS bigint[]), CAST(:version_ids AS bigint[]), CAST(:severities AS text[]),
+        CAST(:rum_indexes AS smallint[]), CAST(:messages AS text[]), CAST(:units AS text[]),
+        CAST(:exit_dates AS date[])
+    ) AS v(id, rss_version_id, severity, rum_index, message, unit, rss_exit_date)
+    WHERE f.id = v.id
+    """
+)
+
+
+def carry_findings(session: Session, carried: Sequence[Carried]) -> None:
+    """Re-point findings to the new version of their RSS, in one statement."""
+    if not carried:
+        return
+    session.execute(
+        _CARRY,
+        {
+            "ids": [c.id for c in carried],
+            "version_ids": [c.rss_version_id for c in carried],
+            "severities": [c.severity for c in carried],
+            "rum_indexes": [c.rum_index for c in carried],
+            "messages": [c.message for c in carried],
+            "units": [c.unit for c in carried],
+            "exit_dates": [c.rss_exit_date for c in carried],
+        },
+    )
+
+
+def close_findings(session: Session, *, ids: Sequence[int]) -> None:
+    if ids:
+        session.execute(update(Finding).where(Finding.id == func.any(list(ids))).values(closed_at=func.now()))
+
+
+def get(session: Session, *, finding_id: int) -> Finding | None:
+    return session.get(Finding, finding_id, with_for_update=True)
+
+
+def _unit_at_exit() -> ColumnElement[bool]:
+    """Structure row of the finding's UM valid on its RSS discharge date."""
+    return and_(
+        Unit.code == Finding.unit,
+        Unit.valid_from <= Finding.rss_exit_date,
+        or_(Unit.valid_to.is_(None), Unit.valid_to >= Finding.rss_exit_date),
+    )
+
+
+def _status_filter(status: str | None) -> ColumnElement[bool]:
+    if status is None:
+        return Finding.closed_at.is_(None)
+    if status == "closed":
+        return Finding.closed_at.is_not(None)
+    return and_(Finding.closed_at.is_(None), Finding.status == status)
+
+
+def list_findings(
+    session: Session,
+    *,
+    units: Sequence[str] | None,
+    rss_number: str | None = None,
+    rule: str | None = None,
+    severity: str | None = None,
+    unit: str | None = None,
+    pole: str | None = None,
+    service: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    status: str | None = None,
+    after_id: int | None = None,
+    limit: int = 100,
+) -> list[Finding]:
+    """Findings by ascending id (keyset pagination: pass the last id seen as `after_id`).
+
+    `units`: the caller's unit restriction (None = every unit). `pole` and `service` are those of
+    the finding's UM in the structure valid on the RSS discharge date. `status` None means every
+    finding not closed."""
+    query = select(Finding).where(_status_filter(status))
+    if units is not None:
+        query = query.where(Finding.unit == func.any(list(units)))
+    if rss_number is not None:
+        query = query.where(Finding.rss_number == rss_number)
+    if rule is not None:
+        query = query.where(Finding.rule_code == rule)
+    if severity is not None:
+        query = query.where(Finding.severity == severity)
+    if unit is not None:
+        query = query.where(Finding.unit == unit)
+    if service is not None:
+        query = query.where(exists().where(_unit_at_exit(), Unit.service_code == service))
+    if pole is not None:
+        query = query.where(exists().where(_unit_at_exit(), Unit.pole_code == pole))
+    if date_from is not None:
+        query = query.where(Finding.rss_exit_date >= date_from)
+    if date_to is not None:
+        query = query.where(Finding.rss_exit_date <= date_to)
+    if after_id is not None:
+        query = query.where(Finding.id > after_id)
+    return list(session.scalars(query.order_by(Finding.id).limit(limit)))
+
+
+def summary(
+    session: Session,
+    *,
+    units: Sequence[str] | None,
+    date_from: date | None,
+    date_to: date | None,
+) -> list[tuple[str, str, str | None, int, int, int, int]]:
+    """(rule, severity, service, open, acknowledged, dismissed, total) of the findings not closed,
+    per rule and service of the UM at the discharge date, for discharges in the period."""
+    service = (
+        select(Unit.service_code)
+        .where(_unit_at_exit())
+        .order_by(Unit.valid_from.desc())
+        .limit(1)
+        .correlate(Finding)
+        .scalar_subquery()
+        .label("service")
+    )
+    base = select(
+        Finding.rule_code.label("rule"),
+        Finding.severity.label("severity"),
+        service,
+        Finding.status.label("status"),
+    ).where(Finding.closed_at.is_(None))
+    if units is not None:
+        base = base.where(Finding.unit == func.any(list(units)))
+    if date_from is not None:
+        base = base.where(Finding.rss_exit_date >= date_from)
+    if date_to is not None:
+        base = base.where(Finding.rss_exit_date <= date_to)
+    rows = base.subquery()
+    query = (
+        select(
+            rows.c.rule,
+            rows.c.severity,
+            rows.c.service,
+            func.count().filter(rows.c.status == "open"),
+            func.count().filter(rows.c.status == "acknowledged"),
+            func.count().filter(rows.c.status == "dismissed"),
+            func.count(),
+        )
+        .group_by(rows.c.rule, rows.c.severity, rows.c.service)
+        .order_by(rows.c.rule, rows.c.service.asc().nulls_last(), rows.c.severity)
+    )
+    return [
+        (rule, severity, service_code, int(opened), int(acknowledged), int(dismissed), int(total))
+        for rule, severity, service_code, opened, acknowledged, dismissed, total in session.execute(query)
+    ]
+
+
+def current_versions(session: Session, *, after_id: int, limit: int) -> list[tuple[int, str]]:
+    """(id, rss_number) of current RSS versions with id > after_id, ascending, at most `limit`."""
+    query = (
+        select(RssVersion.id, RssVersion.rss_number)
+        .where(RssVersion.is_current, RssVersion.id > after_id)
+        .order_by(RssVersion.id)
+        .limit(limit)
+    )
+    return [(version_id, rss_number) for version_id, rss_number in session.execute(query)]
+
+
+def rum_lines(session: Session, *, version_ids: Sequence[int]) -> list[tuple[int, int, str]]:
+    """(rss_version_id, line, line_text) of the RUMs of these versions, in RSS order."""
+    if not version_ids:
+        return []
+    query = (
+        select(Rum.rss_version_id, Rum.line, Rum.line_text)
+        .where(Rum.rss_version_id == func.any(list(version_ids)))
+        .order_by(Rum.rss_version_id, Rum.position)
+    )
+    return [(version_id, line, line_text) for version_id, line, line_text in session.execute(query)]

@@ -1,0 +1,456 @@
+"""Running the coding-quality rules on stored RSS versions and keeping their findings.
+
+Ingestion hook (called by the ingestion service for each chunk of RSS it stores):
+
+    ctx = rules_service.load_context(session)             # once per batch
+    counts = rules_service.check_and_store(session, ctx=ctx, items=[(version_id, rss), ...],
+                                           superseded={rss_number: previous_version_id, ...})
+
+Findings keep their identity across versions of an RSS through a fingerprint
+(rule code, RUM number, field, value): a finding the new version still triggers keeps its row
+(id, review status, comment) re-pointed to the new version; one it no longer triggers is closed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Final
+
+from sqlalchemy.orm import Session
+
+from app.auth.schemas import Principal
+from app.core.line_errors import LineError
+from app.core.problems import Conflict, InvalidInput, NotFound
+from app.ingestion.parser import parse_line
+from app.ingestion.records import Rss, Rum
+from app.reference import repository as reference_repository
+from app.reference import service as reference_service
+from app.rules import metrics, repository
+from app.rules.engine import (
+    AuthorisationHistory,
+    CcamCode,
+    CimCode,
+    Rule,
+    RuleContext,
+    Severity,
+    UnitPeriods,
+    run_rules,
+)
+from app.rules.models import Finding
+from app.rules.repository import Carried, NewFinding, OpenFinding
+from app.rules.schemas import (
+    TRANSITIONS,
+    FindingCounts,
+    FindingRead,
+    FindingReview,
+    FindingStatus,
+    ReviewStatus,
+    RuleRead,
+    SummaryRow,
+    ValidationRunResult,
+)
+from app.structure import repository as structure_repository
+from app.structure.models import OPEN_START
+
+__all__ = [
+    "FindingCounts",
+    "check_and_store",
+    "load_context",
+    "run_validation",
+]
+
+logger = logging.getLogger(__name__)
+
+VALIDATION_CHUNK: Final = 2000  # RSS versions re-checked per round trip
+Fingerprint = tuple[str, str, str, str]
+
+
+# --------------------------------------------------------------------------------------------------
+# Context
+
+
+@dataclass(frozen=True, slots=True)
+class _Nomenclatures:
+    generation: int
+    cim10: Mapping[str, CimCode] | None
+    ccam: Mapping[str, CcamCode] | None
+    ghm_labels: Mapping[str, str] | None
+
+
+_cache_lock = threading.Lock()
+_cached: _Nomenclatures | None = None
+
+
+def _deleted_label(label: str) -> bool:
+    # ATIH keeps withdrawn codes in the file with a "*** SU17 *** ..." label.
+    return label.startswith("***") and "SU" in label[:12]
+
+
+def _build_nomenclatures(session: Session, generation: int) -> _Nomenclatures:
+    # Every loaded year is merged, the most recent one winning for a code present in several:
+    # an RSS is checked against the union, so a code of any loaded year "exists". Withdrawals are
+    # known from the ATIH "*** SUaa ***" labels, not inferred from a code missing in a later year.
+    cim10: dict[str, CimCode] = {}
+    for code, _year, type_mco, label in reference_repository.cim10_codes(session):
+        cim10[code] = CimCode(code, label, type_mco, deleted=_deleted_label(label))
+    ccam: dict[str, CcamCode] = {}
+    for code, _year, start, end, activities, label in reference_repository.ccam_acts(session):
+        ccam[code] = CcamCode(
+            code, label, frozenset(activities) if activities else None, valid_from=start, valid_to=end
+        )
+    ghm: dict[str, str] = {}
+    for code, _year, label in reference_repository.ghm_labels(session):
+        ghm[code] = label
+    return _Nomenclatures(generation, cim10 or None, ccam or None, ghm or None)
+
+
+def _nomenclatures(session: Session) -> _Nomenclatures:
+    """The nomenclature lookups, rebuilt only when a load happened since the last build."""
+    global _cached
+    generation = reference_service.generation(session)
+    cached = _cached
+    if cached is not None and cached.generation == generation:
+        return cached
+    with _cache_lock:
+        cached = _cached
+        if cached is None or cached.generation != generation:
+            cached = _build_nomenclatures(session, generation)
+            _cached = cached
+    return cached
+
+
+def load_context(session: Session, *, today: date | None = None) -> RuleContext:
+    """Reference data for one batch: nomenclatures (cached per load generation), structure and
+    fichier d'UM (small, read each time). A reference with no row is None, so the rules needing
+    it are reported as skipped."""
+    nomenclatures = _nomenclatures(session)
+    periods: dict[str, list[tuple[date | None, date | None]]] = defaultdict(list)
+    for unit in structure_repository.list_units(session):
+        start = None if unit.valid_from == OPEN_START else unit.valid_from
+        periods[unit.code].append((start, unit.valid_to))
+    authorisations = [
+        (line.unit_code, line.effect_date, line.auth_type)
+        for line in structure_repository.list_authorisations(session)
+    ]
+    return RuleContext(
+        cim10=nomenclatures.cim10,
+        ccam=nomenclatures.ccam,
+        ghm_labels=nomenclatures.ghm_labels,
+        units=UnitPeriods(periods) if periods else None,
+        authorisations=AuthorisationHistory(authorisations) if authorisations else None,
+        today=today or date.today(),
+    )
+
+
+def _registry() -> Mapping[str, Rule]:
+    from app.rules.catalog import REGISTRY
+
+    return REGISTRY
+
+
+# --------------------------------------------------------------------------------------------------
+# Checking and storing
+
+
+@dataclass(slots=True)
+class _Outcome:
+    counts: FindingCounts
+    opened: int
+    closed: int
+    carried: int
+    per_rule: Counter[tuple[str, str]]
+
+
+def _fingerprint(rule_code: str, rum_number: str | None, field: str | None, value: str | None) -> Fingerprint:
+    return (rule_code, rum_number or "", field or "", value or "")
+
+
+def _reconcile(
+    session: Session,
+    ctx: RuleContext,
+    items: Sequence[tuple[int, Rss]],
+    previous_versions: Mapping[str, int],
+) -> _Outcome:
+    """Run the rules on `items` and make the stored findings match: carry over the still-triggered
+    findings of the previous version (`previous_versions`: rss_number -> version id, possibly the
+    same version for a re-check), close the others, COPY the new ones."""
+    previous: dict[int, dict[Fingerprint, list[OpenFinding]]] = defaultdict(lambda: defaultdict(list))
+    stored = repository.open_findings_of_versions(session, version_ids=list(previous_versions.values()))
+    for old in stored:
+        fingerprint = _fingerprint(old.rule_code, old.rum_number, old.field, old.value)
+        previous[old.rss_version_id][fingerprint].append(old)
+    new_rows: list[NewFinding] = []
+    carried: list[Carried] = []
+    unchanged = 0
+    to_close: list[int] = []
+    per_rule: Counter[tuple[str, str]] = Counter()
+    skipped: set[str] = set()
+    for version_id, rss in items:
+        findings, rss_skipped = run_rules(rss, ctx)
+        skipped |= rss_skipped
+        previous_id = previous_versions.get(rss.rss_number)
+        old_by_fingerprint = previous.pop(previous_id, None) if previous_id is not None else None
+        if not findings:
+            if old_by_fingerprint:
+                to_close.extend(old.id for bucket in old_by_fingerprint.values() for old in bucket)
+            continue
+        rums = rss.rums
+        exit_unit = rss.last.unit
+        exit_date = rss.exit_date
+        for found in findings:
+            severity = found.severity.value
+            per_rule[(found.rule_code, severity)] += 1
+            index = found.rum_index
+            unit = rums[index].unit if index is not None and index < len(rums) else exit_unit
+            rum_number = found.rum_number or None
+            if old_by_fingerprint:
+                bucket = old_by_fingerprint.get(
+                    _fingerprint(found.rule_code, rum_number, found.field, found.value)
+                )
+                if bucket:
+                    old = bucket.pop(0)
+                    if (
+                        old.rss_version_id == version_id
+                        and old.severity == severity
+                        and old.rum_index == index
+                        and old.message == found.message
+                        and old.unit == unit
+                        and old.rss_exit_date == exit_date
+                    ):
+                        unchanged += 1
+                    else:
+                        carried.append(
+                            Carried(old.id, version_id, severity, index, found.message, unit, exit_date)
+                        )
+                    continue
+            new_rows.append(
+                (
+                    version_id,
+                    rss.rss_number,
+                    found.rule_code,
+                    severity,
+                    rum_number,
+                    index,
+                    found.field,
+                    found.value,
+                    found.message,
+                    unit,
+                    exit_date,
+                )
+            )
+        if old_by_fingerprint:
+            to_close.extend(old.id for bucket in old_by_fingerprint.values() for old in bucket)
+    if new_rows:
+        repository.insert_findings(session, new_rows)
+    repository.carry_findings(session, carried)
+    repository.close_findings(session, ids=to_close)
+    by_severity: Counter[str] = Counter()
+    for (_rule, severity), count in per_rule.items():
+        by_severity[severity] += count
+    counts = FindingCounts(
+        blocking=by_severity[Severity.BLOCKING.value],
+        warning=by_severity[Severity.WARNING.value],
+        info=by_severity[Severity.INFO.value],
+        skipped=frozenset(skipped),
+    )
+    return _Outcome(counts, len(new_rows), len(to_close), len(carried) + unchanged, per_rule)
+
+
+def check_and_store(
+    session: Session,
+    *,
+    ctx: RuleContext,
+    items: Sequence[tuple[int, Rss]],
+    superseded: Mapping[str, int],
+) -> FindingCounts:
+    """Check RSS versions just stored and store their findings (ingestion hook).
+
+    `items`: (new rss_version.id, parsed Rss); `superseded`: rss_number -> id of the version the new
+    one replaced, whose open findings are carried over (same fingerprint) or closed. One query reads
+    those, one COPY writes the new findings, one UPDATE re-points the carried ones. Never commits."""
+    if not items:
+        return FindingCounts()
+    outcome = _reconcile(session, ctx, items, superseded)
+    metrics.count_findings(outcome.per_rule)
+    return outcome.counts
+
+
+def _rss_of(rss_number: str, lines: Sequence[tuple[int, str]]) -> Rss | None:
+    rums: list[Rum] = []
+    for line, line_text in lines:
+        parsed = parse_line(line_text.encode("utf-8"), line)
+        if isinstance(parsed, LineError):
+            return None
+        rums.append(parsed)
+    return Rss(rss_number, rums) if rums else None
+
+
+def _current_chunks(session: Session, chunk: int) -> Iterator[list[tuple[int, Rss]]]:
+    after_id = 0
+    while True:
+        versions = repository.current_versions(session, after_id=after_id, limit=chunk)
+        if not versions:
+            return
+        after_id = versions[-1][0]
+        lines: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for version_id, line, line_text in repository.rum_lines(
+            session, version_ids=[version_id for version_id, _ in versions]
+        ):
+            lines[version_id].append((line, line_text))
+        items: list[tuple[int, Rss]] = []
+        unreadable = 0
+        for version_id, rss_number in versions:
+            rss = _rss_of(rss_number, lines.get(version_id, ()))
+            if rss is None:
+                # Stored lines were accepted once; only a parser change could reject them now.
+                unreadable += 1
+                continue
+            items.append((version_id, rss))
+        if unreadable:
+            logger.warning("stored RSS versions no longer parse; not re-checked", extra={"count": unreadable})
+        yield items
+
+
+def run_validation(session: Session, *, chunk: int = VALIDATION_CHUNK) -> ValidationRunResult:
+    """Re-check every current RSS version against the references loaded now (after a nomenclature
+    or structure change), by chunks of stored lines re-parsed with the ingestion parser."""
+    ctx = load_context(session)
+    checked = opened = closed = unchanged = 0
+    skipped: set[str] = set()
+    for items in _current_chunks(session, chunk):
+        if not items:
+            continue
+        outcome = _reconcile(session, ctx, items, {rss.rss_number: version_id for version_id, rss in items})
+        checked += len(items)
+        opened += outcome.opened
+        closed += outcome.closed
+        unchanged += outcome.carried
+        skipped |= outcome.counts.skipped
+    if not checked:
+        skipped = set(_skipped_codes(ctx))
+    return ValidationRunResult(
+        rss_checked=checked,
+        findings_opened=opened,
+        findings_closed=closed,
+        findings_unchanged=unchanged,
+        skipped_rules=sorted(skipped),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Catalogue, listing and review
+
+
+def _skipped_codes(ctx: RuleContext) -> list[str]:
+    return [code for code, item in _registry().items() if not all(ctx.has(need) for need in item.needs)]
+
+
+def list_rules(session: Session) -> list[RuleRead]:
+    """The catalogue, each rule flagged `skipped` when a reference it needs is not loaded now."""
+    ctx = load_context(session)
+    skipped = set(_skipped_codes(ctx))
+    rules = sorted(_registry().values(), key=lambda item: item.code)
+    return [RuleRead.model_validate({**item.as_dict(), "skipped": item.code in skipped}) for item in rules]
+
+
+def _status(finding: Finding) -> FindingStatus:
+    return FindingStatus.CLOSED if finding.closed_at is not None else FindingStatus(finding.status)
+
+
+def to_read(finding: Finding) -> FindingRead:
+    return FindingRead(
+        id=finding.id,
+        rule=finding.rule_code,
+        severity=Severity(finding.severity),
+        rss_number=finding.rss_number,
+        rum_number=finding.rum_number,
+        field=finding.field,
+        value=finding.value,
+        message=finding.message,
+        status=_status(finding),
+        comment=finding.comment,
+        unit=finding.unit,
+        exit_date=finding.rss_exit_date,
+    )
+
+
+def list_findings(
+    session: Session,
+    principal: Principal,
+    *,
+    rss_number: str | None = None,
+    rule: str | None = None,
+    severity: Severity | None = None,
+    unit: str | None = None,
+    pole: str | None = None,
+    service: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    status: FindingStatus | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> tuple[list[FindingRead], str | None]:
+    """One page of findings (ascending id) and the cursor of the next page, None at the end."""
+    if cursor is not None and not (cursor.isascii() and cursor.isdigit() and len(cursor) < 19):
+        raise InvalidInput("cursor is not a value returned as next_cursor")
+    rows = repository.list_findings(
+        session,
+        units=principal.units,
+        rss_number=rss_number,
+        rule=rule,
+        severity=severity.value if severity else None,
+        unit=unit,
+        pole=pole,
+        service=service,
+        date_from=date_from,
+        date_to=date_to,
+        status=status.value if status else None,
+        after_id=int(cursor) if cursor is not None else None,
+        limit=limit + 1,
+    )
+    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    return [to_read(row) for row in rows[:limit]], next_cursor
+
+
+def summarise(
+    session: Session, principal: Principal, *, date_from: date | None, date_to: date | None
+) -> list[SummaryRow]:
+    """Counts of live findings per rule and service for discharges in the period (no RSS numbers)."""
+    return [
+        SummaryRow(
+            rule=rule,
+            severity=Severity(severity),
+            service=service,
+            open=opened,
+            acknowledged=acknowledged,
+            dismissed=dismissed,
+            total=total,
+        )
+        for rule, severity, service, opened, acknowledged, dismissed, total in repository.summary(
+            session, units=principal.units, date_from=date_from, date_to=date_to
+        )
+    ]
+
+
+def review(session: Session, principal: Principal, *, finding_id: int, body: FindingReview) -> FindingRead:
+    """Apply a DIM review (status and comment) to a finding; see TRANSITIONS."""
+    finding = repository.get(session, finding_id=finding_id)
+    if finding is None or not principal.sees_unit(finding.unit):
+        raise NotFound(f"finding {finding_id} does not exist")
+    if finding.closed_at is not None:
+        raise Conflict(f"finding {finding_id} is closed: a newer version of its RSS no longer triggers it")
+    current = ReviewStatus(finding.status)
+    if body.status not in TRANSITIONS[current]:
+        raise Conflict(f"a finding {current.value} cannot become {body.status.value}; reopen it first")
+    finding.status = body.status.value
+    if body.comment is not None:
+        finding.comment = body.comment.strip() or None
+    finding.reviewed_by = principal.name
+    finding.reviewed_at = datetime.now(UTC)
+    session.flush()
+    return to_read(finding)

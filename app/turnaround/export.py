@@ -1,0 +1,181 @@
+"""CSV and XLSX renderings of the weekly turnaround report.
+
+CSV goes through the shared `app.activity.export` helpers (`;`, UTF-8 with BOM, decimal comma).
+The spreadsheet is built here because the deliverable needs what the shared table writer does
+not do: a title above the table, real percentages (fractions in a `0.0%` format, so Excel can
+still compute with them) and a second sheet for the late and missing stays.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Final
+
+from fastapi import Response
+
+from app.activity.export import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Cell, Column, Table, to_csv
+from app.turnaround.classify import TurnaroundSummary
+from app.turnaround.schemas import UNMAPPED, WeeklyReport, WeeklyStay, percent
+
+TITLE: Final = "Délai de réception des comptes rendus — semaine {week}"
+UNMAPPED_LABEL: Final = "Non rattaché"
+COLUMNS: Final = (
+    Column("Service", 34),
+    Column("Séjours", 10),
+    Column("CR à J0", 10),
+    Column("CR ≤ J8", 10),
+    Column("En retard", 11),
+    Column("Manquants", 11),
+    Column("En attente", 11),
+    Column("Taux J0", 10),
+    Column("Taux J8", 10),
+    Column("Délai médian", 13),
+    Column("Délai p90", 11),
+)
+DETAIL_COLUMNS: Final = (
+    Column("Statut", 12),
+    Column("N° de séjour", 16),
+    Column("Service", 16),
+    Column("UM", 8),
+    Column("Date de sortie", 14),
+    Column("Jours écoulés", 14),
+)
+STATUS_LABELS: Final = {"late": "En retard", "missing": "Manquant"}
+_RATE_COLUMNS: Final = (8, 9)  # 1-based columns holding rates (percent format)
+
+
+def service_label(service: str, label: str | None) -> str:
+    if service == UNMAPPED:
+        return UNMAPPED_LABEL
+    return label or service
+
+
+def _line(name: str, summary: TurnaroundSummary, *, as_percent: bool) -> list[Cell]:
+    def rate(value: float | None) -> float | None:
+        return percent(value) if as_percent else value
+
+    return [
+        name,
+        summary["stays"],
+        summary["on_time_j0"],
+        summary["on_time_j8"],
+        summary["late"],
+        summary["missing"],
+        summary["pending"],
+        rate(summary["rate_j0"]),
+        rate(summary["rate_j8"]),
+        summary["median_delay_days"],
+        summary["p90_delay_days"],
+    ]
+
+
+def _detail_rows(report: WeeklyReport) -> list[Sequence[Cell]]:
+    if report.detail is None:
+        return []
+    rows: list[Sequence[Cell]] = []
+    for status, stays in (("late", report.detail.late), ("missing", report.detail.missing)):
+        rows.extend(_detail_row(status, stay) for stay in stays)
+    return rows
+
+
+def _detail_row(status: str, stay: WeeklyStay) -> list[Cell]:
+    return [
+        STATUS_LABELS[status],
+        stay.stay_number,
+        stay.service,
+        stay.unit,
+        stay.discharge_date,
+        stay.days_elapsed,
+    ]
+
+
+def _filename(report: WeeklyReport) -> str:
+    return f"delai-cr-{report.week}"
+
+
+def weekly_csv(
+    report: WeeklyReport,
+    summaries: Sequence[tuple[str, str | None, TurnaroundSummary]],
+    total: TurnaroundSummary,
+) -> Response:
+    table = Table(
+        title=f"Semaine {report.week}",
+        filename=_filename(report),
+        columns=COLUMNS,
+        rows=[_line(service_label(s, label), summary, as_percent=True) for s, label, summary in summaries],
+        totals=_line("Total", total, as_percent=True),
+    )
+    body = to_csv(table)
+    if report.detail is not None:
+        detail = Table(title="Détail", filename="", columns=DETAIL_COLUMNS, rows=_detail_rows(report))
+        # One file: the detail follows the summary after an empty line, without a second BOM.
+        body += b"\r\n" + to_csv(detail).removeprefix("\ufeff".encode())
+    return _download(body, CSV_MEDIA_TYPE, f"{_filename(report)}.csv")
+
+
+def weekly_xlsx(
+    report: WeeklyReport,
+    summaries: Sequence[tuple[str, str | None, TurnaroundSummary]],
+    total: TurnaroundSummary,
+) -> Response:
+    # Imported here: openpyxl is slow to import and only the export path needs it.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = f"Semaine {report.week}"
+    bold = Font(bold=True)
+    sheet.append([TITLE.format(week=report.week)])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append(
+        [
+            f"Sorties du {report.date_from:%d/%m/%Y} au {report.date_to:%d/%m/%Y}, "
+            f"situation au {report.as_of:%d/%m/%Y}. Taux calculés sur les séjours dont le délai "
+            "de 8 jours est écoulé (en attente exclus)."
+        ]
+    )
+    sheet.append([])
+    sheet.append([column.header for column in COLUMNS])
+    header_row = sheet.max_row
+    for cell in sheet[header_row]:
+        cell.font = bold
+    for service, label, summary in summaries:
+        sheet.append(_line(service_label(service, label), summary, as_percent=False))
+    sheet.append(_line("Total", total, as_percent=False))
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold
+    for row in sheet.iter_rows(min_row=header_row + 1, max_row=sheet.max_row):
+        for index in _RATE_COLUMNS:
+            row[index - 1].number_format = "0.0%"
+        row[9].number_format = "0.0"
+    for index, column in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=2)
+
+    if report.detail is not None:
+        detail = workbook.create_sheet("Détail")
+        detail.append([column.header for column in DETAIL_COLUMNS])
+        for cell in detail[1]:
+            cell.font = bold
+        for values in _detail_rows(report):
+            detail.append(list(values))
+        for row in detail.iter_rows(min_row=2, min_col=5, max_col=5):
+            row[0].number_format = "DD/MM/YYYY"
+        for index, column in enumerate(DETAIL_COLUMNS, start=1):
+            detail.column_dimensions[get_column_letter(index)].width = column.width
+        detail.freeze_panes = "A2"
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return _download(buffer.getvalue(), XLSX_MEDIA_TYPE, f"{_filename(report)}.xlsx")
+
+
+def _download(body: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        content=body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

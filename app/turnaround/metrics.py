@@ -1,0 +1,126 @@
+"""Prometheus metrics of the turnaround domain.
+
+- `dimqa_stay_events_total{source,outcome}`, `dimqa_document_events_total{source,outcome}`:
+  events by feed (json, hl7, fhir) and outcome (accepted, duplicate, rejected, ignored: an HL7
+  message acknowledged without movement, e.g. ADT^A08).
+- `dimqa_turnaround_rate_j0{service}`, `dimqa_turnaround_rate_j8{service}`: rates of the last closed
+  ISO week as of today, per service code of the structure (plus `unmapped`): a bounded label set.
+  Computed by a custom collector from one SQL aggregate and cached for
+  `DIMQA_TURNAROUND_GAUGE_TTL_SECONDS` (300 s), so a scrape costs at most one query every five
+  minutes; a scrape during a refresh by another thread is served the previous values. A service
+  with no closed stay that week has no sample (a rate of 0 would be a lie).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Final
+
+from prometheus_client import REGISTRY, Counter
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from app.turnaround.settings import get_turnaround_settings
+
+logger = logging.getLogger(__name__)
+
+STAY_EVENTS: Final = Counter(
+    "dimqa_stay_events_total", "Stay movement events received, by feed and outcome", ["source", "outcome"]
+)
+DOCUMENT_EVENTS: Final = Counter(
+    "dimqa_document_events_total", "Document events received, by feed and outcome", ["source", "outcome"]
+)
+
+
+def count_events(
+    kind: str, source: str, *, accepted: int = 0, duplicates: int = 0, rejected: int = 0, ignored: int = 0
+) -> None:
+    counter = STAY_EVENTS if kind == "stay" else DOCUMENT_EVENTS
+    for outcome, amount in (
+        ("accepted", accepted),
+        ("duplicate", duplicates),
+        ("rejected", rejected),
+        ("ignored", ignored),
+    ):
+        if amount:
+            counter.labels(source, outcome).inc(amount)
+
+
+Rates = dict[str, tuple[float | None, float | None]]  # service -> (rate_j0, rate_j8)
+
+
+def _load_rates() -> Rates:
+    # Imported late: the service imports this module for the counters.
+    from sqlalchemy import text
+
+    from app.core import db
+    from app.turnaround import service
+
+    with db.new_session() as session, session.begin():
+        # A slow database must not hang the scrape; the previous values are served instead.
+        session.execute(text("SET LOCAL statement_timeout = 5000"))
+        return service.service_rates_last_week(session)
+
+
+class TurnaroundRateCollector(Collector):
+    def __init__(self, loader: Callable[[], Rates] = _load_rates, ttl: float | None = None) -> None:
+        self._loader = loader
+        self._ttl = ttl
+        self._rates: Rates = {}
+        self._loaded_at: float | None = None
+        self._lock = threading.Lock()
+
+    def _ttl_seconds(self) -> float:
+        return self._ttl if self._ttl is not None else get_turnaround_settings().turnaround_gauge_ttl_seconds
+
+    def rates(self) -> Rates:
+        now = time.monotonic()
+        fresh = self._loaded_at is not None and now - self._loaded_at < self._ttl_seconds()
+        if fresh or not self._lock.acquire(blocking=False):
+            return self._rates
+        try:
+            self._rates = self._loader()
+        except RuntimeError:  # database not configured in this process (CLI, pure tests)
+            pass
+        except Exception:
+            logger.warning("turnaround gauges not refreshed", exc_info=True)
+        finally:
+            # Also after a failure, so a broken database is retried once per TTL, not per scrape.
+            self._loaded_at = now
+            self._lock.release()
+        return self._rates
+
+    def invalidate(self) -> None:
+        self._loaded_at = None
+
+    def describe(self) -> Iterable[Metric]:
+        # Without describe() the registry would call collect(), hence the database, at import.
+        return [self._family("j0"), self._family("j8")]
+
+    @staticmethod
+    def _family(which: str) -> GaugeMetricFamily:
+        window = "on the discharge day" if which == "j0" else "within 8 days"
+        return GaugeMetricFamily(
+            f"dimqa_turnaround_rate_{which}",
+            f"Share of discharge reports received {window}, stays of the last closed ISO week "
+            "whose window is closed",
+            labels=["service"],
+        )
+
+    def collect(self) -> Iterable[Metric]:
+        rates = self.rates()
+        j0, j8 = self._family("j0"), self._family("j8")
+        for service in sorted(rates):
+            rate_j0, rate_j8 = rates[service]
+            if rate_j0 is not None:
+                j0.add_metric([service], rate_j0)
+            if rate_j8 is not None:
+                j8.add_metric([service], rate_j8)
+        return [j0, j8]
+
+
+COLLECTOR: Final = TurnaroundRateCollector()
+REGISTRY.register(COLLECTOR)

@@ -1,0 +1,117 @@
+"""Turnaround storage: the events as received, and the state derived from them.
+
+- `stay_event` / `document_event`: every accepted event version, immutable, unique by
+  (source, event_id); `content_hash` tells a harmless re-send from a conflicting reuse of an id.
+  `recorded_at` is when dimqa stored it (server time), kept for audits only.
+- `stay`, `stay_discharge_period`, `document_period`: derived, recomputed for the touched stay
+  numbers at every batch, so queries never replay events. Periods make `as_of` exact: a stay
+  is discharged (with a given date and unit) during [effective_from, effective_to) on the
+  movements' own clock, a document is alive during [alive_from, alive_until) on the reception
+  clock. A report as of a date reads the periods open at the end of that day.
+
+Stays link to RSS and documents by `stay_number` at query time, never by foreign key: events
+for a stay nobody knows yet are kept and count as soon as the stay appears.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base
+
+EVENT_ID_LENGTH = 400  # JSON ids are up to 200; HL7 ids get the MSH-3|MSH-9| namespace
+
+
+class StayEventRow(Base):
+    __tablename__ = "stay_event"
+    __table_args__ = (
+        UniqueConstraint("source", "event_id", name="uq_stay_event_source_event_id"),
+        Index("ix_stay_event_stay_number", "stay_number"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source: Mapped[str] = mapped_column(String(10))  # json | hl7 | fhir
+    event_id: Mapped[str] = mapped_column(String(EVENT_ID_LENGTH))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(20))
+    stay_number: Mapped[str] = mapped_column(String(50))
+    unit: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    patient_class: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DocumentEventRow(Base):
+    __tablename__ = "document_event"
+    __table_args__ = (
+        UniqueConstraint("source", "event_id", name="uq_document_event_source_event_id"),
+        Index("ix_document_event_stay_number", "stay_number"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source: Mapped[str] = mapped_column(String(10))
+    event_id: Mapped[str] = mapped_column(String(EVENT_ID_LENGTH))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    stay_number: Mapped[str] = mapped_column(String(50))
+    document_id: Mapped[str] = mapped_column(String(200))
+    document_type: Mapped[str] = mapped_column(String(50))  # as received
+    action: Mapped[str] = mapped_column(String(10))  # new | replace | delete
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # DIM reception
+    unit: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    parent_document_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Stay(Base):
+    """Current state of a stay known from movements (all events, whatever their time)."""
+
+    __tablename__ = "stay"
+
+    stay_number: Mapped[str] = mapped_column(String(50), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))  # in_house | discharged | cancelled
+    admitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    discharged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    discharge_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    discharge_unit: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    last_unit: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    patient_class: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # Occurrence of the first discharge or discharge cancellation: from then on the movements,
+    # not the RSS, say whether and when the patient left.
+    discharge_known_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    event_count: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class StayDischargePeriod(Base):
+    """A stretch of time during which the movements say the stay is discharged."""
+
+    __tablename__ = "stay_discharge_period"
+    __table_args__ = (Index("ix_stay_discharge_period_discharge_date", "discharge_date"),)
+
+    stay_number: Mapped[str] = mapped_column(String(50), primary_key=True)
+    effective_from: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    effective_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    discharged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    discharge_date: Mapped[date] = mapped_column(Date)  # local date (Europe/Paris)
+    discharge_unit: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # Type of care when no RSS is known: complete | zero_day (by dates), seance (patient class R),
+    # external (outpatient or emergency class: not a hospital stay).
+    care_type_hint: Mapped[str] = mapped_column(String(10))
+
+
+class DocumentPeriod(Base):
+    """A stretch of reception time during which a document (all its versions) is not deleted."""
+
+    __tablename__ = "document_period"
+    __table_args__ = (Index("ix_document_period_stay_number", "stay_number"),)
+
+    stay_number: Mapped[str] = mapped_column(String(50), primary_key=True)
+    document_key: Mapped[str] = mapped_column(String(200), primary_key=True)  # first version's id
+    alive_from: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    alive_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    document_id: Mapped[str] = mapped_column(String(200))  # latest version at alive_from
+    document_type: Mapped[str] = mapped_column(String(50))  # normalized: trimmed, upper case
+    first_received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

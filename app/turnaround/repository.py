@@ -1,0 +1,345 @@
+"""Every SQL statement of the turnaround domain.
+
+Writes are set-based: events go in with multi-row `INSERT ... ON CONFLICT DO NOTHING RETURNING`
+(SQLAlchemy batches the rows), derived rows are deleted and re-inserted per touched stay number.
+The turnaround aggregate is one SQL statement (`percentile_cont`, `percentile_disc`, `FILTER`,
+`GROUPING SETS`); it is written as text because its lateral joins and ordered-set aggregates read
+far better in SQL than in the expression language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Final, Literal
+
+from sqlalchemy import ARRAY, String, any_, bindparam, delete, func, insert, select, text, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session
+
+from app.structure.models import Service
+from app.turnaround.models import (
+    DocumentEventRow,
+    DocumentPeriod,
+    Stay,
+    StayDischargePeriod,
+    StayEventRow,
+)
+
+EventModel = type[StayEventRow] | type[DocumentEventRow]
+EventKey = tuple[str, str]  # (source, event_id)
+
+# Transaction-level advisory locks serializing the recomputation of derived rows: a batch inserts
+# its events, takes the lock, then reads every event of its stays, committed ones included, so
+# two concurrent batches touching the same stay cannot leave a state that misses one of them.
+_DERIVATION_LOCKS: Final[dict[str, int]] = {"stay": 0x7475726E_0001, "document": 0x7475726E_0002}
+
+_TEXT_ARRAY = ARRAY(String())
+
+
+def _in_array(column: Any, name: str, values: Sequence[str]) -> Any:
+    # `= ANY(array)` sends one parameter, where `IN` would expand thousands of them.
+    return column == any_(bindparam(name, list(values), type_=_TEXT_ARRAY))
+
+
+# --------------------------------------------------------------------------- events
+
+
+def insert_events(session: Session, model: EventModel, rows: Sequence[dict[str, Any]]) -> set[EventKey]:
+    """Insert the rows whose (source, event_id) is new; returns the keys actually inserted."""
+    if not rows:
+        return set()
+    statement = (
+        pg_insert(model)
+        .on_conflict_do_nothing(index_elements=["source", "event_id"])
+        .returning(model.source, model.event_id)
+    )
+    result = session.execute(statement, list(rows))
+    return {(source, event_id) for source, event_id in result.tuples()}
+
+
+def stored_hashes(session: Session, model: EventModel, keys: Iterable[EventKey]) -> dict[EventKey, str]:
+    wanted = list(keys)
+    if not wanted:
+        return {}
+    query = select(model.source, model.event_id, model.content_hash).where(
+        tuple_(model.source, model.event_id).in_(wanted)
+    )
+    return {(source, event_id): digest for source, event_id, digest in session.execute(query).tuples()}
+
+
+def lock_derivation(session: Session, kind: Literal["stay", "document"]) -> None:
+    session.execute(select(func.pg_advisory_xact_lock(_DERIVATION_LOCKS[kind])))
+
+
+def list_stay_events(session: Session, *, stay_numbers: Sequence[str]) -> list[Row[Any]]:
+    query = (
+        select(
+            StayEventRow.stay_number,
+            StayEventRow.id,
+            StayEventRow.type,
+            StayEventRow.unit,
+            StayEventRow.occurred_at,
+            StayEventRow.patient_class,
+        )
+        .where(_in_array(StayEventRow.stay_number, "stay_numbers", stay_numbers))
+        .order_by(StayEventRow.stay_number, StayEventRow.occurred_at, StayEventRow.id)
+    )
+    return list(session.execute(query))
+
+
+def list_document_events(session: Session, *, stay_numbers: Sequence[str]) -> list[Row[Any]]:
+    query = (
+        select(
+            DocumentEventRow.stay_number,
+            DocumentEventRow.id,
+            DocumentEventRow.document_id,
+            DocumentEventRow.document_type,
+            DocumentEventRow.action,
+            DocumentEventRow.received_at,
+            DocumentEventRow.parent_document_id,
+        )
+        .where(_in_array(DocumentEventRow.stay_number, "stay_numbers", stay_numbers))
+        .order_by(DocumentEventRow.stay_number, DocumentEventRow.received_at, DocumentEventRow.id)
+    )
+    return list(session.execute(query))
+
+
+# --------------------------------------------------------------------------- derived state
+
+
+def replace_stays(
+    session: Session,
+    *,
+    stay_numbers: Sequence[str],
+    stays: Sequence[dict[str, Any]],
+    periods: Sequence[dict[str, Any]],
+) -> None:
+    """Derived rows of these stay numbers replaced by `stays` and `periods`."""
+    if not stay_numbers:
+        return
+    session.execute(
+        delete(StayDischargePeriod).where(
+            _in_array(StayDischargePeriod.stay_number, "stay_numbers", stay_numbers)
+        )
+    )
+    if periods:
+        session.execute(insert(StayDischargePeriod), list(periods))
+    if stays:
+        statement = pg_insert(Stay)
+        excluded = statement.excluded
+        columns = [c.name for c in Stay.__table__.columns if c.name != "stay_number"]
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["stay_number"],
+                set_={name: (func.now() if name == "updated_at" else excluded[name]) for name in columns},
+            ),
+            list(stays),
+        )
+
+
+def replace_document_periods(
+    session: Session, *, stay_numbers: Sequence[str], periods: Sequence[dict[str, Any]]
+) -> None:
+    if not stay_numbers:
+        return
+    session.execute(
+        delete(DocumentPeriod).where(_in_array(DocumentPeriod.stay_number, "stay_numbers", stay_numbers))
+    )
+    if periods:
+        session.execute(insert(DocumentPeriod), list(periods))
+
+
+def list_service_codes(session: Session) -> list[str]:
+    return list(session.scalars(select(Service.code).order_by(Service.code)))
+
+
+# --------------------------------------------------------------------------- turnaround
+
+
+@dataclass(frozen=True, slots=True)
+class TurnaroundParams:
+    date_from: date
+    date_to: date
+    as_of: date
+    as_of_end: datetime  # start of the day after as_of, hospital time: "received <= as_of"
+    care_types: tuple[str, ...]
+    report_types: tuple[str, ...]
+    units: tuple[str, ...] | None  # a unit-restricted caller; None = every unit
+
+    def bind(self) -> dict[str, Any]:
+        return {
+            "date_from": self.date_from,
+            "date_to": self.date_to,
+            "as_of": self.as_of,
+            "as_of_end": self.as_of_end,
+            "care_types": list(self.care_types),
+            "report_types": list(self.report_types),
+            "units": list(self.units) if self.units is not None else None,
+        }
+
+
+GroupColumn = Literal["service", "pole", "unit"]
+
+# (group key, label) per grouping; the key is `unmapped` when the UM (or its service or pôle) is
+# not in the structure valid on the discharge date.
+_GROUP_EXPRESSIONS: Final[dict[str, tuple[str, str]]] = {
+    "service": ("COALESCE(c.service_code, 'unmapped')", "sv.label"),
+    "pole": ("COALESCE(c.pole_code, 'unmapped')", "pl.label"),
+    "unit": ("COALESCE(c.code, 'unmapped')", "c.unit_label"),
+}
+
+# The RSS as known at the end of as_of: the current version when it was received by then,
+# otherwise the version it superseded that was current then (looked up by RSS number, indexed).
+_RSS_AS_OF: Final = """
+    LEFT JOIN LATERAL (
+        SELECT o.exit_date, o.exit_unit, o.care_type
+        FROM rss_version o
+        WHERE c.received_at >= :as_of_end
+          AND o.rss_number = c.rss_number
+          AND o.received_at < :as_of_end
+          AND o.superseded_at >= :as_of_end
+        ORDER BY o.received_at DESC
+        LIMIT 1
+    ) o ON true
+"""
+
+_CLASSIFIED_STAYS: Final = f"""
+WITH movement_stays AS (
+    SELECT p.stay_number, p.discharge_date, p.discharge_unit AS unit, p.care_type_hint
+    FROM stay_discharge_period p
+    WHERE p.discharge_date BETWEEN :date_from AND :date_to
+      AND p.discharge_date <= :as_of
+      AND p.effective_from < :as_of_end
+      AND (p.effective_to IS NULL OR p.effective_to >= :as_of_end)
+),
+rss_only_stays AS (
+    SELECT DISTINCT ON (c.stay_number)
+        c.stay_number,
+        CASE WHEN o.care_type IS NULL THEN c.exit_date ELSE o.exit_date END AS discharge_date,
+        NULLIF(CASE WHEN o.care_type IS NULL THEN c.exit_unit ELSE o.exit_unit END, '') AS unit,
+        COALESCE(o.care_type, c.care_type) AS care_type
+    FROM rss_version c
+    {_RSS_AS_OF}
+    WHERE c.is_current
+      AND c.exit_date BETWEEN :date_from AND :date_to
+      AND (c.received_at < :as_of_end OR o.care_type IS NOT NULL)
+      AND NOT EXISTS (
+          SELECT 1 FROM stay s
+          WHERE s.stay_number = c.stay_number AND s.discharge_known_at < :as_of_end
+      )
+    ORDER BY c.stay_number, 2 DESC
+),
+stays AS (
+    SELECT ms.stay_number, ms.discharge_date, ms.unit,
+           COALESCE(r.care_type, ms.care_type_hint) AS care_type
+    FROM movement_stays ms
+    LEFT JOIN LATERAL (
+        SELECT COALESCE(o.care_type, c.care_type) AS care_type
+        FROM rss_version c
+        {_RSS_AS_OF}
+        WHERE c.is_current
+          AND c.stay_number = ms.stay_number
+          AND (c.received_at < :as_of_end OR o.care_type IS NOT NULL)
+        ORDER BY c.exit_date DESC NULLS LAST
+        LIMIT 1
+    ) r ON true
+    UNION ALL
+    SELECT stay_number, discharge_date, unit, care_type
+    FROM rss_only_stays
+    WHERE discharge_date BETWEEN :date_from AND :date_to AND discharge_date <= :as_of
+),
+scoped AS (
+    SELECT s.stay_number, s.discharge_date, s.unit, m.code, m.unit_label, m.service_code, m.pole_code
+    FROM stays s
+    LEFT JOIN LATERAL (
+        SELECT u.code, u.label AS unit_label, u.service_code,
+               COALESCE(u.pole_code, us.pole_code) AS pole_code
+        FROM structure_unit u
+        LEFT JOIN structure_service us ON us.code = u.service_code
+        WHERE u.code = s.unit
+          AND u.valid_from <= s.discharge_date
+          AND (u.valid_to IS NULL OR u.valid_to >= s.discharge_date)
+        ORDER BY u.valid_from DESC
+        LIMIT 1
+    ) m ON true
+    WHERE s.care_type = ANY(CAST(:care_types AS text[]))
+      AND (CAST(:units AS text[]) IS NULL OR s.unit = ANY(CAST(:units AS text[])))
+),
+classified AS (
+    SELECT sc.*,
+           CASE WHEN d.first_received_at IS NULL THEN NULL
+                ELSE GREATEST(0, (d.first_received_at AT TIME ZONE 'Europe/Paris')::date - sc.discharge_date)
+           END AS delay_days
+    FROM scoped sc
+    LEFT JOIN LATERAL (
+        SELECT min(dp.first_received_at) AS first_received_at
+        FROM document_period dp
+        WHERE dp.stay_number = sc.stay_number
+          AND dp.document_type = ANY(CAST(:report_types AS text[]))
+          AND dp.alive_from < :as_of_end
+          AND (dp.alive_until IS NULL OR dp.alive_until >= :as_of_end)
+    ) d ON true
+)
+"""
+
+_WINDOW_DAYS: Final = 8  # classify.WINDOW_DAYS, inlined as a literal in the SQL below
+
+
+def _grouped_sql(group_by: GroupColumn) -> str:
+    key, label = _GROUP_EXPRESSIONS[group_by]
+    return f"""
+{_CLASSIFIED_STAYS},
+labelled AS (
+    SELECT {key} AS grp, {label} AS label, c.delay_days, c.discharge_date
+    FROM classified c
+    LEFT JOIN structure_service sv ON sv.code = c.service_code
+    LEFT JOIN structure_pole pl ON pl.code = c.pole_code
+)
+SELECT
+    grp AS "group",
+    max(label) AS label,
+    GROUPING(grp) = 1 AS is_total,
+    count(*) AS stays,
+    count(*) FILTER (WHERE delay_days = 0) AS on_time_j0,
+    count(*) FILTER (WHERE delay_days <= {_WINDOW_DAYS}) AS on_time_j8,
+    count(*) FILTER (WHERE delay_days > {_WINDOW_DAYS}) AS late,
+    count(*) FILTER (WHERE delay_days IS NULL AND :as_of - discharge_date > {_WINDOW_DAYS}) AS missing,
+    count(*) FILTER (WHERE delay_days IS NULL AND :as_of - discharge_date <= {_WINDOW_DAYS}) AS pending,
+    count(*) FILTER (WHERE delay_days = 0)::float8
+        / NULLIF(count(*) FILTER (WHERE delay_days IS NOT NULL
+                                   OR :as_of - discharge_date > {_WINDOW_DAYS}), 0) AS rate_j0,
+    count(*) FILTER (WHERE delay_days <= {_WINDOW_DAYS})::float8
+        / NULLIF(count(*) FILTER (WHERE delay_days IS NOT NULL
+                                   OR :as_of - discharge_date > {_WINDOW_DAYS}), 0) AS rate_j8,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY delay_days) AS median_delay_days,
+    percentile_disc(0.9) WITHIN GROUP (ORDER BY delay_days) AS p90_delay_days
+FROM labelled
+GROUP BY GROUPING SETS ((grp), ())
+ORDER BY GROUPING(grp), grp = 'unmapped', grp
+"""
+
+
+def turnaround_groups(session: Session, params: TurnaroundParams, *, group_by: GroupColumn) -> list[Row[Any]]:
+    """One row per group plus a last total row (`is_total`); nulls ignored by the percentiles."""
+    return list(session.execute(text(_grouped_sql(group_by)), params.bind()))
+
+
+_STAYS_SQL: Final = f"""
+{_CLASSIFIED_STAYS}
+SELECT c.stay_number, COALESCE(c.service_code, 'unmapped') AS service, c.unit, c.discharge_date,
+       c.delay_days,
+       CASE WHEN c.delay_days IS NOT NULL THEN 'late' ELSE 'missing' END AS status,
+       COALESCE(c.delay_days, :as_of - c.discharge_date) AS days_elapsed
+FROM classified c
+WHERE c.delay_days > {_WINDOW_DAYS}
+   OR (c.delay_days IS NULL AND :as_of - c.discharge_date > {_WINDOW_DAYS})
+ORDER BY status, service = 'unmapped', service, c.discharge_date, c.stay_number
+"""
+
+
+def late_and_missing_stays(session: Session, params: TurnaroundParams) -> list[Row[Any]]:
+    """Patient-level rows: every late or missing stay of the period, as of `params.as_of`."""
+    return list(session.execute(text(_STAYS_SQL), params.bind()))

@@ -1,0 +1,276 @@
+"""Turnaround endpoints: stay movements and document events in, turnaround figures out."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from app.activity.export import EXPORT_RESPONSES, ExportFormat
+from app.audit import service as audit_service
+from app.auth.dependencies import PATIENT_READERS, AggregateReader, FeedWriter
+from app.core.db import SessionDep
+from app.core.problems import Forbidden, ProblemErrorItem, UnsupportedMediaType, problem_responses
+from app.turnaround import export, service
+from app.turnaround.json_events import DocumentEventsIn, StayEventsIn
+from app.turnaround.schemas import (
+    ISO_WEEK_PATTERN,
+    EventsIngested,
+    GroupBy,
+    TurnaroundRead,
+    WeeklyReport,
+    inline_schema,
+)
+
+router = APIRouter(tags=["turnaround"], responses=problem_responses(401, 403, 503))
+
+HL7_MEDIA_TYPES: Final = frozenset(
+    {"x-application/hl7-v2+er7", "application/hl7-v2", "application/hl7-v2+er7"}
+)
+JSON_MEDIA_TYPE: Final = "application/json"
+FHIR_MEDIA_TYPE: Final = "application/fhir+json"
+_HL7_LEAD: Final = b"\xef\xbb\xbf\x0b \t\r\n"
+
+_CARE_TYPES_DOC: Final = (
+    "Comma-separated types of care in scope: complete, zero_day, seance (default complete,zero_day). "
+    "A stay without RSS is complete or zero_day by its dates."
+)
+_AS_OF_DOC: Final = (
+    "Figures as they stood at the end of this day (Europe/Paris): later receptions and movements are "
+    "ignored. Default: today."
+)
+
+
+async def raw_body(request: Request) -> bytes:
+    # Read here so the routes stay sync (the database work runs in the threadpool, not the loop).
+    return await request.body()
+
+
+RawBody = Annotated[bytes, Depends(raw_body)]
+
+
+def _request_body(model: Any, hl7_messages: str, fhir_resource: str) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                JSON_MEDIA_TYPE: {"schema": inline_schema(model)},
+                "x-application/hl7-v2+er7": {
+                    "schema": {
+                        "type": "string",
+                        "description": (
+                            f"One HL7 v2.5 ER7 message ({hl7_messages}). Also accepted as "
+                            "`application/hl7-v2` and as `text/plain` starting with MSH."
+                        ),
+                    }
+                },
+                FHIR_MEDIA_TYPE: {
+                    "schema": {
+                        "type": "object",
+                        "description": f"A FHIR R4 {fhir_resource}, or a Bundle of them.",
+                    }
+                },
+            },
+        }
+    }
+
+
+def _responses(created: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        201: {"model": EventsIngested, "description": created},
+        200: {
+            "model": EventsIngested,
+            "description": (
+                "JSON/FHIR: nothing new (every valid event was already stored). HL7 v2: always 200 with the "
+                "ER7 ACK in the request's media type: MSA-1 AA (accepted, duplicates included), AE (a value "
+                "is missing or wrong, or the event id was already used for other content) or AR (message "
+                "unusable or of the wrong type), with ERR segments locating the problem."
+            ),
+            "content": {"x-application/hl7-v2+er7": {"schema": {"type": "string"}}},
+        },
+        **problem_responses(409, 413, 415, 422),
+    }
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _receive(
+    kind: service.EventKind, request: Request, session: SessionDep, principal: Any, body: bytes
+) -> Response:
+    media_type = _media_type(request)
+    is_hl7 = media_type in HL7_MEDIA_TYPES or (
+        media_type == "text/plain" and body.lstrip(_HL7_LEAD).startswith(b"MSH")
+    )
+    object_type = f"{kind}_event"
+    if is_hl7:
+        outcome = service.ingest_hl7(session, kind, body)
+        written = outcome.stored.accepted + outcome.stored.duplicates
+        if written:
+            audit_service.record(
+                session,
+                principal,
+                action="write",
+                object_type=object_type,
+                object_ids=service.audit_ids(written),
+                request=request,
+            )
+        return Response(
+            content=outcome.ack, status_code=200, media_type=f"{media_type}; charset={outcome.charset}"
+        )
+    if media_type == JSON_MEDIA_TYPE:
+        source: Any = "json"
+    elif media_type == FHIR_MEDIA_TYPE:
+        source = "fhir"
+    else:
+        raise UnsupportedMediaType(
+            f"Content-Type {media_type or '(none)'!r} is not accepted: send application/json, "
+            "application/fhir+json, or an HL7 v2 message as x-application/hl7-v2+er7"
+        )
+    report = service.ingest_body(session, kind, source, body)
+    audit_service.record(
+        session,
+        principal,
+        action="write",
+        object_type=object_type,
+        object_ids=service.audit_ids(report.accepted + report.duplicates),
+        request=request,
+    )
+    answer = EventsIngested(
+        accepted=len(report.accepted),
+        duplicates=len(report.duplicates),
+        rejected=report.rejected,
+        errors=[
+            ProblemErrorItem(line=error.line, field=error.field, code=error.code, message=error.message)
+            for error in report.errors
+        ],
+    )
+    return JSONResponse(answer.model_dump(), status_code=201 if report.accepted else 200)
+
+
+@router.post(
+    "/stay-events",
+    status_code=201,
+    response_model=EventsIngested,
+    responses=_responses("At least one new movement was stored"),
+    openapi_extra=_request_body(StayEventsIn, "ADT A01, A02, A03, A04, A11, A12, A13", "Encounter"),
+)
+def post_stay_events(request: Request, session: SessionDep, principal: FeedWriter, body: RawBody) -> Response:
+    """Stay movements (admission, transfer, discharge, cancellations) from the HIS.
+
+    Idempotent by event id: JSON `event_id`; HL7 `MSH-3|MSH-9|MSH-10` (MSH-9 as `type^trigger`);
+    FHIR `Encounter/<id>/_history/<versionId>` (or a content hash). Re-sending an event changes
+    nothing (`duplicates`); reusing an id for other content is refused (`duplicate_event_id`).
+    Events for stays not known yet are kept and count once the stay appears.
+
+    JSON and FHIR answer 201 when something new was stored, 200 when everything was already
+    known; invalid events are listed in `errors` (line = 1-based event or Bundle entry), and a body
+    with no valid event at all is a 422 problem (409 when every event is a conflicting re-use).
+    """
+    return _receive("stay", request, session, principal, body)
+
+
+@router.post(
+    "/document-events",
+    status_code=201,
+    response_model=EventsIngested,
+    responses=_responses("At least one new document event was stored"),
+    openapi_extra=_request_body(DocumentEventsIn, "MDM T02, T10, T04, T11 or ORU R01", "DocumentReference"),
+)
+def post_document_events(
+    request: Request, session: SessionDep, principal: FeedWriter, body: RawBody
+) -> Response:
+    """Document events (new version, replacement, deletion), discharge reports among them.
+
+    Same idempotency and answers as `POST /stay-events`. The reception date counted is the
+    event's `received_at` (HL7 MSH-7, FHIR `date`); which document types are discharge reports is
+    configured (`DIMQA_DISCHARGE_REPORT_TYPES`) and applied when figures are read.
+    """
+    return _receive("document", request, session, principal, body)
+
+
+@router.get("/turnaround", response_model=TurnaroundRead, responses=problem_responses(400, 422))
+def read_turnaround(
+    session: SessionDep,
+    principal: AggregateReader,
+    date_from: Annotated[date, Query(alias="from", description="First discharge date (inclusive)")],
+    date_to: Annotated[date, Query(alias="to", description="Last discharge date (inclusive)")],
+    group_by: GroupBy = GroupBy.SERVICE,
+    as_of: Annotated[date | None, Query(description=_AS_OF_DOC)] = None,
+    care_types: Annotated[str | None, Query(description=_CARE_TYPES_DOC)] = None,
+) -> TurnaroundRead:
+    """Discharge report turnaround of the stays discharged in the period, per service, pôle or UM.
+
+    Each stay is on_time_j0 (report the discharge day), on_time_j8 (within 8 days, j0 included),
+    late, missing (nothing received, window closed) or pending (window still open). Rates are
+    over the stays whose window is closed. A UM absent from the structure valid on the discharge
+    date is grouped as `unmapped`. A unit-restricted token sees only its units' stays.
+    """
+    return service.turnaround(
+        session,
+        principal,
+        date_from=date_from,
+        date_to=date_to,
+        as_of=as_of,
+        group_by=group_by,
+        care_types=service.parse_care_types(care_types),
+    )
+
+
+@router.get(
+    "/reports/weekly-turnaround",
+    response_model=WeeklyReport,
+    responses={**EXPORT_RESPONSES, **problem_responses(400, 422)},
+)
+def read_weekly_turnaround(
+    request: Request,
+    session: SessionDep,
+    principal: AggregateReader,
+    week: Annotated[
+        str,
+        Query(pattern=ISO_WEEK_PATTERN, description="ISO week of the discharge dates", examples=["2022-W05"]),
+    ],
+    as_of: Annotated[date | None, Query(description=_AS_OF_DOC)] = None,
+    format: ExportFormat = ExportFormat.JSON,
+    detail: Annotated[
+        bool,
+        Query(description="Add the late and missing stays (patient level: roles dim and admin, audited)"),
+    ] = False,
+    care_types: Annotated[str | None, Query(description=_CARE_TYPES_DOC)] = None,
+) -> WeeklyReport | Response:
+    """The weekly deliverable: per service, discharge reports received compared with the stays
+    discharged in the ISO week (j0, within 8 days, late, missing, pending), with totals.
+
+    Rates are percentages rounded to 0.1 in JSON and CSV, and true percentages (`0.0%` format)
+    in XLSX. `as_of` defaults to today: ask again with the same `as_of` for the same figures.
+    """
+    if detail and principal.role not in PATIENT_READERS:
+        raise Forbidden(
+            f"Role {principal.role.value!r} may not read stay-level detail (allowed: admin, dim)."
+        )
+    data = service.weekly_report(
+        session,
+        principal,
+        week=week,
+        as_of=as_of,
+        care_types=service.parse_care_types(care_types),
+        detail=detail,
+    )
+    if data.report.detail is not None:
+        stays = [s.stay_number for s in data.report.detail.late + data.report.detail.missing]
+        audit_service.record(
+            session,
+            principal,
+            action="read",
+            object_type="stay",
+            object_ids=service.audit_ids(stays),
+            request=request,
+        )
+    if format is ExportFormat.CSV:
+        return export.weekly_csv(data.report, data.summaries, data.total)
+    if format is ExportFormat.XLSX:
+        return export.weekly_xlsx(data.report, data.summaries, data.total)
+    return data.report

@@ -1,0 +1,156 @@
+"""API shapes of the turnaround domain (request bodies are in `json_events`)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from app.core.problems import ProblemErrorItem
+
+
+class GroupBy(StrEnum):
+    SERVICE = "service"
+    POLE = "pole"
+    UNIT = "unit"
+
+
+class CareType(StrEnum):
+    COMPLETE = "complete"
+    ZERO_DAY = "zero_day"
+    SEANCE = "seance"
+
+
+class ReportFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+DEFAULT_CARE_TYPES: tuple[CareType, ...] = (CareType.COMPLETE, CareType.ZERO_DAY)
+UNMAPPED = "unmapped"
+ISO_WEEK_PATTERN = r"^\d{4}-W\d{2}$"
+
+
+class EventsIngested(BaseModel):
+    """Outcome of a JSON or FHIR event body."""
+
+    accepted: int = Field(description="Events stored by this request")
+    duplicates: int = Field(description="Events already stored with the same content: nothing changed")
+    rejected: int = Field(description="Events (or body entries) refused; see `errors`")
+    errors: list[ProblemErrorItem] = Field(
+        description="One item per problem: line = 1-based event (JSON) or Bundle entry (FHIR) index"
+    )
+
+
+class TurnaroundCounts(BaseModel):
+    stays: int = Field(description="Discharged stays of the period, in scope")
+    on_time_j0: int = Field(description="Report received on the discharge day")
+    on_time_j8: int = Field(description="Report received within 8 days (j0 included)")
+    late: int = Field(description="Report received more than 8 days after discharge")
+    missing: int = Field(description="No report and the 8-day window is closed")
+    pending: int = Field(description="No report yet, window still open (left out of the rates)")
+    rate_j0: float | None = Field(description="on_time_j0 / (stays - pending); null when 0 stays closed")
+    rate_j8: float | None = Field(description="on_time_j8 / (stays - pending); null when 0 stays closed")
+    median_delay_days: float | None = Field(description="Median delay of received reports (days)")
+    p90_delay_days: int | None = Field(description="90th percentile (nearest rank) of the delays (days)")
+
+
+class TurnaroundRow(TurnaroundCounts):
+    group: str = Field(description="Service, pôle or UM code; `unmapped` when the UM is not in the structure")
+    label: str | None = Field(description="Label from the structure")
+
+
+class TurnaroundRead(BaseModel):
+    date_from: date = Field(serialization_alias="from")
+    date_to: date = Field(serialization_alias="to")
+    as_of: date
+    group_by: GroupBy
+    care_types: list[CareType]
+    rows: list[TurnaroundRow]
+    total: TurnaroundCounts
+
+
+class WeeklyRow(BaseModel):
+    service: str
+    label: str | None
+    stays: int
+    on_time_j0: int
+    on_time_j8: int
+    late: int
+    missing: int
+    pending: int
+    rate_j0_percent: float | None = Field(description="Percentage, rounded to 0.1")
+    rate_j8_percent: float | None = Field(description="Percentage, rounded to 0.1")
+    median_delay_days: float | None
+    p90_delay_days: int | None
+
+
+class WeeklyStay(BaseModel):
+    """A late or missing stay (patient-level: `detail=true`, roles dim and admin)."""
+
+    stay_number: str
+    service: str
+    unit: str | None
+    discharge_date: date
+    days_elapsed: int = Field(description="late: delay of the report; missing: days since discharge")
+
+
+class WeeklyDetail(BaseModel):
+    late: list[WeeklyStay]
+    missing: list[WeeklyStay]
+
+
+class WeeklyReport(BaseModel):
+    week: str = Field(examples=["2022-W05"])
+    date_from: date = Field(serialization_alias="from")
+    date_to: date = Field(serialization_alias="to")
+    as_of: date
+    care_types: list[CareType]
+    rows: list[WeeklyRow]
+    total: WeeklyRow
+    detail: WeeklyDetail | None = None
+
+
+def parse_iso_week(week: str) -> tuple[date, date]:
+    """'2022-W05' -> (Monday, Sunday); ValueError for a week that does not exist (2021-W53)."""
+    match = re.fullmatch(r"(\d{4})-W(\d{2})", week)
+    if match is None:
+        raise ValueError(f"{week!r} is not an ISO week (YYYY-Www)")
+    year, number = int(match[1]), int(match[2])
+    monday = date.fromisocalendar(year, number, 1)
+    return monday, date.fromisocalendar(year, number, 7)
+
+
+def percent(rate: float | None) -> float | None:
+    """A rate as a percentage rounded to 0.1, half up on its decimal writing (2/3 -> 66.7)."""
+    if rate is None:
+        return None
+    return float(Decimal(str(rate * 100)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """JSON schema of a model with its $defs inlined, for `openapi_extra` request bodies.
+
+    The event endpoints read the raw body (JSON, HL7 or FHIR), so FastAPI cannot document the
+    JSON variant from a parameter; pydantic's `#/$defs/...` references would dangle in OpenAPI.
+    """
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            reference = node.get("$ref")
+            if isinstance(reference, str) and reference.startswith("#/$defs/"):
+                return resolve(definitions[reference.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved

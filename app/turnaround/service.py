@@ -1,0 +1,847 @@
+"""Turnaround use cases: storing events idempotently, deriving stay and document state, and the
+turnaround figures (counting rules in `classify`, computed in SQL by the repository).
+
+Idempotency key: (source, event_id). HL7 event ids are namespaced `MSH-3|MSH-9|MSH-10` (MSH-9 as
+`type^trigger`; ORU documents keep their `/n` suffix), because MSH-10 is only unique per sending
+application and message type. The content hash covers every normalized field but the key:
+the same key with the same hash is a duplicate (nothing changes), with another hash a conflict
+(`duplicate_event_id`), never an overwrite.
+
+Derived state (recomputed for the touched stay numbers after each batch, from all their events):
+
+- Stay: events replayed by `occurred_at`, then arrival. `cancel_admit` voids everything before it;
+  `cancel_transfer` removes the latest transfer, `cancel_discharge` the latest discharge. The
+  discharge unit is the discharge event's unit, else the unit of the latest movement before it.
+  Each change of "discharged on D from unit U" opens a period, so `as_of` sees the state the
+  movements described at that time.
+- Document: versions linked by `parent_document_id` form one document, replayed by `received_at`,
+  then arrival. A new or replacing version makes it alive; deleting its latest version (or any
+  version not already replaced) deletes it; a later version revives it. Its reception time is
+  the earliest reception since it last became alive: a deleted report never counted as received.
+
+Services never commit: the request dependency (or the caller's `session.begin()`) does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import groupby
+from typing import Any, Final, Literal
+
+from sqlalchemy.orm import Session
+
+from app.auth.schemas import Principal
+from app.core.line_errors import LineError
+from app.core.problems import Conflict, InvalidInput
+from app.turnaround import metrics, repository
+from app.turnaround.classify import TurnaroundSummary
+from app.turnaround.events import (
+    HOSPITAL_TZ,
+    DocumentEvent,
+    StayEvent,
+    local_date,
+    normalize_document_type,
+)
+from app.turnaround.fhir import parse_fhir_document_events, parse_fhir_stay_events
+from app.turnaround.hl7v2 import Hl7Parsed, build_ack, parse_hl7_message
+from app.turnaround.json_events import parse_document_events_json, parse_stay_events_json
+from app.turnaround.models import DocumentEventRow, StayEventRow
+from app.turnaround.schemas import (
+    DEFAULT_CARE_TYPES,
+    UNMAPPED,
+    CareType,
+    GroupBy,
+    TurnaroundCounts,
+    TurnaroundRead,
+    TurnaroundRow,
+    WeeklyDetail,
+    WeeklyReport,
+    WeeklyRow,
+    WeeklyStay,
+    parse_iso_week,
+    percent,
+)
+from app.turnaround.settings import get_turnaround_settings
+
+EventKind = Literal["stay", "document"]
+Event = StayEvent | DocumentEvent
+
+# Patient classes (HL7 PV1-2, FHIR Encounter.class) that are not a hospital stay: outpatient and
+# emergency venues, virtual, home and field encounters. Without an RSS they are left out.
+NON_HOSPITAL_CLASSES: Final = frozenset({"O", "E", "AMB", "EMER", "VR", "HH", "FLD"})
+# HL7 "recurring patient": the French HIS use it for séances (dialysis, chemotherapy...).
+SEANCE_CLASSES: Final = frozenset({"R"})
+
+HL7_MESSAGE_TYPES: Final[dict[EventKind, frozenset[str]]] = {
+    "stay": frozenset({"ADT"}),
+    "document": frozenset({"MDM", "ORU"}),
+}
+_ENDPOINTS: Final[dict[EventKind, str]] = {
+    "stay": "/api/v1/stay-events",
+    "document": "/api/v1/document-events",
+}
+
+
+# --------------------------------------------------------------------------- idempotent storage
+
+
+@dataclass(slots=True)
+class StoreOutcome:
+    """Storage ids (the idempotency keys' event ids) by outcome."""
+
+    accepted: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+
+
+def content_hash(event: Event) -> str:
+    """SHA-256 of the normalized event without its key; instants compared in UTC."""
+    data: dict[str, Any] = {}
+    for item in fields(event):
+        if item.name in ("event_id", "source"):
+            continue
+        value = getattr(event, item.name)
+        data[item.name] = value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _stay_row(event_id: str, event: StayEvent) -> dict[str, Any]:
+    return {
+        "source": event.source,
+        "event_id": event_id,
+        "content_hash": content_hash(event),
+        "type": event.type,
+        "stay_number": event.stay_number,
+        "unit": event.unit,
+        "occurred_at": event.occurred_at,
+        "patient_class": event.patient_class,
+    }
+
+
+def _document_row(event_id: str, event: DocumentEvent) -> dict[str, Any]:
+    return {
+        "source": event.source,
+        "event_id": event_id,
+        "content_hash": content_hash(event),
+        "stay_number": event.stay_number,
+        "document_id": event.document_id,
+        "document_type": event.document_type,
+        "action": event.action,
+        "received_at": event.received_at,
+        "unit": event.unit,
+        "parent_document_id": event.parent_document_id,
+    }
+
+
+def store_events(
+    session: Session, kind: EventKind, events: Sequence[Event], *, event_ids: Sequence[str] | None = None
+) -> StoreOutcome:
+    """Store new events, classify the others as duplicates or conflicts, refresh derived state.
+
+    `event_ids` overrides the storage ids (HL7 namespacing); by default each event's own id.
+    """
+    ids = list(event_ids) if event_ids is not None else [event.event_id for event in events]
+    model = StayEventRow if kind == "stay" else DocumentEventRow
+    outcome = StoreOutcome()
+    rows: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], str] = {}
+    for event_id, event in zip(ids, events, strict=True):
+        row = _stay_row(event_id, event) if isinstance(event, StayEvent) else _document_row(event_id, event)
+        key = (row["source"], event_id)
+        previous = seen.get(key)
+        if previous is None:
+            seen[key] = row["content_hash"]
+            rows.append(row)
+        elif previous == row["content_hash"]:
+            outcome.duplicates.append(event_id)
+        else:
+            outcome.conflicts.append(event_id)
+    inserted = repository.insert_events(session, model, rows)
+    leftover = [row for row in rows if (row["source"], row["event_id"]) not in inserted]
+    stored = repository.stored_hashes(session, model, [(row["source"], row["event_id"]) for row in leftover])
+    for row in rows:
+        key = (row["source"], row["event_id"])
+        if key in inserted:
+            outcome.accepted.append(row["event_id"])
+        elif stored.get(key) == row["content_hash"]:
+            outcome.duplicates.append(row["event_id"])
+        else:
+            outcome.conflicts.append(row["event_id"])
+    touched = sorted({row["stay_number"] for row in rows if (row["source"], row["event_id"]) in inserted})
+    if touched:
+        if kind == "stay":
+            refresh_stays(session, touched)
+        else:
+            refresh_documents(session, touched)
+    return outcome
+
+
+# --------------------------------------------------------------------------- stay derivation
+
+
+@dataclass(frozen=True, slots=True)
+class StoredStayEvent:
+    id: int
+    type: str
+    unit: str | None
+    occurred_at: datetime
+    patient_class: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DischargeState:
+    discharged_at: datetime
+    discharge_date: date
+    discharge_unit: str | None
+    care_type_hint: str
+
+
+@dataclass(frozen=True, slots=True)
+class DischargePeriodData:
+    effective_from: datetime
+    effective_to: datetime | None
+    state: DischargeState
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedStay:
+    status: str  # in_house | discharged | cancelled
+    admitted_at: datetime | None
+    discharge: DischargeState | None
+    last_unit: str | None
+    patient_class: str | None
+    discharge_known_at: datetime | None
+    event_count: int
+    periods: tuple[DischargePeriodData, ...]
+
+
+def care_type_hint(patient_class: str | None, admitted_at: datetime | None, discharge_date: date) -> str:
+    """Type of care of a stay without RSS: by patient class, then by dates (same day = 0 jour)."""
+    klass = (patient_class or "").strip().upper()
+    if klass in NON_HOSPITAL_CLASSES:
+        return "external"
+    if klass in SEANCE_CLASSES:
+        return "seance"
+    if admitted_at is not None and local_date(admitted_at) == discharge_date:
+        return "zero_day"
+    return "complete"
+
+
+class _StayReplay:
+    def __init__(self) -> None:
+        self.cancelled = False
+        self._reset()
+
+    def _reset(self) -> None:
+        self.admitted_at: datetime | None = None
+        self.patient_class: str | None = None
+        # (order key, type, unit) of admissions and transfers still in force, in occurrence order.
+        self.movements: list[tuple[tuple[datetime, int], str, str | None]] = []
+        self.discharges: list[StoredStayEvent] = []
+
+    def apply(self, event: StoredStayEvent) -> None:
+        key = (event.occurred_at, event.id)
+        if event.patient_class and event.type in ("admit", "transfer", "discharge"):
+            self.patient_class = event.patient_class
+        if event.type == "admit":
+            self.cancelled = False
+            self.admitted_at = event.occurred_at
+            self.movements.append((key, "admit", event.unit))
+        elif event.type == "transfer":
+            self.movements.append((key, "transfer", event.unit))
+        elif event.type == "discharge":
+            self.discharges.append(event)
+        elif event.type == "cancel_admit":
+            self._reset()
+            self.cancelled = True
+        elif event.type == "cancel_transfer":
+            for index in range(len(self.movements) - 1, -1, -1):
+                if self.movements[index][1] == "transfer":
+                    del self.movements[index]
+                    break
+        elif event.type == "cancel_discharge" and self.discharges:
+            self.discharges.pop()
+
+    def unit_before(self, key: tuple[datetime, int]) -> str | None:
+        for movement_key, _type, unit in reversed(self.movements):
+            if movement_key <= key and unit:
+                return unit
+        return None
+
+    def state(self) -> DischargeState | None:
+        if not self.discharges:
+            return None
+        discharge = self.discharges[-1]
+        unit = discharge.unit or self.unit_before((discharge.occurred_at, discharge.id))
+        day = local_date(discharge.occurred_at)
+        return DischargeState(
+            discharged_at=discharge.occurred_at,
+            discharge_date=day,
+            discharge_unit=unit,
+            care_type_hint=care_type_hint(self.patient_class, self.admitted_at, day),
+        )
+
+    def last_unit(self) -> str | None:
+        current = self.state()
+        if current is not None and current.discharge_unit:
+            return current.discharge_unit
+        return next((unit for _key, _type, unit in reversed(self.movements) if unit), None)
+
+
+def derive_stay(events: Sequence[StoredStayEvent]) -> DerivedStay:
+    """State of one stay from all its events (any order), with its discharge periods."""
+    ordered = sorted(events, key=lambda event: (event.occurred_at, event.id))
+    replay = _StayReplay()
+    periods: list[DischargePeriodData] = []
+    open_state: DischargeState | None = None
+    open_from: datetime | None = None
+    # Events at the same instant apply together: only the state after all of them is observable.
+    for moment, batch in groupby(ordered, key=lambda event: event.occurred_at):
+        for event in batch:
+            replay.apply(event)
+        state = replay.state()
+        if state != open_state:
+            if open_state is not None and open_from is not None:
+                periods.append(DischargePeriodData(open_from, moment, open_state))
+            open_state, open_from = state, moment
+    if open_state is not None and open_from is not None:
+        periods.append(DischargePeriodData(open_from, None, open_state))
+    known = [e.occurred_at for e in ordered if e.type in ("discharge", "cancel_discharge")]
+    final = replay.state()
+    if final is not None:
+        status = "discharged"
+    elif replay.cancelled and not replay.movements:
+        status = "cancelled"
+    else:
+        status = "in_house"
+    return DerivedStay(
+        status=status,
+        admitted_at=replay.admitted_at,
+        discharge=final,
+        last_unit=replay.last_unit(),
+        patient_class=replay.patient_class,
+        discharge_known_at=min(known) if known else None,
+        event_count=len(ordered),
+        periods=tuple(periods),
+    )
+
+
+def refresh_stays(session: Session, stay_numbers: Sequence[str]) -> None:
+    """Recompute `stay` and `stay_discharge_period` for these stay numbers from all their events."""
+    repository.lock_derivation(session, "stay")
+    rows = repository.list_stay_events(session, stay_numbers=stay_numbers)
+    stays: list[dict[str, Any]] = []
+    periods: list[dict[str, Any]] = []
+    for stay_number, group in groupby(rows, key=lambda row: row.stay_number):
+        derived = derive_stay(
+            [StoredStayEvent(r.id, r.type, r.unit, r.occurred_at, r.patient_class) for r in group]
+        )
+        discharge = derived.discharge
+        stays.append(
+            {
+                "stay_number": stay_number,
+                "status": derived.status,
+                "admitted_at": derived.admitted_at,
+                "discharged_at": discharge.discharged_at if discharge else None,
+                "discharge_date": discharge.discharge_date if discharge else None,
+                "discharge_unit": discharge.discharge_unit if discharge else None,
+                "last_unit": derived.last_unit,
+                "patient_class": derived.patient_class,
+                "discharge_known_at": derived.discharge_known_at,
+                "event_count": derived.event_count,
+            }
+        )
+        periods.extend(
+            {
+                "stay_number": stay_number,
+                "effective_from": period.effective_from,
+                "effective_to": period.effective_to,
+                "discharged_at": period.state.discharged_at,
+                "discharge_date": period.state.discharge_date,
+                "discharge_unit": period.state.discharge_unit,
+                "care_type_hint": period.state.care_type_hint,
+            }
+            for period in derived.periods
+        )
+    repository.replace_stays(session, stay_numbers=stay_numbers, stays=stays, periods=periods)
+
+
+# --------------------------------------------------------------------------- document derivation
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocumentEvent:
+    id: int
+    document_id: str
+    document_type: str
+    action: str
+    received_at: datetime
+    parent_document_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPeriodData:
+    document_key: str
+    document_id: str
+    document_type: str
+    first_received_at: datetime
+    alive_from: datetime
+    alive_until: datetime | None
+
+
+def _documents(events: Sequence[StoredDocumentEvent]) -> Iterator[list[StoredDocumentEvent]]:
+    """Events grouped by document: versions linked through parent_document_id (union-find)."""
+    parent: dict[str, str] = {}
+
+    def find(node: str) -> str:
+        parent.setdefault(node, node)
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for event in events:
+        root = find(event.document_id)
+        if event.parent_document_id:
+            other = find(event.parent_document_id)
+            if other != root:
+                parent[other] = root
+    groups: dict[str, list[StoredDocumentEvent]] = defaultdict(list)
+    for event in events:
+        groups[find(event.document_id)].append(event)
+    for group in groups.values():
+        yield sorted(group, key=lambda event: (event.received_at, event.id))
+
+
+def derive_documents(events: Sequence[StoredDocumentEvent]) -> list[DocumentPeriodData]:
+    """Alive periods of every document of one stay (see the module rules)."""
+    periods: list[DocumentPeriodData] = []
+    for ordered in _documents(events):
+        document_key = ordered[0].document_id
+        head: str | None = None  # latest version while alive
+        replaced: set[str] = set()
+        first_received: datetime | None = None
+        document_type = ""
+        open_state: tuple[str, datetime] | None = None
+        open_from: datetime | None = None
+        open_head = ""
+        for moment, batch in groupby(ordered, key=lambda event: event.received_at):
+            for event in batch:
+                if event.action == "delete":
+                    if head is not None and (event.document_id == head or event.document_id not in replaced):
+                        head, first_received = None, None
+                    continue
+                if event.parent_document_id:
+                    replaced.add(event.parent_document_id)
+                if head is not None and head != event.document_id:
+                    replaced.add(head)
+                replaced.discard(event.document_id)
+                if head is None:
+                    first_received = event.received_at
+                head = event.document_id
+                document_type = normalize_document_type(event.document_type)
+            state = (document_type, first_received) if head is not None and first_received else None
+            if state != open_state:
+                if open_state is not None and open_from is not None:
+                    periods.append(
+                        DocumentPeriodData(document_key, open_head, *open_state, open_from, moment)
+                    )
+                open_state, open_from, open_head = state, moment, head or ""
+        if open_state is not None and open_from is not None:
+            periods.append(DocumentPeriodData(document_key, open_head, *open_state, open_from, None))
+    return periods
+
+
+def refresh_documents(session: Session, stay_numbers: Sequence[str]) -> None:
+    """Recompute `document_period` for these stay numbers from all their document events."""
+    repository.lock_derivation(session, "document")
+    rows = repository.list_document_events(session, stay_numbers=stay_numbers)
+    periods: list[dict[str, Any]] = []
+    for stay_number, group in groupby(rows, key=lambda row: row.stay_number):
+        events = [
+            StoredDocumentEvent(
+                r.id, r.document_id, r.document_type, r.action, r.received_at, r.parent_document_id
+            )
+            for r in group
+        ]
+        periods.extend(
+            {
+                "stay_number": stay_number,
+                "document_key": period.document_key,
+                "document_id": period.document_id,
+                "document_type": period.document_type,
+                "first_received_at": period.first_received_at,
+                "alive_from": period.alive_from,
+                "alive_until": period.alive_until,
+            }
+            for period in derive_documents(events)
+        )
+    repository.replace_document_periods(session, stay_numbers=stay_numbers, periods=periods)
+
+
+# --------------------------------------------------------------------------- feeds
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """Outcome of a JSON or FHIR body."""
+
+    accepted: list[str]
+    duplicates: list[str]
+    errors: list[LineError]
+
+    @property
+    def rejected(self) -> int:
+        lines = {error.line for error in self.errors}
+        return len(lines)
+
+
+def _json_lines(body: bytes) -> dict[str, int]:
+    """event_id -> 1-based index of its first occurrence, to locate storage conflicts."""
+    try:
+        data = json.loads(body)
+        raw = data["events"]
+    except (ValueError, TypeError, KeyError):
+        return {}
+    lines: dict[str, int] = {}
+    if isinstance(raw, list):
+        for index, item in enumerate(raw, start=1):
+            if isinstance(item, dict) and isinstance(item.get("event_id"), str):
+                lines.setdefault(item["event_id"].strip(), index)
+    return lines
+
+
+def _conflict_error(event_id: str, line: int | None) -> LineError:
+    return LineError(
+        line,
+        "event_id",
+        "duplicate_event_id",
+        f"event id {event_id!r} was already received with a different content; "
+        "send a new event id for a new event",
+    )
+
+
+def ingest_body(
+    session: Session, kind: EventKind, source: Literal["json", "fhir"], body: bytes
+) -> IngestReport:
+    """JSON or FHIR body -> stored events. Raises a problem when no event of the body is valid."""
+    events: Sequence[Event]
+    if kind == "stay":
+        events, errors = (parse_stay_events_json if source == "json" else parse_fhir_stay_events)(body)
+    else:
+        events, errors = (parse_document_events_json if source == "json" else parse_fhir_document_events)(
+            body
+        )
+    errors = list(errors)
+    outcome = store_events(session, kind, events) if events else StoreOutcome()
+    if outcome.conflicts:
+        lines = _json_lines(body) if source == "json" else {}
+        errors += [_conflict_error(event_id, lines.get(event_id)) for event_id in outcome.conflicts]
+        errors.sort(key=lambda error: (error.line is None, error.line or 0))
+    report = IngestReport(outcome.accepted, outcome.duplicates, errors)
+    metrics.count_events(
+        kind,
+        source,
+        accepted=len(outcome.accepted),
+        duplicates=len(outcome.duplicates),
+        rejected=report.rejected,
+    )
+    if not outcome.accepted and not outcome.duplicates:
+        _raise_nothing_valid(kind, errors)
+    return report
+
+
+def _raise_nothing_valid(kind: EventKind, errors: list[LineError]) -> None:
+    if errors and all(error.code == "duplicate_event_id" for error in errors):
+        raise Conflict(f"every {kind} event reuses a known event id with other content", errors=errors)
+    raise InvalidInput(f"no valid {kind} event: {len(errors)} error(s)", errors=errors, status=422)
+
+
+@dataclass(frozen=True, slots=True)
+class Hl7Outcome:
+    ack: bytes
+    ack_code: str
+    charset: str  # of the ACK bytes, for the Content-Type header
+    stored: StoreOutcome
+
+
+def hl7_event_id(parsed: Hl7Parsed, event_id: str) -> str:
+    """Namespaced HL7 event id `MSH-3|MSH-9|MSH-10` (MSH-9 as type^trigger)."""
+    header = parsed.header
+    assert header is not None
+    return f"{header.sending_application}|{header.message_type}^{header.trigger}|{event_id}"
+
+
+def _ack_charset(parsed: Hl7Parsed) -> str:
+    declared = (parsed.header.charset if parsed.header else "").upper().replace(" ", "")
+    return {"8859/1": "iso-8859-1", "8859/15": "iso-8859-15"}.get(declared, "utf-8")
+
+
+def ingest_hl7(session: Session, kind: EventKind, body: bytes) -> Hl7Outcome:
+    """One HL7 v2 message -> stored events and its ACK. Never raises on bad input.
+
+    The message is atomic: when one of its events conflicts with a stored event, none is kept
+    (savepoint) and the ACK is AE.
+    """
+    parsed = parse_hl7_message(body)
+    stored = StoreOutcome()
+    if parsed.accepted and parsed.message_type not in HL7_MESSAGE_TYPES[kind]:
+        other: EventKind = "document" if kind == "stay" else "stay"
+        error = LineError(
+            1,
+            "MSH-9",
+            "unsupported_message_type",
+            f"{parsed.message_type} messages are not accepted here: send them to {_ENDPOINTS[other]}",
+        )
+        ack = build_ack(parsed, "AR", [error])
+        metrics.count_events(kind, "hl7", rejected=1)
+        return Hl7Outcome(ack, "AR", _ack_charset(parsed), stored)
+    if not parsed.accepted:
+        metrics.count_events(kind, "hl7", rejected=1)
+        return Hl7Outcome(build_ack(parsed), parsed.ack_code, _ack_charset(parsed), stored)
+    events: Sequence[Event] = parsed.stay_events if kind == "stay" else parsed.document_events
+    if not events:
+        metrics.count_events(kind, "hl7", ignored=1)
+        return Hl7Outcome(build_ack(parsed), "AA", _ack_charset(parsed), stored)
+    ids = [hl7_event_id(parsed, event.event_id) for event in events]
+    savepoint = session.begin_nested()
+    stored = store_events(session, kind, events, event_ids=ids)
+    if stored.conflicts:
+        savepoint.rollback()
+        errors = [_conflict_error(event_id, None) for event_id in stored.conflicts]
+        errors = [LineError(1, "MSH-10", e.code, e.message) for e in errors]
+        metrics.count_events(kind, "hl7", rejected=len(events))
+        return Hl7Outcome(build_ack(parsed, "AE", errors), "AE", _ack_charset(parsed), StoreOutcome())
+    savepoint.commit()
+    metrics.count_events(kind, "hl7", accepted=len(stored.accepted), duplicates=len(stored.duplicates))
+    return Hl7Outcome(build_ack(parsed), "AA", _ack_charset(parsed), stored)
+
+
+# --------------------------------------------------------------------------- turnaround figures
+
+
+def today() -> date:
+    return datetime.now(HOSPITAL_TZ).date()
+
+
+def day_end(day: date) -> datetime:
+    """Start of the next day in hospital time: 'received on or before `day`' is `< day_end(day)`."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=HOSPITAL_TZ)
+
+
+def parse_care_types(raw: str | None) -> tuple[CareType, ...]:
+    if raw is None or not raw.strip():
+        return DEFAULT_CARE_TYPES
+    chosen: list[CareType] = []
+    for part in raw.split(","):
+        name = part.strip()
+        try:
+            care_type = CareType(name)
+        except ValueError:
+            allowed = ", ".join(c.value for c in CareType)
+            raise InvalidInput(
+                f"unknown care type {name!r} (allowed: {allowed})",
+                errors=[LineError(None, "care_types", "invalid_value", f"{name!r} is not one of {allowed}")],
+            ) from None
+        if care_type not in chosen:
+            chosen.append(care_type)
+    return tuple(chosen)
+
+
+def _params(
+    principal: Principal | None,
+    *,
+    date_from: date,
+    date_to: date,
+    as_of: date | None,
+    care_types: Sequence[CareType],
+) -> repository.TurnaroundParams:
+    if date_to < date_from:
+        raise InvalidInput(
+            "`to` is before `from`",
+            errors=[LineError(None, "to", "invalid_period", "`to` must be on or after `from`")],
+        )
+    as_of = as_of or today()
+    return repository.TurnaroundParams(
+        date_from=date_from,
+        date_to=date_to,
+        as_of=as_of,
+        as_of_end=day_end(as_of),
+        care_types=tuple(c.value for c in care_types),
+        report_types=get_turnaround_settings().report_types(),
+        units=principal.units if principal is not None else None,
+    )
+
+
+def _counts(row: Any) -> TurnaroundSummary:
+    return TurnaroundSummary(
+        stays=row.stays,
+        on_time_j0=row.on_time_j0,
+        on_time_j8=row.on_time_j8,
+        late=row.late,
+        missing=row.missing,
+        pending=row.pending,
+        rate_j0=row.rate_j0,
+        rate_j8=row.rate_j8,
+        median_delay_days=row.median_delay_days,
+        p90_delay_days=row.p90_delay_days,
+    )
+
+
+_EMPTY: Final = TurnaroundSummary(
+    stays=0,
+    on_time_j0=0,
+    on_time_j8=0,
+    late=0,
+    missing=0,
+    pending=0,
+    rate_j0=None,
+    rate_j8=None,
+    median_delay_days=None,
+    p90_delay_days=None,
+)
+
+
+def summarize_groups(
+    session: Session, params: repository.TurnaroundParams, group_by: GroupBy
+) -> tuple[list[tuple[str, str | None, TurnaroundSummary]], TurnaroundSummary]:
+    """(group, label, summary) per group and the total, from one SQL aggregate."""
+    rows = repository.turnaround_groups(session, params, group_by=group_by.value)
+    groups = [(row.group, row.label, _counts(row)) for row in rows if not row.is_total]
+    total = next((_counts(row) for row in rows if row.is_total), _EMPTY)
+    return groups, total
+
+
+def turnaround(
+    session: Session,
+    principal: Principal,
+    *,
+    date_from: date,
+    date_to: date,
+    as_of: date | None = None,
+    group_by: GroupBy = GroupBy.SERVICE,
+    care_types: Sequence[CareType] = DEFAULT_CARE_TYPES,
+) -> TurnaroundRead:
+    """Turnaround of the stays discharged in [date_from, date_to], as of `as_of` (default today)."""
+    params = _params(principal, date_from=date_from, date_to=date_to, as_of=as_of, care_types=care_types)
+    groups, total = summarize_groups(session, params, group_by)
+    return TurnaroundRead(
+        date_from=date_from,
+        date_to=date_to,
+        as_of=params.as_of,
+        group_by=group_by,
+        care_types=list(care_types),
+        rows=[TurnaroundRow(group=group, label=label, **summary) for group, label, summary in groups],
+        total=TurnaroundCounts(**total),
+    )
+
+
+def _weekly_row(service: str, label: str | None, summary: TurnaroundSummary) -> WeeklyRow:
+    return WeeklyRow(
+        service=service,
+        label=label,
+        stays=summary["stays"],
+        on_time_j0=summary["on_time_j0"],
+        on_time_j8=summary["on_time_j8"],
+        late=summary["late"],
+        missing=summary["missing"],
+        pending=summary["pending"],
+        rate_j0_percent=percent(summary["rate_j0"]),
+        rate_j8_percent=percent(summary["rate_j8"]),
+        median_delay_days=summary["median_delay_days"],
+        p90_delay_days=summary["p90_delay_days"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyData:
+    """The weekly report with the unrounded rates the spreadsheet needs."""
+
+    report: WeeklyReport
+    summaries: list[tuple[str, str | None, TurnaroundSummary]]
+    total: TurnaroundSummary
+
+
+def week_bounds(week: str) -> tuple[date, date]:
+    try:
+        return parse_iso_week(week)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"{week!r} is not an existing ISO week",
+            errors=[LineError(None, "week", "invalid_week", str(exc))],
+        ) from None
+
+
+def weekly_report(
+    session: Session,
+    principal: Principal,
+    *,
+    week: str,
+    as_of: date | None = None,
+    care_types: Sequence[CareType] = DEFAULT_CARE_TYPES,
+    detail: bool = False,
+) -> WeeklyData:
+    """The weekly deliverable: per service, stays discharged in the ISO week and their reports."""
+    monday, sunday = week_bounds(week)
+    params = _params(principal, date_from=monday, date_to=sunday, as_of=as_of, care_types=care_types)
+    groups, total = summarize_groups(session, params, GroupBy.SERVICE)
+    stays: WeeklyDetail | None = None
+    if detail:
+        late: list[WeeklyStay] = []
+        missing: list[WeeklyStay] = []
+        for row in repository.late_and_missing_stays(session, params):
+            item = WeeklyStay(
+                stay_number=row.stay_number,
+                service=row.service,
+                unit=row.unit,
+                discharge_date=row.discharge_date,
+                days_elapsed=row.days_elapsed,
+            )
+            (late if row.status == "late" else missing).append(item)
+        stays = WeeklyDetail(late=late, missing=missing)
+    report = WeeklyReport(
+        week=week,
+        date_from=monday,
+        date_to=sunday,
+        as_of=params.as_of,
+        care_types=list(care_types),
+        rows=[_weekly_row(group, label, summary) for group, label, summary in groups],
+        total=_weekly_row("total", None, total),
+        detail=stays,
+    )
+    return WeeklyData(report, groups, total)
+
+
+def last_closed_week(on: date) -> tuple[str, date, date]:
+    """The ISO week before the one holding `on` (the current week is not closed yet)."""
+    previous = on - timedelta(days=7)
+    year, number, _ = previous.isocalendar()
+    monday = date.fromisocalendar(year, number, 1)
+    return f"{year}-W{number:02d}", monday, monday + timedelta(days=6)
+
+
+def service_rates_last_week(session: Session) -> dict[str, tuple[float | None, float | None]]:
+    """service -> (rate_j0, rate_j8) for the last closed ISO week, as of today (for the gauges)."""
+    _week, monday, sunday = last_closed_week(today())
+    params = _params(None, date_from=monday, date_to=sunday, as_of=None, care_types=DEFAULT_CARE_TYPES)
+    groups, _total = summarize_groups(session, params, GroupBy.SERVICE)
+    return {group: (summary["rate_j0"], summary["rate_j8"]) for group, _label, summary in groups}
+
+
+def known_service_codes(session: Session) -> list[str]:
+    return [*repository.list_service_codes(session), UNMAPPED]
+
+
+def audit_ids(ids: Iterable[str]) -> list[str]:
+    """Event ids for an audit entry, capped: the count is in the log, not every id of a bulk load."""
+    limit = get_turnaround_settings().audit_max_object_ids
+    chosen = list(ids)
+    if len(chosen) <= limit:
+        return chosen
+    return [*chosen[:limit], f"... {len(chosen) - limit} more"]
