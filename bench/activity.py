@@ -135,97 +135,96 @@ def _stay(
     rum_lines: list[str],
 ) -> tuple[int, int, int]:
     """Append one RSS (and, for 3 %, an older superseded version) with its RUM; returns the counters."""
-    if True:
-        batch_id = (exit_date.year - YEARS[0]) * 12 + exit_date.month
-        kind = rng.random()
-        ghm: str | None
-        if kind < 0.18:
-            care_type, n_rums, los = "seance", 1, 0
-            if rng.random() < 0.9:
-                ghm = rng.choices([g for g, _ in SEANCE_GHMS], [w for _, w in SEANCE_GHMS])[0]
-            else:
-                ghm = None
-            seances = 1 if rng.random() < 0.8 else rng.randrange(2, 12)
-        elif kind < 0.40:
-            care_type, n_rums, los, seances = "zero_day", 1, 0, 0
-            ghm = rng.choice(ghms) if rng.random() < 0.9 else None
+    batch_id = (exit_date.year - YEARS[0]) * 12 + exit_date.month
+    kind = rng.random()
+    ghm: str | None
+    if kind < 0.18:
+        care_type, n_rums, los = "seance", 1, 0
+        if rng.random() < 0.9:
+            ghm = rng.choices([g for g, _ in SEANCE_GHMS], [w for _, w in SEANCE_GHMS])[0]
         else:
-            care_type, seances = "complete", 0
-            n_rums = rng.choices([1, 2, 3, 4], [70, 20, 7, 3])[0]
-            los = rng.randrange(max(1, n_rums), 20)
-            ghm = rng.choice(ghms) if rng.random() < 0.9 else None
-        entry_date = exit_date - timedelta(days=los)
-        rss_units = rng.choices(units, weights, k=n_rums)
-        if rng.random() < 0.005:
-            rss_units[-1] = rng.choice(UNKNOWN_UNITS)
-        versions = 2 if rng.random() < 0.03 else 1
-        rss_number = f"{rss_id + 1:09d}"
-        for version in range(versions):
-            rss_id += 1
-            current = version == versions - 1
-            rss_lines.append(
+            ghm = None
+        seances = 1 if rng.random() < 0.8 else rng.randrange(2, 12)
+    elif kind < 0.40:
+        care_type, n_rums, los, seances = "zero_day", 1, 0, 0
+        ghm = rng.choice(ghms) if rng.random() < 0.9 else None
+    else:
+        care_type, seances = "complete", 0
+        n_rums = rng.choices([1, 2, 3, 4], [70, 20, 7, 3])[0]
+        los = rng.randrange(max(1, n_rums), 20)
+        ghm = rng.choice(ghms) if rng.random() < 0.9 else None
+    entry_date = exit_date - timedelta(days=los)
+    rss_units = rng.choices(units, weights, k=n_rums)
+    if rng.random() < 0.005:
+        rss_units[-1] = rng.choice(UNKNOWN_UNITS)
+    versions = 2 if rng.random() < 0.03 else 1
+    rss_number = f"{rss_id + 1:09d}"
+    for version in range(versions):
+        rss_id += 1
+        current = version == versions - 1
+        rss_lines.append(
+            "\t".join(
+                map(
+                    _tsv,
+                    (
+                        rss_id,
+                        rss_number,
+                        batch_id,
+                        "2025-01-01 00:00:00+00",
+                        "t" if current else "f",
+                        None if current else "2025-01-02 00:00:00+00",
+                        f"{rss_id:064x}",
+                        "750000001",
+                        f"NDA{rss_number}",
+                        "122" if ghm else "022",
+                        entry_date,
+                        exit_date,
+                        care_type,
+                        ghm,
+                        ghm[:2] if ghm else None,
+                        "000" if ghm else None,
+                        "11" if ghm else None,
+                        seances,
+                        n_rums,
+                        rss_units[-1],
+                    ),
+                )
+            )
+        )
+        cut = sorted(rng.sample(range(1, los), n_rums - 1)) if n_rums > 1 and los > n_rums else []
+        bounds = [entry_date + timedelta(days=d) for d in cut] + [exit_date]
+        while len(bounds) < n_rums:
+            bounds.insert(0, entry_date)
+        start = entry_date
+        for position, (unit, rum_exit) in enumerate(zip(rss_units, bounds, strict=True)):
+            rum_id += 1
+            rum_count += 1
+            rum_lines.append(
                 "\t".join(
                     map(
                         _tsv,
                         (
+                            rum_id,
                             rss_id,
-                            rss_number,
-                            batch_id,
-                            "2025-01-01 00:00:00+00",
-                            "t" if current else "f",
-                            None if current else "2025-01-02 00:00:00+00",
-                            f"{rss_id:064x}",
-                            "750000001",
-                            f"NDA{rss_number}",
-                            "122" if ghm else "022",
-                            entry_date,
+                            position,
+                            position + 1,
+                            LINE_FILLER,
+                            str(position + 1),
+                            unit,
+                            start,
+                            rum_exit,
                             exit_date,
                             care_type,
-                            ghm,
-                            ghm[:2] if ghm else None,
-                            "000" if ghm else None,
-                            "11" if ghm else None,
-                            seances,
-                            n_rums,
-                            rss_units[-1],
+                            "Z511" if care_type == "seance" else "J189",
+                            "",
+                            ["I10"],
+                            seances if position == 0 else 0,
+                            ["ZBQK002"],
                         ),
                     )
                 )
             )
-            cut = sorted(rng.sample(range(1, los), n_rums - 1)) if n_rums > 1 and los > n_rums else []
-            bounds = [entry_date + timedelta(days=d) for d in cut] + [exit_date]
-            while len(bounds) < n_rums:
-                bounds.insert(0, entry_date)
-            start = entry_date
-            for position, (unit, rum_exit) in enumerate(zip(rss_units, bounds, strict=True)):
-                rum_id += 1
-                rum_count += 1
-                rum_lines.append(
-                    "\t".join(
-                        map(
-                            _tsv,
-                            (
-                                rum_id,
-                                rss_id,
-                                position,
-                                position + 1,
-                                LINE_FILLER,
-                                str(position + 1),
-                                unit,
-                                start,
-                                rum_exit,
-                                exit_date,
-                                care_type,
-                                "Z511" if care_type == "seance" else "J189",
-                                "",
-                                ["I10"],
-                                seances if position == 0 else 0,
-                                ["ZBQK002"],
-                            ),
-                        )
-                    )
-                )
-                start = rum_exit
+            start = rum_exit
     return rss_id, rum_id, rum_count
 
 

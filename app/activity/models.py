@@ -105,6 +105,8 @@ class RumDay(Base):
     """
 
     __tablename__ = "activity_rum_day"
+    # Unit-restricted tokens, and the day-by-day pass over UMs whose structure changed.
+    __table_args__ = (Index("ix_activity_rum_day_unit", "unit", "rss_exit_date"),)
 
     rss_exit_date: Mapped[date] = mapped_column(Date, primary_key=True)
     unit: Mapped[str] = mapped_column(String(10), primary_key=True)

@@ -166,9 +166,7 @@ def _rss_source(start: date, end: date, units: Sequence[str] | None, *, seances_
                 RssMonth.ghm,
                 RssMonth.rss_count.label("n"),
                 RssMonth.seances.label("seances"),
-            ).where(
-                RssMonth.month.between(*months), *month_filters
-            )
+            ).where(RssMonth.month.between(*months), *month_filters)
         )
     if edges:
         parts.append(

@@ -249,6 +249,8 @@ def seances_activity(
         for ghm, rss, seances in by_ghm:
             label = _ghm_label(ghm, loaded) if ghm else labels.NO_GHM_LABEL
             rows.append(SeanceRow(key=ghm or None, label=label, rss=rss, seances=seances))
+        # Largest first; séances without GHM after the GHMs with as many RSS.
+        rows.sort(key=lambda r: (-r.rss, r.key is None, r.key or ""))
     total = SeanceTotal(rss=sum(r.rss for r in rows), seances=sum(r.seances for r in rows))
     return SeancesActivity(period=period, scope=scope, by=by, rows=rows, total=total)  # type: ignore[arg-type]
 

@@ -13,6 +13,7 @@ from app.cli.database import open_database
 from app.core import db, embedded_pg
 from app.core.config import get_settings
 from app.core.logging import configure_logging
+from app.demo.cli import demo as demo_command
 from app.reference.cli import nomenclature_app
 
 app = typer.Typer(help="dimqa: PMSI coding-quality service for the DIM.", no_args_is_help=True)
@@ -22,12 +23,21 @@ token_app = typer.Typer(
 app.add_typer(token_app, name="token")
 app.add_typer(nomenclature_app, name="nomenclature")
 app.add_typer(activity_cli, name="rhs")
+app.command("demo")(demo_command)
 
 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo/--no-demo",
+            envvar="DIMQA_DEMO",
+            help="On first start (empty database), load the demo year (env DIMQA_DEMO=0 turns it off)",
+        ),
+    ] = True,
 ) -> None:
     """Migrate the database, then serve the API (embedded PostgreSQL when DATABASE_URL is unset)."""
     import uvicorn
@@ -38,17 +48,19 @@ def serve(
     configure_logging(settings.log_level)
     try:
         open_database(settings)
-        _first_start_banner(host, port)
+        _first_start_banner(host, port, demo=demo)
         uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
     finally:
         embedded_pg.stop_all()
 
 
-def _first_start_banner(host: str, port: int) -> None:
+def _first_start_banner(host: str, port: int, *, demo: bool = False) -> None:
     with db.new_session() as session, session.begin():
         if auth_service.has_active_tokens(session):
             return
         _token, secret = auth_service.create_token(session, name="admin", role=Role.ADMIN)
+    if demo:
+        _load_first_start_demo()
     base = f"http://{host}:{port}"
     print(
         "\n"
@@ -59,6 +71,22 @@ def _first_start_banner(host: str, port: int) -> None:
         f"  API docs: {base}/docs\n",
         flush=True,
     )
+
+
+def _load_first_start_demo() -> None:
+    """The demo year, in its own transaction: a failure leaves the service usable and empty."""
+    from app.demo.cli import DEMO_PRINCIPAL
+    from app.demo.service import holds_data, load_demo
+
+    try:
+        with db.new_session() as session, session.begin():
+            if holds_data(session):
+                return  # not an empty database: tokens were revoked, data stays as it is
+            summary = load_demo(session, principal=DEMO_PRINCIPAL)
+        print(summary.line(), flush=True)
+    except Exception as error:  # the server must start anyway; the demo can be loaded later
+        reason = f"{type(error).__name__}: {error}"
+        print(f"Demo year not loaded ({reason}); run `dimqa demo` to retry.", flush=True)
 
 
 @app.command()

@@ -711,7 +711,7 @@ VARICOSE_VEINS = p(
 ARTERIAL_SURGERY = p(
     "chirurgie artérielle",
     "05C11",
-    ("I7020", "I702"),
+    ("I7020", "I7021"),
     acts=("DGCA009",),
     anaesthesia=True,
     los=(4, 10),

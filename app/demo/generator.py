@@ -310,8 +310,10 @@ def plan_stays() -> list[StayPlan]:
     units = _units_ref()
     seances = seance_split()
     non_seance = {code: u.rums - ref.SEANCES_BY_UNIT.get(code, 0) for code, u in units.items()}
-    zero = {code: n if code.startswith(AMBULATORY_PREFIX) else ZERO_DAY_RUMS.get(code, 0)
-            for code, n in non_seance.items()}  # fmt: skip
+    zero = {
+        code: n if code.startswith(AMBULATORY_PREFIX) else ZERO_DAY_RUMS.get(code, 0)
+        for code, n in non_seance.items()
+    }
     zero[BALANCE_UNIT] = ref.RUM_BY_CARE_TYPE["zero_day"] - sum(
         n for code, n in zero.items() if code != BALANCE_UNIT
     )
@@ -514,12 +516,22 @@ class _Builder:
         for part in spec.split("+"):
             code, _, extensions = part.partition(":")
             extension = self.rng.choice(extensions.split(",")) if extensions else ""
-            acts.append(Act(date=ddmmyyyy(on), code=code, extension=extension, phase="0", activity="1",
-                            count="01"))  # fmt: skip
+            acts.append(
+                Act(date=ddmmyyyy(on), code=code, extension=extension, phase="0", activity="1", count="01")
+            )
         if anaesthesia and acts:
             main = acts[0]
-            acts.append(Act(date=main.date, code=main.code, extension=main.extension, phase="0",
-                            activity="4", doc_extension="1", count="01"))  # fmt: skip
+            acts.append(
+                Act(
+                    date=main.date,
+                    code=main.code,
+                    extension=main.extension,
+                    phase="0",
+                    activity="4",
+                    doc_extension="1",
+                    count="01",
+                )
+            )
         return acts
 
     def exam(self, code: str, on: date) -> Act:
@@ -802,8 +814,16 @@ class _Builder:
             )
             acts = self.acts(act, birth, anaesthesia=False)
             if rng.random() < 0.8:
-                acts.append(Act(date=ddmmyyyy(birth), code="AFLB010", phase="0", activity="4",
-                                doc_extension="1", count="01"))  # fmt: skip
+                acts.append(
+                    Act(
+                        date=ddmmyyyy(birth),
+                        code="AFLB010",
+                        phase="0",
+                        activity="4",
+                        doc_extension="1",
+                        count="01",
+                    )
+                )
         das = ["Z372" if twins else "Z370"]
         if rng.random() < 0.15:
             das.append("O990")
@@ -846,8 +866,10 @@ class _Builder:
         if to_neonatology:
             first = rng.randint(0, 2)
             stay = rng.randint(6, 21)
-            segments = [_Segment("7699", birth, birth + timedelta(days=first)),
-                        _Segment("7640", birth + timedelta(days=first), birth + timedelta(days=stay))]  # fmt: skip
+            segments = [
+                _Segment("7699", birth, birth + timedelta(days=first)),
+                _Segment("7640", birth + timedelta(days=first), birth + timedelta(days=stay)),
+            ]
             group = "15M09" if weight < 2000 else "15M07" if weight < 2300 else "15M06"
             ghm = group + rng.choice("BC")
             das = [rng.choice(("P073", "P071", "P220", "P599"))]
@@ -1035,11 +1057,22 @@ def _plant_errors(drafts: list[_Draft], year: int, rng: random.Random) -> list[D
 
     for d in pick([d for d in by_number if d.ghm == "28Z07Z" and d.segments[0].dr.startswith("C50")], 3):
         d.segments[0].dr = "Z853"
-        errors.append(DeliberateError(d.rss_number, "DR-ANTECEDENT",
-                                      "chimiothérapie (Z511) avec DR Z853 (antécédent) au lieu de la tumeur en cours"))  # fmt: skip
+        errors.append(
+            DeliberateError(
+                d.rss_number,
+                "DR-ANTECEDENT",
+                "chimiothérapie (Z511) avec DR Z853 (antécédent) au lieu de la tumeur en cours",
+            )
+        )
     march = date(year, 3, 1)
-    old = [d for d in by_number if d.non_programmed and d.exit >= march
-           and _Builder.age(d.patient, d.entry) >= 75 and rum_version(d.exit) == "021"]  # fmt: skip
+    old = [
+        d
+        for d in by_number
+        if d.non_programmed
+        and d.exit >= march
+        and _Builder.age(d.patient, d.entry) >= 75
+        and rum_version(d.exit) == "021"
+    ]
     for d in pick(old, 4):
         d.non_programmed = ""
         errors.append(
@@ -1049,25 +1082,49 @@ def _plant_errors(drafts: list[_Draft], year: int, rng: random.Random) -> list[D
         )
     for d in pick([d for d in by_number if d.category], 3):
         d.category = ""
-        errors.append(DeliberateError(d.rss_number, "C241",
-                                      "séjour de 0 nuit en HDJ médical sans catégorie du nombre d'interventions"))  # fmt: skip
-    chained = [d for d in by_number if len(d.segments) == 2 and d.plan.care == "complete"
-               and (d.segments[1].exit - d.segments[1].entry).days >= 2]  # fmt: skip
+        errors.append(
+            DeliberateError(
+                d.rss_number,
+                "C241",
+                "séjour de 0 nuit en HDJ médical sans catégorie du nombre d'interventions",
+            )
+        )
+    chained = [
+        d
+        for d in by_number
+        if len(d.segments) == 2
+        and d.plan.care == "complete"
+        and (d.segments[1].exit - d.segments[1].entry).days >= 2
+    ]
     for d in pick(chained, 2):
         d.segments[1].entry += timedelta(days=1)
-        errors.append(DeliberateError(d.rss_number, "C023",
-                                      "mutation : date d'entrée du 2e RUM différente de la date de sortie du 1er"))  # fmt: skip
+        errors.append(
+            DeliberateError(
+                d.rss_number,
+                "C023",
+                "mutation : date d'entrée du 2e RUM différente de la date de sortie du 1er",
+            )
+        )
     with_da = [d for d in by_number if d.plan.care == "complete" and d.segments[0].das and not d.plan.role]
     for d in pick(with_da, 3):
         d.segments[0].das.append(d.segments[0].dp)
         errors.append(DeliberateError(d.rss_number, "DA-EGAL-DP", "le DP est recodé en diagnostic associé"))
-    with_acts = [d for d in by_number if d.plan.care == "complete" and len(d.segments) == 1 and not d.plan.role
-                 and any(a.activity == "1" for a in d.segments[0].acts)]  # fmt: skip
+    with_acts = [
+        d
+        for d in by_number
+        if d.plan.care == "complete"
+        and len(d.segments) == 1
+        and not d.plan.role
+        and any(a.activity == "1" for a in d.segments[0].acts)
+    ]
     for d in pick(with_acts, 2):
         act = next(a for a in d.segments[0].acts if a.activity == "1")
         act.date = ddmmyyyy(d.segments[0].exit + timedelta(days=1))
-        errors.append(DeliberateError(d.rss_number, "ACTE-HORS-RUM",
-                                      f"acte {act.code} daté du lendemain de la sortie du RUM"))  # fmt: skip
+        errors.append(
+            DeliberateError(
+                d.rss_number, "ACTE-HORS-RUM", f"acte {act.code} daté du lendemain de la sortie du RUM"
+            )
+        )
     return sorted(errors, key=lambda e: (e.rss_number, e.code))
 
 
@@ -1127,17 +1184,39 @@ def _events(
                 received = out + timedelta(minutes=rng.randint(15, 120))
             doc_type = _weighted(rng, REPORT_TYPES)
             doc_id = f"{nda}-CR1"
-            documents.append(DocumentEvent(f"{prefix}-d1", nda, doc_id, doc_type, "new", received, exit_unit,
-                                           EVENT_SOURCE))  # fmt: skip
+            documents.append(
+                DocumentEvent(f"{prefix}-d1", nda, doc_id, doc_type, "new", received, exit_unit, EVENT_SOURCE)
+            )
             if rng.random() < 0.05:
                 # A corrected version a few days later: the reception date stays the first one.
                 again = received + timedelta(days=rng.randint(1, 10), minutes=rng.randint(0, 300))
-                documents.append(DocumentEvent(f"{prefix}-d2", nda, f"{nda}-CR2", doc_type, "replace", again,
-                                               exit_unit, EVENT_SOURCE, parent_document_id=doc_id))  # fmt: skip
+                documents.append(
+                    DocumentEvent(
+                        f"{prefix}-d2",
+                        nda,
+                        f"{nda}-CR2",
+                        doc_type,
+                        "replace",
+                        again,
+                        exit_unit,
+                        EVENT_SOURCE,
+                        parent_document_id=doc_id,
+                    )
+                )
         if d.plan.care == "complete" and rng.random() < 0.1:
             imaging = _at(d.entry, rng.randint(9 * 60, 20 * 60)) + timedelta(days=rng.randint(0, 1))
-            documents.append(DocumentEvent(f"{prefix}-d9", nda, f"{nda}-IMG", IMAGING_REPORT, "new", imaging,
-                                           d.segments[0].unit, EVENT_SOURCE))  # fmt: skip
+            documents.append(
+                DocumentEvent(
+                    f"{prefix}-d9",
+                    nda,
+                    f"{nda}-IMG",
+                    IMAGING_REPORT,
+                    "new",
+                    imaging,
+                    d.segments[0].unit,
+                    EVENT_SOURCE,
+                )
+            )
     stays.sort(key=lambda e: (e.occurred_at, e.event_id))
     documents.sort(key=lambda e: (e.received_at, e.event_id))
     return stays, documents
@@ -1263,8 +1342,16 @@ def _ssr_stay(
         acts = []
         for code in rng.sample(csarr, k=min(len(csarr), rng.randint(1, 3))):
             on = day_of(week, rng.choice(week.days))
-            acts.append(CsarrAct(code=code, performer_code=rng.choice(("21", "24", "26")), count="01",
-                                 date=ddmmyyyy(on), real_patients="01", performers="01"))  # fmt: skip
+            acts.append(
+                CsarrAct(
+                    code=code,
+                    performer_code=rng.choice(("21", "24", "26")),
+                    count="01",
+                    date=ddmmyyyy(on),
+                    real_patients="01",
+                    performers="01",
+                )
+            )
         extra = {
             "classification_version": "15",
             "grouping_code": grouping[0],

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
+import zlib
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
@@ -69,13 +71,18 @@ def load(
     rows: list[tuple[Any, ...]] = []
     errors: list[LineError] = []
     error_count = 0
-    for item in _READERS[kind](data, year):
-        if isinstance(item, LineError):
-            error_count += 1
-            if len(errors) < MAX_REPORTED_ERRORS:
-                errors.append(item)
-        else:
-            rows.append(item)
+    try:
+        for item in _READERS[kind](data, year):
+            if isinstance(item, LineError):
+                error_count += 1
+                if len(errors) < MAX_REPORTED_ERRORS:
+                    errors.append(item)
+            else:
+                rows.append(item)
+    except (OSError, EOFError, zlib.error) as error:  # gzip magic bytes but not a gzip stream
+        raise InvalidInput(f"the {kind.value} file cannot be decompressed: {error}") from None
+    except csv.Error as error:
+        raise InvalidInput(f"the {kind.value} file is not readable CSV: {error}") from None
     if error_count:
         raise InvalidInput(
             f"{error_count} unreadable row(s) in the {kind.value} file; nothing was loaded", errors=errors

@@ -27,13 +27,13 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any, Final, Literal, Protocol, TypeAlias, TypeVar, cast
+from typing import Any, Final, Literal, Protocol, TypeAlias, TypeVar
 
 from app.ingestion.records import Rss
 from app.rules.fg_labels import FG_LABELS
 
-
 _T = TypeVar("_T")
+_MISSING: Final = object()
 
 
 class Severity(StrEnum):
@@ -52,7 +52,8 @@ CONDITIONS: Final[tuple[Condition, ...]] = ("multi_rum", "grouped", "acts", "das
 _CONDITION_BITS: Final[Mapping[str, int]] = {name: 1 << bit for bit, name in enumerate(CONDITIONS)}
 
 # Parameters every message template may use, whatever the rule.
-BASE_PARAMS: Final = frozenset({"value", "field", "rss_number", "rum_number"})
+# ``value_date`` is the value shown as a date (JJ/MM/AAAA) when it is eight digits, else the value.
+BASE_PARAMS: Final = frozenset({"value", "value_date", "field", "rss_number", "rum_number"})
 
 CODE_PATTERN: Final = re.compile(r"^[CQ]\d{3}$")
 NAME_PATTERN: Final = re.compile(r"^[a-z][a-z0-9]*(\.[a-z0-9_]+)+$")
@@ -204,11 +205,10 @@ class RuleContext:
 
         `key` must be unique to `build` (use the module-qualified name of the builder).
         """
-        try:
-            return cast(_T, self._derived[key])
-        except KeyError:
+        value = self._derived.get(key, _MISSING)
+        if value is _MISSING:
             value = self._derived[key] = build(self)
-            return value
+        return value  # type: ignore[no-any-return]
 
     def has(self, requirement: Requirement) -> bool:
         if requirement == "cim10":
@@ -473,6 +473,13 @@ def features(rss: Rss) -> int:
     return mask
 
 
+def fr_date(raw: str) -> str:
+    """JJMMAAAA shown as JJ/MM/AAAA; any other text unchanged."""
+    if len(raw) == 8 and raw.isdigit() and raw.isascii():
+        return f"{raw[0:2]}/{raw[2:4]}/{raw[4:8]}"
+    return raw
+
+
 class _Params(dict[str, Any]):
     """Template parameters; a missing one renders as "?" instead of failing the whole batch."""
 
@@ -486,6 +493,7 @@ def render(item: Rule, severity: Severity, rss: Rss, found: Hit) -> Finding:
     rum_number = rums[rum_index].rum_number if rum_index is not None and rum_index < len(rums) else ""
     values = _Params(params)
     values["value"] = value
+    values["value_date"] = fr_date(value)
     values["field"] = field_name
     values["rss_number"] = rss.rss_number
     values["rum_number"] = rum_number

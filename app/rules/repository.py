@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, text, update
+from sqlalchemy import BigInteger, ColumnElement, and_, cast, exists, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app.ingestion.models import RssVersion, Rum
@@ -28,6 +29,13 @@ COPY_COLUMNS: Final = (
     "unit",
     "rss_exit_date",
 )
+
+
+def _ids(values: Sequence[int]) -> ColumnElement[object]:
+    """`= ANY(...)` operand: one bigint[] parameter, whatever the number of ids (no IN-list expansion)."""
+    return func.any(cast(list(values), ARRAY(BigInteger)))
+
+
 NewFinding = tuple[int, str, str, str, str | None, int | None, str, str, str, str, date | None]
 """A row to COPY, in COPY_COLUMNS order."""
 
@@ -82,7 +90,7 @@ def open_findings_of_versions(session: Session, *, version_ids: Sequence[int]) -
             Finding.unit,
             Finding.rss_exit_date,
         )
-        .where(Finding.rss_version_id == func.any(list(version_ids)), Finding.closed_at.is_(None))
+        .where(Finding.rss_version_id == _ids(version_ids), Finding.closed_at.is_(None))
         .order_by(Finding.id)
     )
     return [OpenFinding(*row) for row in session.execute(query)]
@@ -123,7 +131,7 @@ def carry_findings(session: Session, carried: Sequence[Carried]) -> None:
 
 def close_findings(session: Session, *, ids: Sequence[int]) -> None:
     if ids:
-        session.execute(update(Finding).where(Finding.id == func.any(list(ids))).values(closed_at=func.now()))
+        session.execute(update(Finding).where(Finding.id == _ids(ids)).values(closed_at=func.now()))
 
 
 def get(session: Session, *, finding_id: int) -> Finding | None:
@@ -259,7 +267,7 @@ def rum_lines(session: Session, *, version_ids: Sequence[int]) -> list[tuple[int
         return []
     query = (
         select(Rum.rss_version_id, Rum.line, Rum.line_text)
-        .where(Rum.rss_version_id == func.any(list(version_ids)))
+        .where(Rum.rss_version_id == _ids(version_ids))
         .order_by(Rum.rss_version_id, Rum.position)
     )
     return [(version_id, line, line_text) for version_id, line, line_text in session.execute(query)]

@@ -315,6 +315,7 @@ def upgrade() -> None:
         sa.Column("last_rum_exit", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("rss_exit_date", "unit", "care_type", name="pk_activity_rum_day"),
     )
+    op.create_index("ix_activity_rum_day_unit", "activity_rum_day", ["unit", "rss_exit_date"])
     op.create_table(
         "activity_rss_day",
         sa.Column("exit_date", sa.Date(), nullable=False),

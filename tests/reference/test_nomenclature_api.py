@@ -89,6 +89,12 @@ def test_unknown_layout_and_bad_year(client: Any, auth_headers: Any) -> None:
     assert _post(client, admin, "loinc", 2024, TINY_CIM).status_code == 422
 
 
+def test_corrupt_gzip_is_a_400(client: Any, auth_headers: Any) -> None:
+    response = _post(client, auth_headers("admin"), "cim10", 2024, b"\x1f\x8bnot really gzip")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("the cim10 file cannot be decompressed")
+
+
 def test_roles(client: Any, auth_headers: Any) -> None:
     for role in ("reader", "dim", "ingest"):
         assert _post(client, auth_headers(role), "cim10", 2024, TINY_CIM).status_code == 403

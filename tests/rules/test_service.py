@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.reference import service as reference_service
 from app.reference.schemas import NomenclatureKind
-from app.rules import metrics, service
+from app.rules import service
 from app.rules.models import Finding
 from app.rules.service import FindingCounts
 from app.structure.models import Unit
@@ -117,9 +118,10 @@ class TestCheckAndStore:
 
     def test_findings_counter_is_incremented(self, session: Session) -> None:
         load_cim(session)
-        before = metrics.FINDINGS.labels("C067", "blocking")._value.get()
+        labels = {"rule": "C067", "severity": "blocking"}
+        before = REGISTRY.get_sample_value("dimqa_findings_total", labels) or 0.0
         ingest(session, with_dp(make_rss(2, rss_number="10"), "X999", "X998"))
-        assert metrics.FINDINGS.labels("C067", "blocking")._value.get() == before + 2
+        assert REGISTRY.get_sample_value("dimqa_findings_total", labels) == before + 2
 
 
 class TestContext:

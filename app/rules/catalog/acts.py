@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from app.ingestion.records import Rss
 from app.rules.catalog._common import NONE, day, fg, number
-from app.rules.engine import Hit, RuleContext, Severity, hit, rule
+from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
 
 _ACTIVITIES = frozenset("12345")
 _CONFUSABLE = frozenset("OoIi")  # letters O and I, refused as they read like 0 and 1
@@ -157,7 +157,7 @@ def atih_extension_format(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "C102",
     "acts.date_outside_rum",
     Severity.WARNING,
-    "Date de réalisation {value} de l'acte {act} incohérente (invalide, ou hors du RUM du {entry_date} "
+    "Date de réalisation {value_date} de l'acte {act} incohérente (invalide, ou hors du RUM du {entry_date} "
     "au {exit_date}).",
     reference=fg("C102"),
     params=("act", "entry_date", "exit_date"),
@@ -191,8 +191,8 @@ def date_outside_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
                         f"acts[{k}].date",
                         act.date,
                         act=act.code,
-                        entry_date=rum.entry_date,
-                        exit_date=rum.exit_date,
+                        entry_date=fr_date(rum.entry_date),
+                        exit_date=fr_date(rum.exit_date),
                     )
                 )
     return hits or NONE

@@ -25,7 +25,15 @@ from dataclasses import dataclass
 from typing import Final
 
 from app.ingestion.records import Rss, Rum
-from app.rules.catalog._common import NONE, ccam_format_ok, cim_format_ok, day, fg, nomenclature_day
+from app.rules.catalog._common import (
+    CIM_WELL_FORMED,
+    NONE,
+    ccam_format_ok,
+    cim_format_ok,
+    day,
+    fg,
+    nomenclature_day,
+)
 from app.rules.engine import CcamCode, CimCode, Hit, RuleContext, Severity, hit, rule
 
 # --------------------------------------------------------------------------------------------------
@@ -111,6 +119,8 @@ def da_format(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
+        if CIM_WELL_FORMED.issuperset(rum.das):
+            continue
         for k, code in enumerate(rum.das):
             if not cim_format_ok(code):
                 if hits is None:
@@ -510,31 +520,45 @@ def da_forbidden_category(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
 # CCAM nomenclature
 
 
-def _act_hits(rss: Rss, ccam: Mapping[str, CcamCode], test: str) -> list[Hit] | None:
+def _unknown_acts(rss: Rss, ccam: Mapping[str, CcamCode]) -> list[Hit] | None:
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         for k, act in enumerate(rum.acts):
             code = act.code
-            if not ccam_format_ok(code):
+            if code not in ccam and ccam_format_ok(code):
+                if hits is None:
+                    hits = []
+                hits.append(hit(i, f"acts[{k}].code", code))
+    return hits
+
+
+def _withdrawn_acts(rss: Rss, ccam: Mapping[str, CcamCode]) -> list[Hit] | None:
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        for k, act in enumerate(rum.acts):
+            entry = ccam.get(act.code)
+            if entry is None or entry.valid_to is None:
                 continue
-            entry = ccam.get(code)
-            if test == "unknown":
-                if entry is None:
-                    hits = hits or []
-                    hits.append(hit(i, f"acts[{k}].code", code))
-                continue
-            if entry is None:
-                continue
-            if test == "withdrawn" and entry.valid_to is not None:
-                entry_day = day(rum.entry_date)
-                if entry_day is not None and entry_day >= entry.valid_to:
-                    hits = hits or []
-                    hits.append(hit(i, f"acts[{k}].code", code, limit=entry.valid_to.strftime("%d/%m/%Y")))
-            elif test == "not_yet" and entry.valid_from is not None:
-                exit_day = day(rum.exit_date)
-                if exit_day is not None and exit_day < entry.valid_from:
-                    hits = hits or []
-                    hits.append(hit(i, f"acts[{k}].code", code, limit=entry.valid_from.strftime("%d/%m/%Y")))
+            entry_day = day(rum.entry_date)
+            if entry_day is not None and entry_day >= entry.valid_to:
+                if hits is None:
+                    hits = []
+                hits.append(hit(i, f"acts[{k}].code", act.code, limit=entry.valid_to.strftime("%d/%m/%Y")))
+    return hits
+
+
+def _future_acts(rss: Rss, ccam: Mapping[str, CcamCode]) -> list[Hit] | None:
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        exit_day = day(rum.exit_date)
+        if exit_day is None:
+            continue
+        for k, act in enumerate(rum.acts):
+            entry = ccam.get(act.code)
+            if entry is not None and entry.valid_from is not None and exit_day < entry.valid_from:
+                if hits is None:
+                    hits = []
+                hits.append(hit(i, f"acts[{k}].code", act.code, limit=entry.valid_from.strftime("%d/%m/%Y")))
     return hits
 
 
@@ -556,12 +580,7 @@ def act_unknown(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     table = ctx.ccam
     if table is None:
         return NONE
-    for rum in rss.rums:
-        if rum.acts:
-            break
-    else:
-        return NONE
-    return _act_hits(rss, table, "unknown") or NONE
+    return _unknown_acts(rss, table) or NONE
 
 
 @rule(
@@ -583,12 +602,7 @@ def act_withdrawn_before_entry(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     table = ctx.ccam
     if table is None:
         return NONE
-    for rum in rss.rums:
-        if rum.acts:
-            break
-    else:
-        return NONE
-    return _act_hits(rss, table, "withdrawn") or NONE
+    return _withdrawn_acts(rss, table) or NONE
 
 
 @rule(
@@ -610,12 +624,7 @@ def act_not_yet_valid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     table = ctx.ccam
     if table is None:
         return NONE
-    for rum in rss.rums:
-        if rum.acts:
-            break
-    else:
-        return NONE
-    return _act_hits(rss, table, "not_yet") or NONE
+    return _future_acts(rss, table) or NONE
 
 
 def _activity_hits(rss: Rss, ccam: Mapping[str, CcamCode], anaesthesia: bool) -> list[Hit] | None:

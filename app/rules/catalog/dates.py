@@ -7,7 +7,7 @@ from operator import attrgetter
 
 from app.ingestion.records import Rss
 from app.rules.catalog._common import NONE, blank, day, fg, impossible_date, not_numeric_date, scan
-from app.rules.engine import Hit, RuleContext, Severity, hit, rule
+from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
 
 _ENTRY = attrgetter("entry_date")
 _EXIT = attrgetter("exit_date")
@@ -49,7 +49,7 @@ def entry_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "C021",
     "dates.entry_invalid",
     Severity.BLOCKING,
-    "Date d'entrée {value} incohérente (jour inexistant au calendrier).",
+    "Date d'entrée {value_date} incohérente (jour inexistant au calendrier).",
     reference=fg("C021"),
 )
 def entry_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
@@ -97,7 +97,7 @@ def exit_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "C030",
     "dates.exit_invalid",
     Severity.BLOCKING,
-    "Date de sortie {value} incohérente (jour inexistant au calendrier).",
+    "Date de sortie {value_date} incohérente (jour inexistant au calendrier).",
     reference=fg("C030"),
 )
 def exit_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
@@ -113,7 +113,7 @@ def exit_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "C032",
     "dates.exit_before_entry",
     Severity.BLOCKING,
-    "Date de sortie {value} antérieure à la date d'entrée {entry_date}.",
+    "Date de sortie {value_date} antérieure à la date d'entrée {entry_date}.",
     reference=fg("C032"),
     params=("entry_date",),
 )
@@ -130,7 +130,7 @@ def exit_before_entry(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
         if entry is not None and exit_day is not None and exit_day < entry:
             if hits is None:
                 hits = []
-            hits.append(hit(i, "exit_date", rum.exit_date, entry_date=rum.entry_date))
+            hits.append(hit(i, "exit_date", rum.exit_date, entry_date=fr_date(rum.entry_date)))
     return hits or NONE
 
 
@@ -138,7 +138,7 @@ def exit_before_entry(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "C023",
     "dates.chaining",
     Severity.BLOCKING,
-    "Date d'entrée {value} différente de la date de sortie du RUM précédent ({previous_exit}).",
+    "Date d'entrée {value_date} différente de la date de sortie du RUM précédent ({previous_exit}).",
     reference=fg("C023"),
     params=("previous_exit",),
     when=("multi_rum",),
@@ -163,7 +163,7 @@ def chaining(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
         if entry is not None and previous_exit is not None and entry != previous_exit:
             if hits is None:
                 hits = []
-            hits.append(hit(i, "entry_date", current.entry_date, previous_exit=previous.exit_date))
+            hits.append(hit(i, "entry_date", current.entry_date, previous_exit=fr_date(previous.exit_date)))
     return hits or NONE
 
 
@@ -171,7 +171,7 @@ def chaining(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "C064",
     "dates.entry_after_today",
     Severity.WARNING,
-    "Date d'entrée {value} postérieure à la date du jour ({today}).",
+    "Date d'entrée {value_date} postérieure à la date du jour ({today}).",
     reference=fg("C064"),
     params=("today",),
 )
@@ -196,7 +196,7 @@ def entry_after_today(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "C065",
     "dates.exit_after_today",
     Severity.WARNING,
-    "Date de sortie {value} postérieure à la date du jour ({today}).",
+    "Date de sortie {value_date} postérieure à la date du jour ({today}).",
     reference=fg("C065"),
     params=("today",),
 )
@@ -221,7 +221,7 @@ def exit_after_today(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "C077",
     "dates.entry_too_old",
     Severity.WARNING,
-    "Date d'entrée {value} improbable car trop ancienne (avant 1985).",
+    "Date d'entrée {value_date} improbable car trop ancienne (avant 1985).",
     reference=fg("C077") + "; seuil 1985 de drd (Koromix/rygel)",
 )
 def entry_too_old(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
@@ -265,7 +265,7 @@ def lmp_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "C161",
     "dates.lmp_invalid",
     Severity.BLOCKING,
-    "Date des dernières règles {value} incohérente (jour inexistant au calendrier).",
+    "Date des dernières règles {value_date} incohérente (jour inexistant au calendrier).",
     reference=fg("C161"),
 )
 def lmp_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:

@@ -22,7 +22,7 @@ from typing import Final
 
 from app.ingestion.records import Rss, Rum
 from app.rules.catalog._common import GUIDE, NONE, SEANCE_MOTIVES, day, number
-from app.rules.engine import Hit, RuleContext, Severity, hit, rule
+from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
 
 
 @rule(
@@ -84,9 +84,9 @@ def rum_number_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "Q003",
     "guide.seances_without_motive",
     Severity.BLOCKING,
-    "{value} séance(s) déclarée(s) alors que le DP {dp} n'est pas un motif de séances.",
+    "{count} séance(s) déclarée(s) alors que le DP {dp} n'est pas un motif de séances.",
     reference=GUIDE + " (séances) ; erreur de groupage G006 (→ 90Z01Z), liste FG D-145",
-    params=("dp",),
+    params=("count", "dp"),
 )
 def seances_without_motive(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """Séances (count above 0) are only recorded with a séance-motive DP.
@@ -105,7 +105,7 @@ def seances_without_motive(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
         if count:
             if hits is None:
                 hits = []
-            hits.append(hit(i, "seances", rum.seances, dp=rum.dp or "absent"))
+            hits.append(hit(i, "seances", rum.seances, count=count, dp=rum.dp or "absent"))
     return hits or NONE
 
 
@@ -168,7 +168,7 @@ MEDICAL_ABORTION_ACT: Final = "JNJP001"
     "Q005",
     "guide.medical_abortion_same_day",
     Severity.WARNING,
-    "IVG médicamenteuse (DP {dp}, acte JNJP001) sur un RUM du {entry_date} au {value} : "
+    "IVG médicamenteuse (DP {dp}, acte JNJP001) sur un RUM du {entry_date} au {value_date} : "
     "entrée et sortie le même jour attendues.",
     reference=GUIDE + " (interruption de grossesse) ; choix documenté : DP O04* et acte JNJP001",
     params=("dp", "entry_date"),
@@ -190,7 +190,7 @@ def medical_abortion_same_day(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
         if any(act.code == MEDICAL_ABORTION_ACT for act in rum.acts):
             if hits is None:
                 hits = []
-            hits.append(hit(i, "exit_date", rum.exit_date, dp=rum.dp, entry_date=rum.entry_date))
+            hits.append(hit(i, "exit_date", rum.exit_date, dp=rum.dp, entry_date=fr_date(rum.entry_date)))
     return hits or NONE
 
 
@@ -253,7 +253,13 @@ def gestational_age_newborn(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     if first.entry_mode != "N" and not born_today:
         return NONE
     return (
-        hit(0, "gestational_age", first.gestational_age, mode=first.entry_mode, birth_date=first.birth_date),
+        hit(
+            0,
+            "gestational_age",
+            first.gestational_age,
+            mode=first.entry_mode,
+            birth_date=fr_date(first.birth_date),
+        ),
     )
 
 

@@ -7,7 +7,7 @@ from operator import attrgetter
 
 from app.ingestion.records import Rss
 from app.rules.catalog._common import NONE, blank, day, fg, impossible_date, not_numeric_date, scan
-from app.rules.engine import Hit, RuleContext, Severity, hit, rule
+from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
 
 _RSS_NUMBER = attrgetter("rss_number")
 _BIRTH_DATE = attrgetter("birth_date")
@@ -69,7 +69,7 @@ def birth_date_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "C039",
     "identity.birth_date_invalid",
     Severity.BLOCKING,
-    "Date de naissance {value} incohérente (jour inexistant au calendrier).",
+    "Date de naissance {value_date} incohérente (jour inexistant au calendrier).",
     reference=fg("C039"),
 )
 def birth_date_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
@@ -85,7 +85,7 @@ def birth_date_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "C015",
     "identity.birth_date_implausible",
     Severity.BLOCKING,
-    "Date de naissance {value} improbable par rapport à la date d'entrée {entry_date} "
+    "Date de naissance {value_date} improbable par rapport à la date d'entrée {entry_date} "
     "(postérieure, ou plus de 140 ans avant).",
     reference=fg("C015"),
     params=("entry_date",),
@@ -109,7 +109,7 @@ def birth_date_implausible(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
         if birth > entry or entry.year - birth.year > 140:
             if hits is None:
                 hits = []
-            hits.append(hit(i, "birth_date", rum.birth_date, entry_date=rum.entry_date))
+            hits.append(hit(i, "birth_date", rum.birth_date, entry_date=fr_date(rum.entry_date)))
     return hits or NONE
 
 
@@ -163,7 +163,7 @@ def sex_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "C045",
     "identity.birth_date_inconsistent",
     Severity.BLOCKING,
-    "Date de naissance {value} différente de celle du RUM précédent ({previous}).",
+    "Date de naissance {value_date} différente de celle du RUM précédent ({previous}).",
     reference=fg("C045"),
     params=("previous",),
     when=("multi_rum",),
@@ -185,7 +185,7 @@ def birth_date_inconsistent(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
         if current != previous and day(current) is not None:
             if hits is None:
                 hits = []
-            hits.append(hit(i, "birth_date", current, previous=previous))
+            hits.append(hit(i, "birth_date", current, previous=fr_date(previous)))
     return hits or NONE
 
 

@@ -17,8 +17,9 @@ from app.rules.engine import Hit, RuleContext, Severity, hit, rule
     "C037",
     "seances.multi_rum",
     Severity.BLOCKING,
-    "{value} séance(s) déclarée(s) sur un RUM d'un RSS multiunité (séances réservées aux RSS mono-RUM).",
+    "{count} séance(s) déclarée(s) sur un RUM d'un RSS multiunité (séances réservées aux RSS mono-RUM).",
     reference=fg("C037"),
+    params=("count",),
     when=("multi_rum",),
 )
 def multi_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
@@ -32,10 +33,11 @@ def multi_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
         return NONE
     hits: list[Hit] | None = None
     for i, rum in enumerate(rums):
-        if rum.seances and (number(rum.seances) or 0) > 0:
+        count = number(rum.seances) if rum.seances else None
+        if count:
             if hits is None:
                 hits = []
-            hits.append(hit(i, "seances", rum.seances))
+            hits.append(hit(i, "seances", rum.seances, count=count))
     return hits or NONE
 
 
@@ -67,9 +69,9 @@ def multi_rum_cmd28(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "C146",
     "seances.more_than_days",
     Severity.WARNING,
-    "{value} séances pour un séjour de {days} jour(s) : au plus {limit} attendues.",
+    "{count} séances pour un séjour de {days} jour(s) : au plus {limit} attendues.",
     reference=fg("C146"),
-    params=("days", "limit"),
+    params=("count", "days", "limit"),
 )
 def more_than_days(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """With a séance-motive DP, the number of séances cannot exceed the stay length plus one.
@@ -89,7 +91,7 @@ def more_than_days(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
         if count > days + 1:
             if hits is None:
                 hits = []
-            hits.append(hit(i, "seances", rum.seances, days=days, limit=days + 1))
+            hits.append(hit(i, "seances", rum.seances, count=count, days=days, limit=days + 1))
     return hits or NONE
 
 

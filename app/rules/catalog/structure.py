@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from functools import lru_cache
 
 from app.ingestion.records import Rss
 from app.reference.authorisation_types import lookup
@@ -66,7 +65,10 @@ def unit_unknown(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     return hits or NONE
 
 
-@lru_cache(maxsize=4096)
+def _new_memo(ctx: RuleContext) -> dict[tuple[str, date], str]:
+    return {}
+
+
 def _refusal(types: tuple[str, ...], on: date) -> str:
     """Why the authorisation types in force are not accepted ("" when they are)."""
     if not types:
@@ -105,11 +107,16 @@ def authorisation_not_accepted(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     exit_day = rss_exit(rss)
     if authorisations is None or exit_day is None:
         return NONE
+    # Refusals per (unit, exit date), kept for the batch: stays share a few units and dates.
+    memo: dict[tuple[str, date], str] = ctx.derived("structure.c100_memo", _new_memo)
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if not rum.unit:
             continue
-        reason = _refusal(tuple(authorisations.types_on(rum.unit, exit_day)), exit_day)
+        key = (rum.unit, exit_day)
+        reason = memo.get(key)
+        if reason is None:
+            reason = memo[key] = _refusal(tuple(authorisations.types_on(rum.unit, exit_day)), exit_day)
         if reason:
             if hits is None:
                 hits = []

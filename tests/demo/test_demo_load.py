@@ -1,0 +1,159 @@
+"""The demo year loaded through the services gives every reference figure over the API, and loads once."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.auth.schemas import Principal, Role
+from app.demo import reference_2022 as ref
+from app.demo.service import DemoSummary, load_demo
+
+needs_rum_ingestion = pytest.mark.skipif(
+    importlib.util.find_spec("app.ingestion.service") is None,
+    reason="the RUM/RSS ingestion service (app/ingestion/service.py) is not written yet",
+)
+
+PRINCIPAL = Principal(name="demo", role=Role.ADMIN, units=None)
+PERIOD = {"from": "2022-01-01", "to": "2022-12-31"}
+ENDPOINTS = (
+    ("/api/v1/activity/units", {}),
+    ("/api/v1/activity/care-types", {}),
+    ("/api/v1/activity/seances", {"by": "unit"}),
+    ("/api/v1/activity/seances", {"by": "ghm"}),
+    ("/api/v1/activity/ssr-cm", {}),
+)
+
+
+def _load(session: Session) -> DemoSummary:
+    with session.begin():
+        return load_demo(session, year=2022, seed=42, principal=PRINCIPAL)
+
+
+def _answers(client: TestClient, headers: dict[str, str]) -> list[dict[str, Any]]:
+    answers = []
+    for path, params in ENDPOINTS:
+        response = client.get(path, params={**PERIOD, **params}, headers=headers)
+        if response.status_code == 404 and response.headers.get("content-type", "").startswith("application"):
+            pytest.skip(f"{path} is not served yet")
+        assert response.status_code == 200, (path, response.text)
+        answers.append(response.json())
+    return answers
+
+
+def _check_reference_figures(answers: list[dict[str, Any]]) -> None:
+    units, care_types, seances_by_unit, seances_by_ghm, ssr = answers
+
+    poles = {p["pole"]: p for p in units["poles"]}
+    assert {code: poles[code]["rum"] for code in ref.RUM_BY_POLE} == ref.RUM_BY_POLE
+    assert set(poles) == set(ref.RUM_BY_POLE), "no unmapped or pôle-less UM"
+    assert units["total_rum"] == ref.RUM_TOTAL
+    rum_by_unit = {u["unit"]: u["rum"] for p in units["poles"] for u in p["units"]}
+    labels = {u["unit"]: u["label"] for p in units["poles"] for u in p["units"]}
+    for unit in ref.UNITS:
+        assert rum_by_unit.get(unit.code, 0) == unit.rums, unit.code
+        if unit.code in labels:
+            assert labels[unit.code] == unit.label
+    assert poles["MED"]["label"] == "Médecine" and poles["URG"]["label"] == "Urgences"
+
+    rows = {r["care_type"]: r for r in care_types["rows"]}
+    assert {k: rows[k]["rum"] for k in ref.RUM_BY_CARE_TYPE} == ref.RUM_BY_CARE_TYPE
+    assert {k: rows[k]["rss"] for k in ref.RSS_BY_CARE_TYPE} == ref.RSS_BY_CARE_TYPE
+    assert care_types["total"] == {"rum": ref.RUM_TOTAL, "rss": ref.RSS_TOTAL}
+
+    by_unit = {r["key"]: r for r in seances_by_unit["rows"]}
+    assert {k: r["rss"] for k, r in by_unit.items() if r["rss"]} == ref.SEANCES_BY_UNIT
+    assert {k: r["seances"] for k, r in by_unit.items() if r["rss"]} == ref.SEANCES_BY_UNIT
+    assert seances_by_unit["total"] == {"rss": ref.SEANCES_TOTAL, "seances": ref.SEANCES_TOTAL}
+
+    by_ghm = {r["key"]: r for r in seances_by_ghm["rows"]}
+    assert {k: r["rss"] for k, r in by_ghm.items() if r["rss"]} == ref.SEANCES_BY_GHM
+    assert {k: r["seances"] for k, r in by_ghm.items() if r["rss"]} == ref.SEANCES_BY_GHM
+    for ghm, label in ref.SEANCE_GHM_LABELS.items():
+        assert by_ghm[ghm]["label"] == label
+
+    cms = {r["cm"]: r for r in ssr["rows"]}
+    for cm, expected in ref.SSR_BY_CM.items():
+        assert (cms[cm]["weeks"], cms[cm]["days"], cms[cm]["stays"]) == tuple(expected), cm
+    assert set(cms) == set(ref.SSR_BY_CM)
+    assert ssr["total"] == ref.SSR_TOTAL._asdict()
+
+
+@needs_rum_ingestion
+def test_demo_year_reproduces_the_reference_figures_and_loads_once(
+    session: Session,
+    client: TestClient,
+    auth_headers: Callable[..., dict[str, str]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # First start of `dimqa serve` on an empty database: admin token, then the demo year.
+    from app.cli import main as cli_main
+
+    cli_main._first_start_banner("127.0.0.1", 8000, demo=True)
+    printed = capsys.readouterr().out
+    assert "Demo year 2022 (seed 42) loaded" in printed and "DIMQA_TOKEN=" in printed
+
+    headers = auth_headers("reader")
+    answers = _answers(client, headers)
+    _check_reference_figures(answers)
+
+    # `dimqa demo` afterwards (the database is already configured by the fixtures).
+    from typer.testing import CliRunner
+
+    from app.demo import cli as demo_cli
+
+    monkeypatch.setattr(demo_cli, "open_database", lambda settings: "")
+    monkeypatch.setattr(demo_cli.embedded_pg, "stop_all", lambda: None)
+    result = CliRunner().invoke(cli_main.app, ["demo", "--year", "2022", "--seed", "42"])
+    assert result.exit_code == 0, result.output
+    assert "already loaded, nothing changed" in result.output
+    assert _answers(client, headers) == answers
+
+    second = _load(session)
+    assert not second.changed, second
+    assert (second.rss, second.rum, second.rhs) == (ref.RSS_TOTAL, ref.RUM_TOTAL, ref.SSR_TOTAL.weeks)
+    assert second.rss_files == 12 and second.rss_files_new == 0 and not second.rhs_file_new
+    assert second.stay_events_new == second.document_events_new == second.event_conflicts == 0
+
+
+@needs_rum_ingestion
+def test_service_summary_of_a_first_load(session: Session) -> None:
+    first = _load(session)
+    assert first.changed and first.structure_replaced and first.authorisations_changed == len(ref.UNITS)
+    assert (first.rss, first.rum, first.rhs) == (ref.RSS_TOTAL, ref.RUM_TOTAL, ref.SSR_TOTAL.weeks)
+    assert first.rss_files == first.rss_files_new == 12 and first.rhs_file_new
+    assert first.stay_events_new > 30_000 and first.document_events_new > 10_000
+    assert first.event_conflicts == 0
+    assert first.seconds < 60
+
+
+def test_first_start_demo_is_skipped_when_the_database_holds_data(session: Session) -> None:
+    from app.demo.generator import build_structure
+    from app.demo.service import holds_data
+    from app.structure.service import replace_structure
+
+    with session.begin():
+        assert not holds_data(session)
+        replace_structure(session, build_structure())
+    with session.begin():
+        assert holds_data(session)
+
+
+def test_serve_demo_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    import typer
+
+    from app.cli.main import app
+
+    serve = typer.main.get_command(app).get_command(None, "serve")  # type: ignore[attr-defined]
+    assert serve.make_context("serve", []).params["demo"] is True
+    assert serve.make_context("serve", ["--no-demo"]).params["demo"] is False
+    monkeypatch.setenv("DIMQA_DEMO", "0")
+    assert serve.make_context("serve", []).params["demo"] is False
+    monkeypatch.setenv("DIMQA_DEMO", "1")
+    assert serve.make_context("serve", []).params["demo"] is True

@@ -1,0 +1,44 @@
+"""Cases of the guide méthodologique rules (definitions in app/rules/catalog/guide.py)."""
+
+from tests.rules.cases._support import Case, act, fails, one, passes, stay
+
+CASES: list[Case] = [
+    fails("Q001", "RUM 1 twice", stay(2, {1: {"rum_number": "1"}}), (1, "rum_number", "1")),
+    passes("Q001", "1 and 2", stay(2)),
+    fails("Q002", "blank", one(rum_number=""), (0, "rum_number", "")),
+    # Eleven characters cannot be written in the 10-character field: a record from another feed.
+    fails(
+        "Q002", "too long", one(rum_number="12345678901"), (0, "rum_number", "12345678901"), roundtrip=False
+    ),
+    passes("Q002", "1", one()),
+    fails("Q003", "séance with a pneumonia DP", one(seances="01"), (0, "seances", "01")),
+    passes("Q003", "chemotherapy séance", one(dp="Z511", dr="C509", seances="01")),
+    passes("Q003", "no séance", one()),
+    fails(
+        "Q004",
+        "plasma exchange coded as transfusion",
+        one(dp="Z513", seances="01", acts=[act(code="FEJF004")]),
+        (0, "dp", "Z513"),
+    ),
+    passes("Q004", "apheresis séance", one(dp="Z5131", seances="01", acts=[act(code="FEJF004")])),
+    passes("Q004", "apheresis outside a séance", one(acts=[act(code="FEJF004")])),
+    fails(
+        "Q005",
+        "medical abortion over two days",
+        one(dp="O0490", acts=[act(code="JNJP001")]),
+        (0, "exit_date", "06032024"),
+    ),
+    passes("Q005", "same day", one(dp="O0490", exit_date="04032024", acts=[act(code="JNJP001")])),
+    passes("Q005", "no medication act", one(dp="O0490")),
+    fails("Q006", "delivery without AG", one(acts=[act(code="JQGD010")]), (0, "gestational_age", "")),
+    passes("Q006", "delivery with AG", one(gestational_age="39", acts=[act(code="JQGD010")])),
+    fails(
+        "Q007",
+        "birth in the hospital",
+        one(entry_mode="N", birth_date="04032024"),
+        (0, "gestational_age", ""),
+    ),
+    fails("Q007", "admitted on its birth day", one(birth_date="04032024"), (0, "gestational_age", "")),
+    passes("Q007", "with AG", one(entry_mode="N", birth_date="04032024", gestational_age="39")),
+    passes("Q007", "adult", one()),
+]

@@ -1,0 +1,293 @@
+"""Derivation of stay and document state (pure), idempotent storage, and the SQL figures checked
+against the Python reference of the counting rules on randomized data."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.auth.schemas import Principal, Role
+from app.structure import repository as structure_repository
+from app.turnaround import classify, service
+from app.turnaround.events import DocumentEvent, StayEvent, local_date
+from app.turnaround.models import DocumentEventRow, StayEventRow
+from app.turnaround.schemas import CareType, GroupBy
+from app.turnaround.service import (
+    StoredDocumentEvent,
+    StoredStayEvent,
+    derive_documents,
+    derive_stay,
+)
+from tests.turnaround.test_service_support import STRUCTURE, add_rss, moment
+
+D = date(2022, 2, 1)
+ADMIN = Principal(name="test", role=Role.ADMIN, units=None)
+
+
+def stay_event(id_: int, type_: str, day: date, unit: str | None = None, hour: int = 10, **kw: Any) -> StoredStayEvent:
+    return StoredStayEvent(id_, type_, unit, moment(day, hour), **kw)
+
+
+class TestDeriveStay:
+    def test_admit_transfer_discharge_uses_the_last_unit(self) -> None:
+        derived = derive_stay(
+            [
+                stay_event(1, "admit", D, "5520"),
+                stay_event(2, "transfer", D + timedelta(days=1), "7500"),
+                stay_event(3, "discharge", D + timedelta(days=3)),
+            ]
+        )
+        assert derived.status == "discharged"
+        assert derived.discharge is not None
+        assert derived.discharge.discharge_unit == "7500"
+        assert derived.discharge.discharge_date == D + timedelta(days=3)
+        assert derived.discharge.care_type_hint == "complete"
+        assert len(derived.periods) == 1 and derived.periods[0].effective_to is None
+
+    def test_events_in_any_order_give_the_same_state(self) -> None:
+        events = [
+            stay_event(3, "discharge", D + timedelta(days=3)),
+            stay_event(1, "admit", D, "5520"),
+            stay_event(2, "transfer", D + timedelta(days=1), "7500"),
+        ]
+        assert derive_stay(events) == derive_stay(list(reversed(events)))
+        assert derive_stay(events).discharge.discharge_unit == "7500"  # type: ignore[union-attr]
+
+    def test_explicit_discharge_unit_wins(self) -> None:
+        derived = derive_stay([stay_event(1, "admit", D, "5520"), stay_event(2, "discharge", D, "7702")])
+        assert derived.discharge is not None
+        assert (derived.discharge.discharge_unit, derived.discharge.care_type_hint) == ("7702", "zero_day")
+
+    def test_cancel_discharge_closes_the_period(self) -> None:
+        derived = derive_stay(
+            [
+                stay_event(1, "admit", D, "7500"),
+                stay_event(2, "discharge", D + timedelta(days=2)),
+                stay_event(3, "cancel_discharge", D + timedelta(days=4)),
+            ]
+        )
+        assert derived.status == "in_house" and derived.discharge is None
+        assert [(p.effective_from, p.effective_to) for p in derived.periods] == [
+            (moment(D + timedelta(days=2)), moment(D + timedelta(days=4)))
+        ]
+        assert derived.discharge_known_at == moment(D + timedelta(days=2))
+
+    def test_cancel_transfer_restores_the_previous_unit(self) -> None:
+        derived = derive_stay(
+            [
+                stay_event(1, "admit", D, "5520"),
+                stay_event(2, "transfer", D, "7500", hour=12),
+                stay_event(3, "cancel_transfer", D, hour=13),
+                stay_event(4, "discharge", D + timedelta(days=1)),
+            ]
+        )
+        assert derived.discharge is not None and derived.discharge.discharge_unit == "5520"
+
+    def test_cancel_admit_voids_the_stay(self) -> None:
+        derived = derive_stay([stay_event(1, "admit", D, "7500"), stay_event(2, "cancel_admit", D, hour=11)])
+        assert derived.status == "cancelled" and derived.periods == ()
+
+    def test_same_instant_discharge_and_cancellation_leave_no_period(self) -> None:
+        derived = derive_stay(
+            [stay_event(1, "admit", D, "7500"), stay_event(2, "discharge", D, hour=18), stay_event(3, "cancel_discharge", D, hour=18)]
+        )
+        assert derived.periods == ()
+
+    @pytest.mark.parametrize(
+        ("klass", "expected"), [("E", "external"), ("AMB", "external"), ("R", "seance"), ("I", "complete"), (None, "complete")]
+    )
+    def test_care_type_hint_from_patient_class(self, klass: str | None, expected: str) -> None:
+        derived = derive_stay(
+            [stay_event(1, "admit", D, "7500", patient_class=klass), stay_event(2, "discharge", D + timedelta(days=1))]
+        )
+        assert derived.discharge is not None and derived.discharge.care_type_hint == expected
+
+
+def doc_event(id_: int, document_id: str, day: date, action: str = "new", hour: int = 10, **kw: Any) -> StoredDocumentEvent:
+    return StoredDocumentEvent(id_, document_id, kw.pop("document_type", "crh"), action, moment(day, hour), **kw)
+
+
+class TestDeriveDocuments:
+    def test_replacement_keeps_the_first_reception(self) -> None:
+        periods = derive_documents(
+            [doc_event(1, "A", D), doc_event(2, "B", D + timedelta(days=3), "replace", parent_document_id="A")]
+        )
+        assert [(p.document_key, p.document_type, p.first_received_at, p.alive_until) for p in periods] == [
+            ("A", "CRH", moment(D), None)
+        ]
+
+    def test_delete_of_the_latest_version_deletes_the_document(self) -> None:
+        periods = derive_documents(
+            [
+                doc_event(1, "A", D),
+                doc_event(2, "B", D + timedelta(days=1), "replace", parent_document_id="A"),
+                doc_event(3, "B", D + timedelta(days=2), "delete", parent_document_id="A"),
+            ]
+        )
+        assert [(p.alive_from, p.alive_until) for p in periods] == [(moment(D), moment(D + timedelta(days=2)))]
+
+    def test_delete_of_a_replaced_version_changes_nothing(self) -> None:
+        periods = derive_documents(
+            [
+                doc_event(1, "A", D),
+                doc_event(2, "B", D + timedelta(days=1), "replace", parent_document_id="A"),
+                doc_event(3, "A", D + timedelta(days=2), "delete"),
+            ]
+        )
+        assert [(p.alive_from, p.alive_until) for p in periods] == [(moment(D), None)]
+
+    def test_deleted_then_replaced_counts_from_the_replacement(self) -> None:
+        periods = derive_documents(
+            [
+                doc_event(1, "A", D),
+                doc_event(2, "A", D + timedelta(days=1), "delete"),
+                doc_event(3, "B", D + timedelta(days=5), "replace", parent_document_id="A"),
+            ]
+        )
+        assert [(p.first_received_at, p.alive_from, p.alive_until) for p in periods] == [
+            (moment(D), moment(D), moment(D + timedelta(days=1))),
+            (moment(D + timedelta(days=5)), moment(D + timedelta(days=5)), None),
+        ]
+
+    def test_out_of_order_arrival_is_replayed_by_reception(self) -> None:
+        events = [
+            doc_event(2, "A", D + timedelta(days=1), "delete"),
+            doc_event(1, "A", D),
+        ]
+        assert [(p.alive_from, p.alive_until) for p in derive_documents(events)] == [
+            (moment(D), moment(D + timedelta(days=1)))
+        ]
+
+    def test_type_change_splits_the_period(self) -> None:
+        periods = derive_documents(
+            [doc_event(1, "A", D, document_type="18748-4"), doc_event(2, "A", D + timedelta(days=2), "replace")]
+        )
+        assert [(p.document_type, p.first_received_at, p.alive_from) for p in periods] == [
+            ("18748-4", moment(D), moment(D)),
+            ("CRH", moment(D), moment(D + timedelta(days=2))),
+        ]
+
+
+def _stay(event_id: str, type_: str, stay: str, when: datetime, unit: str | None = None) -> StayEvent:
+    return StayEvent(event_id=event_id, type=type_, stay_number=stay, unit=unit, occurred_at=when, source="json")  # type: ignore[arg-type]
+
+
+class TestStoreEvents:
+    def test_resending_changes_nothing_and_other_content_is_a_conflict(self, session: Session) -> None:
+        first = [_stay("e1", "admit", "S1", moment(D), "7500"), _stay("e2", "discharge", "S1", moment(D + timedelta(days=1)))]
+        outcome = service.store_events(session, "stay", first)
+        assert (outcome.accepted, outcome.duplicates, outcome.conflicts) == (["e1", "e2"], [], [])
+        again = service.store_events(session, "stay", first)
+        assert (again.accepted, again.duplicates, again.conflicts) == ([], ["e1", "e2"], [])
+        changed = service.store_events(session, "stay", [_stay("e2", "discharge", "S1", moment(D + timedelta(days=2)))])
+        assert (changed.accepted, changed.duplicates, changed.conflicts) == ([], [], ["e2"])
+        assert session.scalar(select(func.count()).select_from(StayEventRow)) == 2
+
+    def test_same_instant_in_another_offset_is_the_same_content(self, session: Session) -> None:
+        when = moment(D)
+        service.store_events(session, "stay", [_stay("e1", "admit", "S1", when, "7500")])
+        utc = when.astimezone(datetime.now().astimezone().tzinfo)
+        again = service.store_events(session, "stay", [_stay("e1", "admit", "S1", utc, "7500")])
+        assert again.duplicates == ["e1"]
+
+    def test_sources_have_separate_id_spaces(self, session: Session) -> None:
+        event = DocumentEvent("x", "S1", "A", "CRH", "new", moment(D), None, "json")
+        other = DocumentEvent("x", "S1", "B", "CRH", "new", moment(D), None, "fhir")
+        assert service.store_events(session, "document", [event]).accepted == ["x"]
+        assert service.store_events(session, "document", [other]).accepted == ["x"]
+        assert session.scalar(select(func.count()).select_from(DocumentEventRow)) == 2
+
+
+# --------------------------------------------------------------------------- SQL == Python reference
+
+UNITS = ["7500", "7702", "7600", "5520", "9999"]  # 9999 is not in the structure
+
+
+def _load_structure(session: Session) -> None:
+    structure_repository.replace_structure(
+        session,
+        poles=[{"code": p["code"], "label": p["label"]} for p in STRUCTURE["poles"]],
+        services=[{"code": s["code"], "label": s["label"], "pole_code": s["pole"]} for s in STRUCTURE["services"]],
+        units=[
+            {
+                "code": u["code"],
+                "label": u["label"],
+                "pole_code": u["pole"],
+                "service_code": u["service"],
+                "valid_from": date.fromisoformat(u.get("valid_from", "1900-01-01")),
+                "valid_to": date.fromisoformat(u["valid_to"]) if "valid_to" in u else None,
+            }
+            for u in STRUCTURE["units"]
+        ],
+    )
+
+
+def _service_of(unit: str, day: date) -> str:
+    if unit == "7600":
+        return "CARDIO" if day <= date(2022, 2, 2) else "ONCO"
+    return {"7500": "ONCO", "7702": "ONCO", "5520": "URG"}.get(unit, "unmapped")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_sql_figures_equal_the_python_reference(session: Session, seed: int) -> None:
+    rng = random.Random(seed)
+    _load_structure(session)
+    date_from, date_to = date(2022, 1, 31), date(2022, 2, 27)
+    as_of = date(2022, 2, 10) + timedelta(days=rng.randint(0, 30))
+    as_of_end = service.day_end(as_of)
+    stay_events: list[StayEvent] = []
+    document_events: list[DocumentEvent] = []
+    expected: dict[str, list[classify.StayOutcome]] = defaultdict(list)
+    for number in range(rng.randint(0, 150)):
+        stay = f"S{seed}-{number}"
+        discharge = date(2022, 1, 25) + timedelta(days=rng.randint(0, 45))
+        unit = rng.choice(UNITS)
+        origin = rng.random()
+        counted = date_from <= discharge <= date_to and discharge <= as_of
+        if origin < 0.7:  # from movements
+            admitted = discharge - timedelta(days=rng.choice([0, 0, 1, 3, 10]))
+            stay_events.append(_stay(f"{stay}-a", "admit", stay, moment(admitted, 8), unit))
+            stay_events.append(_stay(f"{stay}-d", "discharge", stay, moment(discharge, rng.randint(9, 20))))
+        else:  # RSS only, sometimes a séance or received after as_of
+            care_type = rng.choice(["complete", "zero_day", "seance"])
+            received = moment(discharge + timedelta(days=rng.randint(1, 40)))
+            add_rss(session, stay_number=stay, exit_date=discharge, exit_unit=unit, care_type=care_type, received_at=received)
+            counted = counted and care_type != "seance" and received < as_of_end
+        first_received: date | None = None
+        for index in range(rng.choice([0, 1, 1, 1, 2, 3])):
+            document_type = rng.choice(["11490-0", "CRH", "crh ", "18748-4"])
+            received_at = moment(discharge + timedelta(days=rng.randint(-3, 16)), rng.randint(0, 23))
+            document_id = f"{stay}-doc{index}"
+            document_events.append(DocumentEvent(f"{document_id}-n", stay, document_id, document_type, "new", received_at, None, "json"))
+            deleted_at = None
+            if rng.random() < 0.2:
+                deleted_at = received_at + timedelta(hours=rng.randint(1, 400))
+                document_events.append(
+                    DocumentEvent(f"{document_id}-x", stay, document_id, document_type, "delete", deleted_at, None, "json")
+                )
+            alive = received_at < as_of_end and (deleted_at is None or deleted_at >= as_of_end)
+            if alive and document_type.strip().upper() != "18748-4":
+                day = local_date(received_at)
+                first_received = day if first_received is None else min(first_received, day)
+        if counted:
+            expected[_service_of(unit, discharge)].append(classify.assess_stay(discharge, first_received, as_of))
+    rng.shuffle(stay_events)
+    rng.shuffle(document_events)
+    for start in range(0, len(stay_events), 37):  # several batches, out of order
+        service.store_events(session, "stay", stay_events[start : start + 37])
+    service.store_events(session, "document", document_events)
+
+    result = service.turnaround(
+        session, ADMIN, date_from=date_from, date_to=date_to, as_of=as_of, group_by=GroupBy.SERVICE,
+        care_types=[CareType.COMPLETE, CareType.ZERO_DAY],
+    )
+    got = {row.group: row.model_dump(exclude={"group", "label"}) for row in result.rows}
+    assert got == {group: dict(classify.summarize(outcomes)) for group, outcomes in expected.items()}
+    everything = [outcome for outcomes in expected.values() for outcome in outcomes]
+    assert result.total.model_dump() == dict(classify.summarize(everything))
