@@ -16,10 +16,15 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import socket
+import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 
+import httpx
 import psycopg
 from sqlalchemy import make_url
 
@@ -297,20 +302,245 @@ def load(server: str, total_rum: int) -> str:
     return url
 
 
+# --- RHS: a year of SMR weeks, posted through the API ------------------------------------------------
+
+SSR_CMS = [("08", 0.37), ("01", 0.25), ("05", 0.12), ("04", 0.08), ("10", 0.08), ("23", 0.10)]
+
+
+def rhs_file(year: int, stays: int, seed: int) -> bytes:
+    """Grouped M1C RHS of `stays` SMR stays of `year` (3 to 8 weeks each, 5 UMs)."""
+    from app.activity.rhs_parser import Rhs
+    from app.activity.rhs_writer import write_rhs
+
+    rng = random.Random(seed)
+    lines = []
+    for n in range(stays):
+        cm = rng.choices([c for c, _ in SSR_CMS], [w for _, w in SSR_CMS])[0]
+        monday = date.fromisocalendar(year, rng.randrange(1, 45), 1)
+        unit = f"{3000 + rng.randrange(5)}"
+        for week in range(rng.randrange(3, 9)):
+            day = monday + timedelta(weeks=week)
+            iso_year, iso_week, _ = day.isocalendar()
+            days = rng.randrange(2, 8) if week == 0 else 7
+            flags = "1" * days + "0" * (7 - days)
+            record = Rhs(
+                version="M1C",
+                finess="750000001",
+                ssr_stay_number=f"{year % 100:02d}{n:05d}",
+                admin_number=f"SMR{year}{n:06d}",
+                week_number=f"{iso_week:02d}{iso_year:04d}",
+                weekday_presence=flags[:5],
+                weekend_presence=flags[5:],
+                unit=unit,
+                cm=cm,
+                extra={"classification_version": "03", "grouping_code": "01", "grouping_return_code": "000"},
+            )
+            lines.append(write_rhs(record))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+# --- HTTP measurement --------------------------------------------------------------------------------
+
+PERIOD = {"from": "2024-01-01", "to": "2024-12-31"}
+ENDPOINTS: list[tuple[str, str, dict[str, str]]] = [
+    ("units", "/api/v1/activity/units", {}),
+    ("care-types", "/api/v1/activity/care-types", {}),
+    ("seances by=unit", "/api/v1/activity/seances", {"by": "unit"}),
+    ("seances by=ghm", "/api/v1/activity/seances", {"by": "ghm"}),
+    ("ghm", "/api/v1/activity/ghm", {}),
+    ("ghm level=cmd", "/api/v1/activity/ghm", {"level": "cmd"}),
+    ("ssr-cm", "/api/v1/activity/ssr-cm", {}),
+    ("units format=xlsx", "/api/v1/activity/units", {"format": "xlsx"}),
+    ("units, token of 5 UMs", "/api/v1/activity/units", {}),
+    ("ghm, token of 5 UMs", "/api/v1/activity/ghm", {}),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _token(url: str, role: str, units: list[str] | None = None) -> str:
+    from app.auth import service as auth_service
+    from app.auth.schemas import Role
+    from app.core import db
+
+    db.configure(url)
+    with db.new_session() as session, session.begin():
+        name = f"bench-{role}-{time.time_ns()}"
+        _token_row, secret = auth_service.create_token(session, name=name, role=Role(role), units=units)
+    db.dispose()
+    return secret
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def measure(url: str, requests: int) -> tuple[list[tuple[str, float, float, float]], dict[str, object]]:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": url, "DIMQA_LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli.main", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    facts: dict[str, object] = {}
+    try:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            for _ in range(300):
+                try:
+                    if client.get("/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.2)
+            else:
+                raise RuntimeError("dimqa serve did not become ready")
+            reader = {"Authorization": f"Bearer {_token(url, 'reader')}"}
+            restricted = {"Authorization": f"Bearer {_token(url, 'reader', _units()[:5])}"}
+            feed = {"Authorization": f"Bearer {_token(url, 'ingest')}"}
+            rhs_lines = 0
+            started = time.perf_counter()
+            for year in YEARS:
+                content = rhs_file(year, 1500, seed=year)
+                rhs_lines += content.count(b"\n")
+                response = client.post(
+                    "/api/v1/rhs-batches", content=content, headers={**feed, "Content-Type": "text/plain"}
+                )
+                if response.status_code not in (200, 201):
+                    raise RuntimeError(f"RHS batch refused: {response.status_code} {response.text[:300]}")
+            facts["rhs"] = (rhs_lines, time.perf_counter() - started)
+            results = []
+            for name, path, params in ENDPOINTS:
+                headers = restricted if "token of" in name else reader
+                for _ in range(5):  # warm-up: connection pool, plans, caches
+                    client.get(path, params={**PERIOD, **params}, headers=headers).raise_for_status()
+                timings = []
+                for _ in range(requests):
+                    started = time.perf_counter()
+                    response = client.get(path, params={**PERIOD, **params}, headers=headers)
+                    timings.append((time.perf_counter() - started) * 1000)
+                    response.raise_for_status()
+                results.append((name, statistics.median(timings), _percentile(timings, 0.95), max(timings)))
+                print(f"{name:24} p50 {results[-1][1]:6.1f} ms  p95 {results[-1][2]:6.1f} ms", flush=True)
+            body = client.get("/api/v1/activity/care-types", params=PERIOD, headers=reader).json()
+            facts["year_rum"] = body["total"]["rum"]
+            facts["year_rss"] = body["total"]["rss"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return results, facts
+
+
+def _sizes(url: str) -> dict[str, int]:
+    with psycopg.connect(_libpq(url)) as conn:
+        return {
+            table: int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
+            for table in (
+                "rum",
+                "rss_version",
+                "structure_unit",
+                "activity_rum_day",
+                "activity_rss_day",
+                "rhs",
+            )
+        }
+
+
+def write_results(
+    results: list[tuple[str, float, float, float]],
+    facts: dict[str, object],
+    sizes: dict[str, int],
+    requests: int,
+    load_seconds: float | None,
+) -> None:
+    rhs_lines, rhs_seconds = facts["rhs"]  # type: ignore[misc]
+    ok = all(p95 <= TARGET_P95_MS for _name, _p50, p95, _max in results)
+    lines = [
+        SECTION,
+        "",
+        f"Run {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores, "
+        "`/tmp/pv/bin/python -m bench.activity` (bench/activity.py).",
+        "",
+        f"- Data: {sizes['rum']:,} RUM / {sizes['rss_version']:,} RSS versions over {YEARS[0]}-{YEARS[-1]} "
+        f"(3 % superseded versions), 60 UMs in use + 2 unknown, {sizes['structure_unit']} structure rows "
+        "(10 UMs change pôle or label); year measured: 2024 = "
+        f"{facts['year_rum']:,} RUM, {facts['year_rss']:,} RSS.",
+        (
+            f"- Load: COPY into rum_batch/rss_version/rum in {load_seconds:.0f} s, summary triggers included "
+            f"(activity_rum_day {sizes['activity_rum_day']:,} rows, "
+            f"activity_rss_day {sizes['activity_rss_day']:,} rows)."
+            if load_seconds is not None
+            else "- Load: reused database."
+        ),
+        f"- RHS: {rhs_lines:,} grouped RHS posted to `POST /api/v1/rhs-batches` (5 batches) in "
+        f"{rhs_seconds:.1f} s.",
+        f"- Each endpoint: 5 warm-up then {requests} sequential requests over HTTP (httpx) to a "
+        "`dimqa serve` subprocess, period 2024-01-01..2024-12-31, reader token (all UMs) unless said.",
+        "",
+        "| Endpoint | p50 (ms) | p95 (ms) | max (ms) |",
+        "|---|---:|---:|---:|",
+        *[f"| {name} | {p50:.1f} | {p95:.1f} | {high:.1f} |" for name, p50, p95, high in results],
+        "",
+        f"Target p95 <= {TARGET_P95_MS:.0f} ms: {'met' if ok else 'NOT met'}.",
+        "",
+        "How: counting a year from `rum` joined to `rss_version` takes about 1 s here (200,000 RUM: hash "
+        "join plus aggregate), and even an index-only scan of `rum` alone about 75 ms. The figures come "
+        "instead from summaries kept exact by statement-level triggers (migration 0005): "
+        "`activity_rum_day` (RSS discharge day x UM x type of care, with the bounds of the RUM exit dates "
+        "for the structure lookup), `activity_rss_day` (day x exit UM x type x GHM, with the séances) and "
+        "its month roll-up without UM `activity_rss_month` (whole months; the day table covers partial "
+        "months and unit-restricted tokens). See docs/activity.md.",
+        "",
+    ]
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
+    start = text.find(SECTION + "\n")
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(lines)
+    else:
+        following = text.find("\n## ", start + len(SECTION))
+        rest = text[following + 1 :] if following != -1 else ""
+        text = text[:start] + "\n".join(lines) + ("\n" + rest if rest else "")
+    RESULTS.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    print(f"results written to {RESULTS}")
+
+
 def main(argv: list[str] | None = None) -> None:
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     parser.add_argument("--rum", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=60, help="measured requests per endpoint (>= 50)")
     parser.add_argument("--reuse", action="store_true", help="measure on the already loaded database")
     parser.add_argument("--load-only", action="store_true")
+    parser.add_argument("--no-write", action="store_true", help="print, do not update docs/benchmarks.md")
     args = parser.parse_args(argv)
     server = server_url()
-    url = database_url(server) if args.reuse else load(server, args.rum)
-    if args.reuse:
-        migrations.upgrade(url)
-    if args.load_only:
-        print(url)
-        return
+    try:
+        load_seconds: float | None = None
+        if args.reuse:
+            url = database_url(server)
+            migrations.upgrade(url)
+            with psycopg.connect(_libpq(url), autocommit=True) as conn:
+                # Measurements of a previous run must not change this one's RHS figures.
+                conn.execute("TRUNCATE rhs, rhs_batch")
+        else:
+            started = time.perf_counter()
+            url = load(server, args.rum)
+            load_seconds = time.perf_counter() - started
+        if args.load_only:
+            print(url)
+            return
+        results, facts = measure(url, max(args.requests, 50))
+        if not args.no_write:
+            write_results(results, facts, _sizes(url), max(args.requests, 50), load_seconds)
+    finally:
+        embedded_pg.stop_all()
 
 
 if __name__ == "__main__":

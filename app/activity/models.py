@@ -116,6 +116,20 @@ class RumDay(Base):
     last_rum_exit: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
+class RumMonth(Base):
+    """`activity_rum_day` rolled up per calendar month of the RSS discharge (trigger-maintained): whole
+    months of a period read it, only the partial months at its edges read the day table."""
+
+    __tablename__ = "activity_rum_month"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # first day of the month
+    unit: Mapped[str] = mapped_column(String(10), primary_key=True)
+    care_type: Mapped[str] = mapped_column(String(10), primary_key=True)
+    rum_count: Mapped[int] = mapped_column(Integer)
+    first_rum_exit: Mapped[date | None] = mapped_column(Date, nullable=True)
+    last_rum_exit: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
 class RssDay(Base):
     """Current RSS per discharge day, exit UM, type of care and GHM ('' = not grouped), with the sum
     of their `nombre de séances` (trigger-maintained)."""

@@ -792,7 +792,7 @@ CATARACT = p(
     "cataracte",
     "02C05",
     ("H251", "H259"),
-    acts=("BFGA004",),
+    acts=("BFGA427",),
     anaesthesia=True,
     los=(1, 2),
     age=(55, 76, 96),
@@ -882,11 +882,16 @@ POSTPARTUM = p(
     zero="T",
     levels="AB",
 )
+# A medical abortion (JNJP001) is a same-day stay; only an aspiration may keep the patient overnight.
 ABORTION = p(
-    "ivg",
+    "ivg", "14Z08", ("O0490",), acts=("JNJP001", "JNJD002"), age=(15, 28, 47), sex="2", zero="Z", levels=""
+)
+ABORTION_ASPIRATION = p(
+    "ivg par aspiration",
     "14Z08",
     ("O0490",),
-    acts=("JNJD002", "JNJP001"),
+    acts=("JNJD002",),
+    anaesthesia=True,
     los=(1, 1),
     age=(15, 28, 47),
     sex="2",
@@ -1009,7 +1014,7 @@ UNIT_PROFILES: Final[dict[str, tuple[tuple[Profile, int], ...]]] = {
     "7400": ((RESPIRATORY_DISTRESS, 3), (SEPTIC_SHOCK, 3), (CARDIAC_ARREST, 1), (SEVERE_POISONING, 1)),
     "7410": ((SEVERE_POISONING, 2), (KETOACIDOSIS, 1), (MYOCARDIAL_INFARCTION, 1), (PULMONARY_EMBOLISM, 1)),
     "7600": ((ANTEPARTUM, 3), (THREATENED_PRETERM, 2), (POSTPARTUM, 1)),
-    "7620": ((ABORTION, 1),),
+    "7620": ((ABORTION, 3), (ABORTION_ASPIRATION, 1)),
     "7630": (
         (BRONCHIOLITIS, 4),
         (CHILD_GASTROENTERITIS, 3),

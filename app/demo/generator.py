@@ -19,13 +19,20 @@ below, and checks the totals it must reproduce; the seed only draws dates, patie
   séance is a mono-RUM RSS with nombre de séances = 1.
 * SMR by CM: per CM, the weeks are split over the stays (>= 1 each) and the days over the weeks
   (1-7 each) to the exact totals, every week inside the year (ISO weeks 2-51).
+
+Deliberate coding errors (`DemoData.deliberate_errors`, drawn among eligible stays): 2 chemotherapy
+séances without DR (C187), 2 with a history code Z85.3 as DR instead of the tumour, 4 patients
+aged 75+ without "non programmé" (C252), 3 medical 0-night stays without intervention category
+(C241), 2 mutations whose second RUM starts the day after the first ends (C023), 3 DPs repeated as
+DA, 2 acts dated the day after their RUM (C102). Everything else is coded to pass the FG controls
+the rules implement; none of the errors changes a counted figure.
 """
 
 from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import accumulate
@@ -264,10 +271,6 @@ class DemoData:
 # --- Counting plan ---------------------------------------------------------------------------------
 
 
-def _units_ref() -> dict[str, ref.UnitRef]:
-    return ref.units_by_code()
-
-
 def seance_split() -> dict[tuple[str, str], int]:
     """(unit, GHM) -> number of séance RSS; the balance unit takes what each GHM total leaves."""
     split: dict[tuple[str, str], int] = {}
@@ -307,7 +310,7 @@ def complete_paths() -> tuple[tuple[tuple[str, ...], int], ...]:
 
 def plan_stays() -> list[StayPlan]:
     """Every stay of the year, in a fixed order; the counts reproduce the reference figures."""
-    units = _units_ref()
+    units = ref.units_by_code()
     seances = seance_split()
     non_seance = {code: u.rums - ref.SEANCES_BY_UNIT.get(code, 0) for code, u in units.items()}
     zero = {
@@ -498,7 +501,9 @@ class _Builder:
         rng = self.rng
         low, mode, high = age
         years = int(rng.triangular(low, high + 0.999, mode)) if high > low else low
-        birth = on - timedelta(days=int(years * 365.25) + rng.randrange(365 if years else 1))
+        # Infants of the paediatric units are past the neonatal period (newborns are built apart).
+        days = int(years * 365.25) + rng.randrange(365) if years else rng.randint(30, 364)
+        birth = on - timedelta(days=days)
         if not sex:
             # Women outnumber men among the very old.
             sex = "2" if rng.random() < (0.62 if years >= 80 else 0.5) else "1"
@@ -1055,7 +1060,15 @@ def _plant_errors(drafts: list[_Draft], year: int, rng: random.Random) -> list[D
         used.update(d.rss_number for d in chosen)
         return sorted(chosen, key=lambda d: d.rss_number)
 
-    for d in pick([d for d in by_number if d.ghm == "28Z07Z" and d.segments[0].dr.startswith("C50")], 3):
+    chemo = [d for d in by_number if d.ghm == "28Z07Z"]
+    for d in pick(chemo, 2):
+        d.segments[0].dr = ""
+        errors.append(
+            DeliberateError(
+                d.rss_number, "C187", "chimiothérapie pour tumeur (Z511) sans DR : la tumeur manque"
+            )
+        )
+    for d in pick([d for d in chemo if d.segments[0].dr.startswith("C50")], 2):
         d.segments[0].dr = "Z853"
         errors.append(
             DeliberateError(
@@ -1097,7 +1110,10 @@ def _plant_errors(drafts: list[_Draft], year: int, rng: random.Random) -> list[D
         and (d.segments[1].exit - d.segments[1].entry).days >= 2
     ]
     for d in pick(chained, 2):
-        d.segments[1].entry += timedelta(days=1)
+        moved = d.segments[1]
+        moved.entry += timedelta(days=1)
+        for act in moved.acts:  # keep the acts inside the RUM: one error per stay
+            act.date = max(act.date, ddmmyyyy(moved.entry), key=_parse)
         errors.append(
             DeliberateError(
                 d.rss_number,
@@ -1458,9 +1474,3 @@ def generate(*, year: int = ref.YEAR, seed: int = DEFAULT_SEED) -> DemoData:
         document_events=document_events,
         deliberate_errors=errors,
     )
-
-
-def iter_lines(data: DemoData) -> Iterator[str]:
-    """Every RSS line of the year, in RSS-number order."""
-    for rss in data.rss:
-        yield from write_rss(rss)

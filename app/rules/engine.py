@@ -13,9 +13,12 @@ Docstrings are the rules' documentation: a summary paragraph, optional details, 
 ``Bad:`` and one ``Good:`` paragraph (in that order) giving a failing and a passing example.
 
 Performance: ingestion runs the whole catalogue on every RSS inside a 20,000 RUM/s end-to-end
-budget, so the engine does no per-call work beyond calling the checks: the list of runnable rules
-is computed once per (catalogue, context) pair, checks return an empty tuple in the common case,
-and messages are only rendered for actual hits.
+budget, so the engine does no per-call work beyond calling the checks: the rules a context can run
+are computed once per (catalogue, context) pair and split by the preconditions a rule declares
+(``when=``: several RUMs, grouped, acts, DAs, DR, séances), so that e.g. the chaining rules are not
+even called on a single-RUM stay; checks return an empty tuple in the common case and messages are
+only rendered for actual hits. Indexes over the references (e.g. the set of CIM-10 codes valid on
+any day) are built once per context with `RuleContext.derived`.
 """
 
 from __future__ import annotations
@@ -46,9 +49,10 @@ Requirement: TypeAlias = Literal["cim10", "ccam", "ghm", "structure", "ium"]
 REQUIREMENTS: Final[tuple[Requirement, ...]] = ("cim10", "ccam", "ghm", "structure", "ium")
 
 # Preconditions a rule may declare (``when=``) so that the engine does not even call it on an RSS
-# where it cannot find anything: more than one RUM, a grouped result (GHM), any act, any DA.
-Condition: TypeAlias = Literal["multi_rum", "grouped", "acts", "das"]
-CONDITIONS: Final[tuple[Condition, ...]] = ("multi_rum", "grouped", "acts", "das")
+# where it cannot find anything: more than one RUM, a grouped result (GHM), any act, any DA, any
+# DR, any séances field other than blank or zero.
+Condition: TypeAlias = Literal["multi_rum", "grouped", "acts", "das", "dr", "seances"]
+CONDITIONS: Final[tuple[Condition, ...]] = ("multi_rum", "grouped", "acts", "das", "dr", "seances")
 _CONDITION_BITS: Final[Mapping[str, int]] = {name: 1 << bit for bit, name in enumerate(CONDITIONS)}
 
 # Parameters every message template may use, whatever the rule.
@@ -413,6 +417,8 @@ class _Plan:
         self.rules = rules
         self.skipped = skipped
         self.meta: dict[Check, tuple[Rule, Severity]] = {item.check: (item, sev) for item, sev, _ in rules}
+        if len(self.meta) != len(rules):
+            raise ValueError("two rules of the catalogue share one check function")
         self.by_features: dict[int, tuple[Check, ...]] = {}
 
     def checks(self, features: int) -> tuple[Check, ...]:
@@ -457,6 +463,9 @@ _MULTI: Final = _CONDITION_BITS["multi_rum"]
 _GROUPED: Final = _CONDITION_BITS["grouped"]
 _ACTS: Final = _CONDITION_BITS["acts"]
 _DAS: Final = _CONDITION_BITS["das"]
+_DR: Final = _CONDITION_BITS["dr"]
+_SEANCES: Final = _CONDITION_BITS["seances"]
+_NO_SEANCES: Final = frozenset({"", "0", "00"})
 
 
 def features(rss: Rss) -> int:
@@ -470,6 +479,10 @@ def features(rss: Rss) -> int:
             mask |= _ACTS
         if rum.das:
             mask |= _DAS
+        if rum.dr:
+            mask |= _DR
+        if rum.seances not in _NO_SEANCES:
+            mask |= _SEANCES
     return mask
 
 
@@ -478,6 +491,12 @@ def fr_date(raw: str) -> str:
     if len(raw) == 8 and raw.isdigit() and raw.isascii():
         return f"{raw[0:2]}/{raw[2:4]}/{raw[4:8]}"
     return raw
+
+
+def conditions_met(rss: Rss) -> frozenset[Condition]:
+    """The preconditions this RSS meets, by name (for documentation and tests)."""
+    mask = features(rss)
+    return frozenset(name for name in CONDITIONS if mask & _CONDITION_BITS[name])
 
 
 class _Params(dict[str, Any]):
@@ -523,14 +542,16 @@ def run_rules(
         from app.rules.catalog import REGISTRY
 
         rules = REGISTRY
-    if not rss.rums:
-        return [], set(_plan_for(rules, ctx).skipped)
-    plan = _plan_for(rules, ctx)
+    cached = _last_plan
+    plan = (
+        cached[2] if cached is not None and cached[0] is rules and cached[1] is ctx else _plan_for(rules, ctx)
+    )
     findings: list[Finding] = []
-    for check in plan.checks(features(rss)):
-        hits = check(rss, ctx)
-        if hits:
-            item, severity = plan.meta[check]
-            for found in hits:
-                findings.append(render(item, severity, rss, found))
+    if rss.rums:
+        for check in plan.checks(features(rss)):
+            hits = check(rss, ctx)
+            if hits:
+                item, severity = plan.meta[check]
+                for found in hits:
+                    findings.append(render(item, severity, rss, found))
     return findings, set(plan.skipped)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final, Literal
 
-from sqlalchemy import ARRAY, String, any_, bindparam, delete, func, insert, select, text, tuple_
+from sqlalchemy import ARRAY, String, any_, bindparam, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
@@ -61,13 +61,18 @@ def insert_events(session: Session, model: EventModel, rows: Sequence[dict[str, 
 
 
 def stored_hashes(session: Session, model: EventModel, keys: Iterable[EventKey]) -> dict[EventKey, str]:
-    wanted = list(keys)
-    if not wanted:
-        return {}
-    query = select(model.source, model.event_id, model.content_hash).where(
-        tuple_(model.source, model.event_id).in_(wanted)
-    )
-    return {(source, event_id): digest for source, event_id, digest in session.execute(query).tuples()}
+    by_source: dict[str, list[str]] = {}
+    for source, event_id in keys:
+        by_source.setdefault(source, []).append(event_id)
+    found: dict[EventKey, str] = {}
+    # One `= ANY(array)` per source (a batch has one): a row-value IN list of 10,000 pairs would
+    # exceed the parser's stack.
+    for source, event_ids in by_source.items():
+        query = select(model.event_id, model.content_hash).where(
+            model.source == source, _in_array(model.event_id, "event_ids", event_ids)
+        )
+        found.update(((source, event_id), digest) for event_id, digest in session.execute(query).tuples())
+    return found
 
 
 def lock_derivation(session: Session, kind: Literal["stay", "document"]) -> None:
@@ -329,14 +334,15 @@ def turnaround_groups(session: Session, params: TurnaroundParams, *, group_by: G
 
 _STAYS_SQL: Final = f"""
 {_CLASSIFIED_STAYS}
-SELECT c.stay_number, COALESCE(c.service_code, 'unmapped') AS service, c.unit, c.discharge_date,
-       c.delay_days,
-       CASE WHEN c.delay_days IS NOT NULL THEN 'late' ELSE 'missing' END AS status,
-       COALESCE(c.delay_days, :as_of - c.discharge_date) AS days_elapsed
-FROM classified c
-WHERE c.delay_days > {_WINDOW_DAYS}
-   OR (c.delay_days IS NULL AND :as_of - c.discharge_date > {_WINDOW_DAYS})
-ORDER BY status, service = 'unmapped', service, c.discharge_date, c.stay_number
+SELECT * FROM (
+    SELECT c.stay_number, COALESCE(c.service_code, 'unmapped') AS service, c.unit, c.discharge_date,
+           CASE WHEN c.delay_days IS NOT NULL THEN 'late' ELSE 'missing' END AS status,
+           COALESCE(c.delay_days, :as_of - c.discharge_date) AS days_elapsed
+    FROM classified c
+    WHERE c.delay_days > {_WINDOW_DAYS}
+       OR (c.delay_days IS NULL AND :as_of - c.discharge_date > {_WINDOW_DAYS})
+) stays
+ORDER BY status, service = 'unmapped', service, discharge_date, stay_number
 """
 
 

@@ -4,11 +4,12 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-22
 
-`activity_rum_day` / `activity_rss_day` hold, per discharge day, the counts of the current RSS
-versions and their RUM. Statement-level triggers with transition tables keep them exact on every
-INSERT/UPDATE/DELETE/TRUNCATE of `rum` and `rss_version` (COPY included), so the ingestion code needs
-no change. Summary writers take one transaction-scoped advisory lock: concurrent batches serialise on
-it instead of deadlocking on summary rows.
+Summaries of the current RSS versions and their RUM, per discharge day (`activity_rum_day`,
+`activity_rss_day`) and rolled up per month (`activity_rum_month`, `activity_rss_month`).
+Statement-level triggers with transition tables keep them exact on every INSERT/UPDATE/DELETE/
+TRUNCATE of `rum` and `rss_version` (COPY included), so the ingestion code needs no change. Summary
+writers take one transaction-scoped advisory lock: concurrent batches serialise on it instead of
+deadlocking on summary rows. `activity_summary_rebuild()` recomputes them from scratch.
 """
 
 from collections.abc import Sequence
@@ -24,45 +25,42 @@ depends_on: str | Sequence[str] | None = None
 
 LOCK = "PERFORM pg_advisory_xact_lock(hashtext('dimqa.activity_summary'));"
 
-# A RUM group's structure-lookup dates: the RUM exit date, or the RSS one when the RUM's is unreadable.
+# A RUM's structure-lookup date: its exit date, or the RSS one when the RUM's is unreadable.
 RUM_DATE = "coalesce(r.exit_date, r.rss_exit_date)"
-
-UPSERT_RUM = """
-    ON CONFLICT (rss_exit_date, unit, care_type) DO UPDATE
-    SET rum_count = d.rum_count + excluded.rum_count,
-        first_rum_exit = least(d.first_rum_exit, excluded.first_rum_exit),
-        last_rum_exit = greatest(d.last_rum_exit, excluded.last_rum_exit);
-"""
-
-UPSERT_RSS = """
-    ON CONFLICT (exit_date, exit_unit, care_type, ghm) DO UPDATE
-    SET rss_count = d.rss_count + excluded.rss_count, seances = d.seances + excluded.seances;
-"""
-
-UPSERT_RSS_MONTH = """
-    ON CONFLICT (month, care_type, ghm) DO UPDATE
-    SET rss_count = d.rss_count + excluded.rss_count, seances = d.seances + excluded.seances;
-"""
+MONTH = "date_trunc('month', {})::date"
 
 
 def _rum_delta(source: str) -> str:
-    """Upsert of signed RUM counts from `source` (rss_exit_date, unit, care_type, sign, lo) rows."""
-    return f"""
-    INSERT INTO activity_rum_day AS d
-        (rss_exit_date, unit, care_type, rum_count, first_rum_exit, last_rum_exit)
-    SELECT rss_exit_date, unit, care_type, sum(sign),
+    """Upserts of signed RUM counts from `source` rows (rss_exit_date, unit, care_type, sign, lo).
+
+    The exit-date bounds only widen: a removed RUM leaves them as they are, which stays correct
+    (readers treat them as bounds, not as exact extremes).
+    """
+    upserts = []
+    for table, key, period in (
+        ("activity_rum_day", "rss_exit_date", "rss_exit_date"),
+        ("activity_rum_month", "month", MONTH.format("rss_exit_date")),
+    ):
+        upserts.append(
+            f"""
+    INSERT INTO {table} AS d ({key}, unit, care_type, rum_count, first_rum_exit, last_rum_exit)
+    SELECT {period}, unit, care_type, sum(sign),
            min(lo) FILTER (WHERE sign > 0), max(lo) FILTER (WHERE sign > 0)
     FROM ({source}) AS delta
     GROUP BY 1, 2, 3
     HAVING sum(sign) <> 0
     ORDER BY 1, 2, 3
-    {UPSERT_RUM}
-    """
+    ON CONFLICT ({key}, unit, care_type) DO UPDATE
+    SET rum_count = d.rum_count + excluded.rum_count,
+        first_rum_exit = least(d.first_rum_exit, excluded.first_rum_exit),
+        last_rum_exit = greatest(d.last_rum_exit, excluded.last_rum_exit);"""
+        )
+    return "\n".join(upserts)
 
 
 def _rss_delta(source: str) -> str:
-    """Upserts of signed RSS counts from `source` (exit_date, exit_unit, care_type, ghm, sign,
-    seances) rows, into the day table and its month roll-up."""
+    """Upserts of signed RSS counts from `source` rows (exit_date, exit_unit, care_type, ghm, sign,
+    seances) into the day table and its month roll-up without the UM."""
     return f"""
     INSERT INTO activity_rss_day AS d (exit_date, exit_unit, care_type, ghm, rss_count, seances)
     SELECT exit_date, exit_unit, care_type, ghm, sum(sign), sum(sign * seances)
@@ -70,14 +68,16 @@ def _rss_delta(source: str) -> str:
     GROUP BY 1, 2, 3, 4
     HAVING sum(sign) <> 0 OR sum(sign * seances) <> 0
     ORDER BY 1, 2, 3, 4
-    {UPSERT_RSS}
+    ON CONFLICT (exit_date, exit_unit, care_type, ghm) DO UPDATE
+    SET rss_count = d.rss_count + excluded.rss_count, seances = d.seances + excluded.seances;
     INSERT INTO activity_rss_month AS d (month, care_type, ghm, rss_count, seances)
-    SELECT date_trunc('month', exit_date)::date, care_type, ghm, sum(sign), sum(sign * seances)
+    SELECT {MONTH.format("exit_date")}, care_type, ghm, sum(sign), sum(sign * seances)
     FROM ({source}) AS delta
     GROUP BY 1, 2, 3
     HAVING sum(sign) <> 0 OR sum(sign * seances) <> 0
     ORDER BY 1, 2, 3
-    {UPSERT_RSS_MONTH}
+    ON CONFLICT (month, care_type, ghm) DO UPDATE
+    SET rss_count = d.rss_count + excluded.rss_count, seances = d.seances + excluded.seances;
     """
 
 
@@ -90,30 +90,40 @@ def _rum_rows(table: str, sign: int) -> str:
     """
 
 
-def _rss_rows(table: str, sign: int, changed_only: bool = False) -> str:
-    where = f"{table[0]}.is_current AND {table[0]}.exit_date IS NOT NULL"
-    source = f"{table} {table[0]}"
-    if changed_only:
-        # Only versions whose counted attributes changed: an update of superseded_at alone is a no-op.
-        source = "old_rows o JOIN new_rows n ON n.id = o.id"
-        where += (
-            " AND (o.is_current, o.exit_date, o.exit_unit, o.care_type, o.ghm, o.seances)"
-            " IS DISTINCT FROM (n.is_current, n.exit_date, n.exit_unit, n.care_type, n.ghm, n.seances)"
-        )
-    alias = table[0]
+def _rss_rows(alias: str, sign: int) -> str:
+    # Versions of an UPDATE (o: before, n: after) whose counted attributes changed; an update of
+    # superseded_at alone changes nothing.
     return f"""
         SELECT {alias}.exit_date, {alias}.exit_unit, {alias}.care_type, coalesce({alias}.ghm, '') AS ghm,
                {sign} AS sign, {alias}.seances::bigint AS seances
-        FROM {source}
-        WHERE {where}
+        FROM old_rows o JOIN new_rows n ON n.id = o.id
+        WHERE {alias}.is_current AND {alias}.exit_date IS NOT NULL
+          AND (o.is_current, o.exit_date, o.exit_unit, o.care_type, o.ghm, o.seances)
+              IS DISTINCT FROM (n.is_current, n.exit_date, n.exit_unit, n.care_type, n.ghm, n.seances)
     """
 
+
+INSERTED_RSS = """
+    SELECT exit_date, exit_unit, care_type, coalesce(ghm, '') AS ghm, 1 AS sign, seances::bigint AS seances
+    FROM new_rows WHERE is_current AND exit_date IS NOT NULL
+"""
 
 FLIPPED_VERSION_RUM = f"""
     SELECT r.rss_exit_date, r.unit, r.care_type,
            CASE WHEN n.is_current THEN 1 ELSE -1 END AS sign, {RUM_DATE} AS lo
     FROM old_rows o JOIN new_rows n ON n.id = o.id JOIN rum r ON r.rss_version_id = n.id
     WHERE o.is_current IS DISTINCT FROM n.is_current AND r.rss_exit_date IS NOT NULL
+"""
+
+DELETED_VERSION = """
+    SELECT OLD.exit_date AS exit_date, OLD.exit_unit AS exit_unit, OLD.care_type AS care_type,
+           coalesce(OLD.ghm, '') AS ghm, -1 AS sign, OLD.seances::bigint AS seances
+    WHERE OLD.exit_date IS NOT NULL
+"""
+
+DELETED_VERSION_RUM = f"""
+    SELECT r.rss_exit_date, r.unit, r.care_type, -1 AS sign, {RUM_DATE} AS lo
+    FROM rum r WHERE r.rss_version_id = OLD.id AND r.rss_exit_date IS NOT NULL
 """
 
 FUNCTIONS = {
@@ -141,14 +151,14 @@ FUNCTIONS = {
     "activity_rss_version_inserted": f"""
         BEGIN
             {LOCK}
-            {_rss_delta(_rss_rows("new_rows", 1))}
+            {_rss_delta(INSERTED_RSS)}
             RETURN NULL;
         END
     """,
     "activity_rss_version_updated": f"""
         BEGIN
             {LOCK}
-            {_rss_delta(_rss_rows("old_rows", -1, True) + " UNION ALL " + _rss_rows("new_rows", 1, True))}
+            {_rss_delta(_rss_rows("o", -1) + " UNION ALL " + _rss_rows("n", 1))}
             -- The RUM of a version entering or leaving the current set follow it.
             {_rum_delta(FLIPPED_VERSION_RUM)}
             RETURN NULL;
@@ -159,27 +169,15 @@ FUNCTIONS = {
     "activity_rss_version_deleting": f"""
         BEGIN
             {LOCK}
-            UPDATE activity_rss_day
-            SET rss_count = rss_count - 1, seances = seances - OLD.seances
-            WHERE exit_date = OLD.exit_date AND exit_unit = OLD.exit_unit
-              AND care_type = OLD.care_type AND ghm = coalesce(OLD.ghm, '');
-            UPDATE activity_rss_month
-            SET rss_count = rss_count - 1, seances = seances - OLD.seances
-            WHERE month = date_trunc('month', OLD.exit_date)::date
-              AND care_type = OLD.care_type AND ghm = coalesce(OLD.ghm, '');
-            UPDATE activity_rum_day d SET rum_count = d.rum_count - x.n
-            FROM (
-                SELECT rss_exit_date, unit, care_type, count(*) AS n
-                FROM rum WHERE rss_version_id = OLD.id AND rss_exit_date IS NOT NULL
-                GROUP BY 1, 2, 3
-            ) x
-            WHERE d.rss_exit_date = x.rss_exit_date AND d.unit = x.unit AND d.care_type = x.care_type;
+            {_rss_delta(DELETED_VERSION)}
+            {_rum_delta(DELETED_VERSION_RUM)}
             RETURN OLD;
         END
     """,
     "activity_rum_truncated": """
         BEGIN
             DELETE FROM activity_rum_day;
+            DELETE FROM activity_rum_month;
             RETURN NULL;
         END
     """,
@@ -188,13 +186,14 @@ FUNCTIONS = {
             DELETE FROM activity_rss_day;
             DELETE FROM activity_rss_month;
             DELETE FROM activity_rum_day;
+            DELETE FROM activity_rum_month;
             RETURN NULL;
         END
     """,
 }
 
 TRIGGERS = (
-    # (name, timing/event, table, referencing, level/when, function)
+    # (name = its function, event, table, transition tables, FOR EACH ...)
     ("activity_rum_inserted", "AFTER INSERT", "rum", "REFERENCING NEW TABLE AS new_rows", "STATEMENT"),
     (
         "activity_rum_updated",
@@ -226,6 +225,7 @@ TRIGGERS = (
 REBUILD = f"""
 CREATE FUNCTION activity_summary_rebuild() RETURNS void LANGUAGE sql AS $$
     DELETE FROM activity_rum_day;
+    DELETE FROM activity_rum_month;
     DELETE FROM activity_rss_day;
     DELETE FROM activity_rss_month;
     INSERT INTO activity_rum_day
@@ -234,13 +234,18 @@ CREATE FUNCTION activity_summary_rebuild() RETURNS void LANGUAGE sql AS $$
     FROM rum r JOIN rss_version v ON v.id = r.rss_version_id
     WHERE v.is_current AND r.rss_exit_date IS NOT NULL
     GROUP BY 1, 2, 3;
+    INSERT INTO activity_rum_month (month, unit, care_type, rum_count, first_rum_exit, last_rum_exit)
+    SELECT {MONTH.format("rss_exit_date")}, unit, care_type, sum(rum_count), min(first_rum_exit),
+           max(last_rum_exit)
+    FROM activity_rum_day
+    GROUP BY 1, 2, 3;
     INSERT INTO activity_rss_day (exit_date, exit_unit, care_type, ghm, rss_count, seances)
     SELECT exit_date, exit_unit, care_type, coalesce(ghm, ''), count(*), sum(seances)
     FROM rss_version
     WHERE is_current AND exit_date IS NOT NULL
     GROUP BY 1, 2, 3, 4;
     INSERT INTO activity_rss_month (month, care_type, ghm, rss_count, seances)
-    SELECT date_trunc('month', exit_date)::date, care_type, ghm, sum(rss_count), sum(seances)
+    SELECT {MONTH.format("exit_date")}, care_type, ghm, sum(rss_count), sum(seances)
     FROM activity_rss_day
     GROUP BY 1, 2, 3;
 $$
@@ -317,6 +322,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_activity_rum_day_unit", "activity_rum_day", ["unit", "rss_exit_date"])
     op.create_table(
+        "activity_rum_month",
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("unit", sa.String(10), nullable=False),
+        sa.Column("care_type", sa.String(10), nullable=False),
+        sa.Column("rum_count", sa.Integer(), nullable=False),
+        sa.Column("first_rum_exit", sa.Date(), nullable=True),
+        sa.Column("last_rum_exit", sa.Date(), nullable=True),
+        sa.PrimaryKeyConstraint("month", "unit", "care_type", name="pk_activity_rum_month"),
+    )
+    op.create_table(
         "activity_rss_day",
         sa.Column("exit_date", sa.Date(), nullable=False),
         sa.Column("exit_unit", sa.String(10), nullable=False),
@@ -363,6 +378,7 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS activity_summary_rebuild()")
     op.drop_table("activity_rss_month")
     op.drop_table("activity_rss_day")
+    op.drop_table("activity_rum_month")
     op.drop_table("activity_rum_day")
     op.drop_table("rhs")
     op.drop_table("rhs_batch")

@@ -21,12 +21,15 @@ TABLE = Table(
 
 
 def test_csv_bytes() -> None:
-    assert to_csv(TABLE) == (
-        "\ufeffService;Taux;Date;Séjours\r\n"
-        '"Cardio; USIC";0,875;2024-01-08;12\r\n'
-        "Pneumo;;;3\r\n"
-        "Total;0,9;;15\r\n"
-    ).encode()
+    assert (
+        to_csv(TABLE)
+        == (
+            "\ufeffService;Taux;Date;Séjours\r\n"
+            '"Cardio; USIC";0,875;2024-01-08;12\r\n'
+            "Pneumo;;;3\r\n"
+            "Total;0,9;;15\r\n"
+        ).encode()
+    )
 
 
 def test_xlsx_sheet() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 class Nomenclatures:
     cim_type: dict[str, int]  # CIM-10 FR code -> "type MCO" restriction (0 free, 3 not codable...)
     ssr: dict[str, str]  # CIM-10 FR code -> SMR flags: allowed as FPPC, MMP, AE, DAS ("O"/"N")
-    ccam: set[str]
+    ccam: set[str]  # acts still in force (no end date)
     ccam_activities: set[tuple[str, str]]
     ccam_extensions: dict[str, set[str]]  # act -> allowed "-NN" extensions
     ghm: set[str]
@@ -25,7 +25,7 @@ def load(folder: Path) -> Nomenclatures:
     cim = {row["code"]: int(row["tr"]) for row in rows}
     ssr = {row["code"]: row["tssr"] for row in rows}
     with (folder / "ccam_actes.csv").open(encoding="utf-8") as handle:
-        ccam = {row["code"] for row in csv.DictReader(handle)}
+        ccam = {row["code"] for row in csv.DictReader(handle) if not row["date_fin"]}
     with (folder / "ccam_regroupement.csv").open(encoding="utf-8") as handle:
         activities = {(row["code"], row["activite"]) for row in csv.DictReader(handle)}
     extensions: dict[str, set[str]] = {}

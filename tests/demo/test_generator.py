@@ -86,8 +86,8 @@ def test_seances(data: DemoData) -> None:
     dp = {"28Z07Z": "Z511", "28Z14Z": "Z5130", "28Z17Z": "Z512"}
     assert all(rss.first.dp == dp[rss.ghm] for rss in seances)
     chemo = [rss for rss in seances if rss.ghm == "28Z07Z"]
-    # C187: the tumour is the DR (three deliberate errors code a history Z85 instead).
-    assert sum(rss.first.dr.startswith("C") for rss in chemo) == len(chemo) - 3
+    # C187: the tumour is the DR, but for four deliberate errors (no DR, or a history Z85 instead).
+    assert sum(rss.first.dr.startswith("C") for rss in chemo) == len(chemo) - 4
     assert sum(rss.first.dr.startswith("C50") for rss in chemo) > 0
     # Only séances are grouped in CMD 28, and nothing but séances carries séances.
     assert all(
@@ -251,6 +251,7 @@ def test_deliberate_errors_are_few_and_documented(data: DemoData) -> None:
     assert 10 <= len(data.deliberate_errors) <= 25
     assert all(e.rss_number in numbers and e.description for e in data.deliberate_errors)
     assert {e.code for e in data.deliberate_errors} == {
+        "C187",
         "DR-ANTECEDENT",
         "C252",
         "C241",
@@ -313,6 +314,8 @@ def _check_rss_codes(rss_list: list[Rss], n: Nomenclatures) -> list[str]:
                 problems.append(f"DR {rum.dr}")
             problems += [f"DA {da}" for da in rum.das if n.cim_type.get(da) in (None, 3)]
             for act in rum.acts:
+                if act.code not in n.ccam:
+                    problems.append(f"act {act.code} ended or unknown")
                 if (act.code, act.activity) not in n.ccam_activities:
                     problems.append(f"act {act.code} activity {act.activity}")
                 allowed = n.ccam_extensions.get(act.code)
@@ -351,6 +354,8 @@ def test_catalogue_codes_exist(nomenclatures: Nomenclatures) -> None:
         for spec in p.acts:
             for i, part in enumerate(spec.split("+")):
                 code, _, extensions = part.partition(":")
+                if code not in n.ccam:
+                    problems.append(f"{p.name}: act {code} ended or unknown")
                 wanted = [(code, "1")] + ([(code, "4")] if p.anaesthesia and i == 0 else [])
                 problems += [f"{p.name}: act {c}/{a}" for c, a in wanted if (c, a) not in n.ccam_activities]
                 allowed = n.ccam_extensions.get(code, set())
@@ -386,3 +391,15 @@ def test_dates_are_plausible(data: DemoData) -> None:
         for rum in rss.rums:
             assert rum.postcode.isdigit() and len(rum.postcode) == 5
             assert rum.sex in {"1", "2"}
+
+
+def test_another_year_keeps_the_shape_and_its_formats() -> None:
+    other = generate(year=2023, seed=3)
+    assert Counter(r.care_type for r in other.rss) == ref.RSS_BY_CARE_TYPE
+    for rss in other.rss:
+        exit_date = rss.exit_date
+        assert exit_date is not None and exit_date.year == 2023
+        assert rss.first.format_code == ("121" if exit_date < date(2023, 3, 1) else "122")
+        for text in write_rss(rss):
+            assert not isinstance(parse_line(text.encode("utf-8"), 1), LineError)
+    assert all(isinstance(parse_rhs_line(t.encode(), 1), Rhs) for t in other.rhs_file().decode().splitlines())

@@ -8,6 +8,7 @@ import re
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,7 @@ from app.rules.engine import (
     RuleContext,
     Severity,
     UnitPeriods,
+    conditions_met,
     fr_date,
     hit,
     rule,
@@ -153,13 +155,30 @@ class TestCases:
 NEEDY = [item for item in RULES if item.needs]
 
 
+class TestPreconditions:
+    def test_preconditions_never_hide_a_hit(self) -> None:
+        """A rule's `when` conditions hold on every case RSS where its check finds something."""
+        for case in ALL_CASES:
+            rss = _prepared(case)
+            met = conditions_met(rss)
+            for item in RULES:
+                if list(item.check(rss, case.ctx or FULL_CTX)):
+                    assert set(item.when) <= met, (item.code, case.code, case.id)
+
+    def test_conditions_of_a_stay(self) -> None:
+        assert conditions_met(make_rss(1, das=[], acts=[])) == frozenset()
+        grouped = make_rss(2, grouped=True, dr="C509", seances="01")
+        assert conditions_met(grouped) == {"multi_rum", "grouped", "acts", "das", "dr", "seances"}
+
+
 class TestSkipped:
     @pytest.mark.parametrize("item", NEEDY, ids=[item.code for item in NEEDY])
     def test_missing_reference_skips_instead_of_passing(self, item: Rule) -> None:
         case = _triggering(item.code)
         rss = _prepared(case)
         for need in item.needs:
-            ctx = replace(case.ctx or FULL_CTX, **{CONTEXT_MEMBER[need]: None})
+            without: dict[str, Any] = {CONTEXT_MEMBER[need]: None}
+            ctx = replace(case.ctx or FULL_CTX, **without)
             findings, skipped = run_rules(rss, ctx, [item])
             assert findings == []
             assert skipped == {item.code}

@@ -52,7 +52,10 @@ def api(client: Any, auth_headers: Any) -> Any:
 
 
 def discharged(api: Any, stay: str = "S1", unit: str = "7500", day: date = D) -> None:
-    api.stays(movement(f"{stay}-a", "admit", stay, day - timedelta(days=2), unit), movement(f"{stay}-d", "discharge", stay, day))
+    api.stays(
+        movement(f"{stay}-a", "admit", stay, day - timedelta(days=2), unit),
+        movement(f"{stay}-d", "discharge", stay, day),
+    )
 
 
 def test_report_on_the_discharge_day_is_j0(api: Any) -> None:
@@ -60,7 +63,12 @@ def test_report_on_the_discharge_day_is_j0(api: Any) -> None:
     api.documents(document("c1", "S1", "CR1", D, hour=18))
     assert api.states(D) == {"stays": 1, "on_time_j0": 1, "on_time_j8": 1}
     figures = api.figures(D)["total"]
-    assert (figures["rate_j0"], figures["rate_j8"], figures["median_delay_days"], figures["p90_delay_days"]) == (1.0, 1.0, 0.0, 0)
+    assert (
+        figures["rate_j0"],
+        figures["rate_j8"],
+        figures["median_delay_days"],
+        figures["p90_delay_days"],
+    ) == (1.0, 1.0, 0.0, 0)
 
 
 def test_report_before_the_discharge_counts_as_j0(api: Any) -> None:
@@ -148,7 +156,9 @@ def test_stay_without_rss_counts(api: Any) -> None:
 
 
 def test_rss_only_stay_counts_with_its_exit_unit(api: Any, session: Session) -> None:
-    add_rss(session, stay_number="R1", exit_date=D, exit_unit="5520", received_at=moment(D + timedelta(days=5)))
+    add_rss(
+        session, stay_number="R1", exit_date=D, exit_unit="5520", received_at=moment(D + timedelta(days=5))
+    )
     session.commit()
     api.documents(document("c1", "R1", "CR1", D + timedelta(days=3)))
     figures = api.figures(D + timedelta(days=10))
@@ -161,18 +171,34 @@ def test_unknown_stay_events_are_kept_then_linked_when_the_rss_arrives(api: Any,
     answer = api.documents(document("c1", "LATE-RSS", "CR1", D))
     assert answer["accepted"] == 1
     assert api.states(D + timedelta(days=30)) == {}
-    add_rss(session, stay_number="LATE-RSS", exit_date=D, exit_unit="7702", received_at=moment(D + timedelta(days=25)))
+    add_rss(
+        session,
+        stay_number="LATE-RSS",
+        exit_date=D,
+        exit_unit="7702",
+        received_at=moment(D + timedelta(days=25)),
+    )
     session.commit()
     assert api.states(D + timedelta(days=30)) == {"stays": 1, "on_time_j0": 1, "on_time_j8": 1}
 
 
 def test_rss_care_type_wins_and_seances_are_out_of_scope_unless_asked(api: Any, session: Session) -> None:
     discharged(api, stay="SEANCE")
-    add_rss(session, stay_number="SEANCE", exit_date=D, exit_unit="7702", care_type="seance", received_at=moment(D))
+    add_rss(
+        session,
+        stay_number="SEANCE",
+        exit_date=D,
+        exit_unit="7702",
+        care_type="seance",
+        received_at=moment(D),
+    )
     session.commit()
     assert api.states(D + timedelta(days=9)) == {}
     assert api.states(D + timedelta(days=9), care_types="seance") == {"stays": 1, "missing": 1}
-    assert api.states(D + timedelta(days=9), care_types="complete,zero_day,seance") == {"stays": 1, "missing": 1}
+    assert api.states(D + timedelta(days=9), care_types="complete,zero_day,seance") == {
+        "stays": 1,
+        "missing": 1,
+    }
 
 
 def test_zero_day_stay_without_rss_by_its_dates(api: Any) -> None:
@@ -219,10 +245,14 @@ def test_duplicate_id_with_other_content_is_rejected(api: Any, client: Any, auth
     discharged(api)
     api.documents(document("c1", "S1", "CR1", D + timedelta(days=1)))
     changed = document("c1", "S1", "CR1", D + timedelta(days=20))
-    response = client.post("/api/v1/document-events", json={"events": [changed]}, headers=auth_headers("ingest"))
+    response = client.post(
+        "/api/v1/document-events", json={"events": [changed]}, headers=auth_headers("ingest")
+    )
     assert response.status_code == 409
     assert response.headers["content-type"] == "application/problem+json"
-    assert [(e["line"], e["field"], e["code"]) for e in response.json()["errors"]] == [(1, "event_id", "duplicate_event_id")]
+    assert [(e["line"], e["field"], e["code"]) for e in response.json()["errors"]] == [
+        (1, "event_id", "duplicate_event_id")
+    ]
     # Mixed with a new event: the new one is stored, the conflict reported on its line.
     mixed = api.documents(document("c2", "S1", "CR2", D + timedelta(days=2)), changed)
     assert (mixed["accepted"], mixed["duplicates"], mixed["rejected"]) == (1, 0, 1)

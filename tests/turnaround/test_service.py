@@ -30,7 +30,9 @@ D = date(2022, 2, 1)
 ADMIN = Principal(name="test", role=Role.ADMIN, units=None)
 
 
-def stay_event(id_: int, type_: str, day: date, unit: str | None = None, hour: int = 10, **kw: Any) -> StoredStayEvent:
+def stay_event(
+    id_: int, type_: str, day: date, unit: str | None = None, hour: int = 10, **kw: Any
+) -> StoredStayEvent:
     return StoredStayEvent(id_, type_, unit, moment(day, hour), **kw)
 
 
@@ -95,28 +97,43 @@ class TestDeriveStay:
 
     def test_same_instant_discharge_and_cancellation_leave_no_period(self) -> None:
         derived = derive_stay(
-            [stay_event(1, "admit", D, "7500"), stay_event(2, "discharge", D, hour=18), stay_event(3, "cancel_discharge", D, hour=18)]
+            [
+                stay_event(1, "admit", D, "7500"),
+                stay_event(2, "discharge", D, hour=18),
+                stay_event(3, "cancel_discharge", D, hour=18),
+            ]
         )
         assert derived.periods == ()
 
     @pytest.mark.parametrize(
-        ("klass", "expected"), [("E", "external"), ("AMB", "external"), ("R", "seance"), ("I", "complete"), (None, "complete")]
+        ("klass", "expected"),
+        [("E", "external"), ("AMB", "external"), ("R", "seance"), ("I", "complete"), (None, "complete")],
     )
     def test_care_type_hint_from_patient_class(self, klass: str | None, expected: str) -> None:
         derived = derive_stay(
-            [stay_event(1, "admit", D, "7500", patient_class=klass), stay_event(2, "discharge", D + timedelta(days=1))]
+            [
+                stay_event(1, "admit", D, "7500", patient_class=klass),
+                stay_event(2, "discharge", D + timedelta(days=1)),
+            ]
         )
         assert derived.discharge is not None and derived.discharge.care_type_hint == expected
 
 
-def doc_event(id_: int, document_id: str, day: date, action: str = "new", hour: int = 10, **kw: Any) -> StoredDocumentEvent:
-    return StoredDocumentEvent(id_, document_id, kw.pop("document_type", "crh"), action, moment(day, hour), **kw)
+def doc_event(
+    id_: int, document_id: str, day: date, action: str = "new", hour: int = 10, **kw: Any
+) -> StoredDocumentEvent:
+    return StoredDocumentEvent(
+        id_, document_id, kw.pop("document_type", "crh"), action, moment(day, hour), **kw
+    )
 
 
 class TestDeriveDocuments:
     def test_replacement_keeps_the_first_reception(self) -> None:
         periods = derive_documents(
-            [doc_event(1, "A", D), doc_event(2, "B", D + timedelta(days=3), "replace", parent_document_id="A")]
+            [
+                doc_event(1, "A", D),
+                doc_event(2, "B", D + timedelta(days=3), "replace", parent_document_id="A"),
+            ]
         )
         assert [(p.document_key, p.document_type, p.first_received_at, p.alive_until) for p in periods] == [
             ("A", "CRH", moment(D), None)
@@ -130,7 +147,9 @@ class TestDeriveDocuments:
                 doc_event(3, "B", D + timedelta(days=2), "delete", parent_document_id="A"),
             ]
         )
-        assert [(p.alive_from, p.alive_until) for p in periods] == [(moment(D), moment(D + timedelta(days=2)))]
+        assert [(p.alive_from, p.alive_until) for p in periods] == [
+            (moment(D), moment(D + timedelta(days=2)))
+        ]
 
     def test_delete_of_a_replaced_version_changes_nothing(self) -> None:
         periods = derive_documents(
@@ -166,7 +185,10 @@ class TestDeriveDocuments:
 
     def test_type_change_splits_the_period(self) -> None:
         periods = derive_documents(
-            [doc_event(1, "A", D, document_type="18748-4"), doc_event(2, "A", D + timedelta(days=2), "replace")]
+            [
+                doc_event(1, "A", D, document_type="18748-4"),
+                doc_event(2, "A", D + timedelta(days=2), "replace"),
+            ]
         )
         assert [(p.document_type, p.first_received_at, p.alive_from) for p in periods] == [
             ("18748-4", moment(D), moment(D)),
@@ -175,17 +197,24 @@ class TestDeriveDocuments:
 
 
 def _stay(event_id: str, type_: str, stay: str, when: datetime, unit: str | None = None) -> StayEvent:
-    return StayEvent(event_id=event_id, type=type_, stay_number=stay, unit=unit, occurred_at=when, source="json")  # type: ignore[arg-type]
+    return StayEvent(
+        event_id=event_id, type=type_, stay_number=stay, unit=unit, occurred_at=when, source="json"
+    )  # type: ignore[arg-type]
 
 
 class TestStoreEvents:
     def test_resending_changes_nothing_and_other_content_is_a_conflict(self, session: Session) -> None:
-        first = [_stay("e1", "admit", "S1", moment(D), "7500"), _stay("e2", "discharge", "S1", moment(D + timedelta(days=1)))]
+        first = [
+            _stay("e1", "admit", "S1", moment(D), "7500"),
+            _stay("e2", "discharge", "S1", moment(D + timedelta(days=1))),
+        ]
         outcome = service.store_events(session, "stay", first)
         assert (outcome.accepted, outcome.duplicates, outcome.conflicts) == (["e1", "e2"], [], [])
         again = service.store_events(session, "stay", first)
         assert (again.accepted, again.duplicates, again.conflicts) == ([], ["e1", "e2"], [])
-        changed = service.store_events(session, "stay", [_stay("e2", "discharge", "S1", moment(D + timedelta(days=2)))])
+        changed = service.store_events(
+            session, "stay", [_stay("e2", "discharge", "S1", moment(D + timedelta(days=2)))]
+        )
         assert (changed.accepted, changed.duplicates, changed.conflicts) == ([], [], ["e2"])
         assert session.scalar(select(func.count()).select_from(StayEventRow)) == 2
 
@@ -213,7 +242,9 @@ def _load_structure(session: Session) -> None:
     structure_repository.replace_structure(
         session,
         poles=[{"code": p["code"], "label": p["label"]} for p in STRUCTURE["poles"]],
-        services=[{"code": s["code"], "label": s["label"], "pole_code": s["pole"]} for s in STRUCTURE["services"]],
+        services=[
+            {"code": s["code"], "label": s["label"], "pole_code": s["pole"]} for s in STRUCTURE["services"]
+        ],
         units=[
             {
                 "code": u["code"],
@@ -257,26 +288,48 @@ def test_sql_figures_equal_the_python_reference(session: Session, seed: int) -> 
         else:  # RSS only, sometimes a séance or received after as_of
             care_type = rng.choice(["complete", "zero_day", "seance"])
             received = moment(discharge + timedelta(days=rng.randint(1, 40)))
-            add_rss(session, stay_number=stay, exit_date=discharge, exit_unit=unit, care_type=care_type, received_at=received)
+            add_rss(
+                session,
+                stay_number=stay,
+                exit_date=discharge,
+                exit_unit=unit,
+                care_type=care_type,
+                received_at=received,
+            )
             counted = counted and care_type != "seance" and received < as_of_end
         first_received: date | None = None
         for index in range(rng.choice([0, 1, 1, 1, 2, 3])):
             document_type = rng.choice(["11490-0", "CRH", "crh ", "18748-4"])
             received_at = moment(discharge + timedelta(days=rng.randint(-3, 16)), rng.randint(0, 23))
             document_id = f"{stay}-doc{index}"
-            document_events.append(DocumentEvent(f"{document_id}-n", stay, document_id, document_type, "new", received_at, None, "json"))
+            document_events.append(
+                DocumentEvent(
+                    f"{document_id}-n", stay, document_id, document_type, "new", received_at, None, "json"
+                )
+            )
             deleted_at = None
             if rng.random() < 0.2:
                 deleted_at = received_at + timedelta(hours=rng.randint(1, 400))
                 document_events.append(
-                    DocumentEvent(f"{document_id}-x", stay, document_id, document_type, "delete", deleted_at, None, "json")
+                    DocumentEvent(
+                        f"{document_id}-x",
+                        stay,
+                        document_id,
+                        document_type,
+                        "delete",
+                        deleted_at,
+                        None,
+                        "json",
+                    )
                 )
             alive = received_at < as_of_end and (deleted_at is None or deleted_at >= as_of_end)
             if alive and document_type.strip().upper() != "18748-4":
                 day = local_date(received_at)
                 first_received = day if first_received is None else min(first_received, day)
         if counted:
-            expected[_service_of(unit, discharge)].append(classify.assess_stay(discharge, first_received, as_of))
+            expected[_service_of(unit, discharge)].append(
+                classify.assess_stay(discharge, first_received, as_of)
+            )
     rng.shuffle(stay_events)
     rng.shuffle(document_events)
     for start in range(0, len(stay_events), 37):  # several batches, out of order
@@ -284,7 +337,12 @@ def test_sql_figures_equal_the_python_reference(session: Session, seed: int) -> 
     service.store_events(session, "document", document_events)
 
     result = service.turnaround(
-        session, ADMIN, date_from=date_from, date_to=date_to, as_of=as_of, group_by=GroupBy.SERVICE,
+        session,
+        ADMIN,
+        date_from=date_from,
+        date_to=date_to,
+        as_of=as_of,
+        group_by=GroupBy.SERVICE,
         care_types=[CareType.COMPLETE, CareType.ZERO_DAY],
     )
     got = {row.group: row.model_dump(exclude={"group", "label"}) for row in result.rows}

@@ -22,8 +22,20 @@ STRUCTURE: dict[str, Any] = {
         {"code": "7500", "label": "Oncologie", "pole": "MED", "service": "ONCO"},
         {"code": "7702", "label": "HDJ Oncologie", "pole": "MED", "service": "ONCO"},
         # 7600 moves from cardiology to oncology on 2022-02-03.
-        {"code": "7600", "label": "Cardiologie", "pole": "MED", "service": "CARDIO", "valid_to": "2022-02-02"},
-        {"code": "7600", "label": "Cardio-onco", "pole": "MED", "service": "ONCO", "valid_from": "2022-02-03"},
+        {
+            "code": "7600",
+            "label": "Cardiologie",
+            "pole": "MED",
+            "service": "CARDIO",
+            "valid_to": "2022-02-02",
+        },
+        {
+            "code": "7600",
+            "label": "Cardio-onco",
+            "pole": "MED",
+            "service": "ONCO",
+            "valid_from": "2022-02-03",
+        },
         {"code": "5520", "label": "Unité surv. courte durée", "pole": "URG", "service": "URG"},
     ],
 }
@@ -41,7 +53,12 @@ def moment(day: date, hour: int = 10) -> datetime:
 def movement(
     event_id: str, type_: str, stay: str, day: date, unit: str | None = None, hour: int = 10, **extra: Any
 ) -> dict[str, Any]:
-    event: dict[str, Any] = {"event_id": event_id, "type": type_, "stay_number": stay, "occurred_at": at(day, hour)}
+    event: dict[str, Any] = {
+        "event_id": event_id,
+        "type": type_,
+        "stay_number": stay,
+        "occurred_at": at(day, hour),
+    }
     if unit is not None:
         event["unit"] = unit
     event.update(extra)

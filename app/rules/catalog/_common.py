@@ -50,17 +50,6 @@ def signed_number(raw: str) -> int | None:
     return number(raw)
 
 
-def date_state(raw: str) -> str:
-    """ "missing", "not_numeric", "invalid" (digits but no such calendar day) or "ok"."""
-    if not raw:
-        return "missing"
-    if day(raw) is not None:
-        return "ok"
-    if len(raw) != 8 or not (raw.isdigit() and raw.isascii()):
-        return "not_numeric"
-    return "invalid"
-
-
 # CIM-10 FR à usage PMSI, without dot: a letter, two digits, then up to three characters where
 # positions 4 and 5 are a digit or "+" and position 6 a digit (ATIH "cim.pdf" layout). Checked
 # against every code of the ATIH 2021 file.
@@ -103,13 +92,6 @@ def nomenclature_day(rss: Rss, rum: Rum) -> date | None:
     return day(rss.rums[-1].exit_date) or day(rum.exit_date)
 
 
-def age_in_days(rum: Rum, on: date | None) -> int | None:
-    birth = day(rum.birth_date)
-    if birth is None or on is None:
-        return None
-    return (on - birth).days
-
-
 def fg(code: str) -> str:
     """Reference of an official grouper control."""
     return f"FG {code} — DRUIDES 2023 §6.4.1 (GENRSA 2022 §8)"
@@ -139,6 +121,16 @@ def scan(rss: Rss, get: Callable[[Rum], str], bad: Callable[[str], bool], field:
     return hits or NONE
 
 
+def blank_hits(rss: Rss, get: Callable[[Rum], str], field: str) -> Sequence[Hit]:
+    """One hit per RUM whose field (read by `get`) is blank."""
+    for rum in rss.rums:
+        if not get(rum):
+            break
+    else:
+        return NONE
+    return [hit(index, field, "") for index, rum in enumerate(rss.rums) if not get(rum)]
+
+
 def not_numeric_date(raw: str) -> bool:
     """Filled in, but not eight ASCII digits."""
     if _dates.get(raw) is not None:  # a date already seen valid
@@ -151,7 +143,3 @@ def impossible_date(raw: str) -> bool:
     if _dates.get(raw) is not None:
         return False
     return len(raw) == 8 and raw.isdigit() and raw.isascii() and day(raw) is None
-
-
-def blank(raw: str) -> bool:
-    return not raw

@@ -88,6 +88,7 @@ def dp_format(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Code de DR « {value} » ne respectant pas le format de la CIM-10 (sans point, ex. C509).",
     reference=fg("C051"),
+    when=("dr",),
 )
 def dr_format(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The related diagnosis (DR), when given, is a CIM-10 code written without dot.
@@ -209,52 +210,43 @@ def cim_index(ctx: RuleContext) -> CimIndex:
     return CimIndex(plain, by_types)
 
 
-def _index(ctx: RuleContext) -> CimIndex:
-    return ctx.derived("codes.cim_index", cim_index)
+_INDEX_KEY: Final = "codes.cim_index"
 
 
-def _single_hits(
-    rss: Rss, cim10: Mapping[str, CimCode], plain: frozenset[str], position: str, wanted: int
-) -> list[Hit] | None:
+def _check_single(rss: Rss, ctx: RuleContext, position: str, wanted: int) -> Iterable[Hit]:
     """Hits for the DP or DR (`position`) whose status is `wanted`."""
+    table = ctx.cim10
+    if table is None:
+        return NONE
+    plain = ctx.derived(_INDEX_KEY, cim_index).plain
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         code = rum.dp if position == "dp" else rum.dr
         if not code or code in plain:
             continue
-        if _status(cim10.get(code), code, rss, rum) == wanted:
+        if _status(table.get(code), code, rss, rum) == wanted:
             if hits is None:
                 hits = []
             hits.append(hit(i, position, code))
-    return hits
-
-
-def _da_hits(rss: Rss, cim10: Mapping[str, CimCode], plain: frozenset[str], wanted: int) -> list[Hit] | None:
-    hits: list[Hit] | None = None
-    for i, rum in enumerate(rss.rums):
-        das = rum.das
-        if not das or plain.issuperset(das):
-            continue
-        for k, code in enumerate(das):
-            if code not in plain and _status(cim10.get(code), code, rss, rum) == wanted:
-                if hits is None:
-                    hits = []
-                hits.append(hit(i, f"das[{k}]", code))
-    return hits
-
-
-def _check_single(rss: Rss, ctx: RuleContext, position: str, wanted: int) -> Iterable[Hit]:
-    table = ctx.cim10
-    if table is None:
-        return NONE
-    return _single_hits(rss, table, _index(ctx).plain, position, wanted) or NONE
+    return hits or NONE
 
 
 def _check_das(rss: Rss, ctx: RuleContext, wanted: int) -> Iterable[Hit]:
     table = ctx.cim10
     if table is None:
         return NONE
-    return _da_hits(rss, table, _index(ctx).plain, wanted) or NONE
+    plain = ctx.derived(_INDEX_KEY, cim_index).plain
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        das = rum.das
+        if not das or plain.issuperset(das):
+            continue
+        for k, code in enumerate(das):
+            if code not in plain and _status(table.get(code), code, rss, rum) == wanted:
+                if hits is None:
+                    hits = []
+                hits.append(hit(i, f"das[{k}]", code))
+    return hits or NONE
 
 
 @rule(
@@ -300,6 +292,7 @@ def dp_withdrawn(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "DR {value} : code n'ayant jamais existé dans la CIM-10 (à la date de sortie).",
     reference=fg("C094"),
     needs=("cim10",),
+    when=("dr",),
 )
 def dr_unknown(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The related diagnosis (DR), when given, must exist in the CIM-10.
@@ -317,6 +310,7 @@ def dr_unknown(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "DR {value} : code n'existant plus dans la CIM-10 (supprimé).",
     reference=fg("C095"),
     needs=("cim10",),
+    when=("dr",),
 )
 def dr_withdrawn(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The related diagnosis (DR) must still be valid in the CIM-10 at the stay's exit date.
@@ -368,7 +362,7 @@ def _restricted(rss: Rss, ctx: RuleContext, position: str, types: tuple[int, ...
     table = ctx.cim10
     if table is None:
         return NONE
-    group = _index(ctx).by_types[types]
+    group = ctx.derived(_INDEX_KEY, cim_index).by_types[types]
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if position == "das":
@@ -451,6 +445,7 @@ def dp_forbidden_category(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     reference=fg("C116") + "; type MCO 1 de la CIM-10 FR ATIH",
     needs=("cim10",),
     params=("type_mco",),
+    when=("dr",),
 )
 def dr_forbidden_imprecise(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A very imprecise code (type MCO 1) cannot be the related diagnosis.
@@ -469,6 +464,7 @@ def dr_forbidden_imprecise(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     reference=fg("C117") + "; type MCO 2 de la CIM-10 FR ATIH",
     needs=("cim10",),
     params=("type_mco",),
+    when=("dr",),
 )
 def dr_forbidden_external_cause(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """An external cause of morbidity (type MCO 2) cannot be the related diagnosis.
@@ -487,6 +483,7 @@ def dr_forbidden_external_cause(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     reference=fg("C118") + "; type MCO 3 de la CIM-10 FR ATIH",
     needs=("cim10",),
     params=("type_mco",),
+    when=("dr",),
 )
 def dr_forbidden_category(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A category that has subdivisions (type MCO 3) cannot be the related diagnosis.

@@ -30,6 +30,7 @@ def _not_numeric(raw: str) -> bool:
     Severity.BLOCKING,
     "Nombre de séances « {value} » non numérique.",
     reference=fg("C036"),
+    when=("seances",),
 )
 def seances_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The number of séances is a number (blank counts as 0, as in the grouper).
@@ -67,6 +68,7 @@ def _implausible_seances(raw: str) -> bool:
     Severity.WARNING,
     "Nombre de séances {value} invraisemblable (attendu entre 0 et 31).",
     reference=fg("C066"),
+    when=("seances",),
 )
 def seances_implausible(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A RUM holds at most 31 séances (one a day over a month); a negative number is read as 0.

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from operator import attrgetter
 
 from app.ingestion.records import Rss
-from app.rules.catalog._common import NONE, blank, day, fg, impossible_date, not_numeric_date, scan
+from app.rules.catalog._common import NONE, blank_hits, day, fg, impossible_date, not_numeric_date, scan
 from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
 
 _ENTRY = attrgetter("entry_date")
@@ -26,7 +26,7 @@ def entry_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: entry_date = "".
     Good: entry_date = "04032024".
     """
-    return scan(rss, _ENTRY, blank, "entry_date")
+    return blank_hits(rss, _ENTRY, "entry_date")
 
 
 @rule(
@@ -74,7 +74,7 @@ def exit_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: exit_date = "".
     Good: exit_date = "06032024".
     """
-    return scan(rss, _EXIT, blank, "exit_date")
+    return blank_hits(rss, _EXIT, "exit_date")
 
 
 @rule(

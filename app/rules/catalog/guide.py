@@ -87,6 +87,7 @@ def rum_number_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "{count} séance(s) déclarée(s) alors que le DP {dp} n'est pas un motif de séances.",
     reference=GUIDE + " (séances) ; erreur de groupage G006 (→ 90Z01Z), liste FG D-145",
     params=("count", "dp"),
+    when=("seances",),
 )
 def seances_without_motive(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """Séances (count above 0) are only recorded with a séance-motive DP.

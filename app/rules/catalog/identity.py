@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from operator import attrgetter
 
 from app.ingestion.records import Rss
-from app.rules.catalog._common import NONE, blank, day, fg, impossible_date, not_numeric_date, scan
+from app.rules.catalog._common import NONE, blank_hits, day, fg, impossible_date, not_numeric_date, scan
 from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
 
 _RSS_NUMBER = attrgetter("rss_number")
@@ -30,7 +30,7 @@ def rss_number_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: rss_number = "" on a RUM.
     Good: rss_number = "1000001".
     """
-    return scan(rss, _RSS_NUMBER, blank, "rss_number")
+    return blank_hits(rss, _RSS_NUMBER, "rss_number")
 
 
 @rule(
@@ -46,7 +46,7 @@ def birth_date_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: birth_date = "" (blank).
     Good: birth_date = "15061950".
     """
-    return scan(rss, _BIRTH_DATE, blank, "birth_date")
+    return blank_hits(rss, _BIRTH_DATE, "birth_date")
 
 
 @rule(
@@ -126,7 +126,7 @@ def sex_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: sex = "".
     Good: sex = "2".
     """
-    return scan(rss, _SEX, blank, "sex")
+    return blank_hits(rss, _SEX, "sex")
 
 
 _SEX_CODES = frozenset({"1", "2"})

@@ -20,7 +20,7 @@ from app.rules.engine import Hit, RuleContext, Severity, hit, rule
     "{count} séance(s) déclarée(s) sur un RUM d'un RSS multiunité (séances réservées aux RSS mono-RUM).",
     reference=fg("C037"),
     params=("count",),
-    when=("multi_rum",),
+    when=("multi_rum", "seances"),
 )
 def multi_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """Séances are only recorded in single-RUM stays.
@@ -72,6 +72,7 @@ def multi_rum_cmd28(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "{count} séances pour un séjour de {days} jour(s) : au plus {limit} attendues.",
     reference=fg("C146"),
     params=("count", "days", "limit"),
+    when=("seances",),
 )
 def more_than_days(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """With a séance-motive DP, the number of séances cannot exceed the stay length plus one.

@@ -1,0 +1,88 @@
+"""The catalogue on the public PMSI samples (shared/data/pmsi_samples), read by the real parser.
+
+What a DIM expects on them:
+
+* ``gpmsi/inout/RSS_test.txt``: one RSS groupé 122 (2023-2024 stay, GHM 04M143, blank return code,
+  26 DA, 3 acts). It is coherently coded: no finding, with or without the nomenclatures loaded.
+* ``gpmsi/in/t01rss017.txt``: ten single-RUM RSS in format 017 (January 2017). Only one signal: the
+  RSS ...103 delivery codes the epidural AFLB010 (activity 4, anaesthesia) without its documentary
+  extension (type of anaesthesia), which is FG control C170, non-blocking — the very return code
+  "170" seen on the grouped versions of such lines. Its twin RSS ...106 gives the extension ("2").
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from app.ingestion.parser import iter_records, iter_rss
+from app.ingestion.records import Rss
+from app.reference.loaders import CcamRow, CimRow, GhmRow, read_ccam, read_cim10, read_ghm
+from app.rules.engine import CcamCode, CimCode, RuleContext, run_rules
+
+TODAY = date(2025, 1, 30)
+
+
+def _stays(path: Path) -> list[Rss]:
+    if not path.is_file():
+        pytest.skip(f"{path.name} not available")
+    with path.open("rb") as handle:
+        results = list(iter_rss(iter_records(handle)))
+    assert all(result.accepted for result in results), [result.errors for result in results]
+    return [result.rss for result in results if result.rss is not None]
+
+
+@pytest.fixture(scope="module")
+def nomenclature_ctx(shared_data: Path) -> RuleContext:
+    """The public ATIH CIM-10 2021, CCAM and GHM 2024-2025 tables, read by the reference loaders."""
+    folder = shared_data / "nomenclatures"
+    cim_path, ccam_path = folder / "cim10_fr_atih_2021.csv.gz", folder / "ccam_actes.csv"
+    ghm_path = folder / "ghm_regroupement_2024_2025.csv"
+    if not (cim_path.is_file() and ccam_path.is_file() and ghm_path.is_file()):
+        pytest.skip("nomenclature samples not available")
+    cim10 = {
+        row.code: CimCode(row.code, row.label, row.type_mco)
+        for row in read_cim10(cim_path)
+        if isinstance(row, CimRow)
+    }
+    ccam = {
+        row.code: CcamCode(row.code, row.label, None, row.valid_from, row.valid_to)
+        for row in read_ccam(ccam_path)
+        if isinstance(row, CcamRow)
+    }
+    ghm = {row.ghm: row.label for row in read_ghm(ghm_path) if isinstance(row, GhmRow)}
+    return RuleContext(cim10=cim10, ccam=ccam, ghm_labels=ghm, today=TODAY)
+
+
+def _findings(stays: list[Rss], ctx: RuleContext) -> list[tuple[str, str, int | None, str, str]]:
+    found = []
+    for rss in stays:
+        for finding in run_rules(rss, ctx)[0]:
+            found.append((rss.rss_number, finding.rule_code, finding.rum_index, finding.field, finding.value))
+    return found
+
+
+class TestGroupedSample2024:
+    def test_clean_without_references(self, shared_data: Path) -> None:
+        stays = _stays(shared_data / "pmsi_samples" / "gpmsi" / "inout" / "RSS_test.txt")
+        assert [(rss.rss_number, rss.ghm, len(rss.first.das)) for rss in stays] == [("308461", "04M143", 26)]
+        assert _findings(stays, RuleContext(today=TODAY)) == []
+
+    def test_clean_with_nomenclatures(self, shared_data: Path, nomenclature_ctx: RuleContext) -> None:
+        stays = _stays(shared_data / "pmsi_samples" / "gpmsi" / "inout" / "RSS_test.txt")
+        assert _findings(stays, nomenclature_ctx) == []
+
+
+class TestRum017Sample:
+    EXPECTED = [("00000000000000000103", "C170", 0, "acts[1].doc_extension", "")]
+
+    def test_epidural_without_documentary_extension(self, shared_data: Path) -> None:
+        stays = _stays(shared_data / "pmsi_samples" / "gpmsi" / "in" / "t01rss017.txt")
+        assert len(stays) == 10
+        assert _findings(stays, RuleContext(today=TODAY)) == self.EXPECTED
+
+    def test_same_with_nomenclatures(self, shared_data: Path, nomenclature_ctx: RuleContext) -> None:
+        stays = _stays(shared_data / "pmsi_samples" / "gpmsi" / "in" / "t01rss017.txt")
+        assert _findings(stays, nomenclature_ctx) == self.EXPECTED
