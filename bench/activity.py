@@ -492,11 +492,12 @@ def write_results(
         "",
         "How: counting a year from `rum` joined to `rss_version` takes about 1 s here (200,000 RUM: hash "
         "join plus aggregate), and even an index-only scan of `rum` alone about 75 ms. The figures come "
-        "instead from summaries kept exact by statement-level triggers (migration 0005): "
-        "`activity_rum_day` (RSS discharge day x UM x type of care, with the bounds of the RUM exit dates "
-        "for the structure lookup), `activity_rss_day` (day x exit UM x type x GHM, with the séances) and "
-        "its month roll-up without UM `activity_rss_month` (whole months; the day table covers partial "
-        "months and unit-restricted tokens). See docs/activity.md.",
+        "instead from summaries kept exact by statement-level triggers on `rum` and `rss_version` "
+        "(migration 0005): per discharge day `activity_rum_day` (UM x type of care, with bounds of the "
+        "RUM exit dates for the structure lookup) and `activity_rss_day` (exit UM x type x GHM, with the "
+        "séances), and their month roll-ups `activity_rum_month` and `activity_rss_month` (no UM). Whole "
+        "months read the roll-ups, partial months at the edges and UMs whose structure changed read the "
+        "day tables. See docs/activity.md.",
         "",
     ]
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"

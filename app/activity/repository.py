@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from app.activity.models import Rhs, RhsBatch, RssDay, RssMonth, RumDay
+from app.activity.models import Rhs, RhsBatch, RssDay, RssMonth, RumDay, RumMonth
 from app.ingestion.models import RssVersion, Rum
 from app.reference.models import CmdLabel, GhmLabel
 from app.structure.models import Pole, Unit
@@ -58,27 +58,90 @@ def _unit_filter(column: Any, units: Sequence[str] | None) -> list[ColumnElement
     return [] if units is None else [column.in_(list(units))]
 
 
+def split_months(start: date, end: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """Split [start, end] into its whole calendar months (first days of the first and the last one)
+    and the day ranges left at its edges."""
+    first = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    after_end = end + timedelta(days=1)
+    last_end = end if after_end.day == 1 else end.replace(day=1) - timedelta(days=1)
+    if first > last_end:
+        return None, [(start, end)]
+    edges = []
+    if start < first:
+        edges.append((start, first - timedelta(days=1)))
+    if last_end < end:
+        edges.append((last_end + timedelta(days=1), end))
+    return (first, last_end.replace(day=1)), edges
+
+
+def month_end(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _rum_source(start: date, end: date, units: Sequence[str] | None) -> Any:
+    """Rows (unit, care_type, n, lo, hi) covering the RUM of the RSS discharged in [start, end]:
+    month roll-up for the whole months, day table for the edges."""
+    months, edges = split_months(start, end)
+    parts = []
+    if months is not None:
+        parts.append(
+            select(
+                RumMonth.unit,
+                RumMonth.care_type,
+                RumMonth.rum_count.label("n"),
+                RumMonth.first_rum_exit.label("lo"),
+                RumMonth.last_rum_exit.label("hi"),
+            ).where(RumMonth.month.between(*months), *_unit_filter(RumMonth.unit, units))
+        )
+    if edges:
+        parts.append(
+            select(
+                RumDay.unit,
+                RumDay.care_type,
+                RumDay.rum_count.label("n"),
+                RumDay.first_rum_exit.label("lo"),
+                RumDay.last_rum_exit.label("hi"),
+            ).where(
+                or_(*(RumDay.rss_exit_date.between(a, b) for a, b in edges)),
+                *_unit_filter(RumDay.unit, units),
+            )
+        )
+    return union_all(*parts).subquery("rum")
+
+
 def rum_unit_ranges(
     session: Session, *, start: date, end: date, units: Sequence[str] | None
 ) -> list[tuple[str, int, date | None, date | None]]:
-    """(UM, RUM, first and last RUM exit date bounds) of the period, per UM."""
-    query = (
-        select(
-            RumDay.unit,
-            func.sum(RumDay.rum_count),
-            func.min(RumDay.first_rum_exit),
-            func.max(RumDay.last_rum_exit),
-        )
-        .where(RumDay.rss_exit_date.between(start, end), *_unit_filter(RumDay.unit, units))
-        .group_by(RumDay.unit)
-    )
+    """(UM, RUM, bounds of their exit dates) of the RSS discharged in the period, per UM."""
+    rum = _rum_source(start, end, units)
+    query = select(rum.c.unit, func.sum(rum.c.n), func.min(rum.c.lo), func.max(rum.c.hi)).group_by(rum.c.unit)
     return [(unit, int(n), lo, hi) for unit, n, lo, hi in session.execute(query)]
 
 
-def rum_day_ranges(
-    session: Session, *, start: date, end: date, units: Sequence[str]
+def rum_month_ranges(
+    session: Session, *, months: tuple[date, date], units: Sequence[str]
 ) -> list[tuple[date, str, int, date | None, date | None]]:
-    """As rum_unit_ranges, per discharge day, for a few UMs (those whose structure changed)."""
+    """As rum_unit_ranges per month of discharge, for a few UMs (those whose structure changed)."""
+    query = (
+        select(
+            RumMonth.month,
+            RumMonth.unit,
+            func.sum(RumMonth.rum_count),
+            func.min(RumMonth.first_rum_exit),
+            func.max(RumMonth.last_rum_exit),
+        )
+        .where(RumMonth.month.between(*months), RumMonth.unit.in_(list(units)))
+        .group_by(RumMonth.month, RumMonth.unit)
+    )
+    return [(month, unit, int(n), lo, hi) for month, unit, n, lo, hi in session.execute(query)]
+
+
+def rum_day_ranges(
+    session: Session, *, ranges: Sequence[tuple[str, date, date]]
+) -> list[tuple[date, str, int, date | None, date | None]]:
+    """As rum_unit_ranges per discharge day, for (UM, first day, last day) ranges."""
+    if not ranges:
+        return []
     query = (
         select(
             RumDay.rss_exit_date,
@@ -87,7 +150,7 @@ def rum_day_ranges(
             func.min(RumDay.first_rum_exit),
             func.max(RumDay.last_rum_exit),
         )
-        .where(RumDay.rss_exit_date.between(start, end), RumDay.unit.in_(list(units)))
+        .where(or_(*(and_(RumDay.unit == u, RumDay.rss_exit_date.between(a, b)) for u, a, b in ranges)))
         .group_by(RumDay.rss_exit_date, RumDay.unit)
     )
     return [(day, unit, int(n), lo, hi) for day, unit, n, lo, hi in session.execute(query)]
@@ -110,28 +173,9 @@ def rum_exit_dates(session: Session, *, pairs: Sequence[tuple[date, str]]) -> li
 def rum_by_care_type(
     session: Session, *, start: date, end: date, units: Sequence[str] | None
 ) -> dict[str, int]:
-    query = (
-        select(RumDay.care_type, func.sum(RumDay.rum_count))
-        .where(RumDay.rss_exit_date.between(start, end), *_unit_filter(RumDay.unit, units))
-        .group_by(RumDay.care_type)
-    )
+    rum = _rum_source(start, end, units)
+    query = select(rum.c.care_type, func.sum(rum.c.n)).group_by(rum.c.care_type)
     return {care_type: int(n) for care_type, n in session.execute(query)}
-
-
-def _whole_months(start: date, end: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
-    """Split [start, end] into its whole calendar months (first days of the first and last one) and
-    the remaining day ranges at its edges."""
-    first = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    after_end = end + timedelta(days=1)
-    last_end = end if after_end.day == 1 else end.replace(day=1) - timedelta(days=1)
-    if first > last_end:
-        return None, [(start, end)]
-    edges = []
-    if start < first:
-        edges.append((start, first - timedelta(days=1)))
-    if last_end < end:
-        edges.append((last_end + timedelta(days=1), end))
-    return (first, last_end.replace(day=1)), edges
 
 
 def _rss_source(start: date, end: date, units: Sequence[str] | None, *, seances_only: bool = False) -> Any:
@@ -157,7 +201,7 @@ def _rss_source(start: date, end: date, units: Sequence[str] | None, *, seances_
             .where(RssDay.exit_date.between(start, end), RssDay.exit_unit.in_(list(units)), *day_filters)
             .subquery("rss")
         )
-    months, edges = _whole_months(start, end)
+    months, edges = split_months(start, end)
     parts = []
     if months is not None:
         parts.append(

@@ -149,10 +149,10 @@ class _ByPole:
 def _rum_by_pole(session: Session, principal: Principal, start: date, end: date) -> _ByPole:
     """RUM per structure row valid on each RUM's exit date.
 
-    Each summary group carries bounds of its RUM exit dates: a UM whose group lies inside one of its
-    validity rows is attributed whole (almost every UM); for a UM whose structure changed within
-    the bounds the days are resolved one by one, and only days straddling the change are recounted
-    RUM by RUM.
+    Summary groups carry bounds of their RUM exit dates. A UM whose RUM of the period lie inside one
+    of its validity rows is attributed whole (almost every UM). For a UM whose structure changed
+    within the bounds, months then days are resolved one by one, and only the days straddling the
+    change are recounted RUM by RUM.
     """
     index = StructureIndex(repository.structure_rows(session))
     result = _ByPole()
@@ -165,16 +165,26 @@ def _rum_by_pole(session: Session, principal: Principal, start: date, end: date)
             straddling.append(code)
         else:
             result.add(code, row, count)
-    pairs: list[tuple[date, str]] = []
-    if straddling:
-        for day, code, count, lo, hi in repository.rum_day_ranges(
-            session, start=start, end=end, units=straddling
+    if not straddling:
+        return result
+    months, edges = repository.split_months(start, end)
+    day_ranges = [(code, a, b) for code in straddling for a, b in edges]
+    if months is not None:
+        for month, code, count, lo, hi in repository.rum_month_ranges(
+            session, months=months, units=straddling
         ):
             row = index.resolve(code, lo, hi)
             if isinstance(row, _Straddle):
-                pairs.append((day, code))
+                day_ranges.append((code, month, repository.month_end(month)))
             else:
                 result.add(code, row, count)
+    pairs: list[tuple[date, str]] = []
+    for day, code, count, lo, hi in repository.rum_day_ranges(session, ranges=day_ranges):
+        row = index.resolve(code, lo, hi)
+        if isinstance(row, _Straddle):
+            pairs.append((day, code))
+        else:
+            result.add(code, row, count)
     for code, rum_exit, count in repository.rum_exit_dates(session, pairs=pairs):
         row = index.resolve(code, rum_exit, rum_exit)
         result.add(code, None if isinstance(row, _Straddle) else row, count)

@@ -101,14 +101,13 @@ class StoreOutcome:
 
 def content_hash(event: Event) -> str:
     """SHA-256 of the normalized event without its key; instants compared in UTC."""
-    data: dict[str, Any] = {}
-    for item in fields(event):
-        if item.name in ("event_id", "source"):
-            continue
-        value = getattr(event, item.name)
-        data[item.name] = value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    values = [
+        value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
+        for name, value in ((item.name, getattr(event, item.name)) for item in fields(event))
+        if name not in ("event_id", "source")
+    ]
+    # repr of str/None is unambiguous (quotes and escapes), so distinct contents never collide.
+    return hashlib.sha256(repr((type(event).__name__, *values)).encode("utf-8")).hexdigest()
 
 
 def _stay_row(event_id: str, event: StayEvent) -> dict[str, Any]:
@@ -340,7 +339,7 @@ def refresh_stays(session: Session, stay_numbers: Sequence[str]) -> None:
     periods: list[dict[str, Any]] = []
     for stay_number, group in groupby(rows, key=lambda row: row.stay_number):
         derived = derive_stay(
-            [StoredStayEvent(r.id, r.type, r.unit, r.occurred_at, r.patient_class) for r in group]
+            [StoredStayEvent(*row[1:]) for row in group]  # columns in field order
         )
         discharge = derived.discharge
         stays.append(
@@ -465,10 +464,8 @@ def refresh_documents(session: Session, stay_numbers: Sequence[str]) -> None:
     periods: list[dict[str, Any]] = []
     for stay_number, group in groupby(rows, key=lambda row: row.stay_number):
         events = [
-            StoredDocumentEvent(
-                r.id, r.document_id, r.document_type, r.action, r.received_at, r.parent_document_id
-            )
-            for r in group
+            StoredDocumentEvent(*row[1:])  # columns in field order
+            for row in group
         ]
         periods.extend(
             {

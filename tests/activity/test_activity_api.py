@@ -28,7 +28,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from app.activity.models import RssDay, RssMonth, RumDay
+from app.activity.models import RssDay, RssMonth, RumDay, RumMonth
 from app.ingestion.models import RssVersion, Rum, RumBatch
 from app.ingestion.records import Rss, as_date, as_int
 from app.ingestion.writer import write_rum
@@ -440,6 +440,16 @@ class TestSummaries:
             )
         ).all()
         assert sorted(summary) == sorted(rum)
+        by_month: dict[tuple[date, str, str], int] = {}
+        for exit_date, unit, care_type, n in rum:
+            key = (exit_date.replace(day=1), unit, care_type)
+            by_month[key] = by_month.get(key, 0) + n
+        months = session.execute(
+            select(RumMonth.month, RumMonth.unit, RumMonth.care_type, RumMonth.rum_count).where(
+                RumMonth.rum_count != 0
+            )
+        ).all()
+        assert sorted(months) == sorted((*k, n) for k, n in by_month.items())
         ghm = func.coalesce(RssVersion.ghm, "")
         rss = session.execute(
             select(

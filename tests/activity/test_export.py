@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from app.activity.export import Column, ExportFormat, Table, render, to_csv, to_xlsx
-from app.activity.repository import _whole_months
+from app.activity.repository import month_end, split_months
 
 TABLE = Table(
     title="Délais: CR / séjours?",
@@ -72,4 +72,8 @@ def test_render_names_the_download() -> None:
 def test_whole_months_and_edges(
     start: date, end: date, months: tuple[date, date] | None, edges: list[tuple[date, date]]
 ) -> None:
-    assert _whole_months(start, end) == (months, edges)
+    assert split_months(start, end) == (months, edges)
+
+
+def test_month_end() -> None:
+    assert [month_end(date(2024, m, 1)).day for m in (1, 2, 4, 12)] == [31, 29, 30, 31]
