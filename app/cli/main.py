@@ -14,6 +14,7 @@ from app.core import db, embedded_pg
 from app.core.config import get_settings
 from app.core.logging import configure_logging
 from app.demo.cli import demo as demo_command
+from app.ingestion.cli import ingest_app
 from app.reference.cli import nomenclature_app
 
 app = typer.Typer(help="dimqa: PMSI coding-quality service for the DIM.", no_args_is_help=True)
@@ -22,6 +23,7 @@ token_app = typer.Typer(
 )
 app.add_typer(token_app, name="token")
 app.add_typer(nomenclature_app, name="nomenclature")
+app.add_typer(ingest_app, name="ingest")
 app.add_typer(activity_cli, name="rhs")
 app.command("demo")(demo_command)
 

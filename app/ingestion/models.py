@@ -47,6 +47,8 @@ class RumBatch(Base):
     rum_accepted: Mapped[int] = mapped_column(Integer, default=0)
     rss_rejected: Mapped[int] = mapped_column(Integer, default=0)
     lines_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    rss_unchanged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    errors_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     formats: Mapped[dict[str, int]] = mapped_column(JSONB, default=dict)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     findings: Mapped[dict[str, int]] = mapped_column(JSONB, default=dict)

@@ -72,8 +72,8 @@ def upsert_authorisations(session: Session, rows: Sequence[dict[str, object]]) -
             | (UnitAuthorisation.hosp_mode != excluded.hosp_mode)
         ),
     )
-    result = session.execute(statement)
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    # RETURNING counts the rows really written (rowcount is not reliable for multi-row inserts).
+    return len(session.execute(statement.returning(UnitAuthorisation.id)).all())
 
 
 def unit_valid_on(session: Session, *, code: str, on: date) -> Unit | None:

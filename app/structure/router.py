@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 
 from app.audit import service as audit_service
 from app.auth.dependencies import Admin, AggregateReader
 from app.core.db import SessionDep
 from app.core.problems import problem_responses
+from app.core.uploads import require_media_type, spool_request
 from app.structure import service
-from app.structure.schemas import StructureIn, StructureRead, StructureSummary
+from app.structure.schemas import IumLoadResult, StructureIn, StructureRead, StructureSummary
 
 router = APIRouter(tags=["structure"], responses=problem_responses(401, 403, 503))
 
@@ -35,3 +37,40 @@ def replace_structure(
         request=request,
     )
     return summary
+
+
+IUM_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "A fichier d'UM (ATIH): 28-character lines, unit, FINESS géographique, "
+        "type d'autorisation, date d'effet, lits, mode d'hospitalisation",
+        "content": {
+            "text/plain": {"schema": {"type": "string"}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+@router.post(
+    "/structure/ium",
+    response_model=IumLoadResult,
+    responses=problem_responses(400, 413, 415),
+    openapi_extra=IUM_BODY,
+)
+async def load_ium(request: Request, session: SessionDep, principal: Admin) -> IumLoadResult:
+    """Load a fichier d'UM into the authorisation history (kept across loads; re-loading is harmless)."""
+    require_media_type(request, ("text/plain", "application/octet-stream"))
+    upload = await spool_request(request)
+    with upload.file:
+        body = upload.file.read()
+    result = await run_in_threadpool(service.load_ium, session, body, principal=principal)
+    audit_service.record(
+        session,
+        principal,
+        action="write",
+        object_type="ium",
+        object_ids=[upload.sha256[:16]],
+        request=request,
+    )
+    return result

@@ -80,9 +80,19 @@ class StructureSummary(BaseModel):
     units: int
 
 
+class IumError(BaseModel):
+    line: int | None
+    field: str | None
+    code: str
+    message: str
+
+
 class IumLoadResult(BaseModel):
     lines: int
-    authorisations_added: int
+    authorisations_added_or_changed: int
     authorisations_unchanged: int
     lines_rejected: int
-    errors: list[dict[str, object]]
+    errors: list[IumError] = Field(description="Lines not stored (format errors)")
+    warnings: list[IumError] = Field(
+        description="Stored lines with a doubtful authorisation (unknown type, mode not allowed, ...)"
+    )

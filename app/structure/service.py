@@ -10,10 +10,13 @@ from sqlalchemy.orm import Session
 from app.auth.schemas import Principal
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
+from app.reference.ium import check_ium, parse_ium
 from app.structure import repository
 from app.structure.models import OPEN_START
 from app.structure.schemas import (
     AuthorisationRead,
+    IumError,
+    IumLoadResult,
     PoleRead,
     ServiceRead,
     StructureIn,
@@ -137,5 +140,40 @@ def read_structure(session: Session, principal: Principal) -> StructureRead:
                 loaded_at=a.loaded_at,
             )
             for a in repository.list_authorisations(session, codes=codes)
+        ],
+    )
+
+
+def load_ium(session: Session, body: bytes, *, principal: Principal) -> IumLoadResult:
+    """Add a fichier d'UM to the authorisation history (a line per unit and date d'effet).
+
+    Format errors reject their line; doubtful authorisations are stored and reported as warnings,
+    so a type our table does not know yet never drops a unit."""
+    lines, errors = parse_ium(body)
+    if not lines:
+        raise InvalidInput("No readable line in the fichier d'UM.", errors=errors)
+    stored = [line for line in lines if line.effect_date is not None]
+    changed = repository.upsert_authorisations(
+        session,
+        [
+            {
+                "unit_code": line.unit,
+                "finess_geo": line.finess_geo,
+                "auth_type": line.auth_type,
+                "effect_date": line.effect_date,
+                "beds": line.beds,
+                "hosp_mode": line.hosp_mode,
+            }
+            for line in stored
+        ],
+    )
+    return IumLoadResult(
+        lines=len(lines) + len(errors),
+        authorisations_added_or_changed=changed,
+        authorisations_unchanged=len(stored) - changed,
+        lines_rejected=len(errors),
+        errors=[IumError(line=e.line, field=e.field, code=e.code, message=e.message) for e in errors],
+        warnings=[
+            IumError(line=e.line, field=e.field, code=e.code, message=e.message) for e in check_ium(lines)
         ],
     )

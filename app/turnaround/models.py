@@ -17,7 +17,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, String, UniqueConstraint, func
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
@@ -100,6 +111,15 @@ class StayDischargePeriod(Base):
     # Type of care when no RSS is known: complete | zero_day (by dates), seance (patient class R),
     # external (outpatient or emergency class: not a hospital stay).
     care_type_hint: Mapped[str] = mapped_column(String(10))
+    # The stay's discharge-report periods (document_period rows of a report type), copied here so
+    # a month of stays is read in one index range scan instead of one document probe per stay.
+    # `report_key` fingerprints the report types they were selected with: rows derived under
+    # another DIMQA_DISCHARGE_REPORT_TYPES are read from document_period instead (exact, slower).
+    report_key: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    report_count: Mapped[int] = mapped_column(SmallInteger, default=0)
+    report_received: Mapped[list[datetime]] = mapped_column(ARRAY(DateTime(timezone=True)), default=list)
+    report_from: Mapped[list[datetime]] = mapped_column(ARRAY(DateTime(timezone=True)), default=list)
+    report_until: Mapped[list[datetime | None]] = mapped_column(ARRAY(DateTime(timezone=True)), default=list)
 
 
 class DocumentPeriod(Base):

@@ -33,10 +33,11 @@ from app.turnaround.models import (
 EventModel = type[StayEventRow] | type[DocumentEventRow]
 EventKey = tuple[str, str]  # (source, event_id)
 
-# Transaction-level advisory locks serializing the recomputation of derived rows: a batch inserts
-# its events, takes the lock, then reads every event of its stays, committed ones included, so
-# two concurrent batches touching the same stay cannot leave a state that misses one of them.
-_DERIVATION_LOCKS: Final[dict[str, int]] = {"stay": 0x7475726E_0001, "document": 0x7475726E_0002}
+# Transaction-level advisory lock serializing the recomputation of derived rows: a batch inserts
+# its events, takes the lock, then reads every event of its stays (and, for stays, their document
+# periods), committed ones included, so two concurrent batches touching the same stay cannot
+# leave a state that misses one of them.
+_DERIVATION_LOCK: Final = 0x7475726E_0001
 
 _TEXT_ARRAY = ARRAY(String())
 
@@ -129,8 +130,8 @@ def stored_hashes(session: Session, model: EventModel, keys: Iterable[EventKey])
     return found
 
 
-def lock_derivation(session: Session, kind: Literal["stay", "document"]) -> None:
-    session.execute(select(func.pg_advisory_xact_lock(_DERIVATION_LOCKS[kind])))
+def lock_derivation(session: Session) -> None:
+    session.execute(select(func.pg_advisory_xact_lock(_DERIVATION_LOCK)))
 
 
 def list_stay_events(session: Session, *, stay_numbers: Sequence[str]) -> list[Row[Any]]:
@@ -166,6 +167,22 @@ def list_document_events(session: Session, *, stay_numbers: Sequence[str]) -> li
     return list(session.connection().execute(query))
 
 
+def list_report_periods(
+    session: Session, *, stay_numbers: Sequence[str], report_types: Sequence[str]
+) -> list[Row[Any]]:
+    """Document periods of a report type, for the copy kept on the discharge periods."""
+    query = select(
+        DocumentPeriod.stay_number,
+        DocumentPeriod.first_received_at,
+        DocumentPeriod.alive_from,
+        DocumentPeriod.alive_until,
+    ).where(
+        _in_array(DocumentPeriod.stay_number, "stay_numbers", stay_numbers),
+        _in_array(DocumentPeriod.document_type, "report_types", report_types),
+    )
+    return list(session.connection().execute(query))
+
+
 # --------------------------------------------------------------------------- derived state
 
 
@@ -189,7 +206,13 @@ _STAY_PERIOD_COLUMNS: Final = (
     "discharge_date",
     "discharge_unit",
     "care_type_hint",
+    "report_key",
+    "report_count",
+    "report_received",
+    "report_from",
+    "report_until",
 )
+_REPORT_COLUMNS: Final = _STAY_PERIOD_COLUMNS[:1] + _STAY_PERIOD_COLUMNS[-5:]
 _DOCUMENT_PERIOD_COLUMNS: Final = (
     "stay_number",
     "document_key",
@@ -252,6 +275,20 @@ def replace_document_periods(
     )
 
 
+def update_stay_reports(session: Session, *, summaries: Sequence[dict[str, Any]]) -> None:
+    """Refresh the report periods copied on the discharge periods of these stays."""
+    if not summaries:
+        return
+    staging = _staging(session, StayDischargePeriod.__tablename__, _REPORT_COLUMNS, summaries)
+    updates = ", ".join(f"{name} = s.{name}" for name in _REPORT_COLUMNS[1:])
+    session.execute(
+        text(
+            f"UPDATE stay_discharge_period p SET {updates} FROM {staging} s "
+            "WHERE p.stay_number = s.stay_number"
+        )
+    )
+
+
 def list_service_codes(session: Session) -> list[str]:
     return list(session.scalars(select(Service.code).order_by(Service.code)))
 
@@ -267,6 +304,7 @@ class TurnaroundParams:
     as_of_end: datetime  # start of the day after as_of, hospital time: "received <= as_of"
     care_types: tuple[str, ...]
     report_types: tuple[str, ...]
+    report_key: str  # settings.report_key() of report_types
     units: tuple[str, ...] | None  # a unit-restricted caller; None = every unit
 
     def bind(self) -> dict[str, Any]:
@@ -277,6 +315,7 @@ class TurnaroundParams:
             "as_of_end": self.as_of_end,
             "care_types": list(self.care_types),
             "report_types": list(self.report_types),
+            "report_key": self.report_key,
             "units": list(self.units) if self.units is not None else None,
         }
 
@@ -305,19 +344,56 @@ _RSS_AS_OF: Final = """
         LIMIT 1
     ) o ON true
 """
+_RSS_KNOWN: Final = "(c.received_at < :as_of_end OR o.care_type IS NOT NULL)"
+_ALIVE: Final = (
+    "{alias}alive_from < :as_of_end AND ({alias}alive_until IS NULL OR {alias}alive_until >= :as_of_end)"
+)
+_REPORT_PROBE: Final = f"""(
+    SELECT min(dp.first_received_at) FROM document_period dp
+    WHERE dp.stay_number = {{stay}}
+      AND dp.document_type = ANY(CAST(:report_types AS text[]))
+      AND {_ALIVE.format(alias="dp.")}
+)"""
 
+# Performance shape (a month of a large hospital is ~17,000 stays; a probe per stay costs about
+# 5 us, so the query avoids them): the month's discharge periods come from one index range scan
+# and carry their report periods; the RSS of almost all of them come from one index range scan
+# on the exit date (a week of slack) joined by hash, and only the stays without an RSS there are
+# looked up one by one; RSS-only stays are checked against `stay` one by one, after a hash
+# anti-join with the movement stays has left only a few.
 _CLASSIFIED_STAYS: Final = f"""
-WITH movement_stays AS (
-    SELECT p.stay_number, p.discharge_date, p.discharge_unit AS unit, p.care_type_hint
+WITH movement_stays AS MATERIALIZED (
+    SELECT p.stay_number, p.discharge_date, p.discharge_unit AS unit, p.care_type_hint,
+        CASE
+            WHEN p.report_key IS DISTINCT FROM :report_key THEN {_REPORT_PROBE.format(stay="p.stay_number")}
+            WHEN p.report_count = 0 THEN NULL
+            WHEN p.report_count = 1 THEN
+                CASE WHEN p.report_from[1] < :as_of_end
+                          AND (p.report_until[1] IS NULL OR p.report_until[1] >= :as_of_end)
+                     THEN p.report_received[1] END
+            ELSE (
+                SELECT min(r.received) FROM unnest(p.report_received, p.report_from, p.report_until)
+                    AS r(received, alive_from, alive_until)
+                WHERE {_ALIVE.format(alias="r.")}
+            )
+        END AS first_received_at
     FROM stay_discharge_period p
     WHERE p.discharge_date BETWEEN :date_from AND :date_to
       AND p.discharge_date <= :as_of
       AND p.effective_from < :as_of_end
       AND (p.effective_to IS NULL OR p.effective_to >= :as_of_end)
 ),
-rss_only_stays AS (
-    SELECT DISTINCT ON (c.stay_number)
-        c.stay_number,
+rss_near AS (
+    SELECT DISTINCT ON (c.stay_number) c.stay_number, COALESCE(o.care_type, c.care_type) AS care_type
+    FROM rss_version c
+    {_RSS_AS_OF}
+    WHERE c.is_current
+      AND c.exit_date BETWEEN CAST(:date_from AS date) - 7 AND CAST(:date_to AS date) + 7
+      AND {_RSS_KNOWN}
+    ORDER BY c.stay_number, c.exit_date DESC
+),
+rss_only_candidates AS (
+    SELECT c.stay_number,
         CASE WHEN o.care_type IS NULL THEN c.exit_date ELSE o.exit_date END AS discharge_date,
         NULLIF(CASE WHEN o.care_type IS NULL THEN c.exit_unit ELSE o.exit_unit END, '') AS unit,
         COALESCE(o.care_type, c.care_type) AS care_type
@@ -325,63 +401,55 @@ rss_only_stays AS (
     {_RSS_AS_OF}
     WHERE c.is_current
       AND c.exit_date BETWEEN :date_from AND :date_to
-      AND (c.received_at < :as_of_end OR o.care_type IS NOT NULL)
-      AND NOT EXISTS (
-          SELECT 1 FROM stay s
-          WHERE s.stay_number = c.stay_number AND s.discharge_known_at < :as_of_end
+      AND {_RSS_KNOWN}
+      AND NOT EXISTS (SELECT 1 FROM movement_stays ms WHERE ms.stay_number = c.stay_number)
+    OFFSET 0
+),
+rss_only_stays AS (
+    SELECT DISTINCT ON (r.stay_number) r.stay_number, r.discharge_date, r.unit, r.care_type,
+        {_REPORT_PROBE.format(stay="r.stay_number")} AS first_received_at
+    FROM rss_only_candidates r
+    WHERE r.discharge_date BETWEEN :date_from AND :date_to
+      AND r.discharge_date <= :as_of
+      -- A scalar subquery, so it runs for these few rows instead of becoming a join over `stay`.
+      AND NOT COALESCE(
+          (SELECT s.discharge_known_at < :as_of_end FROM stay s WHERE s.stay_number = r.stay_number), false
       )
-    ORDER BY c.stay_number, 2 DESC
+    ORDER BY r.stay_number, r.discharge_date DESC
 ),
 stays AS (
-    SELECT ms.stay_number, ms.discharge_date, ms.unit,
-           COALESCE(r.care_type, ms.care_type_hint) AS care_type
+    SELECT ms.stay_number, ms.discharge_date, ms.unit, ms.first_received_at,
+        COALESCE(
+            CASE WHEN rn.stay_number IS NOT NULL THEN rn.care_type ELSE (
+                SELECT COALESCE(o.care_type, c.care_type)
+                FROM rss_version c
+                {_RSS_AS_OF}
+                WHERE c.is_current AND c.stay_number = ms.stay_number AND {_RSS_KNOWN}
+                ORDER BY c.exit_date DESC NULLS LAST
+                LIMIT 1
+            ) END,
+            ms.care_type_hint
+        ) AS care_type
     FROM movement_stays ms
-    LEFT JOIN LATERAL (
-        SELECT COALESCE(o.care_type, c.care_type) AS care_type
-        FROM rss_version c
-        {_RSS_AS_OF}
-        WHERE c.is_current
-          AND c.stay_number = ms.stay_number
-          AND (c.received_at < :as_of_end OR o.care_type IS NOT NULL)
-        ORDER BY c.exit_date DESC NULLS LAST
-        LIMIT 1
-    ) r ON true
+    LEFT JOIN rss_near rn ON rn.stay_number = ms.stay_number
     UNION ALL
-    SELECT stay_number, discharge_date, unit, care_type
-    FROM rss_only_stays
-    WHERE discharge_date BETWEEN :date_from AND :date_to AND discharge_date <= :as_of
-),
-scoped AS (
-    SELECT s.stay_number, s.discharge_date, s.unit, m.code, m.unit_label, m.service_code, m.pole_code
-    FROM stays s
-    LEFT JOIN LATERAL (
-        SELECT u.code, u.label AS unit_label, u.service_code,
-               COALESCE(u.pole_code, us.pole_code) AS pole_code
-        FROM structure_unit u
-        LEFT JOIN structure_service us ON us.code = u.service_code
-        WHERE u.code = s.unit
-          AND u.valid_from <= s.discharge_date
-          AND (u.valid_to IS NULL OR u.valid_to >= s.discharge_date)
-        ORDER BY u.valid_from DESC
-        LIMIT 1
-    ) m ON true
-    WHERE s.care_type = ANY(CAST(:care_types AS text[]))
-      AND (CAST(:units AS text[]) IS NULL OR s.unit = ANY(CAST(:units AS text[])))
+    SELECT stay_number, discharge_date, unit, first_received_at, care_type FROM rss_only_stays
 ),
 classified AS (
-    SELECT sc.*,
-           CASE WHEN d.first_received_at IS NULL THEN NULL
-                ELSE GREATEST(0, (d.first_received_at AT TIME ZONE 'Europe/Paris')::date - sc.discharge_date)
-           END AS delay_days
-    FROM scoped sc
-    LEFT JOIN LATERAL (
-        SELECT min(dp.first_received_at) AS first_received_at
-        FROM document_period dp
-        WHERE dp.stay_number = sc.stay_number
-          AND dp.document_type = ANY(CAST(:report_types AS text[]))
-          AND dp.alive_from < :as_of_end
-          AND (dp.alive_until IS NULL OR dp.alive_until >= :as_of_end)
-    ) d ON true
+    SELECT s.stay_number, s.discharge_date, s.unit, u.code, u.label AS unit_label, u.service_code,
+        COALESCE(u.pole_code, us.pole_code) AS pole_code,
+        CASE WHEN s.first_received_at IS NULL THEN NULL
+             ELSE GREATEST(0, (s.first_received_at AT TIME ZONE 'Europe/Paris')::date - s.discharge_date)
+        END AS delay_days
+    FROM stays s
+    -- UM validity periods do not overlap (the structure service refuses it): one row at most.
+    LEFT JOIN structure_unit u
+        ON u.code = s.unit
+       AND u.valid_from <= s.discharge_date
+       AND (u.valid_to IS NULL OR u.valid_to >= s.discharge_date)
+    LEFT JOIN structure_service us ON us.code = u.service_code
+    WHERE s.care_type = ANY(CAST(:care_types AS text[]))
+      AND (CAST(:units AS text[]) IS NULL OR s.unit = ANY(CAST(:units AS text[])))
 )
 """
 

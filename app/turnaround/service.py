@@ -331,17 +331,39 @@ def derive_stay(events: Sequence[StoredStayEvent]) -> DerivedStay:
     )
 
 
+ReportSummary = dict[str, Any]  # report_key, report_count, report_received/from/until arrays
+
+
+def report_summary(periods: Iterable[tuple[datetime, datetime, datetime | None]]) -> ReportSummary:
+    """The stay's report periods (first_received_at, alive_from, alive_until) as stored on its
+    discharge periods, tagged with the fingerprint of the report types that selected them."""
+    ordered = sorted(periods, key=lambda period: (period[1], period[0]))
+    return {
+        "report_key": get_turnaround_settings().report_key(),
+        "report_count": len(ordered),
+        "report_received": [period[0] for period in ordered],
+        "report_from": [period[1] for period in ordered],
+        "report_until": [period[2] for period in ordered],
+    }
+
+
 def refresh_stays(session: Session, stay_numbers: Sequence[str]) -> None:
     """Recompute `stay` and `stay_discharge_period` for these stay numbers from all their events."""
-    repository.lock_derivation(session, "stay")
+    repository.lock_derivation(session)
     rows = repository.list_stay_events(session, stay_numbers=stay_numbers)
+    reports: dict[str, list[tuple[datetime, datetime, datetime | None]]] = defaultdict(list)
+    for report in repository.list_report_periods(
+        session, stay_numbers=stay_numbers, report_types=get_turnaround_settings().report_types()
+    ):
+        reports[report.stay_number].append((report.first_received_at, report.alive_from, report.alive_until))
     stays: list[dict[str, Any]] = []
     periods: list[dict[str, Any]] = []
     for stay_number, group in groupby(rows, key=lambda row: row.stay_number):
         derived = derive_stay(
-            [StoredStayEvent(*row[1:]) for row in group]  # columns in field order
+            [StoredStayEvent(*row[1:]) for row in group]  # type: ignore[call-arg]  # columns in field order
         )
         discharge = derived.discharge
+        summary = report_summary(reports.get(stay_number, ()))
         stays.append(
             {
                 "stay_number": stay_number,
@@ -365,6 +387,7 @@ def refresh_stays(session: Session, stay_numbers: Sequence[str]) -> None:
                 "discharge_date": period.state.discharge_date,
                 "discharge_unit": period.state.discharge_unit,
                 "care_type_hint": period.state.care_type_hint,
+                **summary,
             }
             for period in derived.periods
         )
@@ -458,15 +481,21 @@ def derive_documents(events: Sequence[StoredDocumentEvent]) -> list[DocumentPeri
 
 
 def refresh_documents(session: Session, stay_numbers: Sequence[str]) -> None:
-    """Recompute `document_period` for these stay numbers from all their document events."""
-    repository.lock_derivation(session, "document")
+    """Recompute `document_period` for these stay numbers from all their document events, and the
+    report periods copied on their discharge periods."""
+    repository.lock_derivation(session)
     rows = repository.list_document_events(session, stay_numbers=stay_numbers)
+    report_types = frozenset(get_turnaround_settings().report_types())
     periods: list[dict[str, Any]] = []
+    summaries: dict[str, ReportSummary] = {number: report_summary(()) for number in stay_numbers}
     for stay_number, group in groupby(rows, key=lambda row: row.stay_number):
-        events = [
-            StoredDocumentEvent(*row[1:])  # columns in field order
-            for row in group
-        ]
+        events = [StoredDocumentEvent(*row[1:]) for row in group]  # type: ignore[call-arg]  # field order
+        derived = derive_documents(events)
+        summaries[stay_number] = report_summary(
+            (period.first_received_at, period.alive_from, period.alive_until)
+            for period in derived
+            if period.document_type in report_types
+        )
         periods.extend(
             {
                 "stay_number": stay_number,
@@ -477,9 +506,12 @@ def refresh_documents(session: Session, stay_numbers: Sequence[str]) -> None:
                 "alive_from": period.alive_from,
                 "alive_until": period.alive_until,
             }
-            for period in derive_documents(events)
+            for period in derived
         )
     repository.replace_document_periods(session, stay_numbers=stay_numbers, periods=periods)
+    repository.update_stay_reports(
+        session, summaries=[{"stay_number": number, **summary} for number, summary in summaries.items()]
+    )
 
 
 # --------------------------------------------------------------------------- feeds
@@ -672,6 +704,7 @@ def _params(
         as_of_end=day_end(as_of),
         care_types=tuple(c.value for c in care_types),
         report_types=get_turnaround_settings().report_types(),
+        report_key=get_turnaround_settings().report_key(),
         units=principal.units if principal is not None else None,
     )
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,10 @@ class TurnaroundSettings(BaseSettings):
             else DEFAULT_DISCHARGE_REPORT_TYPES
         )
         return tuple(sorted({normalize_document_type(code) for code in configured if code.strip()}))
+
+    def report_key(self) -> str:
+        """Fingerprint of the report types, stored with the derived rows selected with them."""
+        return hashlib.sha256(",".join(self.report_types()).encode("utf-8")).hexdigest()[:16]
 
 
 @lru_cache

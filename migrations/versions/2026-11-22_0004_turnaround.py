@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -75,6 +76,11 @@ def upgrade() -> None:
         sa.Column("discharge_date", sa.Date(), nullable=False),
         sa.Column("discharge_unit", sa.String(20), nullable=True),
         sa.Column("care_type_hint", sa.String(10), nullable=False),
+        sa.Column("report_key", sa.String(16), nullable=True),
+        sa.Column("report_count", sa.SmallInteger(), nullable=False),
+        sa.Column("report_received", postgresql.ARRAY(sa.DateTime(timezone=True)), nullable=False),
+        sa.Column("report_from", postgresql.ARRAY(sa.DateTime(timezone=True)), nullable=False),
+        sa.Column("report_until", postgresql.ARRAY(sa.DateTime(timezone=True)), nullable=False),
         sa.PrimaryKeyConstraint("stay_number", "effective_from", name="pk_stay_discharge_period"),
     )
     op.create_index("ix_stay_discharge_period_discharge_date", "stay_discharge_period", ["discharge_date"])

@@ -1,0 +1,79 @@
+"""Streaming request bodies to a spooled temporary file (memory first, then disk), hashed on the fly."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from typing import IO, Any
+
+from fastapi import Request
+
+from app.core.problems import InvalidInput, UnsupportedMediaType
+
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class Upload:
+    file: IO[bytes]
+    sha256: str
+    size: int
+
+
+async def spool_request(request: Request) -> Upload:
+    """Read the body chunk by chunk: a 1,000,000-RUM file never sits in memory whole.
+
+    The caller closes `upload.file`. The middleware's body limit raises 413 while streaming."""
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                digest.update(chunk)
+                spool.write(chunk)
+                size += len(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    if size == 0:
+        spool.close()
+        raise InvalidInput("The request body is empty.")
+    return Upload(spool, digest.hexdigest(), size)
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def require_media_type(request: Request, accepted: tuple[str, ...]) -> str:
+    kind = media_type(request)
+    if kind not in accepted:
+        raise UnsupportedMediaType(
+            f"Send the body as {', '.join(accepted)}; got {kind or 'no Content-Type'}."
+        )
+    return kind
+
+
+def inline_schema(model: Any) -> dict[str, Any]:
+    """JSON schema of a pydantic model with its $defs inlined, for `openapi_extra` request bodies.
+
+    Routes that read raw bodies (fixed-width files, HL7, FHIR, JSON) cannot let FastAPI document the
+    JSON variant from a parameter, and pydantic's `#/$defs/...` references would dangle in OpenAPI."""
+    schema: dict[str, Any] = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            reference = node.get("$ref")
+            if isinstance(reference, str) and reference.startswith("#/$defs/"):
+                return resolve(definitions[reference.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved

@@ -1,0 +1,75 @@
+"""`dimqa ingest rss|ium|structure FILE`: the same service code as the API, audited as `cli`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.auth.schemas import Principal, Role
+from app.cli.database import open_database
+from app.core import db, embedded_pg
+from app.core.config import get_settings
+from app.core.problems import AppError
+
+ingest_app = typer.Typer(help="Load files through the same code as the API.", no_args_is_help=True)
+CLI_PRINCIPAL = Principal(name="cli", role=Role.ADMIN, units=None)
+
+FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
+
+
+def _run(action: str, path: Path) -> None:
+    from app.ingestion import service as ingestion_service
+    from app.structure import service as structure_service
+    from app.structure.schemas import StructureIn
+
+    try:
+        open_database(get_settings())
+        with db.new_session() as session, session.begin():
+            if action == "rss":
+                with path.open("rb") as stream:
+                    batch, created = ingestion_service.ingest_rss_file(
+                        session, stream, principal=CLI_PRINCIPAL, source="cli"
+                    )
+                result: object = {"created": created, **batch.model_dump(mode="json")}
+            elif action == "ium":
+                result = structure_service.load_ium(
+                    session, path.read_bytes(), principal=CLI_PRINCIPAL
+                ).model_dump()
+            else:
+                structure = StructureIn.model_validate_json(path.read_bytes())
+                result = structure_service.replace_structure(session, structure).model_dump()
+                from app.audit import service as audit_service
+
+                audit_service.record(
+                    session, CLI_PRINCIPAL, action="write", object_type="structure",
+                    object_ids=[u.code for u in structure.units], endpoint="dimqa ingest structure",
+                )  # fmt: skip
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+    except AppError as error:
+        typer.echo(
+            json.dumps({"error": error.detail, "errors": [e.as_dict() for e in error.errors or []]}), err=True
+        )
+        raise typer.Exit(1) from error
+    finally:
+        embedded_pg.stop_all()
+
+
+@ingest_app.command("rss")
+def ingest_rss(path: FileArg) -> None:
+    """Ingest an RSS file (formats 016-023, grouped 116-123)."""
+    _run("rss", path)
+
+
+@ingest_app.command("ium")
+def ingest_ium(path: FileArg) -> None:
+    """Load a fichier d'UM (28-character lines); the authorisation history is kept."""
+    _run("ium", path)
+
+
+@ingest_app.command("structure")
+def ingest_structure(path: FileArg) -> None:
+    """Replace pôles, services and UMs from a JSON file shaped like PUT /api/v1/structure."""
+    _run("structure", path)

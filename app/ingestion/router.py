@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from app.auth.dependencies import FeedWriter, PatientReader
+from app.core.db import SessionDep
+from app.core.problems import problem_responses
+from app.core.uploads import inline_schema, require_media_type, spool_request
+from app.ingestion import service
+from app.ingestion.schemas import RssRead, RumBatchIn, RumBatchPage, RumBatchRead
+
+router = APIRouter(responses=problem_responses(401, 403, 503))
+
+FILE_TYPES = ("text/plain", "application/octet-stream")
+BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "A whole RSS file (one RUM per line, formats 016-023, grouped 116-123; "
+        "LF or CRLF; UTF-8, else Latin-1), or the same records as JSON.",
+        "content": {
+            "text/plain": {"schema": {"type": "string"}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "application/json": {"schema": inline_schema(RumBatchIn)},
+        },
+    }
+}
+
+
+@router.post(
+    "/rum-batches",
+    tags=["ingestion"],
+    status_code=201,
+    response_model=RumBatchRead,
+    responses={
+        200: {"model": RumBatchRead, "description": "Already received: the existing batch, nothing stored"},
+        **problem_responses(400, 409, 413, 415, 422),
+    },
+    openapi_extra=BATCH_BODY,
+)
+async def create_rum_batch(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: FeedWriter,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", max_length=200, description="Client key for safe retries")
+    ] = None,
+) -> RumBatchRead:
+    """Receive a RUM/RSS batch: a fixed-width RSS file or JSON `{"rums": [...]}`.
+
+    201 with the new batch; 200 with the existing one when the same body (SHA-256) or the same
+    Idempotency-Key was already received. An RSS with a structural error in any of its lines is
+    rejected whole and reported in `errors`; the others are stored and checked (`findings`)."""
+    kind = require_media_type(request, (*FILE_TYPES, "application/json"))
+    upload = await spool_request(request)
+    with upload.file:
+        if kind == "application/json":
+            body = upload.file.read()
+            batch, created = await run_in_threadpool(
+                lambda: service.ingest_rum_json(
+                    session, body, principal=principal, source="json", sha256=upload.sha256,
+                    idempotency_key=idempotency_key, request=request,
+                )
+            )  # fmt: skip
+        else:
+            batch, created = await run_in_threadpool(
+                lambda: service.ingest_rss_file(
+                    session, upload.file, principal=principal, source="file", sha256=upload.sha256,
+                    idempotency_key=idempotency_key, request=request,
+                )
+            )  # fmt: skip
+    if not created:
+        response.status_code = 200
+    return batch
+
+
+@router.get("/rum-batches", tags=["ingestion"], response_model=RumBatchPage, responses=problem_responses(422))
+def list_rum_batches(
+    session: SessionDep,
+    principal: PatientReader,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> RumBatchPage:
+    """RUM batches, newest first (their errors name RSS numbers: dim and admin only)."""
+    return service.list_batches(session, cursor=cursor, limit=limit)
+
+
+@router.get(
+    "/rum-batches/{batch_id}",
+    tags=["ingestion"],
+    response_model=RumBatchRead,
+    responses=problem_responses(404, 422),
+)
+def read_rum_batch(batch_id: int, session: SessionDep, principal: PatientReader) -> RumBatchRead:
+    """One RUM batch with its counts, formats, line errors and findings totals."""
+    return service.get_batch(session, batch_id=batch_id)
+
+
+@router.get("/rss/{rss_number}", tags=["ingestion"], response_model=RssRead, responses=problem_responses(404))
+def read_rss(rss_number: str, session: SessionDep, principal: PatientReader, request: Request) -> RssRead:
+    """The current version of an RSS with every field of its RUMs and its version history.
+
+    Patient-level data: dim and admin only; every read is written to the audit log."""
+    return service.read_rss(session, principal, rss_number=rss_number, request=request)

@@ -1,0 +1,422 @@
+"""RUM/RSS batches: stream-parse, store new RSS versions with COPY, compute findings, in one transaction.
+
+The file is read line by line and handled in chunks of CHUNK_RSS stays, so memory does not grow
+with the file. An RSS is atomic: a structural error in any of its lines rejects it whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import IO
+
+from fastapi import Request
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit_service
+from app.auth.schemas import Principal
+from app.core.line_errors import LineError
+from app.core.problems import Conflict, InvalidInput, NotFound
+from app.ingestion import metrics, repository
+from app.ingestion.models import RumBatch
+from app.ingestion.parser import RssResult, iter_lines, iter_rss, parse_line
+from app.ingestion.records import Act, Rss, Rum, as_date, as_int
+from app.ingestion.schemas import (
+    ActRead,
+    BatchError,
+    FindingTotals,
+    RssRead,
+    RssVersionRef,
+    RumBatchIn,
+    RumBatchPage,
+    RumBatchRead,
+    RumRead,
+)
+from app.ingestion.writer import write_rum
+from app.rules import service as rules_service
+from app.rules.engine import RuleContext
+from app.rules.schemas import FindingCounts
+
+CHUNK_RSS = 2000
+MAX_STORED_ERRORS = 1000
+
+
+@dataclass(slots=True)
+class _Tally:
+    lines: int = 0
+    rss_accepted: int = 0
+    rss_unchanged: int = 0
+    rum_accepted: int = 0
+    rss_rejected: int = 0
+    lines_rejected: int = 0
+    errors_total: int = 0
+    errors: list[dict[str, object]] = field(default_factory=list)
+    formats: Counter[str] = field(default_factory=Counter)
+    findings: FindingCounts = field(default_factory=lambda: FindingCounts(0, 0, 0, frozenset()))
+
+    def reject(self, rss_number: str | None, errors: list[LineError], lines: int) -> None:
+        self.rss_rejected += 1
+        self.lines_rejected += lines
+        self.errors_total += len(errors)
+        for error in errors:
+            if len(self.errors) < MAX_STORED_ERRORS:
+                self.errors.append(
+                    {
+                        "line": error.line,
+                        "rss_number": error.rss_number or rss_number,
+                        "field": error.field,
+                        "code": error.code,
+                        "message": error.message,
+                    }
+                )
+
+
+def _decode(raw: bytes) -> str:
+    # Same assumption as the parser (app.ingestion.parser.ENCODING_NOTE): UTF-8, else Latin-1.
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _sha256(stream: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(chunk)
+    stream.seek(0)
+    return digest.hexdigest()
+
+
+def _already_received(session: Session, *, sha256: str, idempotency_key: str | None) -> RumBatch | None:
+    if idempotency_key:
+        by_key = repository.get_batch_by_idempotency_key(session, key=idempotency_key)
+        if by_key is not None:
+            if by_key.content_sha256 != sha256:
+                raise Conflict("This Idempotency-Key was already used for a different body.")
+            return by_key
+    return repository.get_batch_by_sha256(session, sha256=sha256)
+
+
+def to_read(batch: RumBatch) -> RumBatchRead:
+    return RumBatchRead(
+        id=batch.id,
+        status=batch.status,
+        received_at=batch.received_at,
+        source=batch.source,
+        lines=batch.lines,
+        rss_accepted=batch.rss_accepted,
+        rum_accepted=batch.rum_accepted,
+        rss_unchanged=batch.rss_unchanged,
+        rss_rejected=batch.rss_rejected,
+        lines_rejected=batch.lines_rejected,
+        formats=dict(batch.formats),
+        errors=[BatchError.model_validate(e) for e in batch.errors],
+        errors_total=batch.errors_total,
+        findings=FindingTotals.model_validate(batch.findings or {}),
+        skipped_rules=list(batch.skipped_rules),
+    )
+
+
+def ingest_rss_file(
+    session: Session,
+    stream: IO[bytes],
+    *,
+    principal: Principal,
+    source: str,
+    idempotency_key: str | None = None,
+    request: Request | None = None,
+    sha256: str | None = None,
+    pre_rejected: Mapping[str, list[LineError]] | None = None,
+) -> tuple[RumBatchRead, bool]:
+    """Store an RSS file (fixed-width, formats 016-023 / 116-123). Returns (batch, created).
+
+    The same body (SHA-256) or the same Idempotency-Key answers the existing batch and stores
+    nothing. `pre_rejected` lists RSS numbers already rejected upstream (JSON records the writer
+    refused), so their RSS stay atomic."""
+    started = time.perf_counter()
+    digest = sha256 or _sha256(stream)
+    existing = _already_received(session, sha256=digest, idempotency_key=idempotency_key)
+    if existing is not None:
+        return to_read(existing), False
+    batch = RumBatch(
+        content_sha256=digest, idempotency_key=idempotency_key, source=source, token_name=principal.name,
+        status="processing", lines=0, rss_accepted=0, rum_accepted=0, rss_rejected=0, lines_rejected=0,
+        rss_unchanged=0, errors_total=0, formats={}, errors=[], findings={}, skipped_rules=[],
+    )  # fmt: skip
+    try:
+        with session.begin_nested():
+            repository.add_batch(session, batch)
+    except IntegrityError:
+        # A concurrent upload of the same body won the race: answer its batch.
+        existing = _already_received(session, sha256=digest, idempotency_key=idempotency_key)
+        if existing is None:
+            raise
+        return to_read(existing), False
+
+    tally = _Tally()
+    ctx = rules_service.load_context(session)
+    rejected_upstream = dict(pre_rejected or {})
+    seen: set[str] = set()
+    chunk: list[tuple[RssResult, list[str]]] = []
+    for item in _groups(stream):
+        chunk.append(item)
+        if len(chunk) >= CHUNK_RSS:
+            _store_chunk(session, batch.id, chunk, ctx, tally, seen, rejected_upstream)
+            chunk = []
+    if chunk:
+        _store_chunk(session, batch.id, chunk, ctx, tally, seen, rejected_upstream)
+    for number, errors in rejected_upstream.items():  # RSS whose every record was refused upstream
+        tally.reject(number, errors, len(errors))
+
+    _finish(batch, tally)
+    audit_service.record(
+        session, principal, action="write", object_type="rum_batch", object_ids=[batch.id], request=request
+    )
+    metrics.RSS_REJECTED.inc(tally.rss_rejected)
+    metrics.BATCH_DURATION.observe(time.perf_counter() - started)
+    return to_read(batch), True
+
+
+def _groups(stream: IO[bytes]) -> Iterator[tuple[RssResult, list[str]]]:
+    """RSS groups with the exact text of their lines (kept for re-validation and the RSS view)."""
+    texts: dict[int, str] = {}
+
+    def records() -> Iterator[Rum | LineError]:
+        for line_no, raw in iter_lines(stream):
+            texts[line_no] = _decode(raw)
+            yield parse_line(raw, line_no)
+
+    for result in iter_rss(records()):
+        yield result, [texts.pop(n, "") for n in result.lines]
+
+
+def _store_chunk(
+    session: Session,
+    batch_id: int,
+    chunk: list[tuple[RssResult, list[str]]],
+    ctx: RuleContext,
+    tally: _Tally,
+    seen: set[str],
+    rejected_upstream: dict[str, list[LineError]],
+) -> None:
+    accepted: list[tuple[Rss, list[str], str]] = []
+    for result, texts in chunk:
+        tally.lines += len(result.lines)
+        if result.rss is None:
+            tally.reject(result.rss_number, result.errors, len(result.lines))
+            continue
+        rss = result.rss
+        number = rss.rss_number
+        if number in rejected_upstream:
+            tally.reject(number, rejected_upstream.pop(number), len(result.lines))
+            continue
+        if number in seen:
+            duplicate = LineError(
+                result.lines[0], "rss_number", "duplicate_rss_in_batch",
+                "this N° de RSS already appeared earlier in the batch (not on the preceding line)", number,
+            )  # fmt: skip
+            tally.reject(number, [duplicate], len(result.lines))
+            continue
+        seen.add(number)
+        accepted.append((rss, texts, hashlib.sha256("\n".join(texts).encode()).hexdigest()))
+    if not accepted:
+        return
+
+    current = repository.current_versions(session, rss_numbers=[rss.rss_number for rss, _, _ in accepted])
+    new: list[tuple[Rss, list[str], str]] = []
+    superseded: dict[str, int] = {}
+    for rss, texts, content_hash in accepted:
+        tally.rss_accepted += 1
+        tally.rum_accepted += len(rss.rums)
+        for rum in rss.rums:
+            tally.formats[rum.format_code] += 1
+        previous = current.get(rss.rss_number)
+        if previous is not None and previous[1] == content_hash:
+            tally.rss_unchanged += 1
+            continue
+        if previous is not None:
+            superseded[rss.rss_number] = previous[0]
+        new.append((rss, texts, content_hash))
+    if not new:
+        return
+
+    repository.supersede(session, version_ids=list(superseded.values()))
+    ids = repository.allocate_version_ids(session, count=len(new))
+    repository.copy_versions(
+        session, (_version_row(vid, batch_id, rss, h) for vid, (rss, _, h) in zip(ids, new, strict=True))
+    )
+    repository.copy_rums(
+        session,
+        (row for vid, (rss, texts, _) in zip(ids, new, strict=True) for row in _rum_rows(vid, rss, texts)),
+    )
+    for rss, _, _ in new:
+        for rum in rss.rums:
+            metrics.RUM_INGESTED.labels(rum.format_code).inc()
+    tally.findings = tally.findings + rules_service.check_and_store(
+        session, ctx=ctx, items=[(vid, rss) for vid, (rss, _, _) in zip(ids, new, strict=True)],
+        superseded=superseded,
+    )  # fmt: skip
+
+
+def _version_row(version_id: int, batch_id: int, rss: Rss, content_hash: str) -> tuple[object, ...]:
+    first, last = rss.first, rss.last
+    return (
+        version_id, rss.rss_number, batch_id, True, content_hash, first.finess, last.admin_number,
+        first.format_code, rss.entry_date, rss.exit_date, rss.care_type, first.ghm or None,
+        first.ghm[:2] or None, first.return_code or None, first.classification_version or None,
+        rss.seances, len(rss.rums), last.unit,
+    )  # fmt: skip
+
+
+def _rum_rows(version_id: int, rss: Rss, texts: list[str]) -> Iterator[tuple[object, ...]]:
+    exit_date = rss.exit_date
+    care_type = rss.care_type
+    for position, (rum, line_text) in enumerate(zip(rss.rums, texts, strict=True)):
+        yield (
+            version_id, position, rum.line, line_text, rum.rum_number, rum.unit, as_date(rum.entry_date),
+            as_date(rum.exit_date), exit_date, care_type, rum.dp, rum.dr, rum.das, as_int(rum.seances) or 0,
+            [act.code for act in rum.acts],
+        )  # fmt: skip
+
+
+def _finish(batch: RumBatch, tally: _Tally) -> None:
+    if tally.rss_rejected == 0:
+        status = "completed"
+    elif tally.rss_accepted:
+        status = "partial"
+    else:
+        status = "rejected"
+    batch.status = status
+    batch.lines = tally.lines
+    batch.rss_accepted = tally.rss_accepted
+    batch.rss_unchanged = tally.rss_unchanged
+    batch.rum_accepted = tally.rum_accepted
+    batch.rss_rejected = tally.rss_rejected
+    batch.lines_rejected = tally.lines_rejected
+    batch.errors_total = tally.errors_total
+    batch.errors = tally.errors
+    batch.formats = dict(sorted(tally.formats.items()))
+    batch.findings = tally.findings.as_dict()
+    batch.skipped_rules = sorted(tally.findings.skipped)
+
+
+def ingest_rum_json(
+    session: Session,
+    body: bytes,
+    *,
+    principal: Principal,
+    source: str,
+    sha256: str,
+    idempotency_key: str | None = None,
+    request: Request | None = None,
+) -> tuple[RumBatchRead, bool]:
+    """JSON RUMs take the file path: each record is written as its fixed-width line, then parsed,
+    so both inputs go through one validation and are stored identically."""
+    try:
+        batch_in = RumBatchIn.model_validate_json(body)
+    except ValidationError as error:
+        raise InvalidInput(
+            f"{error.error_count()} invalid field(s) in the JSON body", errors=_json_errors(error)
+        ) from error
+    lines: list[str] = []
+    refused: dict[str, list[LineError]] = {}
+    for index, record in enumerate(batch_in.rums, start=1):
+        try:
+            lines.append(write_rum(record.to_record(index)))
+        except ValueError as error:
+            lines.append("")  # keeps line numbers equal to record positions
+            refused.setdefault(record.rss_number.strip(), []).append(
+                LineError(index, None, "invalid_value", str(error), record.rss_number.strip())
+            )
+    stream = io.BytesIO("\n".join(lines).encode("utf-8"))
+    return ingest_rss_file(
+        session, stream, principal=principal, source=source, idempotency_key=idempotency_key,
+        request=request, sha256=sha256, pre_rejected=refused,
+    )  # fmt: skip
+
+
+def _json_errors(error: ValidationError) -> list[LineError]:
+    errors = []
+    for item in error.errors():
+        location = [str(part) for part in item["loc"]]
+        index = int(location[1]) + 1 if len(location) > 1 and location[1].isdigit() else None
+        errors.append(LineError(index, ".".join(location), item["type"], item["msg"]))
+    return errors
+
+
+def get_batch(session: Session, *, batch_id: int) -> RumBatchRead:
+    batch = repository.get_batch(session, batch_id=batch_id)
+    if batch is None:
+        raise NotFound(f"No RUM batch {batch_id}.")
+    return to_read(batch)
+
+
+def list_batches(session: Session, *, cursor: str | None, limit: int) -> RumBatchPage:
+    before = int(cursor) if cursor and cursor.isdigit() else None
+    rows = repository.list_batches(session, before_id=before, limit=limit + 1)
+    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    return RumBatchPage(items=[to_read(b) for b in rows[:limit]], next_cursor=next_cursor)
+
+
+def read_rss(
+    session: Session, principal: Principal, *, rss_number: str, request: Request | None = None
+) -> RssRead:
+    number = rss_number.rstrip()
+    version = repository.get_current_version(session, rss_number=number)
+    rums = repository.rums_of(session, version_id=version.id) if version is not None else []
+    if version is None or (
+        principal.units is not None and not any(principal.sees_unit(rum.unit) for rum in rums)
+    ):
+        raise NotFound(f"No RSS {number!r}.")
+    audit_service.record(
+        session, principal, action="read", object_type="rss", object_ids=[number], request=request
+    )
+    records = [parse_line(rum.line_text.encode("utf-8"), rum.line) for rum in rums]
+    return RssRead(
+        rss_number=version.rss_number,
+        batch_id=version.batch_id,
+        stay_number=version.stay_number,
+        entry_date=version.entry_date,
+        exit_date=version.exit_date,
+        care_type=version.care_type,
+        ghm=version.ghm,
+        cmd=version.cmd,
+        return_code=version.return_code,
+        classification_version=version.classification_version,
+        rums=[_rum_read(record) for record in records if isinstance(record, Rum)],
+        versions=[
+            RssVersionRef(batch_id=v.batch_id, received_at=v.received_at, is_current=v.is_current)
+            for v in repository.list_versions(session, rss_number=number)
+        ],
+    )
+
+
+_RUM_READ_FIELDS = frozenset(RumRead.model_fields) | {"line", "version", "grouped", "extra", "acts"}
+
+
+def _rum_read(rum: Rum) -> RumRead:
+    other = {name: getattr(rum, name) for name in Rum.__dataclass_fields__ if name not in _RUM_READ_FIELDS}
+    other.update(rum.extra)
+    return RumRead(
+        rum_number=rum.rum_number, unit=rum.unit, entry_date=as_date(rum.entry_date),
+        exit_date=as_date(rum.exit_date), entry_mode=rum.entry_mode, provenance=rum.provenance,
+        exit_mode=rum.exit_mode, destination=rum.destination, birth_date=as_date(rum.birth_date), sex=rum.sex,
+        dp=rum.dp, dr=rum.dr, das=rum.das, dads=rum.dads, seances=as_int(rum.seances),
+        gestational_age=as_int(rum.gestational_age), newborn_weight=as_int(rum.newborn_weight),
+        acts=[_act_read(act) for act in rum.acts], format=rum.format_code, fields=other,
+    )  # fmt: skip
+
+
+def _act_read(act: Act) -> ActRead:
+    return ActRead(
+        date=as_date(act.date), code=act.code, extension=act.extension, phase=act.phase,
+        activity=act.activity,
+        doc_extension=act.doc_extension, modifiers=act.modifiers, count=as_int(act.count),
+        exceptional_refund=act.exceptional_refund, unplanned_association=act.unplanned_association,
+    )  # fmt: skip

@@ -1,0 +1,174 @@
+"""RUM batches over HTTP: idempotency, supersession, atomic RSS, JSON = file, bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from sqlalchemy import text
+
+from app.ingestion.writer import write_rss
+from tests.ingestion.builders import make_rss
+
+TEXT = {"Content-Type": "text/plain"}
+
+
+def rss_file(*groups: Any) -> bytes:
+    return ("\r\n".join(line for rss in groups for line in write_rss(rss)) + "\r\n").encode()
+
+
+def post(client: Any, headers: dict[str, str], body: bytes, **extra: str) -> Any:
+    return client.post("/api/v1/rum-batches", content=body, headers={**headers, **TEXT, **extra})
+
+
+def test_new_batch_then_same_body_is_idempotent(client: Any, auth_headers: Any, session: Any) -> None:
+    ingest = auth_headers("ingest")
+    body = rss_file(make_rss(2, rss_number="1001"), make_rss(1, rss_number="1002"))
+    first = post(client, ingest, body)
+    assert first.status_code == 201
+    created = first.json()
+    assert (created["status"], created["lines"], created["rss_accepted"], created["rum_accepted"]) == (
+        "completed", 3, 2, 3,
+    )  # fmt: skip
+    assert created["formats"] == {"022": 3} and created["errors"] == [] and created["rss_rejected"] == 0
+    again = post(client, ingest, body)
+    assert again.status_code == 200 and again.json()["id"] == created["id"]
+    assert session.execute(text("SELECT count(*) FROM rum")).scalar_one() == 3
+    assert session.execute(text("SELECT count(*) FROM rum_batch")).scalar_one() == 1
+
+
+def test_idempotency_key(client: Any, auth_headers: Any) -> None:
+    ingest = auth_headers("ingest")
+    body = rss_file(make_rss(1, rss_number="1001"))
+    first = post(client, ingest, body, **{"Idempotency-Key": "orbis-2024-03-01"})
+    same = post(client, ingest, body, **{"Idempotency-Key": "orbis-2024-03-01"})
+    assert same.status_code == 200 and same.json()["id"] == first.json()["id"]
+    other = post(
+        client, ingest, rss_file(make_rss(1, rss_number="1002")), **{"Idempotency-Key": "orbis-2024-03-01"}
+    )
+    assert other.status_code == 409 and other.headers["content-type"] == "application/problem+json"
+
+
+def test_later_batch_supersedes_and_identical_rss_creates_no_version(
+    client: Any, auth_headers: Any, session: Any
+) -> None:
+    ingest, dim = auth_headers("ingest"), auth_headers("dim")
+    v1 = make_rss(1, rss_number="2001", dp="J189")
+    v2 = make_rss(1, rss_number="2001", dp="J159")
+    post(client, ingest, rss_file(v1))
+    second = post(client, ingest, rss_file(v2, make_rss(1, rss_number="2002"))).json()
+    assert (second["rss_accepted"], second["rss_unchanged"]) == (2, 0)
+    body = client.get("/api/v1/rss/2001", headers=dim).json()
+    assert body["rums"][0]["dp"] == "J159"
+    assert [v["is_current"] for v in body["versions"]] == [False, True]
+    # The same RSS again inside a different file: accepted, unchanged, no new version.
+    third = post(client, ingest, rss_file(v2, make_rss(1, rss_number="2003"))).json()
+    assert (third["rss_accepted"], third["rss_unchanged"]) == (2, 1)
+    assert len(client.get("/api/v1/rss/2001", headers=dim).json()["versions"]) == 2
+    current = session.execute(text("SELECT count(*) FROM rss_version WHERE is_current")).scalar_one()
+    assert current == 3
+
+
+def test_structural_error_rejects_the_whole_rss_only(client: Any, auth_headers: Any, session: Any) -> None:
+    good_before, broken, good_after = (
+        make_rss(1, rss_number="3001"), make_rss(2, rss_number="3002"), make_rss(1, rss_number="3003"),
+    )  # fmt: skip
+    lines = [*write_rss(good_before), *write_rss(broken), *write_rss(good_after)]
+    lines[2] = lines[2][:-3]  # second RUM of 3002 truncated in its last act zone beyond tolerance
+    lines[2] = lines[2][:150]
+    result = post(client, auth_headers("ingest"), ("\n".join(lines) + "\n").encode()).json()
+    assert (result["status"], result["rss_accepted"], result["rss_rejected"], result["lines_rejected"]) == (
+        "partial", 2, 1, 2,
+    )  # fmt: skip
+    assert [(e["line"], e["rss_number"], e["code"]) for e in result["errors"]] == [(3, "3002", "line_length")]
+    stored = session.execute(text("SELECT rss_number FROM rss_version ORDER BY rss_number")).scalars().all()
+    assert stored == ["3001", "3003"]
+
+
+def test_duplicate_rss_number_in_one_batch(client: Any, auth_headers: Any) -> None:
+    a, b = make_rss(1, rss_number="4001"), make_rss(1, rss_number="4002")
+    result = post(client, auth_headers("ingest"), rss_file(a, b, a)).json()
+    assert result["rss_accepted"] == 2
+    assert [(e["line"], e["code"]) for e in result["errors"]] == [(3, "duplicate_rss_in_batch")]
+
+
+def test_json_batch_is_stored_like_the_file(client: Any, auth_headers: Any, session: Any) -> None:
+    rss = make_rss(2, rss_number="5001")
+    rums = []
+    for rum in rss.rums:
+        record = dataclasses.asdict(rum)
+        record.pop("line")
+        rums.append(record)
+    response = client.post("/api/v1/rum-batches", json={"rums": rums}, headers=auth_headers("ingest"))
+    assert response.status_code == 201 and response.json()["rum_accepted"] == 2
+    stored = session.execute(text("SELECT line_text FROM rum ORDER BY position")).scalars().all()
+    assert stored == write_rss(rss)
+
+
+def test_json_value_too_long_rejects_its_rss(client: Any, auth_headers: Any) -> None:
+    rum = dataclasses.asdict(make_rss(1, rss_number="5002").rums[0])
+    rum.pop("line")
+    rum["dp"] = "X" * 9
+    response = client.post("/api/v1/rum-batches", json={"rums": [rum]}, headers=auth_headers("ingest"))
+    body = response.json()
+    assert (body["status"], body["rss_rejected"]) == ("rejected", 1)
+    assert body["errors"][0]["code"] == "invalid_value" and body["errors"][0]["line"] == 1
+
+
+def test_bad_inputs_never_500(client: Any, auth_headers: Any) -> None:
+    ingest = auth_headers("ingest")
+    empty = post(client, ingest, b"")
+    assert empty.status_code == 400 and empty.headers["content-type"] == "application/problem+json"
+    garbage = post(client, ingest, bytes(range(256)) * 40)
+    assert garbage.status_code == 201 and garbage.json()["status"] == "rejected"
+    unknown = post(client, ingest, rss_file(make_rss(1, version="022")).replace(b"022", b"024", 1))
+    assert unknown.json()["errors"][0]["code"] == "unknown_format"
+    wrong_type = client.post(
+        "/api/v1/rum-batches", content=b"x", headers={**ingest, "Content-Type": "image/png"}
+    )
+    assert wrong_type.status_code == 415
+    bad_json = client.post(
+        "/api/v1/rum-batches",
+        content=b'{"rums": [{"nope": 1}]}',
+        headers={**ingest, "Content-Type": "application/json"},
+    )
+    assert bad_json.status_code == 400 and bad_json.json()["errors"][0]["line"] == 1
+
+
+def test_impossible_dates_are_stored_and_reported_as_findings(client: Any, auth_headers: Any) -> None:
+    rss = make_rss(1, rss_number="6001")
+    rss.rums[0].exit_date = "31022024"
+    result = post(client, auth_headers("ingest"), rss_file(rss)).json()
+    assert result["rss_accepted"] == 1 and result["findings"]["blocking"] >= 1
+
+
+def test_noise_file_of_40_mb(client: Any, auth_headers: Any) -> None:
+    import random
+
+    noise = random.Random(7).randbytes(40 * 1024 * 1024)
+    response = post(client, auth_headers("ingest"), noise)
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "rejected" and body["rss_accepted"] == 0
+    assert len(body["errors"]) == 1000 and body["errors_total"] >= 1000
+
+
+def test_roles_and_audit(client: Any, auth_headers: Any) -> None:
+    ingest = auth_headers("ingest", name="orbis")
+    batch = post(client, ingest, rss_file(make_rss(1, rss_number="7001"))).json()
+    assert client.get(f"/api/v1/rum-batches/{batch['id']}", headers=ingest).status_code == 403
+    assert client.get("/api/v1/rss/7001", headers=auth_headers("reader")).status_code == 403
+    dim = auth_headers("dim", name="dr-dim")
+    assert client.get("/api/v1/rss/7001", headers=dim).status_code == 200
+    assert client.get("/api/v1/rum-batches", headers=dim).json()["items"][0]["id"] == batch["id"]
+    admin = auth_headers("admin")
+    log = client.get("/api/v1/audit-log", headers=admin).json()["items"]
+    seen = {(e["token_name"], e["action"], e["object_type"], tuple(e["object_ids"])) for e in log}
+    assert ("orbis", "write", "rum_batch", (str(batch["id"]),)) in seen
+    assert ("dr-dim", "read", "rss", ("7001",)) in seen
+
+
+def test_unit_restricted_token_gets_404_for_other_units(client: Any, auth_headers: Any) -> None:
+    post(client, auth_headers("ingest"), rss_file(make_rss(1, rss_number="8001", unit="7500")))
+    assert client.get("/api/v1/rss/8001", headers=auth_headers("dim", units=["7600"])).status_code == 404
+    assert client.get("/api/v1/rss/8001", headers=auth_headers("dim", units=["7500"])).status_code == 200
