@@ -25,7 +25,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 openapi: $(VENV)/.installed
 	$(BIN)/python -m app.cli.openapi
