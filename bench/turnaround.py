@@ -440,7 +440,8 @@ def write_results(
 ) -> None:
     ingest = facts.get("ingest")
     ok = all(p95 <= TARGET_P95_MS for _name, _p50, p95, _max in results)
-    machine = f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), Python {platform.python_version()}"
+    cpu = platform.processor() or platform.machine()
+    machine = f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
     lines = [
         SECTION,
         "",
@@ -456,13 +457,14 @@ def write_results(
         doc_n, doc_s = ingest["document"]
         resend_n, resend_s = ingest["resend"]
         total_rate = (stay_n + doc_n) / (stay_s + doc_s)
+        verdict = "met" if total_rate >= TARGET_EVENTS_PER_SECOND else "NOT met"
         lines += [
             f"- Ingestion through `service.store_events`, transactions of {BATCH:,} events, chronological: "
             f"movements {stay_n:,} in {stay_s:.1f} s ({stay_n / stay_s:,.0f}/s), documents {doc_n:,} in "
             f"{doc_s:.1f} s ({doc_n / doc_s:,.0f}/s), overall {total_rate:,.0f} events/s "
-            f"(target >= {TARGET_EVENTS_PER_SECOND:,}: {'met' if total_rate >= TARGET_EVENTS_PER_SECOND else 'NOT met'}); "
-            f"re-sending {resend_n:,} stored events (all duplicates) {resend_s:.2f} s. Each batch includes the "
-            "idempotent insert, the refresh of the derived stay/document periods of its stays and the commit.",
+            f"(target >= {TARGET_EVENTS_PER_SECOND:,}: {verdict}); re-sending {resend_n:,} stored events "
+            f"(all duplicates) {resend_s:.2f} s. Each batch includes the idempotent insert, the refresh "
+            "of the derived stay/document periods of its stays and the commit.",
         ]
     else:
         lines.append("- Ingestion: reused database (not measured in this run).")

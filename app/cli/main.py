@@ -84,6 +84,7 @@ def _load_first_start_demo() -> None:
         with db.new_session() as session, session.begin():
             if holds_data(session):
                 return  # not an empty database: tokens were revoked, data stays as it is
+            print("First start: loading the demo year (--no-demo or DIMQA_DEMO=0 to skip)...", flush=True)
             summary = load_demo(session, principal=DEMO_PRINCIPAL)
         print(summary.line(), flush=True)
     except Exception as error:  # the server must start anyway; the demo can be loaded later

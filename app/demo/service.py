@@ -26,6 +26,7 @@ from app.activity.models import RhsBatch
 from app.auth.schemas import Principal
 from app.demo.generator import DEFAULT_SEED, DemoData, generate
 from app.demo.reference_2022 import YEAR
+from app.ingestion import service as ingestion_service
 from app.ingestion.models import RumBatch
 from app.reference.ium import parse_ium
 from app.structure import repository as structure_repository
@@ -102,42 +103,27 @@ def _current_structure(session: Session) -> tuple[set[tuple[object, ...]], ...]:
     )
 
 
-def _load_structure(session: Session, data: DemoData, summary: DemoSummary) -> None:
+def _load_structure(session: Session, data: DemoData, principal: Principal, summary: DemoSummary) -> None:
     if _current_structure(session) != _structure_rows(data.structure):
         structure_service.replace_structure(session, data.structure)
         summary.structure_replaced = True
-    # No fichier d'UM service exists (the API has no upload endpoint yet): the parsed lines go to the
-    # repository's idempotent upsert, as such a service would do.
-    lines, errors = parse_ium(data.ium_file())
-    if errors:
-        raise ValueError(f"demo fichier d'UM unreadable: {errors[0]}")
+    # What the fichier d'UM will change, for the summary (its upsert leaves identical lines alone).
+    lines, _errors = parse_ium(data.ium_file())
     known: dict[tuple[str, date | None], tuple[str, str, int | None, str]] = {
         (a.unit_code, a.effect_date): (a.finess_geo, a.auth_type, a.beds, a.hosp_mode)
         for a in structure_repository.list_authorisations(session)
     }
-    changed: list[dict[str, object]] = [
-        {
-            "unit_code": line.unit,
-            "finess_geo": line.finess_geo,
-            "auth_type": line.auth_type,
-            "effect_date": line.effect_date,
-            "beds": line.beds,
-            "hosp_mode": line.hosp_mode,
-        }
-        for line in lines
-        if known.get((line.unit, line.effect_date))
+    summary.authorisations_changed = sum(
+        known.get((line.unit, line.effect_date))
         != (line.finess_geo, line.auth_type, line.beds, line.hosp_mode)
-    ]
-    if changed:
-        structure_repository.upsert_authorisations(session, changed)
-    summary.authorisations_changed = len(changed)
+        for line in lines
+    )
+    result = structure_service.load_ium(session, data.ium_file(), principal=principal)
+    if result.lines_rejected:
+        raise ValueError(f"demo fichier d'UM: {result.lines_rejected} line(s) rejected")
 
 
 def _load_rss(session: Session, data: DemoData, principal: Principal, summary: DemoSummary) -> None:
-    # DEPENDENCY: the RUM/RSS ingestion service (app/ingestion/service.py) is being written; this is
-    # the one call to adapt to its final signature.
-    from app.ingestion import service as ingestion_service  # type: ignore[attr-defined]
-
     for label, body in data.rss_files():
         _batch, created = ingestion_service.ingest_rss_file(
             session,
@@ -191,7 +177,7 @@ def load_demo(
         rhs=len(data.rhs),
         deliberate_errors=len(data.deliberate_errors),
     )
-    _load_structure(session, data, summary)
+    _load_structure(session, data, principal, summary)
     _load_rss(session, data, principal, summary)
     _load_rhs(session, data, principal, summary)
     summary.stay_events_new, stay_conflicts = _store(session, "stay", data.stay_events)

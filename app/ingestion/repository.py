@@ -4,7 +4,6 @@ can reference their RSS version in the same COPY stream."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
@@ -47,12 +46,21 @@ def add_batch(session: Session, batch: RumBatch) -> RumBatch:
     return batch
 
 
+def lock_writers(session: Session) -> None:
+    """Serialise RUM batches (transaction-scoped): supersession reads the current versions, so two
+    batches carrying the same N° de RSS must not both see the same one as current."""
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('dimqa.rum_ingestion'))"))
+
+
 def current_versions(session: Session, *, rss_numbers: Sequence[str]) -> dict[str, tuple[int, str]]:
     """rss_number -> (version id, content hash) of the current versions among `rss_numbers`."""
+    # One array parameter rather than an IN list of thousands of bound values (one per RSS).
     rows = session.execute(
-        select(RssVersion.rss_number, RssVersion.id, RssVersion.content_hash).where(
-            RssVersion.is_current, RssVersion.rss_number.in_(rss_numbers)
-        )
+        text(
+            "SELECT rss_number, id, content_hash FROM rss_version "
+            "WHERE is_current AND rss_number = ANY(:numbers)"
+        ),
+        {"numbers": list(rss_numbers)},
     )
     return {number: (version_id, digest) for number, version_id, digest in rows}
 
@@ -73,20 +81,136 @@ def allocate_version_ids(session: Session, *, count: int) -> list[int]:
     return [row[0] for row in rows]
 
 
-def _copy(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+NULL = "\\N"  # COPY text format
+
+
+def _array(items: Sequence[str]) -> str:
+    # Every element quoted: codes read from a file may hold commas, braces, spaces or "NULL".
+    if any('"' in item or "\\" in item for item in items):
+        items = [item.replace("\\", "\\\\").replace('"', '\\"') for item in items]
+    return "{" + ",".join(f'"{item}"' for item in items) + "}" if items else "{}"
+
+
+def copy_line(values: Sequence[object]) -> str:
+    """One row in COPY's text format. None -> NULL; str; list[str] -> text[]; int, bool, date -> str().
+
+    Tabs, newlines and other control characters cannot occur: the parser rejects lines holding them;
+    backslashes can, and are doubled."""
+    out = []
+    for value in values:
+        kind = type(value)
+        if kind is str:
+            text_value: str = value  # type: ignore[assignment]
+        elif value is None:
+            out.append("\\N")
+            continue
+        elif kind is list:
+            text_value = _array(value)  # type: ignore[arg-type]
+        else:
+            out.append(str(value))
+            continue
+        out.append(text_value.replace("\\", "\\\\") if "\\" in text_value else text_value)
+    return "\t".join(out) + "\n"
+
+
+def version_line(
+    version_id: int,
+    rss_number: str,
+    batch_id: int,
+    content_hash: str,
+    finess: str,
+    stay_number: str,
+    format_code: str,
+    entry_date: str | None,
+    exit_date: str | None,
+    care_type: str,
+    ghm: str,
+    return_code: str,
+    classification_version: str,
+    seances: int,
+    rum_count: int,
+    exit_unit: str,
+) -> str:
+    """An `rss_version` row (VERSION_COLUMNS order, current) in COPY's text format. The text values
+    are pieces of RUM lines; blank grouping values are stored as NULL."""
+    texts = (
+        rss_number,
+        finess,
+        stay_number,
+        format_code,
+        ghm,
+        return_code,
+        classification_version,
+        exit_unit,
+    )
+    if any("\\" in value for value in texts):
+        return copy_line(
+            (
+                version_id, rss_number, batch_id, True, content_hash, finess, stay_number, format_code,
+                entry_date, exit_date, care_type, ghm or None, ghm[:2] or None, return_code or None,
+                classification_version or None, seances, rum_count, exit_unit,
+            )
+        )  # fmt: skip
+    return (
+        f"{version_id}\t{rss_number}\t{batch_id}\tt\t{content_hash}\t{finess}\t{stay_number}\t{format_code}\t"
+        f"{entry_date or NULL}\t{exit_date or NULL}\t{care_type}\t{ghm or NULL}\t{ghm[:2] or NULL}\t"
+        f"{return_code or NULL}\t{classification_version or NULL}\t{seances}\t{rum_count}\t{exit_unit}\n"
+    )
+
+
+def rum_line(
+    version_id: int,
+    position: int,
+    line: int,
+    line_text: str,
+    rum_number: str,
+    unit: str,
+    entry_date: str | None,
+    exit_date: str | None,
+    rss_exit_date: str | None,
+    care_type: str,
+    dp: str,
+    dr: str,
+    das: list[str],
+    seances: int,
+    acts: list[str],
+) -> str:
+    """A `rum` row (RUM_COLUMNS order) in COPY's text format; dates as ISO text or None."""
+    # Every text value is a piece of line_text: without a backslash or a double quote there, nothing
+    # needs escaping and the row is one f-string (the hot path: a row per RUM).
+    if "\\" in line_text or '"' in line_text:
+        return copy_line(
+            (
+                version_id, position, line, line_text, rum_number, unit, entry_date, exit_date,
+                rss_exit_date, care_type, dp, dr, das, seances, acts,
+            )
+        )  # fmt: skip
+    das_array = '{"' + '","'.join(das) + '"}' if das else "{}"
+    acts_array = '{"' + '","'.join(acts) + '"}' if acts else "{}"
+    return (
+        f"{version_id}\t{position}\t{line}\t{line_text}\t{rum_number}\t{unit}\t{entry_date or NULL}\t"
+        f"{exit_date or NULL}\t{rss_exit_date or NULL}\t{care_type}\t{dp}\t{dr}\t{das_array}\t{seances}\t"
+        f"{acts_array}\n"
+    )
+
+
+def _copy(session: Session, table: str, columns: Sequence[str], rows: Iterable[str]) -> None:
+    """COPY rows already rendered in the text format (tab-separated, `\\N` for NULL, one per line):
+    one write per chunk instead of psycopg's per-value adaptation, which cost more than the parse."""
     connection = session.connection().connection.driver_connection
     assert connection is not None
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
     with connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
+        copy.write("".join(rows))
 
 
-def copy_versions(session: Session, rows: Iterable[Sequence[Any]]) -> None:
+def copy_versions(session: Session, rows: Iterable[str]) -> None:
+    """`rows`: text-format lines in VERSION_COLUMNS order."""
     _copy(session, "rss_version", VERSION_COLUMNS, rows)
 
 
-def copy_rums(session: Session, rows: Iterable[Sequence[Any]]) -> None:
+def copy_rums(session: Session, rows: Iterable[str]) -> None:
+    """`rows`: text-format lines in RUM_COLUMNS order."""
     _copy(session, "rum", RUM_COLUMNS, rows)
 
 

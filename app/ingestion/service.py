@@ -6,13 +6,16 @@ with the file. An RSS is atomic: a structural error in any of its lines rejects 
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import io
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import IO
+from functools import lru_cache
+from typing import IO, TypeVar
 
 from fastapi import Request
 from pydantic import ValidationError
@@ -45,6 +48,7 @@ from app.rules.schemas import FindingCounts
 
 CHUNK_RSS = 2000
 MAX_STORED_ERRORS = 1000
+_T = TypeVar("_T")
 
 
 @dataclass(slots=True)
@@ -163,14 +167,12 @@ def ingest_rss_file(
     ctx = rules_service.load_context(session)
     rejected_upstream = dict(pre_rejected or {})
     seen: set[str] = set()
-    chunk: list[tuple[RssResult, list[str]]] = []
-    for item in _groups(stream):
-        chunk.append(item)
-        if len(chunk) >= CHUNK_RSS:
-            _store_chunk(session, batch.id, chunk, ctx, tally, seen, rejected_upstream)
-            chunk = []
-    if chunk:
-        _store_chunk(session, batch.id, chunk, ctx, tally, seen, rejected_upstream)
+    batch_id = batch.id
+
+    def store(chunk: list[tuple[RssResult, list[str]]]) -> None:
+        _store_chunk(session, batch_id, chunk, ctx, tally, seen, rejected_upstream)
+
+    _pipeline(_chunks(_groups(stream)), store)
     for number, errors in rejected_upstream.items():  # RSS whose every record was refused upstream
         tally.reject(number, errors, len(errors))
 
@@ -181,6 +183,33 @@ def ingest_rss_file(
     metrics.RSS_REJECTED.inc(tally.rss_rejected)
     metrics.BATCH_DURATION.observe(time.perf_counter() - started)
     return to_read(batch), True
+
+
+def _chunks(groups: Iterator[tuple[RssResult, list[str]]]) -> Iterator[list[tuple[RssResult, list[str]]]]:
+    chunk: list[tuple[RssResult, list[str]]] = []
+    for item in groups:
+        chunk.append(item)
+        if len(chunk) >= CHUNK_RSS:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _pipeline(chunks: Iterator[_T], store: Callable[[_T], None]) -> None:
+    """Store each chunk in a worker thread while this thread reads and parses the next one.
+
+    PostgreSQL's share of a chunk (COPY, indexes, foreign keys, the activity summary triggers) then
+    runs on another core while Python parses. Only the worker touches the session and the tallies,
+    only this thread the stream, and at most one chunk waits: memory stays two chunks."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rum-batch-store") as worker:
+        pending: Future[None] | None = None
+        for chunk in chunks:
+            if pending is not None:
+                pending.result()
+            pending = worker.submit(contextvars.copy_context().run, store, chunk)
+        if pending is not None:
+            pending.result()
 
 
 def _groups(stream: IO[bytes]) -> Iterator[tuple[RssResult, list[str]]]:
@@ -248,39 +277,46 @@ def _store_chunk(
 
     repository.supersede(session, version_ids=list(superseded.values()))
     ids = repository.allocate_version_ids(session, count=len(new))
-    repository.copy_versions(
-        session, (_version_row(vid, batch_id, rss, h) for vid, (rss, _, h) in zip(ids, new, strict=True))
-    )
-    repository.copy_rums(
-        session,
-        (row for vid, (rss, texts, _) in zip(ids, new, strict=True) for row in _rum_rows(vid, rss, texts)),
-    )
-    for rss, _, _ in new:
-        for rum in rss.rums:
-            metrics.RUM_INGESTED.labels(rum.format_code).inc()
+    version_lines: list[str] = []
+    rum_lines: list[str] = []
+    stored_formats: Counter[str] = Counter()
+    for version_id, (rss, texts, content_hash) in zip(ids, new, strict=True):
+        care_type = rss.care_type
+        version_lines.append(_version_line(version_id, batch_id, rss, care_type, content_hash))
+        rum_lines.extend(_rum_lines(version_id, rss, care_type, texts))
+        stored_formats.update(rum.format_code for rum in rss.rums)
+    repository.copy_versions(session, version_lines)
+    repository.copy_rums(session, rum_lines)
+    for format_code, count in stored_formats.items():
+        metrics.RUM_INGESTED.labels(format_code).inc(count)
     tally.findings = tally.findings + rules_service.check_and_store(
         session, ctx=ctx, items=[(vid, rss) for vid, (rss, _, _) in zip(ids, new, strict=True)],
         superseded=superseded,
     )  # fmt: skip
 
 
-def _version_row(version_id: int, batch_id: int, rss: Rss, content_hash: str) -> tuple[object, ...]:
+@lru_cache(maxsize=1 << 16)
+def _iso(raw: str) -> str | None:
+    """JJMMAAAA -> ISO text for COPY, None when not a date; a file's stays share few distinct dates."""
+    day = as_date(raw)
+    return day.isoformat() if day is not None else None
+
+
+def _version_line(version_id: int, batch_id: int, rss: Rss, care_type: str, content_hash: str) -> str:
     first, last = rss.first, rss.last
-    return (
-        version_id, rss.rss_number, batch_id, True, content_hash, first.finess, last.admin_number,
-        first.format_code, rss.entry_date, rss.exit_date, rss.care_type, first.ghm or None,
-        first.ghm[:2] or None, first.return_code or None, first.classification_version or None,
-        rss.seances, len(rss.rums), last.unit,
+    return repository.version_line(
+        version_id, rss.rss_number, batch_id, content_hash, first.finess, last.admin_number,
+        first.format_code, _iso(first.entry_date), _iso(last.exit_date), care_type, first.ghm,
+        first.return_code, first.classification_version, rss.seances, len(rss.rums), last.unit,
     )  # fmt: skip
 
 
-def _rum_rows(version_id: int, rss: Rss, texts: list[str]) -> Iterator[tuple[object, ...]]:
-    exit_date = rss.exit_date
-    care_type = rss.care_type
+def _rum_lines(version_id: int, rss: Rss, care_type: str, texts: list[str]) -> Iterator[str]:
+    exit_date = _iso(rss.last.exit_date)
     for position, (rum, line_text) in enumerate(zip(rss.rums, texts, strict=True)):
-        yield (
-            version_id, position, rum.line, line_text, rum.rum_number, rum.unit, as_date(rum.entry_date),
-            as_date(rum.exit_date), exit_date, care_type, rum.dp, rum.dr, rum.das, as_int(rum.seances) or 0,
+        yield repository.rum_line(
+            version_id, position, rum.line, line_text, rum.rum_number, rum.unit, _iso(rum.entry_date),
+            _iso(rum.exit_date), exit_date, care_type, rum.dp, rum.dr, rum.das, as_int(rum.seances) or 0,
             [act.code for act in rum.acts],
         )  # fmt: skip
 

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
+from app.ingestion.models import RssVersion
 
 EVENT_ID_LENGTH = 400  # JSON ids are up to 200; HL7 ids get the MSH-3|MSH-9| namespace
 
@@ -135,3 +136,14 @@ class DocumentPeriod(Base):
     document_id: Mapped[str] = mapped_column(String(200))  # latest version at alive_from
     document_type: Mapped[str] = mapped_column(String(50))  # normalized: trimmed, upper case
     first_received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# Read by every turnaround query: the current RSS exiting around a period, with just what the
+# turnaround needs, as an index-only scan (the RSS rows themselves are wide). Declared here, on
+# the ingestion domain's table, because only the turnaround reads RSS this way.
+RSS_EXIT_INDEX = Index(
+    "ix_rss_version_current_exit_date_turnaround",
+    RssVersion.exit_date,
+    postgresql_include=["stay_number", "received_at", "care_type", "exit_unit"],
+    postgresql_where=RssVersion.is_current,
+)

@@ -280,11 +280,15 @@ def update_stay_reports(session: Session, *, summaries: Sequence[dict[str, Any]]
     if not summaries:
         return
     staging = _staging(session, StayDischargePeriod.__tablename__, _REPORT_COLUMNS, summaries)
-    updates = ", ".join(f"{name} = s.{name}" for name in _REPORT_COLUMNS[1:])
+    names = _REPORT_COLUMNS[1:]
+    updates = ", ".join(f"{name} = s.{name}" for name in names)
+    current = ", ".join(f"p.{name}" for name in names)
+    wanted = ", ".join(f"s.{name}" for name in names)
+    # Most document events (imaging, lab) change no report: those rows are not rewritten.
     session.execute(
         text(
             f"UPDATE stay_discharge_period p SET {updates} FROM {staging} s "
-            "WHERE p.stay_number = s.stay_number"
+            f"WHERE p.stay_number = s.stay_number AND ({current}) IS DISTINCT FROM ({wanted})"
         )
     )
 
@@ -311,6 +315,8 @@ class TurnaroundParams:
         return {
             "date_from": self.date_from,
             "date_to": self.date_to,
+            # Stays discharged after as_of do not exist yet.
+            "date_until": min(self.date_to, self.as_of),
             "as_of": self.as_of,
             "as_of_end": self.as_of_end,
             "care_types": list(self.care_types),
@@ -330,21 +336,8 @@ _GROUP_EXPRESSIONS: Final[dict[str, tuple[str, str]]] = {
     "unit": ("COALESCE(c.code, 'unmapped')", "c.unit_label"),
 }
 
-# The RSS as known at the end of as_of: the current version when it was received by then,
-# otherwise the version it superseded that was current then (looked up by RSS number, indexed).
-_RSS_AS_OF: Final = """
-    LEFT JOIN LATERAL (
-        SELECT o.exit_date, o.exit_unit, o.care_type
-        FROM rss_version o
-        WHERE c.received_at >= :as_of_end
-          AND o.rss_number = c.rss_number
-          AND o.received_at < :as_of_end
-          AND o.superseded_at >= :as_of_end
-        ORDER BY o.received_at DESC
-        LIMIT 1
-    ) o ON true
-"""
-_RSS_KNOWN: Final = "(c.received_at < :as_of_end OR o.care_type IS NOT NULL)"
+# The current RSS counts from its reception: an RSS received after as_of does not exist yet.
+_RSS_KNOWN: Final = "c.received_at < :as_of_end"
 _ALIVE: Final = (
     "{alias}alive_from < :as_of_end AND ({alias}alive_until IS NULL OR {alias}alive_until >= :as_of_end)"
 )
@@ -355,14 +348,14 @@ _REPORT_PROBE: Final = f"""(
       AND {_ALIVE.format(alias="dp.")}
 )"""
 
-# Performance shape (a month of a large hospital is ~17,000 stays; a probe per stay costs about
-# 5 us, so the query avoids them): the month's discharge periods come from one index range scan
-# and carry their report periods; the RSS of almost all of them come from one index range scan
-# on the exit date (a week of slack) joined by hash, and only the stays without an RSS there are
-# looked up one by one; RSS-only stays are checked against `stay` one by one, after a hash
-# anti-join with the movement stays has left only a few.
+# Performance shape (a month of a large hospital is ~17,000 stays and an index probe per stay
+# costs about 5 us, so the query avoids them): the month's discharge periods come from one index
+# range scan and carry their report periods; the current RSS exiting within a week of the period
+# come from one index range scan; one hash full join pairs them, giving both the movement stays
+# with their RSS and the RSS-only candidates. Only the rare leftovers are looked up one by one: a
+# movement stay without RSS near its discharge, an RSS-only candidate's documents and movements.
 _CLASSIFIED_STAYS: Final = f"""
-WITH movement_stays AS MATERIALIZED (
+WITH movement_stays AS (
     SELECT p.stay_number, p.discharge_date, p.discharge_unit AS unit, p.care_type_hint,
         CASE
             WHEN p.report_key IS DISTINCT FROM :report_key THEN {_REPORT_PROBE.format(stay="p.stay_number")}
@@ -378,62 +371,48 @@ WITH movement_stays AS MATERIALIZED (
             )
         END AS first_received_at
     FROM stay_discharge_period p
-    WHERE p.discharge_date BETWEEN :date_from AND :date_to
-      AND p.discharge_date <= :as_of
+    WHERE p.discharge_date BETWEEN :date_from AND :date_until
       AND p.effective_from < :as_of_end
       AND (p.effective_to IS NULL OR p.effective_to >= :as_of_end)
 ),
 rss_near AS (
-    SELECT DISTINCT ON (c.stay_number) c.stay_number, COALESCE(o.care_type, c.care_type) AS care_type
+    -- One current RSS per stay number (a received one first, then the latest exit); care_type is
+    -- NULL when it had not arrived by as_of.
+    SELECT DISTINCT ON (c.stay_number COLLATE "C") c.stay_number, c.exit_date,
+        NULLIF(c.exit_unit, '') AS exit_unit, {_RSS_KNOWN} AS known,
+        CASE WHEN {_RSS_KNOWN} THEN c.care_type END AS care_type
     FROM rss_version c
-    {_RSS_AS_OF}
     WHERE c.is_current
       AND c.exit_date BETWEEN CAST(:date_from AS date) - 7 AND CAST(:date_to AS date) + 7
-      AND {_RSS_KNOWN}
-    ORDER BY c.stay_number, c.exit_date DESC
-),
-rss_only_candidates AS (
-    SELECT c.stay_number,
-        CASE WHEN o.care_type IS NULL THEN c.exit_date ELSE o.exit_date END AS discharge_date,
-        NULLIF(CASE WHEN o.care_type IS NULL THEN c.exit_unit ELSE o.exit_unit END, '') AS unit,
-        COALESCE(o.care_type, c.care_type) AS care_type
-    FROM rss_version c
-    {_RSS_AS_OF}
-    WHERE c.is_current
-      AND c.exit_date BETWEEN :date_from AND :date_to
-      AND {_RSS_KNOWN}
-      AND NOT EXISTS (SELECT 1 FROM movement_stays ms WHERE ms.stay_number = c.stay_number)
-    OFFSET 0
-),
-rss_only_stays AS (
-    SELECT DISTINCT ON (r.stay_number) r.stay_number, r.discharge_date, r.unit, r.care_type,
-        {_REPORT_PROBE.format(stay="r.stay_number")} AS first_received_at
-    FROM rss_only_candidates r
-    WHERE r.discharge_date BETWEEN :date_from AND :date_to
-      AND r.discharge_date <= :as_of
-      -- A scalar subquery, so it runs for these few rows instead of becoming a join over `stay`.
-      AND NOT COALESCE(
-          (SELECT s.discharge_known_at < :as_of_end FROM stay s WHERE s.stay_number = r.stay_number), false
-      )
-    ORDER BY r.stay_number, r.discharge_date DESC
+    ORDER BY c.stay_number COLLATE "C", {_RSS_KNOWN} DESC, c.exit_date DESC
 ),
 stays AS (
-    SELECT ms.stay_number, ms.discharge_date, ms.unit, ms.first_received_at,
-        COALESCE(
-            CASE WHEN rn.stay_number IS NOT NULL THEN rn.care_type ELSE (
-                SELECT COALESCE(o.care_type, c.care_type)
+    SELECT
+        COALESCE(ms.stay_number, rn.stay_number) AS stay_number,
+        COALESCE(ms.discharge_date, rn.exit_date) AS discharge_date,
+        CASE WHEN ms.stay_number IS NOT NULL THEN ms.unit ELSE rn.exit_unit END AS unit,
+        CASE WHEN ms.stay_number IS NOT NULL THEN ms.first_received_at
+             ELSE {_REPORT_PROBE.format(stay="rn.stay_number")} END AS first_received_at,
+        CASE
+            WHEN ms.stay_number IS NULL THEN rn.care_type
+            WHEN rn.stay_number IS NOT NULL THEN COALESCE(rn.care_type, ms.care_type_hint)
+            ELSE COALESCE((
+                SELECT c.care_type
                 FROM rss_version c
-                {_RSS_AS_OF}
                 WHERE c.is_current AND c.stay_number = ms.stay_number AND {_RSS_KNOWN}
                 ORDER BY c.exit_date DESC NULLS LAST
                 LIMIT 1
-            ) END,
-            ms.care_type_hint
-        ) AS care_type
+            ), ms.care_type_hint)
+        END AS care_type
     FROM movement_stays ms
-    LEFT JOIN rss_near rn ON rn.stay_number = ms.stay_number
-    UNION ALL
-    SELECT stay_number, discharge_date, unit, first_received_at, care_type FROM rss_only_stays
+    FULL JOIN rss_near rn ON rn.stay_number = ms.stay_number
+    WHERE ms.stay_number IS NOT NULL
+       OR (rn.known
+           AND rn.exit_date BETWEEN :date_from AND :date_until
+           -- Once the movements know of a discharge they decide, even without one this month.
+           AND NOT COALESCE((
+               SELECT s.discharge_known_at < :as_of_end FROM stay s WHERE s.stay_number = rn.stay_number
+           ), false))
 ),
 classified AS (
     SELECT s.stay_number, s.discharge_date, s.unit, u.code, u.label AS unit_label, u.service_code,
@@ -468,7 +447,7 @@ labelled AS (
 )
 SELECT
     grp AS "group",
-    max(label) AS label,
+    CASE WHEN GROUPING(grp) = 0 THEN max(label) END AS label,
     GROUPING(grp) = 1 AS is_total,
     count(*) AS stays,
     count(*) FILTER (WHERE delay_days = 0) AS on_time_j0,

@@ -96,9 +96,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("stay_number", "document_key", "alive_from", name="pk_document_period"),
     )
     op.create_index("ix_document_period_stay_number", "document_period", ["stay_number"])
+    # On the ingestion domain's table, for the turnaround queries (see app/turnaround/models.py).
+    op.create_index(
+        "ix_rss_version_current_exit_date_turnaround",
+        "rss_version",
+        ["exit_date"],
+        postgresql_include=["stay_number", "received_at", "care_type", "exit_unit"],
+        postgresql_where=sa.text("is_current"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_rss_version_current_exit_date_turnaround", table_name="rss_version")
     op.drop_index("ix_document_period_stay_number", table_name="document_period")
     op.drop_table("document_period")
     op.drop_index("ix_stay_discharge_period_discharge_date", table_name="stay_discharge_period")
