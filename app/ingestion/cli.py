@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from app.auth.schemas import Principal, Role
 from app.cli.database import open_database
@@ -20,7 +22,8 @@ CLI_PRINCIPAL = Principal(name="cli", role=Role.ADMIN, units=None)
 FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
 
 
-def _run(action: str, path: Path) -> None:
+def _run(action: str, path: Path, *, idempotency_key: str | None = None) -> None:
+    from app.audit import service as audit_service
     from app.ingestion import service as ingestion_service
     from app.structure import service as structure_service
     from app.structure.schemas import StructureIn
@@ -31,18 +34,23 @@ def _run(action: str, path: Path) -> None:
             if action == "rss":
                 with path.open("rb") as stream:
                     batch, created = ingestion_service.ingest_rss_file(
-                        session, stream, principal=CLI_PRINCIPAL, source="cli"
+                        session,
+                        stream,
+                        principal=CLI_PRINCIPAL,
+                        source="cli",
+                        idempotency_key=idempotency_key,
                     )
                 result: object = {"created": created, **batch.model_dump(mode="json")}
             elif action == "ium":
-                result = structure_service.load_ium(
-                    session, path.read_bytes(), principal=CLI_PRINCIPAL
-                ).model_dump()
+                body = path.read_bytes()
+                result = structure_service.load_ium(session, body, principal=CLI_PRINCIPAL).model_dump()
+                audit_service.record(
+                    session, CLI_PRINCIPAL, action="write", object_type="ium",
+                    object_ids=[hashlib.sha256(body).hexdigest()[:16]], endpoint="dimqa ingest ium",
+                )  # fmt: skip
             else:
                 structure = StructureIn.model_validate_json(path.read_bytes())
                 result = structure_service.replace_structure(session, structure).model_dump()
-                from app.audit import service as audit_service
-
                 audit_service.record(
                     session, CLI_PRINCIPAL, action="write", object_type="structure",
                     object_ids=[u.code for u in structure.units], endpoint="dimqa ingest structure",
@@ -53,14 +61,23 @@ def _run(action: str, path: Path) -> None:
             json.dumps({"error": error.detail, "errors": [e.as_dict() for e in error.errors or []]}), err=True
         )
         raise typer.Exit(1) from error
+    except ValidationError as error:  # the structure file does not match PUT /api/v1/structure
+        errors = [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in error.errors()]
+        typer.echo(json.dumps({"error": "invalid structure file", "errors": errors}), err=True)
+        raise typer.Exit(1) from error
     finally:
         embedded_pg.stop_all()
 
 
 @ingest_app.command("rss")
-def ingest_rss(path: FileArg) -> None:
-    """Ingest an RSS file (formats 016-023, grouped 116-123)."""
-    _run("rss", path)
+def ingest_rss(
+    path: FileArg,
+    idempotency_key: Annotated[
+        str | None, typer.Option(help="Key making retries safe, as the API's Idempotency-Key")
+    ] = None,
+) -> None:
+    """Ingest an RSS file (formats 016-023, grouped 116-123) as one batch, all or nothing."""
+    _run("rss", path, idempotency_key=idempotency_key)
 
 
 @ingest_app.command("ium")

@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.auth.dependencies import FeedWriter, PatientReader
 from app.core.db import SessionDep
-from app.core.problems import problem_responses
+from app.core.problems import PayloadTooLarge, problem_responses
 from app.core.uploads import inline_schema, require_media_type, spool_request
 from app.ingestion import service
 from app.ingestion.schemas import RssRead, RumBatchIn, RumBatchPage, RumBatchRead
@@ -36,7 +36,7 @@ BATCH_BODY = {
     response_model=RumBatchRead,
     responses={
         200: {"model": RumBatchRead, "description": "Already received: the existing batch, nothing stored"},
-        **problem_responses(400, 409, 413, 415, 422),
+        **problem_responses(400, 413, 415, 422),
     },
     openapi_extra=BATCH_BODY,
 )
@@ -51,13 +51,25 @@ async def create_rum_batch(
 ) -> RumBatchRead:
     """Receive a RUM/RSS batch: a fixed-width RSS file or JSON `{"rums": [...]}`.
 
-    201 with the new batch; 200 with the existing one when the same body (SHA-256) or the same
-    Idempotency-Key was already received. An RSS with a structural error in any of its lines is
-    rejected whole and reported in `errors`; the others are stored and checked (`findings`)."""
+    201 with the new batch; 200 with the existing batch, nothing stored, when the same body
+    (SHA-256) was already received, or when the Idempotency-Key was already used, whatever the body:
+    the key names one delivery, and a retry answers what that delivery gave. Use a new key (or none)
+    to send other content.
+
+    An RSS with a structural error in any of its lines is rejected whole and reported in `errors`
+    (the first 1,000; `errors_total` counts them all); the other RSS are stored, a later version of
+    an RSS superseding the current one, and checked by the rules (`findings`). A body with no RUM
+    line is a 400 problem; JSON records (`line` = 1-based position in `rums`) are written as
+    fixed-width lines and parsed exactly like a file."""
     kind = require_media_type(request, (*FILE_TYPES, "application/json"))
     upload = await spool_request(request)
     with upload.file:
         if kind == "application/json":
+            if upload.size > service.MAX_JSON_BYTES:
+                raise PayloadTooLarge(
+                    f"A JSON batch is limited to {service.MAX_JSON_BYTES} bytes (it is validated whole); "
+                    "send large batches as an RSS file (text/plain)."
+                )
             body = upload.file.read()
             batch, created = await run_in_threadpool(
                 lambda: service.ingest_rum_json(
@@ -77,14 +89,18 @@ async def create_rum_batch(
     return batch
 
 
-@router.get("/rum-batches", tags=["ingestion"], response_model=RumBatchPage, responses=problem_responses(422))
+@router.get(
+    "/rum-batches", tags=["ingestion"], response_model=RumBatchPage, responses=problem_responses(400, 422)
+)
 def list_rum_batches(
     session: SessionDep,
     principal: PatientReader,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> RumBatchPage:
-    """RUM batches, newest first (their errors name RSS numbers: dim and admin only)."""
+    """RUM batches, newest first, `limit` per page; pass `next_cursor` back as `cursor` for the next page.
+
+    Their errors name RSS numbers: dim and admin only."""
     return service.list_batches(session, cursor=cursor, limit=limit)
 
 

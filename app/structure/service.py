@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.auth.schemas import Principal
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
-from app.reference.ium import check_ium, parse_ium
+from app.reference.ium import IumLine, check_ium, parse_ium
 from app.structure import repository
 from app.structure.models import OPEN_START
 from app.structure.schemas import (
@@ -148,11 +148,32 @@ def load_ium(session: Session, body: bytes, *, principal: Principal) -> IumLoadR
     """Add a fichier d'UM to the authorisation history (a line per unit and date d'effet).
 
     Format errors reject their line; doubtful authorisations are stored and reported as warnings,
-    so a type our table does not know yet never drops a unit."""
+    so a type our table does not know yet never drops a unit. A second line for the same unit and
+    date d'effet is rejected (DRUIDES requires each date d'effet to be unique within a unit)."""
     lines, errors = parse_ium(body)
     if not lines:
         raise InvalidInput("No readable line in the fichier d'UM.", errors=errors)
-    stored = [line for line in lines if line.effect_date is not None]
+    read = len(lines) + len(errors)
+    stored: list[IumLine] = []
+    first_line: dict[tuple[str, date], int] = {}
+    for line in lines:
+        if line.effect_date is None:
+            continue
+        first = first_line.setdefault((line.unit, line.effect_date), line.line)
+        if first != line.line:
+            # One upsert statement cannot touch a row twice, and the file would contradict itself.
+            errors.append(
+                LineError(
+                    line.line,
+                    "effect_date",
+                    "duplicate_effect_date",
+                    f"unit {line.unit} already has a line with date d'effet {line.effect_date_raw} "
+                    f"(line {first})",
+                )
+            )
+            continue
+        stored.append(line)
+    errors.sort(key=lambda error: error.line or 0)
     changed = repository.upsert_authorisations(
         session,
         [
@@ -168,12 +189,12 @@ def load_ium(session: Session, body: bytes, *, principal: Principal) -> IumLoadR
         ],
     )
     return IumLoadResult(
-        lines=len(lines) + len(errors),
+        lines=read,
         authorisations_added_or_changed=changed,
         authorisations_unchanged=len(stored) - changed,
         lines_rejected=len(errors),
         errors=[IumError(line=e.line, field=e.field, code=e.code, message=e.message) for e in errors],
         warnings=[
-            IumError(line=e.line, field=e.field, code=e.code, message=e.message) for e in check_ium(lines)
+            IumError(line=e.line, field=e.field, code=e.code, message=e.message) for e in check_ium(stored)
         ],
     )

@@ -126,8 +126,7 @@ class StayDischargePeriod(Base):
 class DocumentPeriod(Base):
     """A stretch of reception time during which a document (all its versions) is not deleted."""
 
-    __tablename__ = "document_period"
-    __table_args__ = (Index("ix_document_period_stay_number", "stay_number"),)
+    __tablename__ = "document_period"  # looked up by stay number: the primary key's first column
 
     stay_number: Mapped[str] = mapped_column(String(50), primary_key=True)
     document_key: Mapped[str] = mapped_column(String(200), primary_key=True)  # first version's id

@@ -2,11 +2,12 @@
 
 Writes are set-based. Events go in with one `INSERT ... ON CONFLICT DO NOTHING RETURNING`: rows
 of a small body as bound parameters, a bulk batch COPYed into a temporary staging table first
-(binding 10,000 rows x 11 parameters costs more than the insert itself). Derived rows are deleted
-and re-COPYed per touched stay number.
-The turnaround aggregate is one SQL statement (`percentile_cont`, `percentile_disc`, `FILTER`,
-`GROUPING SETS`); it is written as text because its lateral joins and ordered-set aggregates read
-far better in SQL than in the expression language.
+(binding 10,000 rows x 11 parameters costs more than the insert itself). Derived rows of the
+touched stay numbers are rewritten with COPY (document periods: only the differences).
+
+The turnaround aggregate is one SQL statement (`FILTER`, `percentile_cont`, `percentile_disc`,
+`GROUPING SETS`); it is written as text because its full join, conditional subqueries and
+ordered-set aggregates read far better in SQL than in the expression language.
 """
 
 from __future__ import annotations
@@ -69,15 +70,19 @@ def _copy(session: Session, table: str, columns: Sequence[str], rows: Iterable[S
 
 
 def _staging(session: Session, table: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
-    """A temporary copy of `rows` (with their order in `ord`), dropped at commit."""
+    """`rows` (with their order in `ord`) in a temporary table of the connection.
+
+    Created once per connection and emptied at each commit (ON COMMIT DELETE ROWS truncates in
+    place), so a stream of small HL7 messages does not create and drop a table each time.
+    """
     staging = f"staging_{table}"
-    session.execute(text(f"DROP TABLE IF EXISTS {staging}"))
     session.execute(
         text(
-            f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "
             f"SELECT 0 AS ord, {', '.join(columns)} FROM {table} WITH NO DATA"
         )
     )
+    session.execute(text(f"DELETE FROM {staging}"))  # a second batch in the same transaction
     _copy(
         session,
         staging,
@@ -134,7 +139,7 @@ def lock_derivation(session: Session) -> None:
     session.execute(select(func.pg_advisory_xact_lock(_DERIVATION_LOCK)))
 
 
-def list_stay_events(session: Session, *, stay_numbers: Sequence[str]) -> list[Row[Any]]:
+def list_stay_events(session: Session, *, stay_numbers: Sequence[str]) -> Sequence[Any]:
     query = (
         select(
             StayEventRow.stay_number,
@@ -145,12 +150,13 @@ def list_stay_events(session: Session, *, stay_numbers: Sequence[str]) -> list[R
             StayEventRow.patient_class,
         )
         .where(_in_array(StayEventRow.stay_number, "stay_numbers", stay_numbers))
-        .order_by(StayEventRow.stay_number, StayEventRow.occurred_at, StayEventRow.id)
+        # Byte order: the caller only groups by stay, and a linguistic sort of 30,000 keys is slow.
+        .order_by(StayEventRow.stay_number.collate("C"), StayEventRow.occurred_at, StayEventRow.id)
     )
-    return list(session.connection().execute(query))
+    return session.connection().execute(query).all()  # one fetchall, not a fetch per row
 
 
-def list_document_events(session: Session, *, stay_numbers: Sequence[str]) -> list[Row[Any]]:
+def list_document_events(session: Session, *, stay_numbers: Sequence[str]) -> Sequence[Any]:
     query = (
         select(
             DocumentEventRow.stay_number,
@@ -162,14 +168,16 @@ def list_document_events(session: Session, *, stay_numbers: Sequence[str]) -> li
             DocumentEventRow.parent_document_id,
         )
         .where(_in_array(DocumentEventRow.stay_number, "stay_numbers", stay_numbers))
-        .order_by(DocumentEventRow.stay_number, DocumentEventRow.received_at, DocumentEventRow.id)
+        .order_by(
+            DocumentEventRow.stay_number.collate("C"), DocumentEventRow.received_at, DocumentEventRow.id
+        )
     )
-    return list(session.connection().execute(query))
+    return session.connection().execute(query).all()  # one fetchall, not a fetch per row
 
 
 def list_report_periods(
     session: Session, *, stay_numbers: Sequence[str], report_types: Sequence[str]
-) -> list[Row[Any]]:
+) -> Sequence[Any]:
     """Document periods of a report type, for the copy kept on the discharge periods."""
     query = select(
         DocumentPeriod.stay_number,
@@ -180,7 +188,7 @@ def list_report_periods(
         _in_array(DocumentPeriod.stay_number, "stay_numbers", stay_numbers),
         _in_array(DocumentPeriod.document_type, "report_types", report_types),
     )
-    return list(session.connection().execute(query))
+    return session.connection().execute(query).all()  # one fetchall, not a fetch per row
 
 
 # --------------------------------------------------------------------------- derived state
@@ -261,18 +269,46 @@ def replace_stays(
 
 def replace_document_periods(
     session: Session, *, stay_numbers: Sequence[str], periods: Sequence[dict[str, Any]]
-) -> None:
+) -> set[tuple[str, str]]:
+    """The document periods of these stays become `periods`; returns the (stay number, document
+    type) of the periods removed or added.
+
+    Only the differences are written: a new version or an imaging report adds one period to a
+    stay that has several, and rewriting them all would cost more than reading them.
+    """
     if not stay_numbers:
-        return
-    session.connection().execute(
-        delete(DocumentPeriod).where(_in_array(DocumentPeriod.stay_number, "stay_numbers", stay_numbers))
-    )
-    _copy(
-        session,
-        DocumentPeriod.__tablename__,
-        _DOCUMENT_PERIOD_COLUMNS,
-        ([period[name] for name in _DOCUMENT_PERIOD_COLUMNS] for period in periods),
-    )
+        return set()
+    columns = ", ".join(_DOCUMENT_PERIOD_COLUMNS)
+    existing = {
+        tuple(row)
+        for row in session.connection()
+        .execute(
+            text(f"SELECT {columns} FROM document_period WHERE stay_number = ANY(:stay_numbers)"),
+            {"stay_numbers": list(stay_numbers)},
+        )
+        .all()
+    }
+    wanted = {tuple(period[name] for name in _DOCUMENT_PERIOD_COLUMNS) for period in periods}
+    removed = existing - wanted
+    if removed:
+        # stay_number, document_key, alive_from: the primary key.
+        session.connection().execute(
+            text(
+                "DELETE FROM document_period d USING unnest(CAST(:stays AS text[]), "
+                "CAST(:keys AS text[]), CAST(:starts AS timestamptz[])) AS r(stay_number, document_key, "
+                "alive_from) WHERE d.stay_number = r.stay_number AND d.document_key = r.document_key "
+                "AND d.alive_from = r.alive_from"
+            ),
+            {
+                "stays": [row[0] for row in removed],
+                "keys": [row[1] for row in removed],
+                "starts": [row[2] for row in removed],
+            },
+        )
+    added = wanted - existing
+    _copy(session, DocumentPeriod.__tablename__, _DOCUMENT_PERIOD_COLUMNS, added)
+    type_index = _DOCUMENT_PERIOD_COLUMNS.index("document_type")
+    return {(row[0], row[type_index]) for row in removed | added}
 
 
 def update_stay_reports(session: Session, *, summaries: Sequence[dict[str, Any]]) -> None:
@@ -329,11 +365,18 @@ class TurnaroundParams:
 GroupColumn = Literal["service", "pole", "unit"]
 
 # (group key, label) per grouping; the key is `unmapped` when the UM (or its service or pôle) is
-# not in the structure valid on the discharge date.
+# not in the structure valid on the discharge date. Labels are joined after the aggregation, on
+# the few groups rather than on every stay (a UM's label is the one valid on its discharges).
 _GROUP_EXPRESSIONS: Final[dict[str, tuple[str, str]]] = {
-    "service": ("COALESCE(c.service_code, 'unmapped')", "sv.label"),
-    "pole": ("COALESCE(c.pole_code, 'unmapped')", "pl.label"),
-    "unit": ("COALESCE(c.code, 'unmapped')", "c.unit_label"),
+    "service": (
+        "COALESCE(c.service_code, 'unmapped')",
+        "(SELECT sv.label FROM structure_service sv WHERE sv.code = g.grp)",
+    ),
+    "pole": (
+        "COALESCE(c.pole_code, 'unmapped')",
+        "(SELECT pl.label FROM structure_pole pl WHERE pl.code = g.grp)",
+    ),
+    "unit": ("COALESCE(c.code, 'unmapped')", "g.unit_label"),
 }
 
 # The current RSS counts from its reception: an RSS received after as_of does not exist yet.
@@ -439,33 +482,33 @@ def _grouped_sql(group_by: GroupColumn) -> str:
     key, label = _GROUP_EXPRESSIONS[group_by]
     return f"""
 {_CLASSIFIED_STAYS},
-labelled AS (
-    SELECT {key} AS grp, {label} AS label, c.delay_days, c.discharge_date
+grouped AS (
+    SELECT
+        {key} COLLATE "C" AS grp,
+        GROUPING({key} COLLATE "C") = 1 AS is_total,
+        max(c.unit_label) AS unit_label,
+        count(*) AS stays,
+        count(*) FILTER (WHERE delay_days = 0) AS on_time_j0,
+        count(*) FILTER (WHERE delay_days <= {_WINDOW_DAYS}) AS on_time_j8,
+        count(*) FILTER (WHERE delay_days > {_WINDOW_DAYS}) AS late,
+        count(*) FILTER (WHERE delay_days IS NULL AND :as_of - discharge_date > {_WINDOW_DAYS}) AS missing,
+        count(*) FILTER (WHERE delay_days IS NULL AND :as_of - discharge_date <= {_WINDOW_DAYS}) AS pending,
+        count(*) FILTER (WHERE delay_days = 0)::float8
+            / NULLIF(count(*) FILTER (WHERE delay_days IS NOT NULL
+                                       OR :as_of - discharge_date > {_WINDOW_DAYS}), 0) AS rate_j0,
+        count(*) FILTER (WHERE delay_days <= {_WINDOW_DAYS})::float8
+            / NULLIF(count(*) FILTER (WHERE delay_days IS NOT NULL
+                                       OR :as_of - discharge_date > {_WINDOW_DAYS}), 0) AS rate_j8,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY delay_days) AS median_delay_days,
+        percentile_disc(0.9) WITHIN GROUP (ORDER BY delay_days) AS p90_delay_days
     FROM classified c
-    LEFT JOIN structure_service sv ON sv.code = c.service_code
-    LEFT JOIN structure_pole pl ON pl.code = c.pole_code
+    GROUP BY GROUPING SETS (({key} COLLATE "C"), ())
 )
-SELECT
-    grp AS "group",
-    CASE WHEN GROUPING(grp) = 0 THEN max(label) END AS label,
-    GROUPING(grp) = 1 AS is_total,
-    count(*) AS stays,
-    count(*) FILTER (WHERE delay_days = 0) AS on_time_j0,
-    count(*) FILTER (WHERE delay_days <= {_WINDOW_DAYS}) AS on_time_j8,
-    count(*) FILTER (WHERE delay_days > {_WINDOW_DAYS}) AS late,
-    count(*) FILTER (WHERE delay_days IS NULL AND :as_of - discharge_date > {_WINDOW_DAYS}) AS missing,
-    count(*) FILTER (WHERE delay_days IS NULL AND :as_of - discharge_date <= {_WINDOW_DAYS}) AS pending,
-    count(*) FILTER (WHERE delay_days = 0)::float8
-        / NULLIF(count(*) FILTER (WHERE delay_days IS NOT NULL
-                                   OR :as_of - discharge_date > {_WINDOW_DAYS}), 0) AS rate_j0,
-    count(*) FILTER (WHERE delay_days <= {_WINDOW_DAYS})::float8
-        / NULLIF(count(*) FILTER (WHERE delay_days IS NOT NULL
-                                   OR :as_of - discharge_date > {_WINDOW_DAYS}), 0) AS rate_j8,
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY delay_days) AS median_delay_days,
-    percentile_disc(0.9) WITHIN GROUP (ORDER BY delay_days) AS p90_delay_days
-FROM labelled
-GROUP BY GROUPING SETS ((grp), ())
-ORDER BY GROUPING(grp), grp = 'unmapped', grp
+SELECT g.grp AS "group", CASE WHEN NOT g.is_total THEN {label} END AS label, g.is_total,
+    g.stays, g.on_time_j0, g.on_time_j8, g.late, g.missing, g.pending, g.rate_j0, g.rate_j8,
+    g.median_delay_days, g.p90_delay_days
+FROM grouped g
+ORDER BY g.is_total, g.grp = 'unmapped', g.grp
 """
 
 

@@ -99,12 +99,17 @@ class StoreOutcome:
     conflicts: list[str] = field(default_factory=list)
 
 
+_HASHED_FIELDS: Final[dict[type, tuple[str, ...]]] = {
+    kind: tuple(item.name for item in fields(kind) if item.name not in ("event_id", "source"))
+    for kind in (StayEvent, DocumentEvent)
+}
+
+
 def content_hash(event: Event) -> str:
     """SHA-256 of the normalized event without its key; instants compared in UTC."""
     values = [
         value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
-        for name, value in ((item.name, getattr(event, item.name)) for item in fields(event))
-        if name not in ("event_id", "source")
+        for value in (getattr(event, name) for name in _HASHED_FIELDS[type(event)])
     ]
     # repr of str/None is unambiguous (quotes and escapes), so distinct contents never collide.
     return hashlib.sha256(repr((type(event).__name__, *values)).encode("utf-8")).hexdigest()
@@ -334,12 +339,15 @@ def derive_stay(events: Sequence[StoredStayEvent]) -> DerivedStay:
 ReportSummary = dict[str, Any]  # report_key, report_count, report_received/from/until arrays
 
 
-def report_summary(periods: Iterable[tuple[datetime, datetime, datetime | None]]) -> ReportSummary:
-    """The stay's report periods (first_received_at, alive_from, alive_until) as stored on its
-    discharge periods, tagged with the fingerprint of the report types that selected them."""
+ReportPeriod = tuple[datetime, datetime, datetime | None]  # first_received_at, alive_from, alive_until
+
+
+def report_summary(periods: Iterable[ReportPeriod], *, report_key: str) -> ReportSummary:
+    """The stay's report periods as stored on its discharge periods, tagged with the fingerprint
+    of the report types that selected them (`TurnaroundSettings.report_key`)."""
     ordered = sorted(periods, key=lambda period: (period[1], period[0]))
     return {
-        "report_key": get_turnaround_settings().report_key(),
+        "report_key": report_key,
         "report_count": len(ordered),
         "report_received": [period[0] for period in ordered],
         "report_from": [period[1] for period in ordered],
@@ -351,7 +359,8 @@ def refresh_stays(session: Session, stay_numbers: Sequence[str]) -> None:
     """Recompute `stay` and `stay_discharge_period` for these stay numbers from all their events."""
     repository.lock_derivation(session)
     rows = repository.list_stay_events(session, stay_numbers=stay_numbers)
-    reports: dict[str, list[tuple[datetime, datetime, datetime | None]]] = defaultdict(list)
+    report_key = get_turnaround_settings().report_key()
+    reports: dict[str, list[ReportPeriod]] = defaultdict(list)
     for report in repository.list_report_periods(
         session, stay_numbers=stay_numbers, report_types=get_turnaround_settings().report_types()
     ):
@@ -363,7 +372,7 @@ def refresh_stays(session: Session, stay_numbers: Sequence[str]) -> None:
             [StoredStayEvent(*row[1:]) for row in group]  # type: ignore[call-arg]  # columns in field order
         )
         discharge = derived.discharge
-        summary = report_summary(reports.get(stay_number, ()))
+        summary = report_summary(reports.get(stay_number, ()), report_key=report_key)
         stays.append(
             {
                 "stay_number": stay_number,
@@ -485,17 +494,18 @@ def refresh_documents(session: Session, stay_numbers: Sequence[str]) -> None:
     report periods copied on their discharge periods."""
     repository.lock_derivation(session)
     rows = repository.list_document_events(session, stay_numbers=stay_numbers)
-    report_types = frozenset(get_turnaround_settings().report_types())
+    settings = get_turnaround_settings()
+    report_types = frozenset(settings.report_types())
     periods: list[dict[str, Any]] = []
-    summaries: dict[str, ReportSummary] = {number: report_summary(()) for number in stay_numbers}
+    reports: dict[str, list[ReportPeriod]] = defaultdict(list)
     for stay_number, group in groupby(rows, key=lambda row: row.stay_number):
         events = [StoredDocumentEvent(*row[1:]) for row in group]  # type: ignore[call-arg]  # field order
         derived = derive_documents(events)
-        summaries[stay_number] = report_summary(
+        reports[stay_number] = [
             (period.first_received_at, period.alive_from, period.alive_until)
             for period in derived
             if period.document_type in report_types
-        )
+        ]
         periods.extend(
             {
                 "stay_number": stay_number,
@@ -508,9 +518,16 @@ def refresh_documents(session: Session, stay_numbers: Sequence[str]) -> None:
             }
             for period in derived
         )
-    repository.replace_document_periods(session, stay_numbers=stay_numbers, periods=periods)
+    changed = repository.replace_document_periods(session, stay_numbers=stay_numbers, periods=periods)
+    # Only stays whose report periods changed: most events (imaging, lab) change none.
+    touched = sorted({number for number, document_type in changed if document_type in report_types})
+    report_key = settings.report_key()
     repository.update_stay_reports(
-        session, summaries=[{"stay_number": number, **summary} for number, summary in summaries.items()]
+        session,
+        summaries=[
+            {"stay_number": number, **report_summary(reports.get(number, ()), report_key=report_key)}
+            for number in touched
+        ],
     )
 
 

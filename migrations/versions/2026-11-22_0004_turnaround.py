@@ -95,7 +95,6 @@ def upgrade() -> None:
         sa.Column("first_received_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("stay_number", "document_key", "alive_from", name="pk_document_period"),
     )
-    op.create_index("ix_document_period_stay_number", "document_period", ["stay_number"])
     # On the ingestion domain's table, for the turnaround queries (see app/turnaround/models.py).
     op.create_index(
         "ix_rss_version_current_exit_date_turnaround",
@@ -108,7 +107,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_rss_version_current_exit_date_turnaround", table_name="rss_version")
-    op.drop_index("ix_document_period_stay_number", table_name="document_period")
     op.drop_table("document_period")
     op.drop_index("ix_stay_discharge_period_discharge_date", table_name="stay_discharge_period")
     op.drop_table("stay_discharge_period")

@@ -37,16 +37,22 @@ def test_new_batch_then_same_body_is_idempotent(client: Any, auth_headers: Any, 
     assert session.execute(text("SELECT count(*) FROM rum_batch")).scalar_one() == 1
 
 
-def test_idempotency_key(client: Any, auth_headers: Any) -> None:
+def test_idempotency_key(client: Any, auth_headers: Any, session: Any) -> None:
     ingest = auth_headers("ingest")
     body = rss_file(make_rss(1, rss_number="1001"))
     first = post(client, ingest, body, **{"Idempotency-Key": "orbis-2024-03-01"})
+    assert first.status_code == 201
     same = post(client, ingest, body, **{"Idempotency-Key": "orbis-2024-03-01"})
-    assert same.status_code == 200 and same.json()["id"] == first.json()["id"]
+    assert same.status_code == 200 and same.json() == first.json()
+    # The key names the delivery: a retry under it answers that delivery, whatever the body, and
+    # stores nothing (documented on POST /rum-batches).
     other = post(
         client, ingest, rss_file(make_rss(1, rss_number="1002")), **{"Idempotency-Key": "orbis-2024-03-01"}
     )
-    assert other.status_code == 409 and other.headers["content-type"] == "application/problem+json"
+    assert other.status_code == 200 and other.json()["id"] == first.json()["id"]
+    assert session.execute(text("SELECT rss_number FROM rss_version")).scalars().all() == ["1001"]
+    # Without the key, the other body is a new batch.
+    assert post(client, ingest, rss_file(make_rss(1, rss_number="1002"))).status_code == 201
 
 
 def test_later_batch_supersedes_and_identical_rss_creates_no_version(
@@ -112,7 +118,14 @@ def test_json_value_too_long_rejects_its_rss(client: Any, auth_headers: Any) -> 
     response = client.post("/api/v1/rum-batches", json={"rums": [rum]}, headers=auth_headers("ingest"))
     body = response.json()
     assert (body["status"], body["rss_rejected"]) == ("rejected", 1)
-    assert body["errors"][0]["code"] == "invalid_value" and body["errors"][0]["line"] == 1
+    error = body["errors"][0]
+    assert (error["code"], error["field"], error["line"], error["rss_number"]) == (
+        "too_long",
+        "dp",
+        1,
+        "5002",
+    )
+    assert body["lines"] == body["lines_rejected"] == 1
 
 
 def test_bad_inputs_never_500(client: Any, auth_headers: Any) -> None:
@@ -172,3 +185,16 @@ def test_unit_restricted_token_gets_404_for_other_units(client: Any, auth_header
     post(client, auth_headers("ingest"), rss_file(make_rss(1, rss_number="8001", unit="7500")))
     assert client.get("/api/v1/rss/8001", headers=auth_headers("dim", units=["7600"])).status_code == 404
     assert client.get("/api/v1/rss/8001", headers=auth_headers("dim", units=["7500"])).status_code == 200
+
+
+def test_batch_list_pages_with_a_cursor(client: Any, auth_headers: Any) -> None:
+    ingest, dim = auth_headers("ingest"), auth_headers("dim")
+    ids = [post(client, ingest, rss_file(make_rss(1, rss_number=f"90{n}"))).json()["id"] for n in range(3)]
+    first = client.get("/api/v1/rum-batches", params={"limit": 2}, headers=dim).json()
+    assert [b["id"] for b in first["items"]] == ids[::-1][:2] and first["next_cursor"] is not None
+    last = client.get("/api/v1/rum-batches", params={"limit": 2, "cursor": first["next_cursor"]}, headers=dim)
+    assert [b["id"] for b in last.json()["items"]] == ids[:1] and last.json()["next_cursor"] is None
+    assert client.get(f"/api/v1/rum-batches/{ids[0]}", headers=dim).json()["rss_accepted"] == 1
+    assert client.get("/api/v1/rum-batches/999999", headers=dim).status_code == 404
+    bad = client.get("/api/v1/rum-batches", params={"cursor": "abc"}, headers=dim)
+    assert bad.status_code == 400 and bad.headers["content-type"] == "application/problem+json"

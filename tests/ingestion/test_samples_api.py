@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 TEXT = {"Content-Type": "text/plain"}
 
@@ -20,8 +17,26 @@ def test_public_017_sample(client: Any, auth_headers: Any, shared_data: Path) ->
         10, 10, 0, {"017": 10},
     )  # fmt: skip
     assert result["rss_accepted"] == 10
+    assert (result["status"], result["lines_rejected"], result["errors"], result["errors_total"]) == (
+        "completed", 0, [], 0,
+    )  # fmt: skip
     # The one finding a DIM expects on this extract: an epidural (activity 4) without documentary extension.
     assert result["findings"]["warning"] == 1
+    # First line: N° de RSS 00000000000000000067, UM 6201, 31/12/2016 -> 01/01/2017, DP A083, 2 DA.
+    rss = client.get("/api/v1/rss/00000000000000000067", headers=auth_headers("dim")).json()
+    assert (rss["entry_date"], rss["exit_date"], rss["care_type"], rss["ghm"]) == (
+        "2016-12-31", "2017-01-01", "complete", None,
+    )  # fmt: skip
+    (rum,) = rss["rums"]
+    assert (rum["unit"], rum["dp"], rum["das"], rum["acts"], rum["format"]) == (
+        "6201", "A083", ["J108", "E86"], [], "017",
+    )  # fmt: skip
+    assert (rum["birth_date"], rum["sex"], rum["entry_mode"], rum["exit_mode"]) == (
+        "2015-03-29",
+        "2",
+        "8",
+        "8",
+    )
 
 
 def test_public_122_sample(client: Any, auth_headers: Any, shared_data: Path) -> None:
@@ -33,62 +48,19 @@ def test_public_122_sample(client: Any, auth_headers: Any, shared_data: Path) ->
     rss_number = body[15 + 12 : 15 + 32].decode().strip()
     rss = client.get(f"/api/v1/rss/{rss_number}", headers=auth_headers("dim")).json()
     assert (rss["ghm"], rss["cmd"], rss["care_type"]) == ("04M143", "04", "complete")
-    rum = rss["rums"][0]
-    assert len(rum["das"]) == 26
+    assert (rss["entry_date"], rss["exit_date"], rss["return_code"], rss["classification_version"]) == (
+        "2023-11-30", "2024-01-03", None, "11",
+    )  # fmt: skip
+    (rum,) = rss["rums"]
+    assert (rum["dp"], rum["unit"], rum["entry_mode"], rum["exit_mode"], rum["destination"]) == (
+        "J841", "4002", "8", "7", "2",
+    )  # fmt: skip
+    assert len(rum["das"]) == 26 and rum["das"][:3] == ["E058", "E43", "E86"]
+    assert rum["dads"] == ["F321", "F99"]
     assert [a["code"] for a in rum["acts"]] == ["GEQE007", "YYYY600", "ZZQH033"]
+    assert rum["acts"][0] == {
+        "date": "2023-11-30", "code": "GEQE007", "extension": "-00", "phase": "0", "activity": "1",
+        "doc_extension": "", "modifiers": "", "count": 1, "exceptional_refund": "",
+        "unplanned_association": "",
+    }  # fmt: skip
     assert rum["format"] == "122" and rum["fields"]["finess"] == body[15:24].decode()
-
-
-def test_ium_sample_and_history(client: Any, auth_headers: Any, shared_data: Path) -> None:
-    archives = sorted((shared_data / "pmsi_samples/gpmsi/inout").glob("*.in.zip"))
-    if not archives:
-        pytest.skip("no DRUIDES input archive")
-    with zipfile.ZipFile(archives[0]) as archive:
-        name = next(n for n in archive.namelist() if n.lower().endswith("ium.txt"))
-        body = archive.read(name)
-    admin = {**auth_headers("admin"), **TEXT}
-    first = client.post("/api/v1/structure/ium", content=body, headers=admin).json()
-    assert (first["lines"], first["lines_rejected"], first["authorisations_added_or_changed"]) == (49, 0, 49)
-    again = client.post("/api/v1/structure/ium", content=body, headers=admin).json()
-    assert (again["authorisations_added_or_changed"], again["authorisations_unchanged"]) == (0, 49)
-    later = b"9999" + body[4:28] + b"\r\n"
-    client.post("/api/v1/structure/ium", content=later, headers=admin)
-    history = client.get("/api/v1/structure", headers=auth_headers("reader")).json()["authorisations"]
-    assert len(history) == 50
-
-
-def test_ium_needs_admin_and_readable_lines(client: Any, auth_headers: Any) -> None:
-    assert (
-        client.post(
-            "/api/v1/structure/ium", content=b"x", headers={**auth_headers("dim"), **TEXT}
-        ).status_code
-        == 403
-    )
-    response = client.post(
-        "/api/v1/structure/ium", content=b"garbage\n", headers={**auth_headers("admin"), **TEXT}
-    )
-    assert response.status_code == 400 and response.json()["errors"][0]["line"] == 1
-
-
-def test_cli_ingest_rss(
-    database_url: str, engine: Any, clean_db: Any, tmp_path: Path, monkeypatch: Any
-) -> None:
-    from typer.testing import CliRunner
-
-    from app.cli.main import app
-    from app.core import db
-    from app.core.config import get_settings
-    from app.ingestion.writer import write_rss
-    from tests.ingestion.builders import make_rss
-
-    path = tmp_path / "batch.rss.txt"
-    path.write_text("\n".join(write_rss(make_rss(2, rss_number="9001"))) + "\n")
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(app, ["ingest", "rss", str(path)])
-    finally:
-        get_settings.cache_clear()
-        db.configure(database_url)
-    assert result.exit_code == 0, result.output
-    assert '"rum_accepted": 2' in result.output and '"created": true' in result.output
