@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -21,7 +20,8 @@ from app.activity.schemas import (
 )
 from app.auth.dependencies import AggregateReader, AnyCaller, FeedWriter
 from app.core.db import SessionDep
-from app.core.problems import UnsupportedMediaType, problem_responses
+from app.core.problems import problem_responses
+from app.core.uploads import require_media_type, spool_request
 
 router = APIRouter(responses=problem_responses(401, 403, 503))
 
@@ -114,7 +114,6 @@ def activity_ssr_cm(
 
 
 _ACCEPTED_MEDIA = ("text/plain", "application/octet-stream")
-_SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
 RHS_BODY = {
     "requestBody": {
@@ -135,7 +134,7 @@ RHS_BODY = {
     response_model=RhsBatchRead,
     responses={
         200: {"model": RhsBatchRead, "description": "Already received: the existing batch, nothing stored"},
-        **problem_responses(400, 409, 413, 415, 422),
+        **problem_responses(400, 413, 415, 422),
     },
     openapi_extra=RHS_BODY,
 )
@@ -153,19 +152,15 @@ async def create_rhs_batch(
     201 with the new batch; 200 with the existing one when the same body (SHA-256) or the same
     Idempotency-Key was already received. Unreadable lines are reported in `errors` (capped) and the
     others stored; a later batch's RHS for a stay and week supersede the earlier ones."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type and media_type not in _ACCEPTED_MEDIA:
-        raise UnsupportedMediaType(f"Send the RHS file as {' or '.join(_ACCEPTED_MEDIA)}, not {media_type}.")
+    require_media_type(request, _ACCEPTED_MEDIA)
     # The body is spooled (memory, then disk) without blocking the event loop; parsing and SQL are
     # synchronous and run in the thread pool.
-    with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
-        async for chunk in request.stream():
-            spool.write(chunk)
-        spool.seek(0)
+    upload = await spool_request(request)
+    with upload.file:
         batch, created = await run_in_threadpool(
             service.ingest_rhs_file,
             session,
-            spool,
+            upload.file,
             principal=principal,
             source="file",
             idempotency_key=idempotency_key,

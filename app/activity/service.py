@@ -45,7 +45,7 @@ from app.activity.schemas import (
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.line_errors import LineError
-from app.core.problems import Conflict, InvalidInput, NotFound
+from app.core.problems import InvalidInput, NotFound
 
 MAX_STORED_ERRORS = 1000
 MAX_PROBLEM_ERRORS = 100
@@ -497,14 +497,11 @@ def _read(batch: RhsBatch) -> RhsBatchRead:
 
 
 def _already_received(session: Session, *, sha256: str, idempotency_key: str | None) -> RhsBatch | None:
+    """The batch a retry refers to: the one received under the same Idempotency-Key whatever its body
+    (the key names the delivery, as for RUM batches), else the one with the same body."""
     if idempotency_key is not None:
         by_key = repository.get_batch_by_idempotency_key(session, key=idempotency_key)
         if by_key is not None:
-            if by_key.content_sha256 != sha256:
-                raise Conflict(
-                    f"Idempotency-Key {idempotency_key!r} was already used for another body "
-                    f"(batch {by_key.id})"
-                )
             return by_key
     return repository.get_batch_by_sha256(session, sha256=sha256)
 
@@ -521,7 +518,7 @@ def ingest_rhs_file(
     """Store an RHS file (grouped or not, M09 onwards) as one batch; returns (batch, created).
 
     Idempotent: a body already received (same SHA-256) or a repeated Idempotency-Key returns the
-    existing batch and stores nothing (created=False); the same key with another body is a conflict.
+    existing batch and stores nothing (created=False), whatever the body sent with a known key.
     Lines that cannot be read are reported (capped) and the others stored. A file with no readable
     RHS is refused (InvalidInput), nothing stored. The caller's transaction makes it all-or-nothing.
     """
