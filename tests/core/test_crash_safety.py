@@ -1,0 +1,66 @@
+"""SIGKILL during a large batch: the batch is then either whole or absent, and a re-send stores one copy."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+from sqlalchemy import make_url
+
+from app.ingestion.writer import write_rss
+from tests.fixtures.live import live_database
+from tests.ingestion.builders import make_rss
+
+RSS_COUNT = 30_000  # two RUM each: several seconds of ingestion
+
+
+def _counts(url: str) -> tuple[int, int, int]:
+    libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(libpq) as conn:
+        batches = conn.execute("SELECT count(*), coalesce(sum(rum_accepted), 0) FROM rum_batch").fetchone()
+        rums = conn.execute("SELECT count(*) FROM rum").fetchone()
+    assert batches is not None and rums is not None
+    return int(batches[0]), int(batches[1]), int(rums[0])
+
+
+def test_sigkill_mid_batch_leaves_all_or_nothing_and_resend_stores_one_copy(tmp_path: Path) -> None:
+    template = write_rss(make_rss(2, rss_number="1"))
+    lines = []
+    for number in range(1, RSS_COUNT + 1):
+        key = f"{number:<20}"
+        lines.extend(line[:12] + key + line[32:] for line in template)
+    body = ("\r\n".join(lines) + "\r\n").encode()
+
+    with live_database(tmp_path) as database:
+        headers = {**database.token("his", "ingest"), "Content-Type": "text/plain"}
+        with database.serve() as (base, process):
+            sender = threading.Thread(
+                target=lambda: _post_ignoring_disconnect(base, body, headers), daemon=True
+            )
+            sender.start()
+            time.sleep(2.5)  # upload done, ingestion under way
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+            sender.join(timeout=30)
+
+        batches, accepted, rums = _counts(database.url)
+        assert (batches, rums) in {(0, 0), (1, accepted)}, "a half-stored batch survived the crash"
+
+        with database.serve() as (base, _process):
+            response = httpx.post(f"{base}/api/v1/rum-batches", content=body, headers=headers, timeout=300)
+            assert response.status_code in (200, 201)
+            assert response.json()["rum_accepted"] == 2 * RSS_COUNT
+            again = httpx.post(f"{base}/api/v1/rum-batches", content=body, headers=headers, timeout=300)
+            assert again.status_code == 200
+        assert _counts(database.url) == (1, 2 * RSS_COUNT, 2 * RSS_COUNT)
+
+
+def _post_ignoring_disconnect(base: str, body: bytes, headers: dict[str, str]) -> None:
+    # The server is killed under the request: that is the point.
+    with contextlib.suppress(httpx.HTTPError):
+        httpx.post(f"{base}/api/v1/rum-batches", content=body, headers=headers, timeout=60)
