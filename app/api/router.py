@@ -7,13 +7,15 @@ from fastapi import APIRouter
 from app.activity.router import router as activity_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.core.problems import problem_responses
 from app.ingestion.router import router as ingestion_router
 from app.reference.router import router as reference_router
 from app.rules.router import router as rules_router
 from app.structure.router import router as structure_router
 from app.turnaround.router import router as turnaround_router
 
-api_router = APIRouter(prefix="/api/v1")
+# Every API route may answer these: bad input, no or wrong token, role, database down.
+api_router = APIRouter(prefix="/api/v1", responses=problem_responses(400, 401, 403, 503))
 api_router.include_router(auth_router)
 api_router.include_router(audit_router)
 api_router.include_router(structure_router)

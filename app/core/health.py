@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.auth.dependencies import AnyCaller
 from app.core import db, migrations
 from app.core.config import get_settings
+from app.core.problems import problem_responses
 
 router = APIRouter(tags=["health"])
 
@@ -45,7 +46,10 @@ def _not_ready(body: Health) -> JSONResponse:
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"}},
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"},
+        **problem_responses(401, 503),
+    },
 )
 def metrics(principal: AnyCaller) -> Response:
     """Prometheus metrics (any valid token: scrapers use a bearer token too)."""

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.config import get_settings
@@ -189,6 +189,15 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def database_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DBAPIError)
+        if isinstance(exc, DataError):
+            # A value PostgreSQL cannot take (an id beyond bigint, ...): the request's fault.
+            return problem_response(
+                400,
+                "invalid-input",
+                "Invalid input",
+                "A value in the request is out of range for its field.",
+                instance=request.url.path,
+            )
         if _is_connection_problem(exc):
             logger.warning("database unavailable", extra={"error": type(exc.orig).__name__})
             retry = str(get_settings().retry_after_seconds)
