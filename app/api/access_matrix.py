@@ -41,7 +41,7 @@ def _required_roles(dependant: Dependant) -> frozenset[Role] | None:
 def operations(app: FastAPI) -> Iterator[Operation]:
     for route in _api_routes(app):
         roles = _required_roles(route.dependant)
-        for method in sorted(route.methods - {"HEAD"}):
+        for method in sorted((route.methods or set()) - {"HEAD"}):
             yield Operation(method, route.path, roles)
 
 

@@ -44,7 +44,9 @@ def admin_token(clean_db: Any) -> None:
     from app.core.security import hash_token
 
     with db.new_session() as session, session.begin():
-        repository.create(session, name="schemathesis", role="admin", units=None, token_hash=hash_token(ADMIN_SECRET))
+        repository.create(
+            session, name="schemathesis", role="admin", units=None, token_hash=hash_token(ADMIN_SECRET)
+        )
 
 
 @SCHEMA.parametrize()
