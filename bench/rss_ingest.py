@@ -141,6 +141,8 @@ def _template(rng: random.Random) -> list[str]:
     n_rums = 1 if seance else 1 + (rng.random() < 0.12) + (rng.random() < 0.03) + (rng.random() < 0.01)
     entry = date(2024, 1, 1) + timedelta(days=rng.randrange(335))
     birth = date(rng.randrange(1935, 2006), rng.randrange(1, 13), rng.randrange(1, 29))
+    stay_dp: tuple[str, ...]
+    acts_pool: tuple[str, ...]
     if seance:
         ghm, dp, dr = "28Z07Z", "Z511", rng.choice(SEANCE_DR)
         if dr == "C61":
@@ -279,6 +281,105 @@ def measure_parse(path: Path, repeat: int = 3) -> tuple[int, float]:
     return lines, best
 
 
+# --- CPU accounting -----------------------------------------------------------------------------------
+# The machine is shared: wall times move with whatever else runs. CPU seconds of the server process
+# and of PostgreSQL, and the CPU the other processes took meanwhile, are recorded with each figure.
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
+
+
+def process_cpu(pid: int, *, children: bool = False) -> float:
+    """CPU seconds (user + system) of one process, with its reaped children's when asked."""
+    fields = _stat_fields(pid)
+    if not fields:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / CLOCK_TICKS
+
+
+def postgres_cpu(pgdata: Path) -> float:
+    """CPU seconds of an embedded PostgreSQL: its postmaster, live children and reaped children."""
+    try:
+        postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    total = process_cpu(postmaster, children=True)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields and int(fields[1]) == postmaster:
+                total += process_cpu(int(entry.name))
+    return total
+
+
+def machine_busy() -> float:
+    """CPU seconds spent busy by the whole machine since boot (all cores)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = values
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
+def wait_for_quiet(max_wait: float, *, cores: float = 0.3, window: float = 3.0) -> float:
+    """Wait (up to `max_wait` s) until the rest of the machine uses under `cores` cores; returns the
+    last level seen. Other sessions' test runs share this machine and would skew the timings."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        own, busy = sum(os.times()[:2]), machine_busy()
+        time.sleep(window)
+        level = (machine_busy() - busy - (sum(os.times()[:2]) - own)) / window
+        if level < cores or time.monotonic() > deadline:
+            return level
+        print(f"  machine busy elsewhere ({level:.1f} cores), waiting...", flush=True)
+
+
+@dataclass(slots=True)
+class CpuWindow:
+    """CPU seconds spent during one measurement: ours, PostgreSQL's, and everybody else's."""
+
+    server: float = 0.0
+    postgres: float = 0.0
+    others: float = 0.0
+    wall: float = 0.0
+
+    def per_rum(self, rums: int) -> str:
+        return (
+            f"server {self.server / rums * 1e6:.0f} µs/RUM, "
+            f"PostgreSQL {self.postgres / rums * 1e6:.0f} µs/RUM, "
+            f"others {self.others / self.wall:.1f} cores"
+        )
+
+
+@contextmanager
+def cpu_window(server_pid: int | None, pgdata: Path) -> Iterator[CpuWindow]:
+    """Measure the CPU of `server_pid` (None: this process) and of PostgreSQL over the block."""
+
+    def server_cpu() -> float:
+        return sum(os.times()[:2]) if server_pid is None else process_cpu(server_pid)
+
+    window = CpuWindow()
+    own = sum(os.times()[:2])
+    start = (server_cpu(), postgres_cpu(pgdata), machine_busy(), time.perf_counter())
+    try:
+        yield window
+    finally:
+        window.server = server_cpu() - start[0]
+        window.postgres = postgres_cpu(pgdata) - start[1]
+        window.wall = time.perf_counter() - start[3]
+        ours = window.server + window.postgres
+        if server_pid is not None:
+            ours += sum(os.times()[:2]) - own  # the bench client
+        window.others = max(0.0, machine_busy() - start[2] - ours)
+
+
 # --- End to end over HTTP -----------------------------------------------------------------------------
 
 
@@ -340,10 +441,15 @@ class EndToEnd:
     sampled_peak_kb: int
     hwm_kb: int
     samples: int
+    cpu: CpuWindow
 
     @property
     def rate(self) -> float:
         return self.rums / self.seconds
+
+    @property
+    def peak_mb(self) -> float:
+        return max(self.sampled_peak_kb, self.hwm_kb) / 1024
 
 
 def _dimqa(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -357,19 +463,19 @@ def _dimqa(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+def _file_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
     with path.open("rb") as body:
         while chunk := body.read(size):
             yield chunk
 
 
-def measure_end_to_end(generated: Generated) -> EndToEnd:
+def measure_end_to_end(generated: Generated, *, quiet_wait: float) -> EndToEnd:
     """POST the file to a fresh `dimqa serve` (new var dir, embedded PostgreSQL) and time the answer."""
     var_dir = Path(tempfile.mkdtemp(prefix="dimqa-bench-rss-var-"))
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     env.update({"DIMQA_VAR_DIR": str(var_dir), "DIMQA_DEMO": "0", "DIMQA_LOG_LEVEL": "WARNING"})
     try:
-        # Migrates the fresh database, then the server finds it at head and with a token (no banner).
+        # Migrates the fresh database; the server then finds it at head and with a token (no banner).
         created = _dimqa("token", "create", "--name", "bench-ingest", "--role", "ingest", env=env)
         token = created.stdout.strip().splitlines()[-1]
         port = _free_port()
@@ -391,7 +497,8 @@ def measure_end_to_end(generated: Generated) -> EndToEnd:
                     except httpx.TransportError:
                         pass
                     if server.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"dimqa serve did not become ready: {(var_dir / 'serve.log').read_text()}")
+                        detail = (var_dir / "serve.log").read_text()
+                        raise RuntimeError(f"dimqa serve did not become ready: {detail}")
                     time.sleep(0.2)
                 idle = _memory_kb(server.pid)["VmRSS"]
                 headers = {
@@ -399,9 +506,11 @@ def measure_end_to_end(generated: Generated) -> EndToEnd:
                     "Content-Type": "text/plain",
                     "Content-Length": str(generated.bytes),
                 }
-                with MemorySampler(server.pid) as sampler:
+                wait_for_quiet(quiet_wait)
+                with MemorySampler(server.pid) as sampler, cpu_window(server.pid, var_dir / "pgdata") as cpu:
                     started = time.perf_counter()
-                    response = client.post("/api/v1/rum-batches", content=_chunks(generated.path), headers=headers)
+                    body = _file_chunks(generated.path)
+                    response = client.post("/api/v1/rum-batches", content=body, headers=headers)
                     seconds = time.perf_counter() - started
                 hwm = _memory_kb(server.pid)["VmHWM"]
                 batch = response.json()
@@ -413,8 +522,9 @@ def measure_end_to_end(generated: Generated) -> EndToEnd:
                 server.kill()
                 server.wait()
             log.close()
+        samples = len(sampler.samples)
         return EndToEnd(
-            generated.rums, seconds, response.status_code, batch, idle, sampler.peak_kb, hwm, len(sampler.samples)
+            generated.rums, seconds, response.status_code, batch, idle, sampler.peak_kb, hwm, samples, cpu
         )
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
@@ -429,25 +539,32 @@ def check_batch(e2e: EndToEnd) -> None:
 
 # --- Stage breakdown (in process) ---------------------------------------------------------------------
 
-ACTIVITY_TRIGGERS = (("rum", "activity_rum_inserted"), ("rss_version", "activity_rss_version_inserted"))
+ACTIVITY_TRIGGERS = ("activity_rum_inserted", "activity_rss_version_inserted")
 
 
 @dataclass(slots=True)
 class Stages:
     seconds: dict[str, float] = field(default_factory=dict)
+    cpu: CpuWindow = field(default_factory=CpuWindow)
+    findings: int = 0
 
     def add(self, stage: str, seconds: float) -> None:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
 
+    def get(self, stage: str) -> float:
+        return self.seconds.get(stage, 0.0)
+
 
 @contextmanager
-def _patched(target: Any, name: str, replacement: Any) -> Iterator[None]:
-    original = getattr(target, name)
-    setattr(target, name, replacement)
+def _patched(patches: list[tuple[Any, str, Any]]) -> Iterator[None]:
+    originals = [(target, name, getattr(target, name)) for target, name, _ in patches]
+    for target, name, replacement in patches:
+        setattr(target, name, replacement)
     try:
         yield
     finally:
-        setattr(target, name, original)
+        for target, name, original in reversed(originals):
+            setattr(target, name, original)
 
 
 def _timed(stages: Stages, stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -461,8 +578,10 @@ def _timed(stages: Stages, stage: str, function: Callable[..., Any]) -> Callable
     return wrapper
 
 
-def _ingest_once(url: str, generated: Generated, *, triggers: bool, serial: bool) -> Stages:
-    """One `ingest_rss_file` of the file on a fresh database at `url`; the timed stages."""
+def _ingest_once(url: str, pgdata: Path, generated: Generated, *, serial: bool) -> Stages:
+    """One `ingest_rss_file` of the file on the fresh database at `url`; its timed stages.
+
+    `serial`: each chunk is stored and checked right after it is parsed, so that stages add up."""
     from sqlalchemy import text
 
     from app.auth.schemas import Principal, Role
@@ -474,51 +593,58 @@ def _ingest_once(url: str, generated: Generated, *, triggers: bool, serial: bool
 
     migrations.upgrade(url)
     db.configure(url)
-    if not triggers:
-        with db.get_engine().begin() as conn:
-            for table, trigger in ACTIVITY_TRIGGERS:
-                conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}"))
     stages = Stages()
-    principal = Principal(name="bench", role=Role.INGEST, units=None)
 
-    def serial_pipeline(chunks: Iterator[Any], store: Callable[[Any], None]) -> None:
+    def serial_pipeline(
+        chunks: Iterator[Any], store: Callable[[Any], Any], check: Callable[[Any], None]
+    ) -> None:
         while True:
             started = time.perf_counter()
             chunk = next(chunks, None)
             stages.add("parse", time.perf_counter() - started)
             if chunk is None:
                 return
-            store(chunk)
+            check(store(chunk))
 
-    patches = [
-        (service, "_store_chunk", _timed(stages, "store chunk (all)", service._store_chunk)),
+    patches: list[tuple[Any, str, Any]] = [
+        (service, "_store_chunk", _timed(stages, "store", service._store_chunk)),
         (ingestion_repository, "copy_versions", _timed(stages, "COPY", ingestion_repository.copy_versions)),
         (ingestion_repository, "copy_rums", _timed(stages, "COPY", ingestion_repository.copy_rums)),
-        (rules_service, "check_and_store", _timed(stages, "rules + findings (all)", rules_service.check_and_store)),
-        (rules_service, "run_rules", _timed(stages, "rules", rules_service.run_rules)),
-        (rules_repository, "insert_findings", _timed(stages, "findings COPY", rules_repository.insert_findings)),
+        (rules_service, "check_and_store", _timed(stages, "check", rules_service.check_and_store)),
+        (rules_service, "run_rules", _timed(stages, "rules", rules_service.run_rules)),  # type: ignore[attr-defined]
+        (
+            rules_repository,
+            "insert_findings",
+            _timed(stages, "findings COPY", rules_repository.insert_findings),
+        ),
     ]
     if serial:
         patches.append((service, "_pipeline", serial_pipeline))
-    with db.new_session() as session:
-        stack = [_patched(*patch) for patch in patches]
-        for context in stack:
-            context.__enter__()
-        try:
+    principal = Principal(name="bench", role=Role.INGEST, units=None)
+    with db.new_session() as session, _patched(patches):
+        session.begin()
+        # Time spent in the triggers' PL/pgSQL functions, read back before the commit.
+        session.execute(text("SET LOCAL track_functions = 'pl'"))
+        with cpu_window(None, pgdata) as cpu:
             started = time.perf_counter()
-            session.begin()
             with generated.path.open("rb") as stream:
                 batch, _created = service.ingest_rss_file(session, stream, principal=principal, source="file")
+            triggers = session.execute(
+                text(
+                    "SELECT coalesce(sum(self_time), 0) FROM pg_stat_xact_user_functions "
+                    "WHERE funcname = ANY(:f)"
+                ),
+                {"f": list(ACTIVITY_TRIGGERS)},
+            ).scalar_one()
             committing = time.perf_counter()
             session.commit()
             stages.add("commit", time.perf_counter() - committing)
             stages.add("total", time.perf_counter() - started)
-        finally:
-            for context in reversed(stack):
-                context.__exit__(None, None, None)
+        stages.add("triggers", float(triggers) / 1000)
+    stages.cpu = cpu
     if batch.rum_accepted != generated.rums:
         raise RuntimeError(f"breakdown run: {batch.rum_accepted} RUM accepted of {generated.rums}")
-    stages.seconds["findings"] = float(batch.findings.blocking + batch.findings.warning + batch.findings.info)
+    stages.findings = batch.findings.blocking + batch.findings.warning + batch.findings.info
     db.dispose()
     return stages
 
@@ -526,50 +652,47 @@ def _ingest_once(url: str, generated: Generated, *, triggers: bool, serial: bool
 @dataclass(slots=True)
 class Breakdown:
     serial: Stages
-    serial_without_triggers: Stages
     pipelined: Stages
 
-    def rows(self, rums: int) -> list[tuple[str, float]]:
-        s = self.serial.seconds
-        copy_with = s.get("COPY", 0.0)
-        copy_without = self.serial_without_triggers.seconds.get("COPY", 0.0)
-        store_all = s.get("store chunk (all)", 0.0)
-        rules_all = s.get("rules + findings (all)", 0.0)
-        rules = s.get("rules", 0.0)
-        findings_copy = s.get("findings COPY", 0.0)
+    def rows(self) -> list[tuple[str, float]]:
+        s = self.serial
+        copy, triggers = s.get("COPY"), s.get("triggers")
+        check, rules, findings_copy = s.get("check"), s.get("rules"), s.get("findings COPY")
         return [
-            ("parse (read, decode, parse_line, iter_rss)", s.get("parse", 0.0)),
-            ("store: rows in Python (hash, text rows, lookups, ids)", store_all - copy_with - rules_all),
-            ("store: COPY rss_version + rum, without the triggers", copy_without),
-            ("activity summary triggers (COPY with - without)", copy_with - copy_without),
-            ("rules (`run_rules`)", rules),
-            ("findings: rows in Python", rules_all - rules - findings_copy),
-            ("findings: COPY", findings_copy),
-            ("commit", s.get("commit", 0.0)),
+            ("parse: read, decode, `parse_line`, `iter_rss` (Python)", s.get("parse")),
+            ("store: tally, hash, lookups, ids, COPY text rows (Python + SQL)", s.get("store") - copy),
+            ("store: COPY rss_version + rum, triggers excluded (PostgreSQL)", copy - triggers),
+            ("activity summary triggers, migration 0005 (PostgreSQL)", triggers),
+            ("rules: `run_rules` (Python)", rules),
+            ("findings: rows (Python)", check - rules - findings_copy),
+            ("findings: COPY (PostgreSQL)", findings_copy),
+            ("commit", s.get("commit")),
         ]
 
 
-def measure_breakdown(generated: Generated) -> Breakdown:
+def measure_breakdown(generated: Generated, *, quiet_wait: float) -> Breakdown:
     import psycopg
     from sqlalchemy import make_url
 
     from app.core import embedded_pg
 
     var_dir = Path(tempfile.mkdtemp(prefix="dimqa-bench-rss-stages-"))
+    pgdata = var_dir / "pgdata"
     try:
-        server = embedded_pg.start(var_dir / "pgdata")
+        server = embedded_pg.start(pgdata)
         libpq = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
         runs: dict[str, Stages] = {}
-        for name, triggers, serial in (
-            ("serial", True, True),
-            ("serial_without_triggers", False, True),
-            ("pipelined", True, False),
-        ):
+        for name, serial in (("serial", True), ("pipelined", False)):
             with psycopg.connect(libpq, autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{name}"')
             url = make_url(server).set(database=name).render_as_string(hide_password=False)
-            runs[name] = _ingest_once(url, generated, triggers=triggers, serial=serial)
-            print(f"  in process, {name}: {runs[name].seconds['total']:.1f} s", flush=True)
+            wait_for_quiet(quiet_wait)
+            runs[name] = _ingest_once(url, pgdata, generated, serial=serial)
+            cpu = runs[name].cpu
+            print(
+                f"  in process, {name}: {runs[name].get('total'):.1f} s; {cpu.per_rum(generated.rums)}",
+                flush=True,
+            )
         return Breakdown(**runs)
     finally:
         embedded_pg.stop_all()
@@ -633,15 +756,55 @@ def _previous_rows() -> dict[int, str]:
 
 def _e2e_row(generated: Generated, e2e: EndToEnd) -> str:
     findings = e2e.batch.get("findings", {})
+    cpu = e2e.cpu
     return (
         f"| {generated.rums:,} | {generated.rss:,} | {generated.bytes / 1e6:.0f} MB "
-        f"| {e2e.rate:,.0f} RUM/s | {e2e.seconds:.1f} s "
-        f"| {e2e.sampled_peak_kb / 1024:.0f} MB | {e2e.hwm_kb / 1024:.0f} MB | {e2e.idle_kb / 1024:.0f} MB "
+        f"| **{e2e.rate:,.0f} RUM/s** ({e2e.seconds:.1f} s) "
+        f"| {cpu.server / generated.rums * 1e6:.0f} / {cpu.postgres / generated.rums * 1e6:.0f} "
+        f"| {cpu.others / cpu.wall:.1f} "
+        f"| **{e2e.peak_mb:.0f} MB** ({e2e.sampled_peak_kb / 1024:.0f} / {e2e.hwm_kb / 1024:.0f}) "
+        f"| {e2e.idle_kb / 1024:.0f} MB "
         f"| {e2e.batch.get('status')}: {e2e.batch.get('rss_accepted'):,} RSS, "
         f"{e2e.batch.get('rum_accepted'):,} RUM, {e2e.batch.get('rss_rejected')} rejected; findings "
-        f"{findings.get('blocking', 0):,} blocking / {findings.get('warning', 0):,} warning / "
-        f"{findings.get('info', 0):,} info | {time.strftime('%Y-%m-%d')} |"
+        f"{findings.get('blocking', 0):,} blocking, {findings.get('warning', 0):,} warning, "
+        f"{findings.get('info', 0):,} info | {time.strftime('%Y-%m-%d %H:%M')} |"
     )
+
+
+def _breakdown_lines(base: Generated, breakdown: Breakdown) -> list[str]:
+    serial, pipelined = breakdown.serial, breakdown.pipelined
+    total = serial.get("total")
+    rums = base.rums
+    lines = [
+        f"Stage breakdown: `ingest_rss_file` called in process on the {rums:,}-RUM file (fresh database of "
+        "an "
+        "embedded PostgreSQL), first with each chunk stored and checked right after it is parsed so that "
+        "the stages add up, then as served (three-stage pipeline). Trigger time from "
+        "`pg_stat_xact_user_functions` (track_functions = pl).",
+        "",
+        "| Stage | Seconds | µs per RUM | Share |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, seconds in breakdown.rows():
+        lines.append(f"| {name} | {seconds:.2f} | {seconds / rums * 1e6:.1f} | {seconds / total:.0%} |")
+    other = total - sum(seconds for _name, seconds in breakdown.rows())
+    lines += [
+        f"| other (batch row, reference context, audit, tallies) | {other:.2f} | {other / rums * 1e6:.1f} "
+        f"| {other / total:.0%} |",
+        f"| **total, stages in sequence** | {total:.2f} | {total / rums * 1e6:.1f} "
+        f"| {rums / total:,.0f} RUM/s |",
+        f"| **total, pipelined (as served)** | {pipelined.get('total'):.2f} "
+        f"| {pipelined.get('total') / rums * 1e6:.1f} | {rums / pipelined.get('total'):,.0f} RUM/s |",
+        "",
+        f"CPU while pipelined: Python (one process, one interpreter lock) "
+        f"{pipelined.cpu.server / rums * 1e6:.0f} µs/RUM, PostgreSQL "
+        f"{pipelined.cpu.postgres / rums * 1e6:.0f} µs/RUM, other processes "
+        f"{pipelined.cpu.others / pipelined.cpu.wall:.1f} cores on average. Each side "
+        "runs on one core, so the wall time per RUM cannot go below the larger of the two. Findings stored: "
+        f"{serial.findings:,} ({serial.findings / base.rss:.3f} per RSS).",
+        "",
+    ]
+    return lines
 
 
 def report(
@@ -654,18 +817,20 @@ def report(
     rows = _previous_rows()
     for generated, e2e in runs:
         rows[generated.rums] = _e2e_row(generated, e2e)
-    base_run = next((e2e for generated, e2e in runs if generated.rums == base.rums), None)
-    memory_row = rows.get(1_000_000)
     lines = [
         SECTION,
         "",
-        f"Run {time.strftime('%Y-%m-%d %H:%M')} on {_machine()}.",
+        f"Run {time.strftime('%Y-%m-%d %H:%M')} on {_machine()}; the machine is shared with other sessions, "
+        "so the CPU the other processes took during each measurement is given (the bench waits up to "
+        "5 min for a quiet machine before each one).",
         f"Command: `{COMMAND}` (bench/rss_ingest.py).",
         "",
         f"- Data: generated with the project's writer (`write_rum`), format 122 (RUM 022 grouped), cached "
         f"under var/bench/: {base.rums:,} RUM / {base.rss:,} RSS ({base.rums / base.rss:.2f} RUM per RSS), "
         f"{base.bytes / 1e6:.0f} MB; 0-20 DA (mean about 5), 0-6 acts (mean about 2), 60 UMs, discharges in "
-        f"2024, {SEANCE_SHARE:.0%} séances (28Z07Z, DP Z511 + DR), chained modes (8, 6-1 ... 6-1, 8 or 9); "
+        f"2024, {SEANCE_SHARE:.0%} séances (28Z07Z, DP Z511 + DR), chained modes (8, 6-1 ... 6-1, 8 or 9), "
+        f"{1 - DEFECT_WEIGHTS[0]:.0%} of the stays with one common defect (act dated after the exit, "
+        f"chemotherapy séance without DR, grouping error, act without activity, broken chaining); "
         f"{TEMPLATE_RSS:,} RSS written, then replayed under new RSS and stay numbers. Every RSS is new.",
         "- Parse only: `iter_rss(iter_records(file))` in one process, best of 3.",
         "- End to end: `POST /api/v1/rum-batches` (text/plain, streamed from disk with httpx, "
@@ -674,58 +839,36 @@ def report(
         "upload and spooling, SHA-256, parsing, COPY of rss_version and rum (activity summary triggers "
         "included), rules and findings, commit. No nomenclature or structure is loaded, so the rules "
         "needing them are skipped (as on a fresh install).",
-        "- Memory: the server process (one Python process; PostgreSQL's own processes excluded): VmRSS "
-        "sampled every 0.2 s during the request (peak), VmHWM at the end (includes start-up), VmRSS idle "
-        "before the upload.",
+        "- Memory: the server process (one Python process; PostgreSQL's processes are not counted): VmRSS "
+        "sampled every 0.2 s during the request and VmHWM at the end; peak = the larger (VmHWM also "
+        "covers start-up). Idle = VmRSS before the upload.",
         "",
         f"Parse only: **{parse_rate:,.0f} lines/s** ({parse[0]:,} lines in {parse[1]:.2f} s).",
         "",
-        "| RUM | RSS | File | End to end | Request | Peak VmRSS (0.2 s) | VmHWM | Idle | Batch | Date |",
+        "| RUM | RSS | File | End to end | CPU µs/RUM server / PostgreSQL | Others (cores) "
+        "| Peak RSS (sampled / VmHWM) | Idle | Batch | Run |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
         *[rows[size] for size in sorted(rows)],
         "",
     ]
     verdicts = [f"parse >= {TARGET_PARSE:,} lines/s: {'met' if parse_rate >= TARGET_PARSE else 'MISSED'}"]
+    base_run = next((e2e for generated, e2e in runs if generated.rums == base.rums), None)
     if base_run is not None:
         met = base_run.rate >= TARGET_END_TO_END
         verdicts.append(f"end to end >= {TARGET_END_TO_END:,} RUM/s: {'met' if met else 'MISSED'}")
     memory_run = next((e2e for generated, e2e in runs if generated.rums == 1_000_000), None)
     if memory_run is not None:
-        peak = max(memory_run.hwm_kb, memory_run.sampled_peak_kb) / 1024
-        verdicts.append(
-            f"1,000,000 RUM under {TARGET_MEMORY_MB} MB resident: {'met' if peak < TARGET_MEMORY_MB else 'MISSED'}"
-        )
-    elif memory_row is not None:
-        verdicts.append("1,000,000 RUM: see its row (from an earlier run)")
+        met = memory_run.peak_mb < TARGET_MEMORY_MB
+        verdicts.append(f"1,000,000 RUM under {TARGET_MEMORY_MB} MB resident: {'met' if met else 'MISSED'}")
     lines += [f"Targets: {'; '.join(verdicts)}.", ""]
     if breakdown is not None:
-        serial = breakdown.serial.seconds
-        total = serial["total"]
-        lines += [
-            f"Stage breakdown: `ingest_rss_file` in process on the {base.rums:,}-RUM file, each chunk stored "
-            "right after it is parsed (no overlap) so that stages add up; the trigger cost is the COPY time "
-            "minus that of a run with the two activity insert triggers disabled. CPU-bound stages share "
-            "one Python interpreter (GIL); PostgreSQL works in its own processes.",
-            "",
-            "| Stage | Seconds | µs per RUM | Share |",
-            "|---|---:|---:|---:|",
-        ]
-        for name, seconds in breakdown.rows(base.rums):
-            lines.append(f"| {name} | {seconds:.2f} | {seconds / base.rums * 1e6:.1f} | {seconds / total:.0%} |")
-        other = total - sum(seconds for _name, seconds in breakdown.rows(base.rums))
-        lines += [
-            f"| other (batch row, context, audit) | {other:.2f} | {other / base.rums * 1e6:.1f} | {other / total:.0%} |",
-            f"| **total, serial** | {total:.2f} | {total / base.rums * 1e6:.1f} | "
-            f"{base.rums / total:,.0f} RUM/s |",
-            f"| **total, as served (parse overlapped with storage)** | {breakdown.pipelined.seconds['total']:.2f} "
-            f"| {breakdown.pipelined.seconds['total'] / base.rums * 1e6:.1f} "
-            f"| {base.rums / breakdown.pipelined.seconds['total']:,.0f} RUM/s |",
-            "",
-            f"Findings stored: {serial['findings']:,.0f} ({serial['findings'] / base.rss:.2f} per RSS).",
-            "",
-        ]
+        lines += _breakdown_lines(base, breakdown)
+    lines += NOTES
     write_results(lines)
     return lines
+
+
+NOTES: list[str] = []  # findings and explanations appended to the section (filled in below)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -738,6 +881,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--no-breakdown", action="store_true", help="skip the in-process stage breakdown")
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs/benchmarks.md")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=300,
+        help="seconds to wait for a quiet machine before each measure",
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -747,36 +896,34 @@ def main(argv: list[str] | None = None) -> None:
         f"({time.perf_counter() - started:.1f} s)",
         flush=True,
     )
+    wait_for_quiet(args.quiet_wait)
     parse = measure_parse(base.path)
     print(f"parse only: {parse[0] / parse[1]:,.0f} lines/s (best of 3: {parse[1]:.2f} s)", flush=True)
 
     runs: list[tuple[Generated, EndToEnd]] = []
-    sizes = [base] + ([] if args.memory_rums <= 0 or args.memory_rums == args.rums else [None])
-    for item in sizes:
-        generated = item or generate(args.memory_rums, seed=args.seed)
-        e2e = measure_end_to_end(generated)
+    sizes = [args.rums] + (
+        [args.memory_rums] if args.memory_rums > 0 and args.memory_rums != args.rums else []
+    )
+    for size in sizes:
+        generated = base if size == args.rums else generate(size, seed=args.seed)
+        e2e = measure_end_to_end(generated, quiet_wait=args.quiet_wait)
         check_batch(e2e)
         runs.append((generated, e2e))
-        findings = e2e.batch.get("findings", {})
         print(
             f"end to end, {generated.rums:,} RUM ({generated.bytes / 1e6:.0f} MB): {e2e.rate:,.0f} RUM/s "
-            f"({e2e.seconds:.1f} s); server VmRSS peak {e2e.sampled_peak_kb / 1024:.0f} MB "
-            f"({e2e.samples} samples), VmHWM {e2e.hwm_kb / 1024:.0f} MB, idle {e2e.idle_kb / 1024:.0f} MB; "
-            f"batch {e2e.batch.get('status')} {e2e.batch.get('rss_accepted'):,} RSS "
-            f"{e2e.batch.get('rum_accepted'):,} RUM, findings {findings}",
+            f"({e2e.seconds:.1f} s; {e2e.cpu.per_rum(generated.rums)}); server peak {e2e.peak_mb:.0f} MB "
+            f"(VmRSS sampled {e2e.sampled_peak_kb / 1024:.0f} MB over {e2e.samples} samples, VmHWM "
+            f"{e2e.hwm_kb / 1024:.0f} MB, idle {e2e.idle_kb / 1024:.0f} MB); batch {e2e.batch.get('status')} "
+            f"{e2e.batch.get('rss_accepted'):,} RSS {e2e.batch.get('rum_accepted'):,} RUM, "
+            f"findings {e2e.batch.get('findings')}",
             flush=True,
         )
 
     breakdown = None
     if not args.no_breakdown:
-        breakdown = measure_breakdown(base)
-        for name, seconds in breakdown.rows(base.rums):
+        breakdown = measure_breakdown(base, quiet_wait=args.quiet_wait)
+        for name, seconds in breakdown.rows():
             print(f"  {name}: {seconds:.2f} s ({seconds / base.rums * 1e6:.1f} µs/RUM)")
-        print(
-            f"  total serial {breakdown.serial.seconds['total']:.2f} s, pipelined "
-            f"{breakdown.pipelined.seconds['total']:.2f} s",
-            flush=True,
-        )
     if args.no_write:
         return
     lines = report(base, parse, runs, breakdown)

@@ -4,8 +4,10 @@ can reference their RSS version in the same COPY stream."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import func, select, text, update
+import psycopg
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.ingestion.models import RssVersion, Rum, RumBatch
@@ -52,33 +54,44 @@ def lock_writers(session: Session) -> None:
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext('dimqa.rum_ingestion'))"))
 
 
-def current_versions(session: Session, *, rss_numbers: Sequence[str]) -> dict[str, tuple[int, str]]:
+def driver_connection(session: Session) -> psycopg.Connection[Any]:
+    """The psycopg connection under the session's transaction, for the store functions below.
+
+    They run in the ingestion's storage thread while the session itself is used by another thread
+    (the rules); psycopg serialises the two threads' statements on the connection (its lock)."""
+    connection = session.connection().connection.driver_connection
+    assert isinstance(connection, psycopg.Connection)
+    return connection
+
+
+def current_versions(
+    conn: psycopg.Connection[Any], *, rss_numbers: Sequence[str]
+) -> dict[str, tuple[int, str]]:
     """rss_number -> (version id, content hash) of the current versions among `rss_numbers`."""
     # One array parameter rather than an IN list of thousands of bound values (one per RSS).
-    rows = session.execute(
-        text(
+    with conn.cursor() as cursor:
+        cursor.execute(
             "SELECT rss_number, id, content_hash FROM rss_version "
-            "WHERE is_current AND rss_number = ANY(:numbers)"
-        ),
-        {"numbers": list(rss_numbers)},
-    )
-    return {number: (version_id, digest) for number, version_id, digest in rows}
-
-
-def supersede(session: Session, *, version_ids: Sequence[int]) -> None:
-    if version_ids:
-        session.execute(
-            update(RssVersion)
-            .where(RssVersion.id.in_(version_ids))
-            .values(is_current=False, superseded_at=func.now())
+            "WHERE is_current AND rss_number = ANY(%s::text[])",
+            (list(rss_numbers),),
         )
+        return {number: (version_id, digest) for number, version_id, digest in cursor}
 
 
-def allocate_version_ids(session: Session, *, count: int) -> list[int]:
-    rows = session.execute(
-        text("SELECT nextval('rss_version_id_seq') FROM generate_series(1, :n)"), {"n": count}
-    )
-    return [row[0] for row in rows]
+def supersede(conn: psycopg.Connection[Any], *, version_ids: Sequence[int]) -> None:
+    if version_ids:
+        with conn.cursor() as cursor:
+            cursor.execute(
+                "UPDATE rss_version SET is_current = false, superseded_at = now() "
+                "WHERE id = ANY(%s::bigint[])",
+                (list(version_ids),),
+            )
+
+
+def allocate_version_ids(conn: psycopg.Connection[Any], *, count: int) -> list[int]:
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT nextval('rss_version_id_seq') FROM generate_series(1, %s)", (count,))
+        return [row[0] for row in cursor]
 
 
 NULL = "\\N"  # COPY text format
@@ -130,20 +143,18 @@ def version_line(
     seances: int,
     rum_count: int,
     exit_unit: str,
+    *,
+    plain: bool = False,
 ) -> str:
     """An `rss_version` row (VERSION_COLUMNS order, current) in COPY's text format. The text values
-    are pieces of RUM lines; blank grouping values are stored as NULL."""
-    texts = (
-        rss_number,
-        finess,
-        stay_number,
-        format_code,
-        ghm,
-        return_code,
-        classification_version,
-        exit_unit,
-    )
-    if any("\\" in value for value in texts):
+    are pieces of RUM lines; blank grouping values are stored as NULL. `plain`: the caller checked
+    that the lines hold no backslash (nothing to escape)."""
+    if not plain and any(
+        "\\" in value
+        for value in (
+            rss_number, finess, stay_number, format_code, ghm, return_code, classification_version, exit_unit
+        )
+    ):  # fmt: skip
         return copy_line(
             (
                 version_id, rss_number, batch_id, True, content_hash, finess, stay_number, format_code,
@@ -174,11 +185,14 @@ def rum_line(
     das: list[str],
     seances: int,
     acts: list[str],
+    *,
+    plain: bool = False,
 ) -> str:
-    """A `rum` row (RUM_COLUMNS order) in COPY's text format; dates as ISO text or None."""
+    """A `rum` row (RUM_COLUMNS order) in COPY's text format; dates as ISO text or None. `plain`: the
+    caller checked that line_text holds no backslash and no double quote."""
     # Every text value is a piece of line_text: without a backslash or a double quote there, nothing
     # needs escaping and the row is one f-string (the hot path: a row per RUM).
-    if "\\" in line_text or '"' in line_text:
+    if not plain and ("\\" in line_text or '"' in line_text):
         return copy_line(
             (
                 version_id, position, line, line_text, rum_number, unit, entry_date, exit_date,
@@ -194,24 +208,22 @@ def rum_line(
     )
 
 
-def _copy(session: Session, table: str, columns: Sequence[str], rows: Iterable[str]) -> None:
+def _copy(conn: psycopg.Connection[Any], table: str, columns: Sequence[str], rows: Iterable[str]) -> None:
     """COPY rows already rendered in the text format (tab-separated, `\\N` for NULL, one per line):
     one write per chunk instead of psycopg's per-value adaptation, which cost more than the parse."""
-    connection = session.connection().connection.driver_connection
-    assert connection is not None
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+    with conn.cursor() as cursor, cursor.copy(statement) as copy:
         copy.write("".join(rows))
 
 
-def copy_versions(session: Session, rows: Iterable[str]) -> None:
+def copy_versions(conn: psycopg.Connection[Any], rows: Iterable[str]) -> None:
     """`rows`: text-format lines in VERSION_COLUMNS order."""
-    _copy(session, "rss_version", VERSION_COLUMNS, rows)
+    _copy(conn, "rss_version", VERSION_COLUMNS, rows)
 
 
-def copy_rums(session: Session, rows: Iterable[str]) -> None:
-    """`rows`: text-format lines in RUM_COLUMNS order."""
-    _copy(session, "rum", RUM_COLUMNS, rows)
+def copy_rums(conn: psycopg.Connection[Any], rows: Iterable[str]) -> None:
+    """`rows`: text-format lines (one or more per string) in RUM_COLUMNS order."""
+    _copy(conn, "rum", RUM_COLUMNS, rows)
 
 
 def get_current_version(session: Session, *, rss_number: str) -> RssVersion | None:

@@ -393,10 +393,11 @@ _REPORT_PROBE: Final = f"""(
 
 # Performance shape (a month of a large hospital is ~17,000 stays and an index probe per stay
 # costs about 5 us, so the query avoids them): the month's discharge periods come from one index
-# range scan and carry their report periods; the current RSS exiting within a week of the period
-# come from one index range scan; one hash full join pairs them, giving both the movement stays
-# with their RSS and the RSS-only candidates. Only the rare leftovers are looked up one by one: a
-# movement stay without RSS near its discharge, an RSS-only candidate's documents and movements.
+# range scan and carry their report periods; the current RSS exiting within two days of the
+# period (the HIS writes the RSS exit date from the same discharge) come from one index-only range
+# scan; one hash full join pairs them, giving both the movement stays with their RSS and the
+# RSS-only candidates. Only the rare leftovers are looked up one by one: a movement stay without
+# RSS near its discharge, an RSS-only candidate's documents and movements.
 _CLASSIFIED_STAYS: Final = f"""
 WITH movement_stays AS (
     SELECT p.stay_number, p.discharge_date, p.discharge_unit AS unit, p.care_type_hint,
@@ -426,7 +427,7 @@ rss_near AS (
         CASE WHEN {_RSS_KNOWN} THEN c.care_type END AS care_type
     FROM rss_version c
     WHERE c.is_current
-      AND c.exit_date BETWEEN CAST(:date_from AS date) - 7 AND CAST(:date_to AS date) + 7
+      AND c.exit_date BETWEEN CAST(:date_from AS date) - 2 AND CAST(:date_to AS date) + 2
     ORDER BY c.stay_number COLLATE "C", {_RSS_KNOWN} DESC, c.exit_date DESC
 ),
 stays AS (

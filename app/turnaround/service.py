@@ -50,7 +50,7 @@ from app.turnaround.events import (
 from app.turnaround.fhir import parse_fhir_document_events, parse_fhir_stay_events
 from app.turnaround.hl7v2 import Hl7Parsed, build_ack, parse_hl7_message
 from app.turnaround.json_events import parse_document_events_json, parse_stay_events_json
-from app.turnaround.models import DocumentEventRow, StayEventRow
+from app.turnaround.models import EVENT_ID_LENGTH, DocumentEventRow, StayEventRow
 from app.turnaround.schemas import (
     DEFAULT_CARE_TYPES,
     UNMAPPED,
@@ -563,6 +563,35 @@ def _json_lines(body: bytes) -> dict[str, int]:
     return lines
 
 
+# Column sizes (models.py). JSON bodies are held to them by their schema; HL7 and FHIR values are
+# checked here so an oversized value is a reported error, not a database error.
+_MAX_LENGTHS: Final = {
+    "event_id": EVENT_ID_LENGTH,
+    "stay_number": 50,
+    "unit": 20,
+    "patient_class": 20,
+    "document_id": 200,
+    "document_type": 50,
+    "parent_document_id": 200,
+}
+
+
+def oversized(event: Event, event_id: str, line: int | None = None) -> list[LineError]:
+    """Errors for the values of `event` (stored under `event_id`) longer than their column."""
+    values = {name: getattr(event, name, None) for name in _MAX_LENGTHS}
+    values["event_id"] = event_id
+    return [
+        LineError(
+            line,
+            name,
+            "value_too_long",
+            f"{name} of event {event_id[:60]!r} has {len(value)} characters, at most {_MAX_LENGTHS[name]}",
+        )
+        for name, value in values.items()
+        if isinstance(value, str) and len(value) > _MAX_LENGTHS[name]
+    ]
+
+
 def _conflict_error(event_id: str, line: int | None) -> LineError:
     return LineError(
         line,
@@ -585,7 +614,13 @@ def ingest_body(
             body
         )
     errors = list(errors)
-    outcome = store_events(session, kind, events) if events else StoreOutcome()
+    storable = []
+    for event in events:
+        problems = oversized(event, event.event_id)
+        errors += problems
+        if not problems:
+            storable.append(event)
+    outcome = store_events(session, kind, storable) if storable else StoreOutcome()
     if outcome.conflicts:
         lines = _json_lines(body) if source == "json" else {}
         errors += [_conflict_error(event_id, lines.get(event_id)) for event_id in outcome.conflicts]
@@ -656,6 +691,12 @@ def ingest_hl7(session: Session, kind: EventKind, body: bytes) -> Hl7Outcome:
         metrics.count_events(kind, "hl7", ignored=1)
         return Hl7Outcome(build_ack(parsed), "AA", _ack_charset(parsed), stored)
     ids = [hl7_event_id(parsed, event.event_id) for event in events]
+    too_long = [
+        error for event, event_id in zip(events, ids, strict=True) for error in oversized(event, event_id)
+    ]
+    if too_long:
+        metrics.count_events(kind, "hl7", rejected=len(events))
+        return Hl7Outcome(build_ack(parsed, "AE", too_long), "AE", _ack_charset(parsed), stored)
     savepoint = session.begin_nested()
     stored = store_events(session, kind, events, event_ids=ids)
     if stored.conflicts:

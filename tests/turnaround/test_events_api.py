@@ -347,3 +347,22 @@ def test_parser_event_ids_are_namespaced_in_storage(
         "/api/v1/audit-log", params={"object_type": "document_event"}, headers=auth_headers("admin")
     ).json()["items"]
     assert entries[0]["object_ids"] == ["SIL-Y|ORU^R01|015"]
+
+
+def test_oversized_values_are_reported_not_a_500(client: Any, auth_headers: Any) -> None:
+    long_stay = "9" * 60
+    message = (
+        f"MSH|^~\\&|GAM|X|DPI|X|20240306||ADT^A03|88|P|2.5\rPV1|1|I|7500||||||||||||||||{long_stay}\r"
+    ).encode()
+    response = client.post("/api/v1/stay-events", content=message, headers={**auth_headers("ingest"), **HL7})
+    segments = _segments(response.content)
+    assert segments[1][1] == "AE"
+    assert segments[2][5] == "value_too_long"
+
+    encounter = _encounter()
+    encounter["identifier"][0]["value"] = long_stay
+    response = client.post(
+        "/api/v1/stay-events", content=json.dumps(encounter), headers={**auth_headers("ingest"), **FHIR}
+    )
+    assert response.status_code == 422
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [("stay_number", "value_too_long")]
