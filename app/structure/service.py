@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.auth.schemas import Principal
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
-from app.reference.ium import IumLine, check_ium, parse_ium
+from app.reference.ium import check_ium, parse_ium
 from app.structure import repository
 from app.structure.models import OPEN_START
 from app.structure.schemas import (
@@ -154,25 +154,13 @@ def load_ium(session: Session, body: bytes, *, principal: Principal) -> IumLoadR
     if not lines:
         raise InvalidInput("No readable line in the fichier d'UM.", errors=errors)
     read = len(lines) + len(errors)
-    stored: list[IumLine] = []
-    first_line: dict[tuple[str, date], int] = {}
-    for line in lines:
-        if line.effect_date is None:
-            continue
-        first = first_line.setdefault((line.unit, line.effect_date), line.line)
-        if first != line.line:
-            # One upsert statement cannot touch a row twice, and the file would contradict itself.
-            errors.append(
-                LineError(
-                    line.line,
-                    "effect_date",
-                    "duplicate_effect_date",
-                    f"unit {line.unit} already has a line with date d'effet {line.effect_date_raw} "
-                    f"(line {first})",
-                )
-            )
-            continue
-        stored.append(line)
+    checks = check_ium(lines)
+    # One upsert statement cannot touch a row twice, and the file would contradict itself.
+    duplicates = [e for e in checks if e.code == "duplicate_effect_date"]
+    rejected = {e.line for e in duplicates}
+    warnings = [e for e in checks if e.code != "duplicate_effect_date"]
+    errors = [*errors, *duplicates]
+    stored = [line for line in lines if line.effect_date is not None and line.line not in rejected]
     errors.sort(key=lambda error: error.line or 0)
     changed = repository.upsert_authorisations(
         session,
@@ -194,7 +182,5 @@ def load_ium(session: Session, body: bytes, *, principal: Principal) -> IumLoadR
         authorisations_unchanged=len(stored) - changed,
         lines_rejected=len(errors),
         errors=[IumError(line=e.line, field=e.field, code=e.code, message=e.message) for e in errors],
-        warnings=[
-            IumError(line=e.line, field=e.field, code=e.code, message=e.message) for e in check_ium(stored)
-        ],
+        warnings=[IumError(line=e.line, field=e.field, code=e.code, message=e.message) for e in warnings],
     )

@@ -13,6 +13,7 @@ from app.audit import service as audit_service
 from app.auth.dependencies import PATIENT_READERS, AggregateReader, FeedWriter
 from app.core.db import SessionDep
 from app.core.problems import Forbidden, ProblemErrorItem, UnsupportedMediaType, problem_responses
+from app.core.uploads import inline_schema
 from app.turnaround import export, service
 from app.turnaround.json_events import DocumentEventsIn, StayEventsIn
 from app.turnaround.schemas import (
@@ -21,7 +22,6 @@ from app.turnaround.schemas import (
     GroupBy,
     TurnaroundRead,
     WeeklyReport,
-    inline_schema,
 )
 
 router = APIRouter(tags=["turnaround"], responses=problem_responses(401, 403, 503))

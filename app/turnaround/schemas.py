@@ -6,7 +6,6 @@ import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -131,26 +130,3 @@ def percent(rate: float | None) -> float | None:
     if rate is None:
         return None
     return float(Decimal(str(rate * 100)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-
-
-def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """JSON schema of a model with its $defs inlined, for `openapi_extra` request bodies.
-
-    The event endpoints read the raw body (JSON, HL7 or FHIR), so FastAPI cannot document the
-    JSON variant from a parameter; pydantic's `#/$defs/...` references would dangle in OpenAPI.
-    """
-    schema = model.model_json_schema()
-    definitions = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            reference = node.get("$ref")
-            if isinstance(reference, str) and reference.startswith("#/$defs/"):
-                return resolve(definitions[reference.removeprefix("#/$defs/")])
-            return {key: resolve(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [resolve(item) for item in node]
-        return node
-
-    resolved: dict[str, Any] = resolve(schema)
-    return resolved
