@@ -50,7 +50,7 @@ from app.ingestion.writer import write_rum
 from app.rules import service as rules_service
 from app.rules.schemas import FindingCounts
 
-CHUNK_RSS = 5000
+CHUNK_RSS = 10000
 MAX_STORED_ERRORS = 1000
 MAX_PROBLEM_ERRORS = 100  # line errors listed in a 4xx problem
 MAX_JSON_BYTES = 64 * 1024 * 1024  # JSON is validated whole: large batches go as files
@@ -348,7 +348,8 @@ def _store_chunk(
     current = repository.current_versions(conn, rss_numbers=[rss.rss_number for rss, _, _ in accepted])
     new: list[tuple[Rss, list[str], str]] = []
     superseded: dict[str, int] = {}
-    tally.formats.update([rum.format_code for rss, _, _ in accepted for rum in rss.rums])
+    accepted_formats = Counter([rum.format_code for rss, _, _ in accepted for rum in rss.rums])
+    tally.formats.update(accepted_formats)
     for rss, texts, content_hash in accepted:
         tally.rss_accepted += 1
         tally.rum_accepted += len(rss.rums)
@@ -370,7 +371,11 @@ def _store_chunk(
         version_line, rss_rum_lines = _rows(version_id, batch_id, rss, texts, content_hash)
         version_lines.append(version_line)
         rum_lines.append(rss_rum_lines)
-    stored_formats = Counter([rum.format_code for rss, _, _ in new for rum in rss.rums])
+    stored_formats = (
+        accepted_formats
+        if len(new) == len(accepted)
+        else Counter([rum.format_code for rss, _, _ in new for rum in rss.rums])
+    )
     repository.copy_versions(conn, version_lines)
     repository.copy_rums(conn, rum_lines)
     for format_code, count in stored_formats.items():
