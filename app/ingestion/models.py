@@ -60,7 +60,6 @@ class RssVersion(Base):
     __table_args__ = (
         Index("uq_rss_version_current", "rss_number", unique=True, postgresql_where=text("is_current")),
         Index("ix_rss_version_rss_number", "rss_number"),
-        Index("ix_rss_version_current_exit_date", "exit_date", postgresql_where=text("is_current")),
         Index("ix_rss_version_current_stay_number", "stay_number", postgresql_where=text("is_current")),
         Index("ix_rss_version_batch_id", "batch_id"),
     )

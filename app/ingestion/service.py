@@ -177,6 +177,7 @@ def ingest_rss_file(
         return to_read(existing), False
 
     tally = _Tally()
+    repository.defer_activity_summaries(session, batch_id=batch.id)
     ctx = rules_service.load_context(session)
     rejected_upstream = dict(pre_rejected or {})
     # RSS numbers met so far, to refuse a second group with one of them: about 90 bytes per RSS
@@ -202,6 +203,7 @@ def ingest_rss_file(
     if tally.lines == 0:
         raise InvalidInput("The body holds no RUM line (empty or blank lines only).")
 
+    repository.add_batch_activity(session, batch_id=batch.id)
     _finish(batch, tally)
     audit_service.record(
         session, principal, action="write", object_type="rum_batch", object_ids=[batch.id], request=request
