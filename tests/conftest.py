@@ -14,7 +14,8 @@ os.environ.setdefault("DIMQA_SECRET_KEY", "test-secret-key-not-for-production")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
-pytest_plugins = ["tests.fixtures.database"]
+# logs: every record of the run to var/test-logs, checked for tokens and patient values at the end.
+pytest_plugins = ["tests.fixtures.database", "tests.fixtures.logs"]
 
 
 @pytest.fixture(scope="session")

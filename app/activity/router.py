@@ -13,12 +13,13 @@ from app.activity.export import EXPORT_RESPONSES, ExportFormat, Table, render
 from app.activity.schemas import (
     CareTypesActivity,
     GhmActivity,
+    RhsBatchPage,
     RhsBatchRead,
     SeancesActivity,
     SsrCmActivity,
     UnitsActivity,
 )
-from app.auth.dependencies import AggregateReader, AnyCaller, FeedWriter
+from app.auth.dependencies import AggregateReader, AnyCaller, FeedWriter, PatientReader
 from app.core.db import SessionDep
 from app.core.problems import problem_responses
 from app.core.uploads import require_media_type, spool_request
@@ -169,6 +170,19 @@ async def create_rhs_batch(
     if not created:
         response.status_code = 200
     return batch
+
+
+@router.get("/rhs-batches", tags=["rhs"], response_model=RhsBatchPage, responses=problem_responses(400, 422))
+def list_rhs_batches(
+    session: SessionDep,
+    principal: PatientReader,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> RhsBatchPage:
+    """RHS batches, newest first, `limit` per page; pass `next_cursor` back as `cursor` for the next page.
+
+    Same paging and roles as `GET /rum-batches`: dim and admin."""
+    return service.list_rhs_batches(session, cursor=cursor, limit=limit)
 
 
 @router.get(

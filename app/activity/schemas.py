@@ -142,4 +142,9 @@ class RhsBatchRead(BaseModel):
     errors: list[LineErrorRead] = Field(description="First line errors (capped; see lines_rejected)")
 
 
+class RhsBatchPage(BaseModel):
+    items: list[RhsBatchRead]
+    next_cursor: str | None = Field(description="Pass back as `cursor` for the next page; null on the last")
+
+
 SsrCmActivity.model_rebuild()

@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     # HMAC key for token hashes; when unset a random one is created once under var_dir.
     secret_key: str | None = None
     max_body_bytes: int = 1024 * 1024 * 1024  # a 1,000,000-RUM file is about 450 MB
+    # Stay and document event feeds are parsed whole in memory (JSON, HL7, FHIR): a feed sends
+    # events as they happen, so a body this large is a misdirected file, not a delivery.
+    max_event_body_bytes: int = 64 * 1024 * 1024
     log_level: str = "INFO"
     db_pool_size: int = 5
     retry_after_seconds: int = 5

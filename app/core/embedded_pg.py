@@ -41,6 +41,13 @@ def server_for(data_dir: Path) -> Any:
     return _servers[data_dir.resolve()]
 
 
+def stop(data_dir: Path) -> None:
+    """Leave the server under `data_dir` only (stopped if no other process uses it)."""
+    server = _servers.pop(data_dir.resolve(), None)
+    if server is not None:
+        server.cleanup()
+
+
 def stop_all() -> None:
     for server in _servers.values():
         server.cleanup()

@@ -9,7 +9,7 @@ from typing import IO, Any
 
 from fastapi import Request
 
-from app.core.problems import InvalidInput, UnsupportedMediaType
+from app.core.problems import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
@@ -42,6 +42,25 @@ async def spool_request(request: Request) -> Upload:
         spool.close()
         raise InvalidInput("The request body is empty.")
     return Upload(spool, digest.hexdigest(), size)
+
+
+async def read_capped(request: Request, limit: int, *, hint: str = "") -> bytes:
+    """The whole body, for routes that parse it in memory, refused (413) once it exceeds `limit`.
+
+    A declared Content-Length over the limit is refused before reading; a streamed body as soon as
+    the chunks received pass it, so an oversized body is never held whole."""
+    declared = request.headers.get("content-length", "")
+    refusal = f"The body exceeds the limit of {limit} bytes for this endpoint.{' ' + hint if hint else ''}"
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(refusal)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(refusal)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def media_type(request: Request) -> str:

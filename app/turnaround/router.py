@@ -11,9 +11,10 @@ from fastapi.responses import JSONResponse, Response
 from app.activity.export import EXPORT_RESPONSES, ExportFormat
 from app.audit import service as audit_service
 from app.auth.dependencies import PATIENT_READERS, AggregateReader, FeedWriter
+from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.problems import Forbidden, ProblemErrorItem, UnsupportedMediaType, problem_responses
-from app.core.uploads import inline_schema
+from app.core.uploads import inline_schema, read_capped
 from app.turnaround import export, service
 from app.turnaround.json_events import DocumentEventsIn, StayEventsIn
 from app.turnaround.schemas import (
@@ -45,7 +46,12 @@ _AS_OF_DOC: Final = (
 
 async def raw_body(request: Request) -> bytes:
     # Read here so the routes stay sync (the database work runs in the threadpool, not the loop).
-    return await request.body()
+    # Parsed whole in memory: capped well below the global body limit, which is sized for RSS files.
+    return await read_capped(
+        request,
+        get_settings().max_event_body_bytes,
+        hint="Send the events in several requests.",
+    )
 
 
 RawBody = Annotated[bytes, Depends(raw_body)]
@@ -169,6 +175,7 @@ def post_stay_events(request: Request, session: SessionDep, principal: FeedWrite
     JSON and FHIR answer 201 when something new was stored, 200 when everything was already
     known; invalid events are listed in `errors` (line = 1-based event or Bundle entry), and a body
     with no valid event at all is a 422 problem (409 when every event is a conflicting re-use).
+    A body over `DIMQA_MAX_EVENT_BODY_BYTES` (64 MiB) is a 413 problem, nothing stored.
     """
     return _receive("stay", request, session, principal, body)
 
@@ -187,7 +194,8 @@ def post_document_events(
 
     Same idempotency and answers as `POST /stay-events`. The reception date counted is the
     event's `received_at` (HL7 MSH-7, FHIR `date`); which document types are discharge reports is
-    configured (`DIMQA_DISCHARGE_REPORT_TYPES`) and applied when figures are read.
+    configured (`DIMQA_DISCHARGE_REPORT_TYPES`) and applied when figures are read. Same body cap
+    (`DIMQA_MAX_EVENT_BODY_BYTES`, 413 beyond).
     """
     return _receive("document", request, session, principal, body)
 

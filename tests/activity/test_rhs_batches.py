@@ -120,6 +120,35 @@ class TestRhsBatches:
         again = client.get(f"/api/v1/rhs-batches/{batch['id']}", headers=ingest)
         assert again.status_code == 200 and again.json() == batch
 
+    def test_batch_list_pages_newest_first_with_a_cursor(
+        self, client: Any, ingest: dict[str, str], auth_headers: Headers
+    ) -> None:
+        dim = auth_headers("dim")
+        assert client.get("/api/v1/rhs-batches", headers=dim).json() == {"items": [], "next_cursor": None}
+        ids = [post(client, ingest, batch).json()["id"] for batch in (BATCH_1, BATCH_2, BATCH_3)]
+        first = client.get("/api/v1/rhs-batches", params={"limit": 2}, headers=dim)
+        assert first.status_code == 200, first.text
+        assert [b["id"] for b in first.json()["items"]] == ids[::-1][:2]
+        assert first.json()["items"][0] == client.get(f"/api/v1/rhs-batches/{ids[2]}", headers=dim).json()
+        cursor = first.json()["next_cursor"]
+        assert cursor is not None
+        last = client.get("/api/v1/rhs-batches", params={"limit": 2, "cursor": cursor}, headers=dim).json()
+        assert [b["id"] for b in last["items"]] == ids[:1] and last["next_cursor"] is None
+        whole = client.get("/api/v1/rhs-batches", params={"limit": 3}, headers=dim).json()
+        assert [b["id"] for b in whole["items"]] == ids[::-1] and whole["next_cursor"] is None
+
+        for bad in ({"cursor": "abc"}, {"cursor": "9" * 19}, {"cursor": "-1"}):
+            response = client.get("/api/v1/rhs-batches", params=bad, headers=dim)
+            assert response.status_code == 400, bad
+            assert response.headers["content-type"] == "application/problem+json"
+        for bad in ({"limit": 0}, {"limit": 501}):
+            assert client.get("/api/v1/rhs-batches", params=bad, headers=dim).status_code == 422
+        # Same roles as the RUM batch list.
+        assert client.get("/api/v1/rhs-batches", headers=auth_headers("admin")).status_code == 200
+        for role in ("ingest", "reader"):
+            assert client.get("/api/v1/rhs-batches", headers=auth_headers(role)).status_code == 403
+        assert client.get("/api/v1/rhs-batches").status_code == 401
+
     def test_resending_the_same_body_returns_the_same_batch_and_stores_nothing(
         self, client: Any, ingest: dict[str, str], session: Session
     ) -> None:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.activity import service as activity_service
 from app.activity.rhs_layouts import (
     GROUPED_VERSIONS,
     LAYOUTS,
@@ -587,6 +588,56 @@ def test_mutated_lines_give_a_record_or_an_error(line: bytes, at: int, insert: b
     assert isinstance(result, Rhs | LineError)
     if isinstance(result, Rhs):
         write_rhs(result)  # whatever was accepted can be written back
+
+
+# Whole bodies as the batch route receives them: valid lines, raw noise and damaged lines, joined by
+# any line end (a lone CR does not split lines), a BOM or not.
+_BODY_LINES = st.lists(
+    st.one_of(
+        st.sampled_from(_VALID_LINES),
+        st.binary(max_size=200),
+        st.builds(
+            lambda line, at, junk: line[:at] + junk + line[at + len(junk) :],
+            st.sampled_from(_VALID_LINES),
+            st.integers(0, 400),
+            st.binary(min_size=1, max_size=5),
+        ),
+    ),
+    max_size=10,
+)
+_BODIES = st.one_of(
+    st.binary(),
+    st.builds(
+        lambda bom, lines, end: bom + end.join(lines),
+        st.sampled_from([b"", b"\xef\xbb\xbf"]),
+        _BODY_LINES,
+        st.sampled_from([b"\n", b"\r\n", b"\r"]),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_BODIES)
+def test_iter_rhs_gives_records_or_errors_for_any_body(body: bytes) -> None:
+    results = list(iter_rhs(io.BytesIO(body)))
+    assert all(isinstance(r, Rhs | LineError) for r in results)
+    assert len(results) <= body.count(b"\n") + 1
+    assert [r.line for r in results] == sorted({r.line for r in results})
+
+
+@settings(max_examples=300, deadline=None)
+@given(_BODIES)
+def test_batch_parse_gives_rows_or_line_errors_for_any_body(body: bytes) -> None:
+    """The batch route's whole parse path (service._parse, what ingest_rhs_file stores), not one line."""
+    parsed = activity_service._parse(io.BytesIO(body))
+    assert parsed.lines == len(parsed.rows) + parsed.rejected
+    assert all(isinstance(e, LineError) for e in parsed.errors)
+    assert len(parsed.errors) == min(parsed.rejected, activity_service.MAX_STORED_ERRORS)
+    assert sum(parsed.formats.values()) == len(parsed.rows)
+    for row in parsed.rows:
+        # Stored as text and dates: a row must hold a decodable line and a real Monday.
+        assert isinstance(row[1], str) and "\x00" not in row[1]
+        assert isinstance(row[6], date) and row[6].isoweekday() == 1
 
 
 _TEXT = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=8)

@@ -5,12 +5,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import inspect
+import json
 import logging
+import uuid
+from pathlib import Path
 from typing import Any
 
 from app.core import security
 from app.core.logging import JsonFormatter
 from app.ingestion.writer import write_rss
+from tests.fixtures import logs
 from tests.ingestion.builders import make_rss
 
 
@@ -36,6 +40,39 @@ def test_a_full_scenario_logs_no_token_and_no_patient_value(
     patient = ["918273645", "564738291", "07081936", "C509"]
     for value in secrets + patient:
         assert value not in text, value
+
+
+def test_the_run_log_holds_the_service_records_formatted_as_the_service_does(
+    client: Any, auth_headers: Any
+) -> None:
+    request_id = uuid.uuid4().hex
+    client.get("/api/v1/rum-batches", headers={**auth_headers("dim"), "X-Request-Id": request_id})
+    records = [json.loads(line) for line in logs.worker_log().read_text(encoding="utf-8").splitlines()]
+    mine = [r for r in records if r.get("request_id") == request_id]
+    assert [(r["logger"], r["msg"], r["route"], r["status"]) for r in mine] == [
+        ("dimqa.access", "request", "/api/v1/rum-batches", 200)
+    ]
+    assert not any(r["logger"].startswith("httpx") for r in records)  # the test client's own URLs
+
+
+def test_the_end_of_run_check_finds_tokens_and_patient_values(tmp_path: Path) -> None:
+    log = tmp_path / "gw9.jsonl"
+    lines = [
+        '{"msg": "request", "request_id": "ab1000001cd", "duration_ms": 10000012, "n": 2024000001}',
+        '{"msg": "dimqa_http_requests_total", "field": "odq_abcdef"}',
+        '{"msg": "auth", "header": "Bearer dq_abcDEF-123_x"}',
+        '{"msg": "read", "path": "/api/v1/rss/1000001"}',
+        '{"msg": "born 15061950, 07081936"}',
+    ]
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    found = [(leak.line, leak.kind) for leak in logs.scan([log])]
+    assert found == [
+        (1, logs.PATIENT_VALUES["2024000001"]),
+        (3, "token secret (dq_...)"),
+        (4, logs.PATIENT_VALUES["1000001"]),
+        (5, logs.PATIENT_VALUES["15061950"]),
+        (5, logs.PATIENT_VALUES["07081936"]),
+    ]
 
 
 def test_token_hash_is_an_hmac_with_the_server_key() -> None:

@@ -366,3 +366,55 @@ def test_oversized_values_are_reported_not_a_500(client: Any, auth_headers: Any)
     )
     assert response.status_code == 422
     assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [("stay_number", "value_too_long")]
+
+
+# --------------------------------------------------------------------------- body cap
+
+
+def _padded(body: bytes, size: int) -> bytes:
+    # Trailing whitespace keeps JSON and FHIR bodies valid, and HL7 ignores blank segments.
+    assert len(body) <= size
+    return body + b" " * (size - len(body))
+
+
+def test_event_bodies_over_the_cap_are_413_and_store_nothing(
+    client: Any, auth_headers: Any, session: Any, monkeypatch: Any
+) -> None:
+    from sqlalchemy import text
+
+    from app.core.config import Settings, get_settings
+
+    assert Settings().max_event_body_bytes == 64 * 1024 * 1024
+    cap = 4096
+    monkeypatch.setattr(get_settings(), "max_event_body_bytes", cap)
+    ingest = auth_headers("ingest")
+    event = {"event_id": "e1", "type": "discharge", "stay_number": "S1", "occurred_at": "2022-02-01"}
+    stay = json.dumps({"events": [event]}).encode()
+    document = json.dumps(_document_reference()).encode()
+    hl7 = b"MSH|^~\\&|GAM|X|DPI|X|20240306||ADT^A03|88|P|2.5\rPV1|1|I|7500||||||||||||||||S2\r"
+    cases = [
+        ("/api/v1/stay-events", {"Content-Type": "application/json"}, stay),
+        ("/api/v1/stay-events", HL7, hl7),
+        ("/api/v1/document-events", FHIR, document),
+    ]
+
+    def streamed(body: bytes) -> Any:  # no Content-Length: the cap must hold while reading
+        for start in range(0, len(body), 1000):
+            yield body[start : start + 1000]
+
+    for path, headers, body in cases:
+        over = _padded(body, cap + 1)
+        for content in (over, streamed(over)):
+            response = client.post(path, content=content, headers={**ingest, **headers})
+            assert response.status_code == 413, (path, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["status"] == 413 and str(cap) in response.json()["detail"]
+    counts = "SELECT (SELECT count(*) FROM stay_event), (SELECT count(*) FROM document_event)"
+    assert tuple(session.execute(text(counts)).one()) == (0, 0)
+
+    # At the cap exactly, the same bodies are read and stored.
+    for path, headers, body in cases:
+        response = client.post(path, content=_padded(body, cap), headers={**ingest, **headers})
+        assert response.status_code in (200, 201), (path, response.text)
+    session.rollback()
+    assert tuple(session.execute(text(counts)).one()) == (2, 1)
