@@ -349,6 +349,13 @@ def get_batch(session: Session, *, batch_id: int) -> RhsBatch | None:
     return session.get(RhsBatch, batch_id)
 
 
+def list_batches(session: Session, *, before_id: int | None, limit: int) -> list[RhsBatch]:
+    query = select(RhsBatch).order_by(RhsBatch.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(RhsBatch.id < before_id)
+    return list(session.scalars(query))
+
+
 def get_batch_by_sha256(session: Session, *, sha256: str) -> RhsBatch | None:
     return session.scalar(select(RhsBatch).where(RhsBatch.content_sha256 == sha256))
 

@@ -16,7 +16,6 @@ from datetime import date
 from typing import IO, Any
 
 from fastapi import Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.activity import labels, repository
@@ -47,6 +46,7 @@ from app.activity.schemas import (
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.line_errors import LineError
+from app.core.pagination import id_cursor, next_page
 from app.core.problems import InvalidInput, NotFound
 
 MAX_STORED_ERRORS = 1000
@@ -570,25 +570,13 @@ def ingest_rhs_file(
     return _read(batch), True
 
 
-def _batches_before(session: Session, *, before_id: int | None, limit: int) -> list[RhsBatch]:
-    # Belongs in repository.py (the one place for SQL); kept here while that file is reworked for
-    # performance by another change, to be moved beside get_batch.
-    query = select(RhsBatch).order_by(RhsBatch.id.desc()).limit(limit)
-    if before_id is not None:
-        query = query.where(RhsBatch.id < before_id)
-    return list(session.scalars(query))
-
-
 def list_rhs_batches(session: Session, *, cursor: str | None, limit: int) -> RhsBatchPage:
     """One page of RHS batches, newest first, and the cursor of the next page (None at the end).
 
     Same paging as the RUM batches: the cursor is the id of the last batch of the previous page."""
-    if cursor is not None and not (cursor.isascii() and cursor.isdigit() and len(cursor) < 19):
-        raise InvalidInput("cursor is not a value returned as next_cursor")
-    before = int(cursor) if cursor is not None else None
-    rows = _batches_before(session, before_id=before, limit=limit + 1)
-    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
-    return RhsBatchPage(items=[_read(b) for b in rows[:limit]], next_cursor=next_cursor)
+    rows = repository.list_batches(session, before_id=id_cursor(cursor), limit=limit + 1)
+    page, next_cursor = next_page(rows, limit)
+    return RhsBatchPage(items=[_read(b) for b in page], next_cursor=next_cursor)
 
 
 def get_rhs_batch(session: Session, *, batch_id: int) -> RhsBatchRead:

@@ -14,6 +14,7 @@ from app.audit.models import AuditLog
 from app.auth.schemas import Principal
 from app.core.logging import request_id_var
 from app.core.observability import route_template
+from app.core.pagination import id_cursor, next_page
 
 
 def record(
@@ -53,7 +54,6 @@ def list_entries(
     cursor: str | None = None,
     limit: int = 100,
 ) -> tuple[list[AuditLog], str | None]:
-    before_id = int(cursor) if cursor and cursor.isdigit() else None
     rows = repository.list_entries(
         session,
         token_name=token_name,
@@ -62,8 +62,7 @@ def list_entries(
         object_id=object_id,
         since=since,
         until=until,
-        before_id=before_id,
+        before_id=id_cursor(cursor),
         limit=limit + 1,
     )
-    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return next_page(rows, limit)

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.line_errors import LineError
+from app.core.pagination import id_cursor, next_page
 from app.core.problems import InvalidInput, NotFound
 from app.ingestion import metrics, repository
 from app.ingestion.models import RumBatch
@@ -542,12 +543,9 @@ def get_batch(session: Session, *, batch_id: int) -> RumBatchRead:
 
 def list_batches(session: Session, *, cursor: str | None, limit: int) -> RumBatchPage:
     """One page of batches, newest first, and the cursor of the next page (None at the end)."""
-    if cursor is not None and not (cursor.isascii() and cursor.isdigit() and len(cursor) < 19):
-        raise InvalidInput("cursor is not a value returned as next_cursor")
-    before = int(cursor) if cursor is not None else None
-    rows = repository.list_batches(session, before_id=before, limit=limit + 1)
-    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
-    return RumBatchPage(items=[to_read(b) for b in rows[:limit]], next_cursor=next_cursor)
+    rows = repository.list_batches(session, before_id=id_cursor(cursor), limit=limit + 1)
+    page, next_cursor = next_page(rows, limit)
+    return RumBatchPage(items=[to_read(b) for b in page], next_cursor=next_cursor)
 
 
 def read_rss(

@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from app.auth.schemas import Principal
 from app.core.line_errors import LineError
-from app.core.problems import Conflict, InvalidInput, NotFound
+from app.core.pagination import id_cursor, next_page
+from app.core.problems import Conflict, NotFound
 from app.ingestion.parser import parse_line
 from app.ingestion.records import Rss, Rum
 from app.reference import repository as reference_repository
@@ -396,8 +397,6 @@ def list_findings(
     limit: int = 100,
 ) -> tuple[list[FindingRead], str | None]:
     """One page of findings (ascending id) and the cursor of the next page, None at the end."""
-    if cursor is not None and not (cursor.isascii() and cursor.isdigit() and len(cursor) < 19):
-        raise InvalidInput("cursor is not a value returned as next_cursor")
     rows = repository.list_findings(
         session,
         units=principal.units,
@@ -410,11 +409,11 @@ def list_findings(
         date_from=date_from,
         date_to=date_to,
         status=status.value if status else None,
-        after_id=int(cursor) if cursor is not None else None,
+        after_id=id_cursor(cursor),
         limit=limit + 1,
     )
-    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
-    return [to_read(row) for row in rows[:limit]], next_cursor
+    page, next_cursor = next_page(rows, limit)
+    return [to_read(row) for row in page], next_cursor
 
 
 def summarise(
