@@ -30,6 +30,7 @@ test: lint
 openapi: $(VENV)/.installed
 	$(BIN)/python -m app.cli.openapi
 	$(BIN)/python -m app.api.access_matrix > docs/access.md
+	$(BIN)/python -m app.api.access_matrix --readme README.md
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.run_all

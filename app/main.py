@@ -14,8 +14,9 @@ from app.core.problems import install_problem_handlers
 DESCRIPTION = """
 dimqa ingests RUM/RSS batches, stay movements and discharge-report events from the hospital
 information system and serves coding-quality findings, discharge-report turnaround and activity
-breakdowns to the DIM. Every endpoint but `/healthz` and `/readyz` needs `Authorization: Bearer <token>`.
-Errors are RFC 9457 `application/problem+json`.
+breakdowns to the DIM. Every endpoint but `/healthz`, `/readyz` and the documentation pages (`/docs`,
+`/redoc`, `/openapi.json`) needs `Authorization: Bearer <token>`. Errors are RFC 9457
+`application/problem+json`.
 """
 
 
@@ -32,6 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         generate_unique_id_function=operation_id,
+        # Bearer tokens only: Swagger UI needs no OAuth2 redirect page, one public path fewer.
+        swagger_ui_oauth2_redirect_url=None,
     )
     install_problem_handlers(app)
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -46,9 +46,25 @@ def require(roles: frozenset[Role]) -> Callable[[Principal], Principal]:
     return dependency
 
 
+def require_all_units(roles: frozenset[Role]) -> Callable[[Principal], Principal]:
+    """`require(roles)`, and a token not restricted to units: for views that cannot be scoped to
+    units (Prometheus gauges are labelled with every service)."""
+    checked = require(roles)
+
+    # A default rather than Annotated: with postponed annotations FastAPI resolves the annotation
+    # in the module's globals, where the local `checked` does not exist.
+    def dependency(principal: Principal = Depends(checked)) -> Principal:
+        if principal.units is not None:
+            raise Forbidden("A token restricted to units may not do this (it needs every unit).")
+        return principal
+
+    return dependency
+
+
 AnyCaller = Annotated[Principal, Depends(require(ANY_ROLE))]
 FeedWriter = Annotated[Principal, Depends(require(FEED_WRITERS))]
 AggregateReader = Annotated[Principal, Depends(require(AGGREGATE_READERS))]
 PatientReader = Annotated[Principal, Depends(require(PATIENT_READERS))]
 Reviewer = Annotated[Principal, Depends(require(REVIEWERS))]
 Admin = Annotated[Principal, Depends(require(ADMINS))]
+AllUnitsAggregateReader = Annotated[Principal, Depends(require_all_units(AGGREGATE_READERS))]

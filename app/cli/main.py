@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
 from app.activity.cli import activity_cli
+from app.audit import service as audit_service
 from app.auth import service as auth_service
-from app.auth.schemas import Role
+from app.auth.schemas import Principal, Role
 from app.cli.database import open_database
 from app.core import db, embedded_pg
 from app.core.config import get_settings
@@ -26,6 +28,9 @@ app.add_typer(nomenclature_app, name="nomenclature")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(activity_cli, name="rhs")
 app.command("demo")(demo_command)
+
+# Token commands are audited like the API's token routes, under this name (as `dimqa ingest`).
+CLI_PRINCIPAL = Principal(name="cli", role=Role.ADMIN, units=None)
 
 
 @app.command()
@@ -60,7 +65,8 @@ def _first_start_banner(host: str, port: int, *, demo: bool = False) -> None:
     with db.new_session() as session, session.begin():
         if auth_service.has_active_tokens(session):
             return
-        _token, secret = auth_service.create_token(session, name="admin", role=Role.ADMIN)
+        token, secret = auth_service.create_token(session, name="admin", role=Role.ADMIN)
+        _audit_token(session, token.name, "dimqa serve (first start)")
     if demo:
         _load_first_start_demo()
     base = f"http://{host}:{port}"
@@ -113,6 +119,7 @@ def token_create(
         open_database(get_settings())
         with db.new_session() as session, session.begin():
             token, secret = auth_service.create_token(session, name=name, role=role, units=unit)
+            _audit_token(session, token.name, "dimqa token create")
             scope = ",".join(token.units) if token.units else "all units"
         typer.echo(f"created token {name!r} role={role.value} units={scope}")
         typer.echo(secret)
@@ -143,12 +150,20 @@ def token_revoke(name: Annotated[str, typer.Argument(help="Token name")]) -> Non
         open_database(get_settings())
         with db.new_session() as session, session.begin():
             auth_service.revoke_token(session, name=name)
+            _audit_token(session, name, "dimqa token revoke")
         typer.echo(f"revoked {name!r}")
     except AppError as error:
         typer.echo(error.detail, err=True)
         raise typer.Exit(1) from error
     finally:
         embedded_pg.stop_all()
+
+
+def _audit_token(session: Session, name: str, command: str) -> None:
+    """The same entry as POST/DELETE /api/v1/tokens, with the command as endpoint and method CLI."""
+    audit_service.record(
+        session, CLI_PRINCIPAL, action="write", object_type="token", object_ids=[name], endpoint=command
+    )
 
 
 if __name__ == "__main__":

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.auth.dependencies import AnyCaller
+from app.auth.dependencies import AllUnitsAggregateReader
 from app.core import db, migrations
 from app.core.config import get_settings
-from app.core.problems import problem_responses
+from app.core.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem, problem_responses
 
 router = APIRouter(tags=["health"])
 
@@ -26,21 +26,56 @@ def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
-def readyz() -> Health | JSONResponse:
+class NotReady(Problem):
+    """A 503 problem (like every error) that still says what is not ready."""
+
+    database: str
+    migrations: str | None = None
+
+
+@router.get(
+    "/readyz",
+    response_model=Health,
+    responses={
+        503: {
+            "model": NotReady,
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+            "description": "Database unreachable, or its schema behind the code",
+        }
+    },
+)
+def readyz(request: Request) -> Health | JSONResponse:
     """Readiness: the database answers and its schema is at the latest migration."""
     try:
         ready = migrations.at_head(db.get_engine())
     except SQLAlchemyError:
-        return _not_ready(Health(status="unavailable", database="unreachable"))
+        return _not_ready(request, "The database is unreachable; retry later.", database="unreachable")
     if not ready:
-        return _not_ready(Health(status="unavailable", database="ok", migrations="behind"))
+        return _not_ready(
+            request,
+            "The database schema is behind the code: run `dimqa migrate`.",
+            database="ok",
+            migrations="behind",
+        )
     return Health(status="ok", database="ok", migrations="head")
 
 
-def _not_ready(body: Health) -> JSONResponse:
+def _not_ready(
+    request: Request, detail: str, *, database: str, migrations: str | None = None
+) -> JSONResponse:
+    body = NotReady(
+        type=PROBLEM_BASE + "not-ready",
+        title="Service unavailable",
+        status=503,
+        detail=detail,
+        instance=request.url.path,
+        database=database,
+        migrations=migrations,
+    )
     headers = {"Retry-After": str(get_settings().retry_after_seconds)}
-    return JSONResponse(body.model_dump(), status_code=503, headers=headers)
+    return JSONResponse(
+        body.model_dump(exclude={"errors"}), status_code=503, headers=headers, media_type=PROBLEM_MEDIA_TYPE
+    )
 
 
 @router.get(
@@ -48,9 +83,10 @@ def _not_ready(body: Health) -> JSONResponse:
     response_class=Response,
     responses={
         200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"},
-        **problem_responses(401, 503),
+        **problem_responses(401, 403, 503),
     },
 )
-def metrics(principal: AnyCaller) -> Response:
-    """Prometheus metrics (any valid token: scrapers use a bearer token too)."""
+def metrics(principal: AllUnitsAggregateReader) -> Response:
+    """Prometheus metrics: reader, dim or admin, with a token not restricted to units (the
+    turnaround gauges are labelled with every service). Scrapers send a bearer token too."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

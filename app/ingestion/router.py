@@ -5,11 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.dependencies import FeedWriter, PatientReader
+from app.auth.dependencies import AnyCaller, FeedWriter, PatientReader
 from app.core.db import SessionDep
 from app.core.problems import PayloadTooLarge, problem_responses
 from app.core.uploads import inline_schema, require_media_type, spool_request
-from app.ingestion import service
+from app.ingestion import service, visibility
 from app.ingestion.schemas import RssRead, RumBatchIn, RumBatchPage, RumBatchRead
 
 router = APIRouter(responses=problem_responses(401, 403, 503))
@@ -100,8 +100,11 @@ def list_rum_batches(
 ) -> RumBatchPage:
     """RUM batches, newest first, `limit` per page; pass `next_cursor` back as `cursor` for the next page.
 
-    Their errors name RSS numbers: dim and admin only."""
-    return service.list_batches(session, cursor=cursor, limit=limit)
+    Browsing every batch is for the DIM (dim, admin), as for RHS batches. A token restricted to
+    units gets an error's `rss_number` only for the RSS whose current version has a RUM in its
+    units; null otherwise."""
+    page = service.list_batches(session, cursor=cursor, limit=limit)
+    return page.model_copy(update={"items": visibility.for_caller(session, principal, page.items)})
 
 
 @router.get(
@@ -110,9 +113,14 @@ def list_rum_batches(
     response_model=RumBatchRead,
     responses=problem_responses(404, 422),
 )
-def read_rum_batch(batch_id: int, session: SessionDep, principal: PatientReader) -> RumBatchRead:
-    """One RUM batch with its counts, formats, line errors and findings totals."""
-    return service.get_batch(session, batch_id=batch_id)
+def read_rum_batch(batch_id: int, session: SessionDep, principal: AnyCaller) -> RumBatchRead:
+    """One RUM batch with its counts, formats, line errors and findings totals.
+
+    Every role, as for RHS batches: a feed reads back the batch its POST created. An error's
+    `rss_number` is given only to callers who may read that RSS (dim and admin; with a token
+    restricted to units, only the RSS with a RUM of its units): null for the others."""
+    batch = service.get_batch(session, batch_id=batch_id)
+    return visibility.for_caller(session, principal, [batch])[0]
 
 
 @router.get("/rss/{rss_number}", tags=["ingestion"], response_model=RssRead, responses=problem_responses(404))

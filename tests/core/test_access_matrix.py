@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.api.access_matrix import ROLES, operations, render_markdown
+from app.api.access_matrix import ROLES, operations, readme_block, render_markdown, served
 from app.core.config import PROJECT_ROOT
 from app.ingestion.writer import write_rss
 from app.main import create_app
@@ -31,13 +31,38 @@ def test_docs_access_md_is_current() -> None:
     assert committed == render_markdown(APP), "docs/access.md is stale: run `make openapi`"
 
 
+def test_readme_carries_the_current_table() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme_block(APP) in readme, "README.md's access table is stale: run `make openapi`"
+    assert readme.count("<!-- access-matrix:start") == 1
+
+
 def test_every_operation_is_covered() -> None:
+    """Every route the app answers is in the table: the documented ones and FastAPI's own pages."""
     documented = {(m.upper(), p) for p, ops in APP.openapi()["paths"].items() for m in ops}
-    assert {(o.method, o.path) for o in OPERATIONS} == documented
+    listed = {(o.method, o.path) for o in OPERATIONS}
+    assert {(o.method, o.path) for o in OPERATIONS if o.documented} == documented
+    assert listed == served(APP)
+
+
+def test_exactly_these_paths_are_public(client: Any) -> None:
+    """Health probes and the documentation pages (they describe the API, they hold no data)."""
+    public = {(o.method, o.path) for o in OPERATIONS if o.roles is None}
+    assert public == {
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/docs"),
+        ("GET", "/redoc"),
+        ("GET", "/openapi.json"),
+    }
+    for _method, path in sorted(public):
+        assert client.get(path).status_code == 200, path
+    assert client.get("/docs/oauth2-redirect").status_code == 404  # turned off: bearer tokens only
 
 
 def test_every_cell_of_the_matrix(client: Any, auth_headers: Any) -> None:
     headers = {role: auth_headers(role.value) for role in ROLES}
+    restricted = {role: auth_headers(role.value, units=["7500"]) for role in ROLES}
     mismatches = []
     for op in OPERATIONS:
         if op.roles is None:
@@ -55,6 +80,10 @@ def test_every_cell_of_the_matrix(client: Any, auth_headers: Any) -> None:
             allowed = role in op.roles
             if (allowed and status in (401, 403)) or (not allowed and status != 403):
                 mismatches.append((op.method, op.path, role.value, status))
+            if allowed:  # the same role restricted to a unit: 403 only where "all units" is required
+                status = _call(client, op.method, op.path, restricted[role])
+                if (status == 403) != op.all_units or status == 401:
+                    mismatches.append((op.method, op.path, f"{role.value} --unit", status))
     assert mismatches == []
 
 
@@ -72,11 +101,14 @@ def _readable(response: Any) -> bytes:
 @pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
 def test_reader_never_receives_patient_level_values(client: Any, auth_headers: Any, fmt: str) -> None:
     rss = make_rss(2, rss_number="918273645", admin_number="564738291", birth_date="07081936")
-    lines = "\n".join(write_rss(rss)).encode()
-    client.post(
+    # A rejected RSS too (truncated line): the batch's errors name it (GET /rum-batches/1 is open to reader).
+    broken = write_rss(make_rss(1, rss_number="827364519"))[0][:-40]
+    lines = "\n".join([*write_rss(rss), broken]).encode()
+    posted = client.post(
         "/api/v1/rum-batches", content=lines, headers={**auth_headers("ingest"), "Content-Type": "text/plain"}
     )
-    secrets = [b"918273645", b"564738291", b"07081936", b"1936-08-07"]
+    assert posted.json()["id"] == 1 and posted.json()["errors"][0]["rss_number"] == "827364519"
+    secrets = [b"918273645", b"564738291", b"07081936", b"1936-08-07", b"827364519"]
     reader = auth_headers("reader")
     exit_year = rss.exit_date.year if rss.exit_date else 2024
     period = {"from": f"{exit_year}-01-01", "to": f"{exit_year}-12-31", "format": fmt}

@@ -34,6 +34,41 @@ def test_upgrade_downgrade_upgrade_on_an_empty_database(server_url: str) -> None
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def test_readyz_is_a_503_problem_when_the_schema_is_behind(server_url: str, database_url: str) -> None:
+    """A scratch database one revision behind head: /readyz says so, as problem+json with Retry-After."""
+    from fastapi.testclient import TestClient
+
+    from app.core import db
+    from app.main import create_app
+
+    name = f"dimqa_behind_{uuid.uuid4().hex[:10]}"
+    admin = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrations.upgrade(url)
+        migrations.downgrade(url, "-1")
+        engine = db.configure(url)
+        assert migrations.current_revisions(engine) and not migrations.at_head(engine)
+        with TestClient(create_app(), raise_server_exceptions=False) as client:
+            response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["retry-after"] == "5"
+        body = response.json()
+        assert (body["status"], body["database"], body["migrations"]) == (503, "ok", "behind")
+        assert body["type"].endswith("/not-ready") and "dimqa migrate" in body["detail"]
+
+        migrations.upgrade(url)
+        with TestClient(create_app(), raise_server_exceptions=False) as client:
+            assert client.get("/readyz").json() == {"status": "ok", "database": "ok", "migrations": "head"}
+    finally:
+        db.configure(database_url)  # back to the session's database for the other tests
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def test_single_migration_head() -> None:
     assert len(migrations.head_revisions()) == 1
 

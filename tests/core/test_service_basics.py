@@ -39,6 +39,18 @@ def test_metrics_need_a_token_and_count_by_route_template(client: Any, auth_head
     assert "dimqa_http_request_duration_seconds_bucket" in text
 
 
+def test_metrics_follow_the_role_model(client: Any, auth_headers: Any) -> None:
+    """Aggregate readers with every unit: the turnaround gauges are labelled with all services."""
+    for role in ("reader", "dim", "admin"):
+        assert client.get("/metrics", headers=auth_headers(role)).status_code == 200, role
+    assert client.get("/metrics", headers=auth_headers("ingest")).status_code == 403
+    for role in ("reader", "dim", "admin"):
+        refused = client.get("/metrics", headers=auth_headers(role, units=["7500"]))
+        assert refused.status_code == 403, role
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert "restricted to units" in refused.json()["detail"]
+
+
 def test_every_response_carries_a_request_id(client: Any) -> None:
     assert len(client.get("/healthz").headers["x-request-id"]) == 32
     assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"] == "abc-123"

@@ -169,7 +169,8 @@ def test_noise_file_of_40_mb(client: Any, auth_headers: Any) -> None:
 def test_roles_and_audit(client: Any, auth_headers: Any) -> None:
     ingest = auth_headers("ingest", name="orbis")
     batch = post(client, ingest, rss_file(make_rss(1, rss_number="7001"))).json()
-    assert client.get(f"/api/v1/rum-batches/{batch['id']}", headers=ingest).status_code == 403
+    assert client.get(f"/api/v1/rum-batches/{batch['id']}", headers=ingest).json() == batch
+    assert client.get("/api/v1/rum-batches", headers=ingest).status_code == 403
     assert client.get("/api/v1/rss/7001", headers=auth_headers("reader")).status_code == 403
     dim = auth_headers("dim", name="dr-dim")
     assert client.get("/api/v1/rss/7001", headers=dim).status_code == 200
@@ -185,6 +186,44 @@ def test_unit_restricted_token_gets_404_for_other_units(client: Any, auth_header
     post(client, auth_headers("ingest"), rss_file(make_rss(1, rss_number="8001", unit="7500")))
     assert client.get("/api/v1/rss/8001", headers=auth_headers("dim", units=["7600"])).status_code == 404
     assert client.get("/api/v1/rss/8001", headers=auth_headers("dim", units=["7500"])).status_code == 200
+
+
+def test_batch_errors_name_only_the_rss_the_caller_may_read(client: Any, auth_headers: Any) -> None:
+    ingest = auth_headers("ingest")
+    post(
+        client,
+        ingest,
+        rss_file(make_rss(1, rss_number="8101", unit="7500"), make_rss(1, rss_number="8102", unit="7600")),
+    )
+    # Both RSS sent again with a broken line, and one never stored: the batch rejects all three.
+    lines = [
+        write_rss(make_rss(1, rss_number=n, unit=u))[0][:-40]
+        for n, u in (("8101", "7500"), ("8102", "7600"), ("8103", "7500"))
+    ]
+    batch = post(client, ingest, "\n".join(lines).encode()).json()
+    assert [e["rss_number"] for e in batch["errors"]] == ["8101", "8102", "8103"]  # to the sender itself
+
+    def named(headers: dict[str, str]) -> list[list[str | None]]:
+        one = client.get(f"/api/v1/rum-batches/{batch['id']}", headers=headers).json()
+        listed = client.get("/api/v1/rum-batches", headers=headers)
+        pages = [one] + ([listed.json()["items"][0]] if listed.status_code == 200 else [])
+        for page in pages:  # the rest of the batch is the same for every caller
+            assert {k: v for k, v in page.items() if k != "errors"} == {
+                k: v for k, v in batch.items() if k != "errors"
+            }
+            assert [(e["line"], e["code"]) for e in page["errors"]] == [
+                (1, "line_length"),
+                (2, "line_length"),
+                (3, "line_length"),
+            ]
+        return [[e["rss_number"] for e in page["errors"]] for page in pages]
+
+    assert named(auth_headers("dim")) == [["8101", "8102", "8103"]] * 2
+    assert named(auth_headers("admin", units=["7600"])) == [[None, "8102", None]] * 2
+    # 8103 was never accepted: its units are unknown, so a unit-restricted token is not told it.
+    assert named(auth_headers("dim", units=["7500"])) == [["8101", None, None]] * 2
+    assert named(auth_headers("reader")) == [[None, None, None]]  # the list is 403 for reader
+    assert named(ingest) == [[None, None, None]]
 
 
 def test_batch_list_pages_with_a_cursor(client: Any, auth_headers: Any) -> None:

@@ -1,0 +1,64 @@
+"""What a caller may see of a RUM batch read back (GET /rum-batches, GET /rum-batches/{id}).
+
+A batch is one file of the whole hospital: its counts, formats and line errors describe the file,
+not a patient. As for RHS batches, any role reads a batch by id (a feed reads back what its POST
+created) and dim and admin browse the list. Only the `rss_number` of a line error identifies a
+stay, so it is kept for the callers who may read that RSS (`GET /rss/{n}`):
+- ingest and reader never get it (null);
+- dim and admin get it, but a token restricted to units only for the RSS whose current version has
+  a RUM in one of its units. The units of a rejected RSS are not stored, so an RSS that was never
+  accepted is named only to unrestricted tokens.
+The error itself (line, field, code, message) stays: messages never hold patient values
+(app.core.line_errors), and the unit DIM still sees what is wrong in the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Text, cast, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from app.auth.dependencies import PATIENT_READERS
+from app.auth.schemas import Principal
+from app.ingestion.models import RssVersion, Rum
+from app.ingestion.schemas import RumBatchRead
+
+
+def for_caller(session: Session, principal: Principal, batches: list[RumBatchRead]) -> list[RumBatchRead]:
+    """`batches` as `principal` may see them: error RSS numbers it may not read set to null."""
+    if principal.role in PATIENT_READERS and principal.units is None:
+        return batches
+    named = {e.rss_number for b in batches for e in b.errors if e.rss_number is not None}
+    if not named:
+        return batches
+    visible: set[str] = set()
+    if principal.role in PATIENT_READERS and principal.units is not None:
+        visible = _in_units(session, rss_numbers=sorted(named), units=principal.units)
+    return [_redacted(batch, visible) for batch in batches]
+
+
+def _redacted(batch: RumBatchRead, visible: set[str]) -> RumBatchRead:
+    errors = [
+        e if e.rss_number is None or e.rss_number in visible else e.model_copy(update={"rss_number": None})
+        for e in batch.errors
+    ]
+    return batch.model_copy(update={"errors": errors})
+
+
+def _in_units(session: Session, *, rss_numbers: Sequence[str], units: Sequence[str]) -> set[str]:
+    # This query belongs in app/ingestion/repository.py (the only place for SQL); it sits here
+    # while that file is reworked for performance by another change, and moves there afterwards.
+    # One text[] parameter each (`= ANY`), whatever the number of errors (up to 1,000 per batch).
+    query = (
+        select(RssVersion.rss_number)
+        .join(Rum, Rum.rss_version_id == RssVersion.id)
+        .where(
+            RssVersion.is_current,
+            RssVersion.rss_number == func.any(cast(list(rss_numbers), ARRAY(Text))),
+            Rum.unit == func.any(cast(list(units), ARRAY(Text))),
+        )
+        .distinct()
+    )
+    return set(session.scalars(query))
