@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import psycopg
-from sqlalchemy import select, text
+from sqlalchemy import ARRAY, Text, any_, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from app.ingestion.models import RssVersion, Rum, RumBatch
@@ -249,6 +249,21 @@ def list_versions(session: Session, *, rss_number: str) -> list[RssVersion]:
     return list(
         session.scalars(select(RssVersion).where(RssVersion.rss_number == rss_number).order_by(RssVersion.id))
     )
+
+
+def current_rss_in_units(session: Session, *, rss_numbers: Sequence[str], units: Sequence[str]) -> set[str]:
+    """The RSS among `rss_numbers` whose current version has a RUM in one of `units`."""
+    query = (
+        select(RssVersion.rss_number)
+        .join(Rum, Rum.rss_version_id == RssVersion.id)
+        .where(
+            RssVersion.is_current,
+            RssVersion.rss_number == any_(bindparam("numbers", list(rss_numbers), type_=ARRAY(Text))),
+            Rum.unit == any_(bindparam("units", list(units), type_=ARRAY(Text))),
+        )
+        .distinct()
+    )
+    return set(session.scalars(query))
 
 
 def rums_of(session: Session, *, version_id: int) -> list[Rum]:

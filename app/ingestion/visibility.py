@@ -14,15 +14,11 @@ The error itself (line, field, code, message) stays: messages never hold patient
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy import Text, cast, func, select
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app.auth.dependencies import PATIENT_READERS
 from app.auth.schemas import Principal
-from app.ingestion.models import RssVersion, Rum
+from app.ingestion import repository
 from app.ingestion.schemas import RumBatchRead
 
 
@@ -35,7 +31,7 @@ def for_caller(session: Session, principal: Principal, batches: list[RumBatchRea
         return batches
     visible: set[str] = set()
     if principal.role in PATIENT_READERS and principal.units is not None:
-        visible = _in_units(session, rss_numbers=sorted(named), units=principal.units)
+        visible = repository.current_rss_in_units(session, rss_numbers=sorted(named), units=principal.units)
     return [_redacted(batch, visible) for batch in batches]
 
 
@@ -45,20 +41,3 @@ def _redacted(batch: RumBatchRead, visible: set[str]) -> RumBatchRead:
         for e in batch.errors
     ]
     return batch.model_copy(update={"errors": errors})
-
-
-def _in_units(session: Session, *, rss_numbers: Sequence[str], units: Sequence[str]) -> set[str]:
-    # This query belongs in app/ingestion/repository.py (the only place for SQL); it sits here
-    # while that file is reworked for performance by another change, and moves there afterwards.
-    # One text[] parameter each (`= ANY`), whatever the number of errors (up to 1,000 per batch).
-    query = (
-        select(RssVersion.rss_number)
-        .join(Rum, Rum.rss_version_id == RssVersion.id)
-        .where(
-            RssVersion.is_current,
-            RssVersion.rss_number == func.any(cast(list(rss_numbers), ARRAY(Text))),
-            Rum.unit == func.any(cast(list(units), ARRAY(Text))),
-        )
-        .distinct()
-    )
-    return set(session.scalars(query))
