@@ -140,7 +140,7 @@ def copy_line(values: Sequence[object]) -> str:
 
 
 def version_line(
-    version_id: int,
+    version_id: int | str,
     rss_number: str,
     batch_id: int,
     content_hash: str,
@@ -161,7 +161,8 @@ def version_line(
 ) -> str:
     """An `rss_version` row (VERSION_COLUMNS order, current) in COPY's text format. The text values
     are pieces of RUM lines; blank grouping values are stored as NULL. `plain`: the caller checked
-    that the lines hold no backslash (nothing to escape)."""
+    that the lines hold no backslash (nothing to escape). `version_id` "": the row without its id,
+    starting with its tab, for an id allocated later."""
     if not plain and any(
         "\\" in value
         for value in (
@@ -183,7 +184,7 @@ def version_line(
 
 
 def rum_line(
-    version_id: int,
+    version_id: int | str,
     position: int,
     line: int,
     line_text: str,
@@ -202,7 +203,8 @@ def rum_line(
     plain: bool = False,
 ) -> str:
     """A `rum` row (RUM_COLUMNS order) in COPY's text format; dates as ISO text or None. `plain`: the
-    caller checked that line_text holds no backslash and no double quote."""
+    caller checked that line_text holds no backslash and no double quote. `version_id` "": the row
+    without its id, as for `version_line`."""
     # Every text value is a piece of line_text: without a backslash or a double quote there, nothing
     # needs escaping and the row is one f-string (the hot path: a row per RUM).
     if not plain and ("\\" in line_text or '"' in line_text):

@@ -187,17 +187,27 @@ def ingest_rss_file(
     batch_id = batch.id
     connection = repository.driver_connection(session)
 
-    def store(chunk: list[tuple[RssResult, list[str]]]) -> _Stored | None:
-        return _store_chunk(connection, batch_id, chunk, tally, seen, rejected_upstream)
+    def store(prepared: _Prepared) -> _Stored | None:
+        return _write_chunk(connection, prepared, tally)
 
-    def check(stored: _Stored | None) -> None:
-        if stored is not None:
-            tally.findings = tally.findings + rules_service.check_and_store(
-                session, ctx=ctx, items=stored.items, superseded=stored.superseded
+    def check(stored: _Stored | None) -> Callable[[], None] | None:
+        if stored is None:
+            return None
+        checked = rules_service.check(ctx, stored.items)
+
+        def write() -> None:
+            tally.findings = tally.findings + rules_service.store_findings(
+                session, checked, superseded=stored.superseded
             )
 
+        return write
+
     with _rare_full_collections():
-        _pipeline(_chunks(_groups(stream)), store, check)
+        prepared = (
+            _prepare_chunk(chunk, batch_id, tally, seen, rejected_upstream)
+            for chunk in _chunks(_groups(stream))
+        )
+        _pipeline(prepared, store, check)
     for number, errors in rejected_upstream.items():  # RSS whose every record was refused upstream
         tally.lines += len(errors)
         tally.reject(number, errors, len(errors))
@@ -255,37 +265,38 @@ def _rare_full_collections() -> Iterator[None]:
                 gc.set_threshold(*_gc_saved)
 
 
-def _pipeline(chunks: Iterator[_T], store: Callable[[_T], _S], check: Callable[[_S], None]) -> None:
-    """Three stages, one chunk each: this thread parses chunk k+2 while a storage thread COPYs
-    chunk k+1 and a rules thread checks chunk k (and stores its findings).
+def _pipeline(
+    chunks: Iterator[_T], store: Callable[[_T], _S], check: Callable[[_S], Callable[[], None] | None]
+) -> None:
+    """Two threads: this one parses chunk k+1 and runs the rules on chunk k (pure Python), while a
+    storage thread COPYs chunk k+1 and then writes the findings of chunk k.
 
-    PostgreSQL's share of a chunk (COPY, indexes, foreign keys, the activity summary triggers) then
-    runs on the other core while Python parses and runs the rules: with a single storage thread
-    the rules waited for the COPY and the database for the rules. A chunk is checked only once it
-    is stored (findings reference its versions). The storage thread uses the psycopg connection
-    directly, the rules thread the session: psycopg serialises their statements (the connection's
-    lock), and SQLAlchemy's session is only ever used by one thread at a time. Memory: three
-    chunks at most."""
-    with (
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="rum-batch-store") as storer,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="rum-batch-check") as checker,
-    ):
+    Only two threads, because the Python stages share one interpreter lock: a third thread for the
+    rules made each stage slower (lock hand-offs, caches) without running anything in parallel.
+    What runs in parallel is PostgreSQL's share (COPY, indexes, foreign keys) on the other core.
+    A chunk's findings are written after its versions (they reference them) but computed before,
+    from the parsed RSS and the version ids `store` returns. The storage thread is the only one to
+    use the connection and the session while the pipeline runs. Memory: three chunks at most."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rum-batch-store") as storage:
+        pending: list[Future[None]] = []  # findings writes, run in order by the single worker
         storing: Future[_S] | None = None
-        checking: Future[None] | None = None
 
-        def checked_so_far(stored: _S) -> Future[None]:
-            if checking is not None:
-                checking.result()
-            return checker.submit(contextvars.copy_context().run, check, stored)
+        def write_findings_of(stored: _S) -> None:
+            write = check(stored)
+            if write is not None:
+                pending.append(storage.submit(contextvars.copy_context().run, write))
 
         for chunk in chunks:
-            if storing is not None:
-                checking = checked_so_far(storing.result())
-            storing = storer.submit(contextvars.copy_context().run, store, chunk)
+            stored = storing.result() if storing is not None else None
+            storing = storage.submit(contextvars.copy_context().run, store, chunk)
+            if stored is not None:
+                write_findings_of(stored)
+            while pending and pending[0].done():
+                pending.pop(0).result()  # raises a failed write now rather than at the end
         if storing is not None:
-            checking = checked_so_far(storing.result())
-        if checking is not None:
-            checking.result()
+            write_findings_of(storing.result())
+        for future in pending:
+            future.result()
 
 
 def _groups(stream: IO[bytes]) -> Iterator[tuple[RssResult, list[str]]]:
@@ -309,16 +320,25 @@ class _Stored:
     superseded: dict[str, int]
 
 
-def _store_chunk(
-    conn: psycopg.Connection[Any],
-    batch_id: int,
+@dataclass(slots=True)
+class _Prepared:
+    """A chunk's accepted RSS with their COPY rows, all but the version id (allocated when stored):
+    (rss, content hash, rss_version row, rum rows), each row starting with the tab after the id."""
+
+    accepted: list[tuple[Rss, str, str, list[str]]]
+
+
+def _prepare_chunk(
     chunk: list[tuple[RssResult, list[str]]],
+    batch_id: int,
     tally: _Tally,
     seen: set[str],
     rejected_upstream: dict[str, list[LineError]],
-) -> _Stored | None:
-    """Tally a chunk's RSS, store the new versions (COPY) and return them for the rules."""
-    accepted: list[tuple[Rss, list[str], str]] = []
+) -> _Prepared:
+    """Tally a chunk's RSS (line counts, rejections) and render the accepted ones' rows: the Python
+    share of storage, done in the parsing thread so that the storage thread mostly waits on
+    PostgreSQL (and leaves the interpreter lock to the parser)."""
+    accepted: list[tuple[Rss, str, str, list[str]]] = []
     for result, texts in chunk:
         tally.lines += len(result.lines)
         number = result.rss_number
@@ -344,16 +364,24 @@ def _store_chunk(
             )  # fmt: skip
             tally.reject(rss.rss_number, [duplicate], len(result.lines))
             continue
-        accepted.append((rss, texts, hashlib.sha256("\n".join(texts).encode()).hexdigest()))
+        content_hash = hashlib.sha256("\n".join(texts).encode()).hexdigest()
+        version_row, rum_rows = _rows_without_id(batch_id, rss, texts, content_hash)
+        accepted.append((rss, content_hash, version_row, rum_rows))
+    return _Prepared(accepted)
+
+
+def _write_chunk(conn: psycopg.Connection[Any], prepared: _Prepared, tally: _Tally) -> _Stored | None:
+    """Store a prepared chunk's new versions (COPY), skip the unchanged ones; return them for the rules."""
+    accepted = prepared.accepted
     if not accepted:
         return None
-
-    current = repository.current_versions(conn, rss_numbers=[rss.rss_number for rss, _, _ in accepted])
-    new: list[tuple[Rss, list[str], str]] = []
+    current = repository.current_versions(conn, rss_numbers=[item[0].rss_number for item in accepted])
+    new: list[tuple[Rss, str, str, list[str]]] = []
     superseded: dict[str, int] = {}
-    accepted_formats = Counter([rum.format_code for rss, _, _ in accepted for rum in rss.rums])
+    accepted_formats = Counter([rum.format_code for item in accepted for rum in item[0].rums])
     tally.formats.update(accepted_formats)
-    for rss, texts, content_hash in accepted:
+    for item in accepted:
+        rss, content_hash = item[0], item[1]
         tally.rss_accepted += 1
         tally.rum_accepted += len(rss.rums)
         previous = current.get(rss.rss_number)
@@ -362,7 +390,7 @@ def _store_chunk(
             continue
         if previous is not None:
             superseded[rss.rss_number] = previous[0]
-        new.append((rss, texts, content_hash))
+        new.append(item)
     if not new:
         return None
 
@@ -370,20 +398,20 @@ def _store_chunk(
     ids = repository.allocate_version_ids(conn, count=len(new))
     version_lines: list[str] = []
     rum_lines: list[str] = []
-    for version_id, (rss, texts, content_hash) in zip(ids, new, strict=True):
-        version_line, rss_rum_lines = _rows(version_id, batch_id, rss, texts, content_hash)
-        version_lines.append(version_line)
-        rum_lines.append(rss_rum_lines)
+    for version_id, (_rss, _hash, version_row, rum_rows) in zip(ids, new, strict=True):
+        prefix = str(version_id)
+        version_lines.append(prefix + version_row)
+        rum_lines.extend(prefix + row for row in rum_rows)
     stored_formats = (
         accepted_formats
         if len(new) == len(accepted)
-        else Counter([rum.format_code for rss, _, _ in new for rum in rss.rums])
+        else Counter([rum.format_code for item in new for rum in item[0].rums])
     )
     repository.copy_versions(conn, version_lines)
     repository.copy_rums(conn, rum_lines)
     for format_code, count in stored_formats.items():
         metrics.RUM_INGESTED.labels(format_code).inc(count)
-    return _Stored([(vid, rss) for vid, (rss, _, _) in zip(ids, new, strict=True)], superseded)
+    return _Stored([(vid, item[0]) for vid, item in zip(ids, new, strict=True)], superseded)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -416,10 +444,17 @@ def _care_type(rss: Rss, seances: int) -> str:
 
 
 def _rows(version_id: int, batch_id: int, rss: Rss, texts: list[str], content_hash: str) -> tuple[str, str]:
-    """The `rss_version` row and the `rum` rows of one RSS, in COPY's text format.
+    """The `rss_version` row and the `rum` rows of one RSS, in COPY's text format."""
+    version_row, rum_rows = _rows_without_id(batch_id, rss, texts, content_hash)
+    prefix = str(version_id)
+    return prefix + version_row, "".join(prefix + row for row in rum_rows)
+
+
+def _rows_without_id(batch_id: int, rss: Rss, texts: list[str], content_hash: str) -> tuple[str, list[str]]:
+    """`_rows` without the version id at the head of each row (each starts with its tab).
 
     The hot path of storage (once per RSS): no generator, one séances conversion per RUM, cached
-    dates, and the RUM rows joined here so the COPY buffer holds one string per RSS."""
+    dates."""
     rums = rss.rums
     first, last = rums[0], rums[-1]
     seances = [_seances(rum.seances) for rum in rums]
@@ -431,19 +466,19 @@ def _rows(version_id: int, batch_id: int, rss: Rss, texts: list[str], content_ha
     # Every stored text value is a piece of these lines: one scan tells whether any needs escaping.
     text = texts[0] if len(texts) == 1 else "\n".join(texts)
     plain = "\\" not in text and '"' not in text
-    version_line = repository.version_line(
-        version_id, rss.rss_number, batch_id, content_hash, first.finess, last.admin_number,
+    version_row = repository.version_line(
+        "", rss.rss_number, batch_id, content_hash, first.finess, last.admin_number,
         first.format_code, _iso(first.entry_date), exit_date, care_type, first.ghm,
         first.return_code, first.classification_version, total_seances, len(rums), last.unit, plain=plain,
     )  # fmt: skip
-    rum_lines: list[str] = []
+    rum_rows: list[str] = []
     for position, rum in enumerate(rums):
-        rum_lines.append(repository.rum_line(
-            version_id, position, rum.line, texts[position], rum.rum_number, rum.unit, _iso(rum.entry_date),
+        rum_rows.append(repository.rum_line(
+            "", position, rum.line, texts[position], rum.rum_number, rum.unit, _iso(rum.entry_date),
             _iso(rum.exit_date), exit_date, care_type, rum.dp, rum.dr, rum.das, seances[position],
             [act.code for act in rum.acts], plain=plain,
         ))  # fmt: skip
-    return version_line, "".join(rum_lines)
+    return version_row, rum_rows
 
 
 def _finish(batch: RumBatch, tally: _Tally) -> None:

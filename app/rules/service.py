@@ -42,6 +42,7 @@ from app.rules.engine import (
     UnitPeriods,
     run_rules,
 )
+from app.rules.engine import Finding as Hit
 from app.rules.models import Finding
 from app.rules.repository import Carried, NewFinding, OpenFinding
 from app.rules.schemas import (
@@ -171,15 +172,38 @@ def _fingerprint(rule_code: str, rum_number: str | None, field: str | None, valu
     return (rule_code, rum_number or "", field or "", value or "")
 
 
+@dataclass(slots=True)
+class Checked:
+    """RSS versions with the findings the rules gave them, not yet stored."""
+
+    items: list[tuple[int, Rss, list[Hit]]]
+    skipped: set[str]
+
+
+def check(ctx: RuleContext, items: Sequence[tuple[int, Rss]]) -> Checked:
+    """Run the rules on `items` ((rss_version.id, Rss)): pure, no database, so the ingestion runs
+    it in its parsing thread while its storage thread writes."""
+    checked: list[tuple[int, Rss, list[Hit]]] = []
+    skipped: set[str] = set()
+    for version_id, rss in items:
+        findings, skipped = run_rules(rss, ctx)  # the same skipped set for every RSS of a context
+        checked.append((version_id, rss, findings))
+    return Checked(checked, skipped)
+
+
 def _reconcile(
     session: Session,
     ctx: RuleContext,
     items: Sequence[tuple[int, Rss]],
     previous_versions: Mapping[str, int],
 ) -> _Outcome:
-    """Run the rules on `items` and make the stored findings match: carry over the still-triggered
-    findings of the previous version (`previous_versions`: rss_number -> version id, possibly the
-    same version for a re-check), close the others, COPY the new ones."""
+    return _store_checked(session, check(ctx, items), previous_versions)
+
+
+def _store_checked(session: Session, checked: Checked, previous_versions: Mapping[str, int]) -> _Outcome:
+    """Make the stored findings match `checked`: carry over the still-triggered findings of the
+    previous version (`previous_versions`: rss_number -> version id, possibly the same version for
+    a re-check), close the others, COPY the new ones."""
     previous: dict[int, dict[Fingerprint, list[OpenFinding]]] = defaultdict(lambda: defaultdict(list))
     stored = repository.open_findings_of_versions(session, version_ids=list(previous_versions.values()))
     for old in stored:
@@ -190,10 +214,7 @@ def _reconcile(
     unchanged = 0
     to_close: list[int] = []
     per_rule: Counter[tuple[str, str]] = Counter()
-    skipped: set[str] = set()
-    for version_id, rss in items:
-        findings, rss_skipped = run_rules(rss, ctx)
-        skipped |= rss_skipped
+    for version_id, rss, findings in checked.items:
         previous_id = previous_versions.get(rss.rss_number)
         old_by_fingerprint = previous.pop(previous_id, None) if previous_id is not None else None
         if not findings:
@@ -257,7 +278,7 @@ def _reconcile(
         blocking=by_severity[Severity.BLOCKING.value],
         warning=by_severity[Severity.WARNING.value],
         info=by_severity[Severity.INFO.value],
-        skipped=frozenset(skipped),
+        skipped=frozenset(checked.skipped),
     )
     return _Outcome(counts, len(new_rows), len(to_close), len(carried) + unchanged, per_rule)
 
@@ -276,7 +297,14 @@ def check_and_store(
     those, one COPY writes the new findings, one UPDATE re-points the carried ones. Never commits."""
     if not items:
         return FindingCounts()
-    outcome = _reconcile(session, ctx, items, superseded)
+    return store_findings(session, check(ctx, items), superseded=superseded)
+
+
+def store_findings(session: Session, checked: Checked, *, superseded: Mapping[str, int]) -> FindingCounts:
+    """Store the findings of RSS versions checked with `check` (see `check_and_store`)."""
+    if not checked.items:
+        return FindingCounts()
+    outcome = _store_checked(session, checked, superseded)
     metrics.count_findings(outcome.per_rule)
     return outcome.counts
 
