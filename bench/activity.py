@@ -1,7 +1,7 @@
 """Activity benchmark: 1,000,000 RUM over five years, each activity endpoint timed over HTTP.
 
-    /tmp/pv/bin/python -m bench.activity                 # load (about a minute) then measure
-    /tmp/pv/bin/python -m bench.activity --reuse         # measure again on the loaded database
+    .venv/bin/python -m bench.activity                 # load (about a minute) then measure
+    .venv/bin/python -m bench.activity --reuse         # measure again on the loaded database
 
 The database is the embedded server under var/bench-pgdata (or BENCH_DATABASE_URL), database
 `dimqa_bench_activity`, migrated by the real migrations. Data is written with COPY straight into
@@ -466,7 +466,7 @@ def write_results(
         SECTION,
         "",
         f"Run {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores, "
-        "`/tmp/pv/bin/python -m bench.activity` (bench/activity.py).",
+        "`.venv/bin/python -m bench.activity` (bench/activity.py).",
         "",
         f"- Data: {sizes['rum']:,} RUM / {sizes['rss_version']:,} RSS versions over {YEARS[0]}-{YEARS[-1]} "
         f"(3 % superseded versions), 60 UMs in use + 2 unknown, {sizes['structure_unit']} structure rows "

@@ -1,6 +1,6 @@
 """RUM/RSS ingestion benchmark: parse speed, end-to-end HTTP ingestion speed, server memory.
 
-    /tmp/pv/bin/python -m bench.rss_ingest [--rums 200000] [--memory-rums 1000000]
+    .venv/bin/python -m bench.rss_ingest [--rums 200000] [--memory-rums 1000000]
 
 1. A file of N RUM, format 122 (RUM 022 grouped), is generated with the project's writer and cached
    under var/bench/: about 1.1 RUM per RSS, 0-20 DA (mean about 5), 0-6 acts (mean about 2), 60 UMs,
@@ -56,7 +56,7 @@ GENERATOR_VERSION = 4  # bump when the generated content changes (cache key)
 TARGET_PARSE = 100_000  # lines/s
 TARGET_END_TO_END = 20_000  # RUM/s
 TARGET_MEMORY_MB = 500  # resident, for 1,000,000 RUM
-COMMAND = "/tmp/pv/bin/python -m bench.rss_ingest --rums 200000 --memory-rums 1000000"
+COMMAND = ".venv/bin/python -m bench.rss_ingest --rums 200000 --memory-rums 1000000"
 
 # --- Data -------------------------------------------------------------------------------------------
 

@@ -1,9 +1,9 @@
 """Turnaround benchmark: a year of a large hospital, ingested through the real service, then the
 weekly report and /turnaround timed over HTTP.
 
-    /tmp/pv/bin/python -m bench.turnaround                # load (a few minutes) then measure
-    /tmp/pv/bin/python -m bench.turnaround --reuse        # measure again on the loaded database
-    /tmp/pv/bin/python -m bench.turnaround --stays 20000 --no-write   # quick run
+    .venv/bin/python -m bench.turnaround                # load (a few minutes) then measure
+    .venv/bin/python -m bench.turnaround --reuse        # measure again on the loaded database
+    .venv/bin/python -m bench.turnaround --stays 20000 --no-write   # quick run
 
 Data (2022, seeded): 200,000 stays (admission, a transfer for 30 %, discharge; 2.3 movements per
 stay), 600,000 document events (a discharge report for 92 % of the stays with realistic delays,
@@ -485,7 +485,7 @@ def write_results(
         SECTION,
         "",
         f"Run {time.strftime('%Y-%m-%d %H:%M')} on {machine}, embedded PostgreSQL on the same machine, "
-        "`/tmp/pv/bin/python -m bench.turnaround` (bench/turnaround.py). Load average at the end "
+        "`.venv/bin/python -m bench.turnaround` (bench/turnaround.py). Load average at the end "
         f"{os.getloadavg()[0]:.1f} (other work shared the machine when above ~1).",
         "",
         f"- Data ({YEAR}): {sizes['stay']:,} stays from {sizes['stay_event']:,} movements, "
