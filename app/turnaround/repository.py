@@ -513,8 +513,18 @@ ORDER BY g.is_total, g.grp = 'unmapped', g.grp
 """
 
 
+def _plan_for_these_dates(session: Session) -> None:
+    """Plan the next statements for their actual dates (this transaction only).
+
+    psycopg prepares a statement run five times, and PostgreSQL then settles on a generic plan
+    estimated for unknown bounds: on a month of 200,000 stays a year it took 91 ms against 69 ms for
+    plans made for the dates given, planning included (bench/turnaround.py data)."""
+    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 def turnaround_groups(session: Session, params: TurnaroundParams, *, group_by: GroupColumn) -> list[Row[Any]]:
     """One row per group plus a last total row (`is_total`); nulls ignored by the percentiles."""
+    _plan_for_these_dates(session)
     return list(session.execute(text(_grouped_sql(group_by)), params.bind()))
 
 
@@ -534,4 +544,5 @@ ORDER BY status, service = 'unmapped', service, discharge_date, stay_number
 
 def late_and_missing_stays(session: Session, params: TurnaroundParams) -> list[Row[Any]]:
     """Patient-level rows: every late or missing stay of the period, as of `params.as_of`."""
+    _plan_for_these_dates(session)
     return list(session.execute(text(_STAYS_SQL), params.bind()))
