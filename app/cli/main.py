@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -53,12 +55,21 @@ def serve(
 
     settings = get_settings()
     configure_logging(settings.log_level)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         open_database(settings)
         _first_start_banner(host, port, demo=demo)
         uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
     finally:
         embedded_pg.stop_all()
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (systemd, Docker, `kill`) ends `dimqa serve` like Ctrl-C: uvicorn shuts down
+    gracefully, then raises the signal again with the handler it found, this one, so that the
+    `finally` stopping the embedded PostgreSQL runs; with the default handler the process died there
+    and left the server running."""
+    raise SystemExit(128 + signum)
 
 
 def _first_start_banner(host: str, port: int, *, demo: bool = False) -> None:
