@@ -130,6 +130,8 @@ class ActRead(BaseModel):
     count: int | None
     exceptional_refund: str
     unplanned_association: str
+    dialysis_start: str = Field("", description="Dialysis start time: 0 day, 1 evening, 2 night (format 023)")
+    dialysis_modality: str = Field("", description="Authorised dialysis modality, e.g. 21 adult centre (023)")
 
 
 class RumRead(BaseModel):

@@ -638,4 +638,5 @@ def _act_read(act: Act) -> ActRead:
         activity=act.activity,
         doc_extension=act.doc_extension, modifiers=act.modifiers, count=as_int(act.count),
         exceptional_refund=act.exceptional_refund, unplanned_association=act.unplanned_association,
+        dialysis_start=act.dialysis_start, dialysis_modality=act.dialysis_modality,
     )  # fmt: skip

@@ -49,7 +49,7 @@ def test_every_field_of_a_two_rum_grouped_rss(client: Any, auth_headers: Any) ->
         {
             "date": "2024-03-04", "code": "EBLA003", "extension": "", "phase": "0", "activity": "1",
             "doc_extension": "", "modifiers": "F", "count": 2, "exceptional_refund": "",
-            "unplanned_association": "",
+            "unplanned_association": "", "dialysis_start": "", "dialysis_modality": "",
         }
     ]  # fmt: skip
     assert first["fields"]["postcode"] == "75013" and first["fields"]["classification_version"] == "11"
@@ -84,3 +84,19 @@ def test_scope_roles_and_audit(client: Any, auth_headers: Any) -> None:
         (e["token_name"], e["object_ids"]) for e in log if e["action"] == "read" and e["object_type"] == "rss"
     ]
     assert reads == [("referent-7501", ["600"])]
+
+
+def test_format_023_act_dialysis_fields(client: Any, auth_headers: Any) -> None:
+    rss = make_rss(
+        1, rss_number="D23", version="023",
+        acts=[make_act(code="JVJF008", dialysis_start="2", dialysis_modality="21")],  # night, adult centre
+    )  # fmt: skip
+    post(client, auth_headers("ingest"), rss)
+    (rum,) = client.get("/api/v1/rss/D23", headers=auth_headers("dim")).json()["rums"]
+    (act,) = rum["acts"]
+    assert (rum["format"], act["code"], act["dialysis_start"], act["dialysis_modality"]) == (
+        "023",
+        "JVJF008",
+        "2",
+        "21",
+    )
