@@ -399,9 +399,9 @@ def _write_chunk(conn: psycopg.Connection[Any], prepared: _Prepared, tally: _Tal
     version_lines: list[str] = []
     rum_lines: list[str] = []
     for version_id, (_rss, _hash, version_row, rum_rows) in zip(ids, new, strict=True):
-        prefix = str(version_id)
-        version_lines.append(prefix + version_row)
-        rum_lines.extend(prefix + row for row in rum_rows)
+        version_line, rss_rum_lines = _with_id(version_id, version_row, rum_rows)
+        version_lines.append(version_line)
+        rum_lines.append(rss_rum_lines)
     stored_formats = (
         accepted_formats
         if len(new) == len(accepted)
@@ -443,15 +443,16 @@ def _care_type(rss: Rss, seances: int) -> str:
     return "complete"
 
 
-def _rows(version_id: int, batch_id: int, rss: Rss, texts: list[str], content_hash: str) -> tuple[str, str]:
-    """The `rss_version` row and the `rum` rows of one RSS, in COPY's text format."""
-    version_row, rum_rows = _rows_without_id(batch_id, rss, texts, content_hash)
+def _with_id(version_id: int, version_row: str, rum_rows: list[str]) -> tuple[str, str]:
+    """The rows of `_rows_without_id` completed with their version id: the `rss_version` line and
+    the RSS's `rum` lines joined (the COPY buffer holds one string per RSS)."""
     prefix = str(version_id)
-    return prefix + version_row, "".join(prefix + row for row in rum_rows)
+    return prefix + version_row, "".join([prefix + row for row in rum_rows])
 
 
 def _rows_without_id(batch_id: int, rss: Rss, texts: list[str], content_hash: str) -> tuple[str, list[str]]:
-    """`_rows` without the version id at the head of each row (each starts with its tab).
+    """The `rss_version` row and the `rum` rows of one RSS in COPY's text format, each without the
+    version id that heads it (allocated when the chunk is stored), so starting with its tab.
 
     The hot path of storage (once per RSS): no generator, one séances conversion per RUM, cached
     dates."""

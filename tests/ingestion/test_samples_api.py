@@ -61,6 +61,6 @@ def test_public_122_sample(client: Any, auth_headers: Any, shared_data: Path) ->
     assert rum["acts"][0] == {
         "date": "2023-11-30", "code": "GEQE007", "extension": "-00", "phase": "0", "activity": "1",
         "doc_extension": "", "modifiers": "", "count": 1, "exceptional_refund": "",
-        "unplanned_association": "",
+        "unplanned_association": "", "dialysis_start": "", "dialysis_modality": "",
     }  # fmt: skip
     assert rum["format"] == "122" and rum["fields"]["finess"] == body[15:24].decode()
