@@ -337,7 +337,9 @@ def _prepare_chunk(
 ) -> _Prepared:
     """Tally a chunk's RSS (line counts, rejections) and render the accepted ones' rows: the Python
     share of storage, done in the parsing thread so that the storage thread mostly waits on
-    PostgreSQL (and leaves the interpreter lock to the parser)."""
+    PostgreSQL (and leaves the interpreter lock to the parser). Rows are rendered before knowing
+    which RSS are unchanged (only the storage thread reads the current versions): about 13 µs per
+    RUM wasted on a re-sent cumulative file, against the rules, which run on new versions only."""
     accepted: list[tuple[Rss, str, str, list[str]]] = []
     for result, texts in chunk:
         tally.lines += len(result.lines)
