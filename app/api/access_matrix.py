@@ -17,6 +17,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
+from app.auth.dependencies import Access, access_of
 from app.auth.schemas import Role
 
 ROLES = (Role.INGEST, Role.READER, Role.DIM, Role.ADMIN)
@@ -35,21 +36,10 @@ class Operation:
     documented: bool = True  # False: FastAPI's own documentation pages, not in the OpenAPI paths
 
 
-def _needs_all_units(dependant: Dependant) -> bool:
-    return any(
-        getattr(d.call, "__qualname__", "") == "require_all_units.<locals>.dependency" or _needs_all_units(d)
-        for d in dependant.dependencies
-    )
-
-
-def _required_roles(dependant: Dependant) -> frozenset[Role] | None:
+def _access(dependant: Dependant) -> Access | None:
+    """The outermost role dependency of a route (require_all_units wraps require)."""
     for dependency in dependant.dependencies:
-        call = dependency.call
-        if getattr(call, "__qualname__", "") == "require.<locals>.dependency":
-            for cell in getattr(call, "__closure__", None) or ():
-                if isinstance(cell.cell_contents, frozenset):
-                    return frozenset(Role(r) for r in cell.cell_contents)
-        found = _required_roles(dependency)
+        found = access_of(dependency.call) or _access(dependency)
         if found is not None:
             return found
     return None
@@ -57,8 +47,9 @@ def _required_roles(dependant: Dependant) -> frozenset[Role] | None:
 
 def operations(app: FastAPI) -> Iterator[Operation]:
     for route in _api_routes(app):
-        roles = _required_roles(route.dependant)
-        all_units = _needs_all_units(route.dependant)
+        access = _access(route.dependant)
+        roles = access.roles if access is not None else None
+        all_units = access.all_units if access is not None else False
         for method in sorted((route.methods or set()) - {"HEAD"}):
             yield Operation(method, route.path, roles, all_units)
     yield from _documentation_pages(app)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -35,6 +36,22 @@ def get_principal(
     return principal
 
 
+@dataclass(frozen=True, slots=True)
+class Access:
+    """What a role dependency demands, attached to it (ACCESS) for the endpoint × role table."""
+
+    roles: frozenset[Role]
+    all_units: bool = False  # a token restricted to units is refused
+
+
+ACCESS = "dimqa_access"
+
+
+def access_of(dependency: object) -> Access | None:
+    found = getattr(dependency, ACCESS, None)
+    return found if isinstance(found, Access) else None
+
+
 def require(roles: frozenset[Role]) -> Callable[[Principal], Principal]:
     allowed = ", ".join(sorted(r.value for r in roles))
 
@@ -43,6 +60,7 @@ def require(roles: frozenset[Role]) -> Callable[[Principal], Principal]:
             raise Forbidden(f"Role {principal.role.value!r} may not do this (allowed: {allowed}).")
         return principal
 
+    setattr(dependency, ACCESS, Access(roles))
     return dependency
 
 
@@ -58,6 +76,7 @@ def require_all_units(roles: frozenset[Role]) -> Callable[[Principal], Principal
             raise Forbidden("A token restricted to units may not do this (it needs every unit).")
         return principal
 
+    setattr(dependency, ACCESS, Access(roles, all_units=True))
     return dependency
 
 
