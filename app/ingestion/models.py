@@ -16,7 +16,6 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
-    ForeignKey,
     Index,
     Integer,
     SmallInteger,
@@ -66,7 +65,9 @@ class RssVersion(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     rss_number: Mapped[str] = mapped_column(String(20))
-    batch_id: Mapped[int] = mapped_column(ForeignKey("rum_batch.id"))
+    # References rum_batch.id: checked per statement by a trigger, not by a row-level foreign key
+    # (migration 0008).
+    batch_id: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -88,14 +89,12 @@ class RssVersion(Base):
 
 class Rum(Base):
     __tablename__ = "rum"
-    __table_args__ = (
-        Index("ix_rum_rss_version_id", "rss_version_id"),
-        Index("ix_rum_rss_exit_date_unit", "rss_exit_date", "unit"),
-    )
+    __table_args__ = (Index("ix_rum_rss_exit_date_unit", "rss_exit_date", "unit"),)
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    rss_version_id: Mapped[int] = mapped_column(ForeignKey("rss_version.id", ondelete="CASCADE"))
-    position: Mapped[int] = mapped_column(SmallInteger)  # 0-based order within the RSS
+    # References rss_version.id (deleting a version deletes its RUM): checked per statement by
+    # triggers, not by a row-level foreign key, which cost a probe and a row lock per RUM (0008).
+    rss_version_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    position: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # 0-based order in the RSS
     line: Mapped[int] = mapped_column(Integer)  # line number in its batch
     line_text: Mapped[str] = mapped_column(Text)  # exact record, re-parsed for validation runs
     rum_number: Mapped[str] = mapped_column(String(10))

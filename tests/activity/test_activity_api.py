@@ -494,7 +494,7 @@ class TestSummaries:
         # The batches added their own summaries (migration 0007) and gave writes back to the triggers.
         setting = session.execute(text("SELECT current_setting('dimqa.activity_batch', true)")).scalar()
         assert setting in (None, "")
-        # Deleting a current version (its RUM go with it through the FK cascade).
+        # Deleting a current version (its RUM go with it: statement trigger of migration 0008).
         session.execute(text("DELETE FROM rss_version WHERE rss_number = 'R07' AND is_current"))
         self.assert_consistent(session)
         # Reviving a superseded version.
