@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     # Stay and document event feeds are parsed whole in memory (JSON, HL7, FHIR): a feed sends
     # events as they happen, so a body this large is a misdirected file, not a delivery.
     max_event_body_bytes: int = 64 * 1024 * 1024
+    # Processes parsing and checking large RUM batches; unset: one per core (app.ingestion.workers).
+    ingest_workers: int | None = Field(default=None, ge=0, le=32)
     log_level: str = "INFO"
     db_pool_size: int = 5
     retry_after_seconds: int = 5

@@ -268,6 +268,12 @@ def _rss_number_of(text: str) -> str | None:
     return text[12 + offset : 32 + offset].strip(" ") or None
 
 
+def rss_number_of_line(raw: bytes) -> str | None:
+    """The N° de RSS of a raw line as `iter_rss` groups it (None when unreadable), read without
+    parsing the line: where a file may be cut into blocks of whole RSS."""
+    return _rss_number_of(decode_line(raw))
+
+
 def _counter(raw: str) -> int | None:
     """nDA/nDAD/nZA: zero-filled per ATIH, but space-filled on the left is accepted."""
     if raw.isascii() and raw.isdigit():
@@ -306,10 +312,20 @@ def parse_line(raw: bytes, line_no: int) -> Rum | LineError:
     """Cut one RUM line (grouped or not; without its terminator) into a `Rum`, or explain why not."""
     if raw[-1:] == b"\r":
         raw = raw[:-1]
+    return parse_decoded(raw, decode_line(raw), line_no)
+
+
+def decode_line(raw: bytes) -> str:
+    """A line's text: UTF-8, else Latin-1 (ENCODING_NOTE)."""
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
-        text = raw.decode("latin-1")
+        return raw.decode("latin-1")
+
+
+def parse_decoded(raw: bytes, text: str, line_no: int) -> Rum | LineError:
+    """`parse_line` for a caller that already decoded the line (`text` = `decode_line(raw)`; `raw`
+    without its terminator), and keeps the text."""
     if 0 in raw.translate(_CONTROL_MAP):
         match = _CONTROL.search(text)  # always found: control bytes decode to themselves
         if match is not None:

@@ -6,19 +6,18 @@ with the file. An RSS is atomic: a structural error in any of its lines rejects 
 
 from __future__ import annotations
 
-import contextvars
 import gc
 import hashlib
 import io
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import partial
 from typing import IO, Any, TypeVar
 
 import psycopg
@@ -29,13 +28,16 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
+from app.core.config import get_settings
 from app.core.line_errors import LineError
 from app.core.pagination import id_cursor, next_page
 from app.core.problems import InvalidInput, NotFound
-from app.ingestion import metrics, repository
+from app.ingestion import metrics, repository, workers
+from app.ingestion.blocks import Block, BlockRss, iter_blocks, process_block
 from app.ingestion.models import RumBatch
-from app.ingestion.parser import RssResult, iter_lines, iter_rss, parse_line
-from app.ingestion.records import Act, Rss, Rum, as_date, as_int
+from app.ingestion.parser import parse_line
+from app.ingestion.records import Act, Rum, as_date, as_int
+from app.ingestion.rows import with_id
 from app.ingestion.schemas import (
     ActRead,
     BatchError,
@@ -49,9 +51,12 @@ from app.ingestion.schemas import (
 )
 from app.ingestion.writer import write_rum
 from app.rules import service as rules_service
+from app.rules.engine import RuleContext
 from app.rules.schemas import FindingCounts
+from app.rules.service import RssFindings
 
-CHUNK_RSS = 10000
+# Below this size a file is processed by one thread of the server rather than by the workers.
+PARALLEL_MIN_BYTES = 4 << 20
 MAX_STORED_ERRORS = 1000
 MAX_PROBLEM_ERRORS = 100  # line errors listed in a 4xx problem
 MAX_JSON_BYTES = 64 * 1024 * 1024  # JSON is validated whole: large batches go as files
@@ -87,14 +92,6 @@ class _Tally:
                         "message": error.message,
                     }
                 )
-
-
-def _decode(raw: bytes) -> str:
-    # Same assumption as the parser (app.ingestion.parser.ENCODING_NOTE): UTF-8, else Latin-1.
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
 
 
 def _sha256(stream: IO[bytes]) -> str:
@@ -184,30 +181,15 @@ def ingest_rss_file(
     # RSS numbers met so far, to refuse a second group with one of them: about 90 bytes per RSS
     # (80 MB for a million). A temporary table instead kept memory flat but cost ~10 % of the time.
     seen: set[str] = set()
-    batch_id = batch.id
     connection = repository.driver_connection(session)
-
-    def store(prepared: _Prepared) -> _Stored | None:
-        return _write_chunk(connection, prepared, tally)
-
-    def check(stored: _Stored | None) -> Callable[[], None] | None:
-        if stored is None:
-            return None
-        checked = rules_service.check(ctx, stored.items)
-
-        def write() -> None:
-            tally.findings = tally.findings + rules_service.store_findings(
-                session, checked, superseded=stored.superseded
-            )
-
-        return write
-
     with _rare_full_collections():
-        prepared = (
-            _prepare_chunk(chunk, batch_id, tally, seen, rejected_upstream)
-            for chunk in _chunks(_groups(stream))
-        )
-        _pipeline(prepared, store, check)
+        for block in _processed_blocks(stream, batch_id=batch.id, ctx=ctx):
+            stored = _write_block(connection, _admit(block, tally, seen, rejected_upstream), tally)
+            if stored is not None:
+                checked = rules_service.Checked(stored.items, block.skipped_rules)
+                tally.findings = tally.findings + rules_service.store_findings(
+                    session, checked, superseded=stored.superseded
+                )
     for number, errors in rejected_upstream.items():  # RSS whose every record was refused upstream
         tally.lines += len(errors)
         tally.reject(number, errors, len(errors))
@@ -222,17 +204,6 @@ def ingest_rss_file(
     metrics.RSS_REJECTED.inc(tally.rss_rejected)
     metrics.BATCH_DURATION.observe(time.perf_counter() - started)
     return to_read(batch), True
-
-
-def _chunks(groups: Iterator[tuple[RssResult, list[str]]]) -> Iterator[list[tuple[RssResult, list[str]]]]:
-    chunk: list[tuple[RssResult, list[str]]] = []
-    for item in groups:
-        chunk.append(item)
-        if len(chunk) >= CHUNK_RSS:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 _gc_lock = threading.Lock()
@@ -265,133 +236,117 @@ def _rare_full_collections() -> Iterator[None]:
                 gc.set_threshold(*_gc_saved)
 
 
-def _pipeline(
-    chunks: Iterator[_T], store: Callable[[_T], _S], check: Callable[[_S], Callable[[], None] | None]
-) -> None:
-    """Two threads: this one parses chunk k+1 and runs the rules on chunk k (pure Python), while a
-    storage thread COPYs chunk k+1 and then writes the findings of chunk k.
+def _workers() -> int:
+    configured = get_settings().ingest_workers
+    return workers.default_count() if configured is None else configured
 
-    Only two threads, because the Python stages share one interpreter lock: a third thread for the
-    rules made each stage slower (lock hand-offs, caches) without running anything in parallel.
-    What runs in parallel is PostgreSQL's share (COPY, indexes, foreign keys) on the other core.
-    A chunk's findings are written after its versions (they reference them) but computed before,
-    from the parsed RSS and the version ids `store` returns. The storage thread is the only one to
-    use the connection and the session while the pipeline runs. Memory: three chunks at most."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rum-batch-store") as storage:
-        pending: list[Future[None]] = []  # findings writes, run in order by the single worker
-        storing: Future[_S] | None = None
 
-        def write_findings_of(stored: _S) -> None:
-            write = check(stored)
-            if write is not None:
-                pending.append(storage.submit(contextvars.copy_context().run, write))
+def _size(stream: IO[bytes]) -> int:
+    position = stream.tell()
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(position)
+    return size
 
-        for chunk in chunks:
-            stored = storing.result() if storing is not None else None
-            storing = storage.submit(contextvars.copy_context().run, store, chunk)
-            if stored is not None:
-                write_findings_of(stored)
-            while pending and pending[0].done():
-                pending.pop(0).result()  # raises a failed write now rather than at the end
-        if storing is not None:
-            write_findings_of(storing.result())
+
+def _processed_blocks(stream: IO[bytes], *, batch_id: int, ctx: RuleContext) -> Iterator[Block]:
+    """The file's blocks, processed ahead while the caller stores the previous ones (in order).
+
+    A large file goes to the worker processes, two blocks ahead per worker; a small one (or
+    DIMQA_INGEST_WORKERS=0) to one thread of this process, one block ahead: its Python work then
+    overlaps only PostgreSQL's, but it avoids the transfers, and the start of the workers."""
+    blocks = iter_blocks(stream)
+    count = _workers()
+    if count > 0 and _size(stream) >= PARALLEL_MIN_BYTES:
+        context = workers.payload(ctx)
+        try:
+            process = partial(workers.process, context, batch_id)
+            yield from _ordered(workers.pool(count), process, blocks, 2 * count)
+        except workers.BrokenProcessPool as error:  # a worker was killed: the next batch gets a new pool
+            raise RuntimeError("an ingestion worker process died") from error
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rum-batch-blocks") as executor:
+        yield from _ordered(executor, partial(process_block, batch_id=batch_id, ctx=ctx), blocks, 1)
+
+
+def _ordered(
+    executor: Executor, function: Callable[[_T], _S], items: Iterator[_T], ahead: int
+) -> Iterator[_S]:
+    """`executor.map(function, items)` reading `items` only `ahead` results in advance (memory
+    stays flat whatever the file size), and cancelling what is pending if the caller stops."""
+    pending: deque[Future[_S]] = deque()
+    try:
+        for item in items:
+            pending.append(executor.submit(function, item))
+            if len(pending) > ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
         for future in pending:
-            future.result()
-
-
-def _groups(stream: IO[bytes]) -> Iterator[tuple[RssResult, list[str]]]:
-    """RSS groups with the exact text of their lines (kept for re-validation and the RSS view)."""
-    texts: dict[int, str] = {}
-
-    def records() -> Iterator[Rum | LineError]:
-        for line_no, raw in iter_lines(stream):
-            texts[line_no] = _decode(raw)
-            yield parse_line(raw, line_no)
-
-    for result in iter_rss(records()):
-        yield result, [texts.pop(n, "") for n in result.lines]
+            future.cancel()
 
 
 @dataclass(slots=True)
 class _Stored:
-    """The RSS versions a chunk stored, for the rules: (version id, RSS), and the superseded ones."""
+    """The RSS versions a block stored, for their findings: (version id, findings), and the
+    superseded versions (rss_number -> id)."""
 
-    items: list[tuple[int, Rss]]
+    items: list[tuple[int, RssFindings]]
     superseded: dict[str, int]
 
 
-@dataclass(slots=True)
-class _Prepared:
-    """A chunk's accepted RSS with their COPY rows, all but the version id (allocated when stored):
-    (rss, content hash, rss_version row, rum rows), each row starting with the tab after the id."""
-
-    accepted: list[tuple[Rss, str, str, list[str]]]
-
-
-def _prepare_chunk(
-    chunk: list[tuple[RssResult, list[str]]],
-    batch_id: int,
-    tally: _Tally,
-    seen: set[str],
-    rejected_upstream: dict[str, list[LineError]],
-) -> _Prepared:
-    """Tally a chunk's RSS (line counts, rejections) and render the accepted ones' rows: the Python
-    share of storage, done in the parsing thread so that the storage thread mostly waits on
-    PostgreSQL (and leaves the interpreter lock to the parser). Rows are rendered before knowing
-    which RSS are unchanged (only the storage thread reads the current versions): about 13 µs per
-    RUM wasted on a re-sent cumulative file, against the rules, which run on new versions only."""
-    accepted: list[tuple[Rss, str, str, list[str]]] = []
-    for result, texts in chunk:
-        tally.lines += len(result.lines)
-        number = result.rss_number
+def _admit(
+    block: Block, tally: _Tally, seen: set[str], rejected_upstream: dict[str, list[LineError]]
+) -> list[BlockRss]:
+    """Tally a block's RSS (line counts, rejections, duplicates within the batch) and return the
+    accepted ones, in file order."""
+    accepted: list[BlockRss] = []
+    for item in block.rss:
+        tally.lines += item.line_count
+        number = item.rss_number
         # A number met earlier in the batch makes this group a duplicate, even when the earlier
         # group was rejected: which of the two is right is unknown.
         first_time = number is not None and number not in seen
         if number is not None:
             seen.add(number)
-        if result.rss is None:
-            tally.reject(number, result.errors, len(result.lines))
+        if not item.accepted:
+            tally.reject(number, item.errors, item.line_count)
             continue
-        rss = result.rss
-        if rss.rss_number in rejected_upstream:
-            refused = rejected_upstream.pop(rss.rss_number)
+        if number in rejected_upstream:
+            refused = rejected_upstream.pop(number)
             tally.lines += len(refused)
-            tally.reject(rss.rss_number, refused, len(result.lines) + len(refused))
+            tally.reject(number, refused, item.line_count + len(refused))
             continue
         if not first_time:
             duplicate = LineError(
-                result.lines[0], "rss_number", "duplicate_rss_in_batch",
+                item.first_line, "rss_number", "duplicate_rss_in_batch",
                 "this N° de RSS already appeared earlier in the batch (not on the preceding line)",
-                rss.rss_number,
+                number,
             )  # fmt: skip
-            tally.reject(rss.rss_number, [duplicate], len(result.lines))
+            tally.reject(number, [duplicate], item.line_count)
             continue
-        content_hash = hashlib.sha256("\n".join(texts).encode()).hexdigest()
-        version_row, rum_rows = _rows_without_id(batch_id, rss, texts, content_hash)
-        accepted.append((rss, content_hash, version_row, rum_rows))
-    return _Prepared(accepted)
+        accepted.append(item)
+    return accepted
 
 
-def _write_chunk(conn: psycopg.Connection[Any], prepared: _Prepared, tally: _Tally) -> _Stored | None:
-    """Store a prepared chunk's new versions (COPY), skip the unchanged ones; return them for the rules."""
-    accepted = prepared.accepted
+def _write_block(conn: psycopg.Connection[Any], accepted: list[BlockRss], tally: _Tally) -> _Stored | None:
+    """Store the new versions among a block's accepted RSS (COPY), skip the unchanged ones."""
     if not accepted:
         return None
-    current = repository.current_versions(conn, rss_numbers=[item[0].rss_number for item in accepted])
-    new: list[tuple[Rss, str, str, list[str]]] = []
+    current = repository.current_versions(conn, rss_numbers=[item.rss_number or "" for item in accepted])
+    new: list[BlockRss] = []
     superseded: dict[str, int] = {}
-    accepted_formats = Counter([rum.format_code for item in accepted for rum in item[0].rums])
-    tally.formats.update(accepted_formats)
     for item in accepted:
-        rss, content_hash = item[0], item[1]
+        number = item.rss_number or ""
         tally.rss_accepted += 1
-        tally.rum_accepted += len(rss.rums)
-        previous = current.get(rss.rss_number)
-        if previous is not None and previous[1] == content_hash:
+        tally.rum_accepted += len(item.format_codes)
+        tally.formats.update(item.format_codes)
+        previous = current.get(number)
+        if previous is not None and previous[1] == item.content_hash:
             tally.rss_unchanged += 1
             continue
         if previous is not None:
-            superseded[rss.rss_number] = previous[0]
+            superseded[number] = previous[0]
         new.append(item)
     if not new:
         return None
@@ -400,88 +355,21 @@ def _write_chunk(conn: psycopg.Connection[Any], prepared: _Prepared, tally: _Tal
     ids = repository.allocate_version_ids(conn, count=len(new))
     version_lines: list[str] = []
     rum_lines: list[str] = []
-    for version_id, (_rss, _hash, version_row, rum_rows) in zip(ids, new, strict=True):
-        version_line, rss_rum_lines = _with_id(version_id, version_row, rum_rows)
+    stored_formats: Counter[str] = Counter()
+    for version_id, item in zip(ids, new, strict=True):
+        version_line, rss_rum_lines = with_id(version_id, item.version_row, item.rum_rows)
         version_lines.append(version_line)
         rum_lines.append(rss_rum_lines)
-    stored_formats = (
-        accepted_formats
-        if len(new) == len(accepted)
-        else Counter([rum.format_code for item in new for rum in item[0].rums])
-    )
+        stored_formats.update(item.format_codes)
     repository.copy_versions(conn, version_lines)
     repository.copy_rums(conn, rum_lines)
     for format_code, count in stored_formats.items():
         metrics.RUM_INGESTED.labels(format_code).inc(count)
-    return _Stored([(vid, item[0]) for vid, item in zip(ids, new, strict=True)], superseded)
-
-
-@lru_cache(maxsize=1 << 16)
-def _iso(raw: str) -> str | None:
-    """JJMMAAAA -> ISO text for COPY, None when not a date; a file's stays share few distinct dates."""
-    day = as_date(raw)
-    return day.isoformat() if day is not None else None
-
-
-@lru_cache(maxsize=256)
-def _seances(raw: str) -> int:
-    """The séances count of a RUM as `Rss.seances` adds it up (as_int, 0 when absent or not numeric)."""
-    return as_int(raw) or 0
-
-
-def _care_type(rss: Rss, seances: int) -> str:
-    """`Rss.care_type` from the raw fields and cached conversions (about 4 µs less per RSS).
-
-    Same rules: séance when the GHM is in CMD 28, or ungrouped with séances; zero_day when the
-    entry and exit dates are one valid date (a JJMMAAAA text names one day only, so equal texts
-    are equal dates); complete otherwise. tests/ingestion/test_store_rows.py checks the two agree."""
-    first = rss.rums[0]
-    ghm = first.ghm
-    if ghm[:2] == "28" or (not ghm and seances > 0):
-        return "seance"
-    entry = first.entry_date
-    if entry == rss.rums[-1].exit_date and _iso(entry) is not None:
-        return "zero_day"
-    return "complete"
-
-
-def _with_id(version_id: int, version_row: str, rum_rows: list[str]) -> tuple[str, str]:
-    """The rows of `_rows_without_id` completed with their version id: the `rss_version` line and
-    the RSS's `rum` lines joined (the COPY buffer holds one string per RSS)."""
-    prefix = str(version_id)
-    return prefix + version_row, "".join([prefix + row for row in rum_rows])
-
-
-def _rows_without_id(batch_id: int, rss: Rss, texts: list[str], content_hash: str) -> tuple[str, list[str]]:
-    """The `rss_version` row and the `rum` rows of one RSS in COPY's text format, each without the
-    version id that heads it (allocated when the chunk is stored), so starting with its tab.
-
-    The hot path of storage (once per RSS): no generator, one séances conversion per RUM, cached
-    dates."""
-    rums = rss.rums
-    first, last = rums[0], rums[-1]
-    seances = [_seances(rum.seances) for rum in rums]
-    total_seances = sum(seances)
-    care_type = _care_type(rss, total_seances)
-    exit_date = _iso(last.exit_date)
-    if len(texts) != len(rums):
-        raise ValueError("an RSS needs the text of each of its lines")
-    # Every stored text value is a piece of these lines: one scan tells whether any needs escaping.
-    text = texts[0] if len(texts) == 1 else "\n".join(texts)
-    plain = "\\" not in text and '"' not in text
-    version_row = repository.version_line(
-        "", rss.rss_number, batch_id, content_hash, first.finess, last.admin_number,
-        first.format_code, _iso(first.entry_date), exit_date, care_type, first.ghm,
-        first.return_code, first.classification_version, total_seances, len(rums), last.unit, plain=plain,
-    )  # fmt: skip
-    rum_rows: list[str] = []
-    for position, rum in enumerate(rums):
-        rum_rows.append(repository.rum_line(
-            "", position, rum.line, texts[position], rum.rum_number, rum.unit, _iso(rum.entry_date),
-            _iso(rum.exit_date), exit_date, care_type, rum.dp, rum.dr, rum.das, seances[position],
-            [act.code for act in rum.acts], plain=plain,
-        ))  # fmt: skip
-    return version_row, rum_rows
+    checked = [
+        (vid, item.findings or RssFindings(item.rss_number or "", None, [], []))
+        for vid, item in zip(ids, new, strict=True)
+    ]
+    return _Stored(checked, superseded)
 
 
 def _finish(batch: RumBatch, tally: _Tally) -> None:

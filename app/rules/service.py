@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Final
+from typing import Final, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -172,22 +172,45 @@ def _fingerprint(rule_code: str, rum_number: str | None, field: str | None, valu
     return (rule_code, rum_number or "", field or "", value or "")
 
 
+class RssFindings(NamedTuple):
+    """What storing the findings of one RSS needs, without the parsed RSS: the ingestion computes
+    it in its block workers (other processes) and sends it back, a few strings per RSS."""
+
+    rss_number: str
+    exit_date: date | None
+    findings: list[Hit]
+    units: list[str]  # the UM of each finding's RUM (the exit UM for an RSS-level finding)
+
+
+def findings_of(rss: Rss, ctx: RuleContext) -> tuple[RssFindings, set[str]]:
+    """Run the rules on one RSS: its findings, and the rules skipped for want of a reference."""
+    findings, skipped = run_rules(rss, ctx)
+    if not findings:  # most RSS: the exit date and units would be computed for nothing
+        return RssFindings(rss.rss_number, None, findings, []), skipped
+    rums = rss.rums
+    exit_unit = rums[-1].unit
+    units = [
+        rums[index].unit if (index := found.rum_index) is not None and index < len(rums) else exit_unit
+        for found in findings
+    ]
+    return RssFindings(rss.rss_number, rss.exit_date, findings, units), skipped
+
+
 @dataclass(slots=True)
 class Checked:
-    """RSS versions with the findings the rules gave them, not yet stored."""
+    """RSS versions (rss_version.id) with the findings the rules gave them, not yet stored."""
 
-    items: list[tuple[int, Rss, list[Hit]]]
+    items: list[tuple[int, RssFindings]]
     skipped: set[str]
 
 
 def check(ctx: RuleContext, items: Sequence[tuple[int, Rss]]) -> Checked:
-    """Run the rules on `items` ((rss_version.id, Rss)): pure, no database, so the ingestion runs
-    it in its parsing thread while its storage thread writes."""
-    checked: list[tuple[int, Rss, list[Hit]]] = []
+    """Run the rules on `items` ((rss_version.id, Rss)): pure, no database."""
+    checked: list[tuple[int, RssFindings]] = []
     skipped: set[str] = set()
     for version_id, rss in items:
-        findings, skipped = run_rules(rss, ctx)  # the same skipped set for every RSS of a context
-        checked.append((version_id, rss, findings))
+        result, skipped = findings_of(rss, ctx)  # the same skipped set for every RSS of a context
+        checked.append((version_id, result))
     return Checked(checked, skipped)
 
 
@@ -214,21 +237,17 @@ def _store_checked(session: Session, checked: Checked, previous_versions: Mappin
     unchanged = 0
     to_close: list[int] = []
     per_rule: Counter[tuple[str, str]] = Counter()
-    for version_id, rss, findings in checked.items:
-        previous_id = previous_versions.get(rss.rss_number)
+    for version_id, (rss_number, exit_date, findings, units) in checked.items:
+        previous_id = previous_versions.get(rss_number)
         old_by_fingerprint = previous.pop(previous_id, None) if previous_id is not None else None
         if not findings:
             if old_by_fingerprint:
                 to_close.extend(old.id for bucket in old_by_fingerprint.values() for old in bucket)
             continue
-        rums = rss.rums
-        exit_unit = rss.last.unit
-        exit_date = rss.exit_date
-        for found in findings:
+        for found, unit in zip(findings, units, strict=True):
             severity = found.severity.value
             per_rule[(found.rule_code, severity)] += 1
             index = found.rum_index
-            unit = rums[index].unit if index is not None and index < len(rums) else exit_unit
             rum_number = found.rum_number or None
             if old_by_fingerprint:
                 bucket = old_by_fingerprint.get(
@@ -253,7 +272,7 @@ def _store_checked(session: Session, checked: Checked, previous_versions: Mappin
             new_rows.append(
                 (
                     version_id,
-                    rss.rss_number,
+                    rss_number,
                     found.rule_code,
                     severity,
                     rum_number,

@@ -1,10 +1,10 @@
-"""The storage fast path (app.ingestion.service._rows_without_id) agrees with the records' own properties."""
+"""The storage fast path (app.ingestion.rows.rows_without_id) agrees with the records' own properties."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.ingestion import service
+from app.ingestion import rows
 from app.ingestion.records import Rss
 from tests.ingestion.builders import make_rss, make_rum
 
@@ -27,16 +27,16 @@ CASES = [
 
 @pytest.mark.parametrize("rss", CASES, ids=range(len(CASES)))
 def test_rows_match_the_record_properties(rss: Rss) -> None:
-    assert service._care_type(rss, rss.seances) == rss.care_type
+    assert rows.care_type(rss, rss.seances) == rss.care_type
     texts = [f"line {rum.line}" for rum in rss.rums]
-    version_line, rum_lines = service._with_id(17, *service._rows_without_id(3, rss, texts, "h"))
+    version_line, rum_lines = rows.with_id(17, *rows.rows_without_id(3, rss, texts, "h"))
     version = version_line.rstrip("\n").split("\t")
     assert version[0] == "17" and version[2] == "3"
     assert version[10] == rss.care_type
     assert version[15] == str(rss.seances)
-    rows = rum_lines.rstrip("\n").split("\n")
-    assert len(rows) == len(rss.rums)
-    for position, (row, rum) in enumerate(zip(rows, rss.rums, strict=True)):
+    lines = rum_lines.rstrip("\n").split("\n")
+    assert len(lines) == len(rss.rums)
+    for position, (row, rum) in enumerate(zip(lines, rss.rums, strict=True)):
         values = row.split("\t")
         assert values[:4] == ["17", str(position), str(rum.line), texts[position]]
         assert values[9] == rss.care_type
@@ -44,13 +44,13 @@ def test_rows_match_the_record_properties(rss: Rss) -> None:
 
 def test_rows_need_every_line_text() -> None:
     with pytest.raises(ValueError):
-        service._rows_without_id(1, make_rss(2), ["only one"], "h")
+        rows.rows_without_id(1, make_rss(2), ["only one"], "h")
 
 
 def test_rows_escape_backslashes_and_quotes() -> None:
     rss = make_rss(1, dp="J1\\8", das=['I"10'])
-    rows = service._rows_without_id(1, rss, ['line \\ with "quote"'], "h")
-    version_line, rum_lines = service._with_id(1, *rows)
+    rendered = rows.rows_without_id(1, rss, ['line \\ with "quote"'], "h")
+    version_line, rum_lines = rows.with_id(1, *rendered)
     values = rum_lines.rstrip("\n").split("\t")
     assert values[3] == 'line \\\\ with "quote"'
     assert values[10] == "J1\\\\8"
