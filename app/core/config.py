@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     # events as they happen, so a body this large is a misdirected file, not a delivery.
     max_event_body_bytes: int = 64 * 1024 * 1024
     log_level: str = "INFO"
+    # shared_buffers of the embedded PostgreSQL (a PostgreSQL size such as `1GB`); unset: sized from
+    # the machine's memory (app.core.embedded_pg.default_shared_buffers). Ignored with DATABASE_URL.
+    pg_shared_buffers: str | None = None
     db_pool_size: int = 5
     retry_after_seconds: int = 5
 
