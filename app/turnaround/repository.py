@@ -12,9 +12,10 @@ ordered-set aggregates read far better in SQL than in the expression language.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any, Final, Literal
 
 from sqlalchemy import ARRAY, String, any_, bindparam, delete, func, select, text
@@ -69,6 +70,34 @@ def _copy(session: Session, table: str, columns: Sequence[str], rows: Iterable[S
             copy.write_row(row)
 
 
+# Columns of type timestamptz[] (the report periods copied on the discharge periods).
+_TIMESTAMP_ARRAYS: Final = frozenset({"report_received", "report_from", "report_until"})
+
+
+def _timestamps_literal(values: Sequence[datetime | None]) -> str:
+    """A timestamptz[] in PostgreSQL's text form, for COPY: psycopg dumps a list element by
+    element in Python, which cost more than the rest of the row. ISO instants need no quoting."""
+    return "{" + ",".join("NULL" if value is None else value.isoformat() for value in values) + "}"
+
+
+def _copy_rows(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+    """The values of `columns` of each row, timestamptz[] as literals."""
+    values = itemgetter(*columns)
+    arrays = [index for index, name in enumerate(columns) if name in _TIMESTAMP_ARRAYS]
+    if len(columns) == 1:
+        return ((values(row),) for row in rows)
+    if not arrays:
+        return (values(row) for row in rows)
+    return (_with_literals(values(row), arrays) for row in rows)
+
+
+def _with_literals(row: tuple[Any, ...], arrays: Sequence[int]) -> tuple[Any, ...]:
+    items = list(row)
+    for index in arrays:
+        items[index] = _timestamps_literal(items[index])
+    return tuple(items)
+
+
 def _staging(session: Session, table: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
     """`rows` (with their order in `ord`) in a temporary table of the connection.
 
@@ -87,7 +116,7 @@ def _staging(session: Session, table: str, columns: Sequence[str], rows: Sequenc
         session,
         staging,
         ["ord", *columns],
-        ((index, *(row[name] for name in columns)) for index, row in enumerate(rows)),
+        ((index, *row) for index, row in enumerate(_copy_rows(columns, rows))),
     )
     return staging
 
@@ -117,7 +146,7 @@ def insert_events(session: Session, model: EventModel, rows: Sequence[dict[str, 
             "ON CONFLICT (source, event_id) DO NOTHING RETURNING source, event_id"
         )
     )
-    return {(source, event_id) for source, event_id in result.tuples()}
+    return {(source, event_id) for source, event_id in result.tuples().all()}
 
 
 def stored_hashes(session: Session, model: EventModel, keys: Iterable[EventKey]) -> dict[EventKey, str]:
@@ -252,7 +281,7 @@ def replace_stays(
         session,
         StayDischargePeriod.__tablename__,
         _STAY_PERIOD_COLUMNS,
-        ([period[name] for name in _STAY_PERIOD_COLUMNS] for period in periods),
+        _copy_rows(_STAY_PERIOD_COLUMNS, periods),
     )
     if not stays:
         return
