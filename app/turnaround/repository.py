@@ -12,9 +12,10 @@ ordered-set aggregates read far better in SQL than in the expression language.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any, Final, Literal
 
 from sqlalchemy import ARRAY, String, any_, bindparam, delete, func, select, text
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from app.structure.models import Service
+from app.turnaround.events import HOSPITAL_TZ
 from app.turnaround.models import (
     DocumentEventRow,
     DocumentPeriod,
@@ -69,6 +71,34 @@ def _copy(session: Session, table: str, columns: Sequence[str], rows: Iterable[S
             copy.write_row(row)
 
 
+# Columns of type timestamptz[] (the report periods copied on the discharge periods).
+_TIMESTAMP_ARRAYS: Final = frozenset({"report_received", "report_from", "report_until"})
+
+
+def _timestamps_literal(values: Sequence[datetime | None]) -> str:
+    """A timestamptz[] in PostgreSQL's text form, for COPY: psycopg dumps a list element by
+    element in Python, which cost more than the rest of the row. ISO instants need no quoting."""
+    return "{" + ",".join("NULL" if value is None else value.isoformat() for value in values) + "}"
+
+
+def _copy_rows(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+    """The values of `columns` of each row, timestamptz[] as literals."""
+    values = itemgetter(*columns)
+    arrays = [index for index, name in enumerate(columns) if name in _TIMESTAMP_ARRAYS]
+    if len(columns) == 1:
+        return ((values(row),) for row in rows)
+    if not arrays:
+        return (values(row) for row in rows)
+    return (_with_literals(values(row), arrays) for row in rows)
+
+
+def _with_literals(row: tuple[Any, ...], arrays: Sequence[int]) -> tuple[Any, ...]:
+    items = list(row)
+    for index in arrays:
+        items[index] = _timestamps_literal(items[index])
+    return tuple(items)
+
+
 def _staging(session: Session, table: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
     """`rows` (with their order in `ord`) in a temporary table of the connection.
 
@@ -87,7 +117,7 @@ def _staging(session: Session, table: str, columns: Sequence[str], rows: Sequenc
         session,
         staging,
         ["ord", *columns],
-        ((index, *(row[name] for name in columns)) for index, row in enumerate(rows)),
+        ((index, *row) for index, row in enumerate(_copy_rows(columns, rows))),
     )
     return staging
 
@@ -117,7 +147,7 @@ def insert_events(session: Session, model: EventModel, rows: Sequence[dict[str, 
             "ON CONFLICT (source, event_id) DO NOTHING RETURNING source, event_id"
         )
     )
-    return {(source, event_id) for source, event_id in result.tuples()}
+    return {(source, event_id) for source, event_id in result.tuples().all()}
 
 
 def stored_hashes(session: Session, model: EventModel, keys: Iterable[EventKey]) -> dict[EventKey, str]:
@@ -252,7 +282,7 @@ def replace_stays(
         session,
         StayDischargePeriod.__tablename__,
         _STAY_PERIOD_COLUMNS,
-        ([period[name] for name in _STAY_PERIOD_COLUMNS] for period in periods),
+        _copy_rows(_STAY_PERIOD_COLUMNS, periods),
     )
     if not stays:
         return
@@ -279,16 +309,15 @@ def replace_document_periods(
     if not stay_numbers:
         return set()
     columns = ", ".join(_DOCUMENT_PERIOD_COLUMNS)
-    existing = {
-        tuple(row)
-        for row in session.connection()
-        .execute(
-            text(f"SELECT {columns} FROM document_period WHERE stay_number = ANY(:stay_numbers)"),
+    # Plain driver tuples, compared as they come: a batch reads ~20,000 existing periods, and
+    # result rows converted one by one cost more than the query.
+    with _driver_connection(session).cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM document_period WHERE stay_number = ANY(%(stay_numbers)s::text[])",
             {"stay_numbers": list(stay_numbers)},
         )
-        .all()
-    }
-    wanted = {tuple(period[name] for name in _DOCUMENT_PERIOD_COLUMNS) for period in periods}
+        existing = set(cursor.fetchall())
+    wanted = set(map(itemgetter(*_DOCUMENT_PERIOD_COLUMNS), periods))
     removed = existing - wanted
     if removed:
         # stay_number, document_key, alive_from: the primary key.
@@ -321,11 +350,16 @@ def update_stay_reports(session: Session, *, summaries: Sequence[dict[str, Any]]
     current = ", ".join(f"p.{name}" for name in names)
     wanted = ", ".join(f"s.{name}" for name in names)
     # Most document events (imaging, lab) change no report: those rows are not rewritten.
+    # The `= ANY` on the stay numbers reads the periods to update through the primary key: joined
+    # to the staging table alone, the planner hashed the whole table at each batch (200,000 rows,
+    # ~0.1 s a batch warm, seconds when not cached).
     session.execute(
         text(
             f"UPDATE stay_discharge_period p SET {updates} FROM {staging} s "
-            f"WHERE p.stay_number = s.stay_number AND ({current}) IS DISTINCT FROM ({wanted})"
-        )
+            f"WHERE p.stay_number = s.stay_number AND ({current}) IS DISTINCT FROM ({wanted}) "
+            "AND p.stay_number = ANY(:stay_numbers)"
+        ),
+        {"stay_numbers": [summary["stay_number"] for summary in summaries]},
     )
 
 
@@ -462,7 +496,8 @@ classified AS (
     SELECT s.stay_number, s.discharge_date, s.unit, u.code, u.label AS unit_label, u.service_code,
         COALESCE(u.pole_code, us.pole_code) AS pole_code,
         CASE WHEN s.first_received_at IS NULL THEN NULL
-             ELSE GREATEST(0, (s.first_received_at AT TIME ZONE 'Europe/Paris')::date - s.discharge_date)
+             -- A local date: the statement runs with TimeZone Europe/Paris (_run_in_hospital_time).
+             ELSE GREATEST(0, CAST(s.first_received_at AS date) - s.discharge_date)
         END AS delay_days
     FROM stays s
     -- UM validity periods do not overlap (the structure service refuses it): one row at most.
@@ -513,19 +548,38 @@ ORDER BY g.is_total, g.grp = 'unmapped', g.grp
 """
 
 
-def _plan_for_these_dates(session: Session) -> None:
-    """Plan the next statements for their actual dates (this transaction only).
+HOSPITAL_TIME_ZONE: Final = HOSPITAL_TZ.key
 
-    psycopg prepares a statement run five times, and PostgreSQL then settles on a generic plan
-    estimated for unknown bounds: on a month of 200,000 stays a year it took 91 ms against 69 ms for
-    plans made for the dates given, planning included (bench/turnaround.py data)."""
-    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+def _run_in_hospital_time(session: Session, sql: str, params: dict[str, Any]) -> list[Row[Any]]:
+    """Run a turnaround statement planned for its dates, in hospital time; returns its rows.
+
+    Planned for the actual dates: psycopg prepares a statement run five times, and PostgreSQL
+    then settles on a generic plan estimated for unknown bounds: on a month of 200,000 stays a year
+    it took 91 ms against 69 ms for plans made for the dates given, planning included
+    (bench/turnaround.py data).
+
+    In hospital time: the reception instants become local dates with a plain cast, where
+    `AT TIME ZONE 'Europe/Paris'` looked the zone up by name for every stay (about a tenth of a
+    month's query). Both settings are local to the transaction, and TimeZone is set back right
+    after the statement, so the session's other statements (and how psycopg reads instants)
+    never see it. The statements bind dates and offset-carrying instants only, which do not
+    depend on TimeZone."""
+    previous = session.execute(
+        text(
+            "SELECT current_setting('TimeZone'), set_config('TimeZone', :zone, true), "
+            "set_config('plan_cache_mode', 'force_custom_plan', true)"
+        ),
+        {"zone": HOSPITAL_TIME_ZONE},
+    ).scalar_one()
+    rows = list(session.execute(text(sql), params))
+    session.execute(text("SELECT set_config('TimeZone', :zone, true)"), {"zone": previous})
+    return rows
 
 
 def turnaround_groups(session: Session, params: TurnaroundParams, *, group_by: GroupColumn) -> list[Row[Any]]:
     """One row per group plus a last total row (`is_total`); nulls ignored by the percentiles."""
-    _plan_for_these_dates(session)
-    return list(session.execute(text(_grouped_sql(group_by)), params.bind()))
+    return _run_in_hospital_time(session, _grouped_sql(group_by), params.bind())
 
 
 _STAYS_SQL: Final = f"""
@@ -544,5 +598,4 @@ ORDER BY status, service = 'unmapped', service, discharge_date, stay_number
 
 def late_and_missing_stays(session: Session, params: TurnaroundParams) -> list[Row[Any]]:
     """Patient-level rows: every late or missing stay of the period, as of `params.as_of`."""
-    _plan_for_these_dates(session)
-    return list(session.execute(text(_STAYS_SQL), params.bind()))
+    return _run_in_hospital_time(session, _STAYS_SQL, params.bind())

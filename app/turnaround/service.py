@@ -99,20 +99,53 @@ class StoreOutcome:
     conflicts: list[str] = field(default_factory=list)
 
 
+# Every field but the key (event_id, source), in declaration order: the hashed tuple below. The
+# stored hashes depend on this exact form (a re-sent event must hash the same forever), pinned by
+# tests/turnaround/test_service_support.py.
 _HASHED_FIELDS: Final[dict[type, tuple[str, ...]]] = {
     kind: tuple(item.name for item in fields(kind) if item.name not in ("event_id", "source"))
     for kind in (StayEvent, DocumentEvent)
 }
+assert _HASHED_FIELDS[StayEvent] == ("type", "stay_number", "unit", "occurred_at", "patient_class")
+assert _HASHED_FIELDS[DocumentEvent] == (
+    "stay_number",
+    "document_id",
+    "document_type",
+    "action",
+    "received_at",
+    "unit",
+    "parent_document_id",
+)
 
 
 def content_hash(event: Event) -> str:
-    """SHA-256 of the normalized event without its key; instants compared in UTC."""
-    values = [
-        value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
-        for value in (getattr(event, name) for name in _HASHED_FIELDS[type(event)])
-    ]
+    """SHA-256 of the normalized event without its key; instants compared in UTC.
+
+    The fields are spelled out rather than read through `_HASHED_FIELDS`: a batch hashes 10,000
+    events, and the generic form cost a third of the hashing time."""
+    values: tuple[Any, ...]
+    if isinstance(event, StayEvent):
+        values = (
+            "StayEvent",
+            event.type,
+            event.stay_number,
+            event.unit,
+            event.occurred_at.astimezone(UTC).isoformat(),
+            event.patient_class,
+        )
+    else:
+        values = (
+            "DocumentEvent",
+            event.stay_number,
+            event.document_id,
+            event.document_type,
+            event.action,
+            event.received_at.astimezone(UTC).isoformat(),
+            event.unit,
+            event.parent_document_id,
+        )
     # repr of str/None is unambiguous (quotes and escapes), so distinct contents never collide.
-    return hashlib.sha256(repr((type(event).__name__, *values)).encode("utf-8")).hexdigest()
+    return hashlib.sha256(repr(values).encode("utf-8")).hexdigest()
 
 
 def _stay_row(event_id: str, event: StayEvent) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """The embedded PostgreSQL stops with the last process using it: on SIGTERM of `dimqa serve`, and
-even when an earlier user was killed without leaving (its pid stays in pgserver's list)."""
+even when an earlier user was killed without leaving (its pid stays in pgserver's list). It runs
+with dimqa's shared_buffers (DIMQA_PG_SHARED_BUFFERS, else sized from the machine)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ from pathlib import Path
 
 import httpx
 import psutil
+import psycopg
+import pytest
+from sqlalchemy import make_url
 
 from app.core import embedded_pg
+from app.core.config import get_settings
 from tests.fixtures.live import free_port, wait_until
 
 
@@ -66,3 +71,45 @@ def test_a_user_killed_without_leaving_does_not_keep_the_server_running(tmp_path
 
     wait_until(lambda: not _postgres_running(data_dir), timeout=20)
     assert json.loads(handles.read_text()) == []
+
+
+def test_shared_buffers_default_is_a_quarter_of_memory_within_bounds() -> None:
+    gib = 1024**3
+    assert embedded_pg.default_shared_buffers(24 * gib) == "2048MB"  # capped
+    assert embedded_pg.default_shared_buffers(4 * gib) == "1024MB"
+    assert embedded_pg.default_shared_buffers(256 * 1024 * 1024) == "128MB"  # PostgreSQL's default
+
+
+def test_shared_buffers_setting_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    get_settings.cache_clear()
+    try:
+        monkeypatch.setenv("DIMQA_PG_SHARED_BUFFERS", " 1GB ")
+        assert embedded_pg.shared_buffers() == "1GB"
+        monkeypatch.setenv("DIMQA_PG_SHARED_BUFFERS", "lots")
+        get_settings.cache_clear()
+        with pytest.raises(ValueError, match="DIMQA_PG_SHARED_BUFFERS"):
+            embedded_pg.shared_buffers()
+    finally:
+        get_settings.cache_clear()
+
+
+def test_the_embedded_server_runs_with_the_configured_shared_buffers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "pg"
+    monkeypatch.setenv("DIMQA_PG_SHARED_BUFFERS", "48MB")
+    get_settings.cache_clear()
+    try:
+        url = embedded_pg.start(data_dir)
+        libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(libpq) as conn:
+            assert conn.execute("SHOW shared_buffers").fetchone() == ("48MB",)
+    finally:
+        embedded_pg.stop(data_dir)
+        get_settings.cache_clear()
+    wait_until(lambda: not _postgres_running(data_dir), timeout=20)
+    # Written once: a restart does not include the file twice.
+    embedded_pg.write_settings(data_dir, {"shared_buffers": "64MB"})
+    conf = (data_dir / "postgresql.conf").read_text()
+    assert conf.count(embedded_pg.SETTINGS_FILE) == 1
+    assert (data_dir / embedded_pg.SETTINGS_FILE).read_text().endswith("shared_buffers = '64MB'\n")

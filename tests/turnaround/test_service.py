@@ -10,15 +10,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.auth.schemas import Principal, Role
 from app.structure import repository as structure_repository
-from app.turnaround import classify, service
+from app.turnaround import classify, repository, service
 from app.turnaround.events import DocumentEvent, StayEvent, local_date
 from app.turnaround.models import DocumentEventRow, StayEventRow
-from app.turnaround.schemas import CareType, GroupBy
+from app.turnaround.schemas import DEFAULT_CARE_TYPES, CareType, GroupBy
 from app.turnaround.service import (
     StoredDocumentEvent,
     StoredStayEvent,
@@ -387,3 +387,20 @@ def test_sql_figures_equal_the_python_reference(
     assert got == {group: dict(classify.summarize(outcomes)) for group, outcomes in expected.items()}
     everything = [outcome for outcomes in expected.values() for outcome in outcomes]
     assert result.total.model_dump() == dict(classify.summarize(everything))
+
+
+def test_turnaround_statements_leave_the_session_time_zone_alone(session: Session) -> None:
+    """The aggregate runs in hospital time (local dates by a plain cast) and sets the session's
+    TimeZone back, so instants read afterwards in the same transaction are unchanged."""
+    before = session.execute(text("SHOW TimeZone")).scalar_one()
+    params = service._params(
+        None,
+        date_from=date(2022, 2, 1),
+        date_to=date(2022, 2, 28),
+        as_of=date(2022, 3, 15),
+        care_types=DEFAULT_CARE_TYPES,
+    )
+    repository.turnaround_groups(session, params, group_by="unit")
+    assert session.execute(text("SHOW TimeZone")).scalar_one() == before
+    repository.late_and_missing_stays(session, params)
+    assert session.execute(text("SHOW TimeZone")).scalar_one() == before
