@@ -32,7 +32,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Final, Literal, Protocol, TypeAlias, TypeVar
 
-from app.ingestion.records import Rss
+from app.ingestion.records import Rss, as_date
 from app.rules.fg_labels import FG_LABELS
 
 _T = TypeVar("_T")
@@ -50,9 +50,26 @@ REQUIREMENTS: Final[tuple[Requirement, ...]] = ("cim10", "ccam", "ghm", "structu
 
 # Preconditions a rule may declare (``when=``) so that the engine does not even call it on an RSS
 # where it cannot find anything: more than one RUM, a grouped result (GHM), any act, any DA, any
-# DR, any séances field other than blank or zero.
-Condition: TypeAlias = Literal["multi_rum", "grouped", "acts", "das", "dr", "seances"]
-CONDITIONS: Final[tuple[Condition, ...]] = ("multi_rum", "grouped", "acts", "das", "dr", "seances")
+# DR, any séances field other than blank or zero; "blank": a RUM lacks its RSS number, sex, entry
+# or exit mode, DP or unit; "bad_date": a RUM's birth, entry or exit date is blank or not a
+# calendar day; "perinatal": a RUM gives a newborn weight, a gestational age or a date of last
+# menstrual period; "flags": a RUM fills its confirmation, radiotherapy or version-specific flags
+# (positions 145-147, 163-177).
+Condition: TypeAlias = Literal[
+    "multi_rum", "grouped", "acts", "das", "dr", "seances", "blank", "bad_date", "perinatal", "flags"
+]
+CONDITIONS: Final[tuple[Condition, ...]] = (
+    "multi_rum",
+    "grouped",
+    "acts",
+    "das",
+    "dr",
+    "seances",
+    "blank",
+    "bad_date",
+    "perinatal",
+    "flags",
+)
 _CONDITION_BITS: Final[Mapping[str, int]] = {name: 1 << bit for bit, name in enumerate(CONDITIONS)}
 
 # Parameters every message template may use, whatever the rule.
@@ -465,7 +482,26 @@ _ACTS: Final = _CONDITION_BITS["acts"]
 _DAS: Final = _CONDITION_BITS["das"]
 _DR: Final = _CONDITION_BITS["dr"]
 _SEANCES: Final = _CONDITION_BITS["seances"]
+_BLANK: Final = _CONDITION_BITS["blank"]
+_BAD_DATE: Final = _CONDITION_BITS["bad_date"]
+_PERINATAL: Final = _CONDITION_BITS["perinatal"]
+_FLAGS: Final = _CONDITION_BITS["flags"]
 _NO_SEANCES: Final = frozenset({"", "0", "00"})
+
+# JJMMAAAA texts already seen to be calendar days (bounded like the catalogue's memos).
+_CALENDAR_DAYS: Final[set[str]] = set()
+
+
+def _calendar_days(*raws: str) -> bool:
+    """Every text is a calendar day written with eight ASCII digits (remembered when it is)."""
+    for raw in raws:
+        if raw not in _CALENDAR_DAYS:
+            if not raw.isascii() or as_date(raw) is None:
+                return False
+            if len(_CALENDAR_DAYS) >= 100_000:
+                _CALENDAR_DAYS.clear()
+            _CALENDAR_DAYS.add(raw)
+    return True
 
 
 def features(rss: Rss) -> int:
@@ -474,6 +510,7 @@ def features(rss: Rss) -> int:
     mask = _MULTI if len(rums) > 1 else 0
     if rums[0].ghm:
         mask |= _GROUPED
+    days = _CALENDAR_DAYS
     for rum in rums:
         if rum.acts:
             mask |= _ACTS
@@ -483,6 +520,16 @@ def features(rss: Rss) -> int:
             mask |= _DR
         if rum.seances not in _NO_SEANCES:
             mask |= _SEANCES
+        if not (rum.rss_number and rum.sex and rum.entry_mode and rum.exit_mode and rum.dp and rum.unit):
+            mask |= _BLANK
+        birth, entry, exit_ = rum.birth_date, rum.entry_date, rum.exit_date
+        known = birth in days and entry in days and exit_ in days
+        if not known and not _calendar_days(birth, entry, exit_):
+            mask |= _BAD_DATE
+        if rum.newborn_weight or rum.gestational_age or rum.last_menstrual_date:
+            mask |= _PERINATAL
+        if rum.confirmation or rum.rt_machine or rum.rt_dosimetry or any(rum.extra.values()):
+            mask |= _FLAGS
     return mask
 
 

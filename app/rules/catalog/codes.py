@@ -46,6 +46,7 @@ from app.rules.engine import CcamCode, CimCode, Hit, RuleContext, Severity, hit,
     Severity.BLOCKING,
     "Diagnostic principal absent.",
     reference=fg("C040"),
+    when=("blank",),
 )
 def dp_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """Every RUM has a principal diagnosis (DP).
