@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Hashable, Sequence
 from datetime import date
+from operator import attrgetter
 from typing import Final, TypeVar
 
 from app.ingestion.records import Rss, Rum, as_date
@@ -100,6 +101,10 @@ def ccam_format_ok(code: str) -> bool:
         CCAM_WELL_FORMED.clear()
     CCAM_WELL_FORMED.add(code)
     return True
+
+
+# The code of an act, for C-level passes over a RUM's acts (``map(ACT_CODE, rum.acts)``).
+ACT_CODE: Final = attrgetter("code")
 
 
 def rss_exit(rss: Rss) -> date | None:

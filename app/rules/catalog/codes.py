@@ -26,6 +26,8 @@ from typing import Final
 
 from app.ingestion.records import Rss, Rum
 from app.rules.catalog._common import (
+    ACT_CODE,
+    CCAM_WELL_FORMED,
     CIM_WELL_FORMED,
     NONE,
     ccam_format_ok,
@@ -147,6 +149,8 @@ def act_format(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
+        if CCAM_WELL_FORMED.issuperset(map(ACT_CODE, rum.acts)):
+            continue
         for k, act in enumerate(rum.acts):
             if not ccam_format_ok(act.code):
                 if hits is None:
