@@ -575,6 +575,19 @@ def render(item: Rule, severity: Severity, rss: Rss, found: Hit) -> Finding:
     )
 
 
+_registry: Mapping[str, Rule] | None = None
+
+
+def _load_registry() -> Mapping[str, Rule]:
+    """The full catalogue, imported on first use (the catalogue imports this module); kept in a
+    global because a function-level ``from ... import`` costs about a microsecond per RSS."""
+    global _registry
+    from app.rules.catalog import REGISTRY
+
+    _registry = REGISTRY
+    return REGISTRY
+
+
 def run_rules(
     rss: Rss,
     ctx: RuleContext,
@@ -586,16 +599,15 @@ def run_rules(
     because the context lacks a reference they need.
     """
     if rules is None:
-        from app.rules.catalog import REGISTRY
-
-        rules = REGISTRY
+        rules = _registry if _registry is not None else _load_registry()
     cached = _last_plan
     plan = (
         cached[2] if cached is not None and cached[0] is rules and cached[1] is ctx else _plan_for(rules, ctx)
     )
     findings: list[Finding] = []
     if rss.rums:
-        for check in plan.checks(features(rss)):
+        mask = features(rss)
+        for check in plan.by_features.get(mask) or plan.checks(mask):
             hits = check(rss, ctx)
             if hits:
                 item, severity = plan.meta[check]
