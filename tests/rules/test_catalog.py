@@ -170,6 +170,35 @@ class TestPreconditions:
         grouped = make_rss(2, grouped=True, dr="C509", seances="01")
         assert conditions_met(grouped) == {"multi_rum", "grouped", "acts", "das", "dr", "seances"}
 
+    @pytest.mark.parametrize(
+        ("changes", "condition"),
+        [
+            ({"rss_number": ""}, "blank"),
+            ({"sex": ""}, "blank"),
+            ({"entry_mode": ""}, "blank"),
+            ({"exit_mode": ""}, "blank"),
+            ({"dp": ""}, "blank"),
+            ({"unit": ""}, "blank"),
+            ({"birth_date": ""}, "bad_date"),
+            ({"entry_date": "04/03/24"}, "bad_date"),
+            ({"exit_date": "31022024"}, "bad_date"),
+            ({"birth_date": "\u0661\u0665\u0660\u0666\u0661\u0669\u0665\u0660"}, "bad_date"),
+            ({"newborn_weight": "3250"}, "perinatal"),
+            ({"gestational_age": "39"}, "perinatal"),
+            ({"last_menstrual_date": "01062023"}, "perinatal"),
+            ({"confirmation": "1"}, "flags"),
+            ({"rt_machine": "2"}, "flags"),
+            ({"rt_dosimetry": "2"}, "flags"),
+            ({"extra": {"emergency": "5"}}, "flags"),
+        ],
+    )
+    def test_condition_met_by_one_rum(self, changes: dict[str, Any], condition: str) -> None:
+        """Each field condition is met as soon as one RUM of the stay meets it, and not before."""
+        rss = make_rss(2, das=[], acts=[])
+        assert conditions_met(rss) == {"multi_rum"}
+        rss.rums[1] = replace(rss.rums[1], **changes)
+        assert conditions_met(rss) == {"multi_rum", condition}
+
 
 class TestSkipped:
     @pytest.mark.parametrize("item", NEEDY, ids=[item.code for item in NEEDY])

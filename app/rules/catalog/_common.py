@@ -8,9 +8,10 @@ and codes, and a dictionary hit costs a fraction of re-parsing.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import date
-from typing import Final
+from operator import attrgetter
+from typing import Final, TypeVar
 
 from app.ingestion.records import Rss, Rum, as_date
 from app.rules.engine import Hit, hit
@@ -19,26 +20,46 @@ NONE: Final[tuple[Hit, ...]] = ()  # what a check returns when it finds nothing
 
 _CACHE_LIMIT: Final = 100_000  # entries; cleared when reached (hostile input cannot grow it forever)
 
-_dates: dict[str, date | None] = {}
+_K = TypeVar("_K", bound=Hashable)
+_V = TypeVar("_V")
 
 
-def day(raw: str) -> date | None:
-    """A JJMMAAAA field as a date; None when blank, non-numeric or not a calendar date."""
-    try:
-        return _dates[raw]
-    except KeyError:
-        pass
-    if len(_dates) >= _CACHE_LIMIT:
-        _dates.clear()
-    parsed = _dates[raw] = as_date(raw)
-    return parsed
+class Memo(dict[_K, _V]):
+    """A bounded memo of `compute`: ``memo[key]`` is a C-level dictionary hit once `key` was seen.
+
+    Helpers below are the bound ``__getitem__`` of a memo, so a rule calling ``day(raw)`` pays a
+    builtin call, not a Python frame.
+    """
+
+    __slots__ = ("_compute",)
+
+    def __init__(self, compute: Callable[[_K], _V]) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, key: _K) -> _V:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        value = self[key] = self._compute(key)
+        return value
 
 
-def number(raw: str) -> int | None:
-    """A numeric field as an int; None when blank or not made of ASCII digits."""
+def memo(compute: Callable[[_K], _V]) -> Callable[[_K], _V]:
+    """`compute`, memoised in a bounded `Memo` (for pure functions of a field's text)."""
+    return Memo(compute).__getitem__
+
+
+def _number(raw: str) -> int | None:
     if raw.isdigit() and raw.isascii():
         return int(raw)
     return None
+
+
+# A JJMMAAAA field as a date; None when blank, non-numeric or not a calendar date.
+day: Final[Callable[[str], date | None]] = memo(as_date)
+
+# A numeric field as an int; None when blank or not made of ASCII digits.
+number: Final[Callable[[str], int | None]] = memo(_number)
 
 
 def signed_number(raw: str) -> int | None:
@@ -80,6 +101,10 @@ def ccam_format_ok(code: str) -> bool:
         CCAM_WELL_FORMED.clear()
     CCAM_WELL_FORMED.add(code)
     return True
+
+
+# The code of an act, for C-level passes over a RUM's acts (``map(ACT_CODE, rum.acts)``).
+ACT_CODE: Final = attrgetter("code")
 
 
 def rss_exit(rss: Rss) -> date | None:
@@ -131,15 +156,16 @@ def blank_hits(rss: Rss, get: Callable[[Rum], str], field: str) -> Sequence[Hit]
     return [hit(index, field, "") for index, rum in enumerate(rss.rums) if not get(rum)]
 
 
-def not_numeric_date(raw: str) -> bool:
-    """Filled in, but not eight ASCII digits."""
-    if _dates.get(raw) is not None:  # a date already seen valid
-        return False
+def _not_numeric_date(raw: str) -> bool:
     return bool(raw) and not (len(raw) == 8 and raw.isdigit() and raw.isascii())
 
 
-def impossible_date(raw: str) -> bool:
-    """Eight digits that are not a calendar day (31022024)."""
-    if _dates.get(raw) is not None:
-        return False
+def _impossible_date(raw: str) -> bool:
     return len(raw) == 8 and raw.isdigit() and raw.isascii() and day(raw) is None
+
+
+# Filled in, but not eight ASCII digits.
+not_numeric_date: Final[Callable[[str], bool]] = memo(_not_numeric_date)
+
+# Eight digits that are not a calendar day (31022024).
+impossible_date: Final[Callable[[str], bool]] = memo(_impossible_date)

@@ -7,13 +7,21 @@ Field names point at the act zone: ``acts[2].activity`` is the activity of the t
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import attrgetter
 
 from app.ingestion.records import Rss
-from app.rules.catalog._common import NONE, day, fg, number
+from app.rules.catalog._common import NONE, day, fg, memo, number
 from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
 
 _ACTIVITIES = frozenset("12345")
 _CONFUSABLE = frozenset("OoIi")  # letters O and I, refused as they read like 0 and 1
+
+# Act zone readers for the C-level first pass (map over a RUM's acts) that settles the common case.
+_ACTIVITY = attrgetter("activity")
+_DOC_EXTENSION = attrgetter("doc_extension")
+_EXTENSION = attrgetter("extension")
+_COUNT = attrgetter("count")
+_DATE = attrgetter("date")
 
 
 @rule(
@@ -33,6 +41,8 @@ def activity_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
+        if _ACTIVITIES.issuperset(map(_ACTIVITY, rum.acts)):
+            continue
         for k, act in enumerate(rum.acts):
             if act.activity not in _ACTIVITIES:
                 if hits is None:
@@ -62,6 +72,8 @@ def doc_extension_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
+        if not any(map(_DOC_EXTENSION, rum.acts)):
+            continue
         for k, act in enumerate(rum.acts):
             if act.doc_extension and _bad_doc_extension(act.doc_extension):
                 if hits is None:
@@ -87,6 +99,8 @@ def doc_extension_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
+        if "4" not in map(_ACTIVITY, rum.acts):
+            continue
         for k, act in enumerate(rum.acts):
             if act.activity == "4" and not act.doc_extension:
                 if hits is None:
@@ -95,8 +109,11 @@ def doc_extension_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     return hits or NONE
 
 
-def _bad_count(raw: str) -> bool:
-    return not number(raw)  # blank, non-numeric and zero alike
+def _count_ok(raw: str) -> bool:
+    return bool(number(raw))  # blank, non-numeric and zero alike are not
+
+
+_good_count = memo(_count_ok)
 
 
 @rule(
@@ -116,8 +133,10 @@ def count_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
+        if all(map(_good_count, map(_COUNT, rum.acts))):
+            continue
         for k, act in enumerate(rum.acts):
-            if _bad_count(act.count):
+            if not _good_count(act.count):
                 if hits is None:
                     hits = []
                 hits.append(hit(i, f"acts[{k}].count", act.count, act=act.code))
@@ -145,6 +164,8 @@ def atih_extension_format(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
+        if not any(map(_EXTENSION, rum.acts)):
+            continue
         for k, act in enumerate(rum.acts):
             if act.extension and _bad_atih_extension(act.extension):
                 if hits is None:
@@ -177,6 +198,11 @@ def date_outside_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
             continue
         entry, exit_day = day(rum.entry_date), day(rum.exit_date)
         if entry is None or exit_day is None:
+            continue
+        for done in map(day, map(_DATE, rum.acts)):  # first pass: every act dated inside the RUM
+            if done is None or not entry <= done <= exit_day:
+                break
+        else:
             continue
         for k, act in enumerate(rum.acts):
             if not act.date:

@@ -20,12 +20,16 @@ grouper drd emits for the matching FG table category, in the same order):
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Final
 
 from app.ingestion.records import Rss, Rum
 from app.rules.catalog._common import (
+    ACT_CODE,
+    CCAM_WELL_FORMED,
     CIM_WELL_FORMED,
     NONE,
     ccam_format_ok,
@@ -46,6 +50,7 @@ from app.rules.engine import CcamCode, CimCode, Hit, RuleContext, Severity, hit,
     Severity.BLOCKING,
     "Diagnostic principal absent.",
     reference=fg("C040"),
+    when=("blank",),
 )
 def dp_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """Every RUM has a principal diagnosis (DP).
@@ -146,6 +151,8 @@ def act_format(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
+        if CCAM_WELL_FORMED.issuperset(map(ACT_CODE, rum.acts)):
+            continue
         for k, act in enumerate(rum.acts):
             if not ccam_format_ok(act.code):
                 if hits is None:
@@ -517,9 +524,48 @@ def da_forbidden_category(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
 # CCAM nomenclature
 
 
-def _unknown_acts(rss: Rss, ccam: Mapping[str, CcamCode]) -> list[Hit] | None:
+@dataclass(frozen=True, slots=True)
+class CcamIndex:
+    """Sets derived once per context from its CCAM, so that a RUM whose acts are all known, never
+    ended, already created and without an activity list is settled by C-level set operations."""
+
+    known: frozenset[str]
+    ended: frozenset[str]  # with a valid_to
+    with_activities: frozenset[str]  # whose activity list is known
+    starts: tuple[date, ...]  # valid_from of the codes that have one, ascending
+    started: tuple[str, ...]  # the codes of `starts`, in the same order
+    not_yet: dict[date, frozenset[str]]  # exit day -> codes created after it (filled on demand)
+
+    def created_after(self, on: date) -> frozenset[str]:
+        found = self.not_yet.get(on)
+        if found is None:
+            if len(self.not_yet) >= 10_000:
+                self.not_yet.clear()
+            found = self.not_yet[on] = frozenset(self.started[bisect_right(self.starts, on) :])
+        return found
+
+
+def ccam_index(ctx: RuleContext) -> CcamIndex:
+    table = ctx.ccam or {}
+    dated = sorted((entry.valid_from, code) for code, entry in table.items() if entry.valid_from is not None)
+    return CcamIndex(
+        known=frozenset(table),
+        ended=frozenset(code for code, entry in table.items() if entry.valid_to is not None),
+        with_activities=frozenset(code for code, entry in table.items() if entry.activities is not None),
+        starts=tuple(start for start, _ in dated),
+        started=tuple(code for _, code in dated),
+        not_yet={},
+    )
+
+
+_CCAM_INDEX_KEY: Final = "codes.ccam_index"
+
+
+def _unknown_acts(rss: Rss, ccam: Mapping[str, CcamCode], known: frozenset[str]) -> list[Hit] | None:
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
+        if known.issuperset(map(ACT_CODE, rum.acts)):
+            continue
         for k, act in enumerate(rum.acts):
             code = act.code
             if code not in ccam and ccam_format_ok(code):
@@ -529,9 +575,11 @@ def _unknown_acts(rss: Rss, ccam: Mapping[str, CcamCode]) -> list[Hit] | None:
     return hits
 
 
-def _withdrawn_acts(rss: Rss, ccam: Mapping[str, CcamCode]) -> list[Hit] | None:
+def _withdrawn_acts(rss: Rss, ccam: Mapping[str, CcamCode], ended: frozenset[str]) -> list[Hit] | None:
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
+        if ended.isdisjoint(map(ACT_CODE, rum.acts)):
+            continue
         for k, act in enumerate(rum.acts):
             entry = ccam.get(act.code)
             if entry is None or entry.valid_to is None:
@@ -544,11 +592,11 @@ def _withdrawn_acts(rss: Rss, ccam: Mapping[str, CcamCode]) -> list[Hit] | None:
     return hits
 
 
-def _future_acts(rss: Rss, ccam: Mapping[str, CcamCode]) -> list[Hit] | None:
+def _future_acts(rss: Rss, ccam: Mapping[str, CcamCode], index: CcamIndex) -> list[Hit] | None:
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         exit_day = day(rum.exit_date)
-        if exit_day is None:
+        if exit_day is None or index.created_after(exit_day).isdisjoint(map(ACT_CODE, rum.acts)):
             continue
         for k, act in enumerate(rum.acts):
             entry = ccam.get(act.code)
@@ -577,7 +625,7 @@ def act_unknown(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     table = ctx.ccam
     if table is None:
         return NONE
-    return _unknown_acts(rss, table) or NONE
+    return _unknown_acts(rss, table, ctx.derived(_CCAM_INDEX_KEY, ccam_index).known) or NONE
 
 
 @rule(
@@ -599,7 +647,7 @@ def act_withdrawn_before_entry(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     table = ctx.ccam
     if table is None:
         return NONE
-    return _withdrawn_acts(rss, table) or NONE
+    return _withdrawn_acts(rss, table, ctx.derived(_CCAM_INDEX_KEY, ccam_index).ended) or NONE
 
 
 @rule(
@@ -621,12 +669,16 @@ def act_not_yet_valid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     table = ctx.ccam
     if table is None:
         return NONE
-    return _future_acts(rss, table) or NONE
+    return _future_acts(rss, table, ctx.derived(_CCAM_INDEX_KEY, ccam_index)) or NONE
 
 
-def _activity_hits(rss: Rss, ccam: Mapping[str, CcamCode], anaesthesia: bool) -> list[Hit] | None:
+def _activity_hits(
+    rss: Rss, ccam: Mapping[str, CcamCode], listed: frozenset[str], anaesthesia: bool
+) -> list[Hit] | None:
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
+        if listed.isdisjoint(map(ACT_CODE, rum.acts)):  # no act with a known activity list
+            continue
         for k, act in enumerate(rum.acts):
             activity = act.activity
             if (activity == "4") != anaesthesia or not activity or activity not in "12345":
@@ -663,7 +715,8 @@ def act_anaesthesia_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     table = ctx.ccam
     if table is None:
         return NONE
-    return _activity_hits(rss, table, True) or NONE
+    listed = ctx.derived(_CCAM_INDEX_KEY, ccam_index).with_activities
+    return _activity_hits(rss, table, listed, True) or NONE
 
 
 @rule(
@@ -687,7 +740,8 @@ def act_activity_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     table = ctx.ccam
     if table is None:
         return NONE
-    return _activity_hits(rss, table, False) or NONE
+    listed = ctx.derived(_CCAM_INDEX_KEY, ccam_index).with_activities
+    return _activity_hits(rss, table, listed, False) or NONE
 
 
 RULES = (

@@ -85,6 +85,7 @@ def seances_implausible(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Poids d'entrée du nouveau-né « {value} » non numérique.",
     reference=fg("C082"),
+    when=("perinatal",),
 )
 def weight_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The newborn's weight at entry, when given, is a number of grams.
@@ -106,6 +107,7 @@ def _one_or_two_digits(raw: str) -> bool:
     Severity.BLOCKING,
     "Poids d'entrée {value} g écrit sur un ou deux chiffres (poids en grammes attendu).",
     reference=fg("C128") + "; seuil 100 g de drd",
+    when=("perinatal",),
 )
 def weight_too_short(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A weight of 1 to 99 g is a weight typed in kilograms or hectograms.
@@ -122,6 +124,7 @@ def weight_too_short(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Âge gestationnel « {value} » non numérique.",
     reference=fg("C125"),
+    when=("perinatal",),
 )
 def gestational_age_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The gestational age, when given, is a number of weeks of amenorrhoea.
@@ -138,6 +141,7 @@ def gestational_age_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Âge gestationnel de {value} semaines incohérent (plus de 44, ou moins de 22 pour un nouveau-né vivant).",
     reference=fg("C127"),
+    when=("perinatal",),
 )
 def gestational_age_implausible(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A gestational age above 44 weeks is impossible; below 22 weeks only for a stillbirth.

@@ -19,6 +19,7 @@ _EXIT = attrgetter("exit_date")
     Severity.BLOCKING,
     "Date d'entrée dans l'UM absente.",
     reference=fg("C019"),
+    when=("bad_date",),
 )
 def entry_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """Every RUM has an entry date.
@@ -35,6 +36,7 @@ def entry_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Date d'entrée « {value} » non numérique (format JJMMAAAA attendu).",
     reference=fg("C020"),
+    when=("bad_date",),
 )
 def entry_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The entry date is written JJMMAAAA with eight digits.
@@ -51,6 +53,7 @@ def entry_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Date d'entrée {value_date} incohérente (jour inexistant au calendrier).",
     reference=fg("C021"),
+    when=("bad_date",),
 )
 def entry_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A numeric entry date must be a real calendar day.
@@ -67,6 +70,7 @@ def entry_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Date de sortie de l'UM absente.",
     reference=fg("C028"),
+    when=("bad_date",),
 )
 def exit_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """Every RUM has an exit date.
@@ -83,6 +87,7 @@ def exit_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Date de sortie « {value} » non numérique (format JJMMAAAA attendu).",
     reference=fg("C029"),
+    when=("bad_date",),
 )
 def exit_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The exit date is written JJMMAAAA with eight digits.
@@ -99,6 +104,7 @@ def exit_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Date de sortie {value_date} incohérente (jour inexistant au calendrier).",
     reference=fg("C030"),
+    when=("bad_date",),
 )
 def exit_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A numeric exit date must be a real calendar day.
@@ -251,6 +257,7 @@ _LMP = attrgetter("last_menstrual_date")
     Severity.BLOCKING,
     "Date des dernières règles « {value} » non numérique (format JJMMAAAA attendu).",
     reference=fg("C160"),
+    when=("perinatal",),
 )
 def lmp_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """When given, the date of the last menstrual period is written JJMMAAAA with eight digits.
@@ -267,6 +274,7 @@ def lmp_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Date des dernières règles {value_date} incohérente (jour inexistant au calendrier).",
     reference=fg("C161"),
+    when=("perinatal",),
 )
 def lmp_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A numeric date of the last menstrual period must be a real calendar day.

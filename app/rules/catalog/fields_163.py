@@ -38,6 +38,7 @@ def _extra_hits(rss: Rss, key: str, allowed: frozenset[str]) -> Iterable[Hit]:
     Severity.WARNING,
     "Code de confirmation du codage « {value} » incorrect (1 ou vide attendu).",
     reference=fg("C121") + "; valeur 2 tolérée (ancien format oui/non)",
+    when=("flags",),
 )
 def confirmation_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The coding confirmation (position 145) is 1 or blank; 2 ("no", older formats) is tolerated.
@@ -63,6 +64,7 @@ _RT_CODES: Final = frozenset({"", "1", "2", "3", "4"})
     Severity.WARNING,
     "Type de machine de radiothérapie « {value} » incorrect (1 à 4 ou vide).",
     reference=fg("C122"),
+    when=("flags",),
 )
 def rt_machine_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The radiotherapy machine type (position 146) is 1 to 4, or blank.
@@ -85,6 +87,7 @@ def rt_machine_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.WARNING,
     "Type de dosimétrie « {value} » incorrect (1 à 4 ou vide).",
     reference=fg("C123"),
+    when=("flags",),
 )
 def rt_dosimetry_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The dosimetry type (position 147) is 1 to 4, or blank.
@@ -107,6 +110,7 @@ def rt_dosimetry_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.WARNING,
     "Zone réservée non vide (« {value} »).",
     reference=fg("C083"),
+    when=("flags",),
 )
 def reserved_not_blank(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The reserved zone of the RUM (positions 175-177; 163-177 in format 016) stays blank.
@@ -128,6 +132,7 @@ def reserved_not_blank(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Code de conversion en hospitalisation complète « {value} » incorrect (1, 2 ou vide).",
     reference=fg("C151"),
+    when=("flags",),
 )
 def conversion_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The conversion to full hospitalisation flag (163, from 019) is 1, 2 or blank.
@@ -144,6 +149,7 @@ def conversion_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Code RAAC « {value} » incorrect (1, 2 ou vide).",
     reference=fg("C188"),
+    when=("flags",),
 )
 def raac_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The enhanced-recovery (RAAC) flag (164, from 019) is 1, 2 or blank.
@@ -160,6 +166,7 @@ def raac_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Code contexte patient / surveillance particulière « {value} » incorrect (1, 2 ou vide).",
     reference=fg("C195"),
+    when=("flags",),
 )
 def patient_context_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The patient context / special monitoring flag (165, from 020) is 1, 2 or blank.
@@ -176,6 +183,7 @@ def patient_context_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Code administration d'un produit de la réserve hospitalière « {value} » incorrect (1, 2 ou vide).",
     reference=fg("C196"),
+    when=("flags",),
 )
 def reserve_product_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The hospital-reserve product flag (166, from 020) is 1, 2 or blank.
@@ -192,6 +200,7 @@ def reserve_product_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Code rescrit tarifaire « {value} » incorrect (1, 2 ou vide).",
     reference=fg("C197"),
+    when=("flags",),
 )
 def rescrit_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The tariff rescript flag (167, from 020) is 1, 2 or blank.
@@ -208,6 +217,7 @@ def rescrit_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Catégorie du nombre d'interventions totales « {value} » incorrecte (A, B, C ou vide).",
     reference=fg("C198"),
+    when=("flags",),
 )
 def intervention_category_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The category of the total number of interventions (168, from 020) is A, B, C or blank.
@@ -224,6 +234,7 @@ def intervention_category_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Code indicateur de séjour non programmé « {value} » incorrect (1, 2 ou vide).",
     reference=fg("C251"),
+    when=("flags",),
 )
 def non_programmed_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The non-programmed stay flag (169, from 021) is 1, 2 or blank.
@@ -243,6 +254,7 @@ _EMERGENCY: Final = frozenset({"", "5", "U", "V"})
     Severity.BLOCKING,
     "Code passage par une structure des urgences « {value} » incorrect (5, U, V ou vide).",
     reference=fg("C256"),
+    when=("flags",),
 )
 def emergency_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The emergency passage (170, from 022) is 5 (own emergency unit), U (another one), V (both) or blank.
@@ -260,6 +272,7 @@ def emergency_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "Passage par les urgences « {value} » incompatible avec le mode d'entrée {mode}.",
     reference=fg("C257"),
     params=("mode",),
+    when=("flags",),
 )
 def emergency_entry_mode(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A birth in the hospital (entry N) or a temporary transfer (entry 0) cannot come through the

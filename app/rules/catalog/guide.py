@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from app.ingestion.records import Rss, Rum
-from app.rules.catalog._common import GUIDE, NONE, SEANCE_MOTIVES, day, number
+from app.rules.catalog._common import ACT_CODE, GUIDE, NONE, SEANCE_MOTIVES, day, number
 from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
 
 
@@ -151,7 +151,7 @@ def apheresis_dp(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
-        if rum.dp == "Z5131" or not rum.acts:
+        if rum.dp == "Z5131" or APHERESIS_ACTS.isdisjoint(map(ACT_CODE, rum.acts)):
             continue
         for act in rum.acts:
             if act.code in APHERESIS_ACTS and _in_seance(rss, rum):
@@ -221,7 +221,7 @@ def gestational_age_delivery(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
-        if not rum.acts or not _no_gestational_age(rum):
+        if DELIVERY_ACTS.isdisjoint(map(ACT_CODE, rum.acts)) or not _no_gestational_age(rum):
             continue
         for act in rum.acts:
             if act.code in DELIVERY_ACTS:

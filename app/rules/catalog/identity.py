@@ -20,6 +20,7 @@ _SEX = attrgetter("sex")
     Severity.BLOCKING,
     "N° de RSS absent.",
     reference=fg("C011"),
+    when=("blank",),
 )
 def rss_number_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """Every RUM must carry the N° de RSS.
@@ -39,6 +40,7 @@ def rss_number_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Date de naissance absente.",
     reference=fg("C013"),
+    when=("bad_date",),
 )
 def birth_date_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The birth date is mandatory on every RUM.
@@ -55,6 +57,7 @@ def birth_date_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Date de naissance « {value} » non numérique (format JJMMAAAA attendu).",
     reference=fg("C014"),
+    when=("bad_date",),
 )
 def birth_date_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A birth date must be written JJMMAAAA with eight digits.
@@ -71,6 +74,7 @@ def birth_date_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Date de naissance {value_date} incohérente (jour inexistant au calendrier).",
     reference=fg("C039"),
+    when=("bad_date",),
 )
 def birth_date_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A numeric birth date must be a real calendar day.
@@ -119,6 +123,7 @@ def birth_date_implausible(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Code sexe absent.",
     reference=fg("C016"),
+    when=("blank",),
 )
 def sex_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The sex code is mandatory on every RUM.

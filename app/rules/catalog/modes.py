@@ -46,6 +46,7 @@ def _pair(mode: str, other: str) -> str:
     Severity.BLOCKING,
     "Mode d'entrée dans l'UM absent.",
     reference=fg("C024"),
+    when=("blank",),
 )
 def entry_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """Every RUM has an entry mode.
@@ -185,6 +186,7 @@ def entry_following_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Mode de sortie de l'UM absent.",
     reference=fg("C033"),
+    when=("blank",),
 )
 def exit_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """Every RUM has an exit mode.

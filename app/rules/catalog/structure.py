@@ -17,6 +17,7 @@ from app.rules.engine import Hit, RuleContext, Severity, hit, rule
     Severity.WARNING,
     "Unité médicale non renseignée.",
     reference=fg("C062"),
+    when=("blank",),
 )
 def unit_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """Every RUM names its medical unit (UM).
