@@ -49,9 +49,11 @@ class Block(NamedTuple):
     skipped_rules: set[str]  # rules the context could not run (a reference is missing)
 
 
-def iter_blocks(stream: BinaryIO | Iterable[bytes], block_bytes: int = BLOCK_BYTES) -> Iterator[list[Line]]:
+def iter_blocks(stream: BinaryIO | Iterable[bytes], block_bytes: int | None = None) -> Iterator[list[Line]]:
     """The non-blank lines of `stream` (as `iter_lines` yields them), in blocks of about
-    `block_bytes` that each end where the N° de RSS changes."""
+    `block_bytes` (default BLOCK_BYTES) that each end where the N° de RSS changes."""
+    if block_bytes is None:
+        block_bytes = BLOCK_BYTES
     block: list[Line] = []
     size = 0
     for line in iter_lines(stream):

@@ -1,0 +1,178 @@
+"""Blocks of whole RSS (app.ingestion.blocks) and the worker processes that handle them
+(app.ingestion.workers): the batch they store is the one a single thread stores, row for row."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.auth.schemas import Principal, Role
+from app.core.config import get_settings
+from app.ingestion import blocks, service, workers
+from app.ingestion.parser import MAX_LINE_BYTES, iter_lines
+from app.ingestion.writer import write_rss
+from app.rules.engine import RuleContext
+from tests.ingestion.builders import make_act, make_rss
+
+PRINCIPAL = Principal(name="orbis", role=Role.INGEST, units=None)
+
+
+def lines_of(*groups: Any) -> list[str]:
+    return [line for rss in groups for line in write_rss(rss)]
+
+
+def numbered(block: list[tuple[int, bytes]]) -> list[int]:
+    return [number for number, _ in block]
+
+
+def test_blocks_hold_every_line_once_and_never_cut_an_rss() -> None:
+    groups = [make_rss(1 + k % 4, rss_number=f"{1000 + k}") for k in range(40)]
+    body = ("\n".join(lines_of(*groups)) + "\n").encode()
+    found = list(blocks.iter_blocks(io.BytesIO(body), block_bytes=900))  # about three lines each
+    assert len(found) > 10
+    assert [number for block in found for number in numbered(block)] == list(range(1, 101))
+    # Where one block ends and the next starts, the N° de RSS changes.
+    for before, after in zip(found, found[1:], strict=False):
+        assert before[-1][1][12:32] != after[0][1][12:32]
+    assert sum(len(block) for block in found) == sum(len(rss.rums) for rss in groups)
+
+
+def test_blocks_keep_line_numbers_of_blank_lines_crlf_and_broken_lines() -> None:
+    body = "\r\n".join([lines_of(make_rss(1, rss_number="1001"))[0], "", "garbage", "   "]).encode()
+    body += b"\r\n" + ("x" * (MAX_LINE_BYTES + 50)).encode() + b"\n"
+    found = [line for block in blocks.iter_blocks(io.BytesIO(body), block_bytes=1) for line in block]
+    assert found == list(iter_lines(io.BytesIO(body)))
+    assert [number for number, _ in found] == [1, 3, 5]
+    assert len(found[2][1]) == MAX_LINE_BYTES + 1  # cut as the parser cuts it
+
+
+def test_a_block_renders_rows_and_findings_of_its_accepted_rss_only() -> None:
+    broken = lines_of(make_rss(2, rss_number="2002"))
+    broken[1] = broken[1][:-3]  # truncated: the whole RSS 2002 is rejected
+    late_act = make_rss(1, rss_number="2003", acts=[make_act(date="01012030")])
+    body = (
+        "\n".join([*lines_of(make_rss(1, rss_number="2001")), *broken, *lines_of(late_act)]) + "\n"
+    ).encode()
+    (block,) = blocks.iter_blocks(io.BytesIO(body))
+    result = blocks.process_block(block, 7, RuleContext())
+    numbers = [(item.rss_number, item.first_line, item.line_count, item.accepted) for item in result.rss]
+    assert numbers == [("2001", 1, 1, True), ("2002", 2, 2, False), ("2003", 4, 1, True)]
+    rejected = result.rss[1]
+    assert [(error.line, error.code) for error in rejected.errors] == [(3, "line_length")]
+    assert (rejected.version_row, rejected.rum_rows, rejected.findings) == ("", "", None)
+    accepted = result.rss[0]
+    assert accepted.version_row.startswith("\t2001\t7\tt\t") and accepted.rum_rows.count("\n") == 1
+    assert accepted.format_codes == ["022"] and accepted.findings is None  # nothing to report
+    late = result.rss[2].findings
+    assert late is not None and "C102" in {finding.rule_code for finding in late.findings}
+    assert {"C067", "C100"} <= result.skipped_rules  # no nomenclature, no fichier d'UM
+
+
+@pytest.fixture()
+def two_workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every file, however small, to two worker processes, in blocks of a few lines."""
+    monkeypatch.setenv("DIMQA_INGEST_WORKERS", "2")
+    monkeypatch.setattr(service, "PARALLEL_MIN_BYTES", 0)
+    counting_blocks(monkeypatch)
+    monkeypatch.setattr(blocks, "BLOCK_BYTES", 2000)
+    get_settings.cache_clear()
+    BLOCKS_SEEN.clear()
+    yield
+    assert BLOCKS_SEEN and min(BLOCKS_SEEN) >= 2  # every file in several blocks: several tasks
+    get_settings.cache_clear()
+    workers.shutdown()
+
+
+BLOCKS_SEEN: list[int] = []
+
+
+def counting_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    def iter_blocks(*args: Any) -> Iterator[list[tuple[int, bytes]]]:
+        BLOCKS_SEEN.append(0)
+        for block in blocks.iter_blocks(*args):
+            BLOCKS_SEEN[-1] += 1
+            yield block
+
+    monkeypatch.setattr(service, "iter_blocks", iter_blocks)
+
+
+def stored(session: Session) -> list[tuple[Any, ...]]:
+    return [
+        tuple(row)
+        for row in session.execute(
+            text(
+                "SELECT v.rss_number, v.is_current, v.content_hash, v.care_type, v.seances, r.position, "
+                "r.line, r.line_text, r.unit, r.das, r.acts FROM rss_version v "
+                "JOIN rum r ON r.rss_version_id = v.id ORDER BY v.id, r.position"
+            )
+        )
+    ]
+
+
+def findings(session: Session) -> list[tuple[Any, ...]]:
+    query = (
+        "SELECT rss_number, rule_code, rum_index, field, value, message, unit FROM rule_finding ORDER BY id"
+    )
+    return [tuple(row) for row in session.execute(text(query))]
+
+
+def ingest_twice(session: Session) -> tuple[list[Any], list[Any], list[Any]]:
+    """A first file, then a second one superseding part of it, with errors and duplicates."""
+    first = [make_rss(1 + k % 3, rss_number=f"{3000 + k}") for k in range(30)]
+    second = [
+        *[make_rss(2, rss_number=f"{3000 + k}", dp="Z511") for k in range(0, 30, 3)],  # new versions
+        *first[1:30:3],  # unchanged
+        make_rss(1, rss_number="3001"),  # duplicate of an RSS earlier in this file
+        make_rss(1, rss_number="3100", acts=[make_act(date="01012030")]),
+    ]
+    broken = lines_of(make_rss(2, rss_number="3200"))
+    broken[0] = broken[0][:50]
+    results = []
+    for groups, extra in ((first, []), (second, broken)):
+        body = ("\n".join([*lines_of(*groups), *extra]) + "\n").encode()
+        batch, created = service.ingest_rss_file(
+            session, io.BytesIO(body), principal=PRINCIPAL, source="file"
+        )
+        assert created
+        results.append(batch.model_dump(exclude={"id", "received_at"}))
+    return results, stored(session), findings(session)
+
+
+def test_worker_processes_store_what_one_thread_stores(session: Session, two_workers: None) -> None:
+    in_workers = ingest_twice(session)
+    session.rollback()
+    workers.shutdown()
+    get_settings.cache_clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DIMQA_INGEST_WORKERS", "0")
+        get_settings.cache_clear()
+        in_thread = ingest_twice(session)
+    assert in_workers == in_thread
+    batches, rows, found = in_workers
+    assert [(b["rss_accepted"], b["rss_unchanged"], b["rss_rejected"]) for b in batches] == [
+        (30, 0, 0),
+        (21, 10, 2),
+    ]
+    assert {error["code"] for error in batches[1]["errors"]} == {"duplicate_rss_in_batch", "line_length"}
+    assert len(rows) == 60 + 20 + 1  # RUM of the first file, of the 10 new versions, of 3100
+    assert ("3100", "C102") in {(rss, code) for rss, code, *_ in found}
+
+
+def test_dead_workers_are_replaced_by_the_next_batch(session: Session, two_workers: None) -> None:
+    body = ("\n".join(lines_of(*[make_rss(1, rss_number=f"{4000 + k}") for k in range(20)])) + "\n").encode()
+    pool = workers.pool(2)
+    assert pool.submit(int, "1").result() == 1  # the workers are up
+    for process in list(pool._processes.values()):
+        process.kill()
+        process.join()
+    with pytest.raises(BrokenProcessPool):
+        pool.submit(int, "1").result()
+    batch, created = service.ingest_rss_file(session, io.BytesIO(body), principal=PRINCIPAL, source="file")
+    assert created and batch.rss_accepted == 20
+    assert workers.pool(2) is not pool
