@@ -281,6 +281,33 @@ def measure_parse(path: Path, repeat: int = 3) -> tuple[int, float]:
     return lines, best
 
 
+def parsed_lines(lines: list[tuple[int, bytes]]) -> int:
+    """In a worker: parse a block (records, RSS groups) and count its lines; only the count returns."""
+    from app.ingestion.parser import iter_rss, parse_line
+
+    return sum(len(result.lines) for result in iter_rss(parse_line(raw, number) for number, raw in lines))
+
+
+def measure_parse_in_workers(path: Path, repeat: int = 3) -> tuple[int, float, int]:
+    """(lines, best seconds, workers): the file cut into blocks as the service does and parsed by
+    its worker processes (the pool started beforehand, as in a server that ingested before)."""
+    from app.ingestion import blocks, service, workers
+
+    count = service._workers() or 1
+    pool = workers.pool(count)
+    pool.submit(int, "1").result()
+    best, lines = float("inf"), 0
+    try:
+        for _ in range(repeat):
+            started = time.perf_counter()
+            with path.open("rb") as stream:
+                lines = sum(pool.map(parsed_lines, blocks.iter_blocks(stream)))
+            best = min(best, time.perf_counter() - started)
+    finally:
+        workers.shutdown()
+    return lines, best, count
+
+
 # --- CPU accounting -----------------------------------------------------------------------------------
 # The machine is shared: wall times move with whatever else runs. CPU seconds of the server process
 # and of PostgreSQL, and the CPU the other processes took meanwhile, are recorded with each figure.
@@ -341,19 +368,45 @@ def wait_for_quiet(max_wait: float, *, cores: float = 0.3, window: float = 3.0) 
         print(f"  machine busy elsewhere ({level:.1f} cores), waiting...", flush=True)
 
 
+def service_pids(server_pid: int) -> list[int]:
+    """The server and its descendants that are not PostgreSQL: the ingestion workers and their
+    forkserver (the embedded PostgreSQL is measured on its own)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields:
+                parents[int(entry.name)] = int(fields[1])
+    found, frontier = [server_pid], [server_pid]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent:
+                try:
+                    name = Path(f"/proc/{pid}/comm").read_text().strip()
+                except OSError:
+                    continue
+                if name != "postgres":
+                    found.append(pid)
+                    frontier.append(pid)
+    return found
+
+
 @dataclass(slots=True)
 class CpuWindow:
     """CPU seconds spent during one measurement: ours, PostgreSQL's, and everybody else's."""
 
-    server: float = 0.0
+    server: float = 0.0  # the server process and its ingestion workers
+    workers: float = 0.0  # of which the workers (and their forkserver)
     postgres: float = 0.0
     others: float = 0.0
     wall: float = 0.0
 
     def per_rum(self, rums: int) -> str:
+        main = self.server - self.workers
         return (
-            f"server {self.server / rums * 1e6:.0f} µs/RUM, "
-            f"PostgreSQL {self.postgres / rums * 1e6:.0f} µs/RUM, "
+            f"server {self.server / rums * 1e6:.0f} µs/RUM (main process {main / rums * 1e6:.0f}, "
+            f"workers {self.workers / rums * 1e6:.0f}), PostgreSQL {self.postgres / rums * 1e6:.0f} µs/RUM, "
             f"others {self.others / self.wall:.1f} cores"
         )
 
@@ -362,15 +415,24 @@ class CpuWindow:
 def cpu_window(server_pid: int | None, pgdata: Path) -> Iterator[CpuWindow]:
     """Measure the CPU of `server_pid` (None: this process) and of PostgreSQL over the block."""
 
+    root = os.getpid() if server_pid is None else server_pid
+    # Workers live as long as their server, so the same processes are read at both ends.
+    pids = service_pids(root)
+
+    def workers_cpu() -> float:
+        return sum(process_cpu(pid) for pid in pids if pid != root)
+
     def server_cpu() -> float:
-        return sum(os.times()[:2]) if server_pid is None else process_cpu(server_pid)
+        own = sum(os.times()[:2]) if server_pid is None else process_cpu(server_pid)
+        return own + workers_cpu()
 
     window = CpuWindow()
     own = sum(os.times()[:2])
-    start = (server_cpu(), postgres_cpu(pgdata), machine_busy(), time.perf_counter())
+    start = (server_cpu(), postgres_cpu(pgdata), machine_busy(), time.perf_counter(), workers_cpu())
     try:
         yield window
     finally:
+        window.workers = workers_cpu() - start[4]
         window.server = server_cpu() - start[0]
         window.postgres = postgres_cpu(pgdata) - start[1]
         window.wall = time.perf_counter() - start[3]
@@ -400,8 +462,18 @@ def _memory_kb(pid: int) -> dict[str, int]:
     return values
 
 
+def _service_memory_kb(server_pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM summed over the server and its workers (pages the forked workers share
+    with their forkserver count once per process: an upper bound)."""
+    total = {"VmRSS": 0, "VmHWM": 0}
+    for pid in service_pids(server_pid):
+        for key, value in _memory_kb(pid).items():
+            total[key] += value
+    return total
+
+
 class MemorySampler:
-    """VmRSS of one process every `period` seconds, in a background thread."""
+    """VmRSS of the server and its workers every `period` seconds, in a background thread."""
 
     def __init__(self, pid: int, period: float = 0.2) -> None:
         self.pid = pid
@@ -413,7 +485,7 @@ class MemorySampler:
     def _run(self) -> None:
         started = time.perf_counter()
         while not self._stop.is_set():
-            rss = _memory_kb(self.pid).get("VmRSS")
+            rss = _service_memory_kb(self.pid).get("VmRSS")
             if rss is not None:
                 self.samples.append((time.perf_counter() - started, rss))
             self._stop.wait(self.period)
@@ -512,7 +584,7 @@ def measure_end_to_end(generated: Generated, *, quiet_wait: float) -> EndToEnd:
                     body = _file_chunks(generated.path)
                     response = client.post("/api/v1/rum-batches", content=body, headers=headers)
                     seconds = time.perf_counter() - started
-                hwm = _memory_kb(server.pid)["VmHWM"]
+                hwm = _service_memory_kb(server.pid)["VmHWM"]
                 batch = response.json()
         finally:
             server.terminate()
@@ -538,8 +610,6 @@ def check_batch(e2e: EndToEnd) -> None:
 
 
 # --- Stage breakdown (in process) ---------------------------------------------------------------------
-
-ACTIVITY_TRIGGERS = ("activity_rum_inserted", "activity_rss_version_inserted")
 
 
 @dataclass(slots=True)
@@ -567,88 +637,100 @@ def _patched(patches: list[tuple[Any, str, Any]]) -> Iterator[None]:
             setattr(target, name, original)
 
 
-def _timed(stages: Stages, stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
+def _timed(
+    stages: Stages, stage: str, function: Callable[..., Any], *, cpu: bool = False
+) -> Callable[..., Any]:
+    clock = time.process_time if cpu else time.perf_counter
+
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
+        started = clock()
         try:
             return function(*args, **kwargs)
         finally:
-            stages.add(stage, time.perf_counter() - started)
+            stages.add(stage, clock() - started)
 
     return wrapper
 
 
-def _ingest_once(url: str, pgdata: Path, generated: Generated, *, serial: bool) -> Stages:
-    """One `ingest_rss_file` of the file on the fresh database at `url`; its timed stages.
+def measure_block_work(generated: Generated) -> Stages:
+    """What a worker does with the file's blocks, in this process, one block after the other, with
+    the collector off as in a worker (CPU seconds): parse, rows, rules, and the transfers."""
+    import gc
+    import pickle
 
-    `serial`: each chunk is stored and checked right after it is parsed, so that stages add up."""
-    from sqlalchemy import text
+    from app.ingestion import blocks
+    from app.rules.engine import RuleContext
 
+    stages = Stages()
+    ctx = RuleContext()
+    patches = [
+        (blocks, "rows_without_id", _timed(stages, "rows", blocks.rows_without_id, cpu=True)),
+        (blocks, "findings_of", _timed(stages, "rules", blocks.findings_of, cpu=True)),
+    ]
+    gc.disable()
+    try:
+        with generated.path.open("rb") as stream, _patched(patches):
+            started = time.process_time()
+            cut = list(blocks.iter_blocks(stream))
+            stages.add("blocks", time.process_time() - started)
+            for block in cut:
+                started = time.process_time()
+                sent = pickle.loads(pickle.dumps(block, protocol=pickle.HIGHEST_PROTOCOL))
+                middle = time.process_time()
+                result = blocks.process_block(sent, 1, ctx)
+                done = time.process_time()
+                pickle.loads(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+                stages.add("transfer", middle - started + time.process_time() - done)
+                stages.add("block", done - middle)
+    finally:
+        gc.enable()
+    return stages
+
+
+def _ingest_once(url: str, pgdata: Path, generated: Generated) -> Stages:
+    """One `ingest_rss_file` of the file on the fresh database at `url`, as served (workers
+    included); wall time of the main process's stages."""
     from app.auth.schemas import Principal, Role
     from app.core import db, migrations
     from app.ingestion import repository as ingestion_repository
-    from app.ingestion import service
-    from app.rules import repository as rules_repository
+    from app.ingestion import service, workers
     from app.rules import service as rules_service
 
     migrations.upgrade(url)
     db.configure(url)
     stages = Stages()
-
-    def serial_pipeline(
-        chunks: Iterator[Any], store: Callable[[Any], Any], check: Callable[[Any], Any]
-    ) -> None:
-        while True:
-            started = time.perf_counter()
-            chunk = next(chunks, None)  # parse, then _prepare_chunk (timed on its own)
-            stages.add("parse", time.perf_counter() - started)
-            if chunk is None:
-                return
-            write = check(store(chunk))
-            if write is not None:
-                write()
-
     patches: list[tuple[Any, str, Any]] = [
-        (service, "_prepare_chunk", _timed(stages, "prepare", service._prepare_chunk)),
-        (service, "_write_chunk", _timed(stages, "store", service._write_chunk)),
+        (service, "_admit", _timed(stages, "admit", service._admit)),
+        (
+            ingestion_repository,
+            "current_versions",
+            _timed(stages, "current", ingestion_repository.current_versions),
+        ),
         (ingestion_repository, "copy_versions", _timed(stages, "COPY", ingestion_repository.copy_versions)),
         (ingestion_repository, "copy_rums", _timed(stages, "COPY", ingestion_repository.copy_rums)),
+        (service, "_write_block", _timed(stages, "store", service._write_block)),
         (
             ingestion_repository,
             "add_batch_activity",
             _timed(stages, "summaries", ingestion_repository.add_batch_activity),
         ),
-        (rules_service, "store_findings", _timed(stages, "check", rules_service.store_findings)),
-        (rules_service, "run_rules", _timed(stages, "rules", rules_service.run_rules)),  # type: ignore[attr-defined]
-        (
-            rules_repository,
-            "insert_findings",
-            _timed(stages, "findings COPY", rules_repository.insert_findings),
-        ),
+        (rules_service, "store_findings", _timed(stages, "findings", rules_service.store_findings)),
     ]
-    if serial:
-        patches.append((service, "_pipeline", serial_pipeline))
     principal = Principal(name="bench", role=Role.INGEST, units=None)
+    count = service._workers()
+    if count:
+        workers.pool(count).submit(int, "1").result()  # started, as in a server that ingested before
     with db.new_session() as session, _patched(patches):
         session.begin()
-        # Time spent in the triggers' PL/pgSQL functions, read back before the commit.
-        session.execute(text("SET LOCAL track_functions = 'pl'"))
         with cpu_window(None, pgdata) as cpu:
             started = time.perf_counter()
             with generated.path.open("rb") as stream:
                 batch, _created = service.ingest_rss_file(session, stream, principal=principal, source="file")
-            triggers = session.execute(
-                text(
-                    "SELECT coalesce(sum(self_time), 0) FROM pg_stat_xact_user_functions "
-                    "WHERE funcname = ANY(:f)"
-                ),
-                {"f": list(ACTIVITY_TRIGGERS)},
-            ).scalar_one()
             committing = time.perf_counter()
             session.commit()
             stages.add("commit", time.perf_counter() - committing)
             stages.add("total", time.perf_counter() - started)
-        stages.add("triggers", float(triggers) / 1000)
+    workers.shutdown()
     stages.cpu = cpu
     if batch.rum_accepted != generated.rums:
         raise RuntimeError(f"breakdown run: {batch.rum_accepted} RUM accepted of {generated.rums}")
@@ -659,26 +741,34 @@ def _ingest_once(url: str, pgdata: Path, generated: Generated, *, serial: bool) 
 
 @dataclass(slots=True)
 class Breakdown:
-    serial: Stages
-    pipelined: Stages
+    worker: Stages  # CPU seconds of the block work, in one process
+    served: Stages  # wall seconds of the main process, workers running
 
-    def rows(self) -> list[tuple[str, float]]:
-        s = self.serial
-        copy, triggers = s.get("COPY"), s.get("triggers")
-        check, rules, findings_copy = s.get("check"), s.get("rules"), s.get("findings COPY")
-        prepare = s.get("prepare")
+    def worker_rows(self) -> list[tuple[str, float]]:
+        w = self.worker
+        rows, rules = w.get("rows"), w.get("rules")
         return [
-            ("parse: read, decode, `parse_line`, `iter_rss` (Python)", s.get("parse") - prepare),
-            ("prepare: tally, hash, COPY text rows (Python)", prepare),
-            ("store: current versions, ids (SQL)", s.get("store") - copy),
-            ("store: COPY rss_version + rum, triggers excluded (PostgreSQL)", copy - triggers),
-            ("activity summary triggers on COPY (0 since migration 0007)", triggers),
+            ("cut into blocks: read, split lines (main process)", w.get("blocks")),
+            ("transfers: pickling lines and results, both ways", w.get("transfer")),
+            ("parse: decode, `parse_decoded`, `iter_rss`, content hash", w.get("block") - rows - rules),
+            ("rows: COPY text of rss_version and rum", rows),
+            ("rules: `findings_of` (`run_rules`)", rules),
+        ]
+
+    def served_rows(self) -> list[tuple[str, float]]:
+        s = self.served
+        copy, current = s.get("COPY"), s.get("current")
+        named = [
+            ("tally, duplicates (`_admit`)", s.get("admit")),
+            ("current versions of the block's RSS (SQL)", current),
+            ("COPY rss_version + rum (PostgreSQL)", copy),
+            ("ids, supersession, rows with ids", s.get("store") - copy - current),
+            ("findings: carry over, COPY", s.get("findings")),
             ("activity summaries, once per batch (PostgreSQL)", s.get("summaries")),
-            ("rules: `run_rules` (Python)", rules),
-            ("findings: rows (Python)", check - findings_copy),
-            ("findings: COPY (PostgreSQL)", findings_copy),
             ("commit", s.get("commit")),
         ]
+        waiting = s.get("total") - sum(seconds for _name, seconds in named)
+        return [*named, ("waiting for the workers' next block, batch row, context, audit", waiting)]
 
 
 def measure_breakdown(generated: Generated, *, quiet_wait: float) -> Breakdown:
@@ -687,24 +777,20 @@ def measure_breakdown(generated: Generated, *, quiet_wait: float) -> Breakdown:
 
     from app.core import embedded_pg
 
+    wait_for_quiet(quiet_wait)
+    worker = measure_block_work(generated)
     var_dir = Path(tempfile.mkdtemp(prefix="dimqa-bench-rss-stages-"))
     pgdata = var_dir / "pgdata"
     try:
         server = embedded_pg.start(pgdata)
         libpq = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
-        runs: dict[str, Stages] = {}
-        for name, serial in (("serial", True), ("pipelined", False)):
-            with psycopg.connect(libpq, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            url = make_url(server).set(database=name).render_as_string(hide_password=False)
-            wait_for_quiet(quiet_wait)
-            runs[name] = _ingest_once(url, pgdata, generated, serial=serial)
-            cpu = runs[name].cpu
-            print(
-                f"  in process, {name}: {runs[name].get('total'):.1f} s; {cpu.per_rum(generated.rums)}",
-                flush=True,
-            )
-        return Breakdown(**runs)
+        with psycopg.connect(libpq, autocommit=True) as conn:
+            conn.execute('CREATE DATABASE "served"')
+        url = make_url(server).set(database="served").render_as_string(hide_password=False)
+        wait_for_quiet(quiet_wait)
+        served = _ingest_once(url, pgdata, generated)
+        print(f"  in process, as served: {served.get('total'):.1f} s; {served.cpu.per_rum(generated.rums)}")
+        return Breakdown(worker, served)
     finally:
         embedded_pg.stop_all()
         shutil.rmtree(var_dir, ignore_errors=True)
@@ -771,7 +857,8 @@ def _e2e_row(generated: Generated, e2e: EndToEnd) -> str:
     return (
         f"| {generated.rums:,} | {generated.rss:,} | {generated.bytes / 1e6:.0f} MB "
         f"| **{e2e.rate:,.0f} RUM/s** ({e2e.seconds:.1f} s) "
-        f"| {cpu.server / generated.rums * 1e6:.0f} / {cpu.postgres / generated.rums * 1e6:.0f} "
+        f"| {cpu.server / generated.rums * 1e6:.0f} ({(cpu.server - cpu.workers) / generated.rums * 1e6:.0f} "
+        f"+ {cpu.workers / generated.rums * 1e6:.0f}) / {cpu.postgres / generated.rums * 1e6:.0f} "
         f"| {cpu.others / cpu.wall:.1f} "
         f"| **{e2e.peak_mb:.0f} MB** ({e2e.sampled_peak_kb / 1024:.0f} / {e2e.hwm_kb / 1024:.0f}) "
         f"| {e2e.idle_kb / 1024:.0f} MB "
@@ -783,37 +870,43 @@ def _e2e_row(generated: Generated, e2e: EndToEnd) -> str:
 
 
 def _breakdown_lines(base: Generated, breakdown: Breakdown) -> list[str]:
-    serial, pipelined = breakdown.serial, breakdown.pipelined
-    total = serial.get("total")
     rums = base.rums
+    worker_total = sum(seconds for _name, seconds in breakdown.worker_rows())
+    served = breakdown.served
+    total = served.get("total")
     lines = [
-        f"Stage breakdown: `ingest_rss_file` called in process on the {rums:,}-RUM file (fresh database of "
-        "an "
-        "embedded PostgreSQL), first with each chunk stored and checked right after it is parsed so that "
-        "the stages add up, then as served (two threads: parse, prepare and rules in one, SQL in the other). "
-        "Trigger time from "
-        "`pg_stat_xact_user_functions` (track_functions = pl).",
+        f"Stage breakdown on the {rums:,}-RUM file. The Python work of the blocks (as a worker does it, "
+        "one block after the other in one process, collector off, CPU seconds):",
+        "",
+        "| Stage | CPU seconds | µs per RUM | Share |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, seconds in breakdown.worker_rows():
+        share = seconds / worker_total
+        lines.append(f"| {name} | {seconds:.2f} | {seconds / rums * 1e6:.1f} | {share:.0%} |")
+    lines += [
+        f"| **total** | {worker_total:.2f} | {worker_total / rums * 1e6:.1f} | one core: "
+        f"{rums / worker_total:,.0f} RUM/s |",
+        "",
+        "`ingest_rss_file` called in process as served (fresh database of an embedded PostgreSQL, the "
+        "workers started), wall seconds of the main process, which stores the blocks in file order "
+        "while the workers process the next ones:",
         "",
         "| Stage | Seconds | µs per RUM | Share |",
         "|---|---:|---:|---:|",
     ]
-    for name, seconds in breakdown.rows():
+    for name, seconds in breakdown.served_rows():
         lines.append(f"| {name} | {seconds:.2f} | {seconds / rums * 1e6:.1f} | {seconds / total:.0%} |")
-    other = total - sum(seconds for _name, seconds in breakdown.rows())
+    cpu = served.cpu
     lines += [
-        f"| other (batch row, reference context, audit, tallies) | {other:.2f} | {other / rums * 1e6:.1f} "
-        f"| {other / total:.0%} |",
-        f"| **total, stages in sequence** | {total:.2f} | {total / rums * 1e6:.1f} "
-        f"| {rums / total:,.0f} RUM/s |",
-        f"| **total, pipelined (as served)** | {pipelined.get('total'):.2f} "
-        f"| {pipelined.get('total') / rums * 1e6:.1f} | {rums / pipelined.get('total'):,.0f} RUM/s |",
+        f"| **total** | {total:.2f} | {total / rums * 1e6:.1f} | {rums / total:,.0f} RUM/s |",
         "",
-        f"CPU while pipelined: Python (one process, one interpreter lock) "
-        f"{pipelined.cpu.server / rums * 1e6:.0f} µs/RUM, PostgreSQL "
-        f"{pipelined.cpu.postgres / rums * 1e6:.0f} µs/RUM, other processes "
-        f"{pipelined.cpu.others / pipelined.cpu.wall:.1f} cores on average. Each side "
-        "runs on one core, so the wall time per RUM cannot go below the larger of the two. Findings stored: "
-        f"{serial.findings:,} ({serial.findings / base.rss:.3f} per RSS).",
+        f"CPU as served: main process {(cpu.server - cpu.workers) / rums * 1e6:.0f} µs/RUM, workers "
+        f"{cpu.workers / rums * 1e6:.0f} µs/RUM, PostgreSQL {cpu.postgres / rums * 1e6:.0f} µs/RUM, other "
+        f"processes {cpu.others / cpu.wall:.1f} cores on average; "
+        f"{(cpu.server + cpu.postgres) / rums * 1e6:.0f} µs of CPU per RUM in all, on 2 cores. "
+        f"Findings stored: {served.findings:,} "
+        f"({served.findings / base.rss:.3f} per RSS).",
         "",
     ]
     return lines
@@ -822,10 +915,12 @@ def _breakdown_lines(base: Generated, breakdown: Breakdown) -> list[str]:
 def report(
     base: Generated,
     parse: tuple[int, float],
+    parse_workers: tuple[int, float, int],
     runs: list[tuple[Generated, EndToEnd]],
     breakdown: Breakdown | None,
 ) -> list[str]:
     parse_rate = parse[0] / parse[1]
+    workers_rate = parse_workers[0] / parse_workers[1]
     rows = _previous_rows()
     for generated, e2e in runs:
         rows[generated.rums] = _e2e_row(generated, e2e)
@@ -844,26 +939,35 @@ def report(
         f"{1 - DEFECT_WEIGHTS[0]:.0%} of the stays with one common defect (act dated after the exit, "
         f"chemotherapy séance without DR, grouping error, act without activity, broken chaining); "
         f"{TEMPLATE_RSS:,} RSS written, then replayed under new RSS and stay numbers. Every RSS is new.",
-        "- Parse only: `iter_rss(iter_records(file))` in one process, best of 3.",
+        "- Parse only: `iter_rss(iter_records(file))` in one process, and the same per block in the "
+        "service's worker processes (only line counts travel back), best of 3.",
         "- End to end: `POST /api/v1/rum-batches` (text/plain, streamed from disk with httpx, "
         "Content-Length given) to a `dimqa serve` subprocess with a fresh DIMQA_VAR_DIR (embedded "
         "PostgreSQL, DIMQA_DEMO=0, ingest token from `dimqa token create`), timed until the 201 answer: "
         "upload and spooling, SHA-256, parsing, COPY of rss_version and rum (activity summary triggers "
         "included), rules and findings, commit. No nomenclature or structure is loaded, so the rules "
         "needing them are skipped (as on a fresh install).",
-        "- Memory: the server process (one Python process; PostgreSQL's processes are not counted): VmRSS "
-        "sampled every 0.2 s during the request and VmHWM at the end; peak = the larger (VmHWM also "
-        "covers start-up). Idle = VmRSS before the upload.",
+        "- Memory: the server process and its ingestion workers (PostgreSQL's processes are not counted): "
+        "VmRSS summed over them, sampled every 0.2 s during the request, and their VmHWM summed at the end "
+        "(pages the workers share count once per process: an upper bound); peak = the larger. Idle = VmRSS "
+        "of the server before the upload (the workers start with the first large batch).",
+        "- CPU: the server process and its workers, PostgreSQL (postmaster and backends), and whatever "
+        "else ran on the machine meanwhile (others).",
         "",
-        f"Parse only: **{parse_rate:,.0f} lines/s** ({parse[0]:,} lines in {parse[1]:.2f} s).",
+        f"Parse only: **{workers_rate:,.0f} lines/s** as the service parses (the file cut into blocks "
+        f"by `iter_blocks`, parsed by its {parse_workers[2]} worker processes); {parse_rate:,.0f} lines/s "
+        f"in one process ({parse[0]:,} lines in {parse[1]:.2f} s).",
         "",
-        "| RUM | RSS | File | End to end | CPU µs/RUM server / PostgreSQL | Others (cores) "
+        "| RUM | RSS | File | End to end | CPU µs/RUM server (main + workers) / PostgreSQL | Others (cores) "
         "| Peak RSS (sampled / VmHWM) | Idle | Batch | Run |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
         *[rows[size] for size in sorted(rows)],
         "",
     ]
-    verdicts = [f"parse >= {TARGET_PARSE:,} lines/s: {'met' if parse_rate >= TARGET_PARSE else 'MISSED'}"]
+    verdicts = [
+        f"parse >= {TARGET_PARSE:,} lines/s: {'met' if workers_rate >= TARGET_PARSE else 'MISSED'} "
+        f"({'met' if parse_rate >= TARGET_PARSE else 'missed'} in one process)"
+    ]
     base_run = next((e2e for generated, e2e in runs if generated.rums == base.rums), None)
     if base_run is not None:
         met = base_run.rate >= TARGET_END_TO_END
@@ -911,6 +1015,14 @@ def main(argv: list[str] | None = None) -> None:
     wait_for_quiet(args.quiet_wait)
     parse = measure_parse(base.path)
     print(f"parse only: {parse[0] / parse[1]:,.0f} lines/s (best of 3: {parse[1]:.2f} s)", flush=True)
+    wait_for_quiet(args.quiet_wait)
+    parse_workers = measure_parse_in_workers(base.path)
+    print(
+        f"parse only, {parse_workers[2]} worker processes: "
+        f"{parse_workers[0] / parse_workers[1]:,.0f} lines/s "
+        f"(best of 3: {parse_workers[1]:.2f} s)",
+        flush=True,
+    )
 
     runs: list[tuple[Generated, EndToEnd]] = []
     sizes = [args.rums] + (
@@ -934,11 +1046,11 @@ def main(argv: list[str] | None = None) -> None:
     breakdown = None
     if not args.no_breakdown:
         breakdown = measure_breakdown(base, quiet_wait=args.quiet_wait)
-        for name, seconds in breakdown.rows():
+        for name, seconds in [*breakdown.worker_rows(), *breakdown.served_rows()]:
             print(f"  {name}: {seconds:.2f} s ({seconds / base.rums * 1e6:.1f} µs/RUM)")
     if args.no_write:
         return
-    lines = report(base, parse, runs, breakdown)
+    lines = report(base, parse, parse_workers, runs, breakdown)
     print("\n".join(lines))
 
 

@@ -18,6 +18,7 @@ from app.core import db, embedded_pg
 from app.core.config import get_settings
 from app.core.logging import configure_logging
 from app.demo.cli import demo as demo_command
+from app.ingestion import workers as ingestion_workers
 from app.ingestion.cli import ingest_app
 from app.reference.cli import nomenclature_app
 
@@ -61,6 +62,7 @@ def serve(
         _first_start_banner(host, port, demo=demo)
         uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
     finally:
+        ingestion_workers.shutdown()
         embedded_pg.stop_all()
 
 
