@@ -7,16 +7,16 @@
    discharges in 2024, 18 % séances (28Z07Z, DP Z511 + DR), chained modes. A pool of RSS is written
    with `write_rum`, then replayed under fresh RSS / stay numbers (the template approach: 1,000,000
    RUM in seconds).
-2. Parse only: `iter_rss(iter_records(file))` in this process, best of 3 (lines/s).
+2. Parse only: `iter_rss(iter_records(file))` in this process, and per block in the service's worker
+   processes, best of 3 (lines/s).
 3. End to end: `dimqa serve` subprocess on a free port with a fresh DIMQA_VAR_DIR (embedded
    PostgreSQL, DIMQA_DEMO=0), an ingest token from `dimqa token create` on the same var dir, the file
    POSTed to /api/v1/rum-batches streamed from disk (httpx), timed until the answer (RUM/s); the
-   server's VmRSS sampled every 0.2 s and its VmHWM read at the end (/proc/<pid>/status).
+   memory of the server and its ingestion workers (PSS) sampled every 0.2 s, and the server's VmHWM.
 4. Memory flatness: the same with a file of --memory-rums RUM (0 skips it).
-5. Stage breakdown (--no-breakdown skips it): `ingest_rss_file` called in this process on the
-   N-RUM file, chunks stored serially (no parse/store overlap) so each stage is timed alone: parse,
-   row building, COPY, rules, findings storage, commit; the activity summary triggers' cost is the
-   COPY time with them minus the COPY time of a second run with them disabled (that database only).
+5. Stage breakdown (--no-breakdown skips it): the blocks' Python work (parse, rows, rules, transfers)
+   in this process, CPU seconds; then `ingest_rss_file` called in this process as served (workers
+   included) on a fresh embedded PostgreSQL, wall time of each stage of the main process.
 
 The figures go to docs/benchmarks.md, section "RUM/RSS ingestion" (the other sections are kept).
 """
@@ -416,24 +416,21 @@ def cpu_window(server_pid: int | None, pgdata: Path) -> Iterator[CpuWindow]:
     """Measure the CPU of `server_pid` (None: this process) and of PostgreSQL over the block."""
 
     root = os.getpid() if server_pid is None else server_pid
-    # Workers live as long as their server, so the same processes are read at both ends.
-    pids = service_pids(root)
+    # Workers live as long as their server once started, possibly during the window (first batch).
+    before = {pid: process_cpu(pid) for pid in service_pids(root) if pid != root}
 
-    def workers_cpu() -> float:
-        return sum(process_cpu(pid) for pid in pids if pid != root)
-
-    def server_cpu() -> float:
-        own = sum(os.times()[:2]) if server_pid is None else process_cpu(server_pid)
-        return own + workers_cpu()
+    def main_cpu() -> float:
+        return sum(os.times()[:2]) if server_pid is None else process_cpu(root)
 
     window = CpuWindow()
     own = sum(os.times()[:2])
-    start = (server_cpu(), postgres_cpu(pgdata), machine_busy(), time.perf_counter(), workers_cpu())
+    start = (main_cpu(), postgres_cpu(pgdata), machine_busy(), time.perf_counter())
     try:
         yield window
     finally:
-        window.workers = workers_cpu() - start[4]
-        window.server = server_cpu() - start[0]
+        after = {pid: process_cpu(pid) for pid in service_pids(root) if pid != root}
+        window.workers = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+        window.server = main_cpu() - start[0] + window.workers
         window.postgres = postgres_cpu(pgdata) - start[1]
         window.wall = time.perf_counter() - start[3]
         ours = window.server + window.postgres
@@ -462,18 +459,22 @@ def _memory_kb(pid: int) -> dict[str, int]:
     return values
 
 
-def _service_memory_kb(server_pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM summed over the server and its workers (pages the forked workers share
-    with their forkserver count once per process: an upper bound)."""
-    total = {"VmRSS": 0, "VmHWM": 0}
+def _service_pss_kb(server_pid: int) -> int:
+    """Proportional set size of the server and its workers together: each page the forked workers
+    share with their forkserver counts once in the sum (their VmRSS would count it per process)."""
+    total = 0
     for pid in service_pids(server_pid):
-        for key, value in _memory_kb(pid).items():
-            total[key] += value
+        try:
+            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        match = re.search(r"^Pss:\s+(\d+) kB", text, re.MULTILINE)
+        total += int(match[1]) if match else 0
     return total
 
 
 class MemorySampler:
-    """VmRSS of the server and its workers every `period` seconds, in a background thread."""
+    """Memory of the server and its workers (PSS) every `period` seconds, in a background thread."""
 
     def __init__(self, pid: int, period: float = 0.2) -> None:
         self.pid = pid
@@ -485,9 +486,7 @@ class MemorySampler:
     def _run(self) -> None:
         started = time.perf_counter()
         while not self._stop.is_set():
-            rss = _service_memory_kb(self.pid).get("VmRSS")
-            if rss is not None:
-                self.samples.append((time.perf_counter() - started, rss))
+            self.samples.append((time.perf_counter() - started, _service_pss_kb(self.pid)))
             self._stop.wait(self.period)
 
     def __enter__(self) -> MemorySampler:
@@ -584,7 +583,7 @@ def measure_end_to_end(generated: Generated, *, quiet_wait: float) -> EndToEnd:
                     body = _file_chunks(generated.path)
                     response = client.post("/api/v1/rum-batches", content=body, headers=headers)
                     seconds = time.perf_counter() - started
-                hwm = _service_memory_kb(server.pid)["VmHWM"]
+                hwm = _memory_kb(server.pid)["VmHWM"]
                 batch = response.json()
         finally:
             server.terminate()
@@ -947,10 +946,11 @@ def report(
         "upload and spooling, SHA-256, parsing, COPY of rss_version and rum (activity summary triggers "
         "included), rules and findings, commit. No nomenclature or structure is loaded, so the rules "
         "needing them are skipped (as on a fresh install).",
-        "- Memory: the server process and its ingestion workers (PostgreSQL's processes are not counted): "
-        "VmRSS summed over them, sampled every 0.2 s during the request, and their VmHWM summed at the end "
-        "(pages the workers share count once per process: an upper bound); peak = the larger. Idle = VmRSS "
-        "of the server before the upload (the workers start with the first large batch).",
+        "- Memory: the server process and its ingestion workers and their forkserver (PostgreSQL's "
+        "processes are not counted): their proportional set size (PSS: a page the forked workers share "
+        "counts once) summed, sampled every 0.2 s during the request, and the server's own VmHWM at the "
+        "end; peak = the larger. Idle = VmRSS of the server before the upload (the workers start with the "
+        "first large batch).",
         "- CPU: the server process and its workers, PostgreSQL (postmaster and backends), and whatever "
         "else ran on the machine meanwhile (others).",
         "",
@@ -959,7 +959,7 @@ def report(
         f"in one process ({parse[0]:,} lines in {parse[1]:.2f} s).",
         "",
         "| RUM | RSS | File | End to end | CPU µs/RUM server (main + workers) / PostgreSQL | Others (cores) "
-        "| Peak RSS (sampled / VmHWM) | Idle | Batch | Run |",
+        "| Peak memory (sampled PSS / server VmHWM) | Idle | Batch | Run |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
         *[rows[size] for size in sorted(rows)],
         "",
@@ -1036,7 +1036,8 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"end to end, {generated.rums:,} RUM ({generated.bytes / 1e6:.0f} MB): {e2e.rate:,.0f} RUM/s "
             f"({e2e.seconds:.1f} s; {e2e.cpu.per_rum(generated.rums)}); server peak {e2e.peak_mb:.0f} MB "
-            f"(VmRSS sampled {e2e.sampled_peak_kb / 1024:.0f} MB over {e2e.samples} samples, VmHWM "
+            f"(PSS of server and workers sampled {e2e.sampled_peak_kb / 1024:.0f} MB over {e2e.samples} "
+            f"samples, VmHWM "
             f"{e2e.hwm_kb / 1024:.0f} MB, idle {e2e.idle_kb / 1024:.0f} MB); batch {e2e.batch.get('status')} "
             f"{e2e.batch.get('rss_accepted'):,} RSS {e2e.batch.get('rum_accepted'):,} RUM, "
             f"findings {e2e.batch.get('findings')}",
