@@ -1,7 +1,11 @@
 """RUM/RSS batches: stream-parse, store new RSS versions with COPY, compute findings, in one transaction.
 
-The file is read line by line and handled in chunks of CHUNK_RSS stays, so memory does not grow
-with the file. An RSS is atomic: a structural error in any of its lines rejects it whole.
+The file is read in blocks of whole RSS (app.ingestion.blocks), a few blocks ahead of the storage,
+so memory does not grow with the file. Worker processes (app.ingestion.workers) parse the blocks of a
+large file, render their rows and run the rules on them, while this process stores the previous
+blocks in file order: supersession, duplicates within the batch and the findings of superseded
+versions are decided here, in order. An RSS is atomic: a structural error in any of its lines
+rejects it whole.
 """
 
 from __future__ import annotations
