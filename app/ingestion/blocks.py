@@ -18,6 +18,7 @@ from app.core.line_errors import LineError
 from app.ingestion.parser import decode_line, iter_lines, iter_rss, parse_decoded, rss_number_of_line
 from app.ingestion.records import Rss, Rum
 from app.ingestion.rows import rows_without_id
+from app.ingestion.summaries import SummaryDelta
 from app.rules.engine import RuleContext
 from app.rules.service import RssFindings, findings_of
 
@@ -47,6 +48,7 @@ class BlockRss(NamedTuple):
 class Block(NamedTuple):
     rss: list[BlockRss]
     skipped_rules: set[str]  # rules the context could not run (a reference is missing)
+    summary: SummaryDelta  # activity summaries of the accepted RSS, if all are stored
 
 
 def iter_blocks(stream: BinaryIO | Iterable[bytes], block_bytes: int | None = None) -> Iterator[list[Line]]:
@@ -81,6 +83,7 @@ def process_block(lines: list[Line], batch_id: int, ctx: RuleContext) -> Block:
 
     out: list[BlockRss] = []
     skipped: set[str] = set()
+    summary = SummaryDelta()
     for result in iter_rss(records()):
         numbers = result.lines
         rss_texts = [texts.pop(n) for n in numbers]
@@ -90,7 +93,7 @@ def process_block(lines: list[Line], batch_id: int, ctx: RuleContext) -> Block:
             out.append(BlockRss(result.rss_number, first, len(numbers), result.errors, "", "", "", [], None))
             continue
         content_hash = hashlib.sha256("\n".join(rss_texts).encode()).hexdigest()
-        version_row, rum_rows = rows_without_id(batch_id, rss, rss_texts, content_hash)
+        version_row, rum_rows = rows_without_id(batch_id, rss, rss_texts, content_hash, summary)
         findings, skipped = findings_of(rss, ctx)  # the same skipped set for every RSS of a context
         out.append(
             BlockRss(
@@ -98,7 +101,7 @@ def process_block(lines: list[Line], batch_id: int, ctx: RuleContext) -> Block:
                 _format_codes(rss), findings if findings.findings else None,
             )
         )  # fmt: skip
-    return Block(out, skipped)
+    return Block(out, skipped, summary)
 
 
 # One string object per format code: pickle sends a repeated object once per block.

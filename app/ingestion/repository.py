@@ -11,6 +11,7 @@ from sqlalchemy import ARRAY, Text, any_, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from app.ingestion.models import RssVersion, Rum, RumBatch
+from app.ingestion.summaries import SummaryDelta
 
 VERSION_COLUMNS = (
     "id", "rss_number", "batch_id", "is_current", "content_hash", "finess", "stay_number", "format",
@@ -64,6 +65,68 @@ def add_batch_activity(session: Session, *, batch_id: int) -> None:
     """Add the batch's current versions and their RUM to the activity summaries; triggers again
     maintain them for the rest of the transaction."""
     session.execute(text("SELECT activity_summary_add_batch(:batch)"), {"batch": batch_id})
+    session.execute(text("SELECT set_config('dimqa.activity_batch', '', true)"))
+
+
+def add_summary_delta(session: Session, delta: SummaryDelta) -> None:
+    """Add a batch's summary delta (`app.ingestion.summaries`) instead of `add_batch_activity`: the
+    same upserts as migration 0005's, from arrays, under the summaries' lock; triggers again
+    maintain the summaries for the rest of the transaction."""
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('dimqa.activity_summary'))"))
+    rss_day = [(*key, *sums) for key, sums in delta.rss_day.items()]
+    rss_month = [(*key, *sums) for key, sums in delta.rss_month.items()]
+    statements = (
+        (
+            """INSERT INTO activity_rss_day AS d (exit_date, exit_unit, care_type, ghm, rss_count, seances)
+            SELECT * FROM unnest(CAST(:a AS date[]), CAST(:b AS text[]), CAST(:c AS text[]),
+                                 CAST(:d AS text[]), CAST(:e AS int[]), CAST(:f AS bigint[]))
+            ORDER BY 1, 2, 3, 4
+            ON CONFLICT (exit_date, exit_unit, care_type, ghm) DO UPDATE
+            SET rss_count = d.rss_count + excluded.rss_count, seances = d.seances + excluded.seances""",
+            rss_day,
+        ),
+        (
+            """INSERT INTO activity_rss_month AS d (month, care_type, ghm, rss_count, seances)
+            SELECT * FROM unnest(CAST(:a AS date[]), CAST(:b AS text[]), CAST(:c AS text[]),
+                                 CAST(:d AS int[]), CAST(:e AS bigint[]))
+            ORDER BY 1, 2, 3
+            ON CONFLICT (month, care_type, ghm) DO UPDATE
+            SET rss_count = d.rss_count + excluded.rss_count, seances = d.seances + excluded.seances""",
+            rss_month,
+        ),
+    )
+    for statement, rows in statements:
+        if rows:
+            columns = [list(values) for values in zip(*rows, strict=True)]
+            session.execute(text(statement), dict(zip("abcdef", columns, strict=False)))
+    for table, key, counts in (
+        ("activity_rum_day", "rss_exit_date", delta.rum_day),
+        ("activity_rum_month", "month", delta.rum_month),
+    ):
+        if not counts:
+            continue
+        keys = list(counts)
+        session.execute(
+            text(
+                f"""INSERT INTO {table} AS d
+                ({key}, unit, care_type, rum_count, first_rum_exit, last_rum_exit)
+                SELECT * FROM unnest(CAST(:a AS date[]), CAST(:b AS text[]), CAST(:c AS text[]),
+                                     CAST(:d AS int[]), CAST(:e AS date[]), CAST(:f AS date[]))
+                ORDER BY 1, 2, 3
+                ON CONFLICT ({key}, unit, care_type) DO UPDATE
+                SET rum_count = d.rum_count + excluded.rum_count,
+                    first_rum_exit = least(d.first_rum_exit, excluded.first_rum_exit),
+                    last_rum_exit = greatest(d.last_rum_exit, excluded.last_rum_exit)"""
+            ),
+            {
+                "a": [k[0] for k in keys],
+                "b": [k[1] for k in keys],
+                "c": [k[2] for k in keys],
+                "d": [counts[k].count for k in keys],
+                "e": [counts[k].first_exit for k in keys],
+                "f": [counts[k].last_exit for k in keys],
+            },
+        )
     session.execute(text("SELECT set_config('dimqa.activity_batch', '', true)"))
 
 

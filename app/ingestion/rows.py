@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from app.ingestion import repository
 from app.ingestion.records import Rss, as_date, as_int
+from app.ingestion.summaries import SummaryDelta
 
 
 @lru_cache(maxsize=1 << 16)
@@ -48,7 +49,9 @@ def with_id(version_id: int, version_row: str, rum_rows: str) -> tuple[str, str]
     return prefix + version_row, prefix + rum_rows[:-1].replace("\n", "\n" + prefix) + "\n"
 
 
-def rows_without_id(batch_id: int, rss: Rss, texts: list[str], content_hash: str) -> tuple[str, str]:
+def rows_without_id(
+    batch_id: int, rss: Rss, texts: list[str], content_hash: str, summary: SummaryDelta | None = None
+) -> tuple[str, str]:
     """The `rss_version` row and the `rum` rows (one string) of one RSS in COPY's text format, each
     row without the version id that heads it (allocated when the RSS is stored), so starting with
     its tab: one string per RSS crosses from the block workers.
@@ -73,9 +76,14 @@ def rows_without_id(batch_id: int, rss: Rss, texts: list[str], content_hash: str
     )  # fmt: skip
     rum_rows: list[str] = []
     for position, rum in enumerate(rums):
+        rum_exit = _iso(rum.exit_date)
         rum_rows.append(repository.rum_line(
             "", position, rum.line, texts[position], rum.rum_number, rum.unit, _iso(rum.entry_date),
-            _iso(rum.exit_date), exit_date, rss_care_type, rum.dp, rum.dr, rum.das, seances[position],
+            rum_exit, exit_date, rss_care_type, rum.dp, rum.dr, rum.das, seances[position],
             [act.code for act in rum.acts], plain=plain,
         ))  # fmt: skip
+        if summary is not None:
+            summary.add_rum(exit_date, rum.unit, rss_care_type, rum_exit)
+    if summary is not None:
+        summary.add_rss(exit_date, last.unit, rss_care_type, first.ghm, total_seances)
     return version_row, "".join(rum_rows)

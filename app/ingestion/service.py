@@ -53,6 +53,7 @@ from app.ingestion.schemas import (
     RumBatchRead,
     RumRead,
 )
+from app.ingestion.summaries import SummaryDelta
 from app.ingestion.writer import write_rum
 from app.rules import service as rules_service
 from app.rules.engine import RuleContext
@@ -186,9 +187,17 @@ def ingest_rss_file(
     # (80 MB for a million). A temporary table instead kept memory flat but cost ~10 % of the time.
     seen: set[str] = set()
     connection = repository.driver_connection(session)
+    summary: SummaryDelta | None = SummaryDelta()  # None once an accepted RSS was not stored
     with _rare_full_collections():
         for block in _processed_blocks(stream, batch_id=batch.id, ctx=ctx):
-            stored = _write_block(connection, _admit(block, tally, seen, rejected_upstream), tally)
+            accepted = _admit(block, tally, seen, rejected_upstream)
+            stored = _write_block(connection, accepted, tally)
+            if summary is not None:
+                all_stored = len(stored.items) if stored is not None else 0
+                if all_stored == sum(1 for item in block.rss if item.accepted):
+                    summary.merge(block.summary)
+                else:
+                    summary = None
             if stored is not None:
                 checked = rules_service.Checked(stored.items, block.skipped_rules)
                 tally.findings = tally.findings + rules_service.store_findings(
@@ -200,7 +209,10 @@ def ingest_rss_file(
     if tally.lines == 0:
         raise InvalidInput("The body holds no RUM line (empty or blank lines only).")
 
-    repository.add_batch_activity(session, batch_id=batch.id)
+    if summary is not None:
+        repository.add_summary_delta(session, summary)
+    else:
+        repository.add_batch_activity(session, batch_id=batch.id)
     _finish(batch, tally)
     audit_service.record(
         session, principal, action="write", object_type="rum_batch", object_ids=[batch.id], request=request

@@ -164,6 +164,67 @@ def test_worker_processes_store_what_one_thread_stores(session: Session, two_wor
     assert ("3100", "C102") in {(rss, code) for rss, code, *_ in found}
 
 
+SUMMARY_TABLES = ("activity_rss_day", "activity_rss_month", "activity_rum_day", "activity_rum_month")
+
+
+def summaries(session: Session, *, counts_only: bool = False) -> list[list[tuple[Any, ...]]]:
+    """The four summary tables; `counts_only`: without the RUM exit-date bounds (which only widen
+    when a version is superseded) and without the groups left at zero (a rebuild drops them)."""
+    tables = []
+    for table in SUMMARY_TABLES:
+        rows = [tuple(row) for row in session.execute(text(f"SELECT * FROM {table} ORDER BY 1, 2, 3, 4"))]
+        if counts_only and table.startswith("activity_rum"):
+            rows = [row[:4] for row in rows if row[3]]
+        elif counts_only:
+            rows = [row for row in rows if row[-2] or row[-1]]
+        tables.append(rows)
+    return tables
+
+
+@pytest.mark.parametrize("mode", ["0", "2"])
+def test_summaries_added_from_the_blocks_equal_a_rebuild(
+    session: Session, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """A batch storing every accepted RSS adds the blocks' own summary deltas (no SQL pass); one
+    leaving some out (unchanged, duplicate) falls back to the SQL pass; both equal a rebuild."""
+    monkeypatch.setenv("DIMQA_INGEST_WORKERS", mode)
+    monkeypatch.setattr(service, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(blocks, "BLOCK_BYTES", 2000)
+    get_settings.cache_clear()
+    sql_passes: list[int] = []
+    add_batch_activity = service.repository.add_batch_activity
+    monkeypatch.setattr(
+        service.repository,
+        "add_batch_activity",
+        lambda session, *, batch_id: (
+            sql_passes.append(batch_id) or add_batch_activity(session, batch_id=batch_id)
+        ),
+    )
+    try:
+        seances = make_rss(
+            1, rss_number="5999", grouped=True, ghm="28Z07Z", seances="03", dp="Z511", dr="C509"
+        )
+        undated = make_rss(1, rss_number="5998", exit_date="", entry_date="")
+        first = [make_rss(1 + k % 3, rss_number=f"{5000 + k}", unit=str(7000 + k % 4)) for k in range(30)]
+        body = ("\n".join(lines_of(*first, seances, undated)) + "\n").encode()
+        service.ingest_rss_file(session, io.BytesIO(body), principal=PRINCIPAL, source="file")
+        assert sql_passes == []
+        incremental = summaries(session)
+        session.execute(text("SELECT activity_summary_rebuild()"))
+        assert summaries(session) == incremental
+        assert sum(row[4] for row in incremental[0]) == 31  # RSS with an exit date, in activity_rss_day
+        second = [make_rss(2, rss_number=f"{5000 + k}", dp="Z511") for k in range(0, 30, 2)] + first[1:30:2]
+        body = ("\n".join(lines_of(*second)) + "\n").encode()
+        batch, _ = service.ingest_rss_file(session, io.BytesIO(body), principal=PRINCIPAL, source="file")
+        assert batch.rss_unchanged == 15 and len(sql_passes) == 1
+        incremental = summaries(session, counts_only=True)
+        session.execute(text("SELECT activity_summary_rebuild()"))
+        assert summaries(session, counts_only=True) == incremental
+    finally:
+        get_settings.cache_clear()
+        workers.shutdown()
+
+
 def test_dead_workers_are_replaced_by_the_next_batch(session: Session, two_workers: None) -> None:
     body = ("\n".join(lines_of(*[make_rss(1, rss_number=f"{4000 + k}") for k in range(20)])) + "\n").encode()
     pool = workers.pool(2)
