@@ -713,6 +713,11 @@ def _ingest_once(url: str, pgdata: Path, generated: Generated) -> Stages:
             "add_batch_activity",
             _timed(stages, "summaries", ingestion_repository.add_batch_activity),
         ),
+        (
+            ingestion_repository,
+            "add_summary_delta",
+            _timed(stages, "summaries", ingestion_repository.add_summary_delta),
+        ),
         (rules_service, "store_findings", _timed(stages, "findings", rules_service.store_findings)),
     ]
     principal = Principal(name="bench", role=Role.INGEST, units=None)
@@ -763,7 +768,10 @@ class Breakdown:
             ("COPY rss_version + rum (PostgreSQL)", copy),
             ("ids, supersession, rows with ids", s.get("store") - copy - current),
             ("findings: carry over, COPY", s.get("findings")),
-            ("activity summaries, once per batch (PostgreSQL)", s.get("summaries")),
+            (
+                "activity summaries of the batch: the blocks' deltas upserted (or the SQL pass)",
+                s.get("summaries"),
+            ),
             ("commit", s.get("commit")),
         ]
         waiting = s.get("total") - sum(seconds for _name, seconds in named)

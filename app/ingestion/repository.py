@@ -74,7 +74,7 @@ def add_summary_delta(session: Session, delta: SummaryDelta) -> None:
     maintain the summaries for the rest of the transaction."""
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext('dimqa.activity_summary'))"))
     rss_day = [(*key, *sums) for key, sums in delta.rss_day.items()]
-    rss_month = [(*key, *sums) for key, sums in delta.rss_month.items()]
+    rss_month = [(*key, *sums) for key, sums in delta.rss_month().items()]
     statements = (
         (
             """INSERT INTO activity_rss_day AS d (exit_date, exit_unit, care_type, ghm, rss_count, seances)
@@ -101,7 +101,7 @@ def add_summary_delta(session: Session, delta: SummaryDelta) -> None:
             session.execute(text(statement), dict(zip("abcdef", columns, strict=False)))
     for table, key, counts in (
         ("activity_rum_day", "rss_exit_date", delta.rum_day),
-        ("activity_rum_month", "month", delta.rum_month),
+        ("activity_rum_month", "month", delta.rum_month()),
     ):
         if not counts:
             continue
@@ -122,9 +122,9 @@ def add_summary_delta(session: Session, delta: SummaryDelta) -> None:
                 "a": [k[0] for k in keys],
                 "b": [k[1] for k in keys],
                 "c": [k[2] for k in keys],
-                "d": [counts[k].count for k in keys],
-                "e": [counts[k].first_exit for k in keys],
-                "f": [counts[k].last_exit for k in keys],
+                "d": [counts[k][0] for k in keys],
+                "e": [counts[k][1] for k in keys],
+                "f": [counts[k][2] for k in keys],
             },
         )
     session.execute(text("SELECT set_config('dimqa.activity_batch', '', true)"))

@@ -6,7 +6,8 @@ tenth of a large batch's time, alone on the critical path. The block workers now
 RSS to a `SummaryDelta` while rendering its rows; the service merges the deltas of the blocks whose
 every accepted RSS was stored, and upserts them once (app.ingestion.repository.add_summary_delta).
 A batch where some accepted RSS was not stored (unchanged, duplicate) falls back to the SQL pass.
-The keys and sums are those of migration 0005's `_rss_delta` / `_rum_delta`, on ISO date texts.
+The keys and sums are those of migration 0005's `_rss_delta` / `_rum_delta`, on ISO date texts;
+the month roll-ups are derived from the day groups when the delta is stored.
 """
 
 from __future__ import annotations
@@ -17,54 +18,58 @@ from typing import TypeVar
 RssKey = tuple[str, str, str, str]  # exit date, exit UM, type of care, GHM ("" when not grouped)
 RssMonthKey = tuple[str, str, str]  # first day of the month, type of care, GHM
 RumKey = tuple[str, str, str]  # RSS exit date (or month), UM, type of care
-_K = TypeVar("_K", RssKey, RssMonthKey)
-
-
-@dataclass(slots=True)
-class RumCounts:
-    count: int
-    first_exit: str  # ISO date bounds of the RUM exit dates (the RSS's when unreadable)
-    last_exit: str
+RumCounts = list[object]  # [RUM count, first and last RUM exit date (ISO text)]
+_K = TypeVar("_K")
 
 
 @dataclass(slots=True)
 class SummaryDelta:
     rss_day: dict[RssKey, list[int]] = field(default_factory=dict)  # [RSS, séances]
-    rss_month: dict[RssMonthKey, list[int]] = field(default_factory=dict)
-    rum_day: dict[RumKey, RumCounts] = field(default_factory=dict)
-    rum_month: dict[RumKey, RumCounts] = field(default_factory=dict)
+    rum_day: dict[RumKey, list[object]] = field(default_factory=dict)  # [RUM, first exit, last exit]
 
     def add_rss(self, exit_date: str | None, exit_unit: str, care_type: str, ghm: str, seances: int) -> None:
         """One RSS version (a version without a readable exit date is in no summary)."""
         if exit_date is None:
             return
-        _add_sums(self.rss_day, {(exit_date, exit_unit, care_type, ghm): [1, seances]})
-        _add_sums(self.rss_month, {(exit_date[:8] + "01", care_type, ghm): [1, seances]})
+        key = (exit_date, exit_unit, care_type, ghm)
+        sums = self.rss_day.get(key)
+        if sums is None:
+            self.rss_day[key] = [1, seances]
+        else:
+            sums[0] += 1
+            sums[1] += seances
 
     def add_rum(self, rss_exit_date: str | None, unit: str, care_type: str, exit_date: str | None) -> None:
         """One RUM of an RSS version; `exit_date` its own (None when unreadable)."""
         if rss_exit_date is None:
             return
         bound = exit_date or rss_exit_date
-        for table, key in (
-            (self.rum_day, (rss_exit_date, unit, care_type)),
-            (self.rum_month, (rss_exit_date[:8] + "01", unit, care_type)),
-        ):
-            counts = table.get(key)
-            if counts is None:
-                table[key] = RumCounts(1, bound, bound)
-            else:
-                counts.count += 1
-                if bound < counts.first_exit:
-                    counts.first_exit = bound
-                elif bound > counts.last_exit:
-                    counts.last_exit = bound
+        key = (rss_exit_date, unit, care_type)
+        counts = self.rum_day.get(key)
+        if counts is None:
+            self.rum_day[key] = [1, bound, bound]
+            return
+        counts[0] += 1  # type: ignore[operator]
+        if bound < counts[1]:  # type: ignore[operator]
+            counts[1] = bound
+        elif bound > counts[2]:  # type: ignore[operator]
+            counts[2] = bound
 
     def merge(self, other: SummaryDelta) -> None:
         _add_sums(self.rss_day, other.rss_day)
-        _add_sums(self.rss_month, other.rss_month)
         _add_counts(self.rum_day, other.rum_day)
-        _add_counts(self.rum_month, other.rum_month)
+
+    def rss_month(self) -> dict[RssMonthKey, list[int]]:
+        months: dict[RssMonthKey, list[int]] = {}
+        for (day, _unit, care_type, ghm), sums in self.rss_day.items():
+            _add_sums(months, {(day[:8] + "01", care_type, ghm): sums})
+        return months
+
+    def rum_month(self) -> dict[RumKey, list[object]]:
+        months: dict[RumKey, list[object]] = {}
+        for (day, unit, care_type), counts in self.rum_day.items():
+            _add_counts(months, {(day[:8] + "01", unit, care_type): counts})
+        return months
 
 
 def _add_sums(mine: dict[_K, list[int]], theirs: dict[_K, list[int]]) -> None:
@@ -77,12 +82,12 @@ def _add_sums(mine: dict[_K, list[int]], theirs: dict[_K, list[int]]) -> None:
             sums[1] += seances
 
 
-def _add_counts(mine: dict[RumKey, RumCounts], theirs: dict[RumKey, RumCounts]) -> None:
-    for key, counts in theirs.items():
+def _add_counts(mine: dict[RumKey, list[object]], theirs: dict[RumKey, list[object]]) -> None:
+    for key, (count, first, last) in theirs.items():
         current = mine.get(key)
         if current is None:
-            mine[key] = RumCounts(counts.count, counts.first_exit, counts.last_exit)
+            mine[key] = [count, first, last]
         else:
-            current.count += counts.count
-            current.first_exit = min(current.first_exit, counts.first_exit)
-            current.last_exit = max(current.last_exit, counts.last_exit)
+            current[0] += count  # type: ignore[operator]
+            current[1] = min(current[1], first)  # type: ignore[call-overload]
+            current[2] = max(current[2], last)  # type: ignore[call-overload]
