@@ -95,6 +95,8 @@ def pool(workers: int) -> ProcessPoolExecutor:
 
 
 def _broken(executor: ProcessPoolExecutor) -> bool:
+    # CPython sets this private flag when a worker dies; the public sign is only the
+    # BrokenProcessPool raised by the next submit, after a batch has already started.
     return bool(getattr(executor, "_broken", False))
 
 
