@@ -105,7 +105,7 @@ def add_summary_delta(session: Session, delta: SummaryDelta) -> None:
     ):
         if not counts:
             continue
-        keys = list(counts)
+        keys, values = list(counts), list(counts.values())
         session.execute(
             text(
                 f"""INSERT INTO {table} AS d
@@ -122,9 +122,9 @@ def add_summary_delta(session: Session, delta: SummaryDelta) -> None:
                 "a": [k[0] for k in keys],
                 "b": [k[1] for k in keys],
                 "c": [k[2] for k in keys],
-                "d": [counts[k][0] for k in keys],
-                "e": [counts[k][1] for k in keys],
-                "f": [counts[k][2] for k in keys],
+                "d": [v[0] for v in values],
+                "e": [v[1] for v in values],
+                "f": [v[2] for v in values],
             },
         )
     session.execute(text("SELECT set_config('dimqa.activity_batch', '', true)"))

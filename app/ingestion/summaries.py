@@ -13,19 +13,19 @@ the month roll-ups are derived from the day groups when the delta is stored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 RssKey = tuple[str, str, str, str]  # exit date, exit UM, type of care, GHM ("" when not grouped)
 RssMonthKey = tuple[str, str, str]  # first day of the month, type of care, GHM
 RumKey = tuple[str, str, str]  # RSS exit date (or month), UM, type of care
-RumCounts = list[object]  # [RUM count, first and last RUM exit date (ISO text)]
+RumCounts = list[Any]  # [RUM count, first and last RUM exit date (ISO text)], updated in place
 _K = TypeVar("_K")
 
 
 @dataclass(slots=True)
 class SummaryDelta:
     rss_day: dict[RssKey, list[int]] = field(default_factory=dict)  # [RSS, séances]
-    rum_day: dict[RumKey, list[object]] = field(default_factory=dict)  # [RUM, first exit, last exit]
+    rum_day: dict[RumKey, RumCounts] = field(default_factory=dict)
 
     def add_rss(self, exit_date: str | None, exit_unit: str, care_type: str, ghm: str, seances: int) -> None:
         """One RSS version (a version without a readable exit date is in no summary)."""
@@ -49,10 +49,10 @@ class SummaryDelta:
         if counts is None:
             self.rum_day[key] = [1, bound, bound]
             return
-        counts[0] += 1  # type: ignore[operator]
-        if bound < counts[1]:  # type: ignore[operator]
+        counts[0] += 1
+        if bound < counts[1]:
             counts[1] = bound
-        elif bound > counts[2]:  # type: ignore[operator]
+        elif bound > counts[2]:
             counts[2] = bound
 
     def merge(self, other: SummaryDelta) -> None:
@@ -65,8 +65,8 @@ class SummaryDelta:
             _add_sums(months, {(day[:8] + "01", care_type, ghm): sums})
         return months
 
-    def rum_month(self) -> dict[RumKey, list[object]]:
-        months: dict[RumKey, list[object]] = {}
+    def rum_month(self) -> dict[RumKey, RumCounts]:
+        months: dict[RumKey, RumCounts] = {}
         for (day, unit, care_type), counts in self.rum_day.items():
             _add_counts(months, {(day[:8] + "01", unit, care_type): counts})
         return months
@@ -82,12 +82,12 @@ def _add_sums(mine: dict[_K, list[int]], theirs: dict[_K, list[int]]) -> None:
             sums[1] += seances
 
 
-def _add_counts(mine: dict[RumKey, list[object]], theirs: dict[RumKey, list[object]]) -> None:
+def _add_counts(mine: dict[RumKey, RumCounts], theirs: dict[RumKey, RumCounts]) -> None:
     for key, (count, first, last) in theirs.items():
         current = mine.get(key)
         if current is None:
             mine[key] = [count, first, last]
         else:
-            current[0] += count  # type: ignore[operator]
-            current[1] = min(current[1], first)  # type: ignore[call-overload]
-            current[2] = max(current[2], last)  # type: ignore[call-overload]
+            current[0] += count
+            current[1] = min(current[1], first)
+            current[2] = max(current[2], last)
