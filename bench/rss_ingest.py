@@ -663,7 +663,7 @@ def measure_block_work(generated: Generated) -> Stages:
     stages = Stages()
     ctx = RuleContext()
     patches = [
-        (blocks, "rows_without_id", _timed(stages, "rows", blocks.rows_without_id, cpu=True)),
+        (blocks, "rows", _timed(stages, "rows", blocks.rows, cpu=True)),
         (blocks, "findings_of", _timed(stages, "rules", blocks.findings_of, cpu=True)),
     ]
     gc.disable()
@@ -672,11 +672,14 @@ def measure_block_work(generated: Generated) -> Stages:
             started = time.process_time()
             cut = list(blocks.iter_blocks(stream))
             stages.add("blocks", time.process_time() - started)
+            first_id = 1
             for block in cut:
+                ids = range(first_id, first_id + len(block))
+                first_id += len(block)
                 started = time.process_time()
-                sent = pickle.loads(pickle.dumps(block, protocol=pickle.HIGHEST_PROTOCOL))
+                lines, ids = pickle.loads(pickle.dumps((block, ids), protocol=pickle.HIGHEST_PROTOCOL))
                 middle = time.process_time()
-                result = blocks.process_block(sent, 1, ctx)
+                result = blocks.process_block(lines, 1, ctx, ids)
                 done = time.process_time()
                 pickle.loads(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
                 stages.add("transfer", middle - started + time.process_time() - done)
@@ -704,6 +707,11 @@ def _ingest_once(url: str, pgdata: Path, generated: Generated) -> Stages:
             ingestion_repository,
             "current_versions",
             _timed(stages, "current", ingestion_repository.current_versions),
+        ),
+        (
+            ingestion_repository,
+            "allocate_version_ids",
+            _timed(stages, "ids", ingestion_repository.allocate_version_ids),
         ),
         (ingestion_repository, "copy_versions", _timed(stages, "COPY", ingestion_repository.copy_versions)),
         (ingestion_repository, "copy_rums", _timed(stages, "COPY", ingestion_repository.copy_rums)),
@@ -766,7 +774,8 @@ class Breakdown:
             ("tally, duplicates (`_admit`)", s.get("admit")),
             ("current versions of the block's RSS (SQL)", current),
             ("COPY rss_version + rum (PostgreSQL)", copy),
-            ("ids, supersession, rows with ids", s.get("store") - copy - current),
+            ("version ids for each block before it is sent (SQL)", s.get("ids")),
+            ("supersession, the rows to store, format counts", s.get("store") - copy - current),
             ("findings: carry over, COPY", s.get("findings")),
             (
                 "activity summaries of the batch: the blocks' deltas upserted (or the SQL pass)",

@@ -164,10 +164,15 @@ def supersede(conn: psycopg.Connection[Any], *, version_ids: Sequence[int]) -> N
             )
 
 
-def allocate_version_ids(conn: psycopg.Connection[Any], *, count: int) -> list[int]:
+def allocate_version_ids(conn: psycopg.Connection[Any], *, count: int) -> Sequence[int]:
+    """`count` new rss_version ids, increasing; a range when they are consecutive (always, unless
+    another session draws from the sequence at the same time), which travels as three numbers."""
     with conn.cursor() as cursor:
         cursor.execute("SELECT nextval('rss_version_id_seq') FROM generate_series(1, %s)", (count,))
-        return [row[0] for row in cursor]
+        ids = [row[0] for row in cursor]
+    if ids and ids[-1] - ids[0] == len(ids) - 1:
+        return range(ids[0], ids[-1] + 1)
+    return ids
 
 
 NULL = "\\N"  # COPY text format
@@ -203,7 +208,7 @@ def copy_line(values: Sequence[object]) -> str:
 
 
 def version_line(
-    version_id: int | str,
+    version_id: int,
     rss_number: str,
     batch_id: int,
     content_hash: str,
@@ -224,8 +229,7 @@ def version_line(
 ) -> str:
     """An `rss_version` row (VERSION_COLUMNS order, current) in COPY's text format. The text values
     are pieces of RUM lines; blank grouping values are stored as NULL. `plain`: the caller checked
-    that the lines hold no backslash (nothing to escape). `version_id` "": the row without its id,
-    starting with its tab, for an id allocated later."""
+    that the lines hold no backslash (nothing to escape)."""
     if not plain and any(
         "\\" in value
         for value in (
@@ -247,7 +251,7 @@ def version_line(
 
 
 def rum_line(
-    version_id: int | str,
+    version_id: int,
     position: int,
     line: int,
     line_text: str,
@@ -266,8 +270,7 @@ def rum_line(
     plain: bool = False,
 ) -> str:
     """A `rum` row (RUM_COLUMNS order) in COPY's text format; dates as ISO text or None. `plain`: the
-    caller checked that line_text holds no backslash and no double quote. `version_id` "": the row
-    without its id, as for `version_line`."""
+    caller checked that line_text holds no backslash and no double quote."""
     # Every text value is a piece of line_text: without a backslash or a double quote there, nothing
     # needs escaping and the row is one f-string (the hot path: a row per RUM).
     if not plain and ("\\" in line_text or '"' in line_text):

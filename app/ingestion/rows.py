@@ -1,7 +1,7 @@
 """COPY rows of RSS versions and their RUM, rendered from parsed records (pure, no database).
 
-Rendered in the block workers (app.ingestion.blocks) without the version id, which the storage
-allocates when it knows which RSS are new, then completed with `with_id`.
+Rendered in the block workers (app.ingestion.blocks) with version ids the storage allocated for
+the block before sending it (one per line: an RSS it then finds unchanged leaves a gap).
 """
 
 from __future__ import annotations
@@ -42,19 +42,15 @@ def care_type(rss: Rss, seances: int) -> str:
     return "complete"
 
 
-def with_id(version_id: int, version_row: str, rum_rows: str) -> tuple[str, str]:
-    """The rows of `rows_without_id` completed with their version id at the head of each line."""
-    prefix = str(version_id)
-    # Values never hold a newline (the parser rejects control characters): each one ends a row.
-    return prefix + version_row, prefix + rum_rows[:-1].replace("\n", "\n" + prefix) + "\n"
-
-
-def rows_without_id(
-    batch_id: int, rss: Rss, texts: list[str], content_hash: str, summary: SummaryDelta | None = None
+def rows(
+    version_id: int,
+    batch_id: int,
+    rss: Rss,
+    texts: list[str],
+    content_hash: str,
+    summary: SummaryDelta | None = None,
 ) -> tuple[str, str]:
-    """The `rss_version` row and the `rum` rows (one string) of one RSS in COPY's text format, each
-    row without the version id that heads it (allocated when the RSS is stored), so starting with
-    its tab: one string per RSS crosses from the block workers.
+    """The `rss_version` row and the `rum` rows (one string) of one RSS version in COPY's text format.
 
     The hot path of storage (once per RSS): no generator, one séances conversion per RUM, cached
     dates."""
@@ -70,7 +66,7 @@ def rows_without_id(
     text = texts[0] if len(texts) == 1 else "\n".join(texts)
     plain = "\\" not in text and '"' not in text
     version_row = repository.version_line(
-        "", rss.rss_number, batch_id, content_hash, first.finess, last.admin_number,
+        version_id, rss.rss_number, batch_id, content_hash, first.finess, last.admin_number,
         first.format_code, _iso(first.entry_date), exit_date, rss_care_type, first.ghm,
         first.return_code, first.classification_version, total_seances, len(rums), last.unit, plain=plain,
     )  # fmt: skip
@@ -78,7 +74,7 @@ def rows_without_id(
     for position, rum in enumerate(rums):
         rum_exit = _iso(rum.exit_date)
         rum_rows.append(repository.rum_line(
-            "", position, rum.line, texts[position], rum.rum_number, rum.unit, _iso(rum.entry_date),
+            version_id, position, rum.line, texts[position], rum.rum_number, rum.unit, _iso(rum.entry_date),
             rum_exit, exit_date, rss_care_type, rum.dp, rum.dr, rum.das, seances[position],
             [act.code for act in rum.acts], plain=plain,
         ))  # fmt: skip

@@ -17,11 +17,12 @@ import re
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import accumulate
 from typing import IO, Any, TypeVar
 
 import psycopg
@@ -37,11 +38,10 @@ from app.core.line_errors import LineError
 from app.core.pagination import id_cursor, next_page
 from app.core.problems import InvalidInput, NotFound
 from app.ingestion import metrics, repository, workers
-from app.ingestion.blocks import Block, BlockRss, iter_blocks, process_block
+from app.ingestion.blocks import Block, Line, iter_blocks, process_block
 from app.ingestion.models import RumBatch
 from app.ingestion.parser import parse_line
 from app.ingestion.records import Act, Rum, as_date, as_int
-from app.ingestion.rows import with_id
 from app.ingestion.schemas import (
     ActRead,
     BatchError,
@@ -189,19 +189,22 @@ def ingest_rss_file(
     connection = repository.driver_connection(session)
     summary: SummaryDelta | None = SummaryDelta()  # None once an accepted RSS was not stored
     with _rare_full_collections():
-        for block in _processed_blocks(stream, batch_id=batch.id, ctx=ctx):
+        for block in _processed_blocks(stream, connection, batch_id=batch.id, ctx=ctx):
             accepted = _admit(block, tally, seen, rejected_upstream)
-            stored = _write_block(connection, accepted, tally)
+            stored = _write_block(connection, block, accepted, tally)
             if summary is not None:
-                all_stored = len(stored.items) if stored is not None else 0
-                if all_stored == sum(1 for item in block.rss if item.accepted):
+                if (stored.count if stored is not None else 0) == block.accepted:
                     summary.merge(block.summary)
                 else:
                     summary = None
             if stored is not None:
                 checked = rules_service.Checked(stored.items, block.skipped_rules)
-                tally.findings = tally.findings + rules_service.store_findings(
-                    session, checked, superseded=stored.superseded
+                # Only the RSS with findings, or superseding a version, are in `checked`: the
+                # skipped rules are added here, as they were checked on every stored RSS.
+                tally.findings = (
+                    tally.findings
+                    + rules_service.store_findings(session, checked, superseded=stored.superseded)
+                    + FindingCounts(skipped=frozenset(block.skipped_rules))
                 )
     for number, errors in rejected_upstream.items():  # RSS whose every record was refused upstream
         tally.lines += len(errors)
@@ -264,24 +267,40 @@ def _size(stream: IO[bytes]) -> int:
     return size
 
 
-def _processed_blocks(stream: IO[bytes], *, batch_id: int, ctx: RuleContext) -> Iterator[Block]:
+def _processed_blocks(
+    stream: IO[bytes], conn: psycopg.Connection[Any], *, batch_id: int, ctx: RuleContext
+) -> Iterator[Block]:
     """The file's blocks, processed ahead while the caller stores the previous ones (in order).
 
     A large file goes to the worker processes, two blocks ahead per worker; a small one (or
     DIMQA_INGEST_WORKERS=0) to one thread of this process, one block ahead: its Python work then
     overlaps only PostgreSQL's, but it avoids the transfers, and the start of the workers."""
-    blocks = iter_blocks(stream)
+    tasks = _with_version_ids(conn, iter_blocks(stream))
     count = _workers()
     if count > 0 and _size(stream) >= PARALLEL_MIN_BYTES:
         context = workers.payload(ctx)
         try:
             process = partial(workers.process, context, batch_id)
-            yield from _ordered(workers.pool(count), process, blocks, 2 * count)
+            yield from _ordered(workers.pool(count), process, tasks, 2 * count)
         except workers.BrokenProcessPool as error:  # a worker was killed: the next batch gets a new pool
             raise RuntimeError("an ingestion worker process died") from error
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rum-batch-blocks") as executor:
-        yield from _ordered(executor, partial(process_block, batch_id=batch_id, ctx=ctx), blocks, 1)
+        yield from _ordered(executor, partial(_process_here, batch_id, ctx), tasks, 1)
+
+
+def _with_version_ids(
+    conn: psycopg.Connection[Any], blocks: Iterator[list[Line]]
+) -> Iterator[tuple[list[Line], Sequence[int]]]:
+    """Each block with a version id per line, allocated before it is processed, so that its rows
+    are rendered with their final ids; an RSS then found unchanged or duplicate leaves a gap.
+    Runs in the caller's thread, between two of its own statements on `conn`."""
+    for lines in blocks:
+        yield lines, repository.allocate_version_ids(conn, count=len(lines))
+
+
+def _process_here(batch_id: int, ctx: RuleContext, task: tuple[list[Line], Sequence[int]]) -> Block:
+    return process_block(task[0], batch_id, ctx, task[1])
 
 
 def _ordered(
@@ -304,88 +323,116 @@ def _ordered(
 
 @dataclass(slots=True)
 class _Stored:
-    """The RSS versions a block stored, for their findings: (version id, findings), and the
-    superseded versions (rss_number -> id)."""
+    """What a block stored: how many RSS versions; for their findings, (version id, findings) of
+    those with findings or superseding a version, and the superseded versions (rss_number -> id)."""
 
+    count: int
     items: list[tuple[int, RssFindings]]
     superseded: dict[str, int]
 
 
+Admitted = tuple[int, str]  # (accepted ordinal in its block, N° de RSS)
+
+
 def _admit(
     block: Block, tally: _Tally, seen: set[str], rejected_upstream: dict[str, list[LineError]]
-) -> list[BlockRss]:
+) -> list[Admitted]:
     """Tally a block's RSS (line counts, rejections, duplicates within the batch) and return the
-    accepted ones, in file order."""
-    accepted: list[BlockRss] = []
-    for item in block.rss:
-        tally.lines += item.line_count
-        number = item.rss_number
+    accepted ones to store, in file order."""
+    admitted: list[Admitted] = []
+    ordinal = -1
+    for index, number in enumerate(block.rss_numbers):
+        line_count = block.line_counts[index]
+        tally.lines += line_count
         # A number met earlier in the batch makes this group a duplicate, even when the earlier
         # group was rejected: which of the two is right is unknown.
         first_time = number is not None and number not in seen
         if number is not None:
             seen.add(number)
-        if not item.accepted:
-            tally.reject(number, item.errors, item.line_count)
+        errors = block.errors.get(index)
+        if errors is not None:
+            tally.reject(number, errors, line_count)
             continue
+        ordinal += 1
+        if number is None:
+            raise AssertionError("an accepted RSS always has its number")
         if number in rejected_upstream:
             refused = rejected_upstream.pop(number)
             tally.lines += len(refused)
-            tally.reject(number, refused, item.line_count + len(refused))
+            tally.reject(number, refused, line_count + len(refused))
             continue
         if not first_time:
             duplicate = LineError(
-                item.first_line, "rss_number", "duplicate_rss_in_batch",
+                block.first_lines[index], "rss_number", "duplicate_rss_in_batch",
                 "this N° de RSS already appeared earlier in the batch (not on the preceding line)",
                 number,
             )  # fmt: skip
-            tally.reject(number, [duplicate], item.line_count)
+            tally.reject(number, [duplicate], line_count)
             continue
-        accepted.append(item)
-    return accepted
+        admitted.append((ordinal, number))
+    return admitted
 
 
-def _write_block(conn: psycopg.Connection[Any], accepted: list[BlockRss], tally: _Tally) -> _Stored | None:
-    """Store the new versions among a block's accepted RSS (COPY), skip the unchanged ones."""
-    if not accepted:
+def _write_block(
+    conn: psycopg.Connection[Any], block: Block, admitted: list[Admitted], tally: _Tally
+) -> _Stored | None:
+    """Store the new versions among a block's admitted RSS (COPY), skip the unchanged ones."""
+    if not admitted:
         return None
-    current = repository.current_versions(conn, rss_numbers=[item.rss_number or "" for item in accepted])
-    new: list[BlockRss] = []
+    current = repository.current_versions(conn, rss_numbers=[number for _, number in admitted])
+    new: list[Admitted] = []
     superseded: dict[str, int] = {}
-    for item in accepted:
-        number = item.rss_number or ""
-        tally.rss_accepted += 1
-        tally.rum_accepted += len(item.format_codes)
-        tally.formats.update(item.format_codes)
+    for ordinal, number in admitted:
         previous = current.get(number)
-        if previous is not None and previous[1] == item.content_hash:
-            tally.rss_unchanged += 1
-            continue
         if previous is not None:
+            if previous[1] == block.content_hash(ordinal):
+                tally.rss_unchanged += 1
+                continue
             superseded[number] = previous[0]
-        new.append(item)
+        new.append((ordinal, number))
+    tally.rss_accepted += len(admitted)
+    admitted_formats = _formats(block, admitted)
+    tally.rum_accepted += sum(admitted_formats.values())
+    tally.formats.update(admitted_formats)
     if not new:
         return None
 
     repository.supersede(conn, version_ids=list(superseded.values()))
-    ids = repository.allocate_version_ids(conn, count=len(new))
-    version_lines: list[str] = []
-    rum_lines: list[str] = []
-    stored_formats: Counter[str] = Counter()
-    for version_id, item in zip(ids, new, strict=True):
-        version_line, rss_rum_lines = with_id(version_id, item.version_row, item.rum_rows)
-        version_lines.append(version_line)
-        rum_lines.append(rss_rum_lines)
-        stored_formats.update(item.format_codes)
-    repository.copy_versions(conn, version_lines)
-    repository.copy_rums(conn, rum_lines)
-    for format_code, count in stored_formats.items():
+    if len(new) == block.accepted:  # the usual case: the block's rows as the worker rendered them
+        version_rows, rum_rows = block.version_rows, block.rum_rows
+    else:
+        version_rows = "".join(_piece(block.version_rows, block.version_ends, k) for k, _ in new)
+        rum_rows = "".join(_piece(block.rum_rows, block.rum_ends, k) for k, _ in new)
+    repository.copy_versions(conn, [version_rows])
+    repository.copy_rums(conn, [rum_rows])
+    for format_code, count in _formats(block, new).items():
         metrics.RUM_INGESTED.labels(format_code).inc(count)
-    checked = [
-        (vid, item.findings or RssFindings(item.rss_number or "", None, [], []))
-        for vid, item in zip(ids, new, strict=True)
-    ]
-    return _Stored(checked, superseded)
+    ids = block.ids
+    if not superseded and len(new) == block.accepted:
+        checked = [(ids[ordinal], found) for ordinal, found in block.findings.items()]
+    else:
+        checked = [
+            (ids[ordinal], found or RssFindings(number, None, [], []))
+            for ordinal, number in new
+            if (found := block.findings.get(ordinal)) is not None or number in superseded
+        ]
+    return _Stored(len(new), checked, superseded)
+
+
+def _piece(text: str, ends: Sequence[int], ordinal: int) -> str:
+    return text[ends[ordinal - 1] if ordinal else 0 : ends[ordinal]]
+
+
+def _formats(block: Block, admitted: list[Admitted]) -> Mapping[str, int]:
+    """RUM per format code among `admitted`."""
+    if len(admitted) == block.accepted:
+        return block.format_counts
+    starts = list(accumulate(block.rum_counts, initial=0))
+    return Counter(
+        block.formats[3 * position : 3 * position + 3]
+        for ordinal, _ in admitted
+        for position in range(starts[ordinal], starts[ordinal + 1])
+    )
 
 
 def _finish(batch: RumBatch, tally: _Tally) -> None:

@@ -18,6 +18,7 @@ import os
 import pickle
 import signal
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import MappingProxyType
@@ -66,16 +67,16 @@ def _initialize() -> None:
 _context: tuple[str, RuleContext] | None = None  # in a worker: the last context unpickled
 
 
-def process(context: ContextPayload, batch_id: int, lines: list[Line]) -> Block:
+def process(context: ContextPayload, batch_id: int, task: tuple[list[Line], Sequence[int]]) -> Block:
     """`process_block` in a worker, without garbage collection: a block's records hold no
     reference cycles and are freed by reference counting when it is done (collections triggered
-    by their allocations cost a fifth of the work)."""
+    by their allocations cost a fifth of the work). `task`: the block's lines and version ids."""
     global _context
     if _context is None or _context[0] != context.key:
         _context = (context.key, pickle.loads(context.data))
     gc.disable()
     try:
-        return process_block(lines, batch_id, _context[1])
+        return process_block(task[0], batch_id, _context[1], task[1])
     finally:
         gc.enable()
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
@@ -60,18 +61,30 @@ def test_a_block_renders_rows_and_findings_of_its_accepted_rss_only() -> None:
         "\n".join([*lines_of(make_rss(1, rss_number="2001")), *broken, *lines_of(late_act)]) + "\n"
     ).encode()
     (block,) = blocks.iter_blocks(io.BytesIO(body))
-    result = blocks.process_block(block, 7, RuleContext())
-    numbers = [(item.rss_number, item.first_line, item.line_count, item.accepted) for item in result.rss]
-    assert numbers == [("2001", 1, 1, True), ("2002", 2, 2, False), ("2003", 4, 1, True)]
-    rejected = result.rss[1]
-    assert [(error.line, error.code) for error in rejected.errors] == [(3, "line_length")]
-    assert (rejected.version_row, rejected.rum_rows, rejected.findings) == ("", "", None)
-    accepted = result.rss[0]
-    assert accepted.version_row.startswith("\t2001\t7\tt\t") and accepted.rum_rows.count("\n") == 1
-    assert accepted.format_codes == ["022"] and accepted.findings is None  # nothing to report
-    late = result.rss[2].findings
-    assert late is not None and "C102" in {finding.rule_code for finding in late.findings}
+    result = blocks.process_block(block, 7, RuleContext(), range(50, 55))
+    assert result.rss_numbers == ["2001", "2002", "2003"]
+    assert (list(result.first_lines), list(result.line_counts)) == ([1, 2, 4], [1, 2, 1])
+    assert [(error.line, error.code) for error in result.errors[1]] == [(3, "line_length")]
+    assert list(result.errors) == [1]  # only the rejected group
+    # The accepted groups, in file order, take the block's first ids.
+    assert result.accepted == 2 and list(result.rum_counts) == [1, 1]
+    versions = result.version_rows.splitlines(keepends=True)
+    assert [row.split("\t")[:4] for row in versions] == [["50", "2001", "7", "t"], ["51", "2003", "7", "t"]]
+    assert list(result.version_ends) == [len(versions[0]), len(versions[0]) + len(versions[1])]
+    rums = result.rum_rows.splitlines(keepends=True)
+    assert [row.split("\t")[:3] for row in rums] == [["50", "0", "1"], ["51", "0", "4"]]
+    assert list(result.rum_ends) == [len(rums[0]), len(rums[0]) + len(rums[1])]
+    assert result.content_hash(1) == hashlib.sha256(lines_of(late_act)[0].encode()).hexdigest()
+    assert (result.formats, result.format_counts) == ("022022", {"022": 2})
+    assert list(result.findings) == [1]  # 2001 has nothing to report
+    assert "C102" in {finding.rule_code for finding in result.findings[1].findings}
     assert {"C067", "C100"} <= result.skipped_rules  # no nomenclature, no fichier d'UM
+
+
+def test_a_block_needs_an_id_per_line() -> None:
+    (block,) = blocks.iter_blocks(io.BytesIO(("\n".join(lines_of(make_rss(2))) + "\n").encode()))
+    with pytest.raises(ValueError):
+        blocks.process_block(block, 7, RuleContext(), range(1))
 
 
 @pytest.fixture()

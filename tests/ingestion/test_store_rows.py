@@ -1,4 +1,4 @@
-"""The storage fast path (app.ingestion.rows.rows_without_id) agrees with the records' own properties."""
+"""The storage fast path (app.ingestion.rows.rows) agrees with the records' own properties."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ CASES = [
 def test_rows_match_the_record_properties(rss: Rss) -> None:
     assert rows.care_type(rss, rss.seances) == rss.care_type
     texts = [f"line {rum.line}" for rum in rss.rums]
-    version_line, rum_lines = rows.with_id(17, *rows.rows_without_id(3, rss, texts, "h"))
+    version_line, rum_lines = rows.rows(17, 3, rss, texts, "h")
     version = version_line.rstrip("\n").split("\t")
     assert version[0] == "17" and version[2] == "3"
     assert version[10] == rss.care_type
@@ -44,13 +44,12 @@ def test_rows_match_the_record_properties(rss: Rss) -> None:
 
 def test_rows_need_every_line_text() -> None:
     with pytest.raises(ValueError):
-        rows.rows_without_id(1, make_rss(2), ["only one"], "h")
+        rows.rows(1, 1, make_rss(2), ["only one"], "h")
 
 
 def test_rows_escape_backslashes_and_quotes() -> None:
     rss = make_rss(1, dp="J1\\8", das=['I"10'])
-    rendered = rows.rows_without_id(1, rss, ['line \\ with "quote"'], "h")
-    version_line, rum_lines = rows.with_id(1, *rendered)
+    version_line, rum_lines = rows.rows(1, 1, rss, ['line \\ with "quote"'], "h")
     values = rum_lines.rstrip("\n").split("\t")
     assert values[3] == 'line \\\\ with "quote"'
     assert values[10] == "J1\\\\8"
