@@ -14,6 +14,7 @@ import pytest
 
 from app.ingestion.records import Rss
 from app.rules.catalog import FAMILIES, REGISTRY, build_registry
+from app.rules.catalog.ledger import ISSUED_CODES, RETIRED_CODES
 from app.rules.engine import (
     BASE_PARAMS,
     CODE_PATTERN,
@@ -233,6 +234,40 @@ class TestRegistry:
 
     def test_catalogue_rebuilds(self) -> None:
         assert dict(build_registry(rules for _, rules in FAMILIES)) == dict(REGISTRY)
+
+
+class TestLedger:
+    """Rule codes are never reused: app/rules/catalog/ledger.py lists every code ever issued."""
+
+    def test_every_registered_code_is_in_the_ledger(self) -> None:
+        assert set(REGISTRY) - ISSUED_CODES == set()
+
+    def test_no_registered_code_is_retired(self) -> None:
+        assert set(REGISTRY) & RETIRED_CODES == set()
+
+    def test_every_issued_code_is_registered_or_retired(self) -> None:
+        # A removed rule moves its code to RETIRED_CODES; it never leaves the ledger.
+        assert set(REGISTRY) | RETIRED_CODES == ISSUED_CODES
+        assert RETIRED_CODES <= ISSUED_CODES
+
+    def test_ledger_codes_are_well_formed(self) -> None:
+        assert [code for code in sorted(ISSUED_CODES) if not CODE_PATTERN.match(code)] == []
+
+    def test_ledger_only_grows(self) -> None:
+        # 101 codes (89 FG controls, Q001-Q012) none retired, when the ledger was started.
+        assert len(ISSUED_CODES) >= 101
+        assert {f"Q{n:03}" for n in range(1, 13)} <= ISSUED_CODES
+
+    def test_a_retired_code_cannot_be_registered_again(self) -> None:
+        first = RULES[0]
+        with pytest.raises(ValueError, match=f"rule code {first.code} is retired and can never be reused"):
+            build_registry([[first]], retired=frozenset({first.code}))
+
+    def test_a_code_missing_from_the_ledger_is_refused(self) -> None:
+        newcomer = replace(RULES[0], code="Q999", name="guide.newcomer")
+        with pytest.raises(ValueError, match="rule code Q999 is not in the ledger"):
+            build_registry([RULES, [newcomer]])
+        assert "Q999" in build_registry([[newcomer]], issued=ISSUED_CODES | {"Q999"})
 
     @pytest.mark.parametrize(
         ("code", "name", "message", "doc", "error"),
