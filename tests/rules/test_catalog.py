@@ -21,6 +21,7 @@ from app.rules.engine import (
     NAME_PATTERN,
     REQUIREMENTS,
     AuthorisationHistory,
+    CcamCode,
     CimCode,
     Hit,
     Requirement,
@@ -49,6 +50,7 @@ CODES = [item.code for item in RULES]
 CONTEXT_MEMBER: dict[Requirement, str] = {
     "cim10": "cim10",
     "ccam": "ccam",
+    "ccam_activities": "ccam",  # a CCAM that lists activities; without any CCAM, none is listed
     "ghm": "ghm_labels",
     "structure": "units",
     "ium": "authorisations",
@@ -219,6 +221,37 @@ class TestSkipped:
 
     def test_full_context_skips_nothing(self) -> None:
         assert run_rules(make_rss(1), FULL_CTX)[1] == set()
+
+    def test_ccam_without_activities_skips_the_activity_rules(self) -> None:
+        assert FULL_CTX.ccam is not None
+        without = {code: replace(entry, activities=None) for code, entry in FULL_CTX.ccam.items()}
+        rss = _prepared(_triggering("C110"))  # activity 4 on a chest X-ray: C110 with activities
+        findings, skipped = run_rules(rss, replace(FULL_CTX, ccam=without))
+        assert skipped == {"C110", "C111"}  # not C073, C078, C079: the CCAM itself is loaded
+        assert [f.rule_code for f in findings if f.rule_code in {"C110", "C111"}] == []
+        findings, skipped = run_rules(rss, FULL_CTX)
+        assert skipped == set()
+        assert [(f.rule_code, f.field, f.value) for f in findings if f.rule_code in {"C110", "C111"}] == [
+            ("C110", "acts[0].activity", "4")
+        ]
+
+    def test_one_act_listing_its_activities_is_enough(self) -> None:
+        # The column exists; an act it leaves blank is just not checked (see _activity_hits).
+        ccam = {
+            "ZBQK002": CcamCode("ZBQK002", "Radiographie du thorax", frozenset({"1"})),
+            "YYYY600": CcamCode("YYYY600"),
+        }
+        ctx = RuleContext(ccam=ccam, today=FULL_CTX.today)
+        assert ctx.has("ccam_activities") and ctx.has("ccam")
+        assert not RuleContext(ccam={"YYYY600": CcamCode("YYYY600")}).has("ccam_activities")
+        assert not RuleContext().has("ccam_activities")
+        rss = _prepared(_triggering("C110"))
+        findings, skipped = run_rules(rss, ctx, [REGISTRY["C110"], REGISTRY["C111"]])
+        assert skipped == set()
+        assert [(f.rule_code, f.rum_index, f.field, f.value) for f in findings] == [
+            ("C110", 0, "acts[0].activity", "4")
+        ]
+        assert findings[0].message == "Activité 4 (anesthésie) inexistante pour l'acte ZBQK002."
 
 
 class TestRegistry:

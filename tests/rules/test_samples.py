@@ -47,8 +47,10 @@ def nomenclature_ctx(shared_data: Path) -> RuleContext:
         for row in read_cim10(cim_path)
         if isinstance(row, CimRow)
     }
-    ccam = {
-        row.code: CcamCode(row.code, row.label, None, row.valid_from, row.valid_to)
+    ccam = {  # activities as the service stores them: None when the row lists none
+        row.code: CcamCode(
+            row.code, row.label, frozenset(row.activities) or None, row.valid_from, row.valid_to
+        )
         for row in read_ccam(ccam_path)
         if isinstance(row, CcamRow)
     }
@@ -73,6 +75,17 @@ class TestGroupedSample2024:
     def test_clean_with_nomenclatures(self, shared_data: Path, nomenclature_ctx: RuleContext) -> None:
         stays = _stays(shared_data / "pmsi_samples" / "gpmsi" / "inout" / "RSS_test.txt")
         assert _findings(stays, nomenclature_ctx) == []
+
+
+def test_public_ccam_has_no_activities_so_the_activity_rules_are_skipped(
+    shared_data: Path, nomenclature_ctx: RuleContext
+) -> None:
+    """The ATIH extract lists no activities: C110/C111 must say "not checked", not "no problem"."""
+    stays = _stays(shared_data / "pmsi_samples" / "gpmsi" / "in" / "t01rss017.txt")
+    assert nomenclature_ctx.ccam is not None and len(nomenclature_ctx.ccam) > 1000
+    assert nomenclature_ctx.has("ccam") and not nomenclature_ctx.has("ccam_activities")
+    # Besides C110/C111, only the rules of the references this context does not carry.
+    assert run_rules(stays[0], nomenclature_ctx)[1] == {"C110", "C111", "C100", "Q008"}
 
 
 class TestRum017Sample:
