@@ -25,17 +25,15 @@ from app.ingestion.parser import (
 )
 from app.ingestion.records import Act, Rum
 from app.ingestion.writer import write_rum
+from tests.conftest import shared_file
 from tests.ingestion.builders import make_act, make_rss, make_rum
 
 SAMPLE_017 = Path("pmsi_samples/gpmsi/in/t01rss017.txt")
 SAMPLE_122 = Path("pmsi_samples/gpmsi/inout/RSS_test.txt")
 
 
-def read_sample(shared_data: Path, relative: Path) -> bytes:
-    path = shared_data / relative
-    if not path.is_file():
-        pytest.skip(f"{path} is not available")
-    return path.read_bytes()
+def read_sample(relative: Path) -> bytes:
+    return shared_file(relative).read_bytes()
 
 
 def parse_bytes(data: bytes) -> list[Rum | LineError]:
@@ -63,8 +61,8 @@ def set_at(line: str, start: int, value: str) -> str:
 # Public sample, RUM 017 (CRLF, space-padded counters and act counts)
 
 
-def test_sample_017_all_lines_parse(shared_data: Path) -> None:
-    data = read_sample(shared_data, SAMPLE_017)
+def test_sample_017_all_lines_parse() -> None:
+    data = read_sample(SAMPLE_017)
     assert b"\r\n" in data
     rums = rums_of(data)
     assert [rum.line for rum in rums] == list(range(1, 11))
@@ -77,8 +75,8 @@ def test_sample_017_all_lines_parse(shared_data: Path) -> None:
     assert len(results) == 10 and all(result.accepted for result in results)
 
 
-def test_sample_017_field_values(shared_data: Path) -> None:
-    rums = rums_of(read_sample(shared_data, SAMPLE_017))
+def test_sample_017_field_values() -> None:
+    rums = rums_of(read_sample(SAMPLE_017))
     first = rums[0]
     assert first.version == "017"
     assert first.rss_number == "00000000000000000067"
@@ -130,8 +128,8 @@ def test_sample_017_field_values(shared_data: Path) -> None:
     assert rums[9].das == ["R630", "R11", "R628", "R05", "H659", "S0600", "S008", "W2909"]
 
 
-def test_sample_017_same_result_with_lf(shared_data: Path) -> None:
-    data = read_sample(shared_data, SAMPLE_017)
+def test_sample_017_same_result_with_lf() -> None:
+    data = read_sample(SAMPLE_017)
     assert rums_of(data.replace(b"\r\n", b"\n")) == rums_of(data)
 
 
@@ -139,8 +137,8 @@ def test_sample_017_same_result_with_lf(shared_data: Path) -> None:
 # Public sample, RSS groupé 122
 
 
-def test_sample_122(shared_data: Path) -> None:
-    (rum,) = rums_of(read_sample(shared_data, SAMPLE_122))
+def test_sample_122() -> None:
+    (rum,) = rums_of(read_sample(SAMPLE_122))
     assert rum.grouped
     assert (rum.version, rum.format_code) == ("022", "122")
     assert (rum.classification_version, rum.ghm, rum.cmd) == ("11", "04M143", "04")

@@ -7,7 +7,6 @@ import json
 import re
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,6 +38,7 @@ from app.rules.engine import (
     validate_rule,
 )
 from app.rules.fg_labels import FG_LABELS, fg_label
+from tests.conftest import shared_file
 from tests.ingestion.builders import make_rss
 from tests.rules.cases import ALL_CASES, BARE_CTX, FULL_CTX, Case
 from tests.rules.test_cases import through_lines
@@ -119,12 +119,9 @@ class TestDeclarations:
         assert data["summary"] and data["bad"] and data["good"]
         assert set(data) >= {"code", "name", "severity", "message", "reference", "needs", "details"}
 
-    def test_official_severities(self, shared_data: Path) -> None:
+    def test_official_severities(self) -> None:
         """Blocking ("Bloquante → 90Z00Z") controls are blocking, "Non bloquante" ones warnings."""
-        spec = shared_data.parent / "spec" / "pmsi-formats.md"
-        if not spec.is_file():
-            pytest.skip("PMSI spec not available")
-        text = spec.read_text("utf-8")
+        text = shared_file("../spec/pmsi-formats.md").read_text("utf-8")
         table = text[text.index("### 6.2") : text.index("### 6.3")]  # the C-codes table
         effects = dict(re.findall(r"^\| (C\d{3}) \| [^|]+ \| ([^|]+) \|", table, re.M))
         checked = 0
@@ -426,10 +423,7 @@ class TestFgLabels:
             if code.startswith("C"):
                 assert FG_LABELS.get(code[1:]), code
 
-    def test_covers_the_official_return_codes(self, shared_data: Path) -> None:
-        path = shared_data / "fg_errors" / "fg_mco_codes_erreur.csv"
-        if not path.is_file():
-            pytest.skip("FG error list not available")
-        with path.open(encoding="utf-8") as handle:
+    def test_covers_the_official_return_codes(self) -> None:
+        with shared_file("fg_errors/fg_mco_codes_erreur.csv").open(encoding="utf-8") as handle:
             official = {row["code"].zfill(3) for row in csv.DictReader(handle)}
         assert official - set(FG_LABELS) == set()
