@@ -18,9 +18,14 @@ SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 pytest_plugins = ["tests.fixtures.database", "tests.fixtures.logs"]
 
 
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The public reference material beside the project; tests using it skip when it is absent."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip("../shared/data is not available")
-    return SHARED_DATA
+def shared_file(relative: str | Path) -> Path:
+    """A file (or folder) of the public reference material, by its path under ../shared/data
+    ("hl7v2/ans_pamfr_adt_a01_admission.er7"; "../spec/pmsi-formats.md" for the spec).
+
+    The calling test (or fixture) skips, naming the path, when it is absent: a test depends on the
+    files it reads and on nothing else, so one missing file skips its tests only, never errors.
+    """
+    path = Path(os.path.normpath(SHARED_DATA / relative))
+    if not path.exists():
+        pytest.skip(f"{os.path.relpath(path, PROJECT_ROOT)} is not available")
+    return path

@@ -26,6 +26,9 @@ class ProblemErrorItem(BaseModel):
     line: int | None = None
     field: str | None = None
     code: str
+    fg_code: str | None = Field(
+        None, description="The official grouper control making the same check, if any (else absent)"
+    )
     message: str
 
 
@@ -117,10 +120,16 @@ def problem_response(
     if instance:
         body["instance"] = instance
     if errors:
-        body["errors"] = [
-            {"line": e.line, "field": e.field, "code": e.code, "message": e.message} for e in errors
-        ]
+        body["errors"] = [_error_item(e) for e in errors]
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _error_item(error: LineError) -> dict[str, Any]:
+    item: dict[str, Any] = {"line": error.line, "field": error.field, "code": error.code}
+    if error.fg_code is not None:  # only then: the bodies of every other problem stay as they were
+        item["fg_code"] = error.fg_code
+    item["message"] = error.message
+    return item
 
 
 _HTTP_SLUGS = {

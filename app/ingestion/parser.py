@@ -24,16 +24,23 @@ Leniency (what is accepted on purpose):
     shorter than its fixed part is always rejected, even if only blanks are missing (a RUM with no
     DA, DAD or act whose trailing blank fields were trimmed).
 * Numeric fields keep their text, stripped of spaces (``' 1'`` -> ``'1'``): the rules decide.
+
+Each structural error carries, as ``fg_code``, the official grouper control that makes the same
+check (pmsi-formats.md §6.2), so the DIM sees the code its grouper would have raised: C059 "format
+de RUM inconnu" for an unknown format and for a length that is not the formula's (§2.5), C055/C056
+(nDA or nDAD absent / not numeric), C057/C058 (nZA absent / not numeric), C011 (N° de RSS absent).
+Control characters and a grouped line whose RUM version disagrees with its format have no FG
+control of their own: no ``fg_code``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from functools import partial
 from operator import itemgetter, methodcaller
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 from app.core.line_errors import LineError
 from app.ingestion.layouts import (
@@ -49,6 +56,16 @@ from app.ingestion.layouts import (
     format_code,
 )
 from app.ingestion.records import Act, Rss, Rum
+
+# FG controls (pmsi-formats.md §6.2) raised for the same checks as the parser's structural errors.
+FG_UNKNOWN_FORMAT: Final = "C059"  # "format de RUM inconnu", also raised when the length is not the formula's
+FG_RSS_NUMBER_MISSING: Final = "C011"
+# Counter -> (FG code when blank, FG code when not numeric).
+FG_COUNTER_CODES: Final[Mapping[str, tuple[str, str]]] = {
+    "n_da": ("C055", "C056"),
+    "n_dad": ("C055", "C056"),
+    "n_za": ("C057", "C058"),
+}
 
 ENCODING_NOTE = (
     "Encoding is not specified by ATIH. Each line is decoded as UTF-8 and, if that fails, as Latin-1 "
@@ -342,6 +359,7 @@ def parse_decoded(raw: bytes, text: str, line_no: int) -> Rum | LineError:
             f"line of {length} characters is shorter than the fixed part of format "
             f"{text[9:12]} ({plan.fixed_length} characters)",
             _rss_number_of(text),
+            FG_UNKNOWN_FORMAT,
         )
     if plan.grouped and text[24:27] != plan.version:
         return LineError(
@@ -361,6 +379,7 @@ def parse_decoded(raw: bytes, text: str, line_no: int) -> Rum | LineError:
             "missing_rss_number",
             f"N° de RSS (positions {_positions(LAYOUTS[plan.version].field('rss_number'), plan.offset)}) "
             "is blank",
+            fg_code=FG_RSS_NUMBER_MISSING,
         )
     counters = text[plan.all_counters]
     if counters.isascii() and counters.isdigit():  # the usual zero-filled case, in one test
@@ -384,6 +403,7 @@ def parse_decoded(raw: bytes, text: str, line_no: int) -> Rum | LineError:
                 f"format {text[9:12]} with nDA={n_da}, nDAD={n_dad}, nZA={n_za} expects {expected} "
                 f"characters, got {length}",
                 rss_number,
+                FG_UNKNOWN_FORMAT,
             )
         text = fixed_text
 
@@ -426,6 +446,7 @@ def _format_error(text: str, line_no: int) -> LineError:
             None,
             "line_length",
             f"line of {len(text)} characters is too short to hold a RUM (format code at positions 10-12)",
+            fg_code=FG_UNKNOWN_FORMAT,
         )
     return LineError(
         line_no,
@@ -433,19 +454,22 @@ def _format_error(text: str, line_no: int) -> LineError:
         "unknown_format",
         f"unknown format {text[9:12]!r} at positions 10-12 (supported: {_SUPPORTED})",
         _rss_number_of(text),
+        FG_UNKNOWN_FORMAT,
     )
 
 
 def _counter_error(text: str, line_no: int, plan: _Plan, rss_number: str) -> LineError:
     for item, piece in zip(plan.counter_fields, plan.counters, strict=True):
-        if _counter(text[piece]) is None:
+        raw = text[piece]
+        if _counter(raw) is None:
+            blank, not_numeric = FG_COUNTER_CODES[item.name]
             return LineError(
                 line_no,
                 item.name,
                 "not_numeric",
-                f"counter {item.name} (positions {_positions(item, plan.offset)}) is not numeric: "
-                f"{text[piece]!r}",
+                f"counter {item.name} (positions {_positions(item, plan.offset)}) is not numeric: {raw!r}",
                 rss_number,
+                blank if not raw.strip(" ") else not_numeric,
             )
     raise AssertionError("unreachable: _counter_error called with valid counters")
 

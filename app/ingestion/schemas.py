@@ -87,6 +87,12 @@ class BatchError(BaseModel):
     rss_number: str | None
     field: str | None
     code: str
+    fg_code: str | None = Field(
+        None,
+        description="The official grouper control making the same check (C011, C055-C059), when "
+        "there is one; null for the other line errors and in batches received before it existed",
+        examples=["C056"],
+    )
     message: str
 
 

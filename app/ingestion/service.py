@@ -94,6 +94,7 @@ class _Tally:
                         "rss_number": error.rss_number or rss_number,
                         "field": error.field,
                         "code": error.code,
+                        "fg_code": error.fg_code,
                         "message": error.message,
                     }
                 )

@@ -7,7 +7,8 @@ and renders each hit into a `Finding`.
 
 Reference data (CIM-10, CCAM, GHM labels, structure, fichier d'UM) comes in through a `RuleContext`
 preloaded once per batch by the caller. A rule needing a reference that the context does not carry
-is *skipped* and reported as such, never silently passed.
+is *skipped* and reported as such, never silently passed; so is a rule needing a column that the
+loaded reference lacks (``ccam_activities``: a CCAM whose source lists no act's activities).
 
 Docstrings are the rules' documentation: a summary paragraph, optional details, then one
 ``Bad:`` and one ``Good:`` paragraph (in that order) giving a failing and a passing example.
@@ -45,8 +46,11 @@ class Severity(StrEnum):
     INFO = "info"  # purely informational
 
 
-Requirement: TypeAlias = Literal["cim10", "ccam", "ghm", "structure", "ium"]
-REQUIREMENTS: Final[tuple[Requirement, ...]] = ("cim10", "ccam", "ghm", "structure", "ium")
+# "ccam_activities": a CCAM that lists the activities of its acts. Its source may not (the public
+# ATIH extract has no such column), and an activity check could then find nothing, which would
+# read as "no problem" instead of "not checked".
+Requirement: TypeAlias = Literal["cim10", "ccam", "ccam_activities", "ghm", "structure", "ium"]
+REQUIREMENTS: Final[tuple[Requirement, ...]] = ("cim10", "ccam", "ccam_activities", "ghm", "structure", "ium")
 
 # Preconditions a rule may declare (``when=``) so that the engine does not even call it on an RSS
 # where it cannot find anything: more than one RUM, a grouped result (GHM), any act, any DA, any
@@ -236,11 +240,20 @@ class RuleContext:
             return self.cim10 is not None
         if requirement == "ccam":
             return self.ccam is not None
+        if requirement == "ccam_activities":
+            return self.ccam is not None and self.derived(_LISTS_ACTIVITIES_KEY, _lists_activities)
         if requirement == "ghm":
             return self.ghm_labels is not None
         if requirement == "structure":
             return self.units is not None
         return self.authorisations is not None
+
+
+_LISTS_ACTIVITIES_KEY: Final = "app.rules.engine._lists_activities"
+
+
+def _lists_activities(ctx: RuleContext) -> bool:
+    return ctx.ccam is not None and any(code.activities is not None for code in ctx.ccam.values())
 
 
 # --------------------------------------------------------------------------------------------------

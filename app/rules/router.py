@@ -50,7 +50,8 @@ def list_rules(session: SessionDep, principal: AggregateReader) -> RuleList:
     """The coding-quality rules catalogue with its documentation (summary, bad and good examples).
 
     `skipped` is true for a rule that needs a reference not loaded now (CIM-10, CCAM, GHM labels,
-    structure, fichier d'UM): such a rule does not run and is listed in each batch's `skipped_rules`."""
+    structure, fichier d'UM) or loaded without a column it needs (`ccam_activities`: a CCAM listing
+    its acts' activities): such a rule does not run and is listed in each batch's `skipped_rules`."""
     return RuleList(items=service.list_rules(session))
 
 

@@ -122,12 +122,14 @@ class RuleRead(BaseModel):
     severity: Severity
     message: str
     reference: str
-    needs: list[Requirement]
+    needs: list[Requirement] = Field(
+        description="References the rule runs with; `ccam_activities`: a CCAM that lists its acts' activities"
+    )
     summary: str
     details: str
     bad: str
     good: str
-    skipped: bool = Field(description="True while a reference it needs is not loaded")
+    skipped: bool = Field(description="True while a reference it needs is not loaded (or lacks the column)")
 
 
 class RuleList(BaseModel):

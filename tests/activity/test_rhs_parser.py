@@ -25,6 +25,7 @@ from app.activity.rhs_parser import ACT_CLASSES, RHS_ATTRIBUTES, Rhs, iter_rhs, 
 from app.activity.rhs_writer import write_rhs
 from app.core.line_errors import LineError
 from tests.activity.builders import make_ccam, make_csar, make_csarr, make_rhs, monday_of
+from tests.conftest import shared_file
 
 ALL_VERSIONS = sorted(LAYOUTS)
 SAMPLE = Path("pmsi_samples/gpmsi/in/t01rhsm09.txt")
@@ -159,8 +160,8 @@ def test_non_grouped_is_grouped_without_prefix(grouped: str) -> None:
 
 
 @pytest.mark.parametrize("version", ["M09", "M0A", "M0B", "M19", "M1A", "M1B", "M1C", "M1D"])
-def test_layout_matches_pmsixml(shared_data: Path, version: str) -> None:
-    path = shared_data / f"pmsi_formats/pmsixml/rhs{version.lower()}.csv"
+def test_layout_matches_pmsixml(version: str) -> None:
+    path = shared_file(f"pmsi_formats/pmsixml/rhs{version.lower()}.csv")
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle, delimiter=";"))[1:]
     layout = LAYOUTS[version]
@@ -187,7 +188,7 @@ def test_layout_matches_pmsixml(shared_data: Path, version: str) -> None:
         assert ours == lengths
 
 
-def test_layout_matches_pmeasyr(shared_data: Path) -> None:
+def test_layout_matches_pmeasyr() -> None:
     """pmeasyr's grouped RHS readers (one per year) agree with M19 (2013-2021) and M1C (2022-2025)."""
     names = {
         "NOSEJ": "ssr_stay_number",
@@ -208,9 +209,7 @@ def test_layout_matches_pmeasyr(shared_data: Path) -> None:
         "TYPUS": "specific_unit_type",
     }
     checked = 0
-    with (shared_data / "pmsi_formats/pmeasyr_formats_mco_ssr.csv").open(
-        encoding="utf-8", newline=""
-    ) as handle:
+    with shared_file("pmsi_formats/pmeasyr_formats_mco_ssr.csv").open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             if row["champ"] != "ssr" or row["table"] != "rhs" or row["nom"] not in names or row["an"] < "13":
                 continue
@@ -314,8 +313,8 @@ def test_writer_padding() -> None:
 
 
 @pytest.fixture(scope="module")
-def sample(shared_data: Path) -> tuple[bytes, list[Rhs | LineError]]:
-    body = (shared_data / SAMPLE).read_bytes()
+def sample() -> tuple[bytes, list[Rhs | LineError]]:
+    body = shared_file(SAMPLE).read_bytes()
     return body, list(iter_rhs(io.BytesIO(body)))
 
 

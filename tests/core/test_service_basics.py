@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from app.core.line_errors import LineError
+from app.core.problems import ProblemErrorItem, problem_response
 
 
 def test_healthz_needs_no_token(client: Any) -> None:
@@ -66,3 +70,23 @@ def test_body_over_the_limit_is_413(client: Any, auth_headers: Any, monkeypatch:
     response = small.post("/api/v1/tokens", content=b"x" * 101, headers=auth_headers())
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_problem_error_items_carry_the_fg_code_only_when_there_is_one() -> None:
+    errors = [
+        LineError(4, "n_da", "not_numeric", "counter n_da is not numeric: 'A2'", "77", "C056"),
+        LineError(5, "body.rums", "missing", "Field required"),
+    ]
+    response = problem_response(400, "invalid-input", "Invalid input", "2 errors", errors=errors)
+    items = json.loads(response.body)["errors"]
+    assert items == [
+        {
+            "line": 4,
+            "field": "n_da",
+            "code": "not_numeric",
+            "fg_code": "C056",
+            "message": "counter n_da is not numeric: 'A2'",
+        },
+        {"line": 5, "field": "body.rums", "code": "missing", "message": "Field required"},
+    ]
+    assert [ProblemErrorItem.model_validate(item).fg_code for item in items] == ["C056", None]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import gzip
 from dataclasses import dataclass
-from pathlib import Path
+
+from tests.conftest import shared_file
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,21 +20,22 @@ class Nomenclatures:
     csarr: set[str]
 
 
-def load(folder: Path) -> Nomenclatures:
-    with gzip.open(folder / "cim10_fr_atih_2021.csv.gz", "rt", encoding="utf-8") as handle:
+def load() -> Nomenclatures:
+    """The six files' tables; the calling test skips, naming the first file missing."""
+    with gzip.open(shared_file("nomenclatures/cim10_fr_atih_2021.csv.gz"), "rt", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     cim = {row["code"]: int(row["tr"]) for row in rows}
     ssr = {row["code"]: row["tssr"] for row in rows}
-    with (folder / "ccam_actes.csv").open(encoding="utf-8") as handle:
+    with shared_file("nomenclatures/ccam_actes.csv").open(encoding="utf-8") as handle:
         ccam = {row["code"] for row in csv.DictReader(handle) if not row["date_fin"]}
-    with (folder / "ccam_regroupement.csv").open(encoding="utf-8") as handle:
+    with shared_file("nomenclatures/ccam_regroupement.csv").open(encoding="utf-8") as handle:
         activities = {(row["code"], row["activite"]) for row in csv.DictReader(handle)}
     extensions: dict[str, set[str]] = {}
-    with (folder / "ccam_extensions_descriptives_atih.csv").open(encoding="utf-8") as handle:
+    with shared_file("nomenclatures/ccam_extensions_descriptives_atih.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             extensions.setdefault(row["code"], set()).add("-" + row["extension_descriptive"])
-    with (folder / "ghm_regroupement_2024_2025.csv").open(encoding="utf-8") as handle:
+    with shared_file("nomenclatures/ghm_regroupement_2024_2025.csv").open(encoding="utf-8") as handle:
         ghm = {row["ghm"] for row in csv.DictReader(handle)}
-    with (folder / "csarr_codes.csv").open(encoding="utf-8") as handle:
+    with shared_file("nomenclatures/csarr_codes.csv").open(encoding="utf-8") as handle:
         csarr = {row["code"] for row in csv.DictReader(handle)}
     return Nomenclatures(cim, ssr, ccam, activities, extensions, ghm, csarr)

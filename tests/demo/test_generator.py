@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter, defaultdict
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -298,8 +297,8 @@ def test_unsupported_year() -> None:
 
 
 @pytest.fixture(scope="module")
-def nomenclatures(shared_data: Path) -> Nomenclatures:
-    return load(shared_data / "nomenclatures")
+def nomenclatures() -> Nomenclatures:
+    return load()
 
 
 def _check_rss_codes(rss_list: list[Rss], n: Nomenclatures) -> list[str]:

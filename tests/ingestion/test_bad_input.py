@@ -45,9 +45,9 @@ def test_every_kind_of_broken_line_beside_valid_rss(client: Any, auth_headers: A
         "partial", 12, 6, 6,
     )  # fmt: skip
     assert (result["rss_rejected"], result["lines_rejected"], result["errors_total"]) == (6, 6, 6)
-    assert [(e["line"], e["code"]) for e in result["errors"]] == [
-        (2, "line_length"), (4, "not_numeric"), (6, "line_length"), (8, "unknown_format"),
-        (10, "invalid_character"), (12, "line_length"),
+    assert [(e["line"], e["code"], e["fg_code"]) for e in result["errors"]] == [
+        (2, "line_length", "C059"), (4, "not_numeric", "C056"), (6, "line_length", "C059"),
+        (8, "unknown_format", "C059"), (10, "invalid_character", None), (12, "line_length", "C059"),
     ]  # fmt: skip
     assert result["errors"][1]["field"] == "n_da" and result["errors"][1]["rss_number"] == "2002"
     assert stored_numbers(session) == [f"10{k}" for k in range(6)]

@@ -86,7 +86,18 @@ def test_structural_error_rejects_the_whole_rss_only(client: Any, auth_headers: 
     assert (result["status"], result["rss_accepted"], result["rss_rejected"], result["lines_rejected"]) == (
         "partial", 2, 1, 2,
     )  # fmt: skip
-    assert [(e["line"], e["rss_number"], e["code"]) for e in result["errors"]] == [(3, "3002", "line_length")]
+    assert result["errors"] == [
+        {
+            "line": 3,
+            "rss_number": "3002",
+            "field": None,
+            "code": "line_length",
+            "fg_code": "C059",  # the grouper's "format de RUM inconnu", as the DIM knows it
+            "message": "line of 150 characters is shorter than the fixed part of format 022 (177 characters)",
+        }
+    ]
+    stored_batch = client.get(f"/api/v1/rum-batches/{result['id']}", headers=auth_headers("dim")).json()
+    assert stored_batch["errors"] == result["errors"]
     stored = session.execute(text("SELECT rss_number FROM rss_version ORDER BY rss_number")).scalars().all()
     assert stored == ["3001", "3003"]
 
@@ -95,7 +106,9 @@ def test_duplicate_rss_number_in_one_batch(client: Any, auth_headers: Any) -> No
     a, b = make_rss(1, rss_number="4001"), make_rss(1, rss_number="4002")
     result = post(client, auth_headers("ingest"), rss_file(a, b, a)).json()
     assert result["rss_accepted"] == 2
-    assert [(e["line"], e["code"]) for e in result["errors"]] == [(3, "duplicate_rss_in_batch")]
+    assert [(e["line"], e["code"], e["fg_code"]) for e in result["errors"]] == [
+        (3, "duplicate_rss_in_batch", None)  # no FG control is this check
+    ]
 
 
 def test_json_batch_is_stored_like_the_file(client: Any, auth_headers: Any, session: Any) -> None:

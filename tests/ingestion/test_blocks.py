@@ -172,7 +172,10 @@ def test_worker_processes_store_what_one_thread_stores(session: Session, two_wor
         (30, 0, 0),
         (21, 10, 2),
     ]
-    assert {error["code"] for error in batches[1]["errors"]} == {"duplicate_rss_in_batch", "line_length"}
+    assert {(error["code"], error["fg_code"]) for error in batches[1]["errors"]} == {
+        ("duplicate_rss_in_batch", None),
+        ("line_length", "C059"),  # the FG code crosses the process boundary with its error
+    }
     assert len(rows) == 60 + 20 + 1  # RUM of the first file, of the 10 new versions, of 3100
     assert ("3100", "C102") in {(rss, code) for rss, code, *_ in found}
 

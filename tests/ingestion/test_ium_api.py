@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import zipfile
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 
+from tests.conftest import shared_file
+
 TEXT = {"Content-Type": "text/plain"}
-DRUIDES_INPUT = Path("pmsi_samples/gpmsi/inout")
+DRUIDES_INPUT = "pmsi_samples/gpmsi/inout/910019447.2024.0.20250130112254.in.zip"
 
 
-def druides_ium(shared_data: Path) -> bytes:
-    archives = sorted((shared_data / DRUIDES_INPUT).glob("*.in.zip"))
-    if not archives:
-        pytest.skip("no DRUIDES input archive")
-    with zipfile.ZipFile(archives[0]) as archive:
+def druides_ium() -> bytes:
+    with zipfile.ZipFile(shared_file(DRUIDES_INPUT)) as archive:
         return archive.read(next(n for n in archive.namelist() if n.lower().endswith("ium.txt")))
 
 
@@ -25,8 +22,8 @@ def post_ium(client: Any, headers: dict[str, str], body: bytes) -> Any:
     return client.post("/api/v1/structure/ium", content=body, headers={**headers, **TEXT})
 
 
-def test_druides_sample_then_history_across_loads(client: Any, auth_headers: Any, shared_data: Path) -> None:
-    body = druides_ium(shared_data)
+def test_druides_sample_then_history_across_loads(client: Any, auth_headers: Any) -> None:
+    body = druides_ium()
     admin = auth_headers("admin")
     first = post_ium(client, admin, body)
     assert first.status_code == 200

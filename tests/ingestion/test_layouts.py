@@ -27,6 +27,7 @@ from app.ingestion.layouts import (
     split_format_code,
 )
 from app.ingestion.records import Act, Rum
+from tests.conftest import shared_file
 
 RUM_ATTRIBUTES = {f.name for f in fields(Rum)}
 ACT_ATTRIBUTES = {f.name for f in fields(Act)}
@@ -309,10 +310,8 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return [{key: cell.strip() for key, cell in zip(header, row, strict=False)} for row in reader if row]
 
 
-def csv_path(shared_data: Path, code: str) -> Path:
-    path = shared_data / "pmsi_formats" / "pmsixml" / f"rss{code}.csv"
-    if not path.is_file():
-        pytest.skip(f"{path} is not available")
+def csv_path(code: str) -> Path:
+    path = shared_file(f"pmsi_formats/pmsixml/rss{code}.csv")
     return path
 
 
@@ -321,7 +320,7 @@ CSV_CODES = [format_code(v, g) for v in RUM_VERSIONS[:-1] for g in (False, True)
 
 
 @pytest.mark.parametrize("code", CSV_CODES)
-def test_fixed_part_matches_pmsixml(shared_data: Path, code: str) -> None:
+def test_fixed_part_matches_pmsixml(code: str) -> None:
     version, grouped = split_format_code(code) or ("", False)
     offset = 15 if grouped else 0
     ours: dict[tuple[str, int], int] = {}  # (name, start) -> length, grouped coordinates
@@ -329,7 +328,7 @@ def test_fixed_part_matches_pmsixml(shared_data: Path, code: str) -> None:
         ours[(item.name, item.start)] = item.length
     for item in layout(version).fixed:
         ours[(item.name, item.start + offset)] = item.length
-    rows = [row for row in read_csv(csv_path(shared_data, code)) if row["Typ"] == "RUM"]
+    rows = [row for row in read_csv(csv_path(code)) if row["Typ"] == "RUM"]
     seen: set[tuple[str, int]] = set()
     for row in rows:
         start, length = int(row["Début"]), int(row["Taille"])
@@ -342,7 +341,7 @@ def test_fixed_part_matches_pmsixml(shared_data: Path, code: str) -> None:
         assert ours[key] == length, f"{code}: {row['Nomc']} length {length} vs ours {ours[key]}"
         seen.add(key)
     assert seen == set(ours), f"{code}: fields absent from the CSV: {set(ours) - seen}"
-    da_row = next(row for row in read_csv(csv_path(shared_data, code)) if row["Typ"] == "DA")
+    da_row = next(row for row in read_csv(csv_path(code)) if row["Typ"] == "DA")
     assert int(da_row["Début"]) == fixed_length(version, grouped) + 1
 
 
@@ -354,10 +353,10 @@ KIND_EXCEPTIONS = {"filler", "ghm", "date", "birth_date", "entry_date", "exit_da
 
 
 @pytest.mark.parametrize("code", CSV_CODES)
-def test_kinds_match_pmsixml(shared_data: Path, code: str) -> None:
+def test_kinds_match_pmsixml(code: str) -> None:
     version, grouped = split_format_code(code) or ("", False)
     items = {item.name: item for item in (*GROUPED_PREFIX, *layout(version).fixed)}
-    for row in read_csv(csv_path(shared_data, code)):
+    for row in read_csv(csv_path(code)):
         if row["Typ"] != "RUM" or row["Nomc"] in ("NCMD", "NGHM"):
             continue
         name = our_name(row["Nomc"])
@@ -368,9 +367,9 @@ def test_kinds_match_pmsixml(shared_data: Path, code: str) -> None:
 
 
 @pytest.mark.parametrize("code", CSV_CODES)
-def test_act_zone_matches_pmsixml(shared_data: Path, code: str) -> None:
+def test_act_zone_matches_pmsixml(code: str) -> None:
     version, grouped = split_format_code(code) or ("", False)
-    rows = [row for row in read_csv(csv_path(shared_data, code)) if row["Typ"] == "ZA"]
+    rows = [row for row in read_csv(csv_path(code)) if row["Typ"] == "ZA"]
     csv_fields = [(row["Nomc"], int(row["Taille"])) for row in rows]
     zone = layout(version).act
     ours = [(item.name, item.length) for item in zone]

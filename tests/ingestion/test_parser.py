@@ -25,17 +25,15 @@ from app.ingestion.parser import (
 )
 from app.ingestion.records import Act, Rum
 from app.ingestion.writer import write_rum
+from tests.conftest import shared_file
 from tests.ingestion.builders import make_act, make_rss, make_rum
 
 SAMPLE_017 = Path("pmsi_samples/gpmsi/in/t01rss017.txt")
 SAMPLE_122 = Path("pmsi_samples/gpmsi/inout/RSS_test.txt")
 
 
-def read_sample(shared_data: Path, relative: Path) -> bytes:
-    path = shared_data / relative
-    if not path.is_file():
-        pytest.skip(f"{path} is not available")
-    return path.read_bytes()
+def read_sample(relative: Path) -> bytes:
+    return shared_file(relative).read_bytes()
 
 
 def parse_bytes(data: bytes) -> list[Rum | LineError]:
@@ -63,8 +61,8 @@ def set_at(line: str, start: int, value: str) -> str:
 # Public sample, RUM 017 (CRLF, space-padded counters and act counts)
 
 
-def test_sample_017_all_lines_parse(shared_data: Path) -> None:
-    data = read_sample(shared_data, SAMPLE_017)
+def test_sample_017_all_lines_parse() -> None:
+    data = read_sample(SAMPLE_017)
     assert b"\r\n" in data
     rums = rums_of(data)
     assert [rum.line for rum in rums] == list(range(1, 11))
@@ -77,8 +75,8 @@ def test_sample_017_all_lines_parse(shared_data: Path) -> None:
     assert len(results) == 10 and all(result.accepted for result in results)
 
 
-def test_sample_017_field_values(shared_data: Path) -> None:
-    rums = rums_of(read_sample(shared_data, SAMPLE_017))
+def test_sample_017_field_values() -> None:
+    rums = rums_of(read_sample(SAMPLE_017))
     first = rums[0]
     assert first.version == "017"
     assert first.rss_number == "00000000000000000067"
@@ -130,8 +128,8 @@ def test_sample_017_field_values(shared_data: Path) -> None:
     assert rums[9].das == ["R630", "R11", "R628", "R05", "H659", "S0600", "S008", "W2909"]
 
 
-def test_sample_017_same_result_with_lf(shared_data: Path) -> None:
-    data = read_sample(shared_data, SAMPLE_017)
+def test_sample_017_same_result_with_lf() -> None:
+    data = read_sample(SAMPLE_017)
     assert rums_of(data.replace(b"\r\n", b"\n")) == rums_of(data)
 
 
@@ -139,8 +137,8 @@ def test_sample_017_same_result_with_lf(shared_data: Path) -> None:
 # Public sample, RSS groupé 122
 
 
-def test_sample_122(shared_data: Path) -> None:
-    (rum,) = rums_of(read_sample(shared_data, SAMPLE_122))
+def test_sample_122() -> None:
+    (rum,) = rums_of(read_sample(SAMPLE_122))
     assert rum.grouped
     assert (rum.version, rum.format_code) == ("022", "122")
     assert (rum.classification_version, rum.ghm, rum.cmd) == ("11", "04M143", "04")
@@ -191,32 +189,62 @@ def test_every_version_parses_grouped_and_not() -> None:
 def test_truncated_line() -> None:
     line = write_rum(make_rum(rss_number="77"))
     error = only_error(line[:150])
-    assert (error.code, error.line, error.rss_number) == ("line_length", 1, "77")
+    assert (error.code, error.line, error.rss_number, error.fg_code) == ("line_length", 1, "77", "C059")
     assert "shorter than the fixed part" in error.message
     assert only_error(line[:20]).rss_number is None
     error = only_error("91001")
-    assert error.code == "line_length" and error.rss_number is None
+    assert error == LineError(
+        1,
+        None,
+        "line_length",
+        "line of 5 characters is too short to hold a RUM (format code at positions 10-12)",
+        None,
+        "C059",
+    )
 
 
 def test_counters_disagreeing_with_content() -> None:
     rum = make_rum(das=["A01", "B02"], acts=[])
     line = set_at(write_rum(rum), 119, "03")  # nDA says 3, two DA present
     error = only_error(line, 5)
-    assert (error.code, error.line, error.field) == ("line_length", 5, None)
-    assert error.message == "format 022 with nDA=3, nDAD=0, nZA=0 expects 201 characters, got 193"
-    assert error.rss_number == "1000001"
+    assert error == LineError(
+        5,
+        None,
+        "line_length",
+        "format 022 with nDA=3, nDAD=0, nZA=0 expects 201 characters, got 193",
+        "1000001",
+        "C059",  # FG C059 also fires when the length is not the formula's (pmsi-formats.md §2.5)
+    )
     error = only_error(set_at(write_rum(make_rum()), 123, "002"))  # one act zone missing
-    assert error.code == "line_length"
+    assert (error.code, error.fg_code) == ("line_length", "C059")
 
 
 @pytest.mark.parametrize(
-    ("counters", "field"),
-    [("A2" + "00" + "001", "n_da"), ("01" + "  " + "001", "n_dad"), ("0100x01", "n_za")],
+    ("counters", "field", "fg_code"),
+    [
+        ("A2" + "00" + "001", "n_da", "C056"),  # FG: nombre de DA ou de DAD non numérique
+        ("  " + "00" + "001", "n_da", "C055"),  # FG: nombre de DA ou de DAD absent
+        ("01" + "0x" + "001", "n_dad", "C056"),
+        ("01" + "  " + "001", "n_dad", "C055"),
+        ("01" + "00" + "x01", "n_za", "C058"),  # FG: nombre de zones d'actes non numérique
+        ("01" + "00" + "   ", "n_za", "C057"),  # FG: nombre de zones d'actes absent
+    ],
 )
-def test_non_numeric_counter(counters: str, field: str) -> None:
+def test_non_numeric_counter(counters: str, field: str, fg_code: str) -> None:
     error = only_error(set_at(write_rum(make_rum()), 119, counters))
-    assert (error.code, error.field) == ("not_numeric", field)
+    assert (error.code, error.field, error.fg_code) == ("not_numeric", field, fg_code)
     assert error.rss_number == "1000001"
+
+
+def test_counter_error_in_full() -> None:
+    error = only_error(set_at(write_rum(make_rum()), 119, "01" + "  " + "001"), 7)
+    assert error == LineError(
+        7, "n_dad", "not_numeric", "counter n_dad (positions 121-122) is not numeric: '  '", "1000001", "C055"
+    )
+    grouped = only_error(set_at(write_rum(make_rum(grouped=True)), 134, "0100x01"))
+    assert grouped == LineError(
+        1, "n_za", "not_numeric", "counter n_za (positions 138-140) is not numeric: 'x01'", "1000001", "C058"
+    )
 
 
 def test_space_padded_counters_are_accepted() -> None:
@@ -236,7 +264,7 @@ def test_non_structural_problems_are_kept_as_text() -> None:
 @pytest.mark.parametrize("code", ["024", "015", "115", "124", "ABC", "   "])
 def test_unknown_format(code: str) -> None:
     error = only_error(set_at(write_rum(make_rum(rss_number="55")), 10, code))
-    assert (error.code, error.field) == ("unknown_format", "version")
+    assert (error.code, error.field, error.fg_code) == ("unknown_format", "version", "C059")
     assert repr(code) in error.message
     assert error.rss_number == ("55" if code[0] in "01" else None)
 
@@ -250,24 +278,26 @@ def test_inconsistent_grouped_and_rum_versions() -> None:
     line = set_at(write_rum(make_rum(grouped=True)), 25, "021")
     error = only_error(line)
     assert (error.code, error.field, error.rss_number) == ("version_mismatch", "version", "1000001")
+    assert error.fg_code is None  # no FG control is this check (README, structural errors)
     assert "122" in error.message and "'021'" in error.message
 
 
 def test_missing_rss_number() -> None:
     line = set_at(write_rum(make_rum()), 13, " " * 20)
     error = only_error(line, 3)
-    assert (error.code, error.field, error.line, error.rss_number) == (
+    assert (error.code, error.field, error.line, error.rss_number, error.fg_code) == (
         "missing_rss_number",
         "rss_number",
         3,
         None,
+        "C011",
     )
 
 
 def test_control_characters() -> None:
     line = write_rum(make_rum())
     error = only_error(set_at(line, 127, "\t"))
-    assert (error.code, error.field) == ("invalid_character", "dp")
+    assert (error.code, error.field, error.fg_code) == ("invalid_character", "dp", None)
     assert error.message == "control character 0x09 at column 127 (field dp)"
     assert error.rss_number == "1000001"
     error = only_error(set_at(line, 180, "\x00"))  # in the first DA

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
+
+from tests.conftest import shared_file
 
 TEXT = {"Content-Type": "text/plain"}
 
 
-def test_public_017_sample(client: Any, auth_headers: Any, shared_data: Path) -> None:
-    body = (shared_data / "pmsi_samples/gpmsi/in/t01rss017.txt").read_bytes()
+def test_public_017_sample(client: Any, auth_headers: Any) -> None:
+    body = shared_file("pmsi_samples/gpmsi/in/t01rss017.txt").read_bytes()
     result = client.post(
         "/api/v1/rum-batches", content=body, headers={**auth_headers("ingest"), **TEXT}
     ).json()
@@ -39,8 +40,8 @@ def test_public_017_sample(client: Any, auth_headers: Any, shared_data: Path) ->
     )
 
 
-def test_public_122_sample(client: Any, auth_headers: Any, shared_data: Path) -> None:
-    body = (shared_data / "pmsi_samples/gpmsi/inout/RSS_test.txt").read_bytes()
+def test_public_122_sample(client: Any, auth_headers: Any) -> None:
+    body = shared_file("pmsi_samples/gpmsi/inout/RSS_test.txt").read_bytes()
     result = client.post(
         "/api/v1/rum-batches", content=body, headers={**auth_headers("ingest"), **TEXT}
     ).json()

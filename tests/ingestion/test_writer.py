@@ -15,16 +15,15 @@ from app.ingestion.layouts import GROUPED_PREFIX, RUM_VERSIONS, Field, Kind, Tar
 from app.ingestion.parser import parse_line
 from app.ingestion.records import Act, Rum
 from app.ingestion.writer import normalized, write_rss, write_rum
+from tests.conftest import shared_file
 from tests.ingestion.builders import blank_extra, make_act, make_rss, make_rum
 
 SAMPLE_017 = Path("pmsi_samples/gpmsi/in/t01rss017.txt")
 SAMPLE_122 = Path("pmsi_samples/gpmsi/inout/RSS_test.txt")
 
 
-def sample_lines(shared_data: Path, relative: Path) -> list[bytes]:
-    path = shared_data / relative
-    if not path.is_file():
-        pytest.skip(f"{path} is not available")
+def sample_lines(relative: Path) -> list[bytes]:
+    path = shared_file(relative)
     return [line.rstrip(b"\r") for line in path.read_bytes().split(b"\n") if line.strip()]
 
 
@@ -263,15 +262,15 @@ def test_round_trip_property(rum: Rum) -> None:
         assert parse_line(line.encode("latin-1"), rum.line) == rum
 
 
-def test_sample_122_is_rewritten_identically(shared_data: Path) -> None:
-    (raw,) = sample_lines(shared_data, SAMPLE_122)
+def test_sample_122_is_rewritten_identically() -> None:
+    (raw,) = sample_lines(SAMPLE_122)
     rum = parse_line(raw, 1)
     assert isinstance(rum, Rum)
     assert write_rum(rum).encode() == raw
 
 
-def test_sample_017_is_rewritten_identically_except_numeric_padding(shared_data: Path) -> None:
-    for number, raw in enumerate(sample_lines(shared_data, SAMPLE_017), 1):
+def test_sample_017_is_rewritten_identically_except_numeric_padding() -> None:
+    for number, raw in enumerate(sample_lines(SAMPLE_017), 1):
         rum = parse_line(raw, number)
         assert isinstance(rum, Rum)
         original = raw.decode()

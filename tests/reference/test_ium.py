@@ -7,7 +7,6 @@ import zipfile
 from collections import Counter
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -16,13 +15,14 @@ from hypothesis import strategies as st
 from app.core.line_errors import LineError
 from app.reference.authorisation_types import AUTHORISATION_TYPES, lookup, mode_allowed
 from app.reference.ium import IumLine, check_authorisation, check_ium, parse_ium, write_ium
+from tests.conftest import shared_file
 
 ZIP = "pmsi_samples/gpmsi/inout/910019447.2024.0.20250130112254.in.zip"
 
 
 @pytest.fixture(scope="module")
-def ium_body(shared_data: Path) -> bytes:
-    with zipfile.ZipFile(shared_data / ZIP) as archive:
+def ium_body() -> bytes:
+    with zipfile.ZipFile(shared_file(ZIP)) as archive:
         name = next(n for n in archive.namelist() if n.endswith("ium.txt"))
         return archive.read(name)
 
@@ -172,12 +172,11 @@ def test_authorisation_table() -> None:
     assert not lookup("24C").confirmed  # type: ignore[union-attr]
 
 
-def test_authorisation_table_matches_the_shared_referential(shared_data: Path) -> None:
+def test_authorisation_table_matches_the_shared_referential() -> None:
     """Every code of the ATIH-derived referential is known, with the same hospitalisation modes."""
     modes = {"HC": frozenset("C"), "HP": frozenset("P"), "HP /HC /mixte": frozenset("CPM")}
-    with (shared_data / "nomenclatures/mco_types_autorisation_um.csv").open(
-        encoding="utf-8", newline=""
-    ) as handle:
+    path = shared_file("nomenclatures/mco_types_autorisation_um.csv")
+    with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 45
     for row in rows:

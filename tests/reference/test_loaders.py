@@ -23,6 +23,7 @@ from app.reference.loaders import (
     read_cmd_labels,
     read_ghm,
 )
+from tests.conftest import shared_file
 
 NOMENCLATURES = Path("nomenclatures")
 T = TypeVar("T")
@@ -37,8 +38,8 @@ def _split(items: list[T | LineError]) -> tuple[list[T], list[LineError]]:
 # --- the real files ------------------------------------------------------------------------------
 
 
-def test_cim10_2021(shared_data: Path) -> None:
-    rows, errors = _split(list(read_cim10(shared_data / NOMENCLATURES / "cim10_fr_atih_2021.csv.gz")))
+def test_cim10_2021() -> None:
+    rows, errors = _split(list(read_cim10(shared_file(NOMENCLATURES / "cim10_fr_atih_2021.csv.gz"))))
     assert errors == []
     assert len(rows) == 42_880
     assert Counter(row.type_mco for row in rows) == {0: 13_349, 1: 444, 2: 26_536, 3: 2_475, 4: 76}
@@ -57,8 +58,8 @@ def test_cim10_2021(shared_data: Path) -> None:
     assert sum("+" in code for code in by_code) > 0  # ATIH extensions such as "+0" survive
 
 
-def test_ccam(shared_data: Path) -> None:
-    rows, errors = _split(list(read_ccam(shared_data / NOMENCLATURES / "ccam_actes.csv")))
+def test_ccam() -> None:
+    rows, errors = _split(list(read_ccam(shared_file(NOMENCLATURES / "ccam_actes.csv"))))
     assert errors == []
     assert len(rows) == 8_593
     assert sum(row.valid_to is not None for row in rows) == 298
@@ -70,8 +71,8 @@ def test_ccam(shared_data: Path) -> None:
     assert max(row.valid_from for row in rows if row.valid_from) == date(2025, 1, 1)
 
 
-def test_ghm(shared_data: Path) -> None:
-    rows, errors = _split(list(read_ghm(shared_data / NOMENCLATURES / "ghm_regroupement_2024_2025.csv")))
+def test_ghm() -> None:
+    rows, errors = _split(list(read_ghm(shared_file(NOMENCLATURES / "ghm_regroupement_2024_2025.csv"))))
     assert errors == []
     assert len(rows) == 5_278
     assert Counter(row.year for row in rows) == {2024: 2_639, 2025: 2_639}
@@ -81,9 +82,9 @@ def test_ghm(shared_data: Path) -> None:
     assert len({row.cmd for row in rows}) == 28
 
 
-def test_ghm_roots(shared_data: Path) -> None:
+def test_ghm_roots() -> None:
     rows, errors = _split(
-        list(read_ghm(shared_data / NOMENCLATURES / "ghm_racines_regroupement_2024_2025.csv"))
+        list(read_ghm(shared_file(NOMENCLATURES / "ghm_racines_regroupement_2024_2025.csv")))
     )
     assert errors == []
     assert len(rows) == 1_358 and all(row.is_root for row in rows)
@@ -92,8 +93,8 @@ def test_ghm_roots(shared_data: Path) -> None:
     assert first.label == "Craniotomies pour traumatisme, âge supérieur à 17 ans"
 
 
-def test_cmd_labels(shared_data: Path) -> None:
-    rows, errors = _split(list(read_cmd_labels(shared_data / NOMENCLATURES / "cmd_libelles.csv")))
+def test_cmd_labels() -> None:
+    rows, errors = _split(list(read_cmd_labels(shared_file(NOMENCLATURES / "cmd_libelles.csv"))))
     assert errors == []
     assert len(rows) == 28
     labels = {row.cmd: row.label for row in rows}

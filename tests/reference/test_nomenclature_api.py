@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from app.audit.models import AuditLog
 from app.core.config import Settings
 from app.reference.models import Cim10Code, GhmLabel
+from tests.conftest import shared_file
 
 TINY_CIM = (
     "code;label;type_mco\n"
@@ -102,17 +103,15 @@ def test_roles(client: Any, auth_headers: Any) -> None:
     assert client.get("/api/v1/nomenclatures").status_code == 401
 
 
-def test_real_cim10_file(client: Any, auth_headers: Any, shared_data: Path) -> None:
-    data = (shared_data / "nomenclatures" / "cim10_fr_atih_2021.csv.gz").read_bytes()
+def test_real_cim10_file(client: Any, auth_headers: Any) -> None:
+    data = shared_file("nomenclatures/cim10_fr_atih_2021.csv.gz").read_bytes()
     response = _post(client, auth_headers("admin"), "cim10", 2021, data)
     assert response.status_code == 200, response.text
     assert response.json()["rows"] == 42_880
 
 
-def test_real_ghm_file_keeps_the_requested_year(
-    client: Any, auth_headers: Any, shared_data: Path, session: Session
-) -> None:
-    data = (shared_data / "nomenclatures" / "ghm_regroupement_2024_2025.csv").read_bytes()
+def test_real_ghm_file_keeps_the_requested_year(client: Any, auth_headers: Any, session: Session) -> None:
+    data = shared_file("nomenclatures/ghm_regroupement_2024_2025.csv").read_bytes()
     response = _post(client, auth_headers("admin"), "ghm", 2025, data)
     assert response.json()["rows"] == 2639
     label = session.scalar(select(GhmLabel.label).where(GhmLabel.ghm == "28Z07Z", GhmLabel.year == 2025))
@@ -132,8 +131,8 @@ class TestCli:
         runner = CliRunner()
         return lambda *args: runner.invoke(app, ["nomenclature", *args])
 
-    def test_load_real_cim10_and_list(self, cli: Any, shared_data: Path, session: Session) -> None:
-        path = shared_data / "nomenclatures" / "cim10_fr_atih_2021.csv.gz"
+    def test_load_real_cim10_and_list(self, cli: Any, session: Session) -> None:
+        path = shared_file("nomenclatures/cim10_fr_atih_2021.csv.gz")
         result = cli("load", "cim10", str(path), "--year", "2021")
         assert result.exit_code == 0, result.output
         assert "loaded 42880 cim10 rows for 2021 from cim10_fr_atih_2021.csv.gz" in result.output

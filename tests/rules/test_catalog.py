@@ -7,19 +7,20 @@ import json
 import re
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.ingestion.records import Rss
 from app.rules.catalog import FAMILIES, REGISTRY, build_registry
+from app.rules.catalog.ledger import ISSUED_CODES, RETIRED_CODES
 from app.rules.engine import (
     BASE_PARAMS,
     CODE_PATTERN,
     NAME_PATTERN,
     REQUIREMENTS,
     AuthorisationHistory,
+    CcamCode,
     CimCode,
     Hit,
     Requirement,
@@ -37,6 +38,7 @@ from app.rules.engine import (
     validate_rule,
 )
 from app.rules.fg_labels import FG_LABELS, fg_label
+from tests.conftest import shared_file
 from tests.ingestion.builders import make_rss
 from tests.rules.cases import ALL_CASES, BARE_CTX, FULL_CTX, Case
 from tests.rules.test_cases import through_lines
@@ -48,6 +50,7 @@ CODES = [item.code for item in RULES]
 CONTEXT_MEMBER: dict[Requirement, str] = {
     "cim10": "cim10",
     "ccam": "ccam",
+    "ccam_activities": "ccam",  # a CCAM that lists activities; without any CCAM, none is listed
     "ghm": "ghm_labels",
     "structure": "units",
     "ium": "authorisations",
@@ -116,12 +119,9 @@ class TestDeclarations:
         assert data["summary"] and data["bad"] and data["good"]
         assert set(data) >= {"code", "name", "severity", "message", "reference", "needs", "details"}
 
-    def test_official_severities(self, shared_data: Path) -> None:
+    def test_official_severities(self) -> None:
         """Blocking ("Bloquante → 90Z00Z") controls are blocking, "Non bloquante" ones warnings."""
-        spec = shared_data.parent / "spec" / "pmsi-formats.md"
-        if not spec.is_file():
-            pytest.skip("PMSI spec not available")
-        text = spec.read_text("utf-8")
+        text = shared_file("../spec/pmsi-formats.md").read_text("utf-8")
         table = text[text.index("### 6.2") : text.index("### 6.3")]  # the C-codes table
         effects = dict(re.findall(r"^\| (C\d{3}) \| [^|]+ \| ([^|]+) \|", table, re.M))
         checked = 0
@@ -219,6 +219,37 @@ class TestSkipped:
     def test_full_context_skips_nothing(self) -> None:
         assert run_rules(make_rss(1), FULL_CTX)[1] == set()
 
+    def test_ccam_without_activities_skips_the_activity_rules(self) -> None:
+        assert FULL_CTX.ccam is not None
+        without = {code: replace(entry, activities=None) for code, entry in FULL_CTX.ccam.items()}
+        rss = _prepared(_triggering("C110"))  # activity 4 on a chest X-ray: C110 with activities
+        findings, skipped = run_rules(rss, replace(FULL_CTX, ccam=without))
+        assert skipped == {"C110", "C111"}  # not C073, C078, C079: the CCAM itself is loaded
+        assert [f.rule_code for f in findings if f.rule_code in {"C110", "C111"}] == []
+        findings, skipped = run_rules(rss, FULL_CTX)
+        assert skipped == set()
+        assert [(f.rule_code, f.field, f.value) for f in findings if f.rule_code in {"C110", "C111"}] == [
+            ("C110", "acts[0].activity", "4")
+        ]
+
+    def test_one_act_listing_its_activities_is_enough(self) -> None:
+        # The column exists; an act it leaves blank is just not checked (see _activity_hits).
+        ccam = {
+            "ZBQK002": CcamCode("ZBQK002", "Radiographie du thorax", frozenset({"1"})),
+            "YYYY600": CcamCode("YYYY600"),
+        }
+        ctx = RuleContext(ccam=ccam, today=FULL_CTX.today)
+        assert ctx.has("ccam_activities") and ctx.has("ccam")
+        assert not RuleContext(ccam={"YYYY600": CcamCode("YYYY600")}).has("ccam_activities")
+        assert not RuleContext().has("ccam_activities")
+        rss = _prepared(_triggering("C110"))
+        findings, skipped = run_rules(rss, ctx, [REGISTRY["C110"], REGISTRY["C111"]])
+        assert skipped == set()
+        assert [(f.rule_code, f.rum_index, f.field, f.value) for f in findings] == [
+            ("C110", 0, "acts[0].activity", "4")
+        ]
+        assert findings[0].message == "Activité 4 (anesthésie) inexistante pour l'acte ZBQK002."
+
 
 class TestRegistry:
     def test_duplicate_code_is_rejected(self) -> None:
@@ -233,6 +264,40 @@ class TestRegistry:
 
     def test_catalogue_rebuilds(self) -> None:
         assert dict(build_registry(rules for _, rules in FAMILIES)) == dict(REGISTRY)
+
+
+class TestLedger:
+    """Rule codes are never reused: app/rules/catalog/ledger.py lists every code ever issued."""
+
+    def test_every_registered_code_is_in_the_ledger(self) -> None:
+        assert set(REGISTRY) - ISSUED_CODES == set()
+
+    def test_no_registered_code_is_retired(self) -> None:
+        assert set(REGISTRY) & RETIRED_CODES == set()
+
+    def test_every_issued_code_is_registered_or_retired(self) -> None:
+        # A removed rule moves its code to RETIRED_CODES; it never leaves the ledger.
+        assert set(REGISTRY) | RETIRED_CODES == ISSUED_CODES
+        assert RETIRED_CODES <= ISSUED_CODES
+
+    def test_ledger_codes_are_well_formed(self) -> None:
+        assert [code for code in sorted(ISSUED_CODES) if not CODE_PATTERN.match(code)] == []
+
+    def test_ledger_only_grows(self) -> None:
+        # 101 codes (89 FG controls, Q001-Q012) none retired, when the ledger was started.
+        assert len(ISSUED_CODES) >= 101
+        assert {f"Q{n:03}" for n in range(1, 13)} <= ISSUED_CODES
+
+    def test_a_retired_code_cannot_be_registered_again(self) -> None:
+        first = RULES[0]
+        with pytest.raises(ValueError, match=f"rule code {first.code} is retired and can never be reused"):
+            build_registry([[first]], retired=frozenset({first.code}))
+
+    def test_a_code_missing_from_the_ledger_is_refused(self) -> None:
+        newcomer = replace(RULES[0], code="Q999", name="guide.newcomer")
+        with pytest.raises(ValueError, match="rule code Q999 is not in the ledger"):
+            build_registry([RULES, [newcomer]])
+        assert "Q999" in build_registry([[newcomer]], issued=ISSUED_CODES | {"Q999"})
 
     @pytest.mark.parametrize(
         ("code", "name", "message", "doc", "error"),
@@ -358,10 +423,7 @@ class TestFgLabels:
             if code.startswith("C"):
                 assert FG_LABELS.get(code[1:]), code
 
-    def test_covers_the_official_return_codes(self, shared_data: Path) -> None:
-        path = shared_data / "fg_errors" / "fg_mco_codes_erreur.csv"
-        if not path.is_file():
-            pytest.skip("FG error list not available")
-        with path.open(encoding="utf-8") as handle:
+    def test_covers_the_official_return_codes(self) -> None:
+        with shared_file("fg_errors/fg_mco_codes_erreur.csv").open(encoding="utf-8") as handle:
             official = {row["code"].zfill(3) for row in csv.DictReader(handle)}
         assert official - set(FG_LABELS) == set()

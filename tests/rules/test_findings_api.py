@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -8,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditLog
+from app.ingestion.writer import write_rss
 from tests.ingestion.builders import make_rss
 from tests.rules.storage import ingest, with_dp
 
@@ -310,6 +312,49 @@ class TestRulesCatalogue:
         rules = {r["code"]: r for r in client.get("/api/v1/rules", headers=reader).json()["items"]}
         assert rules["C067"]["skipped"] is False
         assert rules["C073"]["skipped"] is True  # CCAM still missing
+
+    def test_activity_rules_skipped_while_the_ccam_lists_no_activities(
+        self, client: Any, auth_headers: Any
+    ) -> None:
+        admin, reader = {**auth_headers("admin"), **CSV}, auth_headers("reader")
+        text_file = {**auth_headers("ingest"), "Content-Type": "text/plain"}
+
+        def skipped() -> dict[str, bool]:
+            items = client.get("/api/v1/rules", headers=reader).json()["items"]
+            return {r["code"]: r["skipped"] for r in items if r["code"] in {"C073", "C110", "C111"}}
+
+        def load_ccam(year: int, body: str) -> None:
+            response = client.post(f"/api/v1/nomenclatures/ccam?year={year}", content=body, headers=admin)
+            assert response.status_code == 200
+
+        def post_rss(number: str) -> dict[str, Any]:
+            # Activity 4 on a chest X-ray (ZBQK002 has activity 1 only): C110 when it is checked.
+            rss = make_rss(1, rss_number=number)
+            rss.rums[0].acts = [replace(rss.rums[0].acts[0], activity="4", doc_extension="1")]
+            body = "\n".join(write_rss(rss))
+            response = client.post("/api/v1/rum-batches", content=body, headers=text_file)
+            assert response.status_code == 201
+            return response.json()  # type: ignore[no-any-return]
+
+        # The layout of the public ATIH extract: no activities column.
+        ccam = "code,libelle_long,date_debut,date_fin\nZBQK002,Radiographie du thorax,2005-03-01,\n"
+        load_ccam(2024, ccam)
+        assert skipped() == {"C073": False, "C110": True, "C111": True}
+        rules = {r["code"]: r for r in client.get("/api/v1/rules", headers=reader).json()["items"]}
+        assert rules["C110"]["needs"] == rules["C111"]["needs"] == ["ccam", "ccam_activities"]
+        batch = post_rss("700")
+        assert {"C110", "C111"} <= set(batch["skipped_rules"]) and "C073" not in batch["skipped_rules"]
+
+        # A later year with the activities column: the rules run again.
+        ccam = "code;label;valid_from;valid_to;activities\nZBQK002;Radiographie du thorax;2005-03-01;;1\n"
+        load_ccam(2025, ccam)
+        assert skipped() == {"C073": False, "C110": False, "C111": False}
+        batch = post_rss("701")
+        assert {"C110", "C111"} & set(batch["skipped_rules"]) == set()
+        found = client.get("/api/v1/findings?rule=C110", headers=auth_headers("dim")).json()["items"]
+        assert [(f["rss_number"], f["field"], f["value"], f["message"]) for f in found] == [
+            ("701", "acts[0].activity", "4", "Activité 4 (anesthésie) inexistante pour l'acte ZBQK002.")
+        ]
 
 
 class TestValidationRuns:

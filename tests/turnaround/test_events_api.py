@@ -4,12 +4,12 @@ idempotency, roles, audit, and bad input that must never become a 500."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.turnaround.hl7v2 import parse_hl7_message
+from tests.conftest import shared_file
 
 HL7 = {"Content-Type": "x-application/hl7-v2+er7"}
 FHIR = {"Content-Type": "application/fhir+json"}
@@ -54,9 +54,9 @@ def _endpoint(name: str) -> str:
 
 @pytest.mark.parametrize("name", STAY_FILES + DOCUMENT_FILES)
 def test_each_ans_message_is_accepted_with_an_aa_ack(
-    name: str, client: Any, auth_headers: Any, shared_data: Path
+    name: str, client: Any, auth_headers: Any
 ) -> None:
-    message = (shared_data / "hl7v2" / name).read_bytes()
+    message = shared_file(f"hl7v2/{name}").read_bytes()
     response = client.post(_endpoint(name), content=message, headers={**auth_headers("ingest"), **HL7})
     assert response.status_code == 200
     assert response.headers["content-type"] == "x-application/hl7-v2+er7; charset=utf-8"
@@ -64,7 +64,7 @@ def test_each_ans_message_is_accepted_with_an_aa_ack(
     assert len(segments) == 2  # no ERR segment
 
 
-def test_ans_messages_in_one_database(client: Any, auth_headers: Any, shared_data: Path) -> None:
+def test_ans_messages_in_one_database(client: Any, auth_headers: Any) -> None:
     """MSH-10 015 is reused across T02, T10, T04 and R01, and 3975 by two A01: the namespaced key
     `MSH-3|MSH-9|MSH-10` keeps them apart, and the second A01 (same content) is a duplicate. The
     v2.0 T10/T04 and the ORU replacement reuse an already stored key with other content: a real
@@ -72,7 +72,7 @@ def test_ans_messages_in_one_database(client: Any, auth_headers: Any, shared_dat
     headers = {**auth_headers("ingest"), **HL7}
     outcome = {}
     for name in [*STAY_FILES, *DOCUMENT_FILES[2:], *DOCUMENT_FILES[:2]]:
-        message = (shared_data / "hl7v2" / name).read_bytes()
+        message = shared_file(f"hl7v2/{name}").read_bytes()
         response = client.post(_endpoint(name), content=message, headers=headers)
         assert response.status_code == 200
         segments = _segments(response.content)
@@ -97,10 +97,10 @@ def test_ans_messages_in_one_database(client: Any, auth_headers: Any, shared_dat
 
 
 def test_resending_an_hl7_message_is_acknowledged_and_changes_nothing(
-    client: Any, auth_headers: Any, shared_data: Path
+    client: Any, auth_headers: Any
 ) -> None:
     headers = {**auth_headers("ingest"), **HL7}
-    message = (shared_data / "hl7v2" / "ans_pamfr_adt_a03_sortie.er7").read_bytes()
+    message = shared_file("hl7v2/ans_pamfr_adt_a03_sortie.er7").read_bytes()
     for _ in range(2):
         response = client.post("/api/v1/stay-events", content=message, headers=headers)
         _assert_ack(message, response.content, "AA")
@@ -132,8 +132,8 @@ def test_malformed_hl7_gets_an_error_ack_never_a_500(
     assert any(segment[0] == "ERR" for segment in segments)
 
 
-def test_hl7_message_of_the_other_kind_is_refused(client: Any, auth_headers: Any, shared_data: Path) -> None:
-    message = (shared_data / "hl7v2" / "ans_pamfr_adt_a01_admission.er7").read_bytes()
+def test_hl7_message_of_the_other_kind_is_refused(client: Any, auth_headers: Any) -> None:
+    message = shared_file("hl7v2/ans_pamfr_adt_a01_admission.er7").read_bytes()
     response = client.post(
         "/api/v1/document-events", content=message, headers={**auth_headers("ingest"), **HL7}
     )
@@ -142,8 +142,8 @@ def test_hl7_message_of_the_other_kind_is_refused(client: Any, auth_headers: Any
     assert "/api/v1/stay-events" in segments[2][8]
 
 
-def test_ack_file_is_not_a_feed(client: Any, auth_headers: Any, shared_data: Path) -> None:
-    message = (shared_data / "hl7v2" / "ans_v21_mdm_ack.er7").read_bytes()
+def test_ack_file_is_not_a_feed(client: Any, auth_headers: Any) -> None:
+    message = shared_file("hl7v2/ans_v21_mdm_ack.er7").read_bytes()
     response = client.post(
         "/api/v1/document-events", content=message, headers={**auth_headers("ingest"), **HL7}
     )
@@ -151,8 +151,8 @@ def test_ack_file_is_not_a_feed(client: Any, auth_headers: Any, shared_data: Pat
 
 
 @pytest.mark.parametrize("media_type", ["application/hl7-v2", "text/plain", "application/hl7-v2+er7"])
-def test_other_hl7_media_types(media_type: str, client: Any, auth_headers: Any, shared_data: Path) -> None:
-    message = (shared_data / "hl7v2" / "ans_pamfr_adt_a01_admission.er7").read_bytes()
+def test_other_hl7_media_types(media_type: str, client: Any, auth_headers: Any) -> None:
+    message = shared_file("hl7v2/ans_pamfr_adt_a01_admission.er7").read_bytes()
     headers = {**auth_headers("ingest"), "Content-Type": media_type}
     response = client.post("/api/v1/stay-events", content=message, headers=headers)
     assert response.status_code == 200
@@ -338,9 +338,9 @@ def test_writes_are_audited_with_capped_event_ids(client: Any, auth_headers: Any
 
 
 def test_parser_event_ids_are_namespaced_in_storage(
-    client: Any, auth_headers: Any, shared_data: Path
+    client: Any, auth_headers: Any
 ) -> None:
-    message = (shared_data / "hl7v2" / "ans_v21_oru_r01_cr_bio_init.hl7").read_bytes()
+    message = shared_file("hl7v2/ans_v21_oru_r01_cr_bio_init.hl7").read_bytes()
     assert parse_hl7_message(message).document_events[0].event_id == "015"
     client.post("/api/v1/document-events", content=message, headers={**auth_headers("ingest"), **HL7})
     entries = client.get(

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.turnaround.events import HOSPITAL_TZ, DocumentEvent, StayEvent, is_discharge_report
 from app.turnaround.fhir import parse_fhir_document_events, parse_fhir_stay_events, resource_event_id
+from tests.conftest import shared_file
 
 PARIS = HOSPITAL_TZ
 PLUS_ONE = timezone(timedelta(hours=1))
@@ -322,10 +322,10 @@ def _fsh_assignments(text: str) -> dict[str, str]:
     return values
 
 
-def test_ans_pdsm_document_reference_example(shared_data: Path) -> None:
+def test_ans_pdsm_document_reference_example() -> None:
     """The PDSm example (FSH) rebuilt as JSON: it has no context.encounter, the stay link we need."""
     fsh = _fsh_assignments(
-        (shared_data / "fhir" / "ans_pdsm_DocumentReference_comprehensive_example.fsh").read_text("utf-8")
+        shared_file("fhir/ans_pdsm_DocumentReference_comprehensive_example.fsh").read_text("utf-8")
     )
     system, code = re.fullmatch(r'(\S+)#(\S+) ".*"', fsh["type"]).groups()  # type: ignore[union-attr]
     resource = {

@@ -4,12 +4,13 @@ Registration is explicit (imports are the registry): a new family module is adde
 Duplicate codes or names are refused at import time, so a clash can never reach production.
 
 Codes: official grouper controls keep their FG number (``C040``); the service's own rules use
-``Q`` + 3 digits. A code is never reused, even for a retired rule.
+``Q`` + 3 digits. A code is never reused, even for a retired rule: every code is in the ledger
+(`ledger.ISSUED_CODES`) and a retired one (`ledger.RETIRED_CODES`) is refused at import.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from types import MappingProxyType
 from typing import Final
 
@@ -22,6 +23,7 @@ from app.rules.catalog import (
     grouping,
     guide,
     identity,
+    ledger,
     modes,
     seances,
     structure,
@@ -43,15 +45,25 @@ FAMILIES: Final[tuple[tuple[str, tuple[Rule, ...]], ...]] = (
 )
 
 
-def build_registry(groups: Iterable[Iterable[Rule]]) -> Mapping[str, Rule]:
+def build_registry(
+    groups: Iterable[Iterable[Rule]],
+    *,
+    issued: Set[str] = ledger.ISSUED_CODES,
+    retired: Set[str] = ledger.RETIRED_CODES,
+) -> Mapping[str, Rule]:
     """Join rule groups into a read-only code -> Rule mapping, in declaration order.
 
-    Raises ValueError on a duplicate code or name.
+    Raises ValueError on a duplicate code or name, a retired code, or a code missing from the
+    ledger (`issued`).
     """
     registry: dict[str, Rule] = {}
     names: dict[str, str] = {}
     for group in groups:
         for item in group:
+            if item.code in retired:
+                raise ValueError(f"rule code {item.code} is retired and can never be reused ({item.name})")
+            if item.code not in issued:
+                raise ValueError(f"rule code {item.code} is not in the ledger (app/rules/catalog/ledger.py)")
             if item.code in registry:
                 raise ValueError(f"duplicate rule code {item.code} ({registry[item.code].name}, {item.name})")
             if item.name in names:

@@ -700,14 +700,15 @@ def _activity_hits(
     Severity.BLOCKING,
     "Activité 4 (anesthésie) inexistante pour l'acte {act}.",
     reference=fg("C110"),
-    needs=("ccam",),
+    needs=("ccam", "ccam_activities"),
     params=("act",),
     when=("acts",),
 )
 def act_anaesthesia_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """Activity 4 (anaesthesia) can only be coded for an act that has one in the CCAM.
 
-    Applied only when the loaded CCAM lists the activities of the act.
+    Needs a CCAM that lists activities (skipped otherwise: the public ATIH extract has no such
+    column); an act listed without its activities, or a YYYY supplement, is not checked.
 
     Bad: ZBQK002 (chest X-ray, activity 1 only) coded with activity "4".
     Good: LMMA012 with activity "4".
@@ -725,14 +726,15 @@ def act_anaesthesia_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.WARNING,
     "Activité {value} inexistante pour l'acte {act}.",
     reference=fg("C111"),
-    needs=("ccam",),
+    needs=("ccam", "ccam_activities"),
     params=("act",),
     when=("acts",),
 )
 def act_activity_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """An activity other than 4 must exist for the act in the CCAM.
 
-    Applied only when the loaded CCAM lists the activities of the act.
+    Needs a CCAM that lists activities (skipped otherwise: the public ATIH extract has no such
+    column); an act listed without its activities, or a YYYY supplement, is not checked.
 
     Bad: ZBQK002 (activity 1 only) coded with activity "2".
     Good: ZBQK002 with activity "1".

@@ -2,7 +2,7 @@
 
 The counters nDA, nDAD and nZA (FG C055-C058) are not checked here: a line whose counters are blank
 or not numeric cannot be cut into fields, so the parser rejects it as a structural error
-(`not_numeric` / `line_length`) before any rule runs.
+(`not_numeric` / `line_length`) before any rule runs, with the FG code as the line error's `fg_code`.
 """
 
 from __future__ import annotations

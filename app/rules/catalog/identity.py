@@ -25,8 +25,9 @@ _SEX = attrgetter("sex")
 def rss_number_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """Every RUM must carry the N° de RSS.
 
-    The parser already rejects a line with a blank RSS number (it cannot be attached to a stay),
-    so on parsed files this rule only guards records built by other means.
+    The parser already rejects a line with a blank RSS number (it cannot be attached to a stay;
+    line error `missing_rss_number` with `fg_code` C011), so on parsed files this rule only guards
+    records built by other means.
 
     Bad: rss_number = "" on a RUM.
     Good: rss_number = "1000001".

@@ -7,6 +7,8 @@ A séance is produced as a single-RUM RSS ("RSS-séances"); its DP is one of the
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
+from typing import Final
 
 from app.ingestion.records import Rss
 from app.rules.catalog._common import NONE, SEANCE_MOTIVES, day, fg, number
@@ -96,21 +98,28 @@ def more_than_days(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     return hits or NONE
 
 
+# Exits from which the grouper raises C187 (drd: FG 2016; pmsi-formats.md §6.6).
+_C187_FROM: Final = date(2016, 3, 1)
+
+
 @rule(
     "C187",
     "seances.chemotherapy_without_dr",
     Severity.BLOCKING,
     "DP Z51.1 (séance de chimiothérapie pour tumeur) sans diagnostic relié : la tumeur doit être "
     "codée en DR.",
-    reference=fg("C187") + "; exemple ATIH : CMD 28 et DP Z51.1",
+    reference=fg("C187") + "; CMD 28 et DP Z51.1 sans DR (exemple ATIH), sorties depuis le 01/03/2016 (drd)",
 )
 def chemotherapy_without_dr(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A chemotherapy séance for a tumour (DP Z51.1) requires the tumour as related diagnosis (DR).
 
-    Checked on every RUM whose DP is Z511, grouped or not: such a RUM groups in CMD 28 (28Z07Z).
+    The grouper checks it on stays grouped in CMD 28 (séances) discharged from 01/03/2016. A line
+    without GHM stands for CMD 28 when its RSS is a séance by the counting rules (séances declared);
+    a stay with DP Z51.1 that is not a séance, or is grouped outside CMD 28, is not concerned. An
+    unreadable exit date does not spare the check (the date controls report it).
 
-    Bad: dp = "Z511", dr = "".
-    Good: dp = "Z511", dr = "C509".
+    Bad: dp = "Z511", dr = "", seances = "01" (or grouped in 28Z07Z).
+    Good: dp = "Z511", dr = "C509", seances = "01".
     """
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
@@ -118,7 +127,12 @@ def chemotherapy_without_dr(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
             if hits is None:
                 hits = []
             hits.append(hit(i, "dr", ""))
-    return hits or NONE
+    if hits is None or rss.care_type != "seance":
+        return NONE
+    exit_date = rss.exit_date
+    if exit_date is not None and exit_date < _C187_FROM:
+        return NONE
+    return hits
 
 
 RULES = (
