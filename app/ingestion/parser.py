@@ -68,18 +68,20 @@ FG_COUNTER_CODES: Final[Mapping[str, tuple[str, str]]] = {
 }
 
 ENCODING_NOTE = (
-    "Encoding is not specified by ATIH. Each line is decoded as UTF-8 and, if that fails, as Latin-1 "
-    "(which never fails; Windows-1252 exports decode to the same characters except 0x80-0x9F). "
+    "Encoding is not specified by ATIH. Each line is decoded as UTF-8 and, if that fails, as Latin-1. "
     "Positions are counted in decoded characters, so a UTF-8 multi-byte character occupies one "
-    "column. Control characters (0x00-0x1F other than the line terminators, and 0x7F) are "
+    "column. Control characters (0x00-0x1F other than the line terminators, 0x7F, and 0x80-0x9F) are "
     "structural errors (code invalid_character, naming the column and field): a TAB or NUL "
-    "shifts or hides fixed-width fields. A CR is a terminator only at the end of a line."
+    "shifts or hides fixed-width fields, and the bytes 0x80-0x9F of a line that is not UTF-8 are "
+    "the undecodable ones, which Latin-1 leaves as control codes (Windows-1252 exports write "
+    "characters such as the euro sign or curly quotes there, which no PMSI field holds). "
+    "A CR is a terminator only at the end of a line."
 )
 
 MAX_LINE_BYTES = 65_536  # far above the longest legal line (205 + 16·99 + 32·999 characters)
 _CHUNK_SIZE = 1 << 16
 _BOM = b"\xef\xbb\xbf"
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1 (ENCODING_NOTE)
 # Control bytes are never part of a UTF-8 multi-byte sequence, so they can be spotted before decoding;
 # translate + memchr is several times faster than a regex or str.isprintable on a whole line.
 _CONTROL_MAP = bytes(0 if byte < 0x20 or byte == 0x7F else 1 for byte in range(256))
@@ -343,8 +345,10 @@ def decode_line(raw: bytes) -> str:
 def parse_decoded(raw: bytes, text: str, line_no: int) -> Rum | LineError:
     """`parse_line` for a caller that already decoded the line (`text` = `decode_line(raw)`; `raw`
     without its terminator), and keeps the text."""
-    if 0 in raw.translate(_CONTROL_MAP):
-        match = _CONTROL.search(text)  # always found: control bytes decode to themselves
+    # C0 bytes decode to themselves; C1 characters come only from non-ASCII bytes.
+    ascii_text = text.isascii()
+    if 0 in raw.translate(_CONTROL_MAP) or not ascii_text:
+        match = _CONTROL.search(text)
         if match is not None:
             return _invalid_character(text, line_no, match)
     plan = _PLANS.get(text[9:12])
@@ -370,7 +374,7 @@ def parse_decoded(raw: bytes, text: str, line_no: int) -> Rum | LineError:
             f"found {text[24:27]!r}",
             _rss_number_of(text),
         )
-    strip: Callable[[str], str] = str.strip if text.isascii() else _strip_spaces
+    strip: Callable[[str], str] = str.strip if ascii_text else _strip_spaces
     rss_number = strip(text[plan.rss])
     if not rss_number:
         return LineError(

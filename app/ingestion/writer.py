@@ -30,7 +30,7 @@ from app.ingestion.layouts import (
 from app.ingestion.parser import parse_line
 from app.ingestion.records import Act, Rss, Rum
 
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # what the parser refuses (ENCODING_NOTE)
 _DIAGNOSIS = Field("diagnosis", 1, DIAGNOSIS_LENGTH)
 
 

@@ -320,10 +320,16 @@ def test_latin1_and_utf8_bytes_in_a_field() -> None:
     line = write_rum(rum)
     assert parse_line(line.encode("utf-8"), 1) == rum  # é is 2 bytes in UTF-8: still one column
     assert parse_line(line.encode("latin-1"), 1) == rum  # invalid UTF-8: Latin-1 fallback
-    # cp1252 bytes are read as Latin-1 code points (0x80 is "€" in cp1252).
-    cp1252 = set_at(line, 148, "N°\x80").encode("latin-1")
-    parsed = parse_line(cp1252, 1)
-    assert isinstance(parsed, Rum) and parsed.innovation_number.startswith("N°\x80")
+    # Bytes 0x80-0x9F of a line that is not UTF-8 (a Windows-1252 "€") are the undecodable ones:
+    # Latin-1 reads them as C1 control codes, reported like the other control characters.
+    cp1252 = set_at(line, 148, "N°€").encode("cp1252")
+    error = only_error(cp1252)
+    assert (error.code, error.field, error.fg_code) == ("invalid_character", "innovation_number", None)
+    assert error.message == "control character 0x80 at column 150 (field innovation_number)"
+    # The same code point written in UTF-8 is refused too, and the writer never writes it.
+    assert only_error(set_at(line, 148, "N°\x85").encode("utf-8")).code == "invalid_character"
+    with pytest.raises(ValueError, match="control character 0x9C in field innovation_number"):
+        write_rum(make_rum(innovation_number="\x9c"))
 
 
 def test_non_breaking_space_is_data_not_padding() -> None:
