@@ -176,6 +176,9 @@ def test_worker_processes_store_what_one_thread_stores(session: Session, two_wor
         ("duplicate_rss_in_batch", None),
         ("line_length", "C059"),  # the FG code crosses the process boundary with its error
     }
+    # 10 new versions of 2 RUM, 10 unchanged RSS of 2 RUM (3001, 3004, ...), 3100: counted from the
+    # blocks' format codes of the RSS admitted, not of every accepted one (3001's duplicate is out).
+    assert (batches[1]["rum_accepted"], batches[1]["formats"]) == (41, {"022": 41})
     assert len(rows) == 60 + 20 + 1  # RUM of the first file, of the 10 new versions, of 3100
     assert ("3100", "C102") in {(rss, code) for rss, code, *_ in found}
 
