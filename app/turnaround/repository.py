@@ -339,30 +339,30 @@ def update_stay_reports(
     # The three arrays are aggregated in one total order (document_key breaks ties: it is unique
     # with alive_from in a stay), so their elements stay aligned.
     order = "ORDER BY d.alive_from, d.first_received_at, d.document_key"
-    aggregates = ", ".join(
-        f"COALESCE(array_agg(d.{column} {order}) FILTER (WHERE d.stay_number IS NOT NULL), '{{}}') AS {name}"
-        for column, name in (
-            ("first_received_at", "report_received"),
-            ("alive_from", "report_from"),
-            ("alive_until", "report_until"),
-        )
-    )
     names = ("report_key", "report_count", "report_received", "report_from", "report_until")
     current = ", ".join(f"p.{name}" for name in names)
-    wanted = ", ".join(f"r.{name}" for name in names)
-    # Most document events (imaging, lab) change no report: those rows are not rewritten.
-    # The `= ANY` on the stay numbers reads the periods to update through the primary key: joined
-    # to the aggregate alone, the planner could hash the whole table at each batch.
+    # A stay left without report periods gets an empty copy.
+    wanted = (
+        "CAST(:report_key AS text), COALESCE(r.report_count, 0), COALESCE(r.report_received, '{}'), "
+        "COALESCE(r.report_from, '{}'), COALESCE(r.report_until, '{}')"
+    )
+    # Every lookup goes through a primary key by `= ANY` of the stay numbers (document periods,
+    # then the discharge periods to update): a join to the list alone let the planner scan or
+    # hash a whole table at each batch.
     session.connection().execute(
         text(
-            f"UPDATE stay_discharge_period p SET {', '.join(f'{name} = r.{name}' for name in names)} "
-            f"FROM (SELECT s.stay_number, CAST(:report_key AS text) AS report_key, "
-            f"count(d.stay_number) AS report_count, {aggregates} "
-            "FROM unnest(CAST(:stay_numbers AS text[])) AS s(stay_number) "
-            "LEFT JOIN document_period d ON d.stay_number = s.stay_number "
-            "AND d.document_type = ANY(CAST(:report_types AS text[])) "
-            "GROUP BY s.stay_number) r "
-            f"WHERE p.stay_number = r.stay_number AND ({current}) IS DISTINCT FROM ({wanted}) "
+            f"UPDATE stay_discharge_period p SET ({', '.join(names)}) = ({wanted}) "
+            "FROM unnest(CAST(:stay_numbers AS text[])) AS s(stay_number) LEFT JOIN ("
+            "    SELECT d.stay_number, count(*) AS report_count,"
+            f"       array_agg(d.first_received_at {order}) AS report_received,"
+            f"       array_agg(d.alive_from {order}) AS report_from,"
+            f"       array_agg(d.alive_until {order}) AS report_until"
+            "    FROM document_period d"
+            "    WHERE d.stay_number = ANY(CAST(:stay_numbers AS text[]))"
+            "      AND d.document_type = ANY(CAST(:report_types AS text[]))"
+            "    GROUP BY d.stay_number"
+            ") r ON r.stay_number = s.stay_number "
+            f"WHERE p.stay_number = s.stay_number AND ({current}) IS DISTINCT FROM ({wanted}) "
             "AND p.stay_number = ANY(CAST(:stay_numbers AS text[]))"
         ),
         {"stay_numbers": list(stay_numbers), "report_types": list(report_types), "report_key": report_key},

@@ -95,7 +95,10 @@ def _reports(received: list[Any], starts: list[Any], ends: list[Any]) -> list[tu
     )
 
 
-def _stored(session: Session) -> tuple[dict[str, list[StoredStayEvent]], dict[str, list[StoredDocumentEvent]]]:
+Stored = tuple[dict[str, list[StoredStayEvent]], dict[str, list[StoredDocumentEvent]]]
+
+
+def _stored(session: Session) -> Stored:
     stays: dict[str, list[StoredStayEvent]] = defaultdict(list)
     for row in session.execute(select(StayEventRow).order_by(StayEventRow.id)).scalars():
         stays[row.stay_number].append(
