@@ -1,9 +1,10 @@
 """Every SQL statement of the turnaround domain.
 
-Writes are set-based. Events go in with one `INSERT ... ON CONFLICT DO NOTHING RETURNING`: rows
-of a small body as bound parameters, a bulk batch COPYed into a temporary staging table first
-(binding 10,000 rows x 11 parameters costs more than the insert itself). Derived rows of the
-touched stay numbers are rewritten with COPY (document periods: only the differences).
+Writes are set-based and made under the derivation lock. Events of a small body go in with one
+`INSERT ... ON CONFLICT DO NOTHING RETURNING` (bound parameters); a bulk batch is COPYed straight
+into its table once its stored keys are known (binding 10,000 rows x 11 parameters costs more
+than the insert itself). Derived rows of the touched stay numbers are rewritten with COPY
+(document periods: only the differences).
 
 The turnaround aggregate is one SQL statement (`FILTER`, `percentile_cont`, `percentile_disc`,
 `GROUPING SETS`); it is written as text because its full join, conditional subqueries and
@@ -35,10 +36,11 @@ from app.turnaround.models import (
 EventModel = type[StayEventRow] | type[DocumentEventRow]
 EventKey = tuple[str, str]  # (source, event_id)
 
-# Transaction-level advisory lock serializing the recomputation of derived rows: a batch inserts
-# its events, takes the lock, then reads every event of its stays (and, for stays, their document
-# periods), committed ones included, so two concurrent batches touching the same stay cannot
-# leave a state that misses one of them.
+# Transaction-level advisory lock serializing the writes of events and derived rows: a batch takes
+# the lock, inserts its events, then reads every event of its stays (and, for stays, their
+# document periods), committed ones included, so two concurrent batches touching the same stay
+# cannot leave a state that misses one of them. Held from before the insert, it also means no
+# other transaction is inserting the keys a bulk batch found absent (`insert_events`).
 _DERIVATION_LOCK: Final = 0x7475726E_0001
 
 _TEXT_ARRAY = ARRAY(String())
@@ -114,8 +116,9 @@ def _staging(session: Session, table: str, columns: Sequence[str], rows: Iterabl
 def insert_events(
     session: Session, model: EventModel, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> set[EventKey]:
-    """Insert the rows (values of `columns`, `source` and `event_id` first) whose (source,
-    event_id) is new; returns the keys actually inserted.
+    """Insert the rows (values of `columns`, `source` and `event_id` first, keys distinct) whose
+    (source, event_id) is new; returns the keys actually inserted. The caller holds the
+    derivation lock (`lock_derivation`).
 
     Rows are inserted in their order, so ids follow arrival (the tie-breaker of the replays).
     """
@@ -129,16 +132,13 @@ def insert_events(
             .returning(model.source, model.event_id)
         )
         return {(source, event_id) for source, event_id in session.execute(statement).tuples()}
-    table = model.__tablename__
-    staging = _staging(session, table, columns, rows)
-    names = ", ".join(columns)
-    result = session.execute(
-        text(
-            f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging} ORDER BY ord "
-            "ON CONFLICT (source, event_id) DO NOTHING RETURNING source, event_id"
-        )
-    )
-    return {(source, event_id) for source, event_id in result.tuples().all()}
+    # Under the lock, the keys stored now are all there will be until commit: the new rows go
+    # straight into the table with COPY, without a staging table or a speculative insertion per
+    # row (a third cheaper on a 10,000-event batch).
+    stored = stored_hashes(session, model, [(row[0], row[1]) for row in rows])
+    new = [row for row in rows if (row[0], row[1]) not in stored] if stored else rows
+    _copy(session, model.__tablename__, columns, new)
+    return {(row[0], row[1]) for row in new}
 
 
 def stored_hashes(session: Session, model: EventModel, keys: Iterable[EventKey]) -> dict[EventKey, str]:

@@ -227,6 +227,8 @@ def store_events(
             outcome.duplicates.append(event_id)
         else:
             outcome.conflicts.append(event_id)
+    # The lock first: the bulk insert relies on it (see repository.insert_events).
+    repository.lock_derivation(session)
     inserted = repository.insert_events(session, model, columns, rows)
     stored = (
         repository.stored_hashes(session, model, [key for key in seen if key not in inserted])
