@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final, Literal
 
-from sqlalchemy import ARRAY, String, any_, bindparam, delete, func, select, text
+from sqlalchemy import ARRAY, String, Text, any_, bindparam, cast, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
@@ -46,9 +46,20 @@ _DERIVATION_LOCK: Final = 0x7475726E_0001
 _TEXT_ARRAY = ARRAY(String())
 
 
+def text_array(values: Sequence[str]) -> str:
+    """A text[] in PostgreSQL's text form, sent as one string and cast in SQL: psycopg adapts a
+    list element by element in Python (a regular expression each), which cost more than the
+    statements of a batch that pass its 10,000 keys. Every element quoted, `\\` and `"` escaped."""
+    return (
+        '{"' + '","'.join(value.replace("\\", "\\\\").replace('"', '\\"') for value in values) + '"}'
+        if values
+        else "{}"
+    )
+
+
 def _in_array(column: Any, name: str, values: Sequence[str]) -> Any:
     # `= ANY(array)` sends one parameter, where `IN` would expand thousands of them.
-    return column == any_(bindparam(name, list(values), type_=_TEXT_ARRAY))
+    return column == any_(cast(bindparam(name, text_array(values), type_=Text()), _TEXT_ARRAY))
 
 
 # --------------------------------------------------------------------------- events
@@ -177,7 +188,7 @@ def list_stay_events(session: Session, *, stay_numbers: Sequence[str]) -> list[t
         session,
         "SELECT stay_number, id, type, unit, occurred_at, patient_class FROM stay_event "
         'WHERE stay_number = ANY(%(stay_numbers)s::text[]) ORDER BY stay_number COLLATE "C", occurred_at, id',
-        {"stay_numbers": list(stay_numbers)},
+        {"stay_numbers": text_array(stay_numbers)},
     )
 
 
@@ -189,7 +200,7 @@ def list_document_events(session: Session, *, stay_numbers: Sequence[str]) -> li
         "SELECT stay_number, id, document_id, document_type, action, received_at, parent_document_id "
         "FROM document_event WHERE stay_number = ANY(%(stay_numbers)s::text[]) "
         'ORDER BY stay_number COLLATE "C", received_at, id',
-        {"stay_numbers": list(stay_numbers)},
+        {"stay_numbers": text_array(stay_numbers)},
     )
 
 
@@ -303,7 +314,7 @@ def replace_document_periods(
     with _driver_connection(session).cursor() as cursor:
         cursor.execute(
             f"SELECT {columns} FROM document_period WHERE stay_number = ANY(%(stay_numbers)s::text[])",
-            {"stay_numbers": list(stay_numbers)},
+            {"stay_numbers": text_array(stay_numbers)},
         )
         existing = set(cursor.fetchall())
     wanted = set(periods)
@@ -365,7 +376,11 @@ def update_stay_reports(
             f"WHERE p.stay_number = s.stay_number AND ({current}) IS DISTINCT FROM ({wanted}) "
             "AND p.stay_number = ANY(CAST(:stay_numbers AS text[]))"
         ),
-        {"stay_numbers": list(stay_numbers), "report_types": list(report_types), "report_key": report_key},
+        {
+            "stay_numbers": text_array(stay_numbers),
+            "report_types": list(report_types),
+            "report_key": report_key,
+        },
     )
 
 

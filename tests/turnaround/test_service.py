@@ -412,6 +412,21 @@ def test_sql_figures_equal_the_python_reference(
     assert result.total.model_dump() == dict(classify.summarize(everything))
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        [],
+        [""],
+        ["220000001", "NULL", "null", "a b", " lead", "trail ", "x,y", "{z}", 'quo"te', "back\\slash", "\\"],
+        ['"', '\\"', "é€日本", "tab\tnewline\n"],
+    ],
+)
+def test_text_array_reads_back_as_the_same_values(session: Session, values: list[str]) -> None:
+    """The text form the repository sends for `= ANY(...)` lists is exactly the values."""
+    literal = repository.text_array(values)
+    assert session.execute(text("SELECT CAST(:a AS text[])"), {"a": literal}).scalar_one() == values
+
+
 def test_turnaround_statements_leave_the_session_time_zone_alone(session: Session) -> None:
     """The aggregate runs in hospital time (local dates by a plain cast) and sets the session's
     TimeZone back, so instants read afterwards in the same transaction are unchanged."""
