@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final, Literal
 
-from sqlalchemy import ARRAY, String, Text, any_, bindparam, cast, delete, func, select, text
+from sqlalchemy import ARRAY, String, any_, bindparam, cast, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
+from sqlalchemy.types import UserDefinedType
 
 from app.structure.models import Service
 from app.turnaround.events import HOSPITAL_TZ
@@ -57,9 +58,21 @@ def text_array(values: Sequence[str]) -> str:
     )
 
 
+class _ArrayText(UserDefinedType[str]):
+    """A `text_array` literal bound as it is: psycopg sends a str untyped, so `CAST($1 AS
+    varchar[])` makes $1 itself an array parameter. With the dialect's usual `$1::VARCHAR` the
+    cast became a conversion the planner cannot see through: the prepared (generic) plan of a
+    statement run at every batch then scanned a whole table, testing each row against the list."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "text"
+
+
 def _in_array(column: Any, name: str, values: Sequence[str]) -> Any:
     # `= ANY(array)` sends one parameter, where `IN` would expand thousands of them.
-    return column == any_(cast(bindparam(name, text_array(values), type_=Text()), _TEXT_ARRAY))
+    return column == any_(cast(bindparam(name, text_array(values), type_=_ArrayText()), _TEXT_ARRAY))
 
 
 # --------------------------------------------------------------------------- events
