@@ -531,10 +531,11 @@ def write_results(
         f"p95 {in_p95:.1f} ms. A `/metrics` scrape refreshing the turnaround gauges took "
         f"{facts.get('metrics_ms', 0):.0f} ms (then cached for 5 minutes).",
         "",
-        "How: a batch is COPYed into a staging table and inserted with one `INSERT ... ON CONFLICT DO "
-        "NOTHING RETURNING`; the touched stays' events are re-read and replayed in Python into `stay`, "
-        "`stay_discharge_period` and `document_period` (written with COPY; document periods by "
-        "difference), each discharge period keeping a copy of its stay's report periods. Queries never "
+        "How: under the derivation lock, a batch's stored keys are looked up and its new events COPYed "
+        "straight into their table; the touched stays' events are re-read and replayed in Python into "
+        "`stay`, `stay_discharge_period` and `document_period` (written with COPY; document periods by "
+        "difference), each discharge period keeping a copy of its stay's report periods (rebuilt in SQL "
+        "from the document periods when a document batch changes them). Queries never "
         "replay events: one statement reads the month's discharge periods (one index range scan), the "
         "current RSS exiting around the period (one index-only range scan), pairs them with a hash full "
         "join, maps UMs through the structure valid on the discharge date and aggregates with FILTER / "

@@ -1,9 +1,10 @@
 """Every SQL statement of the turnaround domain.
 
-Writes are set-based. Events go in with one `INSERT ... ON CONFLICT DO NOTHING RETURNING`: rows
-of a small body as bound parameters, a bulk batch COPYed into a temporary staging table first
-(binding 10,000 rows x 11 parameters costs more than the insert itself). Derived rows of the
-touched stay numbers are rewritten with COPY (document periods: only the differences).
+Writes are set-based and made under the derivation lock. Events of a small body go in with one
+`INSERT ... ON CONFLICT DO NOTHING RETURNING` (bound parameters); a bulk batch is COPYed straight
+into its table once its stored keys are known (binding 10,000 rows x 11 parameters costs more
+than the insert itself). Derived rows of the touched stay numbers are rewritten with COPY
+(document periods: only the differences).
 
 The turnaround aggregate is one SQL statement (`FILTER`, `percentile_cont`, `percentile_disc`,
 `GROUPING SETS`); it is written as text because its full join, conditional subqueries and
@@ -12,16 +13,16 @@ ordered-set aggregates read far better in SQL than in the expression language.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from operator import itemgetter
 from typing import Any, Final, Literal
 
-from sqlalchemy import ARRAY, String, any_, bindparam, delete, func, select, text
+from sqlalchemy import ARRAY, String, any_, bindparam, cast, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
+from sqlalchemy.types import UserDefinedType
 
 from app.structure.models import Service
 from app.turnaround.events import HOSPITAL_TZ
@@ -36,18 +37,42 @@ from app.turnaround.models import (
 EventModel = type[StayEventRow] | type[DocumentEventRow]
 EventKey = tuple[str, str]  # (source, event_id)
 
-# Transaction-level advisory lock serializing the recomputation of derived rows: a batch inserts
-# its events, takes the lock, then reads every event of its stays (and, for stays, their document
-# periods), committed ones included, so two concurrent batches touching the same stay cannot
-# leave a state that misses one of them.
+# Transaction-level advisory lock serializing the writes of events and derived rows: a batch takes
+# the lock, inserts its events, then reads every event of its stays (and, for stays, their
+# document periods), committed ones included, so two concurrent batches touching the same stay
+# cannot leave a state that misses one of them. Held from before the insert, it also means no
+# other transaction is inserting the keys a bulk batch found absent (`insert_events`).
 _DERIVATION_LOCK: Final = 0x7475726E_0001
 
 _TEXT_ARRAY = ARRAY(String())
 
 
+def text_array(values: Sequence[str]) -> str:
+    """A text[] in PostgreSQL's text form, sent as one string and cast in SQL: psycopg adapts a
+    list element by element in Python (a regular expression each), which cost more than the
+    statements of a batch that pass its 10,000 keys. Every element quoted, `\\` and `"` escaped."""
+    return (
+        '{"' + '","'.join(value.replace("\\", "\\\\").replace('"', '\\"') for value in values) + '"}'
+        if values
+        else "{}"
+    )
+
+
+class _ArrayText(UserDefinedType[str]):
+    """A `text_array` literal bound as it is: psycopg sends a str untyped, so `CAST($1 AS
+    varchar[])` makes $1 itself an array parameter. With the dialect's usual `$1::VARCHAR` the
+    cast became a conversion the planner cannot see through: the prepared (generic) plan of a
+    statement run at every batch then scanned a whole table, testing each row against the list."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "text"
+
+
 def _in_array(column: Any, name: str, values: Sequence[str]) -> Any:
     # `= ANY(array)` sends one parameter, where `IN` would expand thousands of them.
-    return column == any_(bindparam(name, list(values), type_=_TEXT_ARRAY))
+    return column == any_(cast(bindparam(name, text_array(values), type_=_ArrayText()), _TEXT_ARRAY))
 
 
 # --------------------------------------------------------------------------- events
@@ -81,26 +106,16 @@ def _timestamps_literal(values: Sequence[datetime | None]) -> str:
     return "{" + ",".join("NULL" if value is None else value.isoformat() for value in values) + "}"
 
 
-def _copy_rows(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
-    """The values of `columns` of each row, timestamptz[] as literals."""
-    values = itemgetter(*columns)
-    arrays = [index for index, name in enumerate(columns) if name in _TIMESTAMP_ARRAYS]
-    if len(columns) == 1:
-        return ((values(row),) for row in rows)
-    if not arrays:
-        return (values(row) for row in rows)
-    return (_with_literals(values(row), arrays) for row in rows)
-
-
-def _with_literals(row: tuple[Any, ...], arrays: Sequence[int]) -> tuple[Any, ...]:
+def _with_literals(row: Sequence[Any], arrays: Sequence[int]) -> tuple[Any, ...]:
     items = list(row)
     for index in arrays:
         items[index] = _timestamps_literal(items[index])
     return tuple(items)
 
 
-def _staging(session: Session, table: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
-    """`rows` (with their order in `ord`) in a temporary table of the connection.
+def _staging(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """`rows` (values of `columns`, with their order in `ord`) in a temporary table of the
+    connection.
 
     Created once per connection and emptied at each commit (ON COMMIT DELETE ROWS truncates in
     place), so a stream of small HL7 messages does not create and drop a table each time.
@@ -117,13 +132,17 @@ def _staging(session: Session, table: str, columns: Sequence[str], rows: Sequenc
         session,
         staging,
         ["ord", *columns],
-        ((index, *row) for index, row in enumerate(_copy_rows(columns, rows))),
+        ((index, *row) for index, row in enumerate(rows)),
     )
     return staging
 
 
-def insert_events(session: Session, model: EventModel, rows: Sequence[dict[str, Any]]) -> set[EventKey]:
-    """Insert the rows whose (source, event_id) is new; returns the keys actually inserted.
+def insert_events(
+    session: Session, model: EventModel, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> set[EventKey]:
+    """Insert the rows (values of `columns`, `source` and `event_id` first, keys distinct) whose
+    (source, event_id) is new; returns the keys actually inserted. The caller holds the
+    derivation lock (`lock_derivation`).
 
     Rows are inserted in their order, so ids follow arrival (the tie-breaker of the replays).
     """
@@ -132,22 +151,18 @@ def insert_events(session: Session, model: EventModel, rows: Sequence[dict[str, 
     if len(rows) <= _COPY_THRESHOLD:
         statement = (
             pg_insert(model)
-            .values(list(rows))
+            .values([dict(zip(columns, row, strict=True)) for row in rows])
             .on_conflict_do_nothing(index_elements=["source", "event_id"])
             .returning(model.source, model.event_id)
         )
         return {(source, event_id) for source, event_id in session.execute(statement).tuples()}
-    table = model.__tablename__
-    columns = list(rows[0])
-    staging = _staging(session, table, columns, rows)
-    names = ", ".join(columns)
-    result = session.execute(
-        text(
-            f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging} ORDER BY ord "
-            "ON CONFLICT (source, event_id) DO NOTHING RETURNING source, event_id"
-        )
-    )
-    return {(source, event_id) for source, event_id in result.tuples().all()}
+    # Under the lock, the keys stored now are all there will be until commit: the new rows go
+    # straight into the table with COPY, without a staging table or a speculative insertion per
+    # row (a third cheaper on a 10,000-event batch).
+    stored = stored_hashes(session, model, [(row[0], row[1]) for row in rows])
+    new = [row for row in rows if (row[0], row[1]) not in stored] if stored else rows
+    _copy(session, model.__tablename__, columns, new)
+    return {(row[0], row[1]) for row in new}
 
 
 def stored_hashes(session: Session, model: EventModel, keys: Iterable[EventKey]) -> dict[EventKey, str]:
@@ -169,40 +184,37 @@ def lock_derivation(session: Session) -> None:
     session.execute(select(func.pg_advisory_xact_lock(_DERIVATION_LOCK)))
 
 
-def list_stay_events(session: Session, *, stay_numbers: Sequence[str]) -> Sequence[Any]:
-    query = (
-        select(
-            StayEventRow.stay_number,
-            StayEventRow.id,
-            StayEventRow.type,
-            StayEventRow.unit,
-            StayEventRow.occurred_at,
-            StayEventRow.patient_class,
-        )
-        .where(_in_array(StayEventRow.stay_number, "stay_numbers", stay_numbers))
-        # Byte order: the caller only groups by stay, and a linguistic sort of 30,000 keys is slow.
-        .order_by(StayEventRow.stay_number.collate("C"), StayEventRow.occurred_at, StayEventRow.id)
-    )
-    return session.connection().execute(query).all()  # one fetchall, not a fetch per row
+def _fetch(session: Session, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Rows of `sql` as plain driver tuples: the replays read tens of thousands of rows a batch,
+    and result rows built one by one cost more than the query."""
+    with _driver_connection(session).cursor() as cursor:
+        cursor.execute(sql, params)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
-def list_document_events(session: Session, *, stay_numbers: Sequence[str]) -> Sequence[Any]:
-    query = (
-        select(
-            DocumentEventRow.stay_number,
-            DocumentEventRow.id,
-            DocumentEventRow.document_id,
-            DocumentEventRow.document_type,
-            DocumentEventRow.action,
-            DocumentEventRow.received_at,
-            DocumentEventRow.parent_document_id,
-        )
-        .where(_in_array(DocumentEventRow.stay_number, "stay_numbers", stay_numbers))
-        .order_by(
-            DocumentEventRow.stay_number.collate("C"), DocumentEventRow.received_at, DocumentEventRow.id
-        )
+def list_stay_events(session: Session, *, stay_numbers: Sequence[str]) -> list[tuple[Any, ...]]:
+    """(stay_number, id, type, unit, occurred_at, patient_class) of every event of these stays,
+    grouped by stay number."""
+    # Byte order: the caller only groups by stay, and a linguistic sort of 30,000 keys is slow.
+    return _fetch(
+        session,
+        "SELECT stay_number, id, type, unit, occurred_at, patient_class FROM stay_event "
+        'WHERE stay_number = ANY(%(stay_numbers)s::text[]) ORDER BY stay_number COLLATE "C", occurred_at, id',
+        {"stay_numbers": text_array(stay_numbers)},
     )
-    return session.connection().execute(query).all()  # one fetchall, not a fetch per row
+
+
+def list_document_events(session: Session, *, stay_numbers: Sequence[str]) -> list[tuple[Any, ...]]:
+    """(stay_number, id, document_id, document_type, action, received_at, parent_document_id) of
+    every document event of these stays, grouped by stay number."""
+    return _fetch(
+        session,
+        "SELECT stay_number, id, document_id, document_type, action, received_at, parent_document_id "
+        "FROM document_event WHERE stay_number = ANY(%(stay_numbers)s::text[]) "
+        'ORDER BY stay_number COLLATE "C", received_at, id',
+        {"stay_numbers": text_array(stay_numbers)},
+    )
 
 
 def list_report_periods(
@@ -224,7 +236,7 @@ def list_report_periods(
 # --------------------------------------------------------------------------- derived state
 
 
-_STAY_COLUMNS: Final = (
+STAY_COLUMNS: Final = (
     "stay_number",
     "status",
     "admitted_at",
@@ -236,7 +248,7 @@ _STAY_COLUMNS: Final = (
     "discharge_known_at",
     "event_count",
 )
-_STAY_PERIOD_COLUMNS: Final = (
+STAY_PERIOD_COLUMNS: Final = (
     "stay_number",
     "effective_from",
     "effective_to",
@@ -250,8 +262,7 @@ _STAY_PERIOD_COLUMNS: Final = (
     "report_from",
     "report_until",
 )
-_REPORT_COLUMNS: Final = _STAY_PERIOD_COLUMNS[:1] + _STAY_PERIOD_COLUMNS[-5:]
-_DOCUMENT_PERIOD_COLUMNS: Final = (
+DOCUMENT_PERIOD_COLUMNS: Final = (
     "stay_number",
     "document_key",
     "alive_from",
@@ -266,10 +277,11 @@ def replace_stays(
     session: Session,
     *,
     stay_numbers: Sequence[str],
-    stays: Sequence[dict[str, Any]],
-    periods: Sequence[dict[str, Any]],
+    stays: Sequence[Sequence[Any]],
+    periods: Sequence[Sequence[Any]],
 ) -> None:
-    """Derived rows of these stay numbers replaced by `stays` and `periods`."""
+    """Derived rows of these stay numbers replaced by `stays` (values of STAY_COLUMNS) and
+    `periods` (values of STAY_PERIOD_COLUMNS, report periods as lists of instants)."""
     if not stay_numbers:
         return
     # Core statements: the ORM would scan its identity map to synchronize deleted rows.
@@ -278,17 +290,18 @@ def replace_stays(
             _in_array(StayDischargePeriod.stay_number, "stay_numbers", stay_numbers)
         )
     )
+    arrays = [index for index, name in enumerate(STAY_PERIOD_COLUMNS) if name in _TIMESTAMP_ARRAYS]
     _copy(
         session,
         StayDischargePeriod.__tablename__,
-        _STAY_PERIOD_COLUMNS,
-        _copy_rows(_STAY_PERIOD_COLUMNS, periods),
+        STAY_PERIOD_COLUMNS,
+        (_with_literals(row, arrays) for row in periods),
     )
     if not stays:
         return
-    staging = _staging(session, Stay.__tablename__, _STAY_COLUMNS, stays)
-    names = ", ".join(_STAY_COLUMNS)
-    updates = ", ".join(f"{name} = excluded.{name}" for name in _STAY_COLUMNS[1:])
+    staging = _staging(session, Stay.__tablename__, STAY_COLUMNS, stays)
+    names = ", ".join(STAY_COLUMNS)
+    updates = ", ".join(f"{name} = excluded.{name}" for name in STAY_COLUMNS[1:])
     session.execute(
         text(
             f"INSERT INTO stay ({names}) SELECT {names} FROM {staging} "
@@ -298,26 +311,26 @@ def replace_stays(
 
 
 def replace_document_periods(
-    session: Session, *, stay_numbers: Sequence[str], periods: Sequence[dict[str, Any]]
+    session: Session, *, stay_numbers: Sequence[str], periods: Sequence[tuple[Any, ...]]
 ) -> set[tuple[str, str]]:
-    """The document periods of these stays become `periods`; returns the (stay number, document
-    type) of the periods removed or added.
+    """The document periods of these stays become `periods` (values of DOCUMENT_PERIOD_COLUMNS);
+    returns the (stay number, document type) of the periods removed or added.
 
     Only the differences are written: a new version or an imaging report adds one period to a
     stay that has several, and rewriting them all would cost more than reading them.
     """
     if not stay_numbers:
         return set()
-    columns = ", ".join(_DOCUMENT_PERIOD_COLUMNS)
+    columns = ", ".join(DOCUMENT_PERIOD_COLUMNS)
     # Plain driver tuples, compared as they come: a batch reads ~20,000 existing periods, and
     # result rows converted one by one cost more than the query.
     with _driver_connection(session).cursor() as cursor:
         cursor.execute(
             f"SELECT {columns} FROM document_period WHERE stay_number = ANY(%(stay_numbers)s::text[])",
-            {"stay_numbers": list(stay_numbers)},
+            {"stay_numbers": text_array(stay_numbers)},
         )
         existing = set(cursor.fetchall())
-    wanted = set(map(itemgetter(*_DOCUMENT_PERIOD_COLUMNS), periods))
+    wanted = set(periods)
     removed = existing - wanted
     if removed:
         # stay_number, document_key, alive_from: the primary key.
@@ -335,31 +348,52 @@ def replace_document_periods(
             },
         )
     added = wanted - existing
-    _copy(session, DocumentPeriod.__tablename__, _DOCUMENT_PERIOD_COLUMNS, added)
-    type_index = _DOCUMENT_PERIOD_COLUMNS.index("document_type")
+    _copy(session, DocumentPeriod.__tablename__, DOCUMENT_PERIOD_COLUMNS, added)
+    type_index = DOCUMENT_PERIOD_COLUMNS.index("document_type")
     return {(row[0], row[type_index]) for row in removed | added}
 
 
-def update_stay_reports(session: Session, *, summaries: Sequence[dict[str, Any]]) -> None:
-    """Refresh the report periods copied on the discharge periods of these stays."""
-    if not summaries:
+def update_stay_reports(
+    session: Session, *, stay_numbers: Sequence[str], report_types: Sequence[str], report_key: str
+) -> None:
+    """Rebuild the report periods copied on the discharge periods of these stays from their
+    document periods of `report_types` (as `service.report_summary` orders them)."""
+    if not stay_numbers:
         return
-    staging = _staging(session, StayDischargePeriod.__tablename__, _REPORT_COLUMNS, summaries)
-    names = _REPORT_COLUMNS[1:]
-    updates = ", ".join(f"{name} = s.{name}" for name in names)
+    # The three arrays are aggregated in one total order (document_key breaks ties: it is unique
+    # with alive_from in a stay), so their elements stay aligned.
+    order = "ORDER BY d.alive_from, d.first_received_at, d.document_key"
+    names = ("report_key", "report_count", "report_received", "report_from", "report_until")
     current = ", ".join(f"p.{name}" for name in names)
-    wanted = ", ".join(f"s.{name}" for name in names)
-    # Most document events (imaging, lab) change no report: those rows are not rewritten.
-    # The `= ANY` on the stay numbers reads the periods to update through the primary key: joined
-    # to the staging table alone, the planner hashed the whole table at each batch (200,000 rows,
-    # ~0.1 s a batch warm, seconds when not cached).
-    session.execute(
+    # A stay left without report periods gets an empty copy.
+    wanted = (
+        "CAST(:report_key AS text), COALESCE(r.report_count, 0), COALESCE(r.report_received, '{}'), "
+        "COALESCE(r.report_from, '{}'), COALESCE(r.report_until, '{}')"
+    )
+    # Every lookup goes through a primary key by `= ANY` of the stay numbers (document periods,
+    # then the discharge periods to update): a join to the list alone let the planner scan or
+    # hash a whole table at each batch.
+    session.connection().execute(
         text(
-            f"UPDATE stay_discharge_period p SET {updates} FROM {staging} s "
+            f"UPDATE stay_discharge_period p SET ({', '.join(names)}) = ({wanted}) "
+            "FROM unnest(CAST(:stay_numbers AS text[])) AS s(stay_number) LEFT JOIN ("
+            "    SELECT d.stay_number, count(*) AS report_count,"
+            f"       array_agg(d.first_received_at {order}) AS report_received,"
+            f"       array_agg(d.alive_from {order}) AS report_from,"
+            f"       array_agg(d.alive_until {order}) AS report_until"
+            "    FROM document_period d"
+            "    WHERE d.stay_number = ANY(CAST(:stay_numbers AS text[]))"
+            "      AND d.document_type = ANY(CAST(:report_types AS text[]))"
+            "    GROUP BY d.stay_number"
+            ") r ON r.stay_number = s.stay_number "
             f"WHERE p.stay_number = s.stay_number AND ({current}) IS DISTINCT FROM ({wanted}) "
-            "AND p.stay_number = ANY(:stay_numbers)"
+            "AND p.stay_number = ANY(CAST(:stay_numbers AS text[]))"
         ),
-        {"stay_numbers": [summary["stay_number"] for summary in summaries]},
+        {
+            "stay_numbers": text_array(stay_numbers),
+            "report_types": list(report_types),
+            "report_key": report_key,
+        },
     )
 
 

@@ -31,7 +31,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
-from typing import Any, Final, Literal
+from operator import itemgetter
+from typing import Any, Final, Literal, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -148,32 +149,57 @@ def content_hash(event: Event) -> str:
     return hashlib.sha256(repr(values).encode("utf-8")).hexdigest()
 
 
-def _stay_row(event_id: str, event: StayEvent) -> dict[str, Any]:
-    return {
-        "source": event.source,
-        "event_id": event_id,
-        "content_hash": content_hash(event),
-        "type": event.type,
-        "stay_number": event.stay_number,
-        "unit": event.unit,
-        "occurred_at": event.occurred_at,
-        "patient_class": event.patient_class,
-    }
+# Columns of the rows `store_events` builds, in the order of its tuples.
+_STAY_EVENT_COLUMNS: Final = (
+    "source",
+    "event_id",
+    "content_hash",
+    "stay_number",
+    "type",
+    "unit",
+    "occurred_at",
+    "patient_class",
+)
+_DOCUMENT_EVENT_COLUMNS: Final = (
+    "source",
+    "event_id",
+    "content_hash",
+    "stay_number",
+    "document_id",
+    "document_type",
+    "action",
+    "received_at",
+    "unit",
+    "parent_document_id",
+)
 
 
-def _document_row(event_id: str, event: DocumentEvent) -> dict[str, Any]:
-    return {
-        "source": event.source,
-        "event_id": event_id,
-        "content_hash": content_hash(event),
-        "stay_number": event.stay_number,
-        "document_id": event.document_id,
-        "document_type": event.document_type,
-        "action": event.action,
-        "received_at": event.received_at,
-        "unit": event.unit,
-        "parent_document_id": event.parent_document_id,
-    }
+def _event_row(event_id: str, event: Event, digest: str) -> tuple[Any, ...]:
+    """The stored row of `event`, in the order of `_STAY_EVENT_COLUMNS` / `_DOCUMENT_EVENT_COLUMNS`:
+    tuples go to COPY as they are, where dicts cost a build and a lookup per column."""
+    if isinstance(event, StayEvent):
+        return (
+            event.source,
+            event_id,
+            digest,
+            event.stay_number,
+            event.type,
+            event.unit,
+            event.occurred_at,
+            event.patient_class,
+        )
+    return (
+        event.source,
+        event_id,
+        digest,
+        event.stay_number,
+        event.document_id,
+        event.document_type,
+        event.action,
+        event.received_at,
+        event.unit,
+        event.parent_document_id,
+    )
 
 
 def store_events(
@@ -185,45 +211,54 @@ def store_events(
     """
     ids = list(event_ids) if event_ids is not None else [event.event_id for event in events]
     model = StayEventRow if kind == "stay" else DocumentEventRow
+    columns = _STAY_EVENT_COLUMNS if kind == "stay" else _DOCUMENT_EVENT_COLUMNS
     outcome = StoreOutcome()
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
+    # (source, event_id) -> content hash of its first occurrence in the body, in body order.
     seen: dict[tuple[str, str], str] = {}
     for event_id, event in zip(ids, events, strict=True):
-        row = _stay_row(event_id, event) if isinstance(event, StayEvent) else _document_row(event_id, event)
-        key = (row["source"], event_id)
+        digest = content_hash(event)
+        key = (event.source, event_id)
         previous = seen.get(key)
         if previous is None:
-            seen[key] = row["content_hash"]
-            rows.append(row)
-        elif previous == row["content_hash"]:
+            seen[key] = digest
+            rows.append(_event_row(event_id, event, digest))
+        elif previous == digest:
             outcome.duplicates.append(event_id)
         else:
             outcome.conflicts.append(event_id)
-    inserted = repository.insert_events(session, model, rows)
-    leftover = [row for row in rows if (row["source"], row["event_id"]) not in inserted]
-    stored = repository.stored_hashes(session, model, [(row["source"], row["event_id"]) for row in leftover])
+    # The lock first: the bulk insert relies on it (see repository.insert_events).
+    repository.lock_derivation(session)
+    inserted = repository.insert_events(session, model, columns, rows)
+    stored = (
+        repository.stored_hashes(session, model, [key for key in seen if key not in inserted])
+        if len(inserted) < len(seen)
+        else {}
+    )
+    touched: set[str] = set()
     for row in rows:
-        key = (row["source"], row["event_id"])
+        key = (row[0], row[1])
         if key in inserted:
-            outcome.accepted.append(row["event_id"])
-        elif stored.get(key) == row["content_hash"]:
-            outcome.duplicates.append(row["event_id"])
+            outcome.accepted.append(row[1])
+            touched.add(row[3])
+        elif stored.get(key) == row[2]:
+            outcome.duplicates.append(row[1])
         else:
-            outcome.conflicts.append(row["event_id"])
-    touched = sorted({row["stay_number"] for row in rows if (row["source"], row["event_id"]) in inserted})
+            outcome.conflicts.append(row[1])
     if touched:
         if kind == "stay":
-            refresh_stays(session, touched)
+            refresh_stays(session, sorted(touched))
         else:
-            refresh_documents(session, touched)
+            refresh_documents(session, sorted(touched))
     return outcome
 
 
 # --------------------------------------------------------------------------- stay derivation
 
 
-@dataclass(frozen=True, slots=True)
-class StoredStayEvent:
+class StoredStayEvent(NamedTuple):
+    """A stored movement as the replay reads it (a tuple: a batch builds tens of thousands)."""
+
     id: int
     type: str
     unit: str | None
@@ -324,8 +359,8 @@ class _StayReplay:
             care_type_hint=care_type_hint(self.patient_class, self.admitted_at, day),
         )
 
-    def last_unit(self) -> str | None:
-        current = self.state()
+    def last_unit(self, current: DischargeState | None) -> str | None:
+        """The unit the stay is in or left from; `current` is `state()`."""
         if current is not None and current.discharge_unit:
             return current.discharge_unit
         return next((unit for _key, _type, unit in reversed(self.movements) if unit), None)
@@ -350,7 +385,8 @@ def derive_stay(events: Sequence[StoredStayEvent]) -> DerivedStay:
     if open_state is not None and open_from is not None:
         periods.append(DischargePeriodData(open_from, None, open_state))
     known = [e.occurred_at for e in ordered if e.type in ("discharge", "cancel_discharge")]
-    final = replay.state()
+    # The state after the last instant, already computed by the loop (it builds a DischargeState).
+    final = open_state
     if final is not None:
         status = "discharged"
     elif replay.cancelled and not replay.movements:
@@ -361,7 +397,7 @@ def derive_stay(events: Sequence[StoredStayEvent]) -> DerivedStay:
         status=status,
         admitted_at=replay.admitted_at,
         discharge=final,
-        last_unit=replay.last_unit(),
+        last_unit=replay.last_unit(final),
         patient_class=replay.patient_class,
         discharge_known_at=min(known) if known else None,
         event_count=len(ordered),
@@ -394,53 +430,64 @@ def refresh_stays(session: Session, stay_numbers: Sequence[str]) -> None:
     rows = repository.list_stay_events(session, stay_numbers=stay_numbers)
     report_key = get_turnaround_settings().report_key()
     reports: dict[str, list[ReportPeriod]] = defaultdict(list)
-    for report in repository.list_report_periods(
+    for stay_number, *period in repository.list_report_periods(
         session, stay_numbers=stay_numbers, report_types=get_turnaround_settings().report_types()
     ):
-        reports[report.stay_number].append((report.first_received_at, report.alive_from, report.alive_until))
-    stays: list[dict[str, Any]] = []
-    periods: list[dict[str, Any]] = []
-    for stay_number, group in groupby(rows, key=lambda row: row.stay_number):
-        derived = derive_stay(
-            [StoredStayEvent(*row[1:]) for row in group]  # type: ignore[call-arg]  # columns in field order
-        )
+        reports[stay_number].append(tuple(period))  # type: ignore[arg-type]  # (first, from, until)
+    # Rows as tuples in the repository's column order (STAY_COLUMNS, STAY_PERIOD_COLUMNS).
+    stays: list[tuple[Any, ...]] = []
+    periods: list[tuple[Any, ...]] = []
+    stored = StoredStayEvent._make
+    for stay_number, group in groupby(rows, key=itemgetter(0)):
+        derived = derive_stay([stored(row[1:]) for row in group])
         discharge = derived.discharge
-        summary = report_summary(reports.get(stay_number, ()), report_key=report_key)
         stays.append(
-            {
-                "stay_number": stay_number,
-                "status": derived.status,
-                "admitted_at": derived.admitted_at,
-                "discharged_at": discharge.discharged_at if discharge else None,
-                "discharge_date": discharge.discharge_date if discharge else None,
-                "discharge_unit": discharge.discharge_unit if discharge else None,
-                "last_unit": derived.last_unit,
-                "patient_class": derived.patient_class,
-                "discharge_known_at": derived.discharge_known_at,
-                "event_count": derived.event_count,
-            }
+            (
+                stay_number,
+                derived.status,
+                derived.admitted_at,
+                discharge.discharged_at if discharge else None,
+                discharge.discharge_date if discharge else None,
+                discharge.discharge_unit if discharge else None,
+                derived.last_unit,
+                derived.patient_class,
+                derived.discharge_known_at,
+                derived.event_count,
+            )
         )
-        periods.extend(
-            {
-                "stay_number": stay_number,
-                "effective_from": period.effective_from,
-                "effective_to": period.effective_to,
-                "discharged_at": period.state.discharged_at,
-                "discharge_date": period.state.discharge_date,
-                "discharge_unit": period.state.discharge_unit,
-                "care_type_hint": period.state.care_type_hint,
-                **summary,
-            }
-            for period in derived.periods
+        if not derived.periods:
+            continue
+        summary = report_summary(reports.get(stay_number, ()), report_key=report_key)
+        copies = (
+            summary["report_key"],
+            summary["report_count"],
+            summary["report_received"],
+            summary["report_from"],
+            summary["report_until"],
         )
+        for period in derived.periods:
+            state = period.state
+            periods.append(
+                (
+                    stay_number,
+                    period.effective_from,
+                    period.effective_to,
+                    state.discharged_at,
+                    state.discharge_date,
+                    state.discharge_unit,
+                    state.care_type_hint,
+                    *copies,
+                )
+            )
     repository.replace_stays(session, stay_numbers=stay_numbers, stays=stays, periods=periods)
 
 
 # --------------------------------------------------------------------------- document derivation
 
 
-@dataclass(frozen=True, slots=True)
-class StoredDocumentEvent:
+class StoredDocumentEvent(NamedTuple):
+    """A stored document event as the replay reads it (a tuple, like `StoredStayEvent`)."""
+
     id: int
     document_id: str
     document_type: str
@@ -449,8 +496,7 @@ class StoredDocumentEvent:
     parent_document_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class DocumentPeriodData:
+class DocumentPeriodData(NamedTuple):
     document_key: str
     document_id: str
     document_type: str
@@ -470,23 +516,42 @@ def _documents(events: Sequence[StoredDocumentEvent]) -> Iterator[list[StoredDoc
             node = parent[node]
         return node
 
-    for event in events:
-        root = find(event.document_id)
-        if event.parent_document_id:
-            other = find(event.parent_document_id)
-            if other != root:
-                parent[other] = root
     groups: dict[str, list[StoredDocumentEvent]] = defaultdict(list)
-    for event in events:
-        groups[find(event.document_id)].append(event)
+    if any(event.parent_document_id for event in events):
+        for event in events:
+            root = find(event.document_id)
+            if event.parent_document_id:
+                other = find(event.parent_document_id)
+                if other != root:
+                    parent[other] = root
+        for event in events:
+            groups[find(event.document_id)].append(event)
+    else:  # most stays: no version links, one document per document id
+        for event in events:
+            groups[event.document_id].append(event)
     for group in groups.values():
-        yield sorted(group, key=lambda event: (event.received_at, event.id))
+        yield sorted(group, key=lambda event: (event.received_at, event.id)) if len(group) > 1 else group
 
 
 def derive_documents(events: Sequence[StoredDocumentEvent]) -> list[DocumentPeriodData]:
     """Alive periods of every document of one stay (see the module rules)."""
     periods: list[DocumentPeriodData] = []
     for ordered in _documents(events):
+        if len(ordered) == 1:
+            # Most documents have one version: what the replay below gives for it, directly.
+            event = ordered[0]
+            if event.action != "delete":
+                periods.append(
+                    DocumentPeriodData(
+                        event.document_id,
+                        event.document_id,
+                        normalize_document_type(event.document_type),
+                        event.received_at,
+                        event.received_at,
+                        None,
+                    )
+                )
+            continue
         document_key = ordered[0].document_id
         head: str | None = None  # latest version while alive
         replaced: set[str] = set()
@@ -529,38 +594,31 @@ def refresh_documents(session: Session, stay_numbers: Sequence[str]) -> None:
     rows = repository.list_document_events(session, stay_numbers=stay_numbers)
     settings = get_turnaround_settings()
     report_types = frozenset(settings.report_types())
-    periods: list[dict[str, Any]] = []
-    reports: dict[str, list[ReportPeriod]] = defaultdict(list)
-    for stay_number, group in groupby(rows, key=lambda row: row.stay_number):
-        events = [StoredDocumentEvent(*row[1:]) for row in group]  # type: ignore[call-arg]  # field order
-        derived = derive_documents(events)
-        reports[stay_number] = [
-            (period.first_received_at, period.alive_from, period.alive_until)
-            for period in derived
-            if period.document_type in report_types
-        ]
-        periods.extend(
-            {
-                "stay_number": stay_number,
-                "document_key": period.document_key,
-                "document_id": period.document_id,
-                "document_type": period.document_type,
-                "first_received_at": period.first_received_at,
-                "alive_from": period.alive_from,
-                "alive_until": period.alive_until,
-            }
-            for period in derived
-        )
+    # Tuples in the repository's column order (DOCUMENT_PERIOD_COLUMNS).
+    periods: list[tuple[Any, ...]] = []
+    stored = StoredDocumentEvent._make
+    for stay_number, group in groupby(rows, key=itemgetter(0)):
+        for period in derive_documents([stored(row[1:]) for row in group]):
+            periods.append(
+                (
+                    stay_number,
+                    period.document_key,
+                    period.alive_from,
+                    period.alive_until,
+                    period.document_id,
+                    period.document_type,
+                    period.first_received_at,
+                )
+            )
     changed = repository.replace_document_periods(session, stay_numbers=stay_numbers, periods=periods)
-    # Only stays whose report periods changed: most events (imaging, lab) change none.
+    # Only stays whose report periods changed: most events (imaging, lab) change none. Their
+    # copies are rebuilt from the document periods just written, in SQL.
     touched = sorted({number for number, document_type in changed if document_type in report_types})
-    report_key = settings.report_key()
     repository.update_stay_reports(
         session,
-        summaries=[
-            {"stay_number": number, **report_summary(reports.get(number, ()), report_key=report_key)}
-            for number in touched
-        ],
+        stay_numbers=touched,
+        report_types=settings.report_types(),
+        report_key=settings.report_key(),
     )
 
 

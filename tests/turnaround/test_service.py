@@ -17,7 +17,7 @@ from app.auth.schemas import Principal, Role
 from app.structure import repository as structure_repository
 from app.turnaround import classify, repository, service
 from app.turnaround.events import DocumentEvent, StayEvent, local_date
-from app.turnaround.models import DocumentEventRow, StayEventRow
+from app.turnaround.models import DocumentEventRow, Stay, StayEventRow
 from app.turnaround.schemas import DEFAULT_CARE_TYPES, CareType, GroupBy
 from app.turnaround.service import (
     StoredDocumentEvent,
@@ -227,6 +227,29 @@ class TestStoreEvents:
         again = service.store_events(session, "stay", [_stay("e1", "admit", "S1", utc, "7500")])
         assert again.duplicates == ["e1"]
 
+    def test_a_bulk_batch_classifies_stored_keys_and_keeps_arrival_order(self, session: Session) -> None:
+        """Above the COPY threshold: stored keys with the same content are duplicates, with
+        another content conflicts, repeats inside the body too; the new rows get ids in body order."""
+        assert len(range(250)) > repository._COPY_THRESHOLD
+        first = [_stay(f"e{n}", "admit", f"S{n % 7}", moment(D, 8), "7500") for n in range(0, 250, 2)]
+        assert service.store_events(session, "stay", first).accepted == [f"e{n}" for n in range(0, 250, 2)]
+        body = [
+            # e0..e249: the even ones are stored, e10 with another content.
+            _stay(f"e{n}", "admit", f"S{n % 7}", moment(D, 9 if n == 10 else 8), "7500")
+            for n in range(250)
+        ]
+        body += [body[1], _stay("e3", "discharge", "S3", moment(D, 12))]  # repeats in the body
+        outcome = service.store_events(session, "stay", body)
+        assert outcome.accepted == [f"e{n}" for n in range(1, 250, 2)]
+        assert outcome.duplicates == ["e1", *[f"e{n}" for n in range(0, 250, 2) if n != 10]]
+        assert outcome.conflicts == ["e3", "e10"]
+        ids = session.execute(
+            select(StayEventRow.event_id).where(StayEventRow.id > 0).order_by(StayEventRow.id)
+        ).scalars()
+        assert list(ids) == [f"e{n}" for n in range(0, 250, 2)] + [f"e{n}" for n in range(1, 250, 2)]
+        stay = session.get(Stay, "S3")
+        assert stay is not None and stay.event_count == len([n for n in range(250) if n % 7 == 3])
+
     def test_sources_have_separate_id_spaces(self, session: Session) -> None:
         event = DocumentEvent("x", "S1", "A", "CRH", "new", moment(D), None, "json")
         other = DocumentEvent("x", "S1", "B", "CRH", "new", moment(D), None, "fhir")
@@ -387,6 +410,21 @@ def test_sql_figures_equal_the_python_reference(
     assert got == {group: dict(classify.summarize(outcomes)) for group, outcomes in expected.items()}
     everything = [outcome for outcomes in expected.values() for outcome in outcomes]
     assert result.total.model_dump() == dict(classify.summarize(everything))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [],
+        [""],
+        ["220000001", "NULL", "null", "a b", " lead", "trail ", "x,y", "{z}", 'quo"te', "back\\slash", "\\"],
+        ['"', '\\"', "é€日本", "tab\tnewline\n"],
+    ],
+)
+def test_text_array_reads_back_as_the_same_values(session: Session, values: list[str]) -> None:
+    """The text form the repository sends for `= ANY(...)` lists is exactly the values."""
+    literal = repository.text_array(values)
+    assert session.execute(text("SELECT CAST(:a AS text[])"), {"a": literal}).scalar_one() == values
 
 
 def test_turnaround_statements_leave_the_session_time_zone_alone(session: Session) -> None:

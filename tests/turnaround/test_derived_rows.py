@@ -1,0 +1,314 @@
+"""The derived rows (`stay`, `stay_discharge_period`, `document_period`) that `store_events`
+leaves after many batches, in any order, equal a replay of every stored event at once.
+
+The batch refresh only re-derives what a batch can change; these tests pin it to the pure
+derivation (`derive_stay`, `derive_documents`, `report_summary`), itself pinned by
+test_service.py."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.turnaround import service
+from app.turnaround.events import DocumentEvent, StayEvent
+from app.turnaround.models import (
+    DocumentEventRow,
+    DocumentPeriod,
+    Stay,
+    StayDischargePeriod,
+    StayEventRow,
+)
+from app.turnaround.service import StoredDocumentEvent, StoredStayEvent, derive_documents, derive_stay
+from app.turnaround.settings import get_turnaround_settings
+from tests.turnaround.test_service_support import moment
+
+D = date(2022, 3, 1)
+REPORT_TYPES = ("11490-0", "CRH", " crh", "18748-4")  # 18748-4 (imaging) is not a report
+STAY_TYPES = ("admit", "transfer", "discharge", "cancel_admit", "cancel_transfer", "cancel_discharge")
+
+
+def _stay_events(rng: random.Random, stay: str) -> list[StayEvent]:
+    events: list[StayEvent] = []
+    for index in range(rng.choice([1, 2, 3, 3, 4, 6])):
+        type_ = rng.choice(STAY_TYPES[:3] * 3 + STAY_TYPES[3:])
+        # Few distinct hours: events at the same instant apply together.
+        when = moment(D + timedelta(days=rng.randint(0, 4)), rng.choice([8, 12, 18]))
+        events.append(
+            StayEvent(
+                f"{stay}-m{index}",
+                type_,  # type: ignore[arg-type]
+                stay,
+                rng.choice([None, "7500", "7600", "5520"]),
+                when,
+                "json",
+                rng.choice([None, None, "I", "R", "O"]),
+            )
+        )
+    return events
+
+
+def _document_events(rng: random.Random, stay: str) -> list[DocumentEvent]:
+    events: list[DocumentEvent] = []
+    ids: list[str] = []
+    for index in range(rng.choice([0, 1, 1, 2, 4, 7])):
+        when = moment(D + timedelta(days=rng.randint(0, 6)), rng.choice([9, 14]))
+        action = rng.choice(["new", "new", "replace", "delete"])
+        document_id = f"{stay}-doc{index}"
+        parent = None
+        if ids and action in ("replace", "delete") and rng.random() < 0.7:
+            parent = rng.choice(ids)
+            if action == "delete" and rng.random() < 0.5:
+                document_id, parent = parent, None
+        ids.append(document_id)
+        events.append(
+            DocumentEvent(
+                f"{stay}-d{index}",
+                stay,
+                document_id,
+                rng.choice(REPORT_TYPES),
+                action,  # type: ignore[arg-type]
+                when,
+                None,
+                "json",
+                parent,
+            )
+        )
+    return events
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(UTC)
+
+
+def _reports(received: list[Any], starts: list[Any], ends: list[Any]) -> list[tuple[Any, ...]]:
+    # Periods with the same start and first reception may come in either order.
+    return sorted(
+        zip(map(_utc, received), map(_utc, starts), map(_utc, ends), strict=True),
+        key=lambda r: (r[1], r[0], r[2] is None, r[2] or r[0]),
+    )
+
+
+Stored = tuple[dict[str, list[StoredStayEvent]], dict[str, list[StoredDocumentEvent]]]
+
+
+def _stored(session: Session) -> Stored:
+    stays: dict[str, list[StoredStayEvent]] = defaultdict(list)
+    for row in session.execute(select(StayEventRow).order_by(StayEventRow.id)).scalars():
+        stays[row.stay_number].append(
+            StoredStayEvent(row.id, row.type, row.unit, row.occurred_at, row.patient_class)
+        )
+    documents: dict[str, list[StoredDocumentEvent]] = defaultdict(list)
+    for document in session.execute(select(DocumentEventRow).order_by(DocumentEventRow.id)).scalars():
+        documents[document.stay_number].append(
+            StoredDocumentEvent(
+                document.id,
+                document.document_id,
+                document.document_type,
+                document.action,
+                document.received_at,
+                document.parent_document_id,
+            )
+        )
+    return stays, documents
+
+
+def _expected(session: Session) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+    settings = get_turnaround_settings()
+    report_types = set(settings.report_types())
+    stay_events, document_events = _stored(session)
+    document_rows: set[tuple[Any, ...]] = set()
+    reports: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for stay, events in document_events.items():
+        for p in derive_documents(events):
+            document_rows.add(
+                (
+                    stay,
+                    p.document_key,
+                    _utc(p.alive_from),
+                    _utc(p.alive_until),
+                    p.document_id,
+                    p.document_type,
+                    _utc(p.first_received_at),
+                )
+            )
+            if p.document_type in report_types:
+                reports[stay].append((p.first_received_at, p.alive_from, p.alive_until))
+    stay_rows: set[tuple[Any, ...]] = set()
+    period_rows: set[tuple[Any, ...]] = set()
+    for stay, events in stay_events.items():
+        derived = derive_stay(events)
+        discharge = derived.discharge
+        stay_rows.add(
+            (
+                stay,
+                derived.status,
+                _utc(derived.admitted_at),
+                _utc(discharge.discharged_at) if discharge else None,
+                discharge.discharge_date if discharge else None,
+                discharge.discharge_unit if discharge else None,
+                derived.last_unit,
+                derived.patient_class,
+                _utc(derived.discharge_known_at),
+                derived.event_count,
+            )
+        )
+        summary = service.report_summary(reports.get(stay, ()), report_key=settings.report_key())
+        for period in derived.periods:
+            period_rows.add(
+                (
+                    stay,
+                    _utc(period.effective_from),
+                    _utc(period.effective_to),
+                    _utc(period.state.discharged_at),
+                    period.state.discharge_date,
+                    period.state.discharge_unit,
+                    period.state.care_type_hint,
+                    summary["report_key"],
+                    summary["report_count"],
+                    tuple(
+                        _reports(summary["report_received"], summary["report_from"], summary["report_until"])
+                    ),
+                )
+            )
+    return stay_rows, period_rows, document_rows
+
+
+def _actual(session: Session) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+    stay_rows = {
+        (
+            s.stay_number,
+            s.status,
+            _utc(s.admitted_at),
+            _utc(s.discharged_at),
+            s.discharge_date,
+            s.discharge_unit,
+            s.last_unit,
+            s.patient_class,
+            _utc(s.discharge_known_at),
+            s.event_count,
+        )
+        for s in session.execute(select(Stay)).scalars()
+    }
+    period_rows = {
+        (
+            p.stay_number,
+            _utc(p.effective_from),
+            _utc(p.effective_to),
+            _utc(p.discharged_at),
+            p.discharge_date,
+            p.discharge_unit,
+            p.care_type_hint,
+            p.report_key,
+            p.report_count,
+            tuple(_reports(p.report_received, p.report_from, p.report_until)),
+        )
+        for p in session.execute(select(StayDischargePeriod)).scalars()
+    }
+    document_rows = {
+        (
+            d.stay_number,
+            d.document_key,
+            _utc(d.alive_from),
+            _utc(d.alive_until),
+            d.document_id,
+            d.document_type,
+            _utc(d.first_received_at),
+        )
+        for d in session.execute(select(DocumentPeriod)).scalars()
+    }
+    return stay_rows, period_rows, document_rows
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_batches_in_any_order_leave_the_rows_of_a_full_replay(session: Session, seed: int) -> None:
+    rng = random.Random(seed)
+    stay_events: list[StayEvent] = []
+    document_events: list[DocumentEvent] = []
+    for number in range(rng.randint(20, 60)):
+        stay = f"S{seed}-{number}"
+        if rng.random() < 0.85:
+            stay_events += _stay_events(rng, stay)
+        document_events += _document_events(rng, stay)
+    rng.shuffle(stay_events)
+    rng.shuffle(document_events)
+    queue: list[tuple[str, list[Any]]] = []
+    for kind, events in (("stay", stay_events), ("document", document_events)):
+        start = 0
+        while start < len(events):
+            size = rng.choice([1, 3, 17, 250])  # 250: above the COPY threshold
+            queue.append((kind, events[start : start + size]))
+            start += size
+    rng.shuffle(queue)
+    # Some batches again: duplicates change nothing.
+    queue += rng.sample(queue, min(3, len(queue)))
+    for kind, batch in queue:
+        outcome = service.store_events(session, kind, batch)  # type: ignore[arg-type]
+        assert not outcome.conflicts
+    assert _actual(session) == _expected(session)
+
+
+def test_a_stay_and_its_report_exact_rows(session: Session) -> None:
+    """One stay, its discharge report replaced then deleted, a cancelled discharge, an imaging
+    report: the exact rows, whichever feed arrives first."""
+    stays = [
+        StayEvent("a", "admit", "S1", "7500", moment(D, 8), "json", "I"),
+        StayEvent("t", "transfer", "S1", "7600", moment(D + timedelta(days=1), 12), "json"),
+        StayEvent("d1", "discharge", "S1", None, moment(D + timedelta(days=2), 18), "json"),
+        StayEvent("c", "cancel_discharge", "S1", None, moment(D + timedelta(days=3), 9), "json"),
+        StayEvent("d2", "discharge", "S1", "5520", moment(D + timedelta(days=4), 18), "json"),
+    ]
+    documents = [
+        DocumentEvent("n", "S1", "CRH1", "crh ", "new", moment(D + timedelta(days=3), 14), None, "json"),
+        DocumentEvent(
+            "r", "S1", "CRH2", "11490-0", "replace", moment(D + timedelta(days=5), 9), None, "json", "CRH1"
+        ),
+        DocumentEvent("x", "S1", "CRH2", "11490-0", "delete", moment(D + timedelta(days=6), 9), None, "json"),
+        DocumentEvent("i", "S1", "IMG1", "18748-4", "new", moment(D + timedelta(days=2), 9), None, "json"),
+    ]
+    service.store_events(session, "document", documents[:2])
+    service.store_events(session, "stay", stays[3:])
+    service.store_events(session, "document", documents[2:])
+    service.store_events(session, "stay", stays[:3])
+    stay_rows, period_rows, document_rows = _actual(session)
+    key = get_turnaround_settings().report_key()
+
+    def at(days: int, hour: int) -> datetime:
+        return moment(D + timedelta(days=days), hour)
+
+    assert stay_rows == {
+        (
+            "S1",
+            "discharged",
+            _utc(at(0, 8)),
+            _utc(at(4, 18)),
+            D + timedelta(days=4),
+            "5520",
+            "5520",
+            "I",
+            _utc(at(2, 18)),
+            5,
+        )
+    }
+    # The replacement changes the type: two periods, both of report types, one first reception.
+    reports = (
+        (_utc(at(3, 14)), _utc(at(3, 14)), _utc(at(5, 9))),
+        (_utc(at(3, 14)), _utc(at(5, 9)), _utc(at(6, 9))),
+    )
+    assert period_rows == {
+        ("S1", _utc(at(2, 18)), _utc(at(3, 9)), _utc(at(2, 18)), D + timedelta(days=2), "7600", "complete",
+         key, 2, reports),
+        ("S1", _utc(at(4, 18)), None, _utc(at(4, 18)), D + timedelta(days=4), "5520", "complete",
+         key, 2, reports),
+    }  # fmt: skip
+    assert document_rows == {
+        ("S1", "CRH1", _utc(at(3, 14)), _utc(at(5, 9)), "CRH1", "CRH", _utc(at(3, 14))),
+        ("S1", "CRH1", _utc(at(5, 9)), _utc(at(6, 9)), "CRH2", "11490-0", _utc(at(3, 14))),
+        ("S1", "IMG1", _utc(at(2, 9)), None, "IMG1", "18748-4", _utc(at(2, 9))),
+    }
