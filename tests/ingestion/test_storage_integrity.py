@@ -91,3 +91,47 @@ def test_references_cannot_be_changed(session: Session) -> None:
     session.execute(text("UPDATE rss_version SET is_current = false, superseded_at = now()"))
     session.execute(text("UPDATE rum SET unit = unit"))
     assert count(session, "rss_version WHERE is_current") == 0
+
+
+def seq_scans(session: Session, table: str) -> int:
+    """Sequential scans of `table` by this transaction (pending statistics, PostgreSQL 15+)."""
+    query = "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = :table"
+    return int(session.execute(text(query), {"table": table}).scalar_one())
+
+
+def add_versions(session: Session, batch_id: int, first: int, last: int) -> None:
+    session.execute(
+        text(
+            "INSERT INTO rss_version (id, rss_number, batch_id, is_current, content_hash, finess, "
+            "stay_number, format, care_type, seances, rum_count, exit_unit) "
+            "SELECT g, 'n' || g, :batch, true, 'h', 'f', 's', '022', 'complete', 0, 1, 'U' "
+            "FROM generate_series(CAST(:first AS bigint), :last) AS g"
+        ),
+        {"batch": batch_id, "first": first, "last": last},
+    )
+
+
+def add_rums(session: Session, first: int, last: int) -> None:
+    session.execute(
+        text(
+            "INSERT INTO rum (rss_version_id, position, line, line_text, rum_number, unit, care_type, dp, "
+            "dr, das, seances, acts) SELECT g, 0, 1, 'text', 'r', 'U', 'complete', 'J189', '', '{}', 0, '{}' "
+            "FROM generate_series(CAST(:first AS bigint), :last) AS g"
+        ),
+        {"first": first, "last": last},
+    )
+
+
+def test_checks_are_planned_for_the_tables_as_they_are(session: Session) -> None:
+    """Migration 0009: the check of a batch's first block, run while rss_version is small (its
+    best plan then reads the whole table), does not keep that plan once the table is large: the
+    COPY of every later block would read every version stored before it."""
+    batch_id = ingest(session, make_rss(1, rss_number="1001"))
+    session.execute(text("DISCARD PLANS"))  # the checks are planned anew on their next run
+    add_versions(session, batch_id, 1_000_001, 1_007_000)  # a first block: 7,000 RSS and RUM
+    add_rums(session, 1_000_001, 1_007_000)
+    add_versions(session, batch_id, 1_007_001, 1_200_000)
+    before = seq_scans(session, "rss_version")
+    add_rums(session, 1_007_001, 1_007_050)
+    assert seq_scans(session, "rss_version") == before
+    assert count(session, "rum") == 1 + 7_000 + 50
