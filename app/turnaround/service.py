@@ -12,12 +12,15 @@ Derived state (recomputed for the touched stay numbers after each batch, from al
 - Stay: events replayed by `occurred_at`, then arrival. `cancel_admit` voids everything before it;
   `cancel_transfer` removes the latest transfer, `cancel_discharge` the latest discharge. The
   discharge unit is the discharge event's unit, else the unit of the latest movement before it.
-  Each change of "discharged on D from unit U" opens a period, so `as_of` sees the state the
-  movements described at that time.
+  Each change of "discharged on D from unit U" opens a period at the moment dimqa knew of it (an
+  event is known from the later of its occurrence and its storage, `recorded_at`), so `as_of`
+  sees the state the movements stored by then described, whatever arrives later.
 - Document: versions linked by `parent_document_id` form one document, replayed by `received_at`,
   then arrival. A new or replacing version makes it alive; deleting its latest version (or any
   version not already replaced) deletes it; a later version revives it. Its reception time is
   the earliest reception since it last became alive: a deleted report never counted as received.
+  Its periods, like the stays', change when dimqa knew of a version (the later of its claimed
+  reception and its storage); the reception dates counted stay the claimed ones.
 
 Services never commit: the request dependency (or the caller's `session.begin()`) does.
 """
