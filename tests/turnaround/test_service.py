@@ -121,6 +121,60 @@ class TestDeriveStay:
         assert derived.discharge is not None and derived.discharge.care_type_hint == expected
 
 
+class TestKnowledgeClock:
+    """Periods change when dimqa knew of an event (`known_at`), events replay in their own order."""
+
+    def test_a_transfer_known_late_changes_the_unit_from_then(self) -> None:
+        late = moment(D + timedelta(days=9))
+        derived = derive_stay(
+            [
+                stay_event(1, "admit", D - timedelta(days=2), "7500"),
+                stay_event(2, "transfer", D - timedelta(days=1), "5520", known_at=late),
+                stay_event(3, "discharge", D),
+            ]
+        )
+        assert [(p.effective_from, p.effective_to, p.state.discharge_unit) for p in derived.periods] == [
+            (moment(D), late, "7500"),
+            (late, None, "5520"),
+        ]
+        assert {p.state.admission_unit for p in derived.periods} == {"7500"}
+        assert derived.discharge is not None and derived.discharge.discharge_date == D
+
+    def test_the_first_discharge_known_decides_from_its_knowledge(self) -> None:
+        late = moment(D + timedelta(days=4))
+        derived = derive_stay(
+            [
+                stay_event(1, "admit", D - timedelta(days=2), "7500"),
+                stay_event(2, "discharge", D, known_at=late),
+            ]
+        )
+        assert derived.discharge_known_at == late
+        assert [(p.effective_from, p.state.discharge_date) for p in derived.periods] == [(late, D)]
+
+    def test_a_deletion_known_late_ends_the_document_then(self) -> None:
+        late = moment(D + timedelta(days=12))
+        periods = derive_documents(
+            [doc_event(1, "A", D), doc_event(2, "A", D + timedelta(days=1), "delete", known_at=late)]
+        )
+        assert [(p.first_received_at, p.alive_from, p.alive_until) for p in periods] == [
+            (moment(D), moment(D), late)
+        ]
+
+    def test_an_older_version_known_late_keeps_its_reception_date(self) -> None:
+        late = moment(D + timedelta(days=12))
+        periods = derive_documents(
+            [
+                doc_event(1, "A", D - timedelta(days=1), known_at=late),
+                doc_event(2, "B", D + timedelta(days=3), "replace", parent_document_id="A"),
+            ]
+        )
+        # Until A is known, B alone was received on D+3; from then, the document dates from D-1.
+        assert [(p.first_received_at, p.alive_from, p.alive_until) for p in periods] == [
+            (moment(D + timedelta(days=3)), moment(D + timedelta(days=3)), late),
+            (moment(D - timedelta(days=1)), late, None),
+        ]
+
+
 def doc_event(
     id_: int, document_id: str, day: date, action: str = "new", hour: int = 10, **kw: Any
 ) -> StoredDocumentEvent:
