@@ -516,11 +516,12 @@ WITH movement_stays AS (
       AND (p.effective_to IS NULL OR p.effective_to >= :as_of_end)
 ),
 rss_versions AS (
-    SELECT c.stay_number, c.id, c.exit_date, c.exit_unit, c.received_at, c.care_type
+    SELECT c.stay_number, c.id, c.exit_date, c.exit_unit, c.received_at, c.care_type, true AS near
     FROM rss_version c
     WHERE c.is_current AND {_RSS_NEAR}
     UNION ALL
-    SELECT c.stay_number, c.id, c.exit_date, c.exit_unit, c.received_at, c.care_type
+    SELECT c.stay_number, c.id, c.exit_date, c.exit_unit, c.received_at, c.care_type,
+        COALESCE({_RSS_NEAR}, false) AS near
     FROM rss_version c
     WHERE c.superseded_at >= :as_of_end AND {_RSS_KNOWN}
 ),
@@ -531,8 +532,7 @@ rss_near AS (
         NULLIF(c.exit_unit, '') AS exit_unit, {_RSS_KNOWN} AS known,
         CASE WHEN {_RSS_KNOWN} THEN c.care_type END AS care_type
     FROM rss_versions c
-    ORDER BY c.stay_number COLLATE "C", {_RSS_KNOWN} DESC, COALESCE({_RSS_NEAR}, false) DESC,
-        c.exit_date DESC NULLS LAST
+    ORDER BY c.stay_number COLLATE "C", {_RSS_KNOWN} DESC, c.near DESC, c.exit_date DESC NULLS LAST
 ),
 stays AS (
     SELECT
