@@ -269,3 +269,24 @@ def test_rebuild_recomputes_every_derived_row(api: Any, session: Session) -> Non
     session.execute(Stay.__table__.update().values(discharge_known_at=None))
     assert service.rebuild_derived(session, chunk=1) == 1
     assert rows() == written
+
+
+def test_events_are_recorded_at_their_transaction_time(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside the tests' fixed storage time: `recorded_at` is the storing transaction's `now()`,
+    the clock of the RSS receptions too, and a re-send later changes nothing."""
+    from sqlalchemy import func
+
+    from app.turnaround.events import StayEvent
+    from app.turnaround.models import StayEventRow
+
+    monkeypatch.undo()  # the autouse fixed storage time
+    event = StayEvent("e1", "admit", "S1", "7500", moment(D), "json")
+    assert service.store_events(session, "stay", [event]).accepted == ["e1"]
+    now = session.execute(select(func.now())).scalar_one()
+    assert session.execute(select(StayEventRow.recorded_at)).scalar_one() == now
+    assert session.get(Stay, "S1") is not None
+    session.commit()
+    assert service.store_events(session, "stay", [event]).duplicates == ["e1"]
+    assert session.execute(select(StayEventRow.recorded_at)).scalar_one() == now
