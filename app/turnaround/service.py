@@ -313,8 +313,8 @@ def _knowledge_replays(
     events known at each moment are a prefix and one replay goes on; a late event that says it
     happened earlier changes the past order, so each moment then replays its own known set. The
     yielded replay may be the same object, changed: read it before the next step."""
-    times = [known(event) for event in ordered]
-    if all(a <= b for a, b in zip(times, times[1:], strict=False)):
+    times = list(map(known, ordered))
+    if len(times) == 1 or times == sorted(times):  # C-level: this runs for every stay of a batch
         replay = new_replay()
         index = 0
         for moment, batch in groupby(times):
