@@ -4,6 +4,7 @@ pure tests never touch a database."""
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,16 @@ def shared_file(relative: str | Path) -> Path:
     if not path.exists():
         pytest.skip(f"{os.path.relpath(path, PROJECT_ROOT)} is not available")
     return path
+
+
+# A fixed storage instant before every test's dates: an event then counts from its own time, as
+# when the feeds deliver events as they happen. Tests of late arrivals pass `recorded_at` to
+# `service.store_events` or set `service.storage_time` themselves.
+EVENTS_STORED_BEFORE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def events_stored_as_they_happen(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.turnaround import service as turnaround_service
+
+    monkeypatch.setattr(turnaround_service, "storage_time", lambda session: EVENTS_STORED_BEFORE)

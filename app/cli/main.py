@@ -121,6 +121,21 @@ def migrate() -> None:
         embedded_pg.stop_all()
 
 
+@app.command("turnaround-rebuild")
+def turnaround_rebuild() -> None:
+    """Recompute the turnaround's derived stay and document periods from all stored events (run
+    by migration 0010; again after any change of the derivation rules)."""
+    from app.turnaround import service as turnaround_service
+
+    try:
+        open_database(get_settings())
+        with db.new_session() as session, session.begin():
+            count = turnaround_service.rebuild_derived(session)
+        typer.echo(f"turnaround: derived rows of {count} stay numbers rebuilt")
+    finally:
+        embedded_pg.stop_all()
+
+
 @token_app.command("create")
 def token_create(
     name: Annotated[str, typer.Option(help="Unique token name (shown in the audit log)")],

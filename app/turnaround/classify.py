@@ -7,7 +7,9 @@ This is the reference implementation; the SQL version must give the same figures
    report (earliest reception over all versions of non-deleted discharge reports), and `as_of`.
    All dates are calendar dates in hospital local time (Europe/Paris).
 2. A report received after `as_of` does not exist yet: it is ignored (callers filter it out;
-   `classify_stay` ignores it too, so figures for an `as_of` never change afterwards).
+   `classify_stay` ignores it too). Callers also leave out what dimqa stored after `as_of`, even
+   when it claims an earlier date (docs/turnaround.md, rule 10), so figures for an `as_of` never
+   change afterwards.
 3. `delay_days = reception date - discharge date`, in calendar days; a negative delay (report
    received before the discharge date) counts as 0.
 4. Status of the stay, as of `as_of`:

@@ -16,7 +16,7 @@ from fastapi import Response
 
 from app.activity.export import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Cell, Column, Table, to_csv
 from app.turnaround.classify import TurnaroundSummary
-from app.turnaround.schemas import UNMAPPED, WeeklyReport, WeeklyStay, percent
+from app.turnaround.schemas import UNMAPPED, Attribution, WeeklyReport, WeeklyStay, percent
 
 TITLE: Final = "Délai de réception des comptes rendus — semaine {week}"
 UNMAPPED_LABEL: Final = "Non rattaché"
@@ -91,7 +91,23 @@ def _detail_row(status: str, stay: WeeklyStay) -> list[Cell]:
 
 
 def _filename(report: WeeklyReport) -> str:
-    return f"delai-cr-{report.week}"
+    suffix = "-admission" if report.attribution is Attribution.ADMISSION else ""
+    return f"delai-cr-{report.week}{suffix}"
+
+
+# Said in the titles and the first header only when the request chose the admission: the default
+# files stay as the direction knows them.
+_ADMISSION_NOTE: Final = " (service d'admission)"
+
+
+def _note(report: WeeklyReport) -> str:
+    return _ADMISSION_NOTE if report.attribution is Attribution.ADMISSION else ""
+
+
+def _columns(report: WeeklyReport) -> tuple[Column, ...]:
+    if report.attribution is Attribution.ADMISSION:
+        return (Column("Service d'admission", COLUMNS[0].width), *COLUMNS[1:])
+    return COLUMNS
 
 
 def weekly_csv(
@@ -100,9 +116,9 @@ def weekly_csv(
     total: TurnaroundSummary,
 ) -> Response:
     table = Table(
-        title=f"Semaine {report.week}",
+        title=f"Semaine {report.week}{_note(report)}",
         filename=_filename(report),
-        columns=COLUMNS,
+        columns=_columns(report),
         rows=[_line(service_label(s, label), summary, as_percent=True) for s, label, summary in summaries],
         totals=_line("Total", total, as_percent=True),
     )
@@ -128,17 +144,22 @@ def weekly_xlsx(
     sheet = workbook.active
     sheet.title = f"Semaine {report.week}"
     bold = Font(bold=True)
-    sheet.append([TITLE.format(week=report.week)])
+    sheet.append([TITLE.format(week=report.week) + _note(report)])
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append(
         [
             f"Sorties du {report.date_from:%d/%m/%Y} au {report.date_to:%d/%m/%Y}, "
             f"situation au {report.as_of:%d/%m/%Y}. Taux calculés sur les séjours dont le délai "
             "de 8 jours est écoulé (en attente exclus)."
+            + (
+                " Séjours attribués au service de leur UM d'admission."
+                if report.attribution is Attribution.ADMISSION
+                else ""
+            )
         ]
     )
     sheet.append([])
-    sheet.append([column.header for column in COLUMNS])
+    sheet.append([column.header for column in _columns(report)])
     header_row = sheet.max_row
     for cell in sheet[header_row]:
         cell.font = bold

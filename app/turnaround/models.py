@@ -2,12 +2,14 @@
 
 - `stay_event` / `document_event`: every accepted event version, immutable, unique by
   (source, event_id); `content_hash` tells a harmless re-send from a conflicting reuse of an id.
-  `recorded_at` is when dimqa stored it (server time), kept for audits only.
+  `recorded_at` is when dimqa stored it (database time of the storing transaction).
 - `stay`, `stay_discharge_period`, `document_period`: derived, recomputed for the touched stay
   numbers at every batch, so queries never replay events. Periods make `as_of` exact: a stay
-  is discharged (with a given date and unit) during [effective_from, effective_to) on the
-  movements' own clock, a document is alive during [alive_from, alive_until) on the reception
-  clock. A report as of a date reads the periods open at the end of that day.
+  is discharged (with a given date and unit) during [effective_from, effective_to), a document
+  is alive during [alive_from, alive_until), both on the knowledge clock: an event is known from
+  the later of its own time (occurrence, claimed reception) and its `recorded_at`, so what an
+  `as_of` saw never changes afterwards. A report as of a date reads the periods open at the end
+  of that day; the dates it counts (discharge, reception) stay the events' own.
 
 Stays link to RSS and documents by `stay_number` at query time, never by foreign key: events
 for a stay nobody knows yet are kept and count as soon as the stay appears.
@@ -90,8 +92,8 @@ class Stay(Base):
     discharge_unit: Mapped[str | None] = mapped_column(String(20), nullable=True)
     last_unit: Mapped[str | None] = mapped_column(String(20), nullable=True)
     patient_class: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    # Occurrence of the first discharge or discharge cancellation: from then on the movements,
-    # not the RSS, say whether and when the patient left.
+    # When dimqa knew of the first discharge or discharge cancellation (the later of its occurrence
+    # and storage): from then on the movements, not the RSS, say whether and when the patient left.
     discharge_known_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     event_count: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -112,6 +114,8 @@ class StayDischargePeriod(Base):
     # Type of care when no RSS is known: complete | zero_day (by dates), seance (patient class R),
     # external (outpatient or emergency class: not a hospital stay).
     care_type_hint: Mapped[str] = mapped_column(String(10))
+    # Unit of the admission in force (else the first unit the movements name): attribution=admission.
+    admission_unit: Mapped[str | None] = mapped_column(String(20), nullable=True)
     # The stay's discharge-report periods (document_period rows of a report type), copied here so
     # a month of stays is read in one index range scan instead of one document probe per stay.
     # `report_key` fingerprints the report types they were selected with: rows derived under
@@ -143,6 +147,15 @@ class DocumentPeriod(Base):
 RSS_EXIT_INDEX = Index(
     "ix_rss_version_current_exit_date_turnaround",
     RssVersion.exit_date,
-    postgresql_include=["stay_number", "received_at", "care_type", "exit_unit"],
+    postgresql_include=["stay_number", "received_at", "care_type", "exit_unit", "id"],
     postgresql_where=RssVersion.is_current,
+)
+
+# The versions superseded after a date (`as_of`): with the current ones, every version in force
+# at the end of that day. Few for a recent as_of (the re-sends received since).
+RSS_SUPERSEDED_INDEX = Index(
+    "ix_rss_version_superseded_at_turnaround",
+    RssVersion.superseded_at,
+    postgresql_include=["stay_number", "received_at", "exit_date", "care_type", "exit_unit", "id"],
+    postgresql_where=RssVersion.superseded_at.is_not(None),
 )

@@ -193,28 +193,44 @@ def _fetch(session: Session, sql: str, params: dict[str, Any]) -> list[tuple[Any
         return rows
 
 
+def transaction_time(session: Session) -> datetime:
+    """The current transaction's start on the database clock (`now()`)."""
+    moment: datetime = session.execute(select(func.now())).scalar_one()
+    return moment
+
+
 def list_stay_events(session: Session, *, stay_numbers: Sequence[str]) -> list[tuple[Any, ...]]:
-    """(stay_number, id, type, unit, occurred_at, patient_class) of every event of these stays,
-    grouped by stay number."""
+    """(stay_number, id, type, unit, occurred_at, patient_class, known_at) of every event of
+    these stays, grouped by stay number; known_at is the later of occurrence and storage."""
     # Byte order: the caller only groups by stay, and a linguistic sort of 30,000 keys is slow.
     return _fetch(
         session,
-        "SELECT stay_number, id, type, unit, occurred_at, patient_class FROM stay_event "
+        "SELECT stay_number, id, type, unit, occurred_at, patient_class, "
+        "GREATEST(occurred_at, recorded_at) FROM stay_event "
         'WHERE stay_number = ANY(%(stay_numbers)s::text[]) ORDER BY stay_number COLLATE "C", occurred_at, id',
         {"stay_numbers": text_array(stay_numbers)},
     )
 
 
 def list_document_events(session: Session, *, stay_numbers: Sequence[str]) -> list[tuple[Any, ...]]:
-    """(stay_number, id, document_id, document_type, action, received_at, parent_document_id) of
-    every document event of these stays, grouped by stay number."""
+    """(stay_number, id, document_id, document_type, action, received_at, parent_document_id,
+    known_at) of every document event of these stays, grouped by stay number; known_at is the
+    later of the claimed reception and storage."""
     return _fetch(
         session,
-        "SELECT stay_number, id, document_id, document_type, action, received_at, parent_document_id "
-        "FROM document_event WHERE stay_number = ANY(%(stay_numbers)s::text[]) "
+        "SELECT stay_number, id, document_id, document_type, action, received_at, parent_document_id, "
+        "GREATEST(received_at, recorded_at) FROM document_event "
+        "WHERE stay_number = ANY(%(stay_numbers)s::text[]) "
         'ORDER BY stay_number COLLATE "C", received_at, id',
         {"stay_numbers": text_array(stay_numbers)},
     )
+
+
+def list_event_stay_numbers(session: Session, *, kind: Literal["stay", "document"]) -> list[str]:
+    """Every stay number having events of this kind, in byte order."""
+    model = StayEventRow if kind == "stay" else DocumentEventRow
+    query = select(model.stay_number).group_by(model.stay_number).order_by(model.stay_number.collate("C"))
+    return list(session.scalars(query))
 
 
 def list_report_periods(
@@ -256,6 +272,7 @@ STAY_PERIOD_COLUMNS: Final = (
     "discharge_date",
     "discharge_unit",
     "care_type_hint",
+    "admission_unit",
     "report_key",
     "report_count",
     "report_received",
@@ -414,6 +431,7 @@ class TurnaroundParams:
     report_types: tuple[str, ...]
     report_key: str  # settings.report_key() of report_types
     units: tuple[str, ...] | None  # a unit-restricted caller; None = every unit
+    attribution: str = "discharge"  # discharge | admission: which UM a stay is counted under
 
     def bind(self) -> dict[str, Any]:
         return {
@@ -427,6 +445,7 @@ class TurnaroundParams:
             "report_types": list(self.report_types),
             "report_key": self.report_key,
             "units": list(self.units) if self.units is not None else None,
+            "attribution": self.attribution,
         }
 
 
@@ -447,8 +466,10 @@ _GROUP_EXPRESSIONS: Final[dict[str, tuple[str, str]]] = {
     "unit": ("COALESCE(c.code, 'unmapped')", "g.unit_label"),
 }
 
-# The current RSS counts from its reception: an RSS received after as_of does not exist yet.
+# An RSS version counts from its reception (an RSS received after as_of does not exist yet) until
+# a later version supersedes it (superseded_at: the reception of the next version).
 _RSS_KNOWN: Final = "c.received_at < :as_of_end"
+_RSS_NEAR: Final = "c.exit_date BETWEEN CAST(:date_from AS date) - 2 AND CAST(:date_to AS date) + 2"
 _ALIVE: Final = (
     "{alias}alive_from < :as_of_end AND ({alias}alive_until IS NULL OR {alias}alive_until >= :as_of_end)"
 )
@@ -461,14 +482,21 @@ _REPORT_PROBE: Final = f"""(
 
 # Performance shape (a month of a large hospital is ~17,000 stays and an index probe per stay
 # costs about 5 us, so the query avoids them): the month's discharge periods come from one index
-# range scan and carry their report periods; the current RSS exiting within two days of the
-# period (the HIS writes the RSS exit date from the same discharge) come from one index-only range
-# scan; one hash full join pairs them, giving both the movement stays with their RSS and the
-# RSS-only candidates. Only the rare leftovers are looked up one by one: a movement stay without
-# RSS near its discharge, an RSS-only candidate's documents and movements.
+# range scan and carry their report periods; the RSS come from two index-only range scans: the
+# current versions exiting within two days of the period (the HIS writes the RSS exit date from
+# the same discharge), and the versions in force at the end of as_of superseded since (none for
+# a recent as_of: only re-sends received after it); one hash full join pairs them, giving both
+# the movement stays with their RSS and the RSS-only candidates. Only the rare leftovers are
+# looked up one by one: a movement stay without RSS near its discharge, an RSS-only candidate's
+# documents and movements (and its first RUM when attributed to its admission).
+#
+# Any version in force at as_of is either still current or superseded since (then it is in the
+# second scan), so the movement stays' probe reads current versions only.
 _CLASSIFIED_STAYS: Final = f"""
 WITH movement_stays AS (
-    SELECT p.stay_number, p.discharge_date, p.discharge_unit AS unit, p.care_type_hint,
+    SELECT p.stay_number, p.discharge_date, p.care_type_hint,
+        CASE WHEN :attribution = 'admission' THEN COALESCE(p.admission_unit, p.discharge_unit)
+             ELSE p.discharge_unit END AS unit,
         CASE
             WHEN p.report_key IS DISTINCT FROM :report_key THEN {_REPORT_PROBE.format(stay="p.stay_number")}
             WHEN p.report_count = 0 THEN NULL
@@ -487,22 +515,35 @@ WITH movement_stays AS (
       AND p.effective_from < :as_of_end
       AND (p.effective_to IS NULL OR p.effective_to >= :as_of_end)
 ),
+rss_versions AS (
+    SELECT c.stay_number, c.id, c.exit_date, c.exit_unit, c.received_at, c.care_type, true AS near
+    FROM rss_version c
+    WHERE c.is_current AND {_RSS_NEAR}
+    UNION ALL
+    SELECT c.stay_number, c.id, c.exit_date, c.exit_unit, c.received_at, c.care_type,
+        COALESCE({_RSS_NEAR}, false) AS near
+    FROM rss_version c
+    WHERE c.superseded_at >= :as_of_end AND {_RSS_KNOWN}
+),
 rss_near AS (
-    -- One current RSS per stay number (a received one first, then the latest exit); care_type is
-    -- NULL when it had not arrived by as_of.
-    SELECT DISTINCT ON (c.stay_number COLLATE "C") c.stay_number, c.exit_date,
+    -- One RSS per stay number: one received by as_of first, then one exiting near the period,
+    -- then the latest exit; care_type is NULL when it had not arrived by as_of.
+    SELECT DISTINCT ON (c.stay_number COLLATE "C") c.stay_number, c.id AS rss_id, c.exit_date,
         NULLIF(c.exit_unit, '') AS exit_unit, {_RSS_KNOWN} AS known,
         CASE WHEN {_RSS_KNOWN} THEN c.care_type END AS care_type
-    FROM rss_version c
-    WHERE c.is_current
-      AND c.exit_date BETWEEN CAST(:date_from AS date) - 2 AND CAST(:date_to AS date) + 2
-    ORDER BY c.stay_number COLLATE "C", {_RSS_KNOWN} DESC, c.exit_date DESC
+    FROM rss_versions c
+    ORDER BY c.stay_number COLLATE "C", {_RSS_KNOWN} DESC, c.near DESC, c.exit_date DESC NULLS LAST
 ),
 stays AS (
     SELECT
         COALESCE(ms.stay_number, rn.stay_number) AS stay_number,
         COALESCE(ms.discharge_date, rn.exit_date) AS discharge_date,
-        CASE WHEN ms.stay_number IS NOT NULL THEN ms.unit ELSE rn.exit_unit END AS unit,
+        CASE WHEN ms.stay_number IS NOT NULL THEN ms.unit
+             -- The UM of its first RUM (position 0), read only for these rare stays.
+             WHEN :attribution = 'admission' THEN COALESCE((
+                 SELECT NULLIF(r.unit, '') FROM rum r WHERE r.rss_version_id = rn.rss_id AND r.position = 0
+             ), rn.exit_unit)
+             ELSE rn.exit_unit END AS unit,
         CASE WHEN ms.stay_number IS NOT NULL THEN ms.first_received_at
              ELSE {_REPORT_PROBE.format(stay="rn.stay_number")} END AS first_received_at,
         CASE

@@ -19,6 +19,7 @@ from app.turnaround import export, service
 from app.turnaround.json_events import DocumentEventsIn, StayEventsIn
 from app.turnaround.schemas import (
     ISO_WEEK_PATTERN,
+    Attribution,
     EventsIngested,
     GroupBy,
     TurnaroundRead,
@@ -39,8 +40,12 @@ _CARE_TYPES_DOC: Final = (
     "A stay without RSS is complete or zero_day by its dates."
 )
 _AS_OF_DOC: Final = (
-    "Figures as they stood at the end of this day (Europe/Paris): later receptions and movements are "
-    "ignored. Default: today."
+    "Figures as they stood at the end of this day (Europe/Paris): what dimqa stored later (receptions, "
+    "movements, RSS versions), whatever date it claims, is ignored. Default: today."
+)
+_ATTRIBUTION_DOC: Final = (
+    "UM a stay is counted under: `discharge` (the UM the patient left from, default) or `admission` "
+    "(the admission's UM; for a stay known only from its RSS, the UM of its first RUM)."
 )
 
 
@@ -209,6 +214,7 @@ def read_turnaround(
     group_by: GroupBy = GroupBy.SERVICE,
     as_of: Annotated[date | None, Query(description=_AS_OF_DOC)] = None,
     care_types: Annotated[str | None, Query(description=_CARE_TYPES_DOC)] = None,
+    attribution: Annotated[Attribution, Query(description=_ATTRIBUTION_DOC)] = Attribution.DISCHARGE,
 ) -> TurnaroundRead:
     """Discharge report turnaround of the stays discharged in the period, per service, pôle or UM.
 
@@ -225,6 +231,7 @@ def read_turnaround(
         as_of=as_of,
         group_by=group_by,
         care_types=service.parse_care_types(care_types),
+        attribution=attribution,
     )
 
 
@@ -248,6 +255,7 @@ def read_weekly_turnaround(
         Query(description="Add the late and missing stays (patient level: roles dim and admin, audited)"),
     ] = False,
     care_types: Annotated[str | None, Query(description=_CARE_TYPES_DOC)] = None,
+    attribution: Annotated[Attribution, Query(description=_ATTRIBUTION_DOC)] = Attribution.DISCHARGE,
 ) -> WeeklyReport | Response:
     """The weekly deliverable: per service, discharge reports received compared with the stays
     discharged in the ISO week (j0, within 8 days, late, missing, pending), with totals.
@@ -266,6 +274,7 @@ def read_weekly_turnaround(
         as_of=as_of,
         care_types=service.parse_care_types(care_types),
         detail=detail,
+        attribution=attribution,
     )
     if data.report.detail is not None:
         stays = [s.stay_number for s in data.report.detail.late + data.report.detail.missing]

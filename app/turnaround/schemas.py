@@ -18,6 +18,14 @@ class GroupBy(StrEnum):
     UNIT = "unit"
 
 
+class Attribution(StrEnum):
+    """Which UM a stay is counted under: the one the patient left from (the contract's default),
+    or the one of its admission."""
+
+    DISCHARGE = "discharge"
+    ADMISSION = "admission"
+
+
 class CareType(StrEnum):
     COMPLETE = "complete"
     ZERO_DAY = "zero_day"
@@ -70,6 +78,7 @@ class TurnaroundRead(BaseModel):
     as_of: date
     group_by: GroupBy
     care_types: list[CareType]
+    attribution: Attribution = Attribution.DISCHARGE
     rows: list[TurnaroundRow]
     total: TurnaroundCounts
 
@@ -110,6 +119,7 @@ class WeeklyReport(BaseModel):
     date_to: date = Field(serialization_alias="to")
     as_of: date
     care_types: list[CareType]
+    attribution: Attribution = Attribution.DISCHARGE
     rows: list[WeeklyRow]
     total: WeeklyRow
     detail: WeeklyDetail | None = None

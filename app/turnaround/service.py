@@ -12,12 +12,15 @@ Derived state (recomputed for the touched stay numbers after each batch, from al
 - Stay: events replayed by `occurred_at`, then arrival. `cancel_admit` voids everything before it;
   `cancel_transfer` removes the latest transfer, `cancel_discharge` the latest discharge. The
   discharge unit is the discharge event's unit, else the unit of the latest movement before it.
-  Each change of "discharged on D from unit U" opens a period, so `as_of` sees the state the
-  movements described at that time.
+  Each change of "discharged on D from unit U" opens a period at the moment dimqa knew of it (an
+  event is known from the later of its occurrence and its storage, `recorded_at`), so `as_of`
+  sees the state the movements stored by then described, whatever arrives later.
 - Document: versions linked by `parent_document_id` form one document, replayed by `received_at`,
   then arrival. A new or replacing version makes it alive; deleting its latest version (or any
   version not already replaced) deletes it; a later version revives it. Its reception time is
   the earliest reception since it last became alive: a deleted report never counted as received.
+  Its periods, like the stays', change when dimqa knew of a version (the later of its claimed
+  reception and its storage); the reception dates counted stay the claimed ones.
 
 Services never commit: the request dependency (or the caller's `session.begin()`) does.
 """
@@ -27,12 +30,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
 from operator import itemgetter
-from typing import Any, Final, Literal, NamedTuple
+from typing import Any, Final, Literal, NamedTuple, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -55,6 +58,7 @@ from app.turnaround.models import EVENT_ID_LENGTH, DocumentEventRow, StayEventRo
 from app.turnaround.schemas import (
     DEFAULT_CARE_TYPES,
     UNMAPPED,
+    Attribution,
     CareType,
     GroupBy,
     TurnaroundCounts,
@@ -159,6 +163,7 @@ _STAY_EVENT_COLUMNS: Final = (
     "unit",
     "occurred_at",
     "patient_class",
+    "recorded_at",
 )
 _DOCUMENT_EVENT_COLUMNS: Final = (
     "source",
@@ -171,10 +176,11 @@ _DOCUMENT_EVENT_COLUMNS: Final = (
     "received_at",
     "unit",
     "parent_document_id",
+    "recorded_at",
 )
 
 
-def _event_row(event_id: str, event: Event, digest: str) -> tuple[Any, ...]:
+def _event_row(event_id: str, event: Event, digest: str, recorded_at: datetime) -> tuple[Any, ...]:
     """The stored row of `event`, in the order of `_STAY_EVENT_COLUMNS` / `_DOCUMENT_EVENT_COLUMNS`:
     tuples go to COPY as they are, where dicts cost a build and a lookup per column."""
     if isinstance(event, StayEvent):
@@ -187,6 +193,7 @@ def _event_row(event_id: str, event: Event, digest: str) -> tuple[Any, ...]:
             event.unit,
             event.occurred_at,
             event.patient_class,
+            recorded_at,
         )
     return (
         event.source,
@@ -199,16 +206,31 @@ def _event_row(event_id: str, event: Event, digest: str) -> tuple[Any, ...]:
         event.received_at,
         event.unit,
         event.parent_document_id,
+        recorded_at,
     )
 
 
+def storage_time(session: Session) -> datetime:
+    """When events stored now are recorded: the transaction's time on the database clock (the
+    clock of the RSS batches' reception too). Tests replace it to play events arriving late."""
+    return repository.transaction_time(session)
+
+
 def store_events(
-    session: Session, kind: EventKind, events: Sequence[Event], *, event_ids: Sequence[str] | None = None
+    session: Session,
+    kind: EventKind,
+    events: Sequence[Event],
+    *,
+    event_ids: Sequence[str] | None = None,
+    recorded_at: datetime | None = None,
 ) -> StoreOutcome:
     """Store new events, classify the others as duplicates or conflicts, refresh derived state.
 
     `event_ids` overrides the storage ids (HL7 namespacing); by default each event's own id.
+    `recorded_at` is their storage time (default `storage_time`): an event counts in figures as
+    of a date only once both it happened and dimqa stored it.
     """
+    recorded = recorded_at if recorded_at is not None else storage_time(session)
     ids = list(event_ids) if event_ids is not None else [event.event_id for event in events]
     model = StayEventRow if kind == "stay" else DocumentEventRow
     columns = _STAY_EVENT_COLUMNS if kind == "stay" else _DOCUMENT_EVENT_COLUMNS
@@ -222,7 +244,7 @@ def store_events(
         previous = seen.get(key)
         if previous is None:
             seen[key] = digest
-            rows.append(_event_row(event_id, event, digest))
+            rows.append(_event_row(event_id, event, digest, recorded))
         elif previous == digest:
             outcome.duplicates.append(event_id)
         else:
@@ -257,13 +279,56 @@ def store_events(
 
 
 class StoredStayEvent(NamedTuple):
-    """A stored movement as the replay reads it (a tuple: a batch builds tens of thousands)."""
+    """A stored movement as the replay reads it (a tuple: a batch builds tens of thousands).
+
+    `known_at` is when dimqa could know it: the later of its occurrence and its storage
+    (`recorded_at`); None (events built in memory) means its occurrence."""
 
     id: int
     type: str
     unit: str | None
     occurred_at: datetime
     patient_class: str | None = None
+    known_at: datetime | None = None
+
+
+def _stay_known(event: StoredStayEvent) -> datetime:
+    return event.known_at or event.occurred_at
+
+
+_Event = TypeVar("_Event", "StoredStayEvent", "StoredDocumentEvent")
+_Replay = TypeVar("_Replay")
+
+
+def _knowledge_replays(
+    ordered: Sequence[_Event],
+    known: Callable[[_Event], datetime],
+    new_replay: Callable[[], _Replay],
+    apply: Callable[[_Replay, _Event], None],
+) -> Iterator[tuple[datetime, _Replay]]:
+    """(moment, replay of every event known by then, in `ordered` order) at each distinct
+    knowledge time, ascending: what dimqa could say at that moment.
+
+    When the knowledge times follow `ordered` (the live case: events stored as they happen), the
+    events known at each moment are a prefix and one replay goes on; a late event that says it
+    happened earlier changes the past order, so each moment then replays its own known set. The
+    yielded replay may be the same object, changed: read it before the next step."""
+    times = list(map(known, ordered))
+    if len(times) == 1 or times == sorted(times):  # C-level: this runs for every stay of a batch
+        replay = new_replay()
+        index = 0
+        for moment, batch in groupby(times):
+            for _ in batch:
+                apply(replay, ordered[index])
+                index += 1
+            yield moment, replay
+        return
+    for moment in sorted(set(times)):
+        replay = new_replay()
+        for event, time_known in zip(ordered, times, strict=True):
+            if time_known <= moment:
+                apply(replay, event)
+        yield moment, replay
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +337,7 @@ class DischargeState:
     discharge_date: date
     discharge_unit: str | None
     care_type_hint: str
+    admission_unit: str | None = None  # the admission's unit (attribution=admission)
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +378,7 @@ class _StayReplay:
 
     def _reset(self) -> None:
         self.admitted_at: datetime | None = None
+        self.admission_unit: str | None = None
         self.patient_class: str | None = None
         # (order key, type, unit) of admissions and transfers still in force, in occurrence order.
         self.movements: list[tuple[tuple[datetime, int], str, str | None]] = []
@@ -324,6 +391,7 @@ class _StayReplay:
         if event.type == "admit":
             self.cancelled = False
             self.admitted_at = event.occurred_at
+            self.admission_unit = event.unit
             self.movements.append((key, "admit", event.unit))
         elif event.type == "transfer":
             self.movements.append((key, "transfer", event.unit))
@@ -357,6 +425,10 @@ class _StayReplay:
             discharge_date=day,
             discharge_unit=unit,
             care_type_hint=care_type_hint(self.patient_class, self.admitted_at, day),
+            # Without a unit on the admission, the first unit the movements name.
+            admission_unit=self.admission_unit
+            or next((unit for _key, _type, unit in self.movements if unit), None)
+            or unit,
         )
 
     def last_unit(self, current: DischargeState | None) -> str | None:
@@ -367,16 +439,17 @@ class _StayReplay:
 
 
 def derive_stay(events: Sequence[StoredStayEvent]) -> DerivedStay:
-    """State of one stay from all its events (any order), with its discharge periods."""
+    """State of one stay from all its events (any order), with its discharge periods.
+
+    Events are replayed in occurrence order; the periods change when dimqa learns of an event
+    (`known_at`), so a movement stored late never rewrites what an earlier `as_of` saw."""
     ordered = sorted(events, key=lambda event: (event.occurred_at, event.id))
     replay = _StayReplay()
     periods: list[DischargePeriodData] = []
     open_state: DischargeState | None = None
     open_from: datetime | None = None
-    # Events at the same instant apply together: only the state after all of them is observable.
-    for moment, batch in groupby(ordered, key=lambda event: event.occurred_at):
-        for event in batch:
-            replay.apply(event)
+    # Events known at the same instant apply together: only the state after all of them is observable.
+    for moment, replay in _knowledge_replays(ordered, _stay_known, _StayReplay, _StayReplay.apply):
         state = replay.state()
         if state != open_state:
             if open_state is not None and open_from is not None:
@@ -384,7 +457,7 @@ def derive_stay(events: Sequence[StoredStayEvent]) -> DerivedStay:
             open_state, open_from = state, moment
     if open_state is not None and open_from is not None:
         periods.append(DischargePeriodData(open_from, None, open_state))
-    known = [e.occurred_at for e in ordered if e.type in ("discharge", "cancel_discharge")]
+    known = [_stay_known(e) for e in ordered if e.type in ("discharge", "cancel_discharge")]
     # The state after the last instant, already computed by the loop (it builds a DischargeState).
     final = open_state
     if final is not None:
@@ -476,6 +549,7 @@ def refresh_stays(session: Session, stay_numbers: Sequence[str]) -> None:
                     state.discharge_date,
                     state.discharge_unit,
                     state.care_type_hint,
+                    state.admission_unit,
                     *copies,
                 )
             )
@@ -494,6 +568,11 @@ class StoredDocumentEvent(NamedTuple):
     action: str
     received_at: datetime
     parent_document_id: str | None = None
+    known_at: datetime | None = None  # later of received_at and recorded_at; None: received_at
+
+
+def _document_known(event: StoredDocumentEvent) -> datetime:
+    return event.known_at or event.received_at
 
 
 class DocumentPeriodData(NamedTuple):
@@ -533,8 +612,44 @@ def _documents(events: Sequence[StoredDocumentEvent]) -> Iterator[list[StoredDoc
         yield sorted(group, key=lambda event: (event.received_at, event.id)) if len(group) > 1 else group
 
 
+class _DocumentReplay:
+    """One document's versions applied in reception order (see the module rules)."""
+
+    def __init__(self) -> None:
+        self.head: str | None = None  # latest version while alive
+        self.replaced: set[str] = set()
+        self.first_received: datetime | None = None
+        self.document_type = ""
+
+    def apply(self, event: StoredDocumentEvent) -> None:
+        if event.action == "delete":
+            if self.head is not None and (
+                event.document_id == self.head or event.document_id not in self.replaced
+            ):
+                self.head, self.first_received = None, None
+            return
+        if event.parent_document_id:
+            self.replaced.add(event.parent_document_id)
+        if self.head is not None and self.head != event.document_id:
+            self.replaced.add(self.head)
+        self.replaced.discard(event.document_id)
+        if self.head is None:
+            self.first_received = event.received_at
+        self.head = event.document_id
+        self.document_type = normalize_document_type(event.document_type)
+
+    def state(self) -> tuple[str, datetime] | None:
+        if self.head is not None and self.first_received:
+            return (self.document_type, self.first_received)
+        return None
+
+
 def derive_documents(events: Sequence[StoredDocumentEvent]) -> list[DocumentPeriodData]:
-    """Alive periods of every document of one stay (see the module rules)."""
+    """Alive periods of every document of one stay (see the module rules).
+
+    Versions are replayed in reception order (`received_at`, the sender's claim); the periods
+    change when dimqa learns of a version (`known_at`), so a version stored late never rewrites
+    what an earlier `as_of` saw, while the reception date it gives stays its own."""
     periods: list[DocumentPeriodData] = []
     for ordered in _documents(events):
         if len(ordered) == 1:
@@ -547,41 +662,25 @@ def derive_documents(events: Sequence[StoredDocumentEvent]) -> list[DocumentPeri
                         event.document_id,
                         normalize_document_type(event.document_type),
                         event.received_at,
-                        event.received_at,
+                        _document_known(event),
                         None,
                     )
                 )
             continue
         document_key = ordered[0].document_id
-        head: str | None = None  # latest version while alive
-        replaced: set[str] = set()
-        first_received: datetime | None = None
-        document_type = ""
         open_state: tuple[str, datetime] | None = None
         open_from: datetime | None = None
         open_head = ""
-        for moment, batch in groupby(ordered, key=lambda event: event.received_at):
-            for event in batch:
-                if event.action == "delete":
-                    if head is not None and (event.document_id == head or event.document_id not in replaced):
-                        head, first_received = None, None
-                    continue
-                if event.parent_document_id:
-                    replaced.add(event.parent_document_id)
-                if head is not None and head != event.document_id:
-                    replaced.add(head)
-                replaced.discard(event.document_id)
-                if head is None:
-                    first_received = event.received_at
-                head = event.document_id
-                document_type = normalize_document_type(event.document_type)
-            state = (document_type, first_received) if head is not None and first_received else None
+        for moment, replay in _knowledge_replays(
+            ordered, _document_known, _DocumentReplay, _DocumentReplay.apply
+        ):
+            state = replay.state()
             if state != open_state:
                 if open_state is not None and open_from is not None:
                     periods.append(
                         DocumentPeriodData(document_key, open_head, *open_state, open_from, moment)
                     )
-                open_state, open_from, open_head = state, moment, head or ""
+                open_state, open_from, open_head = state, moment, replay.head or ""
         if open_state is not None and open_from is not None:
             periods.append(DocumentPeriodData(document_key, open_head, *open_state, open_from, None))
     return periods
@@ -620,6 +719,22 @@ def refresh_documents(session: Session, stay_numbers: Sequence[str]) -> None:
         report_types=settings.report_types(),
         report_key=settings.report_key(),
     )
+
+
+REBUILD_CHUNK: Final = 5000  # stay numbers per refresh: bounded statements and memory
+
+
+def rebuild_derived(session: Session, *, chunk: int = REBUILD_CHUNK) -> int:
+    """Recompute every stay's and document's derived rows from all stored events (after a change
+    of the derivation rules: migration 0010, `dimqa turnaround-rebuild`); returns how many stay
+    numbers were refreshed. Documents first: the stays copy their report periods."""
+    document_stays = repository.list_event_stay_numbers(session, kind="document")
+    for start in range(0, len(document_stays), chunk):
+        refresh_documents(session, document_stays[start : start + chunk])
+    stays = repository.list_event_stay_numbers(session, kind="stay")
+    for start in range(0, len(stays), chunk):
+        refresh_stays(session, stays[start : start + chunk])
+    return len(set(stays) | set(document_stays))
 
 
 # --------------------------------------------------------------------------- feeds
@@ -839,6 +954,7 @@ def _params(
     date_to: date,
     as_of: date | None,
     care_types: Sequence[CareType],
+    attribution: Attribution = Attribution.DISCHARGE,
 ) -> repository.TurnaroundParams:
     if date_to < date_from:
         raise InvalidInput(
@@ -855,6 +971,7 @@ def _params(
         report_types=get_turnaround_settings().report_types(),
         report_key=get_turnaround_settings().report_key(),
         units=principal.units if principal is not None else None,
+        attribution=attribution.value,
     )
 
 
@@ -906,9 +1023,18 @@ def turnaround(
     as_of: date | None = None,
     group_by: GroupBy = GroupBy.SERVICE,
     care_types: Sequence[CareType] = DEFAULT_CARE_TYPES,
+    attribution: Attribution = Attribution.DISCHARGE,
 ) -> TurnaroundRead:
-    """Turnaround of the stays discharged in [date_from, date_to], as of `as_of` (default today)."""
-    params = _params(principal, date_from=date_from, date_to=date_to, as_of=as_of, care_types=care_types)
+    """Turnaround of the stays discharged in [date_from, date_to], as of `as_of` (default today),
+    each stay under the UM it left from, or with `attribution=admission` the UM of its admission."""
+    params = _params(
+        principal,
+        date_from=date_from,
+        date_to=date_to,
+        as_of=as_of,
+        care_types=care_types,
+        attribution=attribution,
+    )
     groups, total = summarize_groups(session, params, group_by)
     return TurnaroundRead(
         date_from=date_from,
@@ -916,6 +1042,7 @@ def turnaround(
         as_of=params.as_of,
         group_by=group_by,
         care_types=list(care_types),
+        attribution=attribution,
         rows=[TurnaroundRow(group=group, label=label, **summary) for group, label, summary in groups],
         total=TurnaroundCounts(**total),
     )
@@ -965,10 +1092,19 @@ def weekly_report(
     as_of: date | None = None,
     care_types: Sequence[CareType] = DEFAULT_CARE_TYPES,
     detail: bool = False,
+    attribution: Attribution = Attribution.DISCHARGE,
 ) -> WeeklyData:
-    """The weekly deliverable: per service, stays discharged in the ISO week and their reports."""
+    """The weekly deliverable: per service, stays discharged in the ISO week and their reports
+    (service of the discharge UM, or of the admission UM with `attribution=admission`)."""
     monday, sunday = week_bounds(week)
-    params = _params(principal, date_from=monday, date_to=sunday, as_of=as_of, care_types=care_types)
+    params = _params(
+        principal,
+        date_from=monday,
+        date_to=sunday,
+        as_of=as_of,
+        care_types=care_types,
+        attribution=attribution,
+    )
     groups, total = summarize_groups(session, params, GroupBy.SERVICE)
     stays: WeeklyDetail | None = None
     if detail:
@@ -990,6 +1126,7 @@ def weekly_report(
         date_to=sunday,
         as_of=params.as_of,
         care_types=list(care_types),
+        attribution=attribution,
         rows=[_weekly_row(group, label, summary) for group, label, summary in groups],
         total=_weekly_row("total", None, total),
         detail=stays,

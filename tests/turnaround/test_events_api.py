@@ -53,9 +53,7 @@ def _endpoint(name: str) -> str:
 
 
 @pytest.mark.parametrize("name", STAY_FILES + DOCUMENT_FILES)
-def test_each_ans_message_is_accepted_with_an_aa_ack(
-    name: str, client: Any, auth_headers: Any
-) -> None:
+def test_each_ans_message_is_accepted_with_an_aa_ack(name: str, client: Any, auth_headers: Any) -> None:
     message = shared_file(f"hl7v2/{name}").read_bytes()
     response = client.post(_endpoint(name), content=message, headers={**auth_headers("ingest"), **HL7})
     assert response.status_code == 200
@@ -96,9 +94,7 @@ def test_ans_messages_in_one_database(client: Any, auth_headers: Any) -> None:
     assert 'dimqa_stay_events_total{outcome="duplicate",source="hl7"}' in metrics
 
 
-def test_resending_an_hl7_message_is_acknowledged_and_changes_nothing(
-    client: Any, auth_headers: Any
-) -> None:
+def test_resending_an_hl7_message_is_acknowledged_and_changes_nothing(client: Any, auth_headers: Any) -> None:
     headers = {**auth_headers("ingest"), **HL7}
     message = shared_file("hl7v2/ans_pamfr_adt_a03_sortie.er7").read_bytes()
     for _ in range(2):
@@ -337,9 +333,7 @@ def test_writes_are_audited_with_capped_event_ids(client: Any, auth_headers: Any
     ]
 
 
-def test_parser_event_ids_are_namespaced_in_storage(
-    client: Any, auth_headers: Any
-) -> None:
+def test_parser_event_ids_are_namespaced_in_storage(client: Any, auth_headers: Any) -> None:
     message = shared_file("hl7v2/ans_v21_oru_r01_cr_bio_init.hl7").read_bytes()
     assert parse_hl7_message(message).document_events[0].event_id == "015"
     client.post("/api/v1/document-events", content=message, headers={**auth_headers("ingest"), **HL7})

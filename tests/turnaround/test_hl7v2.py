@@ -132,9 +132,7 @@ def test_ans_adt_examples_give_exact_stay_events(name: str, expected: StayEvent)
 @pytest.mark.parametrize(
     ("name", "expected"), ANS_DOCUMENT_EXAMPLES, ids=[name for name, _ in ANS_DOCUMENT_EXAMPLES]
 )
-def test_ans_document_examples_give_exact_document_events(
-    name: str, expected: DocumentEvent
-) -> None:
+def test_ans_document_examples_give_exact_document_events(name: str, expected: DocumentEvent) -> None:
     parsed = parse_hl7_message(_read(name))
 
     assert parsed.ack_code == "AA", parsed.errors
@@ -204,9 +202,7 @@ def test_segment_separators_are_equivalent(name: str, separator: str) -> None:
     ],
 )
 def test_ack_matches_the_ans_ack_example(request_name: str, ack_name: str) -> None:
-    ack = build_ack(
-        _read(request_name), now=datetime(2021, 6, 6, 9, 32, tzinfo=PARIS), control_id="016"
-    )
+    ack = build_ack(_read(request_name), now=datetime(2021, 6, 6, 9, 32, tzinfo=PARIS), control_id="016")
     ours = hl7.parse(ack.decode("utf-8"))
     theirs = hl7.parse(_read(ack_name).decode("utf-8").replace("\n", "\r"))
 

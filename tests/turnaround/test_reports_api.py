@@ -135,6 +135,8 @@ def test_as_of_defaults_to_today(loaded: Any, auth_headers: Any) -> None:
         ({"from": "2022-02-06", "to": "2022-01-31"}, 400),
         ({"from": "2022-01-31"}, 422),
         ({"from": "2022-01-31", "to": "2022-02-06", "group_by": "ward"}, 422),
+        ({"from": "2022-01-31", "to": "2022-02-06", "attribution": "transfer"}, 422),
+        ({"from": "2022-01-31", "to": "2022-02-06", "attribution": ""}, 422),
         ({"from": "2022-01-31", "to": "2022-02-06", "care_types": "complete,day"}, 400),
         ({"from": "31/01/2022", "to": "2022-02-06"}, 422),
     ],

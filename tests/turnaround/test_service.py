@@ -121,6 +121,60 @@ class TestDeriveStay:
         assert derived.discharge is not None and derived.discharge.care_type_hint == expected
 
 
+class TestKnowledgeClock:
+    """Periods change when dimqa knew of an event (`known_at`), events replay in their own order."""
+
+    def test_a_transfer_known_late_changes_the_unit_from_then(self) -> None:
+        late = moment(D + timedelta(days=9))
+        derived = derive_stay(
+            [
+                stay_event(1, "admit", D - timedelta(days=2), "7500"),
+                stay_event(2, "transfer", D - timedelta(days=1), "5520", known_at=late),
+                stay_event(3, "discharge", D),
+            ]
+        )
+        assert [(p.effective_from, p.effective_to, p.state.discharge_unit) for p in derived.periods] == [
+            (moment(D), late, "7500"),
+            (late, None, "5520"),
+        ]
+        assert {p.state.admission_unit for p in derived.periods} == {"7500"}
+        assert derived.discharge is not None and derived.discharge.discharge_date == D
+
+    def test_the_first_discharge_known_decides_from_its_knowledge(self) -> None:
+        late = moment(D + timedelta(days=4))
+        derived = derive_stay(
+            [
+                stay_event(1, "admit", D - timedelta(days=2), "7500"),
+                stay_event(2, "discharge", D, known_at=late),
+            ]
+        )
+        assert derived.discharge_known_at == late
+        assert [(p.effective_from, p.state.discharge_date) for p in derived.periods] == [(late, D)]
+
+    def test_a_deletion_known_late_ends_the_document_then(self) -> None:
+        late = moment(D + timedelta(days=12))
+        periods = derive_documents(
+            [doc_event(1, "A", D), doc_event(2, "A", D + timedelta(days=1), "delete", known_at=late)]
+        )
+        assert [(p.first_received_at, p.alive_from, p.alive_until) for p in periods] == [
+            (moment(D), moment(D), late)
+        ]
+
+    def test_an_older_version_known_late_keeps_its_reception_date(self) -> None:
+        late = moment(D + timedelta(days=12))
+        periods = derive_documents(
+            [
+                doc_event(1, "A", D - timedelta(days=1), known_at=late),
+                doc_event(2, "B", D + timedelta(days=3), "replace", parent_document_id="A"),
+            ]
+        )
+        # Until A is known, B alone was received on D+3; from then, the document dates from D-1.
+        assert [(p.first_received_at, p.alive_from, p.alive_until) for p in periods] == [
+            (moment(D + timedelta(days=3)), moment(D + timedelta(days=3)), late),
+            (moment(D - timedelta(days=1)), late, None),
+        ]
+
+
 def doc_event(
     id_: int, document_id: str, day: date, action: str = "new", hour: int = 10, **kw: Any
 ) -> StoredDocumentEvent:
@@ -284,7 +338,7 @@ def _load_structure(session: Session) -> None:
     )
 
 
-def _service_of(unit: str, day: date) -> str:
+def _service_of(unit: str | None, day: date) -> str:
     if unit == "7600":
         return "CARDIO" if day <= date(2022, 2, 2) else "ONCO"
     return {"7500": "ONCO", "7702": "ONCO", "5520": "URG"}.get(unit, "unmapped")
@@ -302,98 +356,134 @@ def report_types(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], No
     get_turnaround_settings.cache_clear()
 
 
-@pytest.mark.parametrize("seed", range(10))
+def _recorded(rng: random.Random, when: datetime) -> datetime | None:
+    """When a random event is stored: as it happens (None) or late, up to 25 days after."""
+    if rng.random() < 0.7:
+        return None
+    return moment(local_date(when) + timedelta(days=rng.randint(0, 25)), rng.randint(0, 23))
+
+
+def _known(when: datetime, recorded: datetime | None) -> datetime:
+    return when if recorded is None else max(when, recorded)
+
+
+RssSent = tuple[datetime, date, str, str]  # received_at, exit_date, exit_unit, care_type
+
+
+def _in_force(versions: list[RssSent], as_of_end: datetime) -> RssSent | None:
+    """The version of an RSS in force at as_of_end: the last one received before it."""
+    known = [version for version in versions if version[0] < as_of_end]
+    return known[-1] if known else None
+
+
+@pytest.mark.parametrize("seed", range(12))
 def test_sql_figures_equal_the_python_reference(
     session: Session, seed: int, report_types: Callable[[str], None]
 ) -> None:
     """Random stays from movements (some with an RSS, not always exiting on the discharge day),
-    RSS-only stays, documents before and after the stays, deletions, as_of before or after the
-    receptions; seeds 7 to 9 change the report types after ingestion (derived copies are stale)."""
+    RSS-only stays, RSS re-sent with another exit date, UM or type of care, documents before and
+    after the stays, deletions, as_of before or after the receptions; 30 % of the events stored
+    late (`recorded_at` after their own time, known only from then); seeds 7 to 9 change the
+    report types after ingestion (derived copies are stale)."""
     rng = random.Random(seed)
-    reconfigured = seed >= 7
+    reconfigured = 7 <= seed <= 9
     qualifying = {"18748-4", "CRH"} if reconfigured else {"11490-0", "CRH"}
     _load_structure(session)
     date_from, date_to = date(2022, 1, 31), date(2022, 2, 27)
     as_of = date(2022, 2, 10) + timedelta(days=rng.randint(0, 30))
     as_of_end = service.day_end(as_of)
-    stay_events: list[StayEvent] = []
-    document_events: list[DocumentEvent] = []
+    date_until = min(date_to, as_of)
+    stored: dict[datetime | None, list[tuple[str, StayEvent | DocumentEvent]]] = defaultdict(list)
     expected: dict[str, list[classify.StayOutcome]] = defaultdict(list)
+
+    def store(kind: str, event: StayEvent | DocumentEvent, when: datetime) -> datetime:
+        recorded = _recorded(rng, when)
+        stored[recorded].append((kind, event))
+        return _known(when, recorded)
+
+    def send_rss(stay: str, exit_date: date, unit: str) -> list[RssSent]:
+        """One RSS, sometimes re-sent later with other values (both versions stored)."""
+        versions: list[RssSent] = []
+        received = moment(exit_date + timedelta(days=rng.randint(1, 40)))
+        versions.append((received, exit_date, unit, rng.choice(["complete", "zero_day", "seance"])))
+        if rng.random() < 0.3:
+            resent = received + timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 23))
+            versions.append(
+                (
+                    resent,
+                    exit_date + timedelta(days=rng.choice([0, 0, 1, -2, 9])),
+                    rng.choice([unit, *UNITS]),
+                    rng.choice(["complete", "zero_day", "seance"]),
+                )
+            )
+        for received_at, exit_day, exit_unit, care_type in versions:
+            add_rss(
+                session,
+                stay_number=stay,
+                exit_date=exit_day,
+                exit_unit=exit_unit,
+                care_type=care_type,
+                received_at=received_at,
+            )
+        return versions
+
     for number in range(rng.randint(0, 150)):
         stay = f"S{seed}-{number}"
         discharge = date(2022, 1, 25) + timedelta(days=rng.randint(0, 45))
         unit = rng.choice(UNITS)
-        origin = rng.random()
-        counted = date_from <= discharge <= date_to and discharge <= as_of
-        if origin < 0.7:  # from movements
+        # (discharge date, unit, RSS type of care) of the stay as of as_of, None: not a stay yet.
+        seen: tuple[date, str | None, str] | None = None
+        if rng.random() < 0.7:  # from movements
             admitted = discharge - timedelta(days=rng.choice([0, 0, 1, 3, 10]))
-            stay_events.append(_stay(f"{stay}-a", "admit", stay, moment(admitted, 8), unit))
-            stay_events.append(_stay(f"{stay}-d", "discharge", stay, moment(discharge, rng.randint(9, 20))))
+            admit_at, discharge_at = moment(admitted, 8), moment(discharge, rng.randint(9, 20))
+            admit_known = store("stay", _stay(f"{stay}-a", "admit", stay, admit_at, unit), admit_at)
+            discharge_known = store("stay", _stay(f"{stay}-d", "discharge", stay, discharge_at), discharge_at)
+            versions: list[RssSent] = []
             if rng.random() < 0.5:
-                care_type = rng.choice(["complete", "zero_day", "seance"])
-                received = moment(discharge + timedelta(days=rng.randint(1, 40)))
                 exit_date = discharge + timedelta(days=rng.choice([0, 0, 0, -1, 3, 10, -12]))
-                add_rss(
-                    session,
-                    stay_number=stay,
-                    exit_date=exit_date,
-                    exit_unit="5520",  # the movements' unit wins
-                    care_type=care_type,
-                    received_at=received,
-                )
-                counted = counted and not (care_type == "seance" and received < as_of_end)
+                versions = send_rss(stay, exit_date, "5520")  # the movements' unit wins
+            rss = _in_force(versions, as_of_end)
+            if discharge_known < as_of_end:
+                # The discharge has no unit: the admission's, once dimqa knows of it.
+                seen = (discharge, unit if admit_known < as_of_end else None, rss[3] if rss else "complete")
+            elif rss is not None:  # an RSS-only stay until the discharge is known
+                seen = (rss[1], rss[2], rss[3])
         else:  # RSS only, sometimes a séance or received after as_of
-            care_type = rng.choice(["complete", "zero_day", "seance"])
-            received = moment(discharge + timedelta(days=rng.randint(1, 40)))
-            add_rss(
-                session,
-                stay_number=stay,
-                exit_date=discharge,
-                exit_unit=unit,
-                care_type=care_type,
-                received_at=received,
-            )
-            counted = counted and care_type != "seance" and received < as_of_end
+            rss = _in_force(send_rss(stay, discharge, unit), as_of_end)
+            seen = (rss[1], rss[2], rss[3]) if rss else None
         first_received: date | None = None
         for index in range(rng.choice([0, 1, 1, 1, 2, 3])):
             document_type = rng.choice(["11490-0", "CRH", "crh ", "18748-4"])
             received_at = moment(discharge + timedelta(days=rng.randint(-3, 16)), rng.randint(0, 23))
             document_id = f"{stay}-doc{index}"
-            document_events.append(
-                DocumentEvent(
-                    f"{document_id}-n", stay, document_id, document_type, "new", received_at, None, "json"
-                )
+            new = DocumentEvent(
+                f"{document_id}-n", stay, document_id, document_type, "new", received_at, None, "json"
             )
-            deleted_at = None
+            new_known = store("document", new, received_at)
+            deleted_known = None
             if rng.random() < 0.2:
                 deleted_at = received_at + timedelta(hours=rng.randint(1, 400))
-                document_events.append(
-                    DocumentEvent(
-                        f"{document_id}-x",
-                        stay,
-                        document_id,
-                        document_type,
-                        "delete",
-                        deleted_at,
-                        None,
-                        "json",
-                    )
+                deletion = DocumentEvent(
+                    f"{document_id}-x", stay, document_id, document_type, "delete", deleted_at, None, "json"
                 )
-            alive = received_at < as_of_end and (deleted_at is None or deleted_at >= as_of_end)
+                deleted_known = store("document", deletion, deleted_at)
+            # Alive once its version is known, until its deletion is; received on its own date.
+            alive = new_known < as_of_end and (deleted_known is None or deleted_known >= as_of_end)
             if alive and document_type.strip().upper() in qualifying:
                 day = local_date(received_at)
                 first_received = day if first_received is None else min(first_received, day)
-        if counted:
-            expected[_service_of(unit, discharge)].append(
-                classify.assess_stay(discharge, first_received, as_of)
+        if seen is not None and date_from <= seen[0] <= date_until and seen[2] != "seance":
+            expected[_service_of(seen[1], seen[0])].append(
+                classify.assess_stay(seen[0], first_received, as_of)
             )
-    rng.shuffle(stay_events)
-    rng.shuffle(document_events)
-    half = len(document_events) // 2
-    service.store_events(session, "document", document_events[:half])  # before their stays
-    for start in range(0, len(stay_events), 37):  # several batches, out of order
-        service.store_events(session, "stay", stay_events[start : start + 37])
-    service.store_events(session, "document", document_events[half:])
+    batches = list(stored.items())
+    rng.shuffle(batches)
+    for recorded, events in batches:  # every storage time in its own batches, kinds apart
+        for kind in ("document", "stay"):
+            chosen = [event for event_kind, event in events if event_kind == kind]
+            rng.shuffle(chosen)
+            for start in range(0, len(chosen), 37):
+                service.store_events(session, kind, chosen[start : start + 37], recorded_at=recorded)  # type: ignore[arg-type]
     if reconfigured:
         report_types("18748-4, crh")
 

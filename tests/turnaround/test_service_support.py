@@ -6,9 +6,10 @@ import hashlib
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.ingestion.models import RssVersion, RumBatch
+from app.ingestion.models import RssVersion, Rum, RumBatch
 from app.turnaround.events import HOSPITAL_TZ
 
 STRUCTURE: dict[str, Any] = {
@@ -99,9 +100,20 @@ def add_rss(
     entry_date: date | None = None,
     received_at: datetime | None = None,
     rss_number: str | None = None,
+    rum_units: tuple[str, ...] = (),
 ) -> RssVersion:
-    """One current RSS version, as the RSS ingestion would store it (flushed, not committed)."""
+    """One current RSS version, as the RSS ingestion would store it (flushed, not committed);
+    with `rum_units`, its RUM in that order (the last one's UM should be `exit_unit`).
+
+    A version of an `rss_number` already current supersedes it, as a later RSS batch does: the
+    previous version stops being current at this one's reception."""
     received = received_at or moment(exit_date + timedelta(days=20))
+    number = rss_number or f"R{stay_number}"
+    current = select(RssVersion).where(RssVersion.rss_number == number, RssVersion.is_current)
+    for previous in session.scalars(current):
+        previous.is_current = False
+        previous.superseded_at = received
+    session.flush()
     digest = hashlib.sha256(f"{stay_number}{exit_date}{received}".encode()).hexdigest()
     batch = RumBatch(
         content_sha256=digest,
@@ -122,7 +134,7 @@ def add_rss(
     session.add(batch)
     session.flush()
     version = RssVersion(
-        rss_number=rss_number or f"R{stay_number}",
+        rss_number=number,
         batch_id=batch.id,
         received_at=received,
         is_current=True,
@@ -134,9 +146,30 @@ def add_rss(
         exit_date=exit_date,
         care_type=care_type,
         seances=1 if care_type == "seance" else 0,
-        rum_count=1,
+        rum_count=max(1, len(rum_units)),
         exit_unit=exit_unit,
     )
     session.add(version)
+    session.flush()
+    for position, unit in enumerate(rum_units):
+        session.add(
+            Rum(
+                rss_version_id=version.id,
+                position=position,
+                line=position + 1,
+                line_text="",
+                rum_number=f"{position + 1:02d}",
+                unit=unit,
+                entry_date=entry_date or exit_date,
+                exit_date=exit_date,
+                rss_exit_date=exit_date,
+                care_type=care_type,
+                dp="Z000",
+                dr="",
+                das=[],
+                seances=0,
+                acts=[],
+            )
+        )
     session.flush()
     return version
