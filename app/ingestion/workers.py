@@ -18,6 +18,7 @@ import os
 import pickle
 import signal
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -29,6 +30,7 @@ from app.rules.engine import RuleContext
 
 __all__ = ["BrokenProcessPool", "ContextPayload", "default_count", "pool", "process", "shutdown"]
 
+SERVER_WATCH_SECONDS = 1.0
 _lock = threading.Lock()
 _pool: tuple[int, ProcessPoolExecutor] | None = None
 
@@ -57,11 +59,23 @@ def payload(ctx: RuleContext) -> ContextPayload:
     return ContextPayload(hashlib.sha256(data).hexdigest(), data)
 
 
-def _initialize() -> None:
+def _initialize(server_pid: int) -> None:
     # Ctrl-C reaches the whole process group: the server stops its workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The modules imported so far live as long as the worker: collections need not scan them.
     gc.freeze()
+    threading.Thread(target=_leave_with, args=(server_pid,), name="server-watch", daemon=True).start()
+
+
+def _leave_with(server_pid: int) -> None:
+    """Exit once the server is gone. A server killed outright (SIGKILL, out of memory) runs no
+    shutdown, and its idle workers, children of the forkserver, would otherwise wait forever."""
+    while True:
+        time.sleep(SERVER_WATCH_SECONDS)
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
 
 
 _context: tuple[str, RuleContext] | None = None  # in a worker: the last context unpickled
@@ -91,7 +105,10 @@ def pool(workers: int) -> ProcessPoolExecutor:
         if _pool is None:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["app.ingestion.workers"])
-            _pool = (workers, ProcessPoolExecutor(workers, mp_context=context, initializer=_initialize))
+            executor = ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_initialize, initargs=(os.getpid(),)
+            )
+            _pool = (workers, executor)
         return _pool[1]
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import subprocess
+import sys
 from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+import psutil
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -19,6 +22,7 @@ from app.ingestion import blocks, service, workers
 from app.ingestion.parser import MAX_LINE_BYTES, iter_lines
 from app.ingestion.writer import write_rss
 from app.rules.engine import RuleContext
+from tests.fixtures.live import wait_until
 from tests.ingestion.builders import make_act, make_rss
 
 PRINCIPAL = Principal(name="orbis", role=Role.INGEST, units=None)
@@ -256,3 +260,24 @@ def test_dead_workers_are_replaced_by_the_next_batch(session: Session, two_worke
     batch, created = service.ingest_rss_file(session, io.BytesIO(body), principal=PRINCIPAL, source="file")
     assert created and batch.rss_accepted == 20
     assert workers.pool(2) is not pool
+
+
+def test_workers_leave_when_their_server_is_killed() -> None:
+    """A server killed outright (SIGKILL) runs no shutdown: its workers must not outlive it."""
+    script = (
+        "import os, sys, time\n"
+        "from app.ingestion import workers\n"
+        "pool = workers.pool(2)\n"
+        "pids = {pool.submit(os.getpid).result() for _ in range(20)}\n"
+        "print(' '.join(map(str, pids)), flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    server = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        pids = [int(pid) for pid in server.stdout.readline().split()]
+        assert pids and all(psutil.pid_exists(pid) for pid in pids)
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+    wait_until(lambda: not any(psutil.pid_exists(pid) for pid in pids), timeout=15)
