@@ -21,83 +21,48 @@ down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Transition tables are visible to dynamic SQL: PL/pgSQL registers them with SPI for the call.
-REPLANNED = {
-    "rum_version_exists": """
-        EXECUTE 'SELECT EXISTS (
-            SELECT 1 FROM (SELECT DISTINCT rss_version_id FROM new_rows) AS n
-            WHERE NOT EXISTS (SELECT 1 FROM rss_version v WHERE v.id = n.rss_version_id))' INTO missing;
-        IF missing THEN
-            RAISE foreign_key_violation USING MESSAGE = 'rum.rss_version_id names no rss_version';
-        END IF;
-        RETURN NULL;
-    """,
-    "rss_version_batch_exists": """
-        EXECUTE 'SELECT EXISTS (
-            SELECT 1 FROM (SELECT DISTINCT batch_id FROM new_rows) AS n
-            WHERE NOT EXISTS (SELECT 1 FROM rum_batch b WHERE b.id = n.batch_id))' INTO missing;
-        IF missing THEN
-            RAISE foreign_key_violation USING MESSAGE = 'rss_version.batch_id names no rum_batch';
-        END IF;
-        RETURN NULL;
-    """,
-    "rss_version_deleted_cascade": """
-        EXECUTE 'DELETE FROM rum WHERE rss_version_id IN (SELECT id FROM old_rows)';
-        RETURN NULL;
-    """,
-    "rum_batch_deleted_restrict": """
-        EXECUTE 'SELECT EXISTS (
-            SELECT 1 FROM rss_version v WHERE v.batch_id IN (SELECT id FROM old_rows))' INTO missing;
-        IF missing THEN
-            RAISE foreign_key_violation USING MESSAGE = 'rum_batch still referenced by rss_version';
-        END IF;
-        RETURN NULL;
-    """,
+# (condition of a violation, its message) per check; None: the cascade, a DELETE.
+CHECKS: dict[str, tuple[str, str] | None] = {
+    "rum_version_exists": (
+        "EXISTS (SELECT 1 FROM (SELECT DISTINCT rss_version_id FROM new_rows) AS n "
+        "WHERE NOT EXISTS (SELECT 1 FROM rss_version v WHERE v.id = n.rss_version_id))",
+        "rum.rss_version_id names no rss_version",
+    ),
+    "rss_version_batch_exists": (
+        "EXISTS (SELECT 1 FROM (SELECT DISTINCT batch_id FROM new_rows) AS n "
+        "WHERE NOT EXISTS (SELECT 1 FROM rum_batch b WHERE b.id = n.batch_id))",
+        "rss_version.batch_id names no rum_batch",
+    ),
+    "rss_version_deleted_cascade": None,
+    "rum_batch_deleted_restrict": (
+        "EXISTS (SELECT 1 FROM rss_version v WHERE v.batch_id IN (SELECT id FROM old_rows))",
+        "rum_batch still referenced by rss_version",
+    ),
 }
+CASCADE = "DELETE FROM rum WHERE rss_version_id IN (SELECT id FROM old_rows)"
 
-# The bodies of 0008, restored by the downgrade.
-STATIC = {
-    "rum_version_exists": """
-        IF EXISTS (
-            SELECT 1 FROM (SELECT DISTINCT rss_version_id FROM new_rows) AS n
-            WHERE NOT EXISTS (SELECT 1 FROM rss_version v WHERE v.id = n.rss_version_id)
-        ) THEN
-            RAISE foreign_key_violation USING MESSAGE = 'rum.rss_version_id names no rss_version';
-        END IF;
-        RETURN NULL;
-    """,
-    "rss_version_batch_exists": """
-        IF EXISTS (
-            SELECT 1 FROM (SELECT DISTINCT batch_id FROM new_rows) AS n
-            WHERE NOT EXISTS (SELECT 1 FROM rum_batch b WHERE b.id = n.batch_id)
-        ) THEN
-            RAISE foreign_key_violation USING MESSAGE = 'rss_version.batch_id names no rum_batch';
-        END IF;
-        RETURN NULL;
-    """,
-    "rss_version_deleted_cascade": """
-        DELETE FROM rum WHERE rss_version_id IN (SELECT id FROM old_rows);
-        RETURN NULL;
-    """,
-    "rum_batch_deleted_restrict": """
-        IF EXISTS (SELECT 1 FROM rss_version v WHERE v.batch_id IN (SELECT id FROM old_rows)) THEN
-            RAISE foreign_key_violation USING MESSAGE = 'rum_batch still referenced by rss_version';
-        END IF;
-        RETURN NULL;
-    """,
-}
+
+def _body(check: tuple[str, str] | None, *, replanned: bool) -> str:
+    """The function body: through EXECUTE (this migration), or static as 0008 wrote it."""
+    if check is None:
+        return f"EXECUTE '{CASCADE}'; RETURN NULL;" if replanned else f"{CASCADE}; RETURN NULL;"
+    condition, message = check
+    # Transition tables are visible to dynamic SQL: PL/pgSQL registers them with SPI for the call.
+    test = f"EXECUTE 'SELECT {condition}' INTO missing; IF missing" if replanned else f"IF {condition}"
+    return f"{test} THEN RAISE foreign_key_violation USING MESSAGE = '{message}'; END IF; RETURN NULL;"
+
+
+def _replace(*, replanned: bool) -> None:
+    for name, check in CHECKS.items():
+        op.execute(
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ DECLARE missing boolean; BEGIN {_body(check, replanned=replanned)} END $$"
+        )
 
 
 def upgrade() -> None:
-    for name, body in REPLANNED.items():
-        op.execute(
-            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
-            f"$$ DECLARE missing boolean; BEGIN {body} END $$"
-        )
+    _replace(replanned=True)
 
 
 def downgrade() -> None:
-    for name, body in STATIC.items():
-        op.execute(
-            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} END $$"
-        )
+    _replace(replanned=False)
