@@ -583,6 +583,9 @@ classified AS (
     LEFT JOIN structure_service us ON us.code = u.service_code
     WHERE s.care_type = ANY(CAST(:care_types AS text[]))
       AND (CAST(:units AS text[]) IS NULL OR s.unit = ANY(CAST(:units AS text[])))
+    -- A fence: pulled up, delay_days (three subplans) was copied into each of the aggregates'
+    -- eleven references: 70 subplans planned (10 ms of a month's 90) and evaluated per reference.
+    OFFSET 0
 )
 """
 
