@@ -258,11 +258,13 @@ def store_events(
         else {}
     )
     touched: set[str] = set()
+    new_rows: list[tuple[Any, ...]] = []
     for row in rows:
         key = (row[0], row[1])
         if key in inserted:
             outcome.accepted.append(row[1])
             touched.add(row[3])
+            new_rows.append(row)
         elif stored.get(key) == row[2]:
             outcome.duplicates.append(row[1])
         else:
@@ -271,7 +273,7 @@ def store_events(
         if kind == "stay":
             refresh_stays(session, sorted(touched))
         else:
-            refresh_documents(session, sorted(touched))
+            refresh_documents(session, sorted(touched), new_rows=new_rows)
     return outcome
 
 
@@ -686,13 +688,84 @@ def derive_documents(events: Sequence[StoredDocumentEvent]) -> list[DocumentPeri
     return periods
 
 
-def refresh_documents(session: Session, stay_numbers: Sequence[str]) -> None:
+# Positions in the rows `store_events` builds for documents (_DOCUMENT_EVENT_COLUMNS).
+_DOC_STAY, _DOC_ID, _DOC_TYPE, _DOC_ACTION, _DOC_RECEIVED, _DOC_PARENT, _DOC_RECORDED = (
+    _DOCUMENT_EVENT_COLUMNS.index(name)
+    for name in (
+        "stay_number",
+        "document_id",
+        "document_type",
+        "action",
+        "received_at",
+        "parent_document_id",
+        "recorded_at",
+    )
+)
+
+
+def _lone_document_periods(
+    session: Session, new_rows: Sequence[tuple[Any, ...]]
+) -> dict[str, list[tuple[Any, ...]]]:
+    """The document periods the new events add, by stay, for the stays where they add only that.
+
+    A new event that is not a deletion, names no parent, and whose document id no other event of
+    its stay names (as its document or as a parent) is a document of one version: one period from
+    when dimqa knows of it, which is what `derive_documents` gives, and no other document of the
+    stay changes. Most events of a live feed are such (a new report, an imaging report), and
+    their stays then skip the re-read and replay of all their events and the comparison of all
+    their periods. A stay with any other new event goes through the full replay."""
+    by_stay: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    replayed: set[str] = set()
+    for row in new_rows:
+        by_stay[row[_DOC_STAY]].append(row)
+        if row[_DOC_ACTION] == "delete" or row[_DOC_PARENT]:
+            replayed.add(row[_DOC_STAY])
+    candidates = [stay for stay in by_stay if stay not in replayed]
+    if not candidates:
+        return {}
+    # Every event of these stays (the new ones included): how often each document id is named.
+    named: dict[tuple[str, str], int] = defaultdict(int)
+    for stay, document_id, parent in repository.list_document_names(session, stay_numbers=candidates):
+        named[(stay, document_id)] += 1
+        if parent:
+            named[(stay, parent)] += 1
+    lone: dict[str, list[tuple[Any, ...]]] = {}
+    for stay in candidates:
+        rows = by_stay[stay]
+        if all(named[(stay, row[_DOC_ID])] == 1 for row in rows):
+            # Values of repository.DOCUMENT_PERIOD_COLUMNS.
+            lone[stay] = [
+                (
+                    stay,
+                    row[_DOC_ID],
+                    max(row[_DOC_RECEIVED], row[_DOC_RECORDED]),
+                    None,
+                    row[_DOC_ID],
+                    normalize_document_type(row[_DOC_TYPE]),
+                    row[_DOC_RECEIVED],
+                )
+                for row in rows
+            ]
+    return lone
+
+
+def refresh_documents(
+    session: Session, stay_numbers: Sequence[str], *, new_rows: Sequence[tuple[Any, ...]] = ()
+) -> None:
     """Recompute `document_period` for these stay numbers from all their document events, and the
-    report periods copied on their discharge periods."""
+    report periods copied on their discharge periods.
+
+    `new_rows` are the events `store_events` just inserted (its row tuples): the stays where they
+    only add documents of one version get their periods added without a replay."""
     repository.lock_derivation(session)
-    rows = repository.list_document_events(session, stay_numbers=stay_numbers)
     settings = get_turnaround_settings()
     report_types = frozenset(settings.report_types())
+    lone = _lone_document_periods(session, new_rows)
+    added = [period for periods in lone.values() for period in periods]
+    repository.add_document_periods(session, added)
+    changed = {(period[0], period[5]) for period in added}
+    stay_numbers = [number for number in stay_numbers if number not in lone]
+    rows = repository.list_document_events(session, stay_numbers=stay_numbers) if stay_numbers else []
     # Tuples in the repository's column order (DOCUMENT_PERIOD_COLUMNS).
     periods: list[tuple[Any, ...]] = []
     stored = StoredDocumentEvent._make
@@ -709,7 +782,7 @@ def refresh_documents(session: Session, stay_numbers: Sequence[str]) -> None:
                     period.first_received_at,
                 )
             )
-    changed = repository.replace_document_periods(session, stay_numbers=stay_numbers, periods=periods)
+    changed |= repository.replace_document_periods(session, stay_numbers=stay_numbers, periods=periods)
     # Only stays whose report periods changed: most events (imaging, lab) change none. Their
     # copies are rebuilt from the document periods just written, in SQL.
     touched = sorted({number for number, document_type in changed if document_type in report_types})
