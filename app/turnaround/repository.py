@@ -256,14 +256,18 @@ def list_document_events(session: Session, *, stay_numbers: Sequence[str]) -> li
     )
 
 
-def list_document_names(session: Session, *, stay_numbers: Sequence[str]) -> list[tuple[Any, ...]]:
-    """(stay_number, document_id, parent_document_id) of every document event of these stays."""
-    return _fetch(
+def list_shared_document_names(session: Session, *, stay_numbers: Sequence[str]) -> set[tuple[str, str]]:
+    """(stay_number, document id) named by more than one document event of these stays, as its
+    document or as a parent. Counted here: a batch's stays have ~100,000 events."""
+    rows = _fetch(
         session,
-        "SELECT stay_number, document_id, parent_document_id FROM document_event "
-        "WHERE stay_number = ANY(%(stay_numbers)s::text[])",
+        "SELECT e.stay_number, n.name FROM document_event e "
+        "CROSS JOIN LATERAL (VALUES (e.document_id), (e.parent_document_id)) AS n(name) "
+        "WHERE e.stay_number = ANY(%(stay_numbers)s::text[]) AND n.name IS NOT NULL "
+        "GROUP BY e.stay_number, n.name HAVING count(*) > 1",
         {"stay_numbers": text_array(stay_numbers)},
     )
+    return set(rows)
 
 
 def list_event_stay_numbers(session: Session, *, kind: Literal["stay", "document"]) -> list[str]:

@@ -723,16 +723,12 @@ def _lone_document_periods(
     candidates = [stay for stay in by_stay if stay not in replayed]
     if not candidates:
         return {}
-    # Every event of these stays (the new ones included): how often each document id is named.
-    named: dict[tuple[str, str], int] = defaultdict(int)
-    for stay, document_id, parent in repository.list_document_names(session, stay_numbers=candidates):
-        named[(stay, document_id)] += 1
-        if parent:
-            named[(stay, parent)] += 1
+    # Among every event of these stays, the new ones included.
+    shared = repository.list_shared_document_names(session, stay_numbers=candidates)
     lone: dict[str, list[tuple[Any, ...]]] = {}
     for stay in candidates:
         rows = by_stay[stay]
-        if all(named[(stay, row[_DOC_ID])] == 1 for row in rows):
+        if not shared or all((stay, row[_DOC_ID]) not in shared for row in rows):
             # Values of repository.DOCUMENT_PERIOD_COLUMNS.
             lone[stay] = [
                 (
