@@ -52,6 +52,7 @@ TARGET_P95_MS = 100.0
 TARGET_EVENTS_PER_SECOND = 10_000
 RESULTS = PROJECT_ROOT / "docs" / "benchmarks.md"
 SECTION = "## Turnaround"
+HISTORY = "### Turnaround history"
 
 POLES = [("MED", "Médecine"), ("MEC", "Mère-enfant-chirurgie"), ("SMR", "SMR"), ("URG", "Urgences")]
 SERVICES = [(f"S{i:02d}", f"Service {i:02d}", POLES[i % len(POLES)][0]) for i in range(20)]
@@ -481,6 +482,23 @@ def _sizes(url: str) -> dict[str, int]:
         }
 
 
+def replace_section(text: str, section: str) -> str:
+    """`text` with the SECTION part replaced by `section`, keeping its HISTORY subsection (written
+    by hand: the runs before this one) and every other section."""
+    start = text.find(SECTION + "\n")
+    if start == -1:
+        return text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
+    following = text.find("\n## ", start + len(SECTION))
+    end = following + 1 if following != -1 else len(text)
+    history = text.find("\n" + HISTORY + "\n", start, end)
+    parts = [text[:start] + section.rstrip("\n") + "\n"]
+    if history != -1:
+        parts.append(text[history + 1 : end].rstrip("\n") + "\n")
+    if following != -1:
+        parts.append(text[end:].rstrip("\n") + "\n")
+    return "\n".join(parts)
+
+
 def write_results(
     results: list[tuple[str, float, float, float]],
     facts: dict[str, object],
@@ -539,10 +557,12 @@ def write_results(
         f"{facts.get('metrics_ms', 0):.0f} ms (then cached for 5 minutes).",
         "",
         "How: under the derivation lock, a batch's stored keys are looked up and its new events COPYed "
-        "straight into their table; the touched stays' events are re-read and replayed in Python into "
-        "`stay`, `stay_discharge_period` and `document_period` (written with COPY; document periods by "
-        "difference), each discharge period keeping a copy of its stay's report periods (rebuilt in SQL "
-        "from the document periods when a document batch changes them). Queries never "
+        "(binary format) straight into their table; the touched stays' events are re-read and replayed "
+        "in Python into `stay`, `stay_discharge_period` and `document_period` (written with COPY; "
+        "document periods by difference), each discharge period keeping a copy of its stay's report "
+        "periods (rebuilt in SQL from the document periods when a document batch changes them). A stay "
+        "whose new document events only add documents of one version that nothing else names gets "
+        "their periods added without the replay. Queries never "
         "replay events: one statement reads the month's discharge periods (one index range scan), the "
         "current RSS exiting around the period (one index-only range scan), pairs them with a hash full "
         "join, maps UMs through the structure valid on the discharge date and aggregates with FILTER / "
@@ -550,14 +570,7 @@ def write_results(
         "",
     ]
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
-    start = text.find(SECTION + "\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(lines)
-    else:
-        following = text.find("\n## ", start + len(SECTION))
-        rest = text[following + 1 :] if following != -1 else ""
-        text = text[:start] + "\n".join(lines) + ("\n" + rest if rest else "")
-    RESULTS.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    RESULTS.write_text(replace_section(text, "\n".join(lines)), encoding="utf-8")
     print(f"results written to {RESULTS}")
 
 
