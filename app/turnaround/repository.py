@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from datetime import date, datetime
+from functools import cache
 from typing import Any, Final, Literal
 
 from sqlalchemy import ARRAY, String, any_, bindparam, cast, delete, func, select, text
@@ -108,8 +108,11 @@ _COPY_TABLES: Final = {
 }
 
 
+_DIALECT: Final = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
 def _copy_type(column: Any) -> str:
-    spelled = column.type.compile(dialect=postgresql.dialect())
+    spelled: str = column.type.compile(dialect=_DIALECT)
     array = spelled.endswith("[]")
     base = spelled.removesuffix("[]").split("(")[0]
     return _COPY_TYPES[base] + ("[]" if array else "")

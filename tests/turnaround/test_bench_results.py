@@ -26,5 +26,7 @@ def test_a_section_without_history_is_replaced_whole() -> None:
 
 def test_the_last_section_and_a_missing_one() -> None:
     last = "# Benchmarks\n\n## Turnaround\nold\n\n### Turnaround history\nh\n"
-    assert replace_section(last, NEW) == "# Benchmarks\n\n## Turnaround\nrun of today\n\n### Turnaround history\nh\n"
+    assert replace_section(last, NEW) == (
+        "# Benchmarks\n\n## Turnaround\nrun of today\n\n### Turnaround history\nh\n"
+    )
     assert replace_section("# Benchmarks\n", NEW) == "# Benchmarks\n\n## Turnaround\nrun of today\n"
