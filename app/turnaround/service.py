@@ -703,6 +703,9 @@ _DOC_STAY, _DOC_ID, _DOC_TYPE, _DOC_ACTION, _DOC_RECEIVED, _DOC_PARENT, _DOC_REC
 )
 
 
+_PERIOD_TYPE: Final = repository.DOCUMENT_PERIOD_COLUMNS.index("document_type")
+
+
 def _lone_document_periods(
     session: Session, new_rows: Sequence[tuple[Any, ...]]
 ) -> dict[str, list[tuple[Any, ...]]]:
@@ -759,7 +762,7 @@ def refresh_documents(
     lone = _lone_document_periods(session, new_rows)
     added = [period for periods in lone.values() for period in periods]
     repository.add_document_periods(session, added)
-    changed = {(period[0], period[5]) for period in added}
+    changed = {(period[0], period[_PERIOD_TYPE]) for period in added}
     stay_numbers = [number for number in stay_numbers if number not in lone]
     rows = repository.list_document_events(session, stay_numbers=stay_numbers) if stay_numbers else []
     # Tuples in the repository's column order (DOCUMENT_PERIOD_COLUMNS).
