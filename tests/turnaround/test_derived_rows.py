@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.turnaround import service
@@ -329,3 +329,35 @@ def test_a_stay_and_its_report_exact_rows(session: Session) -> None:
         ("S1", "CRH1", _utc(at(5, 9)), _utc(at(6, 9)), "CRH2", "11490-0", _utc(at(3, 14))),
         ("S1", "IMG1", _utc(at(2, 9)), None, "IMG1", "18748-4", _utc(at(2, 9))),
     }
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_bulk_batches_leave_the_rows_of_a_full_replay(session: Session, seed: int) -> None:
+    """Batches above the COPY threshold (the bulk insert): several of them per kind, the events
+    of one stay spread over them, some stored late, then a re-send, give the rows of a replay of
+    everything stored, each event stored once. (The random batches above rarely reach the
+    threshold.)"""
+    rng = random.Random(100 + seed)
+    movements: list[StayEvent] = []
+    documents: list[DocumentEvent] = []
+    for number in range(240):
+        movements += _stay_events(rng, f"B{seed}-{number}")
+        documents += _document_events(rng, f"B{seed}-{number}")
+    for kind, events, model in (
+        ("stay", movements, StayEventRow),
+        ("document", documents, DocumentEventRow),
+    ):
+        rng.shuffle(events)
+        assert len(events) > 2 * 201  # two bulk batches at least
+        start = 0
+        while start < len(events):
+            batch = events[start : start + 201 + rng.randrange(60)]
+            start += len(batch)
+            late = rng.random() < 0.5
+            recorded = moment(D + timedelta(days=rng.randint(0, 8)), rng.randint(0, 23)) if late else None
+            outcome = service.store_events(session, kind, batch, recorded_at=recorded)  # type: ignore[arg-type]
+            assert len(outcome.accepted) == len(batch)
+        again = service.store_events(session, kind, events[:250])  # type: ignore[arg-type]
+        assert len(again.duplicates) == 250 and not again.accepted  # all stored: nothing inserted
+        assert session.scalar(select(func.count()).select_from(model)) == len(events)
+    assert _actual(session) == _expected(session)
