@@ -631,7 +631,7 @@ classified AS (
     WHERE s.care_type = ANY(CAST(:care_types AS text[]))
       AND (CAST(:units AS text[]) IS NULL OR s.unit = ANY(CAST(:units AS text[])))
     -- A fence: pulled up, delay_days (three subplans) was copied into each of the aggregates'
-    -- eleven references: 70 subplans planned (10 ms of a month's 90) and evaluated per reference.
+    -- eleven references: 69 subplans planned (10 ms of a month's 90) and evaluated per reference.
     OFFSET 0
 )
 """

@@ -538,7 +538,7 @@ def test_turnaround_statements_leave_the_session_time_zone_alone(session: Sessio
 @pytest.mark.parametrize("group_by", ["service", "pole", "unit"])
 def test_turnaround_aggregate_plans_each_stays_delay_once(session: Session, group_by: str) -> None:
     """`classified` is fenced: pulled up into the aggregate, its delay expression (three
-    subplans: the report probes) was copied into each of the eleven aggregates reading it, 70
+    subplans: the report probes) was copied into each of the eleven aggregates reading it, 69
     subplans planned at every request (10 ms of a month's 90 on the benchmark's data)."""
     params = service._params(
         None,
