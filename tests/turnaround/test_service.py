@@ -518,17 +518,21 @@ def test_text_array_reads_back_as_the_same_values(session: Session, values: list
     assert session.execute(text("SELECT CAST(:a AS text[])"), {"a": literal}).scalar_one() == values
 
 
-def test_turnaround_statements_leave_the_session_time_zone_alone(session: Session) -> None:
-    """The aggregate runs in hospital time (local dates by a plain cast) and sets the session's
-    TimeZone back, so instants read afterwards in the same transaction are unchanged."""
-    before = session.execute(text("SHOW TimeZone")).scalar_one()
-    params = service._params(
+def _february_params() -> repository.TurnaroundParams:
+    return service._params(
         None,
         date_from=date(2022, 2, 1),
         date_to=date(2022, 2, 28),
         as_of=date(2022, 3, 15),
         care_types=DEFAULT_CARE_TYPES,
     )
+
+
+def test_turnaround_statements_leave_the_session_time_zone_alone(session: Session) -> None:
+    """The aggregate runs in hospital time (local dates by a plain cast) and sets the session's
+    TimeZone back, so instants read afterwards in the same transaction are unchanged."""
+    before = session.execute(text("SHOW TimeZone")).scalar_one()
+    params = _february_params()
     repository.turnaround_groups(session, params, group_by="unit")
     assert session.execute(text("SHOW TimeZone")).scalar_one() == before
     repository.late_and_missing_stays(session, params)
@@ -540,13 +544,7 @@ def test_turnaround_aggregate_plans_each_stays_delay_once(session: Session, grou
     """`classified` is fenced: pulled up into the aggregate, its delay expression (three
     subplans: the report probes) was copied into each of the eleven aggregates reading it, 69
     subplans planned at every request (10 ms of a month's 90 on the benchmark's data)."""
-    params = service._params(
-        None,
-        date_from=date(2022, 2, 1),
-        date_to=date(2022, 2, 28),
-        as_of=date(2022, 3, 15),
-        care_types=DEFAULT_CARE_TYPES,
-    )
+    params = _february_params()
     sql = repository._grouped_sql(group_by)  # type: ignore[arg-type]
     plan = "\n".join(session.execute(text(f"EXPLAIN {sql}"), params.bind()).scalars())
     # Subplans are numbered as planned, including those EXPLAIN does not print (69 unfenced).
