@@ -19,6 +19,18 @@ SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 pytest_plugins = ["tests.fixtures.database", "tests.fixtures.logs"]
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse to test a compiled module older than its source: the old code would be tested."""
+    from app.core import native
+
+    stale = native.status().stale
+    if stale:
+        raise pytest.UsageError(
+            f"compiled modules older than their source: {', '.join(stale)}; "
+            "run `make native` (or `python -m app.core.native clean` to test them interpreted)"
+        )
+
+
 def shared_file(relative: str | Path) -> Path:
     """A file (or folder) of the public reference material, by its path under ../shared/data
     ("hl7v2/ans_pamfr_adt_a01_admission.er7"; "../spec/pmsi-formats.md" for the spec).

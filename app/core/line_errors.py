@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from app.core.pickling import reduce_dataclass
+
 
 @dataclass(frozen=True, slots=True)
 class LineError:
@@ -22,6 +24,9 @@ class LineError:
     message: str  # human-readable reason, naming the value when it is not patient data
     rss_number: str | None = None
     fg_code: str | None = None  # "C059"; None when no FG control is this check
+
+    def __reduce__(self) -> tuple[type[Any], tuple[Any, ...]]:
+        return reduce_dataclass(self)  # app.core.pickling: compiled frozen classes must be rebuilt
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

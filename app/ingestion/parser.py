@@ -35,6 +35,7 @@ control of their own: no ``fg_code``.
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
@@ -121,9 +122,10 @@ class _Plan:
     offset: int
     fixed_length: int  # including the grouped prefix
     act_length: int
-    rss: slice
+    # builtins.slice: a bare `slice` annotation is not resolved by mypyc's dataclass support
+    rss: builtins.slice
     counters: tuple[slice, slice, slice]
-    all_counters: slice  # nDA, nDAD and nZA are contiguous (positions 119-125)
+    all_counters: builtins.slice  # nDA, nDAD and nZA are contiguous (positions 119-125)
     counter_fields: tuple[Field, Field, Field]
     fixed_slices: tuple[slice, ...]  # Rum text fields (declaration order), then extra fields
     n_text: int  # number of Rum text fields at the head of fixed_slices

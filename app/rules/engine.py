@@ -24,26 +24,25 @@ any day) are built once per context with `RuleContext.derived`.
 
 from __future__ import annotations
 
+import ast
+import functools
 import re
 import string
+import sys
 from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
+from pathlib import Path
 from typing import Any, Final, Literal, Protocol, TypeAlias, TypeVar
 
+from app.core.pickling import reduce_dataclass
 from app.ingestion.records import Rss, as_date
 from app.rules.fg_labels import FG_LABELS
+from app.rules.severity import Severity as Severity  # re-exported: the rules name it from here
 
 _T = TypeVar("_T")
 _MISSING: Final = object()
-
-
-class Severity(StrEnum):
-    BLOCKING = "blocking"  # the grouper sends the stay to CMD 90 (FG "bloquante")
-    WARNING = "warning"  # FG "non bloquante", or a coding-quality issue worth a look
-    INFO = "info"  # purely informational
 
 
 # "ccam_activities": a CCAM that lists the activities of its acts. Its source may not (the public
@@ -110,6 +109,9 @@ class CimCode:
     valid_to: date | None = None
     deleted: bool = False
 
+    def __reduce__(self) -> tuple[type[Any], tuple[Any, ...]]:
+        return reduce_dataclass(self)  # app.core.pickling: compiled frozen classes must be rebuilt
+
     def valid_on(self, day: date | None) -> bool:
         """Usable on `day` (on any day when `day` is None, unless deleted)."""
         if self.deleted:
@@ -135,6 +137,9 @@ class CcamCode:
     activities: frozenset[str] | None = None
     valid_from: date | None = None
     valid_to: date | None = None
+
+    def __reduce__(self) -> tuple[type[Any], tuple[Any, ...]]:
+        return reduce_dataclass(self)  # app.core.pickling: compiled frozen classes must be rebuilt
 
 
 class UnitLookup(Protocol):
@@ -224,6 +229,9 @@ class RuleContext:
     today: date = field(default_factory=date.today)
     severities: Mapping[str, Severity] | None = None
     _derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+
+    def __reduce__(self) -> tuple[type[Any], tuple[Any, ...]]:
+        return reduce_dataclass(self)  # app.core.pickling: compiled frozen classes must be rebuilt
 
     def derived(self, key: str, build: Callable[[RuleContext], _T]) -> _T:
         """A value computed once per context from its references (e.g. an index used by checks).
@@ -381,6 +389,34 @@ def validate_rule(item: Rule) -> list[str]:
     return problems
 
 
+@functools.cache
+def _module_docstrings(module: str) -> dict[str, str]:
+    """Docstring of each top-level function of a module, read from its source file."""
+    # Found through the package: the module itself may still be initialising.
+    package, _, leaf = module.rpartition(".")
+    folders = getattr(sys.modules.get(package), "__path__", None) or []
+    try:
+        source = Path(next(iter(folders))) / f"{leaf}.py"
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+    except (OSError, StopIteration, SyntaxError):
+        return {}
+    return {
+        node.name: ast.get_docstring(node, clean=False) or ""
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+    }
+
+
+def docstring_of(check: Callable[..., object]) -> str:
+    """A check's docstring. mypyc drops the docstrings of the functions it compiles
+    (app.core.native), so a compiled check's is read from the source beside its extension."""
+    doc = getattr(check, "__doc__", None)
+    if doc is None:
+        module = getattr(check, "__module__", None)
+        doc = _module_docstrings(module).get(getattr(check, "__name__", ""), "") if module else ""
+    return str(doc).strip()
+
+
 def rule(
     code: str,
     name: str,
@@ -410,7 +446,7 @@ def rule(
             reference=reference,
             needs=tuple(needs),
             check=check,
-            doc=(check.__doc__ or "").strip(),
+            doc=docstring_of(check),
             params=tuple(params),
             when=tuple(when),
         )
@@ -432,6 +468,9 @@ class Finding:
     field: str
     value: str
     message: str  # rendered French message
+
+    def __reduce__(self) -> tuple[type[Any], tuple[Any, ...]]:
+        return reduce_dataclass(self)  # app.core.pickling: compiled frozen classes must be rebuilt
 
     def __init__(
         self,

@@ -1,0 +1,213 @@
+"""The hot modules of RUM ingestion, compiled to C extensions with mypyc when a compiler is there.
+
+Parsing a RUM line, rendering its COPY rows and running the rule catalogue on its RSS are plain
+typed Python. Interpreted, they cost about 45 µs per RUM on the reference machine, which alone
+keeps a 2-core server under the 20,000 RUM/s target; compiled by mypyc (part of mypy, from the
+same sources, no second implementation) they cost about half. `make run` and `make test` build
+them in place (``python -m app.core.native build``): each module gets a ``.so`` beside its ``.py``,
+which Python imports first. Without a C compiler the build says so and the service runs the same
+code interpreted, only slower.
+
+A compiled module that no longer matches its source would silently run old code, so the build
+records the SHA-256 of every source it compiled (`MANIFEST`), and `stale_modules` names the
+compiled modules whose source changed since; the test session refuses to start on such a tree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.machinery
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+PROJECT_ROOT: Final = Path(__file__).resolve().parents[2]
+BUILD_DIR: Final = PROJECT_ROOT / "var" / "native-build"
+MANIFEST: Final = PROJECT_ROOT / "app" / "native-manifest.json"
+
+# Only pure, database-free modules whose hot loops are worth compiling. Modules that tests or the
+# benchmark patch at run time (app.ingestion.blocks, the services) stay interpreted: a compiled
+# module calls its own functions directly, past any patch.
+COMPILED_MODULES: Final[tuple[str, ...]] = (
+    "app.core.line_errors",
+    "app.ingestion.layouts",
+    "app.ingestion.records",
+    "app.ingestion.parser",
+    "app.ingestion.rows",
+    "app.ingestion.summaries",
+    "app.rules.engine",
+    "app.rules.catalog._common",
+    "app.rules.catalog.acts",
+    "app.rules.catalog.codes",
+    "app.rules.catalog.counters",
+    "app.rules.catalog.dates",
+    "app.rules.catalog.fields_163",
+    "app.rules.catalog.grouping",
+    "app.rules.catalog.guide",
+    "app.rules.catalog.identity",
+    "app.rules.catalog.ledger",
+    "app.rules.catalog.modes",
+    "app.rules.catalog.seances",
+    "app.rules.catalog.structure",
+)
+
+
+def source_path(module: str) -> Path:
+    return PROJECT_ROOT.joinpath(*module.split(".")).with_suffix(".py")
+
+
+def _extension_paths(module: str) -> list[Path]:
+    source = source_path(module)
+    return [
+        source.with_name(source.stem + suffix)
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES
+        if source.with_name(source.stem + suffix).exists()
+    ]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _sources_digests() -> dict[str, str]:
+    return {module: _digest(source_path(module)) for module in COMPILED_MODULES}
+
+
+def _read_manifest() -> dict[str, object]:
+    try:
+        loaded = json.loads(MANIFEST.read_text())
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+@dataclass(frozen=True, slots=True)
+class NativeStatus:
+    compiled: tuple[str, ...]  # modules whose C extension is in place
+    stale: tuple[str, ...]  # compiled modules whose source changed since the build
+    unavailable: str | None  # why the last build compiled nothing (no compiler...), else None
+
+    @property
+    def complete(self) -> bool:
+        return len(self.compiled) == len(COMPILED_MODULES) and not self.stale
+
+
+def status() -> NativeStatus:
+    """What is compiled in this tree, read from the files (nothing is imported)."""
+    manifest = _read_manifest()
+    built = manifest.get("sources")
+    built_digests: dict[str, object] = built if isinstance(built, dict) else {}
+    compiled = tuple(module for module in COMPILED_MODULES if _extension_paths(module))
+    stale = tuple(
+        module for module in compiled if built_digests.get(module) != _digest(source_path(module))
+    )
+    reason = manifest.get("unavailable")
+    return NativeStatus(compiled, stale, reason if isinstance(reason, str) else None)
+
+
+def loaded_compiled() -> list[str]:
+    """The modules of COMPILED_MODULES that this process imported from a C extension."""
+    return [
+        name
+        for name in COMPILED_MODULES
+        if (module := sys.modules.get(name)) is not None
+        and str(getattr(module, "__file__", "")).endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
+    ]
+
+
+def remove_extensions() -> None:
+    for module in COMPILED_MODULES:
+        for path in _extension_paths(module):
+            path.unlink()
+    for shared in PROJECT_ROOT.glob("*__mypyc*"):  # the group's shared runtime library
+        shared.unlink()
+
+
+def build(*, force: bool = False) -> int:
+    """Compile COMPILED_MODULES in place unless the manifest says they are current; 0 when the tree
+    is consistent afterwards (compiled, or interpreted because no compiler was found)."""
+    digests = _sources_digests()
+    current = status()
+    if not force and current.complete and _read_manifest().get("sources") == digests:
+        print(f"native: {len(current.compiled)} modules compiled and current")
+        return 0
+    remove_extensions()  # never leave an old extension in front of a changed source
+    MANIFEST.unlink(missing_ok=True)
+    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if os.environ.get("DIMQA_NO_COMPILE") == "1" or compiler is None:
+        reason = "DIMQA_NO_COMPILE=1" if compiler else "no C compiler (cc or gcc) on PATH"
+        _write_manifest({"unavailable": reason})
+        print(f"native: not compiled ({reason}); the service runs interpreted, about half as fast")
+        return 0
+    BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    # A child process: setuptools and mypyc change global state (logging, sys.argv, the cwd).
+    result = subprocess.run(
+        [sys.executable, "-c", _BUILD_SCRIPT, str(BUILD_DIR), *map(_relative_source, COMPILED_MODULES)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        remove_extensions()
+        log = BUILD_DIR / "build.log"
+        log.write_text(result.stdout + result.stderr)
+        _write_manifest({"unavailable": f"mypyc build failed (see {log})"})
+        print(f"native: the mypyc build failed, see {log}; the service runs interpreted", file=sys.stderr)
+        return 1
+    _write_manifest({"sources": digests})
+    print(f"native: {len(COMPILED_MODULES)} modules compiled with mypyc")
+    return 0
+
+
+def _relative_source(module: str) -> str:
+    return str(source_path(module).relative_to(PROJECT_ROOT))
+
+
+def _write_manifest(content: dict[str, object]) -> None:
+    MANIFEST.write_text(json.dumps(content, indent=1, sort_keys=True) + "\n")
+
+
+_BUILD_SCRIPT = """
+import sys
+from mypyc.build import mypycify
+from setuptools import Distribution
+
+build_dir, sources = sys.argv[1], sys.argv[2:]
+extensions = mypycify(sources, opt_level="3", target_dir=build_dir)
+distribution = Distribution({"name": "dimqa-native", "ext_modules": extensions})
+command = distribution.get_command_obj("build_ext")
+command.inplace = True
+command.build_temp = build_dir + "/temp"
+command.build_lib = build_dir + "/lib"
+command.parallel = 2
+distribution.run_command("build_ext")
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["build"] or args == ["build", "--force"]:
+        return build(force="--force" in args)
+    if args == ["clean"]:
+        remove_extensions()
+        MANIFEST.unlink(missing_ok=True)
+        return 0
+    if args == ["status"]:
+        current = status()
+        print(f"compiled: {len(current.compiled)}/{len(COMPILED_MODULES)}; stale: {list(current.stale)}")
+        if current.unavailable:
+            print(f"not compiled: {current.unavailable}")
+        return 0 if not current.stale else 1
+    print("usage: python -m app.core.native build [--force] | clean | status", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
