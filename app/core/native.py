@@ -90,7 +90,7 @@ def _read_manifest() -> dict[str, object]:
 @dataclass(frozen=True, slots=True)
 class NativeStatus:
     compiled: tuple[str, ...]  # modules whose C extension is in place
-    stale: tuple[str, ...]  # compiled modules whose source changed since the build
+    stale: tuple[str, ...]  # compiled modules whose source changed since the build, or not listed
     unavailable: str | None  # why the last build compiled nothing (no compiler...), else None
 
     @property
@@ -106,9 +106,26 @@ def status() -> NativeStatus:
     compiled = tuple(module for module in COMPILED_MODULES if _extension_paths(module))
     stale = tuple(
         module for module in compiled if built_digests.get(module) != _digest(source_path(module))
-    )
+    ) + tuple(_unlisted_extensions())
     reason = manifest.get("unavailable")
     return NativeStatus(compiled, stale, reason if isinstance(reason, str) else None)
+
+
+def _extensions_under_app() -> set[Path]:
+    return {
+        path
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES
+        for path in (PROJECT_ROOT / "app").rglob(f"*{suffix}")
+    }
+
+
+def _unlisted_extensions() -> list[str]:
+    listed = {source_path(module).with_suffix("") for module in COMPILED_MODULES}
+    return sorted(
+        ".".join(stem.relative_to(PROJECT_ROOT).parts)
+        for path in _extensions_under_app()
+        if (stem := path.with_name(path.name.split(".", 1)[0])) not in listed
+    )
 
 
 def loaded_compiled() -> list[str]:
@@ -122,9 +139,10 @@ def loaded_compiled() -> list[str]:
 
 
 def remove_extensions() -> None:
-    for module in COMPILED_MODULES:
-        for path in _extension_paths(module):
-            path.unlink()
+    """Every extension under app/, listed or not: one left from a module taken off the list
+    would be imported before its source, against a shared library that no longer exists."""
+    for path in _extensions_under_app():
+        path.unlink()
     for shared in PROJECT_ROOT.glob("*__mypyc*"):  # the group's shared runtime library
         shared.unlink()
 

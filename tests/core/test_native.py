@@ -1,0 +1,120 @@
+"""The mypyc-compiled modules (app.core.native): what is compiled is current, behaves as its source,
+and crosses to the ingestion workers."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.machinery
+import json
+import pickle
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from app.core import native
+from app.core.line_errors import LineError
+from app.ingestion import workers
+from app.rules.catalog import REGISTRY
+from app.rules.engine import CcamCode, CimCode, Finding, RuleContext, Severity
+
+EXTENSION = importlib.machinery.EXTENSION_SUFFIXES[0]  # ".cpython-311-x86_64-linux-gnu.so" here
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project tree of two listed modules, one compiled from the source as it is now."""
+    for name in ("alpha", "beta"):
+        (tmp_path / "app" / "pkg").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "app" / "pkg" / f"{name}.py").write_text(f"NAME = {name!r}\n")
+    (tmp_path / "app" / "pkg" / f"alpha{EXTENSION}").write_bytes(b"")
+    monkeypatch.setattr(native, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(native, "MANIFEST", tmp_path / "app" / "native-manifest.json")
+    monkeypatch.setattr(native, "COMPILED_MODULES", ("app.pkg.alpha", "app.pkg.beta"))
+    digest = native._digest(tmp_path / "app" / "pkg" / "alpha.py")
+    native.MANIFEST.write_text(json.dumps({"sources": {"app.pkg.alpha": digest}}))
+    return tmp_path
+
+
+def test_status_names_the_compiled_modules_and_nothing_stale(tree: Path) -> None:
+    status = native.status()
+    assert status.compiled == ("app.pkg.alpha",)
+    assert status.stale == ()
+    assert not status.complete  # beta has no extension
+
+
+def test_a_source_edited_after_the_build_is_stale(tree: Path) -> None:
+    (tree / "app" / "pkg" / "alpha.py").write_text("NAME = 'changed'\n")
+    assert native.status().stale == ("app.pkg.alpha",)
+
+
+def test_an_extension_of_a_module_taken_off_the_list_is_stale_and_removed(tree: Path) -> None:
+    (tree / "app" / "pkg" / "gamma.py").write_text("")
+    (tree / "app" / "pkg" / f"gamma{EXTENSION}").write_bytes(b"")
+    assert native.status().stale == ("app.pkg.gamma",)
+    native.remove_extensions()
+    left = sorted(path.name for path in (tree / "app" / "pkg").iterdir())
+    assert left == ["alpha.py", "beta.py", "gamma.py"]
+
+
+def test_without_a_compiler_the_build_records_why_and_leaves_no_extension(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIMQA_NO_COMPILE", "1")
+    assert native.build() == 0
+    assert native.status() == native.NativeStatus((), (), "DIMQA_NO_COMPILE=1")
+
+
+def test_this_tree_runs_the_compiled_modules_it_built() -> None:
+    status = native.status()
+    if status.unavailable:
+        pytest.skip(f"not compiled here: {status.unavailable}")
+    assert status.compiled == native.COMPILED_MODULES
+    assert status.stale == ()
+    for module in native.COMPILED_MODULES:
+        importlib.import_module(module)
+    assert native.loaded_compiled() == list(native.COMPILED_MODULES)
+
+
+def _source_docstrings(module: str) -> dict[str, str]:
+    tree = ast.parse(native.source_path(module).read_text(encoding="utf-8"))
+    return {
+        node.name: (ast.get_docstring(node, clean=False) or "").strip()
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+    }
+
+
+def test_every_rule_documents_itself_with_its_checks_docstring_compiled_or_not() -> None:
+    for code, declared in REGISTRY.items():
+        module, name = declared.check.__module__, declared.check.__name__
+        assert declared.doc == _source_docstrings(module)[name], code
+        assert "Bad:" in declared.doc and "Good:" in declared.doc, code
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        LineError(3, "n_da", "not_numeric", "counter n_da is not numeric: 'x1'", "1234", "C056"),
+        LineError(None, None, "empty_body", "the body is empty"),
+        Finding("C023", Severity.BLOCKING, "1234", "1", 1, "entry_date", "02012024", "dates non chaînées"),
+        Finding("Q001", Severity.INFO, "1234", "", None, "rum_number", "", "message"),
+        CimCode("Z511", "Séance de chimiothérapie", 0, date(2021, 1, 1), None, False),
+        CcamCode("FEFF001", "Aphérèse", frozenset({"1", "4"}), date(2020, 1, 1), date(2026, 1, 1)),
+    ],
+    ids=lambda value: type(value).__name__,
+)
+def test_frozen_records_pickle_to_an_equal_value(value: object) -> None:
+    restored = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    assert restored == value
+    assert type(restored) is type(value)
+
+
+def test_a_rule_context_reaches_the_workers_with_its_references_and_without_its_derived_indexes() -> None:
+    ctx = RuleContext(cim10={"Z511": CimCode("Z511")}, today=date(2024, 5, 1))
+    ctx.derived("test.index", lambda context: {"built": True})
+    restored = pickle.loads(workers.payload(ctx).data)
+    assert restored.cim10 == {"Z511": CimCode("Z511")}
+    assert restored.today == date(2024, 5, 1)
+    assert restored._derived == {}
