@@ -8,6 +8,8 @@ import importlib
 import importlib.machinery
 import json
 import pickle
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from app.core.line_errors import LineError
 from app.ingestion import workers
 from app.rules.catalog import REGISTRY
 from app.rules.engine import CcamCode, CimCode, Finding, RuleContext, Severity
+from tests.conftest import shared_file
 
 EXTENSION = importlib.machinery.EXTENSION_SUFFIXES[0]  # ".cpython-311-x86_64-linux-gnu.so" here
 
@@ -118,3 +121,33 @@ def test_a_rule_context_reaches_the_workers_with_its_references_and_without_its_
     assert restored.cim10 == {"Z511": CimCode("Z511")}
     assert restored.today == date(2024, 5, 1)
     assert restored._derived == {}
+
+
+def _probe(*args: str) -> list[str]:
+    completed = subprocess.run(
+        [sys.executable, "-m", "tests.core.native_probe", *args],
+        cwd=native.PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return completed.stdout.split()
+
+
+@pytest.mark.parametrize("with_samples", [False, True], ids=["generated", "generated+public samples"])
+def test_compiled_and_interpreted_modules_give_the_same_rows_errors_and_findings(with_samples: bool) -> None:
+    samples = (
+        [
+            str(shared_file("pmsi_samples/gpmsi/in/t01rss017.txt")),
+            str(shared_file("pmsi_samples/gpmsi/inout/RSS_test.txt")),
+        ]
+        if with_samples
+        else []
+    )
+    compiled = _probe(*samples)
+    interpreted = _probe("--interpreted", *samples)
+    assert interpreted[3] == "0"  # nothing imported from an extension
+    assert compiled[3] == (str(len(native.COMPILED_MODULES)) if native.status().compiled else "0")
+    assert compiled[:3] == interpreted[:3]
+    assert int(compiled[1]) == 3  # the broken lines' RSS, rejected
+    assert int(compiled[2]) > 20_000  # findings, mostly codes unknown to the small CIM-10

@@ -1,0 +1,101 @@
+"""What the compiled modules produce on a varied RUM file, as one digest, compiled or interpreted.
+
+    python -m tests.core.native_probe [--interpreted] [SAMPLE ...]
+
+`--interpreted` imports every module of app.core.native.COMPILED_MODULES from its source, past its
+extension, so tests/core/test_native.py can compare both in separate processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.abc
+import importlib.util
+import sys
+from collections.abc import Sequence
+from datetime import date
+from importlib.machinery import ModuleSpec
+from pathlib import Path
+from types import ModuleType
+
+
+class _SourceFirst(importlib.abc.MetaPathFinder):
+    def __init__(self, modules: dict[str, Path]) -> None:
+        self.modules = modules
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        source = self.modules.get(fullname)
+        return importlib.util.spec_from_file_location(fullname, source) if source else None
+
+
+def _lines(samples: Sequence[Path]) -> bytes:
+    from bench.rss_ingest import rss_lines
+
+    generated = list(rss_lines(3000, seed=7))
+    broken = [
+        generated[0][:150],  # truncated
+        generated[1][:9] + "999" + generated[1][12:],  # unknown format
+        generated[2][:118 + 24] + "x1" + generated[2][120 + 24 :],  # counter not numeric (grouped)
+        generated[3].replace(" ", "\t", 1),  # control character
+    ]
+    body = "\n".join(generated[4:] + broken).encode() + b"\n"
+    return body + b"".join(path.read_bytes().rstrip(b"\r\n") + b"\n" for path in samples)
+
+
+def digest(samples: Sequence[Path]) -> tuple[str, int, int]:
+    """(digest of every block's columns, rejected RSS, findings)."""
+    from app.ingestion import blocks
+    from app.rules.engine import CcamCode, CimCode, RuleContext
+
+    ctx = RuleContext(
+        cim10={
+            "Z511": CimCode("Z511"),
+            "C509": CimCode("C509", type_mco=0),
+            "R69": CimCode("R69", type_mco=1),
+            "K529": CimCode("K529", deleted=True),
+        },
+        ccam={"ZZNL065": CcamCode("ZZNL065", activities=frozenset({"1"}))},
+        today=date(2025, 1, 1),
+    )
+    out = hashlib.sha256()
+    rejected = found = 0
+    first_id = 1
+    for block in blocks.iter_blocks([_lines(samples)], 20_000):
+        result = blocks.process_block(block, 7, ctx, range(first_id, first_id + len(block)))
+        first_id += len(block)
+        rejected += len(result.errors)
+        found += sum(len(item.findings) for item in result.findings.values())
+        parts = [
+            result.version_rows, result.rum_rows, result.hashes, result.formats,
+            repr(sorted(result.format_counts.items())), repr(result.rss_numbers),
+            repr(list(result.first_lines)), repr(list(result.line_counts)), repr(list(result.rum_counts)),
+            repr(sorted(result.skipped_rules)), repr(sorted(result.summary.rss_day.items())),
+            repr(sorted(result.summary.rum_day.items())),
+            repr({index: [error.as_dict() for error in errors] for index, errors in result.errors.items()}),
+            repr({k: (f.rss_number, f.exit_date, f.units, [
+                (x.rule_code, str(x.severity), x.rum_number, x.rum_index, x.field, x.value, x.message)
+                for x in f.findings]) for k, f in result.findings.items()}),
+        ]  # fmt: skip
+        for part in parts:
+            out.update(part.encode())
+            out.update(b"\x00")
+    return out.hexdigest(), rejected, found
+
+
+def main(argv: Sequence[str]) -> None:
+    args = list(argv)
+    if "--interpreted" in args:
+        args.remove("--interpreted")
+        from app.core import native
+
+        modules = {name: native.source_path(name) for name in native.COMPILED_MODULES}
+        sys.meta_path.insert(0, _SourceFirst(modules))
+    from app.core import native
+
+    print(*digest([Path(arg) for arg in args]), len(native.loaded_compiled()))  # noqa: T201 (the answer)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
