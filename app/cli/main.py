@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 from types import FrameType
 from typing import Annotated
@@ -14,13 +15,15 @@ from app.audit import service as audit_service
 from app.auth import service as auth_service
 from app.auth.schemas import Principal, Role
 from app.cli.database import open_database
-from app.core import db, embedded_pg
+from app.core import db, embedded_pg, native
 from app.core.config import get_settings
 from app.core.logging import configure_logging
 from app.demo.cli import demo as demo_command
 from app.ingestion import workers as ingestion_workers
 from app.ingestion.cli import ingest_app
 from app.reference.cli import nomenclature_app
+
+logger = logging.getLogger(__name__)
 
 app = typer.Typer(help="dimqa: PMSI coding-quality service for the DIM.", no_args_is_help=True)
 token_app = typer.Typer(
@@ -57,6 +60,7 @@ def serve(
     settings = get_settings()
     configure_logging(settings.log_level)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    _log_native_status()
     try:
         open_database(settings)
         _first_start_banner(host, port, demo=demo)
@@ -64,6 +68,21 @@ def serve(
     finally:
         ingestion_workers.shutdown()
         embedded_pg.stop_all()
+
+
+def _log_native_status() -> None:
+    status = native.status()
+    if status.stale:
+        logger.warning(
+            "compiled modules older than their source: run `make native`", extra={"modules": status.stale}
+        )
+    elif status.complete:
+        logger.info("ingestion modules compiled", extra={"modules": len(status.compiled)})
+    else:
+        logger.warning(
+            "ingestion modules interpreted (about half as fast): run `make native`",
+            extra={"reason": status.unavailable or "not built"},
+        )
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
