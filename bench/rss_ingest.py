@@ -293,7 +293,7 @@ def measure_parse_in_workers(path: Path, repeat: int = 3) -> tuple[int, float, i
     its worker processes (the pool started beforehand, as in a server that ingested before)."""
     from app.ingestion import blocks, service, workers
 
-    count = service._workers() or 1
+    count = service.worker_count() or 1
     pool = workers.pool(count)
     pool.submit(int, "1").result()
     best, lines = float("inf"), 0
@@ -729,7 +729,7 @@ def _ingest_once(url: str, pgdata: Path, generated: Generated) -> Stages:
         (rules_service, "store_findings", _timed(stages, "findings", rules_service.store_findings)),
     ]
     principal = Principal(name="bench", role=Role.INGEST, units=None)
-    count = service._workers()
+    count = service.worker_count()
     if count:
         workers.pool(count).submit(int, "1").result()  # started, as in a server that ingested before
     with db.new_session() as session, _patched(patches):

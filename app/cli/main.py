@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from types import FrameType
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from app.core import db, embedded_pg, native
 from app.core.config import get_settings
 from app.core.logging import configure_logging
 from app.demo.cli import demo as demo_command
+from app.ingestion import service as ingestion_service
 from app.ingestion import workers as ingestion_workers
 from app.ingestion.cli import ingest_app
 from app.reference.cli import nomenclature_app
@@ -64,6 +66,11 @@ def serve(
     try:
         open_database(settings)
         _first_start_banner(host, port, demo=demo)
+        if count := ingestion_service.worker_count():
+            # Started beside the server: the first large batch then finds its workers ready.
+            threading.Thread(
+                target=ingestion_workers.start, args=(count,), name="workers-start", daemon=True
+            ).start()
         uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
     finally:
         ingestion_workers.shutdown()

@@ -256,7 +256,8 @@ def _rare_full_collections() -> Iterator[None]:
                 gc.set_threshold(*_gc_saved)
 
 
-def _workers() -> int:
+def worker_count() -> int:
+    """Processes that parse, render and check large RUM files (DIMQA_INGEST_WORKERS; 0: none)."""
     configured = get_settings().ingest_workers
     return workers.default_count() if configured is None else configured
 
@@ -277,7 +278,7 @@ def _processed_blocks(
     DIMQA_INGEST_WORKERS=0) to one thread of this process, one block ahead: its Python work then
     overlaps only PostgreSQL's, but it avoids the transfers, and the start of the workers."""
     tasks = _with_version_ids(conn, iter_blocks(stream))
-    count = _workers()
+    count = worker_count()
     if count > 0 and _size(stream) >= PARALLEL_MIN_BYTES:
         context = workers.payload(ctx)
         try:

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 from app.ingestion.blocks import Block, Line, process_block
 from app.rules.engine import RuleContext
 
-__all__ = ["BrokenProcessPool", "ContextPayload", "default_count", "pool", "process", "shutdown"]
+__all__ = ["BrokenProcessPool", "ContextPayload", "default_count", "pool", "process", "shutdown", "start"]
 
 SERVER_WATCH_SECONDS = 1.0
 _lock = threading.Lock()
@@ -110,6 +110,15 @@ def pool(workers: int) -> ProcessPoolExecutor:
             )
             _pool = (workers, executor)
         return _pool[1]
+
+
+def start(workers: int) -> None:
+    """Start the pool's worker processes now (`dimqa serve`, in a background thread), so that the
+    first large batch does not wait the second or so their imports take. The executor spawns one
+    worker per task submitted while none is idle: one task per worker starts them all."""
+    executor = pool(workers)
+    for done in [executor.submit(int, "1") for _ in range(workers)]:
+        done.result()
 
 
 def _broken(executor: ProcessPoolExecutor) -> bool:

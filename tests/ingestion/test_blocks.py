@@ -262,6 +262,16 @@ def test_dead_workers_are_replaced_by_the_next_batch(session: Session, two_worke
     assert workers.pool(2) is not pool
 
 
+def test_start_brings_up_every_worker_before_any_batch() -> None:
+    workers.shutdown()
+    try:
+        workers.start(2)
+        processes = list(workers.pool(2)._processes.values())
+        assert len(processes) == 2 and all(process.is_alive() for process in processes)
+    finally:
+        workers.shutdown()
+
+
 def test_workers_leave_when_their_server_is_killed() -> None:
     """A server killed outright (SIGKILL) runs no shutdown: its workers must not outlive it."""
     script = (
