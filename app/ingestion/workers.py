@@ -1,9 +1,10 @@
 """Worker processes for large RUM batches: blocks are parsed, rendered and checked outside the
 server's interpreter, so the Python work of a batch runs on every core instead of one.
 
-One pool per process, created on the first large batch and kept (starting a worker costs about a
-second of imports). Workers come from a `forkserver`, never from a fork of the server itself,
-whose threads (HTTP, database pool) may hold locks. The rules' reference data (`RuleContext`,
+One pool per process, kept once created: `dimqa serve` starts it beside the server, otherwise
+the first large batch does (starting a worker costs about a second of imports). Workers come from
+a `forkserver`, never from a fork of the server itself, whose threads (HTTP, database pool) may
+hold locks. The rules' reference data (`RuleContext`,
 up to a few MB with the nomenclatures) travels pickled with each block and is unpickled once per
 worker and context: workers keep the last one they saw.
 """
