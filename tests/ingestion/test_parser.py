@@ -6,7 +6,7 @@ import io
 import itertools
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import MISSING, fields, replace
 from pathlib import Path
 
 import pytest
@@ -548,3 +548,20 @@ def test_corrupted_valid_lines_never_raise(edits: list[tuple[int, int]], grouped
     result = parse_line(bytes(raw), 1)
     assert isinstance(result, Rum | LineError)
     assert list(iter_rss([result]))
+
+
+@pytest.mark.parametrize("record", [Act, Rum])
+def test_written_out_constructors_take_every_field_in_declaration_order(record: type) -> None:
+    """Act and Rum spell out their __init__ (faster compiled): it must stay the dataclass's."""
+    declared = fields(record)
+    distinct = [{"x": str(i)} if f.name == "extra" else [str(i)] if f.name in ("das", "dads", "acts")
+                else True if f.default is False else i if f.default == 0 else f"v{i}"
+                for i, f in enumerate(declared)]  # fmt: skip
+    built = record(*distinct)
+    assert [getattr(built, f.name) for f in declared] == distinct
+    assert record(**{f.name: value for f, value in zip(declared, distinct, strict=True)}) == built
+    empty = record()
+    for item in declared:
+        expected = item.default_factory() if item.default is MISSING else item.default  # type: ignore[misc]
+        assert getattr(empty, item.name) == expected, item.name
+    assert record() == record()
