@@ -30,6 +30,10 @@ from typing import Final
 PROJECT_ROOT: Final = Path(__file__).resolve().parents[2]
 BUILD_DIR: Final = PROJECT_ROOT / "var" / "native-build"
 MANIFEST: Final = PROJECT_ROOT / "app" / "native-manifest.json"
+# The compiled modules share one runtime library, importable as this name + "__mypyc": inside the
+# package, so that it is found wherever `app` is (a top-level one is found only from the project
+# directory, not by the installed `dimqa` command).
+GROUP: Final = "app._native"
 
 # Only pure, database-free modules whose hot loops are worth compiling. Modules that tests or the
 # benchmark patch at run time (app.ingestion.blocks, the services) stay interpreted: a compiled
@@ -120,7 +124,7 @@ def _extensions_under_app() -> set[Path]:
 
 
 def _unlisted_extensions() -> list[str]:
-    listed = {source_path(module).with_suffix("") for module in COMPILED_MODULES}
+    listed = {source_path(module).with_suffix("") for module in (*COMPILED_MODULES, GROUP + "__mypyc")}
     return sorted(
         ".".join(stem.relative_to(PROJECT_ROOT).parts)
         for path in _extensions_under_app()
@@ -143,7 +147,7 @@ def remove_extensions() -> None:
     would be imported before its source, against a shared library that no longer exists."""
     for path in _extensions_under_app():
         path.unlink()
-    for shared in PROJECT_ROOT.glob("*__mypyc*"):  # the group's shared runtime library
+    for shared in PROJECT_ROOT.glob("*__mypyc*"):  # where builds before GROUP put the shared library
         shared.unlink()
 
 
@@ -152,7 +156,8 @@ def build(*, force: bool = False) -> int:
     is consistent afterwards (compiled, or interpreted because no compiler was found)."""
     digests = _sources_digests()
     current = status()
-    if not force and current.complete and _read_manifest().get("sources") == digests:
+    built = {"sources": digests, "group": GROUP}  # what a build writes: another group is another build
+    if not force and current.complete and _read_manifest() == built:
         print(f"native: {len(current.compiled)} modules compiled and current")
         return 0
     remove_extensions()  # never leave an old extension in front of a changed source
@@ -166,7 +171,7 @@ def build(*, force: bool = False) -> int:
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
     # A child process: setuptools and mypyc change global state (logging, sys.argv, the cwd).
     result = subprocess.run(
-        [sys.executable, "-c", _BUILD_SCRIPT, str(BUILD_DIR), *map(_relative_source, COMPILED_MODULES)],
+        [sys.executable, "-c", _BUILD_SCRIPT, str(BUILD_DIR), GROUP, *map(_relative, COMPILED_MODULES)],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
@@ -179,12 +184,12 @@ def build(*, force: bool = False) -> int:
         _write_manifest({"unavailable": f"mypyc build failed (see {log})"})
         print(f"native: the mypyc build failed, see {log}; the service runs interpreted", file=sys.stderr)
         return 1
-    _write_manifest({"sources": digests})
+    _write_manifest(built)
     print(f"native: {len(COMPILED_MODULES)} modules compiled with mypyc")
     return 0
 
 
-def _relative_source(module: str) -> str:
+def _relative(module: str) -> str:
     return str(source_path(module).relative_to(PROJECT_ROOT))
 
 
@@ -197,8 +202,8 @@ import sys
 from mypyc.build import mypycify
 from setuptools import Distribution
 
-build_dir, sources = sys.argv[1], sys.argv[2:]
-extensions = mypycify(sources, opt_level="3", target_dir=build_dir)
+build_dir, group, sources = sys.argv[1], sys.argv[2], sys.argv[3:]
+extensions = mypycify(sources, opt_level="3", target_dir=build_dir, group_name=group)
 distribution = Distribution({"name": "dimqa-native", "ext_modules": extensions})
 command = distribution.get_command_obj("build_ext")
 command.inplace = True

@@ -80,6 +80,20 @@ def test_this_tree_runs_the_compiled_modules_it_built() -> None:
     assert native.loaded_compiled() == list(native.COMPILED_MODULES)
 
 
+def test_the_installed_command_imports_the_compiled_modules_from_any_directory(tmp_path: Path) -> None:
+    """`dimqa` runs from the virtual environment's bin/, without the project on sys.path."""
+    status = native.status()
+    if status.unavailable:
+        pytest.skip(f"not compiled here: {status.unavailable}")
+    script = "import app.ingestion.parser as parser, app.rules.catalog; print(parser.__file__)"
+    # -I: neither the current directory nor PYTHONPATH on sys.path, as for an installed command.
+    completed = subprocess.run(
+        [sys.executable, "-I", "-c", script], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip().endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
+
+
 def _source_docstrings(module: str) -> dict[str, str]:
     tree = ast.parse(native.source_path(module).read_text(encoding="utf-8"))
     return {
