@@ -156,7 +156,8 @@ def build(*, force: bool = False) -> int:
     is consistent afterwards (compiled, or interpreted because no compiler was found)."""
     digests = _sources_digests()
     current = status()
-    built = {"sources": digests, "group": GROUP}  # what a build writes: another group is another build
+    # What a build writes: the same sources built as another group are another build.
+    built: dict[str, object] = {"sources": digests, "group": GROUP}
     if not force and current.complete and _read_manifest() == built:
         print(f"native: {len(current.compiled)} modules compiled and current")
         return 0
