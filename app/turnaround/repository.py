@@ -660,8 +660,12 @@ grouped AS (
         count(*) FILTER (WHERE delay_days <= {_WINDOW_DAYS})::float8
             / NULLIF(count(*) FILTER (WHERE delay_days IS NOT NULL
                                        OR :as_of - discharge_date > {_WINDOW_DAYS}), 0) AS rate_j8,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY delay_days) AS median_delay_days,
-        percentile_disc(0.9) WITHIN GROUP (ORDER BY delay_days) AS p90_delay_days
+        -- Both percentiles over the same float8 input and order, so PostgreSQL sorts each group's
+        -- delays once for the two (integer delays are exact in float8, and so the p90 cast back);
+        -- ordered by the integer the p90 would sort them a second time (2 of a month's ~50 ms).
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY CAST(delay_days AS float8)) AS median_delay_days,
+        CAST(percentile_disc(0.9) WITHIN GROUP (ORDER BY CAST(delay_days AS float8)) AS integer)
+            AS p90_delay_days
     FROM classified c
     GROUP BY GROUPING SETS (({key} COLLATE "C"), ())
 )
