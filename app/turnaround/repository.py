@@ -53,11 +53,12 @@ def text_array(values: Sequence[str]) -> str:
     """A text[] in PostgreSQL's text form, sent as one string and cast in SQL: psycopg adapts a
     list element by element in Python (a regular expression each), which cost more than the
     statements of a batch that pass its 10,000 keys. Every element quoted, `\\` and `"` escaped."""
-    return (
-        '{"' + '","'.join(value.replace("\\", "\\\\").replace('"', '\\"') for value in values) + '"}'
-        if values
-        else "{}"
-    )
+    if not values:
+        return "{}"
+    if '"' in (flat := "".join(values)) or "\\" in flat:
+        return '{"' + '","'.join(value.replace("\\", "\\\\").replace('"', '\\"') for value in values) + '"}'
+    # Nothing to escape (stay numbers, event ids): joined at C speed, without a replace per value.
+    return '{"' + '","'.join(values) + '"}'
 
 
 class _ArrayText(UserDefinedType[str]):

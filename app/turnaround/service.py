@@ -124,33 +124,32 @@ assert _HASHED_FIELDS[DocumentEvent] == (
 
 
 def content_hash(event: Event) -> str:
-    """SHA-256 of the normalized event without its key; instants compared in UTC.
+    """SHA-256 of the normalized event without its key; instants compared in UTC."""
+    return _hashed(event)[0]
 
-    The fields are spelled out rather than read through `_HASHED_FIELDS`: a batch hashes 10,000
-    events, and the generic form cost a third of the hashing time."""
-    values: tuple[Any, ...]
+
+def _hashed(event: Event) -> tuple[str, datetime]:
+    """`content_hash` of the event, and its instant (occurrence, reception) in UTC, the form
+    hashed: its stored row takes that one too, which psycopg dumps to COPY several times faster
+    than an instant in Europe/Paris (0.06 against 0.4 us: no zone lookup).
+
+    The hashed text is `repr` of the tuple (kind name, every field but the key, the instant as UTC
+    ISO), written as one f-string of the same characters: a batch hashes 10,000 events, and
+    building the tuple, then its repr, cost a fifth more. repr of str/None is unambiguous (quotes
+    and escapes), so distinct contents never collide."""
     if isinstance(event, StayEvent):
-        values = (
-            "StayEvent",
-            event.type,
-            event.stay_number,
-            event.unit,
-            event.occurred_at.astimezone(UTC).isoformat(),
-            event.patient_class,
+        instant = event.occurred_at.astimezone(UTC)
+        text = (
+            f"('StayEvent', {event.type!r}, {event.stay_number!r}, {event.unit!r}, "
+            f"'{instant.isoformat()}', {event.patient_class!r})"
         )
     else:
-        values = (
-            "DocumentEvent",
-            event.stay_number,
-            event.document_id,
-            event.document_type,
-            event.action,
-            event.received_at.astimezone(UTC).isoformat(),
-            event.unit,
-            event.parent_document_id,
+        instant = event.received_at.astimezone(UTC)
+        text = (
+            f"('DocumentEvent', {event.stay_number!r}, {event.document_id!r}, {event.document_type!r}, "
+            f"{event.action!r}, '{instant.isoformat()}', {event.unit!r}, {event.parent_document_id!r})"
         )
-    # repr of str/None is unambiguous (quotes and escapes), so distinct contents never collide.
-    return hashlib.sha256(repr(values).encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest(), instant
 
 
 # Columns of the rows `store_events` builds, in the order of its tuples.
@@ -180,9 +179,12 @@ _DOCUMENT_EVENT_COLUMNS: Final = (
 )
 
 
-def _event_row(event_id: str, event: Event, digest: str, recorded_at: datetime) -> tuple[Any, ...]:
+def _event_row(
+    event_id: str, event: Event, digest: str, instant: datetime, recorded_at: datetime
+) -> tuple[Any, ...]:
     """The stored row of `event`, in the order of `_STAY_EVENT_COLUMNS` / `_DOCUMENT_EVENT_COLUMNS`:
-    tuples go to COPY as they are, where dicts cost a build and a lookup per column."""
+    tuples go to COPY as they are, where dicts cost a build and a lookup per column. `instant` is
+    the event's occurrence or reception (`_hashed` gives it in UTC)."""
     if isinstance(event, StayEvent):
         return (
             event.source,
@@ -191,7 +193,7 @@ def _event_row(event_id: str, event: Event, digest: str, recorded_at: datetime) 
             event.stay_number,
             event.type,
             event.unit,
-            event.occurred_at,
+            instant,
             event.patient_class,
             recorded_at,
         )
@@ -203,7 +205,7 @@ def _event_row(event_id: str, event: Event, digest: str, recorded_at: datetime) 
         event.document_id,
         event.document_type,
         event.action,
-        event.received_at,
+        instant,
         event.unit,
         event.parent_document_id,
         recorded_at,
@@ -231,6 +233,8 @@ def store_events(
     of a date only once both it happened and dimqa stored it.
     """
     recorded = recorded_at if recorded_at is not None else storage_time(session)
+    if recorded.tzinfo is not None:  # the same instant, dumped to COPY without a zone lookup per row
+        recorded = recorded.astimezone(UTC)
     ids = list(event_ids) if event_ids is not None else [event.event_id for event in events]
     model = StayEventRow if kind == "stay" else DocumentEventRow
     columns = _STAY_EVENT_COLUMNS if kind == "stay" else _DOCUMENT_EVENT_COLUMNS
@@ -239,12 +243,12 @@ def store_events(
     # (source, event_id) -> content hash of its first occurrence in the body, in body order.
     seen: dict[tuple[str, str], str] = {}
     for event_id, event in zip(ids, events, strict=True):
-        digest = content_hash(event)
+        digest, instant = _hashed(event)
         key = (event.source, event_id)
         previous = seen.get(key)
         if previous is None:
             seen[key] = digest
-            rows.append(_event_row(event_id, event, digest, recorded))
+            rows.append(_event_row(event_id, event, digest, instant, recorded))
         elif previous == digest:
             outcome.duplicates.append(event_id)
         else:
