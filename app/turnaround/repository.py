@@ -13,12 +13,14 @@ ordered-set aggregates read far better in SQL than in the expression language.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from typing import Any, Final, Literal
 
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import ARRAY, String, any_, bindparam, cast, delete, func, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -82,7 +84,7 @@ def _in_array(column: Any, name: str, values: Sequence[str]) -> Any:
 
 
 # Above this many rows a batch goes through COPY and a staging table.
-_COPY_THRESHOLD: Final = 200
+COPY_THRESHOLD: Final = 200
 
 
 def _driver_connection(session: Session) -> Any:
@@ -182,7 +184,7 @@ def insert_events(
     """
     if not rows:
         return set()
-    if len(rows) <= _COPY_THRESHOLD:
+    if len(rows) <= COPY_THRESHOLD:
         statement = (
             pg_insert(model)
             .values([dict(zip(columns, row, strict=True)) for row in rows])
@@ -197,6 +199,30 @@ def insert_events(
     new = [row for row in rows if (row[0], row[1]) not in stored] if stored else rows
     _copy(session, model.__tablename__, columns, new)
     return {(row[0], row[1]) for row in new}
+
+
+@contextmanager
+def copying_events(
+    session: Session, model: EventModel, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> Iterator[None]:
+    """COPY `rows` (values of `columns`, keys not stored: the caller looked them up under the
+    derivation lock) into the event table; the body of the `with` runs while PostgreSQL is still
+    inserting them. The rows are formatted here first, and a psycopg thread sends them, waiting on
+    the socket (without the GIL) as the server reads it; the `with` ends once they are stored."""
+    with (
+        _driver_connection(session).cursor() as cursor,
+        cursor.copy(
+            f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)",
+            # Each block flushed to the socket before the next: left in the libpq buffer (up to
+            # 1 MB by default), the rows would wait for the end of the body while the server idles.
+            writer=QueuedLibpqWriter(cursor, flush_threshold=0),
+        ) as copy,
+    ):
+        copy.set_types(_copy_types(model.__tablename__, tuple(columns)))
+        write = copy.write_row
+        for row in rows:
+            write(row)
+        yield
 
 
 def stored_hashes(session: Session, model: EventModel, keys: Iterable[EventKey]) -> dict[EventKey, str]:

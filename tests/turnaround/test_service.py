@@ -318,7 +318,7 @@ class TestStoreEvents:
     def test_a_bulk_batch_classifies_stored_keys_and_keeps_arrival_order(self, session: Session) -> None:
         """Above the COPY threshold: stored keys with the same content are duplicates, with
         another content conflicts, repeats inside the body too; the new rows get ids in body order."""
-        assert len(range(250)) > repository._COPY_THRESHOLD
+        assert len(range(250)) > repository.COPY_THRESHOLD
         first = [_stay(f"e{n}", "admit", f"S{n % 7}", moment(D, 8), "7500") for n in range(0, 250, 2)]
         assert service.store_events(session, "stay", first).accepted == [f"e{n}" for n in range(0, 250, 2)]
         body = [
