@@ -361,3 +361,32 @@ def test_bulk_batches_leave_the_rows_of_a_full_replay(session: Session, seed: in
         assert len(again.duplicates) == 250 and not again.accepted  # all stored: nothing inserted
         assert session.scalar(select(func.count()).select_from(model)) == len(events)
     assert _actual(session) == _expected(session)
+
+
+def test_a_bulk_batch_replays_its_movements_after_the_stored_ones_at_the_same_instant(
+    session: Session,
+) -> None:
+    """A bulk batch of movements is replayed while its COPY runs, its new events given ids above
+    the stored ones: a stored discharge and a new cancellation at the same instant replay in
+    storage order (the discharge, then its cancellation), as a replay of the stored rows does."""
+    at = moment(D, 15)
+    stored = [
+        StayEvent("a1", "admit", "TIE", "7500", moment(D, 8), "json"),
+        StayEvent("d1", "discharge", "TIE", None, at, "json"),
+    ]
+    service.store_events(session, "stay", stored, recorded_at=at)
+    later = at + timedelta(hours=2)
+    filler = [StayEvent(f"f{n}", "admit", f"F{n}", "7600", moment(D, 9), "json") for n in range(210)]
+    bulk = [StayEvent("c1", "cancel_discharge", "TIE", None, at, "json"), *filler]
+    assert len(bulk) > service.repository.COPY_THRESHOLD
+    assert len(service.store_events(session, "stay", bulk, recorded_at=later).accepted) == len(bulk)
+    tie = session.get(Stay, "TIE")
+    assert tie is not None
+    assert (tie.status, tie.discharged_at, tie.event_count) == ("in_house", None, 3)
+    periods = session.execute(
+        select(StayDischargePeriod.effective_from, StayDischargePeriod.effective_to).where(
+            StayDischargePeriod.stay_number == "TIE"
+        )
+    ).all()
+    assert [tuple(row) for row in periods] == [(at, later)]  # discharged from 15:00 until known cancelled
+    assert _actual(session) == _expected(session)
