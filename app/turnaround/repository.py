@@ -300,6 +300,26 @@ def list_shared_document_names(session: Session, *, stay_numbers: Sequence[str])
     return set(rows)
 
 
+def list_stored_document_names(
+    session: Session, *, stay_numbers: Sequence[str], names: Sequence[str]
+) -> list[tuple[str, str | None, str | None]]:
+    """(stay_number, document id, parent id) of the stored document events of these stays that
+    name one of `names` as their document or as a parent: few rows, where reading every event of
+    the stays to compare their names in Python cost more than the query."""
+    with _driver_connection(session).cursor() as cursor:
+        # Not prepared: planned with the lists as constants, the names are looked up in a hash
+        # of them (a generic plan compares each row with every name of the list).
+        cursor.execute(
+            "SELECT stay_number, document_id, parent_document_id FROM document_event "
+            "WHERE stay_number = ANY(%(stay_numbers)s::text[]) "
+            "AND (document_id = ANY(%(names)s::text[]) OR parent_document_id = ANY(%(names)s::text[]))",
+            {"stay_numbers": text_array(stay_numbers), "names": text_array(names)},
+            prepare=False,
+        )
+        rows: list[tuple[str, str | None, str | None]] = cursor.fetchall()
+        return rows
+
+
 def list_event_stay_numbers(session: Session, *, kind: Literal["stay", "document"]) -> list[str]:
     """Every stay number having events of this kind, in byte order."""
     model = StayEventRow if kind == "stay" else DocumentEventRow

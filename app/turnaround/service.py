@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
@@ -255,12 +255,12 @@ def store_events(
             outcome.conflicts.append(event_id)
     # The lock first: the bulk insert relies on it (see repository.insert_events).
     repository.lock_derivation(session)
-    overlapped = kind == "stay" and len(rows) > repository.COPY_THRESHOLD
+    overlapped = len(rows) > repository.COPY_THRESHOLD
     if overlapped:
         # As repository.insert_events does for a bulk batch, the stays replayed during the COPY.
         stored = repository.stored_hashes(session, model, list(seen))
         fresh = [row for row in rows if (row[0], row[1]) not in stored] if stored else rows
-        _insert_and_refresh_stays(session, fresh)
+        (_insert_and_refresh_stays if kind == "stay" else _insert_and_refresh_documents)(session, fresh)
         inserted = {(row[0], row[1]) for row in fresh}
     else:
         inserted = repository.insert_events(session, model, columns, rows)
@@ -783,7 +783,7 @@ _PERIOD_TYPE: Final = repository.DOCUMENT_PERIOD_COLUMNS.index("document_type")
 
 
 def _lone_document_periods(
-    session: Session, new_rows: Sequence[tuple[Any, ...]]
+    session: Session, new_rows: Sequence[tuple[Any, ...]], *, stored: bool = True
 ) -> dict[str, list[tuple[Any, ...]]]:
     """The document periods the new events add, by stay, for the stays where they add only that.
 
@@ -792,7 +792,10 @@ def _lone_document_periods(
     when dimqa knows of it, which is what `derive_documents` gives, and no other document of the
     stay changes. Most events of a live feed are such (a new report, an imaging report), and
     their stays then skip the re-read and replay of all their events and the comparison of all
-    their periods. A stay with any other new event goes through the full replay."""
+    their periods. A stay with any other new event goes through the full replay.
+
+    `stored`: whether `new_rows` are in the table already (else the names they repeat among
+    themselves are counted here)."""
     by_stay: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     replayed: set[str] = set()
     for row in new_rows:
@@ -802,8 +805,20 @@ def _lone_document_periods(
     candidates = [stay for stay in by_stay if stay not in replayed]
     if not candidates:
         return {}
-    # Among every event of these stays, the new ones included.
-    shared = repository.list_shared_document_names(session, stay_numbers=candidates)
+    if stored:
+        # Among every event of these stays, the new ones included.
+        shared = repository.list_shared_document_names(session, stay_numbers=candidates)
+    else:
+        # The names of the new rows that a stored event of their stay names too, and those two new
+        # rows name (the candidates' rows name no parent).
+        named = Counter((stay, row[_DOC_ID]) for stay in candidates for row in by_stay[stay])
+        shared = {pair for pair, count in named.items() if count > 1}
+        for stay, document_id, parent_id in repository.list_stored_document_names(
+            session, stay_numbers=candidates, names=sorted({name for _stay, name in named})
+        ):
+            for name in (document_id, parent_id):
+                if name is not None and (stay, name) in named:
+                    shared.add((stay, name))
     lone: dict[str, list[tuple[Any, ...]]] = {}
     for stay in candidates:
         rows = by_stay[stay]
@@ -833,19 +848,25 @@ def refresh_documents(
     `new_rows` are the events `store_events` just inserted (its row tuples): the stays where they
     only add documents of one version get their periods added without a replay."""
     repository.lock_derivation(session)
-    settings = get_turnaround_settings()
-    report_types = frozenset(settings.report_types())
     lone = _lone_document_periods(session, new_rows)
-    added = [period for periods in lone.values() for period in periods]
-    repository.add_document_periods(session, added)
-    changed = {(period[0], period[_PERIOD_TYPE]) for period in added}
     stay_numbers = [number for number in stay_numbers if number not in lone]
     rows = repository.list_document_events(session, stay_numbers=stay_numbers) if stay_numbers else []
-    # Tuples in the repository's column order (DOCUMENT_PERIOD_COLUMNS).
-    periods: list[tuple[Any, ...]] = []
     stored = StoredDocumentEvent._make
-    for stay_number, group in groupby(rows, key=itemgetter(0)):
-        for period in derive_documents([stored(row[1:]) for row in group]):
+    periods = _derived_document_rows(
+        (stay_number, [stored(row[1:]) for row in group])
+        for stay_number, group in groupby(rows, itemgetter(0))
+    )
+    _write_document_periods(session, lone, stay_numbers, periods)
+
+
+def _derived_document_rows(
+    stays_events: Iterable[tuple[str, list[StoredDocumentEvent]]],
+) -> list[tuple[Any, ...]]:
+    """The document periods (tuples in DOCUMENT_PERIOD_COLUMNS order) of each (stay number, all
+    its document events). No I/O."""
+    periods: list[tuple[Any, ...]] = []
+    for stay_number, events in stays_events:
+        for period in derive_documents(events):
             periods.append(
                 (
                     stay_number,
@@ -857,6 +878,22 @@ def refresh_documents(
                     period.first_received_at,
                 )
             )
+    return periods
+
+
+def _write_document_periods(
+    session: Session,
+    lone: dict[str, list[tuple[Any, ...]]],
+    stay_numbers: Sequence[str],
+    periods: Sequence[tuple[Any, ...]],
+) -> None:
+    """Add the lone stays' new periods, make `periods` those of `stay_numbers` (replayed), and
+    rebuild the report copies of the stays whose report periods changed."""
+    settings = get_turnaround_settings()
+    report_types = frozenset(settings.report_types())
+    added = [period for rows in lone.values() for period in rows]
+    repository.add_document_periods(session, added)
+    changed = {(period[0], period[_PERIOD_TYPE]) for period in added}
     changed |= repository.replace_document_periods(session, stay_numbers=stay_numbers, periods=periods)
     # Only stays whose report periods changed: most events (imaging, lab) change none. Their
     # copies are rebuilt from the document periods just written, in SQL.
@@ -867,6 +904,39 @@ def refresh_documents(
         report_types=settings.report_types(),
         report_key=settings.report_key(),
     )
+
+
+def _insert_and_refresh_documents(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+    """COPY new document events (values of `_DOCUMENT_EVENT_COLUMNS`, keys not stored) and
+    refresh their stays, as `_insert_and_refresh_stays` does for movements: the lone documents
+    told apart and the other stays' stored events read first, their replay run during the COPY."""
+    if not rows:
+        return
+    lone = _lone_document_periods(session, rows, stored=False)
+    stay_numbers = sorted({row[_DOC_STAY] for row in rows} - lone.keys())
+    events: dict[str, list[StoredDocumentEvent]] = defaultdict(list)
+    if stay_numbers:
+        stored = StoredDocumentEvent._make
+        for row in repository.list_document_events(session, stay_numbers=stay_numbers):
+            events[row[0]].append(stored(row[1:]))
+        replayed = set(stay_numbers)
+        for index, row in enumerate(rows):
+            if row[_DOC_STAY] in replayed:
+                received = row[_DOC_RECEIVED]
+                events[row[_DOC_STAY]].append(
+                    StoredDocumentEvent(
+                        _NEW_EVENT_IDS + index,  # ids above the stored ones, in body order
+                        row[_DOC_ID],
+                        row[_DOC_TYPE],
+                        row[_DOC_ACTION],
+                        received,
+                        row[_DOC_PARENT],
+                        max(received, row[_DOC_RECORDED]),  # GREATEST(received_at, recorded_at)
+                    )
+                )
+    with repository.copying_events(session, DocumentEventRow, _DOCUMENT_EVENT_COLUMNS, rows):
+        periods = _derived_document_rows((number, events[number]) for number in stay_numbers)
+    _write_document_periods(session, lone, stay_numbers, periods)
 
 
 REBUILD_CHUNK: Final = 5000  # stay numbers per refresh: bounded statements and memory
