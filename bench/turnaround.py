@@ -562,8 +562,9 @@ def write_results(
         f"{facts.get('metrics_ms', 0):.0f} ms (then cached for 5 minutes).",
         "",
         "How: under the derivation lock, a batch's stored keys are looked up and its new events COPYed "
-        "(binary format) straight into their table; the touched stays' events are re-read and replayed "
-        "in Python into `stay`, `stay_discharge_period` and `document_period` (written with COPY; "
+        "(binary format) straight into their table; the touched stays' stored events are read first "
+        "and replayed with the new ones in Python while PostgreSQL inserts them, into `stay`, "
+        "`stay_discharge_period` and `document_period` (written with COPY; "
         "document periods by difference), each discharge period keeping a copy of its stay's report "
         "periods (rebuilt in SQL from the document periods when a document batch changes them). A stay "
         "whose new document events only add documents of one version that nothing else names gets "
