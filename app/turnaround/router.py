@@ -215,7 +215,7 @@ def read_turnaround(
     as_of: Annotated[date | None, Query(description=_AS_OF_DOC)] = None,
     care_types: Annotated[str | None, Query(description=_CARE_TYPES_DOC)] = None,
     attribution: Annotated[Attribution, Query(description=_ATTRIBUTION_DOC)] = Attribution.DISCHARGE,
-) -> TurnaroundRead:
+) -> Response:
     """Discharge report turnaround of the stays discharged in the period, per service, pôle or UM.
 
     Each stay is on_time_j0 (report the discharge day), on_time_j8 (within 8 days, j0 included),
@@ -223,7 +223,7 @@ def read_turnaround(
     over the stays whose window is closed. A UM absent from the structure valid on the discharge
     date is grouped as `unmapped`. A unit-restricted token sees only its units' stays.
     """
-    return service.turnaround(
+    figures = service.turnaround(
         session,
         principal,
         date_from=date_from,
@@ -233,6 +233,10 @@ def read_turnaround(
         care_types=service.parse_care_types(care_types),
         attribution=attribution,
     )
+    # The JSON FastAPI would write for `response_model` (same serializer, aliases), written here:
+    # returned as a model, it is validated again against TurnaroundRead first, and for a sync
+    # route in a thread of its own (another hand-off to the threadpool and back per request).
+    return Response(figures.model_dump_json(by_alias=True), media_type=JSON_MEDIA_TYPE)
 
 
 @router.get(

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
@@ -124,33 +124,32 @@ assert _HASHED_FIELDS[DocumentEvent] == (
 
 
 def content_hash(event: Event) -> str:
-    """SHA-256 of the normalized event without its key; instants compared in UTC.
+    """SHA-256 of the normalized event without its key; instants compared in UTC."""
+    return _hashed(event)[0]
 
-    The fields are spelled out rather than read through `_HASHED_FIELDS`: a batch hashes 10,000
-    events, and the generic form cost a third of the hashing time."""
-    values: tuple[Any, ...]
+
+def _hashed(event: Event) -> tuple[str, datetime]:
+    """`content_hash` of the event, and its instant (occurrence, reception) in UTC, the form
+    hashed: its stored row takes that one too, which psycopg dumps to COPY several times faster
+    than an instant in Europe/Paris (0.06 against 0.4 us: no zone lookup).
+
+    The hashed text is `repr` of the tuple (kind name, every field but the key, the instant as UTC
+    ISO), written as one f-string of the same characters: a batch hashes 10,000 events, and
+    building the tuple, then its repr, cost a fifth more. repr of str/None is unambiguous (quotes
+    and escapes), so distinct contents never collide."""
     if isinstance(event, StayEvent):
-        values = (
-            "StayEvent",
-            event.type,
-            event.stay_number,
-            event.unit,
-            event.occurred_at.astimezone(UTC).isoformat(),
-            event.patient_class,
+        instant = event.occurred_at.astimezone(UTC)
+        text = (
+            f"('StayEvent', {event.type!r}, {event.stay_number!r}, {event.unit!r}, "
+            f"'{instant.isoformat()}', {event.patient_class!r})"
         )
     else:
-        values = (
-            "DocumentEvent",
-            event.stay_number,
-            event.document_id,
-            event.document_type,
-            event.action,
-            event.received_at.astimezone(UTC).isoformat(),
-            event.unit,
-            event.parent_document_id,
+        instant = event.received_at.astimezone(UTC)
+        text = (
+            f"('DocumentEvent', {event.stay_number!r}, {event.document_id!r}, {event.document_type!r}, "
+            f"{event.action!r}, '{instant.isoformat()}', {event.unit!r}, {event.parent_document_id!r})"
         )
-    # repr of str/None is unambiguous (quotes and escapes), so distinct contents never collide.
-    return hashlib.sha256(repr(values).encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest(), instant
 
 
 # Columns of the rows `store_events` builds, in the order of its tuples.
@@ -180,9 +179,12 @@ _DOCUMENT_EVENT_COLUMNS: Final = (
 )
 
 
-def _event_row(event_id: str, event: Event, digest: str, recorded_at: datetime) -> tuple[Any, ...]:
+def _event_row(
+    event_id: str, event: Event, digest: str, instant: datetime, recorded_at: datetime
+) -> tuple[Any, ...]:
     """The stored row of `event`, in the order of `_STAY_EVENT_COLUMNS` / `_DOCUMENT_EVENT_COLUMNS`:
-    tuples go to COPY as they are, where dicts cost a build and a lookup per column."""
+    tuples go to COPY as they are, where dicts cost a build and a lookup per column. `instant` is
+    the event's occurrence or reception (`_hashed` gives it in UTC)."""
     if isinstance(event, StayEvent):
         return (
             event.source,
@@ -191,7 +193,7 @@ def _event_row(event_id: str, event: Event, digest: str, recorded_at: datetime) 
             event.stay_number,
             event.type,
             event.unit,
-            event.occurred_at,
+            instant,
             event.patient_class,
             recorded_at,
         )
@@ -203,7 +205,7 @@ def _event_row(event_id: str, event: Event, digest: str, recorded_at: datetime) 
         event.document_id,
         event.document_type,
         event.action,
-        event.received_at,
+        instant,
         event.unit,
         event.parent_document_id,
         recorded_at,
@@ -231,6 +233,8 @@ def store_events(
     of a date only once both it happened and dimqa stored it.
     """
     recorded = recorded_at if recorded_at is not None else storage_time(session)
+    if recorded.tzinfo is not None:  # the same instant, dumped to COPY without a zone lookup per row
+        recorded = recorded.astimezone(UTC)
     ids = list(event_ids) if event_ids is not None else [event.event_id for event in events]
     model = StayEventRow if kind == "stay" else DocumentEventRow
     columns = _STAY_EVENT_COLUMNS if kind == "stay" else _DOCUMENT_EVENT_COLUMNS
@@ -239,24 +243,32 @@ def store_events(
     # (source, event_id) -> content hash of its first occurrence in the body, in body order.
     seen: dict[tuple[str, str], str] = {}
     for event_id, event in zip(ids, events, strict=True):
-        digest = content_hash(event)
+        digest, instant = _hashed(event)
         key = (event.source, event_id)
         previous = seen.get(key)
         if previous is None:
             seen[key] = digest
-            rows.append(_event_row(event_id, event, digest, recorded))
+            rows.append(_event_row(event_id, event, digest, instant, recorded))
         elif previous == digest:
             outcome.duplicates.append(event_id)
         else:
             outcome.conflicts.append(event_id)
     # The lock first: the bulk insert relies on it (see repository.insert_events).
     repository.lock_derivation(session)
-    inserted = repository.insert_events(session, model, columns, rows)
-    stored = (
-        repository.stored_hashes(session, model, [key for key in seen if key not in inserted])
-        if len(inserted) < len(seen)
-        else {}
-    )
+    overlapped = len(rows) > repository.COPY_THRESHOLD
+    if overlapped:
+        # As repository.insert_events does for a bulk batch, the stays replayed during the COPY.
+        stored = repository.stored_hashes(session, model, list(seen))
+        fresh = [row for row in rows if (row[0], row[1]) not in stored] if stored else rows
+        (_insert_and_refresh_stays if kind == "stay" else _insert_and_refresh_documents)(session, fresh)
+        inserted = {(row[0], row[1]) for row in fresh}
+    else:
+        inserted = repository.insert_events(session, model, columns, rows)
+        stored = (
+            repository.stored_hashes(session, model, [key for key in seen if key not in inserted])
+            if len(inserted) < len(seen)
+            else {}
+        )
     touched: set[str] = set()
     new_rows: list[tuple[Any, ...]] = []
     for row in rows:
@@ -269,7 +281,7 @@ def store_events(
             outcome.duplicates.append(row[1])
         else:
             outcome.conflicts.append(row[1])
-    if touched:
+    if touched and not overlapped:
         if kind == "stay":
             refresh_stays(session, sorted(touched))
         else:
@@ -503,18 +515,38 @@ def refresh_stays(session: Session, stay_numbers: Sequence[str]) -> None:
     """Recompute `stay` and `stay_discharge_period` for these stay numbers from all their events."""
     repository.lock_derivation(session)
     rows = repository.list_stay_events(session, stay_numbers=stay_numbers)
-    report_key = get_turnaround_settings().report_key()
+    reports = _report_periods(session, stay_numbers)
+    stored = StoredStayEvent._make
+    stays, periods = _derived_stay_rows(
+        (
+            (stay_number, [stored(row[1:]) for row in group])
+            for stay_number, group in groupby(rows, itemgetter(0))
+        ),
+        reports,
+    )
+    repository.replace_stays(session, stay_numbers=stay_numbers, stays=stays, periods=periods)
+
+
+def _report_periods(session: Session, stay_numbers: Sequence[str]) -> dict[str, list[ReportPeriod]]:
+    """stay number -> its report periods (first reception, alive from, until)."""
     reports: dict[str, list[ReportPeriod]] = defaultdict(list)
     for stay_number, *period in repository.list_report_periods(
         session, stay_numbers=stay_numbers, report_types=get_turnaround_settings().report_types()
     ):
         reports[stay_number].append(tuple(period))  # type: ignore[arg-type]  # (first, from, until)
-    # Rows as tuples in the repository's column order (STAY_COLUMNS, STAY_PERIOD_COLUMNS).
+    return reports
+
+
+def _derived_stay_rows(
+    stays_events: Iterable[tuple[str, list[StoredStayEvent]]], reports: dict[str, list[ReportPeriod]]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Rows of `stay` and `stay_discharge_period` (tuples in the repository's column order,
+    STAY_COLUMNS and STAY_PERIOD_COLUMNS) of each (stay number, all its events). No I/O."""
+    report_key = get_turnaround_settings().report_key()
     stays: list[tuple[Any, ...]] = []
     periods: list[tuple[Any, ...]] = []
-    stored = StoredStayEvent._make
-    for stay_number, group in groupby(rows, key=itemgetter(0)):
-        derived = derive_stay([stored(row[1:]) for row in group])
+    for stay_number, events in stays_events:
+        derived = derive_stay(events)
         discharge = derived.discharge
         stays.append(
             (
@@ -555,6 +587,50 @@ def refresh_stays(session: Session, stay_numbers: Sequence[str]) -> None:
                     *copies,
                 )
             )
+    return stays, periods
+
+
+# Positions in the rows `store_events` builds for movements (_STAY_EVENT_COLUMNS).
+_STAY_NUMBER, _STAY_TYPE, _STAY_UNIT, _STAY_OCCURRED, _STAY_CLASS, _STAY_RECORDED = (
+    _STAY_EVENT_COLUMNS.index(name)
+    for name in ("stay_number", "type", "unit", "occurred_at", "patient_class", "recorded_at")
+)
+# Ids given to a batch's new movements in the replay, above any stored id (a bigint sequence far
+# from 2**62) and in body order, as the ids the COPY allocates are: the replays only order by
+# them (ties of occurrence), and never store them.
+_NEW_EVENT_IDS: Final = 2**62
+
+
+def _insert_and_refresh_stays(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+    """COPY new movements (values of `_STAY_EVENT_COLUMNS`, keys not stored) and refresh their
+    stays, replaying them while PostgreSQL inserts the rows: under the derivation lock the stays'
+    stored events are read first, the new ones are known here, and the replay needs no I/O.
+
+    The insert of a 10,000-movement batch (a table with three indexes) and its replay each cost
+    the server and Python about 130 ms; done in turn, as `refresh_stays` after the insert, the
+    two cores took turns."""
+    if not rows:
+        return
+    stay_numbers = sorted({row[_STAY_NUMBER] for row in rows})
+    events: dict[str, list[StoredStayEvent]] = defaultdict(list)
+    stored = StoredStayEvent._make
+    for row in repository.list_stay_events(session, stay_numbers=stay_numbers):
+        events[row[0]].append(stored(row[1:]))
+    for index, row in enumerate(rows):
+        occurred = row[_STAY_OCCURRED]
+        events[row[_STAY_NUMBER]].append(
+            StoredStayEvent(
+                _NEW_EVENT_IDS + index,
+                row[_STAY_TYPE],
+                row[_STAY_UNIT],
+                occurred,
+                row[_STAY_CLASS],
+                max(occurred, row[_STAY_RECORDED]),  # known_at: GREATEST(occurred_at, recorded_at)
+            )
+        )
+    reports = _report_periods(session, stay_numbers)
+    with repository.copying_events(session, StayEventRow, _STAY_EVENT_COLUMNS, rows):
+        stays, periods = _derived_stay_rows(((number, events[number]) for number in stay_numbers), reports)
     repository.replace_stays(session, stay_numbers=stay_numbers, stays=stays, periods=periods)
 
 
@@ -707,7 +783,7 @@ _PERIOD_TYPE: Final = repository.DOCUMENT_PERIOD_COLUMNS.index("document_type")
 
 
 def _lone_document_periods(
-    session: Session, new_rows: Sequence[tuple[Any, ...]]
+    session: Session, new_rows: Sequence[tuple[Any, ...]], *, stored: bool = True
 ) -> dict[str, list[tuple[Any, ...]]]:
     """The document periods the new events add, by stay, for the stays where they add only that.
 
@@ -716,7 +792,10 @@ def _lone_document_periods(
     when dimqa knows of it, which is what `derive_documents` gives, and no other document of the
     stay changes. Most events of a live feed are such (a new report, an imaging report), and
     their stays then skip the re-read and replay of all their events and the comparison of all
-    their periods. A stay with any other new event goes through the full replay."""
+    their periods. A stay with any other new event goes through the full replay.
+
+    `stored`: whether `new_rows` are in the table already (else the names they repeat among
+    themselves are counted here)."""
     by_stay: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     replayed: set[str] = set()
     for row in new_rows:
@@ -726,8 +805,20 @@ def _lone_document_periods(
     candidates = [stay for stay in by_stay if stay not in replayed]
     if not candidates:
         return {}
-    # Among every event of these stays, the new ones included.
-    shared = repository.list_shared_document_names(session, stay_numbers=candidates)
+    if stored:
+        # Among every event of these stays, the new ones included.
+        shared = repository.list_shared_document_names(session, stay_numbers=candidates)
+    else:
+        # The names of the new rows that a stored event of their stay names too, and those two new
+        # rows name (the candidates' rows name no parent).
+        named = Counter((stay, row[_DOC_ID]) for stay in candidates for row in by_stay[stay])
+        shared = {pair for pair, count in named.items() if count > 1}
+        for stay, document_id, parent_id in repository.list_stored_document_names(
+            session, stay_numbers=candidates, names=sorted({name for _stay, name in named})
+        ):
+            for name in (document_id, parent_id):
+                if name is not None and (stay, name) in named:
+                    shared.add((stay, name))
     lone: dict[str, list[tuple[Any, ...]]] = {}
     for stay in candidates:
         rows = by_stay[stay]
@@ -757,19 +848,25 @@ def refresh_documents(
     `new_rows` are the events `store_events` just inserted (its row tuples): the stays where they
     only add documents of one version get their periods added without a replay."""
     repository.lock_derivation(session)
-    settings = get_turnaround_settings()
-    report_types = frozenset(settings.report_types())
     lone = _lone_document_periods(session, new_rows)
-    added = [period for periods in lone.values() for period in periods]
-    repository.add_document_periods(session, added)
-    changed = {(period[0], period[_PERIOD_TYPE]) for period in added}
     stay_numbers = [number for number in stay_numbers if number not in lone]
     rows = repository.list_document_events(session, stay_numbers=stay_numbers) if stay_numbers else []
-    # Tuples in the repository's column order (DOCUMENT_PERIOD_COLUMNS).
-    periods: list[tuple[Any, ...]] = []
     stored = StoredDocumentEvent._make
-    for stay_number, group in groupby(rows, key=itemgetter(0)):
-        for period in derive_documents([stored(row[1:]) for row in group]):
+    periods = _derived_document_rows(
+        (stay_number, [stored(row[1:]) for row in group])
+        for stay_number, group in groupby(rows, itemgetter(0))
+    )
+    _write_document_periods(session, lone, stay_numbers, periods)
+
+
+def _derived_document_rows(
+    stays_events: Iterable[tuple[str, list[StoredDocumentEvent]]],
+) -> list[tuple[Any, ...]]:
+    """The document periods (tuples in DOCUMENT_PERIOD_COLUMNS order) of each (stay number, all
+    its document events). No I/O."""
+    periods: list[tuple[Any, ...]] = []
+    for stay_number, events in stays_events:
+        for period in derive_documents(events):
             periods.append(
                 (
                     stay_number,
@@ -781,6 +878,22 @@ def refresh_documents(
                     period.first_received_at,
                 )
             )
+    return periods
+
+
+def _write_document_periods(
+    session: Session,
+    lone: dict[str, list[tuple[Any, ...]]],
+    stay_numbers: Sequence[str],
+    periods: Sequence[tuple[Any, ...]],
+) -> None:
+    """Add the lone stays' new periods, make `periods` those of `stay_numbers` (replayed), and
+    rebuild the report copies of the stays whose report periods changed."""
+    settings = get_turnaround_settings()
+    report_types = frozenset(settings.report_types())
+    added = [period for rows in lone.values() for period in rows]
+    repository.add_document_periods(session, added)
+    changed = {(period[0], period[_PERIOD_TYPE]) for period in added}
     changed |= repository.replace_document_periods(session, stay_numbers=stay_numbers, periods=periods)
     # Only stays whose report periods changed: most events (imaging, lab) change none. Their
     # copies are rebuilt from the document periods just written, in SQL.
@@ -791,6 +904,39 @@ def refresh_documents(
         report_types=settings.report_types(),
         report_key=settings.report_key(),
     )
+
+
+def _insert_and_refresh_documents(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+    """COPY new document events (values of `_DOCUMENT_EVENT_COLUMNS`, keys not stored) and
+    refresh their stays, as `_insert_and_refresh_stays` does for movements: the lone documents
+    told apart and the other stays' stored events read first, their replay run during the COPY."""
+    if not rows:
+        return
+    lone = _lone_document_periods(session, rows, stored=False)
+    stay_numbers = sorted({row[_DOC_STAY] for row in rows} - lone.keys())
+    events: dict[str, list[StoredDocumentEvent]] = defaultdict(list)
+    if stay_numbers:
+        stored = StoredDocumentEvent._make
+        for row in repository.list_document_events(session, stay_numbers=stay_numbers):
+            events[row[0]].append(stored(row[1:]))
+        replayed = set(stay_numbers)
+        for index, row in enumerate(rows):
+            if row[_DOC_STAY] in replayed:
+                received = row[_DOC_RECEIVED]
+                events[row[_DOC_STAY]].append(
+                    StoredDocumentEvent(
+                        _NEW_EVENT_IDS + index,  # ids above the stored ones, in body order
+                        row[_DOC_ID],
+                        row[_DOC_TYPE],
+                        row[_DOC_ACTION],
+                        received,
+                        row[_DOC_PARENT],
+                        max(received, row[_DOC_RECORDED]),  # GREATEST(received_at, recorded_at)
+                    )
+                )
+    with repository.copying_events(session, DocumentEventRow, _DOCUMENT_EVENT_COLUMNS, rows):
+        periods = _derived_document_rows((number, events[number]) for number in stay_numbers)
+    _write_document_periods(session, lone, stay_numbers, periods)
 
 
 REBUILD_CHUNK: Final = 5000  # stay numbers per refresh: bounded statements and memory

@@ -361,3 +361,74 @@ def test_bulk_batches_leave_the_rows_of_a_full_replay(session: Session, seed: in
         assert len(again.duplicates) == 250 and not again.accepted  # all stored: nothing inserted
         assert session.scalar(select(func.count()).select_from(model)) == len(events)
     assert _actual(session) == _expected(session)
+
+
+def test_a_bulk_batch_replays_its_movements_after_the_stored_ones_at_the_same_instant(
+    session: Session,
+) -> None:
+    """A bulk batch of movements is replayed while its COPY runs, its new events given ids above
+    the stored ones: a stored discharge and a new cancellation at the same instant replay in
+    storage order (the discharge, then its cancellation), as a replay of the stored rows does."""
+    at = moment(D, 15)
+    stored = [
+        StayEvent("a1", "admit", "TIE", "7500", moment(D, 8), "json"),
+        StayEvent("d1", "discharge", "TIE", None, at, "json"),
+    ]
+    service.store_events(session, "stay", stored, recorded_at=at)
+    later = at + timedelta(hours=2)
+    filler = [StayEvent(f"f{n}", "admit", f"F{n}", "7600", moment(D, 9), "json") for n in range(210)]
+    bulk = [StayEvent("c1", "cancel_discharge", "TIE", None, at, "json"), *filler]
+    assert len(bulk) > service.repository.COPY_THRESHOLD
+    assert len(service.store_events(session, "stay", bulk, recorded_at=later).accepted) == len(bulk)
+    tie = session.get(Stay, "TIE")
+    assert tie is not None
+    assert (tie.status, tie.discharged_at, tie.event_count) == ("in_house", None, 3)
+    periods = session.execute(
+        select(StayDischargePeriod.effective_from, StayDischargePeriod.effective_to).where(
+            StayDischargePeriod.stay_number == "TIE"
+        )
+    ).all()
+    assert [tuple(row) for row in periods] == [(at, later)]  # discharged from 15:00 until known cancelled
+    assert _actual(session) == _expected(session)
+
+
+def test_a_bulk_batch_tells_lone_documents_from_stored_and_repeated_names(session: Session) -> None:
+    """A bulk batch tells its lone documents apart before its COPY: a new document whose id a
+    stored event names as its parent, or that two new events name, is replayed with its stay;
+    the others only add their period. Both give the rows of a full replay."""
+    service.store_events(
+        session,
+        "document",
+        [DocumentEvent("r", "L1", "X-2", "CRH", "replace", moment(D, 9), None, "json", "X")],
+    )
+    bulk = [
+        DocumentEvent("x", "L1", "X", "CRH", "new", moment(D, 8), None, "json"),  # parent of a stored one
+        DocumentEvent("y1", "L2", "Y", "CRH", "new", moment(D, 8), None, "json"),  # Y twice in the batch
+        DocumentEvent("y2", "L2", "Y", "CRH", "new", moment(D, 10), None, "json"),
+        DocumentEvent("z", "L3", "Z", "CRH", "new", moment(D, 11), None, "json"),  # lone
+        *(
+            DocumentEvent(f"f{n}", f"F{n}", f"DOC{n}", "18748-4", "new", moment(D, 9), None, "json")
+            for n in range(200)
+        ),
+    ]
+    assert len(bulk) > service.repository.COPY_THRESHOLD
+    assert len(service.store_events(session, "document", bulk).accepted) == len(bulk)
+    periods = session.execute(
+        select(
+            DocumentPeriod.stay_number,
+            DocumentPeriod.document_key,
+            DocumentPeriod.document_id,
+            DocumentPeriod.alive_from,
+            DocumentPeriod.alive_until,
+        )
+        .where(DocumentPeriod.stay_number.in_(["L1", "L2", "L3"]))
+        .order_by(DocumentPeriod.stay_number)
+    ).all()
+    assert _actual(session) == _expected(session)
+    # X and its replacement X-2 are one document, alive from X (received first, and known then:
+    # these tests store events at their own time); Y one document of two versions.
+    assert [tuple(row) for row in periods] == [
+        ("L1", "X", "X", moment(D, 8), None),
+        ("L2", "Y", "Y", moment(D, 8), None),
+        ("L3", "Z", "Z", moment(D, 11), None),
+    ]

@@ -8,8 +8,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
 from app.turnaround import metrics, service
+from app.turnaround.schemas import TurnaroundRead
 from tests.turnaround.test_service_support import STRUCTURE, document, movement
 
 AS_OF = "2022-02-14"
@@ -85,6 +87,25 @@ def test_turnaround_by_service(loaded: Any, auth_headers: Any) -> None:
         if key not in ("group", "label")
     }
     assert body["total"] == total
+
+
+def test_turnaround_body_is_the_response_models_json(loaded: Any, auth_headers: Any) -> None:
+    # The route writes its JSON itself (no second validation of the model in the threadpool):
+    # the bytes FastAPI writes for `response_model=TurnaroundRead`, aliases and key order included.
+    params = {"from": "2022-01-31", "to": "2022-02-06", "as_of": AS_OF, "group_by": "unit"}
+    response = loaded.get("/api/v1/turnaround", params=params, headers=auth_headers("reader"))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    figures = TurnaroundRead.model_validate({**body, "date_from": body["from"], "date_to": body["to"]})
+    assert response.content == TypeAdapter(TurnaroundRead).dump_json(figures, by_alias=True)
+    assert response.content.startswith(
+        b'{"from":"2022-01-31","to":"2022-02-06","as_of":"2022-02-14","group_by":"unit",'
+        b'"care_types":["complete","zero_day"],"attribution":"discharge","rows":[{"stays":2,'
+        b'"on_time_j0":1,"on_time_j8":1,"late":0,"missing":0,"pending":1,"rate_j0":1.0,"rate_j8":1.0,'
+        b'"median_delay_days":0.0,"p90_delay_days":0,"group":"5520",'
+        + '"label":"Unité surv. courte durée"}'.encode()
+    )
 
 
 def test_turnaround_by_pole_and_unit(loaded: Any, auth_headers: Any) -> None:

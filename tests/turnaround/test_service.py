@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from app.auth.schemas import Principal, Role
 from app.structure import repository as structure_repository
 from app.turnaround import classify, repository, service
-from app.turnaround.events import DocumentEvent, StayEvent, local_date
-from app.turnaround.models import DocumentEventRow, Stay, StayEventRow
+from app.turnaround.events import HOSPITAL_TZ, DocumentEvent, StayEvent, local_date
+from app.turnaround.models import DocumentEventRow, DocumentPeriod, Stay, StayEventRow
 from app.turnaround.schemas import DEFAULT_CARE_TYPES, CareType, GroupBy
 from app.turnaround.service import (
     StoredDocumentEvent,
@@ -282,10 +282,43 @@ class TestStoreEvents:
         again = service.store_events(session, "stay", [_stay("e1", "admit", "S1", utc, "7500")])
         assert again.duplicates == ["e1"]
 
+    @pytest.mark.parametrize("count", [2, 250])  # INSERT ... ON CONFLICT, and the bulk COPY
+    def test_stored_instants_are_the_events_own(self, session: Session, count: int) -> None:
+        """Rows carry the instants in UTC (cheaper to COPY): the same instants, storage time included."""
+        recorded = datetime(2022, 3, 1, 23, 30, tzinfo=HOSPITAL_TZ)
+        stays = [
+            _stay(f"e{n}", "admit", f"S{n}", moment(D, 8) + timedelta(minutes=n), "7500")
+            for n in range(count)
+        ]
+        documents = [
+            DocumentEvent(
+                f"d{n}", f"S{n}", f"CR{n}", "CRH", "new", moment(D, 9) + timedelta(minutes=n), None, "json"
+            )
+            for n in range(count)
+        ]
+        service.store_events(session, "stay", stays, recorded_at=recorded)
+        service.store_events(session, "document", documents, recorded_at=recorded)
+        stored = session.execute(
+            select(StayEventRow.occurred_at, StayEventRow.recorded_at).order_by(StayEventRow.id)
+        )
+        assert [tuple(row) for row in stored] == [(event.occurred_at, recorded) for event in stays]
+        received = session.execute(
+            select(DocumentEventRow.received_at, DocumentEventRow.recorded_at).order_by(DocumentEventRow.id)
+        )
+        assert [tuple(row) for row in received] == [(event.received_at, recorded) for event in documents]
+        periods = session.execute(
+            select(DocumentPeriod.alive_from, DocumentPeriod.first_received_at).order_by(
+                DocumentPeriod.stay_number
+            )
+        )
+        assert sorted(tuple(row) for row in periods) == sorted(
+            (max(event.received_at, recorded), event.received_at) for event in documents
+        )
+
     def test_a_bulk_batch_classifies_stored_keys_and_keeps_arrival_order(self, session: Session) -> None:
         """Above the COPY threshold: stored keys with the same content are duplicates, with
         another content conflicts, repeats inside the body too; the new rows get ids in body order."""
-        assert len(range(250)) > repository._COPY_THRESHOLD
+        assert len(range(250)) > repository.COPY_THRESHOLD
         first = [_stay(f"e{n}", "admit", f"S{n % 7}", moment(D, 8), "7500") for n in range(0, 250, 2)]
         assert service.store_events(session, "stay", first).accepted == [f"e{n}" for n in range(0, 250, 2)]
         body = [
@@ -510,6 +543,8 @@ def test_sql_figures_equal_the_python_reference(
         [""],
         ["220000001", "NULL", "null", "a b", " lead", "trail ", "x,y", "{z}", 'quo"te', "back\\slash", "\\"],
         ['"', '\\"', "é€日本", "tab\tnewline\n"],
+        # Nothing to escape: the joined fast path (quoting alone keeps NULL, commas and braces).
+        ["220000001", "NULL", "null", "a b", " lead", "trail ", "x,y", "{z}", "é€日本", "tab\tnewline\n"],
     ],
 )
 def test_text_array_reads_back_as_the_same_values(session: Session, values: list[str]) -> None:
