@@ -580,9 +580,11 @@ _REPORT_PROBE: Final = f"""(
 # current versions exiting within two days of the period (the HIS writes the RSS exit date from
 # the same discharge), and the versions in force at the end of as_of superseded since (none for
 # a recent as_of: only re-sends received after it); one hash full join pairs them, giving both
-# the movement stays with their RSS and the RSS-only candidates. Only the rare leftovers are
-# looked up one by one: a movement stay without RSS near its discharge, an RSS-only candidate's
-# documents and movements (and its first RUM when attributed to its admission).
+# the movement stays with their RSS and the RSS-only candidates. The movement stays without RSS
+# near their discharge (rare for a past month, most stays of the weeks whose RSS are not sent yet)
+# get theirs in one index scan over all their numbers (far_rss). Only the rare leftovers are
+# looked up one by one: an RSS-only candidate's documents and movements (and its first RUM when
+# attributed to its admission).
 #
 # Any version in force at as_of is either still current or superseded since (then it is in the
 # second scan), so the movement stays' probe reads current versions only.
@@ -628,6 +630,19 @@ rss_near AS (
     FROM rss_versions c
     ORDER BY c.stay_number COLLATE "C", {_RSS_KNOWN} DESC, c.near DESC, c.exit_date DESC NULLS LAST
 ),
+-- Movement stays without an RSS near the period (all of them for the weeks whose RSS are not
+-- sent yet): their latest current RSS, if any, in one index scan over all their numbers, where a
+-- probe per stay cost ~2.5 us (a month without RSS: 85 instead of 44 ms).
+far_rss AS (
+    SELECT DISTINCT ON (c.stay_number COLLATE "C") c.stay_number, c.care_type
+    FROM rss_version c
+    WHERE c.is_current AND {_RSS_KNOWN}
+      AND c.stay_number = ANY(ARRAY(
+          SELECT ms.stay_number FROM movement_stays ms
+          WHERE NOT EXISTS (SELECT FROM rss_near rn WHERE rn.stay_number = ms.stay_number)
+      ))
+    ORDER BY c.stay_number COLLATE "C", c.exit_date DESC NULLS LAST
+),
 stays AS (
     SELECT
         COALESCE(ms.stay_number, rn.stay_number) AS stay_number,
@@ -643,16 +658,11 @@ stays AS (
         CASE
             WHEN ms.stay_number IS NULL THEN rn.care_type
             WHEN rn.stay_number IS NOT NULL THEN COALESCE(rn.care_type, ms.care_type_hint)
-            ELSE COALESCE((
-                SELECT c.care_type
-                FROM rss_version c
-                WHERE c.is_current AND c.stay_number = ms.stay_number AND {_RSS_KNOWN}
-                ORDER BY c.exit_date DESC NULLS LAST
-                LIMIT 1
-            ), ms.care_type_hint)
+            ELSE COALESCE(fr.care_type, ms.care_type_hint)
         END AS care_type
     FROM movement_stays ms
     FULL JOIN rss_near rn ON rn.stay_number = ms.stay_number
+    LEFT JOIN far_rss fr ON fr.stay_number = ms.stay_number
     WHERE ms.stay_number IS NOT NULL
        OR (rn.known
            AND rn.exit_date BETWEEN :date_from AND :date_until
