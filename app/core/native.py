@@ -9,7 +9,7 @@ which Python imports first. Without a C compiler the build says so and the servi
 code interpreted, only slower.
 
 A compiled module that no longer matches its source would silently run old code, so the build
-records the SHA-256 of every source it compiled (`MANIFEST`), and `stale_modules` names the
+records the SHA-256 of every source it compiled (`MANIFEST`), and `status().stale` names the
 compiled modules whose source changed since; the test session refuses to start on such a tree.
 """
 
@@ -22,6 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,7 +154,8 @@ def remove_extensions() -> None:
 
 def build(*, force: bool = False) -> int:
     """Compile COMPILED_MODULES in place unless the manifest says they are current; 0 when the tree
-    is consistent afterwards (compiled, or interpreted because no compiler was found)."""
+    is consistent afterwards (compiled, or interpreted because the machine lacks a compiler or the
+    Python headers), 1 when mypyc or the compiler failed on the sources (a defect to fix)."""
     digests = _sources_digests()
     current = status()
     # What a build writes: the same sources built as another group are another build.
@@ -163,9 +165,8 @@ def build(*, force: bool = False) -> int:
         return 0
     remove_extensions()  # never leave an old extension in front of a changed source
     MANIFEST.unlink(missing_ok=True)
-    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
-    if os.environ.get("DIMQA_NO_COMPILE") == "1" or compiler is None:
-        reason = "DIMQA_NO_COMPILE=1" if compiler else "no C compiler (cc or gcc) on PATH"
+    reason = _cannot_compile()
+    if reason is not None:
         _write_manifest({"unavailable": reason})
         print(f"native: not compiled ({reason}); the service runs interpreted, about half as fast")
         return 0
@@ -188,6 +189,18 @@ def build(*, force: bool = False) -> int:
     _write_manifest(built)
     print(f"native: {len(COMPILED_MODULES)} modules compiled with mypyc")
     return 0
+
+
+def _cannot_compile() -> str | None:
+    """Why this machine cannot build the extensions (a missing tool, not a defect), else None."""
+    if os.environ.get("DIMQA_NO_COMPILE") == "1":
+        return "DIMQA_NO_COMPILE=1"
+    if not (os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")):
+        return "no C compiler (cc or gcc) on PATH"
+    headers = Path(sysconfig.get_paths()["include"]) / "Python.h"
+    if not headers.exists():
+        return f"no Python headers ({headers}; Debian: python3-dev)"
+    return None
 
 
 def _relative(module: str) -> str:

@@ -69,6 +69,16 @@ def test_without_a_compiler_the_build_records_why_and_leaves_no_extension(
     assert native.status() == native.NativeStatus((), (), "DIMQA_NO_COMPILE=1")
 
 
+def test_without_python_headers_the_build_records_why_and_leaves_no_extension(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DIMQA_NO_COMPILE", raising=False)
+    monkeypatch.setattr(native.sysconfig, "get_paths", lambda: {"include": str(tree / "no-include")})
+    assert native.build() == 0
+    reason = f"no Python headers ({tree / 'no-include' / 'Python.h'}; Debian: python3-dev)"
+    assert native.status() == native.NativeStatus((), (), reason)
+
+
 def test_this_tree_runs_the_compiled_modules_it_built() -> None:
     status = native.status()
     if status.unavailable:
