@@ -186,7 +186,7 @@ def ingest_rss_file(
     rejected_upstream = dict(pre_rejected or {})
     # RSS numbers met so far, to refuse a second group with one of them: about 90 bytes per RSS
     # (80 MB for a million). A temporary table instead kept memory flat but cost ~10 % of the time.
-    seen: set[str] = set()
+    seen: set[int | str] = set()
     connection = repository.driver_connection(session)
     summary: SummaryDelta | None = SummaryDelta()  # None once an accepted RSS was not stored
     with _rare_full_collections():
@@ -336,8 +336,17 @@ class _Stored:
 Admitted = tuple[int, str]  # (accepted ordinal in its block, N° de RSS)
 
 
+def _seen_key(number: str) -> int | str:
+    """How a batch remembers an RSS number: as an int when the number is one's canonical digits
+    (32 bytes against 64 for the text: a 1,000,000-RUM batch holds ~880,000 of them), else as
+    itself. Exact: an int never equals a str, and distinct canonical digits are distinct ints."""
+    if number.isascii() and number.isdigit() and len(number) <= 18 and (number[0] != "0" or number == "0"):
+        return int(number)
+    return number
+
+
 def _admit(
-    block: Block, tally: _Tally, seen: set[str], rejected_upstream: dict[str, list[LineError]]
+    block: Block, tally: _Tally, seen: set[int | str], rejected_upstream: dict[str, list[LineError]]
 ) -> list[Admitted]:
     """Tally a block's RSS (line counts, rejections, duplicates within the batch) and return the
     accepted ones to store, in file order."""
@@ -348,9 +357,10 @@ def _admit(
         tally.lines += line_count
         # A number met earlier in the batch makes this group a duplicate, even when the earlier
         # group was rejected: which of the two is right is unknown.
-        first_time = number is not None and number not in seen
-        if number is not None:
-            seen.add(number)
+        key = _seen_key(number) if number is not None else None
+        first_time = key is not None and key not in seen
+        if key is not None:
+            seen.add(key)
         errors = block.errors.get(index)
         if errors is not None:
             tally.reject(number, errors, line_count)

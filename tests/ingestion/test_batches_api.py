@@ -111,6 +111,18 @@ def test_duplicate_rss_number_in_one_batch(client: Any, auth_headers: Any) -> No
     ]
 
 
+def test_rss_numbers_alike_as_numbers_are_distinct_rss_in_one_batch(client: Any, auth_headers: Any) -> None:
+    """The batch remembers canonical digit numbers as ints (app.ingestion.service._seen_key):
+    "4010", "04010" and "4010A" stay three RSS; "4010" met again is the duplicate."""
+    numbers = ["4010", "04010", "4010A", "0", "00", "4011", "4010"]
+    body = rss_file(*[make_rss(1, rss_number=number) for number in numbers])
+    result = post(client, auth_headers("ingest"), body).json()
+    assert result["rss_accepted"] == 6
+    assert [(e["line"], e["rss_number"], e["code"]) for e in result["errors"]] == [
+        (7, "4010", "duplicate_rss_in_batch")
+    ]
+
+
 def test_json_batch_is_stored_like_the_file(client: Any, auth_headers: Any, session: Any) -> None:
     rss = make_rss(2, rss_number="5001")
     rums = []
