@@ -184,8 +184,9 @@ def ingest_rss_file(
     repository.defer_activity_summaries(session, batch_id=batch.id)
     ctx = rules_service.load_context(session)
     rejected_upstream = dict(pre_rejected or {})
-    # RSS numbers met so far, to refuse a second group with one of them: about 90 bytes per RSS
-    # (80 MB for a million). A temporary table instead kept memory flat but cost ~10 % of the time.
+    # RSS numbers met so far, to refuse a second group with one of them: about 65 bytes per RSS as
+    # ints (_seen_key), 90 as text (57 against 80 MB for 877,000). A temporary table instead kept
+    # memory flat but cost ~10 % of the time.
     seen: set[int | str] = set()
     connection = repository.driver_connection(session)
     summary: SummaryDelta | None = SummaryDelta()  # None once an accepted RSS was not stored
