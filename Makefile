@@ -41,5 +41,5 @@ bench: $(VENV)/.installed-test native
 	$(BIN)/python -m bench.run_all
 
 clean:
-	-$(BIN)/python -m app.core.native clean
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	find app -name '*.so' -delete
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache app/native-manifest.json
