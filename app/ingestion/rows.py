@@ -1,7 +1,8 @@
 """COPY rows of RSS versions and their RUM, rendered from parsed records (pure, no database).
 
 Rendered in the block workers (app.ingestion.blocks) with version ids the storage allocated for
-the block before sending it (one per line: an RSS it then finds unchanged leaves a gap).
+the block before sending it (one per line: an RSS it then finds unchanged leaves a gap). The COPY
+text format is written here, not in the repository: this module is compiled (app.core.native).
 """
 
 from __future__ import annotations
@@ -64,9 +65,9 @@ def version_line(
     *,
     plain: bool = False,
 ) -> str:
-    """An `rss_version` row (VERSION_COLUMNS order, current) in COPY's text format. The text values
-    are pieces of RUM lines; blank grouping values are stored as NULL. `plain`: the caller checked
-    that the lines hold no backslash (nothing to escape)."""
+    """An `rss_version` row (`repository.VERSION_COLUMNS` order, current) in COPY's text format.
+    The text values are pieces of RUM lines; blank grouping values are stored as NULL. `plain`:
+    the caller checked that the lines hold no backslash (nothing to escape)."""
     if not plain and any(
         "\\" in value
         for value in (
@@ -106,8 +107,8 @@ def rum_line(
     *,
     plain: bool = False,
 ) -> str:
-    """A `rum` row (RUM_COLUMNS order) in COPY's text format; dates as ISO text or None. `plain`: the
-    caller checked that line_text holds no backslash and no double quote."""
+    """A `rum` row (`repository.RUM_COLUMNS` order) in COPY's text format; dates as ISO text or
+    None. `plain`: the caller checked that line_text holds no backslash and no double quote."""
     # Every text value is a piece of line_text: without a backslash or a double quote there, nothing
     # needs escaping and the row is one f-string (the hot path: a row per RUM).
     if not plain and ("\\" in line_text or '"' in line_text):
