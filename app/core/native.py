@@ -67,15 +67,6 @@ def source_path(module: str) -> Path:
     return PROJECT_ROOT.joinpath(*module.split(".")).with_suffix(".py")
 
 
-def _extension_paths(module: str) -> list[Path]:
-    source = source_path(module)
-    return [
-        source.with_name(source.stem + suffix)
-        for suffix in importlib.machinery.EXTENSION_SUFFIXES
-        if source.with_name(source.stem + suffix).exists()
-    ]
-
-
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -108,12 +99,19 @@ def status() -> NativeStatus:
     manifest = _read_manifest()
     built = manifest.get("sources")
     built_digests: dict[str, object] = built if isinstance(built, dict) else {}
-    compiled = tuple(module for module in COMPILED_MODULES if _extension_paths(module))
-    stale = tuple(
-        module for module in compiled if built_digests.get(module) != _digest(source_path(module))
-    ) + tuple(_unlisted_extensions())
+    # Each extension by the module it stands for: "parser.cpython-311-x86_64-linux-gnu.so" -> "parser".
+    stems = {path.with_name(path.name.split(".", 1)[0]) for path in _extensions_under_app()}
+    listed = {source_path(module).with_suffix(""): module for module in COMPILED_MODULES}
+    compiled = tuple(module for stem, module in listed.items() if stem in stems)
+    changed = (module for module in compiled if built_digests.get(module) != _digest(source_path(module)))
+    shared_library = source_path(GROUP + "__mypyc").with_suffix("")
+    unlisted = sorted(
+        ".".join(stem.relative_to(PROJECT_ROOT).parts)
+        for stem in stems
+        if stem not in listed and stem != shared_library
+    )
     reason = manifest.get("unavailable")
-    return NativeStatus(compiled, stale, reason if isinstance(reason, str) else None)
+    return NativeStatus(compiled, (*changed, *unlisted), reason if isinstance(reason, str) else None)
 
 
 def _extensions_under_app() -> set[Path]:
@@ -122,15 +120,6 @@ def _extensions_under_app() -> set[Path]:
         for suffix in importlib.machinery.EXTENSION_SUFFIXES
         for path in (PROJECT_ROOT / "app").rglob(f"*{suffix}")
     }
-
-
-def _unlisted_extensions() -> list[str]:
-    listed = {source_path(module).with_suffix("") for module in (*COMPILED_MODULES, GROUP + "__mypyc")}
-    return sorted(
-        ".".join(stem.relative_to(PROJECT_ROOT).parts)
-        for path in _extensions_under_app()
-        if (stem := path.with_name(path.name.split(".", 1)[0])) not in listed
-    )
 
 
 def loaded_compiled() -> list[str]:
