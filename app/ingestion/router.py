@@ -94,6 +94,7 @@ async def create_rum_batch(
 )
 def list_rum_batches(
     session: SessionDep,
+    request: Request,
     principal: PatientReader,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -102,9 +103,11 @@ def list_rum_batches(
 
     Browsing every batch is for the DIM (dim, admin), as for RHS batches. A token restricted to
     units gets an error's `rss_number` only for the RSS whose current version has a RUM in its
-    units; null otherwise."""
+    units; null otherwise. A page naming RSS numbers is recorded in the audit log with them."""
     page = service.list_batches(session, cursor=cursor, limit=limit)
-    return page.model_copy(update={"items": visibility.for_caller(session, principal, page.items)})
+    items = visibility.for_caller(session, principal, page.items)
+    visibility.record_read(session, principal, items, request)
+    return page.model_copy(update={"items": items})
 
 
 @router.get(
@@ -113,14 +116,18 @@ def list_rum_batches(
     response_model=RumBatchRead,
     responses=problem_responses(404, 422),
 )
-def read_rum_batch(batch_id: int, session: SessionDep, principal: AnyCaller) -> RumBatchRead:
+def read_rum_batch(
+    batch_id: int, session: SessionDep, principal: AnyCaller, request: Request
+) -> RumBatchRead:
     """One RUM batch with its counts, formats, line errors and findings totals.
 
     Every role, as for RHS batches: a feed reads back the batch its POST created. An error's
     `rss_number` is given only to callers who may read that RSS (dim and admin; with a token
-    restricted to units, only the RSS with a RUM of its units): null for the others."""
-    batch = service.get_batch(session, batch_id=batch_id)
-    return visibility.for_caller(session, principal, [batch])[0]
+    restricted to units, only the RSS with a RUM of its units): null for the others. A read that
+    names RSS numbers is recorded in the audit log with them."""
+    batch = visibility.for_caller(session, principal, [service.get_batch(session, batch_id=batch_id)])[0]
+    visibility.record_read(session, principal, [batch], request)
+    return batch
 
 
 @router.get("/rss/{rss_number}", tags=["ingestion"], response_model=RssRead, responses=problem_responses(404))
