@@ -36,7 +36,7 @@ BATCH_BODY = {
     response_model=RumBatchRead,
     responses={
         200: {"model": RumBatchRead, "description": "Already received: the existing batch, nothing stored"},
-        **problem_responses(400, 413, 415, 422),
+        **problem_responses(400, 409, 413, 415, 422),
     },
     openapi_extra=BATCH_BODY,
 )
@@ -52,9 +52,14 @@ async def create_rum_batch(
     """Receive a RUM/RSS batch: a fixed-width RSS file or JSON `{"rums": [...]}`.
 
     201 with the new batch; 200 with the existing batch, nothing stored, when the same body
-    (SHA-256) was already received, or when the Idempotency-Key was already used, whatever the body:
-    the key names one delivery, and a retry answers what that delivery gave. Use a new key (or none)
-    to send other content.
+    (SHA-256) was already received. An Idempotency-Key names one delivery of the token sending it
+    (keys are per token): a retry under it with the same body answers that delivery's batch; the
+    same key with another body is a 409 problem naming the batch, nothing stored. Use a new key (or
+    none) to send other content.
+
+    A token restricted to units writes only the RSS whose RUMs are all in its units, in the version
+    sent and in the current version it would replace; the others are rejected whole with a
+    `unit_out_of_scope` line error (docs/access.md).
 
     An RSS with a structural error in any of its lines is rejected whole and reported in `errors`
     (the first 1,000; `errors_total` counts them all); the other RSS are stored, a later version of
