@@ -26,6 +26,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -37,12 +38,16 @@ from app.core.db import Base
 
 class RhsBatch(Base):
     __tablename__ = "rhs_batch"
-    __table_args__ = (Index("ix_rhs_batch_received_at", "received_at"),)
+    __table_args__ = (
+        Index("ix_rhs_batch_received_at", "received_at"),
+        UniqueConstraint("token_name", "idempotency_key", name="uq_rhs_batch_token_idempotency_key"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     content_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
+    # Unique per token (uq_rhs_batch_token_idempotency_key): a key names one delivery of its sender.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     source: Mapped[str] = mapped_column(String(10))  # file | cli | demo
     token_name: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20))  # accepted | accepted_with_errors

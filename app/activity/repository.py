@@ -360,12 +360,32 @@ def get_batch_by_sha256(session: Session, *, sha256: str) -> RhsBatch | None:
     return session.scalar(select(RhsBatch).where(RhsBatch.content_sha256 == sha256))
 
 
-def get_batch_by_idempotency_key(session: Session, *, key: str) -> RhsBatch | None:
-    return session.scalar(select(RhsBatch).where(RhsBatch.idempotency_key == key))
+def get_batch_by_idempotency_key(session: Session, *, key: str, token_name: str) -> RhsBatch | None:
+    return session.scalar(
+        select(RhsBatch).where(RhsBatch.idempotency_key == key, RhsBatch.token_name == token_name)
+    )
 
 
 def lock_rhs_writers(session: Session) -> None:
     session.execute(text(_RHS_LOCK))
+
+
+def stay_weeks_outside_units(
+    session: Session, *, stay_weeks: Sequence[tuple[str, date]], units: Sequence[str]
+) -> set[tuple[str, date]]:
+    """The (SSR stay, week) among `stay_weeks` whose current RHS have a UM outside `units`."""
+    if not stay_weeks:
+        return set()
+    rows = session.execute(
+        text(
+            "SELECT DISTINCT r.ssr_stay_number, r.week_date FROM rhs r "
+            "JOIN unnest(CAST(:stays AS text[]), CAST(:weeks AS date[])) AS k(stay, week) "
+            "ON r.ssr_stay_number = k.stay AND r.week_date = k.week "
+            "WHERE r.is_current AND r.unit <> ALL(CAST(:units AS text[]))"
+        ),
+        {"stays": [s for s, _ in stay_weeks], "weeks": [w for _, w in stay_weeks], "units": list(units)},
+    )
+    return {(stay, week) for stay, week in rows}
 
 
 STAGED_COLUMNS = (

@@ -135,7 +135,7 @@ RHS_BODY = {
     response_model=RhsBatchRead,
     responses={
         200: {"model": RhsBatchRead, "description": "Already received: the existing batch, nothing stored"},
-        **problem_responses(400, 413, 415, 422),
+        **problem_responses(400, 409, 413, 415, 422),
     },
     openapi_extra=RHS_BODY,
 )
@@ -150,9 +150,12 @@ async def create_rhs_batch(
 ) -> RhsBatchRead:
     """Receive an RHS file (SSR/SMR weekly summaries), grouped or not.
 
-    201 with the new batch; 200 with the existing one when the same body (SHA-256) or the same
-    Idempotency-Key was already received. Unreadable lines are reported in `errors` (capped) and the
-    others stored; a later batch's RHS for a stay and week supersede the earlier ones."""
+    201 with the new batch; 200 with the existing one when the same body (SHA-256) was already
+    received, or this token's Idempotency-Key with the same body; the token's key with another
+    body is a 409 problem naming the batch. Unreadable lines are reported in `errors` (capped) and
+    the others stored; a later batch's RHS for a stay and week supersede the earlier ones. A token
+    restricted to units writes only the stay-weeks whose RHS, sent and stored, are all in its units
+    (`unit_out_of_scope` line errors for the others; docs/access.md)."""
     require_media_type(request, _ACCEPTED_MEDIA)
     # The body is spooled (memory, then disk) without blocking the event loop; parsing and SQL are
     # synchronous and run in the thread pool.

@@ -10,7 +10,7 @@ to the period containing the Monday of its week.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
@@ -47,7 +47,7 @@ from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.line_errors import LineError
 from app.core.pagination import id_cursor, next_page
-from app.core.problems import InvalidInput, NotFound
+from app.core.problems import Conflict, InvalidInput, NotFound
 
 MAX_STORED_ERRORS = 1000
 MAX_PROBLEM_ERRORS = 100
@@ -498,12 +498,20 @@ def _read(batch: RhsBatch) -> RhsBatchRead:
     )
 
 
-def _already_received(session: Session, *, sha256: str, idempotency_key: str | None) -> RhsBatch | None:
-    """The batch a retry refers to: the one received under the same Idempotency-Key whatever its body
-    (the key names the delivery, as for RUM batches), else the one with the same body."""
+def _already_received(
+    session: Session, *, sha256: str, idempotency_key: str | None, token_name: str
+) -> RhsBatch | None:
+    """The batch a retry refers to: the one this token sent under the same Idempotency-Key, else the
+    one with the same body; Conflict when this token used the key for another body (as for RUM
+    batches: app.ingestion.service)."""
     if idempotency_key is not None:
-        by_key = repository.get_batch_by_idempotency_key(session, key=idempotency_key)
+        by_key = repository.get_batch_by_idempotency_key(session, key=idempotency_key, token_name=token_name)
         if by_key is not None:
+            if by_key.content_sha256 != sha256:
+                raise Conflict(
+                    f"Idempotency-Key {idempotency_key!r} was already used by this token for RHS batch "
+                    f"{by_key.id}, with another body: nothing stored. Use a new key to send other content."
+                )
             return by_key
     return repository.get_batch_by_sha256(session, sha256=sha256)
 
@@ -519,15 +527,18 @@ def ingest_rhs_file(
 ) -> tuple[RhsBatchRead, bool]:
     """Store an RHS file (grouped or not, M09 onwards) as one batch; returns (batch, created).
 
-    Idempotent: a body already received (same SHA-256) or a repeated Idempotency-Key returns the
-    existing batch and stores nothing (created=False), whatever the body sent with a known key.
+    Idempotent: a body already received (same SHA-256), or an Idempotency-Key this token already
+    used for the same body, returns the existing batch and stores nothing (created=False); the key
+    already used by this token for another body is a Conflict.
     Lines that cannot be read are reported (capped) and the others stored. A file with no readable
     RHS is refused (InvalidInput), nothing stored. The caller's transaction makes it all-or-nothing.
     """
     sha256, size = _sha256(stream)
     if size == 0:
         raise InvalidInput("The body is empty: send the RHS file as text/plain or application/octet-stream.")
-    existing = _already_received(session, sha256=sha256, idempotency_key=idempotency_key)
+    existing = _already_received(
+        session, sha256=sha256, idempotency_key=idempotency_key, token_name=principal.name
+    )
     if existing is not None:
         return _read(existing), False
     parsed = _parse(stream)
@@ -538,9 +549,18 @@ def ingest_rhs_file(
         )
     repository.lock_rhs_writers(session)
     # A concurrent identical request may have committed while this one waited for the lock.
-    existing = _already_received(session, sha256=sha256, idempotency_key=idempotency_key)
+    existing = _already_received(
+        session, sha256=sha256, idempotency_key=idempotency_key, token_name=principal.name
+    )
     if existing is not None:
         return _read(existing), False
+    if principal.units is not None:
+        _keep_within_units(session, parsed, principal.units)
+        if not parsed.rows:
+            raise InvalidInput(
+                f"No RHS of this token's units in the body ({parsed.rejected} line(s) rejected).",
+                errors=parsed.errors[:MAX_PROBLEM_ERRORS],
+            )
     batch = RhsBatch(
         content_sha256=sha256,
         idempotency_key=idempotency_key,
@@ -562,12 +582,62 @@ def ingest_rhs_file(
     batch.rhs_stored = stored
     batch.rhs_unchanged = len(parsed.rows) - stored
     batch.rhs_superseded = superseded
+    # A token restricted to units writes only their data (_keep_within_units); a hospital-wide
+    # feed's batch is tied to no unit.
     audit_service.record(
-        session, principal, action="write", object_type="rhs_batch", object_ids=[batch.id], request=request
-    )
+        session, principal, action="write", object_type="rhs_batch", object_ids=[batch.id],
+        units=principal.units, request=request,
+    )  # fmt: skip
     session.flush()
     session.refresh(batch)
     return _read(batch), True
+
+
+def _keep_within_units(session: Session, parsed: _Parsed, units: Sequence[str]) -> None:
+    """Keep in `parsed` the RHS a token restricted to `units` may write: the stay-weeks whose RHS
+    are all in its units, those sent and the current ones they would replace (a stay-week is
+    replaced as a whole). The other lines are rejected with a located error that never names the
+    other unit."""
+    mine = frozenset(units)
+    stay, week, unit = (
+        repository.STAGED_COLUMNS.index(name) for name in ("ssr_stay_number", "week_date", "unit")
+    )
+    sent_outside = {(row[stay], row[week]) for row in parsed.rows if row[unit] not in mine}
+    stored_outside = repository.stay_weeks_outside_units(
+        session, stay_weeks=sorted({(row[stay], row[week]) for row in parsed.rows}), units=sorted(mine)
+    )
+    kept: list[tuple[Any, ...]] = []
+    for row in parsed.rows:
+        key = (row[stay], row[week])
+        if key not in sent_outside and key not in stored_outside:
+            kept.append(row)
+            continue
+        line = row[repository.STAGED_COLUMNS.index("line")]
+        if row[unit] not in mine:
+            error = LineError(
+                line, "unit", "unit_out_of_scope", "the UM of this RHS is not one of the token's units"
+            )
+        elif key in sent_outside:
+            error = LineError(
+                line, "unit", "unit_out_of_scope",
+                "another RHS of this stay and week is outside the token's units: a stay-week is "
+                "written whole",
+            )  # fmt: skip
+        else:
+            error = LineError(
+                line, "ssr_stay_number", "unit_out_of_scope",
+                "the current RHS of this stay and week are outside the token's units: only a token "
+                "covering them may replace them",
+            )  # fmt: skip
+        parsed.rejected += 1
+        if len(parsed.errors) < MAX_STORED_ERRORS:
+            parsed.errors.append(error)
+        version = row[repository.STAGED_COLUMNS.index("version")]
+        parsed.formats[version] -= 1
+        if not parsed.formats[version]:
+            del parsed.formats[version]
+    parsed.rows = kept
+    parsed.errors.sort(key=lambda error: error.line or 0)
 
 
 def list_rhs_batches(session: Session, *, cursor: str | None, limit: int) -> RhsBatchPage:

@@ -129,6 +129,39 @@ LEGEND = (
 )
 
 
+UNIT_SCOPE = """## Tokens restricted to units
+
+A token created with units (`--unit`, `"units": [...]`) is bound to them everywhere:
+
+- **Reads.** Aggregates, lists and exports count only its units. `GET /api/v1/rss/{rss_number}`
+  gives only the RUMs of its units (`rums_withheld` counts the others) and answers 404 for an RSS
+  with none of them. A batch's line errors name only the RSS it may read.
+- **RUM batches.** An RSS is written only when all its RUMs are in its units, both in the version
+  sent and in the current version it would replace. Any other RSS is rejected whole (batch
+  `errors`, code `unit_out_of_scope`): on each RUM line of another unit (field `unit`), or, when
+  only the stored version reaches another unit, on the RSS's first line (field `rss_number`). The
+  messages never name the other unit.
+- **RHS batches.** The same per SSR stay and week (a stay-week is replaced as a whole): lines of a
+  stay-week with an RHS of another unit, sent or stored, are rejected (`unit_out_of_scope`); a body
+  left with nothing to store is a 400 problem.
+- **Whole-hospital writes** answer 403 (the cells "✓ all units"): the movement and document
+  feeds (a stay moves across units, a document names none), the structure, the fichier d'UM and
+  the nomenclatures.
+- **Tokens.** An admin token restricted to units creates only tokens of a role it holds the
+  capabilities of (admin: any), restricted to some of its own units, never a token on every unit
+  (403). It lists and revokes only the tokens restricted to some of its units; any other token
+  answers 404 as a missing one. Unit codes must be in the structure or the fichier d'UM; an empty
+  list or a blank code is refused (422): omit `units` (or send null) for a token on every unit.
+- **Audit log.** Each entry names the units whose data it concerns (`units`): the UMs of the RUMs
+  read (`GET /rss/{rss_number}`; the RSS a batch read names, for the part the caller may read), of
+  the findings listed or reviewed, of the stays detailed, of a token created or revoked, or the
+  units of a restricted writer. It is null when they cannot be told: writes of a token on every
+  unit, an RSS never accepted (its units are not stored), entries older than this field. An admin
+  token restricted to units sees only the entries whose `units` are non-empty and all among its
+  own: never another unit's stay or RSS numbers, nor whole-hospital entries.
+"""
+
+
 def render_markdown(app: FastAPI) -> str:
     header = [
         "# Access: endpoint × role",
@@ -137,7 +170,7 @@ def render_markdown(app: FastAPI) -> str:
         "`tests/core/test_access_matrix.py` calls every cell. " + LEGEND,
         "",
     ]
-    return "\n".join(header) + "\n" + render_table(app)
+    return "\n".join(header) + "\n" + render_table(app) + "\n" + UNIT_SCOPE
 
 
 def readme_block(app: FastAPI) -> str:

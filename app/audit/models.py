@@ -23,4 +23,8 @@ class AuditLog(Base):
     endpoint: Mapped[str] = mapped_column(String(200))
     object_type: Mapped[str] = mapped_column(String(50))
     object_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    # The UMs whose data the entry concerns (what was read or written); NULL when it cannot be told
+    # (hospital-wide writes, entries before migration 0011). A token restricted to units sees an
+    # entry only when this is non-empty and within its units.
+    units: Mapped[list[str] | None] = mapped_column(ARRAY(Text), nullable=True)
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import ARRAY, Text, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditLog
@@ -19,6 +19,7 @@ def add(
     endpoint: str,
     object_type: str,
     object_ids: Sequence[str],
+    units: Sequence[str] | None,
     request_id: str | None,
 ) -> None:
     session.execute(
@@ -30,6 +31,7 @@ def add(
             endpoint=endpoint,
             object_type=object_type,
             object_ids=list(object_ids),
+            units=list(units) if units is not None else None,
             request_id=request_id,
         )
     )
@@ -46,8 +48,15 @@ def list_entries(
     until: datetime | None,
     before_id: int | None,
     limit: int,
+    within_units: Sequence[str] | None = None,
 ) -> list[AuditLog]:
+    """Entries newest first; with `within_units`, only those naming units, all among them."""
     query = select(AuditLog).order_by(AuditLog.id.desc()).limit(limit)
+    if within_units is not None:
+        query = query.where(
+            func.cardinality(AuditLog.units) > 0,
+            AuditLog.units.op("<@")(bindparam("within_units", list(within_units), type_=ARRAY(Text))),
+        )
     if token_name:
         query = query.where(AuditLog.token_name == token_name)
     if action:

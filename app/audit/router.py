@@ -27,9 +27,14 @@ def list_audit_log(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditPage:
-    """Read the audit trail, newest first (admin only). The log cannot be altered through the API."""
+    """Read the audit trail, newest first (admin only). The log cannot be altered through the API.
+
+    Each entry names the UMs whose data it concerns (`units`, null when it cannot be told: writes
+    to the whole hospital, entries older than this field). An admin token restricted to units gets
+    only the entries whose `units` are non-empty and all among its own."""
     rows, next_cursor = service.list_entries(
         session,
+        principal,
         token_name=token_name,
         action=action,
         object_type=object_type,

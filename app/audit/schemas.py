@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class AuditEntryRead(BaseModel):
@@ -15,6 +15,9 @@ class AuditEntryRead(BaseModel):
     endpoint: str
     object_type: str
     object_ids: list[str]
+    units: list[str] | None = Field(
+        description="UMs whose data the entry concerns; null when it cannot be told (hospital-wide)"
+    )
     request_id: str | None
 
 

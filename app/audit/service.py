@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -24,11 +24,17 @@ def record(
     action: Literal["read", "write"],
     object_type: str,
     object_ids: Sequence[str | int] = (),
+    units: Iterable[str | None] | None = None,
     request: Request | None = None,
     endpoint: str | None = None,
     method: str | None = None,
 ) -> None:
-    """Add an audit entry in the caller's transaction, so it commits with the work it describes."""
+    """Add an audit entry in the caller's transaction, so it commits with the work it describes.
+
+    `units`: the UMs whose data was read or written, for the audit log of tokens restricted to
+    units; None (the default) when the entry cannot be tied to units, and as soon as one of them
+    is unknown (None in `units`): such an entry is only shown to unrestricted admins."""
+    stored_units = _units(units)
     repository.add(
         session,
         token_name=principal.name,
@@ -38,12 +44,23 @@ def record(
         endpoint=endpoint or (route_template(request.scope) if request is not None else "cli"),
         object_type=object_type,
         object_ids=[str(i) for i in object_ids],
+        units=stored_units,
         request_id=request_id_var.get(),
     )
 
 
+def _units(units: Iterable[str | None] | None) -> list[str] | None:
+    if units is None:
+        return None
+    distinct = set(units)
+    if None in distinct:
+        return None
+    return sorted(unit for unit in distinct if unit is not None)
+
+
 def list_entries(
     session: Session,
+    principal: Principal,
     *,
     token_name: str | None = None,
     action: str | None = None,
@@ -54,6 +71,9 @@ def list_entries(
     cursor: str | None = None,
     limit: int = 100,
 ) -> tuple[list[AuditLog], str | None]:
+    """One page of the log as `principal` may read it: a token restricted to units sees only the
+    entries about its units (`record`'s `units` non-empty and all among its own), so it never reads
+    another unit's stay or RSS numbers, nor hospital-wide entries."""
     rows = repository.list_entries(
         session,
         token_name=token_name,
@@ -64,5 +84,6 @@ def list_entries(
         until=until,
         before_id=id_cursor(cursor),
         limit=limit + 1,
+        within_units=principal.units,
     )
     return next_page(rows, limit)

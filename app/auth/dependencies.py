@@ -90,3 +90,8 @@ PatientReader = Annotated[Principal, Depends(require(PATIENT_READERS))]
 Reviewer = Annotated[Principal, Depends(require(REVIEWERS))]
 Admin = Annotated[Principal, Depends(require(ADMINS))]
 AllUnitsAggregateReader = Annotated[Principal, Depends(require_all_units(AGGREGATE_READERS))]
+# Writes to the whole hospital, refused to a token restricted to units: the structure, the fichier
+# d'UM and the nomenclatures apply to every unit, and the event feeds carry movements across units
+# and documents with no unit at all (docs/access.md).
+AllUnitsAdmin = Annotated[Principal, Depends(require_all_units(ADMINS))]
+AllUnitsFeedWriter = Annotated[Principal, Depends(require_all_units(FEED_WRITERS))]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ARRAY, DateTime, String, Text, func
+from sqlalchemy import ARRAY, CheckConstraint, DateTime, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
@@ -10,6 +10,8 @@ from app.core.db import Base
 
 class ApiToken(Base):
     __tablename__ = "api_token"
+    # NULL is every unit; an empty array was once taken for it (issue 15): refused (migration 0011).
+    __table_args__ = (CheckConstraint("units IS NULL OR cardinality(units) > 0", name="units_not_empty"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth.models import ApiToken
@@ -26,10 +27,18 @@ def count_active(session: Session) -> int:
     return len(list(session.scalars(select(ApiToken.id).where(ApiToken.revoked_at.is_(None)))))
 
 
-def create(session: Session, *, name: str, role: str, units: list[str] | None, token_hash: str) -> ApiToken:
+def create(
+    session: Session, *, name: str, role: str, units: list[str] | None, token_hash: str
+) -> ApiToken | None:
+    """The new token, or None when its name is taken (by a concurrent request: the caller checked)."""
     token = ApiToken(name=name, role=role, units=units, token_hash=token_hash)
-    session.add(token)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(token)
+    except IntegrityError:
+        if get_by_name(session, name=name) is None:
+            raise
+        return None
     return token
 
 

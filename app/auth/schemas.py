@@ -3,8 +3,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 
 class Role(StrEnum):
@@ -32,10 +33,19 @@ class MeRead(BaseModel):
     units: list[str] | None = Field(description="Units the token is restricted to; null = all units")
 
 
+UnitCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10)]
+
+
 class TokenCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._@-]+$")
     role: Role
-    units: list[str] | None = Field(default=None, description="Restrict the token to these UM codes")
+    units: list[UnitCode] | None = Field(
+        default=None,
+        min_length=1,
+        description="Restrict the token to these UM codes, each in the structure or the fichier d'UM; "
+        "omit (or null) for every unit. An empty list or a blank code is refused (422). A token "
+        "restricted to units may only create tokens restricted to some of its own units.",
+    )
 
 
 class TokenRead(BaseModel):

@@ -6,7 +6,7 @@ import logging
 import signal
 import threading
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from app.cli.database import open_database
 from app.core import db, embedded_pg, native
 from app.core.config import get_settings
 from app.core.logging import configure_logging
+from app.core.problems import AppError
 from app.demo.cli import demo as demo_command
 from app.ingestion import service as ingestion_service
 from app.ingestion import workers as ingestion_workers
@@ -166,17 +167,22 @@ def turnaround_rebuild() -> None:
 def token_create(
     name: Annotated[str, typer.Option(help="Unique token name (shown in the audit log)")],
     role: Annotated[Role, typer.Option(help="ingest, reader, dim or admin")],
-    unit: Annotated[list[str] | None, typer.Option(help="Restrict to this UM (repeatable)")] = None,
+    unit: Annotated[
+        list[str] | None,
+        typer.Option(help="Restrict to this UM, in the structure or the fichier d'UM (repeatable)"),
+    ] = None,
 ) -> None:
     """Create a token; its secret is printed alone on the last line."""
     try:
         open_database(get_settings())
         with db.new_session() as session, session.begin():
-            token, secret = auth_service.create_token(session, name=name, role=role, units=unit)
-            _audit_token(session, token.name, "dimqa token create")
+            token, secret = auth_service.grant_token(session, CLI_PRINCIPAL, name=name, role=role, units=unit)
+            _audit_token(session, token.name, "dimqa token create", token.units)
             scope = ",".join(token.units) if token.units else "all units"
         typer.echo(f"created token {name!r} role={role.value} units={scope}")
         typer.echo(secret)
+    except AppError as error:
+        _refused(error)
     finally:
         embedded_pg.stop_all()
 
@@ -187,7 +193,7 @@ def token_list() -> None:
     try:
         open_database(get_settings())
         with db.new_session() as session:
-            for token in auth_service.list_tokens(session):
+            for token in auth_service.list_tokens(session, CLI_PRINCIPAL):
                 state = "revoked" if token.revoked_at else "active"
                 units = ",".join(token.units) if token.units else "*"
                 typer.echo(f"{token.name}\t{token.role}\t{units}\t{state}\t{token.created_at:%Y-%m-%d}")
@@ -198,26 +204,35 @@ def token_list() -> None:
 @token_app.command("revoke")
 def token_revoke(name: Annotated[str, typer.Argument(help="Token name")]) -> None:
     """Revoke a token at once."""
-    from app.core.problems import AppError
-
     try:
         open_database(get_settings())
         with db.new_session() as session, session.begin():
-            auth_service.revoke_token(session, name=name)
-            _audit_token(session, name, "dimqa token revoke")
+            revoked = auth_service.revoke_token(session, CLI_PRINCIPAL, name=name)
+            _audit_token(session, name, "dimqa token revoke", revoked.units)
         typer.echo(f"revoked {name!r}")
     except AppError as error:
-        typer.echo(error.detail, err=True)
-        raise typer.Exit(1) from error
+        _refused(error)
     finally:
         embedded_pg.stop_all()
 
 
-def _audit_token(session: Session, name: str, command: str) -> None:
+def _refused(error: AppError) -> NoReturn:
+    """A refused token command: one line on stderr (the reason, then each located error), exit 1."""
+    # The located errors are about `units`, given as repeated --unit options: #n is the n-th.
+    reasons = "; ".join(
+        f"--unit #{item.line}: {item.message}" if item.line is not None else item.message
+        for item in error.errors or ()
+    )
+    typer.echo(f"{error.detail} ({reasons})" if reasons else error.detail, err=True)
+    raise typer.Exit(1) from error
+
+
+def _audit_token(session: Session, name: str, command: str, units: list[str] | None = None) -> None:
     """The same entry as POST/DELETE /api/v1/tokens, with the command as endpoint and method CLI."""
     audit_service.record(
-        session, CLI_PRINCIPAL, action="write", object_type="token", object_ids=[name], endpoint=command
-    )
+        session, CLI_PRINCIPAL, action="write", object_type="token", object_ids=[name], units=units,
+        endpoint=command,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

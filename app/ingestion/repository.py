@@ -32,8 +32,10 @@ def get_batch_by_sha256(session: Session, *, sha256: str) -> RumBatch | None:
     return session.scalar(select(RumBatch).where(RumBatch.content_sha256 == sha256))
 
 
-def get_batch_by_idempotency_key(session: Session, *, key: str) -> RumBatch | None:
-    return session.scalar(select(RumBatch).where(RumBatch.idempotency_key == key))
+def get_batch_by_idempotency_key(session: Session, *, key: str, token_name: str) -> RumBatch | None:
+    return session.scalar(
+        select(RumBatch).where(RumBatch.idempotency_key == key, RumBatch.token_name == token_name)
+    )
 
 
 def list_batches(session: Session, *, before_id: int | None, limit: int) -> list[RumBatch]:
@@ -154,6 +156,19 @@ def current_versions(
         return {number: (version_id, digest) for number, version_id, digest in cursor}
 
 
+def current_rss_outside_units(
+    conn: psycopg.Connection[Any], *, rss_numbers: Sequence[str], units: Sequence[str]
+) -> set[str]:
+    """The RSS among `rss_numbers` whose current version has a RUM in a UM outside `units`."""
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT v.rss_number FROM rss_version v JOIN rum r ON r.rss_version_id = v.id "
+            "WHERE v.is_current AND v.rss_number = ANY(%s::text[]) AND r.unit <> ALL(%s::text[])",
+            (list(rss_numbers), list(units)),
+        )
+        return {number for (number,) in cursor}
+
+
 def supersede(conn: psycopg.Connection[Any], *, version_ids: Sequence[int]) -> None:
     if version_ids:
         with conn.cursor() as cursor:
@@ -218,6 +233,24 @@ def current_rss_in_units(session: Session, *, rss_numbers: Sequence[str], units:
         .distinct()
     )
     return set(session.scalars(query))
+
+
+def current_units_of(session: Session, *, rss_numbers: Sequence[str]) -> dict[str, set[str]]:
+    """rss_number -> the UMs of its current version's RUMs, for the RSS among `rss_numbers` that
+    have a current version."""
+    query = (
+        select(RssVersion.rss_number, Rum.unit)
+        .join(Rum, Rum.rss_version_id == RssVersion.id)
+        .where(
+            RssVersion.is_current,
+            RssVersion.rss_number == any_(bindparam("numbers", list(rss_numbers), type_=ARRAY(Text))),
+        )
+        .distinct()
+    )
+    units: dict[str, set[str]] = {}
+    for number, unit in session.execute(query):
+        units.setdefault(number, set()).add(unit)
+    return units
 
 
 def rums_of(session: Session, *, version_id: int) -> list[Rum]:

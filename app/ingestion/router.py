@@ -36,7 +36,7 @@ BATCH_BODY = {
     response_model=RumBatchRead,
     responses={
         200: {"model": RumBatchRead, "description": "Already received: the existing batch, nothing stored"},
-        **problem_responses(400, 413, 415, 422),
+        **problem_responses(400, 409, 413, 415, 422),
     },
     openapi_extra=BATCH_BODY,
 )
@@ -52,9 +52,14 @@ async def create_rum_batch(
     """Receive a RUM/RSS batch: a fixed-width RSS file or JSON `{"rums": [...]}`.
 
     201 with the new batch; 200 with the existing batch, nothing stored, when the same body
-    (SHA-256) was already received, or when the Idempotency-Key was already used, whatever the body:
-    the key names one delivery, and a retry answers what that delivery gave. Use a new key (or none)
-    to send other content.
+    (SHA-256) was already received. An Idempotency-Key names one delivery of the token sending it
+    (keys are per token): a retry under it with the same body answers that delivery's batch; the
+    same key with another body is a 409 problem naming the batch, nothing stored. Use a new key (or
+    none) to send other content.
+
+    A token restricted to units writes only the RSS whose RUMs are all in its units, in the version
+    sent and in the current version it would replace; the others are rejected whole with a
+    `unit_out_of_scope` line error (docs/access.md).
 
     An RSS with a structural error in any of its lines is rejected whole and reported in `errors`
     (the first 1,000; `errors_total` counts them all); the other RSS are stored, a later version of
@@ -94,6 +99,7 @@ async def create_rum_batch(
 )
 def list_rum_batches(
     session: SessionDep,
+    request: Request,
     principal: PatientReader,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -102,9 +108,11 @@ def list_rum_batches(
 
     Browsing every batch is for the DIM (dim, admin), as for RHS batches. A token restricted to
     units gets an error's `rss_number` only for the RSS whose current version has a RUM in its
-    units; null otherwise."""
+    units; null otherwise. A page naming RSS numbers is recorded in the audit log with them."""
     page = service.list_batches(session, cursor=cursor, limit=limit)
-    return page.model_copy(update={"items": visibility.for_caller(session, principal, page.items)})
+    items = visibility.for_caller(session, principal, page.items)
+    visibility.record_read(session, principal, items, request)
+    return page.model_copy(update={"items": items})
 
 
 @router.get(
@@ -113,14 +121,18 @@ def list_rum_batches(
     response_model=RumBatchRead,
     responses=problem_responses(404, 422),
 )
-def read_rum_batch(batch_id: int, session: SessionDep, principal: AnyCaller) -> RumBatchRead:
+def read_rum_batch(
+    batch_id: int, session: SessionDep, principal: AnyCaller, request: Request
+) -> RumBatchRead:
     """One RUM batch with its counts, formats, line errors and findings totals.
 
     Every role, as for RHS batches: a feed reads back the batch its POST created. An error's
     `rss_number` is given only to callers who may read that RSS (dim and admin; with a token
-    restricted to units, only the RSS with a RUM of its units): null for the others."""
-    batch = service.get_batch(session, batch_id=batch_id)
-    return visibility.for_caller(session, principal, [batch])[0]
+    restricted to units, only the RSS with a RUM of its units): null for the others. A read that
+    names RSS numbers is recorded in the audit log with them."""
+    batch = visibility.for_caller(session, principal, [service.get_batch(session, batch_id=batch_id)])[0]
+    visibility.record_read(session, principal, [batch], request)
+    return batch
 
 
 @router.get("/rss/{rss_number}", tags=["ingestion"], response_model=RssRead, responses=problem_responses(404))

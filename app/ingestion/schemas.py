@@ -181,5 +181,8 @@ class RssRead(BaseModel):
     cmd: str | None
     return_code: str | None
     classification_version: str | None
-    rums: list[RumRead]
+    rums: list[RumRead] = Field(description="The RUMs the caller may read, in stay order")
+    rums_withheld: int = Field(
+        description="RUMs of units outside a unit-restricted token's, left out of `rums` (0 otherwise)"
+    )
     versions: list[RssVersionRef]

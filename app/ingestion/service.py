@@ -36,7 +36,7 @@ from app.auth.schemas import Principal
 from app.core.config import get_settings
 from app.core.line_errors import LineError
 from app.core.pagination import id_cursor, next_page
-from app.core.problems import InvalidInput, NotFound
+from app.core.problems import Conflict, InvalidInput, NotFound
 from app.ingestion import metrics, repository, workers
 from app.ingestion.blocks import Block, Line, iter_blocks, process_block
 from app.ingestion.models import RumBatch
@@ -108,12 +108,22 @@ def _sha256(stream: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
-def _already_received(session: Session, *, sha256: str, idempotency_key: str | None) -> RumBatch | None:
-    """The batch a retry refers to: the one received under the same Idempotency-Key, whatever its
-    body (the key names the delivery, as the client chose it), else the one with the same body."""
+def _already_received(
+    session: Session, *, sha256: str, idempotency_key: str | None, token_name: str
+) -> RumBatch | None:
+    """The batch a retry refers to: the one this token sent under the same Idempotency-Key (a key
+    is the sender's own: another token's key is another delivery), else the one with the same body.
+
+    Conflict when this token already used the key for another body: answering the first batch
+    would drop the new data, storing it would make the key name two deliveries."""
     if idempotency_key:
-        by_key = repository.get_batch_by_idempotency_key(session, key=idempotency_key)
+        by_key = repository.get_batch_by_idempotency_key(session, key=idempotency_key, token_name=token_name)
         if by_key is not None:
+            if by_key.content_sha256 != sha256:
+                raise Conflict(
+                    f"Idempotency-Key {idempotency_key!r} was already used by this token for RUM batch "
+                    f"{by_key.id}, with another body: nothing stored. Use a new key to send other content."
+                )
             return by_key
     return repository.get_batch_by_sha256(session, sha256=sha256)
 
@@ -151,18 +161,23 @@ def ingest_rss_file(
 ) -> tuple[RumBatchRead, bool]:
     """Store an RSS file (fixed-width, formats 016-023 / 116-123). Returns (batch, created).
 
-    The same body (SHA-256) or an Idempotency-Key already used (even with another body) answers the
-    existing batch and stores nothing. `pre_rejected` lists RSS numbers already rejected upstream
+    The same body (SHA-256), or an Idempotency-Key this token already used for the same body,
+    answers the existing batch and stores nothing; the key already used for another body is a
+    Conflict. `pre_rejected` lists RSS numbers already rejected upstream
     (JSON records the writer refused), so their RSS stay atomic. InvalidInput when there is no RUM
     line at all. Never commits: the caller's transaction makes the batch all or nothing."""
     started = time.perf_counter()
     digest = sha256 or _sha256(stream)
-    existing = _already_received(session, sha256=digest, idempotency_key=idempotency_key)
+    existing = _already_received(
+        session, sha256=digest, idempotency_key=idempotency_key, token_name=principal.name
+    )
     if existing is not None:
         return to_read(existing), False
     repository.lock_writers(session)
     # A concurrent upload of the same body or key may have committed while this one waited.
-    existing = _already_received(session, sha256=digest, idempotency_key=idempotency_key)
+    existing = _already_received(
+        session, sha256=digest, idempotency_key=idempotency_key, token_name=principal.name
+    )
     if existing is not None:
         return to_read(existing), False
     batch = RumBatch(
@@ -175,7 +190,9 @@ def ingest_rss_file(
             repository.add_batch(session, batch)
     except IntegrityError:
         # Only a writer bypassing the lock can get here; answer its batch all the same.
-        existing = _already_received(session, sha256=digest, idempotency_key=idempotency_key)
+        existing = _already_received(
+            session, sha256=digest, idempotency_key=idempotency_key, token_name=principal.name
+        )
         if existing is None:
             raise
         return to_read(existing), False
@@ -193,6 +210,8 @@ def ingest_rss_file(
     with _rare_full_collections():
         for block in _processed_blocks(stream, connection, batch_id=batch.id, ctx=ctx):
             accepted = _admit(block, tally, seen, rejected_upstream)
+            if principal.units is not None:
+                accepted = _within_units(connection, block, accepted, tally, principal.units)
             stored = _write_block(connection, block, accepted, tally)
             if summary is not None:
                 if (stored.count if stored is not None else 0) == block.accepted:
@@ -219,9 +238,12 @@ def ingest_rss_file(
     else:
         repository.add_batch_activity(session, batch_id=batch.id)
     _finish(batch, tally)
+    # A token restricted to units writes only their data (_within_units); a hospital-wide feed's
+    # batch is tied to no unit.
     audit_service.record(
-        session, principal, action="write", object_type="rum_batch", object_ids=[batch.id], request=request
-    )
+        session, principal, action="write", object_type="rum_batch", object_ids=[batch.id],
+        units=principal.units, request=request,
+    )  # fmt: skip
     metrics.RSS_REJECTED.inc(tally.rss_rejected)
     metrics.BATCH_DURATION.observe(time.perf_counter() - started)
     return to_read(batch), True
@@ -384,6 +406,62 @@ def _admit(
             continue
         admitted.append((ordinal, number))
     return admitted
+
+
+def _within_units(
+    conn: psycopg.Connection[Any], block: Block, admitted: list[Admitted], tally: _Tally, units: Sequence[str]
+) -> list[Admitted]:
+    """The admitted RSS a token restricted to `units` may write: those whose RUMs are all in its
+    units, in the version sent and in the current version it would replace. The others are
+    rejected whole: on each RUM line of another unit, else (the stored version spans another unit)
+    on the RSS's first line. The messages never name the other unit."""
+    if not admitted:
+        return admitted
+    mine = frozenset(units)
+    stored_outside = repository.current_rss_outside_units(
+        conn, rss_numbers=[number for _, number in admitted], units=sorted(mine)
+    )
+    groups = [index for index in range(len(block.rss_numbers)) if index not in block.errors]
+    kept: list[Admitted] = []
+    for ordinal, number in admitted:
+        outside = [line for line, unit in _rum_units(block, ordinal) if unit not in mine]
+        if not outside and number not in stored_outside:
+            kept.append((ordinal, number))
+            continue
+        group = groups[ordinal]
+        if outside:
+            errors = [
+                LineError(
+                    line,
+                    "unit",
+                    "unit_out_of_scope",
+                    "the UM of this RUM is not one of the token's units: an RSS is written only by a "
+                    "token restricted to units when all its RUMs are in them",
+                    number,
+                )  # fmt: skip
+                for line in outside
+            ]
+        else:
+            errors = [
+                LineError(
+                    block.first_lines[group],
+                    "rss_number",
+                    "unit_out_of_scope",
+                    "the current version of this RSS has RUMs outside the token's units: only a token "
+                    "covering them may replace it",
+                    number,
+                )  # fmt: skip
+            ]
+        tally.reject(number, errors, block.line_counts[group])
+    return kept
+
+
+def _rum_units(block: Block, ordinal: int) -> Iterator[tuple[int, str]]:
+    """(line, UM) of each RUM of an accepted RSS, read back from its COPY rows
+    (`repository.RUM_COLUMNS`: line 3rd, unit 6th; a backslash is doubled there)."""
+    for row in _piece(block.rum_rows, block.rum_ends, ordinal).splitlines():
+        values = row.split("\t")
+        yield int(values[2]), values[5].replace("\\\\", "\\")
 
 
 def _write_block(
@@ -556,14 +634,16 @@ def read_rss(
     number = rss_number.rstrip()
     version = repository.get_current_version(session, rss_number=number)
     rums = repository.rums_of(session, version_id=version.id) if version is not None else []
-    if version is None or (
-        principal.units is not None and not any(principal.sees_unit(rum.unit) for rum in rums)
-    ):
+    # A token restricted to units reads the RUMs of its units only (the others' DP, acts... are
+    # withheld); an RSS with none of them does not exist for it.
+    visible = [rum for rum in rums if principal.sees_unit(rum.unit)]
+    if version is None or not visible:
         raise NotFound(f"No RSS {number!r}.")
     audit_service.record(
-        session, principal, action="read", object_type="rss", object_ids=[number], request=request
-    )
-    records = [parse_line(rum.line_text.encode("utf-8"), rum.line) for rum in rums]
+        session, principal, action="read", object_type="rss", object_ids=[number],
+        units=[rum.unit for rum in visible], request=request,
+    )  # fmt: skip
+    records = [parse_line(rum.line_text.encode("utf-8"), rum.line) for rum in visible]
     return RssRead(
         rss_number=version.rss_number,
         batch_id=version.batch_id,
@@ -576,6 +656,7 @@ def read_rss(
         return_code=version.return_code,
         classification_version=version.classification_version,
         rums=[_rum_read(record) for record in records if isinstance(record, Rum)],
+        rums_withheld=len(rums) - len(visible),
         versions=[
             RssVersionRef(batch_id=v.batch_id, received_at=v.received_at, is_current=v.is_current)
             for v in repository.list_versions(session, rss_number=number)

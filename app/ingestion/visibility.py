@@ -10,12 +10,17 @@ stay, so it is kept for the callers who may read that RSS (`GET /rss/{n}`):
   accepted is named only to unrestricted tokens.
 The error itself (line, field, code, message) stays: messages never hold patient values
 (app.core.line_errors), and the unit DIM still sees what is wrong in the file.
+
+A read that names RSS numbers is a patient-level read: `record_read` writes its audit entry (as
+`GET /rss/{n}` and `GET /findings` do), with the RSS numbers named and their units.
 """
 
 from __future__ import annotations
 
+from fastapi import Request
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit_service
 from app.auth.dependencies import PATIENT_READERS
 from app.auth.schemas import Principal
 from app.ingestion import repository
@@ -41,3 +46,27 @@ def _redacted(batch: RumBatchRead, visible: set[str]) -> RumBatchRead:
         for e in batch.errors
     ]
     return batch.model_copy(update={"errors": errors})
+
+
+def record_read(
+    session: Session, principal: Principal, batches: list[RumBatchRead], request: Request | None
+) -> None:
+    """Audit a read of `batches` (as returned to `principal`) when it names RSS numbers.
+
+    The entry's units are those of the named RSS's current versions (for a token restricted to
+    units, those of them in its units: the RSS it may read); an RSS never accepted has no known
+    unit, which leaves the entry without units (shown to unrestricted admins only)."""
+    named = list(dict.fromkeys(e.rss_number for b in batches for e in b.errors if e.rss_number is not None))
+    if not named:
+        return
+    current = repository.current_units_of(session, rss_numbers=named)
+    units: list[str | None] = []
+    for number in named:
+        found = current.get(number)
+        if found is None:
+            units.append(None)
+        else:
+            units.extend(unit for unit in found if principal.sees_unit(unit))
+    audit_service.record(
+        session, principal, action="read", object_type="rss", object_ids=named, units=units, request=request
+    )

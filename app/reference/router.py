@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request
 
 from app.audit import service as audit_service
-from app.auth.dependencies import Admin, AggregateReader
+from app.auth.dependencies import AggregateReader, AllUnitsAdmin
 from app.core.db import SessionDep
 from app.core.problems import problem_responses
 from app.reference import service
@@ -35,7 +35,7 @@ def load_nomenclature(
     year: Annotated[int, Query(ge=service.MIN_YEAR, le=service.MAX_YEAR, description="Nomenclature year")],
     body: Annotated[bytes, CSV_BODY],
     session: SessionDep,
-    principal: Admin,
+    principal: AllUnitsAdmin,
     request: Request,
 ) -> NomenclatureRead:
     """Replace one year of a nomenclature (admin). All or nothing: any unreadable row loads nothing

@@ -139,6 +139,7 @@ def list_findings(
         action="read",
         object_type="rss",
         object_ids=list(dict.fromkeys(item.rss_number for item in items)),
+        units=[item.unit for item in items],
         request=request,
     )
     if format == "csv":
@@ -175,8 +176,9 @@ def review_finding(
     `acknowledged`, is a 409. The review follows the finding across later versions of its RSS."""
     read = service.review(session, principal, finding_id=finding_id, body=body)
     audit_service.record(
-        session, principal, action="write", object_type="finding", object_ids=[finding_id], request=request
-    )
+        session, principal, action="write", object_type="finding", object_ids=[finding_id],
+        units=[read.unit], request=request,
+    )  # fmt: skip
     return read
 
 

@@ -87,3 +87,11 @@ def unit_valid_on(session: Session, *, code: str, on: date) -> Unit | None:
 
 
 __all__ = ["OPEN_START"]
+
+
+def known_unit_codes(session: Session, *, codes: Iterable[str]) -> set[str]:
+    """The codes among `codes` that the structure (any validity period) or the fichier d'UM names."""
+    wanted = list(codes)
+    in_structure = select(Unit.code).where(Unit.code.in_(wanted))
+    in_ium = select(UnitAuthorisation.unit_code).where(UnitAuthorisation.unit_code.in_(wanted))
+    return set(session.scalars(in_structure.union(in_ium)))

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from app.activity.export import EXPORT_RESPONSES, ExportFormat
 from app.audit import service as audit_service
-from app.auth.dependencies import PATIENT_READERS, AggregateReader, FeedWriter
+from app.auth.dependencies import PATIENT_READERS, AggregateReader, AllUnitsFeedWriter
 from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.problems import Forbidden, ProblemErrorItem, UnsupportedMediaType, problem_responses
@@ -169,7 +169,9 @@ def _receive(
     responses=_responses("At least one new movement was stored"),
     openapi_extra=_request_body(StayEventsIn, "ADT A01, A02, A03, A04, A11, A12, A13", "Encounter"),
 )
-def post_stay_events(request: Request, session: SessionDep, principal: FeedWriter, body: RawBody) -> Response:
+def post_stay_events(
+    request: Request, session: SessionDep, principal: AllUnitsFeedWriter, body: RawBody
+) -> Response:
     """Stay movements (admission, transfer, discharge, cancellations) from the HIS.
 
     Idempotent by event id: JSON `event_id`; HL7 `MSH-3|MSH-9|MSH-10` (MSH-9 as `type^trigger`);
@@ -193,7 +195,7 @@ def post_stay_events(request: Request, session: SessionDep, principal: FeedWrite
     openapi_extra=_request_body(DocumentEventsIn, "MDM T02, T10, T04, T11 or ORU R01", "DocumentReference"),
 )
 def post_document_events(
-    request: Request, session: SessionDep, principal: FeedWriter, body: RawBody
+    request: Request, session: SessionDep, principal: AllUnitsFeedWriter, body: RawBody
 ) -> Response:
     """Document events (new version, replacement, deletion), discharge reports among them.
 
@@ -288,6 +290,7 @@ def read_weekly_turnaround(
             action="read",
             object_type="stay",
             object_ids=service.audit_ids(stays),
+            units=[s.unit for s in data.report.detail.late + data.report.detail.missing],
             request=request,
         )
     if format is ExportFormat.CSV:

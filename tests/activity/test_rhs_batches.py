@@ -28,7 +28,7 @@ from app.activity.models import Rhs
 from app.activity.rhs_writer import write_rhs
 from app.audit.models import AuditLog
 from app.auth.schemas import Principal, Role
-from app.core.problems import InvalidInput
+from app.core.problems import Conflict, InvalidInput
 from tests.activity.builders import make_rhs
 
 YEAR = {"from": "2024-01-01", "to": "2024-12-31"}
@@ -158,14 +158,29 @@ class TestRhsBatches:
         assert second.json() == first.json()
         assert len(session.scalars(select(Rhs)).all()) == 8
 
-    def test_idempotency_key(self, client: Any, ingest: dict[str, str]) -> None:
+    def test_idempotency_key(self, client: Any, ingest: dict[str, str], auth_headers: Headers) -> None:
+        dim = auth_headers("dim")
         first = post(client, ingest, BATCH_3, **{"Idempotency-Key": "smr-2024-03"})
         assert first.status_code == 201
         retry = post(client, ingest, BATCH_3, **{"Idempotency-Key": "smr-2024-03"})
         assert (retry.status_code, retry.json()["id"]) == (200, first.json()["id"])
-        # The key names the delivery: a retry under it answers the first batch, stores nothing.
+        # The key names the delivery: another body under it is a 409 naming the batch, nothing stored.
         other = post(client, ingest, BATCH_2, **{"Idempotency-Key": "smr-2024-03"})
-        assert (other.status_code, other.json()["id"]) == (200, first.json()["id"])
+        assert (other.status_code, other.json()["detail"]) == (
+            409,
+            f"Idempotency-Key 'smr-2024-03' was already used by this token for RHS batch "
+            f"{first.json()['id']}, with another body: nothing stored. Use a new key to send other content.",
+        )
+        assert [b["id"] for b in client.get("/api/v1/rhs-batches", headers=dim).json()["items"]] == [
+            first.json()["id"]
+        ]
+
+    def test_idempotency_keys_belong_to_their_token(self, client: Any, auth_headers: Headers) -> None:
+        orbis, pilot = auth_headers("ingest", name="orbis"), auth_headers("ingest", name="pilot")
+        first = post(client, orbis, BATCH_3, **{"Idempotency-Key": "smr-2024-03"})
+        second = post(client, pilot, BATCH_2, **{"Idempotency-Key": "smr-2024-03"})
+        assert (first.status_code, second.status_code) == (201, 201)
+        assert second.json()["id"] != first.json()["id"] and second.json()["rhs_stored"] == 3
 
     def test_a_later_batch_supersedes_the_same_stay_and_week(
         self, client: Any, ingest: dict[str, str], session: Session
@@ -222,9 +237,13 @@ class TestRhsBatches:
             session, io.BytesIO(BATCH_2), principal=principal, source="cli", idempotency_key="k"
         )
         retried, created = service.ingest_rhs_file(
-            session, io.BytesIO(BATCH_1), principal=principal, source="cli", idempotency_key="k"
+            session, io.BytesIO(BATCH_2), principal=principal, source="cli", idempotency_key="k"
         )
         assert (retried.id, created) == (keyed.id, False)
+        with pytest.raises(Conflict):
+            service.ingest_rhs_file(
+                session, io.BytesIO(BATCH_1), principal=principal, source="cli", idempotency_key="k"
+            )
         with pytest.raises(InvalidInput):
             service.ingest_rhs_file(session, io.BytesIO(b""), principal=principal, source="cli")
         session.rollback()

@@ -66,7 +66,7 @@ NOT_UNIT_DATA = {
     "/api/v1/nomenclatures",
     "/api/v1/rhs-batches",  # RHS batches: counts and line errors, no stay numbers
     "/api/v1/rhs-batches/{batch_id}",
-    "/api/v1/rss/{rss_number}",  # one RSS by number: 404 outside the units (tests/ingestion)
+    "/api/v1/rss/{rss_number}",  # 404 outside the units, other units' RUMs withheld (tests/ingestion)
 }
 CASES = [
     pytest.param(path, params, fmt, id="-".join([path, *(f"{k}={v}" for k, v in params.items()), fmt]))

@@ -44,15 +44,40 @@ def test_idempotency_key(client: Any, auth_headers: Any, session: Any) -> None:
     assert first.status_code == 201
     same = post(client, ingest, body, **{"Idempotency-Key": "orbis-2024-03-01"})
     assert same.status_code == 200 and same.json() == first.json()
-    # The key names the delivery: a retry under it answers that delivery, whatever the body, and
-    # stores nothing (documented on POST /rum-batches).
-    other = post(
-        client, ingest, rss_file(make_rss(1, rss_number="1002")), **{"Idempotency-Key": "orbis-2024-03-01"}
-    )
-    assert other.status_code == 200 and other.json()["id"] == first.json()["id"]
-    assert session.execute(text("SELECT rss_number FROM rss_version")).scalars().all() == ["1001"]
     # Without the key, the other body is a new batch.
     assert post(client, ingest, rss_file(make_rss(1, rss_number="1002"))).status_code == 201
+
+
+def test_a_key_reused_with_another_body_is_a_409_naming_the_batch(
+    client: Any, auth_headers: Any, session: Any
+) -> None:
+    """The key names one delivery: answering the first batch silently dropped the new data."""
+    ingest = auth_headers("ingest")
+    first = post(client, ingest, rss_file(make_rss(1, rss_number="1001")), **{"Idempotency-Key": "k-03"})
+    other = post(client, ingest, rss_file(make_rss(1, rss_number="1002")), **{"Idempotency-Key": "k-03"})
+    assert (other.status_code, other.headers["content-type"]) == (409, "application/problem+json")
+    assert other.json()["detail"] == (
+        f"Idempotency-Key 'k-03' was already used by this token for RUM batch {first.json()['id']}, with "
+        "another body: nothing stored. Use a new key to send other content."
+    )
+    assert session.execute(text("SELECT rss_number FROM rss_version")).scalars().all() == ["1001"]
+    assert session.execute(text("SELECT count(*) FROM rum_batch")).scalar_one() == 1
+
+
+def test_idempotency_keys_belong_to_their_token(client: Any, auth_headers: Any, session: Any) -> None:
+    """Another token's key is another delivery: its batch is stored, under its own key."""
+    orbis, pilot = auth_headers("ingest", name="orbis"), auth_headers("ingest", name="pilot")
+    first = post(client, orbis, rss_file(make_rss(1, rss_number="1001")), **{"Idempotency-Key": "2024-03"})
+    second = post(client, pilot, rss_file(make_rss(1, rss_number="1002")), **{"Idempotency-Key": "2024-03"})
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert second.json()["id"] != first.json()["id"] and second.json()["rss_accepted"] == 1
+    assert sorted(session.execute(text("SELECT rss_number FROM rss_version")).scalars()) == ["1001", "1002"]
+    # Each token's retry answers its own batch.
+    retry = post(client, pilot, rss_file(make_rss(1, rss_number="1002")), **{"Idempotency-Key": "2024-03"})
+    assert (retry.status_code, retry.json()["id"]) == (200, second.json()["id"])
+    # The same body as another token's batch is that batch, whatever the key: nothing is lost.
+    again = post(client, pilot, rss_file(make_rss(1, rss_number="1001")), **{"Idempotency-Key": "other"})
+    assert (again.status_code, again.json()["id"]) == (200, first.json()["id"])
 
 
 def test_later_batch_supersedes_and_identical_rss_creates_no_version(
@@ -249,6 +274,45 @@ def test_batch_errors_name_only_the_rss_the_caller_may_read(client: Any, auth_he
     assert named(auth_headers("dim", units=["7500"])) == [["8101", None, None]] * 2
     assert named(auth_headers("reader")) == [[None, None, None]]  # the list is 403 for reader
     assert named(ingest) == [[None, None, None]]
+
+
+def test_batch_reads_naming_rss_numbers_are_audited(client: Any, auth_headers: Any, session: Any) -> None:
+    """GET /rum-batches[/{id}] give dim and admin the RSS numbers of line errors: patient-level reads."""
+    ingest = auth_headers("ingest", name="orbis")
+    post(
+        client,
+        ingest,
+        rss_file(make_rss(1, rss_number="8101", unit="7500"), make_rss(1, rss_number="8102", unit="7600")),
+    )
+    lines = [
+        write_rss(make_rss(1, rss_number=n, unit=u))[0][:-40]
+        for n, u in (("8101", "7500"), ("8102", "7600"), ("8103", "7500"))
+    ]
+    batch = post(client, ingest, "\n".join(lines).encode()).json()
+
+    def reads() -> list[tuple[Any, ...]]:
+        query = text(
+            "SELECT token_name, method, endpoint, object_ids, units FROM audit_log "
+            "WHERE action = 'read' ORDER BY id"
+        )
+        return [tuple(row) for row in session.execute(query)]
+
+    by_id = f"/api/v1/rum-batches/{batch['id']}"
+    assert client.get(by_id, headers=ingest).status_code == 200  # no RSS number given: no entry
+    assert client.get(by_id, headers=auth_headers("reader")).status_code == 200
+    assert reads() == []
+    dim = auth_headers("dim", name="dr-dim")
+    assert client.get(by_id, headers=dim).status_code == 200
+    assert client.get("/api/v1/rum-batches", headers=dim).status_code == 200
+    onco = auth_headers("dim", units=["7500"], name="onco-dim")
+    assert client.get("/api/v1/rum-batches", headers=onco).status_code == 200
+    template = "/api/v1/rum-batches/{batch_id}"
+    # 8103 was never accepted: its units are unknown, and so are the entry's.
+    assert reads() == [
+        ("dr-dim", "GET", template, ["8101", "8102", "8103"], None),
+        ("dr-dim", "GET", "/api/v1/rum-batches", ["8101", "8102", "8103"], None),
+        ("onco-dim", "GET", "/api/v1/rum-batches", ["8101"], ["7500"]),
+    ]
 
 
 def test_batch_list_pages_with_a_cursor(client: Any, auth_headers: Any) -> None:

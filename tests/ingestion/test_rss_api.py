@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from urllib.parse import quote
 
@@ -76,14 +77,36 @@ def test_scope_roles_and_audit(client: Any, auth_headers: Any) -> None:
     assert client.get("/api/v1/rss/600", headers=auth_headers("reader")).status_code == 403
     assert client.get("/api/v1/rss/600", headers=auth_headers("dim", units=["9999"])).status_code == 404
     second_unit = auth_headers("dim", units=["7501"], name="referent-7501")
-    assert len(client.get("/api/v1/rss/600", headers=second_unit).json()["rums"]) == 2
+    assert len(client.get("/api/v1/rss/600", headers=second_unit).json()["rums"]) == 1
     missing = client.get("/api/v1/rss/unknown", headers=auth_headers("admin"))
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
     log = client.get("/api/v1/audit-log", headers=auth_headers("admin")).json()["items"]
     reads = [
-        (e["token_name"], e["object_ids"]) for e in log if e["action"] == "read" and e["object_type"] == "rss"
+        (e["token_name"], e["object_ids"], e["units"])
+        for e in log
+        if e["action"] == "read" and e["object_type"] == "rss"
     ]
-    assert reads == [("referent-7501", ["600"])]
+    assert reads == [("referent-7501", ["600"], ["7501"])]
+
+
+def test_a_unit_restricted_token_reads_only_its_units_rums(client: Any, auth_headers: Any) -> None:
+    """The RUMs of other units (their DP, DA, acts) are withheld; `rums_withheld` counts them."""
+    rss = make_rss(3, rss_number="700", dp="C509", das=["Z511"])  # units 7500, then Q9Z8, 7502
+    rss.rums[1] = dataclasses.replace(
+        rss.rums[1], unit="Q9Z8", dp="K359", das=["E119"], acts=[make_act(code="HHFA016", date="06032024")]
+    )
+    post(client, auth_headers("ingest"), rss)
+    everything = client.get("/api/v1/rss/700", headers=auth_headers("dim")).json()
+    assert [rum["unit"] for rum in everything["rums"]] == ["7500", "Q9Z8", "7502"]
+    assert everything["rums_withheld"] == 0
+    ends = auth_headers("dim", units=["7500", "7502"])
+    body = client.get("/api/v1/rss/700", headers=ends)
+    assert body.status_code == 200
+    assert [(rum["unit"], rum["rum_number"]) for rum in body.json()["rums"]] == [("7500", "1"), ("7502", "3")]
+    assert body.json()["rums_withheld"] == 1
+    assert [value for value in ("Q9Z8", "K359", "E119", "HHFA016") if value in body.text] == []
+    middle = client.get("/api/v1/rss/700", headers=auth_headers("admin", units=["Q9Z8"])).json()
+    assert [rum["dp"] for rum in middle["rums"]] == ["K359"] and middle["rums_withheld"] == 2
 
 
 def test_format_023_act_dialysis_fields(client: Any, auth_headers: Any) -> None:
