@@ -20,10 +20,10 @@ CHUNK_BYTES: Final = 1024 * 1024
 LIMIT_SETTING: Final = "DIMQA_MAX_DECOMPRESSED_BYTES"
 
 
-def too_large(what: str, limit: int) -> PayloadTooLarge:
+def too_large(what: str, limit: int, *, compressed: bool = False) -> PayloadTooLarge:
+    once = " once decompressed" if compressed else ""
     return PayloadTooLarge(
-        f"The {what} file exceeds the limit of {limit} bytes once decompressed ({LIMIT_SETTING}); "
-        "nothing was loaded."
+        f"The {what} file exceeds the limit of {limit} bytes{once} ({LIMIT_SETTING}); nothing was loaded."
     )
 
 
@@ -45,4 +45,4 @@ def decompressed(data: bytes, limit: int, *, what: str) -> bytes | bytearray:
                 return output
             output += chunk
             if len(output) > limit:
-                raise too_large(what, limit)
+                raise too_large(what, limit, compressed=True)

@@ -35,8 +35,8 @@ CSV_BODY = {
 
 
 async def nomenclature_body(request: Request) -> bytes:
-    # A compressed file is at most as large as its content: the decompressed limit caps the body
-    # too, so an oversized body is refused while it streams in, not after.
+    # A CSV compresses five to ten times: the decompressed limit caps the body too, so an oversized
+    # body is refused while it streams in, not after.
     return await read_capped(
         request,
         get_settings().max_decompressed_bytes,

@@ -19,6 +19,13 @@ from app.reference.models import NomenclatureLoad
 from app.reference.schemas import NomenclatureKind, NomenclatureRead
 
 MAX_REPORTED_ERRORS: Final = 100
+# As the readers name each kind in their messages.
+LABELS: Final = {
+    NomenclatureKind.CIM10: "CIM-10",
+    NomenclatureKind.CCAM: "CCAM",
+    NomenclatureKind.GHM: "GHM",
+    NomenclatureKind.CMD: "CMD",
+}
 MIN_YEAR: Final = 1990
 MAX_YEAR: Final = 2100
 

@@ -27,6 +27,9 @@ REFUSAL = (
     "The {what} file exceeds the limit of 1048576 bytes once decompressed "
     "(DIMQA_MAX_DECOMPRESSED_BYTES); nothing was loaded."
 )
+PLAIN_REFUSAL = (
+    "The CIM-10 file exceeds the limit of 1048576 bytes (DIMQA_MAX_DECOMPRESSED_BYTES); nothing was loaded."
+)
 
 
 def gzip_bomb(size: int) -> bytes:
@@ -80,8 +83,11 @@ def test_decompression_within_the_limit() -> None:
         decompressed(gzip.compress(b"x" * 101), 100, what="CCAM")
     # A plain file is held to the same limit: the limit is on what gets parsed.
     assert decompressed(b"code;label", 10, what="CCAM") == b"code;label"
-    with pytest.raises(PayloadTooLarge):
+    with pytest.raises(PayloadTooLarge) as raised:
         decompressed(b"code;label;", 10, what="CCAM")
+    assert raised.value.detail == (
+        "The CCAM file exceeds the limit of 10 bytes (DIMQA_MAX_DECOMPRESSED_BYTES); nothing was loaded."
+    )
 
 
 def test_limit_setting(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,21 +148,32 @@ def test_api_still_loads_a_gzip_under_the_limit(client: Any, auth_headers: Any, 
     assert response.json()["rows"] == 1
 
 
-def test_cli_refuses_a_bomb(
-    database_url: str,
-    clean_db: object,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    bomb: bytes,
-    small_cap: int,
-) -> None:
+@pytest.fixture()
+def load_cli(
+    database_url: str, clean_db: object, monkeypatch: pytest.MonkeyPatch, small_cap: int
+) -> Callable[[Path], Any]:
     from app.cli.main import app
     from app.reference import cli as reference_cli
 
-    monkeypatch.setattr(reference_cli, "get_settings", lambda: Settings(database_url=database_url))
+    settings = Settings(database_url=database_url, max_decompressed_bytes=small_cap)
+    monkeypatch.setattr(reference_cli, "get_settings", lambda: settings)
+    # The CLI stops the embedded server it started; here it would be the tests' own server.
     monkeypatch.setattr(reference_cli.embedded_pg, "stop_all", lambda: None)
+    runner = CliRunner()
+    return lambda path: runner.invoke(app, ["nomenclature", "load", "cim10", str(path), "--year", "2024"])
+
+
+def test_cli_refuses_a_bomb(load_cli: Callable[[Path], Any], tmp_path: Path, bomb: bytes) -> None:
     path = tmp_path / "cim10.csv.gz"
     path.write_bytes(bomb)
-    result = CliRunner().invoke(app, ["nomenclature", "load", "cim10", str(path), "--year", "2024"])
+    result = load_cli(path)
     assert result.exit_code == 1
     assert result.output.strip() == REFUSAL.format(what="CIM-10")
+
+
+def test_cli_refuses_a_plain_file_over_the_limit(load_cli: Callable[[Path], Any], tmp_path: Path) -> None:
+    path = tmp_path / "cim10.csv"
+    path.write_bytes(b"code;label;type_mco\n" + b"x" * CAP)
+    result = load_cli(path)
+    assert result.exit_code == 1
+    assert result.output.strip() == PLAIN_REFUSAL
