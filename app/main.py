@@ -6,7 +6,9 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app.api.router import api_router
+from app.core.caching import NoStoreMiddleware
 from app.core.config import Settings, get_settings
+from app.core.docs import ASSETS_PATH, install_docs
 from app.core.health import router as health_router
 from app.core.observability import RequestMiddleware
 from app.core.problems import install_problem_handlers
@@ -33,11 +35,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         generate_unique_id_function=operation_id,
+        # Served from local assets by install_docs: FastAPI's own pages load them from a CDN.
+        docs_url=None,
+        redoc_url=None,
         # Bearer tokens only: Swagger UI needs no OAuth2 redirect page, one public path fewer.
         swagger_ui_oauth2_redirect_url=None,
     )
     install_problem_handlers(app)
+    install_docs(app)
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
+    # Outermost: also marks the 413 answered by RequestMiddleware before the app runs.
+    app.add_middleware(NoStoreMiddleware, cacheable_prefix=ASSETS_PATH)
     app.include_router(health_router)
     app.include_router(api_router)
     return app

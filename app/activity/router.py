@@ -9,7 +9,6 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from app.activity import service
-from app.activity.export import EXPORT_RESPONSES, ExportFormat, Table, render
 from app.activity.schemas import (
     CareTypesActivity,
     GhmActivity,
@@ -21,6 +20,7 @@ from app.activity.schemas import (
 )
 from app.auth.dependencies import AggregateReader, AnyCaller, FeedWriter, PatientReader
 from app.core.db import SessionDep
+from app.core.exports import EXPORT_RESPONSES, ExportFormat, Table, render
 from app.core.problems import problem_responses
 from app.core.uploads import require_media_type, spool_request
 

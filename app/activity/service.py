@@ -19,7 +19,6 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from app.activity import labels, repository
-from app.activity.export import Column, Table
 from app.activity.models import RhsBatch
 from app.activity.rhs_parser import Rhs, parse_rhs_line
 from app.activity.schemas import (
@@ -45,6 +44,7 @@ from app.activity.schemas import (
 )
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
+from app.core.exports import Column, Table
 from app.core.line_errors import LineError
 from app.core.pagination import id_cursor, next_page
 from app.core.problems import Conflict, InvalidInput, NotFound

@@ -15,7 +15,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from app.auth.dependencies import Access, access_of
 from app.auth.schemas import Role
@@ -56,12 +56,22 @@ def operations(app: FastAPI) -> Iterator[Operation]:
 
 
 def _documentation_pages(app: FastAPI) -> Iterator[Operation]:
-    """FastAPI's own pages (`/docs`, `/redoc`, `/openapi.json`): plain routes outside the OpenAPI
-    document, public by design. They describe the API and hold no data."""
+    """FastAPI's own pages (`/docs`, `/redoc`, `/openapi.json`) and their static assets: plain
+    routes and mounts outside the OpenAPI document, public by design. They describe the API and
+    hold no data."""
     for route in _all_routes(app):
         if type(route) is Route:
             for method in sorted((route.methods or set()) - {"HEAD"}):
                 yield Operation(method, route.path, None, documented=False)
+    for path in _mounts(app):
+        yield Operation("GET", path, None, documented=False)
+
+
+def _mounts(app: FastAPI) -> Iterator[str]:
+    """Mounted applications (static files) as `/prefix/{path}`."""
+    for route in app.router.routes:
+        if isinstance(route, Mount):
+            yield route.path + "/{path}"
 
 
 def served(app: FastAPI) -> set[tuple[str, str]]:
@@ -71,7 +81,7 @@ def served(app: FastAPI) -> set[tuple[str, str]]:
         for route in _all_routes(app)
         if isinstance(route, Route)
         for method in (route.methods or set()) - {"HEAD"}
-    }
+    } | {("GET", path) for path in _mounts(app)}
 
 
 def _api_routes(app: FastAPI) -> Iterator[APIRoute]:
@@ -123,8 +133,8 @@ def render_table(app: FastAPI) -> str:
 
 LEGEND = (
     "✓ allowed, 403 forbidden, public: no token needed (health probes and the API's own documentation "
-    "pages, which hold no data); every other endpoint answers 401 without a valid token. A token "
-    "restricted to units sees only their data wherever it is allowed, except the cells marked "
+    "pages and their assets, which hold no data); every other endpoint answers 401 without a valid "
+    "token. A token restricted to units sees only their data wherever it is allowed, except the cells marked "
     '"✓ all units", which answer it 403 (they cannot be scoped to units).'
 )
 

@@ -9,6 +9,7 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
 
 
 class Settings(BaseSettings):
@@ -23,6 +24,9 @@ class Settings(BaseSettings):
     # Stay and document event feeds are parsed whole in memory (JSON, HL7, FHIR): a feed sends
     # events as they happen, so a body this large is a misdirected file, not a delivery.
     max_event_body_bytes: int = 64 * 1024 * 1024
+    # A nomenclature file once decompressed (and a plain one as sent) is parsed whole in memory:
+    # the largest real one, the CIM-10, is 8 MB. Beyond: 413 (app.core.compression).
+    max_decompressed_bytes: int = Field(default=DEFAULT_MAX_DECOMPRESSED_BYTES, gt=0)
     # Processes parsing and checking large RUM batches; unset: one per core (app.ingestion.workers).
     ingest_workers: int | None = Field(default=None, ge=0, le=32)
     log_level: str = "INFO"

@@ -11,6 +11,7 @@ from app.audit import service as audit_service
 from app.auth.schemas import Principal, Role
 from app.cli.database import open_database
 from app.core import db, embedded_pg
+from app.core.compression import too_large
 from app.core.config import get_settings
 from app.core.problems import AppError
 from app.reference import service
@@ -34,6 +35,9 @@ def load(
 ) -> None:
     """Replace one year of a nomenclature with FILE (all or nothing)."""
     try:
+        limit = get_settings().max_decompressed_bytes
+        if file.stat().st_size > limit:  # refused before it is read into memory
+            raise too_large(service.LABELS[kind], limit)
         open_database(get_settings())
         with db.new_session() as session, session.begin():
             loaded = service.load(

@@ -3,7 +3,8 @@
 Each reader takes a path or an open stream (binary or text) and yields typed rows, or a `LineError`
 (physical line, canonical column name) for a row it cannot use, then carries on with the next row.
 The whole file is read into memory first (nomenclatures are a few megabytes): the encoding and the
-separator are detected from its content.
+separator are detected from its content. A gzip file is decompressed in chunks up to `max_bytes`
+(PayloadTooLarge beyond: a decompression bomb stops there).
 
 Accepted input, for every reader (see docs/nomenclatures.md):
 
@@ -27,7 +28,6 @@ Dates are ISO (2024-03-01) or French (01/03/2024); a blank date is None.
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import os
 import re
@@ -37,6 +37,8 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Final
 
+from app.core.compression import decompressed
+from app.core.config import DEFAULT_MAX_DECOMPRESSED_BYTES
 from app.core.line_errors import LineError
 
 Source = str | os.PathLike[str] | IO[bytes] | IO[str]
@@ -147,21 +149,22 @@ def _read_bytes(source: Source) -> bytes | str:
     return source.read()
 
 
-def _decode(data: bytes) -> str:
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+def _decode(data: bytes, max_bytes: int, what: str) -> str:
+    plain = decompressed(data, max_bytes, what=what)
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            return data.decode(encoding)
+            return plain.decode(encoding)
         except UnicodeDecodeError:
             continue
-    return data.decode("latin-1")
+    return plain.decode("latin-1")
 
 
-def _rows(source: Source, columns: _Columns, what: str) -> Iterator[tuple[int, dict[str, str]] | LineError]:
+def _rows(
+    source: Source, columns: _Columns, what: str, max_bytes: int
+) -> Iterator[tuple[int, dict[str, str]] | LineError]:
     """(line, {canonical column: stripped value}) per non-blank row, or a LineError."""
     raw = _read_bytes(source)
-    text = _decode(raw) if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
+    text = _decode(raw, max_bytes, what) if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
     first = text.split("\n", 1)[0]
     separator = max(_SEPARATORS, key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
@@ -214,10 +217,12 @@ def _required(line: int, values: dict[str, str], name: str) -> LineError | None:
     return LineError(line, name, "missing_value", f"{name} is blank")
 
 
-def read_cim10(source: Source) -> Iterator[CimRow | LineError]:
+def read_cim10(
+    source: Source, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+) -> Iterator[CimRow | LineError]:
     """CIM-10 codes with their ATIH type MCO restriction."""
     seen: set[str] = set()
-    for item in _rows(source, _CIM_COLUMNS, "CIM-10"):
+    for item in _rows(source, _CIM_COLUMNS, "CIM-10", max_bytes):
         if isinstance(item, LineError):
             yield item
             continue
@@ -249,10 +254,12 @@ def read_cim10(source: Source) -> Iterator[CimRow | LineError]:
         )
 
 
-def read_ccam(source: Source) -> Iterator[CcamRow | LineError]:
+def read_ccam(
+    source: Source, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+) -> Iterator[CcamRow | LineError]:
     """CCAM acts with their validity dates."""
     seen: set[str] = set()
-    for item in _rows(source, _CCAM_COLUMNS, "CCAM"):
+    for item in _rows(source, _CCAM_COLUMNS, "CCAM", max_bytes):
         if isinstance(item, LineError):
             yield item
             continue
@@ -298,10 +305,12 @@ def _validity(line: int, code: str, values: dict[str, str]) -> tuple[date | None
     return start, end
 
 
-def read_ghm(source: Source) -> Iterator[GhmRow | LineError]:
+def read_ghm(
+    source: Source, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+) -> Iterator[GhmRow | LineError]:
     """GHMs (6 characters) or GHM roots (5 characters) with their labels, per year when given."""
     seen: set[tuple[str, int | None]] = set()
-    for item in _rows(source, _GHM_COLUMNS, "GHM"):
+    for item in _rows(source, _GHM_COLUMNS, "GHM", max_bytes):
         if isinstance(item, LineError):
             yield item
             continue
@@ -332,10 +341,12 @@ def read_ghm(source: Source) -> Iterator[GhmRow | LineError]:
         )
 
 
-def read_cmd_labels(source: Source) -> Iterator[CmdRow | LineError]:
+def read_cmd_labels(
+    source: Source, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+) -> Iterator[CmdRow | LineError]:
     """CMD (catégories majeures de diagnostic) labels."""
     seen: set[str] = set()
-    for item in _rows(source, _CMD_COLUMNS, "CMD"):
+    for item in _rows(source, _CMD_COLUMNS, "CMD", max_bytes):
         if isinstance(item, LineError):
             yield item
             continue

@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
+from app.core.config import get_settings
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
 from app.reference import loaders, repository
@@ -18,17 +19,24 @@ from app.reference.models import NomenclatureLoad
 from app.reference.schemas import NomenclatureKind, NomenclatureRead
 
 MAX_REPORTED_ERRORS: Final = 100
+# As the readers name each kind in their messages.
+LABELS: Final = {
+    NomenclatureKind.CIM10: "CIM-10",
+    NomenclatureKind.CCAM: "CCAM",
+    NomenclatureKind.GHM: "GHM",
+    NomenclatureKind.CMD: "CMD",
+}
 MIN_YEAR: Final = 1990
 MAX_YEAR: Final = 2100
 
 
-def _cim10(data: bytes, year: int) -> Iterator[tuple[Any, ...] | LineError]:
-    for row in loaders.read_cim10(io.BytesIO(data)):
+def _cim10(data: bytes, year: int, max_bytes: int) -> Iterator[tuple[Any, ...] | LineError]:
+    for row in loaders.read_cim10(io.BytesIO(data), max_bytes=max_bytes):
         yield row if isinstance(row, LineError) else (year, row.code, row.label, row.type_mco)
 
 
-def _ccam(data: bytes, year: int) -> Iterator[tuple[Any, ...] | LineError]:
-    for row in loaders.read_ccam(io.BytesIO(data)):
+def _ccam(data: bytes, year: int, max_bytes: int) -> Iterator[tuple[Any, ...] | LineError]:
+    for row in loaders.read_ccam(io.BytesIO(data), max_bytes=max_bytes):
         if isinstance(row, LineError):
             yield row
         else:
@@ -36,8 +44,8 @@ def _ccam(data: bytes, year: int) -> Iterator[tuple[Any, ...] | LineError]:
             yield (year, row.code, row.label, row.valid_from, row.valid_to, activities)
 
 
-def _ghm(data: bytes, year: int) -> Iterator[tuple[Any, ...] | LineError]:
-    for row in loaders.read_ghm(io.BytesIO(data)):
+def _ghm(data: bytes, year: int, max_bytes: int) -> Iterator[tuple[Any, ...] | LineError]:
+    for row in loaders.read_ghm(io.BytesIO(data), max_bytes=max_bytes):
         if isinstance(row, LineError):
             yield row
         # A file covering several classification years (the ATIH "anseqta" column) gives only
@@ -46,12 +54,13 @@ def _ghm(data: bytes, year: int) -> Iterator[tuple[Any, ...] | LineError]:
             yield (year, row.ghm, row.label)
 
 
-def _cmd(data: bytes, year: int) -> Iterator[tuple[Any, ...] | LineError]:
-    for row in loaders.read_cmd_labels(io.BytesIO(data)):
+def _cmd(data: bytes, year: int, max_bytes: int) -> Iterator[tuple[Any, ...] | LineError]:
+    for row in loaders.read_cmd_labels(io.BytesIO(data), max_bytes=max_bytes):
         yield row if isinstance(row, LineError) else (year, row.cmd, row.label)
 
 
-_READERS: Final[dict[NomenclatureKind, Callable[[bytes, int], Iterator[tuple[Any, ...] | LineError]]]] = {
+_Reader = Callable[[bytes, int, int], Iterator[tuple[Any, ...] | LineError]]
+_READERS: Final[dict[NomenclatureKind, _Reader]] = {
     NomenclatureKind.CIM10: _cim10,
     NomenclatureKind.CCAM: _ccam,
     NomenclatureKind.GHM: _ghm,
@@ -65,14 +74,15 @@ def load(
     """Replace the rows of (kind, year) with the content of a CSV file (plain or gzip).
 
     All or nothing: a file with any unreadable row loads nothing and raises InvalidInput listing the
-    first errors (line, column, reason), so a table never holds half a nomenclature."""
+    first errors (line, column, reason), so a table never holds half a nomenclature. A file over
+    `DIMQA_MAX_DECOMPRESSED_BYTES` once decompressed raises PayloadTooLarge (413), read no further."""
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise InvalidInput(f"year {year} is outside {MIN_YEAR}-{MAX_YEAR}")
     rows: list[tuple[Any, ...]] = []
     errors: list[LineError] = []
     error_count = 0
     try:
-        for item in _READERS[kind](data, year):
+        for item in _READERS[kind](data, year, get_settings().max_decompressed_bytes):
             if isinstance(item, LineError):
                 error_count += 1
                 if len(errors) < MAX_REPORTED_ERRORS:

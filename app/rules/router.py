@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Literal
 
@@ -11,6 +9,7 @@ from fastapi.responses import Response
 from app.audit import service as audit_service
 from app.auth.dependencies import AggregateReader, PatientReader, Reviewer
 from app.core.db import SessionDep
+from app.core.exports import CSV_MEDIA_TYPE, csv_rows, download
 from app.core.problems import problem_responses
 from app.rules import service
 from app.rules.engine import Severity
@@ -55,30 +54,26 @@ def list_rules(session: SessionDep, principal: AggregateReader) -> RuleList:
     return RuleList(items=service.list_rules(session))
 
 
-def _csv(items: list[FindingRead]) -> str:
-    buffer = io.StringIO()
+def _csv(items: list[FindingRead]) -> bytes:
     # BOM + ";": what a French-locale spreadsheet opens correctly by double-click.
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for item in items:
-        writer.writerow(
-            [
-                item.id,
-                item.rule,
-                item.severity.value,
-                item.rss_number,
-                item.rum_number or "",
-                item.field or "",
-                item.value or "",
-                item.message,
-                item.status.value,
-                item.unit,
-                item.exit_date.isoformat() if item.exit_date else "",
-                item.comment or "",
-            ]
-        )
-    return buffer.getvalue()
+    rows = (
+        [
+            item.id,
+            item.rule,
+            item.severity.value,
+            item.rss_number,
+            item.rum_number,
+            item.field,
+            item.value,
+            item.message,
+            item.status.value,
+            item.unit,
+            item.exit_date,
+            item.comment,
+        ]
+        for item in items
+    )
+    return csv_rows([CSV_COLUMNS, *rows])
 
 
 @router.get(
@@ -143,10 +138,8 @@ def list_findings(
         request=request,
     )
     if format == "csv":
-        headers = {"Content-Disposition": 'attachment; filename="findings.csv"'}
-        if next_cursor is not None:
-            headers["X-Next-Cursor"] = next_cursor
-        return Response(_csv(items), media_type="text/csv; charset=utf-8", headers=headers)
+        headers = {"X-Next-Cursor": next_cursor} if next_cursor is not None else {}
+        return download(_csv(items), CSV_MEDIA_TYPE, "findings.csv", headers=headers)
     return FindingPage(items=items, next_cursor=next_cursor)
 
 

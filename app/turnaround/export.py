@@ -1,20 +1,31 @@
 """CSV and XLSX renderings of the weekly turnaround report.
 
-CSV goes through the shared `app.activity.export` helpers (`;`, UTF-8 with BOM, decimal comma).
-The spreadsheet is built here because the deliverable needs what the shared table writer does
-not do: a title above the table, real percentages (fractions in a `0.0%` format, so Excel can
-still compute with them) and a second sheet for the late and missing stays.
+Both go through the shared `app.core.exports` helpers (CSV `;`, UTF-8 with BOM, decimal comma;
+every text cell neutralised against formula injection). The spreadsheet is laid out here because
+the deliverable needs what the shared table writer does not do: a title above the table, real
+percentages (fractions in a `0.0%` format, so Excel can still compute with them) and a second
+sheet for the late and missing stays.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from typing import Final
 
 from fastapi import Response
 
-from app.activity.export import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Cell, Column, Table, to_csv
+from app.core.exports import (
+    CSV_MEDIA_TYPE,
+    XLSX_MEDIA_TYPE,
+    Cell,
+    Column,
+    Table,
+    append_row,
+    download,
+    set_widths,
+    to_csv,
+    workbook_bytes,
+)
 from app.turnaround.classify import TurnaroundSummary
 from app.turnaround.schemas import UNMAPPED, Attribution, WeeklyReport, WeeklyStay, percent
 
@@ -126,8 +137,8 @@ def weekly_csv(
     if report.detail is not None:
         detail = Table(title="Détail", filename="", columns=DETAIL_COLUMNS, rows=_detail_rows(report))
         # One file: the detail follows the summary after an empty line, without a second BOM.
-        body += b"\r\n" + to_csv(detail).removeprefix("\ufeff".encode())
-    return _download(body, CSV_MEDIA_TYPE, f"{_filename(report)}.csv")
+        body += b"\r\n" + to_csv(detail, bom=False)
+    return download(body, CSV_MEDIA_TYPE, f"{_filename(report)}.csv")
 
 
 def weekly_xlsx(
@@ -138,15 +149,14 @@ def weekly_xlsx(
     # Imported here: openpyxl is slow to import and only the export path needs it.
     from openpyxl import Workbook
     from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = f"Semaine {report.week}"
     bold = Font(bold=True)
-    sheet.append([TITLE.format(week=report.week) + _note(report)])
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append(
+    append_row(sheet, [TITLE.format(week=report.week) + _note(report)], font=Font(bold=True, size=14))
+    append_row(
+        sheet,
         [
             f"Sorties du {report.date_from:%d/%m/%Y} au {report.date_to:%d/%m/%Y}, "
             f"situation au {report.as_of:%d/%m/%Y}. Taux calculés sur les séjours dont le délai "
@@ -156,47 +166,28 @@ def weekly_xlsx(
                 if report.attribution is Attribution.ADMISSION
                 else ""
             )
-        ]
+        ],
     )
     sheet.append([])
-    sheet.append([column.header for column in _columns(report)])
-    header_row = sheet.max_row
-    for cell in sheet[header_row]:
-        cell.font = bold
+    header_row = append_row(sheet, [column.header for column in _columns(report)], font=bold)
     for service, label, summary in summaries:
-        sheet.append(_line(service_label(service, label), summary, as_percent=False))
-    sheet.append(_line("Total", total, as_percent=False))
-    for cell in sheet[sheet.max_row]:
-        cell.font = bold
+        append_row(sheet, _line(service_label(service, label), summary, as_percent=False))
+    append_row(sheet, _line("Total", total, as_percent=False), font=bold)
     for row in sheet.iter_rows(min_row=header_row + 1, max_row=sheet.max_row):
         for index in _RATE_COLUMNS:
             row[index - 1].number_format = "0.0%"
         row[9].number_format = "0.0"
-    for index, column in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    set_widths(sheet, COLUMNS)
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=2)
 
     if report.detail is not None:
         detail = workbook.create_sheet("Détail")
-        detail.append([column.header for column in DETAIL_COLUMNS])
-        for cell in detail[1]:
-            cell.font = bold
+        append_row(detail, [column.header for column in DETAIL_COLUMNS], font=bold)
         for values in _detail_rows(report):
-            detail.append(list(values))
+            append_row(detail, values)
         for row in detail.iter_rows(min_row=2, min_col=5, max_col=5):
             row[0].number_format = "DD/MM/YYYY"
-        for index, column in enumerate(DETAIL_COLUMNS, start=1):
-            detail.column_dimensions[get_column_letter(index)].width = column.width
+        set_widths(detail, DETAIL_COLUMNS)
         detail.freeze_panes = "A2"
 
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return _download(buffer.getvalue(), XLSX_MEDIA_TYPE, f"{_filename(report)}.xlsx")
-
-
-def _download(body: bytes, media_type: str, filename: str) -> Response:
-    return Response(
-        content=body,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return download(workbook_bytes(workbook), XLSX_MEDIA_TYPE, f"{_filename(report)}.xlsx")

@@ -8,11 +8,11 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from app.activity.export import EXPORT_RESPONSES, ExportFormat
 from app.audit import service as audit_service
 from app.auth.dependencies import PATIENT_READERS, AggregateReader, AllUnitsFeedWriter
 from app.core.config import get_settings
 from app.core.db import SessionDep
+from app.core.exports import EXPORT_RESPONSES, ExportFormat
 from app.core.problems import Forbidden, ProblemErrorItem, UnsupportedMediaType, problem_responses
 from app.core.uploads import inline_schema, read_capped
 from app.turnaround import export, service
