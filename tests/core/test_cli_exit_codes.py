@@ -29,7 +29,11 @@ def dimqa(database_url: str, clean_db: Any) -> Any:
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "app.cli.main", *args], env=env, capture_output=True, text=True, timeout=120
+            [sys.executable, "-m", "app.cli.main", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
 
     return run
@@ -55,7 +59,10 @@ def test_ingest_rss_exit_status_follows_the_batch(dimqa: Any, tmp_path: Path, se
 
     rejected_file = lines(tmp_path / "rejected.txt", *broken)
     rejected = dimqa("ingest", "rss", str(rejected_file))
-    assert (rejected.returncode, rejected.stderr) == (1, "batch 3 rejected: none of its 1 RSS stored, see errors\n")
+    assert (rejected.returncode, rejected.stderr) == (
+        1,
+        "batch 3 rejected: none of its 1 RSS stored, see errors\n",
+    )
     assert json.loads(rejected.stdout)["status"] == "rejected"
     again = dimqa("ingest", "rss", str(rejected_file))  # the same batch answered: the same outcome
     assert (again.returncode, again.stderr) == (1, rejected.stderr)
@@ -120,7 +127,8 @@ def test_rhs_ingest_exit_status(dimqa: Any, tmp_path: Path) -> None:
         "0 superseded, 1 rejected\n"
     )
     assert partial.stderr.splitlines() == [
-        "  line 2, version: unknown_format: no known RHS format (M09-M0D at positions 10-12, M19-M1D at 11-13)"
+        "  line 2, version: unknown_format: "
+        "no known RHS format (M09-M0D at positions 10-12, M19-M1D at 11-13)"
     ]
 
     refused = dimqa("rhs", "ingest", str(lines(tmp_path / "garbage.txt", "garbage")))

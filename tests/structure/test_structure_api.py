@@ -92,12 +92,14 @@ def _demo_structure(client: Any, admin: dict[str, str]) -> dict[str, Any]:
     unit's authorisation (blank beds and mode) so that the history has two dates for it."""
     assert client.put("/api/v1/structure", json=build_structure().model_dump(mode="json"), headers=admin)
     ium = "\n".join([*build_ium(), "770275009100029 01012023"]).encode()
-    loaded = client.post("/api/v1/structure/ium", content=ium, headers={**admin, "Content-Type": "text/plain"})
+    loaded = client.post(
+        "/api/v1/structure/ium", content=ium, headers={**admin, "Content-Type": "text/plain"}
+    )
     assert loaded.status_code == 200 and loaded.json()["lines_rejected"] == 0
     body: dict[str, Any] = client.get("/api/v1/structure", headers=admin).json()
-    assert [(a["effect_date"], a["beds"], a["hosp_mode"]) for a in body["authorisations"] if a["unit"] == "7702"][
-        -1
-    ] == ("2023-01-01", None, "")
+    assert [
+        (a["effect_date"], a["beds"], a["hosp_mode"]) for a in body["authorisations"] if a["unit"] == "7702"
+    ][-1] == ("2023-01-01", None, "")
     return body
 
 
@@ -123,7 +125,9 @@ def test_get_output_is_accepted_by_put_and_gives_the_same_structure(
     assert client.put("/api/v1/structure", json={}, headers=admin).status_code == 200
     copied = client.put("/api/v1/structure", json=demo, headers=admin)
     assert (copied.status_code, copied.json()) == (200, counts)
-    assert _without_load_times(client.get("/api/v1/structure", headers=admin).json()) == _without_load_times(demo)
+    assert _without_load_times(client.get("/api/v1/structure", headers=admin).json()) == _without_load_times(
+        demo
+    )
 
 
 def test_authorisations_of_a_put_are_checked_as_fichier_d_um_lines(client: Any, auth_headers: Any) -> None:
