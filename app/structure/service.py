@@ -97,7 +97,7 @@ def authorisation_lines(items: list[AuthorisationIn]) -> tuple[list[IumLine], li
             IumLine(index, item.unit, item.finess_geo, item.auth_type, "", item.effect_date, item.beds,
                     item.hosp_mode)
         )  # fmt: skip
-        parsed, problems = parse_ium(written.encode())
+        parsed, problems = parse_ium(written.encode())  # pydantic refused lone surrogates already
         lines += [replace(line, line=index) for line in parsed]
         errors += [
             LineError(index, f"authorisations.{p.field}" if p.field else "authorisations", p.code, p.message)
@@ -108,6 +108,7 @@ def authorisation_lines(items: list[AuthorisationIn]) -> tuple[list[IumLine], li
         for e in check_ium(lines)
         if e.code == "duplicate_effect_date"
     ]
+    errors.sort(key=lambda error: error.line or 0)
     return lines, errors
 
 
