@@ -5,32 +5,39 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint openapi bench clean native
 
+# Each long step says what it does first: pip and mypyc are quiet for minutes.
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	@echo "dimqa: creating the virtualenv $(VENV) ($(PYTHON))"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[native]'
-	touch $@
+	@echo "dimqa: installing dimqa and its dependencies into $(VENV) (pip, a few minutes the first time)"
+	@$(BIN)/pip install --quiet -e '.[native]'
+	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[native,test]'
-	touch $(VENV)/.installed $@
+	@echo "dimqa: installing dimqa, its dependencies and the test tools into $(VENV) (pip, a few minutes the first time)"
+	@$(BIN)/pip install --quiet -e '.[native,test]'
+	@touch $(VENV)/.installed $@
 
 # The hot ingestion modules compiled with mypyc (app/core/native.py); a no-op when current, and
 # interpreted (slower, same results) where no C compiler is found.
 native: $(VENV)/.installed
-	$(BIN)/python -m app.core.native build
+	@$(BIN)/python -m app.core.native build
 
 run: native
-	$(BIN)/dimqa serve
+	@echo "dimqa: starting the service (migrations, then the demo year on first start; Ctrl-C stops it)"
+	@$(BIN)/dimqa serve
 
 lint: $(VENV)/.installed-test native
-	$(BIN)/ruff check app tests bench migrations
-	$(BIN)/mypy
+	@echo "dimqa: ruff and mypy"
+	@$(BIN)/ruff check app tests bench migrations
+	@$(BIN)/mypy
 
 test: lint
-	$(BIN)/python -m pytest -q -n auto
+	@echo "dimqa: the test suite (pytest on every core, a few minutes)"
+	@$(BIN)/python -m pytest -q -n auto
 
 openapi: native
 	$(BIN)/python -m app.cli.openapi

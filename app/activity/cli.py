@@ -9,6 +9,7 @@ import typer
 
 from app.activity import service
 from app.auth.schemas import Principal, Role
+from app.cli import exit_codes
 from app.cli.database import open_database
 from app.core import db, embedded_pg
 from app.core.config import get_settings
@@ -27,7 +28,8 @@ def ingest(
         str | None, typer.Option(help="Key making retries safe, as the API's Idempotency-Key")
     ] = None,
 ) -> None:
-    """Store FILE as one RHS batch (grouped or not, M09 onwards); all or nothing."""
+    """Store FILE as one RHS batch (grouped or not, M09 onwards): lines that cannot be read are
+    listed and the others stored. Exit status 0 all stored, 1 nothing stored, 3 some lines rejected."""
     try:
         open_database(get_settings())
         with db.new_session() as session, session.begin(), file.open("rb") as stream:
@@ -48,6 +50,8 @@ def ingest(
         for item in (error.errors or [])[:SHOWN_ERRORS]:
             where = f"line {item.line}" if item.line is not None else "file"
             typer.echo(f"  {where}, {item.field or '-'}: {item.code}: {item.message}", err=True)
-        raise typer.Exit(1) from error
+        raise typer.Exit(exit_codes.REFUSED) from error
     finally:
         embedded_pg.stop_all()
+    if batch.lines_rejected:
+        raise typer.Exit(exit_codes.PARTIAL)

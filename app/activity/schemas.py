@@ -35,11 +35,15 @@ class PoleRum(BaseModel):
     units: list[UnitRum]
 
 
+class RumTotal(BaseModel):
+    rum: int
+
+
 class UnitsActivity(BaseModel):
     period: Period
     scope: Scope
     poles: list[PoleRum]
-    total_rum: int
+    total: RumTotal
 
 
 class CareTypeRow(BaseModel):
@@ -89,12 +93,16 @@ class GhmRow(BaseModel):
     rss: int
 
 
+class RssTotal(BaseModel):
+    rss: int
+
+
 class GhmActivity(BaseModel):
     period: Period
     scope: Scope
     level: Literal["ghm", "cmd"]
     rows: list[GhmRow]
-    total_rss: int
+    total: RssTotal
 
 
 class SsrCmRow(BaseModel):

@@ -31,7 +31,9 @@ from app.activity.schemas import (
     PoleRum,
     RhsBatchPage,
     RhsBatchRead,
+    RssTotal,
     RumRss,
+    RumTotal,
     Scope,
     SeanceRow,
     SeancesActivity,
@@ -208,7 +210,9 @@ def units_activity(session: Session, principal: Principal, *, start: date, end: 
         )
         for key, pole in _rum_by_pole(session, principal, start, end).sorted()
     ]
-    return UnitsActivity(period=period, scope=scope, poles=poles, total_rum=sum(p.rum for p in poles))
+    return UnitsActivity(
+        period=period, scope=scope, poles=poles, total=RumTotal(rum=sum(p.rum for p in poles))
+    )
 
 
 def care_types_activity(
@@ -291,7 +295,7 @@ def ghm_activity(
         scope=scope,
         level=level,
         rows=rows,
-        total_rss=sum(r.rss for r in rows),  # type: ignore[arg-type]
+        total=RssTotal(rss=sum(r.rss for r in rows)),
     )
 
 
@@ -332,7 +336,7 @@ def units_table(result: UnitsActivity) -> Table:
             Column("RUM", 10),
         ],
         rows=rows,  # type: ignore[arg-type]
-        totals=["Total", None, None, None, result.total_rum],
+        totals=["Total", None, None, None, result.total.rum],
     )
 
 
@@ -380,7 +384,7 @@ def ghm_table(result: GhmActivity) -> Table:
         filename=_filename(f"activite-rss-par-{code.lower()}", result.period),
         columns=[Column(code, 8), Column("Libellé", 70), Column("RSS", 10)],
         rows=[[r.key, r.label, r.rss] for r in result.rows],
-        totals=["Total", None, result.total_rss],
+        totals=["Total", None, result.total.rss],
     )
 
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
+import os
+import shutil
 import signal
+import socket
+import sys
 import threading
+from pathlib import Path
 from types import FrameType
 from typing import Annotated, NoReturn
 
@@ -60,6 +67,9 @@ def serve(
 
     from app.main import create_app
 
+    # First of all: a port in use must not be found after the migrations, the demo load and the
+    # first admin token, printed once and then lost with the failed start.
+    listener = _listen_socket(host, port)
     settings = get_settings()
     configure_logging(settings.log_level)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
@@ -72,10 +82,39 @@ def serve(
             threading.Thread(
                 target=ingestion_workers.start, args=(count,), name="workers-start", daemon=True
             ).start()
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+        config = uvicorn.Config(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+        server = uvicorn.Server(config)
+        logger.info("listening", extra={"address": f"http://{host}:{port}"})
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C, re-raised by uvicorn once it stopped
+            server.run(sockets=[listener])
+        if not server.started:
+            raise SystemExit(3)  # uvicorn's own code for a failed startup (the lifespan failed)
     finally:
+        listener.close()
         ingestion_workers.shutdown()
         embedded_pg.stop_all()
+
+
+def _listen_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound to (host, port) as uvicorn binds it; exits with one line on stderr
+    and status 1 when the address is taken or unusable."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        if error.errno == errno.EADDRINUSE:
+            reason = (
+                f"port {port} is already in use on {host} (another dimqa serve?); "
+                "stop it, or choose another port with --port"
+            )
+        else:
+            reason = f"cannot listen on {host}:{port}: {error.strerror or error}"
+        typer.echo(f"dimqa serve: {reason}", err=True)
+        raise typer.Exit(1) from None
+    return listener
 
 
 def _log_native_status() -> None:
@@ -112,13 +151,30 @@ def _first_start_banner(host: str, port: int, *, demo: bool = False) -> None:
     base = f"http://{host}:{port}"
     print(
         "\n"
-        "First start: an admin token was created (shown only once; `dimqa token create` makes more).\n"
+        "First start: an admin token was created; it is shown only this once:\n"
         f"  export DIMQA_TOKEN={secret}\n"
         f"  curl {base}/readyz\n"
         f'  curl -H "Authorization: Bearer $DIMQA_TOKEN" {base}/api/v1/me\n'
-        f"  API docs: {base}/docs\n",
+        f"  API docs: {base}/docs\n"
+        "Lost it? Another admin token, at any time (the service may be running):\n"
+        f"  {_command()} token create --name NAME --role admin\n",
         flush=True,
     )
+
+
+def _command() -> str:
+    """How the user can call dimqa again: `dimqa` when that is on PATH, else the path of the
+    script that started this process (`.venv/bin/dimqa` under `make run`)."""
+    script = Path(sys.argv[0])
+    if script.name != "dimqa":
+        return "dimqa"  # python -m app.cli.main, tests
+    on_path = shutil.which("dimqa")
+    if on_path is not None and Path(on_path).resolve() == script.resolve():
+        return "dimqa"
+    try:
+        return os.path.relpath(script)
+    except ValueError:
+        return str(script)
 
 
 def _load_first_start_demo() -> None:

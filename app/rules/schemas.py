@@ -100,20 +100,24 @@ class FindingReview(BaseModel):
         return self
 
 
-class SummaryRow(BaseModel):
-    rule: str
-    severity: Severity
-    service: str | None = Field(description="Service of the UM at the discharge date; null if unmapped")
+class SummaryCounts(BaseModel):
     open: int
     acknowledged: int
     dismissed: int
-    total: int
+    findings: int = Field(description="Findings not closed: open + acknowledged + dismissed")
+
+
+class SummaryRow(SummaryCounts):
+    rule: str
+    severity: Severity
+    service: str | None = Field(description="Service of the UM at the discharge date; null if unmapped")
 
 
 class FindingSummary(BaseModel):
     date_from: date | None = Field(serialization_alias="from")
     date_to: date | None = Field(serialization_alias="to")
     items: list[SummaryRow]
+    total: SummaryCounts = Field(description="The sums of `items`")
 
 
 class RuleRead(BaseModel):

@@ -53,6 +53,7 @@ from app.rules.schemas import (
     FindingStatus,
     ReviewStatus,
     RuleRead,
+    SummaryCounts,
     SummaryRow,
     ValidationRunResult,
 )
@@ -475,12 +476,21 @@ def summarise(
             open=opened,
             acknowledged=acknowledged,
             dismissed=dismissed,
-            total=total,
+            findings=findings,
         )
-        for rule, severity, service, opened, acknowledged, dismissed, total in repository.summary(
+        for rule, severity, service, opened, acknowledged, dismissed, findings in repository.summary(
             session, units=principal.units, date_from=date_from, date_to=date_to
         )
     ]
+
+
+def summary_total(rows: list[SummaryRow]) -> SummaryCounts:
+    return SummaryCounts(
+        open=sum(row.open for row in rows),
+        acknowledged=sum(row.acknowledged for row in rows),
+        dismissed=sum(row.dismissed for row in rows),
+        findings=sum(row.findings for row in rows),
+    )
 
 
 def review(session: Session, principal: Principal, *, finding_id: int, body: FindingReview) -> FindingRead:

@@ -28,13 +28,34 @@ class UnitIn(BaseModel):
     valid_to: date | None = Field(default=None, description="Inclusive; null = still valid")
 
 
+class AuthorisationIn(BaseModel):
+    """A line of the fichier d'UM, as `GET /structure` returns it."""
+
+    model_config = ConfigDict(extra="forbid")
+    unit: str = Field(min_length=1, max_length=4, examples=["7500"])
+    finess_geo: str = Field(min_length=1, max_length=9, examples=["750091000"])
+    auth_type: str = Field(min_length=1, max_length=3, examples=["01A"])
+    effect_date: date
+    beds: int | None = Field(default=None, ge=0, le=999)
+    hosp_mode: str = Field(default="", max_length=1, description="C, P, M, or empty when blank")
+    loaded_at: datetime | None = Field(
+        default=None, description="Ignored: set by the server when the line first enters the history"
+    )
+
+
 class StructureIn(BaseModel):
-    """The whole structure; a PUT replaces pôles, services and units (not the fichier d'UM)."""
+    """The whole structure, shaped like `GET /structure`: a PUT replaces pôles, services and units;
+    `authorisations` are added to the fichier d'UM history (as a fichier d'UM load would add those
+    lines; a PUT never removes any)."""
 
     model_config = ConfigDict(extra="forbid")
     poles: list[PoleIn] = Field(default_factory=list)
     services: list[ServiceIn] = Field(default_factory=list)
     units: list[UnitIn] = Field(default_factory=list)
+    authorisations: list[AuthorisationIn] = Field(
+        default_factory=list,
+        description="Fichier d'UM lines, checked as the lines of a file sent to POST /structure/ium",
+    )
 
 
 class PoleRead(BaseModel):
@@ -78,6 +99,7 @@ class StructureSummary(BaseModel):
     poles: int
     services: int
     units: int
+    authorisations: int = Field(description="Fichier d'UM lines received (added, changed or already known)")
 
 
 class IumError(BaseModel):

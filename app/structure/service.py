@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -10,10 +11,11 @@ from sqlalchemy.orm import Session
 from app.auth.schemas import Principal
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
-from app.reference.ium import check_ium, parse_ium
+from app.reference.ium import IumLine, check_ium, parse_ium, write_ium
 from app.structure import repository
 from app.structure.models import OPEN_START
 from app.structure.schemas import (
+    AuthorisationIn,
     AuthorisationRead,
     IumError,
     IumLoadResult,
@@ -84,8 +86,36 @@ def _duplicates(collection: str, codes: list[str]) -> list[LineError]:
     return errors
 
 
+def authorisation_lines(items: list[AuthorisationIn]) -> tuple[list[IumLine], list[LineError]]:
+    """The fichier d'UM lines of a structure's `authorisations`, read back from their 28-character
+    writing, so that they pass exactly the checks of a file sent to POST /structure/ium; `line` is
+    the 1-based item index. Doubtful authorisations (unknown type...) are kept, as in a file."""
+    lines: list[IumLine] = []
+    errors: list[LineError] = []
+    for index, item in enumerate(items, start=1):
+        written = write_ium(
+            IumLine(index, item.unit, item.finess_geo, item.auth_type, "", item.effect_date, item.beds,
+                    item.hosp_mode)
+        )  # fmt: skip
+        parsed, problems = parse_ium(written.encode())  # pydantic refused lone surrogates already
+        lines += [replace(line, line=index) for line in parsed]
+        errors += [
+            LineError(index, f"authorisations.{p.field}" if p.field else "authorisations", p.code, p.message)
+            for p in problems
+        ]
+    errors += [
+        LineError(e.line, f"authorisations.{e.field}", e.code, e.message)
+        for e in check_ium(lines)
+        if e.code == "duplicate_effect_date"
+    ]
+    errors.sort(key=lambda error: error.line or 0)
+    return lines, errors
+
+
 def replace_structure(session: Session, structure: StructureIn) -> StructureSummary:
     errors = validate_structure(structure)
+    authorisations, authorisation_errors = authorisation_lines(structure.authorisations)
+    errors += authorisation_errors
     if errors:
         raise InvalidInput(f"{len(errors)} inconsistency(ies) in the structure", errors=errors)
     repository.replace_structure(
@@ -104,9 +134,24 @@ def replace_structure(session: Session, structure: StructureIn) -> StructureSumm
             for u in structure.units
         ],
     )
+    repository.upsert_authorisations(session, [_authorisation_row(line) for line in authorisations])
     return StructureSummary(
-        poles=len(structure.poles), services=len(structure.services), units=len(structure.units)
+        poles=len(structure.poles),
+        services=len(structure.services),
+        units=len(structure.units),
+        authorisations=len(authorisations),
     )
+
+
+def _authorisation_row(line: IumLine) -> dict[str, object]:
+    return {
+        "unit_code": line.unit,
+        "finess_geo": line.finess_geo,
+        "auth_type": line.auth_type,
+        "effect_date": line.effect_date,
+        "beds": line.beds,
+        "hosp_mode": line.hosp_mode,
+    }
 
 
 def read_structure(session: Session, principal: Principal) -> StructureRead:
@@ -162,20 +207,7 @@ def load_ium(session: Session, body: bytes, *, principal: Principal) -> IumLoadR
     errors = [*errors, *duplicates]
     stored = [line for line in lines if line.effect_date is not None and line.line not in rejected]
     errors.sort(key=lambda error: error.line or 0)
-    changed = repository.upsert_authorisations(
-        session,
-        [
-            {
-                "unit_code": line.unit,
-                "finess_geo": line.finess_geo,
-                "auth_type": line.auth_type,
-                "effect_date": line.effect_date,
-                "beds": line.beds,
-                "hosp_mode": line.hosp_mode,
-            }
-            for line in stored
-        ],
-    )
+    changed = repository.upsert_authorisations(session, [_authorisation_row(line) for line in stored])
     return IumLoadResult(
         lines=read,
         authorisations_added_or_changed=changed,

@@ -266,8 +266,9 @@ def read_weekly_turnaround(
     """The weekly deliverable: per service, discharge reports received compared with the stays
     discharged in the ISO week (j0, within 8 days, late, missing, pending), with totals.
 
-    Rates are percentages rounded to 0.1 in JSON and CSV, and true percentages (`0.0%` format)
-    in XLSX. `as_of` defaults to today: ask again with the same `as_of` for the same figures.
+    Rates are fractions (0 to 1) in JSON, as everywhere in the API; the hospital's files show
+    them as percentages: rounded to 0.1 in CSV, true percentages (`0.0%` format) in XLSX.
+    `as_of` defaults to today: ask again with the same `as_of` for the same figures.
     """
     if detail and principal.role not in PATIENT_READERS:
         raise Forbidden(

@@ -61,8 +61,12 @@ class TurnaroundCounts(BaseModel):
     late: int = Field(description="Report received more than 8 days after discharge")
     missing: int = Field(description="No report and the 8-day window is closed")
     pending: int = Field(description="No report yet, window still open (left out of the rates)")
-    rate_j0: float | None = Field(description="on_time_j0 / (stays - pending); null when 0 stays closed")
-    rate_j8: float | None = Field(description="on_time_j8 / (stays - pending); null when 0 stays closed")
+    rate_j0: float | None = Field(
+        description="on_time_j0 / (stays - pending), a fraction from 0 to 1; null when no stay is closed"
+    )
+    rate_j8: float | None = Field(
+        description="on_time_j8 / (stays - pending), a fraction from 0 to 1; null when no stay is closed"
+    )
     median_delay_days: float | None = Field(description="Median delay of received reports (days)")
     p90_delay_days: int | None = Field(description="90th percentile (nearest rank) of the delays (days)")
 
@@ -83,19 +87,11 @@ class TurnaroundRead(BaseModel):
     total: TurnaroundCounts
 
 
-class WeeklyRow(BaseModel):
-    service: str
-    label: str | None
-    stays: int
-    on_time_j0: int
-    on_time_j8: int
-    late: int
-    missing: int
-    pending: int
-    rate_j0_percent: float | None = Field(description="Percentage, rounded to 0.1")
-    rate_j8_percent: float | None = Field(description="Percentage, rounded to 0.1")
-    median_delay_days: float | None
-    p90_delay_days: int | None
+class WeeklyRow(TurnaroundCounts):
+    """A service's line of the weekly report: the figures of `/turnaround` grouped by service."""
+
+    service: str = Field(description="Service code; `unmapped` when the UM is not in the structure")
+    label: str | None = Field(description="Label from the structure")
 
 
 class WeeklyStay(BaseModel):
@@ -121,7 +117,7 @@ class WeeklyReport(BaseModel):
     care_types: list[CareType]
     attribution: Attribution = Attribution.DISCHARGE
     rows: list[WeeklyRow]
-    total: WeeklyRow
+    total: TurnaroundCounts
     detail: WeeklyDetail | None = None
 
 

@@ -69,7 +69,6 @@ from app.turnaround.schemas import (
     WeeklyRow,
     WeeklyStay,
     parse_iso_week,
-    percent,
 )
 from app.turnaround.settings import get_turnaround_settings
 
@@ -1266,23 +1265,6 @@ def turnaround(
     )
 
 
-def _weekly_row(service: str, label: str | None, summary: TurnaroundSummary) -> WeeklyRow:
-    return WeeklyRow(
-        service=service,
-        label=label,
-        stays=summary["stays"],
-        on_time_j0=summary["on_time_j0"],
-        on_time_j8=summary["on_time_j8"],
-        late=summary["late"],
-        missing=summary["missing"],
-        pending=summary["pending"],
-        rate_j0_percent=percent(summary["rate_j0"]),
-        rate_j8_percent=percent(summary["rate_j8"]),
-        median_delay_days=summary["median_delay_days"],
-        p90_delay_days=summary["p90_delay_days"],
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class WeeklyData:
     """The weekly report with the unrounded rates the spreadsheet needs."""
@@ -1345,8 +1327,8 @@ def weekly_report(
         as_of=params.as_of,
         care_types=list(care_types),
         attribution=attribution,
-        rows=[_weekly_row(group, label, summary) for group, label, summary in groups],
-        total=_weekly_row("total", None, total),
+        rows=[WeeklyRow(service=group, label=label, **summary) for group, label, summary in groups],
+        total=TurnaroundCounts(**total),
         detail=stays,
     )
     return WeeklyData(report, groups, total)

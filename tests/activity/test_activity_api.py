@@ -235,7 +235,7 @@ class TestUnits:
             "rum": 1,
             "units": [{"unit": "9999", "label": None, "rum": 1}],
         }
-        assert body["total_rum"] == 13
+        assert body["total"] == {"rum": 13}
         assert body["period"] == YEAR
         assert body["scope"] == {"units": None}
 
@@ -254,7 +254,7 @@ class TestUnits:
             "CHIR": [("7300", 1)],
             "MED": [("7300", 2), ("7702", 3)],
         }
-        assert body["total_rum"] == 6
+        assert body["total"] == {"rum": 6}
 
     def test_csv_is_semicolon_separated_utf8_with_bom(self, year: Any, auth_headers: Any) -> None:
         response = get(year, auth_headers("reader"), "units", format="csv")
@@ -359,7 +359,7 @@ class TestGhm:
         labels = {r["key"]: r["label"] for r in body["rows"]}
         assert labels["04M051"] is None  # no nomenclature loaded, no built-in label outside CMD 28
         assert labels["28Z07Z"] == "Chimiothérapie pour tumeur, en séances"
-        assert body["total_rss"] == 10
+        assert body["total"] == {"rss": 10}
 
     def test_labels_from_the_loaded_nomenclature_of_the_closest_year(
         self, year: Any, auth_headers: Any, session: Session

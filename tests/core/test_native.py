@@ -175,3 +175,21 @@ def test_compiled_and_interpreted_modules_give_the_same_rows_errors_and_findings
     assert compiled[:3] == interpreted[:3]
     assert int(compiled[1]) == 3  # the broken lines' RSS, rejected
     assert int(compiled[2]) > 20_000  # findings, mostly codes unknown to the small CIM-10
+
+
+def test_the_build_says_it_compiles_before_compiling(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make run` and `make test` are silent for the minute mypyc takes, unless the build says so
+    first. Here mypyc fails at once on a type error, after the announcement."""
+    monkeypatch.delenv("DIMQA_NO_COMPILE", raising=False)
+    monkeypatch.setattr(native, "BUILD_DIR", tree / "var" / "native-build")
+    (tree / "app" / "pkg" / "beta.py").write_text("NAME: int = 'beta'\n")
+    assert native.build() == 1
+    out, err = capsys.readouterr()
+    assert out == "native: compiling 2 modules with mypyc (about a minute)...\n"
+    log = tree / "var" / "native-build" / "build.log"
+    assert err == f"native: the mypyc build failed, see {log}; the service runs interpreted\n"
+    assert 'Incompatible types in assignment (expression has type "str", variable has type "int")' in (
+        log.read_text()
+    )

@@ -44,7 +44,7 @@ def _check_reference_figures(answers: list[dict[str, Any]]) -> None:
     poles = {p["pole"]: p for p in units["poles"]}
     assert {code: poles[code]["rum"] for code in ref.RUM_BY_POLE} == ref.RUM_BY_POLE
     assert set(poles) == set(ref.RUM_BY_POLE), "no unmapped or pôle-less UM"
-    assert units["total_rum"] == ref.RUM_TOTAL
+    assert units["total"] == {"rum": ref.RUM_TOTAL}
     rum_by_unit = {u["unit"]: u["rum"] for p in units["poles"] for u in p["units"]}
     labels = {u["unit"]: u["label"] for p in units["poles"] for u in p["units"]}
     for unit in ref.UNITS:

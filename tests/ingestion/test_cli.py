@@ -80,7 +80,7 @@ def test_ingest_structure_then_ium(invoke: Invoke, tmp_path: Path, session: Sess
     )
     result = invoke("ingest", "structure", str(structure))
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"poles": 1, "services": 1, "units": 1}
+    assert json.loads(result.stdout) == {"poles": 1, "services": 1, "units": 1, "authorisations": 0}
     ium = tmp_path / "ium.txt"
     ium.write_bytes(b"750091000000129 01012024020C\r\n750091000000140 01012025020M\r\n")
     loaded = invoke("ingest", "ium", str(ium))

@@ -177,7 +177,15 @@ class TestSummary:
         body = response.json()
         assert (body["from"], body["to"]) == (None, None)
         rows = [
-            (r["rule"], r["severity"], r["service"], r["open"], r["acknowledged"], r["dismissed"], r["total"])
+            (
+                r["rule"],
+                r["severity"],
+                r["service"],
+                r["open"],
+                r["acknowledged"],
+                r["dismissed"],
+                r["findings"],
+            )
             for r in body["items"]
         ]
         assert rows == [
@@ -187,6 +195,7 @@ class TestSummary:
             ("C070", "blocking", "URG", 1, 0, 0, 1),
             ("Q008", "warning", None, 1, 0, 0, 1),
         ]
+        assert body["total"] == {"open": 4, "acknowledged": 1, "dismissed": 0, "findings": 5}
         assert "rss_number" not in response.text
 
     def test_period(self, client: Any, auth_headers: Any, seeded: dict[str, str]) -> None:
@@ -194,14 +203,16 @@ class TestSummary:
             "/api/v1/findings/summary?from=2024-05-01&to=2024-06-30", headers=auth_headers("reader")
         ).json()
         assert body["from"] == "2024-05-01"
-        assert [(r["rule"], r["service"], r["total"]) for r in body["items"]] == [
+        assert [(r["rule"], r["service"], r["findings"]) for r in body["items"]] == [
             ("C067", "URG", 1),
             ("C070", "URG", 1),
         ]
+        assert body["total"] == {"open": 2, "acknowledged": 0, "dismissed": 0, "findings": 2}
 
     def test_unit_restricted_reader(self, client: Any, auth_headers: Any, seeded: dict[str, str]) -> None:
         body = client.get("/api/v1/findings/summary", headers=auth_headers("reader", units=["5520"])).json()
-        assert [(r["rule"], r["service"], r["total"]) for r in body["items"]] == [("C070", "URG", 1)]
+        assert [(r["rule"], r["service"], r["findings"]) for r in body["items"]] == [("C070", "URG", 1)]
+        assert body["total"] == {"open": 1, "acknowledged": 0, "dismissed": 0, "findings": 1}
 
 
 class TestReview:

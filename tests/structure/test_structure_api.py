@@ -2,6 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.demo.generator import build_ium, build_structure
+
 STRUCTURE = {
     "poles": [{"code": "MED", "label": "Médecine"}, {"code": "URG", "label": "Urgences"}],
     "services": [
@@ -20,7 +25,7 @@ def test_put_then_get_structure(client: Any, auth_headers: Any) -> None:
     admin = auth_headers("admin")
     response = client.put("/api/v1/structure", json=STRUCTURE, headers=admin)
     assert response.status_code == 200
-    assert response.json() == {"poles": 2, "services": 2, "units": 3}
+    assert response.json() == {"poles": 2, "services": 2, "units": 3, "authorisations": 0}
     body = client.get("/api/v1/structure", headers=auth_headers("reader")).json()
     assert [p["code"] for p in body["poles"]] == ["MED", "URG"]
     assert [(u["code"], u["valid_from"], u["valid_to"]) for u in body["units"]] == [
@@ -80,3 +85,73 @@ def test_structure_write_needs_admin_and_is_audited(client: Any, auth_headers: A
     assert [(e["token_name"], e["method"], e["endpoint"]) for e in entries] == [
         ("dim-admin", "PUT", "/api/v1/structure")
     ]
+
+
+def _demo_structure(client: Any, admin: dict[str, str]) -> dict[str, Any]:
+    """GET /structure after the demo structure and fichier d'UM, plus a later line changing one
+    unit's authorisation (blank beds and mode) so that the history has two dates for it."""
+    assert client.put("/api/v1/structure", json=build_structure().model_dump(mode="json"), headers=admin)
+    ium = "\n".join([*build_ium(), "770275009100029 01012023"]).encode()
+    loaded = client.post(
+        "/api/v1/structure/ium", content=ium, headers={**admin, "Content-Type": "text/plain"}
+    )
+    assert loaded.status_code == 200 and loaded.json()["lines_rejected"] == 0
+    body: dict[str, Any] = client.get("/api/v1/structure", headers=admin).json()
+    assert [
+        (a["effect_date"], a["beds"], a["hosp_mode"]) for a in body["authorisations"] if a["unit"] == "7702"
+    ][-1] == ("2023-01-01", None, "")
+    return body
+
+
+def _without_load_times(structure: dict[str, Any]) -> dict[str, Any]:
+    return {**structure, "authorisations": [{**a, "loaded_at": None} for a in structure["authorisations"]]}
+
+
+def test_get_output_is_accepted_by_put_and_gives_the_same_structure(
+    client: Any, auth_headers: Any, session: Session
+) -> None:
+    admin = auth_headers("admin")
+    demo = _demo_structure(client, admin)
+    counts = {name: len(demo[name]) for name in ("poles", "services", "units", "authorisations")}
+    assert counts["units"] > 50 and counts["authorisations"] > 50
+
+    again = client.put("/api/v1/structure", json=demo, headers=admin)
+    assert (again.status_code, again.json()) == (200, counts)
+    assert client.get("/api/v1/structure", headers=admin).json() == demo  # load times kept too
+
+    # Into a database without that structure: the same structure, loaded now.
+    session.execute(text("DELETE FROM unit_authorisation"))
+    session.commit()
+    assert client.put("/api/v1/structure", json={}, headers=admin).status_code == 200
+    copied = client.put("/api/v1/structure", json=demo, headers=admin)
+    assert (copied.status_code, copied.json()) == (200, counts)
+    assert _without_load_times(client.get("/api/v1/structure", headers=admin).json()) == _without_load_times(
+        demo
+    )
+
+
+def test_authorisations_of_a_put_are_checked_as_fichier_d_um_lines(client: Any, auth_headers: Any) -> None:
+    admin = auth_headers("admin")
+    line = {"unit": "7500", "finess_geo": "750091000", "auth_type": "01A", "effect_date": "2022-01-01"}
+    bad = {
+        **STRUCTURE,
+        "authorisations": [
+            {**line, "beds": 12, "hosp_mode": "C"},
+            {**line, "hosp_mode": "X", "effect_date": "2023-01-01"},
+            {**line, "unit": "75\r0", "effect_date": "2024-01-01"},
+            {**line, "beds": 20, "hosp_mode": "C"},
+        ],
+    }
+    response = client.put("/api/v1/structure", json=bad, headers=admin)
+    assert response.status_code == 400
+    assert [(e["line"], e["field"], e["code"]) for e in response.json()["errors"]] == [
+        (2, "authorisations.hosp_mode", "unknown_mode"),
+        (3, "authorisations", "control_character"),
+        (4, "authorisations.effect_date", "duplicate_effect_date"),
+    ]
+    too_many_beds = {**STRUCTURE, "authorisations": [{**line, "beds": 1000}]}
+    response = client.put("/api/v1/structure", json=too_many_beds, headers=admin)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["body.authorisations.0.beds"]
+    body = client.get("/api/v1/structure", headers=admin).json()
+    assert (body["units"], body["authorisations"]) == ([], [])

@@ -194,7 +194,6 @@ def _weekly(
 ) -> dict[str, Any]:
     row = _row(service_code, label, counts, rates, median, p90)
     row["service"] = row.pop("group")
-    row["rate_j0_percent"], row["rate_j8_percent"] = row.pop("rate_j0"), row.pop("rate_j8")
     return row
 
 
@@ -212,12 +211,20 @@ def test_weekly_report_json(loaded: Any, auth_headers: Any) -> None:
         None,
     )
     assert body["rows"] == [
-        _weekly("CARDIO", "Cardiologie", (1, 0, 1, 0, 0, 0), (0.0, 100.0), 1.0, 1),
-        _weekly("ONCO", "Oncologie", (4, 1, 2, 1, 1, 0), (25.0, 50.0), 3.0, 11),
-        _weekly("URG", "Urgences", (2, 1, 1, 0, 0, 1), (100.0, 100.0), 0.0, 0),
+        _weekly("CARDIO", "Cardiologie", (1, 0, 1, 0, 0, 0), (0.0, 1.0), 1.0, 1),
+        _weekly("ONCO", "Oncologie", (4, 1, 2, 1, 1, 0), (0.25, 0.5), 3.0, 11),
+        _weekly("URG", "Urgences", (2, 1, 1, 0, 0, 1), (1.0, 1.0), 0.0, 0),
         _weekly("unmapped", None, (1, 0, 0, 0, 1, 0), (0.0, 0.0), None, None),
     ]
-    assert body["total"] == _weekly("total", None, (8, 2, 4, 1, 2, 1), (28.6, 57.1), 1.0, 11)
+    # Rates as fractions, the rows and total of /turnaround by service over the same week.
+    total = _weekly("", None, (8, 2, 4, 1, 2, 1), (2 / 7, 4 / 7), 1.0, 11)
+    assert body["total"] == {key: value for key, value in total.items() if key not in ("service", "label")}
+    week = {"from": "2022-01-31", "to": "2022-02-06", "as_of": AS_OF}
+    turnaround = loaded.get("/api/v1/turnaround", params=week, headers=auth_headers("reader")).json()
+    assert turnaround["total"] == body["total"]
+    assert [
+        {("service" if k == "group" else k): v for k, v in row.items()} for row in turnaround["rows"]
+    ] == (body["rows"])
 
 
 def test_weekly_report_is_reproducible_for_an_as_of(loaded: Any, auth_headers: Any) -> None:

@@ -1,0 +1,121 @@
+"""What a newcomer sees: `make run` says what each long step does, `dimqa serve` fails at once and
+in one line on a busy port (before any migration, token or demo load), the first admin token comes
+with how to make another, and no command prints platformdirs' XDG_RUNTIME_DIR warning."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.core.native import PROJECT_ROOT
+
+
+def dimqa(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli.main", *args], env=env, capture_output=True, text=True, timeout=180
+    )
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_says_what_each_long_step_does_before_it() -> None:
+    # A dry run (-n) of every step (-B): prints the commands, runs none of them.
+    result = subprocess.run(
+        ["make", "-n", "-B", "run", "PYTHON=python3"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.splitlines() == [
+        'echo "dimqa: creating the virtualenv .venv (python3)"',
+        "python3 -m venv .venv",
+        ".venv/bin/pip install --quiet --upgrade pip",
+        'echo "dimqa: installing dimqa and its dependencies into .venv (pip, a few minutes the first time)"',
+        ".venv/bin/pip install --quiet -e '.[native]'",
+        "touch .venv/.installed",
+        ".venv/bin/python -m app.core.native build",  # says "compiling N modules" itself
+        'echo "dimqa: starting the service (migrations, then the demo year on first start; Ctrl-C stops it)"',
+        ".venv/bin/dimqa serve",
+    ]
+
+
+def test_serve_on_a_busy_port_fails_first_in_one_line(database_url: str, session: Session) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url, "DIMQA_DEMO": "1"}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = dimqa("serve", "--port", str(port), env=env)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"dimqa serve: port {port} is already in use on 127.0.0.1 (another dimqa serve?); "
+        "stop it, or choose another port with --port\n"
+    )
+    # Nothing happened before: no token printed and lost, no demo loaded.
+    for table in ("api_token", "rum_batch", "structure_unit", "audit_log"):
+        assert session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0, table
+
+
+def test_serve_on_an_address_it_cannot_use_says_why(database_url: str) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    result = dimqa("serve", "--host", "192.0.2.1", "--port", "8000", env=env)  # TEST-NET-1: not ours
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == "dimqa serve: cannot listen on 192.0.2.1:8000: Cannot assign requested address\n"
+
+
+def test_the_first_start_banner_says_how_to_get_another_token(
+    session: Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.cli.main import _first_start_banner
+
+    _first_start_banner("127.0.0.1", 8000)
+    lines = capsys.readouterr().out.splitlines()
+    assert session.execute(text("SELECT count(*) FROM api_token WHERE name = 'admin'")).scalar_one() == 1
+    assert lines[0] == ""
+    assert lines[1] == "First start: an admin token was created; it is shown only this once:"
+    assert lines[2].startswith("  export DIMQA_TOKEN=dq_")
+    assert lines[3:] == [
+        "  curl http://127.0.0.1:8000/readyz",
+        '  curl -H "Authorization: Bearer $DIMQA_TOKEN" http://127.0.0.1:8000/api/v1/me',
+        "  API docs: http://127.0.0.1:8000/docs",
+        "Lost it? Another admin token, at any time (the service may be running):",
+        "  dimqa token create --name NAME --role admin",
+        "",
+    ]
+
+
+def test_the_banner_names_the_script_that_is_not_on_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from app.cli.main import _command
+
+    script = tmp_path / ".venv" / "bin" / "dimqa"
+    script.parent.mkdir(parents=True)
+    script.write_text("")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", [str(script), "serve"])
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert _command() == ".venv/bin/dimqa"
+    monkeypatch.setenv("PATH", str(script.parent))
+    script.chmod(0o755)
+    assert _command() == "dimqa"
+
+
+def test_no_command_prints_the_xdg_runtime_dir_warning(tmp_path: Path) -> None:
+    """platformdirs warns when XDG_RUNTIME_DIR is unset (cron, containers, sudo) at the import of
+    the embedded PostgreSQL's package: a command on the embedded server is the case to check."""
+    unset = ("XDG_RUNTIME_DIR", "DATABASE_URL", "PYTHONWARNINGS")
+    env = {name: value for name, value in os.environ.items() if name not in unset}
+    env["DIMQA_VAR_DIR"] = str(tmp_path)
+    helped = dimqa("--help", env=env)
+    assert (helped.returncode, helped.stderr) == (0, "")
+    migrated = dimqa("migrate", env=env)
+    assert (migrated.returncode, migrated.stdout, migrated.stderr) == (0, "database at head\n", "")
