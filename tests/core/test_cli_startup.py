@@ -26,9 +26,12 @@ def dimqa(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_run_says_what_each_long_step_does_before_it() -> None:
-    # A dry run (-n) of every step (-B): prints the commands, runs none of them.
+    # A dry run (-n) of every step (-B): prints the commands, runs none of them. Under `make test`
+    # the outer make's MAKELEVEL/MAKEFLAGS would make this one print "Entering directory" lines.
+    outer_make = {"MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES"}
     result = subprocess.run(
-        ["make", "-n", "-B", "run", "PYTHON=python3"],
+        ["make", "--no-print-directory", "-n", "-B", "run", "PYTHON=python3"],
+        env={name: value for name, value in os.environ.items() if name not in outer_make},
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
