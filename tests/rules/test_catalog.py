@@ -139,7 +139,9 @@ class TestDeclarations:
             code for code in undescribed if "?" in effects.get(code, "")
         }
         assert all(REGISTRY[code].severity is Severity.BLOCKING for code in undescribed if code in REGISTRY)
-        assert checked == sum(1 for item in RULES if item.code.startswith("C") and item.code not in undescribed)
+        assert checked == sum(
+            1 for item in RULES if item.code.startswith("C") and item.code not in undescribed
+        )
 
 
 class TestCases:

@@ -229,6 +229,51 @@ def gestational_age_delivery(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
 
 
 @rule(
+    "C142",
+    "perinatal.delivery_act_date",
+    Severity.BLOCKING,
+    "Date de réalisation « {value} » de l'acte d'accouchement {act} absente ou incohérente (RUM du "
+    "{entry_date} au {exit_date}).",
+    reference=fg("C142") + "; actes d'accouchement (liste documentée, app/rules/catalog/guide.py)",
+    params=("act", "entry_date", "exit_date"),
+    when=("acts",),
+)
+def delivery_act_date(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """A delivery act is dated, on a real day within its RUM's entry and exit dates.
+
+    The grouper dates the birth by it. Other acts' dates are C102 (a warning). Checked only on RUMs
+    whose own dates are usable.
+
+    Bad: act JQGD010 with date "" (or "10032024" on a RUM from 04/03/2024 to 06/03/2024).
+    Good: act JQGD010 dated "05032024".
+    """
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        if not rum.acts or DELIVERY_ACTS.isdisjoint(map(ACT_CODE, rum.acts)):
+            continue
+        entry, exit_day = day(rum.entry_date), day(rum.exit_date)
+        if entry is None or exit_day is None:
+            continue
+        for k, act in enumerate(rum.acts):
+            if act.code not in DELIVERY_ACTS:
+                continue
+            done = day(act.date) if act.date else None
+            if done is None or not entry <= done <= exit_day:
+                if hits is None:
+                    hits = []
+                found = hit(
+                    i,
+                    f"acts[{k}].date",
+                    act.date,
+                    act=act.code,
+                    entry_date=fr_date(rum.entry_date),
+                    exit_date=fr_date(rum.exit_date),
+                )
+                hits.append(found)
+    return hits or NONE
+
+
+@rule(
     "C143",
     "perinatal.stillbirth_exit_mode",
     Severity.BLOCKING,
@@ -377,6 +422,7 @@ RULES = (
     weight_required,
     gestational_age_weight,
     gestational_age_delivery,
+    delivery_act_date,
     stillbirth_exit_mode,
     stillbirth_data,
     birth_entry_date,

@@ -108,6 +108,21 @@ CASES: list[Case] = [
             gestational_age="20",
         ),
     ),
+    # C142: delivery act date
+    fails(
+        "C142",
+        "undated delivery act",
+        one(**_MOTHER, acts=[act(code="JQGD010", date="")]),
+        (0, "acts[0].date", ""),
+    ),
+    fails(
+        "C142",
+        "delivery after the exit",
+        one(**_MOTHER, acts=[act(), act(code="JQGD010", date="10032024")]),
+        (0, "acts[1].date", "10032024"),
+    ),
+    passes("C142", "dated delivery", one(**_MOTHER, acts=[act(code="JQGD010", date="05032024")])),
+    passes("C142", "undated X-ray is not a delivery", one(acts=[act(date="")])),
     # C143 / C147: stillbirth
     fails("C143", "stillbirth leaving home", one(**{**_STILLBIRTH, "exit_mode": "8"}), (0, "exit_mode", "8")),
     passes("C143", "stillbirth", one(**_STILLBIRTH)),
