@@ -49,9 +49,9 @@ IMPLEMENTED_NOTES: Final[Mapping[str, str]] = {
     "261": "grouped lines (the GHM gives the CMD and root)",
 }
 
-_TREE = "needs ATIH tables"
-_FREE = "table-free, not a rule"
-_NA = "not applicable"
+_TREE: Final[Status] = "needs ATIH tables"
+_FREE: Final[Status] = "table-free, not a rule"
+_NA: Final[Status] = "not applicable"
 _DIAGINFO = "diagnosis attributes of the FG table DIAGINFO (rare, age, sex, imprecise, not a usual DP)"
 _CONFIRM_INFO = "information only (confirmation required and present): nothing to correct"
 
