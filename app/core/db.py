@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import Engine, MetaData, NullPool, create_engine, event
 from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.exc import DisconnectionError
@@ -168,3 +168,13 @@ def long_statements(session: SessionDep) -> None:
 
 
 LongStatements = Annotated[None, Depends(long_statements, scope="function")]
+
+
+def long_exports(request: Request, session: SessionDep) -> None:
+    """`long_statements` for a download (`format` other than json): a CSV or XLSX export may
+    read a year of rows; the same route's JSON page stays under the request bound."""
+    if request.query_params.get("format", "json") != "json":
+        long_statements(session)
+
+
+LongExports = Annotated[None, Depends(long_exports, scope="function")]

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from app.audit import service as audit_service
 from app.auth.dependencies import AggregateReader, AllUnitsReviewer, PatientReader, Reviewer
-from app.core.db import LongStatements, SessionDep
+from app.core.db import LongExports, LongStatements, SessionDep
 from app.core.exports import CSV_MEDIA_TYPE, csv_rows, download
 from app.core.problems import problem_responses
 from app.rules import service
@@ -86,6 +86,7 @@ def _csv(items: list[FindingRead]) -> bytes:
 )
 def list_findings(
     session: SessionDep,
+    _long: LongExports,
     principal: PatientReader,
     request: Request,
     rss_number: Annotated[str | None, Query(max_length=20)] = None,
