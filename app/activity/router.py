@@ -19,7 +19,7 @@ from app.activity.schemas import (
     UnitsActivity,
 )
 from app.auth.dependencies import AggregateReader, AnyCaller, FeedWriter, PatientReader
-from app.core.db import SessionDep
+from app.core.db import LongExports, LongStatements, SessionDep
 from app.core.exports import EXPORT_RESPONSES, ExportFormat, Table, render
 from app.core.problems import problem_responses
 from app.core.uploads import require_media_type, spool_request
@@ -43,7 +43,12 @@ def _answer(result: Any, fmt: ExportFormat, table: Any) -> Any:
 
 @router.get("/activity/units", tags=["activity"], response_model=UnitsActivity, responses=READ_RESPONSES)
 def activity_units(
-    session: SessionDep, principal: AggregateReader, start: Start, end: End, fmt: Format = ExportFormat.JSON
+    session: SessionDep,
+    _long: LongExports,
+    principal: AggregateReader,
+    start: Start,
+    end: End,
+    fmt: Format = ExportFormat.JSON,
 ) -> Any:
     """RUM per pôle and per UM, each RUM through the structure valid on its exit date.
 
@@ -57,7 +62,12 @@ def activity_units(
     "/activity/care-types", tags=["activity"], response_model=CareTypesActivity, responses=READ_RESPONSES
 )
 def activity_care_types(
-    session: SessionDep, principal: AggregateReader, start: Start, end: End, fmt: Format = ExportFormat.JSON
+    session: SessionDep,
+    _long: LongExports,
+    principal: AggregateReader,
+    start: Start,
+    end: End,
+    fmt: Format = ExportFormat.JSON,
 ) -> Any:
     """RUM and RSS per type of care: hospitalisation complète, 0 jour (hors séance), séances.
 
@@ -69,6 +79,7 @@ def activity_care_types(
 @router.get("/activity/seances", tags=["activity"], response_model=SeancesActivity, responses=READ_RESPONSES)
 def activity_seances(
     session: SessionDep,
+    _long: LongExports,
     principal: AggregateReader,
     start: Start,
     end: End,
@@ -88,6 +99,7 @@ def activity_seances(
 @router.get("/activity/ghm", tags=["activity"], response_model=GhmActivity, responses=READ_RESPONSES)
 def activity_ghm(
     session: SessionDep,
+    _long: LongExports,
     principal: AggregateReader,
     start: Start,
     end: End,
@@ -103,6 +115,7 @@ def activity_ghm(
 @router.get("/activity/ssr-cm", tags=["activity"], response_model=SsrCmActivity, responses=READ_RESPONSES)
 def activity_ssr_cm(
     session: SessionDep,
+    _long: LongExports,
     principal: AggregateReader,
     start: Annotated[date, Query(alias="from", description="First RHS week date (Monday), inclusive")],
     end: Annotated[date, Query(alias="to", description="Last RHS week date (Monday), inclusive")],
@@ -143,6 +156,7 @@ async def create_rhs_batch(
     request: Request,
     response: Response,
     session: SessionDep,
+    _long: LongStatements,
     principal: FeedWriter,
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", max_length=200, description="Client key for retries")

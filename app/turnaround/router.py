@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from app.audit import service as audit_service
 from app.auth.dependencies import PATIENT_READERS, AggregateReader, AllUnitsFeedWriter
 from app.core.config import get_settings
-from app.core.db import SessionDep
+from app.core.db import LongExports, SessionDep
 from app.core.exports import EXPORT_RESPONSES, ExportFormat
 from app.core.problems import Forbidden, ProblemErrorItem, UnsupportedMediaType, problem_responses
 from app.core.uploads import inline_schema, read_capped
@@ -249,6 +249,7 @@ def read_turnaround(
 def read_weekly_turnaround(
     request: Request,
     session: SessionDep,
+    _long: LongExports,
     principal: AggregateReader,
     week: Annotated[
         str,
