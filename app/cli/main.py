@@ -192,6 +192,7 @@ def _load_first_start_demo() -> None:
             print("First start: loading the demo year (--no-demo or DIMQA_DEMO=0 to skip)...", flush=True)
             summary = load_demo(session, principal=DEMO_PRINCIPAL)
         print(summary.line(), flush=True)
+        print(summary.planted_line(), flush=True)
     except Exception as error:  # the server must start anyway; the demo can be loaded later
         reason = f"{type(error).__name__}: {error}"
         print(f"Demo year not loaded ({reason}); run `dimqa demo` to retry.", flush=True)
