@@ -8,7 +8,8 @@ character (U+0000 to U+001F, tab included), DEL and the C1 controls (U+0080 to U
 refused in identifiers: a 422 problem naming the field (code `control_character`), or an ACK AE
 for HL7 v2 (where the check runs after unescaping: `\\X0D\\` is a CR).
 
-`NoControlStr` is the annotated type for request bodies; other parsers call `find_control`.
+`NoControlStr` / `NoControlStrOrNone` are the annotated types for request bodies (`NO_CONTROL`
+the validator itself); other parsers call `find_control`.
 """
 
 from __future__ import annotations
@@ -49,4 +50,8 @@ def _validate(value: Any) -> Any:
     return value
 
 
-NoControlStr = Annotated[str, BeforeValidator(_validate)]
+# The validator, outermost in an `Annotated` (after any StringConstraints): it then sees the value
+# as sent, and the length constraints keep their own error types (string_too_short...).
+NO_CONTROL: Final = BeforeValidator(_validate)
+NoControlStr = Annotated[str, NO_CONTROL]
+NoControlStrOrNone = Annotated[str | None, NO_CONTROL]

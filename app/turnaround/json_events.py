@@ -21,7 +21,7 @@ from typing import Any, Final, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from app.core.control_chars import CONTROL_CHARACTER, NoControlStr
+from app.core.control_chars import CONTROL_CHARACTER, NoControlStr, NoControlStrOrNone
 from app.core.dates import DATE_OUT_OF_RANGE, BoundedDatetime
 from app.core.line_errors import LineError
 from app.turnaround.events import (
@@ -79,7 +79,7 @@ class StayEventIn(_EventIn):
         examples=["discharge"],
     )
     stay_number: NoControlStr = _STAY_NUMBER
-    unit: NoControlStr | None = Field(
+    unit: NoControlStrOrNone = Field(
         default=None,
         min_length=1,
         max_length=20,
@@ -94,7 +94,7 @@ class StayEventIn(_EventIn):
         description="When the movement happened, ISO 8601. Without an offset: Europe/Paris local time.",
         examples=["2024-03-06T11:00:00+01:00"],
     )
-    patient_class: NoControlStr | None = Field(
+    patient_class: NoControlStrOrNone = Field(
         default=None,
         max_length=20,
         description="Patient class from the HIS (HL7 PV1-2: I inpatient, O outpatient, E emergency...).",
@@ -181,14 +181,14 @@ class DocumentEventIn(_EventIn):
         description="When the DIM received this version, ISO 8601. Without an offset: Europe/Paris time.",
         examples=["2024-03-10T09:12:00+01:00"],
     )
-    unit: NoControlStr | None = Field(
+    unit: NoControlStrOrNone = Field(
         default=None,
         min_length=1,
         max_length=20,
         description="UM code of the authoring unit.",
         examples=["7500"],
     )
-    parent_document_id: NoControlStr | None = Field(
+    parent_document_id: NoControlStrOrNone = Field(
         default=None,
         min_length=1,
         max_length=200,

@@ -41,6 +41,7 @@ from typing import Any, Final, Literal, NamedTuple, TypeVar
 from sqlalchemy.orm import Session
 
 from app.auth.schemas import Principal
+from app.core.dates import DATE_OUT_OF_RANGE, DateOutOfRange, in_range
 from app.core.line_errors import LineError
 from app.core.problems import Conflict, InvalidInput
 from app.turnaround import metrics, repository
@@ -1318,12 +1319,19 @@ class WeeklyData:
 
 def week_bounds(week: str) -> tuple[date, date]:
     try:
-        return parse_iso_week(week)
+        monday, sunday = parse_iso_week(week)
     except ValueError as exc:
         raise InvalidInput(
             f"{week!r} is not an existing ISO week",
             errors=[LineError(None, "week", "invalid_week", str(exc))],
         ) from None
+    for day in (monday, sunday):
+        if not in_range(day):
+            message = f"week {week}: {DateOutOfRange(day)}"
+            raise InvalidInput(
+                message, errors=[LineError(None, "week", DATE_OUT_OF_RANGE, message)], status=422
+            )
+    return monday, sunday
 
 
 def weekly_report(
