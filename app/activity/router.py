@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -19,6 +18,7 @@ from app.activity.schemas import (
     UnitsActivity,
 )
 from app.auth.dependencies import AggregateReader, AnyCaller, FeedWriter, PatientReader
+from app.core.dates import BoundedDate
 from app.core.db import LongExports, LongStatements, SessionDep
 from app.core.exports import EXPORT_RESPONSES, ExportFormat, Table, render
 from app.core.problems import problem_responses
@@ -26,8 +26,12 @@ from app.core.uploads import require_media_type, spool_request
 
 router = APIRouter(responses=problem_responses(401, 403, 503))
 
-Start = Annotated[date, Query(alias="from", description="First RSS discharge date of the period (inclusive)")]
-End = Annotated[date, Query(alias="to", description="Last RSS discharge date of the period (inclusive)")]
+Start = Annotated[
+    BoundedDate, Query(alias="from", description="First RSS discharge date of the period (inclusive)")
+]
+End = Annotated[
+    BoundedDate, Query(alias="to", description="Last RSS discharge date of the period (inclusive)")
+]
 Format = Annotated[
     ExportFormat, Query(alias="format", description="json, or csv (`;`, UTF-8 with BOM) / xlsx to download")
 ]
@@ -117,8 +121,8 @@ def activity_ssr_cm(
     session: SessionDep,
     _long: LongExports,
     principal: AggregateReader,
-    start: Annotated[date, Query(alias="from", description="First RHS week date (Monday), inclusive")],
-    end: Annotated[date, Query(alias="to", description="Last RHS week date (Monday), inclusive")],
+    start: Annotated[BoundedDate, Query(alias="from", description="First RHS week date (Monday), inclusive")],
+    end: Annotated[BoundedDate, Query(alias="to", description="Last RHS week date (Monday), inclusive")],
     fmt: Format = ExportFormat.JSON,
 ) -> Any:
     """SSR/SMR activity per catégorie majeure (CM) of the grouped RHS: weeks (RHS), days of presence,

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -8,6 +7,7 @@ from fastapi.responses import Response
 
 from app.audit import service as audit_service
 from app.auth.dependencies import AggregateReader, AllUnitsReviewer, PatientReader, Reviewer
+from app.core.dates import BoundedDate
 from app.core.db import LongExports, LongStatements, SessionDep
 from app.core.exports import CSV_MEDIA_TYPE, csv_rows, download
 from app.core.problems import problem_responses
@@ -97,8 +97,10 @@ def list_findings(
     service_code: Annotated[
         str | None, Query(alias="service", max_length=20, description="Service of the UM at discharge")
     ] = None,
-    date_from: Annotated[date | None, Query(alias="from", description="Discharge date, inclusive")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="Discharge date, inclusive")] = None,
+    date_from: Annotated[
+        BoundedDate | None, Query(alias="from", description="Discharge date, inclusive")
+    ] = None,
+    date_to: Annotated[BoundedDate | None, Query(alias="to", description="Discharge date, inclusive")] = None,
     status: Annotated[FindingStatus | None, Query(description="Default: every finding not closed")] = None,
     cursor: Annotated[
         str | None, Query(max_length=20, description="`next_cursor` of the previous page")
@@ -148,8 +150,10 @@ def list_findings(
 def summarise_findings(
     session: SessionDep,
     principal: AggregateReader,
-    date_from: Annotated[date | None, Query(alias="from", description="Discharge date, inclusive")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="Discharge date, inclusive")] = None,
+    date_from: Annotated[
+        BoundedDate | None, Query(alias="from", description="Discharge date, inclusive")
+    ] = None,
+    date_to: Annotated[BoundedDate | None, Query(alias="to", description="Discharge date, inclusive")] = None,
 ) -> FindingSummary:
     """Counts of findings not closed, per rule and service (of the UM at the discharge date), for
     the RSS discharged in the period. No RSS numbers: readable by the `reader` role."""
