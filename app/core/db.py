@@ -107,16 +107,34 @@ def _bound(engine: Engine, waits: Waits) -> None:
         finally:
             watchdog.disarm(token)
 
+    def arm(info: dict[Any, Any], dbapi_connection: Any) -> None:
+        # One deadline per connection at a time: a previous one left armed would later cut the
+        # connection in the middle of another request's work.
+        if (previous := info.pop(_WATCH, None)) is not None:
+            watchdog.disarm(previous)
+        bound = info.get(_BOUND, waits.statement_timeout)
+        info[_WATCH] = watchdog.arm(dbapi_connection, bound + WATCHDOG_MARGIN_SECONDS)
+
     @event.listens_for(engine, "checkin")
     def _checked_in(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
         record.info.pop(_BOUND, None)
         if (token := record.info.pop(_WATCH, None)) is not None:
             watchdog.disarm(token)
 
+    # COMMIT, ROLLBACK and the pool's rollback on return go to the driver without a cursor event;
+    # they are bounded the same way, until the connection is back in the pool (checkin above).
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _ending(conn: Connection) -> None:
+        arm(conn.info, conn.connection.dbapi_connection)
+
+    @event.listens_for(engine, "reset")
+    def _resetting(dbapi_connection: Any, record: ConnectionPoolEntry, state: Any) -> None:
+        arm(record.info, dbapi_connection)
+
     @event.listens_for(engine, "before_cursor_execute")
     def _arm(conn: Connection, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
-        bound = conn.info.get(_BOUND, waits.statement_timeout)
-        conn.info[_WATCH] = watchdog.arm(cursor.connection, bound + WATCHDOG_MARGIN_SECONDS)
+        arm(conn.info, cursor.connection)
 
     @event.listens_for(engine, "after_cursor_execute")
     def _disarm(conn: Connection, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
