@@ -12,7 +12,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from app.core.dbwaits import WATCHDOG_MARGIN_SECONDS, Waits, set_statement_timeout_sql, watchdog
+from app.core.dbwaits import WATCHDOG_MARGIN_SECONDS, Waits, long_transaction_sql, watchdog
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -175,13 +175,14 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def long_statements(session: SessionDep) -> None:
-    """Raise this request's statement bound to DIMQA_DB_LONG_STATEMENT_TIMEOUT (600 s): for
-    routes doing long work in one transaction (batch ingestion, rescans, exports)."""
+    """Raise this request's statement and lock bounds to DIMQA_DB_LONG_STATEMENT_TIMEOUT (600 s):
+    for routes doing long work in one transaction (batch ingestion, rescans, exports)."""
     waits = _state.waits
     if waits is None:
         return  # unbounded
     connection = session.connection()
-    connection.exec_driver_sql(set_statement_timeout_sql(waits.long_statement_timeout))
+    for statement in long_transaction_sql(waits.long_statement_timeout):
+        connection.exec_driver_sql(statement)
     connection.info[_BOUND] = waits.long_statement_timeout  # the watchdog's bound (popped at checkin)
 
 
