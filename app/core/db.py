@@ -12,7 +12,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from app.core.dbwaits import WATCHDOG_MARGIN_SECONDS, Waits, set_statement_timeout_sql, watchdog
+from app.core.dbwaits import WATCHDOG_MARGIN_SECONDS, Waits, long_transaction_sql, watchdog
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -107,16 +107,34 @@ def _bound(engine: Engine, waits: Waits) -> None:
         finally:
             watchdog.disarm(token)
 
+    def arm(info: dict[Any, Any], dbapi_connection: Any) -> None:
+        # One deadline per connection at a time: a previous one left armed would later cut the
+        # connection in the middle of another request's work.
+        if (previous := info.pop(_WATCH, None)) is not None:
+            watchdog.disarm(previous)
+        bound = info.get(_BOUND, waits.statement_timeout)
+        info[_WATCH] = watchdog.arm(dbapi_connection, bound + WATCHDOG_MARGIN_SECONDS)
+
     @event.listens_for(engine, "checkin")
     def _checked_in(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
         record.info.pop(_BOUND, None)
         if (token := record.info.pop(_WATCH, None)) is not None:
             watchdog.disarm(token)
 
+    # COMMIT, ROLLBACK and the pool's rollback on return go to the driver without a cursor event;
+    # they are bounded the same way, until the connection is back in the pool (checkin above).
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _ending(conn: Connection) -> None:
+        arm(conn.info, conn.connection.dbapi_connection)
+
+    @event.listens_for(engine, "reset")
+    def _resetting(dbapi_connection: Any, record: ConnectionPoolEntry, state: Any) -> None:
+        arm(record.info, dbapi_connection)
+
     @event.listens_for(engine, "before_cursor_execute")
     def _arm(conn: Connection, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
-        bound = conn.info.get(_BOUND, waits.statement_timeout)
-        conn.info[_WATCH] = watchdog.arm(cursor.connection, bound + WATCHDOG_MARGIN_SECONDS)
+        arm(conn.info, cursor.connection)
 
     @event.listens_for(engine, "after_cursor_execute")
     def _disarm(conn: Connection, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
@@ -157,13 +175,14 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def long_statements(session: SessionDep) -> None:
-    """Raise this request's statement bound to DIMQA_DB_LONG_STATEMENT_TIMEOUT (600 s): for
-    routes doing long work in one transaction (batch ingestion, rescans, exports)."""
+    """Raise this request's statement and lock bounds to DIMQA_DB_LONG_STATEMENT_TIMEOUT (600 s):
+    for routes doing long work in one transaction (batch ingestion, rescans, exports)."""
     waits = _state.waits
     if waits is None:
         return  # unbounded
     connection = session.connection()
-    connection.exec_driver_sql(set_statement_timeout_sql(waits.long_statement_timeout))
+    for statement in long_transaction_sql(waits.long_statement_timeout):
+        connection.exec_driver_sql(statement)
     connection.info[_BOUND] = waits.long_statement_timeout  # the watchdog's bound (popped at checkin)
 
 

@@ -113,10 +113,11 @@ def request_waits() -> Waits:
     )
 
 
-def set_statement_timeout_sql(seconds: float) -> str:
-    """`SET LOCAL` of the statement timeout: for the current transaction only, so a pooled
-    connection goes back to the default when the request ends."""
-    return f"SET LOCAL statement_timeout = {_ms(seconds)}"
+def long_transaction_sql(seconds: float) -> tuple[str, ...]:
+    """`SET LOCAL` of the statement and lock timeouts, for the current transaction only (a pooled
+    connection goes back to the defaults when the request ends). The lock bound is raised too:
+    a batch waiting for the ingestion writer lock queues behind the batch holding it."""
+    return (f"SET LOCAL statement_timeout = {_ms(seconds)}", f"SET LOCAL lock_timeout = {_ms(seconds)}")
 
 
 class Watchdog:

@@ -15,7 +15,7 @@ from app.core import db, dbwaits
 
 @pytest.fixture()
 def bounded(clean_db: Engine) -> Iterator[dbwaits.Waits]:
-    waits = replace(dbwaits.request_waits(), statement_timeout=0.5, long_statement_timeout=3.0)
+    waits = replace(dbwaits.request_waits(), statement_timeout=0.5, long_statement_timeout=4.0)
     url = clean_db.url.render_as_string(hide_password=False)
     db.configure(url, waits=waits)
     try:
@@ -43,8 +43,10 @@ def test_a_statement_past_the_bound_is_cancelled_and_the_pool_goes_on(bounded: d
 def test_long_statements_raise_the_bound_for_one_transaction(bounded: dbwaits.Waits) -> None:
     with db.new_session() as session:
         db.long_statements(session)
-        assert session.scalar(text("SHOW statement_timeout")) == "3s"
+        assert session.scalar(text("SHOW statement_timeout")) == "4s"
+        assert session.scalar(text("SHOW lock_timeout")) == "4s"
         assert session.execute(text("SELECT pg_sleep(1)")).all() == [("",)]
         session.commit()
         # The next transaction (the next request on this pooled connection) is bounded again.
         assert session.scalar(text("SHOW statement_timeout")) == "500ms"
+        assert session.scalar(text("SHOW lock_timeout")) == "3s"
