@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,7 +10,8 @@ from fastapi.responses import JSONResponse, Response
 from app.audit import service as audit_service
 from app.auth.dependencies import PATIENT_READERS, AggregateReader, AllUnitsFeedWriter
 from app.core.config import get_settings
-from app.core.db import SessionDep
+from app.core.dates import BoundedDate
+from app.core.db import LongExports, SessionDep
 from app.core.exports import EXPORT_RESPONSES, ExportFormat
 from app.core.problems import Forbidden, ProblemErrorItem, UnsupportedMediaType, problem_responses
 from app.core.uploads import inline_schema, read_capped
@@ -211,10 +211,10 @@ def post_document_events(
 def read_turnaround(
     session: SessionDep,
     principal: AggregateReader,
-    date_from: Annotated[date, Query(alias="from", description="First discharge date (inclusive)")],
-    date_to: Annotated[date, Query(alias="to", description="Last discharge date (inclusive)")],
+    date_from: Annotated[BoundedDate, Query(alias="from", description="First discharge date (inclusive)")],
+    date_to: Annotated[BoundedDate, Query(alias="to", description="Last discharge date (inclusive)")],
     group_by: GroupBy = GroupBy.SERVICE,
-    as_of: Annotated[date | None, Query(description=_AS_OF_DOC)] = None,
+    as_of: Annotated[BoundedDate | None, Query(description=_AS_OF_DOC)] = None,
     care_types: Annotated[str | None, Query(description=_CARE_TYPES_DOC)] = None,
     attribution: Annotated[Attribution, Query(description=_ATTRIBUTION_DOC)] = Attribution.DISCHARGE,
 ) -> Response:
@@ -249,12 +249,13 @@ def read_turnaround(
 def read_weekly_turnaround(
     request: Request,
     session: SessionDep,
+    _long: LongExports,
     principal: AggregateReader,
     week: Annotated[
         str,
         Query(pattern=ISO_WEEK_PATTERN, description="ISO week of the discharge dates", examples=["2022-W05"]),
     ],
-    as_of: Annotated[date | None, Query(description=_AS_OF_DOC)] = None,
+    as_of: Annotated[BoundedDate | None, Query(description=_AS_OF_DOC)] = None,
     format: ExportFormat = ExportFormat.JSON,
     detail: Annotated[
         bool,
