@@ -164,3 +164,12 @@ def test_loaded_demo_lists_exactly_the_planted_findings(
     assert page["next_cursor"] is None
     listed = sorted((item["rss_number"], item["rule"]) for item in page["items"])
     assert listed == _planted(generate(year=2022, seed=42))
+
+    # The catalogue endpoint serves every rule a planted error names, run (not skipped).
+    catalogue = client.get("/api/v1/rules", headers=auth_headers("reader"))
+    assert catalogue.status_code == 200, catalogue.text
+    served = {item["code"]: item for item in catalogue.json()["items"]}
+    for item in PLANTED_ERRORS:
+        assert served[item.rule_code]["skipped"] is False, item.rule_code
+    assert served["Q013"]["name"] == "guide.da_equals_dp"
+    assert served["Q014"]["name"] == "guide.dr_history_code"
