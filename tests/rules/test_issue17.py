@@ -6,6 +6,7 @@ no longer repeat the blocking control C126 on the same defect."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -131,3 +132,42 @@ class TestOneFindingPerDefect:
         assert [(f.rule_code, f.message) for f in findings] == [
             ("C143", "Mode de sortie 8 incohérent avec le DP P95 (mort-né) : sortie par décès (9) attendue.")
         ]
+
+
+ISSUE_17_CODES = [
+    "C076",
+    "C081",
+    "C126",
+    "C129",
+    "C142",
+    "C143",
+    "C145",
+    "C147",
+    "C162",
+    "C163",
+    "C164",
+    "C165",
+    "C166",
+    "C168",
+    "C174",
+    "C179",
+    "C184",
+    "C189",
+    "C190",
+    "C191",
+    "C253",
+    "C261",
+    "C262",
+]
+
+
+def test_the_served_catalogue_lists_the_new_controls(client: Any, auth_headers: Any) -> None:
+    items = client.get("/api/v1/rules", headers=auth_headers("reader")).json()["items"]
+    served = {item["code"]: item for item in items}
+    assert [code for code in ISSUE_17_CODES if code not in served] == []
+    # Table-free: they run with no reference loaded.
+    assert [code for code in ISSUE_17_CODES if served[code]["skipped"] or served[code]["needs"]] == []
+    assert served["C126"]["severity"] == "blocking" and served["C166"]["severity"] == "warning"
+    assert served["C168"]["message"] == (
+        "Poids d'entrée absent pour un patient âgé de {days} jour(s) à l'entrée (requis avant 29 jours)."
+    )

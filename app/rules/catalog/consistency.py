@@ -229,9 +229,12 @@ def long_stay_unconfirmed(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Good: the same stay with confirmation = "1" on its last RUM.
     """
     rums = rss.rums
+    entry_raw, exit_raw = rums[0].entry_date, rums[-1].exit_date
+    if exit_raw[4:] == entry_raw[4:] and (entry_raw[2:4] != "01" or exit_raw[2:4] != "12"):
+        return NONE  # most stays: inside one year and not January to December, without parsing
     if _confirmed(rss) or _service_stay(rss):
         return NONE
-    entry, exit_day = day(rums[0].entry_date), day(rums[-1].exit_date)
+    entry, exit_day = day(entry_raw), day(exit_raw)
     if entry is None or exit_day is None:
         return NONE
     days = (exit_day - entry).days

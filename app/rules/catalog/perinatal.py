@@ -34,18 +34,32 @@ def given(raw: str) -> bool:
     return bool(raw) and raw.strip("0") != ""
 
 
+# The last RSS `childbirth` judged, and its answer: C126 and C162 ask for the same RSS in a row
+# (held here, so its identity cannot be reused by another RSS while it is cached).
+_last_childbirth: list[tuple[Rss, tuple[int, str] | None]] = []
+
+
 def childbirth(rss: Rss) -> tuple[int, str] | None:
     """The first RUM marking the stay as a childbirth, with the reason shown to the DIM.
 
     A delivery act (`DELIVERY_ACTS`) or a DA of category Z37; None for any other stay.
     """
+    last = _last_childbirth[0] if _last_childbirth else None  # one read: other threads may replace it
+    if last is not None and last[0] is rss:
+        return last[1]
+    found = _childbirth(rss)
+    _last_childbirth[:] = [(rss, found)]
+    return found
+
+
+def _childbirth(rss: Rss) -> tuple[int, str] | None:
     for index, rum in enumerate(rss.rums):
         if rum.acts and not DELIVERY_ACTS.isdisjoint(map(ACT_CODE, rum.acts)):
             for act in rum.acts:
                 if act.code in DELIVERY_ACTS:
                     return index, f"acte d'accouchement {act.code}"
         for code in rum.das:
-            if code[:3] == "Z37":
+            if code.startswith("Z37"):
                 return index, f"DA {_dotted(code)}, résultat de l'accouchement"
     return None
 
@@ -88,7 +102,7 @@ def gestational_age_required(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """
     rums = rss.rums
     for rum in rums:
-        if given(rum.gestational_age):
+        if rum.gestational_age and given(rum.gestational_age):
             return NONE
     first = rums[0]
     if first.birth_date == first.entry_date and day(first.birth_date) is not None:
@@ -291,7 +305,7 @@ def stillbirth_exit_mode(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
-        if rum.dp[:3] == "P95" and rum.exit_mode and rum.exit_mode != "9":
+        if rum.dp.startswith("P95") and rum.exit_mode and rum.exit_mode != "9":
             if hits is None:
                 hits = []
             hits.append(hit(i, "exit_mode", rum.exit_mode, dp=_dotted(rum.dp)))
@@ -336,7 +350,7 @@ def stillbirth_data(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
-        if rum.dp[:3] != "P95" or rum.exit_mode != "9":
+        if rum.exit_mode != "9" or not rum.dp.startswith("P95"):
             continue
         problems = _stillbirth_problems(rss, rum)
         if problems:

@@ -77,4 +77,15 @@ CASES: list[Case] = [
         one(entry_date="01032023", exit_date="04032024", acts=[act(date="01032023")], confirmation="1"),
     ),
     passes("C262", "2 days", one()),
+    fails(
+        "C262",
+        "the whole leap year 2024",
+        one(entry_date="01012024", exit_date="31122024", acts=[act(date="01012024")]),
+        (0, "confirmation", ""),
+    ),
+    passes(
+        "C262",
+        "the whole year 2023 (364 days)",
+        one(entry_date="01012023", exit_date="31122023", acts=[act(date="01012023")]),
+    ),
 ]
