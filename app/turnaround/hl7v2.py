@@ -12,9 +12,17 @@ Reading rules (French IHE PAM profile for ADT, CI-SIS "transmission de documents
 - Charset: MSH-18 when present ("UNICODE UTF-8", "8859/1", "8859/15"); otherwise, or when the
   declared charset does not decode, UTF-8 then Windows-1252 then Latin-1.
 - Event id: MSH-10 (message control id) for every event of the message; an ORU carrying several
-  documents numbers them `<MSH-10>/<n>`.
+  documents numbers them `<MSH-10>/<n>`. Storage namespaces it with MSH-3, MSH-4 and MSH-9 and
+  versions document replacements and deletions by `digest`, the SHA-256 of the message without
+  MSH-7 (`message_digest`; see `service.hl7_event_id`).
 - Stay number: PV1-19 (visit number, CX.1), else PID-18 (account number).
 - Datetimes: HL7 DTM, at least day precision; without an offset they are hospital local time.
+  Only 1900-2100 is accepted (app.core.dates), MSH-7 included whether or not an event uses it:
+  outside it, AE `date_out_of_range` naming the field.
+- Control characters: a NUL anywhere in the message, or any control character in a value that
+  becomes an identifier (MSH-3, MSH-4, MSH-10, stay number, unit, patient class, document id,
+  type and parent), checked after unescaping (`\\X0D\\` is a CR): AE `control_character` naming
+  the field. The ACK itself carries control characters as hex escapes, never raw.
 
 ADT triggers: A01 admit, A04 admit (outpatient/emergency registration, kept with its patient
 class PV1-2 so storage can leave out non-hospital venues), A02 transfer, A03 discharge,
@@ -47,7 +55,9 @@ when no segment applies) and whose `field` names the HL7 field (`PV1-19`).
 
 Acknowledgment codes: AR when the message itself is unusable (no MSH, wrong delimiters,
 missing control id, unsupported message type or trigger); AE when a supported message lacks or
-garbles a value; AA otherwise. A message is atomic: with any error it yields no event.
+garbles a value; AA otherwise. A message is atomic: with any error it yields no event. ERR-3
+takes the HL7 table 0357 code of the error (102 for a bad value, 205 for a control id already
+used for another message, ...).
 """
 
 from __future__ import annotations

@@ -174,10 +174,16 @@ def post_stay_events(
 ) -> Response:
     """Stay movements (admission, transfer, discharge, cancellations) from the HIS.
 
-    Idempotent by event id: JSON `event_id`; HL7 `MSH-3|MSH-9|MSH-10` (MSH-9 as `type^trigger`);
-    FHIR `Encounter/<id>/_history/<versionId>` (or a content hash). Re-sending an event changes
-    nothing (`duplicates`); reusing an id for other content is refused (`duplicate_event_id`).
-    Events for stays not known yet are kept and count once the stay appears.
+    Idempotent by event id: JSON `event_id`; HL7 `MSH-3|MSH-4|MSH-9|MSH-10` (MSH-9 as
+    `type^trigger`); FHIR `Encounter/<id>/_history/<versionId>` (or a content hash). Re-sending an
+    event changes nothing (`duplicates`; in HL7 the same message with only MSH-7 changed too);
+    reusing an id for other content is refused (`duplicate_event_id`, HL7 ERR-3 205). Events for
+    stays not known yet are kept and count once the stay appears.
+
+    Dates must lie within 1900-01-01 to 2100-12-31 (`date_out_of_range`), and identifiers (event
+    ids, stay numbers, units, document ids) hold no control character such as CR, LF or NUL
+    (`control_character`; HL7 values checked after unescaping, a NUL anywhere in an HL7 message or
+    a FHIR resource refused).
 
     JSON and FHIR answer 201 when something new was stored, 200 when everything was already
     known; invalid events are listed in `errors` (line = 1-based event or Bundle entry), and a body
@@ -199,10 +205,13 @@ def post_document_events(
 ) -> Response:
     """Document events (new version, replacement, deletion), discharge reports among them.
 
-    Same idempotency and answers as `POST /stay-events`. The reception date counted is the
-    event's `received_at` (HL7 MSH-7, FHIR `date`); which document types are discharge reports is
-    configured (`DIMQA_DISCHARGE_REPORT_TYPES`) and applied when figures are read. Same body cap
-    (`DIMQA_MAX_EVENT_BODY_BYTES`, 413 beyond).
+    Same idempotency, limits and answers as `POST /stay-events`. An HL7 replacement or deletion
+    (MDM T10, T04, T11; ORU with ORC-1 RO/RP/RU/XO or CA/OC/CR, OBR-25 C or X, OBX-11 C or D) is a
+    new version of its document, stored beside the earlier ones even under the control id of the
+    original (key `...|MSH-10#<16 hex digits of the message digest>`). The reception date counted
+    is the event's `received_at` (HL7 MSH-7, FHIR `date`); which document types are discharge
+    reports is configured (`DIMQA_DISCHARGE_REPORT_TYPES`) and applied when figures are read. Same
+    body cap (`DIMQA_MAX_EVENT_BODY_BYTES`, 413 beyond).
     """
     return _receive("document", request, session, principal, body)
 
