@@ -46,7 +46,12 @@ def load_slices(session: Session, *, loaded_by: str, year: int = YEAR) -> list[N
     """Load the three slices as `year`'s nomenclatures (the caller owns the transaction)."""
     return [
         reference_service.load(
-            session, kind=kind, year=year, data=read(kind), source=f"app.demo.data/{name}", loaded_by=loaded_by
-        )
+            session,
+            kind=kind,
+            year=year,
+            data=read(kind),
+            source=f"app.demo.data/{name}",
+            loaded_by=loaded_by,
+        )  # fmt: skip
         for kind, name in FILES.items()
     ]

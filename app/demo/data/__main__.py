@@ -39,7 +39,7 @@ def _rows(path: Path) -> Iterable[dict[str, str]]:
         yield from csv.DictReader(handle)
 
 
-def _write(name: str, header: Sequence[str], rows: Iterable[Sequence[str]]) -> set[str]:
+def _write(name: str, header: Sequence[str], rows: Iterable[tuple[str, ...]]) -> set[str]:
     """Write the slice; the codes it holds."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
@@ -54,7 +54,7 @@ def _write(name: str, header: Sequence[str], rows: Iterable[Sequence[str]]) -> s
 
 def main(argv: Sequence[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m app.demo.data <nomenclatures dir>", file=sys.stderr)
+        print("usage: python -m app.demo.data <nomenclatures dir>", file=sys.stderr)  # noqa: T201
         return 2
     source = Path(argv[0])
     cim10, ccam, ghm = used_codes()
@@ -82,7 +82,10 @@ def main(argv: Sequence[str]) -> int:
             ("code", "label", "valid_from", "valid_to", "activities"),
             (
                 (
-                    row["code"], row["libelle_long"], row["date_debut"], row["date_fin"],
+                    row["code"],
+                    row["libelle_long"],
+                    row["date_debut"],
+                    row["date_fin"],
                     "".join(sorted(activities.get(row["code"], ()))),
                 )
                 for row in _rows(source / "ccam_actes.csv")
@@ -90,13 +93,15 @@ def main(argv: Sequence[str]) -> int:
             ),
         ),  # fmt: skip
         NomenclatureKind.GHM: _write(
-            data.FILES[NomenclatureKind.GHM], ("ghm", "label"), ((code, label) for code, (_, label) in labels.items())
+            data.FILES[NomenclatureKind.GHM],
+            ("ghm", "label"),
+            ((code, label) for code, (_, label) in labels.items()),
         ),
     }
     wanted = {NomenclatureKind.CIM10: cim10, NomenclatureKind.CCAM: ccam, NomenclatureKind.GHM: ghm}
     for kind, codes in written.items():
         missing = sorted(wanted[kind] - codes)
-        print(f"{data.FILES[kind]}: {len(codes)} codes; used but not in the public file: {missing or 'none'}")
+        print(f"{data.FILES[kind]}: {len(codes)} codes; used, not in the public file: {missing or 'none'}")  # noqa: T201
     return 0
 
 
