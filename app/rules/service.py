@@ -282,13 +282,14 @@ def _store_checked(session: Session, checked: Checked, previous_versions: Mappin
                 if old_by_fingerprint
                 else None
             )
-            same_place = next(
-                (k for k, old in enumerate(bucket or ()) if old.rum_index == found.rum_index), None
-            )
-            if bucket and same_place is not None:
-                keep(version_id, exit_date, found, unit, bucket.pop(same_place))
-            else:
-                unmatched.append((found, unit))
+            if bucket:
+                same_place = next(
+                    (k for k, old in enumerate(bucket) if old.rum_index == found.rum_index), None
+                )
+                if same_place is not None:
+                    keep(version_id, exit_date, found, unit, bucket.pop(same_place))
+                    continue
+            unmatched.append((found, unit))
         for found, unit in unmatched:
             rum_number = found.rum_number or None
             if old_by_fingerprint:
