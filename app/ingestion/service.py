@@ -5,7 +5,8 @@ so memory does not grow with the file. Worker processes (app.ingestion.workers) 
 large file, render their rows and run the rules on them, while this process stores the previous
 blocks in file order: supersession, duplicates within the batch and the findings of superseded
 versions are decided here, in order. An RSS is atomic: a structural error in any of its lines
-rejects it whole.
+rejects it whole, and so does its number met in another group of the file (its lines not
+consecutive), which a first read of the file finds before anything is stored (app.ingestion.splits).
 """
 
 from __future__ import annotations
