@@ -99,7 +99,7 @@ class _Tally:
                         "field": error.field,
                         "code": error.code,
                         "fg_code": error.fg_code,
-                        "message": error.message,
+                        "message": readable(error.message),
                     }
                 )
 
