@@ -410,7 +410,7 @@ class _Repeats:
                 )  # fmt: skip
                 for line in lines
             ]
-        starts = ", ".join(str(part[0]) for part in found.parts)
+        starts = _some_lines([part[0] for part in found.parts])
         return [
             LineError(
                 line,
@@ -422,6 +422,13 @@ class _Repeats:
             )  # fmt: skip
             for line in lines
         ]
+
+
+def _some_lines(lines: Sequence[int], shown: int = 5) -> str:
+    """The first `shown` of `lines`, and how many more: a hostile file may repeat a number 10,000
+    times, and each of its lines gets the message."""
+    text = ", ".join(str(line) for line in lines[:shown])
+    return text if len(lines) <= shown else f"{text} and {len(lines) - shown} more"
 
 
 def _admit(
