@@ -48,15 +48,20 @@ def default_count() -> int:
     return 0 if cores < 2 else min(cores, 4)
 
 
-def payload(ctx: RuleContext) -> ContextPayload:
-    # A copy without the indexes the checks derived from the references (rebuilt in each worker),
-    # read-only mapping views (which do not pickle) as the dicts they show.
+def sendable(ctx: RuleContext) -> RuleContext:
+    """The context as it is pickled for the workers: a copy without the indexes the checks derived
+    from the references (rebuilt in each worker), read-only mapping views (which do not pickle) as
+    the dicts they show."""
     plain: dict[str, Any] = {
         item.name: dict(value)
         for item in dataclasses.fields(ctx)
         if item.init and isinstance(value := getattr(ctx, item.name), MappingProxyType)
     }
-    data = pickle.dumps(dataclasses.replace(ctx, **plain), protocol=pickle.HIGHEST_PROTOCOL)
+    return dataclasses.replace(ctx, **plain)
+
+
+def payload(ctx: RuleContext) -> ContextPayload:
+    data = pickle.dumps(sendable(ctx), protocol=pickle.HIGHEST_PROTOCOL)
     return ContextPayload(hashlib.sha256(data).hexdigest(), data)
 
 

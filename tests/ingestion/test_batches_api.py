@@ -5,10 +5,16 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
+from app.demo.generator import build_structure
+from app.ingestion import service
 from app.ingestion.writer import write_rss
+from bench.rss_ingest import RSS_NUMBER, rss_lines
 from tests.ingestion.builders import make_rss
+
+pytestmark = pytest.mark.usefixtures("realistic")
 
 TEXT = {"Content-Type": "text/plain"}
 
@@ -405,3 +411,27 @@ def test_batch_list_pages_with_a_cursor(client: Any, auth_headers: Any) -> None:
     assert client.get("/api/v1/rum-batches/999999", headers=dim).status_code == 404
     bad = client.get("/api/v1/rum-batches", params={"cursor": "abc"}, headers=dim)
     assert bad.status_code == 400 and bad.headers["content-type"] == "application/problem+json"
+
+
+def test_a_large_file_after_a_structure_put_goes_through_the_workers(
+    client: Any, auth_headers: Any, session: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15, defect 1: once a structure was loaded, every file of 4 MiB or more answered 500, the
+    workers failing to unpickle the structure and the fichier d'UM of the rules' context."""
+    monkeypatch.setattr(service, "PARALLEL_MIN_BYTES", 4 << 20)  # the served threshold, not the tests' 0
+    admin = auth_headers("admin")
+    put = client.put("/api/v1/structure", json=build_structure().model_dump(mode="json"), headers=admin)
+    assert put.status_code == 200, put.text
+    lines = list(rss_lines(24_000, seed=15))
+    body = ("\r\n".join(lines) + "\r\n").encode()
+    assert len(body) >= service.PARALLEL_MIN_BYTES
+    rss = len({line[RSS_NUMBER] for line in lines})
+    response = post(client, auth_headers("ingest"), body)
+    assert response.status_code == 201, response.text
+    batch = response.json()
+    assert (batch["status"], batch["lines"], batch["rss_accepted"], batch["rum_accepted"]) == (
+        "completed", 24_000, rss, 24_000,
+    )  # fmt: skip
+    assert (batch["rss_rejected"], batch["lines_rejected"], batch["errors"]) == (0, 0, [])
+    assert session.execute(text("SELECT count(*) FROM rum")).scalar_one() == 24_000
+    assert session.execute(text("SELECT count(*) FROM rss_version WHERE is_current")).scalar_one() == rss
