@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import io
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import httpx
 
@@ -26,10 +26,15 @@ from app.demo.reference_2022 import UNITS as DEMO_UNITS
 from app.demo.reference_2022 import YEAR
 from app.reference.schemas import NomenclatureKind
 
+if TYPE_CHECKING:
+    from app.rules.engine import RuleContext
+
 RESTRICTED_UNIT: Final = "7500"
 # The demo's MCO units, in which the generated RUM are: known to the structure, authorised.
 UNITS: Final[tuple[str, ...]] = tuple(unit.code for unit in DEMO_UNITS)
 DAY_UNITS: Final[tuple[str, ...]] = tuple(unit.code for unit in DEMO_UNITS if unit.code.startswith("77"))
+# For a served instance: every RUM batch, however small, crosses to the ingestion workers.
+SERVER_ENV: Final = {"DIMQA_INGEST_PARALLEL_MIN_BYTES": "0"}
 DESCRIPTION: Final = (
     "realistic configuration (bench/realistic.py): demo structure and fichier d'UM, CIM-10/CCAM/GHM "
     "slices of app/demo/data, compiled modules, ingestion workers, a unit-restricted token beside"
@@ -41,9 +46,9 @@ def compiled() -> str:
     return f"{len(status.compiled)}/{len(native.COMPILED_MODULES)} modules compiled"
 
 
-def configure(client: httpx.Client, admin: dict[str, str]) -> dict[str, str]:
+def configure(client: httpx.Client, admin: dict[str, str], *, role: str = "ingest") -> dict[str, str]:
     """Load the configuration through the API of a served instance (admin token `admin`); the
-    headers of a new ingest token restricted to RESTRICTED_UNIT."""
+    headers of a new token of `role` restricted to RESTRICTED_UNIT."""
     put = client.put("/api/v1/structure", json=build_structure().model_dump(mode="json"), headers=admin)
     put.raise_for_status()
     text = {**admin, "Content-Type": "text/plain"}
@@ -57,7 +62,7 @@ def configure(client: httpx.Client, admin: dict[str, str]) -> dict[str, str]:
         ).raise_for_status()
     created = client.post(
         "/api/v1/tokens",
-        json={"name": f"bench-unit-{RESTRICTED_UNIT}", "role": "ingest", "units": [RESTRICTED_UNIT]},
+        json={"name": f"bench-{role}-{RESTRICTED_UNIT}", "role": role, "units": [RESTRICTED_UNIT]},
         headers=admin,
     )
     created.raise_for_status()
@@ -73,7 +78,18 @@ def load(url: str) -> None:
         data.load_configuration(session, loaded_by="bench")
 
 
-def rule_context() -> object:
+def load_nomenclatures(url: str) -> None:
+    """Only the nomenclature slices, for a benchmark that brings its own structure (its activity is
+    in its own UMs: bench.activity, bench.turnaround)."""
+    from app.core import db
+
+    db.configure(url)
+    with db.new_session() as session, session.begin():
+        data.load_slices(session, loaded_by="bench")
+    db.dispose()
+
+
+def rule_context() -> RuleContext:
     """The `RuleContext` `app.rules.service.load_context` builds on the realistic configuration."""
     from collections import defaultdict
     from datetime import date
@@ -81,7 +97,7 @@ def rule_context() -> object:
     from app.reference import loaders
     from app.reference.ium import parse_ium
     from app.rules import service as rules_service
-    from app.rules.engine import AuthorisationHistory, CcamCode, CimCode, RuleContext, UnitPeriods
+    from app.rules.engine import AuthorisationHistory, CcamCode, CimCode, UnitPeriods
 
     def rows(kind: NomenclatureKind) -> io.BytesIO:
         return io.BytesIO(data.read(kind))
