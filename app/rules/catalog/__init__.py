@@ -16,7 +16,9 @@ from typing import Final
 
 from app.rules.catalog import (
     acts,
+    administrative,
     codes,
+    consistency,
     counters,
     dates,
     fields_163,
@@ -24,7 +26,9 @@ from app.rules.catalog import (
     guide,
     identity,
     ledger,
+    menstrual,
     modes,
+    perinatal,
     seances,
     structure,
 )
@@ -42,6 +46,10 @@ FAMILIES: Final[tuple[tuple[str, tuple[Rule, ...]], ...]] = (
     ("structure", structure.RULES),
     ("grouping", grouping.RULES),
     ("guide", guide.RULES),
+    ("perinatal", perinatal.RULES),
+    ("menstrual", menstrual.RULES),
+    ("consistency", consistency.RULES),
+    ("administrative", administrative.RULES),
 )
 
 

@@ -11,6 +11,7 @@ from operator import attrgetter
 
 from app.ingestion.records import Rss
 from app.rules.catalog._common import NONE, day, fg, memo, number
+from app.rules.catalog.guide import DELIVERY_ACTS
 from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
 
 _ACTIVITIES = frozenset("12345")
@@ -187,7 +188,7 @@ def atih_extension_format(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
 def date_outside_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """An act date, when given, is a real day within the RUM's entry and exit dates.
 
-    Checked only on RUMs whose own dates are usable.
+    Checked only on RUMs whose own dates are usable. A delivery act is C142 (blocking) instead.
 
     Bad: RUM from 04/03/2024 to 06/03/2024, act dated "10032024".
     Good: the same RUM, act dated "05032024" (or blank).
@@ -205,7 +206,7 @@ def date_outside_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
         else:
             continue
         for k, act in enumerate(rum.acts):
-            if not act.date:
+            if not act.date or act.code in DELIVERY_ACTS:
                 continue
             done = day(act.date)
             if done is None or not entry <= done <= exit_day:

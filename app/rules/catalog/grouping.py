@@ -26,16 +26,18 @@ def _label(code: str, ctx: RuleContext) -> str:
     "Q009",
     "grouping.error_cmd",
     Severity.WARNING,
-    "RSS groupé en erreur (GHM {value}, CMD 90) ; code retour {return_code} : {fg_label}.",
+    "RSS groupé en erreur (GHM {value}, CMD 90) ; {return_detail}.",
     reference="FG MCO — CMD 90 (90Z00Z contrôles bloquants, 90Z01Z/90Z02Z erreurs de groupage), "
     "spec PMSI §6.1",
-    params=("return_code", "fg_label"),
+    params=("return_detail",),
     when=("grouped",),
 )
 def error_cmd(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A stay grouped in CMD 90 (errors) is not valued: the coding must be fixed and regrouped.
 
     The message gives the FG return code and its label, which usually names the blocking control.
+    A blank return code is said to be missing, and "000" to name no error: neither is an unknown
+    code to look up.
 
     Bad: GHM "90Z00Z", return code "040" (diagnostic principal absent).
     Good: GHM "04M051", return code "000".
@@ -43,8 +45,15 @@ def error_cmd(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     first = rss.rums[0]
     if first.ghm[:2] != "90":
         return NONE
-    code = first.return_code or "000"
-    return (hit(None, "ghm", first.ghm, return_code=code, fg_label=_label(code, ctx)),)
+    return (hit(None, "ghm", first.ghm, return_detail=_return_detail(first.return_code, ctx)),)
+
+
+def _return_detail(code: str, ctx: RuleContext) -> str:
+    if not code:
+        return "code retour non renseigné"
+    if code == "000":
+        return "code retour 000 (aucune erreur indiquée par la fonction groupage)"
+    return f"code retour {code} : {_label(code, ctx)}"
 
 
 @rule(

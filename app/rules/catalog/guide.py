@@ -5,14 +5,22 @@ Definitions used here (documented choices, to be reviewed with the DIM):
 * *Séance RUM*: a RUM with a number of séances above 0, or a stay grouped in CMD 28.
 * *Apheresis acts*: FEFF001, FEFF002, FEJF001, FEJF002, FEJF004, FEJF005, FEJF007, FEJF009,
   FEPF001-FEPF005, FERP001 (CCAM chapter "aphérèses" used for séances, FG GHM 28Z16Z).
-* *Medical abortion RUM*: a RUM whose DP is in category O04 (avortement médical, which in the
-  CIM-10 FR covers the legal IVG O04x0 and the IMG O04x1) and which carries the CCAM act JNJP001
-  "évacuation d'un utérus gravide par moyen médicamenteux, au 1er trimestre".
+* *Medical abortion RUM*: a RUM whose DP is a legal IVG, O04x0 (category O04 "avortement médical",
+  CIM-10 FR fifth character 0: "IVG dans le cadre légal"; 1 to 3 are the IMG for a foetal, a
+  maternal or both causes, not concerned), and which carries the CCAM act JNJP001 "évacuation
+  d'un utérus gravide par moyen médicamenteux, au 1er trimestre".
 * *Delivery acts*: JQGA002-JQGA005 (caesarean sections) and JQGD001-JQGD013 (vaginal deliveries,
   including the instrumental extractions JQGD006, JQGD009, JQGD011), the CCAM "Accouchement"
   subchapter; JQGA001 (ectopic pregnancy) and JQGD014 (selective fetal extraction) are excluded.
 * *Newborn's first RUM*: the first RUM of a stay entering by birth (mode N) or whose entry date is
   the birth date (0 days old).
+* *History codes* (a DR cannot be one): the CIM-10 categories that record a past or a family
+  condition, not a disease present during the stay: Z80-Z84 (antécédents familiaux), Z85-Z87
+  (antécédents personnels de tumeur maligne et d'autres maladies), Z88 (antécédents personnels
+  d'allergie), Z91 (antécédents personnels de facteurs de risque) and Z92 (antécédents personnels
+  de traitement médical). The guide defines the DR as "une maladie chronique ou de longue durée ou
+  un état permanent, présent au moment du séjour"; the permanent states Z89-Z90 (absence acquise)
+  and Z93-Z99 (stomies, implants, dépendances) are states present during the stay and stay allowed.
 """
 
 from __future__ import annotations
@@ -165,25 +173,33 @@ def apheresis_dp(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
 MEDICAL_ABORTION_ACT: Final = "JNJP001"
 
 
+def _legal_ivg(dp: str) -> bool:
+    """O04x0: a legal IVG (O04x1-O04x3 are IMG, a bare O04x is not a DP code)."""
+    return len(dp) == 5 and dp[:3] == "O04" and dp[4] == "0"
+
+
 @rule(
     "Q005",
     "guide.medical_abortion_same_day",
     Severity.WARNING,
     "IVG médicamenteuse (DP {dp}, acte JNJP001) sur un RUM du {entry_date} au {value_date} : "
     "entrée et sortie le même jour attendues.",
-    reference=GUIDE + " (interruption de grossesse) ; choix documenté : DP O04* et acte JNJP001",
+    reference=GUIDE + " (interruption de grossesse) ; choix documenté : DP O04x0 (IVG) et acte JNJP001",
     params=("dp", "entry_date"),
     when=("acts",),
 )
 def medical_abortion_same_day(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """A medical abortion RUM (DP in O04, act JNJP001) starts and ends on the same day.
+    """A medical abortion RUM (DP a legal IVG O04x0, act JNJP001) starts and ends on the same day.
+
+    A medical termination for a foetal or maternal cause (IMG, DP O04x1 to O04x3) may need a stay
+    of several days and is not concerned.
 
     Bad: dp = "O0490", act JNJP001, entry "04032024", exit "05032024".
     Good: dp = "O0490", act JNJP001, entry and exit "04032024".
     """
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
-        if rum.dp[:3] != "O04" or rum.entry_date == rum.exit_date:
+        if not _legal_ivg(rum.dp) or rum.entry_date == rum.exit_date:
             continue
         entry, exit_day = day(rum.entry_date), day(rum.exit_date)
         if entry is None or exit_day is None or entry == exit_day:
@@ -204,21 +220,32 @@ def _no_gestational_age(rum: Rum) -> bool:
     return not number(rum.gestational_age)  # blank, "00" and non-numeric alike
 
 
+def _stay_has_gestational_age(rss: Rss) -> bool:
+    """Some RUM gives a gestational age (non-numeric counts: C125 reports it), as C126 reads it."""
+    return any(rum.gestational_age.strip("0") for rum in rss.rums)
+
+
 @rule(
     "Q006",
     "guide.gestational_age_delivery",
     Severity.WARNING,
     "Âge gestationnel absent sur le RUM de l'accouchement (acte {act}).",
-    reference=GUIDE + " (âge gestationnel) ; contrôle FG C126 au niveau du RSS",
+    reference=GUIDE + " (âge gestationnel) ; sans aucun âge gestationnel dans le RSS : contrôle FG C126",
     params=("act",),
     when=("acts",),
 )
 def gestational_age_delivery(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The RUM carrying a delivery act records the gestational age (weeks of amenorrhoea).
 
-    Bad: act JQGD010 (accouchement céphalique unique par voie naturelle), gestational_age = "".
-    Good: act JQGD010, gestational_age = "39".
+    Only when another RUM of the stay gives it: a stay without any gestational age is the
+    grouper's blocking control C126, reported once by that rule.
+
+    Bad: a 2-RUM stay, act JQGD010 (accouchement céphalique unique par voie naturelle) on RUM 2
+    with gestational_age = "", RUM 1 with gestational_age = "39".
+    Good: act JQGD010, gestational_age = "39" on its RUM.
     """
+    if not _stay_has_gestational_age(rss):
+        return NONE  # C126
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if DELIVERY_ACTS.isdisjoint(map(ACT_CODE, rum.acts)) or not _no_gestational_age(rum):
@@ -237,15 +264,21 @@ def gestational_age_delivery(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "guide.gestational_age_newborn",
     Severity.WARNING,
     "Âge gestationnel absent sur le premier RUM d'un nouveau-né (mode d'entrée {mode}, né le {birth_date}).",
-    reference=GUIDE + " (nouveau-nés) ; contrôle FG C126 (date d'entrée = date de naissance)",
+    reference=GUIDE + " (nouveau-nés) ; entré le jour de sa naissance sans aucun âge gestationnel : "
+    "contrôle FG C126",
     params=("mode", "birth_date"),
 )
 def gestational_age_newborn(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A newborn's first RUM (entry by birth, mode N, or admitted on its birth day) records the
     gestational age at birth.
 
-    Bad: first RUM entry_mode = "N", birth_date = entry_date = "04032024", gestational_age = "".
-    Good: the same RUM with gestational_age = "39".
+    A newborn admitted on its birth day without any gestational age in the stay is the grouper's
+    blocking control C126, reported once by that rule; this rule covers the rest (the age given on
+    a later RUM only, or an entry by birth on another day than the birth date).
+
+    Bad: a 2-RUM stay, first RUM entry_mode = "N", birth_date = entry_date = "04032024",
+    gestational_age = "", RUM 2 gestational_age = "39".
+    Good: the same stay with gestational_age = "39" on its first RUM.
     """
     first = rss.rums[0]
     if not _no_gestational_age(first):
@@ -253,6 +286,8 @@ def gestational_age_newborn(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     born_today = first.birth_date == first.entry_date and day(first.birth_date) is not None
     if first.entry_mode != "N" and not born_today:
         return NONE
+    if born_today and not _stay_has_gestational_age(rss):
+        return NONE  # C126
     return (
         hit(
             0,
@@ -264,6 +299,78 @@ def gestational_age_newborn(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     )
 
 
+@rule(
+    "Q013",
+    "guide.da_equals_dp",
+    Severity.WARNING,
+    "DA {value} identique au DP du même RUM : un diagnostic n'est codé qu'une fois, en DP.",
+    reference=GUIDE + " (diagnostics associés) ; un même code n'est pas à la fois DP et DA d'un RUM",
+    when=("das",),
+)
+def da_equals_dp(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """No associated diagnosis (DA) of a RUM repeats the principal diagnosis (DP) of that RUM.
+
+    A DA equal to the DP adds nothing to the stay's description and usually betrays a copy of the
+    problem list into the DAs. Each repetition is reported (the DP of another RUM of the same stay
+    may be a DA here: a RUM is coded for its own unit).
+
+    Bad: dp = "J189", das = ["I10", "J189"].
+    Good: dp = "J189", das = ["I10"].
+    """
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        dp = rum.dp
+        if not dp or dp not in rum.das:
+            continue
+        for k, code in enumerate(rum.das):
+            if code == dp:
+                if hits is None:
+                    hits = []
+                hits.append(hit(i, f"das[{k}]", code))
+    return hits or NONE
+
+
+# Categories of history codes (see the module docstring), with what they record.
+HISTORY_CATEGORIES: Final[dict[str, str]] = {
+    **dict.fromkeys(("Z80", "Z81", "Z82", "Z83", "Z84"), "antécédent familial"),
+    **dict.fromkeys(("Z85", "Z86", "Z87"), "antécédent personnel"),
+    "Z88": "antécédent personnel d'allergie",
+    "Z91": "antécédent personnel de facteur de risque",
+    "Z92": "antécédent personnel de traitement",
+}
+
+
+@rule(
+    "Q014",
+    "guide.dr_history_code",
+    Severity.WARNING,
+    "DR {value} impossible : c'est un code d'{kind}, pas une maladie présente pendant le séjour ; "
+    "coder l'affection en cours (la tumeur traitée, par exemple) ou ne pas coder de DR.",
+    reference=GUIDE + " (diagnostic relié : maladie chronique ou état permanent présent au moment du "
+    "séjour) ; choix documenté : catégories Z80-Z88, Z91, Z92",
+    params=("kind",),
+    when=("dr",),
+)
+def dr_history_code(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """The related diagnosis (DR) is a disease present during the stay, never a history code
+    (Z80-Z88, Z91, Z92: family or personal history, allergy, risk factor or treatment history).
+
+    Typical case: a chemotherapy séance (DP Z51.1) for a breast cancer under treatment coded with
+    the history code Z85.3 as DR; a tumour still treated is a current tumour (C50.x).
+
+    Bad: dp = "Z511", dr = "Z853".
+    Good: dp = "Z511", dr = "C509".
+    """
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        kind = HISTORY_CATEGORIES.get(rum.dr[:3])
+        if kind is not None:
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "dr", rum.dr, kind=kind))
+    return hits or NONE
+
+
 RULES = (
     rum_number_duplicate,
     rum_number_invalid,
@@ -272,4 +379,6 @@ RULES = (
     medical_abortion_same_day,
     gestational_age_delivery,
     gestational_age_newborn,
+    da_equals_dp,
+    dr_history_code,
 )

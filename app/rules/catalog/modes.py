@@ -11,6 +11,7 @@ Finding values join mode and provenance/destination with a dash when both are gi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Final
 
 from app.ingestion.records import Rss
@@ -94,32 +95,57 @@ def _bad_entry(mode: str, provenance: str) -> bool:
     return provenance not in allowed and not (not provenance and mode in NEEDS_ORIGIN)
 
 
+# Entry modes created after the others, with the first exit date they are valid for: N (birth in
+# the hospital) from 1 March 2019 (drd `mco_classifier.cc`: C025 for an earlier exit), O (patient
+# entered deceased for organ procurement) from 1 March 2024 (RUM formats of 2024, spec PMSI §4.2).
+ENTRY_MODE_FROM: Final[Mapping[str, date]] = {"N": date(2019, 3, 1), "O": date(2024, 3, 1)}
+_MATRIX_REASON: Final = "combinaison hors de la table ATIH"
+
+
+def _entry_reason(mode: str, provenance: str, exit_day: date | None) -> str:
+    """Why an entry mode / provenance is refused ("" when it is not)."""
+    if _bad_entry(mode, provenance):
+        return _MATRIX_REASON
+    start = ENTRY_MODE_FROM.get(mode)
+    if start is not None and exit_day is not None and exit_day < start:
+        return f"mode {mode} valable pour les sorties à partir du {start.strftime('%d/%m/%Y')}"
+    return ""
+
+
 @rule(
     "C025",
     "modes.entry_invalid",
     Severity.BLOCKING,
-    "Mode d'entrée / provenance « {value} » erroné (combinaison hors de la table ATIH).",
-    reference=fg("C025") + "; table mode d'entrée / provenance, spec PMSI §4.2",
+    "Mode d'entrée / provenance « {value} » erroné ({reason}).",
+    reference=fg("C025") + "; table mode d'entrée / provenance, spec PMSI §4.2; mode N depuis le "
+    "01/03/2019 (drd), mode O depuis le 01/03/2024",
+    params=("reason",),
 )
 def entry_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """The entry mode and provenance must form a combination of the ATIH table.
+    """The entry mode and provenance must form a combination of the ATIH table, valid at the exit date.
 
     8 (domicile) takes no provenance (or legacy 5/U, or 7); 7 takes 1, 2, 3, 4, 6 or R; 6 takes
     1, 2, 3, 4 or 6; 0 takes 1, 2, 3, 4 or R; N (birth) and O (organ procurement) take none.
+    Mode N exists for stays discharged from 01/03/2019, mode O from 01/03/2024 (the stay's exit
+    date, that of its last RUM, as the grouper reads its tables; an unreadable one is left to the
+    date controls).
 
-    Bad: entry_mode = "8", provenance = "1"; or entry_mode = "9".
-    Good: entry_mode = "8", provenance = "".
+    Bad: entry_mode = "8", provenance = "1"; or entry_mode = "9"; or entry_mode = "N" in a stay
+    discharged on 15/02/2019.
+    Good: entry_mode = "8", provenance = ""; or entry_mode = "N" discharged on 04/03/2024.
     """
+    exit_day = day(rss.rums[-1].exit_date)
     for rum in rss.rums:
-        if _bad_entry(rum.entry_mode, rum.provenance):
+        if _entry_reason(rum.entry_mode, rum.provenance, exit_day):
             break
     else:
         return NONE
-    return [
-        hit(i, "entry_mode", _pair(rum.entry_mode, rum.provenance))
-        for i, rum in enumerate(rss.rums)
-        if _bad_entry(rum.entry_mode, rum.provenance)
-    ]
+    hits: list[Hit] = []
+    for i, rum in enumerate(rss.rums):
+        reason = _entry_reason(rum.entry_mode, rum.provenance, exit_day)
+        if reason:
+            hits.append(hit(i, "entry_mode", _pair(rum.entry_mode, rum.provenance), reason=reason))
+    return hits
 
 
 def _temporary_mismatch(rss: Rss) -> bool:

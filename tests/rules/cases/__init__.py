@@ -3,14 +3,18 @@ findings expected) and RSS that do not. Run by tests/rules/test_cases.py."""
 
 from tests.rules.cases import (
     acts,
+    administrative,
     codes,
+    consistency,
     counters,
     dates,
     fields_163,
     grouping,
     guide,
     identity,
+    menstrual,
     modes,
+    perinatal,
     seances,
     structure,
 )
@@ -28,6 +32,10 @@ ALL_CASES: list[Case] = [
     *structure.CASES,
     *grouping.CASES,
     *guide.CASES,
+    *perinatal.CASES,
+    *menstrual.CASES,
+    *consistency.CASES,
+    *administrative.CASES,
 ]
 
 __all__ = ["ALL_CASES", "BARE_CTX", "FULL_CTX", "Case"]

@@ -29,4 +29,5 @@ CASES: list[Case] = [
     fails("C102", "not a day", one(acts=[act(date="32032024")]), (0, "acts[0].date", "32032024")),
     passes("C102", "during the RUM", one(acts=[act(date="05032024")])),
     passes("C102", "blank", one(acts=[act(date="")])),
+    passes("C102", "delivery act is C142", one(acts=[act(code="JQGD010", date="10032024")])),
 ]

@@ -6,6 +6,9 @@ _CHEMO = {"dp": "Z511", "dr": "C509", "seances": "01"}
 
 CASES: list[Case] = [
     fails("Q009", "90Z00Z", one(grouped=True, ghm="90Z00Z", return_code="040"), (None, "ghm", "90Z00Z")),
+    fails(
+        "Q009", "blank return code", one(grouped=True, ghm="90Z00Z", return_code=""), (None, "ghm", "90Z00Z")
+    ),
     passes("Q009", "04M051", one(grouped=True)),
     passes("Q009", "not grouped", one()),
     fails("Q010", "signal 170", one(grouped=True, return_code="170"), (None, "return_code", "170")),

@@ -1,0 +1,247 @@
+"""Which official grouper (fonction groupage, FG MCO) controls dimqa checks, and why not the others.
+
+Every code of the FG return-code list (app/rules/fg_labels.py: the official list
+/work/shared/data/fg_errors/fg_mco_codes_erreur.csv plus the controls DRUIDES 2023 adds) has a
+status here. A code whose C-rule is registered is *implemented* by it, read from the registry; the
+others are explained in `NOT_RULES` (or implemented by a dimqa Q rule, `IMPLEMENTED_AS`).
+
+``python -m app.rules.coverage > docs/rules.md`` writes the documentation table, in code order;
+tests/rules/test_rules_doc.py checks that docs/rules.md names every registered rule and only
+registered ones as implementations.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Final, Literal, TypeAlias
+
+from app.rules.catalog import REGISTRY
+from app.rules.engine import Rule
+from app.rules.fg_labels import FG_LABELS
+
+Status: TypeAlias = Literal["implemented", "table-free, not a rule", "needs ATIH tables", "not applicable"]
+
+# G-codes (errors of the GHM tree) and I-codes (grouper implementation) share the numbering.
+_G_CODES: Final = frozenset(
+    {"002", "003", "005", "006", "007", "080", "222"} | {str(n) for n in range(200, 217)}
+)
+_I_CODES: Final = frozenset({"008", "009", "500", "501", "502"})
+
+# FG codes checked by a dimqa rule of another code (a G-code has no C-rule).
+IMPLEMENTED_AS: Final[Mapping[str, tuple[str, str]]] = {
+    "006": ("Q003", "the FG list D-145 of séance motives is built in"),
+}
+
+# What an implementation leaves out or assumes, where it differs from the grouper's own check.
+IMPLEMENTED_NOTES: Final[Mapping[str, str]] = {
+    "025": "modes N and O judged by the stay's exit date (N from 01/03/2019, O from 01/03/2024)",
+    "126": "childbirth: the documented delivery acts (app/rules/catalog/guide.py) or a DA Z37",
+    "129": "DRUIDES 2023 bounds (drd reads 32 and 28 weeks as below 33 and below 28)",
+    "142": "the documented delivery acts; C102 leaves them to this control",
+    "145": "0-day single-RUM stays without any act only: the acts the grouper tolerates are an FG "
+    "table attribute",
+    "162": "childbirth as for C126, or a grouped stay in CMD 14 outside roots 14C04 and 14M02",
+    "165": "a warning, as ATIH lists it (drd blocks it for exits from 01/03/2016)",
+    "174": "a stay without any gestational age is C126 only",
+    "179": "documented acts JNJP001 (medical) and JNJD002 (aspiration)",
+    "189": "effect not described by ATIH: blocking, as in drd",
+    "261": "grouped lines (the GHM gives the CMD and root)",
+}
+
+_TREE: Final[Status] = "needs ATIH tables"
+_FREE: Final[Status] = "table-free, not a rule"
+_NA: Final[Status] = "not applicable"
+_DIAGINFO = "diagnosis attributes of the FG table DIAGINFO (rare, age, sex, imprecise, not a usual DP)"
+_CONFIRM_INFO = "information only (confirmation required and present): nothing to correct"
+
+NOT_RULES: Final[Mapping[str, tuple[Status, str]]] = {
+    "002": (_TREE, "which CMD (12, 13, 14) a DP leads to: GHM decision tree"),
+    "003": (_TREE, "DP refused in some branches of the GHM decision tree"),
+    "004": (_NA, "grouper tables damaged (G004 / I004): an error of the grouper itself"),
+    "005": (_TREE, "precision the GHM classification needs: GHM decision tree"),
+    "007": (_TREE, "weight ranges of the CMD 15 tree; C128, C129 and C168 check the documented bounds"),
+    "008": (_NA, "grouper implementation (I008)"),
+    "009": (_NA, "grouper implementation (I009)"),
+    "010": (_FREE, "dimqa cuts the RSS by their number: an RSS never holds two numbers"),
+    "055": (_FREE, "a structural line error of the parser (`fg_code` C055): the line cannot be cut"),
+    "056": (_FREE, "a structural line error of the parser (`fg_code` C056): the line cannot be cut"),
+    "057": (_FREE, "a structural line error of the parser (`fg_code` C057): the line cannot be cut"),
+    "058": (_FREE, "a structural line error of the parser (`fg_code` C058): the line cannot be cut"),
+    "059": (_FREE, "a structural line error of the parser (`fg_code` C059): unknown format or length"),
+    "080": (_TREE, "list of minor operative acts of the GHM classification"),
+    "084": (_TREE, _DIAGINFO),
+    "085": (_TREE, _DIAGINFO),
+    "086": (_TREE, _DIAGINFO),
+    "087": (_TREE, _DIAGINFO),
+    "088": (_TREE, _DIAGINFO),
+    "090": (_TREE, _DIAGINFO),
+    "091": (_TREE, _DIAGINFO),
+    "092": (_TREE, _DIAGINFO),
+    "093": (_TREE, _DIAGINFO),
+    "096": (_TREE, _DIAGINFO),
+    "097": (_TREE, _DIAGINFO),
+    "098": (_TREE, _DIAGINFO),
+    "099": (_TREE, _DIAGINFO),
+    "101": (
+        _FREE,
+        "the accepted dedicated-bed types changed over the years (only 08 in the 2024-2026 formats); "
+        "left until the earlier lists are confirmed",
+    ),
+    "112": (_TREE, "complementary gestures and their main acts: CCAM attributes of the FG tables"),
+    "120": (_TREE, "short but costly stay: GHM-root thresholds of the FG table RGHMINFO (C261, C262 done)"),
+    "124": (_TREE, "confirmation not needed: needs every case of C120, including RGHMINFO thresholds"),
+    "130": (_TREE, "codes flagged O / Z37 by age in the FG diagnosis table"),
+    "131": (_TREE, "codes flagged O / Z37 by age in the FG diagnosis table"),
+    "132": (_TREE, "codes flagged O / Z37 by age in the FG diagnosis table"),
+    "133": (_TREE, "codes flagged P / Z38 by age in the FG diagnosis table"),
+    "134": (_TREE, "codes flagged P / Z38 by age in the FG diagnosis table"),
+    "135": (_TREE, "codes flagged P / Z38 by age in the FG diagnosis table"),
+    "148": (_TREE, "acts reserved to one sex: CCAM attributes of the FG tables"),
+    "149": (_TREE, "acts reserved to newborns: CCAM attributes of the FG tables"),
+    "152": (_FREE, "needs the UM's hospitalisation mode (partial) from the fichier d'UM, not given to rules"),
+    "153": (_FREE, "needs the UM's hospitalisation mode (partial) from the fichier d'UM, not given to rules"),
+    "154": (_FREE, "needs the UM's hospitalisation mode (partial, mixed) from the fichier d'UM"),
+    "167": (_TREE, "acts whose activity 1 is mandatory: CCAM attributes of the FG tables"),
+    "175": (_FREE, "IVG variables of RUM 017 (2015-2016) only: obsolete"),
+    "176": (_FREE, "IVG variables of RUM 017 (2015-2016) only: obsolete"),
+    "177": (_FREE, "IVG variables of RUM 017 (2015-2016) only: obsolete"),
+    "178": (_FREE, "IVG variables of RUM 017 (2015-2016) only: obsolete"),
+    "180": (_TREE, "WHO codes reserved for urgent use: flag of the FG diagnosis table, changes by year"),
+    "181": (_TREE, "WHO codes reserved for urgent use: flag of the FG diagnosis table, changes by year"),
+    "182": (_TREE, "WHO codes reserved for urgent use: flag of the FG diagnosis table, changes by year"),
+    "186": (_TREE, "accepted ATIH extensions of each act: CCAM extension table"),
+    "192": (_TREE, "acts that have ATIH extensions: CCAM extension table"),
+    "193": (_TREE, "validity dates of ATIH extensions: CCAM extension table"),
+    "194": (_TREE, "validity dates of ATIH extensions: CCAM extension table"),
+    "200": (_NA, "grouper tables error (G200)"),
+    "201": (_NA, "grouper tables error (G201)"),
+    "202": (_NA, "grouper tables error (G202)"),
+    "203": (_TREE, "peritoneal dialysis séances of the CMD 28 tree"),
+    "204": (_TREE, "childbirth branches of the CMD 14 tree (DP Z39.00 with a delivery act)"),
+    "205": (_TREE, "childbirth diagnoses of the CMD 14 tree"),
+    "206": (_TREE, "childbirth diagnoses of the CMD 14 tree"),
+    "207": (_TREE, "abortion acts and diagnoses of the CMD 14 tree"),
+    "208": (_TREE, "ante-partum and post-partum diagnoses of the CMD 14 tree"),
+    "209": (_TREE, "ante-partum and post-partum diagnoses of the CMD 14 tree"),
+    "210": (_TREE, "diagnoses leading to a root of the CMD 14 tree"),
+    "211": (_TREE, "perinatal DP outside CMD 15: age, weight and entry mode of the CMD 15 tree"),
+    "212": (
+        _FREE,
+        "DP Z51.00 with 0 séances: a 0-day stay without act is C145; other lengths are a candidate Q rule",
+    ),
+    "213": (_TREE, "weight / gestational age table of the GHM manual (C129 checks the documented bounds)"),
+    "214": (_TREE, "dialysis acts and extended codes of the CMD 28 tree"),
+    "215": (_TREE, "irradiation preparation acts of the CMD 28 tree"),
+    "216": (_TREE, "irradiation acts (CCAM chapter 17) of the CMD 28 tree"),
+    "222": (_TREE, "non-minor operative acts unrelated to the DP: GHM classification"),
+    "223": (_FREE, _CONFIRM_INFO),
+    "241": (_TREE, "day-hospital gradation: eligible stays and their exemptions (FG lists)"),
+    "242": (_TREE, "day-hospital gradation: eligible stays and their exemptions (FG lists)"),
+    "252": (_TREE, "scope of the non-programmed indicator (FG lists of the stays concerned)"),
+    "254": (_TREE, "scope of the non-programmed indicator (FG lists of the stays concerned)"),
+    "260": (_TREE, "short but costly stay: GHM-root thresholds of the FG table RGHMINFO"),
+    "265": (_FREE, _CONFIRM_INFO),
+    "266": (_FREE, _CONFIRM_INFO),
+    "267": (_FREE, _CONFIRM_INFO),
+    "268": (_FREE, _CONFIRM_INFO),
+    "500": (_NA, "grouper implementation (I500: fichier d'UM not found)"),
+    "501": (_NA, "grouper implementation (I501: fichier d'UM corrupted)"),
+    "502": (_NA, "grouper implementation (I502: exit date outside the binary tables)"),
+}
+
+
+def code_name(number: str) -> str:
+    """The FG code as the manuals write it: C040, G006, I502 (G004/I004 for the shared 004)."""
+    if number == "004":
+        return "G004/I004"
+    if number in _G_CODES:
+        return f"G{number}"
+    if number in _I_CODES:
+        return f"I{number}"
+    return f"C{number}"
+
+
+def status(number: str, registry: Mapping[str, Rule] = REGISTRY) -> tuple[Status, tuple[str, ...], str]:
+    """(status, dimqa rule codes, note) of one FG code; KeyError when it has none."""
+    rule = registry.get(f"C{number}")
+    if rule is not None and number not in _G_CODES | _I_CODES:
+        return "implemented", (rule.code,), IMPLEMENTED_NOTES.get(number, "")
+    if number in IMPLEMENTED_AS:
+        code, note = IMPLEMENTED_AS[number]
+        if code in registry:
+            return "implemented", (code,), note
+    found, note = NOT_RULES[number]
+    return found, (), note
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render(registry: Mapping[str, Rule] = REGISTRY) -> str:
+    numbers = sorted(FG_LABELS)
+    rows: list[str] = []
+    counts: dict[str, int] = {}
+    for number in numbers:
+        found, codes, note = status(number, registry)
+        counts[found] = counts.get(found, 0) + 1
+        rules = ", ".join(
+            f"{code} `{registry[code].name}` ({registry[code].severity.value})" for code in codes
+        )
+        rows.append(
+            f"| {code_name(number)} | {_cell(FG_LABELS[number])} | {found} | {rules} | {_cell(note)} |"
+        )
+    own = [item for item in registry.values() if item.code.startswith("Q")]
+    own_rows = [
+        f"| {item.code} | `{item.name}` | {item.severity.value} | {_cell(item.summary)} |"
+        for item in sorted(own, key=lambda item: item.code)
+    ]
+    summary = ", ".join(f"{counts.get(name, 0)} {name}" for name in _STATUSES)
+    return "\n".join(
+        [
+            "# Coding rules",
+            "",
+            "Generated by `python -m app.rules.coverage > docs/rules.md` from the rule registry",
+            "(app/rules/catalog) and the status of every other code (app/rules/coverage.py);",
+            "tests/rules/test_rules_doc.py keeps it in step with the registry. Each rule's full",
+            "documentation (message, reference, bad and good examples) is served by `GET /api/v1/rules`.",
+            "",
+            "## Grouper controls (fonction groupage MCO)",
+            "",
+            "Every return code of the official list (ATIH `fg_mco_codes_erreur.csv`, with the controls",
+            "DRUIDES 2023 adds; labels as in app/rules/fg_labels.py), in code order. *implemented*: a",
+            "dimqa rule makes the check (rules needing the CIM-10, the CCAM or the hospital structure are",
+            "skipped, and said so, when that reference is not loaded); *table-free, not a rule*: no",
+            "grouping table is needed, and the note says why dimqa has no rule; *needs ATIH tables*: the",
+            "check reads the FG grouping tables (GHM tree, diagnosis or act attributes), which dimqa",
+            "does not have; *not applicable*: an error of the grouper itself.",
+            "",
+            f"{len(numbers)} codes: {summary}.",
+            "",
+            "| Code | Official label | Status | dimqa rule | Notes |",
+            "|---|---|---|---|---|",
+            *rows,
+            "",
+            "## dimqa's own rules (Q codes)",
+            "",
+            "Checks of the Guide méthodologique and of the grouped lines that the grouper does not make.",
+            "",
+            "| Code | Rule | Severity | What it checks |",
+            "|---|---|---|---|",
+            *own_rows,
+            "",
+        ]
+    )
+
+
+_STATUSES: Final[tuple[Status, ...]] = (
+    "implemented",
+    "table-free, not a rule",
+    "needs ATIH tables",
+    "not applicable",
+)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render())
