@@ -3,14 +3,16 @@
     .venv/bin/python -m bench.rss_ingest [--rums 200000] [--memory-rums 1000000]
 
 1. A file of N RUM, format 122 (RUM 022 grouped), is generated with the project's writer and cached
-   under var/bench/: about 1.1 RUM per RSS, 0-20 DA (mean about 5), 0-6 acts (mean about 2), 60 UMs,
+   under var/bench/: about 1.1 RUM per RSS, 0-20 DA (mean about 5), 0-6 acts (mean about 2), the demo
+   structure's MCO UMs (bench/realistic.py),
    discharges in 2024, 18 % séances (28Z07Z, DP Z511 + DR), chained modes. A pool of RSS is written
    with `write_rum`, then replayed under fresh RSS / stay numbers (the template approach: 1,000,000
    RUM in seconds).
 2. Parse only: `iter_rss(iter_records(file))` in this process, and per block in the service's worker
    processes, best of 3 (lines/s).
 3. End to end: `dimqa serve` subprocess on a free port with a fresh DIMQA_VAR_DIR (embedded
-   PostgreSQL, DIMQA_DEMO=0), an ingest token from `dimqa token create` on the same var dir, the file
+   PostgreSQL, DIMQA_DEMO=0), ingest and admin tokens from `dimqa token create` on the same var dir,
+   the realistic configuration loaded through the API (bench/realistic.py), the file
    POSTed to /api/v1/rum-batches streamed from disk (httpx), timed until the answer (RUM/s); the
    memory of the server and its ingestion workers (PSS) sampled every 0.2 s, and the server's VmHWM.
 4. Memory flatness: the same with a file of --memory-rums RUM (0 skips it).
@@ -48,14 +50,15 @@ import httpx
 from app.core.config import PROJECT_ROOT
 from app.ingestion.records import Act, Rum
 from app.ingestion.writer import write_rum
+from bench import realistic
 
 RESULTS = PROJECT_ROOT / "docs" / "benchmarks.md"
 SECTION = "## RUM/RSS ingestion"
 CACHE = PROJECT_ROOT / "var" / "bench"
-GENERATOR_VERSION = 4  # bump when the generated content changes (cache key)
+GENERATOR_VERSION = 5  # bump when the generated content changes (cache key)
 TARGET_PARSE = 100_000  # lines/s
 TARGET_END_TO_END = 20_000  # RUM/s
-TARGET_MEMORY_MB = 500  # resident, for 1,000,000 RUM
+TARGET_MEMORY_MB = 350  # resident, for 1,000,000 RUM
 COMMAND = ".venv/bin/python -m bench.rss_ingest --rums 200000 --memory-rums 1000000"
 
 # --- Data -------------------------------------------------------------------------------------------
@@ -92,9 +95,10 @@ COMORBIDITIES = (
 SEANCE_DR = ("C509", "C189", "C349", "C259", "C61", "C679", "C20", "C787", "C795", "C56")
 SEANCE_ACTS = ("YYYY030", "EBLA003", "ZZQK002")
 # fmt: on
-UNITS = tuple(f"{1000 + 100 * (i // 10) + i % 10}" for i in range(60))
-SEANCE_UNITS = UNITS[:4]  # day-hospital units
-WARD_UNITS = UNITS[4:]
+# The demo structure's MCO units (bench/realistic.py): known and authorised, as a hospital's own.
+UNITS = realistic.UNITS
+SEANCE_UNITS = realistic.DAY_UNITS  # day-hospital units
+WARD_UNITS = tuple(unit for unit in UNITS if unit not in SEANCE_UNITS)
 SEANCE_SHARE = 0.18
 DEFECTS = ("", "act_after_exit", "no_dr", "grouping_error", "act_activity_missing", "chaining")
 DEFECT_WEIGHTS = (0.94, 0.02, 0.01, 0.01, 0.01, 0.01)
@@ -549,6 +553,8 @@ def measure_end_to_end(generated: Generated, *, quiet_wait: float) -> EndToEnd:
         # Migrates the fresh database; the server then finds it at head and with a token (no banner).
         created = _dimqa("token", "create", "--name", "bench-ingest", "--role", "ingest", env=env)
         token = created.stdout.strip().splitlines()[-1]
+        created = _dimqa("token", "create", "--name", "bench-admin", "--role", "admin", env=env)
+        admin = {"Authorization": f"Bearer {created.stdout.strip().splitlines()[-1]}"}
         port = _free_port()
         log = (var_dir / "serve.log").open("w")
         server = subprocess.Popen(
@@ -571,6 +577,7 @@ def measure_end_to_end(generated: Generated, *, quiet_wait: float) -> EndToEnd:
                         detail = (var_dir / "serve.log").read_text()
                         raise RuntimeError(f"dimqa serve did not become ready: {detail}")
                     time.sleep(0.2)
+                realistic.configure(client, admin)
                 idle = _memory_kb(server.pid)["VmRSS"]
                 headers = {
                     "Authorization": f"Bearer {token}",
@@ -699,7 +706,7 @@ def _ingest_once(url: str, pgdata: Path, generated: Generated) -> Stages:
     from app.rules import service as rules_service
 
     migrations.upgrade(url)
-    db.configure(url)
+    realistic.load(url)
     stages = Stages()
     patches: list[tuple[Any, str, Any]] = [
         (service, "_admit", _timed(stages, "admit", service._admit)),
@@ -950,7 +957,8 @@ def report(
         "",
         f"- Data: generated with the project's writer (`write_rum`), format 122 (RUM 022 grouped), cached "
         f"under var/bench/: {base.rums:,} RUM / {base.rss:,} RSS ({base.rums / base.rss:.2f} RUM per RSS), "
-        f"{base.bytes / 1e6:.0f} MB; 0-20 DA (mean about 5), 0-6 acts (mean about 2), 60 UMs, discharges in "
+        f"{base.bytes / 1e6:.0f} MB; 0-20 DA (mean about 5), 0-6 acts (mean about 2), the {len(UNITS)} MCO "
+        "UMs of the demo structure, discharges in "
         f"2024, {SEANCE_SHARE:.0%} séances (28Z07Z, DP Z511 + DR), chained modes (8, 6-1 ... 6-1, 8 or 9), "
         f"{1 - DEFECT_WEIGHTS[0]:.0%} of the stays with one common defect (act dated after the exit, "
         f"chemotherapy séance without DR, grouping error, act without activity, broken chaining); "
@@ -961,8 +969,8 @@ def report(
         "Content-Length given) to a `dimqa serve` subprocess with a fresh DIMQA_VAR_DIR (embedded "
         "PostgreSQL, DIMQA_DEMO=0, ingest token from `dimqa token create`), timed until the 201 answer: "
         "upload and spooling, SHA-256, parsing, COPY of rss_version and rum (activity summary triggers "
-        "included), rules and findings, commit. No nomenclature or structure is loaded, so the rules "
-        "needing them are skipped (as on a fresh install).",
+        "included), rules and findings, commit. In the " + realistic.DESCRIPTION + ": loaded through the "
+        "API before the upload, so every rule runs.",
         "- Memory: the server process and its ingestion workers and their forkserver (PostgreSQL's "
         "processes are not counted): their proportional set size (PSS: a page the forked workers share "
         "counts once) summed, sampled every 0.2 s during the request, and the server's own VmHWM at the "

@@ -318,7 +318,8 @@ def _processed_blocks(
     overlaps only PostgreSQL's, but it avoids the transfers, and the start of the workers."""
     tasks = _with_version_ids(conn, iter_blocks(stream))
     count = worker_count()
-    if count > 0 and _size(stream) >= PARALLEL_MIN_BYTES:
+    threshold = get_settings().ingest_parallel_min_bytes
+    if count > 0 and _size(stream) >= (PARALLEL_MIN_BYTES if threshold is None else threshold):
         context = workers.payload(ctx)
         try:
             process = partial(workers.process, context, batch_id)

@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Final, NamedTuple
+from typing import Final
 
 from sqlalchemy.orm import Session
 
@@ -40,11 +40,13 @@ from app.rules.engine import (
     RuleContext,
     Severity,
     UnitPeriods,
-    run_rules,
 )
-from app.rules.engine import Finding as Hit
 from app.rules.models import Finding
 from app.rules.repository import Carried, NewFinding, OpenFinding
+
+# Here for the ingestion workers, which must not import this module's database and web stack.
+from app.rules.rss_findings import RssFindings as RssFindings
+from app.rules.rss_findings import findings_of as findings_of
 from app.rules.schemas import (
     TRANSITIONS,
     FindingCounts,
@@ -171,30 +173,6 @@ class _Outcome:
 
 def _fingerprint(rule_code: str, rum_number: str | None, field: str | None, value: str | None) -> Fingerprint:
     return (rule_code, rum_number or "", field or "", value or "")
-
-
-class RssFindings(NamedTuple):
-    """What storing the findings of one RSS needs, without the parsed RSS: the ingestion computes
-    it in its block workers (other processes) and sends it back, a few strings per RSS."""
-
-    rss_number: str
-    exit_date: date | None
-    findings: list[Hit]
-    units: list[str]  # the UM of each finding's RUM (the exit UM for an RSS-level finding)
-
-
-def findings_of(rss: Rss, ctx: RuleContext) -> tuple[RssFindings, set[str]]:
-    """Run the rules on one RSS: its findings, and the rules skipped for want of a reference."""
-    findings, skipped = run_rules(rss, ctx)
-    if not findings:  # most RSS: the exit date and units would be computed for nothing
-        return RssFindings(rss.rss_number, None, findings, []), skipped
-    rums = rss.rums
-    exit_unit = rums[-1].unit
-    units = [
-        rums[index].unit if (index := found.rum_index) is not None and index < len(rums) else exit_unit
-        for found in findings
-    ]
-    return RssFindings(rss.rss_number, rss.exit_date, findings, units), skipped
 
 
 @dataclass(slots=True)

@@ -7,7 +7,11 @@ unpickle, and every large file answered 500 once a structure was loaded."""
 
 from __future__ import annotations
 
+import functools
 import json
+import os
+import pickle
+import stat
 import subprocess
 import sys
 from typing import Any
@@ -15,6 +19,7 @@ from typing import Any
 import pytest
 
 from app.core import native
+from tests.fixtures.realistic import WORKERS
 
 pytestmark = pytest.mark.usefixtures("realistic")
 
@@ -55,3 +60,26 @@ def test_every_type_crossing_to_the_workers_round_trips(database_url: str, flags
         assert report["compiled"] == 0
     elif native.status().complete:
         assert report["compiled"] == len(native.COMPILED_MODULES)
+
+
+def test_workers_import_neither_the_web_nor_the_database_stack() -> None:
+    """Their memory is counted against the server's (under 350 MB for 1,000,000 RUM)."""
+    from app.ingestion import workers
+
+    modules = "('sqlalchemy', 'fastapi', 'pydantic', 'psycopg')"
+    heavy = f"[name for name in {modules} if name in __import__('sys').modules]"
+    assert workers.pool(WORKERS).submit(eval, heavy).result(timeout=60) == []
+
+
+def test_a_task_names_its_context_instead_of_carrying_it() -> None:
+    """The context goes to each worker once, through a file: not with each block of a batch."""
+    from app.ingestion import workers
+    from app.rules.engine import CimCode, RuleContext
+
+    big = RuleContext(cim10={f"A{n:05d}": CimCode(f"A{n:05d}", "libellé " * 10) for n in range(20_000)})
+    context = workers.payload(big)
+    assert len(context.data) > 500_000
+    task = pickle.dumps(functools.partial(workers.process, context, 7), protocol=pickle.HIGHEST_PROTOCOL)
+    assert len(task) < 1000
+    assert stat.S_IMODE(os.stat(os.path.dirname(context.path)).st_mode) == 0o700
+    assert workers.payload(big) == context  # the same file for the same context

@@ -11,6 +11,8 @@ import pytest
 from app.turnaround.hl7v2 import parse_hl7_message
 from tests.conftest import shared_file
 
+pytestmark = pytest.mark.usefixtures("realistic")
+
 HL7 = {"Content-Type": "x-application/hl7-v2+er7"}
 FHIR = {"Content-Type": "application/fhir+json"}
 

@@ -20,21 +20,35 @@ from typing import Final
 
 from sqlalchemy.orm import Session
 
+from app.auth.schemas import Principal, Role
+from app.demo.generator import build_ium, build_structure
 from app.demo.reference_2022 import YEAR
 from app.reference import service as reference_service
 from app.reference.models import NomenclatureLoad
 from app.reference.schemas import NomenclatureKind
+from app.structure import service as structure_service
 
 FILES: Final[dict[NomenclatureKind, str]] = {
     NomenclatureKind.CIM10: "cim10.csv",
     NomenclatureKind.CCAM: "ccam.csv",
     NomenclatureKind.GHM: "ghm.csv",
 }
-# Codes outside the demo's stays that the README's examples and the record builders of the tests
-# use (tests/ingestion/builders.py): valid in the realistic configuration as in a hospital.
-EXAMPLE_CIM10: Final = ("J189", "I10", "Z511", "C349", "E119", "R69", "K529", "C509")
-EXAMPLE_CCAM: Final = ("ZBQK002", "ZZNL065")
-EXAMPLE_GHM: Final = ("04M051", "28Z07Z", "17M061")
+# Codes outside the demo's stays that the record builders of the tests (tests/ingestion/builders.py)
+# and the generated files of the benchmarks (bench/rss_ingest.py) use: valid in the realistic
+# configuration, as in a hospital's nomenclatures.
+# fmt: off
+EXAMPLE_CIM10: Final = (
+    "J189", "I10", "Z511", "C349", "E119", "R69", "K529", "C509",
+    "A418", "B962", "E116", "E43", "E660", "E871", "E876", "F100", "F419", "G309", "I110", "I209", "I214",
+    "I500", "I501", "I701", "J440", "J969", "K219", "K564", "K590", "K800", "L024", "L031", "M511", "N400",
+    "R51", "T810", "T814", "U0712", "Z590", "Z864", "Z867", "Z880", "Z940", "Z9980",
+)
+EXAMPLE_CCAM: Final = (
+    "ZBQK002", "ZZNL065", "ACQH003", "BFGA002", "BFGA004", "DERP004", "EQQP004", "GLQP008", "JDQJ001",
+    "JGFA015", "LHQK001", "QZFA031", "QZJA002", "YYYY030", "YYYY600", "ZCQK002", "ZZQK002",
+)
+EXAMPLE_GHM: Final = ("04M051", "28Z07Z", "17M061", "08M042", "16M111", "23M20T")
+# fmt: on
 
 
 def read(kind: NomenclatureKind) -> bytes:
@@ -55,3 +69,20 @@ def load_slices(session: Session, *, loaded_by: str, year: int = YEAR) -> list[N
         )  # fmt: skip
         for kind, name in FILES.items()
     ]
+
+
+def ium_file() -> bytes:
+    """The demo's fichier d'UM: an authorisation line per MCO unit."""
+    return ("\n".join(build_ium()) + "\n").encode()
+
+
+def load_configuration(session: Session, *, loaded_by: str = "realistic-configuration") -> None:
+    """The realistic configuration's references, as a hospital has them loaded: the demo structure
+    (pôles, services, UMs), its fichier d'UM and the nomenclature slices. The caller owns the
+    transaction. Used by the end-to-end tests (tests/fixtures/realistic.py) and bench/realistic.py."""
+    structure_service.replace_structure(session, build_structure())
+    principal = Principal(name=loaded_by, role=Role.ADMIN, units=None)
+    result = structure_service.load_ium(session, ium_file(), principal=principal)
+    if result.lines_rejected:
+        raise ValueError(f"the demo fichier d'UM: {result.lines_rejected} line(s) rejected")
+    load_slices(session, loaded_by=loaded_by)

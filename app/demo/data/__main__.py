@@ -1,6 +1,8 @@
 """Rewrite the nomenclature slices of app/demo/data from the public files.
 
-    python -m app.demo.data ../shared/data/nomenclatures
+    python -m app.demo.data ../shared/data/nomenclatures [OUT_DIR]
+
+OUT_DIR defaults to app/demo/data itself (tests/demo/test_data.py writes elsewhere and compares).
 
 Keeps only the rows of the codes the demo year (default year and seed) and the examples use.
 """
@@ -39,24 +41,25 @@ def _rows(path: Path) -> Iterable[dict[str, str]]:
         yield from csv.DictReader(handle)
 
 
-def _write(name: str, header: Sequence[str], rows: Iterable[tuple[str, ...]]) -> set[str]:
+def _write(out: Path, name: str, header: Sequence[str], rows: Iterable[tuple[str, ...]]) -> set[str]:
     """Write the slice; the codes it holds."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    text = io.StringIO()
+    writer = csv.writer(text, delimiter=";", lineterminator="\n")
     writer.writerow(header)
     codes: set[str] = set()
     for row in sorted(rows):
         writer.writerow(row)
         codes.add(row[0])
-    (HERE / name).write_text(out.getvalue(), encoding="utf-8")
+    (out / name).write_text(text.getvalue(), encoding="utf-8")
     return codes
 
 
 def main(argv: Sequence[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m app.demo.data <nomenclatures dir>", file=sys.stderr)  # noqa: T201
+    if len(argv) not in (1, 2):
+        print("usage: python -m app.demo.data <nomenclatures dir> [out dir]", file=sys.stderr)  # noqa: T201
         return 2
     source = Path(argv[0])
+    out = Path(argv[1]) if len(argv) == 2 else HERE
     cim10, ccam, ghm = used_codes()
     activities: dict[str, set[str]] = {}
     for row in _rows(source / "ccam_regroupement.csv"):
@@ -69,6 +72,7 @@ def main(argv: Sequence[str]) -> int:
             labels[row["ghm"]] = (year, row["libelle_ghm"])
     written = {
         NomenclatureKind.CIM10: _write(
+            out,
             data.FILES[NomenclatureKind.CIM10],
             ("code", "label", "type_mco"),
             (
@@ -78,6 +82,7 @@ def main(argv: Sequence[str]) -> int:
             ),
         ),
         NomenclatureKind.CCAM: _write(
+            out,
             data.FILES[NomenclatureKind.CCAM],
             ("code", "label", "valid_from", "valid_to", "activities"),
             (
@@ -93,6 +98,7 @@ def main(argv: Sequence[str]) -> int:
             ),
         ),  # fmt: skip
         NomenclatureKind.GHM: _write(
+            out,
             data.FILES[NomenclatureKind.GHM],
             ("ghm", "label"),
             ((code, label) for code, (_, label) in labels.items()),
