@@ -306,6 +306,7 @@ def delivery_act_date(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "Mode de sortie {value} incohérent avec le DP {dp} (mort-né) : sortie par décès (9) attendue.",
     reference=fg("C143") + "; DP P95 et mode de sortie autre que 9",
     params=("dp",),
+    when=("newborn",),
 )
 def stillbirth_exit_mode(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A RUM whose DP is P95 (mort fœtale de cause non précisée) ends by death (exit mode 9).
@@ -348,6 +349,7 @@ def _stillbirth_problems(rss: Rss, rum: Rum) -> str:
     reference=fg("C147") + "; DP P95 : RSS mono-RUM, entrée 8 ou N le jour de la naissance, sortie 9 le "
     "même jour, poids renseigné (drd)",
     params=("problems",),
+    when=("newborn",),
 )
 def stillbirth_data(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A stillbirth (DP P95) is a single-RUM stay of 0 days, entered on the birth date by birth or
@@ -400,6 +402,7 @@ def _entered_by_birth(rss: Rss) -> bool:
     reference=fg("C190") + "; mode d'entrée N et date d'entrée ≠ date de naissance (drd), sorties depuis "
     "le 01/03/2019",
     params=("birth_date",),
+    when=("newborn",),
 )
 def birth_entry_date(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A stay entered by birth in the hospital (mode N) starts on the birth date.
@@ -426,6 +429,7 @@ def birth_entry_date(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     reference=fg("C191") + "; DP Z76.2, Z38.1, Z38.4, Z38.7 (détail DRUIDES 2023), sorties depuis le "
     "01/03/2019",
     params=("meaning",),
+    when=("newborn",),
 )
 def birth_entry_dp(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A newborn entered by birth in the hospital (mode N) cannot have as DP the follow-up of a
