@@ -96,6 +96,7 @@ def rule_context() -> RuleContext:
 
     from app.reference import loaders
     from app.reference.ium import parse_ium
+    from app.rules import engine
     from app.rules import service as rules_service
     from app.rules.engine import AuthorisationHistory, CcamCode, CimCode, UnitPeriods
 
@@ -124,7 +125,7 @@ def rule_context() -> RuleContext:
         periods[unit.code].append((unit.valid_from, unit.valid_to))
     lines, _errors = parse_ium(data.ium_file())
     history = [(line.unit, line.effect_date, line.auth_type) for line in lines if line.effect_date]
-    return RuleContext(
+    return engine.RuleContext(
         cim10=cim10, ccam=ccam, ghm_labels=ghm, units=UnitPeriods(periods),
         authorisations=AuthorisationHistory(history),
     )  # fmt: skip

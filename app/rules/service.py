@@ -41,6 +41,7 @@ from app.rules.engine import (
     Severity,
     UnitPeriods,
 )
+from app.rules.engine import Finding as Hit
 from app.rules.models import Finding
 from app.rules.repository import Carried, NewFinding, OpenFinding
 

@@ -59,7 +59,7 @@ def test_every_type_crossing_to_the_workers_round_trips(database_url: str, flags
     if flags:
         assert report["compiled"] == 0
     elif native.status().complete:
-        assert report["compiled"] == len(native.COMPILED_MODULES)
+        assert report["compiled"] == report["imported"] > 0
 
 
 def test_workers_import_neither_the_web_nor_the_database_stack() -> None:

@@ -125,6 +125,7 @@ def report(database_url: str) -> dict[str, Any]:
         "same_blocks_after_pickling": same,
         "findings": sum(len(item.findings) for block in results for item in block.findings.values()),
         "compiled": len(native.loaded_compiled()),
+        "imported": sum(name in sys.modules for name in native.COMPILED_MODULES),
     }
 
 
