@@ -30,6 +30,7 @@ from sqlalchemy import make_url
 
 from app.core import embedded_pg, migrations
 from app.core.config import PROJECT_ROOT
+from bench import realistic
 
 DATABASE = "dimqa_bench_activity"
 YEARS = (2020, 2021, 2022, 2023, 2024)
@@ -296,6 +297,7 @@ def load(server: str, total_rum: int) -> str:
             )
             cur.execute("SELECT setval(pg_get_serial_sequence('rum', 'id'), max(id)) FROM rum")
         conn.commit()
+    realistic.load_nomenclatures(url)  # its own structure: the activity is in its own UMs
     with psycopg.connect(_libpq(url), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
     print(f"loaded {total_rum:,} RUM in {time.perf_counter() - started:.1f}s", flush=True)

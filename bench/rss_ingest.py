@@ -3,14 +3,16 @@
     .venv/bin/python -m bench.rss_ingest [--rums 200000] [--memory-rums 1000000]
 
 1. A file of N RUM, format 122 (RUM 022 grouped), is generated with the project's writer and cached
-   under var/bench/: about 1.1 RUM per RSS, 0-20 DA (mean about 5), 0-6 acts (mean about 2), 60 UMs,
+   under var/bench/: about 1.1 RUM per RSS, 0-20 DA (mean about 5), 0-6 acts (mean about 2), the demo
+   structure's MCO UMs (bench/realistic.py),
    discharges in 2024, 18 % séances (28Z07Z, DP Z511 + DR), chained modes. A pool of RSS is written
    with `write_rum`, then replayed under fresh RSS / stay numbers (the template approach: 1,000,000
    RUM in seconds).
 2. Parse only: `iter_rss(iter_records(file))` in this process, and per block in the service's worker
    processes, best of 3 (lines/s).
 3. End to end: `dimqa serve` subprocess on a free port with a fresh DIMQA_VAR_DIR (embedded
-   PostgreSQL, DIMQA_DEMO=0), an ingest token from `dimqa token create` on the same var dir, the file
+   PostgreSQL, DIMQA_DEMO=0), ingest and admin tokens from `dimqa token create` on the same var dir,
+   the realistic configuration loaded through the API (bench/realistic.py), the file
    POSTed to /api/v1/rum-batches streamed from disk (httpx), timed until the answer (RUM/s); the
    memory of the server and its ingestion workers (PSS) sampled every 0.2 s, and the server's VmHWM.
 4. Memory flatness: the same with a file of --memory-rums RUM (0 skips it).
@@ -48,53 +50,57 @@ import httpx
 from app.core.config import PROJECT_ROOT
 from app.ingestion.records import Act, Rum
 from app.ingestion.writer import write_rum
+from bench import realistic
 
 RESULTS = PROJECT_ROOT / "docs" / "benchmarks.md"
 SECTION = "## RUM/RSS ingestion"
 CACHE = PROJECT_ROOT / "var" / "bench"
-GENERATOR_VERSION = 4  # bump when the generated content changes (cache key)
+GENERATOR_VERSION = 6  # bump when the generated content changes (cache key)
 TARGET_PARSE = 100_000  # lines/s
 TARGET_END_TO_END = 20_000  # RUM/s
-TARGET_MEMORY_MB = 500  # resident, for 1,000,000 RUM
+TARGET_MEMORY_MB = 350  # resident, for 1,000,000 RUM
 COMMAND = ".venv/bin/python -m bench.rss_ingest --rums 200000 --memory-rums 1000000"
 
 # --- Data -------------------------------------------------------------------------------------------
 
-# (GHM, DP choices, act choices): medical and surgical stays, plausible together (not grouped).
+# (GHM, DP choices, act choices): medical and surgical stays, plausible together (not grouped). The
+# codes are valid in the CIM-10 FR / CCAM (no category with children as DP or DA, no deleted act):
+# the benchmark runs with the nomenclatures loaded (bench/realistic.py), as a hospital does.
 # fmt: off
 STAYS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("04M051", ("J189", "J159", "J181"), ("ZBQK002", "GLQP012", "YYYY600")),
     ("04M132", ("J441", "J440"), ("GLQP012", "GLQP008", "ZBQK002")),
-    ("05M092", ("I500", "I501", "I110"), ("DEQP003", "DZQM006", "ZBQK002")),
-    ("05K101", ("I209", "I214"), ("DDAF008", "DDQH009", "DEQP003")),
+    ("05M092", ("I5000", "I5010", "I1100"), ("DEQP003", "DZQM006", "ZBQK002")),
+    ("05K101", ("I209", "I2140"), ("DDAF008", "DDQH009", "DEQP003")),
     ("05M042", ("I480", "I481"), ("DEQP003", "DZQM006", "DERP004")),
     ("01M301", ("I639", "I634"), ("ACQK001", "EBQM001", "ACQH003")),
-    ("06C041", ("K800", "K802"), ("HMFC004", "ZCQK002", "YYYY030")),
+    ("06C041", ("K800", "K802"), ("HMFC004", "ZCQK002")),
     ("06M121", ("K590", "K564", "K529"), ("ZCQK002", "HHQE002", "HEQE002")),
     ("08C241", ("S7200", "S7210"), ("NEKA020", "NBCA006", "ZBQK002")),
     ("08M042", ("M545", "M511"), ("LHQK001", "ZBQK002")),
     ("11M043", ("N390", "N10"), ("JDQJ001", "ZCQK002")),
     ("09Z02A", ("L031", "L024"), ("QZFA031", "QZJA002")),
-    ("10M023", ("E119", "E116"), ("DEQP003", "ZBQK002")),
+    ("10M023", ("E1198", "E1168"), ("DEQP003", "ZBQK002")),
     ("16M111", ("D649", "D62"), ("FELF011",)),
     ("17M061", ("C189", "C349", "C259"), ("ZCQK002", "ZBQK002", "HHFA016")),
     ("18M071", ("A419", "A418"), ("ZBQK002", "EQQP004")),
     ("23M20T", ("R296", "R51", "R529"), ("ZBQK002", "ACQK001")),
-    ("21M041", ("T814", "T810"), ("QZJA002", "ZCQK002")),
-    ("03K021", ("H251", "H259"), ("BFGA004", "BFGA002")),
-    ("12C041", ("N40", "N400"), ("JGFA015", "JGFE023")),
+    ("21M041", ("T8138", "T810"), ("QZJA002", "ZCQK002")),
+    ("03K021", ("H251", "H259"), ("BFGA002",)),
+    ("12C041", ("N40",), ("JGFE023",)),
 )
 COMORBIDITIES = (
-    "I10", "E119", "E785", "I480", "N179", "E440", "E43", "E86", "F419", "F329", "Z9980", "Z940",
-    "K219", "D649", "E871", "E876", "G309", "I251", "J969", "N183", "E660", "Z867", "Z921", "Z864",
+    "I10", "E1190", "E785", "I480", "N179", "E440", "E43", "E86", "F419", "F329", "Z940",
+    "K219", "D649", "E8718", "E8768", "G309", "I251", "J969", "N183", "E6603", "Z8671", "Z921", "Z864",
     "R262", "F100", "Z590", "E039", "M8199", "G473", "J449", "I701", "B962", "U0712", "Z880",
 )
 SEANCE_DR = ("C509", "C189", "C349", "C259", "C61", "C679", "C20", "C787", "C795", "C56")
-SEANCE_ACTS = ("YYYY030", "EBLA003", "ZZQK002")
+SEANCE_ACTS = ("EBLA003", "ZZQK002")
 # fmt: on
-UNITS = tuple(f"{1000 + 100 * (i // 10) + i % 10}" for i in range(60))
-SEANCE_UNITS = UNITS[:4]  # day-hospital units
-WARD_UNITS = UNITS[4:]
+# The demo structure's MCO units (bench/realistic.py): known and authorised, as a hospital's own.
+UNITS = realistic.UNITS
+SEANCE_UNITS = realistic.DAY_UNITS  # day-hospital units
+WARD_UNITS = tuple(unit for unit in UNITS if unit not in SEANCE_UNITS)
 SEANCE_SHARE = 0.18
 DEFECTS = ("", "act_after_exit", "no_dr", "grouping_error", "act_activity_missing", "chaining")
 DEFECT_WEIGHTS = (0.94, 0.02, 0.01, 0.01, 0.01, 0.01)
@@ -549,6 +555,8 @@ def measure_end_to_end(generated: Generated, *, quiet_wait: float) -> EndToEnd:
         # Migrates the fresh database; the server then finds it at head and with a token (no banner).
         created = _dimqa("token", "create", "--name", "bench-ingest", "--role", "ingest", env=env)
         token = created.stdout.strip().splitlines()[-1]
+        created = _dimqa("token", "create", "--name", "bench-admin", "--role", "admin", env=env)
+        admin = {"Authorization": f"Bearer {created.stdout.strip().splitlines()[-1]}"}
         port = _free_port()
         log = (var_dir / "serve.log").open("w")
         server = subprocess.Popen(
@@ -571,6 +579,7 @@ def measure_end_to_end(generated: Generated, *, quiet_wait: float) -> EndToEnd:
                         detail = (var_dir / "serve.log").read_text()
                         raise RuntimeError(f"dimqa serve did not become ready: {detail}")
                     time.sleep(0.2)
+                realistic.configure(client, admin)
                 idle = _memory_kb(server.pid)["VmRSS"]
                 headers = {
                     "Authorization": f"Bearer {token}",
@@ -699,7 +708,7 @@ def _ingest_once(url: str, pgdata: Path, generated: Generated) -> Stages:
     from app.rules import service as rules_service
 
     migrations.upgrade(url)
-    db.configure(url)
+    realistic.load(url)
     stages = Stages()
     patches: list[tuple[Any, str, Any]] = [
         (service, "_admit", _timed(stages, "admit", service._admit)),
@@ -950,7 +959,8 @@ def report(
         "",
         f"- Data: generated with the project's writer (`write_rum`), format 122 (RUM 022 grouped), cached "
         f"under var/bench/: {base.rums:,} RUM / {base.rss:,} RSS ({base.rums / base.rss:.2f} RUM per RSS), "
-        f"{base.bytes / 1e6:.0f} MB; 0-20 DA (mean about 5), 0-6 acts (mean about 2), 60 UMs, discharges in "
+        f"{base.bytes / 1e6:.0f} MB; 0-20 DA (mean about 5), 0-6 acts (mean about 2), the {len(UNITS)} MCO "
+        "UMs of the demo structure, discharges in "
         f"2024, {SEANCE_SHARE:.0%} séances (28Z07Z, DP Z511 + DR), chained modes (8, 6-1 ... 6-1, 8 or 9), "
         f"{1 - DEFECT_WEIGHTS[0]:.0%} of the stays with one common defect (act dated after the exit, "
         f"chemotherapy séance without DR, grouping error, act without activity, broken chaining); "
@@ -961,8 +971,8 @@ def report(
         "Content-Length given) to a `dimqa serve` subprocess with a fresh DIMQA_VAR_DIR (embedded "
         "PostgreSQL, DIMQA_DEMO=0, ingest token from `dimqa token create`), timed until the 201 answer: "
         "upload and spooling, SHA-256, parsing, COPY of rss_version and rum (activity summary triggers "
-        "included), rules and findings, commit. No nomenclature or structure is loaded, so the rules "
-        "needing them are skipped (as on a fresh install).",
+        "included), rules and findings, commit. In the " + realistic.DESCRIPTION + ": loaded through the "
+        "API before the upload, so every rule runs.",
         "- Memory: the server process and its ingestion workers and their forkserver (PostgreSQL's "
         "processes are not counted): their proportional set size (PSS: a page the forked workers share "
         "counts once) summed, sampled every 0.2 s during the request, and the server's own VmHWM at the "

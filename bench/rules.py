@@ -10,11 +10,13 @@ The file is the one `bench.rss_ingest` generates and caches (var/bench/rss-122-2
 parsed once; then each context runs the whole `REGISTRY` on every RSS, garbage collector disabled,
 timed with `time.process_time`, best of `--repeat` rounds:
 
-* ``bare``: no reference loaded (what the ingestion benchmark measures);
+* ``bare``: no reference loaded;
 * ``nomenclatures``: CIM-10, CCAM and GHM labels from /work/shared/data/nomenclatures (loaded with
   `app.reference.loaders`, mapped as `app.rules.service` maps the database rows), as in production;
 * ``full``: the same plus a synthetic structure and fichier d'UM over the file's units (some unknown,
   some refused), so that every rule of the catalogue runs.
+* ``realistic``: what ingestion runs in the realistic configuration (bench/realistic.py): the demo
+  structure and fichier d'UM, the nomenclature slices of app/demo/data.
 
 `today` is fixed (2025-01-01) so that the findings do not depend on the day of the run. A findings
 dump holds one line per finding (rule, severity, RSS, RUM, index, field, value, message) plus the
@@ -24,6 +26,7 @@ skipped rules, in run order.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import hashlib
 import sys
@@ -39,6 +42,7 @@ from app.ingestion.records import Rss
 from app.reference.loaders import read_ccam, read_cim10, read_ghm
 from app.rules.engine import AuthorisationHistory, CcamCode, CimCode, RuleContext, UnitPeriods, run_rules
 from app.rules.service import _deleted_label
+from bench import realistic
 
 DEFAULT_FILE = PROJECT_ROOT / "var" / "bench" / "rss-122-200000-s2024-g4.txt"
 NOMENCLATURES = Path("/work/shared/data/nomenclatures")
@@ -99,6 +103,8 @@ def contexts(stays: list[Rss]) -> dict[str, Callable[[], RuleContext]]:
         "bare": lambda: RuleContext(today=TODAY),
         "nomenclatures": lambda: RuleContext(today=TODAY, **names),  # type: ignore[arg-type]
         "full": lambda: RuleContext(today=TODAY, **names, **structure),  # type: ignore[arg-type]
+        # What ingestion runs in the realistic configuration (bench/realistic.py).
+        "realistic": lambda: dataclasses.replace(realistic.rule_context(), today=TODAY),
     }
 
 
@@ -145,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--context", action="append", choices=("bare", "nomenclatures", "full"))
+    parser.add_argument("--context", action="append", choices=("bare", "nomenclatures", "full", "realistic"))
     parser.add_argument("--save", type=Path, help="write the findings of each context to this directory")
     parser.add_argument("--check", type=Path, help="compare the findings with those saved in this directory")
     args = parser.parse_args(argv)

@@ -1,7 +1,8 @@
 """Soak test: mixed traffic on loopback against a real service, then errors, latency and memory.
 
 `python -m bench.soak [--seconds 300] [--clients 4]` starts `dimqa serve` on a fresh embedded
-PostgreSQL (its first start loads the demo year), then runs for the given time: one client posting
+PostgreSQL (its first start loads the demo year; bench/realistic.py adds the nomenclatures, every
+RUM batch goes through the ingestion workers), then runs for the given time: one client posting
 RUM batches of 1,000 RUM, one posting stay and document events, the others reading dashboards
 (activity, turnaround, findings summary, metrics). It prints per kind the request count, errors and
 p50/p95/p99 latency, and the server's resident memory over time."""
@@ -24,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from app.ingestion.writer import write_rss
+from bench import realistic
 from tests.fixtures.live import free_port, wait_until
 from tests.ingestion.builders import make_rss
 
@@ -90,6 +92,7 @@ def main() -> int:
 
     var_dir = tempfile.mkdtemp(prefix="dimqa-soak-")
     env = {**os.environ, "DIMQA_VAR_DIR": var_dir, "DIMQA_DEMO": "1", "DIMQA_LOG_LEVEL": "WARNING"}
+    env.update(realistic.SERVER_ENV)
     env.pop("DATABASE_URL", None)
     port = free_port()
     server = subprocess.Popen(
@@ -106,6 +109,8 @@ def main() -> int:
             break
     wait_until(lambda: httpx.get(f"{base}/readyz").status_code == 200, timeout=120)
     headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, timeout=120) as client:  # the demo year plus the nomenclatures
+        unit_headers = realistic.configure(client, headers, role="dim")
     recorder = Recorder()
     stop = time.monotonic() + args.seconds
     memory: list[tuple[float, int]] = []
@@ -135,11 +140,15 @@ def main() -> int:
                 )
 
     def reader(offset: int) -> None:
-        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+        # Every other reader holds the token restricted to one unit, beside the hospital-wide ones.
+        restricted = offset % 2 == 1
+        label = " (unit token)" if restricted else ""
+        token = unit_headers if restricted else headers
+        with httpx.Client(base_url=base, headers=token, timeout=60) as client:
             for path, params in itertools.islice(itertools.cycle(READS), offset, None):
                 if time.monotonic() > stop:
                     return
-                recorder.call(path, lambda p=path, q=params: client.get(p, params=q))
+                recorder.call(path + label, lambda p=path, q=params: client.get(p, params=q))
 
     def sample_memory() -> None:
         while time.monotonic() < stop:

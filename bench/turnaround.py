@@ -44,6 +44,7 @@ from sqlalchemy import make_url
 from app.core import db, embedded_pg, migrations
 from app.core.config import PROJECT_ROOT
 from app.turnaround.events import HOSPITAL_TZ, DocumentEvent, StayEvent
+from bench import realistic
 
 DATABASE = "dimqa_bench_turnaround"
 YEAR = 2022
@@ -282,6 +283,7 @@ def load(server: str, stays: int, document_events: int) -> tuple[str, dict[str, 
     # garbage collection during ingestion would walk them, which a server process never does.
     gc.freeze()
     _setup(url, data.rss_rows)
+    realistic.load_nomenclatures(url)  # its own structure: the stays are in its own UMs
     facts: dict[str, object] = {}
     stay_seconds = _ingest(url, "stay", data.stay_events)
     print(

@@ -15,8 +15,9 @@ os.environ.setdefault("DIMQA_SECRET_KEY", "test-secret-key-not-for-production")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
+# realistic: the configuration of the end-to-end tests (structure, nomenclatures, workers).
 # logs: every record of the run to var/test-logs, checked for tokens and patient values at the end.
-pytest_plugins = ["tests.fixtures.database", "tests.fixtures.logs"]
+pytest_plugins = ["tests.fixtures.database", "tests.fixtures.logs", "tests.fixtures.realistic"]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -19,15 +18,20 @@ from app.activity.schemas import (
     UnitsActivity,
 )
 from app.auth.dependencies import AggregateReader, AnyCaller, FeedWriter, PatientReader
-from app.core.db import SessionDep
+from app.core.dates import BoundedDate
+from app.core.db import LongExports, LongStatements, SessionDep
 from app.core.exports import EXPORT_RESPONSES, ExportFormat, Table, render
 from app.core.problems import problem_responses
 from app.core.uploads import require_media_type, spool_request
 
 router = APIRouter(responses=problem_responses(401, 403, 503))
 
-Start = Annotated[date, Query(alias="from", description="First RSS discharge date of the period (inclusive)")]
-End = Annotated[date, Query(alias="to", description="Last RSS discharge date of the period (inclusive)")]
+Start = Annotated[
+    BoundedDate, Query(alias="from", description="First RSS discharge date of the period (inclusive)")
+]
+End = Annotated[
+    BoundedDate, Query(alias="to", description="Last RSS discharge date of the period (inclusive)")
+]
 Format = Annotated[
     ExportFormat, Query(alias="format", description="json, or csv (`;`, UTF-8 with BOM) / xlsx to download")
 ]
@@ -43,7 +47,12 @@ def _answer(result: Any, fmt: ExportFormat, table: Any) -> Any:
 
 @router.get("/activity/units", tags=["activity"], response_model=UnitsActivity, responses=READ_RESPONSES)
 def activity_units(
-    session: SessionDep, principal: AggregateReader, start: Start, end: End, fmt: Format = ExportFormat.JSON
+    session: SessionDep,
+    _long: LongExports,
+    principal: AggregateReader,
+    start: Start,
+    end: End,
+    fmt: Format = ExportFormat.JSON,
 ) -> Any:
     """RUM per pôle and per UM, each RUM through the structure valid on its exit date.
 
@@ -57,7 +66,12 @@ def activity_units(
     "/activity/care-types", tags=["activity"], response_model=CareTypesActivity, responses=READ_RESPONSES
 )
 def activity_care_types(
-    session: SessionDep, principal: AggregateReader, start: Start, end: End, fmt: Format = ExportFormat.JSON
+    session: SessionDep,
+    _long: LongExports,
+    principal: AggregateReader,
+    start: Start,
+    end: End,
+    fmt: Format = ExportFormat.JSON,
 ) -> Any:
     """RUM and RSS per type of care: hospitalisation complète, 0 jour (hors séance), séances.
 
@@ -69,6 +83,7 @@ def activity_care_types(
 @router.get("/activity/seances", tags=["activity"], response_model=SeancesActivity, responses=READ_RESPONSES)
 def activity_seances(
     session: SessionDep,
+    _long: LongExports,
     principal: AggregateReader,
     start: Start,
     end: End,
@@ -88,6 +103,7 @@ def activity_seances(
 @router.get("/activity/ghm", tags=["activity"], response_model=GhmActivity, responses=READ_RESPONSES)
 def activity_ghm(
     session: SessionDep,
+    _long: LongExports,
     principal: AggregateReader,
     start: Start,
     end: End,
@@ -103,9 +119,10 @@ def activity_ghm(
 @router.get("/activity/ssr-cm", tags=["activity"], response_model=SsrCmActivity, responses=READ_RESPONSES)
 def activity_ssr_cm(
     session: SessionDep,
+    _long: LongExports,
     principal: AggregateReader,
-    start: Annotated[date, Query(alias="from", description="First RHS week date (Monday), inclusive")],
-    end: Annotated[date, Query(alias="to", description="Last RHS week date (Monday), inclusive")],
+    start: Annotated[BoundedDate, Query(alias="from", description="First RHS week date (Monday), inclusive")],
+    end: Annotated[BoundedDate, Query(alias="to", description="Last RHS week date (Monday), inclusive")],
     fmt: Format = ExportFormat.JSON,
 ) -> Any:
     """SSR/SMR activity per catégorie majeure (CM) of the grouped RHS: weeks (RHS), days of presence,
@@ -143,6 +160,7 @@ async def create_rhs_batch(
     request: Request,
     response: Response,
     session: SessionDep,
+    _long: LongStatements,
     principal: FeedWriter,
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", max_length=200, description="Client key for retries")

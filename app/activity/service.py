@@ -482,7 +482,77 @@ def _parse(stream: IO[bytes]) -> _Parsed:
             continue
         parsed.rows.append(_row(record, raw, week))
         parsed.formats[record.version] = parsed.formats.get(record.version, 0) + 1
+    _refuse_repeats(parsed)
     return parsed
+
+
+def _drop(parsed: _Parsed, row: tuple[Any, ...], error: LineError) -> None:
+    """Reject a parsed row with `error` (the caller removes it from `parsed.rows`)."""
+    parsed.rejected += 1
+    if len(parsed.errors) < MAX_STORED_ERRORS:
+        parsed.errors.append(error)
+    version = row[repository.STAGED_COLUMNS.index("version")]
+    parsed.formats[version] -= 1
+    if not parsed.formats[version]:
+        del parsed.formats[version]
+
+
+def _some_lines(lines: Sequence[int], shown: int = 5) -> str:
+    text = ", ".join(str(line) for line in lines[:shown])
+    return text if len(lines) <= shown else f"{text} and {len(lines) - shown} more"
+
+
+def _refuse_repeats(parsed: _Parsed) -> None:
+    """Refuse the RHS of one stay, week and UM sent more than once in the batch (each used to be
+    stored, and counted, as a week of its own). Copies identical to the first (trailing blanks
+    aside, as stay-weeks are compared) are rejected and the first kept; RHS that differ are all
+    rejected, with the rest of their stay-week, which is written whole."""
+    line, text, stay, week, unit = (
+        repository.STAGED_COLUMNS.index(name)
+        for name in ("line", "line_text", "ssr_stay_number", "week_date", "unit")
+    )
+    by_key: dict[tuple[str, date, str], list[tuple[Any, ...]]] = {}
+    for row in parsed.rows:
+        by_key.setdefault((row[stay], row[week], row[unit]), []).append(row)
+    copies: dict[int, int] = {}  # line of a copy -> line of the RHS it repeats
+    conflicts: dict[tuple[str, date], list[int]] = {}  # stay-week -> lines of its conflicting RHS
+    for (stay_number, monday, _unit), rows in by_key.items():
+        if len(rows) == 1:
+            continue
+        if len({row[text].rstrip(" ") for row in rows}) == 1:
+            copies.update((row[line], rows[0][line]) for row in rows[1:])
+        else:
+            conflicts.setdefault((stay_number, monday), []).extend(row[line] for row in rows)
+    if not copies and not conflicts:
+        return
+    # The lines named in a message: the first few (a hostile file may repeat one RHS 10,000 times).
+    named = {key: _some_lines(sorted(lines)) for key, lines in conflicts.items()}
+    conflicting_lines = {number for lines in conflicts.values() for number in lines}
+    kept: list[tuple[Any, ...]] = []
+    for row in parsed.rows:
+        number = row[line]
+        conflicting = named.get((row[stay], row[week]))
+        if number in copies:
+            message = (
+                f"this RHS repeats line {copies[number]} (same stay, week and UM, same content): "
+                "the copy is not stored"
+            )
+        elif conflicting is not None and number in conflicting_lines:
+            message = (
+                f"different RHS for the same stay, week and UM in this batch (lines {conflicting}): "
+                "none is stored"
+            )
+        elif conflicting is not None:
+            message = (
+                f"another RHS of this stay and week conflicts in this batch (lines {conflicting}): "
+                "a stay-week is written whole"
+            )
+        else:
+            kept.append(row)
+            continue
+        _drop(parsed, row, LineError(number, "ssr_stay_number", "duplicate_rhs_in_batch", message))
+    parsed.rows = kept
+    parsed.errors.sort(key=lambda error: error.line or 0)
 
 
 def _read(batch: RhsBatch) -> RhsBatchRead:
@@ -633,13 +703,7 @@ def _keep_within_units(session: Session, parsed: _Parsed, units: Sequence[str]) 
                 "the current RHS of this stay and week are outside the token's units: only a token "
                 "covering them may replace them",
             )  # fmt: skip
-        parsed.rejected += 1
-        if len(parsed.errors) < MAX_STORED_ERRORS:
-            parsed.errors.append(error)
-        version = row[repository.STAGED_COLUMNS.index("version")]
-        parsed.formats[version] -= 1
-        if not parsed.formats[version]:
-            del parsed.formats[version]
+        _drop(parsed, row, error)
     parsed.rows = kept
     parsed.errors.sort(key=lambda error: error.line or 0)
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -8,6 +7,7 @@ from fastapi import APIRouter, Query
 from app.audit import service
 from app.audit.schemas import AuditEntryRead, AuditPage
 from app.auth.dependencies import Admin
+from app.core.dates import BoundedDatetime
 from app.core.db import SessionDep
 from app.core.problems import problem_responses
 
@@ -22,8 +22,8 @@ def list_audit_log(
     action: Literal["read", "write"] | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: BoundedDatetime | None = None,
+    until: BoundedDatetime | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditPage:

@@ -95,3 +95,5 @@ AllUnitsAggregateReader = Annotated[Principal, Depends(require_all_units(AGGREGA
 # and documents with no unit at all (docs/access.md).
 AllUnitsAdmin = Annotated[Principal, Depends(require_all_units(ADMINS))]
 AllUnitsFeedWriter = Annotated[Principal, Depends(require_all_units(FEED_WRITERS))]
+# A rescan re-checks (and closes or opens findings of) every unit's stays.
+AllUnitsReviewer = Annotated[Principal, Depends(require_all_units(REVIEWERS))]

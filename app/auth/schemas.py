@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from app.core.control_chars import NO_CONTROL
+
 
 class Role(StrEnum):
     INGEST = "ingest"
@@ -33,7 +35,8 @@ class MeRead(BaseModel):
     units: list[str] | None = Field(description="Units the token is restricted to; null = all units")
 
 
-UnitCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10)]
+# No control character (app.core.control_chars): checked before the strip, so "7500\n" is refused.
+UnitCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10), NO_CONTROL]
 
 
 class TokenCreate(BaseModel):

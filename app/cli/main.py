@@ -23,7 +23,7 @@ from app.audit import service as audit_service
 from app.auth import service as auth_service
 from app.auth.schemas import Principal, Role
 from app.cli.database import open_database
-from app.core import db, embedded_pg, native
+from app.core import db, dbwaits, embedded_pg, native
 from app.core.config import get_settings
 from app.core.logging import configure_logging
 from app.core.problems import AppError
@@ -75,8 +75,11 @@ def serve(
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     _log_native_status()
     try:
-        open_database(settings)
+        url = open_database(settings)
         _first_start_banner(host, port, demo=demo)
+        # The first start's demo load waited as long as it needed; requests are bounded: a hung
+        # database answers 503 within seconds (app.core.dbwaits, DIMQA_DB_*).
+        db.configure(url, pool_size=settings.db_pool_size, waits=dbwaits.request_waits())
         if count := ingestion_service.worker_count():
             # Started beside the server: the first large batch then finds its workers ready.
             threading.Thread(
@@ -189,6 +192,7 @@ def _load_first_start_demo() -> None:
             print("First start: loading the demo year (--no-demo or DIMQA_DEMO=0 to skip)...", flush=True)
             summary = load_demo(session, principal=DEMO_PRINCIPAL)
         print(summary.line(), flush=True)
+        print(summary.planted_line(), flush=True)
     except Exception as error:  # the server must start anyway; the demo can be loaded later
         reason = f"{type(error).__name__}: {error}"
         print(f"Demo year not loaded ({reason}); run `dimqa demo` to retry.", flush=True)

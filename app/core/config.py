@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     max_decompressed_bytes: int = Field(default=DEFAULT_MAX_DECOMPRESSED_BYTES, gt=0)
     # Processes parsing and checking large RUM batches; unset: one per core (app.ingestion.workers).
     ingest_workers: int | None = Field(default=None, ge=0, le=32)
+    # Files from this size on go to those processes; unset: 4 MiB (app.ingestion.service). The
+    # benchmarks set 0, as the tests do, so that every batch crosses to the workers.
+    ingest_parallel_min_bytes: int | None = Field(default=None, ge=0)
     log_level: str = "INFO"
     # shared_buffers of the embedded PostgreSQL (a PostgreSQL size such as `1GB`); unset: sized from
     # the machine's memory (app.core.embedded_pg.default_shared_buffers). Ignored with DATABASE_URL.

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -9,9 +11,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.auth.dependencies import AllUnitsAggregateReader
 from app.core import db, migrations
 from app.core.config import get_settings
+from app.core.dbwaits import watchdog
 from app.core.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem, problem_responses
 
 router = APIRouter(tags=["health"])
+
+# /readyz answers within 5 s whatever the database does: a new connection (connect_timeout) and
+# its queries, cut by the watchdog, within this total.
+READY_BOUND_SECONDS = 4.0
 
 
 class Health(BaseModel):
@@ -47,7 +54,7 @@ class NotReady(Problem):
 def readyz(request: Request) -> Health | JSONResponse:
     """Readiness: the database answers and its schema is at the latest migration."""
     try:
-        ready = migrations.at_head(db.get_engine())
+        ready = _at_head()
     except SQLAlchemyError:
         return _not_ready(request, "The database is unreachable; retry later.", database="unreachable")
     if not ready:
@@ -58,6 +65,19 @@ def readyz(request: Request) -> Health | JSONResponse:
             migrations="behind",
         )
     return Health(status="ok", database="ok", migrations="head")
+
+
+def _at_head() -> bool:
+    if db.waits() is None:  # unbounded (tests, embedding): the pool as it is
+        return migrations.at_head(db.get_engine())
+    started = time.monotonic()
+    with db.probe_engine().connect() as connection:
+        left = max(0.1, READY_BOUND_SECONDS - (time.monotonic() - started))
+        token = watchdog.arm(connection.connection.driver_connection, left)
+        try:
+            return migrations.heads_of(connection) == migrations.head_revisions()
+        finally:
+            watchdog.disarm(token)
 
 
 def _not_ready(

@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from app.core.config import PROJECT_ROOT
 
@@ -48,7 +48,11 @@ def head_revisions() -> frozenset[str]:
 
 def current_revisions(engine: Engine) -> frozenset[str]:
     with engine.connect() as connection:
-        return frozenset(MigrationContext.configure(connection).get_current_heads())
+        return heads_of(connection)
+
+
+def heads_of(connection: Connection) -> frozenset[str]:
+    return frozenset(MigrationContext.configure(connection).get_current_heads())
 
 
 def at_head(engine: Engine) -> bool:

@@ -46,6 +46,7 @@ COMPILED_MODULES: Final[tuple[str, ...]] = (
     "app.ingestion.parser",
     "app.ingestion.rows",
     "app.ingestion.summaries",
+    "app.ingestion.splits",
     "app.rules.engine",
     "app.rules.catalog._common",
     "app.rules.catalog.acts",

@@ -10,7 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.config import get_settings
@@ -208,18 +209,18 @@ def install_problem_handlers(app: FastAPI) -> None:
                 instance=request.url.path,
             )
         if _is_connection_problem(exc):
+            # Unreachable, a connection cut, or a bound passed (connect_timeout, statement_timeout:
+            # QueryCanceled, lock_timeout: LockNotAvailable; app.core.dbwaits): all OperationalError.
             logger.warning("database unavailable", extra={"error": type(exc.orig).__name__})
-            retry = str(get_settings().retry_after_seconds)
-            return problem_response(
-                503,
-                "database-unavailable",
-                "Service unavailable",
-                "The database is unreachable; retry later.",
-                headers={"Retry-After": retry},
-                instance=request.url.path,
-            )
+            return _database_unavailable(request)
         logger.exception("database error")
         return _internal(request)
+
+    async def database_wait(request: Request, exc: Exception) -> JSONResponse:
+        # No pooled connection freed within DIMQA_DB_POOL_TIMEOUT, or none that answers a ping:
+        # the database is hung or saturated, not the request at fault.
+        logger.warning("database unavailable", extra={"error": type(exc).__name__})
+        return _database_unavailable(request)
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error")
@@ -229,6 +230,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(DBAPIError, database_error)
+    app.add_exception_handler(PoolTimeout, database_wait)
+    app.add_exception_handler(DisconnectionError, database_wait)
     app.add_exception_handler(Exception, unexpected)
 
 
@@ -238,6 +241,17 @@ def _line_from_location(loc: list[str]) -> int | None:
         if part.isdigit():
             return int(part) + 1
     return None
+
+
+def _database_unavailable(request: Request) -> JSONResponse:
+    return problem_response(
+        503,
+        "database-unavailable",
+        "Service unavailable",
+        "The database is unreachable or did not answer in time; retry later.",
+        headers={"Retry-After": str(get_settings().retry_after_seconds)},
+        instance=request.url.path,
+    )
 
 
 def _internal(request: Request) -> JSONResponse:

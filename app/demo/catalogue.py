@@ -301,7 +301,8 @@ CHEMO_INPATIENT = p(
     das=("C787", "C795"),
     los=(1, 4),
     age=(35, 64, 88),
-    zero="T",
+    # Never 0-day: a chemotherapy without a night is a séance (28Z07Z, HDJ), and a 0-day stay with
+    # DP Z51.1 and no séance is refused by the grouper (C145).
     planned=True,
 )
 PALLIATIVE = p(

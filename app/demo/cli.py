@@ -39,6 +39,7 @@ def demo(
         with db.new_session() as session, session.begin():
             summary = load_demo(session, year=year, seed=seed, principal=DEMO_PRINCIPAL)
         typer.echo(summary.line())
+        typer.echo(summary.planted_line())
         for note in summary.notes:
             typer.echo(f"  note: {note}", err=True)
     except AppError as error:

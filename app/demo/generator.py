@@ -20,12 +20,20 @@ below, and checks the totals it must reproduce; the seed only draws dates, patie
 * SMR by CM: per CM, the weeks are split over the stays (>= 1 each) and the days over the weeks
   (1-7 each) to the exact totals, every week inside the year (ISO weeks 2-51).
 
-Deliberate coding errors (`DemoData.deliberate_errors`, drawn among eligible stays): 2 chemotherapy
-séances without DR (C187), 2 with a history code Z85.3 as DR instead of the tumour, 4 patients
-aged 75+ without "non programmé" (C252), 3 medical 0-night stays without intervention category
-(C241), 2 mutations whose second RUM starts the day after the first ends (C023), 3 DPs repeated as
-DA, 2 acts dated the day after their RUM (C102). Everything else is coded to pass the FG controls
-the rules implement; none of the errors changes a counted figure.
+Deliberate coding errors (`PLANTED_ERRORS`, drawn among eligible stays into
+`DemoData.deliberate_errors`): 18 realistic errors, each on its own stay and each naming the rule
+that must report it, once: 2 chemotherapy séances without DR (C187), 2 with the history code Z85.3
+as DR instead of the tumour (Q014), 2 anaesthesia acts without documentary extension (C170), 2
+RAAC flags exported as "O" (C188), 3 medical day-hospital stays whose intervention category holds
+the number of interventions (C198), 2 mutations whose second RUM starts the day after the first
+ends (C023), 3 DPs repeated as DA (Q013), 2 acts dated the day after their RUM (C102). Only errors
+that dimqa's own rules find are planted (not, e.g., the grouper controls that need the ATIH
+grouping tables). Everything else is coded to pass every rule of the catalogue with the public
+nomenclatures loaded; none of the errors changes a counted figure.
+
+Movements and RSS agree: a stay's admission, transfers and discharge happen on the RUM entry,
+mutation and exit dates, in Europe/Paris time, also on the 23- and 25-hour days of the clock
+changes (a same-day stay is never discharged after midnight).
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
 from typing import Final
 
@@ -217,6 +225,10 @@ URGENT_UNITS: Final = frozenset({"5520", "7400"})
 CRITICAL_UNITS: Final = frozenset({"5520", "7400", "7410"})
 SURGICAL_UNITS: Final = frozenset({"7020", "7050", "7600"})
 GERIATRIC_UNITS: Final = frozenset({"7526", "7020", "7515"})
+# Stays grouped in CMD 14 record the DDR (FG C162), but for the post-partum roots that need none.
+NO_LMP_ROOTS: Final = frozenset({"14C04", "14M02"})
+# Pregnancies ending in the first trimester (ectopic, molar, miscarriage, abortion): O00-O08.
+EARLY_PREGNANCY_DPS: Final = frozenset(f"O0{n}" for n in range(9))
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,11 +242,46 @@ class StayPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class PlantedError:
+    """A kind of realistic coding error the demo plants on purpose, and the rule that finds it."""
+
+    rule_code: str  # the finding each planted stay must produce, exactly once
+    count: int  # stays planted with it, whatever the year and seed
+    description: str  # French, for the DIM (README table, `dimqa demo`)
+
+
+PLANTED_ERRORS: Final[tuple[PlantedError, ...]] = (
+    PlantedError("C187", 2, "séance de chimiothérapie pour tumeur (Z51.1) sans DR : la tumeur manque"),
+    PlantedError(
+        "Q014", 2, "séance de chimiothérapie avec l'antécédent Z85.3 en DR au lieu de la tumeur traitée"
+    ),
+    PlantedError("C170", 2, "acte d'anesthésie (activité 4) sans extension documentaire (type d'anesthésie)"),
+    PlantedError("C188", 2, "indicateur RAAC exporté « O » au lieu de 1 sur un séjour chirurgical"),
+    PlantedError(
+        "C198",
+        3,
+        "HDJ de médecine : catégorie du nombre d'interventions « 3 » (le nombre) au lieu de A, B ou C",
+    ),
+    PlantedError("C023", 2, "mutation : date d'entrée du 2e RUM différente de la date de sortie du 1er"),
+    PlantedError("Q013", 3, "le DP recodé en diagnostic associé sur le même RUM"),
+    PlantedError("C102", 2, "acte daté du lendemain de la sortie du RUM"),
+)
+
+
+def planted_errors(year: int) -> tuple[PlantedError, ...]:
+    """The errors `generate(year=year)` plants, whatever the seed (every format of the supported
+    years carries the fields they need, so the list is the same each year)."""
+    if year not in SUPPORTED_YEARS:
+        raise ValueError(f"year {year} not supported ({SUPPORTED_YEARS.start}-{SUPPORTED_YEARS.stop - 1})")
+    return PLANTED_ERRORS
+
+
+@dataclass(frozen=True, slots=True)
 class DeliberateError:
-    """A realistic coding error planted on purpose, for the rules to find."""
+    """One planted coding error: the stay, the rule code it must produce, what was done."""
 
     rss_number: str
-    code: str  # FG control code when there is one, else a short DIM rule name
+    code: str  # the rule code of the finding it produces (`PLANTED_ERRORS`)
     description: str
 
 
@@ -471,6 +518,7 @@ class _Draft:
     ghm: str
     non_programmed: str = ""  # "1" / "2"
     category: str = ""  # intervention category of 0-day medical stays
+    raac: str = ""  # enhanced recovery flag: blank but for a planted error
     rss_number: str = ""
     admin_number: str = ""
 
@@ -710,11 +758,25 @@ class _Builder:
         self.chain(segments, plan, profile, age, los)
         draft = _Draft(plan, patient, segments, ghm)
         cmd = ghm[:2]
+        if cmd == "14" and ghm[:5] not in NO_LMP_ROOTS:
+            lmp = self.last_menstrual(entry, dp)
+            for seg in segments:
+                seg.last_menstrual = lmp
         if cmd not in {"14", "15", "28"}:
             draft.non_programmed = "2" if planned else "1"
         if plan.care == "zero_day" and planned and ghm[2] in {"M", "Z"} and cmd not in {"14", "15"}:
             draft.category = rng.choices(("A", "B", "C"), weights=(2, 3, 5))[0]
         return draft
+
+    def last_menstrual(self, entry: date, dp: str) -> str:
+        """A pregnancy's date of last menstrual period (DDR), for its term at admission."""
+        if dp[:3] in EARLY_PREGNANCY_DPS:
+            weeks = self.rng.randint(6, 12)
+        elif dp[:3] == "O47":  # false labour
+            weeks = self.rng.randint(34, 40)
+        else:
+            weeks = self.rng.randint(24, 38)
+        return ddmmyyyy(entry - timedelta(days=weeks * 7 + self.rng.randint(0, 6)))
 
     def chain(self, segments: list[_Segment], plan: StayPlan, profile: Profile, age: int, los: int) -> None:
         """Mutations 6/1 between the RUMs; how the patient left the last one."""
@@ -1004,6 +1066,8 @@ def _to_rss(draft: _Draft) -> Rss:
             extra["non_programmed"] = draft.non_programmed
         if "intervention_category" in extra:
             extra["intervention_category"] = draft.category
+        if "raac" in extra:
+            extra["raac"] = draft.raac
         provenance = seg.provenance
         if "emergency" in extra and provenance == "5":
             # From RUM 022 on, the emergency passage has its own field.
@@ -1049,59 +1113,60 @@ def _to_rss(draft: _Draft) -> Rss:
 
 
 def _plant_errors(drafts: list[_Draft], year: int, rng: random.Random) -> list[DeliberateError]:
-    """A handful of realistic coding errors, chosen at random among eligible stays."""
+    """`planted_errors(year)`, each on stays chosen at random among the eligible ones (one error per
+    stay, so that each planted stay produces exactly its one finding)."""
+    planned = {item.rule_code: item for item in planted_errors(year)}
     errors: list[DeliberateError] = []
     by_number = sorted(drafts, key=lambda d: d.rss_number)
     used: set[str] = set()
 
-    def pick(eligible: list[_Draft], k: int) -> list[_Draft]:
+    def pick(code: str, eligible: Iterable[_Draft]) -> list[_Draft]:
+        count = planned[code].count
         pool = [d for d in eligible if d.rss_number not in used]
-        chosen = rng.sample(pool, k=min(k, len(pool)))
+        if len(pool) < count:
+            raise ValueError(f"{year}: only {len(pool)} stays can carry the planted error {code}")
+        chosen = sorted(rng.sample(pool, k=count), key=lambda d: d.rss_number)
         used.update(d.rss_number for d in chosen)
-        return sorted(chosen, key=lambda d: d.rss_number)
+        return chosen
+
+    def planted(d: _Draft, code: str, detail: str = "") -> None:
+        description = planned[code].description + (f" ({detail})" if detail else "")
+        errors.append(DeliberateError(d.rss_number, code, description))
 
     chemo = [d for d in by_number if d.ghm == "28Z07Z"]
-    for d in pick(chemo, 2):
+    for d in pick("C187", chemo):
         d.segments[0].dr = ""
-        errors.append(
-            DeliberateError(
-                d.rss_number, "C187", "chimiothérapie pour tumeur (Z511) sans DR : la tumeur manque"
-            )
-        )
-    for d in pick([d for d in chemo if d.segments[0].dr.startswith("C50")], 2):
+        planted(d, "C187")
+    for d in pick("Q014", (d for d in chemo if d.segments[0].dr.startswith("C50"))):
         d.segments[0].dr = "Z853"
-        errors.append(
-            DeliberateError(
-                d.rss_number,
-                "DR-ANTECEDENT",
-                "chimiothérapie (Z511) avec DR Z853 (antécédent) au lieu de la tumeur en cours",
-            )
-        )
-    march = date(year, 3, 1)
-    old = [
+        planted(d, "Q014")
+    anaesthesia = [
         d
         for d in by_number
-        if d.non_programmed
-        and d.exit >= march
-        and _Builder.age(d.patient, d.entry) >= 75
-        and rum_version(d.exit) == "021"
+        if d.plan.care != "seance"
+        and any(a.activity == "4" and a.doc_extension for s in d.segments for a in s.acts)
     ]
-    for d in pick(old, 4):
-        d.non_programmed = ""
-        errors.append(
-            DeliberateError(
-                d.rss_number, "C252", "patient de 75 ans ou plus, « non programmé » non renseigné"
-            )
-        )
-    for d in pick([d for d in by_number if d.category], 3):
-        d.category = ""
-        errors.append(
-            DeliberateError(
-                d.rss_number,
-                "C241",
-                "séjour de 0 nuit en HDJ médical sans catégorie du nombre d'interventions",
-            )
-        )
+    for d in pick("C170", anaesthesia):
+        act = next(a for s in d.segments for a in s.acts if a.activity == "4" and a.doc_extension)
+        act.doc_extension = ""
+        planted(d, "C170", act.code)
+    surgery = [
+        d
+        for d in by_number
+        if d.plan.care == "complete"
+        and not d.plan.role
+        and len(d.segments) == 1  # the flag is written on every RUM: one RUM, one finding
+        and d.segments[0].unit in SURGICAL_UNITS
+        and any(a.activity == "1" for a in d.segments[0].acts)
+    ]
+    for d in pick("C188", surgery):
+        d.raac = "O"
+        planted(d, "C188")
+    # The intervention category exists from format 020 (exits from March 2020).
+    day_hospital = [d for d in by_number if d.category and rum_version(d.exit) != "019"]
+    for d in pick("C198", day_hospital):
+        d.category = "3"
+        planted(d, "C198")
     chained = [
         d
         for d in by_number
@@ -1109,22 +1174,16 @@ def _plant_errors(drafts: list[_Draft], year: int, rng: random.Random) -> list[D
         and d.plan.care == "complete"
         and (d.segments[1].exit - d.segments[1].entry).days >= 2
     ]
-    for d in pick(chained, 2):
+    for d in pick("C023", chained):
         moved = d.segments[1]
         moved.entry += timedelta(days=1)
         for act in moved.acts:  # keep the acts inside the RUM: one error per stay
             act.date = max(act.date, ddmmyyyy(moved.entry), key=_parse)
-        errors.append(
-            DeliberateError(
-                d.rss_number,
-                "C023",
-                "mutation : date d'entrée du 2e RUM différente de la date de sortie du 1er",
-            )
-        )
+        planted(d, "C023")
     with_da = [d for d in by_number if d.plan.care == "complete" and d.segments[0].das and not d.plan.role]
-    for d in pick(with_da, 3):
+    for d in pick("Q013", with_da):
         d.segments[0].das.append(d.segments[0].dp)
-        errors.append(DeliberateError(d.rss_number, "DA-EGAL-DP", "le DP est recodé en diagnostic associé"))
+        planted(d, "Q013", d.segments[0].dp)
     with_acts = [
         d
         for d in by_number
@@ -1133,22 +1192,80 @@ def _plant_errors(drafts: list[_Draft], year: int, rng: random.Random) -> list[D
         and not d.plan.role
         and any(a.activity == "1" for a in d.segments[0].acts)
     ]
-    for d in pick(with_acts, 2):
+    for d in pick("C102", with_acts):
         act = next(a for a in d.segments[0].acts if a.activity == "1")
         act.date = ddmmyyyy(d.segments[0].exit + timedelta(days=1))
-        errors.append(
-            DeliberateError(
-                d.rss_number, "ACTE-HORS-RUM", f"acte {act.code} daté du lendemain de la sortie du RUM"
-            )
-        )
+        planted(d, "C102", act.code)
     return sorted(errors, key=lambda e: (e.rss_number, e.code))
 
 
 # --- Movements and documents -----------------------------------------------------------------------
 
 
+def _midnight(day: date) -> datetime:
+    """Local midnight of `day` as a UTC instant (midnight exists every day in Europe/Paris)."""
+    return datetime.combine(day, time(0, 0), tzinfo=HOSPITAL_TZ).astimezone(UTC)
+
+
+def _day_minutes(day: date) -> int:
+    """Minutes in the local day: 1,380 or 1,500 on the days the clocks change, else 1,440."""
+    return int((_midnight(day + timedelta(days=1)) - _midnight(day)).total_seconds()) // 60
+
+
 def _at(day: date, minutes: int) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=HOSPITAL_TZ) + timedelta(minutes=minutes)
+    """The instant `minutes` of elapsed time after local midnight of `day`, in hospital time.
+
+    Elapsed time, not wall-clock arithmetic (an aware datetime plus a timedelta keeps its offset,
+    so 02:30 on the spring day would name an hour that does not exist, placed before 03:10).
+    """
+    return (_midnight(day) + timedelta(minutes=minutes)).astimezone(HOSPITAL_TZ)
+
+
+def _later(moment: datetime, delta: timedelta) -> datetime:
+    """`moment` plus `delta` of elapsed time, in hospital time (see `_at`)."""
+    return (moment.astimezone(UTC) + delta).astimezone(HOSPITAL_TZ)
+
+
+def _movements(d: _Draft, rng: random.Random) -> list[tuple[StayEventType, str, datetime]]:
+    """Admission, transfers and discharge of a stay, each on the date its RSS gives it.
+
+    The admission is on the first RUM's entry date, a transfer on the day the previous RUM ends
+    (the mutation day; a planted C023 error shifts only the coded entry of the next RUM), the
+    discharge on the exit date. Times increase strictly and never leave their day: a movement
+    that would be pushed past midnight by an earlier one on the same day is squeezed before it.
+    """
+    segments = d.segments
+    planned: list[tuple[StayEventType, str, date, int, int]] = []  # kind, unit, day, earliest, latest
+    first = segments[0]
+    urgent = first.unit in URGENT_UNITS
+    same_day = d.entry == d.exit
+    # A same-day stay through the emergency unit arrives early enough to be seen and leave.
+    planned.append(
+        (
+            "admit",
+            first.unit,
+            first.entry,
+            0 if urgent else 7 * 60,
+            (20 if same_day else 23) * 60 if urgent else 10 * 60,
+        )
+    )
+    for before, seg in zip(segments, segments[1:], strict=False):
+        planned.append(("transfer", seg.unit, before.exit, 9 * 60, 20 * 60))
+    planned.append(("discharge", segments[-1].unit, d.exit, 10 * 60, 18 * 60))
+    moments: list[tuple[StayEventType, str, datetime]] = []
+    previous: tuple[date, int] | None = None
+    for index, (kind, unit, day, earliest, latest) in enumerate(planned):
+        minute = rng.randint(earliest, latest)
+        floor = 0
+        if previous is not None and previous[0] == day:
+            floor = previous[1] + 1
+            if minute < floor:
+                minute = previous[1] + (rng.randint(60, 240) if kind == "discharge" else rng.randint(20, 90))
+        later_same_day = sum(1 for item in planned[index + 1 :] if item[2] == day)
+        minute = max(floor, min(minute, _day_minutes(day) - 1 - later_same_day))
+        moments.append((kind, unit, _at(day, minute)))
+        previous = (day, minute)
+    return moments
 
 
 def _events(
@@ -1161,23 +1278,8 @@ def _events(
         seance = d.plan.care == "seance"
         patient_class = "R" if seance else "I"
         prefix = f"demo-{year}-{nda}"
-        moments: list[tuple[StayEventType, str, datetime]] = []
-        for i, seg in enumerate(d.segments):
-            day = seg.entry
-            if i == 0:
-                low = 0 if seg.unit in URGENT_UNITS else 7 * 60
-                high = 23 * 60 if seg.unit in URGENT_UNITS else 10 * 60
-            else:
-                low, high = 9 * 60, 20 * 60
-            minute = rng.randint(low, high)
-            stamp = _at(day, minute)
-            if moments and stamp <= moments[-1][2]:
-                stamp = moments[-1][2] + timedelta(minutes=rng.randint(20, 90))
-            moments.append(("admit" if i == 0 else "transfer", seg.unit, stamp))
-        out = _at(d.exit, rng.randint(10 * 60, 18 * 60))
-        if out <= moments[-1][2]:
-            out = moments[-1][2] + timedelta(minutes=rng.randint(60, 240))
-        moments.append(("discharge", d.segments[-1].unit, out))
+        moments = _movements(d, rng)
+        out = moments[-1][2]
         for n, (kind, unit, stamp) in enumerate(moments, start=1):
             stays.append(StayEvent(f"{prefix}-m{n}", kind, nda, unit, stamp, EVENT_SOURCE, patient_class))
         if seance:
@@ -1197,7 +1299,7 @@ def _events(
         if delay is not None:
             received = _at(d.exit + timedelta(days=delay), rng.randint(8 * 60, 19 * 60))
             if received <= out:
-                received = out + timedelta(minutes=rng.randint(15, 120))
+                received = _later(out, timedelta(minutes=rng.randint(15, 120)))
             doc_type = _weighted(rng, REPORT_TYPES)
             doc_id = f"{nda}-CR1"
             documents.append(
@@ -1205,7 +1307,7 @@ def _events(
             )
             if rng.random() < 0.05:
                 # A corrected version a few days later: the reception date stays the first one.
-                again = received + timedelta(days=rng.randint(1, 10), minutes=rng.randint(0, 300))
+                again = _later(received, timedelta(days=rng.randint(1, 10), minutes=rng.randint(0, 300)))
                 documents.append(
                     DocumentEvent(
                         f"{prefix}-d2",
@@ -1220,7 +1322,8 @@ def _events(
                     )
                 )
         if d.plan.care == "complete" and rng.random() < 0.1:
-            imaging = _at(d.entry, rng.randint(9 * 60, 20 * 60)) + timedelta(days=rng.randint(0, 1))
+            minute = rng.randint(9 * 60, 20 * 60)
+            imaging = _at(d.entry + timedelta(days=rng.randint(0, 1)), minute)
             documents.append(
                 DocumentEvent(
                     f"{prefix}-d9",

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from app.activity import service as activity_service
 from app.activity.models import RhsBatch
 from app.auth.schemas import Principal
-from app.demo.generator import DEFAULT_SEED, DemoData, generate
+from app.demo.generator import DEFAULT_SEED, DemoData, generate, planted_errors
 from app.demo.reference_2022 import YEAR
 from app.ingestion import service as ingestion_service
 from app.ingestion.models import RumBatch
@@ -56,6 +56,7 @@ class DemoSummary:
     document_events_new: int = 0
     event_conflicts: int = 0
     deliberate_errors: int = 0
+    planted: dict[str, int] = field(default_factory=dict)  # rule code -> planted stays, in plant order
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -77,7 +78,15 @@ class DemoSummary:
             f"Demo year {self.year} (seed {self.seed}) {state}: {self.rss} RSS / {self.rum} RUM in "
             f"{self.rss_files} monthly files ({self.rss_files_new} new), {self.rhs} RHS, "
             f"{self.stay_events_new} stay and {self.document_events_new} document events new, "
-            f"{self.deliberate_errors} deliberate coding errors, {self.seconds:.1f} s"
+            f"{self.deliberate_errors} planted coding errors, {self.seconds:.1f} s"
+        )
+
+    def planted_line(self) -> str:
+        """What the demo plants, for the DIM to look for: each error gives exactly one finding."""
+        kinds = ", ".join(f"{code} ×{count}" for code, count in self.planted.items())
+        return (
+            f"  {self.deliberate_errors} planted coding errors, one finding each: {kinds} "
+            "(GET /api/v1/findings; README, section Demo)"
         )
 
 
@@ -176,6 +185,7 @@ def load_demo(
         rum=sum(len(rss.rums) for rss in data.rss),
         rhs=len(data.rhs),
         deliberate_errors=len(data.deliberate_errors),
+        planted={item.rule_code: item.count for item in planted_errors(year)},
     )
     _load_structure(session, data, principal, summary)
     _load_rss(session, data, principal, summary)

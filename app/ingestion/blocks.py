@@ -25,7 +25,7 @@ from app.ingestion.records import Rum
 from app.ingestion.rows import rows
 from app.ingestion.summaries import SummaryDelta
 from app.rules.engine import RuleContext
-from app.rules.service import RssFindings, findings_of
+from app.rules.rss_findings import RssFindings, findings_of
 
 BLOCK_BYTES = 2 << 20  # about 7,000 lines of a 2024 file: a tenth of a second of work per block
 HASH_LENGTH = 64  # hexadecimal SHA-256 of an RSS's lines

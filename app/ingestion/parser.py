@@ -272,6 +272,9 @@ def iter_lines(stream: BinaryIO | Iterable[bytes]) -> Iterator[tuple[int, bytes]
             yield line_no, pending
 
 
+_NUMBER_END = 64  # the N° de RSS ends at 32, or 47 on a grouped line
+
+
 def _rss_number_of(text: str) -> str | None:
     """Best-effort RSS number of a broken line, so that its whole RSS is rejected with it.
 
@@ -291,7 +294,11 @@ def _rss_number_of(text: str) -> str | None:
 
 def rss_number_of_line(raw: bytes) -> str | None:
     """The N° de RSS of a raw line as `iter_rss` groups it (None when unreadable), read without
-    parsing the line: where a file may be cut into blocks of whole RSS."""
+    parsing the line: where a file may be cut into blocks of whole RSS, or its numbers listed
+    (app.ingestion.splits)."""
+    head = raw[:_NUMBER_END]
+    if head.isascii():  # both decodings of the line start with these characters
+        return _rss_number_of(head.decode("ascii"))
     return _rss_number_of(decode_line(raw))
 
 

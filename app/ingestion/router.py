@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.dependencies import AnyCaller, FeedWriter, PatientReader
-from app.core.db import SessionDep
+from app.core.db import LongStatements, SessionDep
 from app.core.problems import PayloadTooLarge, problem_responses
 from app.core.uploads import inline_schema, require_media_type, spool_request
 from app.ingestion import service, visibility
@@ -44,6 +44,7 @@ async def create_rum_batch(
     request: Request,
     response: Response,
     session: SessionDep,
+    _long: LongStatements,
     principal: FeedWriter,
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", max_length=200, description="Client key for safe retries")

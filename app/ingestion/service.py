@@ -5,7 +5,8 @@ so memory does not grow with the file. Worker processes (app.ingestion.workers) 
 large file, render their rows and run the rules on them, while this process stores the previous
 blocks in file order: supersession, duplicates within the batch and the findings of superseded
 versions are decided here, in order. An RSS is atomic: a structural error in any of its lines
-rejects it whole.
+rejects it whole, and so does its number met in another group of the file (its lines not
+consecutive), which a first read of the file finds before anything is stored (app.ingestion.splits).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from app.core.config import get_settings
 from app.core.line_errors import LineError
 from app.core.pagination import id_cursor, next_page
 from app.core.problems import Conflict, InvalidInput, NotFound
-from app.ingestion import metrics, repository, workers
+from app.ingestion import metrics, repository, splits, workers
 from app.ingestion.blocks import Block, Line, iter_blocks, process_block
 from app.ingestion.models import RumBatch
 from app.ingestion.parser import parse_line
@@ -88,16 +89,31 @@ class _Tally:
         self.errors_total += len(errors)
         for error in errors:
             if len(self.errors) < MAX_STORED_ERRORS:
+                number = error.rss_number or rss_number
                 self.errors.append(
                     {
                         "line": error.line,
-                        "rss_number": error.rss_number or rss_number,
+                        # Escaped: a control character is why such a line is refused, and it must
+                        # neither reach PostgreSQL (jsonb refuses NUL) nor hide in the answer.
+                        "rss_number": None if number is None else readable(number),
                         "field": error.field,
                         "code": error.code,
                         "fg_code": error.fg_code,
-                        "message": error.message,
+                        "message": readable(error.message),
                     }
                 )
+
+
+def readable(value: str) -> str:
+    """`value` with its non-printable characters escaped (\\x00, \\u2028), for errors and messages."""
+    if value.isprintable():
+        return value
+    return "".join(char if char.isprintable() else _escape(char) for char in value)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _sha256(stream: IO[bytes]) -> str:
@@ -173,6 +189,10 @@ def ingest_rss_file(
     )
     if existing is not None:
         return to_read(existing), False
+    # The numbers met in more than one group, found before anything is stored (and before the
+    # lock): such an RSS is rejected whole, its first part included. Memory is bounded by the
+    # file's repeats, not its size (app.ingestion.splits).
+    repeats = _Repeats(splits.find_repeated(stream, _size(stream)))
     repository.lock_writers(session)
     # A concurrent upload of the same body or key may have committed while this one waited.
     existing = _already_received(
@@ -201,15 +221,11 @@ def ingest_rss_file(
     repository.defer_activity_summaries(session, batch_id=batch.id)
     ctx = rules_service.load_context(session)
     rejected_upstream = dict(pre_rejected or {})
-    # RSS numbers met so far, to refuse a second group with one of them: about 70 bytes per RSS as
-    # ints (_seen_key), 100 as text (62 against 90 MB for 877,000 RSS). A temporary table instead
-    # kept memory flat but cost ~10 % of the time.
-    seen: set[int | str] = set()
     connection = repository.driver_connection(session)
     summary: SummaryDelta | None = SummaryDelta()  # None once an accepted RSS was not stored
     with _rare_full_collections():
         for block in _processed_blocks(stream, connection, batch_id=batch.id, ctx=ctx):
-            accepted = _admit(block, tally, seen, rejected_upstream)
+            accepted = _admit(block, tally, repeats, rejected_upstream)
             if principal.units is not None:
                 accepted = _within_units(connection, block, accepted, tally, principal.units)
             stored = _write_block(connection, block, accepted, tally)
@@ -302,7 +318,8 @@ def _processed_blocks(
     overlaps only PostgreSQL's, but it avoids the transfers, and the start of the workers."""
     tasks = _with_version_ids(conn, iter_blocks(stream))
     count = worker_count()
-    if count > 0 and _size(stream) >= PARALLEL_MIN_BYTES:
+    threshold = get_settings().ingest_parallel_min_bytes
+    if count > 0 and _size(stream) >= (PARALLEL_MIN_BYTES if threshold is None else threshold):
         context = workers.payload(ctx)
         try:
             process = partial(workers.process, context, batch_id)
@@ -359,50 +376,92 @@ class _Stored:
 Admitted = tuple[int, str]  # (accepted ordinal in its block, N° de RSS)
 
 
-def _seen_key(number: str) -> int | str:
-    """How a batch remembers an RSS number: as an int when the number is one's canonical digits
-    (32 bytes against about 64 for the text: a 1,000,000-RUM batch holds ~880,000), else as
-    itself. Exact: an int never equals a str, and distinct canonical digits are distinct ints."""
-    if number.isascii() and number.isdigit() and len(number) <= 18 and (number[0] != "0" or number == "0"):
-        return int(number)
-    return number
+class _Repeats:
+    """The numbers met in more than one group of the batch's file, and how far the storage got in
+    each: which occurrence of such a number a group is."""
+
+    def __init__(self, repeated: dict[str, splits.Repeated]) -> None:
+        self.repeated = repeated
+        self.met: Counter[str] = Counter()
+
+    def errors(self, number: str, first_line: int) -> list[LineError] | None:
+        """The errors rejecting this group of `number` (starting at `first_line`): None when it is
+        not a repeat, or is the first of identical copies (stored as any other RSS)."""
+        found = self.repeated.get(number)
+        if found is None:
+            return None
+        occurrence = self.met[number]
+        self.met[number] += 1
+        lines = found.parts[occurrence]
+        if lines[0] != first_line:
+            raise AssertionError("the blocks and the first read of the file group lines differently")
+        shown = readable(number)
+        if found.identical:
+            if occurrence == 0:
+                return None
+            first = found.parts[0][0]
+            return [
+                LineError(
+                    line,
+                    "rss_number",
+                    "duplicate_rss_in_batch",
+                    f"N° de RSS {shown} already appeared earlier in the batch, line for line the same "
+                    f"(from line {first}): this copy is not stored",
+                    number,
+                )  # fmt: skip
+                for line in lines
+            ]
+        starts = _some_lines([part[0] for part in found.parts])
+        return [
+            LineError(
+                line,
+                "rss_number",
+                "split_rss",
+                f"the lines of N° de RSS {shown} are not consecutive (groups from lines {starts}): "
+                "none of its lines is stored",
+                number,
+            )  # fmt: skip
+            for line in lines
+        ]
+
+
+def _some_lines(lines: Sequence[int], shown: int = 5) -> str:
+    """The first `shown` of `lines`, and how many more: a hostile file may repeat a number 10,000
+    times, and each of its lines gets the message."""
+    text = ", ".join(str(line) for line in lines[:shown])
+    return text if len(lines) <= shown else f"{text} and {len(lines) - shown} more"
 
 
 def _admit(
-    block: Block, tally: _Tally, seen: set[int | str], rejected_upstream: dict[str, list[LineError]]
+    block: Block, tally: _Tally, repeats: _Repeats, rejected_upstream: dict[str, list[LineError]]
 ) -> list[Admitted]:
-    """Tally a block's RSS (line counts, rejections, duplicates within the batch) and return the
-    accepted ones to store, in file order."""
+    """Tally a block's RSS (line counts, rejections, numbers met in another group of the batch) and
+    return the accepted ones to store, in file order."""
     admitted: list[Admitted] = []
     ordinal = -1
     for index, number in enumerate(block.rss_numbers):
         line_count = block.line_counts[index]
         tally.lines += line_count
-        # A number met earlier in the batch makes this group a duplicate, even when the earlier
-        # group was rejected: which of the two is right is unknown.
-        key = _seen_key(number) if number is not None else None
-        first_time = key is not None and key not in seen
-        if key is not None:
-            seen.add(key)
         errors = block.errors.get(index)
+        if errors is None:
+            ordinal += 1
+        repeated = repeats.errors(number, block.first_lines[index]) if number is not None else None
+        if repeated is not None:
+            # Also when the group has structural errors: every line of a repeated RSS is named.
+            refused = rejected_upstream.pop(number, []) if number is not None else []
+            tally.lines += len(refused)
+            merged = sorted([*(errors or []), *repeated, *refused], key=lambda error: error.line or 0)
+            tally.reject(number, merged, line_count + len(refused))
+            continue
         if errors is not None:
             tally.reject(number, errors, line_count)
             continue
-        ordinal += 1
         if number is None:
             raise AssertionError("an accepted RSS always has its number")
         if number in rejected_upstream:
             refused = rejected_upstream.pop(number)
             tally.lines += len(refused)
             tally.reject(number, refused, line_count + len(refused))
-            continue
-        if not first_time:
-            duplicate = LineError(
-                block.first_lines[index], "rss_number", "duplicate_rss_in_batch",
-                "this N° de RSS already appeared earlier in the batch (not on the preceding line)",
-                number,
-            )  # fmt: skip
-            tally.reject(number, [duplicate], line_count)
             continue
         admitted.append((ordinal, number))
     return admitted

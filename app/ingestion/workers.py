@@ -4,20 +4,24 @@ server's interpreter, so the Python work of a batch runs on every core instead o
 One pool per process, kept once created: `dimqa serve` starts it beside the server, otherwise
 the first large batch does (starting a worker costs about a second of imports). Workers come from
 a `forkserver`, never from a fork of the server itself, whose threads (HTTP, database pool) may
-hold locks. The rules' reference data (`RuleContext`,
-up to a few MB with the nomenclatures) travels pickled with each block and is unpickled once per
-worker and context: workers keep the last one they saw.
+hold locks. The rules' reference data (`RuleContext`, up to a few MB with the nomenclatures) is
+pickled once per batch into a file of a private directory; the tasks name it, and each worker
+unpickles it once per context: workers keep the last one they saw. The workers import only what
+processing a block needs (the parser, the rules), not the server's web and database stack.
 """
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import gc
 import hashlib
 import multiprocessing
 import os
 import pickle
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -37,8 +41,45 @@ _pool: tuple[int, ProcessPoolExecutor] | None = None
 
 
 class ContextPayload(NamedTuple):
-    key: str  # SHA-256 of the pickle: equal contexts share one unpickled copy in a worker
-    data: bytes
+    """A context as the workers get it: pickled once into a file of this process's private
+    directory, which each worker reads once. A task carries only this (a name), not the few MB of
+    a hospital's nomenclatures: sent with every block, they cost more than the block itself."""
+
+    key: str  # SHA-256 of the pickle: equal contexts share one file and one unpickled copy in a worker
+    path: str
+
+    @property
+    def data(self) -> bytes:
+        with open(self.path, "rb") as stream:
+            return stream.read()
+
+
+KEPT_CONTEXT_FILES = 8  # the latest contexts' files: a running batch's file is never among the older
+_files: str | None = None  # the private directory of the context files (mode 0700), once created
+
+
+def _publish(data: bytes) -> ContextPayload:
+    global _files
+    key = hashlib.sha256(data).hexdigest()
+    with _lock:
+        if _files is None:
+            _files = tempfile.mkdtemp(prefix="dimqa-worker-contexts-")
+            atexit.register(shutil.rmtree, _files, True)
+        path = os.path.join(_files, key)
+        if os.path.exists(path):
+            os.utime(path)  # the latest again: kept
+        else:
+            temporary = f"{path}.{threading.get_ident()}.tmp"
+            with open(temporary, "wb") as stream:
+                stream.write(data)
+            os.replace(temporary, path)  # a worker never reads a half-written file
+            names = sorted(
+                (entry for entry in os.scandir(_files) if not entry.name.endswith(".tmp")),
+                key=lambda entry: entry.stat().st_mtime,
+            )
+            for entry in names[:-KEPT_CONTEXT_FILES]:
+                os.unlink(entry.path)
+    return ContextPayload(key, path)
 
 
 def default_count() -> int:
@@ -48,16 +89,20 @@ def default_count() -> int:
     return 0 if cores < 2 else min(cores, 4)
 
 
-def payload(ctx: RuleContext) -> ContextPayload:
-    # A copy without the indexes the checks derived from the references (rebuilt in each worker),
-    # read-only mapping views (which do not pickle) as the dicts they show.
+def sendable(ctx: RuleContext) -> RuleContext:
+    """The context as it is pickled for the workers: a copy without the indexes the checks derived
+    from the references (rebuilt in each worker), read-only mapping views (which do not pickle) as
+    the dicts they show."""
     plain: dict[str, Any] = {
         item.name: dict(value)
         for item in dataclasses.fields(ctx)
         if item.init and isinstance(value := getattr(ctx, item.name), MappingProxyType)
     }
-    data = pickle.dumps(dataclasses.replace(ctx, **plain), protocol=pickle.HIGHEST_PROTOCOL)
-    return ContextPayload(hashlib.sha256(data).hexdigest(), data)
+    return dataclasses.replace(ctx, **plain)
+
+
+def payload(ctx: RuleContext) -> ContextPayload:
+    return _publish(pickle.dumps(sendable(ctx), protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _initialize(server_pid: int) -> None:
@@ -88,7 +133,7 @@ def process(context: ContextPayload, batch_id: int, task: tuple[list[Line], Sequ
     by their allocations cost a fifth of the work). `task`: the block's lines and version ids."""
     global _context
     if _context is None or _context[0] != context.key:
-        _context = (context.key, pickle.loads(context.data))
+        _context = (context.key, pickle.loads(context.data))  # once per worker and context
     gc.disable()
     try:
         return process_block(task[0], batch_id, _context[1], task[1])
@@ -105,7 +150,8 @@ def pool(workers: int) -> ProcessPoolExecutor:
             _pool = None
         if _pool is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["app.ingestion.workers"])
+            # Imported once, in the forkserver, and shared by the workers it forks.
+            context.set_forkserver_preload(["app.ingestion.workers", "app.rules.catalog"])
             executor = ProcessPoolExecutor(
                 workers, mp_context=context, initializer=_initialize, initargs=(os.getpid(),)
             )

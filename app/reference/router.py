@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from app.audit import service as audit_service
 from app.auth.dependencies import AggregateReader, AllUnitsAdmin
 from app.core.config import get_settings
-from app.core.db import SessionDep
+from app.core.db import LongStatements, SessionDep
 from app.core.problems import problem_responses
 from app.core.uploads import read_capped
 from app.reference import service
@@ -62,6 +62,7 @@ def load_nomenclature(
     principal: AllUnitsAdmin,  # before the body: no token, nothing read
     body: Annotated[bytes, Depends(nomenclature_body)],
     session: SessionDep,
+    _long: LongStatements,
     request: Request,
 ) -> NomenclatureRead:
     """Replace one year of a nomenclature (admin). All or nothing: any unreadable row loads nothing

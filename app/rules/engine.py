@@ -183,6 +183,10 @@ class UnitPeriods:
             code: tuple(spans) for code, spans in periods.items()
         }
 
+    def __reduce__(self) -> tuple[type[Any], tuple[Any, ...]]:
+        # A compiled class has no __dict__ for pickle to restore: it is rebuilt by its constructor.
+        return type(self), (self._periods,)
+
     def unit_known(self, code: str, on: date) -> bool:
         for start, end in self._periods.get(code, ()):
             if (start is None or start <= on) and (end is None or on <= end):
@@ -203,6 +207,12 @@ class AuthorisationHistory:
         self._dates = {unit: [effect for effect, _ in rows] for unit, rows in self._lines.items()}
         # Every RSS of a batch asks again for the same few units and exit dates.
         self._memo: dict[tuple[str, date], tuple[str, ...]] = {}
+
+    def __reduce__(self) -> tuple[type[Any], tuple[Any, ...]]:
+        # Rebuilt from its lines by the constructor (a compiled class has no __dict__ to restore);
+        # the memo stays behind, a worker fills its own.
+        lines = [(unit, effect, auth) for unit, rows in self._lines.items() for effect, auth in rows]
+        return type(self), (lines,)
 
     def types_on(self, unit: str, on: date) -> tuple[str, ...]:
         key = (unit, on)

@@ -28,6 +28,18 @@ class Finding(Base):
         Index("ix_rule_finding_rss_number", "rss_number"),
         Index("ix_rule_finding_open_exit_date", "rss_exit_date", postgresql_where=text("closed_at IS NULL")),
         Index("ix_rule_finding_open_rule_code", "rule_code", postgresql_where=text("closed_at IS NULL")),
+        # One open finding per RSS version, rule, RUM (by position), field and value (migration 0012):
+        # concurrent writers cannot open the same finding twice.
+        Index(
+            "uq_rule_finding_open_location",
+            "rss_version_id",
+            "rule_code",
+            text("coalesce(rum_index, -1)"),
+            text("coalesce(field, '')"),
+            text("coalesce(value, '')"),
+            unique=True,
+            postgresql_where=text("closed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

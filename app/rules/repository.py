@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Final
 
 from sqlalchemy import BigInteger, ColumnElement, and_, cast, exists, func, or_, select, text, update
@@ -16,20 +16,6 @@ from app.reference.repository import copy_rows
 from app.rules.models import Finding
 from app.structure.models import Unit
 
-COPY_COLUMNS: Final = (
-    "rss_version_id",
-    "rss_number",
-    "rule_code",
-    "severity",
-    "rum_number",
-    "rum_index",
-    "field",
-    "value",
-    "message",
-    "unit",
-    "rss_exit_date",
-)
-
 
 def _ids(values: Sequence[int]) -> ColumnElement[object]:
     """`= ANY(...)` operand: one bigint[] parameter, whatever the number of ids (no IN-list expansion)."""
@@ -37,7 +23,8 @@ def _ids(values: Sequence[int]) -> ColumnElement[object]:
 
 
 NewFinding = tuple[int, str, str, str, str | None, int | None, str, str, str, str, date | None]
-"""A row to COPY, in COPY_COLUMNS order."""
+"""A finding to open: rss_version_id, rss_number, rule_code, severity, rum_number, rum_index, field,
+value, message, unit, rss_exit_date."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +55,97 @@ class Carried:
     rss_exit_date: date | None
 
 
-def insert_findings(session: Session, rows: Iterable[NewFinding]) -> int:
-    return copy_rows(session, Finding.__tablename__, COPY_COLUMNS, rows)
+_INSERT = text(
+    """
+    INSERT INTO rule_finding (
+        rss_version_id, rss_number, rule_code, severity, rum_number, rum_index, field, value,
+        message, unit, rss_exit_date
+    )
+    SELECT * FROM unnest(
+        CAST(:version_ids AS bigint[]), CAST(:rss_numbers AS text[]), CAST(:rule_codes AS text[]),
+        CAST(:severities AS text[]), CAST(:rum_numbers AS text[]), CAST(:rum_indexes AS smallint[]),
+        CAST(:fields AS text[]), CAST(:values AS text[]), CAST(:messages AS text[]),
+        CAST(:units AS text[]), CAST(:exit_dates AS date[])
+    )
+    ON CONFLICT (rss_version_id, rule_code, coalesce(rum_index, -1), coalesce(field, ''), coalesce(value, ''))
+        WHERE closed_at IS NULL
+    DO NOTHING
+    """
+)
+
+
+COPY_COLUMNS: Final = (
+    "rss_version_id",
+    "rss_number",
+    "rule_code",
+    "severity",
+    "rum_number",
+    "rum_index",
+    "field",
+    "value",
+    "message",
+    "unit",
+    "rss_exit_date",
+)
+
+
+def insert_findings(session: Session, rows: Sequence[NewFinding], *, new_versions: bool = False) -> int:
+    """Open these findings in one statement; one already open at the same location (another writer
+    got there first) is kept and the row skipped. Returns the number opened.
+
+    `new_versions`: the RSS versions were created by this transaction (ingestion), so no other
+    writer can have opened their findings: COPY, twice as fast as the INSERT (60,000 findings:
+    3 s against 6 s on a busy machine)."""
+    if not rows:
+        return 0
+    if new_versions:
+        return copy_rows(session, Finding.__tablename__, COPY_COLUMNS, rows)
+    columns = list(zip(*rows, strict=True))
+    names = (
+        "version_ids", "rss_numbers", "rule_codes", "severities", "rum_numbers", "rum_indexes",
+        "fields", "values", "messages", "units", "exit_dates",
+    )  # fmt: skip
+    result = session.execute(_INSERT, dict(zip(names, (list(c) for c in columns), strict=True)))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# Validation runs are serialised by this transaction-level advisory lock (two int4 keys: "dimq", 1).
+_RUN_LOCK = (0x64696D71, 1)
+RUN_LABEL_PREFIX = "dimqa validation run: "
+
+
+def try_lock_validation_run(session: Session, *, started_by: str) -> bool:
+    """Take the validation-run lock for this transaction, or False when another run holds it.
+
+    The run's connection is labelled (application_name, for this transaction only) with who
+    started it, so a refused caller can be told which run is in the way."""
+    locked = session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(:a, :b)"), {"a": _RUN_LOCK[0], "b": _RUN_LOCK[1]}
+    )
+    if locked:
+        session.execute(
+            text("SELECT set_config('application_name', :label, true)"),
+            {"label": (RUN_LABEL_PREFIX + started_by)[:63]},
+        )
+    return bool(locked)
+
+
+def running_validation_run(session: Session) -> tuple[str | None, datetime | None]:
+    """(label, transaction start) of the run holding the lock, as far as PostgreSQL shows it."""
+    row = session.execute(
+        text(
+            """
+            SELECT a.application_name, a.xact_start
+            FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :a AND l.objid = :b
+                AND l.objsubid = 2
+            """
+        ),
+        {"a": _RUN_LOCK[0], "b": _RUN_LOCK[1]},
+    ).first()
+    if row is None:
+        return None, None
+    return row[0], row[1]
 
 
 def open_findings_of_versions(session: Session, *, version_ids: Sequence[int]) -> list[OpenFinding]:

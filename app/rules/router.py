@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app.audit import service as audit_service
-from app.auth.dependencies import AggregateReader, PatientReader, Reviewer
-from app.core.db import SessionDep
+from app.auth.dependencies import AggregateReader, AllUnitsReviewer, PatientReader, Reviewer
+from app.core.dates import BoundedDate
+from app.core.db import LongExports, LongStatements, SessionDep
 from app.core.exports import CSV_MEDIA_TYPE, csv_rows, download
 from app.core.problems import problem_responses
 from app.rules import service
@@ -86,6 +86,7 @@ def _csv(items: list[FindingRead]) -> bytes:
 )
 def list_findings(
     session: SessionDep,
+    _long: LongExports,
     principal: PatientReader,
     request: Request,
     rss_number: Annotated[str | None, Query(max_length=20)] = None,
@@ -96,8 +97,10 @@ def list_findings(
     service_code: Annotated[
         str | None, Query(alias="service", max_length=20, description="Service of the UM at discharge")
     ] = None,
-    date_from: Annotated[date | None, Query(alias="from", description="Discharge date, inclusive")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="Discharge date, inclusive")] = None,
+    date_from: Annotated[
+        BoundedDate | None, Query(alias="from", description="Discharge date, inclusive")
+    ] = None,
+    date_to: Annotated[BoundedDate | None, Query(alias="to", description="Discharge date, inclusive")] = None,
     status: Annotated[FindingStatus | None, Query(description="Default: every finding not closed")] = None,
     cursor: Annotated[
         str | None, Query(max_length=20, description="`next_cursor` of the previous page")
@@ -147,8 +150,10 @@ def list_findings(
 def summarise_findings(
     session: SessionDep,
     principal: AggregateReader,
-    date_from: Annotated[date | None, Query(alias="from", description="Discharge date, inclusive")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="Discharge date, inclusive")] = None,
+    date_from: Annotated[
+        BoundedDate | None, Query(alias="from", description="Discharge date, inclusive")
+    ] = None,
+    date_to: Annotated[BoundedDate | None, Query(alias="to", description="Discharge date, inclusive")] = None,
 ) -> FindingSummary:
     """Counts of findings not closed, per rule and service (of the UM at the discharge date), for
     the RSS discharged in the period. No RSS numbers: readable by the `reader` role."""
@@ -174,11 +179,14 @@ def review_finding(
     return read
 
 
-@router.post("/validation-runs", response_model=ValidationRunResult)
-def run_validation(session: SessionDep, principal: Reviewer, request: Request) -> ValidationRunResult:
-    """Re-check every current RSS version with the references loaded now (dim, admin), e.g. after
-    loading a nomenclature or changing the structure. Findings still triggered keep their review;
-    fixed ones are closed; new ones are opened."""
-    result = service.run_validation(session)
+@router.post("/validation-runs", response_model=ValidationRunResult, responses=problem_responses(403, 409))
+def run_validation(
+    session: SessionDep, principal: AllUnitsReviewer, request: Request, _long: LongStatements
+) -> ValidationRunResult:
+    """Re-check every current RSS version with the references loaded now (dim, admin, with a token
+    not restricted to units: the run covers every unit), e.g. after loading a nomenclature or
+    changing the structure. Findings still triggered keep their review; fixed ones are closed; new
+    ones are opened. One run at a time: while one runs, another is a 409 problem naming it."""
+    result = service.run_validation(session, started_by=principal.name)
     audit_service.record(session, principal, action="write", object_type="validation_run", request=request)
     return result

@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Final, NamedTuple
+from typing import Final
 
 from sqlalchemy.orm import Session
 
@@ -40,11 +40,14 @@ from app.rules.engine import (
     RuleContext,
     Severity,
     UnitPeriods,
-    run_rules,
 )
 from app.rules.engine import Finding as Hit
 from app.rules.models import Finding
 from app.rules.repository import Carried, NewFinding, OpenFinding
+
+# Here for the ingestion workers, which must not import this module's database and web stack.
+from app.rules.rss_findings import RssFindings as RssFindings
+from app.rules.rss_findings import findings_of as findings_of
 from app.rules.schemas import (
     TRANSITIONS,
     FindingCounts,
@@ -173,30 +176,6 @@ def _fingerprint(rule_code: str, rum_number: str | None, field: str | None, valu
     return (rule_code, rum_number or "", field or "", value or "")
 
 
-class RssFindings(NamedTuple):
-    """What storing the findings of one RSS needs, without the parsed RSS: the ingestion computes
-    it in its block workers (other processes) and sends it back, a few strings per RSS."""
-
-    rss_number: str
-    exit_date: date | None
-    findings: list[Hit]
-    units: list[str]  # the UM of each finding's RUM (the exit UM for an RSS-level finding)
-
-
-def findings_of(rss: Rss, ctx: RuleContext) -> tuple[RssFindings, set[str]]:
-    """Run the rules on one RSS: its findings, and the rules skipped for want of a reference."""
-    findings, skipped = run_rules(rss, ctx)
-    if not findings:  # most RSS: the exit date and units would be computed for nothing
-        return RssFindings(rss.rss_number, None, findings, []), skipped
-    rums = rss.rums
-    exit_unit = rums[-1].unit
-    units = [
-        rums[index].unit if (index := found.rum_index) is not None and index < len(rums) else exit_unit
-        for found in findings
-    ]
-    return RssFindings(rss.rss_number, rss.exit_date, findings, units), skipped
-
-
 @dataclass(slots=True)
 class Checked:
     """RSS versions (rss_version.id) with the findings the rules gave them, not yet stored."""
@@ -221,13 +200,15 @@ def _reconcile(
     items: Sequence[tuple[int, Rss]],
     previous_versions: Mapping[str, int],
 ) -> _Outcome:
-    return _store_checked(session, check(ctx, items), previous_versions)
+    return _store_checked(session, check(ctx, items), previous_versions, new_versions=False)
 
 
-def _store_checked(session: Session, checked: Checked, previous_versions: Mapping[str, int]) -> _Outcome:
+def _store_checked(
+    session: Session, checked: Checked, previous_versions: Mapping[str, int], *, new_versions: bool
+) -> _Outcome:
     """Make the stored findings match `checked`: carry over the still-triggered findings of the
     previous version (`previous_versions`: rss_number -> version id, possibly the same version for
-    a re-check), close the others, COPY the new ones."""
+    a re-check), close the others, insert the new ones."""
     previous: dict[int, dict[Fingerprint, list[OpenFinding]]] = defaultdict(lambda: defaultdict(list))
     stored = repository.open_findings_of_versions(session, version_ids=list(previous_versions.values()))
     for old in stored:
@@ -238,6 +219,24 @@ def _store_checked(session: Session, checked: Checked, previous_versions: Mappin
     unchanged = 0
     to_close: list[int] = []
     per_rule: Counter[tuple[str, str]] = Counter()
+
+    def keep(version_id: int, exit_date: date | None, found: Hit, unit: str, old: OpenFinding) -> None:
+        nonlocal unchanged
+        severity = found.severity.value
+        if (
+            old.rss_version_id == version_id
+            and old.severity == severity
+            and old.rum_index == found.rum_index
+            and old.message == found.message
+            and old.unit == unit
+            and old.rss_exit_date == exit_date
+        ):
+            unchanged += 1
+        else:
+            carried.append(
+                Carried(old.id, version_id, severity, found.rum_index, found.message, unit, exit_date)
+            )
+
     for version_id, (rss_number, exit_date, findings, units) in checked.items:
         previous_id = previous_versions.get(rss_number)
         old_by_fingerprint = previous.pop(previous_id, None) if previous_id is not None else None
@@ -245,39 +244,50 @@ def _store_checked(session: Session, checked: Checked, previous_versions: Mappin
             if old_by_fingerprint:
                 to_close.extend(old.id for bucket in old_by_fingerprint.values() for old in bucket)
             continue
+        # An open finding is unique per version, rule, RUM position, field and value (the schema's
+        # uq_rule_finding_open_location): a hit repeated at one location (a code listed twice) is
+        # one finding. A previous finding at the very location is kept first, so that re-pointing
+        # the others never crosses a location still held in the same UPDATE.
+        locations: set[tuple[str, int | None, str, str]] = set()
+        unmatched: list[tuple[Hit, str]] = []
         for found, unit in zip(findings, units, strict=True):
-            severity = found.severity.value
-            per_rule[(found.rule_code, severity)] += 1
-            index = found.rum_index
+            location = (found.rule_code, found.rum_index, found.field, found.value)
+            if location in locations:
+                continue
+            locations.add(location)
+            per_rule[(found.rule_code, found.severity.value)] += 1
+            bucket = (
+                old_by_fingerprint.get(
+                    _fingerprint(found.rule_code, found.rum_number or None, found.field, found.value)
+                )
+                if old_by_fingerprint
+                else None
+            )
+            if bucket:
+                same_place = next(
+                    (k for k, old in enumerate(bucket) if old.rum_index == found.rum_index), None
+                )
+                if same_place is not None:
+                    keep(version_id, exit_date, found, unit, bucket.pop(same_place))
+                    continue
+            unmatched.append((found, unit))
+        for found, unit in unmatched:
             rum_number = found.rum_number or None
             if old_by_fingerprint:
                 bucket = old_by_fingerprint.get(
                     _fingerprint(found.rule_code, rum_number, found.field, found.value)
                 )
                 if bucket:
-                    old = bucket.pop(0)
-                    if (
-                        old.rss_version_id == version_id
-                        and old.severity == severity
-                        and old.rum_index == index
-                        and old.message == found.message
-                        and old.unit == unit
-                        and old.rss_exit_date == exit_date
-                    ):
-                        unchanged += 1
-                    else:
-                        carried.append(
-                            Carried(old.id, version_id, severity, index, found.message, unit, exit_date)
-                        )
+                    keep(version_id, exit_date, found, unit, bucket.pop(0))
                     continue
             new_rows.append(
                 (
                     version_id,
                     rss_number,
                     found.rule_code,
-                    severity,
+                    found.severity.value,
                     rum_number,
-                    index,
+                    found.rum_index,
                     found.field,
                     found.value,
                     found.message,
@@ -287,10 +297,10 @@ def _store_checked(session: Session, checked: Checked, previous_versions: Mappin
             )
         if old_by_fingerprint:
             to_close.extend(old.id for bucket in old_by_fingerprint.values() for old in bucket)
-    if new_rows:
-        repository.insert_findings(session, new_rows)
-    repository.carry_findings(session, carried)
+    # Closed first, then re-pointed, then opened: no step meets a location another still holds.
     repository.close_findings(session, ids=to_close)
+    repository.carry_findings(session, carried)
+    opened = repository.insert_findings(session, new_rows, new_versions=new_versions)
     by_severity: Counter[str] = Counter()
     for (_rule, severity), count in per_rule.items():
         by_severity[severity] += count
@@ -300,7 +310,7 @@ def _store_checked(session: Session, checked: Checked, previous_versions: Mappin
         info=by_severity[Severity.INFO.value],
         skipped=frozenset(checked.skipped),
     )
-    return _Outcome(counts, len(new_rows), len(to_close), len(carried) + unchanged, per_rule)
+    return _Outcome(counts, opened, len(to_close), len(carried) + unchanged, per_rule)
 
 
 def check_and_store(
@@ -314,17 +324,18 @@ def check_and_store(
 
     `items`: (new rss_version.id, parsed Rss); `superseded`: rss_number -> id of the version the new
     one replaced, whose open findings are carried over (same fingerprint) or closed. One query reads
-    those, one COPY writes the new findings, one UPDATE re-points the carried ones. Never commits."""
+    those, one INSERT writes the new findings, one UPDATE re-points the carried ones. Never commits."""
     if not items:
         return FindingCounts()
     return store_findings(session, check(ctx, items), superseded=superseded)
 
 
 def store_findings(session: Session, checked: Checked, *, superseded: Mapping[str, int]) -> FindingCounts:
-    """Store the findings of RSS versions checked with `check` (see `check_and_store`)."""
+    """Store the findings of RSS versions checked with `check` (see `check_and_store`); the versions
+    were created by this transaction (ingestion), so their findings are written with COPY."""
     if not checked.items:
         return FindingCounts()
-    outcome = _store_checked(session, checked, superseded)
+    outcome = _store_checked(session, checked, superseded, new_versions=True)
     metrics.count_findings(outcome.per_rule)
     return outcome.counts
 
@@ -365,9 +376,16 @@ def _current_chunks(session: Session, chunk: int) -> Iterator[list[tuple[int, Rs
         yield items
 
 
-def run_validation(session: Session, *, chunk: int = VALIDATION_CHUNK) -> ValidationRunResult:
+def run_validation(
+    session: Session, *, started_by: str | None = None, chunk: int = VALIDATION_CHUNK
+) -> ValidationRunResult:
     """Re-check every current RSS version against the references loaded now (after a nomenclature
-    or structure change), by chunks of stored lines re-parsed with the ingestion parser."""
+    or structure change), by chunks of stored lines re-parsed with the ingestion parser.
+
+    One run at a time: the run holds a lock until its transaction ends, and a run started meanwhile
+    is a Conflict naming the running one (`started_by`: the token starting this one)."""
+    if not repository.try_lock_validation_run(session, started_by=started_by or "?"):
+        raise Conflict(_running_detail(session))
     ctx = load_context(session)
     checked = opened = closed = unchanged = 0
     skipped: set[str] = set()
@@ -388,6 +406,19 @@ def run_validation(session: Session, *, chunk: int = VALIDATION_CHUNK) -> Valida
         findings_closed=closed,
         findings_unchanged=unchanged,
         skipped_rules=sorted(skipped),
+    )
+
+
+def _running_detail(session: Session) -> str:
+    label, started_at = repository.running_validation_run(session)
+    if label is not None and label.startswith(repository.RUN_LABEL_PREFIX):
+        who = f" by {label.removeprefix(repository.RUN_LABEL_PREFIX)!r}"
+    else:
+        who = ""
+    since = f" since {started_at.astimezone(UTC).isoformat(timespec='seconds')}" if started_at else ""
+    return (
+        f"A validation run is already running (started{who}{since}); "
+        "retry when it has finished: one run at a time."
     )
 
 

@@ -5,7 +5,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.audit import service as audit_service
 from app.auth.dependencies import AggregateReader, AllUnitsAdmin
-from app.core.db import SessionDep
+from app.core.db import LongStatements, SessionDep
 from app.core.problems import problem_responses
 from app.core.uploads import require_media_type, spool_request
 from app.structure import service
@@ -24,7 +24,7 @@ def read_structure(session: SessionDep, principal: AggregateReader) -> Structure
 
 @router.put("/structure", response_model=StructureSummary, responses=problem_responses(400, 422))
 def replace_structure(
-    body: StructureIn, session: SessionDep, principal: AllUnitsAdmin, request: Request
+    body: StructureIn, session: SessionDep, _long: LongStatements, principal: AllUnitsAdmin, request: Request
 ) -> StructureSummary:
     """Replace pôles, services and UMs in one transaction (the fichier d'UM history is kept)."""
     summary = service.replace_structure(session, body)
@@ -58,7 +58,9 @@ IUM_BODY = {
     responses=problem_responses(400, 413, 415),
     openapi_extra=IUM_BODY,
 )
-async def load_ium(request: Request, session: SessionDep, principal: AllUnitsAdmin) -> IumLoadResult:
+async def load_ium(
+    request: Request, session: SessionDep, _long: LongStatements, principal: AllUnitsAdmin
+) -> IumLoadResult:
     """Load a fichier d'UM into the authorisation history (kept across loads; re-loading is harmless)."""
     require_media_type(request, ("text/plain", "application/octet-stream"))
     upload = await spool_request(request)

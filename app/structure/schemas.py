@@ -4,38 +4,47 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.control_chars import NoControlStr, NoControlStrOrNone
+from app.core.dates import BoundedDate
+
+# Codes are identifiers (app.core.control_chars: no CR, LF, NUL...) and dates stay within
+# 1900-2100 (app.core.dates): a 422 naming the field, never a 500 or a code that splits exports.
+
 
 class PoleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    code: str = Field(min_length=1, max_length=20, examples=["MED"])
+    code: NoControlStr = Field(min_length=1, max_length=20, examples=["MED"])
     label: str = Field(min_length=1, max_length=200, examples=["Médecine"])
 
 
 class ServiceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    code: str = Field(min_length=1, max_length=20, examples=["ONCO"])
+    code: NoControlStr = Field(min_length=1, max_length=20, examples=["ONCO"])
     label: str = Field(min_length=1, max_length=200, examples=["Oncologie"])
-    pole: str | None = Field(default=None, max_length=20, examples=["MED"])
+    pole: NoControlStrOrNone = Field(default=None, max_length=20, examples=["MED"])
 
 
 class UnitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    code: str = Field(min_length=1, max_length=4, examples=["7500"], description="UM code as in the RSS")
+    code: NoControlStr = Field(
+        min_length=1, max_length=4, examples=["7500"], description="UM code as in the RSS"
+    )
     label: str = Field(min_length=1, max_length=200, examples=["Oncologie"])
-    pole: str | None = Field(default=None, max_length=20)
-    service: str | None = Field(default=None, max_length=20)
-    valid_from: date | None = Field(default=None, description="Inclusive; null = since always")
-    valid_to: date | None = Field(default=None, description="Inclusive; null = still valid")
+    pole: NoControlStrOrNone = Field(default=None, max_length=20)
+    service: NoControlStrOrNone = Field(default=None, max_length=20)
+    valid_from: BoundedDate | None = Field(default=None, description="Inclusive; null = since always")
+    valid_to: BoundedDate | None = Field(default=None, description="Inclusive; null = still valid")
 
 
 class AuthorisationIn(BaseModel):
     """A line of the fichier d'UM, as `GET /structure` returns it."""
 
     model_config = ConfigDict(extra="forbid")
+    # Checked as the lines of a fichier d'UM (control characters included: a located 400).
     unit: str = Field(min_length=1, max_length=4, examples=["7500"])
     finess_geo: str = Field(min_length=1, max_length=9, examples=["750091000"])
     auth_type: str = Field(min_length=1, max_length=3, examples=["01A"])
-    effect_date: date
+    effect_date: BoundedDate
     beds: int | None = Field(default=None, ge=0, le=999)
     hosp_mode: str = Field(default="", max_length=1, description="C, P, M, or empty when blank")
     loaded_at: datetime | None = Field(

@@ -45,6 +45,8 @@ from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.encounter import Encounter
 from pydantic import ValidationError
 
+from app.core.control_chars import CONTROL_CHARACTER, describe, find_control
+from app.core.dates import DATE_OUT_OF_RANGE, RANGE_TEXT, in_range
 from app.core.line_errors import LineError
 from app.turnaround.events import (
     HOSPITAL_TZ,
@@ -169,6 +171,19 @@ def _parse(
             errors.append(item)
             continue
         line, prefix, raw = item
+        nul = _nul_path(raw)
+        if nul is not None:
+            # Refused before anything reads it: no FHIR value holds a NUL, and PostgreSQL refuses
+            # one in text.
+            errors.append(
+                LineError(
+                    line,
+                    _path(prefix, nul) or None,
+                    CONTROL_CHARACTER,
+                    "a NUL character (U+0000) is not allowed in a FHIR resource",
+                )
+            )
+            continue
         try:
             resource = model.model_validate(raw)
         except ValidationError as exc:
@@ -179,12 +194,64 @@ def _parse(
             continue
         try:
             event = mapper(resource, raw)
+            if event is not None:
+                _check_identifiers(event)
         except _MappingError as exc:
             errors.append(LineError(line, f"{prefix}{exc.field}", exc.code, exc.message))
             continue
         if event is not None:
             events.append(event)
     return events, errors
+
+
+def _nul_path(value: Any, path: tuple[int | str, ...] = ()) -> tuple[int | str, ...] | None:
+    """Location of the first string (member name or value) holding a NUL, None when none does."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                return (*path, key.replace("\x00", "\\u0000"))
+            found = _nul_path(item, (*path, key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_path(item, (*path, index))
+            if found is not None:
+                return found
+    return None
+
+
+# Event field -> the FHIR element it is read from, to name it in an error.
+_IDENTIFIER_PATHS: Final[dict[str, str]] = {
+    "event_id": "id",
+    "stay_number": "identifier",
+    "unit": "serviceProvider",
+    "patient_class": "class",
+    "document_id": "masterIdentifier",
+    "document_type": "type",
+    "parent_document_id": "relatesTo",
+}
+_DOCUMENT_PATHS: Final[dict[str, str]] = {"stay_number": "context.encounter", "unit": "author"}
+
+
+def _check_identifiers(event: object) -> None:
+    """Identifiers of the event hold no control character (CR, LF, NUL...): FHIR strings may."""
+    paths = (
+        {**_IDENTIFIER_PATHS, **_DOCUMENT_PATHS} if isinstance(event, DocumentEvent) else _IDENTIFIER_PATHS
+    )
+    for name, element in paths.items():
+        value = getattr(event, name, None)
+        if not isinstance(value, str):
+            continue
+        position = find_control(value)
+        if position is not None:
+            raise _MappingError(
+                element,
+                CONTROL_CHARACTER,
+                f"{element}: control character {describe(value, position)} is not allowed in an identifier",
+            )
 
 
 # --------------------------------------------------------------------------- shared mapping helpers
@@ -202,9 +269,17 @@ def resource_event_id(resource_type: str, raw: dict[str, Any]) -> str:
     return f"{resource_type}/{resource_id}#{digest}" if resource_id else f"{resource_type}#{digest}"
 
 
-def _as_datetime(value: Any) -> datetime | None:
+def _as_datetime(value: Any, element: str) -> datetime | None:
+    """An aware datetime of a FHIR date or dateTime (`element`: its path, for errors)."""
     if value is None:
         return None
+    if isinstance(value, (date, datetime)) and not in_range(value):
+        # Beyond it, converting to UTC or Paris time overflows (app.core.dates).
+        raise _MappingError(
+            element,
+            DATE_OUT_OF_RANGE,
+            f"{element}: {value.isoformat()} is outside the accepted range ({RANGE_TEXT})",
+        )
     if isinstance(value, datetime):
         return as_hospital_time(value)
     if isinstance(value, date):  # FHIR date or partial date: start of that day, hospital time
@@ -256,7 +331,7 @@ def _referenced_type(resource: Any, reference: Any) -> str | None:
 
 def _last_updated(resource: Any) -> datetime | None:
     meta = getattr(resource, "meta", None)
-    return _as_datetime(meta.lastUpdated) if meta is not None else None
+    return _as_datetime(meta.lastUpdated, "meta.lastUpdated") if meta is not None else None
 
 
 # --------------------------------------------------------------------------- Encounter
@@ -290,8 +365,8 @@ def _map_encounter(encounter: Any, raw: dict[str, Any]) -> StayEvent | None:
         known = ", ".join([*ENCOUNTER_STATUS_TYPES, *ENCOUNTER_SKIPPED_STATUSES])
         raise _MappingError("status", "invalid_status", f"Encounter status {status!r} is not one of {known}")
     period = encounter.period
-    start = _as_datetime(period.start) if period else None
-    end = _as_datetime(period.end) if period else None
+    start = _as_datetime(period.start, "period.start") if period else None
+    end = _as_datetime(period.end, "period.end") if period else None
     occurred_at: datetime | None
     if event_type == "admit":
         occurred_at, needed = start, "period.start"
@@ -388,7 +463,7 @@ def _map_document(document: Any, raw: dict[str, Any]) -> DocumentEvent:
             "missing_field",
             "the DocumentReference does not identify its encounter (stay)",
         )
-    received_at = _as_datetime(document.date) or _last_updated(document)
+    received_at = _as_datetime(document.date, "date") or _last_updated(document)
     if received_at is None:
         raise _MappingError("date", "missing_field", "the DocumentReference has no date (reception date)")
     return DocumentEvent(

@@ -12,9 +12,17 @@ Reading rules (French IHE PAM profile for ADT, CI-SIS "transmission de documents
 - Charset: MSH-18 when present ("UNICODE UTF-8", "8859/1", "8859/15"); otherwise, or when the
   declared charset does not decode, UTF-8 then Windows-1252 then Latin-1.
 - Event id: MSH-10 (message control id) for every event of the message; an ORU carrying several
-  documents numbers them `<MSH-10>/<n>`.
+  documents numbers them `<MSH-10>/<n>`. Storage namespaces it with MSH-3, MSH-4 and MSH-9 and
+  versions document replacements and deletions by `digest`, the SHA-256 of the message without
+  MSH-7 (`message_digest`; see `service.hl7_event_id`).
 - Stay number: PV1-19 (visit number, CX.1), else PID-18 (account number).
 - Datetimes: HL7 DTM, at least day precision; without an offset they are hospital local time.
+  Only 1900-2100 is accepted (app.core.dates), MSH-7 included whether or not an event uses it:
+  outside it, AE `date_out_of_range` naming the field.
+- Control characters: a NUL anywhere in the message, or any control character in a value that
+  becomes an identifier (MSH-3, MSH-4, MSH-10, stay number, unit, patient class, document id,
+  type and parent), checked after unescaping (`\\X0D\\` is a CR): AE `control_character` naming
+  the field. The ACK itself carries control characters as hex escapes, never raw.
 
 ADT triggers: A01 admit, A04 admit (outpatient/emergency registration, kept with its patient
 class PV1-2 so storage can leave out non-hospital venues), A02 transfer, A03 discharge,
@@ -47,11 +55,15 @@ when no segment applies) and whose `field` names the HL7 field (`PV1-19`).
 
 Acknowledgment codes: AR when the message itself is unusable (no MSH, wrong delimiters,
 missing control id, unsupported message type or trigger); AE when a supported message lacks or
-garbles a value; AA otherwise. A message is atomic: with any error it yields no event.
+garbles a value; AA otherwise. A message is atomic: with any error it yields no event. ERR-3
+takes the HL7 table 0357 code of the error (102 for a bad value, 205 for a control id already
+used for another message, ...).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import re
 import uuid
 from collections.abc import Sequence
@@ -61,6 +73,8 @@ from typing import Any, Final, Literal
 
 import hl7
 
+from app.core.control_chars import CONTROL_CHARACTER, describe, find_control
+from app.core.dates import DATE_OUT_OF_RANGE, DateOutOfRange, check_datetime
 from app.core.line_errors import LineError
 from app.turnaround.events import (
     HOSPITAL_TZ,
@@ -125,6 +139,12 @@ _HL7_ERROR_CODES: Final[dict[str, tuple[str, str]]] = {
     "missing_field": ("101", "Required field missing"),
     "no_document": ("101", "Required field missing"),
     "invalid_date": ("102", "Data type error"),
+    DATE_OUT_OF_RANGE: ("102", "Data type error"),
+    CONTROL_CHARACTER: ("102", "Data type error"),
+    "value_too_long": ("102", "Data type error"),
+    # An id already stored for other content: the key exists (the message is refused, not lost:
+    # the sender is told to use a new control id).
+    "duplicate_event_id": ("205", "Duplicate key identifier"),
     "unsupported_message_type": ("200", "Unsupported message type"),
     "unsupported_trigger": ("201", "Unsupported event code"),
     "malformed_message": ("100", "Segment sequence error"),
@@ -175,6 +195,9 @@ class Hl7Parsed:
     document_events: tuple[DocumentEvent, ...] = ()
     errors: tuple[LineError, ...] = ()
     note: str | None = None  # why an accepted message produced no event
+    # SHA-256 of the message without MSH-7 (`message_digest`): a retry that only changes the
+    # sending time is the same message.
+    digest: str | None = None
 
     @property
     def message_type(self) -> str | None:
@@ -277,8 +300,25 @@ def _error(seg: _Seg | None, field: str | None, code: str, message: str) -> Line
     return LineError(line=seg.line if seg else None, field=field, code=code, message=message)
 
 
+def _identifier(seg: _Seg | None, label: str, value: str) -> str:
+    """`value` (unescaped: `\\X0D\\` is already a CR), refused when it holds a control character."""
+    position = find_control(value)
+    if position is not None:
+        raise _Reject(
+            "AE",
+            _error(
+                seg,
+                label,
+                CONTROL_CHARACTER,
+                f"{label}: control character {describe(value, position)} is not allowed in an identifier",
+            ),
+        )
+    return value
+
+
 def parse_dtm(value: str) -> datetime:
-    """HL7 DTM (day precision at least) -> aware datetime; ValueError when malformed."""
+    """HL7 DTM (day precision at least) -> aware datetime; ValueError when malformed, its
+    subclass DateOutOfRange when outside 1900-2100 (app.core.dates)."""
     match = _DTM.fullmatch(value.strip())
     if not match:
         raise ValueError(f"not an HL7 date/time: {value!r}")
@@ -295,12 +335,12 @@ def parse_dtm(value: str) -> datetime:
     )
     offset = parts["tz"]
     if not offset:
-        return moment.replace(tzinfo=HOSPITAL_TZ)
+        return check_datetime(moment.replace(tzinfo=HOSPITAL_TZ))
     hours, minutes = int(offset[1:3]), int(offset[3:5])
     if hours > 14 or minutes > 59:
         raise ValueError(f"not an HL7 time zone offset: {offset!r}")
     sign = 1 if offset[0] == "+" else -1
-    return moment.replace(tzinfo=timezone(sign * timedelta(hours=hours, minutes=minutes)))
+    return check_datetime(moment.replace(tzinfo=timezone(sign * timedelta(hours=hours, minutes=minutes))))
 
 
 _Source = tuple[_Seg | None, int, str]  # segment, field number, label ("ZBE-2")
@@ -316,6 +356,8 @@ def _first_datetime(sources: Sequence[_Source]) -> datetime | None:
             continue
         try:
             return parse_dtm(value)
+        except DateOutOfRange as exc:
+            raise _Reject("AE", _error(seg, label, DATE_OUT_OF_RANGE, f"{label}: {exc}")) from None
         except ValueError:
             raise _Reject(
                 "AE", _error(seg, label, "invalid_date", f"{label} is not a valid HL7 date/time: {value!r}")
@@ -417,17 +459,65 @@ def _check_segments(message: _Message) -> None:
             )
 
 
+def _check_nul(segments: Sequence[str]) -> None:
+    """A NUL anywhere in the message is refused, located: no HL7 value holds one, and PostgreSQL
+    refuses it in text (the message would fail in the database, a fragment of it in the log)."""
+    for line, segment in enumerate(segments, start=1):
+        if "\x00" not in segment:
+            continue
+        parts = segment.split("|")
+        index = next(number for number, part in enumerate(parts) if "\x00" in part)
+        name = segment[:3]
+        # MSH-1 is the field separator itself: MSH's fields are numbered one further.
+        field = f"{name}-{index + 1 if name == 'MSH' else index}" if index else None
+        raise _Reject(
+            "AE",
+            LineError(
+                line,
+                field,
+                CONTROL_CHARACTER,
+                f"a NUL character (U+0000) is not allowed in an HL7 message (segment {line}"
+                + (f", {field})" if field else ")"),
+            ),
+        )
+
+
+def _check_header_values(parsed: Any, message: _Message, header: MessageHeader) -> None:
+    """The header values the event id is made of hold no control character once unescaped, and
+    MSH-7, when present, is a date/time within the accepted range, whichever date the events use."""
+    msh = message.first("MSH")
+    for label, raw in (
+        ("MSH-3", header.sending_application),
+        ("MSH-4", header.sending_facility),
+        ("MSH-10", header.control_id),
+    ):
+        _identifier(msh, label, str(parsed.unescape(raw)))
+    _first_datetime([(msh, 7, "MSH-7")])
+
+
+def message_digest(segments: Sequence[str]) -> str:
+    """SHA-256 of the message as received, MSH-7 (its sending time) blanked.
+
+    A sender that gets no ACK sends the message again, stamped with a new MSH-7: the same message,
+    which must be acknowledged AA as a duplicate, not refused as a reuse of its control id."""
+    msh = segments[0].split("|")
+    if len(msh) > 6:
+        msh[6] = ""
+    text = "\r".join(["|".join(msh), *segments[1:]])
+    return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
+
+
 # --------------------------------------------------------------------------- ADT
 
 
 def _stay_number(message: _Message) -> str:
     pv1 = message.first("PV1")
     pid = message.first("PID")
-    for seg, field in ((pv1, 19), (pid, 18)):
+    for seg, field, label in ((pv1, 19, "PV1-19"), (pid, 18, "PID-18")):
         if seg is not None:
             value = seg.get(field, 1) or seg.get(field, 1, repetition=2)
             if value:
-                return value
+                return _identifier(seg, label, value)
     raise _Reject(
         "AE",
         _error(pv1, "PV1-19", "missing_field", "no stay number: PV1-19 (visit number) and PID-18 are empty"),
@@ -443,8 +533,14 @@ def _xon_code(seg: _Seg | None, field: int) -> str:
 def _adt_unit(message: _Message) -> str | None:
     zbe = message.first("ZBE")
     pv1 = message.first("PV1")
-    unit = _xon_code(zbe, 7) or _xon_code(zbe, 8) or (pv1.get(3, 1) if pv1 else "")
-    return unit or None
+    for seg, value, label in (
+        (zbe, _xon_code(zbe, 7), "ZBE-7"),
+        (zbe, _xon_code(zbe, 8), "ZBE-8"),
+        (pv1, pv1.get(3, 1) if pv1 else "", "PV1-3"),
+    ):
+        if value:
+            return _identifier(seg, label, value)
+    return None
 
 
 def _adt_events(message: _Message, header: MessageHeader) -> tuple[StayEvent, ...]:
@@ -496,7 +592,7 @@ def _adt_events(message: _Message, header: MessageHeader) -> tuple[StayEvent, ..
             unit=unit,
             occurred_at=occurred_at,
             source="hl7",
-            patient_class=pv1.get(2, 1) or None,
+            patient_class=_identifier(pv1, "PV1-2", pv1.get(2, 1)) or None,
         ),
     )
 
@@ -522,7 +618,7 @@ def _is_document_obx(seg: _Seg) -> bool:
 
 def _unit(message: _Message) -> str | None:
     pv1 = message.first("PV1")
-    return (pv1.get(3, 1) if pv1 else "") or None
+    return _identifier(pv1, "PV1-3", pv1.get(3, 1) if pv1 else "") or None
 
 
 def _mdm_events(message: _Message, header: MessageHeader) -> tuple[DocumentEvent, ...]:
@@ -531,18 +627,22 @@ def _mdm_events(message: _Message, header: MessageHeader) -> tuple[DocumentEvent
         raise _Reject(
             "AE", LineError(None, "TXA", "missing_segment", f"MDM^{header.trigger} without a TXA segment")
         )
-    document_id = _ei(txa, 12)
+    document_id = _identifier(txa, "TXA-12", _ei(txa, 12))
     if not document_id:
         raise _Reject(
             "AE", _error(txa, "TXA-12", "missing_field", "TXA-12 (unique document number) is empty")
         )
     obr = message.first("OBR")
     document_obx = next((seg for seg in message.all("OBX") if _is_document_obx(seg)), None)
-    document_type = (
-        txa.get(2, 1) or (obr.get(4, 1) if obr else "") or (document_obx.get(3, 1) if document_obx else "")
+    candidates = ((txa, 2, "TXA-2"), (obr, 4, "OBR-4"), (document_obx, 3, "OBX-3"))
+    type_source = next(
+        ((seg, field, label) for seg, field, label in candidates if seg is not None and seg.get(field, 1)),
+        None,
     )
-    if not document_type:
+    if type_source is None:
         raise _Reject("AE", _error(txa, "TXA-2", "missing_field", "TXA-2 (document type) is empty"))
+    type_seg, type_field, type_label = type_source
+    document_type = _identifier(type_seg, type_label, type_seg.get(type_field, 1))
     return (
         DocumentEvent(
             event_id=header.control_id,
@@ -553,7 +653,7 @@ def _mdm_events(message: _Message, header: MessageHeader) -> tuple[DocumentEvent
             received_at=_received_at(message),
             unit=_unit(message),
             source="hl7",
-            parent_document_id=_ei(txa, 13) or None,
+            parent_document_id=_identifier(txa, "TXA-13", _ei(txa, 13)) or None,
         ),
     )
 
@@ -594,7 +694,7 @@ def _oru_events(message: _Message, header: MessageHeader) -> tuple[DocumentEvent
     unit = _unit(message)
     events = []
     for number, (orc, obr, document_obx) in enumerate(documents, start=1):
-        document_id = _ei(obr, 3) or _ei(obr, 2)
+        document_id = _identifier(obr, "OBR-3", _ei(obr, 3)) or _identifier(obr, "OBR-2", _ei(obr, 2))
         if not document_id:
             raise _Reject(
                 "AE", _error(obr, "OBR-3", "missing_field", "OBR-3 and OBR-2 (document id) are empty")
@@ -602,6 +702,7 @@ def _oru_events(message: _Message, header: MessageHeader) -> tuple[DocumentEvent
         document_type = obr.get(4, 1) or document_obx[0].get(3, 1)
         if not document_type:
             raise _Reject("AE", _error(obr, "OBR-4", "missing_field", "OBR-4 (document type) is empty"))
+        _identifier(obr, "OBR-4", document_type)
         events.append(
             DocumentEvent(
                 event_id=header.control_id if len(documents) == 1 else f"{header.control_id}/{number}",
@@ -659,6 +760,7 @@ def parse_hl7_message(body: bytes | bytearray | str) -> Hl7Parsed:
         segments = split_segments(text)
         header = _read_header(segments)
         _check_header(header)
+        _check_nul(segments)
         try:
             parsed = hl7.parse("\r".join(segments))
         except Exception:  # python-hl7 raises assorted errors on malformed input
@@ -667,7 +769,9 @@ def parse_hl7_message(body: bytes | bytearray | str) -> Hl7Parsed:
             ) from None
         message = _Message(parsed)
         _check_segments(message)
-        return _dispatch(message, header)
+        _check_header_values(parsed, message, header)
+        outcome = _dispatch(message, header)
+        return dataclasses.replace(outcome, digest=message_digest(segments))
     except _Reject as reject:
         return Hl7Parsed(header=header, ack_code=reject.ack_code, errors=(reject.error,))
     except Exception as exc:  # the contract is "never raise": report instead of failing the request
@@ -689,7 +793,16 @@ def escape_text(value: str) -> str:
         .replace("&", "\\T\\")
         .replace("~", "\\R\\")
     )
-    return re.sub(r"[\r\n]+", " ", escaped)
+    return _hex_escape(re.sub(r"[\r\n]+", " ", escaped))
+
+
+_ACK_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _hex_escape(value: str) -> str:
+    """Control characters as HL7 hex escapes (`\\X00\\`): an ACK never carries a raw NUL or CR
+    inside a field, whatever the message held."""
+    return _ACK_CONTROL.sub(lambda match: f"\\X{ord(match.group()):02X}\\", value)
 
 
 def _error_location(field: str | None) -> str:
@@ -748,10 +861,10 @@ def build_ack(
     msh = [
         "MSH",
         ENCODING_CHARACTERS,
-        header.receiving_application if header else "",
-        header.receiving_facility if header else "",
-        header.sending_application if header else "",
-        header.sending_facility if header else "",
+        _hex_escape(header.receiving_application) if header else "",
+        _hex_escape(header.receiving_facility) if header else "",
+        _hex_escape(header.sending_application) if header else "",
+        _hex_escape(header.sending_facility) if header else "",
         stamp,
         "",
         f"ACK^{trigger}^ACK" if trigger else "ACK",
@@ -760,10 +873,11 @@ def build_ack(
         escape_text(header.version) if header and header.version else "2.5",
     ]
     if header and (header.country or header.charset):
-        msh += ["", "", "", "", header.country, header.charset]
+        msh += ["", "", "", "", _hex_escape(header.country), _hex_escape(header.charset)]
     segments = [
         "|".join(msh),
-        f"MSA|{ack_code}|{escape_text(header.control_id) if header else ''}",
+        # MSH-10 echoed as received (already ER7 text: escaping it again would change it).
+        f"MSA|{ack_code}|{_hex_escape(header.control_id) if header else ''}",
     ]
     segments += [_err_segment(error, "E") for error in reported]
     if ack_code == "AA" and not reported and parsed.note:

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from app.core.control_chars import CONTROL_CHARACTER, NoControlStr, NoControlStrOrNone
+from app.core.dates import DATE_OUT_OF_RANGE, BoundedDatetime
 from app.core.line_errors import LineError
 from app.turnaround.events import (
     UNIT_REQUIRED_TYPES,
@@ -57,6 +58,8 @@ _ERROR_CODES: Final[dict[str, str]] = {
     "datetime_from_date_parsing": "invalid_datetime",
     "datetime_type": "invalid_datetime",
     "unit_required": "missing_field",  # raised by StayEventIn._unit_required
+    CONTROL_CHARACTER: CONTROL_CHARACTER,  # app.core.control_chars: CR, LF, NUL... in an identifier
+    DATE_OUT_OF_RANGE: DATE_OUT_OF_RANGE,  # app.core.dates: outside 1900-2100
 }
 
 
@@ -67,7 +70,7 @@ class _EventIn(BaseModel):
 class StayEventIn(_EventIn):
     """One patient movement."""
 
-    event_id: str = _EVENT_ID
+    event_id: NoControlStr = _EVENT_ID
     type: StayEventType = Field(
         description=(
             "admit, transfer (to another unit), discharge, or the cancellation of an earlier admit, "
@@ -75,8 +78,8 @@ class StayEventIn(_EventIn):
         ),
         examples=["discharge"],
     )
-    stay_number: str = _STAY_NUMBER
-    unit: str | None = Field(
+    stay_number: NoControlStr = _STAY_NUMBER
+    unit: NoControlStrOrNone = Field(
         default=None,
         min_length=1,
         max_length=20,
@@ -87,11 +90,11 @@ class StayEventIn(_EventIn):
         ),
         examples=["7500"],
     )
-    occurred_at: datetime = Field(
+    occurred_at: BoundedDatetime = Field(
         description="When the movement happened, ISO 8601. Without an offset: Europe/Paris local time.",
         examples=["2024-03-06T11:00:00+01:00"],
     )
-    patient_class: str | None = Field(
+    patient_class: NoControlStrOrNone = Field(
         default=None,
         max_length=20,
         description="Patient class from the HIS (HL7 PV1-2: I inpatient, O outpatient, E emergency...).",
@@ -154,15 +157,15 @@ class StayEventsIn(_EventIn):
 class DocumentEventIn(_EventIn):
     """One version of a document attached to a stay, or its deletion."""
 
-    event_id: str = _EVENT_ID
-    stay_number: str = _STAY_NUMBER
-    document_id: str = Field(
+    event_id: NoControlStr = _EVENT_ID
+    stay_number: NoControlStr = _STAY_NUMBER
+    document_id: NoControlStr = Field(
         min_length=1,
         max_length=200,
         description="Id of this document version in the HIS or document repository.",
         examples=["1.2.250.1.71.4.2.2.120456789.71024000081"],
     )
-    document_type: str = Field(
+    document_type: NoControlStr = Field(
         min_length=1,
         max_length=50,
         description=(
@@ -174,18 +177,18 @@ class DocumentEventIn(_EventIn):
     action: DocumentAction = Field(
         description="new version, replacement of parent_document_id, or deletion.", examples=["new"]
     )
-    received_at: datetime = Field(
+    received_at: BoundedDatetime = Field(
         description="When the DIM received this version, ISO 8601. Without an offset: Europe/Paris time.",
         examples=["2024-03-10T09:12:00+01:00"],
     )
-    unit: str | None = Field(
+    unit: NoControlStrOrNone = Field(
         default=None,
         min_length=1,
         max_length=20,
         description="UM code of the authoring unit.",
         examples=["7500"],
     )
-    parent_document_id: str | None = Field(
+    parent_document_id: NoControlStrOrNone = Field(
         default=None,
         min_length=1,
         max_length=200,

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.db import Base
 from app.ingestion.models import RssVersion
 
-EVENT_ID_LENGTH = 400  # JSON ids are up to 200; HL7 ids get the MSH-3|MSH-9| namespace
+EVENT_ID_LENGTH = 400  # JSON ids are up to 200; HL7 ids get the MSH-3|MSH-4|MSH-9| namespace
 
 
 class StayEventRow(Base):
@@ -56,6 +56,9 @@ class StayEventRow(Base):
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     patient_class: Mapped[str | None] = mapped_column(String(20), nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # HL7 v2 only: SHA-256 of the message without MSH-7, so a retry with a new sending time is a
+    # duplicate even where its dates (MSH-7) differ. NULL for JSON and FHIR.
+    message_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class DocumentEventRow(Base):
@@ -77,6 +80,7 @@ class DocumentEventRow(Base):
     unit: Mapped[str | None] = mapped_column(String(20), nullable=True)
     parent_document_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    message_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # as stay_event's
 
 
 class Stay(Base):

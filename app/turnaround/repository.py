@@ -225,18 +225,23 @@ def copying_events(
         yield
 
 
-def stored_hashes(session: Session, model: EventModel, keys: Iterable[EventKey]) -> dict[EventKey, str]:
+def stored_hashes(
+    session: Session, model: EventModel, keys: Iterable[EventKey]
+) -> dict[EventKey, tuple[str, str | None]]:
+    """(content hash, message digest) of the stored events among `keys`."""
     by_source: dict[str, list[str]] = {}
     for source, event_id in keys:
         by_source.setdefault(source, []).append(event_id)
-    found: dict[EventKey, str] = {}
+    found: dict[EventKey, tuple[str, str | None]] = {}
     # One `= ANY(array)` per source (a batch has one): a row-value IN list of 10,000 pairs would
     # exceed the parser's stack.
     for source, event_ids in by_source.items():
-        query = select(model.event_id, model.content_hash).where(
+        query = select(model.event_id, model.content_hash, model.message_digest).where(
             model.source == source, _in_array(model.event_id, "event_ids", event_ids)
         )
-        found.update(((source, event_id), digest) for event_id, digest in session.execute(query).tuples())
+        found.update(
+            ((source, event_id), (digest, message)) for event_id, digest, message in session.execute(query)
+        )
     return found
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,7 +10,8 @@ from fastapi.responses import JSONResponse, Response
 from app.audit import service as audit_service
 from app.auth.dependencies import PATIENT_READERS, AggregateReader, AllUnitsFeedWriter
 from app.core.config import get_settings
-from app.core.db import SessionDep
+from app.core.dates import BoundedDate
+from app.core.db import LongExports, SessionDep
 from app.core.exports import EXPORT_RESPONSES, ExportFormat
 from app.core.problems import Forbidden, ProblemErrorItem, UnsupportedMediaType, problem_responses
 from app.core.uploads import inline_schema, read_capped
@@ -174,10 +174,16 @@ def post_stay_events(
 ) -> Response:
     """Stay movements (admission, transfer, discharge, cancellations) from the HIS.
 
-    Idempotent by event id: JSON `event_id`; HL7 `MSH-3|MSH-9|MSH-10` (MSH-9 as `type^trigger`);
-    FHIR `Encounter/<id>/_history/<versionId>` (or a content hash). Re-sending an event changes
-    nothing (`duplicates`); reusing an id for other content is refused (`duplicate_event_id`).
-    Events for stays not known yet are kept and count once the stay appears.
+    Idempotent by event id: JSON `event_id`; HL7 `MSH-3|MSH-4|MSH-9|MSH-10` (MSH-9 as
+    `type^trigger`); FHIR `Encounter/<id>/_history/<versionId>` (or a content hash). Re-sending an
+    event changes nothing (`duplicates`; in HL7 the same message with only MSH-7 changed too);
+    reusing an id for other content is refused (`duplicate_event_id`, HL7 ERR-3 205). Events for
+    stays not known yet are kept and count once the stay appears.
+
+    Dates must lie within 1900-01-01 to 2100-12-31 (`date_out_of_range`), and identifiers (event
+    ids, stay numbers, units, document ids) hold no control character such as CR, LF or NUL
+    (`control_character`; HL7 values checked after unescaping, a NUL anywhere in an HL7 message or
+    a FHIR resource refused).
 
     JSON and FHIR answer 201 when something new was stored, 200 when everything was already
     known; invalid events are listed in `errors` (line = 1-based event or Bundle entry), and a body
@@ -199,10 +205,13 @@ def post_document_events(
 ) -> Response:
     """Document events (new version, replacement, deletion), discharge reports among them.
 
-    Same idempotency and answers as `POST /stay-events`. The reception date counted is the
-    event's `received_at` (HL7 MSH-7, FHIR `date`); which document types are discharge reports is
-    configured (`DIMQA_DISCHARGE_REPORT_TYPES`) and applied when figures are read. Same body cap
-    (`DIMQA_MAX_EVENT_BODY_BYTES`, 413 beyond).
+    Same idempotency, limits and answers as `POST /stay-events`. An HL7 replacement or deletion
+    (MDM T10, T04, T11; ORU with ORC-1 RO/RP/RU/XO or CA/OC/CR, OBR-25 C or X, OBX-11 C or D) is a
+    new version of its document, stored beside the earlier ones even under the control id of the
+    original (key `...|MSH-10#<16 hex digits of the message digest>`). The reception date counted
+    is the event's `received_at` (HL7 MSH-7, FHIR `date`); which document types are discharge
+    reports is configured (`DIMQA_DISCHARGE_REPORT_TYPES`) and applied when figures are read. Same
+    body cap (`DIMQA_MAX_EVENT_BODY_BYTES`, 413 beyond).
     """
     return _receive("document", request, session, principal, body)
 
@@ -211,10 +220,10 @@ def post_document_events(
 def read_turnaround(
     session: SessionDep,
     principal: AggregateReader,
-    date_from: Annotated[date, Query(alias="from", description="First discharge date (inclusive)")],
-    date_to: Annotated[date, Query(alias="to", description="Last discharge date (inclusive)")],
+    date_from: Annotated[BoundedDate, Query(alias="from", description="First discharge date (inclusive)")],
+    date_to: Annotated[BoundedDate, Query(alias="to", description="Last discharge date (inclusive)")],
     group_by: GroupBy = GroupBy.SERVICE,
-    as_of: Annotated[date | None, Query(description=_AS_OF_DOC)] = None,
+    as_of: Annotated[BoundedDate | None, Query(description=_AS_OF_DOC)] = None,
     care_types: Annotated[str | None, Query(description=_CARE_TYPES_DOC)] = None,
     attribution: Annotated[Attribution, Query(description=_ATTRIBUTION_DOC)] = Attribution.DISCHARGE,
 ) -> Response:
@@ -249,12 +258,13 @@ def read_turnaround(
 def read_weekly_turnaround(
     request: Request,
     session: SessionDep,
+    _long: LongExports,
     principal: AggregateReader,
     week: Annotated[
         str,
         Query(pattern=ISO_WEEK_PATTERN, description="ISO week of the discharge dates", examples=["2022-W05"]),
     ],
-    as_of: Annotated[date | None, Query(description=_AS_OF_DOC)] = None,
+    as_of: Annotated[BoundedDate | None, Query(description=_AS_OF_DOC)] = None,
     format: ExportFormat = ExportFormat.JSON,
     detail: Annotated[
         bool,

@@ -1,11 +1,12 @@
 """Turnaround use cases: storing events idempotently, deriving stay and document state, and the
 turnaround figures (counting rules in `classify`, computed in SQL by the repository).
 
-Idempotency key: (source, event_id). HL7 event ids are namespaced `MSH-3|MSH-9|MSH-10` (MSH-9 as
-`type^trigger`; ORU documents keep their `/n` suffix), because MSH-10 is only unique per sending
-application and message type. The content hash covers every normalized field but the key:
-the same key with the same hash is a duplicate (nothing changes), with another hash a conflict
-(`duplicate_event_id`), never an overwrite.
+Idempotency key: (source, event_id). HL7 event ids are namespaced `MSH-3|MSH-4|MSH-9|MSH-10`
+(MSH-9 as `type^trigger`; ORU documents keep their `/n` suffix), because MSH-10 is only unique per
+sending application and facility; document replacements and deletions add `#<message digest>`
+(`hl7_event_id`). The content hash covers every normalized field but the key (HL7: the message
+without MSH-7): the same key with the same hash is a duplicate (nothing changes), with another
+hash a conflict (`duplicate_event_id`), never an overwrite.
 
 Derived state (recomputed for the touched stay numbers after each batch, from all their events):
 
@@ -40,6 +41,7 @@ from typing import Any, Final, Literal, NamedTuple, TypeVar
 from sqlalchemy.orm import Session
 
 from app.auth.schemas import Principal
+from app.core.dates import DATE_OUT_OF_RANGE, DateOutOfRange, in_range
 from app.core.line_errors import LineError
 from app.core.problems import Conflict, InvalidInput
 from app.turnaround import metrics, repository
@@ -162,6 +164,7 @@ _STAY_EVENT_COLUMNS: Final = (
     "occurred_at",
     "patient_class",
     "recorded_at",
+    "message_digest",
 )
 _DOCUMENT_EVENT_COLUMNS: Final = (
     "source",
@@ -175,11 +178,17 @@ _DOCUMENT_EVENT_COLUMNS: Final = (
     "unit",
     "parent_document_id",
     "recorded_at",
+    "message_digest",
 )
 
 
 def _event_row(
-    event_id: str, event: Event, digest: str, instant: datetime, recorded_at: datetime
+    event_id: str,
+    event: Event,
+    digest: str,
+    instant: datetime,
+    recorded_at: datetime,
+    message_digest: str | None = None,
 ) -> tuple[Any, ...]:
     """The stored row of `event`, in the order of `_STAY_EVENT_COLUMNS` / `_DOCUMENT_EVENT_COLUMNS`:
     tuples go to COPY as they are, where dicts cost a build and a lookup per column. `instant` is
@@ -195,6 +204,7 @@ def _event_row(
             instant,
             event.patient_class,
             recorded_at,
+            message_digest,
         )
     return (
         event.source,
@@ -208,6 +218,7 @@ def _event_row(
         event.unit,
         event.parent_document_id,
         recorded_at,
+        message_digest,
     )
 
 
@@ -223,11 +234,15 @@ def store_events(
     events: Sequence[Event],
     *,
     event_ids: Sequence[str] | None = None,
+    message_digests: Sequence[str] | None = None,
     recorded_at: datetime | None = None,
 ) -> StoreOutcome:
     """Store new events, classify the others as duplicates or conflicts, refresh derived state.
 
     `event_ids` overrides the storage ids (HL7 namespacing); by default each event's own id.
+    `message_digests` are the HL7 messages' digests (`hl7v2.message_digest`, MSH-7 left out): an
+    event whose key is stored is a duplicate when its content hash or its message digest is the
+    stored one (a retry stamped with a new MSH-7 has other dates, the same digest).
     `recorded_at` is their storage time (default `storage_time`): an event counts in figures as
     of a date only once both it happened and dimqa stored it.
     """
@@ -239,16 +254,17 @@ def store_events(
     columns = _STAY_EVENT_COLUMNS if kind == "stay" else _DOCUMENT_EVENT_COLUMNS
     outcome = StoreOutcome()
     rows: list[tuple[Any, ...]] = []
-    # (source, event_id) -> content hash of its first occurrence in the body, in body order.
-    seen: dict[tuple[str, str], str] = {}
-    for event_id, event in zip(ids, events, strict=True):
+    # (source, event_id) -> (content hash, message digest) of its first occurrence in the body.
+    seen: dict[tuple[str, str], tuple[str, str | None]] = {}
+    for position, (event_id, event) in enumerate(zip(ids, events, strict=True)):
         digest, instant = _hashed(event)
+        message = message_digests[position] if message_digests is not None else None
         key = (event.source, event_id)
         previous = seen.get(key)
         if previous is None:
-            seen[key] = digest
-            rows.append(_event_row(event_id, event, digest, instant, recorded))
-        elif previous == digest:
+            seen[key] = (digest, message)
+            rows.append(_event_row(event_id, event, digest, instant, recorded, message))
+        elif _same_event(previous, digest, message):
             outcome.duplicates.append(event_id)
         else:
             outcome.conflicts.append(event_id)
@@ -276,7 +292,7 @@ def store_events(
             outcome.accepted.append(row[1])
             touched.add(row[3])
             new_rows.append(row)
-        elif stored.get(key) == row[2]:
+        elif _same_event(stored.get(key), row[2], row[-1]):
             outcome.duplicates.append(row[1])
         else:
             outcome.conflicts.append(row[1])
@@ -286,6 +302,14 @@ def store_events(
         else:
             refresh_documents(session, sorted(touched), new_rows=new_rows)
     return outcome
+
+
+def _same_event(stored: tuple[str, str | None] | None, digest: str, message_digest: str | None) -> bool:
+    """Whether an event under a stored key is that one again: same content, or (HL7) the same
+    message whatever its MSH-7."""
+    if stored is None:
+        return False
+    return stored[0] == digest or (message_digest is not None and stored[1] == message_digest)
 
 
 # --------------------------------------------------------------------------- stay derivation
@@ -1075,11 +1099,29 @@ class Hl7Outcome:
     stored: StoreOutcome
 
 
-def hl7_event_id(parsed: Hl7Parsed, event_id: str) -> str:
-    """Namespaced HL7 event id `MSH-3|MSH-9|MSH-10` (MSH-9 as type^trigger)."""
+# Length of the message digest prefix that tells versions of one HL7 identity apart.
+HL7_VERSION_DIGITS: Final = 16
+
+
+def hl7_event_id(parsed: Hl7Parsed, event: Event) -> str:
+    """Storage id of an HL7 event: `MSH-3|MSH-4|MSH-9|MSH-10` (MSH-9 as type^trigger, an ORU's
+    documents numbered `/n` after MSH-10), and for a document replacement or deletion
+    `#<first 16 hex digits of the message digest>` after it.
+
+    MSH-10 is unique only per sending application and facility: two facilities of one HIS, or two
+    HIS, reuse control ids. A replacement or correction (MDM T10, T04/T11, an ORU with a corrected
+    or replacing status) is a new version of a document, and senders re-use the control id of the
+    original for it (the ANS ORU examples do): keyed by its content, it is stored beside the
+    earlier versions, while its own retries (same message, whatever MSH-7) stay duplicates."""
     header = parsed.header
-    assert header is not None
-    return f"{header.sending_application}|{header.message_type}^{header.trigger}|{event_id}"
+    assert header is not None and parsed.digest is not None
+    identity = (
+        f"{header.sending_application}|{header.sending_facility}|"
+        f"{header.message_type}^{header.trigger}|{event.event_id}"
+    )
+    if isinstance(event, DocumentEvent) and event.action != "new":
+        return f"{identity}#{parsed.digest[:HL7_VERSION_DIGITS]}"
+    return identity
 
 
 def _ack_charset(parsed: Hl7Parsed) -> str:
@@ -1113,7 +1155,7 @@ def ingest_hl7(session: Session, kind: EventKind, body: bytes) -> Hl7Outcome:
     if not events:
         metrics.count_events(kind, "hl7", ignored=1)
         return Hl7Outcome(build_ack(parsed), "AA", _ack_charset(parsed), stored)
-    ids = [hl7_event_id(parsed, event.event_id) for event in events]
+    ids = [hl7_event_id(parsed, event) for event in events]
     too_long = [
         error for event, event_id in zip(events, ids, strict=True) for error in oversized(event, event_id)
     ]
@@ -1121,7 +1163,8 @@ def ingest_hl7(session: Session, kind: EventKind, body: bytes) -> Hl7Outcome:
         metrics.count_events(kind, "hl7", rejected=len(events))
         return Hl7Outcome(build_ack(parsed, "AE", too_long), "AE", _ack_charset(parsed), stored)
     savepoint = session.begin_nested()
-    stored = store_events(session, kind, events, event_ids=ids)
+    assert parsed.digest is not None  # every accepted message has one
+    stored = store_events(session, kind, events, event_ids=ids, message_digests=[parsed.digest] * len(events))
     if stored.conflicts:
         savepoint.rollback()
         errors = [_conflict_error(event_id, None) for event_id in stored.conflicts]
@@ -1276,12 +1319,19 @@ class WeeklyData:
 
 def week_bounds(week: str) -> tuple[date, date]:
     try:
-        return parse_iso_week(week)
+        monday, sunday = parse_iso_week(week)
     except ValueError as exc:
         raise InvalidInput(
             f"{week!r} is not an existing ISO week",
             errors=[LineError(None, "week", "invalid_week", str(exc))],
         ) from None
+    for day in (monday, sunday):
+        if not in_range(day):
+            message = f"week {week}: {DateOutOfRange(day)}"
+            raise InvalidInput(
+                message, errors=[LineError(None, "week", DATE_OUT_OF_RANGE, message)], status=422
+            )
+    return monday, sunday
 
 
 def weekly_report(

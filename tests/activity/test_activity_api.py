@@ -35,6 +35,8 @@ from app.ingestion.writer import write_rum
 from app.reference.models import GhmLabel
 from tests.ingestion.builders import ddmmyyyy, make_rum
 
+pytestmark = pytest.mark.usefixtures("realistic")
+
 YEAR = {"from": "2024-01-01", "to": "2024-12-31"}
 
 STRUCTURE = {
@@ -357,10 +359,12 @@ class TestGhm:
             (None, 1),
         ]
         labels = {r["key"]: r["label"] for r in body["rows"]}
-        assert labels["04M051"] is None  # no nomenclature loaded, no built-in label outside CMD 28
+        # From the realistic configuration's GHM nomenclature (app/demo/data/ghm.csv).
+        assert labels["04M051"] == "Pneumonies et pleurésies banales, âge supérieur à 17 ans, niveau 1"
         assert labels["28Z07Z"] == "Chimiothérapie pour tumeur, en séances"
         assert body["total"] == {"rss": 10}
 
+    @pytest.mark.empty_configuration("loads its own GHM labels for several years, to see which year wins")
     def test_labels_from_the_loaded_nomenclature_of_the_closest_year(
         self, year: Any, auth_headers: Any, session: Session
     ) -> None:

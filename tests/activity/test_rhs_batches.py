@@ -210,6 +210,81 @@ class TestRhsBatches:
         assert [e["line"] for e in response.json()["errors"]] == [1, 2]
         assert session.scalars(select(Rhs)).all() == []
 
+    def test_a_repeated_rhs_is_stored_and_counted_once(
+        self, client: Any, ingest: dict[str, str], auth_headers: Headers, session: Session
+    ) -> None:
+        """The same line 300 times used to be stored, and counted, as 300 weeks."""
+        line = rhs("2400011", date(2024, 2, 5), "08", 7)
+        other = rhs("2400012", date(2024, 2, 5), "08", 3)
+        response = post(client, ingest, body(line, other, *[line] * 298, line + "   "))
+        assert response.status_code == 201, response.text
+        batch = response.json()
+        assert (batch["lines"], batch["rhs_accepted"], batch["rhs_stored"], batch["lines_rejected"]) == (
+            301, 2, 2, 299,
+        )  # fmt: skip
+        assert batch["status"] == "accepted_with_errors" and batch["formats"] == {"M1C": 2}
+        assert [(e["line"], e["field"], e["code"]) for e in batch["errors"][:2]] == [
+            (3, "ssr_stay_number", "duplicate_rhs_in_batch"),
+            (4, "ssr_stay_number", "duplicate_rhs_in_batch"),
+        ]
+        assert batch["errors"][-1]["line"] == 301  # trailing blanks aside, the same RHS
+        assert batch["errors"][0]["message"] == (
+            "this RHS repeats line 1 (same stay, week and UM, same content): the copy is not stored"
+        )
+        stored = session.scalars(select(Rhs.line).order_by(Rhs.line)).all()
+        assert stored == [1, 2]
+        activity = client.get("/api/v1/activity/ssr-cm", params=YEAR, headers=auth_headers("reader")).json()
+        assert activity["total"] == {"weeks": 2, "days": 10, "stays": 2}
+
+    def test_different_rhs_for_one_stay_week_and_um_are_all_rejected(
+        self, client: Any, ingest: dict[str, str], session: Session
+    ) -> None:
+        """Which one is right is unknown: none is stored, nor the rest of that stay-week (written
+        whole); the stay's other weeks and other stays are."""
+        lines = [
+            rhs("2400021", date(2024, 2, 5), "08", 7),
+            rhs("2400021", date(2024, 2, 12), "08", 7),
+            rhs("2400021", date(2024, 2, 5), "08", 7, unit="6118"),
+            rhs("2400022", date(2024, 2, 5), "01", 7),
+            rhs("2400021", date(2024, 2, 5), "08", 5),
+        ]
+        response = post(client, ingest, body(*lines))
+        assert response.status_code == 201, response.text
+        batch = response.json()
+        assert (batch["rhs_accepted"], batch["rhs_stored"], batch["lines_rejected"]) == (2, 2, 3)
+        assert [(e["line"], e["code"], e["message"]) for e in batch["errors"]] == [
+            (1, "duplicate_rhs_in_batch",
+             "different RHS for the same stay, week and UM in this batch (lines 1, 5): none is stored"),
+            (3, "duplicate_rhs_in_batch",
+             "another RHS of this stay and week conflicts in this batch (lines 1, 5): a stay-week is "
+             "written whole"),
+            (5, "duplicate_rhs_in_batch",
+             "different RHS for the same stay, week and UM in this batch (lines 1, 5): none is stored"),
+        ]  # fmt: skip
+        assert session.scalars(select(Rhs.line).order_by(Rhs.line)).all() == [2, 4]
+
+    def test_many_conflicting_rhs_name_a_few_lines(self, client: Any, ingest: dict[str, str]) -> None:
+        lines = [rhs("2400041", date(2024, 2, 5), "08", days) for days in range(1, 8)]
+        lines.append(rhs("2400042", date(2024, 2, 5), "08", 7))
+        batch = post(client, ingest, body(*lines)).json()
+        assert (batch["rhs_stored"], batch["lines_rejected"]) == (1, 7)
+        assert {e["message"] for e in batch["errors"]} == {
+            "different RHS for the same stay, week and UM in this batch (lines 1, 2, 3, 4, 5 and 2 more): "
+            "none is stored"
+        }
+
+    def test_a_file_of_conflicting_rhs_only_is_a_400(
+        self, client: Any, ingest: dict[str, str], session: Session
+    ) -> None:
+        lines = [rhs("2400031", date(2024, 2, 5), "08", 7), rhs("2400031", date(2024, 2, 5), "08", 6)]
+        response = post(client, ingest, body(*lines))
+        assert response.status_code == 400
+        assert [(e["line"], e["code"]) for e in response.json()["errors"]] == [
+            (1, "duplicate_rhs_in_batch"),
+            (2, "duplicate_rhs_in_batch"),
+        ]
+        assert session.scalars(select(Rhs)).all() == []
+
     def test_empty_body_and_wrong_media_type(self, client: Any, ingest: dict[str, str]) -> None:
         assert post(client, ingest, b"").status_code == 400
         response = client.post(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib.abc
 import importlib.util
+import io
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -37,7 +38,7 @@ def _lines(samples: Sequence[Path]) -> bytes:
     broken = [
         generated[0][:150],  # truncated
         generated[1][:9] + "999" + generated[1][12:],  # unknown format
-        generated[2][:118 + 24] + "x1" + generated[2][120 + 24 :],  # counter not numeric (grouped)
+        generated[2][: 118 + 24] + "x1" + generated[2][120 + 24 :],  # counter not numeric (grouped)
         generated[3].replace(" ", "\t", 1),  # control character
     ]
     body = "\n".join(generated[4:] + broken).encode() + b"\n"
@@ -46,7 +47,7 @@ def _lines(samples: Sequence[Path]) -> bytes:
 
 def digest(samples: Sequence[Path]) -> tuple[str, int, int]:
     """(digest of every block's columns, rejected RSS, findings)."""
-    from app.ingestion import blocks
+    from app.ingestion import blocks, splits
     from app.rules.engine import CcamCode, CimCode, RuleContext
 
     ctx = RuleContext(
@@ -62,7 +63,8 @@ def digest(samples: Sequence[Path]) -> tuple[str, int, int]:
     out = hashlib.sha256()
     rejected = found = 0
     first_id = 1
-    for block in blocks.iter_blocks([_lines(samples)], 20_000):
+    body = _lines(samples)
+    for block in blocks.iter_blocks([body], 20_000):
         result = blocks.process_block(block, 7, ctx, range(first_id, first_id + len(block)))
         first_id += len(block)
         rejected += len(result.errors)
@@ -81,6 +83,13 @@ def digest(samples: Sequence[Path]) -> tuple[str, int, int]:
         for part in parts:
             out.update(part.encode())
             out.update(b"\x00")
+    # The file's first lines again: copies of whole RSS, and the part of the one they cut.
+    again = body + body[: body.index(b"\n", 5000) + 1]
+    repeated = splits.find_repeated(io.BytesIO(again), len(again))
+    if not repeated:
+        raise AssertionError("the probe's file should repeat RSS numbers")
+    shown = sorted((number, [list(part) for part in r.parts], r.identical) for number, r in repeated.items())
+    out.update(repr(shown).encode())
     return out.hexdigest(), rejected, found
 
 

@@ -85,3 +85,54 @@ def test_models_match_the_migrations(engine: object) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
+
+
+def test_0012_closes_the_open_duplicates_left_by_parallel_runs(server_url: str) -> None:
+    """Upgrading to 0012 keeps one open finding per location: the reviewed one, else the oldest."""
+    name = f"dimqa_mig_{uuid.uuid4().hex[:10]}"
+    admin = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrations.upgrade(url, "0011_unit_scoping")
+        libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(libpq, autocommit=True) as conn:
+            [(batch,)] = conn.execute(
+                "INSERT INTO rum_batch (content_sha256, source, token_name, status, lines, rss_accepted, "
+                "rum_accepted, rss_rejected, lines_rejected, formats, errors, findings, skipped_rules) "
+                "VALUES (repeat('a', 64), 'file', 't', 'done', 2, 1, 2, 0, 0, '{}', '[]', '{}', '{}') "
+                "RETURNING id"
+            ).fetchall()
+            [(version,)] = conn.execute(
+                "INSERT INTO rss_version (rss_number, batch_id, is_current, content_hash, finess, "
+                "stay_number, format, care_type, seances, rum_count, exit_unit, entry_date, exit_date) "
+                "VALUES ('1', %s, true, repeat('b', 64), '750000000', '1', '022', 'complete', 0, 2, "
+                "'7500', '2024-03-01', '2024-03-08') RETURNING id",
+                (batch,),
+            ).fetchall()
+            finding = (
+                "INSERT INTO rule_finding (rss_version_id, rss_number, rule_code, severity, rum_number, "
+                "rum_index, field, value, message, unit, reviewed_at, comment) "
+                "VALUES (%s, '1', 'C067', 'blocking', '1', %s, 'dp', %s, 'm', '7500', %s, %s)"
+            )
+            # Three parallel runs: X999 of RUM 0 three times (the second one reviewed), X998 of RUM 1
+            # three times; the same code on two RUMs is two locations.
+            for rum_index, value, reviewed in [
+                (0, "X999", None), (0, "X999", "2026-12-01"), (0, "X999", None),
+                (1, "X998", None), (1, "X998", None), (1, "X998", None), (1, "X999", None),
+            ]:  # fmt: skip
+                conn.execute(finding, (version, rum_index, value, reviewed, "vu" if reviewed else None))
+
+            migrations.upgrade(url)
+
+            rows = conn.execute(
+                "SELECT id, rum_index, value, comment FROM rule_finding WHERE closed_at IS NULL ORDER BY id"
+            ).fetchall()
+            assert rows == [(2, 0, "X999", "vu"), (4, 1, "X998", None), (7, 1, "X999", None)]
+            assert conn.execute(
+                "SELECT count(*) FROM rule_finding WHERE closed_at IS NOT NULL"
+            ).fetchone() == (4,)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -89,6 +89,7 @@ def test_demo_year_reproduces_the_reference_figures_and_loads_once(
     cli_main._first_start_banner("127.0.0.1", 8000, demo=True)
     printed = capsys.readouterr().out
     assert "Demo year 2022 (seed 42) loaded" in printed and "DIMQA_TOKEN=" in printed
+    assert "18 planted coding errors, one finding each: C187 ×2, Q014 ×2," in printed
 
     headers = auth_headers("reader")
     answers = _answers(client, headers)
@@ -104,6 +105,7 @@ def test_demo_year_reproduces_the_reference_figures_and_loads_once(
     result = CliRunner().invoke(cli_main.app, ["demo", "--year", "2022", "--seed", "42"])
     assert result.exit_code == 0, result.output
     assert "already loaded, nothing changed" in result.output
+    assert "18 planted coding errors, one finding each" in result.output
     assert _answers(client, headers) == answers
 
     second = _load(session)

@@ -12,12 +12,13 @@ from app.activity.rhs_parser import Rhs, parse_rhs_line
 from app.core.line_errors import LineError
 from app.demo import catalogue as cat
 from app.demo import reference_2022 as ref
-from app.demo.generator import DemoData, generate, plan_stays, rum_version
+from app.demo.generator import PLANTED_ERRORS, DemoData, _at, _day_minutes, generate, plan_stays, rum_version
 from app.ingestion.parser import parse_line
 from app.ingestion.records import Rss, as_date
 from app.ingestion.writer import write_rss
 from app.reference.ium import check_ium, parse_ium
 from app.structure.service import validate_structure
+from app.turnaround.events import StayEvent, local_date
 from tests.demo.nomenclatures import Nomenclatures, load
 
 
@@ -245,19 +246,54 @@ def test_events(data: DemoData) -> None:
     assert 45_000 < total < 70_000
 
 
-def test_deliberate_errors_are_few_and_documented(data: DemoData) -> None:
+def test_deliberate_errors_are_the_planted_ones(data: DemoData) -> None:
     numbers = {rss.rss_number for rss in data.rss}
-    assert 10 <= len(data.deliberate_errors) <= 25
+    assert len(data.deliberate_errors) == sum(item.count for item in PLANTED_ERRORS) == 18
     assert all(e.rss_number in numbers and e.description for e in data.deliberate_errors)
-    assert {e.code for e in data.deliberate_errors} == {
-        "C187",
-        "DR-ANTECEDENT",
-        "C252",
-        "C241",
-        "C023",
-        "DA-EGAL-DP",
-        "ACTE-HORS-RUM",
-    }
+    assert Counter(e.code for e in data.deliberate_errors) == {i.rule_code: i.count for i in PLANTED_ERRORS}
+
+
+def _movements_and_rss_dates(data: DemoData) -> list[str]:
+    """Every stay whose movements leave the dates of its RSS, or go back in time."""
+    movements: defaultdict[str, list[StayEvent]] = defaultdict(list)
+    for event in data.stay_events:
+        movements[event.stay_number].append(event)
+    problems: list[str] = []
+    for rss in data.rss:
+        events = movements[rss.first.admin_number]
+        days = [local_date(e.occurred_at) for e in events]
+        # A transfer happens the day the previous RUM ends: its next RUM's entry date, but for a
+        # planted C023, which shifts only the coded entry date of the next RUM, not the patient.
+        expected = [as_date(rss.first.entry_date)]
+        expected += [as_date(before.exit_date) for before in rss.rums[:-1]]
+        expected.append(as_date(rss.last.exit_date))
+        if days != expected:
+            problems.append(f"{rss.rss_number} ({rss.care_type}): movements on {days}, RSS {expected}")
+        if any(a.occurred_at >= b.occurred_at for a, b in zip(events, events[1:], strict=False)):
+            problems.append(f"{rss.rss_number}: movements out of order")
+    return problems
+
+
+def test_movements_happen_on_the_rss_dates(data: DemoData) -> None:
+    """Admission on the RSS entry date, transfers on the mutation days, discharge on the exit date,
+    in hospital time: no same-day stay is discharged after midnight (issue 15, item 19)."""
+    assert _movements_and_rss_dates(data) == []
+    clock_days = {date(2022, 3, 27), date(2022, 10, 30)}
+    assert any(local_date(e.occurred_at) in clock_days for e in data.stay_events)
+
+
+@pytest.mark.parametrize(("year", "seed"), [(2020, 1), (2024, 3)])
+def test_movements_happen_on_the_rss_dates_other_years(year: int, seed: int) -> None:
+    assert _movements_and_rss_dates(generate(year=year, seed=seed)) == []
+
+
+def test_clock_change_days_keep_their_movements_in_the_day() -> None:
+    """On the 23- and 25-hour days, a movement's minutes count elapsed time from local midnight."""
+    spring, autumn = date(2022, 3, 27), date(2022, 10, 30)
+    assert (_day_minutes(spring), _day_minutes(autumn), _day_minutes(date(2022, 3, 28))) == (1380, 1500, 1440)
+    assert _at(spring, 150).isoformat() == "2022-03-27T03:30:00+02:00"  # 02:30 does not exist
+    assert local_date(_at(spring, 1379)) == spring and local_date(_at(autumn, 1499)) == autumn
+    assert _at(spring, 119) < _at(spring, 120) < _at(spring, 121)
 
 
 # --- Determinism --------------------------------------------------------------------------------------
@@ -301,7 +337,7 @@ def nomenclatures() -> Nomenclatures:
     return load()
 
 
-def _check_rss_codes(rss_list: list[Rss], n: Nomenclatures) -> list[str]:
+def _check_rss_codes(rss_list: list[Rss], n: Nomenclatures, planted_c170: set[str]) -> list[str]:
     problems: list[str] = []
     for rss in rss_list:
         if rss.ghm not in n.ghm:
@@ -322,13 +358,14 @@ def _check_rss_codes(rss_list: list[Rss], n: Nomenclatures) -> list[str]:
                     allowed is not None and act.extension not in allowed
                 ):
                     problems.append(f"act {act.code} extension {act.extension!r}")
-                if act.activity == "4" and not act.doc_extension:
+                if act.activity == "4" and not act.doc_extension and rss.rss_number not in planted_c170:
                     problems.append(f"act {act.code}: anaesthesia without documentary extension")
     return sorted(set(problems))
 
 
 def test_generated_codes_exist(data: DemoData, nomenclatures: Nomenclatures) -> None:
-    assert _check_rss_codes(data.rss, nomenclatures) == []
+    planted_c170 = {e.rss_number for e in data.deliberate_errors if e.code == "C170"}
+    assert _check_rss_codes(data.rss, nomenclatures, planted_c170) == []
     problems = set()
     for rhs in data.rhs:
         for position, code in ((0, rhs.fppc), (1, rhs.mmp), (2, rhs.ae), *((3, da) for da in rhs.das)):

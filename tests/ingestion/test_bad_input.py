@@ -120,6 +120,46 @@ def test_rss_number_repeated_after_a_rejected_group_stores_neither(
     lines = [broken, *write_rss(make_rss(1, rss_number="5002")), *write_rss(make_rss(1, rss_number="5001"))]
     result = post(client, auth_headers("ingest"), "\n".join(lines).encode()).json()
     assert [(e["line"], e["code"], e["rss_number"]) for e in result["errors"]] == [
-        (1, "line_length", "5001"), (3, "duplicate_rss_in_batch", "5001"),
+        (1, "line_length", "5001"), (1, "split_rss", "5001"), (3, "split_rss", "5001"),
     ]  # fmt: skip
     assert stored_numbers(session) == ["5002"]
+
+
+def test_a_nul_in_an_rss_number_rejects_that_rss_alone_with_a_located_error(
+    client: Any, auth_headers: Any, session: Any
+) -> None:
+    """It used to reject the whole batch (400, no line named): the number went raw into the batch's
+    jsonb errors, which PostgreSQL refuses (and logs). The number is shown escaped."""
+    lines = [*write_rss(make_rss(1, rss_number="6001")), *write_rss(make_rss(2, rss_number="6002"))]
+    lines += write_rss(make_rss(1, rss_number="6003"))
+    lines[1:3] = [line.replace("6002", "60\x002", 1) for line in lines[1:3]]
+    response = post(client, auth_headers("ingest"), "\n".join(lines).encode())
+    assert response.status_code == 201, response.text
+    result = response.json()
+    assert (result["status"], result["rss_accepted"], result["rss_rejected"], result["lines_rejected"]) == (
+        "partial", 2, 1, 2,
+    )  # fmt: skip
+    assert [(e["line"], e["field"], e["code"], e["rss_number"]) for e in result["errors"]] == [
+        (2, "rss_number", "invalid_character", "60\\x002"),
+        (3, "rss_number", "invalid_character", "60\\x002"),
+    ]
+    assert result["errors"][0]["message"] == "control character 0x00 at column 15 (field rss_number)"
+    assert stored_numbers(session) == ["6001", "6003"]
+    stored = client.get(f"/api/v1/rum-batches/{result['id']}", headers=auth_headers("dim")).json()
+    assert stored["errors"] == result["errors"]
+
+
+def test_a_nul_in_a_json_rss_number_is_a_located_error_too(
+    client: Any, auth_headers: Any, session: Any
+) -> None:
+    records = []
+    for number in ("6101", "61\x0002"):
+        record = dataclasses.asdict(make_rum(rss_number=number))
+        record.pop("line")
+        records.append(record)
+    response = client.post("/api/v1/rum-batches", json={"rums": records}, headers=auth_headers("ingest"))
+    assert response.status_code == 201, response.text
+    assert [(e["line"], e["field"], e["code"], e["rss_number"]) for e in response.json()["errors"]] == [
+        (2, "rss_number", "invalid_character", "61\\x0002"),
+    ]
+    assert stored_numbers(session) == ["6101"]

@@ -5,10 +5,16 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
+from app.demo.generator import build_structure
+from app.ingestion import service
 from app.ingestion.writer import write_rss
+from bench.rss_ingest import RSS_NUMBER, rss_lines
 from tests.ingestion.builders import make_rss
+
+pytestmark = pytest.mark.usefixtures("realistic")
 
 TEXT = {"Content-Type": "text/plain"}
 
@@ -136,9 +142,88 @@ def test_duplicate_rss_number_in_one_batch(client: Any, auth_headers: Any) -> No
     ]
 
 
+def test_an_rss_whose_lines_are_not_consecutive_is_rejected_whole(
+    client: Any, auth_headers: Any, session: Any
+) -> None:
+    """X1 RUM 1, X2, X1 RUM 2: X1's first part used to be stored as a complete RSS (wrong exit date)
+    and only its second part rejected. Now every line of X1 is rejected, each with its error."""
+    x1 = write_rss(make_rss(3, rss_number="4101"))
+    x2 = write_rss(make_rss(1, rss_number="4102"))
+    body = ("\n".join([x1[0], x1[1], *x2, "", x1[2]]) + "\n").encode()  # a blank line counts too
+    result = post(client, auth_headers("ingest"), body).json()
+    assert (result["status"], result["lines"], result["rss_accepted"], result["rum_accepted"]) == (
+        "partial", 4, 1, 1,
+    )  # fmt: skip
+    assert (result["rss_rejected"], result["lines_rejected"], result["errors_total"]) == (2, 3, 3)
+    assert [(e["line"], e["rss_number"], e["field"], e["code"]) for e in result["errors"]] == [
+        (1, "4101", "rss_number", "split_rss"),
+        (2, "4101", "rss_number", "split_rss"),
+        (5, "4101", "rss_number", "split_rss"),
+    ]
+    assert result["errors"][0]["message"] == (
+        "the lines of N° de RSS 4101 are not consecutive (groups from lines 1, 5): "
+        "none of its lines is stored"
+    )
+    stored = session.execute(text("SELECT rss_number FROM rss_version")).scalars().all()
+    assert stored == ["4102"]
+    assert session.execute(text("SELECT count(*) FROM rum")).scalar_one() == 1
+
+
+def test_a_number_repeated_many_times_names_a_few_groups(client: Any, auth_headers: Any) -> None:
+    groups = []
+    for k in range(7):
+        groups += [make_rss(1, rss_number="4120", dp=f"K35{k}"), make_rss(1, rss_number=f"413{k}")]
+    result = post(client, auth_headers("ingest"), rss_file(*groups)).json()
+    assert (result["rss_accepted"], result["rss_rejected"], result["errors_total"]) == (7, 7, 7)
+    assert {e["message"] for e in result["errors"]} == {
+        "the lines of N° de RSS 4120 are not consecutive (groups from lines 1, 3, 5, 7, 9 and 2 more): "
+        "none of its lines is stored"
+    }
+
+
+def test_a_split_rss_is_rejected_whole_across_blocks(
+    client: Any, auth_headers: Any, session: Any, monkeypatch: Any
+) -> None:
+    """The storage decides block by block: the first part, in an earlier block, is refused too."""
+    from app.ingestion import blocks
+
+    monkeypatch.setattr(blocks, "BLOCK_BYTES", 500)
+    others = [make_rss(1, rss_number=f"42{k:02d}") for k in range(10)]
+    x1 = make_rss(2, rss_number="4150")
+    first, second = (dataclasses.replace(x1, rums=[rum]) for rum in x1.rums)
+    result = post(client, auth_headers("ingest"), rss_file(first, *others, second)).json()
+    assert (result["rss_accepted"], result["rss_rejected"], result["lines_rejected"]) == (10, 2, 2)
+    assert [(e["line"], e["code"]) for e in result["errors"]] == [(1, "split_rss"), (12, "split_rss")]
+    stored = session.execute(text("SELECT rss_number FROM rss_version ORDER BY 1")).scalars().all()
+    assert stored == [f"42{k:02d}" for k in range(10)]
+
+
+def test_a_repeated_copy_is_refused_line_by_line_and_the_first_kept(client: Any, auth_headers: Any) -> None:
+    a, b = make_rss(2, rss_number="4160"), make_rss(1, rss_number="4161")
+    result = post(client, auth_headers("ingest"), rss_file(a, b, a)).json()
+    assert (result["rss_accepted"], result["rum_accepted"], result["rss_rejected"]) == (2, 3, 1)
+    assert [(e["line"], e["code"], e["message"]) for e in result["errors"]] == [
+        (line, "duplicate_rss_in_batch",
+         "N° de RSS 4160 already appeared earlier in the batch, line for line the same (from line 1): "
+         "this copy is not stored")
+        for line in (4, 5)
+    ]  # fmt: skip
+
+
+def test_json_records_of_one_rss_apart_are_a_split_rss(client: Any, auth_headers: Any, session: Any) -> None:
+    records = []
+    for number in ("4170", "4171", "4170"):
+        record = dataclasses.asdict(make_rss(1, rss_number=number).rums[0])
+        record.pop("line")
+        records.append(record)
+    records[2]["dp"] = "K359"
+    result = client.post("/api/v1/rum-batches", json={"rums": records}, headers=auth_headers("ingest")).json()
+    assert [(e["line"], e["code"]) for e in result["errors"]] == [(1, "split_rss"), (3, "split_rss")]
+    assert session.execute(text("SELECT rss_number FROM rss_version")).scalars().all() == ["4171"]
+
+
 def test_rss_numbers_alike_as_numbers_are_distinct_rss_in_one_batch(client: Any, auth_headers: Any) -> None:
-    """The batch remembers canonical digit numbers as ints (app.ingestion.service._seen_key):
-    "4010", "04010" and "4010A" stay three RSS; "4010" met again is the duplicate."""
+    """ "4010", "04010" and "4010A" stay three RSS; "4010" met again, identical, is the copy."""
     numbers = ["4010", "04010", "4010A", "0", "00", "4011", "4010"]
     body = rss_file(*[make_rss(1, rss_number=number) for number in numbers])
     result = post(client, auth_headers("ingest"), body).json()
@@ -326,3 +411,27 @@ def test_batch_list_pages_with_a_cursor(client: Any, auth_headers: Any) -> None:
     assert client.get("/api/v1/rum-batches/999999", headers=dim).status_code == 404
     bad = client.get("/api/v1/rum-batches", params={"cursor": "abc"}, headers=dim)
     assert bad.status_code == 400 and bad.headers["content-type"] == "application/problem+json"
+
+
+def test_a_large_file_after_a_structure_put_goes_through_the_workers(
+    client: Any, auth_headers: Any, session: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15, defect 1: once a structure was loaded, every file of 4 MiB or more answered 500, the
+    workers failing to unpickle the structure and the fichier d'UM of the rules' context."""
+    monkeypatch.setattr(service, "PARALLEL_MIN_BYTES", 4 << 20)  # the served threshold, not the tests' 0
+    admin = auth_headers("admin")
+    put = client.put("/api/v1/structure", json=build_structure().model_dump(mode="json"), headers=admin)
+    assert put.status_code == 200, put.text
+    lines = list(rss_lines(24_000, seed=15))
+    body = ("\r\n".join(lines) + "\r\n").encode()
+    assert len(body) >= service.PARALLEL_MIN_BYTES
+    rss = len({line[RSS_NUMBER] for line in lines})
+    response = post(client, auth_headers("ingest"), body)
+    assert response.status_code == 201, response.text
+    batch = response.json()
+    assert (batch["status"], batch["lines"], batch["rss_accepted"], batch["rum_accepted"]) == (
+        "completed", 24_000, rss, 24_000,
+    )  # fmt: skip
+    assert (batch["rss_rejected"], batch["lines_rejected"], batch["errors"]) == (0, 0, [])
+    assert session.execute(text("SELECT count(*) FROM rum")).scalar_one() == 24_000
+    assert session.execute(text("SELECT count(*) FROM rss_version WHERE is_current")).scalar_one() == rss

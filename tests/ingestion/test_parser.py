@@ -22,6 +22,7 @@ from app.ingestion.parser import (
     iter_records,
     iter_rss,
     parse_line,
+    rss_number_of_line,
 )
 from app.ingestion.records import Act, Rum
 from app.ingestion.writer import write_rum
@@ -565,3 +566,23 @@ def test_written_out_constructors_take_every_field_in_declaration_order(record: 
         expected = item.default_factory() if item.default is MISSING else item.default  # type: ignore[misc]
         assert getattr(empty, item.name) == expected, item.name
     assert record() == record()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        write_rum(make_rum(rss_number="8001")).encode(),
+        write_rum(make_rum(rss_number="8002", version="022", grouped=True)).encode(),
+        write_rum(make_rum(rss_number="8003")).encode()[:40],  # broken, number readable
+        write_rum(make_rum(rss_number="8004")).encode()[:20],  # number unreadable
+        write_rum(make_rum(rss_number="80é5")).encode(),  # UTF-8 in the number
+        "é".encode() + write_rum(make_rum(rss_number="8006")).encode()[1:],  # UTF-8 before it
+        b"\xe9" + write_rum(make_rum(rss_number="8007")).encode()[1:],  # Latin-1 before it
+        write_rum(make_rum(rss_number="8008")).encode().replace(b"8008", b"80\x0008", 1),
+        write_rum(make_rum(rss_number="8009")).encode()[:100] + b"\xff",  # not UTF-8 after it
+    ],
+)
+def test_rss_number_of_a_raw_line_is_the_one_lines_are_grouped_by(raw: bytes) -> None:
+    """The blocks and the search for split RSS (app.ingestion.splits) read it without parsing."""
+    parsed = parse_line(raw, 1)
+    assert rss_number_of_line(raw) == parsed.rss_number

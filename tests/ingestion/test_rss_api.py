@@ -6,8 +6,12 @@ import dataclasses
 from typing import Any
 from urllib.parse import quote
 
+import pytest
+
 from app.ingestion.writer import write_rss
 from tests.ingestion.builders import make_act, make_rss
+
+pytestmark = pytest.mark.usefixtures("realistic")
 
 
 def post(client: Any, headers: dict[str, str], *groups: Any) -> Any:

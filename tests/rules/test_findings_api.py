@@ -10,10 +10,17 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditLog
 from app.ingestion.writer import write_rss
+from app.reference.ium import IumLine, write_ium
 from tests.ingestion.builders import make_rss
 from tests.rules.storage import ingest, with_dp
 
+pytestmark = pytest.mark.usefixtures("realistic")
+
 CSV = {"Content-Type": "text/csv"}
+TEXT = {"Content-Type": "text/plain"}
+SCENARIO_IUM = [
+    IumLine(0, unit, "750000001", "29", "01012020", date(2020, 1, 1), 10, "C") for unit in ("7501", "9999")
+]
 TINY_CIM = "code;label;type_mco\nJ189;Pneumopathie, sans précision;0\nI10;Hypertension essentielle;0\n"
 # 7501 moves from Cardiologie (pôle Médecine) to the Urgences on 1 April 2024.
 STRUCTURE = {
@@ -45,6 +52,11 @@ def seeded(client: Any, auth_headers: Any, session: Session) -> dict[str, str]:
     """
     admin = auth_headers("admin", name="admin-seed")
     assert client.put("/api/v1/structure", json=STRUCTURE, headers=admin).status_code == 200
+    # The realistic configuration's fichier d'UM (tests/fixtures/realistic.py) authorises the demo's
+    # units; the scenario's own unit 7501 and its unknown 9999 get a line too, so that no C100
+    # (authorisation) finding joins the five.
+    ium = "".join(write_ium(line) + "\n" for line in SCENARIO_IUM).encode()
+    assert client.post("/api/v1/structure/ium", content=ium, headers={**admin, **TEXT}).status_code == 200
     response = client.post(
         "/api/v1/nomenclatures/cim10?year=2024", content=TINY_CIM, headers={**admin, **CSV}
     )
@@ -305,6 +317,7 @@ class TestAccess:
 
 
 class TestRulesCatalogue:
+    @pytest.mark.empty_configuration("the rules needing a CIM-10 are skipped until one is loaded")
     def test_skipped_until_cim10_is_loaded(self, client: Any, auth_headers: Any) -> None:
         reader = auth_headers("reader")
         rules = {r["code"]: r for r in client.get("/api/v1/rules", headers=reader).json()["items"]}
@@ -324,6 +337,7 @@ class TestRulesCatalogue:
         assert rules["C067"]["skipped"] is False
         assert rules["C073"]["skipped"] is True  # CCAM still missing
 
+    @pytest.mark.empty_configuration("loads a CCAM without activities in place of none")
     def test_activity_rules_skipped_while_the_ccam_lists_no_activities(
         self, client: Any, auth_headers: Any
     ) -> None:
@@ -384,7 +398,7 @@ class TestValidationRuns:
             "findings_closed": 0,
             "findings_unchanged": 5,
         }
-        assert "C073" in body["skipped_rules"] and "C067" not in body["skipped_rules"]
+        assert body["skipped_rules"] == []  # every reference loaded (the realistic configuration)
         new = client.get("/api/v1/findings?rule=Q008&unit=7501", headers=admin).json()["items"]
         assert [(i["rss_number"], i["value"]) for i in new] == [("100", "7501"), ("200", "7501")]
         entry = session.scalars(select(AuditLog).where(AuditLog.object_type == "validation_run")).one()

@@ -11,6 +11,8 @@ import pytest
 from app.turnaround.hl7v2 import parse_hl7_message
 from tests.conftest import shared_file
 
+pytestmark = pytest.mark.usefixtures("realistic")
+
 HL7 = {"Content-Type": "x-application/hl7-v2+er7"}
 FHIR = {"Content-Type": "application/fhir+json"}
 
@@ -64,9 +66,10 @@ def test_each_ans_message_is_accepted_with_an_aa_ack(name: str, client: Any, aut
 
 def test_ans_messages_in_one_database(client: Any, auth_headers: Any) -> None:
     """MSH-10 015 is reused across T02, T10, T04 and R01, and 3975 by two A01: the namespaced key
-    `MSH-3|MSH-9|MSH-10` keeps them apart, and the second A01 (same content) is a duplicate. The
-    v2.0 T10/T04 and the ORU replacement reuse an already stored key with other content: a real
-    sender never does that, and they get an AE `duplicate_event_id` instead of overwriting."""
+    `MSH-3|MSH-4|MSH-9|MSH-10` keeps them apart, and the second A01 (same movement) and the
+    second T02 (same document version) are duplicates. The v2.0 T10/T04 and the ORU replacement
+    reuse the control id of an earlier message: as replacements and deletions they are new
+    versions of their document (`#<digest>` keys), all accepted (issue 15, defect 14)."""
     headers = {**auth_headers("ingest"), **HL7}
     outcome = {}
     for name in [*STAY_FILES, *DOCUMENT_FILES[2:], *DOCUMENT_FILES[:2]]:
@@ -86,9 +89,9 @@ def test_ans_messages_in_one_database(client: Any, auth_headers: Any) -> None:
         "ans_v21_mdm_t10_cr_radio_rplc_base64_full.er7": "AA",
         "ans_v21_mdm_t11_cr_radio_del_base64_full.er7": "AA",
         "ans_v21_oru_r01_cr_bio_init.hl7": "AA",
-        "ans_v21_oru_r01_cr_bio_rplc.er7": "AE",
-        "ans_v20_mdm_t10_cr_radio_rplc.er7": "AE",
-        "ans_v20_mdm_t11_cr_radio_del.er7": "AE",
+        "ans_v21_oru_r01_cr_bio_rplc.er7": "AA",
+        "ans_v20_mdm_t10_cr_radio_rplc.er7": "AA",
+        "ans_v20_mdm_t11_cr_radio_del.er7": "AA",
     }
     metrics = client.get("/metrics", headers=auth_headers("admin")).text
     assert 'dimqa_stay_events_total{outcome="duplicate",source="hl7"}' in metrics
@@ -103,7 +106,7 @@ def test_resending_an_hl7_message_is_acknowledged_and_changes_nothing(client: An
     entries = client.get(
         "/api/v1/audit-log", params={"object_type": "stay_event"}, headers=auth_headers("admin")
     )
-    assert [e["object_ids"] for e in entries.json()["items"]] == [["GAM|ADT^A03|3995"]] * 2
+    assert [e["object_ids"] for e in entries.json()["items"]] == [["GAM|CHU-X|ADT^A03|3995"]] * 2
 
 
 @pytest.mark.parametrize(
@@ -340,7 +343,7 @@ def test_parser_event_ids_are_namespaced_in_storage(client: Any, auth_headers: A
     entries = client.get(
         "/api/v1/audit-log", params={"object_type": "document_event"}, headers=auth_headers("admin")
     ).json()["items"]
-    assert entries[0]["object_ids"] == ["SIL-Y|ORU^R01|015"]
+    assert entries[0]["object_ids"] == ["SIL-Y|labo|ORU^R01|015"]
 
 
 def test_oversized_values_are_reported_not_a_500(client: Any, auth_headers: Any) -> None:

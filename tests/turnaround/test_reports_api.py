@@ -14,6 +14,8 @@ from app.turnaround import metrics, service
 from app.turnaround.schemas import TurnaroundRead
 from tests.turnaround.test_service_support import STRUCTURE, document, movement
 
+pytestmark = pytest.mark.usefixtures("realistic")
+
 AS_OF = "2022-02-14"
 WEEK_PARAMS = {"week": "2022-W05", "as_of": AS_OF}
 

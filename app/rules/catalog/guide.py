@@ -14,6 +14,13 @@ Definitions used here (documented choices, to be reviewed with the DIM):
   subchapter; JQGA001 (ectopic pregnancy) and JQGD014 (selective fetal extraction) are excluded.
 * *Newborn's first RUM*: the first RUM of a stay entering by birth (mode N) or whose entry date is
   the birth date (0 days old).
+* *History codes* (a DR cannot be one): the CIM-10 categories that record a past or a family
+  condition, not a disease present during the stay: Z80-Z84 (antécédents familiaux), Z85-Z87
+  (antécédents personnels de tumeur maligne et d'autres maladies), Z88 (antécédents personnels
+  d'allergie), Z91 (antécédents personnels de facteurs de risque) and Z92 (antécédents personnels
+  de traitement médical). The guide defines the DR as "une maladie chronique ou de longue durée ou
+  un état permanent, présent au moment du séjour"; the permanent states Z89-Z90 (absence acquise)
+  and Z93-Z99 (stomies, implants, dépendances) are states present during the stay and stay allowed.
 """
 
 from __future__ import annotations
@@ -292,6 +299,78 @@ def gestational_age_newborn(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     )
 
 
+@rule(
+    "Q013",
+    "guide.da_equals_dp",
+    Severity.WARNING,
+    "DA {value} identique au DP du même RUM : un diagnostic n'est codé qu'une fois, en DP.",
+    reference=GUIDE + " (diagnostics associés) ; un même code n'est pas à la fois DP et DA d'un RUM",
+    when=("das",),
+)
+def da_equals_dp(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """No associated diagnosis (DA) of a RUM repeats the principal diagnosis (DP) of that RUM.
+
+    A DA equal to the DP adds nothing to the stay's description and usually betrays a copy of the
+    problem list into the DAs. Each repetition is reported (the DP of another RUM of the same stay
+    may be a DA here: a RUM is coded for its own unit).
+
+    Bad: dp = "J189", das = ["I10", "J189"].
+    Good: dp = "J189", das = ["I10"].
+    """
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        dp = rum.dp
+        if not dp or dp not in rum.das:
+            continue
+        for k, code in enumerate(rum.das):
+            if code == dp:
+                if hits is None:
+                    hits = []
+                hits.append(hit(i, f"das[{k}]", code))
+    return hits or NONE
+
+
+# Categories of history codes (see the module docstring), with what they record.
+HISTORY_CATEGORIES: Final[dict[str, str]] = {
+    **dict.fromkeys(("Z80", "Z81", "Z82", "Z83", "Z84"), "antécédent familial"),
+    **dict.fromkeys(("Z85", "Z86", "Z87"), "antécédent personnel"),
+    "Z88": "antécédent personnel d'allergie",
+    "Z91": "antécédent personnel de facteur de risque",
+    "Z92": "antécédent personnel de traitement",
+}
+
+
+@rule(
+    "Q014",
+    "guide.dr_history_code",
+    Severity.WARNING,
+    "DR {value} impossible : c'est un code d'{kind}, pas une maladie présente pendant le séjour ; "
+    "coder l'affection en cours (la tumeur traitée, par exemple) ou ne pas coder de DR.",
+    reference=GUIDE + " (diagnostic relié : maladie chronique ou état permanent présent au moment du "
+    "séjour) ; choix documenté : catégories Z80-Z88, Z91, Z92",
+    params=("kind",),
+    when=("dr",),
+)
+def dr_history_code(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    """The related diagnosis (DR) is a disease present during the stay, never a history code
+    (Z80-Z88, Z91, Z92: family or personal history, allergy, risk factor or treatment history).
+
+    Typical case: a chemotherapy séance (DP Z51.1) for a breast cancer under treatment coded with
+    the history code Z85.3 as DR; a tumour still treated is a current tumour (C50.x).
+
+    Bad: dp = "Z511", dr = "Z853".
+    Good: dp = "Z511", dr = "C509".
+    """
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        kind = HISTORY_CATEGORIES.get(rum.dr[:3])
+        if kind is not None:
+            if hits is None:
+                hits = []
+            hits.append(hit(i, "dr", rum.dr, kind=kind))
+    return hits or NONE
+
+
 RULES = (
     rum_number_duplicate,
     rum_number_invalid,
@@ -300,4 +379,6 @@ RULES = (
     medical_abortion_same_day,
     gestational_age_delivery,
     gestational_age_newborn,
+    da_equals_dp,
+    dr_history_code,
 )

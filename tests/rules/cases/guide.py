@@ -56,4 +56,27 @@ CASES: list[Case] = [
     passes("Q007", "with AG", one(entry_mode="N", birth_date="04032024", gestational_age="39")),
     passes("Q007", "no AG in the whole stay is C126", one(entry_mode="N", birth_date="04032024")),
     passes("Q007", "adult", one()),
+    fails("Q013", "DP repeated as DA", one(das=["I10", "J189"]), (0, "das[1]", "J189")),
+    fails(
+        "Q013",
+        "on the second RUM, twice",
+        stay(2, {1: {"dp": "I634", "das": ["I634", "I10", "I634"]}}),
+        (1, "das[0]", "I634"),
+        (1, "das[2]", "I634"),
+    ),
+    passes("Q013", "distinct DAs", one(das=["I10", "E1198"])),
+    # A RUM is coded for its own unit: the DP of another RUM may be a DA here.
+    passes("Q013", "DP of another RUM", stay(2, {1: {"dp": "I634", "das": ["J189"]}})),
+    fails(
+        "Q014",
+        "chemotherapy for a breast cancer history",
+        one(dp="Z511", dr="Z853", seances="01"),
+        (0, "dr", "Z853"),
+    ),
+    fails("Q014", "family history", one(dp="Z511", dr="Z803", seances="01"), (0, "dr", "Z803")),
+    fails("Q014", "treatment history", one(dp="Z098", dr="Z920"), (0, "dr", "Z920")),
+    passes("Q014", "the tumour under treatment", one(dp="Z511", dr="C509", seances="01")),
+    # A permanent state present during the stay (acquired absence of a limb) may be a DR.
+    passes("Q014", "permanent state", one(dp="Z440", dr="Z894")),
+    passes("Q014", "no DR", one()),
 ]

@@ -1,0 +1,131 @@
+"""The realistic configuration of the benchmarks, the one the end-to-end tests run in
+(tests/fixtures/realistic.py): what a hospital has loaded before its first RUM file.
+
+* the demo structure (pôles, services, UMs) and its fichier d'UM (an authorisation per MCO unit);
+* the CIM-10, CCAM and GHM nomenclatures: the slices of app/demo/data (the codes the demo and the
+  generated files use);
+* the compiled modules (`make bench` builds them) and the ingestion worker pool (one worker per
+  core; every benchmark file is far above the 4 MiB threshold);
+* a token restricted to one unit next to the hospital-wide ones.
+
+`configure` sets it up over HTTP on a served instance, `load` in this process on a database URL,
+`rule_context` gives the rules' context the service builds from it, without a database.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, Final
+
+import httpx
+
+from app.core import native
+from app.demo import data
+from app.demo.generator import build_structure
+from app.demo.reference_2022 import UNITS as DEMO_UNITS
+from app.demo.reference_2022 import YEAR
+from app.reference.schemas import NomenclatureKind
+
+if TYPE_CHECKING:
+    from app.rules.engine import RuleContext
+
+RESTRICTED_UNIT: Final = "7500"
+# The demo's MCO units, in which the generated RUM are: known to the structure, authorised.
+UNITS: Final[tuple[str, ...]] = tuple(unit.code for unit in DEMO_UNITS)
+DAY_UNITS: Final[tuple[str, ...]] = tuple(unit.code for unit in DEMO_UNITS if unit.code.startswith("77"))
+# For a served instance: every RUM batch, however small, crosses to the ingestion workers.
+SERVER_ENV: Final = {"DIMQA_INGEST_PARALLEL_MIN_BYTES": "0"}
+DESCRIPTION: Final = (
+    "realistic configuration (bench/realistic.py): demo structure and fichier d'UM, CIM-10/CCAM/GHM "
+    "slices of app/demo/data, compiled modules, ingestion workers, a unit-restricted token beside"
+)
+
+
+def compiled() -> str:
+    status = native.status()
+    return f"{len(status.compiled)}/{len(native.COMPILED_MODULES)} modules compiled"
+
+
+def configure(client: httpx.Client, admin: dict[str, str], *, role: str = "ingest") -> dict[str, str]:
+    """Load the configuration through the API of a served instance (admin token `admin`); the
+    headers of a new token of `role` restricted to RESTRICTED_UNIT."""
+    put = client.put("/api/v1/structure", json=build_structure().model_dump(mode="json"), headers=admin)
+    put.raise_for_status()
+    text = {**admin, "Content-Type": "text/plain"}
+    client.post("/api/v1/structure/ium", content=data.ium_file(), headers=text).raise_for_status()
+    for kind in data.FILES:
+        client.post(
+            f"/api/v1/nomenclatures/{kind.value}",
+            params={"year": YEAR},
+            content=data.read(kind),
+            headers={**admin, "Content-Type": "text/csv"},
+        ).raise_for_status()
+    created = client.post(
+        "/api/v1/tokens",
+        json={"name": f"bench-{role}-{RESTRICTED_UNIT}", "role": role, "units": [RESTRICTED_UNIT]},
+        headers=admin,
+    )
+    created.raise_for_status()
+    return {"Authorization": f"Bearer {created.json()['token']}"}
+
+
+def load(url: str) -> None:
+    """Load the configuration into the (migrated) database at `url`, in this process."""
+    from app.core import db
+
+    db.configure(url)
+    with db.new_session() as session, session.begin():
+        data.load_configuration(session, loaded_by="bench")
+
+
+def load_nomenclatures(url: str) -> None:
+    """Only the nomenclature slices, for a benchmark that brings its own structure (its activity is
+    in its own UMs: bench.activity, bench.turnaround)."""
+    from app.core import db
+
+    db.configure(url)
+    with db.new_session() as session, session.begin():
+        data.load_slices(session, loaded_by="bench")
+    db.dispose()
+
+
+def rule_context() -> RuleContext:
+    """The `RuleContext` `app.rules.service.load_context` builds on the realistic configuration."""
+    from collections import defaultdict
+    from datetime import date
+
+    from app.reference import loaders
+    from app.reference.ium import parse_ium
+    from app.rules import engine
+    from app.rules import service as rules_service
+    from app.rules.engine import AuthorisationHistory, CcamCode, CimCode, UnitPeriods
+
+    def rows(kind: NomenclatureKind) -> io.BytesIO:
+        return io.BytesIO(data.read(kind))
+
+    cim10 = {
+        row.code: CimCode(row.code, row.label, row.type_mco, deleted=rules_service._deleted_label(row.label))
+        for row in loaders.read_cim10(rows(NomenclatureKind.CIM10))
+        if isinstance(row, loaders.CimRow)
+    }
+    ccam = {
+        row.code: CcamCode(
+            row.code, row.label, frozenset(row.activities) or None, row.valid_from, row.valid_to
+        )
+        for row in loaders.read_ccam(rows(NomenclatureKind.CCAM))
+        if isinstance(row, loaders.CcamRow)
+    }
+    ghm = {
+        row.ghm: row.label
+        for row in loaders.read_ghm(rows(NomenclatureKind.GHM))
+        if isinstance(row, loaders.GhmRow)
+    }
+    periods: dict[str, list[tuple[date | None, date | None]]] = defaultdict(list)
+    for unit in build_structure().units:
+        periods[unit.code].append((unit.valid_from, unit.valid_to))
+    lines, _errors = parse_ium(data.ium_file())
+    history = [(line.unit, line.effect_date, line.auth_type) for line in lines if line.effect_date]
+    return engine.RuleContext(
+        cim10=cim10, ccam=ccam, ghm_labels=ghm, units=UnitPeriods(periods),
+        authorisations=AuthorisationHistory(history),
+    )  # fmt: skip
