@@ -497,6 +497,11 @@ def _drop(parsed: _Parsed, row: tuple[Any, ...], error: LineError) -> None:
         del parsed.formats[version]
 
 
+def _some_lines(lines: Sequence[int], shown: int = 5) -> str:
+    text = ", ".join(str(line) for line in lines[:shown])
+    return text if len(lines) <= shown else f"{text} and {len(lines) - shown} more"
+
+
 def _refuse_repeats(parsed: _Parsed) -> None:
     """Refuse the RHS of one stay, week and UM sent more than once in the batch (each used to be
     stored, and counted, as a week of its own). Copies identical to the first (trailing blanks
@@ -520,24 +525,27 @@ def _refuse_repeats(parsed: _Parsed) -> None:
             conflicts.setdefault((stay_number, monday), []).extend(row[line] for row in rows)
     if not copies and not conflicts:
         return
+    # The lines named in a message: the first few (a hostile file may repeat one RHS 10,000 times).
+    named = {key: _some_lines(sorted(lines)) for key, lines in conflicts.items()}
+    conflicting_lines = {number for lines in conflicts.values() for number in lines}
     kept: list[tuple[Any, ...]] = []
     for row in parsed.rows:
         number = row[line]
-        conflicting = conflicts.get((row[stay], row[week]))
+        conflicting = named.get((row[stay], row[week]))
         if number in copies:
             message = (
                 f"this RHS repeats line {copies[number]} (same stay, week and UM, same content): "
                 "the copy is not stored"
             )
-        elif conflicting is not None and number in conflicting:
+        elif conflicting is not None and number in conflicting_lines:
             message = (
-                "different RHS for the same stay, week and UM in this batch (lines "
-                f"{', '.join(map(str, sorted(conflicting)))}): none is stored"
+                f"different RHS for the same stay, week and UM in this batch (lines {conflicting}): "
+                "none is stored"
             )
         elif conflicting is not None:
             message = (
-                "another RHS of this stay and week conflicts in this batch (lines "
-                f"{', '.join(map(str, sorted(conflicting)))}): a stay-week is written whole"
+                f"another RHS of this stay and week conflicts in this batch (lines {conflicting}): "
+                "a stay-week is written whole"
             )
         else:
             kept.append(row)

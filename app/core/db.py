@@ -75,7 +75,7 @@ def waits() -> Waits | None:
 
 
 def probe_engine() -> Engine:
-    """An engine opening a new bounded connection per use (with bounds), else the main one."""
+    """With bounds, an engine opening a new bounded connection per use; else the main engine."""
     return _state.probe_engine or get_engine()
 
 

@@ -174,7 +174,8 @@ def _cut(connection: Any) -> None:
         with socket.socket(fileno=os.dup(fd)) as sock:
             sock.shutdown(socket.SHUT_RDWR)
         logger.warning("database did not answer in time; connection cut")
-    except (OSError, ValueError, AttributeError) as error:
+    except Exception as error:  # a connection already lost (psycopg raises): nothing to cut
+        # Never let the watchdog thread die: every later deadline would pass unnoticed.
         logger.warning("database connection could not be cut", extra={"error": type(error).__name__})
 
 

@@ -1221,6 +1221,11 @@ def _at(day: date, minutes: int) -> datetime:
     return (_midnight(day) + timedelta(minutes=minutes)).astimezone(HOSPITAL_TZ)
 
 
+def _later(moment: datetime, delta: timedelta) -> datetime:
+    """`moment` plus `delta` of elapsed time, in hospital time (see `_at`)."""
+    return (moment.astimezone(UTC) + delta).astimezone(HOSPITAL_TZ)
+
+
 def _movements(d: _Draft, rng: random.Random) -> list[tuple[StayEventType, str, datetime]]:
     """Admission, transfers and discharge of a stay, each on the date its RSS gives it.
 
@@ -1294,7 +1299,7 @@ def _events(
         if delay is not None:
             received = _at(d.exit + timedelta(days=delay), rng.randint(8 * 60, 19 * 60))
             if received <= out:
-                received = out + timedelta(minutes=rng.randint(15, 120))
+                received = _later(out, timedelta(minutes=rng.randint(15, 120)))
             doc_type = _weighted(rng, REPORT_TYPES)
             doc_id = f"{nda}-CR1"
             documents.append(
@@ -1302,7 +1307,7 @@ def _events(
             )
             if rng.random() < 0.05:
                 # A corrected version a few days later: the reception date stays the first one.
-                again = received + timedelta(days=rng.randint(1, 10), minutes=rng.randint(0, 300))
+                again = _later(received, timedelta(days=rng.randint(1, 10), minutes=rng.randint(0, 300)))
                 documents.append(
                     DocumentEvent(
                         f"{prefix}-d2",
@@ -1317,7 +1322,8 @@ def _events(
                     )
                 )
         if d.plan.care == "complete" and rng.random() < 0.1:
-            imaging = _at(d.entry, rng.randint(9 * 60, 20 * 60)) + timedelta(days=rng.randint(0, 1))
+            minute = rng.randint(9 * 60, 20 * 60)
+            imaging = _at(d.entry + timedelta(days=rng.randint(0, 1)), minute)
             documents.append(
                 DocumentEvent(
                     f"{prefix}-d9",

@@ -5,7 +5,8 @@ so memory does not grow with the file. Worker processes (app.ingestion.workers) 
 large file, render their rows and run the rules on them, while this process stores the previous
 blocks in file order: supersession, duplicates within the batch and the findings of superseded
 versions are decided here, in order. An RSS is atomic: a structural error in any of its lines
-rejects it whole.
+rejects it whole, and so does its number met in another group of the file (its lines not
+consecutive), which a first read of the file finds before anything is stored (app.ingestion.splits).
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ class _Tally:
                         "field": error.field,
                         "code": error.code,
                         "fg_code": error.fg_code,
-                        "message": error.message,
+                        "message": readable(error.message),
                     }
                 )
 
@@ -410,7 +411,7 @@ class _Repeats:
                 )  # fmt: skip
                 for line in lines
             ]
-        starts = ", ".join(str(part[0]) for part in found.parts)
+        starts = _some_lines([part[0] for part in found.parts])
         return [
             LineError(
                 line,
@@ -422,6 +423,13 @@ class _Repeats:
             )  # fmt: skip
             for line in lines
         ]
+
+
+def _some_lines(lines: Sequence[int], shown: int = 5) -> str:
+    """The first `shown` of `lines`, and how many more: a hostile file may repeat a number 10,000
+    times, and each of its lines gets the message."""
+    text = ", ".join(str(line) for line in lines[:shown])
+    return text if len(lines) <= shown else f"{text} and {len(lines) - shown} more"
 
 
 def _admit(

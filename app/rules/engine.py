@@ -57,9 +57,22 @@ REQUIREMENTS: Final[tuple[Requirement, ...]] = ("cim10", "ccam", "ccam_activitie
 # or exit mode, DP or unit; "bad_date": a RUM's birth, entry or exit date is blank or not a
 # calendar day; "perinatal": a RUM gives a newborn weight, a gestational age or a date of last
 # menstrual period; "flags": a RUM fills its confirmation, radiotherapy or version-specific flags
-# (positions 145-147, 163-177).
+# (positions 145-147, 163-177); "newborn": a RUM enters by birth (mode N), on its birth date, or
+# has a stillbirth DP (P95); "admin": a RUM's FINESS is not nine ASCII digits or its postcode not
+# five.
 Condition: TypeAlias = Literal[
-    "multi_rum", "grouped", "acts", "das", "dr", "seances", "blank", "bad_date", "perinatal", "flags"
+    "multi_rum",
+    "grouped",
+    "acts",
+    "das",
+    "dr",
+    "seances",
+    "blank",
+    "bad_date",
+    "perinatal",
+    "flags",
+    "newborn",
+    "admin",
 ]
 CONDITIONS: Final[tuple[Condition, ...]] = (
     "multi_rum",
@@ -72,6 +85,8 @@ CONDITIONS: Final[tuple[Condition, ...]] = (
     "bad_date",
     "perinatal",
     "flags",
+    "newborn",
+    "admin",
 )
 _CONDITION_BITS: Final[Mapping[str, int]] = {name: 1 << bit for bit, name in enumerate(CONDITIONS)}
 
@@ -571,6 +586,8 @@ _BLANK: Final = _CONDITION_BITS["blank"]
 _BAD_DATE: Final = _CONDITION_BITS["bad_date"]
 _PERINATAL: Final = _CONDITION_BITS["perinatal"]
 _FLAGS: Final = _CONDITION_BITS["flags"]
+_NEWBORN: Final = _CONDITION_BITS["newborn"]
+_ADMIN: Final = _CONDITION_BITS["admin"]
 _NO_SEANCES: Final = frozenset({"", "0", "00"})
 
 # JJMMAAAA texts already seen to be calendar days (bounded like the catalogue's memos).
@@ -587,6 +604,10 @@ def _calendar_days(*raws: str) -> bool:
                 _CALENDAR_DAYS.clear()
             _CALENDAR_DAYS.add(raw)
     return True
+
+
+def _digits(text: str) -> bool:
+    return text.isdigit() and text.isascii()
 
 
 def features(rss: Rss) -> int:
@@ -615,6 +636,11 @@ def features(rss: Rss) -> int:
             mask |= _PERINATAL
         if rum.confirmation or rum.rt_machine or rum.rt_dosimetry or any(rum.extra.values()):
             mask |= _FLAGS
+        if rum.entry_mode == "N" or rum.birth_date == rum.entry_date or rum.dp.startswith("P95"):
+            mask |= _NEWBORN
+        finess, postcode = rum.finess, rum.postcode
+        if len(finess) != 9 or len(postcode) != 5 or not _digits(finess) or not _digits(postcode):
+            mask |= _ADMIN
     return mask
 
 

@@ -200,10 +200,12 @@ def _reconcile(
     items: Sequence[tuple[int, Rss]],
     previous_versions: Mapping[str, int],
 ) -> _Outcome:
-    return _store_checked(session, check(ctx, items), previous_versions)
+    return _store_checked(session, check(ctx, items), previous_versions, new_versions=False)
 
 
-def _store_checked(session: Session, checked: Checked, previous_versions: Mapping[str, int]) -> _Outcome:
+def _store_checked(
+    session: Session, checked: Checked, previous_versions: Mapping[str, int], *, new_versions: bool
+) -> _Outcome:
     """Make the stored findings match `checked`: carry over the still-triggered findings of the
     previous version (`previous_versions`: rss_number -> version id, possibly the same version for
     a re-check), close the others, insert the new ones."""
@@ -261,13 +263,14 @@ def _store_checked(session: Session, checked: Checked, previous_versions: Mappin
                 if old_by_fingerprint
                 else None
             )
-            same_place = next(
-                (k for k, old in enumerate(bucket or ()) if old.rum_index == found.rum_index), None
-            )
-            if bucket and same_place is not None:
-                keep(version_id, exit_date, found, unit, bucket.pop(same_place))
-            else:
-                unmatched.append((found, unit))
+            if bucket:
+                same_place = next(
+                    (k for k, old in enumerate(bucket) if old.rum_index == found.rum_index), None
+                )
+                if same_place is not None:
+                    keep(version_id, exit_date, found, unit, bucket.pop(same_place))
+                    continue
+            unmatched.append((found, unit))
         for found, unit in unmatched:
             rum_number = found.rum_number or None
             if old_by_fingerprint:
@@ -297,7 +300,7 @@ def _store_checked(session: Session, checked: Checked, previous_versions: Mappin
     # Closed first, then re-pointed, then opened: no step meets a location another still holds.
     repository.close_findings(session, ids=to_close)
     repository.carry_findings(session, carried)
-    opened = repository.insert_findings(session, new_rows)
+    opened = repository.insert_findings(session, new_rows, new_versions=new_versions)
     by_severity: Counter[str] = Counter()
     for (_rule, severity), count in per_rule.items():
         by_severity[severity] += count
@@ -328,10 +331,11 @@ def check_and_store(
 
 
 def store_findings(session: Session, checked: Checked, *, superseded: Mapping[str, int]) -> FindingCounts:
-    """Store the findings of RSS versions checked with `check` (see `check_and_store`)."""
+    """Store the findings of RSS versions checked with `check` (see `check_and_store`); the versions
+    were created by this transaction (ingestion), so their findings are written with COPY."""
     if not checked.items:
         return FindingCounts()
-    outcome = _store_checked(session, checked, superseded)
+    outcome = _store_checked(session, checked, superseded, new_versions=True)
     metrics.count_findings(outcome.per_rule)
     return outcome.counts
 

@@ -263,6 +263,16 @@ class TestRhsBatches:
         ]  # fmt: skip
         assert session.scalars(select(Rhs.line).order_by(Rhs.line)).all() == [2, 4]
 
+    def test_many_conflicting_rhs_name_a_few_lines(self, client: Any, ingest: dict[str, str]) -> None:
+        lines = [rhs("2400041", date(2024, 2, 5), "08", days) for days in range(1, 8)]
+        lines.append(rhs("2400042", date(2024, 2, 5), "08", 7))
+        batch = post(client, ingest, body(*lines)).json()
+        assert (batch["rhs_stored"], batch["lines_rejected"]) == (1, 7)
+        assert {e["message"] for e in batch["errors"]} == {
+            "different RHS for the same stay, week and UM in this batch (lines 1, 2, 3, 4, 5 and 2 more): "
+            "none is stored"
+        }
+
     def test_a_file_of_conflicting_rhs_only_is_a_400(
         self, client: Any, ingest: dict[str, str], session: Session
     ) -> None:

@@ -50,3 +50,20 @@ def test_long_statements_raise_the_bound_for_one_transaction(bounded: dbwaits.Wa
         # The next transaction (the next request on this pooled connection) is bounded again.
         assert session.scalar(text("SHOW statement_timeout")) == "500ms"
         assert session.scalar(text("SHOW lock_timeout")) == "3s"
+
+
+def test_the_watchdog_cuts_a_connection_that_does_not_answer_and_survives_a_lost_one(
+    clean_db: Engine,
+) -> None:
+    import psycopg
+
+    url = clean_db.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url) as lost:
+        lost.close()
+        dbwaits.watchdog.arm(lost, 0.01)  # already closed: skipped, the thread goes on
+    with psycopg.connect(url) as conn:
+        dbwaits.watchdog.arm(conn, 0.3)
+        # pg_sleep stands for a server that does not answer: the socket is shut down under it.
+        with pytest.raises(psycopg.OperationalError):
+            conn.execute("SELECT pg_sleep(5)")
+        assert conn.broken

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
 import psycopg
 
+from app.ingestion.writer import write_rss
 from tests.fixtures.live import live_database, wait_until
+from tests.ingestion.builders import make_rss
 
 # The promise of docs/hardening.md: a hung database answers 503 within 10 s, /readyz within 5 s.
 REQUEST_BOUND = 10.0
@@ -98,6 +102,7 @@ def test_a_hung_database_answers_503_within_bounds_then_recovers_without_restart
 def test_a_table_locked_by_another_session_is_a_503_not_a_hang(tmp_path: Path) -> None:
     with live_database(tmp_path) as database:
         headers = database.token("probe", "reader")
+        feed = {**database.token("feed", "ingest"), "Content-Type": "text/plain"}
         # lock_timeout longer than statement_timeout: the statement bound (QueryCanceled) ends the
         # wait in one server, the lock bound (LockNotAvailable) in the other.
         bounds = [
@@ -106,7 +111,10 @@ def test_a_table_locked_by_another_session_is_a_503_not_a_hang(tmp_path: Path) -
         ]
         url = database.url.replace("postgresql+psycopg://", "postgresql://")
         for env in bounds:
-            with database.serve(**env) as (base, _process), psycopg.connect(url) as blocker:
+            with (
+                database.serve(DIMQA_INGEST_WORKERS="0", **env) as (base, _process),
+                psycopg.connect(url) as blocker,
+            ):
                 assert httpx.get(f"{base}/api/v1/me", headers=headers).status_code == 200
                 blocker.execute("LOCK TABLE api_token IN ACCESS EXCLUSIVE MODE")
                 started = time.monotonic()
@@ -117,3 +125,24 @@ def test_a_table_locked_by_another_session_is_a_503_not_a_hang(tmp_path: Path) -
                 assert 2 <= elapsed <= REQUEST_BOUND, (env, elapsed)
                 blocker.rollback()
                 assert httpx.get(f"{base}/api/v1/me", headers=headers).status_code == 200
+                if env["DIMQA_DB_LOCK_TIMEOUT"] == "2":
+                    _a_batch_queues_behind_the_batch_holding_the_writer_lock(base, blocker, feed)
+
+
+def _a_batch_queues_behind_the_batch_holding_the_writer_lock(
+    base: str, other: psycopg.Connection[Any], feed: dict[str, str]
+) -> None:
+    """Batch ingestion raises its lock bound (LongStatements): waiting 3 s for the ingestion writer
+    lock held by another batch is queueing, not an outage, even past DIMQA_DB_LOCK_TIMEOUT (2 s)."""
+    body = ("\n".join(write_rss(make_rss(2, rss_number="4242"))) + "\n").encode()
+    # Another batch's transaction, as app.ingestion.repository takes it.
+    other.execute("SELECT pg_advisory_xact_lock(hashtext('dimqa.rum_ingestion'))")
+    release = threading.Timer(3.0, other.rollback)
+    release.start()
+    started = time.monotonic()
+    response = httpx.post(f"{base}/api/v1/rum-batches", content=body, headers=feed, timeout=60)
+    elapsed = time.monotonic() - started
+    release.join()
+    assert response.status_code == 201, response.text
+    assert response.json()["rss_accepted"] == 1
+    assert elapsed >= 2.5, elapsed  # it did wait for the other batch

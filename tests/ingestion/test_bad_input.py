@@ -147,3 +147,19 @@ def test_a_nul_in_an_rss_number_rejects_that_rss_alone_with_a_located_error(
     assert stored_numbers(session) == ["6001", "6003"]
     stored = client.get(f"/api/v1/rum-batches/{result['id']}", headers=auth_headers("dim")).json()
     assert stored["errors"] == result["errors"]
+
+
+def test_a_nul_in_a_json_rss_number_is_a_located_error_too(
+    client: Any, auth_headers: Any, session: Any
+) -> None:
+    records = []
+    for number in ("6101", "61\x0002"):
+        record = dataclasses.asdict(make_rum(rss_number=number))
+        record.pop("line")
+        records.append(record)
+    response = client.post("/api/v1/rum-batches", json={"rums": records}, headers=auth_headers("ingest"))
+    assert response.status_code == 201, response.text
+    assert [(e["line"], e["field"], e["code"], e["rss_number"]) for e in response.json()["errors"]] == [
+        (2, "rss_number", "invalid_character", "61\\x0002"),
+    ]
+    assert stored_numbers(session) == ["6101"]

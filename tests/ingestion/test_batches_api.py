@@ -169,6 +169,18 @@ def test_an_rss_whose_lines_are_not_consecutive_is_rejected_whole(
     assert session.execute(text("SELECT count(*) FROM rum")).scalar_one() == 1
 
 
+def test_a_number_repeated_many_times_names_a_few_groups(client: Any, auth_headers: Any) -> None:
+    groups = []
+    for k in range(7):
+        groups += [make_rss(1, rss_number="4120", dp=f"K35{k}"), make_rss(1, rss_number=f"413{k}")]
+    result = post(client, auth_headers("ingest"), rss_file(*groups)).json()
+    assert (result["rss_accepted"], result["rss_rejected"], result["errors_total"]) == (7, 7, 7)
+    assert {e["message"] for e in result["errors"]} == {
+        "the lines of N° de RSS 4120 are not consecutive (groups from lines 1, 3, 5, 7, 9 and 2 more): "
+        "none of its lines is stored"
+    }
+
+
 def test_a_split_rss_is_rejected_whole_across_blocks(
     client: Any, auth_headers: Any, session: Any, monkeypatch: Any
 ) -> None:

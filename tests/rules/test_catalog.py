@@ -198,6 +198,13 @@ class TestPreconditions:
             ({"rt_machine": "2"}, "flags"),
             ({"rt_dosimetry": "2"}, "flags"),
             ({"extra": {"emergency": "5"}}, "flags"),
+            ({"entry_mode": "N", "provenance": ""}, "newborn"),
+            ({"dp": "P95"}, "newborn"),
+            ({"birth_date": "06032024"}, "newborn"),
+            ({"postcode": ""}, "admin"),
+            ({"postcode": "2A000"}, "admin"),
+            ({"finess": "2A0000012"}, "admin"),
+            ({"finess": "75000001"}, "admin"),
         ],
     )
     def test_condition_met_by_one_rum(self, changes: dict[str, Any], condition: str) -> None:

@@ -89,6 +89,32 @@ class TestQ009ReturnCode:
         )
 
 
+class TestMessages:
+    def test_childbirth_outside_cmd14(self) -> None:
+        (finding,) = _run(["C261"], one(grouped=True, ghm="06C04A", sex="2", das=["I10", "O800"]))
+        assert finding.message == (
+            "Accouchement (DA O80.0) dans un séjour groupé en 06C04A, hors CMD 14 : confirmation du "
+            "codage (position 145 du dernier RUM) requise mais absente."
+        )
+
+    def test_delivery_act_on_the_second_rum_after_a_z37(self) -> None:
+        rss = stay(
+            2,
+            {0: {"das": ["Z370"]}, 1: {"acts": [act(code="JQGD010", date="")]}},
+            sex="2",
+            birth_date="15061990",
+        )
+        (finding,) = _run(["C142"], rss)
+        assert (finding.rum_index, finding.field) == (1, "acts[0].date")
+
+    def test_weight_required(self) -> None:
+        (finding,) = _run(["C168"], one(birth_date="20022024"))
+        assert finding.message == (
+            "Poids d'entrée absent pour un patient âgé de 13 jour(s) à l'entrée (requis avant 29 jours)."
+        )
+        assert _run(["C168"], one(birth_date="20122023", entry_date="04012024", exit_date="05012024")) != []
+
+
 class TestOneFindingPerDefect:
     def test_delivery_without_any_gestational_age_is_c126_only(self) -> None:
         rss = one(

@@ -93,12 +93,21 @@ def test_a_retry_with_a_new_msh_7_is_a_duplicate(client: Any, auth_headers: Any,
     retry = _mdm("M-1", "DOC-1", sent="20240306120500")  # the reception date (MSH-7) moves too
 
     assert _post(client, ingest, "/api/v1/document-events", original)[1:] == [["MSA", "AA", "M-1"]]
+    duplicates = _duplicates(client, auth_headers)
     assert _post(client, ingest, "/api/v1/document-events", retry)[1:] == [["MSA", "AA", "M-1"]]
 
-    # One event, received when the first copy said.
+    # One event, received when the first copy said; the retry counted as a duplicate.
     assert _documents(session) == [("DPI|CHU|MDM^T02|M-1", "new", "2024-03-06T11:00:00+00:00")]
+    assert _duplicates(client, auth_headers) == duplicates + 1
+
+
+def _duplicates(client: Any, auth_headers: Any) -> float:
+    """HL7 document events counted as duplicates so far (the counters live as long as the process)."""
     metrics = client.get("/metrics", headers=auth_headers("admin")).text
-    assert 'dimqa_document_events_total{outcome="duplicate",source="hl7"} 1.0' in metrics
+    prefix = 'dimqa_document_events_total{outcome="duplicate",source="hl7"} '
+    return next(
+        (float(line.removeprefix(prefix)) for line in metrics.splitlines() if line.startswith(prefix)), 0.0
+    )
 
 
 def test_an_adt_retry_with_a_new_msh_7_is_a_duplicate(

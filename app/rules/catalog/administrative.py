@@ -33,6 +33,7 @@ _POSTCODE = attrgetter("postcode")
     Severity.WARNING,
     "Numéro FINESS « {value} » de format incorrect (9 caractères : département puis 7 chiffres).",
     reference=fg("C076"),
+    when=("admin",),
 )
 def finess_format(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The FINESS number of the RUM is nine characters: the département (two digits, 2A or 2B)
@@ -54,6 +55,7 @@ def _postcode_not_numeric(raw: str) -> bool:
     Severity.WARNING,
     "Code postal « {value} » non numérique.",
     reference=fg("C081") + "; code postal français, ou 99 + code pays INSEE",
+    when=("admin",),
 )
 def postcode_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The patient's postcode is made of digits: a French postcode (Corsica included: 20xxx) or
@@ -71,6 +73,7 @@ def postcode_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.WARNING,
     "Code postal de résidence non renseigné.",
     reference=fg("C184"),
+    when=("admin",),
 )
 def postcode_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """Every RUM gives the patient's postcode of residence.

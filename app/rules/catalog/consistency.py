@@ -11,8 +11,8 @@ from datetime import date
 from typing import Final
 
 from app.ingestion.records import Rss
-from app.rules.catalog._common import ACT_CODE, NONE, SEANCE_MOTIVES, day, fg, number
-from app.rules.catalog.guide import DELIVERY_ACTS
+from app.rules.catalog._common import NONE, SEANCE_MOTIVES, day, fg, number
+from app.rules.catalog.perinatal import delivery_sign
 from app.rules.engine import Hit, RuleContext, Severity, hit, rule
 
 # C145 is blocking for exits from 1 March 2019 (drd: not always enforced before).
@@ -159,19 +159,6 @@ _CHILDBIRTH_ROOTS: Final = frozenset(
     | {"01M19", "01M24", "01M25", "01M30", "01M31", "07C09", "07C10", "07C11", "07C12", "07C13", "07C14"}
     | {"23Z02"}
 )
-_CHILDBIRTH_DAS: Final = ("Z37", "O80", "O81", "O82", "O83", "O84")
-
-
-def _childbirth_sign(rss: Rss) -> str:
-    for rum in rss.rums:
-        for code in rum.das:
-            if code[:3] in _CHILDBIRTH_DAS:
-                return f"DA {code}"
-        if rum.acts and not DELIVERY_ACTS.isdisjoint(map(ACT_CODE, rum.acts)):
-            for act in rum.acts:
-                if act.code in DELIVERY_ACTS:
-                    return f"acte {act.code}"
-    return ""
 
 
 @rule(
@@ -200,7 +187,7 @@ def childbirth_outside_cmd14_unconfirmed(rss: Rss, ctx: RuleContext) -> Iterable
         return NONE
     if _confirmed(rss) or _service_stay(rss):
         return NONE
-    sign = _childbirth_sign(rss)
+    sign = delivery_sign(rss)
     if not sign:
         return NONE
     return (hit(None, "ghm", ghm, sign=sign),)

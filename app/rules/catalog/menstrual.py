@@ -57,7 +57,7 @@ def lmp_required(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
         return (hit(index, "last_menstrual_date", "", reason=reason),)
     ghm = rss.rums[0].ghm
     if ghm[:2] == "14" and ghm[:5] not in _NO_DDR_ROOTS:
-        return (hit(None, "last_menstrual_date", "", reason=f"séjour groupé en CMD 14 ({ghm})"),)
+        return (hit(None, "last_menstrual_date", "", reason=f"séjour groupé en CMD 14, GHM {ghm}"),)
     return NONE
 
 

@@ -34,9 +34,33 @@ def given(raw: str) -> bool:
     return bool(raw) and raw.strip("0") != ""
 
 
-# The last RSS `childbirth` judged, and its answer: C126 and C162 ask for the same RSS in a row
-# (held here, so its identity cannot be reused by another RSS while it is cached).
-_last_childbirth: list[tuple[Rss, tuple[int, str] | None]] = []
+# The last RSS `_births` scanned, and its answer: C126, C142, C162 and C261 ask for the same RSS
+# in a row (held here, so its identity cannot be reused by another RSS while it is cached).
+_last_births: list[tuple[Rss, tuple[int, str] | None, str]] = []
+
+
+def _births(rss: Rss) -> tuple[Rss, tuple[int, str] | None, str]:
+    last = _last_births[0] if _last_births else None  # one read: other threads may replace it
+    if last is not None and last[0] is rss:
+        return last
+    found = (rss, *_scan_births(rss))
+    _last_births[:] = [found]
+    return found
+
+
+def _scan_births(rss: Rss) -> tuple[tuple[int, str] | None, str]:
+    """(first childbirth RUM and reason, or None; else the first DA O80-O84 as "DA O800", or "")."""
+    other = ""
+    for index, rum in enumerate(rss.rums):
+        for act in rum.acts:
+            if act.code in DELIVERY_ACTS:
+                return (index, f"acte d'accouchement {act.code}"), ""
+        for code in rum.das:
+            if code.startswith("Z37"):
+                return (index, f"DA {_dotted(code)}, résultat de l'accouchement"), ""
+            if not other and code.startswith("O8") and len(code) > 2 and code[2] in "01234":
+                other = f"DA {_dotted(code)}"
+    return None, other
 
 
 def childbirth(rss: Rss) -> tuple[int, str] | None:
@@ -44,24 +68,14 @@ def childbirth(rss: Rss) -> tuple[int, str] | None:
 
     A delivery act (`DELIVERY_ACTS`) or a DA of category Z37; None for any other stay.
     """
-    last = _last_childbirth[0] if _last_childbirth else None  # one read: other threads may replace it
-    if last is not None and last[0] is rss:
-        return last[1]
-    found = _childbirth(rss)
-    _last_childbirth[:] = [(rss, found)]
-    return found
+    return _births(rss)[1]
 
 
-def _childbirth(rss: Rss) -> tuple[int, str] | None:
-    for index, rum in enumerate(rss.rums):
-        if rum.acts and not DELIVERY_ACTS.isdisjoint(map(ACT_CODE, rum.acts)):
-            for act in rum.acts:
-                if act.code in DELIVERY_ACTS:
-                    return index, f"acte d'accouchement {act.code}"
-        for code in rum.das:
-            if code.startswith("Z37"):
-                return index, f"DA {_dotted(code)}, résultat de l'accouchement"
-    return None
+def delivery_sign(rss: Rss) -> str:
+    """What shows a delivery in the stay: `childbirth`'s reason, else a DA O80-O84 (type of
+    delivery); "" when nothing does."""
+    _, found, other = _births(rss)
+    return found[1] if found is not None else other
 
 
 def _stay_gestational_age(rss: Rss) -> tuple[int, int]:
@@ -72,13 +86,6 @@ def _stay_gestational_age(rss: Rss) -> tuple[int, int]:
         if weeks:
             found = (index, weeks)
     return found
-
-
-def _age_days(rum: Rum) -> int | None:
-    birth, entry = day(rum.birth_date), day(rum.entry_date)
-    if birth is None or entry is None or birth > entry:
-        return None  # the date controls (C013-C015, C019-C021, C039) report it
-    return (entry - birth).days
 
 
 @rule(
@@ -139,8 +146,11 @@ def weight_required(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     raw = first.newborn_weight
     if raw and number(raw) != 0:
         return NONE  # given (or non-numeric: C082)
-    days = _age_days(first)
-    if days is None or days >= _WEIGHED_UNTIL_DAYS:
+    birth, entry = day(first.birth_date), day(first.entry_date)
+    if birth is None or entry is None or entry.year - birth.year > 1 or birth > entry:
+        return NONE  # over a year old; unreadable dates or a birth after entry: the date controls
+    days = (entry - birth).days
+    if days >= _WEIGHED_UNTIL_DAYS:
         return NONE
     return (hit(0, "newborn_weight", raw, days=days),)
 
@@ -261,6 +271,8 @@ def delivery_act_date(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: act JQGD010 with date "" (or "10032024" on a RUM from 04/03/2024 to 06/03/2024).
     Good: act JQGD010 dated "05032024".
     """
+    if childbirth(rss) is None:
+        return NONE  # no delivery act anywhere (the common case, from the scan C126 made)
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if not rum.acts or DELIVERY_ACTS.isdisjoint(map(ACT_CODE, rum.acts)):
@@ -294,6 +306,7 @@ def delivery_act_date(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "Mode de sortie {value} incohérent avec le DP {dp} (mort-né) : sortie par décès (9) attendue.",
     reference=fg("C143") + "; DP P95 et mode de sortie autre que 9",
     params=("dp",),
+    when=("newborn",),
 )
 def stillbirth_exit_mode(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A RUM whose DP is P95 (mort fœtale de cause non précisée) ends by death (exit mode 9).
@@ -336,6 +349,7 @@ def _stillbirth_problems(rss: Rss, rum: Rum) -> str:
     reference=fg("C147") + "; DP P95 : RSS mono-RUM, entrée 8 ou N le jour de la naissance, sortie 9 le "
     "même jour, poids renseigné (drd)",
     params=("problems",),
+    when=("newborn",),
 )
 def stillbirth_data(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A stillbirth (DP P95) is a single-RUM stay of 0 days, entered on the birth date by birth or
@@ -388,6 +402,7 @@ def _entered_by_birth(rss: Rss) -> bool:
     reference=fg("C190") + "; mode d'entrée N et date d'entrée ≠ date de naissance (drd), sorties depuis "
     "le 01/03/2019",
     params=("birth_date",),
+    when=("newborn",),
 )
 def birth_entry_date(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A stay entered by birth in the hospital (mode N) starts on the birth date.
@@ -414,6 +429,7 @@ def birth_entry_date(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     reference=fg("C191") + "; DP Z76.2, Z38.1, Z38.4, Z38.7 (détail DRUIDES 2023), sorties depuis le "
     "01/03/2019",
     params=("meaning",),
+    when=("newborn",),
 )
 def birth_entry_dp(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A newborn entered by birth in the hospital (mode N) cannot have as DP the follow-up of a

@@ -61,6 +61,12 @@ CASES: list[Case] = [
         one(grouped=True, ghm="06C04A", sex="2", das=["Z370"]),
         (None, "ghm", "06C04A"),
     ),
+    fails(
+        "C261",
+        "vaginal delivery DA in CMD 06",
+        one(grouped=True, ghm="06C04A", sex="2", das=["O800"]),
+        (None, "ghm", "06C04A"),
+    ),
     passes("C261", "confirmed", one(grouped=True, ghm="06C04A", sex="2", das=["Z370"], confirmation="1")),
     passes("C261", "CMD 14", one(grouped=True, ghm="14C08A", sex="2", das=["Z370"])),
     passes("C261", "root 07C09", one(grouped=True, ghm="07C091", sex="2", das=["Z370"])),
