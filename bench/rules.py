@@ -5,7 +5,7 @@ fingerprint to prove that an optimisation changes nothing.
     .venv/bin/python -m bench.rules --save var/rules-ref  # also write the findings of each context
     .venv/bin/python -m bench.rules --check var/rules-ref # ... and compare them byte for byte
 
-The file is the one `bench.rss_ingest` generates and caches (var/bench/rss-122-200000-s2024-g4.txt,
+The file is the one `bench.rss_ingest` generates and caches (var/bench/rss-122-200000-s2024-g6.txt,
 200,000 RUM; run it once with ``--memory-rums 0 --no-breakdown --no-write`` to create it). It is
 parsed once; then each context runs the whole `REGISTRY` on every RSS, garbage collector disabled,
 timed with `time.process_time`, best of `--repeat` rounds:
@@ -35,16 +35,16 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from app.core.config import PROJECT_ROOT
 from app.core.line_errors import LineError
 from app.ingestion.parser import iter_records, iter_rss
 from app.ingestion.records import Rss
 from app.reference.loaders import read_ccam, read_cim10, read_ghm
 from app.rules.engine import AuthorisationHistory, CcamCode, CimCode, RuleContext, UnitPeriods, run_rules
 from app.rules.service import _deleted_label
-from bench import realistic
+from bench import realistic, rss_ingest
 
-DEFAULT_FILE = PROJECT_ROOT / "var" / "bench" / "rss-122-200000-s2024-g4.txt"
+# The ingestion benchmark's 200,000-RUM file (`python -m bench.rss_ingest` writes it).
+DEFAULT_FILE = rss_ingest.CACHE / f"rss-122-200000-s2024-g{rss_ingest.GENERATOR_VERSION}.txt"
 NOMENCLATURES = Path("/work/shared/data/nomenclatures")
 TODAY = date(2025, 1, 1)
 
