@@ -473,7 +473,7 @@ def update_stay_reports(
     session: Session, *, stay_numbers: Sequence[str], report_types: Sequence[str], report_key: str
 ) -> None:
     """Rebuild the report periods copied on the discharge periods of these stays from their
-    document periods of `report_types` (as `service.report_summary` orders them)."""
+    document periods of `report_types` (as `derivation.report_summary` orders them)."""
     if not stay_numbers:
         return
     # The three arrays are aggregated in one total order (document_key breaks ties: it is unique
