@@ -358,9 +358,9 @@ _NEW_EVENT_IDS: Final = 2**62
 
 
 def insert_and_refresh_stays(session: Session, rows: Sequence[StayEventValues]) -> None:
-    """COPY new movements (keys not stored) and refresh their
-    stays, replaying them while PostgreSQL inserts the rows: under the derivation lock the stays'
-    stored events are read first, the new ones are known here, and the replay needs no I/O.
+    """COPY new movements (keys not stored) and refresh their stays, replaying them while
+    PostgreSQL inserts the rows: under the derivation lock the stays' stored events are read
+    first, the new ones are known here, and the replay needs no I/O.
 
     The insert of a 10,000-movement batch (a table with three indexes) and its replay each cost
     the server and Python about 130 ms; done in turn, as `refresh_stays` after the insert, the
@@ -655,8 +655,8 @@ def _write_document_periods(
 
 def insert_and_refresh_documents(session: Session, rows: Sequence[DocumentEventValues]) -> None:
     """COPY new document events (keys not stored) and refresh their stays, as
-    `insert_and_refresh_stays` does for movements: the lone documents
-    told apart and the other stays' stored events read first, their replay run during the COPY."""
+    `insert_and_refresh_stays` does for movements: the lone documents told apart and the other
+    stays' stored events read first, their replay run during the COPY."""
     if not rows:
         return
     lone = _lone_document_periods(session, rows, stored=False)
