@@ -28,7 +28,6 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 from sqlalchemy.types import UserDefinedType
 
-from app.structure.models import Service
 from app.turnaround.events import HOSPITAL_TZ
 from app.turnaround.models import (
     DocumentEventRow,
@@ -511,10 +510,6 @@ def update_stay_reports(
             "report_key": report_key,
         },
     )
-
-
-def list_service_codes(session: Session) -> list[str]:
-    return list(session.scalars(select(Service.code).order_by(Service.code)))
 
 
 # --------------------------------------------------------------------------- turnaround
