@@ -8,7 +8,7 @@ weekly report and /turnaround timed over HTTP.
 Data (2022, seeded): 200,000 stays (admission, a transfer for 30 %, discharge; 2.3 movements per
 stay), 600,000 document events (a discharge report for 92 % of the stays with realistic delays,
 replacements, deletions, imaging and lab reports), and the RSS of 95 % of the stays plus 5,000
-RSS-only stays. Movements and documents go through `service.store_events` in transactions of
+RSS-only stays. Movements and documents go through `intake.store_events` in transactions of
 10,000 events, chronologically as the HIS would send them, each event stored as it happened
 (`recorded_at` no later than its own time; idempotent insert, derived state refresh and commit
 included); the RSS and the structure are COPYed (their ingestion is not
@@ -252,7 +252,7 @@ def _setup(url: str, rss_rows: Sequence[RssRow]) -> None:
 
 def _ingest(url: str, kind: str, events: Sequence[StayEvent | DocumentEvent]) -> float:
     """Store `events` through the service in transactions of BATCH events; returns the seconds."""
-    from app.turnaround import service
+    from app.turnaround import intake
 
     db.configure(url)
     started = time.perf_counter()
@@ -264,7 +264,7 @@ def _ingest(url: str, kind: str, events: Sequence[StayEvent | DocumentEvent]) ->
         # the month's stays into RSS-only ones no live feed would produce.
         recorded = min(e.occurred_at if isinstance(e, StayEvent) else e.received_at for e in batch)
         with db.new_session() as session, session.begin():
-            outcome = service.store_events(session, kind, batch, recorded_at=recorded)  # type: ignore[arg-type]
+            outcome = intake.store_events(session, kind, batch, recorded_at=recorded)  # type: ignore[arg-type]
             if outcome.conflicts:
                 raise RuntimeError(f"unexpected conflicts: {outcome.conflicts[:3]}")
     elapsed = time.perf_counter() - started
@@ -382,16 +382,16 @@ def _requests(count: int) -> Iterator[tuple[str, str, dict[str, str]]]:
 
 def in_process_month(params: dict[str, str], authorization: str) -> float:
     """Milliseconds of the month query `params` done in process as the route does it (session
-    from the pool, token check, `service.turnaround`, its JSON, commit): the database and service
+    from the pool, token check, `reports.turnaround`, its JSON, commit): the database and service
     cost without HTTP, uvicorn and FastAPI. The caller has configured `db` on the database."""
     from app.auth import service as auth_service
-    from app.turnaround import service
+    from app.turnaround import reports
     from app.turnaround.schemas import GroupBy
 
     started = time.perf_counter()
     with db.new_session() as session:
         principal = auth_service.authenticate(session, authorization=authorization)
-        figures = service.turnaround(
+        figures = reports.turnaround(
             session,
             principal,
             date_from=date.fromisoformat(params["from"]),
@@ -537,7 +537,7 @@ def write_results(
         total_rate = (stay_n + doc_n) / (stay_s + doc_s)
         verdict = "met" if total_rate >= TARGET_EVENTS_PER_SECOND else "NOT met"
         lines += [
-            f"- Ingestion through `service.store_events`, transactions of {BATCH:,} events, chronological: "
+            f"- Ingestion through `intake.store_events`, transactions of {BATCH:,} events, chronological: "
             f"movements {stay_n:,} in {stay_s:.1f} s ({stay_n / stay_s:,.0f}/s), documents {doc_n:,} in "
             f"{doc_s:.1f} s ({doc_n / doc_s:,.0f}/s), overall {total_rate:,.0f} events/s "
             f"(target >= {TARGET_EVENTS_PER_SECOND:,}: {verdict}); re-sending {resend_n:,} stored events "
@@ -559,7 +559,7 @@ def write_results(
         "",
         f"Target p95 <= {TARGET_P95_MS:.0f} ms: {'met' if ok else 'NOT met'}. The same months by service "
         "done in process right after each of their HTTP requests (session from the pool, token check, "
-        f"`service.turnaround` and its JSON, commit; no HTTP, uvicorn or FastAPI): p50 {in_p50:.1f} ms, "
+        f"`reports.turnaround` and its JSON, commit; no HTTP, uvicorn or FastAPI): p50 {in_p50:.1f} ms, "
         f"p95 {in_p95:.1f} ms. A `/metrics` scrape refreshing the turnaround gauges took "
         f"{facts.get('metrics_ms', 0):.0f} ms (then cached for 5 minutes).",
         "",

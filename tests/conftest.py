@@ -47,12 +47,12 @@ def shared_file(relative: str | Path) -> Path:
 
 # A fixed storage instant before every test's dates: an event then counts from its own time, as
 # when the feeds deliver events as they happen. Tests of late arrivals pass `recorded_at` to
-# `service.store_events` or set `service.storage_time` themselves.
+# `intake.store_events` or set `intake.storage_time` themselves.
 EVENTS_STORED_BEFORE = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
 def events_stored_as_they_happen(monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.turnaround import service as turnaround_service
+    from app.turnaround import intake
 
-    monkeypatch.setattr(turnaround_service, "storage_time", lambda session: EVENTS_STORED_BEFORE)
+    monkeypatch.setattr(intake, "storage_time", lambda session: EVENTS_STORED_BEFORE)

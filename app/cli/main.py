@@ -211,13 +211,13 @@ def migrate() -> None:
 @app.command("turnaround-rebuild")
 def turnaround_rebuild() -> None:
     """Recompute the turnaround's derived stay and document periods from all stored events (run
-    by migration 0010; again after any change of the derivation rules)."""
-    from app.turnaround import service as turnaround_service
+    after any change of the derivation rules; migration 0010 carries its own copy in SQL)."""
+    from app.turnaround import derivation
 
     try:
         open_database(get_settings())
         with db.new_session() as session, session.begin():
-            count = turnaround_service.rebuild_derived(session)
+            count = derivation.rebuild_derived(session)
         typer.echo(f"turnaround: derived rows of {count} stay numbers rebuilt")
     finally:
         embedded_pg.stop_all()

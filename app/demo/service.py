@@ -33,7 +33,7 @@ from app.structure import repository as structure_repository
 from app.structure import service as structure_service
 from app.structure.models import OPEN_START, Unit
 from app.structure.schemas import StructureIn
-from app.turnaround import service as turnaround_service
+from app.turnaround import intake
 from app.turnaround.events import DocumentEvent, StayEvent
 
 SOURCE = "demo"
@@ -157,11 +157,11 @@ def _load_rhs(session: Session, data: DemoData, principal: Principal, summary: D
 
 
 def _store(
-    session: Session, kind: turnaround_service.EventKind, events: Sequence[StayEvent | DocumentEvent]
+    session: Session, kind: intake.EventKind, events: Sequence[StayEvent | DocumentEvent]
 ) -> tuple[int, int]:
     accepted = conflicts = 0
     for start in range(0, len(events), EVENT_CHUNK):
-        outcome = turnaround_service.store_events(session, kind, events[start : start + EVENT_CHUNK])
+        outcome = intake.store_events(session, kind, events[start : start + EVENT_CHUNK])
         accepted += len(outcome.accepted)
         conflicts += len(outcome.conflicts)
     return accepted, conflicts

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Final, Literal, get_args
+from typing import Final, Literal, NamedTuple, get_args
 from zoneinfo import ZoneInfo
 
 HOSPITAL_TZ: Final = ZoneInfo("Europe/Paris")
@@ -78,6 +78,40 @@ class DocumentEvent:
     unit: str | None
     source: EventSource
     parent_document_id: str | None = None
+
+
+class StayEventValues(NamedTuple):
+    """A new movement as stored, fields in the column order of `stay_event` (COPY takes the tuple
+    as it is): what intake inserts and the derivation replays. Instants in UTC."""
+
+    source: str
+    event_id: str
+    content_hash: str
+    stay_number: str
+    type: str
+    unit: str | None
+    occurred_at: datetime
+    patient_class: str | None
+    recorded_at: datetime
+    message_digest: str | None
+
+
+class DocumentEventValues(NamedTuple):
+    """A new document event as stored, in the column order of `document_event` (as
+    `StayEventValues`)."""
+
+    source: str
+    event_id: str
+    content_hash: str
+    stay_number: str
+    document_id: str
+    document_type: str
+    action: str
+    received_at: datetime
+    unit: str | None
+    parent_document_id: str | None
+    recorded_at: datetime
+    message_digest: str | None
 
 
 # Default discharge-report document types.

@@ -14,7 +14,7 @@ Reading rules (French IHE PAM profile for ADT, CI-SIS "transmission de documents
 - Event id: MSH-10 (message control id) for every event of the message; an ORU carrying several
   documents numbers them `<MSH-10>/<n>`. Storage namespaces it with MSH-3, MSH-4 and MSH-9 and
   versions document replacements and deletions by `digest`, the SHA-256 of the message without
-  MSH-7 (`message_digest`; see `service.hl7_event_id`).
+  MSH-7 (`message_digest`; see `intake.hl7_event_id`).
 - Stay number: PV1-19 (visit number, CX.1), else PID-18 (account number).
 - Datetimes: HL7 DTM, at least day precision; without an offset they are hospital local time.
   Only 1900-2100 is accepted (app.core.dates), MSH-7 included whether or not an event uses it:

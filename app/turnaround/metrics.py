@@ -22,7 +22,10 @@ from typing import Final
 from prometheus_client import REGISTRY, Counter
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from sqlalchemy import text
 
+from app.core import db
+from app.turnaround import reports
 from app.turnaround.settings import get_turnaround_settings
 
 logger = logging.getLogger(__name__)
@@ -53,16 +56,10 @@ Rates = dict[str, tuple[float | None, float | None]]  # service -> (rate_j0, rat
 
 
 def _load_rates() -> Rates:
-    # Imported late: the service imports this module for the counters.
-    from sqlalchemy import text
-
-    from app.core import db
-    from app.turnaround import service
-
     with db.new_session() as session, session.begin():
         # A slow database must not hang the scrape; the previous values are served instead.
         session.execute(text("SET LOCAL statement_timeout = 5000"))
-        return service.service_rates_last_week(session)
+        return reports.service_rates_last_week(session)
 
 
 class TurnaroundRateCollector(Collector):

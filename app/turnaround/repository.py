@@ -28,7 +28,6 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 from sqlalchemy.types import UserDefinedType
 
-from app.structure.models import Service
 from app.turnaround.events import HOSPITAL_TZ
 from app.turnaround.models import (
     DocumentEventRow,
@@ -473,7 +472,7 @@ def update_stay_reports(
     session: Session, *, stay_numbers: Sequence[str], report_types: Sequence[str], report_key: str
 ) -> None:
     """Rebuild the report periods copied on the discharge periods of these stays from their
-    document periods of `report_types` (as `service.report_summary` orders them)."""
+    document periods of `report_types` (as `derivation.report_summary` orders them)."""
     if not stay_numbers:
         return
     # The three arrays are aggregated in one total order (document_key breaks ties: it is unique
@@ -511,10 +510,6 @@ def update_stay_reports(
             "report_key": report_key,
         },
     )
-
-
-def list_service_codes(session: Session) -> list[str]:
-    return list(session.scalars(select(Service.code).order_by(Service.code)))
 
 
 # --------------------------------------------------------------------------- turnaround

@@ -15,7 +15,7 @@ from app.core.db import LongExports, SessionDep
 from app.core.exports import EXPORT_RESPONSES, ExportFormat
 from app.core.problems import Forbidden, ProblemErrorItem, UnsupportedMediaType, problem_responses
 from app.core.uploads import inline_schema, read_capped
-from app.turnaround import export, service
+from app.turnaround import export, intake, reports
 from app.turnaround.json_events import DocumentEventsIn, StayEventsIn
 from app.turnaround.schemas import (
     ISO_WEEK_PATTERN,
@@ -110,7 +110,7 @@ def _media_type(request: Request) -> str:
 
 
 def _receive(
-    kind: service.EventKind, request: Request, session: SessionDep, principal: Any, body: bytes
+    kind: intake.EventKind, request: Request, session: SessionDep, principal: Any, body: bytes
 ) -> Response:
     media_type = _media_type(request)
     is_hl7 = media_type in HL7_MEDIA_TYPES or (
@@ -118,7 +118,7 @@ def _receive(
     )
     object_type = f"{kind}_event"
     if is_hl7:
-        outcome = service.ingest_hl7(session, kind, body)
+        outcome = intake.ingest_hl7(session, kind, body)
         written = outcome.stored.accepted + outcome.stored.duplicates
         if written:
             audit_service.record(
@@ -126,7 +126,7 @@ def _receive(
                 principal,
                 action="write",
                 object_type=object_type,
-                object_ids=service.audit_ids(written),
+                object_ids=intake.audit_ids(written),
                 request=request,
             )
         return Response(
@@ -141,13 +141,13 @@ def _receive(
             f"Content-Type {media_type or '(none)'!r} is not accepted: send application/json, "
             "application/fhir+json, or an HL7 v2 message as x-application/hl7-v2+er7"
         )
-    report = service.ingest_body(session, kind, source, body)
+    report = intake.ingest_body(session, kind, source, body)
     audit_service.record(
         session,
         principal,
         action="write",
         object_type=object_type,
-        object_ids=service.audit_ids(report.accepted + report.duplicates),
+        object_ids=intake.audit_ids(report.accepted + report.duplicates),
         request=request,
     )
     answer = EventsIngested(
@@ -234,14 +234,14 @@ def read_turnaround(
     over the stays whose window is closed. A UM absent from the structure valid on the discharge
     date is grouped as `unmapped`. A unit-restricted token sees only its units' stays.
     """
-    figures = service.turnaround(
+    figures = reports.turnaround(
         session,
         principal,
         date_from=date_from,
         date_to=date_to,
         as_of=as_of,
         group_by=group_by,
-        care_types=service.parse_care_types(care_types),
+        care_types=reports.parse_care_types(care_types),
         attribution=attribution,
     )
     # The JSON FastAPI would write for `response_model` (same serializer, aliases), written here:
@@ -284,12 +284,12 @@ def read_weekly_turnaround(
         raise Forbidden(
             f"Role {principal.role.value!r} may not read stay-level detail (allowed: admin, dim)."
         )
-    data = service.weekly_report(
+    data = reports.weekly_report(
         session,
         principal,
         week=week,
         as_of=as_of,
-        care_types=service.parse_care_types(care_types),
+        care_types=reports.parse_care_types(care_types),
         detail=detail,
         attribution=attribution,
     )
@@ -300,7 +300,7 @@ def read_weekly_turnaround(
             principal,
             action="read",
             object_type="stay",
-            object_ids=service.audit_ids(stays),
+            object_ids=intake.audit_ids(stays),
             units=[s.unit for s in data.report.detail.late + data.report.detail.missing],
             request=request,
         )

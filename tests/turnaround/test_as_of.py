@@ -2,7 +2,7 @@
 stay's attribution (`discharge`, the default, or `admission`), end to end over HTTP.
 
 Stays are discharged on Tuesday 2022-02-01 (ISO week 2022-W05). Events are stored as they happen
-(tests/conftest.py) unless a test sets `service.storage_time` to play a late arrival.
+(tests/conftest.py) unless a test sets `intake.storage_time` to play a late arrival.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.turnaround import service
+from app.turnaround import derivation, intake
 from app.turnaround.models import DocumentPeriod, Stay, StayDischargePeriod
 from tests.turnaround.test_service_support import STRUCTURE, add_rss, document, moment, movement
 
@@ -37,7 +37,7 @@ def api(client: Any, auth_headers: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     class Api:
         def post(self, path: str, *events: dict[str, Any], stored_at: datetime | None = None) -> None:
             if stored_at is not None:
-                monkeypatch.setattr(service, "storage_time", lambda session: stored_at)
+                monkeypatch.setattr(intake, "storage_time", lambda session: stored_at)
             response = client.post(f"/api/v1/{path}", json={"events": list(events)}, headers=ingest)
             assert response.status_code == 201, response.text
 
@@ -267,7 +267,7 @@ def test_rebuild_recomputes_every_derived_row(api: Any, session: Session) -> Non
     session.execute(StayDischargePeriod.__table__.delete())
     session.execute(DocumentPeriod.__table__.delete())
     session.execute(Stay.__table__.update().values(discharge_known_at=None))
-    assert service.rebuild_derived(session, chunk=1) == 1
+    assert derivation.rebuild_derived(session, chunk=1) == 1
     assert rows() == written
 
 
@@ -283,10 +283,10 @@ def test_events_are_recorded_at_their_transaction_time(
 
     monkeypatch.undo()  # the autouse fixed storage time
     event = StayEvent("e1", "admit", "S1", "7500", moment(D), "json")
-    assert service.store_events(session, "stay", [event]).accepted == ["e1"]
+    assert intake.store_events(session, "stay", [event]).accepted == ["e1"]
     now = session.execute(select(func.now())).scalar_one()
     assert session.execute(select(StayEventRow.recorded_at)).scalar_one() == now
     assert session.get(Stay, "S1") is not None
     session.commit()
-    assert service.store_events(session, "stay", [event]).duplicates == ["e1"]
+    assert intake.store_events(session, "stay", [event]).duplicates == ["e1"]
     assert session.execute(select(StayEventRow.recorded_at)).scalar_one() == now

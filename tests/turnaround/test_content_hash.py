@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from app.turnaround.events import HOSPITAL_TZ, DocumentEvent, StayEvent
-from app.turnaround.service import content_hash
+from app.turnaround.intake import content_hash
 
 EVENTS = [
     (

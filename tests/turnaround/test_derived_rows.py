@@ -7,16 +7,20 @@ test_service.py."""
 
 from __future__ import annotations
 
+import importlib.util
 import random
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from app.turnaround import service
+from app.turnaround import derivation, intake, repository
+from app.turnaround.derivation import StoredDocumentEvent, StoredStayEvent, derive_documents, derive_stay
 from app.turnaround.events import DocumentEvent, StayEvent
 from app.turnaround.models import (
     DocumentEventRow,
@@ -25,7 +29,6 @@ from app.turnaround.models import (
     StayDischargePeriod,
     StayEventRow,
 )
-from app.turnaround.service import StoredDocumentEvent, StoredStayEvent, derive_documents, derive_stay
 from app.turnaround.settings import get_turnaround_settings
 from tests.turnaround.test_service_support import moment
 
@@ -167,7 +170,7 @@ def _expected(session: Session) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ..
                 derived.event_count,
             )
         )
-        summary = service.report_summary(reports.get(stay, ()), report_key=settings.report_key())
+        summary = derivation.report_summary(reports.get(stay, ()), report_key=settings.report_key())
         for period in derived.periods:
             period_rows.add(
                 (
@@ -236,8 +239,8 @@ def _actual(session: Session) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]
     return stay_rows, period_rows, document_rows
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_batches_in_any_order_leave_the_rows_of_a_full_replay(session: Session, seed: int) -> None:
+def _store_in_random_batches(session: Session, seed: int) -> None:
+    """Random stays and documents, stored in batches of random sizes, order and storage times."""
     rng = random.Random(seed)
     stay_events: list[StayEvent] = []
     document_events: list[DocumentEvent] = []
@@ -266,9 +269,37 @@ def test_batches_in_any_order_leave_the_rows_of_a_full_replay(session: Session, 
             if rng.random() < 0.5
             else None
         )
-        outcome = service.store_events(session, kind, batch, recorded_at=recorded)  # type: ignore[arg-type]
+        outcome = intake.store_events(session, kind, batch, recorded_at=recorded)  # type: ignore[arg-type]
         assert not outcome.conflicts
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_batches_in_any_order_leave_the_rows_of_a_full_replay(session: Session, seed: int) -> None:
+    _store_in_random_batches(session, seed)
     assert _actual(session) == _expected(session)
+
+
+def _migration_0010() -> ModuleType:
+    path = Path(__file__).parents[2] / "migrations/versions/2026-12-02_0010_turnaround_knowledge_time.py"
+    spec = importlib.util.spec_from_file_location("migration_0010", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_migration_0010_rebuilds_the_rows_the_application_derives(session: Session, seed: int) -> None:
+    """Migration 0010 carries its own copy of the derivation (it imports no application code):
+    from the stored events alone it writes the rows the batches left."""
+    _store_in_random_batches(session, seed)
+    derived = _actual(session)
+    assert derived[0] and derived[1] and derived[2]
+    for table in ("stay_discharge_period", "document_period", "stay"):
+        session.execute(text(f"DELETE FROM {table}"))
+    _migration_0010()._rebuild_derived(session.connection())
+    session.expire_all()
+    assert _actual(session) == derived
 
 
 def test_a_stay_and_its_report_exact_rows(session: Session) -> None:
@@ -289,10 +320,10 @@ def test_a_stay_and_its_report_exact_rows(session: Session) -> None:
         DocumentEvent("x", "S1", "CRH2", "11490-0", "delete", moment(D + timedelta(days=6), 9), None, "json"),
         DocumentEvent("i", "S1", "IMG1", "18748-4", "new", moment(D + timedelta(days=2), 9), None, "json"),
     ]
-    service.store_events(session, "document", documents[:2])
-    service.store_events(session, "stay", stays[3:])
-    service.store_events(session, "document", documents[2:])
-    service.store_events(session, "stay", stays[:3])
+    intake.store_events(session, "document", documents[:2])
+    intake.store_events(session, "stay", stays[3:])
+    intake.store_events(session, "document", documents[2:])
+    intake.store_events(session, "stay", stays[:3])
     stay_rows, period_rows, document_rows = _actual(session)
     key = get_turnaround_settings().report_key()
 
@@ -355,9 +386,9 @@ def test_bulk_batches_leave_the_rows_of_a_full_replay(session: Session, seed: in
             start += len(batch)
             late = rng.random() < 0.5
             recorded = moment(D + timedelta(days=rng.randint(0, 8)), rng.randint(0, 23)) if late else None
-            outcome = service.store_events(session, kind, batch, recorded_at=recorded)  # type: ignore[arg-type]
+            outcome = intake.store_events(session, kind, batch, recorded_at=recorded)  # type: ignore[arg-type]
             assert len(outcome.accepted) == len(batch)
-        again = service.store_events(session, kind, events[:250])  # type: ignore[arg-type]
+        again = intake.store_events(session, kind, events[:250])  # type: ignore[arg-type]
         assert len(again.duplicates) == 250 and not again.accepted  # all stored: nothing inserted
         assert session.scalar(select(func.count()).select_from(model)) == len(events)
     assert _actual(session) == _expected(session)
@@ -374,12 +405,12 @@ def test_a_bulk_batch_replays_its_movements_after_the_stored_ones_at_the_same_in
         StayEvent("a1", "admit", "TIE", "7500", moment(D, 8), "json"),
         StayEvent("d1", "discharge", "TIE", None, at, "json"),
     ]
-    service.store_events(session, "stay", stored, recorded_at=at)
+    intake.store_events(session, "stay", stored, recorded_at=at)
     later = at + timedelta(hours=2)
     filler = [StayEvent(f"f{n}", "admit", f"F{n}", "7600", moment(D, 9), "json") for n in range(210)]
     bulk = [StayEvent("c1", "cancel_discharge", "TIE", None, at, "json"), *filler]
-    assert len(bulk) > service.repository.COPY_THRESHOLD
-    assert len(service.store_events(session, "stay", bulk, recorded_at=later).accepted) == len(bulk)
+    assert len(bulk) > repository.COPY_THRESHOLD
+    assert len(intake.store_events(session, "stay", bulk, recorded_at=later).accepted) == len(bulk)
     tie = session.get(Stay, "TIE")
     assert tie is not None
     assert (tie.status, tie.discharged_at, tie.event_count) == ("in_house", None, 3)
@@ -396,7 +427,7 @@ def test_a_bulk_batch_tells_lone_documents_from_stored_and_repeated_names(sessio
     """A bulk batch tells its lone documents apart before its COPY: a new document whose id a
     stored event names as its parent, or that two new events name, is replayed with its stay;
     the others only add their period. Both give the rows of a full replay."""
-    service.store_events(
+    intake.store_events(
         session,
         "document",
         [DocumentEvent("r", "L1", "X-2", "CRH", "replace", moment(D, 9), None, "json", "X")],
@@ -411,8 +442,8 @@ def test_a_bulk_batch_tells_lone_documents_from_stored_and_repeated_names(sessio
             for n in range(200)
         ),
     ]
-    assert len(bulk) > service.repository.COPY_THRESHOLD
-    assert len(service.store_events(session, "document", bulk).accepted) == len(bulk)
+    assert len(bulk) > repository.COPY_THRESHOLD
+    assert len(intake.store_events(session, "document", bulk).accepted) == len(bulk)
     periods = session.execute(
         select(
             DocumentPeriod.stay_number,

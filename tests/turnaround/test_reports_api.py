@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from app.turnaround import metrics, service
+from app.turnaround import metrics, reports
 from app.turnaround.schemas import TurnaroundRead
 from tests.turnaround.test_service_support import STRUCTURE, document, movement
 
@@ -148,7 +148,7 @@ def test_as_of_defaults_to_today(loaded: Any, auth_headers: Any) -> None:
     body = loaded.get(
         "/api/v1/turnaround", params={"from": "2022-01-31", "to": "2022-02-06"}, headers=auth_headers("dim")
     ).json()
-    assert body["as_of"] == service.today().isoformat()
+    assert body["as_of"] == reports.today().isoformat()
     assert body["total"]["pending"] == 0 and body["total"]["missing"] == 3
 
 
@@ -384,7 +384,7 @@ def test_weekly_report_week_validation(week: str, status: int, client: Any, auth
 
 def test_gauges_report_the_last_closed_week(client: Any, auth_headers: Any) -> None:
     assert client.put("/api/v1/structure", json=STRUCTURE, headers=auth_headers("admin")).status_code == 200
-    _week, monday, _sunday = service.last_closed_week(service.today())
+    _week, monday, _sunday = reports.last_closed_week(reports.today())
     events = [movement("a", "admit", "G1", monday, "7500", hour=8), movement("d", "discharge", "G1", monday)]
     client.post("/api/v1/stay-events", json={"events": events}, headers=auth_headers("ingest"))
     client.post(

@@ -16,16 +16,16 @@ from sqlalchemy.orm import Session
 
 from app.auth.schemas import Principal, Role
 from app.structure import repository as structure_repository
-from app.turnaround import classify, repository, service
-from app.turnaround.events import HOSPITAL_TZ, DocumentEvent, StayEvent, local_date
-from app.turnaround.models import DocumentEventRow, DocumentPeriod, Stay, StayEventRow
-from app.turnaround.schemas import DEFAULT_CARE_TYPES, CareType, GroupBy
-from app.turnaround.service import (
+from app.turnaround import classify, intake, reports, repository
+from app.turnaround.derivation import (
     StoredDocumentEvent,
     StoredStayEvent,
     derive_documents,
     derive_stay,
 )
+from app.turnaround.events import HOSPITAL_TZ, DocumentEvent, StayEvent, local_date
+from app.turnaround.models import DocumentEventRow, DocumentPeriod, Stay, StayEventRow
+from app.turnaround.schemas import DEFAULT_CARE_TYPES, CareType, GroupBy
 from app.turnaround.settings import get_turnaround_settings
 from tests.turnaround.test_service_support import STRUCTURE, add_rss, moment
 
@@ -265,11 +265,11 @@ class TestStoreEvents:
             _stay("e1", "admit", "S1", moment(D), "7500"),
             _stay("e2", "discharge", "S1", moment(D + timedelta(days=1))),
         ]
-        outcome = service.store_events(session, "stay", first)
+        outcome = intake.store_events(session, "stay", first)
         assert (outcome.accepted, outcome.duplicates, outcome.conflicts) == (["e1", "e2"], [], [])
-        again = service.store_events(session, "stay", first)
+        again = intake.store_events(session, "stay", first)
         assert (again.accepted, again.duplicates, again.conflicts) == ([], ["e1", "e2"], [])
-        changed = service.store_events(
+        changed = intake.store_events(
             session, "stay", [_stay("e2", "discharge", "S1", moment(D + timedelta(days=2)))]
         )
         assert (changed.accepted, changed.duplicates, changed.conflicts) == ([], [], ["e2"])
@@ -277,9 +277,9 @@ class TestStoreEvents:
 
     def test_same_instant_in_another_offset_is_the_same_content(self, session: Session) -> None:
         when = moment(D)
-        service.store_events(session, "stay", [_stay("e1", "admit", "S1", when, "7500")])
+        intake.store_events(session, "stay", [_stay("e1", "admit", "S1", when, "7500")])
         utc = when.astimezone(datetime.now().astimezone().tzinfo)
-        again = service.store_events(session, "stay", [_stay("e1", "admit", "S1", utc, "7500")])
+        again = intake.store_events(session, "stay", [_stay("e1", "admit", "S1", utc, "7500")])
         assert again.duplicates == ["e1"]
 
     @pytest.mark.parametrize("count", [2, 250])  # INSERT ... ON CONFLICT, and the bulk COPY
@@ -296,8 +296,8 @@ class TestStoreEvents:
             )
             for n in range(count)
         ]
-        service.store_events(session, "stay", stays, recorded_at=recorded)
-        service.store_events(session, "document", documents, recorded_at=recorded)
+        intake.store_events(session, "stay", stays, recorded_at=recorded)
+        intake.store_events(session, "document", documents, recorded_at=recorded)
         stored = session.execute(
             select(StayEventRow.occurred_at, StayEventRow.recorded_at).order_by(StayEventRow.id)
         )
@@ -320,14 +320,14 @@ class TestStoreEvents:
         another content conflicts, repeats inside the body too; the new rows get ids in body order."""
         assert len(range(250)) > repository.COPY_THRESHOLD
         first = [_stay(f"e{n}", "admit", f"S{n % 7}", moment(D, 8), "7500") for n in range(0, 250, 2)]
-        assert service.store_events(session, "stay", first).accepted == [f"e{n}" for n in range(0, 250, 2)]
+        assert intake.store_events(session, "stay", first).accepted == [f"e{n}" for n in range(0, 250, 2)]
         body = [
             # e0..e249: the even ones are stored, e10 with another content.
             _stay(f"e{n}", "admit", f"S{n % 7}", moment(D, 9 if n == 10 else 8), "7500")
             for n in range(250)
         ]
         body += [body[1], _stay("e3", "discharge", "S3", moment(D, 12))]  # repeats in the body
-        outcome = service.store_events(session, "stay", body)
+        outcome = intake.store_events(session, "stay", body)
         assert outcome.accepted == [f"e{n}" for n in range(1, 250, 2)]
         assert outcome.duplicates == ["e1", *[f"e{n}" for n in range(0, 250, 2) if n != 10]]
         assert outcome.conflicts == ["e3", "e10"]
@@ -341,8 +341,8 @@ class TestStoreEvents:
     def test_sources_have_separate_id_spaces(self, session: Session) -> None:
         event = DocumentEvent("x", "S1", "A", "CRH", "new", moment(D), None, "json")
         other = DocumentEvent("x", "S1", "B", "CRH", "new", moment(D), None, "fhir")
-        assert service.store_events(session, "document", [event]).accepted == ["x"]
-        assert service.store_events(session, "document", [other]).accepted == ["x"]
+        assert intake.store_events(session, "document", [event]).accepted == ["x"]
+        assert intake.store_events(session, "document", [other]).accepted == ["x"]
         assert session.scalar(select(func.count()).select_from(DocumentEventRow)) == 2
 
 
@@ -425,7 +425,7 @@ def test_sql_figures_equal_the_python_reference(
     _load_structure(session)
     date_from, date_to = date(2022, 1, 31), date(2022, 2, 27)
     as_of = date(2022, 2, 10) + timedelta(days=rng.randint(0, 30))
-    as_of_end = service.day_end(as_of)
+    as_of_end = reports.day_end(as_of)
     date_until = min(date_to, as_of)
     stored: dict[datetime | None, list[tuple[str, StayEvent | DocumentEvent]]] = defaultdict(list)
     expected: dict[str, list[classify.StayOutcome]] = defaultdict(list)
@@ -517,11 +517,11 @@ def test_sql_figures_equal_the_python_reference(
             chosen = [event for event_kind, event in events if event_kind == kind]
             rng.shuffle(chosen)
             for start in range(0, len(chosen), 37):
-                service.store_events(session, kind, chosen[start : start + 37], recorded_at=recorded)  # type: ignore[arg-type]
+                intake.store_events(session, kind, chosen[start : start + 37], recorded_at=recorded)  # type: ignore[arg-type]
     if reconfigured:
         report_types("18748-4, crh")
 
-    result = service.turnaround(
+    result = reports.turnaround(
         session,
         ADMIN,
         date_from=date_from,
@@ -554,7 +554,7 @@ def test_text_array_reads_back_as_the_same_values(session: Session, values: list
 
 
 def _february_params() -> repository.TurnaroundParams:
-    return service._params(
+    return reports._params(
         None,
         date_from=date(2022, 2, 1),
         date_to=date(2022, 2, 28),

@@ -1,0 +1,258 @@
+"""Turnaround figures: `turnaround`, the weekly report, and the rates the gauges read.
+
+The counting rules are in `classify`; the repository computes them in SQL over the derived
+periods (`derivation`) as of a date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, Final
+
+from sqlalchemy.orm import Session
+
+from app.auth.schemas import Principal
+from app.core.dates import DATE_OUT_OF_RANGE, DateOutOfRange, in_range
+from app.core.line_errors import LineError
+from app.core.problems import InvalidInput
+from app.turnaround import repository
+from app.turnaround.classify import TurnaroundSummary
+from app.turnaround.events import HOSPITAL_TZ
+from app.turnaround.schemas import (
+    DEFAULT_CARE_TYPES,
+    Attribution,
+    CareType,
+    GroupBy,
+    TurnaroundCounts,
+    TurnaroundRead,
+    TurnaroundRow,
+    WeeklyDetail,
+    WeeklyReport,
+    WeeklyRow,
+    WeeklyStay,
+    parse_iso_week,
+)
+from app.turnaround.settings import get_turnaround_settings
+
+
+def today() -> date:
+    return datetime.now(HOSPITAL_TZ).date()
+
+
+def day_end(day: date) -> datetime:
+    """Start of the next day in hospital time: 'received on or before `day`' is `< day_end(day)`."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=HOSPITAL_TZ)
+
+
+def parse_care_types(raw: str | None) -> tuple[CareType, ...]:
+    if raw is None or not raw.strip():
+        return DEFAULT_CARE_TYPES
+    chosen: list[CareType] = []
+    for part in raw.split(","):
+        name = part.strip()
+        try:
+            care_type = CareType(name)
+        except ValueError:
+            allowed = ", ".join(c.value for c in CareType)
+            raise InvalidInput(
+                f"unknown care type {name!r} (allowed: {allowed})",
+                errors=[LineError(None, "care_types", "invalid_value", f"{name!r} is not one of {allowed}")],
+            ) from None
+        if care_type not in chosen:
+            chosen.append(care_type)
+    return tuple(chosen)
+
+
+def _params(
+    principal: Principal | None,
+    *,
+    date_from: date,
+    date_to: date,
+    as_of: date | None,
+    care_types: Sequence[CareType],
+    attribution: Attribution = Attribution.DISCHARGE,
+) -> repository.TurnaroundParams:
+    if date_to < date_from:
+        raise InvalidInput(
+            "`to` is before `from`",
+            errors=[LineError(None, "to", "invalid_period", "`to` must be on or after `from`")],
+        )
+    as_of = as_of or today()
+    return repository.TurnaroundParams(
+        date_from=date_from,
+        date_to=date_to,
+        as_of=as_of,
+        as_of_end=day_end(as_of),
+        care_types=tuple(c.value for c in care_types),
+        report_types=get_turnaround_settings().report_types(),
+        report_key=get_turnaround_settings().report_key(),
+        units=principal.units if principal is not None else None,
+        attribution=attribution.value,
+    )
+
+
+def _counts(row: Any) -> TurnaroundSummary:
+    return TurnaroundSummary(
+        stays=row.stays,
+        on_time_j0=row.on_time_j0,
+        on_time_j8=row.on_time_j8,
+        late=row.late,
+        missing=row.missing,
+        pending=row.pending,
+        rate_j0=row.rate_j0,
+        rate_j8=row.rate_j8,
+        median_delay_days=row.median_delay_days,
+        p90_delay_days=row.p90_delay_days,
+    )
+
+
+_EMPTY: Final = TurnaroundSummary(
+    stays=0,
+    on_time_j0=0,
+    on_time_j8=0,
+    late=0,
+    missing=0,
+    pending=0,
+    rate_j0=None,
+    rate_j8=None,
+    median_delay_days=None,
+    p90_delay_days=None,
+)
+
+
+def summarize_groups(
+    session: Session, params: repository.TurnaroundParams, group_by: GroupBy
+) -> tuple[list[tuple[str, str | None, TurnaroundSummary]], TurnaroundSummary]:
+    """(group, label, summary) per group and the total, from one SQL aggregate."""
+    rows = repository.turnaround_groups(session, params, group_by=group_by.value)
+    groups = [(row.group, row.label, _counts(row)) for row in rows if not row.is_total]
+    total = next((_counts(row) for row in rows if row.is_total), _EMPTY)
+    return groups, total
+
+
+def turnaround(
+    session: Session,
+    principal: Principal,
+    *,
+    date_from: date,
+    date_to: date,
+    as_of: date | None = None,
+    group_by: GroupBy = GroupBy.SERVICE,
+    care_types: Sequence[CareType] = DEFAULT_CARE_TYPES,
+    attribution: Attribution = Attribution.DISCHARGE,
+) -> TurnaroundRead:
+    """Turnaround of the stays discharged in [date_from, date_to], as of `as_of` (default today),
+    each stay under the UM it left from, or with `attribution=admission` the UM of its admission."""
+    params = _params(
+        principal,
+        date_from=date_from,
+        date_to=date_to,
+        as_of=as_of,
+        care_types=care_types,
+        attribution=attribution,
+    )
+    groups, total = summarize_groups(session, params, group_by)
+    return TurnaroundRead(
+        date_from=date_from,
+        date_to=date_to,
+        as_of=params.as_of,
+        group_by=group_by,
+        care_types=list(care_types),
+        attribution=attribution,
+        rows=[TurnaroundRow(group=group, label=label, **summary) for group, label, summary in groups],
+        total=TurnaroundCounts(**total),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyData:
+    """The weekly report with the unrounded rates the spreadsheet needs."""
+
+    report: WeeklyReport
+    summaries: list[tuple[str, str | None, TurnaroundSummary]]
+    total: TurnaroundSummary
+
+
+def week_bounds(week: str) -> tuple[date, date]:
+    try:
+        monday, sunday = parse_iso_week(week)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"{week!r} is not an existing ISO week",
+            errors=[LineError(None, "week", "invalid_week", str(exc))],
+        ) from None
+    for day in (monday, sunday):
+        if not in_range(day):
+            message = f"week {week}: {DateOutOfRange(day)}"
+            raise InvalidInput(
+                message, errors=[LineError(None, "week", DATE_OUT_OF_RANGE, message)], status=422
+            )
+    return monday, sunday
+
+
+def weekly_report(
+    session: Session,
+    principal: Principal,
+    *,
+    week: str,
+    as_of: date | None = None,
+    care_types: Sequence[CareType] = DEFAULT_CARE_TYPES,
+    detail: bool = False,
+    attribution: Attribution = Attribution.DISCHARGE,
+) -> WeeklyData:
+    """The weekly deliverable: per service, stays discharged in the ISO week and their reports
+    (service of the discharge UM, or of the admission UM with `attribution=admission`)."""
+    monday, sunday = week_bounds(week)
+    params = _params(
+        principal,
+        date_from=monday,
+        date_to=sunday,
+        as_of=as_of,
+        care_types=care_types,
+        attribution=attribution,
+    )
+    groups, total = summarize_groups(session, params, GroupBy.SERVICE)
+    stays: WeeklyDetail | None = None
+    if detail:
+        late: list[WeeklyStay] = []
+        missing: list[WeeklyStay] = []
+        for row in repository.late_and_missing_stays(session, params):
+            item = WeeklyStay(
+                stay_number=row.stay_number,
+                service=row.service,
+                unit=row.unit,
+                discharge_date=row.discharge_date,
+                days_elapsed=row.days_elapsed,
+            )
+            (late if row.status == "late" else missing).append(item)
+        stays = WeeklyDetail(late=late, missing=missing)
+    report = WeeklyReport(
+        week=week,
+        date_from=monday,
+        date_to=sunday,
+        as_of=params.as_of,
+        care_types=list(care_types),
+        attribution=attribution,
+        rows=[WeeklyRow(service=group, label=label, **summary) for group, label, summary in groups],
+        total=TurnaroundCounts(**total),
+        detail=stays,
+    )
+    return WeeklyData(report, groups, total)
+
+
+def last_closed_week(on: date) -> tuple[str, date, date]:
+    """The ISO week before the one holding `on` (the current week is not closed yet)."""
+    previous = on - timedelta(days=7)
+    year, number, _ = previous.isocalendar()
+    monday = date.fromisocalendar(year, number, 1)
+    return f"{year}-W{number:02d}", monday, monday + timedelta(days=6)
+
+
+def service_rates_last_week(session: Session) -> dict[str, tuple[float | None, float | None]]:
+    """service -> (rate_j0, rate_j8) for the last closed ISO week, as of today (for the gauges)."""
+    _week, monday, sunday = last_closed_week(today())
+    params = _params(None, date_from=monday, date_to=sunday, as_of=None, care_types=DEFAULT_CARE_TYPES)
+    groups, _total = summarize_groups(session, params, GroupBy.SERVICE)
+    return {group: (summary["rate_j0"], summary["rate_j8"]) for group, _label, summary in groups}
