@@ -150,7 +150,8 @@ class _WorkerPopen(popen_forkserver.Popen):
     instruction to import the parent's `__main__` in the child. multiprocessing re-runs it (as
     `__mp_main__`) so that functions defined there unpickle; a worker runs none, and the server's
     main module is the CLI, which imports the whole web and database stack: 88 MB instead of 17 per
-    idle worker, written to by the worker's own refcounts, so never shared with the forkserver."""
+    idle worker, written to by the worker's own refcounts, so never shared with the forkserver.
+    A function sent to the pool must therefore live in an importable module, not in `__main__`."""
 
     def _launch(self, process_obj: Any) -> None:
         prep_data = spawn.get_preparation_data(process_obj._name)
