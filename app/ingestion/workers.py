@@ -7,7 +7,9 @@ a `forkserver`, never from a fork of the server itself, whose threads (HTTP, dat
 hold locks. The rules' reference data (`RuleContext`, up to a few MB with the nomenclatures) is
 pickled once per batch into a file of a private directory; the tasks name it, and each worker
 unpickles it once per context: workers keep the last one they saw. The workers import only what
-processing a block needs (the parser, the rules), not the server's web and database stack.
+processing a block needs (the parser, the rules), not the server's web and database stack: in
+particular they do not re-run the server's main module, as multiprocessing does by default
+(`dimqa serve` would cost each worker the CLI's imports, about 70 MB; see `_WorkerPopen`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import atexit
 import dataclasses
 import gc
 import hashlib
-import multiprocessing
+import io
 import os
 import pickle
 import shutil
@@ -27,6 +29,8 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import context as mp_context
+from multiprocessing import forkserver, popen_forkserver, reduction, spawn, util
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -141,6 +145,48 @@ def process(context: ContextPayload, batch_id: int, task: tuple[list[Line], Sequ
         gc.enable()
 
 
+class _WorkerPopen(popen_forkserver.Popen):
+    """The forkserver's launch (CPython 3.11-3.13 `popen_forkserver.Popen._launch`) without the
+    instruction to import the parent's `__main__` in the child. multiprocessing re-runs it (as
+    `__mp_main__`) so that functions defined there unpickle; a worker runs none, and the server's
+    main module is the CLI, which imports the whole web and database stack: 88 MB instead of 17 per
+    idle worker, written to by the worker's own refcounts, so never shared with the forkserver.
+    A function sent to the pool must therefore live in an importable module, not in `__main__`."""
+
+    def _launch(self, process_obj: Any) -> None:
+        prep_data = spawn.get_preparation_data(process_obj._name)
+        prep_data.pop("init_main_from_name", None)
+        prep_data.pop("init_main_from_path", None)
+        buf = io.BytesIO()
+        mp_context.set_spawning_popen(self)
+        try:
+            reduction.dump(prep_data, buf)
+            reduction.dump(process_obj, buf)
+        finally:
+            mp_context.set_spawning_popen(None)
+        self.sentinel, w = forkserver.connect_to_new_process(self._fds)  # type: ignore[attr-defined]
+        parent_w = os.dup(w)  # the parent's sentinel of the child, as in the original
+        self.finalizer = util.Finalize(self, _close_fds, (parent_w, self.sentinel))
+        with open(w, "wb", closefd=True) as stream:
+            stream.write(buf.getbuffer())
+        self.pid = forkserver.read_signed(self.sentinel)
+
+
+def _close_fds(*fds: int) -> None:
+    for fd in fds:
+        os.close(fd)
+
+
+class _WorkerProcess(mp_context.ForkServerProcess):
+    @staticmethod
+    def _Popen(process_obj: Any) -> _WorkerPopen:
+        return _WorkerPopen(process_obj)
+
+
+class _WorkerContext(mp_context.ForkServerContext):
+    Process = _WorkerProcess
+
+
 def pool(workers: int) -> ProcessPoolExecutor:
     """The process's pool of `workers` workers (replaced when the count changes or a worker died)."""
     global _pool
@@ -149,7 +195,7 @@ def pool(workers: int) -> ProcessPoolExecutor:
             _pool[1].shutdown(wait=False, cancel_futures=True)
             _pool = None
         if _pool is None:
-            context = multiprocessing.get_context("forkserver")
+            context = _WorkerContext()
             # Imported once, in the forkserver, and shared by the workers it forks.
             context.set_forkserver_preload(["app.ingestion.workers", "app.rules.catalog"])
             executor = ProcessPoolExecutor(

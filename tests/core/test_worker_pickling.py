@@ -71,6 +71,32 @@ def test_workers_import_neither_the_web_nor_the_database_stack() -> None:
     assert workers.pool(WORKERS).submit(eval, heavy).result(timeout=60) == []
 
 
+# A server's main module: imports the CLI (the web and database stack), then asks a worker what it has.
+SERVER_MAIN = """\
+from app.cli.main import app
+from app.ingestion import workers
+if __name__ == "__main__":
+    names = ("sqlalchemy", "fastapi", "pydantic", "psycopg", "app.cli.main")
+    heavy = f"[n for n in {names} if n in __import__('sys').modules]"
+    print(workers.pool(2).submit(eval, heavy).result(timeout=60))
+    workers.shutdown()
+"""
+
+
+@pytest.mark.parametrize("as_module", [True, False], ids=["python -m", "console script"])
+def test_workers_do_not_rerun_the_servers_main_module(tmp_path: Any, as_module: bool) -> None:
+    """`python -m app.cli.main serve` and `dimqa serve`: the main module is the CLI. multiprocessing
+    re-runs the parent's main module in each worker by default, which cost each worker 70 MB of
+    imports (1,000,000 RUM peaked at 391 MB, issue 15)."""
+    (tmp_path / "fake_server.py").write_text(SERVER_MAIN)
+    target = ["-m", "fake_server"] if as_module else [str(tmp_path / "fake_server.py")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(native.PROJECT_ROOT)])}
+    command = [sys.executable, *target]
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "[]"
+
+
 def test_a_task_names_its_context_instead_of_carrying_it() -> None:
     """The context goes to each worker once, through a file: not with each block of a batch."""
     from app.ingestion import workers
