@@ -32,11 +32,11 @@ from app.ingestion.records import Rss, Rum
 from app.reference import repository as reference_repository
 from app.reference import service as reference_service
 from app.rules import metrics, repository
+from app.rules.catalog import REGISTRY
 from app.rules.engine import (
     AuthorisationHistory,
     CcamCode,
     CimCode,
-    Rule,
     RuleContext,
     Severity,
     UnitPeriods,
@@ -151,12 +151,6 @@ def load_context(session: Session, *, today: date | None = None) -> RuleContext:
         authorisations=AuthorisationHistory(authorisations) if authorisations else None,
         today=today or date.today(),
     )
-
-
-def _registry() -> Mapping[str, Rule]:
-    from app.rules.catalog import REGISTRY
-
-    return REGISTRY
 
 
 # --------------------------------------------------------------------------------------------------
@@ -427,14 +421,14 @@ def _running_detail(session: Session) -> str:
 
 
 def _skipped_codes(ctx: RuleContext) -> list[str]:
-    return [code for code, item in _registry().items() if not all(ctx.has(need) for need in item.needs)]
+    return [code for code, item in REGISTRY.items() if not all(ctx.has(need) for need in item.needs)]
 
 
 def list_rules(session: Session) -> list[RuleRead]:
     """The catalogue, each rule flagged `skipped` when a reference it needs is not loaded now."""
     ctx = load_context(session)
     skipped = set(_skipped_codes(ctx))
-    rules = sorted(_registry().values(), key=lambda item: item.code)
+    rules = sorted(REGISTRY.values(), key=lambda item: item.code)
     return [RuleRead.model_validate({**item.as_dict(), "skipped": item.code in skipped}) for item in rules]
 
 
