@@ -39,6 +39,7 @@ from app.core.line_errors import LineError
 from app.ingestion.parser import iter_records, iter_rss
 from app.ingestion.records import Rss
 from app.reference.loaders import read_ccam, read_cim10, read_ghm
+from app.rules import catalog  # noqa: F401  (fills the registry `run_rules` runs by default)
 from app.rules.engine import AuthorisationHistory, CcamCode, CimCode, RuleContext, UnitPeriods, run_rules
 from app.rules.service import _deleted_label
 from bench import realistic, rss_ingest

@@ -98,10 +98,6 @@ class UnsupportedMediaType(AppError):
     status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
 
 
-class ServiceUnavailable(AppError):
-    status, slug, title = 503, "service-unavailable", "Service unavailable"
-
-
 def problem_response(
     status: int,
     slug: str,

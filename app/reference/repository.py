@@ -72,15 +72,6 @@ def generation(session: Session) -> int:
     return int(session.scalar(select(func.coalesce(func.max(NomenclatureLoad.id), 0))) or 0)
 
 
-def loaded_years(session: Session) -> dict[str, list[int]]:
-    """kind -> loaded years, ascending (from the tables themselves, not the log)."""
-    result: dict[str, list[int]] = {}
-    for kind, model in TABLES.items():
-        years = session.scalars(select(model.year).distinct().order_by(model.year))
-        result[kind] = [int(year) for year in years]
-    return result
-
-
 def cim10_codes(session: Session) -> list[tuple[str, int, int, str]]:
     """(code, year, type_mco, label) of every loaded year, oldest year first."""
     query = select(Cim10Code.code, Cim10Code.year, Cim10Code.type_mco, Cim10Code.label).order_by(

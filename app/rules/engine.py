@@ -39,6 +39,7 @@ from typing import Any, Final, Literal, Protocol, TypeAlias, TypeVar
 from app.core.pickling import reduce_dataclass
 from app.ingestion.records import Rss, as_date
 from app.rules.fg_labels import FG_LABELS
+from app.rules.registry import REGISTRY
 from app.rules.severity import Severity as Severity  # re-exported: the rules name it from here
 
 _T = TypeVar("_T")
@@ -571,6 +572,9 @@ def _plan_for(rules: Mapping[str, Rule] | Sequence[Rule], ctx: RuleContext) -> _
     cached = _last_plan
     if cached is not None and cached[0] is rules and cached[1] is ctx:
         return cached[2]
+    if rules is REGISTRY and not rules:
+        # Running nothing would read as "no finding".
+        raise RuntimeError("the rule catalogue is not loaded: import app.rules.catalog first")
     plan = _make_plan(rules.values() if isinstance(rules, Mapping) else rules, ctx)
     _last_plan = (rules, ctx, plan)
     return plan
@@ -688,31 +692,20 @@ def render(item: Rule, severity: Severity, rss: Rss, found: Hit) -> Finding:
     )
 
 
-_registry: Mapping[str, Rule] | None = None
-
-
-def _load_registry() -> Mapping[str, Rule]:
-    """The full catalogue, imported on first use (the catalogue imports this module); kept in a
-    global because a function-level ``from ... import`` costs about a microsecond per RSS."""
-    global _registry
-    from app.rules.catalog import REGISTRY
-
-    _registry = REGISTRY
-    return REGISTRY
-
-
 def run_rules(
     rss: Rss,
     ctx: RuleContext,
     rules: Mapping[str, Rule] | Sequence[Rule] | None = None,
 ) -> tuple[list[Finding], set[str]]:
-    """Run a catalogue (default: the full `REGISTRY`) on one RSS.
+    """Run a catalogue (default: the full `REGISTRY`, app.rules.registry) on one RSS.
 
     Returns the findings, in catalogue order then hit order, and the codes of the rules skipped
-    because the context lacks a reference they need.
+    because the context lacks a reference they need. Raises RuntimeError when the default is asked
+    for before `app.rules.catalog` has filled the registry (the engine does not import the
+    catalogue, which imports it).
     """
     if rules is None:
-        rules = _registry if _registry is not None else _load_registry()
+        rules = REGISTRY
     cached = _last_plan
     plan = (
         cached[2] if cached is not None and cached[0] is rules and cached[1] is ctx else _plan_for(rules, ctx)

@@ -1,7 +1,8 @@
 """The findings of one RSS, as the ingestion's block workers compute them (app.ingestion.blocks).
 
 Apart from app.rules.service so that the worker processes import only the parser, the rules and
-their engine: not SQLAlchemy, FastAPI or pydantic, about 60 MB less per worker.
+their engine: not SQLAlchemy, FastAPI or pydantic, about 60 MB less per worker. It imports the
+catalogue and runs it by name: the engine does not import the catalogue (app.rules.registry).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from datetime import date
 from typing import NamedTuple
 
 from app.ingestion.records import Rss
+from app.rules.catalog import REGISTRY
 from app.rules.engine import Finding, RuleContext, run_rules
 
 
@@ -25,7 +27,7 @@ class RssFindings(NamedTuple):
 
 def findings_of(rss: Rss, ctx: RuleContext) -> tuple[RssFindings, set[str]]:
     """Run the rules on one RSS: its findings, and the rules skipped for want of a reference."""
-    findings, skipped = run_rules(rss, ctx)
+    findings, skipped = run_rules(rss, ctx, REGISTRY)
     if not findings:  # most RSS: the exit date and units would be computed for nothing
         return RssFindings(rss.rss_number, None, findings, []), skipped
     rums = rss.rums

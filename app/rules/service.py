@@ -1,10 +1,8 @@
 """Running the coding-quality rules on stored RSS versions and keeping their findings.
 
-Ingestion hook (called by the ingestion service for each chunk of RSS it stores):
-
-    ctx = rules_service.load_context(session)             # once per batch
-    counts = rules_service.check_and_store(session, ctx=ctx, items=[(version_id, rss), ...],
-                                           superseded={rss_number: previous_version_id, ...})
+Ingestion hook: the ingestion loads the context once per batch (`load_context`), its block workers
+run the rules (`findings_of`), and it stores each block's findings (`store_findings` with a
+`Checked`, ``superseded={rss_number: previous_version_id, ...}``).
 
 Findings keep their identity across versions of an RSS through a fingerprint
 (rule code, RUM number, field, value): a finding the new version still triggers keeps its row
@@ -32,11 +30,11 @@ from app.ingestion.records import Rss, Rum
 from app.reference import repository as reference_repository
 from app.reference import service as reference_service
 from app.rules import metrics, repository
+from app.rules.catalog import REGISTRY
 from app.rules.engine import (
     AuthorisationHistory,
     CcamCode,
     CimCode,
-    Rule,
     RuleContext,
     Severity,
     UnitPeriods,
@@ -65,9 +63,9 @@ from app.structure.models import OPEN_START
 
 __all__ = [
     "FindingCounts",
-    "check_and_store",
     "load_context",
     "run_validation",
+    "store_findings",
 ]
 
 logger = logging.getLogger(__name__)
@@ -151,12 +149,6 @@ def load_context(session: Session, *, today: date | None = None) -> RuleContext:
         authorisations=AuthorisationHistory(authorisations) if authorisations else None,
         today=today or date.today(),
     )
-
-
-def _registry() -> Mapping[str, Rule]:
-    from app.rules.catalog import REGISTRY
-
-    return REGISTRY
 
 
 # --------------------------------------------------------------------------------------------------
@@ -313,26 +305,13 @@ def _store_checked(
     return _Outcome(counts, opened, len(to_close), len(carried) + unchanged, per_rule)
 
 
-def check_and_store(
-    session: Session,
-    *,
-    ctx: RuleContext,
-    items: Sequence[tuple[int, Rss]],
-    superseded: Mapping[str, int],
-) -> FindingCounts:
-    """Check RSS versions just stored and store their findings (ingestion hook).
-
-    `items`: (new rss_version.id, parsed Rss); `superseded`: rss_number -> id of the version the new
-    one replaced, whose open findings are carried over (same fingerprint) or closed. One query reads
-    those, one INSERT writes the new findings, one UPDATE re-points the carried ones. Never commits."""
-    if not items:
-        return FindingCounts()
-    return store_findings(session, check(ctx, items), superseded=superseded)
-
-
 def store_findings(session: Session, checked: Checked, *, superseded: Mapping[str, int]) -> FindingCounts:
-    """Store the findings of RSS versions checked with `check` (see `check_and_store`); the versions
-    were created by this transaction (ingestion), so their findings are written with COPY."""
+    """Store the findings of RSS versions just stored and checked (`findings_of`), never committing.
+
+    `superseded`: rss_number -> id of the version the new one replaced, whose open findings are
+    carried over (same fingerprint) or closed. One query reads those, one INSERT writes the new
+    findings, one UPDATE re-points the carried ones. The versions were created by this transaction
+    (ingestion), so their findings are written with COPY."""
     if not checked.items:
         return FindingCounts()
     outcome = _store_checked(session, checked, superseded, new_versions=True)
@@ -427,14 +406,14 @@ def _running_detail(session: Session) -> str:
 
 
 def _skipped_codes(ctx: RuleContext) -> list[str]:
-    return [code for code, item in _registry().items() if not all(ctx.has(need) for need in item.needs)]
+    return [code for code, item in REGISTRY.items() if not all(ctx.has(need) for need in item.needs)]
 
 
 def list_rules(session: Session) -> list[RuleRead]:
     """The catalogue, each rule flagged `skipped` when a reference it needs is not loaded now."""
     ctx = load_context(session)
     skipped = set(_skipped_codes(ctx))
-    rules = sorted(_registry().values(), key=lambda item: item.code)
+    rules = sorted(REGISTRY.values(), key=lambda item: item.code)
     return [RuleRead.model_validate({**item.as_dict(), "skipped": item.code in skipped}) for item in rules]
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -74,16 +73,6 @@ def upsert_authorisations(session: Session, rows: Sequence[dict[str, object]]) -
     )
     # RETURNING counts the rows really written (rowcount is not reliable for multi-row inserts).
     return len(session.execute(statement.returning(UnitAuthorisation.id)).all())
-
-
-def unit_valid_on(session: Session, *, code: str, on: date) -> Unit | None:
-    return session.scalar(
-        select(Unit)
-        .where(Unit.code == code, Unit.valid_from <= on)
-        .where((Unit.valid_to.is_(None)) | (Unit.valid_to >= on))
-        .order_by(Unit.valid_from.desc())
-        .limit(1)
-    )
 
 
 __all__ = ["OPEN_START"]

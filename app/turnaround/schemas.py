@@ -32,12 +32,6 @@ class CareType(StrEnum):
     SEANCE = "seance"
 
 
-class ReportFormat(StrEnum):
-    JSON = "json"
-    CSV = "csv"
-    XLSX = "xlsx"
-
-
 DEFAULT_CARE_TYPES: tuple[CareType, ...] = (CareType.COMPLETE, CareType.ZERO_DAY)
 UNMAPPED = "unmapped"
 ISO_WEEK_PATTERN = r"^\d{4}-W\d{2}$"

@@ -95,5 +95,5 @@ def ingest(session: Session, rss: Rss) -> FindingCounts:
     """What the ingestion service does for one RSS: store the version, then check it."""
     version_id, previous = store_rss(session, rss)
     superseded = {rss.rss_number: previous} if previous is not None else {}
-    ctx = service.load_context(session)
-    return service.check_and_store(session, ctx=ctx, items=[(version_id, rss)], superseded=superseded)
+    checked = service.check(service.load_context(session), [(version_id, rss)])
+    return service.store_findings(session, checked, superseded=superseded)

@@ -1,6 +1,8 @@
 """The rule catalogue: every family module's `RULES`, joined into `REGISTRY` (code -> Rule).
 
 Registration is explicit (imports are the registry): a new family module is added to `FAMILIES`.
+Importing this package fills `app.rules.registry` (the default catalogue of `run_rules`); the
+engine never imports it, the catalogue imports the engine.
 Duplicate codes or names are refused at import time, so a clash can never reach production.
 
 Codes: official grouper controls keep their FG number (``C040``); the service's own rules use
@@ -33,6 +35,7 @@ from app.rules.catalog import (
     structure,
 )
 from app.rules.engine import Rule
+from app.rules.registry import install
 
 FAMILIES: Final[tuple[tuple[str, tuple[Rule, ...]], ...]] = (
     ("identity", identity.RULES),
@@ -81,6 +84,6 @@ def build_registry(
     return MappingProxyType(registry)
 
 
-REGISTRY: Final[Mapping[str, Rule]] = build_registry(rules for _, rules in FAMILIES)
+REGISTRY: Final[Mapping[str, Rule]] = install(build_registry(rules for _, rules in FAMILIES))
 
 __all__ = ["FAMILIES", "REGISTRY", "build_registry"]
