@@ -23,6 +23,7 @@ import os
 import pickle
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -177,6 +178,11 @@ def _close_fds(*fds: int) -> None:
         os.close(fd)
 
 
+# The launch without `__main__` copies private CPython code read on 3.11-3.13; on another version
+# the standard forkserver (heavier workers, same results) is the safer choice.
+_LAUNCH_CHECKED = (3, 11) <= sys.version_info[:2] <= (3, 13)
+
+
 class _WorkerProcess(mp_context.ForkServerProcess):
     @staticmethod
     def _Popen(process_obj: Any) -> _WorkerPopen:
@@ -195,7 +201,7 @@ def pool(workers: int) -> ProcessPoolExecutor:
             _pool[1].shutdown(wait=False, cancel_futures=True)
             _pool = None
         if _pool is None:
-            context = _WorkerContext()
+            context = _WorkerContext() if _LAUNCH_CHECKED else mp_context.ForkServerContext()
             # Imported once, in the forkserver, and shared by the workers it forks.
             context.set_forkserver_preload(["app.ingestion.workers", "app.rules.catalog"])
             executor = ProcessPoolExecutor(
