@@ -34,7 +34,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Final, Literal, Protocol, TypeAlias, TypeVar
+from typing import Any, Final, Literal, Protocol, TypeAlias, TypeVar, get_args
 
 from app.core.pickling import reduce_dataclass
 from app.ingestion.records import Rss, as_date
@@ -75,20 +75,8 @@ Condition: TypeAlias = Literal[
     "newborn",
     "admin",
 ]
-CONDITIONS: Final[tuple[Condition, ...]] = (
-    "multi_rum",
-    "grouped",
-    "acts",
-    "das",
-    "dr",
-    "seances",
-    "blank",
-    "bad_date",
-    "perinatal",
-    "flags",
-    "newborn",
-    "admin",
-)
+# The Literal above is the one list: a condition added there gets its bit here.
+CONDITIONS: Final[tuple[Condition, ...]] = get_args(Condition)
 _CONDITION_BITS: Final[Mapping[str, int]] = {name: 1 << bit for bit, name in enumerate(CONDITIONS)}
 
 # Parameters every message template may use, whatever the rule.
