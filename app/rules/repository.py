@@ -119,14 +119,14 @@ def try_lock_validation_run(session: Session, *, started_by: str) -> bool:
 
     The run's connection is labelled (application_name, for this transaction only) with who
     started it, so a refused caller can be told which run is in the way."""
+    # One statement, so that no one sees the lock held by a connection not yet labelled.
     locked = session.scalar(
-        text("SELECT pg_try_advisory_xact_lock(:a, :b)"), {"a": _RUN_LOCK[0], "b": _RUN_LOCK[1]}
+        text(
+            "SELECT CASE WHEN pg_try_advisory_xact_lock(:a, :b) "
+            "THEN set_config('application_name', :label, true) IS NOT NULL ELSE false END"
+        ),
+        {"a": _RUN_LOCK[0], "b": _RUN_LOCK[1], "label": (RUN_LABEL_PREFIX + started_by)[:63]},
     )
-    if locked:
-        session.execute(
-            text("SELECT set_config('application_name', :label, true)"),
-            {"label": (RUN_LABEL_PREFIX + started_by)[:63]},
-        )
     return bool(locked)
 
 

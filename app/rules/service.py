@@ -363,8 +363,7 @@ def run_validation(
 
     One run at a time: the run holds a lock until its transaction ends, and a run started meanwhile
     is a Conflict naming the running one (`started_by`: the token starting this one)."""
-    if not repository.try_lock_validation_run(session, started_by=started_by or "?"):
-        raise Conflict(_running_detail(session))
+    _lock_validation_run(session, started_by or "?")
     ctx = load_context(session)
     checked = opened = closed = unchanged = 0
     skipped: set[str] = set()
@@ -388,8 +387,19 @@ def run_validation(
     )
 
 
-def _running_detail(session: Session) -> str:
-    label, started_at = repository.running_validation_run(session)
+def _lock_validation_run(session: Session, started_by: str) -> None:
+    """Take the run lock, or Conflict naming the run holding it. A run that ends between the
+    refused attempt and the look at its holder has freed the lock: this run takes it then."""
+    for _attempt in range(3):  # a few: another run may take the lock in between
+        if repository.try_lock_validation_run(session, started_by=started_by):
+            return
+        label, started_at = repository.running_validation_run(session)
+        if label is not None or started_at is not None:
+            break
+    raise Conflict(_running_detail(label, started_at))
+
+
+def _running_detail(label: str | None, started_at: datetime | None) -> str:
     if label is not None and label.startswith(repository.RUN_LABEL_PREFIX):
         who = f" by {label.removeprefix(repository.RUN_LABEL_PREFIX)!r}"
     else:
