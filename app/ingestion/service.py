@@ -12,7 +12,6 @@ consecutive), which a first read of the file finds before anything is stored (ap
 from __future__ import annotations
 
 import gc
-import hashlib
 import io
 import re
 import threading
@@ -34,18 +33,21 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
+from app.core.bulk import driver_connection
 from app.core.config import get_settings
+from app.core.fixedwidth.digest import stream_sha256
 from app.core.line_errors import LineError
 from app.core.pagination import id_cursor, next_page
-from app.core.problems import Conflict, InvalidInput, NotFound
+from app.core.problems import InvalidInput, NotFound
+from app.core.schemas import LineErrorRead
 from app.ingestion import metrics, repository, splits, workers
 from app.ingestion.blocks import Block, Line, iter_blocks, process_block
+from app.ingestion.intake import already_received
 from app.ingestion.models import RumBatch
 from app.ingestion.parser import parse_line
 from app.ingestion.records import Act, Rum, as_date, as_int
 from app.ingestion.schemas import (
     ActRead,
-    BatchError,
     FindingTotals,
     RssRead,
     RssVersionRef,
@@ -116,32 +118,13 @@ def _escape(char: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def _sha256(stream: IO[bytes]) -> str:
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: stream.read(1 << 20), b""):
-        digest.update(chunk)
-    stream.seek(0)
-    return digest.hexdigest()
-
-
 def _already_received(
     session: Session, *, sha256: str, idempotency_key: str | None, token_name: str
 ) -> RumBatch | None:
-    """The batch a retry refers to: the one this token sent under the same Idempotency-Key (a key
-    is the sender's own: another token's key is another delivery), else the one with the same body.
-
-    Conflict when this token already used the key for another body: answering the first batch
-    would drop the new data, storing it would make the key name two deliveries."""
-    if idempotency_key:
-        by_key = repository.get_batch_by_idempotency_key(session, key=idempotency_key, token_name=token_name)
-        if by_key is not None:
-            if by_key.content_sha256 != sha256:
-                raise Conflict(
-                    f"Idempotency-Key {idempotency_key!r} was already used by this token for RUM batch "
-                    f"{by_key.id}, with another body: nothing stored. Use a new key to send other content."
-                )
-            return by_key
-    return repository.get_batch_by_sha256(session, sha256=sha256)
+    return already_received(
+        session, RumBatch, sha256=sha256, idempotency_key=idempotency_key, token_name=token_name,
+        what="RUM batch",
+    )  # fmt: skip
 
 
 def to_read(batch: RumBatch) -> RumBatchRead:
@@ -157,7 +140,7 @@ def to_read(batch: RumBatch) -> RumBatchRead:
         rss_rejected=batch.rss_rejected,
         lines_rejected=batch.lines_rejected,
         formats=dict(batch.formats),
-        errors=[BatchError.model_validate(e) for e in batch.errors],
+        errors=[LineErrorRead.stored(e) for e in batch.errors],
         errors_total=batch.errors_total,
         findings=FindingTotals.model_validate(batch.findings or {}),
         skipped_rules=list(batch.skipped_rules),
@@ -183,7 +166,7 @@ def ingest_rss_file(
     (JSON records the writer refused), so their RSS stay atomic. InvalidInput when there is no RUM
     line at all. Never commits: the caller's transaction makes the batch all or nothing."""
     started = time.perf_counter()
-    digest = sha256 or _sha256(stream)
+    digest = sha256 or stream_sha256(stream)[0]
     existing = _already_received(
         session, sha256=digest, idempotency_key=idempotency_key, token_name=principal.name
     )
@@ -221,7 +204,7 @@ def ingest_rss_file(
     repository.defer_activity_summaries(session, batch_id=batch.id)
     ctx = rules_service.load_context(session)
     rejected_upstream = dict(pre_rejected or {})
-    connection = repository.driver_connection(session)
+    connection = driver_connection(session)
     summary: SummaryDelta | None = SummaryDelta()  # None once an accepted RSS was not stored
     with _rare_full_collections():
         for block in _processed_blocks(stream, connection, batch_id=batch.id, ctx=ctx):
@@ -674,7 +657,7 @@ def _json_errors(error: ValidationError) -> list[LineError]:
 
 
 def get_batch(session: Session, *, batch_id: int) -> RumBatchRead:
-    batch = repository.get_batch(session, batch_id=batch_id)
+    batch = repository.get_batch(session, RumBatch, batch_id=batch_id)
     if batch is None:
         raise NotFound(f"No RUM batch {batch_id}.")
     return to_read(batch)
@@ -682,7 +665,7 @@ def get_batch(session: Session, *, batch_id: int) -> RumBatchRead:
 
 def list_batches(session: Session, *, cursor: str | None, limit: int) -> RumBatchPage:
     """One page of batches, newest first, and the cursor of the next page (None at the end)."""
-    rows = repository.list_batches(session, before_id=id_cursor(cursor), limit=limit + 1)
+    rows = repository.list_batches(session, RumBatch, before_id=id_cursor(cursor), limit=limit + 1)
     page, next_cursor = next_page(rows, limit)
     return RumBatchPage(items=[to_read(b) for b in page], next_cursor=next_cursor)
 
