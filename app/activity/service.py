@@ -1,4 +1,4 @@
-"""Activity breakdowns (MCO from the RUM/RSS summaries, SSR from the RHS) and RHS batch ingestion.
+"""Activity breakdowns (MCO from the RUM/RSS summaries, SSR from the stored RHS).
 
 Counting rules (docs/activity.md): an RSS belongs to the period of its discharge date and its RUM
 follow it; a RUM's UM maps to the structure row valid on the RUM's exit date; a UM unknown to the
@@ -41,8 +41,6 @@ from app.auth.schemas import Principal
 from app.core.exports import Column, Table
 from app.core.problems import InvalidInput
 
-MAX_STORED_ERRORS = 1000
-MAX_PROBLEM_ERRORS = 100
 _BOM = b"\xef\xbb\xbf"
 
 

@@ -1,13 +1,25 @@
-"""What every received file goes through before it is read, RUM or RHS: the "already received"
-check that makes re-sends idempotent."""
+"""What every received file goes through, RUM or RHS: the "already received" check that makes
+re-sends idempotent, the caps on the line errors kept, and how a message names many lines."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
 from app.core.problems import Conflict
 from app.ingestion import repository
 from app.ingestion.repository import B
+
+MAX_STORED_ERRORS = 1000  # line errors kept in a batch (its counters count them all)
+MAX_PROBLEM_ERRORS = 100  # line errors listed in a 4xx problem
+
+
+def some_lines(lines: Sequence[int], shown: int = 5) -> str:
+    """The first `shown` of `lines`, and how many more: a hostile file may repeat a number 10,000
+    times, and each of its lines gets the message."""
+    text = ", ".join(str(line) for line in lines[:shown])
+    return text if len(lines) <= shown else f"{text} and {len(lines) - shown} more"
 
 
 def already_received(

@@ -20,14 +20,11 @@ from app.core.pagination import id_cursor, next_page
 from app.core.problems import InvalidInput, NotFound
 from app.core.schemas import LineErrorRead
 from app.ingestion import repository as batches
-from app.ingestion.intake import already_received
+from app.ingestion.intake import MAX_PROBLEM_ERRORS, MAX_STORED_ERRORS, already_received, some_lines
 from app.ingestion.models import RhsBatch
 from app.ingestion.rhs import repository
 from app.ingestion.rhs.parser import Rhs, parse_rhs_line
 from app.ingestion.rhs.schemas import RhsBatchPage, RhsBatchRead
-
-MAX_STORED_ERRORS = 1000
-MAX_PROBLEM_ERRORS = 100
 
 
 @dataclass(slots=True)
@@ -98,11 +95,6 @@ def _drop(parsed: _Parsed, row: tuple[Any, ...], error: LineError) -> None:
         del parsed.formats[version]
 
 
-def _some_lines(lines: Sequence[int], shown: int = 5) -> str:
-    text = ", ".join(str(line) for line in lines[:shown])
-    return text if len(lines) <= shown else f"{text} and {len(lines) - shown} more"
-
-
 def _refuse_repeats(parsed: _Parsed) -> None:
     """Refuse the RHS of one stay, week and UM sent more than once in the batch (each used to be
     stored, and counted, as a week of its own). Copies identical to the first (trailing blanks
@@ -127,7 +119,7 @@ def _refuse_repeats(parsed: _Parsed) -> None:
     if not copies and not conflicts:
         return
     # The lines named in a message: the first few (a hostile file may repeat one RHS 10,000 times).
-    named = {key: _some_lines(sorted(lines)) for key, lines in conflicts.items()}
+    named = {key: some_lines(sorted(lines)) for key, lines in conflicts.items()}
     conflicting_lines = {number for lines in conflicts.values() for number in lines}
     kept: list[tuple[Any, ...]] = []
     for row in parsed.rows:
