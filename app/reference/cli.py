@@ -27,7 +27,10 @@ CLI_PRINCIPAL = Principal(name="cli", role=Role.ADMIN, units=None)
 
 @nomenclature_app.command("load")
 def load(
-    kind: Annotated[NomenclatureKind, typer.Argument(help="cim10, ccam, ghm or cmd")],
+    kind: Annotated[
+        NomenclatureKind,
+        typer.Argument(help="cim10, ccam, ghm, cmd, supplement_tariffs, tariff_coefficients"),
+    ],
     file: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV file, plain or .gz")
     ],

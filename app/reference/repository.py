@@ -9,19 +9,28 @@ from typing import Any, Final
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from app.medeco.models import SupplementTariff, TariffCoefficient
 from app.reference.models import CcamAct, Cim10Code, CmdLabel, GhmLabel, NomenclatureLoad
 
-TABLES: Final[dict[str, type[Cim10Code] | type[CcamAct] | type[GhmLabel] | type[CmdLabel]]] = {
+_Table = (
+    type[Cim10Code] | type[CcamAct] | type[GhmLabel] | type[CmdLabel] | type[SupplementTariff]
+    | type[TariffCoefficient]
+)  # fmt: skip
+TABLES: Final[dict[str, _Table]] = {
     "cim10": Cim10Code,
     "ccam": CcamAct,
     "ghm": GhmLabel,
     "cmd": CmdLabel,
+    "supplement_tariffs": SupplementTariff,
+    "tariff_coefficients": TariffCoefficient,
 }
 COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "cim10": ("year", "code", "label", "type_mco"),
     "ccam": ("year", "code", "label", "valid_from", "valid_to", "activities"),
     "ghm": ("year", "ghm", "label"),
     "cmd": ("year", "cmd", "label"),
+    "supplement_tariffs": ("year", "code", "label", "tariff", "effective_date"),
+    "tariff_coefficients": ("year", "prudential", "geographic"),
 }
 
 

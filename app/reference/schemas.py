@@ -11,6 +11,8 @@ class NomenclatureKind(StrEnum):
     CCAM = "ccam"
     GHM = "ghm"
     CMD = "cmd"
+    SUPPLEMENT_TARIFFS = "supplement_tariffs"
+    TARIFF_COEFFICIENTS = "tariff_coefficients"
 
 
 class NomenclatureRead(BaseModel):
