@@ -40,8 +40,10 @@ def test_supplement_tariffs_load_the_requested_campaign(client: Any, auth_header
             )
         ).all()
     assert [tuple(row) for row in rows] == [
-        (2024, "9610", Decimal("120.00")), (2024, "NN1", Decimal("300.50")), (2024, "REA", Decimal("1009.97")),
-    ]  # fmt: skip
+        (2024, "9610", Decimal("120.00")),
+        (2024, "NN1", Decimal("300.50")),
+        (2024, "REA", Decimal("1009.97")),
+    ]
 
 
 def test_bad_supplement_rows_load_nothing(client: Any, auth_headers: Any) -> None:

@@ -54,8 +54,10 @@ def test_the_rsa_days_win_and_supplements_are_priced() -> None:
     amounts = value(PER_DAY, ghm="04M144", los=5, seances=0, rsa=rsa, supplement_tariffs=prices)
     assert (amounts.exb_days, amounts.exb, amounts.exh_days, amounts.exh) == (0, 0, 2, D("736.74"))
     assert amounts.supplement_lines == (
-        ("9610", 2, D("120.00"), D("240.00")), ("NN1", 1, None, D("0")), ("REA", 3, D("1009.97"), D("3029.91")),
-    )  # fmt: skip
+        ("9610", 2, D("120.00"), D("240.00")),
+        ("NN1", 1, None, D("0")),
+        ("REA", 3, D("1009.97"), D("3029.91")),
+    )
     assert amounts.total == D("14476.84")  # 10470.19 + 736.74 + 240 + 3029.91
 
 
