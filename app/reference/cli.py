@@ -27,7 +27,12 @@ CLI_PRINCIPAL = Principal(name="cli", role=Role.ADMIN, units=None)
 
 @nomenclature_app.command("load")
 def load(
-    kind: Annotated[NomenclatureKind, typer.Argument(help="cim10, ccam, ghm, cmd, ghs_tariffs or ghm_dms")],
+    kind: Annotated[
+        NomenclatureKind,
+        typer.Argument(
+            help="cim10, ccam, ghm, cmd, ghs_tariffs, ghm_dms, supplement_tariffs or tariff_coefficients"
+        ),
+    ],
     file: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV file, plain or .gz")
     ],

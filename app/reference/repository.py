@@ -10,6 +10,7 @@ from typing import Any, Final
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from app.medeco.models import SupplementTariff, TariffCoefficient
 from app.reference.models import (
     CcamAct,
     Cim10Code,
@@ -28,23 +29,19 @@ from app.reference.tariffs import (
     mean_los_of,
 )
 
-TABLES: Final[
-    dict[
-        str,
-        type[Cim10Code]
-        | type[CcamAct]
-        | type[GhmLabel]
-        | type[CmdLabel]
-        | type[GhsTariffEntry]
-        | type[GhmMeanStayEntry],
-    ]
-] = {
+_Table = (
+    type[Cim10Code] | type[CcamAct] | type[GhmLabel] | type[CmdLabel] | type[GhsTariffEntry]
+    | type[GhmMeanStayEntry] | type[SupplementTariff] | type[TariffCoefficient]
+)  # fmt: skip
+TABLES: Final[dict[str, _Table]] = {
     "cim10": Cim10Code,
     "ccam": CcamAct,
     "ghm": GhmLabel,
     "cmd": CmdLabel,
     "ghs_tariffs": GhsTariffEntry,
     "ghm_dms": GhmMeanStayEntry,
+    "supplement_tariffs": SupplementTariff,
+    "tariff_coefficients": TariffCoefficient,
 }
 COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "cim10": ("year", "code", "label", "type_mco"),
@@ -65,6 +62,8 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
         "effective_date",
     ),
     "ghm_dms": ("year", "ghm", "ghs", "low_bound", "high_bound", "mean_los"),
+    "supplement_tariffs": ("year", "code", "label", "tariff", "effective_date"),
+    "tariff_coefficients": ("year", "prudential", "geographic"),
 }
 
 
