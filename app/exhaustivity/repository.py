@@ -101,6 +101,30 @@ def not_coded_stays(session: Session, params: TurnaroundParams) -> list[Row[Any]
     return turnaround_repository.run_in_hospital_time(session, _NOT_CODED_SQL, params.bind())
 
 
+_OVERDUE_SQL: Final = f"""
+{turnaround_repository.CLASSIFIED_STAYS_SQL}
+SELECT COALESCE(c.pole_code, 'unmapped') COLLATE "C" AS pole,
+    COALESCE(c.service_code, 'unmapped') COLLATE "C" AS service,
+    GROUPING(COALESCE(c.pole_code, 'unmapped') COLLATE "C") = 1 AS all_poles,
+    GROUPING(COALESCE(c.service_code, 'unmapped') COLLATE "C") = 1 AS all_services,
+    count(*) AS stays
+FROM classified c
+WHERE c.rss_received_at IS NULL AND :as_of - c.discharge_date > :overdue_days
+GROUP BY GROUPING SETS ((COALESCE(c.pole_code, 'unmapped') COLLATE "C"),
+                        (COALESCE(c.service_code, 'unmapped') COLLATE "C"), ())
+"""
+
+
+def not_coded_over_by_scope(
+    session: Session, params: TurnaroundParams, *, overdue_days: int
+) -> list[Row[Any]]:
+    """Stays not coded more than `overdue_days` after discharge: per pôle (`all_services`), per
+    service (`all_poles`) and in all (both flags)."""
+    return turnaround_repository.run_in_hospital_time(
+        session, _OVERDUE_SQL, {**params.bind(), "overdue_days": overdue_days}
+    )
+
+
 # --------------------------------------------------------------------------- transmission
 
 
@@ -133,7 +157,7 @@ _CHANNEL: Final = (
 _TRANSMITTED: Final = f"""
 WITH transmitted AS (
     SELECT {_CHANNEL} AS channel, COALESCE(NULLIF(e.unit, ''), s.discharge_unit) AS unit,
-        e.stay_number, e.document_id, e.received_at, e.recorded_at,
+        e.stay_number, e.received_at, e.recorded_at,
         -- A clock ahead of the database's gives a negative lag: counted as none.
         GREATEST(0, EXTRACT(EPOCH FROM e.recorded_at - e.received_at)) AS lag_seconds,
         CAST(e.received_at AS date) AS received_date

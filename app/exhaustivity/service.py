@@ -13,12 +13,14 @@ the time dimqa stored the event.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
 from app.auth.schemas import Principal
+from app.core.dates import MIN_DATE
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
 from app.exhaustivity import repository
@@ -39,8 +41,7 @@ from app.turnaround.repository import TurnaroundParams
 from app.turnaround.schemas import DEFAULT_CARE_TYPES, CareType, GroupBy
 from app.turnaround.settings import get_turnaround_settings
 
-# How far back `stays_not_coded_over` looks: a year of discharges (the PMSI year can still be
-# completed, and older stays are no longer the DIM's to chase).
+# The gauges' window: the stays discharged in the last year.
 LOOKBACK_DAYS: Final = 365
 # A document stored more than this after the time its sender gives is a transmission problem.
 LATE_STORAGE: Final = timedelta(days=1)
@@ -163,24 +164,52 @@ def stays_not_coded_over(
     pole: str | None = None,
     service: str | None = None,
 ) -> int:
-    """Stays not coded as of `as_of` and discharged more than `days` days before it, over the
-    discharges of the LOOKBACK_DAYS before `as_of`, for the whole hospital, a pôle or a service
-    (séances apart; every unit). For the alerts and the gauges."""
-    last_discharge = as_of - timedelta(days=days + 1)
-    first_discharge = as_of - timedelta(days=LOOKBACK_DAYS)
-    if last_discharge < first_discharge:
-        return 0
-    turnaround_params = params(None, date_from=first_discharge, date_to=last_discharge, as_of=as_of)
+    """Stays not coded as of `as_of` and discharged more than `days` days before it, for the
+    whole hospital, a pôle or a service (every unit; séances apart). Every discharge dimqa knows
+    counts, however old: a stay never coded is lost to the PMSI whatever its age.
+
+    One aggregate gives every scope; it is kept for the rest of the transaction, so an evaluation
+    of many alert rules (or the gauges) costs one query per (as_of, days)."""
+    transaction = session.get_transaction()
+    memo: _OverdueMemo | None = session.info.get(_OVERDUE_MEMO)
+    if memo is None or memo.transaction is not transaction:
+        memo = _OverdueMemo(transaction)
+        session.info[_OVERDUE_MEMO] = memo
+    counts = memo.counts.get((as_of, days))
+    if counts is None:
+        counts = memo.counts[(as_of, days)] = _overdue_counts(session, days=days, as_of=as_of)
     if service is not None:
-        group_by, wanted = GroupBy.SERVICE, service
-    elif pole is not None:
-        group_by, wanted = GroupBy.POLE, pole
-    else:
-        group_by, wanted = GroupBy.SERVICE, None
-    rows, total = summarize(session, turnaround_params, group_by, overdue_days=days)
-    if wanted is None:
-        return total.not_coded_over_30_days
-    return next((row.not_coded_over_30_days for row in rows if row.group == wanted), 0)
+        return counts.get(("service", service), 0)
+    if pole is not None:
+        return counts.get(("pole", pole), 0)
+    return counts.get(("all", ""), 0)
+
+
+_OVERDUE_MEMO: Final = "dimqa.exhaustivity.not_coded_over"
+
+
+@dataclass(slots=True)
+class _OverdueMemo:
+    """The counts of one transaction: (as_of, days) -> {(scope kind, code): stays}."""
+
+    transaction: object
+    counts: dict[tuple[date, int], dict[tuple[str, str], int]] = field(default_factory=dict)
+
+
+def _overdue_counts(session: Session, *, days: int, as_of: date) -> dict[tuple[str, str], int]:
+    last_discharge = as_of - timedelta(days=days + 1)
+    if last_discharge < MIN_DATE:
+        return {}
+    turnaround_params = params(None, date_from=MIN_DATE, date_to=last_discharge, as_of=as_of)
+    counts: dict[tuple[str, str], int] = {}
+    for row in repository.not_coded_over_by_scope(session, turnaround_params, overdue_days=days):
+        if row.all_poles and row.all_services:
+            counts[("all", "")] = row.stays
+        elif row.all_services:
+            counts[("pole", row.pole)] = row.stays
+        else:
+            counts[("service", row.service)] = row.stays
+    return counts
 
 
 def not_coded_by_service(session: Session, *, as_of: date) -> list[ExhaustivityRow]:
