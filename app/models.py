@@ -4,6 +4,7 @@ from app.activity import models as activity_models
 from app.audit import models as audit_models
 from app.auth import models as auth_models
 from app.core.db import Base
+from app.exhaustivity import models as exhaustivity_models
 from app.ingestion import models as ingestion_models
 from app.medeco import models as medeco_models
 from app.reference import models as reference_models
@@ -16,6 +17,7 @@ __all__ = [
     "activity_models",
     "audit_models",
     "auth_models",
+    "exhaustivity_models",
     "ingestion_models",
     "medeco_models",
     "reference_models",
