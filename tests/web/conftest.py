@@ -45,7 +45,9 @@ class World:
 
 
 def _token(session: Any, role: Role, units: list[str] | None = None) -> str:
-    _, secret = auth_service.create_token(session, name=f"web-{role.value}-{uuid.uuid4().hex[:6]}", role=role, units=units)
+    _, secret = auth_service.create_token(
+        session, name=f"web-{role.value}-{uuid.uuid4().hex[:6]}", role=role, units=units
+    )
     return secret
 
 
