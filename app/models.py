@@ -11,6 +11,7 @@ from app.reference import models as reference_models
 from app.rules import models as rules_models
 from app.structure import models as structure_models
 from app.turnaround import models as turnaround_models
+from app.web import models as web_models
 
 __all__ = [
     "Base",
@@ -24,4 +25,5 @@ __all__ = [
     "rules_models",
     "structure_models",
     "turnaround_models",
+    "web_models",
 ]
