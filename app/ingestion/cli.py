@@ -1,4 +1,4 @@
-"""`dimqa ingest rss|rhs|ium|structure FILE`: the same service code as the API, audited as `cli`.
+"""`dimqa ingest rss|rhs|rsa|ium|structure FILE`: the same service code as the API, audited as `cli`.
 
 `dimqa rhs ingest FILE`, the first RHS command, remains as a hidden deprecated alias of
 `dimqa ingest rhs` (`rhs_alias_app`)."""
@@ -19,6 +19,7 @@ from app.core import db, embedded_pg
 from app.core.config import get_settings
 from app.core.fixedwidth.digest import bytes_sha256
 from app.core.problems import AppError
+from app.medeco.cli import ingest_rsa
 
 ingest_app = typer.Typer(help="Load files through the same code as the API.", no_args_is_help=True)
 CLI_PRINCIPAL = Principal(name="cli", role=Role.ADMIN, units=None)
@@ -137,6 +138,9 @@ def ingest_rhs(
 ) -> None:
     """Ingest an RHS file (SSR/SMR, M09-M0D, grouped M19-M1D) as one batch, unreadable lines listed."""
     _run("rhs", path, idempotency_key=idempotency_key)
+
+
+ingest_app.command("rsa")(ingest_rsa)
 
 
 @ingest_app.command("ium")
