@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from app.auth.dependencies import AnyCaller, FeedWriter, PatientReader
 from app.core.db import LongStatements, SessionDep
 from app.core.problems import PayloadTooLarge, problem_responses
-from app.core.uploads import inline_schema, require_media_type, spool_request
+from app.core.uploads import inline_schema, received_responses, require_media_type, spool_request
 from app.ingestion import json_intake, reads, service, visibility
 from app.ingestion.schemas import RssRead, RumBatchIn, RumBatchPage, RumBatchRead
 
@@ -34,10 +34,7 @@ BATCH_BODY = {
     tags=["ingestion"],
     status_code=201,
     response_model=RumBatchRead,
-    responses={
-        200: {"model": RumBatchRead, "description": "Already received: the existing batch, nothing stored"},
-        **problem_responses(400, 409, 413, 415, 422),
-    },
+    responses=received_responses(RumBatchRead),
     openapi_extra=BATCH_BODY,
 )
 async def create_rum_batch(

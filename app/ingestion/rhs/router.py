@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from app.auth.dependencies import AnyCaller, FeedWriter, PatientReader
 from app.core.db import LongStatements, SessionDep
 from app.core.problems import problem_responses
-from app.core.uploads import require_media_type, spool_request
+from app.core.uploads import received_responses, require_media_type, spool_request
 from app.ingestion.rhs import service
 from app.ingestion.rhs.schemas import RhsBatchPage, RhsBatchRead
 
@@ -35,10 +35,7 @@ RHS_BODY = {
     tags=["rhs"],
     status_code=201,
     response_model=RhsBatchRead,
-    responses={
-        200: {"model": RhsBatchRead, "description": "Already received: the existing batch, nothing stored"},
-        **problem_responses(400, 409, 413, 415, 422),
-    },
+    responses=received_responses(RhsBatchRead),
     openapi_extra=RHS_BODY,
 )
 async def create_rhs_batch(
