@@ -20,7 +20,8 @@ from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.config import get_settings
 from app.core.line_errors import LineError
-from app.core.problems import Conflict, InvalidInput, NotFound, PayloadTooLarge
+from app.core.problems import InvalidInput, NotFound, PayloadTooLarge
+from app.ingestion.intake import already_received
 from app.medeco import repository
 from app.medeco.models import RsaBatch
 from app.medeco.rsa_parser import (
@@ -86,16 +87,10 @@ class _Tally:
 def _already_received(
     session: Session, *, sha256: str, idempotency_key: str | None, token_name: str
 ) -> RsaBatch | None:
-    if idempotency_key:
-        by_key = repository.get_batch_by_idempotency_key(session, key=idempotency_key, token_name=token_name)
-        if by_key is not None:
-            if by_key.content_sha256 != sha256:
-                raise Conflict(
-                    f"Idempotency-Key {idempotency_key!r} was already used by this token for RSA batch "
-                    f"{by_key.id}, with other contents: nothing stored. Use a new key to send other content."
-                )
-            return by_key
-    return repository.get_batch_by_sha256(session, sha256=sha256)
+    return already_received(
+        session, RsaBatch, sha256=sha256, idempotency_key=idempotency_key, token_name=token_name,
+        what="RSA batch",
+    )  # fmt: skip
 
 
 def _links(tra: bytes, tally: _Tally) -> dict[str, TraRecord]:
