@@ -10,7 +10,7 @@ that per-unit counts over a period need no join on large tables.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     ARRAY,
@@ -40,6 +40,7 @@ class ReceivedBatch:
     formats read and the line errors kept. Constraint names follow the table (`uq_<table>_...`)."""
 
     __tablename__: str
+    what: ClassVar[str]  # the batch in messages: "RUM batch"
 
     @declared_attr.directive
     @classmethod
@@ -79,6 +80,7 @@ class BatchColumns(ReceivedBatch):
 
 class RumBatch(BatchColumns, Base):
     __tablename__ = "rum_batch"
+    what = "RUM batch"
 
     rss_accepted: Mapped[int] = mapped_column(Integer, default=0)
     rum_accepted: Mapped[int] = mapped_column(Integer, default=0)
@@ -91,6 +93,7 @@ class RumBatch(BatchColumns, Base):
 
 class RhsBatch(BatchColumns, Base):
     __tablename__ = "rhs_batch"
+    what = "RHS batch"
 
     rhs_accepted: Mapped[int] = mapped_column(Integer, default=0)
     rhs_stored: Mapped[int] = mapped_column(Integer, default=0)

@@ -37,6 +37,7 @@ class RsaBatch(ReceivedBatch, Base):
     two files sent separately are the same delivery."""
 
     __tablename__ = "rsa_batch"
+    what = "RSA batch"
 
     campaign: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)  # named by the sender
     files: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)  # {"rsa": name, "tra": name}

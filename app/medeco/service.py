@@ -84,15 +84,6 @@ class _Tally:
             )  # fmt: skip
 
 
-def _already_received(
-    session: Session, *, sha256: str, idempotency_key: str | None, token_name: str
-) -> RsaBatch | None:
-    return already_received(
-        session, RsaBatch, sha256=sha256, idempotency_key=idempotency_key, token_name=token_name,
-        what="RSA batch",
-    )  # fmt: skip
-
-
 def _links(tra: bytes, tally: _Tally) -> dict[str, TraRecord]:
     links: dict[str, TraRecord] = {}
     for item in read_tra(tra):
@@ -146,8 +137,8 @@ def ingest(
         raise InvalidInput(f"campaign {campaign} is outside {MIN_CAMPAIGN}-{MAX_CAMPAIGN}")
     sha256 = content_sha256(output)
     repository.lock_writers(session)
-    existing = _already_received(
-        session, sha256=sha256, idempotency_key=idempotency_key, token_name=principal.name
+    existing = already_received(
+        session, RsaBatch, sha256=sha256, idempotency_key=idempotency_key, token_name=principal.name
     )
     if existing is not None:
         return to_read(existing), False
