@@ -23,7 +23,7 @@ from app.audit import service as audit_service
 from app.auth import service as auth_service
 from app.auth.schemas import Principal, Role
 from app.cli.database import open_database
-from app.core import db, dbwaits, embedded_pg, native
+from app.core import compiled, db, dbwaits, embedded_pg
 from app.core.config import get_settings
 from app.core.logging import configure_logging
 from app.core.problems import AppError
@@ -121,7 +121,7 @@ def _listen_socket(host: str, port: int) -> socket.socket:
 
 
 def _log_native_status() -> None:
-    status = native.status()
+    status = compiled.status()
     if status.stale:
         logger.warning(
             "compiled modules older than their source: run `make native`", extra={"modules": status.stale}
