@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.dependencies import FEED_WRITERS, PATIENT_READERS, AllUnitsFeedWriter, require
-from app.auth.schemas import Principal
+from app.auth.dependencies import FEED_WRITERS, AllUnitsFeedWriter, require
+from app.auth.schemas import PATIENT_READERS, Principal
 from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.problems import InvalidInput, problem_responses
-from app.core.uploads import read_capped, require_media_type
+from app.core.uploads import read_capped, received_responses, require_media_type
 from app.medeco import service
 from app.medeco.rsa_parser import GrouperOutput
 from app.medeco.schemas import RsaBatchRead
@@ -83,10 +83,7 @@ def _output(content_type: str, kind: str, body: bytes) -> tuple[GrouperOutput, s
     "/rsa-batches",
     status_code=201,
     response_model=RsaBatchRead,
-    responses={
-        200: {"model": RsaBatchRead, "description": "Already received: the existing batch, nothing stored"},
-        **problem_responses(400, 409, 413, 415, 422),
-    },
+    responses=received_responses(RsaBatchRead),
     openapi_extra=BODY,
 )
 async def create_rsa_batch(
@@ -127,7 +124,7 @@ async def create_rsa_batch(
     batch, created = await run_in_threadpool(
         lambda: service.ingest(
             session, output, principal=principal, source=source, campaign=campaign,
-            idempotency_key=idempotency_key, request=request,
+            idempotency_key=idempotency_key,
         )
     )  # fmt: skip
     if not created:
