@@ -10,6 +10,7 @@ from typing import Any, Final
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from app.reference.campaigns import campaign_of
 from app.reference.models import (
     CcamAct,
     Cim10Code,
@@ -23,7 +24,6 @@ from app.reference.tariffs import (
     UNVALUED_GHS,
     GhmMeanStay,
     GhsTariff,
-    campaign_of,
     campaign_start,
     mean_los_of,
 )
