@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0015_rsa"
-down_revision: str | None = "0013_hl7_identity"
+down_revision: str | None = "0014_ghs_tariffs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

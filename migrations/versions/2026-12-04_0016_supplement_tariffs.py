@@ -45,4 +45,4 @@ def downgrade() -> None:
     op.drop_table("ref_tariff_coefficient")
     op.drop_table("ref_supplement_tariff")
     op.execute("DELETE FROM ref_load_log WHERE length(kind) > 10")
-    op.alter_column("ref_load_log", "kind", type_=sa.String(length=10), existing_nullable=False)
+    op.alter_column("ref_load_log", "kind", type_=sa.String(length=20), existing_nullable=False)
