@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -71,6 +72,17 @@ def insert_rsas(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 def current_rsa(session: Session, *, rss_number: str) -> Rsa | None:
     return session.scalar(select(Rsa).where(Rsa.rss_number == rss_number, Rsa.is_current))
+
+
+def rss_facts(
+    session: Session, *, rss_number: str
+) -> tuple[date | None, date | None, str | None, int] | None:
+    """(entry date, exit date, GHM, séances) of the current version of an RSS; None when not stored."""
+    query = select(RssVersion.entry_date, RssVersion.exit_date, RssVersion.ghm, RssVersion.seances).where(
+        RssVersion.rss_number == rss_number, RssVersion.is_current
+    )
+    row = session.execute(query).first()
+    return None if row is None else (row[0], row[1], row[2], row[3])
 
 
 def supplement_tariffs(session: Session, *, campaign: int) -> dict[str, Decimal]:

@@ -43,7 +43,6 @@ class RsaBatchRead(BaseModel):
 
 
 class NotValuedReason(StrEnum):
-    NO_RSS = "no_rss"
     NO_GHM = "no_ghm"
     ERROR_GHM = "error_ghm"
     AMBIGUOUS_GHS = "ambiguous_ghs"

@@ -39,9 +39,16 @@ def load(client: Any, headers: dict[str, str], kind: str, year: int, body: str |
 
 
 def stay(client: Any, headers: dict[str, str], number: str, ghm: str, days: int, **overrides: Any) -> None:
-    rss = make_rss(
-        1, rss_number=number, grouped=True, ghm=ghm, entry=date(2024, 4, 2), days_per_rum=days, **overrides
-    )
+    overrides = {
+        "grouped": True,
+        "ghm": ghm,
+        "return_code": "000",
+        "classification_version": "11",
+        **overrides,
+    }
+    if not overrides["grouped"]:
+        overrides.update(ghm="", return_code="", classification_version="")
+    rss = make_rss(1, rss_number=number, entry=date(2024, 4, 2), days_per_rum=days, **overrides)
     body = ("\n".join(write_rss(rss)) + "\n").encode()
     response = client.post(
         "/api/v1/rum-batches", content=body, headers={**headers, "Content-Type": "text/plain"}
