@@ -3,20 +3,23 @@ from __future__ import annotations
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.dependencies import FEED_WRITERS, PATIENT_READERS, AllUnitsFeedWriter, require
+from app.auth.dependencies import FEED_WRITERS, PATIENT_READERS, AggregateReader, AllUnitsFeedWriter, require
 from app.auth.schemas import Principal
 from app.core.config import get_settings
-from app.core.db import SessionDep
+from app.core.dates import BoundedDate
+from app.core.db import LongExports, SessionDep
+from app.core.exports import EXPORT_RESPONSES, ExportFormat, render
 from app.core.problems import InvalidInput, problem_responses
 from app.core.uploads import read_capped, require_media_type
+from app.medeco import casemix as casemix_service
 from app.medeco import service
 from app.medeco.rsa_parser import GrouperOutput
-from app.medeco.schemas import RsaBatchRead
+from app.medeco.schemas import Casemix, CasemixGroup, RsaBatchRead
 
 router = APIRouter(tags=["medeco"], responses=problem_responses(401, 403, 503))
 
@@ -139,3 +142,40 @@ async def create_rsa_batch(
 def read_rsa_batch(batch_id: int, session: SessionDep, principal: RsaBatchReader) -> RsaBatchRead:
     """One RSA batch with its counts, line errors and the RSA whose RSS is not stored (ingest, dim, admin)."""
     return service.get_batch(session, batch_id=batch_id)
+
+
+@router.get(
+    "/casemix",
+    response_model=Casemix,
+    responses={**EXPORT_RESPONSES, **problem_responses(400, 422)},
+)
+def read_casemix(
+    session: SessionDep,
+    _long: LongExports,
+    principal: AggregateReader,
+    start: Annotated[BoundedDate, Query(alias="from", description="First RSS discharge date (inclusive)")],
+    end: Annotated[BoundedDate, Query(alias="to", description="Last RSS discharge date (inclusive)")],
+    group_by: CasemixGroup = CasemixGroup.POLE,
+    compare: Annotated[
+        Literal["previous_year"] | None,
+        Query(description="previous_year: each row also for the same dates one year back (`previous`)"),
+    ] = None,
+    fmt: Annotated[
+        ExportFormat,
+        Query(alias="format", description="json, or csv (`;`, UTF-8 with BOM) / xlsx to download"),
+    ] = ExportFormat.JSON,
+) -> Any:
+    """Case-mix of the stays discharged in the period: stays, séances, days, LOS against the national
+    mean (IP-DMS), stays beyond the bounds, and euros (GHS, EXB, EXH, supplements, total), by pôle,
+    service, UM, GHM or CMD (rules in docs/casemix.md).
+
+    A stay counts once, in the UM of its longest RUM; its days and euros are split across its RUMs
+    by their days. Stays that cannot be valued count in the rows without euros and in `not_valued`
+    by reason. Aggregates only (reader, dim, admin); a token restricted to units sees its UMs' RUMs
+    (by UM, service, pôle) or the stays with a RUM in its UMs (by GHM, CMD)."""
+    result = casemix_service.casemix(
+        session, principal, group_by=group_by, start=start, end=end, compare=compare is not None
+    )
+    if fmt is ExportFormat.JSON:
+        return result
+    return render(casemix_service.casemix_table(result), fmt)
