@@ -111,3 +111,50 @@ def test_exports_and_access(client: Any, stays: dict[str, str], auth_headers: An
     assert client.get("/api/v1/casemix", params=params, headers=auth_headers("ingest")).status_code == 403
     bad = client.get("/api/v1/casemix", params={**params, "to": "2024-03-01"}, headers=stays)
     assert bad.status_code == 400
+
+
+def test_the_sql_valuation_equals_the_stay_valuation(client: Any, auth_headers: Any) -> None:
+    """RSA days and supplements, séances, coefficient: casemix and GET /rss/{n} give the same euros."""
+    from tests.medeco.builders import archive, rsa_line, tra_csv
+    from tests.medeco.test_valuation_api import SUPPLEMENTS
+
+    admin = auth_headers("admin")
+    load(client, admin, "ghs_tariffs", 2024, TARIFFS)
+    load(client, admin, "supplement_tariffs", 2024, SUPPLEMENTS)
+    load(client, admin, "tariff_coefficients", 2024, "prudential;geographic\n0.993;1.07\n")
+    seance = make_rss(
+        1, rss_number="SE", grouped=True, ghm="28Z04Z", return_code="000", entry=date(2024, 5, 2),
+        days_per_rum=0, seances="12",
+    )  # fmt: skip
+    post(
+        client,
+        admin,
+        grouped("RA", "04M141", date(2024, 5, 2), 5),
+        grouped("LONG", "04M143", date(2024, 4, 1), 30),
+        seance,
+    )
+    line = rsa_line(
+        index=1, ghm="04M141", ghs="1185", los=5, exit_month=5, exh_days=1, exb_type="2", exb_days=2,
+        supplements={"sup_rea": 2, "sup_nn1": 1}, radiotherapy={"9610": 3},
+    )  # fmt: skip
+    response = client.post(
+        "/api/v1/rsa-batches", content=archive(line.encode(), tra_csv((1, "RA", "S"))),
+        headers={**admin, "Content-Type": "application/zip"},
+    )  # fmt: skip
+    assert response.status_code == 201
+    stays = {
+        n: client.get(f"/api/v1/rss/{n}", headers=admin).json()["valuation"] for n in ("RA", "LONG", "SE")
+    }
+    params = {"from": "2024-04-01", "to": "2024-05-31", "group_by": "ghm"}
+    rows = {r["key"]: r for r in client.get("/api/v1/casemix", params=params, headers=admin).json()["rows"]}
+    for number, ghm in (("RA", "04M141"), ("LONG", "04M143"), ("SE", "28Z04Z")):
+        stay, row = stays[number], rows[ghm]
+        assert (row["valuation_base"], row["valuation_exb"], row["valuation_exh"]) == (
+            stay["base"], stay["exb"], stay["exh"],
+        ), number  # fmt: skip
+        assert (row["valuation_supplements"], row["valuation_total"]) == (
+            stay["supplements"],
+            stay["total"],
+        ), number
+        assert (row["exb_days"], row["exh_days"]) == (stay["exb_days"], stay["exh_days"]), number
+    assert (stays["RA"]["exb"], stays["RA"]["exh"], stays["SE"]["base"]) == (0.0, 211.66, 3972.6)
