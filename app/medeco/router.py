@@ -13,13 +13,13 @@ from app.auth.schemas import Principal
 from app.core.config import get_settings
 from app.core.dates import BoundedDate
 from app.core.db import LongExports, SessionDep
-from app.core.exports import EXPORT_RESPONSES, ExportFormat, render
+from app.core.exports import EXPORT_RESPONSES, XLSX_MEDIA_TYPE, ExportFormat, download, render
 from app.core.problems import InvalidInput, problem_responses
 from app.core.uploads import read_capped, require_media_type
+from app.medeco import annual, service
 from app.medeco import casemix as casemix_service
-from app.medeco import service
 from app.medeco.rsa_parser import GrouperOutput
-from app.medeco.schemas import Casemix, CasemixGroup, RsaBatchRead
+from app.medeco.schemas import AnnualReport, Casemix, CasemixGroup, RsaBatchRead
 
 router = APIRouter(tags=["medeco"], responses=problem_responses(401, 403, 503))
 
@@ -179,3 +179,30 @@ def read_casemix(
     if fmt is ExportFormat.JSON:
         return result
     return render(casemix_service.casemix_table(result), fmt)
+
+
+@router.get(
+    "/reports/annual",
+    response_model=AnnualReport,
+    responses={**EXPORT_RESPONSES, **problem_responses(400, 422)},
+)
+def read_annual_report(
+    session: SessionDep,
+    _long: LongExports,
+    principal: AggregateReader,
+    year: Annotated[int, Query(ge=1900, le=2100, description="Calendar year of discharge")],
+    fmt: Annotated[
+        Literal["json", "xlsx"],
+        Query(alias="format", description="json, or xlsx (one sheet per table, charts)"),
+    ] = "json",
+) -> Any:
+    """The annual medico-economic report for the CME and the direction: activity (types of care,
+    pôles, UMs, séances), case-mix (top GHMs, CMD), valuation and IP-DMS by pôle and service with
+    the previous year, report turnaround by month and service, coding findings by rule.
+
+    Each table is what the corresponding endpoint gives for the year (docs/casemix.md); the XLSX
+    has one sheet per table with French titles and a native bar chart on the main ones."""
+    report = annual.annual_report(session, principal, year=year)
+    if fmt == "json":
+        return report
+    return download(annual.to_xlsx(report), XLSX_MEDIA_TYPE, f"rapport-annuel-{year}.xlsx")

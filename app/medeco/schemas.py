@@ -135,3 +135,20 @@ class Casemix(BaseModel):
     total: CasemixTotal
     not_valued: NotValued
     previous_not_valued: NotValued | None = None
+
+
+class AnnualSheet(BaseModel):
+    """One table of the annual report (one sheet of the workbook)."""
+
+    key: str = Field(description="care_types, poles, units, seances, top_ghm, cmd, valuation_poles, ...")
+    title: str = Field(description="French title, the sheet's")
+    columns: list[str]
+    rows: list[list[str | int | float | None]]
+    chart: str | None = Field(None, description="Title of the sheet's bar chart, if any")
+    chart_columns: list[int] = Field(default_factory=list, description="1-based columns the chart plots")
+
+
+class AnnualReport(BaseModel):
+    year: int
+    scope_units: list[str] | None = Field(description="UMs of a token restricted to units; null = all")
+    sheets: list[AnnualSheet]
