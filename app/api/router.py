@@ -8,6 +8,7 @@ from app.activity.router import router as activity_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.core.problems import problem_responses
+from app.exhaustivity.router import router as exhaustivity_router
 from app.ingestion.router import router as ingestion_router
 from app.reference.router import router as reference_router
 from app.rules.router import router as rules_router
@@ -24,3 +25,4 @@ api_router.include_router(reference_router)
 api_router.include_router(rules_router)
 api_router.include_router(activity_router)
 api_router.include_router(turnaround_router)
+api_router.include_router(exhaustivity_router)
