@@ -44,13 +44,12 @@ def quarter_bounds(quarter: str) -> tuple[date, date]:
     """First and last day of '2026-Q1'; a 422 problem for a quarter out of the accepted range."""
     try:
         year, number = parse_quarter(quarter)
-        first = date(year, 3 * number - 2, 1)
     except ValueError as exc:
         raise InvalidInput(
             f"{quarter!r} is not a quarter", errors=[LineError(None, "quarter", "invalid_quarter", str(exc))]
         ) from None
-    last_month = 3 * number
-    last = date(year, last_month, monthrange(year, last_month)[1])
+    first = date(max(year, 1), 3 * number - 2, 1)
+    last = date(first.year, 3 * number, monthrange(first.year, 3 * number)[1])
     for day in (first, last):
         if not in_range(day):
             message = f"quarter {quarter}: {DateOutOfRange(day)}"
