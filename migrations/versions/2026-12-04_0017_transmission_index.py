@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0017_transmission_index"
-down_revision: str | None = "0013_hl7_identity"
+down_revision: str | None = "0016_supplement_tariffs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
