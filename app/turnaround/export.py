@@ -27,6 +27,7 @@ from app.core.exports import (
     workbook_bytes,
 )
 from app.turnaround.classify import TurnaroundSummary
+from app.turnaround.events import HOSPITAL_TZ
 from app.turnaround.schemas import UNMAPPED, Attribution, WeeklyReport, WeeklyStay, percent
 
 TITLE: Final = "Délai de réception des comptes rendus — semaine {week}"
@@ -52,6 +53,17 @@ DETAIL_COLUMNS: Final = (
     Column("Date de sortie", 14),
     Column("Jours écoulés", 14),
 )
+STORED_LATE_COLUMNS: Final = (
+    Column("N° de séjour", 16),
+    Column("Service", 16),
+    Column("UM", 8),
+    Column("Document", 20),
+    Column("Canal", 8),
+    Column("Envoyé le", 18),
+    Column("Enregistré le", 18),
+    Column("Décalage (h)", 12),
+)
+CHANNEL_LABELS: Final = {"hl7v2": "HL7 v2", "fhir": "FHIR", "json": "JSON", "file": "Fichier"}
 STATUS_LABELS: Final = {"late": "En retard", "missing": "Manquant"}
 _RATE_COLUMNS: Final = (8, 9)  # 1-based columns holding rates (percent format)
 
@@ -88,6 +100,26 @@ def _detail_rows(report: WeeklyReport) -> list[Sequence[Cell]]:
     for status, stays in (("late", report.detail.late), ("missing", report.detail.missing)):
         rows.extend(_detail_row(status, stay) for stay in stays)
     return rows
+
+
+def _stored_late_rows(report: WeeklyReport) -> list[Sequence[Cell]]:
+    """Report events stored more than a day after their sender's time, in hospital time (an
+    XLSX cell holds no time zone)."""
+    if report.detail is None:
+        return []
+    return [
+        [
+            document.stay_number,
+            document.service,
+            document.unit,
+            document.document_id,
+            CHANNEL_LABELS.get(document.channel, document.channel),
+            document.sent_at.astimezone(HOSPITAL_TZ).replace(tzinfo=None),
+            document.stored_at.astimezone(HOSPITAL_TZ).replace(tzinfo=None),
+            round(document.lag_hours, 1),
+        ]
+        for document in report.detail.stored_late
+    ]
 
 
 def _detail_row(status: str, stay: WeeklyStay) -> list[Cell]:
@@ -138,6 +170,11 @@ def weekly_csv(
         detail = Table(title="Détail", filename="", columns=DETAIL_COLUMNS, rows=_detail_rows(report))
         # One file: the detail follows the summary after an empty line, without a second BOM.
         body += b"\r\n" + to_csv(detail, bom=False)
+        if report.detail.stored_late:  # a third table only when a transmission went wrong
+            stored_late = Table(
+                title="Transmission", filename="", columns=STORED_LATE_COLUMNS, rows=_stored_late_rows(report)
+            )
+            body += b"\r\n" + to_csv(stored_late, bom=False)
     return download(body, CSV_MEDIA_TYPE, f"{_filename(report)}.csv")
 
 
@@ -189,5 +226,15 @@ def weekly_xlsx(
             row[0].number_format = "DD/MM/YYYY"
         set_widths(detail, DETAIL_COLUMNS)
         detail.freeze_panes = "A2"
+        if report.detail.stored_late:
+            stored_late = workbook.create_sheet("Transmission tardive")
+            append_row(stored_late, [column.header for column in STORED_LATE_COLUMNS], font=bold)
+            for values in _stored_late_rows(report):
+                append_row(stored_late, values)
+            for row in stored_late.iter_rows(min_row=2, min_col=6, max_col=7):
+                for cell in row:
+                    cell.number_format = "DD/MM/YYYY HH:MM"
+            set_widths(stored_late, STORED_LATE_COLUMNS)
+            stored_late.freeze_panes = "A2"
 
     return download(workbook_bytes(workbook), XLSX_MEDIA_TYPE, f"{_filename(report)}.xlsx")

@@ -25,6 +25,7 @@ from app.turnaround.schemas import (
     Attribution,
     CareType,
     GroupBy,
+    StoredLateDocument,
     TurnaroundCounts,
     TurnaroundRead,
     TurnaroundRow,
@@ -35,6 +36,9 @@ from app.turnaround.schemas import (
     parse_iso_week,
 )
 from app.turnaround.settings import get_turnaround_settings
+
+# The channel of a stored event, by its source; any other source (a file loader) is `file`.
+CHANNELS: Final = {"hl7": "hl7v2", "fhir": "fhir", "json": "json"}
 
 
 def today() -> date:
@@ -227,7 +231,20 @@ def weekly_report(
                 days_elapsed=row.days_elapsed,
             )
             (late if row.status == "late" else missing).append(item)
-        stays = WeeklyDetail(late=late, missing=missing)
+        stored_late = [
+            StoredLateDocument(
+                stay_number=row.stay_number,
+                service=row.service,
+                unit=row.unit,
+                document_id=row.document_id,
+                channel=CHANNELS.get(row.source, "file"),
+                sent_at=row.received_at,
+                stored_at=row.recorded_at,
+                lag_hours=(row.recorded_at - row.received_at).total_seconds() / 3600,
+            )
+            for row in repository.stored_late_documents(session, params)
+        ]
+        stays = WeeklyDetail(late=late, missing=missing, stored_late=stored_late)
     report = WeeklyReport(
         week=week,
         date_from=monday,

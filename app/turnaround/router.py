@@ -22,8 +22,10 @@ from app.turnaround.schemas import (
     Attribution,
     EventsIngested,
     GroupBy,
+    StoredLateDocument,
     TurnaroundRead,
     WeeklyReport,
+    WeeklyStay,
 )
 
 router = APIRouter(tags=["turnaround"], responses=problem_responses(401, 403, 503))
@@ -294,14 +296,19 @@ def read_weekly_turnaround(
         attribution=attribution,
     )
     if data.report.detail is not None:
-        stays = [s.stay_number for s in data.report.detail.late + data.report.detail.missing]
+        listed: list[WeeklyStay | StoredLateDocument] = [
+            *data.report.detail.late,
+            *data.report.detail.missing,
+            *data.report.detail.stored_late,
+        ]
+        stays = list(dict.fromkeys(s.stay_number for s in listed))
         audit_service.record(
             session,
             principal,
             action="read",
             object_type="stay",
             object_ids=intake.audit_ids(stays),
-            units=[s.unit for s in data.report.detail.late + data.report.detail.missing],
+            units=[s.unit for s in listed],
             request=request,
         )
     if format is ExportFormat.CSV:

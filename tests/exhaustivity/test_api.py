@@ -260,3 +260,49 @@ def test_transmission_csv(transmitted: Any, auth_headers: Any) -> None:
         "JSON;Tous;2;0;4,0;6,0",
         "Total;;5;2;6,0;1728,0",
     ]
+
+
+def test_the_weekly_detail_flags_reports_stored_more_than_a_day_late(
+    transmitted: Any, auth_headers: Any
+) -> None:
+    params = {"week": "2022-W05", "as_of": "2022-03-15", "detail": "true"}
+    dim = auth_headers("dim", name="dr-dim")
+    body = transmitted.get("/api/v1/reports/weekly-turnaround", params=params, headers=dim).json()
+    assert body["detail"]["stored_late"] == [
+        {"stay_number": "S2", "service": "ONCO", "unit": "7500", "document_id": "D2-doc", "channel": "hl7v2",
+         "sent_at": "2022-03-09T08:00:00+01:00", "stored_at": "2022-03-11T08:00:00+01:00", "lag_hours": 48.0},
+        # Sent before the discharge (on time by its own date): the storage 72 days later shows here.
+        {"stay_number": "R5", "service": "URG", "unit": "5520", "document_id": "D6-doc", "channel": "hl7v2",
+         "sent_at": "2022-01-01T10:00:00+01:00", "stored_at": "2022-03-14T10:00:00+01:00",
+         "lag_hours": 1728.0},
+    ]  # fmt: skip
+    csv = transmitted.get(
+        "/api/v1/reports/weekly-turnaround", params={**params, "format": "csv"}, headers=dim
+    )
+    assert csv.content.decode("utf-8").split("\r\n\r\n")[-1].splitlines() == [
+        "N° de séjour;Service;UM;Document;Canal;Envoyé le;Enregistré le;Décalage (h)",
+        "S2;ONCO;7500;D2-doc;HL7 v2;2022-03-09T08:00:00;2022-03-11T08:00:00;48,0",
+        "R5;URG;5520;D6-doc;HL7 v2;2022-01-01T10:00:00;2022-03-14T10:00:00;1728,0",
+    ]
+    xlsx = transmitted.get(
+        "/api/v1/reports/weekly-turnaround", params={**params, "format": "xlsx"}, headers=dim
+    )
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(xlsx.content))
+    assert book.sheetnames[-1] == "Transmission tardive"
+    rows = list(book["Transmission tardive"].iter_rows(min_row=2, values_only=True))
+    assert rows[0] == (
+        "S2",
+        "ONCO",
+        "7500",
+        "D2-doc",
+        "HL7 v2",
+        datetime(2022, 3, 9, 8),
+        datetime(2022, 3, 11, 8),
+        48,
+    )
+    entries = transmitted.get(
+        "/api/v1/audit-log", params={"object_type": "stay"}, headers=auth_headers()
+    ).json()
+    assert "R5" in entries["items"][0]["object_ids"]
