@@ -13,13 +13,16 @@ from app.core.dates import BoundedDate
 from app.core.db import LongExports, SessionDep
 from app.core.exports import EXPORT_RESPONSES, ExportFormat
 from app.core.problems import Forbidden, problem_responses
-from app.exhaustivity import export, quarterly, service
+from app.exhaustivity import export, metrics, quarterly, service
 from app.exhaustivity.schemas import QUARTER_PATTERN, ExhaustivityRead, QuarterlyRead, TransmissionRead
 from app.turnaround import intake
 from app.turnaround import reports as turnaround_reports
 from app.turnaround.schemas import GroupBy
 
 router = APIRouter(tags=["exhaustivity"], responses=problem_responses(401, 403, 503))
+
+# The gauges register with the app's routes (the collector is created at import).
+GAUGES: Final = metrics.COLLECTOR
 
 JSON_MEDIA_TYPE: Final = "application/json"
 _AS_OF_DOC: Final = (

@@ -177,7 +177,7 @@ def stays_not_coded_over(
         session.info[_OVERDUE_MEMO] = memo
     counts = memo.counts.get((as_of, days))
     if counts is None:
-        counts = memo.counts[(as_of, days)] = _overdue_counts(session, days=days, as_of=as_of)
+        counts = memo.counts[(as_of, days)] = overdue_counts(session, days=days, as_of=as_of)
     if service is not None:
         return counts.get(("service", service), 0)
     if pole is not None:
@@ -196,7 +196,9 @@ class _OverdueMemo:
     counts: dict[tuple[date, int], dict[tuple[str, str], int]] = field(default_factory=dict)
 
 
-def _overdue_counts(session: Session, *, days: int, as_of: date) -> dict[tuple[str, str], int]:
+def overdue_counts(session: Session, *, days: int, as_of: date) -> dict[tuple[str, str], int]:
+    """{("all", ""): n, ("pole", code): n, ("service", code): n}: the stays not coded more than
+    `days` days after their discharge, as of `as_of`, every discharge dimqa knows."""
     last_discharge = as_of - timedelta(days=days + 1)
     if last_discharge < MIN_DATE:
         return {}
