@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from itertools import accumulate
 from typing import IO, Any, TypeVar
@@ -685,6 +686,12 @@ def list_batches(session: Session, *, cursor: str | None, limit: int) -> RumBatc
     rows = repository.list_batches(session, before_id=id_cursor(cursor), limit=limit + 1)
     page, next_cursor = next_page(rows, limit)
     return RumBatchPage(items=[to_read(b) for b in page], next_cursor=next_cursor)
+
+
+def failed_batches(session: Session, *, since: datetime | None, until: datetime | None) -> int:
+    """How many RUM batches received in [since, until) had RSS rejected (statuses `rejected` and
+    `partial`): what the alerts call ingestion failures."""
+    return repository.count_failed_batches(session, since=since, until=until)
 
 
 def read_rss(
