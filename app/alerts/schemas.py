@@ -102,7 +102,7 @@ class AlertRuleUpdate(BaseModel):
     scope: Scope | None = None
     scope_code: NoControlStrOrNone = Field(default=None, max_length=20)
     comparator: Comparator | None = None
-    threshold: float | None = _THRESHOLD
+    threshold: float | None = Field(default=None, allow_inf_nan=False)
     window: Window | None = None
     webhook_url: NoControlStrOrNone = Field(default=None, max_length=2000)
     webhook_secret: SecretStr | None = Field(default=None, min_length=16, max_length=200)
