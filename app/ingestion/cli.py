@@ -1,4 +1,4 @@
-"""`dimqa ingest rss|ium|structure FILE`: the same service code as the API, audited as `cli`."""
+"""`dimqa ingest rss|rsa|ium|structure FILE`: the same service code as the API, audited as `cli`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from app.cli.database import open_database
 from app.core import db, embedded_pg
 from app.core.config import get_settings
 from app.core.problems import AppError
+from app.medeco.cli import ingest_rsa
 
 ingest_app = typer.Typer(help="Load files through the same code as the API.", no_args_is_help=True)
 CLI_PRINCIPAL = Principal(name="cli", role=Role.ADMIN, units=None)
@@ -105,6 +106,9 @@ def ingest_rss(
 ) -> None:
     """Ingest an RSS file (formats 016-023, grouped 116-123) as one batch, all or nothing."""
     _run("rss", path, idempotency_key=idempotency_key)
+
+
+ingest_app.command("rsa")(ingest_rsa)
 
 
 @ingest_app.command("ium")

@@ -1,7 +1,7 @@
 """Alerts: rules with their state, and the delivery outbox
 
 Revision ID: 0018_alerts
-Revises: 0013_hl7_identity
+Revises: 0019_web_sessions
 Create Date: 2026-12-04
 
 `alert_rule` holds the rules an admin manages and each one's current state; `alert_delivery` is the
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0018_alerts"
-down_revision: str | None = "0013_hl7_identity"
+down_revision: str | None = "0019_web_sessions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
