@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.alerts.schemas import Metric, Scope, Window
 from app.auth.schemas import Principal, Role
+from app.exhaustivity import service as exhaustivity_service
 from app.ingestion import service as ingestion_service
 from app.rules import service as rules_service
 from app.rules.severity import Severity
@@ -189,6 +190,21 @@ def _ingestion_failures(ctx: Context, period: Period | None, scope: Scope, code:
     return float(count)
 
 
+# --- exhaustivity: stays discharged more than 30 days ago and still without an RSS --------------------
+
+
+def _stays_not_coded(ctx: Context, period: Period | None, scope: Scope, code: str | None) -> float | None:
+    # exhaustivity_service keeps its one aggregate (every scope) for the transaction: one query a pass.
+    count = exhaustivity_service.stays_not_coded_over(
+        ctx.session,
+        days=30,
+        as_of=ctx.as_of,
+        pole=code if scope is Scope.POLE else None,
+        service=code if scope is Scope.SERVICE else None,
+    )
+    return float(count)
+
+
 _PERIODS = (Window.LAST_CLOSED_WEEK, Window.LAST_7_DAYS, Window.LAST_30_DAYS)
 _GROUPED = (Scope.ALL, Scope.POLE, Scope.SERVICE)
 
@@ -205,6 +221,16 @@ register(
 register(
     MetricProvider(
         Metric.MISSING_REPORTS, "Comptes rendus manquants", "count", _PERIODS, _GROUPED, _missing_reports
+    )
+)
+register(
+    MetricProvider(
+        Metric.STAYS_NOT_CODED_OVER_30_DAYS,
+        "Séjours non codés plus de 30 jours après la sortie",
+        "count",
+        (Window.CURRENT,),
+        _GROUPED,
+        _stays_not_coded,
     )
 )
 register(

@@ -67,7 +67,7 @@ def list_metrics() -> list[MetricRead]:
             metric=p.metric,
             label=p.label,
             kind=p.kind,
-            windows=sorted(p.windows),
+            windows=list(p.windows),
             default_window=p.windows[0],
             scopes=list(p.scopes),
         )

@@ -221,13 +221,13 @@ def test_a_service_whose_rate_collapses_fires_on_the_last_closed_week(
     admin = realistic.full
     day = date(2022, 2, 1)
     monkeypatch.setattr(service, "today", lambda: date(2022, 2, 10))
-    stays = [("S1", "7500"), ("S2", "7500"), ("S3", "7510")]
+    stays = [("S1", "7500", day), ("S2", "7500", day), ("S3", "7510", day), ("S9", "7500", date(2022, 1, 5))]
     events = [
         event
-        for stay, unit in stays
+        for stay, unit, discharge in stays
         for event in (
-            movement(f"{stay}-a", "admit", stay, day - timedelta(days=2), unit),
-            movement(f"{stay}-d", "discharge", stay, day),
+            movement(f"{stay}-a", "admit", stay, discharge - timedelta(days=2), unit),
+            movement(f"{stay}-d", "discharge", stay, discharge),
         )
     ]
     assert client.post("/api/v1/stay-events", json={"events": events}, headers=admin).status_code == 201
@@ -264,8 +264,17 @@ def test_a_service_whose_rate_collapses_fires_on_the_last_closed_week(
         headers=admin,
     ).json()
     assert _evaluate(client, admin, missing["id"])["value"] == 1.0
-    assert DeliveryWorker(**FAST).run_once() == 4
-    [message] = [m for r in receiver.wait_for(4) if "(onco)" in (m := _signed(r)["message"])]
+    # S9, discharged on 2022-01-05 (36 days before), has no RSS: the only stay not coded over 30 days.
+    not_coded = client.post(
+        "/api/v1/alert-rules",
+        json=rule_body(receiver, name="Non codés", metric="stays_not_coded_over_30_days", window=None),
+        headers=admin,
+    ).json()
+    assert not_coded["window"] == "current"
+    evaluated = _evaluate(client, admin, not_coded["id"])
+    assert (evaluated["value"], evaluated["event"], evaluated["period_from"]) == (1.0, "firing", None)
+    assert DeliveryWorker(**FAST).run_once() == 5
+    [message] = [m for r in receiver.wait_for(5) if "(onco)" in (m := _signed(r)["message"])]
     assert message == (
         "Alerte « CR sous 8 jours (onco) » : Taux de comptes rendus reçus sous 8 jours (service ONCO "
         "Oncologie) semaine 2022-W05 (du 31/01/2022 au 06/02/2022) = 50,0 % (seuil : < 80,0 %)."

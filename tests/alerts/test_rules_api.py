@@ -20,6 +20,8 @@ from tests.fixtures.realistic import Realistic
 
 pytestmark = pytest.mark.usefixtures("realistic")
 
+GROUPED = ["all", "pole", "service"]
+
 
 def _errors(response: Any) -> list[tuple[str, str]]:
     assert response.headers["content-type"] == "application/problem+json", response.text
@@ -177,17 +179,24 @@ class TestSecretAndChanges:
 
     def test_the_metrics_listed(self, client: Any, realistic: Realistic) -> None:
         listed = client.get("/api/v1/alert-metrics", headers=realistic.full).json()
-        assert [(m["metric"], m["default_window"]) for m in listed] == [
-            (m, w)
-            for m, w in [
-                ("ingestion_failures", "last_7_days"),
-                ("missing_reports", "last_closed_week"),
-                ("open_blocking_findings", "current"),
-                ("stays_not_coded_over_30_days", "current"),
-                ("turnaround_on_time_rate", "last_closed_week"),
-            ]
-            if m in {metric.value for metric in service.PROVIDERS}
+        assert [(m["metric"], m["kind"], m["windows"], m["scopes"]) for m in listed] == [
+            (
+                "ingestion_failures",
+                "count",
+                ["last_7_days", "last_closed_week", "last_30_days", "current"],
+                ["all"],
+            ),
+            ("missing_reports", "count", ["last_closed_week", "last_7_days", "last_30_days"], GROUPED),
+            (
+                "open_blocking_findings",
+                "count",
+                ["current", "last_closed_week", "last_7_days", "last_30_days"],
+                GROUPED,
+            ),
+            ("stays_not_coded_over_30_days", "count", ["current"], GROUPED),
+            ("turnaround_on_time_rate", "rate", ["last_closed_week", "last_7_days", "last_30_days"], GROUPED),
         ]
+        assert [m["default_window"] for m in listed] == [m["windows"][0] for m in listed]
 
 
 def test_a_delivery_gives_up_after_the_last_attempt(
