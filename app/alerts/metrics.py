@@ -23,6 +23,7 @@ from app.ingestion import service as ingestion_service
 from app.rules import service as rules_service
 from app.rules.severity import Severity
 from app.structure import service as structure_service
+from app.structure.schemas import StructureRead
 from app.turnaround import reports
 from app.turnaround.events import HOSPITAL_TZ
 from app.turnaround.schemas import GroupBy
@@ -66,23 +67,17 @@ class Context:
         found: _T = self._memo[key]
         return found
 
+    def structure(self) -> StructureRead:
+        return self.memo("structure", lambda: structure_service.read_structure(self.session, SYSTEM))
+
     def labels(self) -> dict[tuple[Scope, str], str]:
         """(scope, code) -> label of the pôles and services, for the messages."""
-
-        def load() -> dict[tuple[Scope, str], str]:
-            structure = structure_service.read_structure(self.session, SYSTEM)
-            found = {(Scope.POLE, p.code): p.label for p in structure.poles}
-            found.update({(Scope.SERVICE, s.code): s.label for s in structure.services})
-            return found
-
-        return self.memo("labels", load)
+        found = {(Scope.POLE, p.code): p.label for p in self.structure().poles}
+        found.update({(Scope.SERVICE, s.code): s.label for s in self.structure().services})
+        return found
 
     def service_poles(self) -> dict[str, str | None]:
-        def load() -> dict[str, str | None]:
-            structure = structure_service.read_structure(self.session, SYSTEM)
-            return {s.code: s.pole for s in structure.services}
-
-        return self.memo("service_poles", load)
+        return {s.code: s.pole for s in self.structure().services}
 
 
 Compute = Callable[[Context, Period | None, Scope, str | None], float | None]
@@ -112,36 +107,65 @@ def provider_of(metric: Metric) -> MetricProvider | None:
 # --- turnaround: the stays discharged in the period, as of the evaluation day ---------------------
 
 
-def _turnaround(ctx: Context, period: Period, scope: Scope) -> tuple[dict[str, Any], Any]:
-    """group -> row, and the total, of the turnaround by pôle or service (or the total only)."""
-    group_by = GroupBy.POLE if scope is Scope.POLE else GroupBy.SERVICE
+@dataclass(frozen=True, slots=True)
+class _Counts:
+    """What the turnaround metrics need of a group: the on-time rate is on_time_j8 / closed."""
 
-    def load() -> tuple[dict[str, Any], Any]:
+    on_time_j8: int
+    closed: int  # stays whose window is closed (stays - pending)
+    missing: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.on_time_j8 / self.closed if self.closed else None
+
+
+def _turnaround(ctx: Context, period: Period) -> dict[tuple[Scope, str | None], _Counts]:
+    """(scope, code) -> counts of the stays discharged in `period`, as of the evaluation day.
+
+    One aggregate by service per period; a pôle's counts are the sum of its services' (the pôle of
+    a service in the structure), so a pass costs one turnaround query per period, not two."""
+
+    def load() -> dict[tuple[Scope, str | None], _Counts]:
         read = reports.turnaround(
             ctx.session,
             SYSTEM,
             date_from=period.start,
             date_to=period.end,
             as_of=ctx.as_of,
-            group_by=group_by,
+            group_by=GroupBy.SERVICE,
         )
-        return {row.group: row for row in read.rows}, read.total
+        total = read.total
+        found: dict[tuple[Scope, str | None], _Counts] = {
+            (Scope.ALL, None): _Counts(total.on_time_j8, total.stays - total.pending, total.missing)
+        }
+        poles = ctx.service_poles()
+        for row in read.rows:
+            counts = _Counts(row.on_time_j8, row.stays - row.pending, row.missing)
+            found[(Scope.SERVICE, row.group)] = counts
+            pole = poles.get(row.group)
+            if pole is not None:
+                summed = found.get((Scope.POLE, pole), _Counts(0, 0, 0))
+                found[(Scope.POLE, pole)] = _Counts(
+                    summed.on_time_j8 + counts.on_time_j8,
+                    summed.closed + counts.closed,
+                    summed.missing + counts.missing,
+                )
+        return found
 
-    return ctx.memo(("turnaround", period.start, period.end, group_by), load)
+    return ctx.memo(("turnaround", period.start, period.end), load)
 
 
 def _on_time_rate(ctx: Context, period: Period | None, scope: Scope, code: str | None) -> float | None:
     assert period is not None
-    rows, total = _turnaround(ctx, period, scope)
-    row = total if scope is Scope.ALL else rows.get(code or "")
-    return None if row is None else row.rate_j8
+    counts = _turnaround(ctx, period).get((scope, code))
+    return None if counts is None else counts.rate
 
 
 def _missing_reports(ctx: Context, period: Period | None, scope: Scope, code: str | None) -> float | None:
     assert period is not None
-    rows, total = _turnaround(ctx, period, scope)
-    row = total if scope is Scope.ALL else rows.get(code or "")
-    return 0.0 if row is None else float(row.missing)
+    counts = _turnaround(ctx, period).get((scope, code))
+    return 0.0 if counts is None else float(counts.missing)
 
 
 # --- findings: blocking findings still open (not reviewed, not closed) -----------------------------

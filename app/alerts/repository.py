@@ -51,10 +51,9 @@ def cancel_pending(session: Session, *, rule_id: int) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def add_delivery(session: Session, delivery: AlertDelivery) -> AlertDelivery:
+def add_delivery(session: Session, delivery: AlertDelivery) -> None:
+    """Added, not flushed: a pass's events go in one multi-row INSERT at its flush."""
     session.add(delivery)
-    session.flush()
-    return delivery
 
 
 def list_deliveries(
