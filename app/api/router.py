@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.activity.router import router as activity_router
+from app.alerts.router import router as alerts_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.core.problems import problem_responses
@@ -31,3 +32,4 @@ api_router.include_router(activity_router)
 api_router.include_router(rhs_router)
 api_router.include_router(turnaround_router)
 api_router.include_router(exhaustivity_router)
+api_router.include_router(alerts_router)
