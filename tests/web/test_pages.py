@@ -181,3 +181,36 @@ def test_findings_page_is_audited_and_reviews_go_through_the_api_rules(client: A
     # Dismissed -> acknowledged is refused, as by the API (409), on an HTML page.
     refused = client.post(f"/web/anomalies/{target}/revue", data={"csrf": csrf, "status": "acknowledged"})
     assert refused.status_code == 409 and "<h1>" in refused.text
+
+
+def test_the_trend_query_counts_as_the_turnaround_of_each_week(world: World) -> None:
+    """The 12 weeks' rates in one statement equal the 12 turnaround reports, per service and in total."""
+    from app.auth.schemas import Principal, Role
+    from app.turnaround import reports
+    from app.web import pages
+
+    for principal in (
+        Principal(name="t", role=Role.ADMIN, units=None),
+        Principal(name="t", role=Role.DIM, units=(RESTRICTED_UNIT,)),
+    ):
+        weeks = pages.trend_weeks(WEEK)
+        with db.new_session() as session:
+            trend = reports.weekly_rates(
+                session, principal, first_monday=weeks[0][1], last_sunday=weeks[-1][2]
+            )
+            one_by_one = [
+                reports.turnaround(session, principal, date_from=monday, date_to=sunday)
+                for _name, monday, sunday in weeks
+            ]
+        expected = [
+            (
+                monday,
+                figures.total.rate_j0,
+                figures.total.rate_j8,
+                {r.group: (r.label, r.rate_j0, r.rate_j8) for r in figures.rows},
+            )
+            for (_name, monday, _sunday), figures in zip(weeks, one_by_one, strict=True)
+            if figures.total.stays
+        ]
+        assert [(w.monday, w.rate_j0, w.rate_j8, w.groups) for w in trend] == expected
+        assert len(expected) == 3  # the 12 weeks up to W11 hold the slice's (March 2022) W09 to W11
