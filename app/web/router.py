@@ -88,10 +88,17 @@ def _date(raw: str | None, field: str, default: date) -> date:
     return value
 
 
-def _period(session: SessionDep, raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
-    """Default: the year of the last discharge known, up to it (else the current year)."""
+def _period(
+    session: SessionDep, raw_from: str | None, raw_to: str | None, *, quarter: bool = False
+) -> tuple[date, date]:
+    """Default: up to the last discharge known (else today), from the start of its year, or with
+    `quarter` from the start of its month two months earlier (three calendar months)."""
     latest = repository.latest_discharge_date(session) or reports.today()
-    start = _date(raw_from, "Du", date(latest.year, 1, 1))
+    first = date(latest.year, 1, 1)
+    if quarter:
+        month = latest.month - 2
+        first = date(latest.year - (month <= 0), (month - 1) % 12 + 1, 1)
+    start = _date(raw_from, "Du", first)
     end = _date(raw_to, "Au", latest)
     if end < start:
         raise InvalidInput("La date de fin précède la date de début.")
@@ -205,8 +212,10 @@ def turnaround_page(
     user: Reader,
     group_by: str = GroupBy.SERVICE.value,
 ) -> Response:
-    """Turnaround over any period, per pôle, service or UM."""
-    start, end = _period(session, request.query_params.get("from"), request.query_params.get("to"))
+    """Turnaround over any period, per pôle, service or UM (by default the last three months)."""
+    start, end = _period(
+        session, request.query_params.get("from"), request.query_params.get("to"), quarter=True
+    )
     try:
         grouping = GroupBy(group_by)
     except ValueError:
