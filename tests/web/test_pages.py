@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("realistic")
 CSS = Path(__file__).resolve().parents[2] / "app" / "web" / "static" / "dimqa.css"
 PERIOD = {"from": "2022-03-01", "to": "2022-03-31"}
 ROW_HEADER = re.compile(r'<th scope="row">([^<]*?) <span class="code">([^<]+)</span></th><td>(\d+)</td>')
-UNIT_ROW = re.compile(r'<tr><th scope="row">(\d{4})</th><td>[^<]*</td><td>(\d+)</td></tr>')
+UNIT_ROW = re.compile(r'<tr><th scope="row">(\d{4})</th><td class="text">[^<]*</td><td>(\d+)</td></tr>')
 
 
 def _audit(endpoint: str) -> list[Any]:
