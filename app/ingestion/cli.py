@@ -1,8 +1,7 @@
-"""`dimqa ingest rss|ium|structure FILE`: the same service code as the API, audited as `cli`."""
+"""`dimqa ingest rss|rsa|ium|structure FILE`: the same service code as the API, audited as `cli`."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -13,9 +12,10 @@ from pydantic import ValidationError
 from app.auth.schemas import Principal, Role
 from app.cli import exit_codes
 from app.cli.database import open_database
-from app.core import db, embedded_pg
+from app.core import db, embedded_pg, origin
 from app.core.config import get_settings
 from app.core.problems import AppError
+from app.medeco.cli import ingest_rsa
 
 ingest_app = typer.Typer(help="Load files through the same code as the API.", no_args_is_help=True)
 CLI_PRINCIPAL = Principal(name="cli", role=Role.ADMIN, units=None)
@@ -26,7 +26,6 @@ FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=T
 def _run(action: str, path: Path, *, idempotency_key: str | None = None) -> None:
     """Load the file in one transaction, print the outcome as JSON on stdout, and exit with the
     status of `app.cli.exit_codes`; rejected lines get a summary line on stderr."""
-    from app.audit import service as audit_service
     from app.ingestion import service as ingestion_service
     from app.structure import service as structure_service
     from app.structure.schemas import StructureIn
@@ -47,25 +46,21 @@ def _run(action: str, path: Path, *, idempotency_key: str | None = None) -> None
                 status, outcome = _rss_outcome(batch.id, batch.status, batch.rss_accepted, batch.rss_rejected)
             elif action == "ium":
                 body = path.read_bytes()
-                loaded = structure_service.load_ium(session, body, principal=CLI_PRINCIPAL)
+                with origin.command("dimqa ingest ium"):
+                    loaded = structure_service.submit_ium(session, CLI_PRINCIPAL, body)
                 result = loaded.model_dump()
                 status, outcome = exit_codes.STORED, None
                 if loaded.lines_rejected:
                     stored = loaded.lines - loaded.lines_rejected
                     status = exit_codes.PARTIAL
                     outcome = f"{loaded.lines_rejected} line(s) rejected, {stored} stored: see errors"
-                audit_service.record(
-                    session, CLI_PRINCIPAL, action="write", object_type="ium",
-                    object_ids=[hashlib.sha256(body).hexdigest()[:16]], endpoint="dimqa ingest ium",
-                )  # fmt: skip
             else:
                 structure = StructureIn.model_validate_json(path.read_bytes())
-                result = structure_service.replace_structure(session, structure).model_dump()
+                with origin.command("dimqa ingest structure"):
+                    result = structure_service.submit_structure(
+                        session, CLI_PRINCIPAL, structure
+                    ).model_dump()
                 status, outcome = exit_codes.STORED, None
-                audit_service.record(
-                    session, CLI_PRINCIPAL, action="write", object_type="structure",
-                    object_ids=[u.code for u in structure.units], endpoint="dimqa ingest structure",
-                )  # fmt: skip
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     except AppError as error:
         typer.echo(
@@ -105,6 +100,9 @@ def ingest_rss(
 ) -> None:
     """Ingest an RSS file (formats 016-023, grouped 116-123) as one batch, all or nothing."""
     _run("rss", path, idempotency_key=idempotency_key)
+
+
+ingest_app.command("rsa")(ingest_rsa)
 
 
 @ingest_app.command("ium")

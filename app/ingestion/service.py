@@ -27,7 +27,6 @@ from itertools import accumulate
 from typing import IO, Any, TypeVar
 
 import psycopg
-from fastapi import Request
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -171,7 +170,6 @@ def ingest_rss_file(
     principal: Principal,
     source: str,
     idempotency_key: str | None = None,
-    request: Request | None = None,
     sha256: str | None = None,
     pre_rejected: Mapping[str, list[LineError]] | None = None,
 ) -> tuple[RumBatchRead, bool]:
@@ -258,7 +256,7 @@ def ingest_rss_file(
     # batch is tied to no unit.
     audit_service.record(
         session, principal, action="write", object_type="rum_batch", object_ids=[batch.id],
-        units=principal.units, request=request,
+        units=principal.units,
     )  # fmt: skip
     metrics.RSS_REJECTED.inc(tally.rss_rejected)
     metrics.BATCH_DURATION.observe(time.perf_counter() - started)
@@ -614,7 +612,6 @@ def ingest_rum_json(
     source: str,
     sha256: str,
     idempotency_key: str | None = None,
-    request: Request | None = None,
 ) -> tuple[RumBatchRead, bool]:
     """JSON RUMs take the file path: each record is written as its fixed-width line, then parsed,
     so both inputs go through one validation and are stored identically."""
@@ -636,7 +633,7 @@ def ingest_rum_json(
     stream = io.BytesIO("\n".join(lines).encode("utf-8"))
     return ingest_rss_file(
         session, stream, principal=principal, source=source, idempotency_key=idempotency_key,
-        request=request, sha256=sha256, pre_rejected=refused,
+        sha256=sha256, pre_rejected=refused,
     )  # fmt: skip
 
 
@@ -687,9 +684,7 @@ def list_batches(session: Session, *, cursor: str | None, limit: int) -> RumBatc
     return RumBatchPage(items=[to_read(b) for b in page], next_cursor=next_cursor)
 
 
-def read_rss(
-    session: Session, principal: Principal, *, rss_number: str, request: Request | None = None
-) -> RssRead:
+def read_rss(session: Session, principal: Principal, *, rss_number: str) -> RssRead:
     number = rss_number.rstrip()
     version = repository.get_current_version(session, rss_number=number)
     rums = repository.rums_of(session, version_id=version.id) if version is not None else []
@@ -700,7 +695,7 @@ def read_rss(
         raise NotFound(f"No RSS {number!r}.")
     audit_service.record(
         session, principal, action="read", object_type="rss", object_ids=[number],
-        units=[rum.unit for rum in visible], request=request,
+        units=[rum.unit for rum in visible],
     )  # fmt: skip
     records = [parse_line(rum.line_text.encode("utf-8"), rum.line) for rum in visible]
     return RssRead(

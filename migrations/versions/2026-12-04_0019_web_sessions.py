@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0019_web_sessions"
-down_revision: str | None = "0013_hl7_identity"
+down_revision: str | None = "0017_transmission_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
