@@ -60,8 +60,9 @@ def trend_weeks(week: str) -> list[tuple[str, date, date]]:
     return weeks
 
 
-def weekly_page(session: Session, principal: Principal, *, week: str) -> WeeklyPage:
-    report = reports.weekly_report(session, principal, week=week).report
+def weekly_page(session: Session, principal: Principal, *, week: str, detail: bool = False) -> WeeklyPage:
+    """`detail`: with the late and missing stays (patient level: the report's service audits it)."""
+    report = reports.weekly_report(session, principal, week=week, detail=detail).report
     bars = charts.bar_chart(
         [charts.Bars(row.label or row.service, row.rate_j0, row.rate_j8) for row in report.rows],
         ident="barres",

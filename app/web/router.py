@@ -184,11 +184,21 @@ def logout(request: Request, session: SessionDep, user: SignedIn, form: Form) ->
 
 
 @router.get(WEB_PREFIX + "/hebdomadaire")
-def weekly(request: Request, session: SessionDep, user: Reader, week: str | None = None) -> Response:
-    """The weekly deliverable: per service, table and bars, the 12-week trend, downloads."""
+def weekly(
+    request: Request, session: SessionDep, user: Reader, week: str | None = None, detail: bool = False
+) -> Response:
+    """The weekly deliverable: per service, table and bars, the 12-week trend, downloads; with
+    `detail` (dim, admin) the late and missing stays, an audited patient-level read."""
+    if detail and user.role not in PATIENT_READERS:
+        raise PageForbidden(
+            "La liste des séjours en retard ou manquants est réservée aux rôles DIM et administrateur."
+        )
     chosen = (week or "").strip() or pages.default_week(session)
-    data = pages.weekly_page(session, user.principal, week=chosen)
-    return render(request, "weekly.html", user=user, page=data, week=chosen)
+    data = pages.weekly_page(session, user.principal, week=chosen, detail=detail)
+    return render(
+        request, "weekly.html", user=user, page=data, week=chosen,
+        can_detail=user.role in PATIENT_READERS,
+    )  # fmt: skip
 
 
 @router.get(WEB_PREFIX + "/hebdomadaire/export")

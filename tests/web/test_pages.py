@@ -214,3 +214,26 @@ def test_the_trend_query_counts_as_the_turnaround_of_each_week(world: World) -> 
         ]
         assert [(w.monday, w.rate_j0, w.rate_j8, w.groups) for w in trend] == expected
         assert len(expected) == 3  # the 12 weeks up to W11 hold the slice's (March 2022) W09 to W11
+
+
+def test_late_and_missing_stays_are_for_the_dim_and_audited(client: Any, world: World) -> None:
+    sign_in(client, world.secrets["reader"])
+    page = client.get(f"/web/hebdomadaire?week={WEEK}")
+    assert "detail=true" not in page.text
+    assert client.get(f"/web/hebdomadaire?week={WEEK}&detail=true").status_code == 403
+    sign_in(client, world.secrets["dim"])
+    assert "detail=true" in client.get(f"/web/hebdomadaire?week={WEEK}").text
+    assert _audit("/web/hebdomadaire") == []  # aggregates only: nothing to audit
+    page = client.get(f"/web/hebdomadaire?week={WEEK}&detail=true")
+    check_page(page.text)
+    api = client.get(
+        "/api/v1/reports/weekly-turnaround",
+        params={"week": WEEK, "detail": "true"},
+        headers=world.bearer("dim"),
+    ).json()["detail"]
+    stays = [s["stay_number"] for s in api["late"] + api["missing"]]
+    assert len(api["late"]) == 29 and len(api["missing"]) == 15
+    assert re.findall(r'<tr><th scope="row">(\d+)</th><td class="text">', page.text) == stays
+    entries = _audit("/web/hebdomadaire")
+    assert [(e.action, e.object_type) for e in entries] == [("read", "stay")]
+    assert sorted(entries[0].object_ids) == sorted(stays)
