@@ -172,6 +172,40 @@ def turnaround(
 
 
 @dataclass(frozen=True, slots=True)
+class WeekRates:
+    """One ISO week of a trend: the scope's J0/J8 rates and each group's (group -> label, j0, j8)."""
+
+    monday: date
+    rate_j0: float | None
+    rate_j8: float | None
+    groups: dict[str, tuple[str | None, float | None, float | None]]
+
+
+def weekly_rates(
+    session: Session,
+    principal: Principal,
+    *,
+    first_monday: date,
+    last_sunday: date,
+    as_of: date | None = None,
+    group_by: GroupBy = GroupBy.SERVICE,
+) -> list[WeekRates]:
+    """The J0/J8 rates of each ISO week from `first_monday` to `last_sunday`, per group and in
+    total, in one aggregate (the counting of `turnaround`); a week without stays is absent."""
+    params = _params(
+        principal, date_from=first_monday, date_to=last_sunday, as_of=as_of, care_types=DEFAULT_CARE_TYPES
+    )
+    weeks: dict[date, WeekRates] = {}
+    for row in repository.turnaround_weekly_rates(session, params, group_by=group_by.value):
+        week = weeks.setdefault(row.week_start, WeekRates(row.week_start, None, None, {}))
+        if row.is_total:
+            weeks[row.week_start] = WeekRates(row.week_start, row.rate_j0, row.rate_j8, week.groups)
+        else:
+            week.groups[row.group] = (row.label, row.rate_j0, row.rate_j8)
+    return list(weeks.values())
+
+
+@dataclass(frozen=True, slots=True)
 class WeeklyData:
     """The weekly report with the unrounded rates the spreadsheet needs."""
 
