@@ -15,9 +15,8 @@ from pydantic import ValidationError
 from app.auth.schemas import Principal, Role
 from app.cli import exit_codes
 from app.cli.database import open_database
-from app.core import db, embedded_pg
+from app.core import db, embedded_pg, origin
 from app.core.config import get_settings
-from app.core.fixedwidth.digest import bytes_sha256
 from app.core.problems import AppError
 from app.medeco.cli import ingest_rsa
 
@@ -30,7 +29,6 @@ FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=T
 def _run(action: str, path: Path, *, idempotency_key: str | None = None) -> None:
     """Load the file in one transaction, print the outcome as JSON on stdout, and exit with the
     status of `app.cli.exit_codes`; rejected lines get a summary line on stderr."""
-    from app.audit import service as audit_service
     from app.ingestion import service as ingestion_service
     from app.ingestion.rhs import service as rhs_service
     from app.structure import service as structure_service
@@ -38,7 +36,7 @@ def _run(action: str, path: Path, *, idempotency_key: str | None = None) -> None
 
     try:
         open_database(get_settings())
-        with db.new_session() as session, session.begin():
+        with db.new_session() as session, session.begin(), origin.command(f"dimqa ingest {action}"):
             if action == "rss":
                 with path.open("rb") as stream:
                     batch, created = ingestion_service.ingest_rss_file(
@@ -69,25 +67,21 @@ def _run(action: str, path: Path, *, idempotency_key: str | None = None) -> None
                     )
             elif action == "ium":
                 body = path.read_bytes()
-                loaded = structure_service.load_ium(session, body, principal=CLI_PRINCIPAL)
+                with origin.command("dimqa ingest ium"):
+                    loaded = structure_service.submit_ium(session, CLI_PRINCIPAL, body)
                 result = loaded.model_dump()
                 status, outcome = exit_codes.STORED, None
                 if loaded.lines_rejected:
                     stored = loaded.lines - loaded.lines_rejected
                     status = exit_codes.PARTIAL
                     outcome = f"{loaded.lines_rejected} line(s) rejected, {stored} stored: see errors"
-                audit_service.record(
-                    session, CLI_PRINCIPAL, action="write", object_type="ium",
-                    object_ids=[bytes_sha256(body)[:16]], endpoint="dimqa ingest ium",
-                )  # fmt: skip
             else:
                 structure = StructureIn.model_validate_json(path.read_bytes())
-                result = structure_service.replace_structure(session, structure).model_dump()
+                with origin.command("dimqa ingest structure"):
+                    result = structure_service.submit_structure(
+                        session, CLI_PRINCIPAL, structure
+                    ).model_dump()
                 status, outcome = exit_codes.STORED, None
-                audit_service.record(
-                    session, CLI_PRINCIPAL, action="write", object_type="structure",
-                    object_ids=[u.code for u in structure.units], endpoint="dimqa ingest structure",
-                )  # fmt: skip
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     except AppError as error:
         typer.echo(

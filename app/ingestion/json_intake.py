@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import re
 
-from fastapi import Request
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -30,7 +29,6 @@ def ingest_rum_json(
     source: str,
     sha256: str,
     idempotency_key: str | None = None,
-    request: Request | None = None,
 ) -> tuple[RumBatchRead, bool]:
     """JSON RUMs take the file path: each record is written as its fixed-width line, then parsed,
     so both inputs go through one validation and are stored identically."""
@@ -52,7 +50,7 @@ def ingest_rum_json(
     stream = io.BytesIO("\n".join(lines).encode("utf-8"))
     return ingest_rss_file(
         session, stream, principal=principal, source=source, idempotency_key=idempotency_key,
-        request=request, sha256=sha256, pre_rejected=refused,
+        sha256=sha256, pre_rejected=refused,
     )  # fmt: skip
 
 

@@ -189,7 +189,7 @@ def _build_spans(plan: _Plan, n_da: int, n_dad: int, n_za: int) -> list[tuple[in
     """The (start, stop) of every value of a line with these counters: Rum text fields, extras,
     DA, DAD, then act fields; (0, 0) for a record attribute the format does not carry.
 
-    Compiled (app.core.native), one comprehension slicing and stripping with these int pairs is
+    Compiled (app.core.compiled), one comprehension slicing and stripping with these int pairs is
     about twice as fast as a single itemgetter of slices mapped through str.strip, which was the
     fastest way interpreted.
     """

@@ -3,7 +3,8 @@ RSS, re-parsed from its stored lines (patient-level: audited, restricted to the 
 
 from __future__ import annotations
 
-from fastapi import Request
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
@@ -32,9 +33,7 @@ def list_batches(session: Session, *, cursor: str | None, limit: int) -> RumBatc
     return RumBatchPage(items=[to_read(b) for b in page], next_cursor=next_cursor)
 
 
-def read_rss(
-    session: Session, principal: Principal, *, rss_number: str, request: Request | None = None
-) -> RssRead:
+def read_rss(session: Session, principal: Principal, *, rss_number: str) -> RssRead:
     number = rss_number.rstrip()
     version = repository.get_current_version(session, rss_number=number)
     rums = repository.rums_of(session, version_id=version.id) if version is not None else []
@@ -45,7 +44,7 @@ def read_rss(
         raise NotFound(f"No RSS {number!r}.")
     audit_service.record(
         session, principal, action="read", object_type="rss", object_ids=[number],
-        units=[rum.unit for rum in visible], request=request,
+        units=[rum.unit for rum in visible],
     )  # fmt: skip
     records = [parse_line(rum.line_text.encode("utf-8"), rum.line) for rum in visible]
     return RssRead(
@@ -92,3 +91,9 @@ def _act_read(act: Act) -> ActRead:
         exceptional_refund=act.exceptional_refund, unplanned_association=act.unplanned_association,
         dialysis_start=act.dialysis_start, dialysis_modality=act.dialysis_modality,
     )  # fmt: skip
+
+
+def failed_batches(session: Session, *, since: datetime | None, until: datetime | None) -> int:
+    """How many RUM batches received in [since, until) had RSS rejected (statuses `rejected` and
+    `partial`): what the alerts call ingestion failures."""
+    return repository.count_failed_batches(session, since=since, until=until)

@@ -11,6 +11,7 @@ from app.core.problems import PayloadTooLarge, problem_responses
 from app.core.uploads import inline_schema, received_responses, require_media_type, spool_request
 from app.ingestion import json_intake, reads, service, visibility
 from app.ingestion.schemas import RssRead, RumBatchIn, RumBatchPage, RumBatchRead
+from app.medeco import pricing
 
 router = APIRouter(responses=problem_responses(401, 403, 503))
 
@@ -77,14 +78,14 @@ async def create_rum_batch(
             batch, created = await run_in_threadpool(
                 lambda: json_intake.ingest_rum_json(
                     session, body, principal=principal, source="json", sha256=upload.sha256,
-                    idempotency_key=idempotency_key, request=request,
+                    idempotency_key=idempotency_key,
                 )
             )  # fmt: skip
         else:
             batch, created = await run_in_threadpool(
                 lambda: service.ingest_rss_file(
                     session, upload.file, principal=principal, source="file", sha256=upload.sha256,
-                    idempotency_key=idempotency_key, request=request,
+                    idempotency_key=idempotency_key,
                 )
             )  # fmt: skip
     if not created:
@@ -97,7 +98,6 @@ async def create_rum_batch(
 )
 def list_rum_batches(
     session: SessionDep,
-    request: Request,
     principal: PatientReader,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -108,8 +108,7 @@ def list_rum_batches(
     units gets an error's `rss_number` only for the RSS whose current version has a RUM in its
     units; null otherwise. A page naming RSS numbers is recorded in the audit log with them."""
     page = reads.list_batches(session, cursor=cursor, limit=limit)
-    items = visibility.for_caller(session, principal, page.items)
-    visibility.record_read(session, principal, items, request)
+    items = visibility.shown_to(session, principal, page.items)
     return page.model_copy(update={"items": items})
 
 
@@ -119,23 +118,23 @@ def list_rum_batches(
     response_model=RumBatchRead,
     responses=problem_responses(404, 422),
 )
-def read_rum_batch(
-    batch_id: int, session: SessionDep, principal: AnyCaller, request: Request
-) -> RumBatchRead:
+def read_rum_batch(batch_id: int, session: SessionDep, principal: AnyCaller) -> RumBatchRead:
     """One RUM batch with its counts, formats, line errors and findings totals.
 
     Every role, as for RHS batches: a feed reads back the batch its POST created. An error's
     `rss_number` is given only to callers who may read that RSS (dim and admin; with a token
     restricted to units, only the RSS with a RUM of its units): null for the others. A read that
     names RSS numbers is recorded in the audit log with them."""
-    batch = visibility.for_caller(session, principal, [reads.get_batch(session, batch_id=batch_id)])[0]
-    visibility.record_read(session, principal, [batch], request)
+    batch = visibility.shown_to(session, principal, [reads.get_batch(session, batch_id=batch_id)])[0]
     return batch
 
 
 @router.get("/rss/{rss_number}", tags=["ingestion"], response_model=RssRead, responses=problem_responses(404))
-def read_rss(rss_number: str, session: SessionDep, principal: PatientReader, request: Request) -> RssRead:
-    """The current version of an RSS with every field of its RUMs and its version history.
+def read_rss(rss_number: str, session: SessionDep, principal: PatientReader) -> RssRead:
+    """The current version of an RSS with every field of its RUMs and its version history, and
+    its `valuation` in euros (GHS, bounds, supplements: docs/tariffs.md) or `not_valued_reason`.
 
     Patient-level data: dim and admin only; every read is written to the audit log."""
-    return reads.read_rss(session, principal, rss_number=rss_number, request=request)
+    rss = reads.read_rss(session, principal, rss_number=rss_number)
+    valuation, reason = pricing.value_rss(session, rss_number=rss.rss_number)
+    return rss.model_copy(update={"valuation": valuation, "not_valued_reason": reason})

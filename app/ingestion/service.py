@@ -25,7 +25,6 @@ from itertools import accumulate
 from typing import IO, Any, TypeVar
 
 import psycopg
-from fastapi import Request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -130,7 +129,6 @@ def ingest_rss_file(
     principal: Principal,
     source: str,
     idempotency_key: str | None = None,
-    request: Request | None = None,
     sha256: str | None = None,
     pre_rejected: Mapping[str, list[LineError]] | None = None,
 ) -> tuple[RumBatchRead, bool]:
@@ -217,7 +215,7 @@ def ingest_rss_file(
     # batch is tied to no unit.
     audit_service.record(
         session, principal, action="write", object_type="rum_batch", object_ids=[batch.id],
-        units=principal.units, request=request,
+        units=principal.units,
     )  # fmt: skip
     metrics.RSS_REJECTED.inc(tally.rss_rejected)
     metrics.BATCH_DURATION.observe(time.perf_counter() - started)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date
 
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
@@ -112,6 +114,19 @@ def authorisation_lines(items: list[AuthorisationIn]) -> tuple[list[IumLine], li
     return lines, errors
 
 
+def submit_structure(session: Session, principal: Principal, structure: StructureIn) -> StructureSummary:
+    """PUT /structure and `dimqa ingest structure`: `replace_structure`, audited."""
+    summary = replace_structure(session, structure)
+    audit_service.record(
+        session,
+        principal,
+        action="write",
+        object_type="structure",
+        object_ids=[u.code for u in structure.units],
+    )
+    return summary
+
+
 def replace_structure(session: Session, structure: StructureIn) -> StructureSummary:
     errors = validate_structure(structure)
     authorisations, authorisation_errors = authorisation_lines(structure.authorisations)
@@ -187,6 +202,19 @@ def read_structure(session: Session, principal: Principal) -> StructureRead:
             for a in repository.list_authorisations(session, codes=codes)
         ],
     )
+
+
+def submit_ium(session: Session, principal: Principal, body: bytes) -> IumLoadResult:
+    """POST /structure/ium and `dimqa ingest ium`: `load_ium`, audited under the body's hash."""
+    result = load_ium(session, body, principal=principal)
+    audit_service.record(
+        session,
+        principal,
+        action="write",
+        object_type="ium",
+        object_ids=[hashlib.sha256(body).hexdigest()[:16]],
+    )
+    return result
 
 
 def load_ium(session: Session, body: bytes, *, principal: Principal) -> IumLoadResult:

@@ -68,7 +68,6 @@ async def create_rhs_batch(
             principal=principal,
             source="file",
             idempotency_key=idempotency_key,
-            request=request,
         )
     if not created:
         response.status_code = 200

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
 
-from fastapi import Request
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
@@ -172,7 +171,6 @@ def ingest_rhs_file(
     principal: Principal,
     source: str,
     idempotency_key: str | None = None,
-    request: Request | None = None,
 ) -> tuple[RhsBatchRead, bool]:
     """Store an RHS file (grouped or not, M09 onwards) as one batch; returns (batch, created).
 
@@ -235,7 +233,7 @@ def ingest_rhs_file(
     # feed's batch is tied to no unit.
     audit_service.record(
         session, principal, action="write", object_type="rhs_batch", object_ids=[batch.id],
-        units=principal.units, request=request,
+        units=principal.units,
     )  # fmt: skip
     session.flush()
     session.refresh(batch)
