@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from app.ingestion.layouts import Field, Kind
+from app.core.fixedwidth.fields import Field, Kind
 
 A = Kind.ALPHA
 N = Kind.NUMERIC

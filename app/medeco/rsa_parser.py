@@ -11,8 +11,8 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from app.core.fixedwidth.fields import Field, Kind
 from app.core.line_errors import LineError
-from app.ingestion.layouts import Field, Kind
 from app.medeco.rsa_layouts import (
     AG_LENGTH,
     RT_LENGTH,
