@@ -34,6 +34,8 @@ GROUP: Final = "app._native"
 # benchmark patch at run time (app.ingestion.blocks, the services) stay interpreted: a compiled
 # module calls its own functions directly, past any patch.
 COMPILED_MODULES: Final[tuple[str, ...]] = (
+    "app.core.fixedwidth.fields",
+    "app.core.fixedwidth.text",
     "app.core.line_errors",
     "app.ingestion.layouts",
     "app.ingestion.records",

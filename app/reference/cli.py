@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from app.audit import service as audit_service
 from app.auth.schemas import Principal, Role
 from app.cli.database import open_database
 from app.core import db, embedded_pg
@@ -18,7 +17,7 @@ from app.reference import service
 from app.reference.schemas import NomenclatureKind
 
 nomenclature_app = typer.Typer(
-    help="Load nomenclatures (CIM-10, CCAM, GHM, CMD labels) used by the coding rules.",
+    help="Load nomenclatures (CIM-10, CCAM, GHM, CMD labels, GHS tariffs, national DMS) used by the rules.",
     no_args_is_help=True,
 )
 
@@ -27,11 +26,18 @@ CLI_PRINCIPAL = Principal(name="cli", role=Role.ADMIN, units=None)
 
 @nomenclature_app.command("load")
 def load(
-    kind: Annotated[NomenclatureKind, typer.Argument(help="cim10, ccam, ghm or cmd")],
+    kind: Annotated[
+        NomenclatureKind,
+        typer.Argument(
+            help="cim10, ccam, ghm, cmd, ghs_tariffs, ghm_dms, supplement_tariffs or tariff_coefficients"
+        ),
+    ],
     file: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV file, plain or .gz")
     ],
-    year: Annotated[int, typer.Option(help="Nomenclature year, e.g. 2025")],
+    year: Annotated[
+        int, typer.Option(help="Nomenclature year, e.g. 2025 (the tariff campaign for ghs_tariffs)")
+    ],
 ) -> None:
     """Replace one year of a nomenclature with FILE (all or nothing)."""
     try:
@@ -40,20 +46,8 @@ def load(
             raise too_large(service.LABELS[kind], limit)
         open_database(get_settings())
         with db.new_session() as session, session.begin():
-            loaded = service.load(
-                session,
-                kind=kind,
-                year=year,
-                data=file.read_bytes(),
-                source=file.name,
-                loaded_by=CLI_PRINCIPAL.name,
-            )
-            audit_service.record(
-                session,
-                CLI_PRINCIPAL,
-                action="write",
-                object_type="nomenclature",
-                object_ids=[f"{kind.value}:{year}"],
+            loaded = service.submit(
+                session, CLI_PRINCIPAL, kind=kind, year=year, data=file.read_bytes(), source=file.name
             )
             rows = loaded.rows
         typer.echo(f"loaded {rows} {kind.value} rows for {year} from {file.name}")

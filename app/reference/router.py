@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from app.audit import service as audit_service
 from app.auth.dependencies import AggregateReader, AllUnitsAdmin
 from app.core.config import get_settings
 from app.core.db import LongStatements, SessionDep
@@ -58,12 +57,18 @@ def list_nomenclatures(session: SessionDep, principal: AggregateReader) -> Nomen
 )
 def load_nomenclature(
     kind: NomenclatureKind,
-    year: Annotated[int, Query(ge=service.MIN_YEAR, le=service.MAX_YEAR, description="Nomenclature year")],
+    year: Annotated[
+        int,
+        Query(
+            ge=service.MIN_YEAR,
+            le=service.MAX_YEAR,
+            description="Nomenclature year (the tariff campaign for ghs_tariffs)",
+        ),
+    ],
     principal: AllUnitsAdmin,  # before the body: no token, nothing read
     body: Annotated[bytes, Depends(nomenclature_body)],
     session: SessionDep,
     _long: LongStatements,
-    request: Request,
 ) -> NomenclatureRead:
     """Replace one year of a nomenclature (admin). All or nothing: any unreadable row loads nothing
     and the response lists the first errors with their line and column. A file larger than
@@ -71,13 +76,5 @@ def load_nomenclature(
 
     Rules needing a nomenclature are reported as skipped until it is loaded; run
     `POST /validation-runs` afterwards to re-check the stored stays."""
-    load = service.load(session, kind=kind, year=year, data=body, source="api", loaded_by=principal.name)
-    audit_service.record(
-        session,
-        principal,
-        action="write",
-        object_type="nomenclature",
-        object_ids=[f"{kind.value}:{year}"],
-        request=request,
-    )
+    load = service.submit(session, principal, kind=kind, year=year, data=body, source="api")
     return service.to_read(load)

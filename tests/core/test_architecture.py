@@ -221,3 +221,57 @@ def test_the_build_tools_check_sees_the_build_script() -> None:
     """The same reading finds the build tool's mypyc and setuptools, run from a string there."""
     found = WRITTEN_IMPORT.findall((ROOT / "tools" / "build_native.py").read_text(encoding="utf-8"))
     assert found == ["from mypyc", "from setuptools"]
+
+
+# The HTTP layer: routers and their dependencies in each domain, the app's assembly (main, api) and
+# the HTTP plumbing of core (problems, middleware, uploads...). The CLI is an entry point as well.
+def _is_entry_point(module: str) -> bool:
+    parts = module.split(".")
+    return (
+        len(parts) < 3 or parts[1] in ("api", "cli", "core") or parts[-1] in ("router", "dependencies", "cli")
+    )
+
+
+SERVICE_LAYER = sorted(module for module in MODULES if not _is_entry_point(module))
+HTTP_PACKAGES = {"fastapi", "starlette"}
+
+
+def test_services_know_nothing_of_http() -> None:
+    """Services, repositories, parsers... take and return domain values and raise domain errors
+    (app.core.problems maps them to HTTP): no request, response or status type, nor a router's or
+    a dependency's module, so the CLI and the workers run the same code."""
+    offenders = {
+        module: sorted(
+            (_edges(module)[1] & HTTP_PACKAGES)
+            | {name for name in _edges(module)[0] if name.split(".")[-1] in ("router", "dependencies")}
+        )
+        for module in SERVICE_LAYER
+    }
+    assert {module: found for module, found in offenders.items() if found} == {}
+
+
+def test_the_layer_check_sees_a_router() -> None:
+    assert "app.rules.router" not in SERVICE_LAYER
+    assert "fastapi" in _edges("app.rules.router")[1]
+    assert {"app.rules.service", "app.turnaround.intake", "app.ingestion.visibility"} <= set(SERVICE_LAYER)
+
+
+def _calls_record(module: str) -> bool:
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    return any(isinstance(node, ast.Attribute) and node.attr == "record" for node in ast.walk(tree)) or any(
+        isinstance(node, ast.ImportFrom) and node.module == "app.audit.service" for node in ast.walk(tree)
+    )
+
+
+def test_audit_entries_are_written_by_the_services() -> None:
+    """One layer writes the audit log: the service of each use case (`audit_service.record`, in
+    the transaction of the work it describes), whether the API or the CLI calls it. Routers and
+    CLI commands never write it (the audit router only reads it)."""
+    writers = {
+        module
+        for module in MODULES
+        if "app.audit.service" in _edges(module)[0] and module != "app.audit.router"
+    }
+    assert sorted(module for module in writers if module not in SERVICE_LAYER) == []
+    assert not _calls_record("app.audit.router")
+    assert {"app.rules.service", "app.turnaround.intake", "app.auth.service"} <= writers
