@@ -11,6 +11,7 @@ from app.core.problems import PayloadTooLarge, problem_responses
 from app.core.uploads import inline_schema, received_responses, require_media_type, spool_request
 from app.ingestion import json_intake, reads, service, visibility
 from app.ingestion.schemas import RssRead, RumBatchIn, RumBatchPage, RumBatchRead
+from app.medeco import pricing
 
 router = APIRouter(responses=problem_responses(401, 403, 503))
 
@@ -130,7 +131,10 @@ def read_rum_batch(batch_id: int, session: SessionDep, principal: AnyCaller) -> 
 
 @router.get("/rss/{rss_number}", tags=["ingestion"], response_model=RssRead, responses=problem_responses(404))
 def read_rss(rss_number: str, session: SessionDep, principal: PatientReader) -> RssRead:
-    """The current version of an RSS with every field of its RUMs and its version history.
+    """The current version of an RSS with every field of its RUMs and its version history, and
+    its `valuation` in euros (GHS, bounds, supplements: docs/tariffs.md) or `not_valued_reason`.
 
     Patient-level data: dim and admin only; every read is written to the audit log."""
-    return reads.read_rss(session, principal, rss_number=rss_number)
+    rss = reads.read_rss(session, principal, rss_number=rss_number)
+    valuation, reason = pricing.value_rss(session, rss_number=rss.rss_number)
+    return rss.model_copy(update={"valuation": valuation, "not_valued_reason": reason})

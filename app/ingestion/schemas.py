@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.schemas import LineErrorRead
 from app.ingestion.records import Act, Rum
+from app.medeco.schemas import NotValuedReason, Valuation
 
 
 class ActIn(BaseModel):
@@ -173,3 +174,9 @@ class RssRead(BaseModel):
         description="RUMs of units outside a unit-restricted token's, left out of `rums` (0 otherwise)"
     )
     versions: list[RssVersionRef]
+    valuation: Valuation | None = Field(
+        None, description="Euros of the stay (docs/tariffs.md); null when it cannot be valued"
+    )
+    not_valued_reason: NotValuedReason | None = Field(
+        None, description="Why `valuation` is null: no_ghm, error_ghm (CMD 90), ambiguous_ghs, no_tariff"
+    )
