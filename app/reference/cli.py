@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from app.audit import service as audit_service
 from app.auth.schemas import Principal, Role
 from app.cli.database import open_database
 from app.core import db, embedded_pg
@@ -27,7 +26,12 @@ CLI_PRINCIPAL = Principal(name="cli", role=Role.ADMIN, units=None)
 
 @nomenclature_app.command("load")
 def load(
-    kind: Annotated[NomenclatureKind, typer.Argument(help="cim10, ccam, ghm, cmd, ghs_tariffs or ghm_dms")],
+    kind: Annotated[
+        NomenclatureKind,
+        typer.Argument(
+            help="cim10, ccam, ghm, cmd, ghs_tariffs, ghm_dms, supplement_tariffs or tariff_coefficients"
+        ),
+    ],
     file: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV file, plain or .gz")
     ],
@@ -42,20 +46,8 @@ def load(
             raise too_large(service.LABELS[kind], limit)
         open_database(get_settings())
         with db.new_session() as session, session.begin():
-            loaded = service.load(
-                session,
-                kind=kind,
-                year=year,
-                data=file.read_bytes(),
-                source=file.name,
-                loaded_by=CLI_PRINCIPAL.name,
-            )
-            audit_service.record(
-                session,
-                CLI_PRINCIPAL,
-                action="write",
-                object_type="nomenclature",
-                object_ids=[f"{kind.value}:{year}"],
+            loaded = service.submit(
+                session, CLI_PRINCIPAL, kind=kind, year=year, data=file.read_bytes(), source=file.name
             )
             rows = loaded.rows
         typer.echo(f"loaded {rows} {kind.value} rows for {year} from {file.name}")

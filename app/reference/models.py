@@ -106,7 +106,7 @@ class NomenclatureLoad(Base):
     __table_args__ = (Index("ix_ref_load_log_kind_year", "kind", "year"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))  # cim10 | ccam | ghm | cmd | ghs_tariffs | ghm_dms
+    kind: Mapped[str] = mapped_column(String(30))  # cim10 | ccam | ghm | cmd | ghs_tariffs | ... (0016)
     year: Mapped[int] = mapped_column(SmallInteger)
     rows: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(200))  # file name, or "api"

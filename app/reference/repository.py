@@ -10,6 +10,8 @@ from typing import Any, Final
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from app.core.bulk import copy_rows
+from app.medeco.models import SupplementTariff, TariffCoefficient
 from app.reference.campaigns import campaign_of
 from app.reference.models import (
     CcamAct,
@@ -28,23 +30,19 @@ from app.reference.tariffs import (
     mean_los_of,
 )
 
-TABLES: Final[
-    dict[
-        str,
-        type[Cim10Code]
-        | type[CcamAct]
-        | type[GhmLabel]
-        | type[CmdLabel]
-        | type[GhsTariffEntry]
-        | type[GhmMeanStayEntry],
-    ]
-] = {
+_Table = (
+    type[Cim10Code] | type[CcamAct] | type[GhmLabel] | type[CmdLabel] | type[GhsTariffEntry]
+    | type[GhmMeanStayEntry] | type[SupplementTariff] | type[TariffCoefficient]
+)  # fmt: skip
+TABLES: Final[dict[str, _Table]] = {
     "cim10": Cim10Code,
     "ccam": CcamAct,
     "ghm": GhmLabel,
     "cmd": CmdLabel,
     "ghs_tariffs": GhsTariffEntry,
     "ghm_dms": GhmMeanStayEntry,
+    "supplement_tariffs": SupplementTariff,
+    "tariff_coefficients": TariffCoefficient,
 }
 COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "cim10": ("year", "code", "label", "type_mco"),
@@ -65,21 +63,9 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
         "effective_date",
     ),
     "ghm_dms": ("year", "ghm", "ghs", "low_bound", "high_bound", "mean_los"),
+    "supplement_tariffs": ("year", "code", "label", "tariff", "effective_date"),
+    "tariff_coefficients": ("year", "prudential", "geographic"),
 }
-
-
-def copy_rows(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """COPY rows into `table` on the session's connection (inside its transaction); returns the count.
-
-    `table` and `columns` are code constants, never user input."""
-    dbapi = session.connection().connection.driver_connection
-    assert dbapi is not None  # a checked-out pool connection always has its driver connection
-    count = 0
-    with dbapi.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-            count += 1
-    return count
 
 
 def replace_year(session: Session, *, kind: str, year: int, rows: Iterable[Sequence[Any]]) -> int:

@@ -13,6 +13,8 @@ class NomenclatureKind(StrEnum):
     CMD = "cmd"
     GHS_TARIFFS = "ghs_tariffs"  # year = tariff campaign
     GHM_DMS = "ghm_dms"  # national mean length of stay per GHM
+    SUPPLEMENT_TARIFFS = "supplement_tariffs"
+    TARIFF_COEFFICIENTS = "tariff_coefficients"
 
 
 class NomenclatureRead(BaseModel):

@@ -12,10 +12,12 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit_service
+from app.auth.schemas import Principal
 from app.core.config import get_settings
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
-from app.reference import loaders, repository, tariffs
+from app.reference import loaders, repository, supplement_loaders, tariffs
 from app.reference.models import NomenclatureLoad
 from app.reference.schemas import NomenclatureKind, NomenclatureRead
 
@@ -28,6 +30,8 @@ LABELS: Final = {
     NomenclatureKind.CMD: "CMD",
     NomenclatureKind.GHS_TARIFFS: "GHS tariff",
     NomenclatureKind.GHM_DMS: "national DMS",
+    NomenclatureKind.SUPPLEMENT_TARIFFS: "supplement tariff",
+    NomenclatureKind.TARIFF_COEFFICIENTS: "coefficient",
 }
 MIN_YEAR: Final = 1990
 MAX_YEAR: Final = 2100
@@ -91,6 +95,28 @@ def _ghm_dms(data: bytes, year: int, max_bytes: int) -> Iterator[tuple[Any, ...]
             yield (year, row.ghm, row.ghs, row.low_bound, row.high_bound, row.mean_los)
 
 
+def _supplement_tariffs(data: bytes, year: int, max_bytes: int) -> Iterator[tuple[Any, ...] | LineError]:
+    # A file may hold several campaigns: only the requested one's rows are loaded.
+    for row in supplement_loaders.read_supplement_tariffs(io.BytesIO(data), max_bytes=max_bytes):
+        if isinstance(row, LineError):
+            yield row
+        elif row.campaign == year:
+            yield (year, row.code, row.label, row.tariff, row.effective_date)
+
+
+def _coefficients(data: bytes, year: int, max_bytes: int) -> Iterator[tuple[Any, ...] | LineError]:
+    rows = 0
+    for row in supplement_loaders.read_coefficients(io.BytesIO(data), max_bytes=max_bytes):
+        if isinstance(row, LineError):
+            yield row
+        elif row.campaign is None or row.campaign == year:
+            rows += 1
+            if rows > 1:
+                yield LineError(None, None, "duplicate_row", f"more than one coefficient row for {year}")
+            else:
+                yield (year, row.prudential, row.geographic)
+
+
 _Reader = Callable[[bytes, int, int], Iterator[tuple[Any, ...] | LineError]]
 _READERS: Final[dict[NomenclatureKind, _Reader]] = {
     NomenclatureKind.CIM10: _cim10,
@@ -99,7 +125,20 @@ _READERS: Final[dict[NomenclatureKind, _Reader]] = {
     NomenclatureKind.CMD: _cmd,
     NomenclatureKind.GHS_TARIFFS: _ghs_tariffs,
     NomenclatureKind.GHM_DMS: _ghm_dms,
+    NomenclatureKind.SUPPLEMENT_TARIFFS: _supplement_tariffs,
+    NomenclatureKind.TARIFF_COEFFICIENTS: _coefficients,
 }
+
+
+def submit(
+    session: Session, principal: Principal, *, kind: NomenclatureKind, year: int, data: bytes, source: str
+) -> NomenclatureLoad:
+    """POST /nomenclatures/{kind} and `dimqa nomenclature load`: `load` by `principal`, audited."""
+    loaded = load(session, kind=kind, year=year, data=data, source=source, loaded_by=principal.name)
+    audit_service.record(
+        session, principal, action="write", object_type="nomenclature", object_ids=[f"{kind.value}:{year}"]
+    )
+    return loaded
 
 
 def load(
