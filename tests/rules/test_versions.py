@@ -4,11 +4,15 @@ bounds of the loaded tariff campaigns (Q019, Q020)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.ingestion.writer import write_rss
 from app.reference import service as reference_service
 from app.reference.schemas import NomenclatureKind
 from app.rules import service
@@ -103,3 +107,50 @@ def test_tariff_bounds_in_the_context_and_the_findings(session: Session) -> None
         "2": "Séjour de 5 jour(s) sous la borne basse du GHM 01C034 (GHS 0025, campagne 2024 : 12 jours) : "
         "7 journée(s) manquante(s), tarif minoré (EXB).",
     }  # 3: two GHS with other bounds; 4: January, campaign 2023 not loaded
+
+
+def test_a_context_with_versions_and_bounds_crosses_to_the_workers() -> None:
+    """The per-year contexts and the GHM bounds pickle as the workers receive them (compiled or
+    not), and judge alike after."""
+    import pickle
+
+    from app.ingestion.workers import sendable
+    from app.rules.engine import run_rules
+    from tests.rules.cases._support import GHM_BOUNDS, YEARS_CTX
+
+    ctx = replace(YEARS_CTX, ghm_bounds=GHM_BOUNDS, campaign_starts={2024: date(2024, 3, 1)})
+    copy = pickle.loads(pickle.dumps(sendable(ctx), protocol=pickle.HIGHEST_PROTOCOL))
+    assert copy.cim10_years is not None and sorted(copy.cim10_years) == [2023, 2024]
+    assert copy.ghm_bounds == GHM_BOUNDS
+    stays = [
+        with_dp(make_rss(1, rss_number="1", entry=date(2022, 3, 4), acts=[]), "X999"),
+        make_rss(1, rss_number="2", ghm="01C031", grouped=True, days_per_rum=15),
+        with_dp(make_rss(1, rss_number="3"), "K358"),
+    ]
+    for rss in stays:
+        assert run_rules(rss, copy)[0] == run_rules(rss, ctx)[0]
+    assert [f.rule_code for f in run_rules(stays[0], copy)[0]] == ["Q015"]
+
+
+@pytest.mark.usefixtures("realistic")
+def test_batches_through_the_workers_with_two_cim10_years(client: Any, auth_headers: Any) -> None:
+    """The realistic configuration (CIM-10 2022, workers on) plus a CIM-10 2024: each batch's
+    context, with its per-year versions, goes to the worker processes."""
+    admin = {**auth_headers("admin"), "Content-Type": "text/csv"}
+    response = client.post("/api/v1/nomenclatures/cim10?year=2024", content=CIM, headers=admin)
+    assert response.status_code == 200, response.text
+    stays = [
+        with_dp(make_rss(1, rss_number="801"), "X999"),  # 2024: judged by CIM-10 2024
+        make_rss(1, rss_number="802", entry=date(2023, 3, 4)),  # no CIM-10 2023
+    ]
+    body = "\n".join(line for rss in stays for line in write_rss(rss))
+    ingest = {**auth_headers("ingest"), "Content-Type": "text/plain"}
+    response = client.post("/api/v1/rum-batches", content=body, headers=ingest)
+    assert response.status_code == 201, response.text
+    found = client.get("/api/v1/findings", params={"limit": 100}, headers=auth_headers("dim")).json()
+    codes = sorted((item["rss_number"], item["rule"], item["value"]) for item in found["items"])
+    assert ("801", "C067", "X999") in codes and ("802", "Q015", "2023") in codes
+    assert [code for code in codes if code[1] in {"C067", "Q015"}] == [
+        ("801", "C067", "X999"),
+        ("802", "Q015", "2023"),
+    ]
