@@ -8,14 +8,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.dependencies import FEED_WRITERS, PATIENT_READERS, AggregateReader, AllUnitsFeedWriter, require
-from app.auth.schemas import Principal
+from app.auth.dependencies import FEED_WRITERS, AggregateReader, AllUnitsFeedWriter, require
+from app.auth.schemas import PATIENT_READERS, Principal
 from app.core.config import get_settings
 from app.core.dates import BoundedDate
 from app.core.db import LongExports, SessionDep
-from app.core.exports import EXPORT_RESPONSES, XLSX_MEDIA_TYPE, ExportFormat, download, render
+from app.core.exports import EXPORT_RESPONSES, XLSX_MEDIA_TYPE, ExportFormat, File, download, render
 from app.core.problems import InvalidInput, problem_responses
-from app.core.uploads import read_capped, require_media_type
+from app.core.uploads import read_capped, received_responses, require_media_type
 from app.medeco import annual, service
 from app.medeco import casemix as casemix_service
 from app.medeco.rsa_parser import GrouperOutput
@@ -86,10 +86,7 @@ def _output(content_type: str, kind: str, body: bytes) -> tuple[GrouperOutput, s
     "/rsa-batches",
     status_code=201,
     response_model=RsaBatchRead,
-    responses={
-        200: {"model": RsaBatchRead, "description": "Already received: the existing batch, nothing stored"},
-        **problem_responses(400, 409, 413, 415, 422),
-    },
+    responses=received_responses(RsaBatchRead),
     openapi_extra=BODY,
 )
 async def create_rsa_batch(
@@ -130,7 +127,7 @@ async def create_rsa_batch(
     batch, created = await run_in_threadpool(
         lambda: service.ingest(
             session, output, principal=principal, source=source, campaign=campaign,
-            idempotency_key=idempotency_key, request=request,
+            idempotency_key=idempotency_key,
         )
     )  # fmt: skip
     if not created:
@@ -205,4 +202,4 @@ def read_annual_report(
     report = annual.annual_report(session, principal, year=year)
     if fmt == "json":
         return report
-    return download(annual.to_xlsx(report), XLSX_MEDIA_TYPE, f"rapport-annuel-{year}.xlsx")
+    return download(File(annual.to_xlsx(report), XLSX_MEDIA_TYPE, f"rapport-annuel-{year}.xlsx"))

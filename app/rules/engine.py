@@ -423,7 +423,7 @@ def _module_docstrings(module: str) -> dict[str, str]:
 
 def docstring_of(check: Callable[..., object]) -> str:
     """A check's docstring. mypyc drops the docstrings of the functions it compiles
-    (app.core.native), so a compiled check's is read from the source beside its extension."""
+    (app.core.compiled), so a compiled check's is read from the source beside its extension."""
     doc = getattr(check, "__doc__", None)
     if doc is None:
         module = getattr(check, "__module__", None)

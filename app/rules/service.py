@@ -21,6 +21,7 @@ from typing import Final
 
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.line_errors import LineError
 from app.core.pagination import id_cursor, next_page
@@ -355,6 +356,13 @@ def _current_chunks(session: Session, chunk: int) -> Iterator[list[tuple[int, Rs
         yield items
 
 
+def launch_validation(session: Session, principal: Principal) -> ValidationRunResult:
+    """POST /validation-runs: `run_validation` started by `principal`, audited."""
+    result = run_validation(session, started_by=principal.name)
+    audit_service.record(session, principal, action="write", object_type="validation_run")
+    return result
+
+
 def run_validation(
     session: Session, *, started_by: str | None = None, chunk: int = VALIDATION_CHUNK
 ) -> ValidationRunResult:
@@ -464,7 +472,8 @@ def list_findings(
     cursor: str | None = None,
     limit: int = 100,
 ) -> tuple[list[FindingRead], str | None]:
-    """One page of findings (ascending id) and the cursor of the next page, None at the end."""
+    """One page of findings (ascending id) and the cursor of the next page, None at the end.
+    Patient-level (RSS numbers): audited with the RSS numbers returned."""
     rows = repository.list_findings(
         session,
         units=principal.units,
@@ -481,7 +490,16 @@ def list_findings(
         limit=limit + 1,
     )
     page, next_cursor = next_page(rows, limit)
-    return [to_read(row) for row in page], next_cursor
+    items = [to_read(row) for row in page]
+    audit_service.record(
+        session,
+        principal,
+        action="read",
+        object_type="rss",
+        object_ids=list(dict.fromkeys(item.rss_number for item in items)),
+        units=[item.unit for item in items],
+    )
+    return items, next_cursor
 
 
 def summarise(
@@ -529,4 +547,12 @@ def review(session: Session, principal: Principal, *, finding_id: int, body: Fin
     finding.reviewed_by = principal.name
     finding.reviewed_at = datetime.now(UTC)
     session.flush()
+    audit_service.record(
+        session,
+        principal,
+        action="write",
+        object_type="finding",
+        object_ids=[finding_id],
+        units=[finding.unit],
+    )
     return to_read(finding)
