@@ -27,7 +27,6 @@ from app.exhaustivity import repository
 from app.exhaustivity.schemas import (
     OVERDUE_DAYS,
     Channel,
-    ChannelTotal,
     ExhaustivityCounts,
     ExhaustivityRead,
     ExhaustivityRow,
@@ -262,7 +261,7 @@ EMPTY_TRANSMISSION: Final = TransmissionCounts(
 @dataclass(frozen=True, slots=True)
 class TransmissionFigures:
     rows: list[TransmissionRow]  # per (channel, service)
-    channels: list[ChannelTotal]
+    channels: dict[str, TransmissionCounts]  # channel -> figures
     services: dict[str, TransmissionCounts]
     total: TransmissionCounts
 
@@ -286,11 +285,11 @@ def transmission_figures(
             for row in rows
             if not row.all_channels and not row.all_services
         ],
-        channels=[
-            ChannelTotal(channel=Channel(row.channel), **_transmission_counts(row))
+        channels={
+            Channel(row.channel).value: TransmissionCounts(**_transmission_counts(row))
             for row in rows
             if not row.all_channels and row.all_services
-        ],
+        },
         services={
             row.service: TransmissionCounts(**_transmission_counts(row))
             for row in rows
