@@ -21,10 +21,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	@$(BIN)/pip install --quiet -e '.[native,test]'
 	@touch $(VENV)/.installed $@
 
-# The hot ingestion modules compiled with mypyc (app/core/native.py); a no-op when current, and
+# The hot ingestion modules compiled with mypyc (tools/build_native.py, the list in app/core/compiled.py); a no-op when current, and
 # interpreted (slower, same results) where no C compiler is found.
 native: $(VENV)/.installed
-	@$(BIN)/python -m app.core.native build
+	@$(BIN)/python -m tools.build_native build
 
 run: native
 	@echo "dimqa: starting the service (migrations, then the demo year on first start; Ctrl-C stops it)"
@@ -32,10 +32,15 @@ run: native
 
 lint: $(VENV)/.installed-test native
 	@echo "dimqa: ruff and mypy"
-	@$(BIN)/ruff check app tests bench migrations
+	@$(BIN)/ruff check app tests bench migrations tools
 	@$(BIN)/mypy
 
 test: lint
+	@if [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1; then \
+		echo "dimqa: the web interface's browser tests (tests/web/test_browser.py) run in headless Chromium"; \
+	else \
+		echo "dimqa: NO CHROMIUM: the web interface's browser tests (tests/web/test_browser.py) are SKIPPED (apt-get install chromium; .ci/run installs it)"; \
+	fi
 	@echo "dimqa: the test suite (pytest on every core, a few minutes)"
 	@$(BIN)/python -m pytest -q -n auto
 

@@ -11,6 +11,8 @@ import pytest
 
 # Before any app import: a fixed HMAC key so tests never write var/secret.key.
 os.environ.setdefault("DIMQA_SECRET_KEY", "test-secret-key-not-for-production")
+# The alert schedule and delivery threads start only in the tests that ask (tests/alerts).
+os.environ.setdefault("DIMQA_ALERT_BACKGROUND", "0")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -22,13 +24,13 @@ pytest_plugins = ["tests.fixtures.database", "tests.fixtures.logs", "tests.fixtu
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Refuse to test a compiled module older than its source: the old code would be tested."""
-    from app.core import native
+    from app.core import compiled
 
-    stale = native.status().stale
+    stale = compiled.status().stale
     if stale:
         raise pytest.UsageError(
             f"compiled modules older than their source: {', '.join(stale)}; "
-            "run `make native` (or `python -m app.core.native clean` to test them interpreted)"
+            "run `make native` (or `python -m tools.build_native clean` to test them interpreted)"
         )
 
 

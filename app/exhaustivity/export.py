@@ -20,6 +20,7 @@ from app.core.exports import (
     Cell,
     Column,
     ExportFormat,
+    File,
     Table,
     append_row,
     download,
@@ -106,13 +107,13 @@ def exhaustivity_file(report: ExhaustivityRead, fmt: ExportFormat) -> Response:
     if fmt is ExportFormat.CSV:
         detail = Table(title="Non codés", filename="", columns=NOT_CODED_COLUMNS, rows=detail_rows)
         body = to_csv(table) + b"\r\n" + to_csv(detail, bom=False)
-        return download(body, CSV_MEDIA_TYPE, f"{filename}.csv")
+        return download(File(body, CSV_MEDIA_TYPE, f"{filename}.csv"))
     workbook = _workbook_of(table, rate_columns=(8,))
     sheet = workbook.create_sheet("Séjours non codés")
     _table(sheet, NOT_CODED_COLUMNS, detail_rows)
     for row in sheet.iter_rows(min_row=2, min_col=4, max_col=4):
         row[0].number_format = "DD/MM/YYYY"
-    return download(workbook_bytes(workbook), XLSX_MEDIA_TYPE, f"{filename}.xlsx")
+    return download(File(workbook_bytes(workbook), XLSX_MEDIA_TYPE, f"{filename}.xlsx"))
 
 
 # --- Transmission ---------------------------------------------------------------------------------
@@ -198,7 +199,7 @@ def _with_rate_format(table: Table, fmt: ExportFormat, *, rate_columns: Sequence
     if fmt is ExportFormat.CSV:
         return render(table, fmt)
     workbook = _workbook_of(table, rate_columns=rate_columns)
-    return download(workbook_bytes(workbook), XLSX_MEDIA_TYPE, f"{table.filename}.xlsx")
+    return download(File(workbook_bytes(workbook), XLSX_MEDIA_TYPE, f"{table.filename}.xlsx"))
 
 
 # --- Quarterly review -----------------------------------------------------------------------------
@@ -308,8 +309,8 @@ def quarterly_file(report: QuarterlyRead, fmt: ExportFormat) -> Response:
         per_month = Table(title="Par mois", filename="", columns=MONTH_COLUMNS, rows=_month_rows(report, fmt))
         falls = Table(title="Baisses", filename="", columns=FALL_COLUMNS, rows=_fall_rows(report, fmt))
         body = b"\r\n".join([to_csv(summary), to_csv(per_month, bom=False), to_csv(falls, bom=False)])
-        return download(body, CSV_MEDIA_TYPE, f"{filename}.csv")
-    return download(_quarterly_workbook(report), XLSX_MEDIA_TYPE, f"{filename}.xlsx")
+        return download(File(body, CSV_MEDIA_TYPE, f"{filename}.csv"))
+    return download(File(_quarterly_workbook(report), XLSX_MEDIA_TYPE, f"{filename}.xlsx"))
 
 
 def _quarterly_workbook(report: QuarterlyRead) -> bytes:

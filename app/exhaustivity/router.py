@@ -7,15 +7,14 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from app.audit import service as audit_service
-from app.auth.dependencies import PATIENT_READERS, AggregateReader
+from app.auth.dependencies import AggregateReader
+from app.auth.schemas import PATIENT_READERS
 from app.core.dates import BoundedDate
 from app.core.db import LongExports, SessionDep
 from app.core.exports import EXPORT_RESPONSES, ExportFormat
 from app.core.problems import Forbidden, problem_responses
 from app.exhaustivity import export, metrics, quarterly, service
 from app.exhaustivity.schemas import QUARTER_PATTERN, ExhaustivityRead, QuarterlyRead, TransmissionRead
-from app.turnaround import intake
 from app.turnaround import reports as turnaround_reports
 from app.turnaround.schemas import GroupBy
 
@@ -77,16 +76,6 @@ def read_exhaustivity(
         care_types=turnaround_reports.parse_care_types(care_types),
         detail=detail,
     )
-    if report.detail is not None:
-        audit_service.record(
-            session,
-            principal,
-            action="read",
-            object_type="stay",
-            object_ids=intake.audit_ids([stay.stay_number for stay in report.detail]),
-            units=[stay.unit for stay in report.detail],
-            request=request,
-        )
     if format is not ExportFormat.JSON:
         return export.exhaustivity_file(report, format)
     return Response(report.model_dump_json(by_alias=True), media_type=JSON_MEDIA_TYPE)

@@ -19,6 +19,7 @@ from typing import Any, Final, Literal
 
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.dates import MIN_DATE
 from app.core.line_errors import LineError
@@ -38,7 +39,7 @@ from app.exhaustivity.schemas import (
 from app.turnaround import reports as turnaround_reports
 from app.turnaround.repository import TurnaroundParams
 from app.turnaround.schemas import DEFAULT_CARE_TYPES, CareType, GroupBy
-from app.turnaround.settings import get_turnaround_settings
+from app.turnaround.settings import audit_ids, get_turnaround_settings
 
 # The gauges' window: the stays discharged in the last year.
 LOOKBACK_DAYS: Final = 365
@@ -143,6 +144,14 @@ def exhaustivity(
             )
             for row in repository.not_coded_stays(session, turnaround_params)
         ]
+        audit_service.record(
+            session,
+            principal,
+            action="read",
+            object_type="stay",
+            object_ids=audit_ids(stay.stay_number for stay in stays),
+            units=[stay.unit for stay in stays],
+        )
     return ExhaustivityRead(
         date_from=date_from,
         date_to=date_to,

@@ -16,14 +16,14 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.activity import service as activity_service
-from app.audit import service as audit_service
-from app.auth.dependencies import AGGREGATE_READERS, FEED_WRITERS, PATIENT_READERS, REVIEWERS
-from app.auth.schemas import Role
+from app.auth.dependencies import AGGREGATE_READERS, FEED_WRITERS, REVIEWERS
+from app.auth.schemas import PATIENT_READERS, Role
 from app.core.dates import in_range
 from app.core.db import LongStatements, SessionDep
-from app.core.exports import ExportFormat
+from app.core.exports import ExportFormat, download
 from app.core.problems import InvalidInput
 from app.core.uploads import require_media_type, spool_request
+from app.ingestion import reads as ingestion_reads
 from app.ingestion import service as ingestion_service
 from app.ingestion import visibility
 from app.rules import service as rules_service
@@ -88,10 +88,17 @@ def _date(raw: str | None, field: str, default: date) -> date:
     return value
 
 
-def _period(session: SessionDep, raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
-    """Default: the year of the last discharge known, up to it (else the current year)."""
+def _period(
+    session: SessionDep, raw_from: str | None, raw_to: str | None, *, quarter: bool = False
+) -> tuple[date, date]:
+    """Default: up to the last discharge known (else today), from the start of its year, or with
+    `quarter` from the start of its month two months earlier (three calendar months)."""
     latest = repository.latest_discharge_date(session) or reports.today()
-    start = _date(raw_from, "Du", date(latest.year, 1, 1))
+    first = date(latest.year, 1, 1)
+    if quarter:
+        month = latest.month - 2
+        first = date(latest.year - (month <= 0), (month - 1) % 12 + 1, 1)
+    start = _date(raw_from, "Du", first)
     end = _date(raw_to, "Au", latest)
     if end < start:
         raise InvalidInput("La date de fin précède la date de début.")
@@ -159,9 +166,6 @@ def login(request: Request, session: SessionDep, form: Form) -> Response:
     opened = service.sign_in(session, secret=form.get("token", ""))
     if opened is None:
         return _login_page(request, status=401, error="Jeton inconnu ou révoqué.")
-    audit_service.record(
-        session, opened.principal, action="write", object_type="web_session", request=request
-    )
     response = RedirectResponse(_safe_next(form.get("suite")), status_code=303)
     response.set_cookie(
         SESSION_COOKIE, opened.session_id, max_age=opened.max_age, path="/", httponly=True,
@@ -181,11 +185,21 @@ def logout(request: Request, session: SessionDep, user: SignedIn, form: Form) ->
 
 
 @router.get(WEB_PREFIX + "/hebdomadaire")
-def weekly(request: Request, session: SessionDep, user: Reader, week: str | None = None) -> Response:
-    """The weekly deliverable: per service, table and bars, the 12-week trend, downloads."""
+def weekly(
+    request: Request, session: SessionDep, user: Reader, week: str | None = None, detail: bool = False
+) -> Response:
+    """The weekly deliverable: per service, table and bars, the 12-week trend, downloads; with
+    `detail` (dim, admin) the late and missing stays, an audited patient-level read."""
+    if detail and user.role not in PATIENT_READERS:
+        raise PageForbidden(
+            "La liste des séjours en retard ou manquants est réservée aux rôles DIM et administrateur."
+        )
     chosen = (week or "").strip() or pages.default_week(session)
-    data = pages.weekly_page(session, user.principal, week=chosen)
-    return render(request, "weekly.html", user=user, page=data, week=chosen)
+    data = pages.weekly_page(session, user.principal, week=chosen, detail=detail)
+    return render(
+        request, "weekly.html", user=user, page=data, week=chosen,
+        can_detail=user.role in PATIENT_READERS,
+    )  # fmt: skip
 
 
 @router.get(WEB_PREFIX + "/hebdomadaire/export")
@@ -194,8 +208,8 @@ def weekly_export(session: SessionDep, user: Reader, week: str, format: str = "c
         raise InvalidInput("Format de téléchargement inconnu (csv ou xlsx).")
     data = reports.weekly_report(session, user.principal, week=week)
     if format == ExportFormat.CSV.value:
-        return export.weekly_csv(data.report, data.summaries, data.total)
-    return export.weekly_xlsx(data.report, data.summaries, data.total)
+        return download(export.weekly_csv(data.report, data.summaries, data.total))
+    return download(export.weekly_xlsx(data.report, data.summaries, data.total))
 
 
 @router.get(WEB_PREFIX + "/delais")
@@ -205,8 +219,10 @@ def turnaround_page(
     user: Reader,
     group_by: str = GroupBy.SERVICE.value,
 ) -> Response:
-    """Turnaround over any period, per pôle, service or UM."""
-    start, end = _period(session, request.query_params.get("from"), request.query_params.get("to"))
+    """Turnaround over any period, per pôle, service or UM (by default the last three months)."""
+    start, end = _period(
+        session, request.query_params.get("from"), request.query_params.get("to"), quarter=True
+    )
     try:
         grouping = GroupBy(group_by)
     except ValueError:
@@ -227,7 +243,7 @@ def _finding_filters(request: Request) -> dict[str, str]:
 def findings_page(
     request: Request, session: SessionDep, user: ReviewerPage, cursor: str | None = None
 ) -> Response:
-    """Findings to review (DIM, admin), filtered as the API filters them; the read is audited."""
+    """Findings to review (DIM, admin), filtered as the API filters them; the service audits the read."""
     filters = _finding_filters(request)
     try:
         severity = Severity(filters["severity"]) if filters["severity"] else None
@@ -237,11 +253,6 @@ def findings_page(
     items, next_cursor = rules_service.list_findings(
         session, user.principal, rule=filters["rule"] or None, severity=severity,
         service=filters["service"] or None, status=status, cursor=cursor, limit=FINDINGS_PER_PAGE,
-    )  # fmt: skip
-    audit_service.record(
-        session, user.principal, action="read", object_type="rss",
-        object_ids=list(dict.fromkeys(item.rss_number for item in items)),
-        units=[item.unit for item in items], request=request,
     )  # fmt: skip
     chosen = {k: v for k, v in filters.items() if v}
     next_query = urlencode({**chosen, "cursor": next_cursor}) if next_cursor else None
@@ -266,11 +277,7 @@ def review_finding(
         raise InvalidInput(
             "Revue refusée : choisissez un statut, et écrivez un commentaire pour écarter une anomalie."
         ) from None
-    read = rules_service.review(session, user.principal, finding_id=finding_id, body=body)
-    audit_service.record(
-        session, user.principal, action="write", object_type="finding", object_ids=[finding_id],
-        units=[read.unit], request=request,
-    )  # fmt: skip
+    rules_service.review(session, user.principal, finding_id=finding_id, body=body)
     back = form.get("back", "")
     separator = "&" if back else ""
     return RedirectResponse(f"{WEB_PREFIX}/anomalies?{back}{separator}reviewed={finding_id}", status_code=303)
@@ -298,9 +305,8 @@ def ingestion_page(
     batches: list[Any] = []
     next_cursor = None
     if user.role in PATIENT_READERS:
-        page = ingestion_service.list_batches(session, cursor=cursor, limit=BATCHES_PER_PAGE)
-        batches = visibility.for_caller(session, user.principal, page.items)
-        visibility.record_read(session, user.principal, batches, request)
+        page = ingestion_reads.list_batches(session, cursor=cursor, limit=BATCHES_PER_PAGE)
+        batches = visibility.shown_to(session, user.principal, page.items)
         next_cursor = page.next_cursor
     return render(
         request, "ingestion.html", user=user, batches=batches, next_cursor=next_cursor,
@@ -322,7 +328,6 @@ async def upload_file(
         batch, created = await run_in_threadpool(
             lambda: ingestion_service.ingest_rss_file(
                 session, upload.file, principal=user.principal, source="web", sha256=upload.sha256,
-                request=request,
             )
         )  # fmt: skip
     return JSONResponse(

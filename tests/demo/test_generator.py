@@ -8,7 +8,6 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.activity.rhs_parser import Rhs, parse_rhs_line
 from app.core.line_errors import LineError
 from app.demo import catalogue as cat
 from app.demo import reference_2022 as ref
@@ -25,6 +24,7 @@ from app.demo.generator import (
 )
 from app.ingestion.parser import parse_line
 from app.ingestion.records import Rss, as_date
+from app.ingestion.rhs.parser import Rhs, parse_rhs_line
 from app.ingestion.writer import write_rss
 from app.reference.ium import check_ium, parse_ium
 from app.structure.service import validate_structure
