@@ -35,6 +35,7 @@ from app.exhaustivity.schemas import (
     ExhaustivityRead,
     MonthFigures,
     QuarterlyRead,
+    QuarterlyService,
     TransmissionCounts,
     TransmissionRead,
 )
@@ -143,7 +144,10 @@ def transmission_file(report: TransmissionRead, fmt: ExportFormat) -> Response:
         _transmission_line(CHANNEL_LABELS[row.channel], service_label(row.service, row.label), row)
         for row in report.rows
     ]
-    rows += [_transmission_line(CHANNEL_LABELS[row.channel], "Tous", row) for row in report.channels]
+    rows += [
+        _transmission_line(CHANNEL_LABELS[Channel(channel)], "Tous", counts)
+        for channel, counts in report.channels.items()
+    ]
     table = Table(
         title=f"Transmission {report.days} j",
         filename=f"transmission-cr-{report.as_of}-{report.days}j",
@@ -234,17 +238,18 @@ def _figures(figures: MonthFigures, fmt: ExportFormat) -> list[Cell]:
     ]
 
 
-def _summary_rows(report: QuarterlyRead, fmt: ExportFormat) -> list[Sequence[Cell]]:
+def _service_line(name: str, s: QuarterlyService, fmt: ExportFormat) -> list[Cell]:
     return [
-        [
-            service_label(s.service, s.label),
-            *_figures(s.quarter, fmt),
-            _rate(s.previous_quarter.rate_j8, fmt),
-            _rate(s.rate_j8_change, fmt),
-            _rate(s.previous_quarter.rate_coded, fmt),
-        ]
-        for s in report.services
+        name,
+        *_figures(s.quarter, fmt),
+        _rate(s.previous_quarter.rate_j8, fmt),
+        _rate(s.on_time_change, fmt),
+        _rate(s.previous_quarter.rate_coded, fmt),
     ]
+
+
+def _summary_rows(report: QuarterlyRead, fmt: ExportFormat) -> list[Sequence[Cell]]:
+    return [_service_line(service_label(s.service, s.label), s, fmt) for s in report.services]
 
 
 def _summary_columns(report: QuarterlyRead) -> tuple[Column, ...]:
@@ -258,18 +263,7 @@ def _summary_columns(report: QuarterlyRead) -> tuple[Column, ...]:
 
 
 def _total_row(report: QuarterlyRead, fmt: ExportFormat) -> list[Cell]:
-    return [
-        "Total",
-        *_figures(report.total, fmt),
-        _rate(report.previous_total.rate_j8, fmt),
-        _rate(
-            report.total.rate_j8 - report.previous_total.rate_j8
-            if report.total.rate_j8 is not None and report.previous_total.rate_j8 is not None
-            else None,
-            fmt,
-        ),
-        _rate(report.previous_total.rate_coded, fmt),
-    ]
+    return _service_line("Total", report.hospital, fmt)
 
 
 MONTH_COLUMNS: Final = (Column("Service", 30), Column("Mois", 9), *FIGURE_COLUMNS)
@@ -290,14 +284,15 @@ def _month_rows(report: QuarterlyRead, fmt: ExportFormat) -> list[Sequence[Cell]
 
 
 def _fall_rows(report: QuarterlyRead, fmt: ExportFormat) -> list[Sequence[Cell]]:
+    by_code = {s.service: s for s in report.services}
     return [
         [
-            service_label(s.service, s.label),
-            _rate(s.previous_quarter.rate_j8, fmt),
-            _rate(s.quarter.rate_j8, fmt),
-            _rate(s.rate_j8_change, fmt),
+            service_label(code, by_code[code].label),
+            _rate(by_code[code].previous_quarter.rate_j8, fmt),
+            _rate(by_code[code].quarter.rate_j8, fmt),
+            _rate(by_code[code].on_time_change, fmt),
         ]
-        for s in report.largest_falls
+        for code in report.largest_falls
     ]
 
 
@@ -369,13 +364,16 @@ def _quarterly_workbook(report: QuarterlyRead) -> bytes:
 
     hospital = workbook.create_sheet("Établissement")
     append_row(hospital, [f"Établissement par mois — {report.quarter}"], font=Font(bold=True, size=14))
-    month_labels = [month.month for month in report.services[0].months] if report.services else []
-    totals = _monthly_totals(report)
+    month_labels = [month.month for month in report.hospital.months]
     header = _table(
         hospital,
         (Column("Mois", 9), Column("Séjours", 10), Column("Taux J8", 10), Column("Exhaustivité", 12),
          *(Column(label, 9) for label in CHANNEL_LABELS.values())),
-        [[label, *values] for label, values in zip(month_labels, totals, strict=True)],
+        [
+            [month.month, month.figures.stays, month.figures.rate_j8, month.figures.rate_coded,
+             *(month.figures.channel_mix.get(channel.value, 0) for channel in CHANNEL_LABELS)]
+            for month in report.hospital.months
+        ],
     )  # fmt: skip
     _percent(hospital, header + 1, (3, 4))
     if month_labels:
@@ -410,26 +408,3 @@ def _quarterly_workbook(report: QuarterlyRead) -> bytes:
     header = _table(falls, FALL_COLUMNS, _fall_rows(report, fmt))
     _percent(falls, header + 1, (2, 3, 4))
     return workbook_bytes(workbook)
-
-
-def _monthly_totals(report: QuarterlyRead) -> list[list[Cell]]:
-    """Per month of the quarter: stays, rate J8 and exhaustivity of the whole hospital, and the
-    documents per channel, added up from the services (rates recomputed from their counts)."""
-    if not report.services:
-        return []
-    rows: list[list[Cell]] = []
-    for index in range(len(report.services[0].months)):
-        figures = [s.months[index].figures for s in report.services]
-        stays = sum(f.stays for f in figures)
-        closed = sum(f.reports_within_8_days + f.late + f.missing for f in figures)
-        within = sum(f.reports_within_8_days for f in figures)
-        coded = sum(f.stays - f.not_coded for f in figures)
-        rows.append(
-            [
-                stays,
-                within / closed if closed else None,
-                coded / stays if stays else None,
-                *(sum(f.channel_mix.get(channel.value, 0) for f in figures) for channel in CHANNEL_LABELS),
-            ]
-        )
-    return rows

@@ -74,10 +74,10 @@ def figures(session: Session, *, today: date) -> Figures:
             None, first_day=today - timedelta(days=TRANSMISSION_DAYS - 1), last_day=today
         ),
     )
-    for channel in week.channels:
-        found.stored_late[channel.channel.value] = channel.stored_late
-        if channel.lag_p90_hours is not None:
-            found.lag_p90_hours[channel.channel.value] = channel.lag_p90_hours
+    for channel, counts in week.channels.items():
+        found.stored_late[channel] = counts.stored_late
+        if counts.lag_p90_hours is not None:
+            found.lag_p90_hours[channel] = counts.lag_p90_hours
     return found
 
 

@@ -38,6 +38,7 @@ from app.turnaround.classify import TurnaroundSummary
 from app.turnaround.schemas import GroupBy
 
 LARGEST_FALLS: Final = 5
+ALL: Final = "all"  # the service code of the whole hospital's figures
 
 
 def quarter_bounds(quarter: str) -> tuple[date, date]:
@@ -122,7 +123,7 @@ def _period(session: Session, principal: Principal, as_of: date, first: date, la
     mixes: dict[str, dict[str, int]] = {}
     for row in transmitted.rows:
         mixes.setdefault(row.service, {})[row.channel.value] = row.documents
-    total_mix = {row.channel.value: row.documents for row in transmitted.channels}
+    total_mix = {channel: counts.documents for channel, counts in transmitted.channels.items()}
     return _Period(
         services={
             code: _figures(
@@ -157,26 +158,19 @@ def quarterly_review(
     labels = {**previous.labels, **current.labels}
     for _, period in monthly:
         labels.update(period.labels)
-    services = []
-    for code in _sorted_services(labels):
-        now, then = current.services.get(code, empty), previous.services.get(code, empty)
-        change = now.rate_j8 - then.rate_j8 if now.rate_j8 is not None and then.rate_j8 is not None else None
-        services.append(
-            QuarterlyService(
-                service=code,
-                label=labels[code],
-                months=[
-                    QuarterlyMonth(month=month, figures=period.services.get(code, empty))
-                    for month, period in monthly
-                ],
-                quarter=now,
-                previous_quarter=then,
-                rate_j8_change=change,
-            )
+    services = [
+        _service(
+            code,
+            labels[code],
+            [(month, period.services.get(code, empty)) for month, period in monthly],
+            current.services.get(code, empty),
+            previous.services.get(code, empty),
         )
+        for code in _sorted_services(labels)
+    ]
     falls = sorted(
-        (s for s in services if s.rate_j8_change is not None and s.rate_j8_change < 0),
-        key=lambda s: (s.rate_j8_change, s.service),
+        (s for s in services if s.on_time_change is not None and s.on_time_change < 0),
+        key=lambda s: (s.on_time_change, s.service),
     )[:LARGEST_FALLS]
     return QuarterlyRead(
         quarter=quarter,
@@ -185,7 +179,26 @@ def quarterly_review(
         date_to=last,
         as_of=as_of,
         services=services,
-        total=current.total,
-        previous_total=previous.total,
-        largest_falls=falls,
+        hospital=_service(
+            ALL, None, [(month, period.total) for month, period in monthly], current.total, previous.total
+        ),
+        largest_falls=[s.service for s in falls],
+    )
+
+
+def _service(
+    code: str,
+    label: str | None,
+    monthly: list[tuple[str, MonthFigures]],
+    now: MonthFigures,
+    then: MonthFigures,
+) -> QuarterlyService:
+    change = now.rate_j8 - then.rate_j8 if now.rate_j8 is not None and then.rate_j8 is not None else None
+    return QuarterlyService(
+        service=code,
+        label=label,
+        months=[QuarterlyMonth(month=month, figures=figures) for month, figures in monthly],
+        quarter=now,
+        previous_quarter=then,
+        on_time_change=change,
     )

@@ -28,7 +28,6 @@ from app.exhaustivity import repository
 from app.exhaustivity.schemas import (
     OVERDUE_DAYS,
     Channel,
-    ChannelTotal,
     ExhaustivityCounts,
     ExhaustivityRead,
     ExhaustivityRow,
@@ -271,7 +270,7 @@ EMPTY_TRANSMISSION: Final = TransmissionCounts(
 @dataclass(frozen=True, slots=True)
 class TransmissionFigures:
     rows: list[TransmissionRow]  # per (channel, service)
-    channels: list[ChannelTotal]
+    channels: dict[str, TransmissionCounts]  # channel -> figures
     services: dict[str, TransmissionCounts]
     total: TransmissionCounts
 
@@ -295,11 +294,11 @@ def transmission_figures(
             for row in rows
             if not row.all_channels and not row.all_services
         ],
-        channels=[
-            ChannelTotal(channel=Channel(row.channel), **_transmission_counts(row))
+        channels={
+            Channel(row.channel).value: TransmissionCounts(**_transmission_counts(row))
             for row in rows
             if not row.all_channels and row.all_services
-        ],
+        },
         services={
             row.service: TransmissionCounts(**_transmission_counts(row))
             for row in rows

@@ -227,11 +227,11 @@ def test_transmission_per_channel_and_service(transmitted: Any, auth_headers: An
         {"channel": "hl7v2", "service": "URG", "label": "Urgences", **_lags(1, 1, 1728.0, 1728.0)},
         {"channel": "json", "service": "ONCO", "label": "Oncologie", **_lags(2, 0, 4.0, 6.0)},
     ]
-    assert body["channels"] == [
-        {"channel": "fhir", **_lags(1, 0, 0.5, 0.5)},
-        {"channel": "hl7v2", **_lags(2, 2, 888.0, 1728.0)},
-        {"channel": "json", **_lags(2, 0, 4.0, 6.0)},
-    ]
+    assert body["channels"] == {
+        "fhir": _lags(1, 0, 0.5, 0.5),
+        "hl7v2": _lags(2, 2, 888.0, 1728.0),
+        "json": _lags(2, 0, 4.0, 6.0),
+    }
     assert body["total"] == _lags(5, 2, 6.0, 1728.0)
 
 

@@ -94,16 +94,20 @@ def test_quarterly_json(loaded: Any, auth_headers: Any) -> None:
     ]
     assert onco["quarter"] == ONCO_FEBRUARY
     assert onco["previous_quarter"] == ONCO_PREVIOUS
-    assert onco["rate_j8_change"] == -1.0
+    assert onco["on_time_change"] == -1.0
     urg = body["services"][1]
-    assert (urg["quarter"]["rate_j8"], urg["previous_quarter"]["rate_j8"], urg["rate_j8_change"]) == (
+    assert (urg["quarter"]["rate_j8"], urg["previous_quarter"]["rate_j8"], urg["on_time_change"]) == (
         0.0,
         0.0,
         0.0,
     )
-    assert [s["service"] for s in body["largest_falls"]] == ["ONCO"]
-    assert body["total"]["stays"] == 7 and body["previous_total"]["stays"] == 2
-    assert body["previous_total"]["rate_j8"] == 0.5
+    assert body["largest_falls"] == ["ONCO"]
+    hospital = body["hospital"]
+    assert (hospital["service"], hospital["label"]) == ("all", None)
+    assert hospital["quarter"]["stays"] == 7 and hospital["previous_quarter"]["stays"] == 2
+    assert hospital["previous_quarter"]["rate_j8"] == 0.5 and hospital["quarter"]["rate_j8"] == 0.0
+    assert hospital["on_time_change"] == -0.5
+    assert [m["figures"]["stays"] for m in hospital["months"]] == [0, 6, 1]
 
 
 def test_quarterly_csv(loaded: Any, auth_headers: Any) -> None:
