@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.alerts.schemas import Metric, Scope, Window
 from app.auth.schemas import Principal, Role
 from app.exhaustivity import service as exhaustivity_service
-from app.ingestion import service as ingestion_service
+from app.ingestion import reads as ingestion_reads
 from app.rules import service as rules_service
 from app.rules.severity import Severity
 from app.structure import service as structure_service
@@ -209,7 +209,7 @@ def _ingestion_failures(ctx: Context, period: Period | None, scope: Scope, code:
     until = reports.day_end(period.end if period else ctx.as_of)
     count = ctx.memo(
         ("ingestion_failures", since, until),
-        lambda: ingestion_service.failed_batches(ctx.session, since=since, until=until),
+        lambda: ingestion_reads.failed_batches(ctx.session, since=since, until=until),
     )
     return float(count)
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, Query, status
 
 from app.alerts import delivery, service
 from app.alerts.schemas import (
@@ -25,10 +25,8 @@ from app.core.problems import problem_responses
 router = APIRouter(tags=["alerts"], responses=problem_responses(401, 403, 503))
 
 
-def _audit(session: SessionDep, principal: Principal, request: Request, rule_id: int) -> None:
-    audit_service.record(
-        session, principal, action="write", object_type="alert_rule", object_ids=[rule_id], request=request
-    )
+def _audit(session: SessionDep, principal: Principal, rule_id: int) -> None:
+    audit_service.record(session, principal, action="write", object_type="alert_rule", object_ids=[rule_id])
 
 
 @router.get("/alert-metrics", response_model=list[MetricRead])
@@ -49,14 +47,12 @@ def list_alert_rules(session: SessionDep, principal: AllUnitsAdmin) -> AlertRule
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(422),
 )
-def create_alert_rule(
-    body: AlertRuleCreate, session: SessionDep, principal: AllUnitsAdmin, request: Request
-) -> AlertRuleRead:
+def create_alert_rule(body: AlertRuleCreate, session: SessionDep, principal: AllUnitsAdmin) -> AlertRuleRead:
     """Create a rule: a metric, its scope, a comparator and threshold, a window, and the webhook
     (its host in DIMQA_WEBHOOK_ALLOWED_HOSTS, else 400). The secret is stored sealed and never
     returned. The rule starts `ok`: its first evaluation may fire it."""
     created = service.create_rule(session, body, created_by=principal.name)
-    _audit(session, principal, request, created.id)
+    _audit(session, principal, created.id)
     return created
 
 
@@ -68,22 +64,22 @@ def read_alert_rule(rule_id: int, session: SessionDep, principal: AllUnitsAdmin)
 
 @router.patch("/alert-rules/{rule_id}", response_model=AlertRuleRead, responses=problem_responses(404, 422))
 def update_alert_rule(
-    rule_id: int, body: AlertRuleUpdate, session: SessionDep, principal: AllUnitsAdmin, request: Request
+    rule_id: int, body: AlertRuleUpdate, session: SessionDep, principal: AllUnitsAdmin
 ) -> AlertRuleRead:
     """Change the fields given (a new `webhook_secret` replaces the old one). The state is kept:
     the next evaluation compares with the changed rule."""
     updated = service.update_rule(session, rule_id=rule_id, body=body)
-    _audit(session, principal, request, rule_id)
+    _audit(session, principal, rule_id)
     return updated
 
 
 @router.delete(
     "/alert-rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404, 422)
 )
-def delete_alert_rule(rule_id: int, session: SessionDep, principal: AllUnitsAdmin, request: Request) -> None:
+def delete_alert_rule(rule_id: int, session: SessionDep, principal: AllUnitsAdmin) -> None:
     """Delete a rule. Its deliveries stay listed; those not sent yet are cancelled."""
     service.delete_rule(session, rule_id=rule_id)
-    _audit(session, principal, request, rule_id)
+    _audit(session, principal, rule_id)
 
 
 @router.post(
@@ -93,13 +89,12 @@ def evaluate_alert_rule(
     rule_id: int,
     session: SessionDep,
     principal: AllUnitsAdmin,
-    request: Request,
     background: BackgroundTasks,
 ) -> EvaluationRead:
     """Evaluate the rule now (enabled or not), as the schedule does: a change of state writes one
     event to the outbox (`event`, `event_id`); no change, no event."""
     result = service.evaluate_rule(session, rule_id=rule_id)
-    _audit(session, principal, request, rule_id)
+    _audit(session, principal, rule_id)
     if result.event is not None:
         background.add_task(delivery.wake)  # after the commit: the worker then finds the event
     return result

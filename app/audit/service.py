@@ -6,14 +6,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Literal
 
-from fastapi import Request
 from sqlalchemy.orm import Session
 
 from app.audit import repository
 from app.audit.models import AuditLog
 from app.auth.schemas import Principal
+from app.core import origin
 from app.core.logging import request_id_var
-from app.core.observability import route_template
 from app.core.pagination import id_cursor, next_page
 
 
@@ -25,23 +24,24 @@ def record(
     object_type: str,
     object_ids: Sequence[str | int] = (),
     units: Iterable[str | None] | None = None,
-    request: Request | None = None,
-    endpoint: str | None = None,
-    method: str | None = None,
 ) -> None:
     """Add an audit entry in the caller's transaction, so it commits with the work it describes.
+
+    Written by the services (tests/core/test_architecture.py keeps it so), with the method and
+    endpoint of the request being served or the CLI command running (`app.core.origin`).
 
     `units`: the UMs whose data was read or written, for the audit log of tokens restricted to
     units; None (the default) when the entry cannot be tied to units, and as soon as one of them
     is unknown (None in `units`): such an entry is only shown to unrestricted admins."""
     stored_units = _units(units)
+    method, endpoint = origin.current()
     repository.add(
         session,
         token_name=principal.name,
         role=principal.role.value,
         action=action,
-        method=method or (request.method if request is not None else "CLI"),
-        endpoint=endpoint or (route_template(request.scope) if request is not None else "cli"),
+        method=method,
+        endpoint=endpoint,
         object_type=object_type,
         object_ids=[str(i) for i in object_ids],
         units=stored_units,

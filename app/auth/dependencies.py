@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth import service
-from app.auth.schemas import Principal, Role
+from app.auth.schemas import PATIENT_READERS, Principal, Role
 from app.core.db import SessionDep
 from app.core.problems import Forbidden
 
@@ -20,7 +20,6 @@ bearer = HTTPBearer(auto_error=False, description="API token created with `dimqa
 
 FEED_WRITERS = frozenset({Role.INGEST, Role.ADMIN})
 AGGREGATE_READERS = frozenset({Role.READER, Role.DIM, Role.ADMIN})
-PATIENT_READERS = frozenset({Role.DIM, Role.ADMIN})
 REVIEWERS = frozenset({Role.DIM, Role.ADMIN})
 ADMINS = frozenset({Role.ADMIN})
 ANY_ROLE = frozenset(Role)

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 
-from app.audit import service as audit_service
 from app.auth import service
 from app.auth.dependencies import Admin, AnyCaller
 from app.auth.schemas import MeRead, TokenCreate, TokenCreated, TokenRead
@@ -35,26 +34,18 @@ def list_tokens(session: SessionDep, principal: Admin) -> list[TokenRead]:
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(409, 422),
 )
-def create_token(body: TokenCreate, session: SessionDep, principal: Admin, request: Request) -> TokenCreated:
+def create_token(body: TokenCreate, session: SessionDep, principal: Admin) -> TokenCreated:
     """Create a token; the secret is returned once and stored only as a keyed hash.
 
     Within the caller's scope: an admin token restricted to units creates only tokens restricted to
     some of its units (403 otherwise, and for a token on every unit). Every unit code must be in the
     structure or the fichier d'UM (422 naming it); a taken name is a 409."""
     token, secret = service.grant_token(session, principal, name=body.name, role=body.role, units=body.units)
-    audit_service.record(
-        session, principal, action="write", object_type="token", object_ids=[token.name],
-        units=token.units, request=request,
-    )  # fmt: skip
     return TokenCreated(**TokenRead.model_validate(token, from_attributes=True).model_dump(), token=secret)
 
 
 @router.delete("/tokens/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404))
-def revoke_token(name: str, session: SessionDep, principal: Admin, request: Request) -> None:
+def revoke_token(name: str, session: SessionDep, principal: Admin) -> None:
     """Revoke a token: it stops working at once. An admin token restricted to units revokes only
     the tokens restricted to some of its units: any other answers 404, as a missing one."""
-    revoked = service.revoke_token(session, principal, name=name)
-    audit_service.record(
-        session, principal, action="write", object_type="token", object_ids=[name], units=revoked.units,
-        request=request,
-    )  # fmt: skip
+    service.revoke_token(session, principal, name=name)

@@ -17,6 +17,11 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+# Roles that read patient-level rows (RSS and stay numbers): the routes' dependency and the services
+# that redact what other roles see share it.
+PATIENT_READERS = frozenset({Role.DIM, Role.ADMIN})
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     """The caller, resolved from its bearer token."""

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit_service
 from app.auth import repository
 from app.auth.models import ApiToken
 from app.auth.schemas import Principal, Role
@@ -72,7 +73,8 @@ def grant_token(
     session: Session, creator: Principal, *, name: str, role: Role, units: Sequence[str] | None = None
 ) -> tuple[ApiToken, str]:
     """A token created by `creator`: within its scope (Forbidden otherwise), restricted to UM codes
-    known from the structure or the fichier d'UM (InvalidInput 422 naming each unknown one)."""
+    known from the structure or the fichier d'UM (InvalidInput 422 naming each unknown one).
+    Audited, as the revocation."""
     scope = clean_units(units)
     if role not in GRANTABLE[creator.role]:
         raise Forbidden(f"A {creator.role.value!r} token may not create a {role.value!r} token.")
@@ -106,7 +108,22 @@ def grant_token(
                 errors=unknown,
                 status=422,
             )
-    return create_token(session, name=name, role=role, units=scope)
+    token, secret = create_token(session, name=name, role=role, units=scope)
+    _audit(session, creator, token.name, token.units)
+    return token, secret
+
+
+def create_first_admin(session: Session, creator: Principal) -> tuple[ApiToken, str]:
+    """The admin token `dimqa serve` creates on a database without tokens, audited."""
+    token, secret = create_token(session, name="admin", role=Role.ADMIN)
+    _audit(session, creator, token.name, None)
+    return token, secret
+
+
+def _audit(session: Session, principal: Principal, name: str, units: list[str] | None) -> None:
+    audit_service.record(
+        session, principal, action="write", object_type="token", object_ids=[name], units=units
+    )
 
 
 def manages(principal: Principal, token: ApiToken) -> bool:
@@ -123,6 +140,7 @@ def revoke_token(session: Session, principal: Principal, *, name: str) -> ApiTok
     token = repository.get_by_name(session, name=name)
     if token is None or not manages(principal, token) or not repository.revoke(session, name=name):
         raise NotFound(f"No active token named {name!r}.")
+    _audit(session, principal, name, token.units)
     return token
 
 

@@ -16,21 +16,18 @@ from types import FrameType
 from typing import Annotated, NoReturn
 
 import typer
-from sqlalchemy.orm import Session
 
-from app.activity.cli import activity_cli
-from app.audit import service as audit_service
 from app.auth import service as auth_service
 from app.auth.schemas import Principal, Role
 from app.cli.database import open_database
-from app.core import db, dbwaits, embedded_pg, native
+from app.core import compiled, db, dbwaits, embedded_pg, origin
 from app.core.config import get_settings
 from app.core.logging import configure_logging
 from app.core.problems import AppError
 from app.demo.cli import demo as demo_command
 from app.ingestion import service as ingestion_service
 from app.ingestion import workers as ingestion_workers
-from app.ingestion.cli import ingest_app
+from app.ingestion.cli import ingest_app, rhs_alias_app
 from app.reference.cli import nomenclature_app
 
 logger = logging.getLogger(__name__)
@@ -42,7 +39,7 @@ token_app = typer.Typer(
 app.add_typer(token_app, name="token")
 app.add_typer(nomenclature_app, name="nomenclature")
 app.add_typer(ingest_app, name="ingest")
-app.add_typer(activity_cli, name="rhs")
+app.add_typer(rhs_alias_app, name="rhs", hidden=True)  # deprecated: dimqa ingest rhs
 app.command("demo")(demo_command)
 
 # Token commands are audited like the API's token routes, under this name (as `dimqa ingest`).
@@ -121,7 +118,7 @@ def _listen_socket(host: str, port: int) -> socket.socket:
 
 
 def _log_native_status() -> None:
-    status = native.status()
+    status = compiled.status()
     if status.stale:
         logger.warning(
             "compiled modules older than their source: run `make native`", extra={"modules": status.stale}
@@ -147,8 +144,8 @@ def _first_start_banner(host: str, port: int, *, demo: bool = False) -> None:
     with db.new_session() as session, session.begin():
         if auth_service.has_active_tokens(session):
             return
-        token, secret = auth_service.create_token(session, name="admin", role=Role.ADMIN)
-        _audit_token(session, token.name, "dimqa serve (first start)")
+        with origin.command("dimqa serve (first start)"):
+            token, secret = auth_service.create_first_admin(session, CLI_PRINCIPAL)
     if demo:
         _load_first_start_demo()
     base = f"http://{host}:{port}"
@@ -236,8 +233,10 @@ def token_create(
     try:
         open_database(get_settings())
         with db.new_session() as session, session.begin():
-            token, secret = auth_service.grant_token(session, CLI_PRINCIPAL, name=name, role=role, units=unit)
-            _audit_token(session, token.name, "dimqa token create", token.units)
+            with origin.command("dimqa token create"):
+                token, secret = auth_service.grant_token(
+                    session, CLI_PRINCIPAL, name=name, role=role, units=unit
+                )
             scope = ",".join(token.units) if token.units else "all units"
         typer.echo(f"created token {name!r} role={role.value} units={scope}")
         typer.echo(secret)
@@ -266,9 +265,8 @@ def token_revoke(name: Annotated[str, typer.Argument(help="Token name")]) -> Non
     """Revoke a token at once."""
     try:
         open_database(get_settings())
-        with db.new_session() as session, session.begin():
-            revoked = auth_service.revoke_token(session, CLI_PRINCIPAL, name=name)
-            _audit_token(session, name, "dimqa token revoke", revoked.units)
+        with db.new_session() as session, session.begin(), origin.command("dimqa token revoke"):
+            auth_service.revoke_token(session, CLI_PRINCIPAL, name=name)
         typer.echo(f"revoked {name!r}")
     except AppError as error:
         _refused(error)
@@ -285,14 +283,6 @@ def _refused(error: AppError) -> NoReturn:
     )
     typer.echo(f"{error.detail} ({reasons})" if reasons else error.detail, err=True)
     raise typer.Exit(1) from error
-
-
-def _audit_token(session: Session, name: str, command: str, units: list[str] | None = None) -> None:
-    """The same entry as POST/DELETE /api/v1/tokens, with the command as endpoint and method CLI."""
-    audit_service.record(
-        session, CLI_PRINCIPAL, action="write", object_type="token", object_ids=[name], units=units,
-        endpoint=command,
-    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 A report builds one `Table` (French headers, rows, an optional totals row) and hands it to
 `render(table, fmt)`; JSON stays the endpoint's own response model. A file laid out differently
-(the weekly turnaround deliverable) writes its cells with `append_row` and answers with `download`.
+(the weekly turnaround deliverable: title rows, a second sheet) builds its `File` with
+`to_csv`, `append_row` and `write_table`, and the router answers it with `download`.
 
 * CSV: UTF-8 with a byte-order mark (Excel otherwise reads it as Windows-1252), `;` separator
   (Excel-FR uses `,` as its decimal mark), CRLF line ends, decimals with a comma, ISO dates; a field
@@ -64,6 +65,7 @@ Cell = str | int | float | date | None
 class Column:
     header: str
     width: int = 12  # XLSX column width, in characters
+    number_format: str | None = None  # XLSX format of its data and totals cells ("0.0%")
 
 
 @dataclass(slots=True)
@@ -73,6 +75,15 @@ class Table:
     columns: Sequence[Column]
     rows: list[Sequence[Cell]] = field(default_factory=list)
     totals: Sequence[Cell] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class File:
+    """A rendered export, before it becomes an HTTP download."""
+
+    body: bytes
+    media_type: str
+    filename: str
 
 
 def neutralise(text: str) -> str:
@@ -172,44 +183,72 @@ def workbook_bytes(workbook: Any) -> bytes:
     return buffer.getvalue()
 
 
-def to_xlsx(table: Table) -> bytes:
-    # Imported here: openpyxl is only needed by the export path, and it is slow to import.
-    from openpyxl import Workbook
+def bold(size: int | None = None) -> Any:
     from openpyxl.styles import Font
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = sheet_title(table.title)
-    bold = Font(bold=True)
-    append_row(sheet, [c.header for c in table.columns], font=bold)
+    return Font(bold=True) if size is None else Font(bold=True, size=size)
+
+
+def write_table(sheet: Any, table: Table, *, frozen_columns: int = 0) -> int:
+    """Append `table` to `sheet` (bold header and totals rows, the columns' number formats and
+    widths), freeze the panes below its header (and right of `frozen_columns`); returns the
+    header's row number."""
+    header = bold()
+    header_row = append_row(sheet, [c.header for c in table.columns], font=header)
     for row in table.rows:
         append_row(sheet, row)
     if table.totals is not None:
-        append_row(sheet, table.totals, font=bold)
+        append_row(sheet, table.totals, font=header)
+    for index, column in enumerate(table.columns):
+        if column.number_format is not None:
+            for (cell,) in sheet.iter_rows(
+                min_row=header_row + 1, max_row=sheet.max_row, min_col=index + 1, max_col=index + 1
+            ):
+                cell.number_format = column.number_format
     set_widths(sheet, table.columns)
-    sheet.freeze_panes = "A2"
+    from openpyxl.utils import get_column_letter
+
+    sheet.freeze_panes = f"{get_column_letter(frozen_columns + 1)}{header_row + 1}"
+    return header_row
+
+
+def new_workbook() -> Any:
+    # Imported here: openpyxl is only needed by the export path, and it is slow to import.
+    from openpyxl import Workbook
+
+    return Workbook()
+
+
+def to_xlsx(table: Table) -> bytes:
+    workbook = new_workbook()
+    sheet = workbook.active
+    sheet.title = sheet_title(table.title)
+    write_table(sheet, table)
     return workbook_bytes(workbook)
 
 
 # --- Responses -----------------------------------------------------------------------------------
 
 
-def download(
-    body: bytes, media_type: str, filename: str, *, headers: Mapping[str, str] | None = None
-) -> Response:
-    """`body` as an attachment named `filename` (reduced to `[A-Za-z0-9._-]`)."""
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+def download(file: File, *, headers: Mapping[str, str] | None = None) -> Response:
+    """`file` as an attachment named `file.filename` (reduced to `[A-Za-z0-9._-]`)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", file.filename)
     return Response(
-        content=body,
-        media_type=media_type,
+        content=file.body,
+        media_type=file.media_type,
         headers={"Content-Disposition": f'attachment; filename="{safe}"', **(headers or {})},
     )
 
 
-def render(table: Table, fmt: ExportFormat) -> Response:
-    """The CSV or XLSX download of `table` (JSON is the endpoint's own model, not handled here)."""
+def export_file(table: Table, fmt: ExportFormat) -> File:
+    """`table` as a CSV or XLSX file (JSON is the endpoint's own model, not handled here)."""
     if fmt is ExportFormat.CSV:
-        return download(to_csv(table), CSV_MEDIA_TYPE, f"{table.filename}.csv")
+        return File(to_csv(table), CSV_MEDIA_TYPE, f"{table.filename}.csv")
     if fmt is ExportFormat.XLSX:
-        return download(to_xlsx(table), XLSX_MEDIA_TYPE, f"{table.filename}.xlsx")
+        return File(to_xlsx(table), XLSX_MEDIA_TYPE, f"{table.filename}.xlsx")
     raise ValueError(f"render() does not produce {fmt.value}")
+
+
+def render(table: Table, fmt: ExportFormat) -> Response:
+    """The CSV or XLSX download of `table`."""
+    return download(export_file(table, fmt))

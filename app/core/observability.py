@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import MutableMapping
-from typing import Any
 
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core import origin
 from app.core.logging import request_id_var
+from app.core.origin import route_template
 from app.core.problems import PayloadTooLarge, problem_response
 
 logger = logging.getLogger("dimqa.access")
@@ -42,6 +42,7 @@ class RequestMiddleware:
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")[:64]
         request_id = incoming if incoming.replace("-", "").isalnum() else uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        serving = origin.serving(scope)
         started = time.perf_counter()
         status_holder: dict[str, int] = {"status": 500}
 
@@ -80,6 +81,7 @@ class RequestMiddleware:
                 },
             )
             request_id_var.reset(token)
+            origin.done(serving)
 
     def _limited(self, receive: Receive) -> Receive:
         received = 0
@@ -95,24 +97,3 @@ class RequestMiddleware:
             return message
 
         return wrapper
-
-
-def route_template(scope: MutableMapping[str, Any]) -> str:
-    """The matched route's full template (`/api/v1/rss/{rss_number}`), never the concrete path:
-    paths carry RSS and stay numbers, and metric labels must stay bounded.
-
-    FastAPI mounts included routers lazily, so the route only knows its path relative to its
-    router; the prefix is what precedes the concrete match in the request path."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    if not isinstance(path, str):
-        return "unmatched"
-    path_format = getattr(route, "path_format", path)
-    try:
-        concrete = path_format.format(**scope.get("path_params", {}))
-    except (KeyError, IndexError, ValueError):
-        return path
-    request_path: str = scope.get("path", "")
-    if concrete and request_path.endswith(concrete):
-        return request_path[: len(request_path) - len(concrete)] + path
-    return path

@@ -11,20 +11,25 @@ stay, so it is kept for the callers who may read that RSS (`GET /rss/{n}`):
 The error itself (line, field, code, message) stays: messages never hold patient values
 (app.core.line_errors), and the unit DIM still sees what is wrong in the file.
 
-A read that names RSS numbers is a patient-level read: `record_read` writes its audit entry (as
+A read that names RSS numbers is a patient-level read: `shown_to` writes its audit entry (as
 `GET /rss/{n}` and `GET /findings` do), with the RSS numbers named and their units.
 """
 
 from __future__ import annotations
 
-from fastapi import Request
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
-from app.auth.dependencies import PATIENT_READERS
-from app.auth.schemas import Principal
+from app.auth.schemas import PATIENT_READERS, Principal
 from app.ingestion import repository
 from app.ingestion.schemas import RumBatchRead
+
+
+def shown_to(session: Session, principal: Principal, batches: list[RumBatchRead]) -> list[RumBatchRead]:
+    """`batches` as `principal` may see them (`for_caller`), their read audited (`_record_read`)."""
+    shown = for_caller(session, principal, batches)
+    _record_read(session, principal, shown)
+    return shown
 
 
 def for_caller(session: Session, principal: Principal, batches: list[RumBatchRead]) -> list[RumBatchRead]:
@@ -48,9 +53,7 @@ def _redacted(batch: RumBatchRead, visible: set[str]) -> RumBatchRead:
     return batch.model_copy(update={"errors": errors})
 
 
-def record_read(
-    session: Session, principal: Principal, batches: list[RumBatchRead], request: Request | None
-) -> None:
+def _record_read(session: Session, principal: Principal, batches: list[RumBatchRead]) -> None:
     """Audit a read of `batches` (as returned to `principal`) when it names RSS numbers.
 
     The entry's units are those of the named RSS's current versions (for a token restricted to
@@ -67,6 +70,4 @@ def record_read(
             units.append(None)
         else:
             units.extend(unit for unit in found if principal.sees_unit(unit))
-    audit_service.record(
-        session, principal, action="read", object_type="rss", object_ids=named, units=units, request=request
-    )
+    audit_service.record(session, principal, action="read", object_type="rss", object_ids=named, units=units)

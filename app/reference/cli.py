@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from app.audit import service as audit_service
 from app.auth.schemas import Principal, Role
 from app.cli.database import open_database
 from app.core import db, embedded_pg
@@ -47,20 +46,8 @@ def load(
             raise too_large(service.LABELS[kind], limit)
         open_database(get_settings())
         with db.new_session() as session, session.begin():
-            loaded = service.load(
-                session,
-                kind=kind,
-                year=year,
-                data=file.read_bytes(),
-                source=file.name,
-                loaded_by=CLI_PRINCIPAL.name,
-            )
-            audit_service.record(
-                session,
-                CLI_PRINCIPAL,
-                action="write",
-                object_type="nomenclature",
-                object_ids=[f"{kind.value}:{year}"],
+            loaded = service.submit(
+                session, CLI_PRINCIPAL, kind=kind, year=year, data=file.read_bytes(), source=file.name
             )
             rows = loaded.rows
         typer.echo(f"loaded {rows} {kind.value} rows for {year} from {file.name}")

@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from app.audit import service as audit_service
 from app.auth.dependencies import AggregateReader, AllUnitsAdmin
 from app.core.config import get_settings
 from app.core.db import LongStatements, SessionDep
@@ -70,7 +69,6 @@ def load_nomenclature(
     body: Annotated[bytes, Depends(nomenclature_body)],
     session: SessionDep,
     _long: LongStatements,
-    request: Request,
 ) -> NomenclatureRead:
     """Replace one year of a nomenclature (admin). All or nothing: any unreadable row loads nothing
     and the response lists the first errors with their line and column. A file larger than
@@ -78,13 +76,5 @@ def load_nomenclature(
 
     Rules needing a nomenclature are reported as skipped until it is loaded; run
     `POST /validation-runs` afterwards to re-check the stored stays."""
-    load = service.load(session, kind=kind, year=year, data=body, source="api", loaded_by=principal.name)
-    audit_service.record(
-        session,
-        principal,
-        action="write",
-        object_type="nomenclature",
-        object_ids=[f"{kind.value}:{year}"],
-        request=request,
-    )
+    load = service.submit(session, principal, kind=kind, year=year, data=body, source="api")
     return service.to_read(load)

@@ -12,6 +12,8 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit_service
+from app.auth.schemas import Principal
 from app.core.config import get_settings
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
@@ -126,6 +128,17 @@ _READERS: Final[dict[NomenclatureKind, _Reader]] = {
     NomenclatureKind.SUPPLEMENT_TARIFFS: _supplement_tariffs,
     NomenclatureKind.TARIFF_COEFFICIENTS: _coefficients,
 }
+
+
+def submit(
+    session: Session, principal: Principal, *, kind: NomenclatureKind, year: int, data: bytes, source: str
+) -> NomenclatureLoad:
+    """POST /nomenclatures/{kind} and `dimqa nomenclature load`: `load` by `principal`, audited."""
+    loaded = load(session, kind=kind, year=year, data=data, source=source, loaded_by=principal.name)
+    audit_service.record(
+        session, principal, action="write", object_type="nomenclature", object_ids=[f"{kind.value}:{year}"]
+    )
+    return loaded
 
 
 def load(

@@ -2,14 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from app.audit import service as audit_service
 from app.auth.dependencies import AggregateReader, AllUnitsReviewer, PatientReader, Reviewer
 from app.core.dates import BoundedDate
 from app.core.db import LongExports, LongStatements, SessionDep
-from app.core.exports import CSV_MEDIA_TYPE, csv_rows, download
+from app.core.exports import CSV_MEDIA_TYPE, File, csv_rows, download
 from app.core.problems import problem_responses
 from app.rules import service
 from app.rules.engine import Severity
@@ -88,7 +87,6 @@ def list_findings(
     session: SessionDep,
     _long: LongExports,
     principal: PatientReader,
-    request: Request,
     rss_number: Annotated[str | None, Query(max_length=20)] = None,
     rule: Annotated[str | None, Query(max_length=10, description="Rule code, e.g. C067")] = None,
     severity: Severity | None = None,
@@ -131,18 +129,9 @@ def list_findings(
         cursor=cursor,
         limit=limit or (DEFAULT_CSV_LIMIT if format == "csv" else DEFAULT_LIMIT),
     )
-    audit_service.record(
-        session,
-        principal,
-        action="read",
-        object_type="rss",
-        object_ids=list(dict.fromkeys(item.rss_number for item in items)),
-        units=[item.unit for item in items],
-        request=request,
-    )
     if format == "csv":
         headers = {"X-Next-Cursor": next_cursor} if next_cursor is not None else {}
-        return download(_csv(items), CSV_MEDIA_TYPE, "findings.csv", headers=headers)
+        return download(File(_csv(items), CSV_MEDIA_TYPE, "findings.csv"), headers=headers)
     return FindingPage(items=items, next_cursor=next_cursor)
 
 
@@ -165,28 +154,21 @@ def summarise_findings(
 
 @router.patch("/findings/{finding_id}", response_model=FindingRead, responses=problem_responses(404, 409))
 def review_finding(
-    finding_id: int, body: FindingReview, session: SessionDep, principal: Reviewer, request: Request
+    finding_id: int, body: FindingReview, session: SessionDep, principal: Reviewer
 ) -> FindingRead:
     """Review a finding (dim, admin): `open` → `acknowledged` or `dismissed` (a comment is required
     to dismiss), `acknowledged` → `dismissed` or `open`, `dismissed` → `open` (reopen). Patching
     to the current status only updates the comment. A closed finding, or `dismissed` →
     `acknowledged`, is a 409. The review follows the finding across later versions of its RSS."""
-    read = service.review(session, principal, finding_id=finding_id, body=body)
-    audit_service.record(
-        session, principal, action="write", object_type="finding", object_ids=[finding_id],
-        units=[read.unit], request=request,
-    )  # fmt: skip
-    return read
+    return service.review(session, principal, finding_id=finding_id, body=body)
 
 
 @router.post("/validation-runs", response_model=ValidationRunResult, responses=problem_responses(403, 409))
 def run_validation(
-    session: SessionDep, principal: AllUnitsReviewer, request: Request, _long: LongStatements
+    session: SessionDep, principal: AllUnitsReviewer, _long: LongStatements
 ) -> ValidationRunResult:
     """Re-check every current RSS version with the references loaded now (dim, admin, with a token
     not restricted to units: the run covers every unit), e.g. after loading a nomenclature or
     changing the structure. Findings still triggered keep their review; fixed ones are closed; new
     ones are opened. One run at a time: while one runs, another is a 409 problem naming it."""
-    result = service.run_validation(session, started_by=principal.name)
-    audit_service.record(session, principal, action="write", object_type="validation_run", request=request)
-    return result
+    return service.launch_validation(session, principal)

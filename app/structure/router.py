@@ -3,7 +3,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from app.audit import service as audit_service
 from app.auth.dependencies import AggregateReader, AllUnitsAdmin
 from app.core.db import LongStatements, SessionDep
 from app.core.problems import problem_responses
@@ -24,19 +23,10 @@ def read_structure(session: SessionDep, principal: AggregateReader) -> Structure
 
 @router.put("/structure", response_model=StructureSummary, responses=problem_responses(400, 422))
 def replace_structure(
-    body: StructureIn, session: SessionDep, _long: LongStatements, principal: AllUnitsAdmin, request: Request
+    body: StructureIn, session: SessionDep, _long: LongStatements, principal: AllUnitsAdmin
 ) -> StructureSummary:
     """Replace pôles, services and UMs in one transaction (the fichier d'UM history is kept)."""
-    summary = service.replace_structure(session, body)
-    audit_service.record(
-        session,
-        principal,
-        action="write",
-        object_type="structure",
-        object_ids=[u.code for u in body.units],
-        request=request,
-    )
-    return summary
+    return service.submit_structure(session, principal, body)
 
 
 IUM_BODY = {
@@ -66,13 +56,4 @@ async def load_ium(
     upload = await spool_request(request)
     with upload.file:
         body = upload.file.read()
-    result = await run_in_threadpool(service.load_ium, session, body, principal=principal)
-    audit_service.record(
-        session,
-        principal,
-        action="write",
-        object_type="ium",
-        object_ids=[upload.sha256[:16]],
-        request=request,
-    )
-    return result
+    return await run_in_threadpool(service.submit_ium, session, principal, body)

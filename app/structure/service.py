@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date
 
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
+from app.core.schemas import LineErrorRead
 from app.reference.ium import IumLine, check_ium, parse_ium, write_ium
 from app.structure import repository
 from app.structure.models import OPEN_START
 from app.structure.schemas import (
     AuthorisationIn,
     AuthorisationRead,
-    IumError,
     IumLoadResult,
     PoleRead,
     ServiceRead,
@@ -112,6 +114,19 @@ def authorisation_lines(items: list[AuthorisationIn]) -> tuple[list[IumLine], li
     return lines, errors
 
 
+def submit_structure(session: Session, principal: Principal, structure: StructureIn) -> StructureSummary:
+    """PUT /structure and `dimqa ingest structure`: `replace_structure`, audited."""
+    summary = replace_structure(session, structure)
+    audit_service.record(
+        session,
+        principal,
+        action="write",
+        object_type="structure",
+        object_ids=[u.code for u in structure.units],
+    )
+    return summary
+
+
 def replace_structure(session: Session, structure: StructureIn) -> StructureSummary:
     errors = validate_structure(structure)
     authorisations, authorisation_errors = authorisation_lines(structure.authorisations)
@@ -189,6 +204,19 @@ def read_structure(session: Session, principal: Principal) -> StructureRead:
     )
 
 
+def submit_ium(session: Session, principal: Principal, body: bytes) -> IumLoadResult:
+    """POST /structure/ium and `dimqa ingest ium`: `load_ium`, audited under the body's hash."""
+    result = load_ium(session, body, principal=principal)
+    audit_service.record(
+        session,
+        principal,
+        action="write",
+        object_type="ium",
+        object_ids=[hashlib.sha256(body).hexdigest()[:16]],
+    )
+    return result
+
+
 def load_ium(session: Session, body: bytes, *, principal: Principal) -> IumLoadResult:
     """Add a fichier d'UM to the authorisation history (a line per unit and date d'effet).
 
@@ -213,6 +241,6 @@ def load_ium(session: Session, body: bytes, *, principal: Principal) -> IumLoadR
         authorisations_added_or_changed=changed,
         authorisations_unchanged=len(stored) - changed,
         lines_rejected=len(errors),
-        errors=[IumError(line=e.line, field=e.field, code=e.code, message=e.message) for e in errors],
-        warnings=[IumError(line=e.line, field=e.field, code=e.code, message=e.message) for e in warnings],
+        errors=[LineErrorRead.of(e) for e in errors],
+        warnings=[LineErrorRead.of(e) for e in warnings],
     )

@@ -1,10 +1,10 @@
-"""CSV and XLSX renderings of the weekly turnaround report.
+"""The layout of the weekly turnaround report in CSV and XLSX.
 
-Both go through the shared `app.core.exports` helpers (CSV `;`, UTF-8 with BOM, decimal comma;
-every text cell neutralised against formula injection). The spreadsheet is laid out here because
-the deliverable needs what the shared table writer does not do: a title above the table, real
-percentages (fractions in a `0.0%` format, so Excel can still compute with them) and a second
-sheet for the late and missing stays.
+The writing is `app.core.exports`' (CSV `;`, UTF-8 with BOM, decimal comma; every text cell
+neutralised against formula injection; tables with formats and frozen headers). What is laid out
+here is the deliverable's own: a title above the table, real percentages (fractions in a `0.0%`
+format, so Excel can still compute with them) and the late and missing stays after the summary
+(a second sheet in XLSX).
 """
 
 from __future__ import annotations
@@ -12,22 +12,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from fastapi import Response
-
 from app.core.exports import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
     Cell,
     Column,
+    File,
     Table,
     append_row,
-    download,
-    set_widths,
+    bold,
+    new_workbook,
     to_csv,
     workbook_bytes,
+    write_table,
 )
 from app.turnaround.classify import TurnaroundSummary
 from app.turnaround.schemas import UNMAPPED, Attribution, WeeklyReport, WeeklyStay, percent
+
+Summaries = Sequence[tuple[str, str | None, TurnaroundSummary]]
 
 TITLE: Final = "Délai de réception des comptes rendus — semaine {week}"
 UNMAPPED_LABEL: Final = "Non rattaché"
@@ -39,9 +41,9 @@ COLUMNS: Final = (
     Column("En retard", 11),
     Column("Manquants", 11),
     Column("En attente", 11),
-    Column("Taux J0", 10),
-    Column("Taux J8", 10),
-    Column("Délai médian", 13),
+    Column("Taux J0", 10, "0.0%"),
+    Column("Taux J8", 10, "0.0%"),
+    Column("Délai médian", 13, "0.0"),
     Column("Délai p90", 11),
 )
 DETAIL_COLUMNS: Final = (
@@ -49,11 +51,10 @@ DETAIL_COLUMNS: Final = (
     Column("N° de séjour", 16),
     Column("Service", 16),
     Column("UM", 8),
-    Column("Date de sortie", 14),
+    Column("Date de sortie", 14, "DD/MM/YYYY"),
     Column("Jours écoulés", 14),
 )
 STATUS_LABELS: Final = {"late": "En retard", "missing": "Manquant"}
-_RATE_COLUMNS: Final = (8, 9)  # 1-based columns holding rates (percent format)
 
 
 def service_label(service: str, label: str | None) -> str:
@@ -121,40 +122,37 @@ def _columns(report: WeeklyReport) -> tuple[Column, ...]:
     return COLUMNS
 
 
-def weekly_csv(
-    report: WeeklyReport,
-    summaries: Sequence[tuple[str, str | None, TurnaroundSummary]],
-    total: TurnaroundSummary,
-) -> Response:
-    table = Table(
+def _summary(
+    report: WeeklyReport, summaries: Summaries, total: TurnaroundSummary, *, as_percent: bool
+) -> Table:
+    return Table(
         title=f"Semaine {report.week}{_note(report)}",
         filename=_filename(report),
         columns=_columns(report),
-        rows=[_line(service_label(s, label), summary, as_percent=True) for s, label, summary in summaries],
-        totals=_line("Total", total, as_percent=True),
+        rows=[
+            _line(service_label(s, label), summary, as_percent=as_percent) for s, label, summary in summaries
+        ],
+        totals=_line("Total", total, as_percent=as_percent),
     )
-    body = to_csv(table)
+
+
+def _detail(report: WeeklyReport) -> Table:
+    return Table(title="Détail", filename="", columns=DETAIL_COLUMNS, rows=_detail_rows(report))
+
+
+def weekly_csv(report: WeeklyReport, summaries: Summaries, total: TurnaroundSummary) -> File:
+    body = to_csv(_summary(report, summaries, total, as_percent=True))
     if report.detail is not None:
-        detail = Table(title="Détail", filename="", columns=DETAIL_COLUMNS, rows=_detail_rows(report))
         # One file: the detail follows the summary after an empty line, without a second BOM.
-        body += b"\r\n" + to_csv(detail, bom=False)
-    return download(body, CSV_MEDIA_TYPE, f"{_filename(report)}.csv")
+        body += b"\r\n" + to_csv(_detail(report), bom=False)
+    return File(body, CSV_MEDIA_TYPE, f"{_filename(report)}.csv")
 
 
-def weekly_xlsx(
-    report: WeeklyReport,
-    summaries: Sequence[tuple[str, str | None, TurnaroundSummary]],
-    total: TurnaroundSummary,
-) -> Response:
-    # Imported here: openpyxl is slow to import and only the export path needs it.
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
+def weekly_xlsx(report: WeeklyReport, summaries: Summaries, total: TurnaroundSummary) -> File:
+    workbook = new_workbook()
     sheet = workbook.active
     sheet.title = f"Semaine {report.week}"
-    bold = Font(bold=True)
-    append_row(sheet, [TITLE.format(week=report.week) + _note(report)], font=Font(bold=True, size=14))
+    append_row(sheet, [TITLE.format(week=report.week) + _note(report)], font=bold(14))
     append_row(
         sheet,
         [
@@ -169,25 +167,7 @@ def weekly_xlsx(
         ],
     )
     sheet.append([])
-    header_row = append_row(sheet, [column.header for column in _columns(report)], font=bold)
-    for service, label, summary in summaries:
-        append_row(sheet, _line(service_label(service, label), summary, as_percent=False))
-    append_row(sheet, _line("Total", total, as_percent=False), font=bold)
-    for row in sheet.iter_rows(min_row=header_row + 1, max_row=sheet.max_row):
-        for index in _RATE_COLUMNS:
-            row[index - 1].number_format = "0.0%"
-        row[9].number_format = "0.0"
-    set_widths(sheet, COLUMNS)
-    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=2)
-
+    write_table(sheet, _summary(report, summaries, total, as_percent=False), frozen_columns=1)
     if report.detail is not None:
-        detail = workbook.create_sheet("Détail")
-        append_row(detail, [column.header for column in DETAIL_COLUMNS], font=bold)
-        for values in _detail_rows(report):
-            append_row(detail, values)
-        for row in detail.iter_rows(min_row=2, min_col=5, max_col=5):
-            row[0].number_format = "DD/MM/YYYY"
-        set_widths(detail, DETAIL_COLUMNS)
-        detail.freeze_panes = "A2"
-
-    return download(workbook_bytes(workbook), XLSX_MEDIA_TYPE, f"{_filename(report)}.xlsx")
+        write_table(workbook.create_sheet("Détail"), _detail(report))
+    return File(workbook_bytes(workbook), XLSX_MEDIA_TYPE, f"{_filename(report)}.xlsx")

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Final, Literal
 
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit_service
+from app.auth.schemas import Principal
 from app.core.line_errors import LineError
 from app.core.problems import Conflict, InvalidInput
 from app.turnaround import derivation, metrics, repository
@@ -35,7 +37,7 @@ from app.turnaround.fhir import parse_fhir_document_events, parse_fhir_stay_even
 from app.turnaround.hl7v2 import Hl7Parsed, build_ack, parse_hl7_message
 from app.turnaround.json_events import parse_document_events_json, parse_stay_events_json
 from app.turnaround.models import EVENT_ID_LENGTH, DocumentEventRow, StayEventRow
-from app.turnaround.settings import get_turnaround_settings
+from app.turnaround.settings import audit_ids
 
 EventKind = Literal["stay", "document"]
 Event = StayEvent | DocumentEvent
@@ -319,9 +321,10 @@ def _conflict_error(event_id: str, line: int | None) -> LineError:
 
 
 def ingest_body(
-    session: Session, kind: EventKind, source: Literal["json", "fhir"], body: bytes
+    session: Session, principal: Principal, kind: EventKind, source: Literal["json", "fhir"], body: bytes
 ) -> IngestReport:
-    """JSON or FHIR body -> stored events. Raises a problem when no event of the body is valid."""
+    """JSON or FHIR body -> stored events, audited. Raises a problem when no event of the body is
+    valid."""
     events: Sequence[Event]
     if kind == "stay":
         events, errors = (parse_stay_events_json if source == "json" else parse_fhir_stay_events)(body)
@@ -351,7 +354,13 @@ def ingest_body(
     )
     if not outcome.accepted and not outcome.duplicates:
         _raise_nothing_valid(kind, errors)
+    _audit(session, principal, kind, outcome)
     return report
+
+
+def _audit(session: Session, principal: Principal, kind: EventKind, outcome: StoreOutcome) -> None:
+    ids = audit_ids(outcome.accepted + outcome.duplicates)
+    audit_service.record(session, principal, action="write", object_type=f"{kind}_event", object_ids=ids)
 
 
 def _raise_nothing_valid(kind: EventKind, errors: list[LineError]) -> None:
@@ -398,8 +407,9 @@ def _ack_charset(parsed: Hl7Parsed) -> str:
     return {"8859/1": "iso-8859-1", "8859/15": "iso-8859-15"}.get(declared, "utf-8")
 
 
-def ingest_hl7(session: Session, kind: EventKind, body: bytes) -> Hl7Outcome:
-    """One HL7 v2 message -> stored events and its ACK. Never raises on bad input.
+def ingest_hl7(session: Session, principal: Principal, kind: EventKind, body: bytes) -> Hl7Outcome:
+    """One HL7 v2 message -> stored events and its ACK, audited when it stored or re-sent events.
+    Never raises on bad input.
 
     The message is atomic: when one of its events conflicts with a stored event, none is kept
     (savepoint) and the ACK is AE.
@@ -442,13 +452,6 @@ def ingest_hl7(session: Session, kind: EventKind, body: bytes) -> Hl7Outcome:
         return Hl7Outcome(build_ack(parsed, "AE", errors), "AE", _ack_charset(parsed), StoreOutcome())
     savepoint.commit()
     metrics.count_events(kind, "hl7", accepted=len(stored.accepted), duplicates=len(stored.duplicates))
+    if stored.accepted or stored.duplicates:
+        _audit(session, principal, kind, stored)
     return Hl7Outcome(build_ack(parsed), "AA", _ack_charset(parsed), stored)
-
-
-def audit_ids(ids: Iterable[str]) -> list[str]:
-    """Event ids for an audit entry, capped: the count is in the log, not every id of a bulk load."""
-    limit = get_turnaround_settings().audit_max_object_ids
-    chosen = list(ids)
-    if len(chosen) <= limit:
-        return chosen
-    return [*chosen[:limit], f"... {len(chosen) - limit} more"]

@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.dates import DATE_OUT_OF_RANGE, DateOutOfRange, in_range
 from app.core.line_errors import LineError
@@ -34,7 +35,7 @@ from app.turnaround.schemas import (
     WeeklyStay,
     parse_iso_week,
 )
-from app.turnaround.settings import get_turnaround_settings
+from app.turnaround.settings import audit_ids, get_turnaround_settings
 
 
 def today() -> date:
@@ -203,7 +204,8 @@ def weekly_report(
     attribution: Attribution = Attribution.DISCHARGE,
 ) -> WeeklyData:
     """The weekly deliverable: per service, stays discharged in the ISO week and their reports
-    (service of the discharge UM, or of the admission UM with `attribution=admission`)."""
+    (service of the discharge UM, or of the admission UM with `attribution=admission`). With
+    `detail`, the late and missing stays are listed: a patient-level read, audited."""
     monday, sunday = week_bounds(week)
     params = _params(
         principal,
@@ -228,6 +230,14 @@ def weekly_report(
             )
             (late if row.status == "late" else missing).append(item)
         stays = WeeklyDetail(late=late, missing=missing)
+        audit_service.record(
+            session,
+            principal,
+            action="read",
+            object_type="stay",
+            object_ids=audit_ids(s.stay_number for s in late + missing),
+            units=[s.unit for s in late + missing],
+        )
     report = WeeklyReport(
         week=week,
         date_from=monday,

@@ -7,12 +7,12 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from app.audit import service as audit_service
-from app.auth.dependencies import PATIENT_READERS, AggregateReader, AllUnitsFeedWriter
+from app.auth.dependencies import AggregateReader, AllUnitsFeedWriter
+from app.auth.schemas import PATIENT_READERS
 from app.core.config import get_settings
 from app.core.dates import BoundedDate
 from app.core.db import LongExports, SessionDep
-from app.core.exports import EXPORT_RESPONSES, ExportFormat
+from app.core.exports import EXPORT_RESPONSES, ExportFormat, download
 from app.core.problems import Forbidden, ProblemErrorItem, UnsupportedMediaType, problem_responses
 from app.core.uploads import inline_schema, read_capped
 from app.turnaround import export, intake, reports
@@ -116,19 +116,8 @@ def _receive(
     is_hl7 = media_type in HL7_MEDIA_TYPES or (
         media_type == "text/plain" and body.lstrip(_HL7_LEAD).startswith(b"MSH")
     )
-    object_type = f"{kind}_event"
     if is_hl7:
-        outcome = intake.ingest_hl7(session, kind, body)
-        written = outcome.stored.accepted + outcome.stored.duplicates
-        if written:
-            audit_service.record(
-                session,
-                principal,
-                action="write",
-                object_type=object_type,
-                object_ids=intake.audit_ids(written),
-                request=request,
-            )
+        outcome = intake.ingest_hl7(session, principal, kind, body)
         return Response(
             content=outcome.ack, status_code=200, media_type=f"{media_type}; charset={outcome.charset}"
         )
@@ -141,15 +130,7 @@ def _receive(
             f"Content-Type {media_type or '(none)'!r} is not accepted: send application/json, "
             "application/fhir+json, or an HL7 v2 message as x-application/hl7-v2+er7"
         )
-    report = intake.ingest_body(session, kind, source, body)
-    audit_service.record(
-        session,
-        principal,
-        action="write",
-        object_type=object_type,
-        object_ids=intake.audit_ids(report.accepted + report.duplicates),
-        request=request,
-    )
+    report = intake.ingest_body(session, principal, kind, source, body)
     answer = EventsIngested(
         accepted=len(report.accepted),
         duplicates=len(report.duplicates),
@@ -256,7 +237,6 @@ def read_turnaround(
     responses={**EXPORT_RESPONSES, **problem_responses(400, 422)},
 )
 def read_weekly_turnaround(
-    request: Request,
     session: SessionDep,
     _long: LongExports,
     principal: AggregateReader,
@@ -293,19 +273,8 @@ def read_weekly_turnaround(
         detail=detail,
         attribution=attribution,
     )
-    if data.report.detail is not None:
-        stays = [s.stay_number for s in data.report.detail.late + data.report.detail.missing]
-        audit_service.record(
-            session,
-            principal,
-            action="read",
-            object_type="stay",
-            object_ids=intake.audit_ids(stays),
-            units=[s.unit for s in data.report.detail.late + data.report.detail.missing],
-            request=request,
-        )
     if format is ExportFormat.CSV:
-        return export.weekly_csv(data.report, data.summaries, data.total)
+        return download(export.weekly_csv(data.report, data.summaries, data.total))
     if format is ExportFormat.XLSX:
-        return export.weekly_xlsx(data.report, data.summaries, data.total)
+        return download(export.weekly_xlsx(data.report, data.summaries, data.total))
     return data.report

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from functools import lru_cache
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,3 +42,12 @@ class TurnaroundSettings(BaseSettings):
 @lru_cache
 def get_turnaround_settings() -> TurnaroundSettings:
     return TurnaroundSettings()
+
+
+def audit_ids(ids: Iterable[str]) -> list[str]:
+    """Event ids for an audit entry, capped: the count is in the log, not every id of a bulk load."""
+    limit = get_turnaround_settings().audit_max_object_ids
+    chosen = list(ids)
+    if len(chosen) <= limit:
+        return chosen
+    return [*chosen[:limit], f"... {len(chosen) - limit} more"]

@@ -16,14 +16,14 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.activity import service as activity_service
-from app.audit import service as audit_service
-from app.auth.dependencies import AGGREGATE_READERS, FEED_WRITERS, PATIENT_READERS, REVIEWERS
-from app.auth.schemas import Role
+from app.auth.dependencies import AGGREGATE_READERS, FEED_WRITERS, REVIEWERS
+from app.auth.schemas import PATIENT_READERS, Role
 from app.core.dates import in_range
 from app.core.db import LongStatements, SessionDep
-from app.core.exports import ExportFormat
+from app.core.exports import ExportFormat, download
 from app.core.problems import InvalidInput
 from app.core.uploads import require_media_type, spool_request
+from app.ingestion import reads as ingestion_reads
 from app.ingestion import service as ingestion_service
 from app.ingestion import visibility
 from app.rules import service as rules_service
@@ -159,9 +159,6 @@ def login(request: Request, session: SessionDep, form: Form) -> Response:
     opened = service.sign_in(session, secret=form.get("token", ""))
     if opened is None:
         return _login_page(request, status=401, error="Jeton inconnu ou révoqué.")
-    audit_service.record(
-        session, opened.principal, action="write", object_type="web_session", request=request
-    )
     response = RedirectResponse(_safe_next(form.get("suite")), status_code=303)
     response.set_cookie(
         SESSION_COOKIE, opened.session_id, max_age=opened.max_age, path="/", httponly=True,
@@ -194,8 +191,8 @@ def weekly_export(session: SessionDep, user: Reader, week: str, format: str = "c
         raise InvalidInput("Format de téléchargement inconnu (csv ou xlsx).")
     data = reports.weekly_report(session, user.principal, week=week)
     if format == ExportFormat.CSV.value:
-        return export.weekly_csv(data.report, data.summaries, data.total)
-    return export.weekly_xlsx(data.report, data.summaries, data.total)
+        return download(export.weekly_csv(data.report, data.summaries, data.total))
+    return download(export.weekly_xlsx(data.report, data.summaries, data.total))
 
 
 @router.get(WEB_PREFIX + "/delais")
@@ -238,11 +235,6 @@ def findings_page(
         session, user.principal, rule=filters["rule"] or None, severity=severity,
         service=filters["service"] or None, status=status, cursor=cursor, limit=FINDINGS_PER_PAGE,
     )  # fmt: skip
-    audit_service.record(
-        session, user.principal, action="read", object_type="rss",
-        object_ids=list(dict.fromkeys(item.rss_number for item in items)),
-        units=[item.unit for item in items], request=request,
-    )  # fmt: skip
     chosen = {k: v for k, v in filters.items() if v}
     next_query = urlencode({**chosen, "cursor": next_cursor}) if next_cursor else None
     reviewed = request.query_params.get("reviewed")
@@ -266,11 +258,7 @@ def review_finding(
         raise InvalidInput(
             "Revue refusée : choisissez un statut, et écrivez un commentaire pour écarter une anomalie."
         ) from None
-    read = rules_service.review(session, user.principal, finding_id=finding_id, body=body)
-    audit_service.record(
-        session, user.principal, action="write", object_type="finding", object_ids=[finding_id],
-        units=[read.unit], request=request,
-    )  # fmt: skip
+    rules_service.review(session, user.principal, finding_id=finding_id, body=body)
     back = form.get("back", "")
     separator = "&" if back else ""
     return RedirectResponse(f"{WEB_PREFIX}/anomalies?{back}{separator}reviewed={finding_id}", status_code=303)
@@ -298,9 +286,8 @@ def ingestion_page(
     batches: list[Any] = []
     next_cursor = None
     if user.role in PATIENT_READERS:
-        page = ingestion_service.list_batches(session, cursor=cursor, limit=BATCHES_PER_PAGE)
-        batches = visibility.for_caller(session, user.principal, page.items)
-        visibility.record_read(session, user.principal, batches, request)
+        page = ingestion_reads.list_batches(session, cursor=cursor, limit=BATCHES_PER_PAGE)
+        batches = visibility.shown_to(session, user.principal, page.items)
         next_cursor = page.next_cursor
     return render(
         request, "ingestion.html", user=user, batches=batches, next_cursor=next_cursor,
@@ -322,7 +309,6 @@ async def upload_file(
         batch, created = await run_in_threadpool(
             lambda: ingestion_service.ingest_rss_file(
                 session, upload.file, principal=user.principal, source="web", sha256=upload.sha256,
-                request=request,
             )
         )  # fmt: skip
     return JSONResponse(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit_service
 from app.auth import repository as auth_repository
 from app.auth.schemas import Principal, Role
 from app.core.config import get_settings
@@ -69,6 +70,7 @@ def sign_in(session: Session, *, secret: str) -> Opened | None:
     principal = Principal(
         name=token.name, role=Role(token.role), units=tuple(token.units) if token.units is not None else None
     )
+    audit_service.record(session, principal, action="write", object_type="web_session")
     return Opened(session_id, principal, int(lifetime.total_seconds()))
 
 

@@ -10,6 +10,7 @@ importing each other do not, the package is already being imported.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -200,3 +201,77 @@ def test_the_engine_alone_runs_no_empty_default_catalogue() -> None:
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout == "the rule catalogue is not loaded: import app.rules.catalog first\nTrue\n"
+
+
+BUILD_TOOLS = frozenset({"setuptools", "mypyc", "mypy", "distutils"})
+WRITTEN_IMPORT = re.compile(r"\b(?:import|from)\s+(?:setuptools|mypyc|mypy|distutils)\b")
+
+
+def test_the_runtime_package_does_not_import_the_build_tools() -> None:
+    """Compiling is a build step (tools/build_native.py): the runtime only reads what it left, so
+    the production image needs neither a compiler nor mypy. A build script run from a string would
+    escape the import graph, so the sources' text is read too."""
+    importers = {module: sorted(_edges(module)[1] & BUILD_TOOLS) for module in MODULES}
+    assert {module: found for module, found in importers.items() if found} == {}
+    written = [path for path in MODULES.values() if WRITTEN_IMPORT.search(path.read_text(encoding="utf-8"))]
+    assert written == []
+
+
+def test_the_build_tools_check_sees_the_build_script() -> None:
+    """The same reading finds the build tool's mypyc and setuptools, run from a string there."""
+    found = WRITTEN_IMPORT.findall((ROOT / "tools" / "build_native.py").read_text(encoding="utf-8"))
+    assert found == ["from mypyc", "from setuptools"]
+
+
+# The HTTP layer: routers and their dependencies in each domain, the app's assembly (main, api) and
+# the HTTP plumbing of core (problems, middleware, uploads...). The CLI is an entry point as well.
+def _is_entry_point(module: str) -> bool:
+    parts = module.split(".")
+    return (
+        len(parts) < 3 or parts[1] in ("api", "cli", "core") or parts[-1] in ("router", "dependencies", "cli")
+    )
+
+
+SERVICE_LAYER = sorted(module for module in MODULES if not _is_entry_point(module))
+HTTP_PACKAGES = {"fastapi", "starlette"}
+
+
+def test_services_know_nothing_of_http() -> None:
+    """Services, repositories, parsers... take and return domain values and raise domain errors
+    (app.core.problems maps them to HTTP): no request, response or status type, nor a router's or
+    a dependency's module, so the CLI and the workers run the same code."""
+    offenders = {
+        module: sorted(
+            (_edges(module)[1] & HTTP_PACKAGES)
+            | {name for name in _edges(module)[0] if name.split(".")[-1] in ("router", "dependencies")}
+        )
+        for module in SERVICE_LAYER
+    }
+    assert {module: found for module, found in offenders.items() if found} == {}
+
+
+def test_the_layer_check_sees_a_router() -> None:
+    assert "app.rules.router" not in SERVICE_LAYER
+    assert "fastapi" in _edges("app.rules.router")[1]
+    assert {"app.rules.service", "app.turnaround.intake", "app.ingestion.visibility"} <= set(SERVICE_LAYER)
+
+
+def _calls_record(module: str) -> bool:
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    return any(isinstance(node, ast.Attribute) and node.attr == "record" for node in ast.walk(tree)) or any(
+        isinstance(node, ast.ImportFrom) and node.module == "app.audit.service" for node in ast.walk(tree)
+    )
+
+
+def test_audit_entries_are_written_by_the_services() -> None:
+    """One layer writes the audit log: the service of each use case (`audit_service.record`, in
+    the transaction of the work it describes), whether the API or the CLI calls it. Routers and
+    CLI commands never write it (the audit router only reads it)."""
+    writers = {
+        module
+        for module in MODULES
+        if "app.audit.service" in _edges(module)[0] and module != "app.audit.router"
+    }
+    assert sorted(module for module in writers if module not in SERVICE_LAYER) == []
+    assert not _calls_record("app.audit.router")
+    assert {"app.rules.service", "app.turnaround.intake", "app.auth.service"} <= writers
