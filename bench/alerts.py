@@ -75,6 +75,7 @@ def load(stays: int) -> str:
 
 def create_rules(url: str) -> None:
     from app.alerts import service
+    from app.alerts.metrics import SYSTEM
     from app.alerts.schemas import AlertRuleCreate
 
     db.configure(url)
@@ -98,7 +99,7 @@ def create_rules(url: str) -> None:
                     "webhook_secret": f"bench-secret-{index:04d}-0123456789",
                 }
             )
-            service.create_rule(session, body, created_by="bench")
+            service.create_rule(session, SYSTEM, body)
 
 
 def measure(passes: int) -> tuple[list[float], int, int]:

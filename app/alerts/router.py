@@ -15,18 +15,12 @@ from app.alerts.schemas import (
     EvaluationRead,
     MetricRead,
 )
-from app.audit import service as audit_service
 from app.auth.dependencies import AllUnitsAdmin
-from app.auth.schemas import Principal
 from app.core.db import SessionDep
 from app.core.problems import problem_responses
 
 # Rules watch the whole hospital and post its figures outside dimqa: admins on every unit only.
 router = APIRouter(tags=["alerts"], responses=problem_responses(401, 403, 503))
-
-
-def _audit(session: SessionDep, principal: Principal, rule_id: int) -> None:
-    audit_service.record(session, principal, action="write", object_type="alert_rule", object_ids=[rule_id])
 
 
 @router.get("/alert-metrics", response_model=list[MetricRead])
@@ -51,9 +45,7 @@ def create_alert_rule(body: AlertRuleCreate, session: SessionDep, principal: All
     """Create a rule: a metric, its scope, a comparator and threshold, a window, and the webhook
     (its host in DIMQA_WEBHOOK_ALLOWED_HOSTS, else 400). The secret is stored sealed and never
     returned. The rule starts `ok`: its first evaluation may fire it."""
-    created = service.create_rule(session, body, created_by=principal.name)
-    _audit(session, principal, created.id)
-    return created
+    return service.create_rule(session, principal, body)
 
 
 @router.get("/alert-rules/{rule_id}", response_model=AlertRuleRead, responses=problem_responses(404, 422))
@@ -68,9 +60,7 @@ def update_alert_rule(
 ) -> AlertRuleRead:
     """Change the fields given (a new `webhook_secret` replaces the old one). The state is kept:
     the next evaluation compares with the changed rule."""
-    updated = service.update_rule(session, rule_id=rule_id, body=body)
-    _audit(session, principal, rule_id)
-    return updated
+    return service.update_rule(session, principal, rule_id=rule_id, body=body)
 
 
 @router.delete(
@@ -78,8 +68,7 @@ def update_alert_rule(
 )
 def delete_alert_rule(rule_id: int, session: SessionDep, principal: AllUnitsAdmin) -> None:
     """Delete a rule. Its deliveries stay listed; those not sent yet are cancelled."""
-    service.delete_rule(session, rule_id=rule_id)
-    _audit(session, principal, rule_id)
+    service.delete_rule(session, principal, rule_id=rule_id)
 
 
 @router.post(
@@ -93,8 +82,7 @@ def evaluate_alert_rule(
 ) -> EvaluationRead:
     """Evaluate the rule now (enabled or not), as the schedule does: a change of state writes one
     event to the outbox (`event`, `event_id`); no change, no event."""
-    result = service.evaluate_rule(session, rule_id=rule_id)
-    _audit(session, principal, rule_id)
+    result = service.evaluate_rule(session, principal, rule_id=rule_id)
     if result.event is not None:
         background.add_task(delivery.wake)  # after the commit: the worker then finds the event
     return result

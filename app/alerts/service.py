@@ -38,6 +38,8 @@ from app.alerts.schemas import (
     Scope,
     Window,
 )
+from app.audit import service as audit_service
+from app.auth.schemas import Principal
 from app.core.config import get_settings
 from app.core.line_errors import LineError
 from app.core.pagination import id_cursor, next_page
@@ -127,7 +129,12 @@ def _check(session: Session, rule: AlertRule) -> None:
     check_webhook_url(rule.webhook_url)
 
 
-def create_rule(session: Session, body: AlertRuleCreate, *, created_by: str) -> AlertRuleRead:
+def _audit(session: Session, principal: Principal, rule_id: int) -> None:
+    audit_service.record(session, principal, action="write", object_type="alert_rule", object_ids=[rule_id])
+
+
+def create_rule(session: Session, principal: Principal, body: AlertRuleCreate) -> AlertRuleRead:
+    """A new rule, `ok`; its first evaluation may fire it. Audited."""
     provider = provider_of(body.metric)
     rule = AlertRule(
         name=body.name,
@@ -141,10 +148,12 @@ def create_rule(session: Session, body: AlertRuleCreate, *, created_by: str) -> 
         webhook_secret=seal(body.webhook_secret.get_secret_value()),
         enabled=body.enabled,
         state=AlertState.OK.value,
-        created_by=created_by,
+        created_by=principal.name,
     )
     _check(session, rule)
-    return to_read(repository.add_rule(session, rule))
+    created = to_read(repository.add_rule(session, rule))
+    _audit(session, principal, created.id)
+    return created
 
 
 def _get(session: Session, rule_id: int, *, lock: bool = False) -> AlertRule:
@@ -162,8 +171,11 @@ def list_rules(session: Session) -> list[AlertRuleRead]:
     return [to_read(rule) for rule in repository.list_rules(session)]
 
 
-def update_rule(session: Session, *, rule_id: int, body: AlertRuleUpdate) -> AlertRuleRead:
-    """Change the fields given; the state is kept (the next evaluation decides with the new rule)."""
+def update_rule(
+    session: Session, principal: Principal, *, rule_id: int, body: AlertRuleUpdate
+) -> AlertRuleRead:
+    """Change the fields given; the state is kept (the next evaluation decides with the new rule).
+    Audited."""
     rule = _get(session, rule_id, lock=True)
     changes = body.model_dump(exclude_unset=True, exclude={"webhook_secret"})
     for name, value in changes.items():
@@ -177,14 +189,16 @@ def update_rule(session: Session, *, rule_id: int, body: AlertRuleUpdate) -> Ale
     _check(session, rule)
     rule.updated_at = datetime.now(UTC)
     session.flush()
+    _audit(session, principal, rule_id)
     return to_read(rule)
 
 
-def delete_rule(session: Session, *, rule_id: int) -> int:
-    """Delete the rule; its deliveries still pending are cancelled (returns how many)."""
+def delete_rule(session: Session, principal: Principal, *, rule_id: int) -> int:
+    """Delete the rule; its deliveries still pending are cancelled (returns how many). Audited."""
     rule = _get(session, rule_id, lock=True)
     cancelled = repository.cancel_pending(session, rule_id=rule_id)
     repository.delete_rule(session, rule)
+    _audit(session, principal, rule_id)
     return cancelled
 
 
@@ -344,11 +358,13 @@ def _evaluate(session: Session, ctx: Context, rule: AlertRule, at: datetime) -> 
     )
 
 
-def evaluate_rule(session: Session, *, rule_id: int) -> EvaluationRead:
-    """Evaluate one rule now (enabled or not), its row locked until the caller commits."""
+def evaluate_rule(session: Session, principal: Principal, *, rule_id: int) -> EvaluationRead:
+    """Evaluate one rule now (enabled or not), its row locked until the caller commits. Audited
+    (the schedule's passes are not: their events are in the outbox)."""
     rule = _get(session, rule_id, lock=True)
     result = _evaluate(session, Context(session, today()), rule, datetime.now(UTC))
     session.flush()
+    _audit(session, principal, rule_id)
     return result
 
 
