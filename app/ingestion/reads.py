@@ -33,12 +33,6 @@ def list_batches(session: Session, *, cursor: str | None, limit: int) -> RumBatc
     return RumBatchPage(items=[to_read(b) for b in page], next_cursor=next_cursor)
 
 
-def failed_batches(session: Session, *, since: datetime | None, until: datetime | None) -> int:
-    """How many RUM batches received in [since, until) had RSS rejected (statuses `rejected` and
-    `partial`): what the alerts call ingestion failures."""
-    return repository.count_failed_batches(session, since=since, until=until)
-
-
 def read_rss(session: Session, principal: Principal, *, rss_number: str) -> RssRead:
     number = rss_number.rstrip()
     version = repository.get_current_version(session, rss_number=number)
@@ -97,3 +91,9 @@ def _act_read(act: Act) -> ActRead:
         exceptional_refund=act.exceptional_refund, unplanned_association=act.unplanned_association,
         dialysis_start=act.dialysis_start, dialysis_modality=act.dialysis_modality,
     )  # fmt: skip
+
+
+def failed_batches(session: Session, *, since: datetime | None, until: datetime | None) -> int:
+    """How many RUM batches received in [since, until) had RSS rejected (statuses `rejected` and
+    `partial`): what the alerts call ingestion failures."""
+    return repository.count_failed_batches(session, since=since, until=until)
