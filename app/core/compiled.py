@@ -34,6 +34,8 @@ GROUP: Final = "app._native"
 # benchmark patch at run time (app.ingestion.blocks, the services) stay interpreted: a compiled
 # module calls its own functions directly, past any patch.
 COMPILED_MODULES: Final[tuple[str, ...]] = (
+    "app.core.fixedwidth.fields",
+    "app.core.fixedwidth.text",
     "app.core.line_errors",
     "app.ingestion.layouts",
     "app.ingestion.records",
@@ -45,6 +47,8 @@ COMPILED_MODULES: Final[tuple[str, ...]] = (
     "app.rules.catalog._common",
     "app.rules.catalog.acts",
     "app.rules.catalog.administrative",
+    "app.rules.catalog.atypia",
+    "app.rules.catalog.ccam",
     "app.rules.catalog.codes",
     "app.rules.catalog.consistency",
     "app.rules.catalog.counters",
@@ -59,6 +63,7 @@ COMPILED_MODULES: Final[tuple[str, ...]] = (
     "app.rules.catalog.perinatal",
     "app.rules.catalog.seances",
     "app.rules.catalog.structure",
+    "app.rules.catalog.versions",
 )
 
 

@@ -101,6 +101,7 @@ class MonthFigures(BaseModel):
 
     stays: int
     reports_within_8_days: int = Field(description="Stays whose report arrived within 8 days (j0 included)")
+    late: int = Field(description="Stays whose report arrived more than 8 days after discharge")
     missing: int
     rate_j8: float | None = Field(description="On-time rate (within 8 days) over the closed stays")
     median_delay_days: float | None

@@ -127,7 +127,6 @@ def rum_line(
     )
 
 
-
 @lru_cache(maxsize=1 << 16)
 def _iso(raw: str) -> str | None:
     """JJMMAAAA -> ISO text for COPY, None when not a date; a file's stays share few distinct dates."""

@@ -11,7 +11,7 @@ import typer
 from app.auth.schemas import Principal, Role
 from app.cli import exit_codes
 from app.cli.database import open_database
-from app.core import db, embedded_pg
+from app.core import db, embedded_pg, origin
 from app.core.config import get_settings
 from app.core.problems import AppError, PayloadTooLarge
 from app.medeco import service
@@ -51,7 +51,7 @@ def ingest_rsa(
         if max(len(output.rsa), len(output.tra)) > limit:
             raise PayloadTooLarge(f"A file is larger than {limit} bytes.")
         open_database(get_settings())
-        with db.new_session() as session, session.begin():
+        with db.new_session() as session, session.begin(), origin.command("dimqa ingest rsa"):
             batch, created = service.ingest(
                 session, output, principal=CLI_PRINCIPAL, source="cli", campaign=campaign,
                 idempotency_key=idempotency_key,

@@ -3,20 +3,23 @@ from __future__ import annotations
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.dependencies import FEED_WRITERS, PATIENT_READERS, AllUnitsFeedWriter, require
-from app.auth.schemas import Principal
+from app.auth.dependencies import FEED_WRITERS, AggregateReader, AllUnitsFeedWriter, require
+from app.auth.schemas import PATIENT_READERS, Principal
 from app.core.config import get_settings
-from app.core.db import SessionDep
+from app.core.dates import BoundedDate
+from app.core.db import LongExports, SessionDep
+from app.core.exports import EXPORT_RESPONSES, XLSX_MEDIA_TYPE, ExportFormat, File, download, render
 from app.core.problems import InvalidInput, problem_responses
-from app.core.uploads import read_capped, require_media_type
-from app.medeco import service
+from app.core.uploads import read_capped, received_responses, require_media_type
+from app.medeco import annual, service
+from app.medeco import casemix as casemix_service
 from app.medeco.rsa_parser import GrouperOutput
-from app.medeco.schemas import RsaBatchRead
+from app.medeco.schemas import AnnualReport, Casemix, CasemixGroup, RsaBatchRead
 
 router = APIRouter(tags=["medeco"], responses=problem_responses(401, 403, 503))
 
@@ -83,10 +86,7 @@ def _output(content_type: str, kind: str, body: bytes) -> tuple[GrouperOutput, s
     "/rsa-batches",
     status_code=201,
     response_model=RsaBatchRead,
-    responses={
-        200: {"model": RsaBatchRead, "description": "Already received: the existing batch, nothing stored"},
-        **problem_responses(400, 409, 413, 415, 422),
-    },
+    responses=received_responses(RsaBatchRead),
     openapi_extra=BODY,
 )
 async def create_rsa_batch(
@@ -127,7 +127,7 @@ async def create_rsa_batch(
     batch, created = await run_in_threadpool(
         lambda: service.ingest(
             session, output, principal=principal, source=source, campaign=campaign,
-            idempotency_key=idempotency_key, request=request,
+            idempotency_key=idempotency_key,
         )
     )  # fmt: skip
     if not created:
@@ -139,3 +139,67 @@ async def create_rsa_batch(
 def read_rsa_batch(batch_id: int, session: SessionDep, principal: RsaBatchReader) -> RsaBatchRead:
     """One RSA batch with its counts, line errors and the RSA whose RSS is not stored (ingest, dim, admin)."""
     return service.get_batch(session, batch_id=batch_id)
+
+
+@router.get(
+    "/casemix",
+    response_model=Casemix,
+    responses={**EXPORT_RESPONSES, **problem_responses(400, 422)},
+)
+def read_casemix(
+    session: SessionDep,
+    _long: LongExports,
+    principal: AggregateReader,
+    start: Annotated[BoundedDate, Query(alias="from", description="First RSS discharge date (inclusive)")],
+    end: Annotated[BoundedDate, Query(alias="to", description="Last RSS discharge date (inclusive)")],
+    group_by: CasemixGroup = CasemixGroup.POLE,
+    compare: Annotated[
+        Literal["previous_year"] | None,
+        Query(description="previous_year: each row also for the same dates one year back (`previous`)"),
+    ] = None,
+    fmt: Annotated[
+        ExportFormat,
+        Query(alias="format", description="json, or csv (`;`, UTF-8 with BOM) / xlsx to download"),
+    ] = ExportFormat.JSON,
+) -> Any:
+    """Case-mix of the stays discharged in the period: stays, séances, days, LOS against the national
+    mean (IP-DMS), stays beyond the bounds, and euros (GHS, EXB, EXH, supplements, total), by pôle,
+    service, UM, GHM or CMD (rules in docs/casemix.md).
+
+    A stay counts once, in the UM of its longest RUM; its days and euros are split across its RUMs
+    by their days. Stays that cannot be valued count in the rows without euros and in `not_valued`
+    by reason. Aggregates only (reader, dim, admin); a token restricted to units sees its UMs' RUMs
+    (by UM, service, pôle) or the stays with a RUM in its UMs (by GHM, CMD)."""
+    result = casemix_service.casemix(
+        session, principal, group_by=group_by, start=start, end=end, compare=compare is not None
+    )
+    if fmt is ExportFormat.JSON:
+        return result
+    return render(casemix_service.casemix_table(result), fmt)
+
+
+@router.get(
+    "/reports/annual",
+    response_model=AnnualReport,
+    responses={**EXPORT_RESPONSES, **problem_responses(400, 422)},
+)
+def read_annual_report(
+    session: SessionDep,
+    _long: LongExports,
+    principal: AggregateReader,
+    year: Annotated[int, Query(ge=1900, le=2100, description="Calendar year of discharge")],
+    fmt: Annotated[
+        Literal["json", "xlsx"],
+        Query(alias="format", description="json, or xlsx (one sheet per table, charts)"),
+    ] = "json",
+) -> Any:
+    """The annual medico-economic report for the CME and the direction: activity (types of care,
+    pôles, UMs, séances), case-mix (top GHMs, CMD), valuation and IP-DMS by pôle and service with
+    the previous year, report turnaround by month and service, coding findings by rule.
+
+    Each table is what the corresponding endpoint gives for the year (docs/casemix.md); the XLSX
+    has one sheet per table with French titles and a native bar chart on the main ones."""
+    report = annual.annual_report(session, principal, year=year)
+    if fmt == "json":
+        return report
+    return download(File(annual.to_xlsx(report), XLSX_MEDIA_TYPE, f"rapport-annuel-{year}.xlsx"))

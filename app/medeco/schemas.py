@@ -5,6 +5,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from app.activity.schemas import Period, Scope
+
 
 class RsaBatchError(BaseModel):
     file: str = Field(description="`rsa`, `tra` or `archive`")
@@ -43,7 +45,6 @@ class RsaBatchRead(BaseModel):
 
 
 class NotValuedReason(StrEnum):
-    NO_RSS = "no_rss"
     NO_GHM = "no_ghm"
     ERROR_GHM = "error_ghm"
     AMBIGUOUS_GHS = "ambiguous_ghs"
@@ -77,3 +78,77 @@ class Valuation(BaseModel):
     supplements_without_tariff: list[str] = Field(
         description="Supplement codes counted by the RSA but absent from the campaign's supplement tariffs"
     )
+
+
+class CasemixGroup(StrEnum):
+    POLE = "pole"
+    SERVICE = "service"
+    UNIT = "unit"
+    GHM = "ghm"
+    CMD = "cmd"
+
+
+class CasemixFigures(BaseModel):
+    """The figures of one row (docs/casemix.md); money in euros, rounded to the cent."""
+
+    stays: int = Field(description="Stays counted here (a stay counts once: unit of its longest RUM)")
+    seances: int = Field(description="Sum of the séances of those stays")
+    days: float = Field(description="Days of stay (nights), split across RUMs by their days")
+    los_mean: float | None = Field(description="Mean length of stay of the stays counted here")
+    los_expected: float | None = Field(description="Mean national LOS of their GHMs (those with one)")
+    ipdms: float | None = Field(
+        description="Σ LOS / Σ national mean LOS over complete stays whose GHM has a national reference"
+    )
+    ipdms_stays: int = Field(description="Stays in the IP-DMS (complete, with a national reference)")
+    below_low_bound: int
+    above_high_bound: int
+    exb_days: int
+    exh_days: int
+    valuation_base: float
+    valuation_exb: float
+    valuation_exh: float
+    valuation_supplements: float
+    valuation_total: float = Field(description="Σ of the stays' totals (coefficient applied)")
+
+
+class CasemixRow(CasemixFigures):
+    key: str = Field(description="Pôle, service, UM, GHM or CMD code (unmapped, no_pole, no_ghm...)")
+    label: str | None
+    previous: CasemixFigures | None = Field(None, description="Same key, same dates one year back")
+
+
+class CasemixTotal(CasemixFigures):
+    previous: CasemixFigures | None = None
+
+
+class NotValued(BaseModel):
+    stays: int
+    by_reason: dict[str, int] = Field(description="no_ghm, error_ghm, ambiguous_ghs, no_tariff")
+
+
+class Casemix(BaseModel):
+    period: Period
+    previous_period: Period | None = Field(None, description="With compare=previous_year")
+    scope: Scope
+    group_by: CasemixGroup
+    rows: list[CasemixRow]
+    total: CasemixTotal
+    not_valued: NotValued
+    previous_not_valued: NotValued | None = None
+
+
+class AnnualSheet(BaseModel):
+    """One table of the annual report (one sheet of the workbook)."""
+
+    key: str = Field(description="care_types, poles, units, seances, top_ghm, cmd, valuation_poles, ...")
+    title: str = Field(description="French title, the sheet's")
+    columns: list[str]
+    rows: list[list[str | int | float | None]]
+    chart: str | None = Field(None, description="Title of the sheet's bar chart, if any")
+    chart_columns: list[int] = Field(default_factory=list, description="1-based columns the chart plots")
+
+
+class AnnualReport(BaseModel):
+    year: int
+    scope_units: list[str] | None = Field(description="UMs of a token restricted to units; null = all")
+    sheets: list[AnnualSheet]

@@ -13,7 +13,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from fastapi import Request
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
@@ -141,7 +140,6 @@ def ingest(
     source: str,
     campaign: int | None = None,
     idempotency_key: str | None = None,
-    request: Request | None = None,
 ) -> tuple[RsaBatchRead, bool]:
     """Store one RSA + TRA delivery; (batch, created). The caller commits.
 
@@ -201,7 +199,6 @@ def ingest(
     session.flush()
     audit_service.record(
         session, principal, action="write", object_type="rsa_batch", object_ids=[str(batch.id)],
-        request=request, endpoint=None if request is not None else "dimqa ingest rsa",
     )  # fmt: skip
     return to_read(batch), True
 

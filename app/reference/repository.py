@@ -10,7 +10,9 @@ from typing import Any, Final
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from app.core.bulk import copy_rows
 from app.medeco.models import SupplementTariff, TariffCoefficient
+from app.reference.campaigns import campaign_of
 from app.reference.models import (
     CcamAct,
     Cim10Code,
@@ -24,7 +26,6 @@ from app.reference.tariffs import (
     UNVALUED_GHS,
     GhmMeanStay,
     GhsTariff,
-    campaign_of,
     campaign_start,
     mean_los_of,
 )
@@ -65,20 +66,6 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "supplement_tariffs": ("year", "code", "label", "tariff", "effective_date"),
     "tariff_coefficients": ("year", "prudential", "geographic"),
 }
-
-
-def copy_rows(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """COPY rows into `table` on the session's connection (inside its transaction); returns the count.
-
-    `table` and `columns` are code constants, never user input."""
-    dbapi = session.connection().connection.driver_connection
-    assert dbapi is not None  # a checked-out pool connection always has its driver connection
-    count = 0
-    with dbapi.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-            count += 1
-    return count
 
 
 def replace_year(session: Session, *, kind: str, year: int, rows: Iterable[Sequence[Any]]) -> int:

@@ -26,6 +26,7 @@ from app.turnaround.schemas import (
     Attribution,
     CareType,
     GroupBy,
+    StoredLateDocument,
     TurnaroundCounts,
     TurnaroundRead,
     TurnaroundRow,
@@ -36,6 +37,9 @@ from app.turnaround.schemas import (
     parse_iso_week,
 )
 from app.turnaround.settings import audit_ids, get_turnaround_settings
+
+# The channel of a stored event, by its source; any other source (a file loader) is `file`.
+CHANNELS: Final = {"hl7": "hl7v2", "fhir": "fhir", "json": "json"}
 
 
 def today() -> date:
@@ -263,14 +267,28 @@ def weekly_report(
                 days_elapsed=row.days_elapsed,
             )
             (late if row.status == "late" else missing).append(item)
-        stays = WeeklyDetail(late=late, missing=missing)
+        stored_late = [
+            StoredLateDocument(
+                stay_number=row.stay_number,
+                service=row.service,
+                unit=row.unit,
+                document_id=row.document_id,
+                channel=CHANNELS.get(row.source, "file"),
+                sent_at=row.received_at,
+                stored_at=row.recorded_at,
+                lag_hours=(row.recorded_at - row.received_at).total_seconds() / 3600,
+            )
+            for row in repository.stored_late_documents(session, params)
+        ]
+        stays = WeeklyDetail(late=late, missing=missing, stored_late=stored_late)
+        listed: list[WeeklyStay | StoredLateDocument] = [*late, *missing, *stored_late]
         audit_service.record(
             session,
             principal,
             action="read",
             object_type="stay",
-            object_ids=audit_ids(s.stay_number for s in late + missing),
-            units=[s.unit for s in late + missing],
+            object_ids=audit_ids(dict.fromkeys(s.stay_number for s in listed)),
+            units=[s.unit for s in listed],
         )
     report = WeeklyReport(
         week=week,

@@ -826,6 +826,29 @@ def late_and_missing_stays(session: Session, params: TurnaroundParams) -> list[R
     return _run_in_hospital_time(session, _STAYS_SQL, params.bind())
 
 
+# Qualifying report events of the period's stays that dimqa stored more than a day after the time
+# their sender gives (a transmission problem, not the service's): listed in the weekly detail.
+_STORED_LATE_SQL: Final = f"""
+{_CLASSIFIED_STAYS}
+SELECT * FROM (
+    SELECT c.stay_number, COALESCE(c.service_code, 'unmapped') AS service, c.unit, e.document_id, e.source,
+        e.received_at, e.recorded_at, e.id
+    FROM classified c
+    JOIN document_event e ON e.stay_number = c.stay_number
+    WHERE upper(btrim(e.document_type)) = ANY(CAST(:report_types AS text[]))
+      AND e.recorded_at < :as_of_end
+      AND e.recorded_at - e.received_at > interval '1 day'
+) documents
+ORDER BY service = 'unmapped', service, stay_number, received_at, id
+"""
+
+
+def stored_late_documents(session: Session, params: TurnaroundParams) -> list[Row[Any]]:
+    """Patient-level rows: the period's report events stored more than a day after their
+    claimed reception, as of `params.as_of`."""
+    return _run_in_hospital_time(session, _STORED_LATE_SQL, params.bind())
+
+
 # Shared with the exhaustivity of coding (app/exhaustivity): the same stays, on the same `as_of`
 # clock and unit scoping, each with the reception of the RSS in force (`rss_received_at`).
 CLASSIFIED_STAYS_SQL: Final = _CLASSIFIED_STAYS

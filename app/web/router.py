@@ -23,6 +23,7 @@ from app.core.db import LongStatements, SessionDep
 from app.core.exports import ExportFormat, download
 from app.core.problems import InvalidInput
 from app.core.uploads import require_media_type, spool_request
+from app.ingestion import reads as ingestion_reads
 from app.ingestion import service as ingestion_service
 from app.ingestion import visibility
 from app.rules import service as rules_service
@@ -304,7 +305,7 @@ def ingestion_page(
     batches: list[Any] = []
     next_cursor = None
     if user.role in PATIENT_READERS:
-        page = ingestion_service.list_batches(session, cursor=cursor, limit=BATCHES_PER_PAGE)
+        page = ingestion_reads.list_batches(session, cursor=cursor, limit=BATCHES_PER_PAGE)
         batches = visibility.shown_to(session, user.principal, page.items)
         next_cursor = page.next_cursor
     return render(
