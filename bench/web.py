@@ -44,6 +44,7 @@ PAGES = (
     "/web/hebdomadaire",  # default: the demo year's last week
     "/web/hebdomadaire?week=2022-W23",
     "/web/hebdomadaire/export?week=2022-W23&format=xlsx",
+    "/web/delais",  # default: the last three months
     "/web/delais?from=2022-01-01&to=2022-12-31&group_by=service",
     "/web/delais?from=2022-01-01&to=2022-12-31&group_by=unit",
     "/web/anomalies",
@@ -125,7 +126,17 @@ def main(argv: list[str] | None = None) -> int:
     while not server.started:
         time.sleep(0.1)
     print(f"bench.web: {realistic.DESCRIPTION}; {realistic.compiled()}; {ROUNDS} requests per page")
-    results = measure(_signed_in(base, _token(None)), "all units")
+    admin = _token(None)
+    results = measure(_signed_in(base, admin), "all units")
+    # The year's turnaround page is the API's year query: the same query, for comparison.
+    api = httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {admin}"})
+    times = []
+    for _ in range(ROUNDS):
+        started = time.perf_counter()
+        api.get("/api/v1/turnaround", params={"from": "2022-01-01", "to": "2022-12-31"}).raise_for_status()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    print(f"{'API':12} {'/api/v1/turnaround (2022, per service)':62} p50 {statistics.median(times):7.1f} ms")
     results += measure(
         _signed_in(base, _token([realistic.RESTRICTED_UNIT])), f"UM {realistic.RESTRICTED_UNIT}"
     )
