@@ -18,7 +18,7 @@ from app.auth.schemas import Principal
 from app.core.dates import DATE_OUT_OF_RANGE, DateOutOfRange, in_range
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
-from app.turnaround import repository
+from app.turnaround import reports_repository
 from app.turnaround.classify import TurnaroundSummary
 from app.turnaround.events import HOSPITAL_TZ
 from app.turnaround.schemas import (
@@ -74,14 +74,14 @@ def _params(
     as_of: date | None,
     care_types: Sequence[CareType],
     attribution: Attribution = Attribution.DISCHARGE,
-) -> repository.TurnaroundParams:
+) -> reports_repository.TurnaroundParams:
     if date_to < date_from:
         raise InvalidInput(
             "`to` is before `from`",
             errors=[LineError(None, "to", "invalid_period", "`to` must be on or after `from`")],
         )
     as_of = as_of or today()
-    return repository.TurnaroundParams(
+    return reports_repository.TurnaroundParams(
         date_from=date_from,
         date_to=date_to,
         as_of=as_of,
@@ -124,10 +124,10 @@ _EMPTY: Final = TurnaroundSummary(
 
 
 def summarize_groups(
-    session: Session, params: repository.TurnaroundParams, group_by: GroupBy
+    session: Session, params: reports_repository.TurnaroundParams, group_by: GroupBy
 ) -> tuple[list[tuple[str, str | None, TurnaroundSummary]], TurnaroundSummary]:
     """(group, label, summary) per group and the total, from one SQL aggregate."""
-    rows = repository.turnaround_groups(session, params, group_by=group_by.value)
+    rows = reports_repository.turnaround_groups(session, params, group_by=group_by.value)
     groups = [(row.group, row.label, _counts(row)) for row in rows if not row.is_total]
     total = next((_counts(row) for row in rows if row.is_total), _EMPTY)
     return groups, total
@@ -220,7 +220,7 @@ def weekly_report(
     if detail:
         late: list[WeeklyStay] = []
         missing: list[WeeklyStay] = []
-        for row in repository.late_and_missing_stays(session, params):
+        for row in reports_repository.late_and_missing_stays(session, params):
             item = WeeklyStay(
                 stay_number=row.stay_number,
                 service=row.service,
