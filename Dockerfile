@@ -1,13 +1,38 @@
 # Production image: no embedded database; DATABASE_URL must point at PostgreSQL.
+#
+# Two stages, so that production runs the compiled hot modules (about twice the ingestion speed)
+# without shipping a compiler: the builder compiles them with mypyc and builds the wheels; the
+# runtime installs those wheels on the slim image.
+
+# The full image has gcc and the Python headers mypyc needs.
+FROM python:3.11 AS builder
+
+ENV PYTHONDONTWRITEBYTECODE=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+
+COPY pyproject.toml README.md ./
+COPY app ./app
+COPY tools ./tools
+# The dependencies and mypy (the `native` extra): mypyc type-checks with the project's mypy
+# configuration, whose pydantic plugin imports pydantic. --require: no compiler fails the build
+# instead of shipping an interpreted image. The dimqa wheel carries the extensions and their
+# manifest (package-data in pyproject.toml); the others are the dependencies' wheels.
+RUN pip install '.[native]' \
+    && python -m tools.build_native build --require \
+    && pip wheel --wheel-dir /wheels .
+
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /srv/dimqa
 
-COPY pyproject.toml README.md alembic.ini ./
-COPY app ./app
+# alembic.ini and migrations/ stay in the working directory, where `dimqa serve` finds them.
+COPY alembic.ini ./
 COPY migrations ./migrations
-RUN pip install . && useradd --system --uid 10001 --home-dir /srv/dimqa dimqa \
+COPY --from=builder /wheels /tmp/wheels
+RUN pip install --no-index --find-links /tmp/wheels dimqa && rm -rf /tmp/wheels \
+    && python -c "from app.core import compiled; s = compiled.status(); assert s.complete, s" \
+    && useradd --system --uid 10001 --home-dir /srv/dimqa dimqa \
     && mkdir -p /srv/dimqa/var && chown dimqa /srv/dimqa/var
 
 USER dimqa

@@ -21,10 +21,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	@$(BIN)/pip install --quiet -e '.[native,test]'
 	@touch $(VENV)/.installed $@
 
-# The hot ingestion modules compiled with mypyc (app/core/native.py); a no-op when current, and
+# The hot ingestion modules compiled with mypyc (tools/build_native.py, the list in app/core/compiled.py); a no-op when current, and
 # interpreted (slower, same results) where no C compiler is found.
 native: $(VENV)/.installed
-	@$(BIN)/python -m app.core.native build
+	@$(BIN)/python -m tools.build_native build
 
 run: native
 	@echo "dimqa: starting the service (migrations, then the demo year on first start; Ctrl-C stops it)"
@@ -32,7 +32,7 @@ run: native
 
 lint: $(VENV)/.installed-test native
 	@echo "dimqa: ruff and mypy"
-	@$(BIN)/ruff check app tests bench migrations
+	@$(BIN)/ruff check app tests bench migrations tools
 	@$(BIN)/mypy
 
 test: lint

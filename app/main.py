@@ -12,6 +12,8 @@ from app.core.docs import ASSETS_PATH, install_docs
 from app.core.health import router as health_router
 from app.core.observability import RequestMiddleware
 from app.core.problems import install_problem_handlers
+from app.web.dependencies import SecurityHeadersMiddleware, install_error_pages
+from app.web.router import router as web_router
 
 DESCRIPTION = """
 dimqa ingests RUM/RSS batches, stay movements and discharge-report events from the hospital
@@ -42,10 +44,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swagger_ui_oauth2_redirect_url=None,
     )
     install_problem_handlers(app)
+    install_error_pages(app)  # after the problem handlers: it keeps them for the API's paths
     install_docs(app)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
     # Outermost: also marks the 413 answered by RequestMiddleware before the app runs.
     app.add_middleware(NoStoreMiddleware, cacheable_prefix=ASSETS_PATH)
     app.include_router(health_router)
     app.include_router(api_router)
+    app.include_router(web_router)  # the French web interface (app.web), outside the OpenAPI document
     return app

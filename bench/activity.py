@@ -311,8 +311,8 @@ SSR_CMS = [("08", 0.37), ("01", 0.25), ("05", 0.12), ("04", 0.08), ("10", 0.08),
 
 def rhs_file(year: int, stays: int, seed: int) -> bytes:
     """Grouped M1C RHS of `stays` SMR stays of `year` (3 to 8 weeks each, 5 UMs)."""
-    from app.activity.rhs_parser import Rhs
-    from app.activity.rhs_writer import write_rhs
+    from app.ingestion.rhs.parser import Rhs
+    from app.ingestion.rhs.writer import write_rhs
 
     rng = random.Random(seed)
     lines = []

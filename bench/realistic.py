@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Final
 
 import httpx
 
-from app.core import native
+from app.core import compiled as compiled_modules
 from app.demo import data
 from app.demo.generator import build_structure
 from app.demo.reference_2022 import UNITS as DEMO_UNITS
@@ -42,8 +42,8 @@ DESCRIPTION: Final = (
 
 
 def compiled() -> str:
-    status = native.status()
-    return f"{len(status.compiled)}/{len(native.COMPILED_MODULES)} modules compiled"
+    status = compiled_modules.status()
+    return f"{len(status.compiled)}/{len(compiled_modules.COMPILED_MODULES)} modules compiled"
 
 
 def configure(client: httpx.Client, admin: dict[str, str], *, role: str = "ingest") -> dict[str, str]:

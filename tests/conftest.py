@@ -22,13 +22,13 @@ pytest_plugins = ["tests.fixtures.database", "tests.fixtures.logs", "tests.fixtu
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Refuse to test a compiled module older than its source: the old code would be tested."""
-    from app.core import native
+    from app.core import compiled
 
-    stale = native.status().stale
+    stale = compiled.status().stale
     if stale:
         raise pytest.UsageError(
             f"compiled modules older than their source: {', '.join(stale)}; "
-            "run `make native` (or `python -m app.core.native clean` to test them interpreted)"
+            "run `make native` (or `python -m tools.build_native clean` to test them interpreted)"
         )
 
 

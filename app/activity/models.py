@@ -1,4 +1,4 @@
-"""Activity storage: RHS (SSR/SMR weekly summaries) and the day-grain MCO activity summaries.
+"""Activity storage: the day-grain MCO activity summaries (the RHS are stored by app.ingestion).
 
 `activity_rum_day` and `activity_rss_day` are maintained by database triggers on `rum` and
 `rss_version` (migration 0005), never by Python: the ingestion code writes RUM/RSS as usual and the
@@ -12,92 +12,19 @@ the counters keeps the triggers' updates HOT (no index churn, little bloat).
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import date
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     Date,
-    DateTime,
-    ForeignKey,
     Index,
     Integer,
-    SmallInteger,
     String,
-    Text,
-    UniqueConstraint,
-    func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
-
-
-class RhsBatch(Base):
-    __tablename__ = "rhs_batch"
-    __table_args__ = (
-        Index("ix_rhs_batch_received_at", "received_at"),
-        UniqueConstraint("token_name", "idempotency_key", name="uq_rhs_batch_token_idempotency_key"),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    content_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    # Unique per token (uq_rhs_batch_token_idempotency_key): a key names one delivery of its sender.
-    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    source: Mapped[str] = mapped_column(String(10))  # file | cli | demo
-    token_name: Mapped[str] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(20))  # accepted | accepted_with_errors
-    lines: Mapped[int] = mapped_column(Integer, default=0)
-    rhs_accepted: Mapped[int] = mapped_column(Integer, default=0)
-    rhs_stored: Mapped[int] = mapped_column(Integer, default=0)
-    rhs_unchanged: Mapped[int] = mapped_column(Integer, default=0)
-    rhs_superseded: Mapped[int] = mapped_column(Integer, default=0)
-    lines_rejected: Mapped[int] = mapped_column(Integer, default=0)
-    formats: Mapped[dict[str, int]] = mapped_column(JSONB, default=dict)
-    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
-
-
-class Rhs(Base):
-    """One RHS line as received. The current version of an SSR stay's week is the set of RHS of the
-    latest batch that sent that stay and week (several when the patient changed unit that week)."""
-
-    __tablename__ = "rhs"
-    __table_args__ = (
-        Index("ix_rhs_batch_id", "batch_id"),
-        Index(
-            "ix_rhs_current_stay_week",
-            "ssr_stay_number",
-            "week_date",
-            postgresql_where=text("is_current"),
-        ),
-        # Covers the per-CM activity query (index-only scan on current rows of a period).
-        Index(
-            "ix_rhs_current_week_date",
-            "week_date",
-            postgresql_where=text("is_current"),
-            postgresql_include=["cm", "unit", "days_present", "ssr_stay_number"],
-        ),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("rhs_batch.id"))
-    line: Mapped[int] = mapped_column(Integer)  # line number in its batch
-    line_text: Mapped[str] = mapped_column(Text)  # exact record, without its line end
-    version: Mapped[str] = mapped_column(String(3))  # M09..M0D, M19..M1D
-    finess: Mapped[str] = mapped_column(String(9))
-    ssr_stay_number: Mapped[str] = mapped_column(String(20))
-    admin_number: Mapped[str] = mapped_column(String(20))
-    week_date: Mapped[date] = mapped_column(Date)  # Monday of the RHS week
-    unit: Mapped[str] = mapped_column(String(10))
-    cm: Mapped[str | None] = mapped_column(String(2), nullable=True)  # grouped RHS only
-    gme: Mapped[str | None] = mapped_column(String(10), nullable=True)
-    days_present: Mapped[int] = mapped_column(SmallInteger)
-    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
-    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class RumDay(Base):

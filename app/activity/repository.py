@@ -1,4 +1,4 @@
-"""Activity SQL: aggregates over the trigger-maintained day summaries, RHS storage and its COPY path.
+"""Activity SQL: aggregates over the trigger-maintained day summaries and the current RHS.
 
 Every aggregate is computed in PostgreSQL; callers only shape the rows. `units` arguments restrict
 the counting to a token's UMs (None: every UM).
@@ -17,20 +17,15 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    text,
     tuple_,
     union_all,
-    update,
 )
 from sqlalchemy.orm import Session, aliased
 
-from app.activity.models import Rhs, RhsBatch, RssDay, RssMonth, RumDay, RumMonth
-from app.ingestion.models import RssVersion, Rum
+from app.activity.models import RssDay, RssMonth, RumDay, RumMonth
+from app.ingestion.models import Rhs, RssVersion, Rum
 from app.reference.models import CmdLabel, GhmLabel
 from app.structure.models import Pole, Unit
-
-# Serialises RHS writers: the "changed stay-weeks" comparison must see the previous batch committed.
-_RHS_LOCK = "SELECT pg_advisory_xact_lock(hashtext('dimqa.rhs_ingestion'))"
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,144 +335,3 @@ def ssr_totals(
         ).where(Rhs.is_current, *_rhs_filters(start, end, units))
     ).one()
     return int(row[0]), int(row[1]), int(row[2])
-
-
-# --- RHS batches -------------------------------------------------------------------------------
-
-
-def get_batch(session: Session, *, batch_id: int) -> RhsBatch | None:
-    return session.get(RhsBatch, batch_id)
-
-
-def list_batches(session: Session, *, before_id: int | None, limit: int) -> list[RhsBatch]:
-    query = select(RhsBatch).order_by(RhsBatch.id.desc()).limit(limit)
-    if before_id is not None:
-        query = query.where(RhsBatch.id < before_id)
-    return list(session.scalars(query))
-
-
-def get_batch_by_sha256(session: Session, *, sha256: str) -> RhsBatch | None:
-    return session.scalar(select(RhsBatch).where(RhsBatch.content_sha256 == sha256))
-
-
-def get_batch_by_idempotency_key(session: Session, *, key: str, token_name: str) -> RhsBatch | None:
-    return session.scalar(
-        select(RhsBatch).where(RhsBatch.idempotency_key == key, RhsBatch.token_name == token_name)
-    )
-
-
-def lock_rhs_writers(session: Session) -> None:
-    session.execute(text(_RHS_LOCK))
-
-
-def stay_weeks_outside_units(
-    session: Session, *, stay_weeks: Sequence[tuple[str, date]], units: Sequence[str]
-) -> set[tuple[str, date]]:
-    """The (SSR stay, week) among `stay_weeks` whose current RHS have a UM outside `units`."""
-    if not stay_weeks:
-        return set()
-    rows = session.execute(
-        text(
-            "SELECT DISTINCT r.ssr_stay_number, r.week_date FROM rhs r "
-            "JOIN unnest(CAST(:stays AS text[]), CAST(:weeks AS date[])) AS k(stay, week) "
-            "ON r.ssr_stay_number = k.stay AND r.week_date = k.week "
-            "WHERE r.is_current AND r.unit <> ALL(CAST(:units AS text[]))"
-        ),
-        {"stays": [s for s, _ in stay_weeks], "weeks": [w for _, w in stay_weeks], "units": list(units)},
-    )
-    return {(stay, week) for stay, week in rows}
-
-
-STAGED_COLUMNS = (
-    "line",
-    "line_text",
-    "version",
-    "finess",
-    "ssr_stay_number",
-    "admin_number",
-    "week_date",
-    "unit",
-    "cm",
-    "gme",
-    "days_present",
-)
-
-
-def stage_rhs(session: Session, rows: Iterable[tuple[Any, ...]]) -> None:
-    """COPY the parsed RHS (STAGED_COLUMNS order) into a transaction-scoped temporary table."""
-    session.execute(text("DROP TABLE IF EXISTS pg_temp.rhs_incoming"))
-    session.execute(
-        text(
-            "CREATE TEMPORARY TABLE rhs_incoming ("
-            " line integer, line_text text, version text, finess text, ssr_stay_number text,"
-            " admin_number text, week_date date, unit text, cm text, gme text, days_present smallint"
-            ") ON COMMIT DROP"
-        )
-    )
-    connection = session.connection().connection.driver_connection
-    assert connection is not None
-    statement = f"COPY rhs_incoming ({', '.join(STAGED_COLUMNS)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
-        for row in rows:
-            copy.write_row(row)
-
-
-def write_staged_rhs(session: Session, *, batch_id: int) -> tuple[int, int]:
-    """Store the staged RHS of the stay-weeks that changed; returns (stored, superseded).
-
-    A stay-week is unchanged when its set of lines (trailing blanks aside) equals the current one:
-    re-sent cumulative files then store nothing. Otherwise the batch's lines for that stay-week become
-    its current version and the previous ones are superseded.
-    """
-    session.execute(text("DROP TABLE IF EXISTS pg_temp.rhs_changed"))
-    session.execute(
-        text(
-            """
-            CREATE TEMPORARY TABLE rhs_changed ON COMMIT DROP AS
-            WITH incoming AS (
-                SELECT ssr_stay_number, week_date,
-                       array_agg(rtrim(line_text) ORDER BY rtrim(line_text)) AS texts
-                FROM rhs_incoming GROUP BY 1, 2
-            ),
-            existing AS (
-                SELECT r.ssr_stay_number, r.week_date,
-                       array_agg(rtrim(r.line_text) ORDER BY rtrim(r.line_text)) AS texts
-                FROM rhs r JOIN incoming i
-                  ON i.ssr_stay_number = r.ssr_stay_number AND i.week_date = r.week_date
-                WHERE r.is_current
-                GROUP BY 1, 2
-            )
-            SELECT i.ssr_stay_number, i.week_date
-            FROM incoming i LEFT JOIN existing e
-              ON e.ssr_stay_number = i.ssr_stay_number AND e.week_date = i.week_date
-            WHERE e.texts IS DISTINCT FROM i.texts
-            """
-        )
-    )
-    superseded = session.execute(
-        update(Rhs)
-        .where(
-            Rhs.is_current,
-            text(
-                "EXISTS (SELECT 1 FROM rhs_changed c"
-                " WHERE c.ssr_stay_number = rhs.ssr_stay_number AND c.week_date = rhs.week_date)"
-            ),
-        )
-        .values(is_current=False, superseded_at=func.now())
-        .execution_options(synchronize_session=False)
-    )
-    stored = session.execute(
-        text(
-            """
-            INSERT INTO rhs (batch_id, line, line_text, version, finess, ssr_stay_number, admin_number,
-                             week_date, unit, cm, gme, days_present, is_current)
-            SELECT :batch_id, s.line, s.line_text, s.version, s.finess, s.ssr_stay_number,
-                   s.admin_number, s.week_date, s.unit, s.cm, s.gme, s.days_present, true
-            FROM rhs_incoming s
-            JOIN rhs_changed c ON c.ssr_stay_number = s.ssr_stay_number AND c.week_date = s.week_date
-            ORDER BY s.line
-            """
-        ),
-        {"batch_id": batch_id},
-    )
-    return int(stored.rowcount), int(superseded.rowcount)  # type: ignore[attr-defined]

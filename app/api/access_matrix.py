@@ -74,6 +74,29 @@ def _mounts(app: FastAPI) -> Iterator[str]:
             yield route.path + "/{path}"
 
 
+WEB_PREFIXES = ("/web/",)
+WEB_PATHS = frozenset({"/"})
+SIGNED_IN = frozenset(Role)  # a page open to every role with a session
+
+
+def _is_web(path: str) -> bool:
+    return path in WEB_PATHS or path.startswith(WEB_PREFIXES)
+
+
+def web_operations(app: FastAPI) -> Iterator[Operation]:
+    """The web interface's pages (app.web, outside the OpenAPI document): signed in with a session
+    cookie instead of a bearer token, with the same role sets. A page whose only requirement is a
+    session is open to every role; the sign-in page, its static files and `/` are public."""
+    for route in _all_routes(app):
+        if not isinstance(route, APIRoute) or not _is_web(route.path):
+            continue
+        access = _access(route.dependant)
+        signed_in = any(getattr(d.call, "__name__", "") == "web_user" for d in route.dependant.dependencies)
+        roles = access.roles if access is not None else (SIGNED_IN if signed_in else None)
+        for method in sorted((route.methods or set()) - {"HEAD"}):
+            yield Operation(method, route.path, roles, documented=False)
+
+
 def served(app: FastAPI) -> set[tuple[str, str]]:
     """(method, path) of every route the app answers, documented or not: the table must list them all."""
     return {
@@ -88,7 +111,7 @@ def _api_routes(app: FastAPI) -> Iterator[APIRoute]:
     """Every documented route with its full path."""
     documented = app.openapi()["paths"]
     for route in _all_routes(app):
-        if isinstance(route, APIRoute) and route.path in documented:
+        if isinstance(route, APIRoute) and route.path in documented and not _is_web(route.path):
             yield route
 
 
@@ -115,13 +138,15 @@ def _all_routes(app: FastAPI) -> Iterator[object]:
     yield from walk(list(app.router.routes), "")
 
 
-def render_table(app: FastAPI) -> str:
-    """The endpoint × role table alone (docs/access.md and the README both carry it)."""
+def render_table(app: FastAPI, *, web: bool = False) -> str:
+    """The endpoint × role table alone (docs/access.md and the README both carry it); `web`: the
+    web interface's pages instead."""
     lines = [
-        "| Method | Endpoint | ingest | reader | dim | admin |",
+        f"| Method | {'Page' if web else 'Endpoint'} | ingest | reader | dim | admin |",
         "|---|---|---|---|---|---|",
     ]
-    for op in sorted(operations(app), key=lambda o: (o.path, o.method)):
+    listed = web_operations(app) if web else operations(app)
+    for op in sorted(listed, key=lambda o: (o.path, o.method)):
         if op.roles is None:
             cells = [PUBLIC] * len(ROLES)
         else:
@@ -172,6 +197,16 @@ A token created with units (`--unit`, `"units": [...]`) is bound to them everywh
 """
 
 
+WEB_SECTION = """## Web interface
+
+The pages of the web interface (`/web/...`, README "Web interface") are signed in with a session
+cookie opened by an API token, not with a bearer token: they apply that token's role and units as
+the API does. Without a live session a page redirects to the sign-in page (`/web/connexion`); a
+role outside a page's cell gets a 403 page; public: the sign-in page, `/` and the static files.
+
+"""
+
+
 def render_markdown(app: FastAPI) -> str:
     header = [
         "# Access: endpoint × role",
@@ -180,7 +215,8 @@ def render_markdown(app: FastAPI) -> str:
         "`tests/core/test_access_matrix.py` calls every cell. " + LEGEND,
         "",
     ]
-    return "\n".join(header) + "\n" + render_table(app) + "\n" + UNIT_SCOPE
+    web = WEB_SECTION + render_table(app, web=True)
+    return "\n".join(header) + "\n" + render_table(app) + "\n" + UNIT_SCOPE + "\n" + web
 
 
 def readme_block(app: FastAPI) -> str:

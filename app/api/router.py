@@ -8,7 +8,9 @@ from app.activity.router import router as activity_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.core.problems import problem_responses
+from app.ingestion.rhs.router import router as rhs_router
 from app.ingestion.router import router as ingestion_router
+from app.medeco.router import router as medeco_router
 from app.reference.router import router as reference_router
 from app.rules.router import router as rules_router
 from app.structure.router import router as structure_router
@@ -20,7 +22,10 @@ api_router.include_router(auth_router)
 api_router.include_router(audit_router)
 api_router.include_router(structure_router)
 api_router.include_router(ingestion_router)
+api_router.include_router(medeco_router)
 api_router.include_router(reference_router)
 api_router.include_router(rules_router)
 api_router.include_router(activity_router)
+# After the activity routes, where the RHS feed was first mounted: the OpenAPI paths keep their order.
+api_router.include_router(rhs_router)
 api_router.include_router(turnaround_router)

@@ -17,18 +17,17 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from app.activity.cli import activity_cli
 from app.auth import service as auth_service
 from app.auth.schemas import Principal, Role
 from app.cli.database import open_database
-from app.core import db, dbwaits, embedded_pg, native, origin
+from app.core import compiled, db, dbwaits, embedded_pg, origin
 from app.core.config import get_settings
 from app.core.logging import configure_logging
 from app.core.problems import AppError
 from app.demo.cli import demo as demo_command
 from app.ingestion import service as ingestion_service
 from app.ingestion import workers as ingestion_workers
-from app.ingestion.cli import ingest_app
+from app.ingestion.cli import ingest_app, rhs_alias_app
 from app.reference.cli import nomenclature_app
 
 logger = logging.getLogger(__name__)
@@ -40,7 +39,7 @@ token_app = typer.Typer(
 app.add_typer(token_app, name="token")
 app.add_typer(nomenclature_app, name="nomenclature")
 app.add_typer(ingest_app, name="ingest")
-app.add_typer(activity_cli, name="rhs")
+app.add_typer(rhs_alias_app, name="rhs", hidden=True)  # deprecated: dimqa ingest rhs
 app.command("demo")(demo_command)
 
 # Token commands are audited like the API's token routes, under this name (as `dimqa ingest`).
@@ -119,7 +118,7 @@ def _listen_socket(host: str, port: int) -> socket.socket:
 
 
 def _log_native_status() -> None:
-    status = native.status()
+    status = compiled.status()
     if status.stale:
         logger.warning(
             "compiled modules older than their source: run `make native`", extra={"modules": status.stale}

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     pg_shared_buffers: str | None = None
     db_pool_size: int = 5
     retry_after_seconds: int = 5
+    # Web interface sessions (app.web): closed after this long without a page, and in any case
+    # this long after sign-in (a shared workstation left signed in).
+    web_session_idle_minutes: int = Field(default=30, gt=0)
+    web_session_max_hours: int = Field(default=10, gt=0)
 
     @field_validator("database_url")
     @classmethod

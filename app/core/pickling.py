@@ -1,4 +1,4 @@
-"""Pickling of frozen dataclasses that mypyc compiles (app.core.native).
+"""Pickling of frozen dataclasses that mypyc compiles (app.core.compiled).
 
 Pickle rebuilds a slotted dataclass by setting its attributes one by one, which a frozen native
 class refuses. The classes that cross between the server and its ingestion workers (line errors,

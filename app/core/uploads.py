@@ -9,7 +9,7 @@ from typing import IO, Any
 
 from fastapi import Request
 
-from app.core.problems import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from app.core.problems import InvalidInput, PayloadTooLarge, UnsupportedMediaType, problem_responses
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
@@ -96,3 +96,12 @@ def inline_schema(model: Any) -> dict[str, Any]:
 
     resolved: dict[str, Any] = resolve(schema)
     return resolved
+
+
+def received_responses(model: type[Any]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` of a route receiving a file as a batch (RUM, RHS, RSA): 201 is the new
+    batch, 200 the one already received, and the problems of a body refused."""
+    return {
+        200: {"model": model, "description": "Already received: the existing batch, nothing stored"},
+        **problem_responses(400, 409, 413, 415, 422),
+    }

@@ -46,13 +46,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
 from typing import Final
 
-from app.activity.rhs_parser import CsarrAct, Rhs
-from app.activity.rhs_writer import write_rhs
 from app.demo import catalogue as cat
 from app.demo import reference_2022 as ref
 from app.demo.catalogue import Profile
 from app.ingestion.layouts import layout
 from app.ingestion.records import Act, Rss, Rum
+from app.ingestion.rhs.parser import CsarrAct, Rhs
+from app.ingestion.rhs.writer import write_rhs
 from app.ingestion.writer import write_rss
 from app.reference.ium import IumLine, write_ium
 from app.structure.schemas import PoleIn, ServiceIn, StructureIn, UnitIn
@@ -473,7 +473,7 @@ def rum_version(exit_date: date) -> str:
 
 
 def rhs_version(year: int) -> str:
-    """Grouped RHS layout for the year: M1C up to 2022, M1D after (inferred, see rhs_layouts)."""
+    """Grouped RHS layout for the year: M1C up to 2022, M1D after (inferred: app.ingestion.rhs.layouts)."""
     return "M1C" if year <= 2022 else "M1D"
 
 

@@ -21,13 +21,12 @@ from datetime import date
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from app.activity import service as activity_service
-from app.activity.models import RhsBatch
 from app.auth.schemas import Principal
 from app.demo.generator import DEFAULT_SEED, DemoData, generate, planted_errors
 from app.demo.reference_2022 import YEAR
 from app.ingestion import service as ingestion_service
-from app.ingestion.models import RumBatch
+from app.ingestion.models import RhsBatch, RumBatch
+from app.ingestion.rhs import service as rhs_service
 from app.reference.ium import parse_ium
 from app.structure import repository as structure_repository
 from app.structure import service as structure_service
@@ -146,7 +145,7 @@ def _load_rss(session: Session, data: DemoData, principal: Principal, summary: D
 
 
 def _load_rhs(session: Session, data: DemoData, principal: Principal, summary: DemoSummary) -> None:
-    _batch, created = activity_service.ingest_rhs_file(
+    _batch, created = rhs_service.ingest_rhs_file(
         session,
         io.BytesIO(data.rhs_file()),
         principal=principal,

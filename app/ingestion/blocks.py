@@ -13,12 +13,12 @@ one small object per RSS cost about 6 µs per RUM between the two processes, as 
 
 from __future__ import annotations
 
-import hashlib
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import BinaryIO, NamedTuple
 
+from app.core.fixedwidth.digest import lines_hash
 from app.core.line_errors import LineError
 from app.ingestion.parser import decode_line, iter_lines, iter_rss, parse_decoded, rss_number_of_line
 from app.ingestion.records import Rum
@@ -120,7 +120,7 @@ def process_block(lines: list[Line], batch_id: int, ctx: RuleContext, ids: Seque
             errors[len(numbers) - 1] = result.errors
             continue
         ordinal = len(rum_counts)
-        content_hash = hashlib.sha256("\n".join(rss_texts).encode()).hexdigest()
+        content_hash = lines_hash(rss_texts)
         version_row, rss_rum_rows = rows(ids[ordinal], batch_id, rss, rss_texts, content_hash, summary)
         hashes.append(content_hash)
         version_rows.append(version_row)

@@ -1,4 +1,7 @@
-"""`dimqa ingest rss|ium|structure FILE`: the same service code as the API, audited as `cli`."""
+"""`dimqa ingest rss|rhs|rsa|ium|structure FILE`: the same service code as the API, audited as `cli`.
+
+`dimqa rhs ingest FILE`, the first RHS command, remains as a hidden deprecated alias of
+`dimqa ingest rhs` (`rhs_alias_app`)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from app.cli.database import open_database
 from app.core import db, embedded_pg, origin
 from app.core.config import get_settings
 from app.core.problems import AppError
+from app.medeco.cli import ingest_rsa
 
 ingest_app = typer.Typer(help="Load files through the same code as the API.", no_args_is_help=True)
 CLI_PRINCIPAL = Principal(name="cli", role=Role.ADMIN, units=None)
@@ -26,12 +30,13 @@ def _run(action: str, path: Path, *, idempotency_key: str | None = None) -> None
     """Load the file in one transaction, print the outcome as JSON on stdout, and exit with the
     status of `app.cli.exit_codes`; rejected lines get a summary line on stderr."""
     from app.ingestion import service as ingestion_service
+    from app.ingestion.rhs import service as rhs_service
     from app.structure import service as structure_service
     from app.structure.schemas import StructureIn
 
     try:
         open_database(get_settings())
-        with db.new_session() as session, session.begin():
+        with db.new_session() as session, session.begin(), origin.command(f"dimqa ingest {action}"):
             if action == "rss":
                 with path.open("rb") as stream:
                     batch, created = ingestion_service.ingest_rss_file(
@@ -43,6 +48,23 @@ def _run(action: str, path: Path, *, idempotency_key: str | None = None) -> None
                     )
                 result: object = {"created": created, **batch.model_dump(mode="json")}
                 status, outcome = _rss_outcome(batch.id, batch.status, batch.rss_accepted, batch.rss_rejected)
+            elif action == "rhs":
+                with path.open("rb") as stream:
+                    rhs_batch, created = rhs_service.ingest_rhs_file(
+                        session,
+                        stream,
+                        principal=CLI_PRINCIPAL,
+                        source="cli",
+                        idempotency_key=idempotency_key,
+                    )
+                result = {"created": created, **rhs_batch.model_dump(mode="json")}
+                status, outcome = exit_codes.STORED, None
+                if rhs_batch.lines_rejected:
+                    status = exit_codes.PARTIAL
+                    outcome = (
+                        f"batch {rhs_batch.id} partial: {rhs_batch.rhs_accepted} RHS read, "
+                        f"{rhs_batch.lines_rejected} line(s) rejected, see errors"
+                    )
             elif action == "ium":
                 body = path.read_bytes()
                 with origin.command("dimqa ingest ium"):
@@ -101,6 +123,20 @@ def ingest_rss(
     _run("rss", path, idempotency_key=idempotency_key)
 
 
+@ingest_app.command("rhs")
+def ingest_rhs(
+    path: FileArg,
+    idempotency_key: Annotated[
+        str | None, typer.Option(help="Key making retries safe, as the API's Idempotency-Key")
+    ] = None,
+) -> None:
+    """Ingest an RHS file (SSR/SMR, M09-M0D, grouped M19-M1D) as one batch, unreadable lines listed."""
+    _run("rhs", path, idempotency_key=idempotency_key)
+
+
+ingest_app.command("rsa")(ingest_rsa)
+
+
 @ingest_app.command("ium")
 def ingest_ium(path: FileArg) -> None:
     """Load a fichier d'UM (28-character lines); the authorisation history is kept."""
@@ -111,3 +147,18 @@ def ingest_ium(path: FileArg) -> None:
 def ingest_structure(path: FileArg) -> None:
     """Replace pôles, services and UMs from a JSON file shaped like PUT /api/v1/structure."""
     _run("structure", path)
+
+
+rhs_alias_app = typer.Typer(help="Deprecated: dimqa ingest rhs.", no_args_is_help=True, hidden=True)
+
+
+@rhs_alias_app.command("ingest", hidden=True)
+def rhs_ingest_deprecated(
+    path: FileArg,
+    idempotency_key: Annotated[
+        str | None, typer.Option(help="Key making retries safe, as the API's Idempotency-Key")
+    ] = None,
+) -> None:
+    """Deprecated alias of `dimqa ingest rhs`."""
+    typer.echo("dimqa rhs ingest is deprecated: use dimqa ingest rhs (same file, same options)", err=True)
+    _run("rhs", path, idempotency_key=idempotency_key)

@@ -8,10 +8,11 @@ Field names are the attribute names of `Rum` / `Act` (app.ingestion.records), of
 keys, or one of the pseudo-fields `version`, `rss_version` (format codes), `n_da`, `n_dad`, `n_za`
 (the counters, derived from the lists) and `filler` (ignored on read, blank on write).
 
-Padding kinds follow the ATIH rule: alphanumeric and date fields are left-aligned and space-filled,
-numeric fields are right-aligned and zero-filled. Where ATIH changed the kind over time (type
-d'autorisation du lit dédié and code postal: N right/zero up to 021, A left/space in the 2024
-workbook for 022), each version carries the kind of its own documentation.
+The `Field` type is the fixed-width toolkit's (app.core.fixedwidth.fields). Padding kinds follow
+the ATIH rule: alphanumeric and date fields are left-aligned and space-filled, numeric fields are
+right-aligned and zero-filled. Where ATIH changed the kind over time (type d'autorisation du lit
+dédié and code postal: N right/zero up to 021, A left/space in the 2024 workbook for 022), each
+version carries the kind of its own documentation.
 """
 
 from __future__ import annotations
@@ -21,41 +22,21 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-
-class Kind(StrEnum):
-    ALPHA = "A"  # left-aligned, space-filled (also dates: JJMMAAAA or blank)
-    NUMERIC = "N"  # right-aligned, zero-filled
+# Field and Kind are the toolkit's (app.core.fixedwidth), re-exported: `from app.ingestion.layouts
+# import Field, Kind` keeps working for the readers written against this module.
+from app.core.fixedwidth.fields import Field as Field
+from app.core.fixedwidth.fields import Kind as Kind
+from app.core.fixedwidth.fields import check_contiguous
 
 
 class Target(StrEnum):
-    """Where a field's value lives in the in-memory records."""
+    """Where a field's value lives in the in-memory records (`Field.target` of the RUM layouts)."""
 
     RUM = "rum"  # a `Rum` (or `Act`) attribute of the same name
     EXTRA = "extra"  # a key of `Rum.extra`
     FORMAT = "format"  # the format code itself (`Rum.version`, or the grouped version)
     COUNTER = "counter"  # nDA / nDAD / nZA, derived from the lengths of the lists
     FILLER = "filler"  # unused positions
-
-
-@dataclass(frozen=True, slots=True)
-class Field:
-    name: str
-    start: int  # 1-based, as in the ATIH documents
-    length: int
-    kind: Kind = Kind.ALPHA
-    target: Target = Target.RUM
-
-    @property
-    def end(self) -> int:
-        """1-based inclusive end position."""
-        return self.start + self.length - 1
-
-    def shifted(self, offset: int) -> Field:
-        return Field(self.name, self.start + offset, self.length, self.kind, self.target)
-
-    def slice(self, offset: int = 0) -> slice:
-        """0-based Python slice of this field, `offset` characters further right (grouped lines: 15)."""
-        return slice(self.start - 1 + offset, self.start - 1 + offset + self.length)
 
 
 A = Kind.ALPHA
@@ -238,21 +219,10 @@ def _build_layouts() -> dict[str, RumLayout]:
 LAYOUTS: Mapping[str, RumLayout] = MappingProxyType(_build_layouts())
 
 
-def _check_contiguous(fields: tuple[Field, ...], what: str) -> None:
-    """A gap or an overlap would silently shift every later field: fail at import instead."""
-    position = 1
-    for item in fields:
-        if item.start != position or item.length <= 0:
-            raise RuntimeError(
-                f"layout {what}: field {item.name} starts at {item.start}, expected {position}"
-            )
-        position = item.end + 1
-
-
 for _layout in LAYOUTS.values():
-    _check_contiguous(_layout.fixed, _layout.version)
-    _check_contiguous(_layout.act, f"{_layout.version} act zone")
-_check_contiguous(GROUPED_PREFIX, "grouped prefix")
+    check_contiguous(_layout.fixed, _layout.version)
+    check_contiguous(_layout.act, f"{_layout.version} act zone")
+check_contiguous(GROUPED_PREFIX, "grouped prefix")
 
 
 def layout(version: str) -> RumLayout:

@@ -1,4 +1,6 @@
-"""RUM/RSS storage. An RSS version is immutable; a later batch adds a new current version.
+"""Storage of the received files: RUM/RSS and RHS batches (shared columns: `BatchColumns`), RSS
+versions and their RUM, RHS lines. An RSS version is immutable; a later batch adds a new current
+version.
 
 Aggregates (activity, turnaround, findings summary) read `rss_version` rows with `is_current`
 and their `rum` rows; `rum.rss_exit_date` and `rum.care_type` are copies of the RSS values so
@@ -16,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     SmallInteger,
@@ -26,37 +29,61 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from app.core.db import Base
 
 
-class RumBatch(Base):
-    __tablename__ = "rum_batch"
-    __table_args__ = (
-        Index("ix_rum_batch_received_at", "received_at"),
-        UniqueConstraint("token_name", "idempotency_key", name="uq_rum_batch_token_idempotency_key"),
-    )
+class BatchColumns:
+    """The columns every received file's batch has, RUM or RHS: identity, idempotency (one body, one
+    batch; one Idempotency-Key per token, one delivery), who sent it, and what was read and refused.
+    Each batch table adds its own counters; constraint names follow the table (`uq_<table>_...`)."""
+
+    __tablename__: str
+
+    @declared_attr.directive
+    @classmethod
+    def __table_args__(cls) -> tuple[Any, ...]:
+        table = cls.__tablename__
+        return (
+            Index(f"ix_{table}_received_at", "received_at"),
+            UniqueConstraint("token_name", "idempotency_key", name=f"uq_{table}_token_idempotency_key"),
+        )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     content_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    # Unique per token (uq_rum_batch_token_idempotency_key): a key names one delivery of its sender.
+    # Unique per token (uq_<table>_token_idempotency_key): a key names one delivery of its sender.
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     source: Mapped[str] = mapped_column(String(10))  # file | json | cli | demo
     token_name: Mapped[str] = mapped_column(String(100))
+    # rum_batch: completed | partial | rejected; rhs_batch: accepted | accepted_with_errors
     status: Mapped[str] = mapped_column(String(20))
     lines: Mapped[int] = mapped_column(Integer, default=0)
+    lines_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    formats: Mapped[dict[str, int]] = mapped_column(JSONB, default=dict)
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+
+
+class RumBatch(BatchColumns, Base):
+    __tablename__ = "rum_batch"
+
     rss_accepted: Mapped[int] = mapped_column(Integer, default=0)
     rum_accepted: Mapped[int] = mapped_column(Integer, default=0)
     rss_rejected: Mapped[int] = mapped_column(Integer, default=0)
-    lines_rejected: Mapped[int] = mapped_column(Integer, default=0)
     rss_unchanged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     errors_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    formats: Mapped[dict[str, int]] = mapped_column(JSONB, default=dict)
-    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     findings: Mapped[dict[str, int]] = mapped_column(JSONB, default=dict)
     skipped_rules: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+
+
+class RhsBatch(BatchColumns, Base):
+    __tablename__ = "rhs_batch"
+
+    rhs_accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rhs_stored: Mapped[int] = mapped_column(Integer, default=0)
+    rhs_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rhs_superseded: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class RssVersion(Base):
@@ -113,3 +140,42 @@ class Rum(Base):
     das: Mapped[list[str]] = mapped_column(ARRAY(Text))
     seances: Mapped[int] = mapped_column(Integer, default=0)
     acts: Mapped[list[str]] = mapped_column(ARRAY(Text))  # CCAM codes only; full zones are in line_text
+
+
+class Rhs(Base):
+    """One RHS line as received. The current version of an SSR stay's week is the set of RHS of the
+    latest batch that sent that stay and week (several when the patient changed unit that week)."""
+
+    __tablename__ = "rhs"
+    __table_args__ = (
+        Index("ix_rhs_batch_id", "batch_id"),
+        Index(
+            "ix_rhs_current_stay_week",
+            "ssr_stay_number",
+            "week_date",
+            postgresql_where=text("is_current"),
+        ),
+        # Covers the per-CM activity query (index-only scan on current rows of a period).
+        Index(
+            "ix_rhs_current_week_date",
+            "week_date",
+            postgresql_where=text("is_current"),
+            postgresql_include=["cm", "unit", "days_present", "ssr_stay_number"],
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("rhs_batch.id"))
+    line: Mapped[int] = mapped_column(Integer)  # line number in its batch
+    line_text: Mapped[str] = mapped_column(Text)  # exact record, without its line end
+    version: Mapped[str] = mapped_column(String(3))  # M09..M0D, M19..M1D
+    finess: Mapped[str] = mapped_column(String(9))
+    ssr_stay_number: Mapped[str] = mapped_column(String(20))
+    admin_number: Mapped[str] = mapped_column(String(20))
+    week_date: Mapped[date] = mapped_column(Date)  # Monday of the RHS week
+    unit: Mapped[str] = mapped_column(String(10))
+    cm: Mapped[str | None] = mapped_column(String(2), nullable=True)  # grouped RHS only
+    gme: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    days_present: Mapped[int] = mapped_column(SmallInteger)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

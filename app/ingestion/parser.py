@@ -39,10 +39,12 @@ import builtins
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
-from functools import partial
 from operator import methodcaller
 from typing import BinaryIO, Final
 
+from app.core.fixedwidth.text import MAX_LINE_BYTES as MAX_LINE_BYTES
+from app.core.fixedwidth.text import decode_line as decode_line
+from app.core.fixedwidth.text import iter_lines as iter_lines
 from app.core.line_errors import LineError
 from app.ingestion.layouts import (
     DIAGNOSIS_LENGTH,
@@ -79,9 +81,6 @@ ENCODING_NOTE = (
     "A CR is a terminator only at the end of a line."
 )
 
-MAX_LINE_BYTES = 65_536  # far above the longest legal line (205 + 16·99 + 32·999 characters)
-_CHUNK_SIZE = 1 << 16
-_BOM = b"\xef\xbb\xbf"
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1 (ENCODING_NOTE)
 # Control bytes are never part of a UTF-8 multi-byte sequence, so they can be spotted before decoding;
 # translate + memchr is several times faster than a regex or str.isprintable on a whole line.
@@ -190,7 +189,7 @@ def _build_spans(plan: _Plan, n_da: int, n_dad: int, n_za: int) -> list[tuple[in
     """The (start, stop) of every value of a line with these counters: Rum text fields, extras,
     DA, DAD, then act fields; (0, 0) for a record attribute the format does not carry.
 
-    Compiled (app.core.native), one comprehension slicing and stripping with these int pairs is
+    Compiled (app.core.compiled), one comprehension slicing and stripping with these int pairs is
     about twice as fast as a single itemgetter of slices mapped through str.strip, which was the
     fastest way interpreted.
     """
@@ -224,52 +223,6 @@ def _spans(plan: _Plan, n_da: int, n_dad: int, n_za: int) -> list[tuple[int, int
 
 # --------------------------------------------------------------------------------------------------
 # Lines
-
-
-def iter_lines(stream: BinaryIO | Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(line_no, raw)`` for each non-blank line, without its LF / CRLF terminator.
-
-    A file object is read in fixed-size chunks; any other iterable is taken as successive chunks
-    of the byte stream (so both an upload's chunks and a binary file's own line iteration work).
-    A line longer than MAX_LINE_BYTES is cut there (it is then a ``line_length`` error) so memory
-    stays bounded whatever the input.
-    """
-    read = getattr(stream, "read", None)
-    chunks: Iterable[bytes] = iter(partial(read, _CHUNK_SIZE), b"") if callable(read) else stream
-    line_no = 0
-    pending = b""
-    overflow = False  # the current line already exceeded MAX_LINE_BYTES: drop the rest of it
-    limit = MAX_LINE_BYTES + 1
-    for chunk in chunks:
-        if not chunk:
-            continue
-        parts = chunk.split(b"\n")
-        if len(parts) == 1:
-            if not overflow:
-                pending += chunk
-                if len(pending) > MAX_LINE_BYTES:
-                    pending, overflow = pending[:limit], True
-            continue
-        head = pending if overflow else (pending + parts[0])[:limit]
-        parts[0] = head
-        tail = parts.pop()
-        for raw in parts:
-            line_no += 1
-            if raw[-1:] == b"\r":
-                raw = raw[:-1]
-            if line_no == 1 and raw.startswith(_BOM):
-                raw = raw[3:]
-            if raw.strip():
-                yield line_no, raw[:limit]
-        pending, overflow = tail[:limit], len(tail) > MAX_LINE_BYTES
-    if pending:
-        line_no += 1
-        if pending[-1:] == b"\r":
-            pending = pending[:-1]
-        if line_no == 1 and pending.startswith(_BOM):
-            pending = pending[3:]
-        if pending.strip():
-            yield line_no, pending
 
 
 _NUMBER_END = 64  # the N° de RSS ends at 32, or 47 on a grouped line
@@ -341,14 +294,6 @@ def parse_line(raw: bytes, line_no: int) -> Rum | LineError:
     if raw[-1:] == b"\r":
         raw = raw[:-1]
     return parse_decoded(raw, decode_line(raw), line_no)
-
-
-def decode_line(raw: bytes) -> str:
-    """A line's text: UTF-8, else Latin-1 (ENCODING_NOTE)."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
 
 
 def parse_decoded(raw: bytes, text: str, line_no: int) -> Rum | LineError:

@@ -4,13 +4,14 @@ can reference their RSS version in the same COPY stream."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from sqlalchemy import ARRAY, Text, any_, bindparam, select, text
 from sqlalchemy.orm import Session
 
-from app.ingestion.models import RssVersion, Rum, RumBatch
+from app.core.bulk import copy_text
+from app.ingestion.models import BatchColumns, RssVersion, Rum, RumBatch
 from app.ingestion.summaries import SummaryDelta
 
 VERSION_COLUMNS = (
@@ -24,24 +25,26 @@ RUM_COLUMNS = (
 )  # fmt: skip
 
 
-def get_batch(session: Session, *, batch_id: int) -> RumBatch | None:
-    return session.get(RumBatch, batch_id)
+# Batch look-ups, for RUM and RHS batches alike (their shared columns: models.BatchColumns).
+B = TypeVar("B", bound=BatchColumns)
 
 
-def get_batch_by_sha256(session: Session, *, sha256: str) -> RumBatch | None:
-    return session.scalar(select(RumBatch).where(RumBatch.content_sha256 == sha256))
+def get_batch(session: Session, model: type[B], *, batch_id: int) -> B | None:
+    return session.get(model, batch_id)
 
 
-def get_batch_by_idempotency_key(session: Session, *, key: str, token_name: str) -> RumBatch | None:
-    return session.scalar(
-        select(RumBatch).where(RumBatch.idempotency_key == key, RumBatch.token_name == token_name)
-    )
+def get_batch_by_sha256(session: Session, model: type[B], *, sha256: str) -> B | None:
+    return session.scalar(select(model).where(model.content_sha256 == sha256))
 
 
-def list_batches(session: Session, *, before_id: int | None, limit: int) -> list[RumBatch]:
-    query = select(RumBatch).order_by(RumBatch.id.desc()).limit(limit)
+def get_batch_by_idempotency_key(session: Session, model: type[B], *, key: str, token_name: str) -> B | None:
+    return session.scalar(select(model).where(model.idempotency_key == key, model.token_name == token_name))
+
+
+def list_batches(session: Session, model: type[B], *, before_id: int | None, limit: int) -> list[B]:
+    query = select(model).order_by(model.id.desc()).limit(limit)
     if before_id is not None:
-        query = query.where(RumBatch.id < before_id)
+        query = query.where(model.id < before_id)
     return list(session.scalars(query))
 
 
@@ -132,16 +135,6 @@ def add_summary_delta(session: Session, delta: SummaryDelta) -> None:
     session.execute(text("SELECT set_config('dimqa.activity_batch', '', true)"))
 
 
-def driver_connection(session: Session) -> psycopg.Connection[Any]:
-    """The psycopg connection under the session's transaction, for the store functions below.
-
-    They run in the ingestion's storage thread while the session itself is used by another thread
-    (the rules); psycopg serialises the two threads' statements on the connection (its lock)."""
-    connection = session.connection().connection.driver_connection
-    assert isinstance(connection, psycopg.Connection)
-    return connection
-
-
 def current_versions(
     conn: psycopg.Connection[Any], *, rss_numbers: Sequence[str]
 ) -> dict[str, tuple[int, str]]:
@@ -190,22 +183,14 @@ def allocate_version_ids(conn: psycopg.Connection[Any], *, count: int) -> Sequen
     return ids
 
 
-def _copy(conn: psycopg.Connection[Any], table: str, columns: Sequence[str], rows: Iterable[str]) -> None:
-    """COPY rows already rendered in the text format (tab-separated, `\\N` for NULL, one per line):
-    one write per chunk instead of psycopg's per-value adaptation, which cost more than the parse."""
-    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with conn.cursor() as cursor, cursor.copy(statement) as copy:
-        copy.write("".join(rows))
-
-
 def copy_versions(conn: psycopg.Connection[Any], rows: Iterable[str]) -> None:
     """`rows`: text-format lines in VERSION_COLUMNS order."""
-    _copy(conn, "rss_version", VERSION_COLUMNS, rows)
+    copy_text(conn, "rss_version", VERSION_COLUMNS, rows)
 
 
 def copy_rums(conn: psycopg.Connection[Any], rows: Iterable[str]) -> None:
     """`rows`: text-format lines (one or more per string) in RUM_COLUMNS order."""
-    _copy(conn, "rum", RUM_COLUMNS, rows)
+    copy_text(conn, "rum", RUM_COLUMNS, rows)
 
 
 def get_current_version(session: Session, *, rss_number: str) -> RssVersion | None:

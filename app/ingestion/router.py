@@ -8,9 +8,10 @@ from starlette.concurrency import run_in_threadpool
 from app.auth.dependencies import AnyCaller, FeedWriter, PatientReader
 from app.core.db import LongStatements, SessionDep
 from app.core.problems import PayloadTooLarge, problem_responses
-from app.core.uploads import inline_schema, require_media_type, spool_request
-from app.ingestion import service, visibility
+from app.core.uploads import inline_schema, received_responses, require_media_type, spool_request
+from app.ingestion import json_intake, reads, service, visibility
 from app.ingestion.schemas import RssRead, RumBatchIn, RumBatchPage, RumBatchRead
+from app.medeco import pricing
 
 router = APIRouter(responses=problem_responses(401, 403, 503))
 
@@ -34,10 +35,7 @@ BATCH_BODY = {
     tags=["ingestion"],
     status_code=201,
     response_model=RumBatchRead,
-    responses={
-        200: {"model": RumBatchRead, "description": "Already received: the existing batch, nothing stored"},
-        **problem_responses(400, 409, 413, 415, 422),
-    },
+    responses=received_responses(RumBatchRead),
     openapi_extra=BATCH_BODY,
 )
 async def create_rum_batch(
@@ -71,14 +69,14 @@ async def create_rum_batch(
     upload = await spool_request(request)
     with upload.file:
         if kind == "application/json":
-            if upload.size > service.MAX_JSON_BYTES:
+            if upload.size > json_intake.MAX_JSON_BYTES:
                 raise PayloadTooLarge(
-                    f"A JSON batch is limited to {service.MAX_JSON_BYTES} bytes (it is validated whole); "
+                    f"A JSON batch is limited to {json_intake.MAX_JSON_BYTES} bytes (it is validated whole); "
                     "send large batches as an RSS file (text/plain)."
                 )
             body = upload.file.read()
             batch, created = await run_in_threadpool(
-                lambda: service.ingest_rum_json(
+                lambda: json_intake.ingest_rum_json(
                     session, body, principal=principal, source="json", sha256=upload.sha256,
                     idempotency_key=idempotency_key,
                 )
@@ -109,7 +107,7 @@ def list_rum_batches(
     Browsing every batch is for the DIM (dim, admin), as for RHS batches. A token restricted to
     units gets an error's `rss_number` only for the RSS whose current version has a RUM in its
     units; null otherwise. A page naming RSS numbers is recorded in the audit log with them."""
-    page = service.list_batches(session, cursor=cursor, limit=limit)
+    page = reads.list_batches(session, cursor=cursor, limit=limit)
     items = visibility.shown_to(session, principal, page.items)
     return page.model_copy(update={"items": items})
 
@@ -127,13 +125,16 @@ def read_rum_batch(batch_id: int, session: SessionDep, principal: AnyCaller) -> 
     `rss_number` is given only to callers who may read that RSS (dim and admin; with a token
     restricted to units, only the RSS with a RUM of its units): null for the others. A read that
     names RSS numbers is recorded in the audit log with them."""
-    batch = visibility.shown_to(session, principal, [service.get_batch(session, batch_id=batch_id)])[0]
+    batch = visibility.shown_to(session, principal, [reads.get_batch(session, batch_id=batch_id)])[0]
     return batch
 
 
 @router.get("/rss/{rss_number}", tags=["ingestion"], response_model=RssRead, responses=problem_responses(404))
 def read_rss(rss_number: str, session: SessionDep, principal: PatientReader) -> RssRead:
-    """The current version of an RSS with every field of its RUMs and its version history.
+    """The current version of an RSS with every field of its RUMs and its version history, and
+    its `valuation` in euros (GHS, bounds, supplements: docs/tariffs.md) or `not_valued_reason`.
 
     Patient-level data: dim and admin only; every read is written to the audit log."""
-    return service.read_rss(session, principal, rss_number=rss_number)
+    rss = reads.read_rss(session, principal, rss_number=rss_number)
+    valuation, reason = pricing.value_rss(session, rss_number=rss.rss_number)
+    return rss.model_copy(update={"valuation": valuation, "not_valued_reason": reason})

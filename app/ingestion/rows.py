@@ -2,7 +2,7 @@
 
 Rendered in the block workers (app.ingestion.blocks) with version ids the storage allocated for
 the block before sending it (one per line: an RSS it then finds unchanged leaves a gap). The COPY
-text format is written here, not in the repository: this module is compiled (app.core.native).
+text format is written here, not in the repository: this module is compiled (app.core.compiled).
 """
 
 from __future__ import annotations
@@ -125,7 +125,6 @@ def rum_line(
         f"{exit_date or NULL}\t{rss_exit_date or NULL}\t{care_type}\t{dp}\t{dr}\t{das_array}\t{seances}\t"
         f"{acts_array}\n"
     )
-
 
 
 @lru_cache(maxsize=1 << 16)

@@ -5,7 +5,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.schemas import LineErrorRead
 from app.ingestion.records import Act, Rum
+from app.medeco.schemas import NotValuedReason, Valuation
 
 
 class ActIn(BaseModel):
@@ -82,20 +84,6 @@ class RumBatchIn(BaseModel):
     rums: list[RumIn] = Field(min_length=1)
 
 
-class BatchError(BaseModel):
-    line: int | None
-    rss_number: str | None
-    field: str | None
-    code: str
-    fg_code: str | None = Field(
-        None,
-        description="The official grouper control making the same check (C011, C055-C059), when "
-        "there is one; null for the other line errors and in batches received before it existed",
-        examples=["C056"],
-    )
-    message: str
-
-
 class FindingTotals(BaseModel):
     blocking: int = 0
     warning: int = 0
@@ -114,7 +102,7 @@ class RumBatchRead(BaseModel):
     rss_rejected: int
     lines_rejected: int
     formats: dict[str, int] = Field(examples=[{"022": 10, "122": 3}])
-    errors: list[BatchError] = Field(description="Line errors, the first 1,000 (see errors_total)")
+    errors: list[LineErrorRead] = Field(description="Line errors, the first 1,000 (see errors_total)")
     errors_total: int
     findings: FindingTotals
     skipped_rules: list[str] = Field(description="Rules not run because their reference is not loaded")
@@ -186,3 +174,9 @@ class RssRead(BaseModel):
         description="RUMs of units outside a unit-restricted token's, left out of `rums` (0 otherwise)"
     )
     versions: list[RssVersionRef]
+    valuation: Valuation | None = Field(
+        None, description="Euros of the stay (docs/tariffs.md); null when it cannot be valued"
+    )
+    not_valued_reason: NotValuedReason | None = Field(
+        None, description="Why `valuation` is null: no_ghm, error_ghm (CMD 90), ambiguous_ghs, no_tariff"
+    )

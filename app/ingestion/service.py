@@ -12,9 +12,7 @@ consecutive), which a first read of the file finds before anything is stored (ap
 from __future__ import annotations
 
 import gc
-import hashlib
 import io
-import re
 import threading
 import time
 from collections import Counter, deque
@@ -27,34 +25,26 @@ from itertools import accumulate
 from typing import IO, Any, TypeVar
 
 import psycopg
-from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
+from app.core.bulk import driver_connection
 from app.core.config import get_settings
+from app.core.fixedwidth.digest import stream_sha256
 from app.core.line_errors import LineError
-from app.core.pagination import id_cursor, next_page
-from app.core.problems import Conflict, InvalidInput, NotFound
+from app.core.problems import InvalidInput
+from app.core.schemas import LineErrorRead
 from app.ingestion import metrics, repository, splits, workers
 from app.ingestion.blocks import Block, Line, iter_blocks, process_block
+from app.ingestion.intake import MAX_STORED_ERRORS, already_received, some_lines
 from app.ingestion.models import RumBatch
-from app.ingestion.parser import parse_line
-from app.ingestion.records import Act, Rum, as_date, as_int
 from app.ingestion.schemas import (
-    ActRead,
-    BatchError,
     FindingTotals,
-    RssRead,
-    RssVersionRef,
-    RumBatchIn,
-    RumBatchPage,
     RumBatchRead,
-    RumRead,
 )
 from app.ingestion.summaries import SummaryDelta
-from app.ingestion.writer import write_rum
 from app.rules import service as rules_service
 from app.rules.engine import RuleContext
 from app.rules.schemas import FindingCounts
@@ -62,9 +52,6 @@ from app.rules.service import RssFindings
 
 # Below this size a file is processed by one thread of the server rather than by the workers.
 PARALLEL_MIN_BYTES = 4 << 20
-MAX_STORED_ERRORS = 1000
-MAX_PROBLEM_ERRORS = 100  # line errors listed in a 4xx problem
-MAX_JSON_BYTES = 64 * 1024 * 1024  # JSON is validated whole: large batches go as files
 _T = TypeVar("_T")
 _S = TypeVar("_S")
 
@@ -115,32 +102,13 @@ def _escape(char: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def _sha256(stream: IO[bytes]) -> str:
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: stream.read(1 << 20), b""):
-        digest.update(chunk)
-    stream.seek(0)
-    return digest.hexdigest()
-
-
 def _already_received(
     session: Session, *, sha256: str, idempotency_key: str | None, token_name: str
 ) -> RumBatch | None:
-    """The batch a retry refers to: the one this token sent under the same Idempotency-Key (a key
-    is the sender's own: another token's key is another delivery), else the one with the same body.
-
-    Conflict when this token already used the key for another body: answering the first batch
-    would drop the new data, storing it would make the key name two deliveries."""
-    if idempotency_key:
-        by_key = repository.get_batch_by_idempotency_key(session, key=idempotency_key, token_name=token_name)
-        if by_key is not None:
-            if by_key.content_sha256 != sha256:
-                raise Conflict(
-                    f"Idempotency-Key {idempotency_key!r} was already used by this token for RUM batch "
-                    f"{by_key.id}, with another body: nothing stored. Use a new key to send other content."
-                )
-            return by_key
-    return repository.get_batch_by_sha256(session, sha256=sha256)
+    return already_received(
+        session, RumBatch, sha256=sha256, idempotency_key=idempotency_key, token_name=token_name,
+        what="RUM batch",
+    )  # fmt: skip
 
 
 def to_read(batch: RumBatch) -> RumBatchRead:
@@ -156,7 +124,7 @@ def to_read(batch: RumBatch) -> RumBatchRead:
         rss_rejected=batch.rss_rejected,
         lines_rejected=batch.lines_rejected,
         formats=dict(batch.formats),
-        errors=[BatchError.model_validate(e) for e in batch.errors],
+        errors=[LineErrorRead.stored(e) for e in batch.errors],
         errors_total=batch.errors_total,
         findings=FindingTotals.model_validate(batch.findings or {}),
         skipped_rules=list(batch.skipped_rules),
@@ -181,7 +149,7 @@ def ingest_rss_file(
     (JSON records the writer refused), so their RSS stay atomic. InvalidInput when there is no RUM
     line at all. Never commits: the caller's transaction makes the batch all or nothing."""
     started = time.perf_counter()
-    digest = sha256 or _sha256(stream)
+    digest = sha256 or stream_sha256(stream)[0]
     existing = _already_received(
         session, sha256=digest, idempotency_key=idempotency_key, token_name=principal.name
     )
@@ -219,7 +187,7 @@ def ingest_rss_file(
     repository.defer_activity_summaries(session, batch_id=batch.id)
     ctx = rules_service.load_context(session)
     rejected_upstream = dict(pre_rejected or {})
-    connection = repository.driver_connection(session)
+    connection = driver_connection(session)
     summary: SummaryDelta | None = SummaryDelta()  # None once an accepted RSS was not stored
     with _rare_full_collections():
         for block in _processed_blocks(stream, connection, batch_id=batch.id, ctx=ctx):
@@ -409,7 +377,7 @@ class _Repeats:
                 )  # fmt: skip
                 for line in lines
             ]
-        starts = _some_lines([part[0] for part in found.parts])
+        starts = some_lines([part[0] for part in found.parts])
         return [
             LineError(
                 line,
@@ -421,13 +389,6 @@ class _Repeats:
             )  # fmt: skip
             for line in lines
         ]
-
-
-def _some_lines(lines: Sequence[int], shown: int = 5) -> str:
-    """The first `shown` of `lines`, and how many more: a hostile file may repeat a number 10,000
-    times, and each of its lines gets the message."""
-    text = ", ".join(str(line) for line in lines[:shown])
-    return text if len(lines) <= shown else f"{text} and {len(lines) - shown} more"
 
 
 def _admit(
@@ -602,143 +563,3 @@ def _finish(batch: RumBatch, tally: _Tally) -> None:
     batch.formats = dict(sorted(tally.formats.items()))
     batch.findings = tally.findings.as_dict()
     batch.skipped_rules = sorted(tally.findings.skipped)
-
-
-def ingest_rum_json(
-    session: Session,
-    body: bytes,
-    *,
-    principal: Principal,
-    source: str,
-    sha256: str,
-    idempotency_key: str | None = None,
-) -> tuple[RumBatchRead, bool]:
-    """JSON RUMs take the file path: each record is written as its fixed-width line, then parsed,
-    so both inputs go through one validation and are stored identically."""
-    try:
-        batch_in = RumBatchIn.model_validate_json(body)
-    except ValidationError as error:
-        raise InvalidInput(
-            f"{error.error_count()} invalid field(s) in the JSON body", errors=_json_errors(error)
-        ) from error
-    lines: list[str] = []
-    refused: dict[str, list[LineError]] = {}
-    for index, record in enumerate(batch_in.rums, start=1):
-        try:
-            lines.append(write_rum(record.to_record(index)))
-        except ValueError as error:
-            lines.append("")  # keeps line numbers equal to record positions
-            number = record.rss_number.strip()
-            refused.setdefault(number, []).append(_writer_error(error, index, number or None))
-    stream = io.BytesIO("\n".join(lines).encode("utf-8"))
-    return ingest_rss_file(
-        session, stream, principal=principal, source=source, idempotency_key=idempotency_key,
-        sha256=sha256, pre_rejected=refused,
-    )  # fmt: skip
-
-
-# What app.ingestion.writer.write_rum says, and the field it names (the value itself is never shown).
-_WRITER_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^(?P<field>[a-z_]+(?:\[\d+\])?(?:\.[a-z_]+)?): \d+ characters do not fit"), "too_long"),
-    (re.compile(r"^(?P<field>acts\[\d+\]\.[a-z_]+) does not exist in this format"), "unknown_field"),
-    (re.compile(r"^format \d+ has no field\(s\) (?P<field>[a-z_]+)"), "unknown_field"),
-    (re.compile(r"^(?P<field>[a-z_]+)(?:, [a-z_]+)* can only be written on a grouped line"), "not_grouped"),
-    (re.compile(r"control character 0x[0-9A-F]{2} in field (?P<field>\S+)"), "invalid_character"),
-    (re.compile(r"^unsupported RUM format"), "unknown_format"),
-)
-
-
-def _writer_error(error: ValueError, index: int, rss_number: str | None) -> LineError:
-    """A record the writer refused, as a line error naming the field (`extra.x` for extra fields)."""
-    message = str(error)
-    for pattern, code in _WRITER_ERRORS:
-        match = pattern.search(message)
-        if match is not None:
-            field = match.groupdict().get("field") or ("version" if code == "unknown_format" else None)
-            if code == "unknown_field" and field is not None and not field.startswith("acts["):
-                field = f"extra.{field}"
-            return LineError(index, field, code, message, rss_number)
-    return LineError(index, None, "invalid_value", message, rss_number)
-
-
-def _json_errors(error: ValidationError) -> list[LineError]:
-    errors = []
-    for item in error.errors()[:MAX_PROBLEM_ERRORS]:
-        location = [str(part) for part in item["loc"]]
-        index = int(location[1]) + 1 if len(location) > 1 and location[1].isdigit() else None
-        errors.append(LineError(index, ".".join(location), item["type"], item["msg"]))
-    return errors
-
-
-def get_batch(session: Session, *, batch_id: int) -> RumBatchRead:
-    batch = repository.get_batch(session, batch_id=batch_id)
-    if batch is None:
-        raise NotFound(f"No RUM batch {batch_id}.")
-    return to_read(batch)
-
-
-def list_batches(session: Session, *, cursor: str | None, limit: int) -> RumBatchPage:
-    """One page of batches, newest first, and the cursor of the next page (None at the end)."""
-    rows = repository.list_batches(session, before_id=id_cursor(cursor), limit=limit + 1)
-    page, next_cursor = next_page(rows, limit)
-    return RumBatchPage(items=[to_read(b) for b in page], next_cursor=next_cursor)
-
-
-def read_rss(session: Session, principal: Principal, *, rss_number: str) -> RssRead:
-    number = rss_number.rstrip()
-    version = repository.get_current_version(session, rss_number=number)
-    rums = repository.rums_of(session, version_id=version.id) if version is not None else []
-    # A token restricted to units reads the RUMs of its units only (the others' DP, acts... are
-    # withheld); an RSS with none of them does not exist for it.
-    visible = [rum for rum in rums if principal.sees_unit(rum.unit)]
-    if version is None or not visible:
-        raise NotFound(f"No RSS {number!r}.")
-    audit_service.record(
-        session, principal, action="read", object_type="rss", object_ids=[number],
-        units=[rum.unit for rum in visible],
-    )  # fmt: skip
-    records = [parse_line(rum.line_text.encode("utf-8"), rum.line) for rum in visible]
-    return RssRead(
-        rss_number=version.rss_number,
-        batch_id=version.batch_id,
-        stay_number=version.stay_number,
-        entry_date=version.entry_date,
-        exit_date=version.exit_date,
-        care_type=version.care_type,
-        ghm=version.ghm,
-        cmd=version.cmd,
-        return_code=version.return_code,
-        classification_version=version.classification_version,
-        rums=[_rum_read(record) for record in records if isinstance(record, Rum)],
-        rums_withheld=len(rums) - len(visible),
-        versions=[
-            RssVersionRef(batch_id=v.batch_id, received_at=v.received_at, is_current=v.is_current)
-            for v in repository.list_versions(session, rss_number=number)
-        ],
-    )
-
-
-_RUM_READ_FIELDS = frozenset(RumRead.model_fields) | {"line", "version", "grouped", "extra", "acts"}
-
-
-def _rum_read(rum: Rum) -> RumRead:
-    other = {name: getattr(rum, name) for name in Rum.__dataclass_fields__ if name not in _RUM_READ_FIELDS}
-    other.update(rum.extra)
-    return RumRead(
-        rum_number=rum.rum_number, unit=rum.unit, entry_date=as_date(rum.entry_date),
-        exit_date=as_date(rum.exit_date), entry_mode=rum.entry_mode, provenance=rum.provenance,
-        exit_mode=rum.exit_mode, destination=rum.destination, birth_date=as_date(rum.birth_date), sex=rum.sex,
-        dp=rum.dp, dr=rum.dr, das=rum.das, dads=rum.dads, seances=as_int(rum.seances),
-        gestational_age=as_int(rum.gestational_age), newborn_weight=as_int(rum.newborn_weight),
-        acts=[_act_read(act) for act in rum.acts], format=rum.format_code, fields=other,
-    )  # fmt: skip
-
-
-def _act_read(act: Act) -> ActRead:
-    return ActRead(
-        date=as_date(act.date), code=act.code, extension=act.extension, phase=act.phase,
-        activity=act.activity,
-        doc_extension=act.doc_extension, modifiers=act.modifiers, count=as_int(act.count),
-        exceptional_refund=act.exceptional_refund, unplanned_association=act.unplanned_association,
-        dialysis_start=act.dialysis_start, dialysis_modality=act.dialysis_modality,
-    )  # fmt: skip

@@ -16,12 +16,12 @@ from __future__ import annotations
 import re
 from dataclasses import fields as dataclass_fields
 
+from app.core.fixedwidth.text import pad
 from app.core.line_errors import LineError
 from app.ingestion.layouts import (
     DIAGNOSIS_LENGTH,
     GROUPED_PREFIX,
     Field,
-    Kind,
     Target,
     field_at,
     format_code,
@@ -35,16 +35,7 @@ _DIAGNOSIS = Field("diagnosis", 1, DIAGNOSIS_LENGTH)
 
 
 def _pad(value: str, item: Field, where: str) -> str:
-    if len(value) > item.length:
-        # The value itself is not shown: it may be patient data.
-        raise ValueError(f"{where}: {len(value)} characters do not fit in {item.length}")
-    if not value:
-        return " " * item.length
-    if item.kind is Kind.NUMERIC:
-        if value.isascii() and value.isdigit():
-            return value.rjust(item.length, "0")
-        return value.rjust(item.length)
-    return value.ljust(item.length)
+    return pad(value, item.length, item.kind, where)
 
 
 def _act_zone(act: Act, fields: tuple[Field, ...], index: int) -> str:

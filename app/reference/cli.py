@@ -17,7 +17,7 @@ from app.reference import service
 from app.reference.schemas import NomenclatureKind
 
 nomenclature_app = typer.Typer(
-    help="Load nomenclatures (CIM-10, CCAM, GHM, CMD labels) used by the coding rules.",
+    help="Load nomenclatures (CIM-10, CCAM, GHM, CMD labels, GHS tariffs, national DMS) used by the rules.",
     no_args_is_help=True,
 )
 
@@ -26,11 +26,18 @@ CLI_PRINCIPAL = Principal(name="cli", role=Role.ADMIN, units=None)
 
 @nomenclature_app.command("load")
 def load(
-    kind: Annotated[NomenclatureKind, typer.Argument(help="cim10, ccam, ghm or cmd")],
+    kind: Annotated[
+        NomenclatureKind,
+        typer.Argument(
+            help="cim10, ccam, ghm, cmd, ghs_tariffs, ghm_dms, supplement_tariffs or tariff_coefficients"
+        ),
+    ],
     file: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV file, plain or .gz")
     ],
-    year: Annotated[int, typer.Option(help="Nomenclature year, e.g. 2025")],
+    year: Annotated[
+        int, typer.Option(help="Nomenclature year, e.g. 2025 (the tariff campaign for ghs_tariffs)")
+    ],
 ) -> None:
     """Replace one year of a nomenclature with FILE (all or nothing)."""
     try:

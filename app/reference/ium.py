@@ -21,11 +21,23 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
+from app.core.fixedwidth.fields import Field, Kind, check_contiguous
+from app.core.fixedwidth.text import decode_line, iter_lines, pad
 from app.core.line_errors import LineError
 from app.ingestion.records import as_date
 from app.reference.authorisation_types import lookup
 
-LINE_LENGTH: Final = 28
+LAYOUT: Final = (
+    Field("unit", 1, 4),
+    Field("finess_geo", 5, 9),
+    Field("auth_type", 14, 3),  # left-aligned
+    Field("effect_date", 17, 8),
+    Field("beds", 25, 3, Kind.NUMERIC),
+    Field("hosp_mode", 28, 1),
+)
+check_contiguous(LAYOUT, "fichier d'UM")
+_UNIT, _FINESS, _AUTH_TYPE, _EFFECT_DATE, _BEDS, _MODE = (item.slice() for item in LAYOUT)
+LINE_LENGTH: Final = LAYOUT[-1].end
 _MIN_LENGTH: Final = 24  # up to the date d'effet; beds and mode may be left out when blank
 MODES: Final = frozenset({"C", "P", "M"})
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
@@ -48,13 +60,6 @@ class IumLine:
         return self.unit.startswith("$$$")
 
 
-def _decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
 def _parse_line(text: str, line_no: int) -> IumLine | LineError:
     if _CONTROL.search(text):
         return LineError(line_no, None, "control_character", "the line contains a control character")
@@ -67,18 +72,18 @@ def _parse_line(text: str, line_no: int) -> IumLine | LineError:
             line_no, None, "line_length", f"fichier d'UM line of {length} characters, {LINE_LENGTH} expected"
         )
     text = text.ljust(LINE_LENGTH)
-    unit = text[0:4].strip()
+    unit = text[_UNIT].strip()
     if not unit:
         return LineError(line_no, "unit", "missing_unit", "the unit number is blank")
-    finess = text[4:13].strip()
+    finess = text[_FINESS].strip()
     if not finess:
         return LineError(line_no, "finess_geo", "missing_finess", "the FINESS géographique is blank")
-    auth_type = text[13:16].strip()
+    auth_type = text[_AUTH_TYPE].strip()
     if not auth_type:
         return LineError(
             line_no, "auth_type", "missing_authorisation_type", "the authorisation type is blank"
         )
-    raw_date = text[16:24]
+    raw_date = text[_EFFECT_DATE]
     effect = as_date(raw_date)
     if effect is None:
         return LineError(
@@ -87,10 +92,10 @@ def _parse_line(text: str, line_no: int) -> IumLine | LineError:
             "invalid_date",
             f"date d'effet {raw_date.strip()!r} is not a JJMMAAAA date",
         )
-    raw_beds = text[24:27].strip()
+    raw_beds = text[_BEDS].strip()
     if raw_beds and not (raw_beds.isascii() and raw_beds.isdigit()):
         return LineError(line_no, "beds", "not_numeric", f"number of beds {raw_beds!r} is not a number")
-    mode = text[27].strip()
+    mode = text[_MODE].strip()
     if mode and mode not in MODES:
         return LineError(
             line_no, "hosp_mode", "unknown_mode", f"hospitalisation mode {mode!r} is not C, P or M"
@@ -111,13 +116,8 @@ def parse_ium(body: bytes) -> tuple[list[IumLine], list[LineError]]:
     """All the lines of a fichier d'UM: the well-formed ones and the errors of the others."""
     lines: list[IumLine] = []
     errors: list[LineError] = []
-    if body.startswith(b"\xef\xbb\xbf"):
-        body = body[3:]
-    for line_no, raw in enumerate(body.split(b"\n"), start=1):
-        raw = raw.rstrip(b"\r")
-        if not raw.strip():
-            continue
-        parsed = _parse_line(_decode(raw), line_no)
+    for line_no, raw in iter_lines((body,)):
+        parsed = _parse_line(decode_line(raw), line_no)
         if isinstance(parsed, IumLine):
             lines.append(parsed)
         else:
@@ -191,18 +191,8 @@ def write_ium(line: IumLine) -> str:
     effect = line.effect_date_raw if day is None else f"{day.day:02d}{day.month:02d}{day.year:04d}"
     if line.beds is not None and line.beds < 0:
         raise ValueError(f"beds: {line.beds} is negative")
-    beds = "" if line.beds is None else str(line.beds).rjust(3, "0")
-    parts = (
-        (line.unit, 4, "unit"),
-        (line.finess_geo, 9, "finess_geo"),
-        (line.auth_type, 3, "auth_type"),
-        (effect, 8, "effect_date"),
-        (beds, 3, "beds"),
-        (line.hosp_mode, 1, "hosp_mode"),
+    beds = "" if line.beds is None else str(line.beds)
+    values = (line.unit, line.finess_geo, line.auth_type, effect, beds, line.hosp_mode)
+    return "".join(
+        pad(value, item.length, item.kind, item.name) for value, item in zip(values, LAYOUT, strict=True)
     )
-    out = []
-    for value, width, name in parts:
-        if len(value) > width:
-            raise ValueError(f"{name}: {value!r} does not fit in {width} characters")
-        out.append(value.ljust(width))
-    return "".join(out)

@@ -1,4 +1,5 @@
-"""Nomenclature tables (CIM-10, CCAM, GHM, CMD labels), one set of rows per year, and their load log.
+"""Nomenclature tables (CIM-10, CCAM, GHM, CMD labels, GHS tariffs, national DMS), one set of rows per
+year (per campaign for the tariffs), and their load log.
 
 A load replaces every row of its (kind, year) in one transaction, so a table never mixes two
 versions of the same year. The log is append-only: its highest id is the nomenclature
@@ -8,8 +9,20 @@ versions of the same year. The log is append-only: its highest id is the nomencl
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, SmallInteger, String, Text, func
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
@@ -52,6 +65,40 @@ class CmdLabel(Base):
     label: Mapped[str] = mapped_column(Text)
 
 
+class GhsTariffEntry(Base):
+    """One GHS of one tariff campaign (`year` is the campaign, 1 March to end of February).
+
+    GHS 9999 rows (GHMs that are not valued) have no bounds and no money."""
+
+    __tablename__ = "ref_ghs_tariff"
+    __table_args__ = (Index("ix_ref_ghs_tariff_year_ghm", "year", "ghm"),)
+
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    ghs: Mapped[str] = mapped_column(String(4), primary_key=True)
+    ghm: Mapped[str] = mapped_column(String(6), primary_key=True)  # GHS 9999 covers several GHMs
+    label: Mapped[str] = mapped_column(Text)
+    low_bound: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    high_bound: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    base: Mapped[Decimal | None] = mapped_column(Numeric(10, 2), nullable=True)
+    exb_forfait: Mapped[Decimal | None] = mapped_column(Numeric(10, 2), nullable=True)
+    exb_daily: Mapped[Decimal | None] = mapped_column(Numeric(10, 2), nullable=True)
+    exh_daily: Mapped[Decimal | None] = mapped_column(Numeric(10, 2), nullable=True)
+    effective_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class GhmMeanStayEntry(Base):
+    """National mean length of stay of a GHM (ghs "") or of one of its GHS, for one year."""
+
+    __tablename__ = "ref_ghm_dms"
+
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    ghm: Mapped[str] = mapped_column(String(6), primary_key=True)
+    ghs: Mapped[str] = mapped_column(String(4), primary_key=True)  # "" for the GHM as a whole
+    low_bound: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    high_bound: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    mean_los: Mapped[Decimal] = mapped_column(Numeric(8, 4))
+
+
 class NomenclatureLoad(Base):
     """One successful load of a nomenclature file (append-only)."""
 
@@ -59,7 +106,7 @@ class NomenclatureLoad(Base):
     __table_args__ = (Index("ix_ref_load_log_kind_year", "kind", "year"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(10))  # cim10 | ccam | ghm | cmd
+    kind: Mapped[str] = mapped_column(String(30))  # cim10 | ccam | ghm | cmd | ghs_tariffs | ... (0016)
     year: Mapped[int] = mapped_column(SmallInteger)
     rows: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(200))  # file name, or "api"

@@ -57,7 +57,14 @@ def list_nomenclatures(session: SessionDep, principal: AggregateReader) -> Nomen
 )
 def load_nomenclature(
     kind: NomenclatureKind,
-    year: Annotated[int, Query(ge=service.MIN_YEAR, le=service.MAX_YEAR, description="Nomenclature year")],
+    year: Annotated[
+        int,
+        Query(
+            ge=service.MIN_YEAR,
+            le=service.MAX_YEAR,
+            description="Nomenclature year (the tariff campaign for ghs_tariffs)",
+        ),
+    ],
     principal: AllUnitsAdmin,  # before the body: no token, nothing read
     body: Annotated[bytes, Depends(nomenclature_body)],
     session: SessionDep,

@@ -11,6 +11,10 @@ class NomenclatureKind(StrEnum):
     CCAM = "ccam"
     GHM = "ghm"
     CMD = "cmd"
+    GHS_TARIFFS = "ghs_tariffs"  # year = tariff campaign
+    GHM_DMS = "ghm_dms"  # national mean length of stay per GHM
+    SUPPLEMENT_TARIFFS = "supplement_tariffs"
+    TARIFF_COEFFICIENTS = "tariff_coefficients"
 
 
 class NomenclatureRead(BaseModel):

@@ -1,4 +1,5 @@
-"""Loading nomenclature files (CIM-10, CCAM, GHM, CMD labels) into their per-year tables."""
+"""Loading nomenclature files (CIM-10, CCAM, GHM, CMD labels, GHS tariffs, national DMS) into their
+per-year tables."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from app.auth.schemas import Principal
 from app.core.config import get_settings
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
-from app.reference import loaders, repository
+from app.reference import loaders, repository, supplement_loaders, tariffs
 from app.reference.models import NomenclatureLoad
 from app.reference.schemas import NomenclatureKind, NomenclatureRead
 
@@ -27,6 +28,10 @@ LABELS: Final = {
     NomenclatureKind.CCAM: "CCAM",
     NomenclatureKind.GHM: "GHM",
     NomenclatureKind.CMD: "CMD",
+    NomenclatureKind.GHS_TARIFFS: "GHS tariff",
+    NomenclatureKind.GHM_DMS: "national DMS",
+    NomenclatureKind.SUPPLEMENT_TARIFFS: "supplement tariff",
+    NomenclatureKind.TARIFF_COEFFICIENTS: "coefficient",
 }
 MIN_YEAR: Final = 1990
 MAX_YEAR: Final = 2100
@@ -61,12 +66,67 @@ def _cmd(data: bytes, year: int, max_bytes: int) -> Iterator[tuple[Any, ...] | L
         yield row if isinstance(row, LineError) else (year, row.cmd, row.label)
 
 
+def _ghs_tariffs(data: bytes, year: int, max_bytes: int) -> Iterator[tuple[Any, ...] | LineError]:
+    for row in tariffs.read_ghs_tariffs(io.BytesIO(data), default_campaign=year, max_bytes=max_bytes):
+        if isinstance(row, LineError):
+            yield row
+        # The ATIH file holds two campaigns: a load takes the requested one, never a mix.
+        elif row.campaign == year:
+            yield (
+                year,
+                row.ghs,
+                row.ghm,
+                row.label,
+                row.low_bound,
+                row.high_bound,
+                row.base,
+                row.exb_forfait,
+                row.exb_daily,
+                row.exh_daily,
+                row.effective_date,
+            )
+
+
+def _ghm_dms(data: bytes, year: int, max_bytes: int) -> Iterator[tuple[Any, ...] | LineError]:
+    for row in tariffs.read_ghm_dms(io.BytesIO(data), default_year=year, max_bytes=max_bytes):
+        if isinstance(row, LineError):
+            yield row
+        elif row.year == year:
+            yield (year, row.ghm, row.ghs, row.low_bound, row.high_bound, row.mean_los)
+
+
+def _supplement_tariffs(data: bytes, year: int, max_bytes: int) -> Iterator[tuple[Any, ...] | LineError]:
+    # A file may hold several campaigns: only the requested one's rows are loaded.
+    for row in supplement_loaders.read_supplement_tariffs(io.BytesIO(data), max_bytes=max_bytes):
+        if isinstance(row, LineError):
+            yield row
+        elif row.campaign == year:
+            yield (year, row.code, row.label, row.tariff, row.effective_date)
+
+
+def _coefficients(data: bytes, year: int, max_bytes: int) -> Iterator[tuple[Any, ...] | LineError]:
+    rows = 0
+    for row in supplement_loaders.read_coefficients(io.BytesIO(data), max_bytes=max_bytes):
+        if isinstance(row, LineError):
+            yield row
+        elif row.campaign is None or row.campaign == year:
+            rows += 1
+            if rows > 1:
+                yield LineError(None, None, "duplicate_row", f"more than one coefficient row for {year}")
+            else:
+                yield (year, row.prudential, row.geographic)
+
+
 _Reader = Callable[[bytes, int, int], Iterator[tuple[Any, ...] | LineError]]
 _READERS: Final[dict[NomenclatureKind, _Reader]] = {
     NomenclatureKind.CIM10: _cim10,
     NomenclatureKind.CCAM: _ccam,
     NomenclatureKind.GHM: _ghm,
     NomenclatureKind.CMD: _cmd,
+    NomenclatureKind.GHS_TARIFFS: _ghs_tariffs,
+    NomenclatureKind.GHM_DMS: _ghm_dms,
+    NomenclatureKind.SUPPLEMENT_TARIFFS: _supplement_tariffs,
+    NomenclatureKind.TARIFF_COEFFICIENTS: _coefficients,
 }
 
 
@@ -112,7 +172,15 @@ def load(
         )
     if not rows:
         raise InvalidInput(f"the {kind.value} file has no row for {year}; nothing was loaded")
-    count = repository.replace_year(session, kind=kind.value, year=year, rows=rows)
+    if kind is NomenclatureKind.GHS_TARIFFS:
+        # Valued tariffs and the GHS 9999 list come in separate files: each replaces its own part.
+        unvalued = any(row[1] == tariffs.UNVALUED_GHS for row in rows)
+        valued = any(row[1] != tariffs.UNVALUED_GHS for row in rows)
+        count = repository.replace_ghs_tariffs(
+            session, campaign=year, rows=rows, unvalued=unvalued, valued=valued
+        )
+    else:
+        count = repository.replace_year(session, kind=kind.value, year=year, rows=rows)
     return repository.add_load(
         session,
         kind=kind.value,

@@ -11,8 +11,8 @@ from sqlalchemy import BigInteger, ColumnElement, and_, cast, exists, func, or_,
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from app.core.bulk import copy_rows
 from app.ingestion.models import RssVersion, Rum
-from app.reference.repository import copy_rows
 from app.rules.models import Finding
 from app.structure.models import Unit
 

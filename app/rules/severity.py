@@ -1,6 +1,6 @@
 """Severity of a rule and of its findings.
 
-Kept out of the compiled engine (app.core.native): mypyc gives the classes it compiles a filler
+Kept out of the compiled engine (app.core.compiled): mypyc gives the classes it compiles a filler
 docstring, which pydantic would publish as the enum's description in the OpenAPI document.
 """
 

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.control_chars import NoControlStr, NoControlStrOrNone
 from app.core.dates import BoundedDate
+from app.core.schemas import LineErrorRead
 
 # Codes are identifiers (app.core.control_chars: no CR, LF, NUL...) and dates stay within
 # 1900-2100 (app.core.dates): a 422 naming the field, never a 500 or a code that splits exports.
@@ -111,19 +112,12 @@ class StructureSummary(BaseModel):
     authorisations: int = Field(description="Fichier d'UM lines received (added, changed or already known)")
 
 
-class IumError(BaseModel):
-    line: int | None
-    field: str | None
-    code: str
-    message: str
-
-
 class IumLoadResult(BaseModel):
     lines: int
     authorisations_added_or_changed: int
     authorisations_unchanged: int
     lines_rejected: int
-    errors: list[IumError] = Field(description="Lines not stored (format errors)")
-    warnings: list[IumError] = Field(
+    errors: list[LineErrorRead] = Field(description="Lines not stored (format errors)")
+    warnings: list[LineErrorRead] = Field(
         description="Stored lines with a doubtful authorisation (unknown type, mode not allowed, ...)"
     )

@@ -13,13 +13,13 @@ from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
+from app.core.schemas import LineErrorRead
 from app.reference.ium import IumLine, check_ium, parse_ium, write_ium
 from app.structure import repository
 from app.structure.models import OPEN_START
 from app.structure.schemas import (
     AuthorisationIn,
     AuthorisationRead,
-    IumError,
     IumLoadResult,
     PoleRead,
     ServiceRead,
@@ -241,6 +241,6 @@ def load_ium(session: Session, body: bytes, *, principal: Principal) -> IumLoadR
         authorisations_added_or_changed=changed,
         authorisations_unchanged=len(stored) - changed,
         lines_rejected=len(errors),
-        errors=[IumError(line=e.line, field=e.field, code=e.code, message=e.message) for e in errors],
-        warnings=[IumError(line=e.line, field=e.field, code=e.code, message=e.message) for e in warnings],
+        errors=[LineErrorRead.of(e) for e in errors],
+        warnings=[LineErrorRead.of(e) for e in warnings],
     )

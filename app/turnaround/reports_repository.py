@@ -130,7 +130,8 @@ rss_near AS (
     -- then the latest exit; care_type is NULL when it had not arrived by as_of.
     SELECT DISTINCT ON (c.stay_number COLLATE "C") c.stay_number, c.id AS rss_id, c.exit_date,
         NULLIF(c.exit_unit, '') AS exit_unit, {_RSS_KNOWN} AS known,
-        CASE WHEN {_RSS_KNOWN} THEN c.care_type END AS care_type
+        CASE WHEN {_RSS_KNOWN} THEN c.care_type END AS care_type,
+        CASE WHEN {_RSS_KNOWN} THEN c.received_at END AS rss_received_at
     FROM rss_versions c
     ORDER BY c.stay_number COLLATE "C", {_RSS_KNOWN} DESC, c.near DESC, c.exit_date DESC NULLS LAST
 ),
@@ -138,7 +139,8 @@ rss_near AS (
 -- sent yet): their latest current RSS, if any, in one index scan over all their numbers, where a
 -- probe per stay cost ~2.5 us (a month without RSS: 85 instead of 44 ms).
 far_rss AS (
-    SELECT DISTINCT ON (c.stay_number COLLATE "C") c.stay_number, c.care_type
+    SELECT DISTINCT ON (c.stay_number COLLATE "C") c.stay_number, c.care_type,
+        c.received_at AS rss_received_at
     FROM rss_version c
     WHERE c.is_current AND {_RSS_KNOWN}
       AND c.stay_number = ANY(ARRAY(
@@ -163,7 +165,10 @@ stays AS (
             WHEN ms.stay_number IS NULL THEN rn.care_type
             WHEN rn.stay_number IS NOT NULL THEN COALESCE(rn.care_type, ms.care_type_hint)
             ELSE COALESCE(fr.care_type, ms.care_type_hint)
-        END AS care_type
+        END AS care_type,
+        -- Reception of the RSS in force at as_of carrying the stay number (NULL: not coded yet),
+        -- read by the exhaustivity of coding (app/exhaustivity).
+        CASE WHEN rn.known THEN rn.rss_received_at ELSE fr.rss_received_at END AS rss_received_at
     FROM movement_stays ms
     FULL JOIN rss_near rn ON rn.stay_number = ms.stay_number
     LEFT JOIN far_rss fr ON fr.stay_number = ms.stay_number
@@ -177,6 +182,7 @@ stays AS (
 ),
 classified AS (
     SELECT s.stay_number, s.discharge_date, s.unit, u.code, u.label AS unit_label, u.service_code,
+        s.rss_received_at,
         COALESCE(u.pole_code, us.pole_code) AS pole_code,
         CASE WHEN s.first_received_at IS NULL THEN NULL
              -- A local date: the statement runs with TimeZone Europe/Paris (_run_in_hospital_time).
@@ -289,3 +295,10 @@ ORDER BY status, service = 'unmapped', service, discharge_date, stay_number
 def late_and_missing_stays(session: Session, params: TurnaroundParams) -> list[Row[Any]]:
     """Patient-level rows: every late or missing stay of the period, as of `params.as_of`."""
     return _run_in_hospital_time(session, _STAYS_SQL, params.bind())
+
+
+# Shared with the exhaustivity of coding (app/exhaustivity): the same stays, on the same `as_of`
+# clock and unit scoping, each with the reception of the RSS in force (`rss_received_at`).
+CLASSIFIED_STAYS_SQL: Final = _CLASSIFIED_STAYS
+GROUP_EXPRESSIONS: Final = _GROUP_EXPRESSIONS
+run_in_hospital_time: Final = _run_in_hospital_time

@@ -2,7 +2,7 @@
 
     python -m tests.core.native_probe [--interpreted] [SAMPLE ...]
 
-`--interpreted` imports every module of app.core.native.COMPILED_MODULES from its source, past its
+`--interpreted` imports every module of app.core.compiled.COMPILED_MODULES from its source, past its
 extension, so tests/core/test_native.py can compare both in separate processes.
 """
 
@@ -97,13 +97,13 @@ def main(argv: Sequence[str]) -> None:
     args = list(argv)
     if "--interpreted" in args:
         args.remove("--interpreted")
-        from app.core import native
+        from app.core import compiled
 
-        modules = {name: native.source_path(name) for name in native.COMPILED_MODULES}
+        modules = {name: compiled.source_path(name) for name in compiled.COMPILED_MODULES}
         sys.meta_path.insert(0, _SourceFirst(modules))
-    from app.core import native
+    from app.core import compiled
 
-    print(*digest([Path(arg) for arg in args]), len(native.loaded_compiled()))  # noqa: T201 (the answer)
+    print(*digest([Path(arg) for arg in args]), len(compiled.loaded_compiled()))  # noqa: T201 (the answer)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ importing each other do not, the package is already being imported.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -200,6 +201,26 @@ def test_the_engine_alone_runs_no_empty_default_catalogue() -> None:
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout == "the rule catalogue is not loaded: import app.rules.catalog first\nTrue\n"
+
+
+BUILD_TOOLS = frozenset({"setuptools", "mypyc", "mypy", "distutils"})
+WRITTEN_IMPORT = re.compile(r"\b(?:import|from)\s+(?:setuptools|mypyc|mypy|distutils)\b")
+
+
+def test_the_runtime_package_does_not_import_the_build_tools() -> None:
+    """Compiling is a build step (tools/build_native.py): the runtime only reads what it left, so
+    the production image needs neither a compiler nor mypy. A build script run from a string would
+    escape the import graph, so the sources' text is read too."""
+    importers = {module: sorted(_edges(module)[1] & BUILD_TOOLS) for module in MODULES}
+    assert {module: found for module, found in importers.items() if found} == {}
+    written = [path for path in MODULES.values() if WRITTEN_IMPORT.search(path.read_text(encoding="utf-8"))]
+    assert written == []
+
+
+def test_the_build_tools_check_sees_the_build_script() -> None:
+    """The same reading finds the build tool's mypyc and setuptools, run from a string there."""
+    found = WRITTEN_IMPORT.findall((ROOT / "tools" / "build_native.py").read_text(encoding="utf-8"))
+    assert found == ["from mypyc", "from setuptools"]
 
 
 # The HTTP layer: routers and their dependencies in each domain, the app's assembly (main, api) and

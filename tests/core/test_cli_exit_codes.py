@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.activity.rhs_writer import write_rhs
 from app.demo.generator import build_ium, build_structure
+from app.ingestion.rhs.writer import write_rhs
 from app.ingestion.writer import write_rss
-from tests.activity.builders import make_rhs
 from tests.ingestion.builders import make_rss
+from tests.ingestion.rhs_builders import make_rhs
 
 
 @pytest.fixture()
@@ -112,25 +112,28 @@ def test_ingest_structure_accepts_get_output_and_exits_0(
     assert client.get("/api/v1/structure", headers=admin).json() == demo
 
 
-def test_rhs_ingest_exit_status(dimqa: Any, tmp_path: Path) -> None:
+def test_ingest_rhs_exit_status(dimqa: Any, tmp_path: Path) -> None:
+    week = [write_rhs(make_rhs(ssr_stay_number="2400001", monday=date(2024, 1, 1), unit="6117"))]
+    stored = dimqa("ingest", "rhs", str(lines(tmp_path / "rhs.txt", *week)))
+    assert (stored.returncode, stored.stderr) == (0, "")
+    batch = json.loads(stored.stdout)
+    assert (batch["created"], batch["id"], batch["status"], batch["rhs_stored"]) == (True, 1, "accepted", 1)
+
+    partial = dimqa("ingest", "rhs", str(lines(tmp_path / "partial.txt", *week, "garbage")))
+    assert partial.returncode == 3
+    assert partial.stderr == "batch 2 partial: 1 RHS read, 1 line(s) rejected, see errors\n"
+    batch = json.loads(partial.stdout)
+    assert (batch["status"], batch["rhs_stored"], batch["rhs_unchanged"]) == ("accepted_with_errors", 0, 1)
+    assert [(e["line"], e["field"], e["code"]) for e in batch["errors"]] == [(2, "version", "unknown_format")]
+
+    refused = dimqa("ingest", "rhs", str(lines(tmp_path / "garbage.txt", "garbage")))
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert json.loads(refused.stderr)["error"] == "No readable RHS in the body (1 line(s) rejected)."
+
+
+def test_rhs_ingest_is_a_deprecated_alias(dimqa: Any, tmp_path: Path) -> None:
     week = [write_rhs(make_rhs(ssr_stay_number="2400001", monday=date(2024, 1, 1), unit="6117"))]
     stored = dimqa("rhs", "ingest", str(lines(tmp_path / "rhs.txt", *week)))
-    assert (stored.returncode, stored.stderr) == (0, "")
-    assert stored.stdout == (
-        "stored RHS batch 1: accepted, 1 lines, 1 RHS read, 1 stored, 0 unchanged, 0 superseded, 0 rejected\n"
-    )
-
-    partial = dimqa("rhs", "ingest", str(lines(tmp_path / "partial.txt", *week, "garbage")))
-    assert partial.returncode == 3
-    assert partial.stdout == (
-        "stored RHS batch 2: accepted_with_errors, 2 lines, 1 RHS read, 0 stored, 1 unchanged, "
-        "0 superseded, 1 rejected\n"
-    )
-    assert partial.stderr.splitlines() == [
-        "  line 2, version: unknown_format: "
-        "no known RHS format (M09-M0D at positions 10-12, M19-M1D at 11-13)"
-    ]
-
-    refused = dimqa("rhs", "ingest", str(lines(tmp_path / "garbage.txt", "garbage")))
-    assert (refused.returncode, refused.stdout) == (1, "")
-    assert refused.stderr.splitlines()[0] == "No readable RHS in the body (1 line(s) rejected)."
+    assert stored.returncode == 0
+    assert stored.stderr == "dimqa rhs ingest is deprecated: use dimqa ingest rhs (same file, same options)\n"
+    assert json.loads(stored.stdout)["rhs_stored"] == 1

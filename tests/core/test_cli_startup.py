@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.core.native import PROJECT_ROOT
+from app.core.compiled import PROJECT_ROOT
 
 
 def dimqa(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -44,7 +44,7 @@ def test_make_run_says_what_each_long_step_does_before_it() -> None:
         'echo "dimqa: installing dimqa and its dependencies into .venv (pip, a few minutes the first time)"',
         ".venv/bin/pip install --quiet -e '.[native]'",
         "touch .venv/.installed",
-        ".venv/bin/python -m app.core.native build",  # says "compiling N modules" itself
+        ".venv/bin/python -m tools.build_native build",  # says "compiling N modules" itself
         'echo "dimqa: starting the service (migrations, then the demo year on first start; Ctrl-C stops it)"',
         ".venv/bin/dimqa serve",
     ]

@@ -1,5 +1,5 @@
-"""The mypyc-compiled modules (app.core.native): what is compiled is current, behaves as its source,
-and crosses to the ingestion workers."""
+"""The mypyc-compiled modules (app.core.compiled, built by tools/build_native.py): what is compiled is
+current, behaves as its source, and crosses to the ingestion workers."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from app.core import native
+from app.core import compiled
 from app.core.line_errors import LineError
 from app.ingestion import workers
 from app.rules.catalog import REGISTRY
 from app.rules.engine import CcamCode, CimCode, Finding, RuleContext, Severity
 from tests.conftest import shared_file
+from tools import build_native
 
 EXTENSION = importlib.machinery.EXTENSION_SUFFIXES[0]  # ".cpython-311-x86_64-linux-gnu.so" here
 
@@ -32,16 +33,16 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (tmp_path / "app" / "pkg").mkdir(parents=True, exist_ok=True)
         (tmp_path / "app" / "pkg" / f"{name}.py").write_text(f"NAME = {name!r}\n")
     (tmp_path / "app" / "pkg" / f"alpha{EXTENSION}").write_bytes(b"")
-    monkeypatch.setattr(native, "PROJECT_ROOT", tmp_path)
-    monkeypatch.setattr(native, "MANIFEST", tmp_path / "app" / "native-manifest.json")
-    monkeypatch.setattr(native, "COMPILED_MODULES", ("app.pkg.alpha", "app.pkg.beta"))
-    digest = native._digest(tmp_path / "app" / "pkg" / "alpha.py")
-    native.MANIFEST.write_text(json.dumps({"sources": {"app.pkg.alpha": digest}}))
+    monkeypatch.setattr(compiled, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(compiled, "MANIFEST", tmp_path / "app" / "native-manifest.json")
+    monkeypatch.setattr(compiled, "COMPILED_MODULES", ("app.pkg.alpha", "app.pkg.beta"))
+    digest = compiled.digest(tmp_path / "app" / "pkg" / "alpha.py")
+    compiled.MANIFEST.write_text(json.dumps({"sources": {"app.pkg.alpha": digest}}))
     return tmp_path
 
 
 def test_status_names_the_compiled_modules_and_nothing_stale(tree: Path) -> None:
-    status = native.status()
+    status = compiled.status()
     assert status.compiled == ("app.pkg.alpha",)
     assert status.stale == ()
     assert not status.complete  # beta has no extension
@@ -49,14 +50,14 @@ def test_status_names_the_compiled_modules_and_nothing_stale(tree: Path) -> None
 
 def test_a_source_edited_after_the_build_is_stale(tree: Path) -> None:
     (tree / "app" / "pkg" / "alpha.py").write_text("NAME = 'changed'\n")
-    assert native.status().stale == ("app.pkg.alpha",)
+    assert compiled.status().stale == ("app.pkg.alpha",)
 
 
 def test_an_extension_of_a_module_taken_off_the_list_is_stale_and_removed(tree: Path) -> None:
     (tree / "app" / "pkg" / "gamma.py").write_text("")
     (tree / "app" / "pkg" / f"gamma{EXTENSION}").write_bytes(b"")
-    assert native.status().stale == ("app.pkg.gamma",)
-    native.remove_extensions()
+    assert compiled.status().stale == ("app.pkg.gamma",)
+    build_native.remove_extensions()
     left = sorted(path.name for path in (tree / "app" / "pkg").iterdir())
     assert left == ["alpha.py", "beta.py", "gamma.py"]
 
@@ -65,34 +66,34 @@ def test_without_a_compiler_the_build_records_why_and_leaves_no_extension(
     tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DIMQA_NO_COMPILE", "1")
-    assert native.build() == 0
-    assert native.status() == native.NativeStatus((), (), "DIMQA_NO_COMPILE=1")
+    assert build_native.build() == 0
+    assert compiled.status() == compiled.NativeStatus((), (), "DIMQA_NO_COMPILE=1")
 
 
 def test_without_python_headers_the_build_records_why_and_leaves_no_extension(
     tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("DIMQA_NO_COMPILE", raising=False)
-    monkeypatch.setattr(native.sysconfig, "get_paths", lambda: {"include": str(tree / "no-include")})
-    assert native.build() == 0
+    monkeypatch.setattr(build_native.sysconfig, "get_paths", lambda: {"include": str(tree / "no-include")})
+    assert build_native.build() == 0
     reason = f"no Python headers ({tree / 'no-include' / 'Python.h'}; Debian: python3-dev)"
-    assert native.status() == native.NativeStatus((), (), reason)
+    assert compiled.status() == compiled.NativeStatus((), (), reason)
 
 
 def test_this_tree_runs_the_compiled_modules_it_built() -> None:
-    status = native.status()
+    status = compiled.status()
     if status.unavailable:
         pytest.skip(f"not compiled here: {status.unavailable}")
-    assert status.compiled == native.COMPILED_MODULES
+    assert status.compiled == compiled.COMPILED_MODULES
     assert status.stale == ()
-    for module in native.COMPILED_MODULES:
+    for module in compiled.COMPILED_MODULES:
         importlib.import_module(module)
-    assert native.loaded_compiled() == list(native.COMPILED_MODULES)
+    assert compiled.loaded_compiled() == list(compiled.COMPILED_MODULES)
 
 
 def test_the_installed_command_imports_the_compiled_modules_from_any_directory(tmp_path: Path) -> None:
     """`dimqa` runs from the virtual environment's bin/, without the project on sys.path."""
-    status = native.status()
+    status = compiled.status()
     if status.unavailable:
         pytest.skip(f"not compiled here: {status.unavailable}")
     script = "import app.ingestion.parser as parser, app.rules.catalog; print(parser.__file__)"
@@ -105,7 +106,7 @@ def test_the_installed_command_imports_the_compiled_modules_from_any_directory(t
 
 
 def _source_docstrings(module: str) -> dict[str, str]:
-    tree = ast.parse(native.source_path(module).read_text(encoding="utf-8"))
+    tree = ast.parse(compiled.source_path(module).read_text(encoding="utf-8"))
     return {
         node.name: (ast.get_docstring(node, clean=False) or "").strip()
         for node in tree.body
@@ -150,7 +151,7 @@ def test_a_rule_context_reaches_the_workers_with_its_references_and_without_its_
 def _probe(*args: str) -> list[str]:
     completed = subprocess.run(
         [sys.executable, "-m", "tests.core.native_probe", *args],
-        cwd=native.PROJECT_ROOT,
+        cwd=compiled.PROJECT_ROOT,
         capture_output=True,
         text=True,
         check=True,
@@ -168,13 +169,13 @@ def test_compiled_and_interpreted_modules_give_the_same_rows_errors_and_findings
         if with_samples
         else []
     )
-    compiled = _probe(*samples)
+    as_built = _probe(*samples)
     interpreted = _probe("--interpreted", *samples)
     assert interpreted[3] == "0"  # nothing imported from an extension
-    assert compiled[3] == (str(len(native.COMPILED_MODULES)) if native.status().compiled else "0")
-    assert compiled[:3] == interpreted[:3]
-    assert int(compiled[1]) == 3  # the broken lines' RSS, rejected
-    assert int(compiled[2]) > 20_000  # findings, mostly codes unknown to the small CIM-10
+    assert as_built[3] == (str(len(compiled.COMPILED_MODULES)) if compiled.status().compiled else "0")
+    assert as_built[:3] == interpreted[:3]
+    assert int(as_built[1]) == 3  # the broken lines' RSS, rejected
+    assert int(as_built[2]) > 20_000  # findings, mostly codes unknown to the small CIM-10
 
 
 def test_the_build_says_it_compiles_before_compiling(
@@ -183,9 +184,9 @@ def test_the_build_says_it_compiles_before_compiling(
     """`make run` and `make test` are silent for the minute mypyc takes, unless the build says so
     first. Here mypyc fails at once on a type error, after the announcement."""
     monkeypatch.delenv("DIMQA_NO_COMPILE", raising=False)
-    monkeypatch.setattr(native, "BUILD_DIR", tree / "var" / "native-build")
+    monkeypatch.setattr(build_native, "BUILD_DIR", tree / "var" / "native-build")
     (tree / "app" / "pkg" / "beta.py").write_text("NAME: int = 'beta'\n")
-    assert native.build() == 1
+    assert build_native.build() == 1
     out, err = capsys.readouterr()
     assert out == "native: compiling 2 modules with mypyc (about a minute)...\n"
     log = tree / "var" / "native-build" / "build.log"
@@ -193,3 +194,18 @@ def test_the_build_says_it_compiles_before_compiling(
     assert 'Incompatible types in assignment (expression has type "str", variable has type "int")' in (
         log.read_text()
     )
+
+
+def test_a_required_build_fails_where_nothing_can_be_compiled(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Docker builder stage passes --require: an image must not ship interpreted by accident."""
+    monkeypatch.setenv("DIMQA_NO_COMPILE", "1")
+    assert build_native.main(["build", "--require"]) == 1
+    assert capsys.readouterr().err == "native: cannot compile (DIMQA_NO_COMPILE=1) and --require was given\n"
+    assert compiled.status() == compiled.NativeStatus((), (), "DIMQA_NO_COMPILE=1")
+
+
+def test_the_build_command_refuses_an_unknown_argument(capsys: pytest.CaptureFixture[str]) -> None:
+    assert build_native.main(["build", "--fast"]) == 2
+    assert capsys.readouterr().err == f"{build_native.USAGE}\n"

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from app.activity.rhs_writer import write_rhs
+from app.ingestion.rhs.writer import write_rhs
 from app.ingestion.writer import write_rss
-from tests.activity.builders import make_rhs
 from tests.ingestion.builders import make_rss
+from tests.ingestion.rhs_builders import make_rhs
 
 MINE, FOREIGN = "7500", "Q9Z8"
 TEXT = {"Content-Type": "text/plain"}

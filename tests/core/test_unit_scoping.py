@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from app.activity.rhs_writer import write_rhs
 from app.api.access_matrix import operations
 from app.auth.schemas import Role
+from app.ingestion.rhs.writer import write_rhs
 from app.ingestion.writer import write_rss
 from app.main import create_app
-from tests.activity.builders import make_rhs
 from tests.ingestion.builders import make_rss
+from tests.ingestion.rhs_builders import make_rhs
 
 MINE, FOREIGN = "7500", "Q9Z8"  # letters in the foreign UM: it cannot occur by chance in a number
 # The foreign unit's identifiers: RSS numbers (accepted, and rejected after an earlier version),

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from app.core import native
+from app.core import compiled
 from tests.fixtures.realistic import WORKERS
 
 pytestmark = pytest.mark.usefixtures("realistic")
@@ -41,7 +41,7 @@ EXPECTED = {
 def _report(database_url: str, *flags: str) -> dict[str, Any]:
     completed = subprocess.run(
         [sys.executable, "-m", "tests.core.worker_objects", *flags, database_url],
-        cwd=native.PROJECT_ROOT, capture_output=True, text=True, check=False,
+        cwd=compiled.PROJECT_ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr
     report: dict[str, Any] = json.loads(completed.stdout)
@@ -58,7 +58,7 @@ def test_every_type_crossing_to_the_workers_round_trips(database_url: str, flags
     assert report["findings"] > 0
     if flags:
         assert report["compiled"] == 0
-    elif native.status().complete:
+    elif compiled.status().complete:
         assert report["compiled"] == report["imported"] > 0
 
 
@@ -90,7 +90,7 @@ def test_workers_do_not_rerun_the_servers_main_module(tmp_path: Any, as_module: 
     imports (1,000,000 RUM peaked at 391 MB, issue 15)."""
     (tmp_path / "fake_server.py").write_text(SERVER_MAIN)
     target = ["-m", "fake_server"] if as_module else [str(tmp_path / "fake_server.py")]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(native.PROJECT_ROOT)])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(compiled.PROJECT_ROOT)])}
     command = [sys.executable, *target]
     completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert completed.returncode == 0, completed.stderr

@@ -6,7 +6,7 @@ context's object graph (and the block it yields), each type round-tripped throug
 prints a JSON report: the types met, the failures, and how many modules came from a C extension.
 The reference context is the one `app.rules.service.load_context` reads from a database in the
 realistic configuration (tests/fixtures/realistic.py); `--interpreted` imports the modules of
-app.core.native.COMPILED_MODULES from their sources (tests/core/native_probe.py), so the same walk
+app.core.compiled.COMPILED_MODULES from their sources (tests/core/native_probe.py), so the same walk
 runs on the interpreted classes, in a process of its own.
 """
 
@@ -101,7 +101,7 @@ def sample_lines() -> list[bytes]:
 
 
 def report(database_url: str) -> dict[str, Any]:
-    from app.core import db, native
+    from app.core import compiled, db
     from app.ingestion import blocks, workers
     from app.rules import service as rules_service
 
@@ -124,8 +124,8 @@ def report(database_url: str) -> dict[str, Any]:
         "failures": failures,
         "same_blocks_after_pickling": same,
         "findings": sum(len(item.findings) for block in results for item in block.findings.values()),
-        "compiled": len(native.loaded_compiled()),
-        "imported": sum(name in sys.modules for name in native.COMPILED_MODULES),
+        "compiled": len(compiled.loaded_compiled()),
+        "imported": sum(name in sys.modules for name in compiled.COMPILED_MODULES),
     }
 
 
@@ -133,10 +133,10 @@ def main(argv: Sequence[str]) -> None:
     args = list(argv)
     if "--interpreted" in args:
         args.remove("--interpreted")
-        from app.core import native
+        from app.core import compiled
         from tests.core.native_probe import _SourceFirst
 
-        sources = {name: native.source_path(name) for name in native.COMPILED_MODULES}
+        sources = {name: compiled.source_path(name) for name in compiled.COMPILED_MODULES}
         sys.meta_path.insert(0, _SourceFirst(sources))
     print(json.dumps(report(args[0])))  # noqa: T201 (the answer)
 

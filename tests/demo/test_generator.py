@@ -8,13 +8,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.activity.rhs_parser import Rhs, parse_rhs_line
 from app.core.line_errors import LineError
 from app.demo import catalogue as cat
 from app.demo import reference_2022 as ref
 from app.demo.generator import PLANTED_ERRORS, DemoData, _at, _day_minutes, generate, plan_stays, rum_version
 from app.ingestion.parser import parse_line
 from app.ingestion.records import Rss, as_date
+from app.ingestion.rhs.parser import Rhs, parse_rhs_line
 from app.ingestion.writer import write_rss
 from app.reference.ium import check_ium, parse_ium
 from app.structure.service import validate_structure

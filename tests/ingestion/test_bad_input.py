@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.ingestion import service
+from app.ingestion import json_intake, service
 from app.ingestion.writer import write_rss, write_rum
 from tests.ingestion.builders import make_rss, make_rum
 
@@ -90,7 +90,7 @@ def test_bodies_answered_by_a_problem(
 
 
 def test_json_over_its_cap_is_413(client: Any, auth_headers: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service, "MAX_JSON_BYTES", 1000)
+    monkeypatch.setattr(json_intake, "MAX_JSON_BYTES", 1000)
     rum = dataclasses.asdict(make_rum())
     rum.pop("line")
     response = client.post("/api/v1/rum-batches", json={"rums": [rum] * 5}, headers=auth_headers("ingest"))

@@ -1,8 +1,9 @@
 """RHS writer: the exact inverse of the parser for every layout (used for demo data and tests).
 
-Values are padded per the ATIH rule (numeric: right-aligned, zero-filled; alphanumeric and blank
-values: left-aligned, space-filled); counters are written from the lengths of the lists. A value
-longer than its field is a programming error and raises ValueError rather than being cut.
+Values are padded per the ATIH rule (app.core.fixedwidth.text.pad: numeric right-aligned and
+zero-filled, alphanumeric left-aligned and space-filled, blank values as spaces); counters are
+written from the lengths of the lists. A value longer than its field is a programming error and
+raises ValueError rather than being cut.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from app.activity.rhs_layouts import LAYOUTS, Kind, RhsLayout, non_grouped_version
-from app.activity.rhs_parser import COUNTER_NAMES, RHS_ATTRIBUTES, ZONE_ATTRIBUTES, Rhs
+from app.core.fixedwidth.fields import Kind
+from app.core.fixedwidth.text import pad
+from app.ingestion.rhs.layouts import LAYOUTS, RhsLayout, non_grouped_version
+from app.ingestion.rhs.parser import COUNTER_NAMES, RHS_ATTRIBUTES, ZONE_ATTRIBUTES, Rhs
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +46,6 @@ def _write_plan(layout: RhsLayout) -> tuple[_Field, ...]:
 _PLANS: Final = {version: _write_plan(layout) for version, layout in LAYOUTS.items()}
 
 
-def _pad(value: str, length: int, kind: Kind, name: str) -> str:
-    if len(value) > length:
-        raise ValueError(f"{name}: {value!r} does not fit in {length} characters")
-    if kind == "N" and value.isdigit():
-        return value.rjust(length, "0")
-    return value.ljust(length)
-
-
 def write_rhs(rhs: Rhs) -> str:
     """The fixed-width line for `rhs` in its own version, without a line end."""
     layout = LAYOUTS.get(rhs.version)
@@ -70,11 +65,11 @@ def write_rhs(rhs: Rhs) -> str:
             value = rhs.extra.get(f.name, non_grouped_version(rhs.version))
         else:
             value = rhs.extra.get(f.name, "")
-        parts.append(_pad(value, f.length, f.kind, f.name))
+        parts.append(pad(value, f.length, f.kind, f.name))
     for zone in layout.zones:
         elements = getattr(rhs, ZONE_ATTRIBUTES[zone.name])
         for element in elements:
             for sub in zone.fields:
                 value = element if zone.name == "das" else getattr(element, sub.name)
-                parts.append(_pad(value, sub.length, sub.kind, f"{zone.name}.{sub.name}"))
+                parts.append(pad(value, sub.length, sub.kind, f"{zone.name}.{sub.name}"))
     return "".join(parts)

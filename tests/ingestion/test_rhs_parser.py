@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.activity import service as activity_service
-from app.activity.rhs_layouts import (
+from app.core.line_errors import LineError
+from app.ingestion.rhs import service as rhs_service
+from app.ingestion.rhs.layouts import (
     GROUPED_VERSIONS,
     LAYOUTS,
     NON_GROUPED_VERSIONS,
@@ -21,11 +22,10 @@ from app.activity.rhs_layouts import (
     grouped_version,
     non_grouped_version,
 )
-from app.activity.rhs_parser import ACT_CLASSES, RHS_ATTRIBUTES, Rhs, iter_rhs, parse_rhs_line
-from app.activity.rhs_writer import write_rhs
-from app.core.line_errors import LineError
-from tests.activity.builders import make_ccam, make_csar, make_csarr, make_rhs, monday_of
+from app.ingestion.rhs.parser import ACT_CLASSES, RHS_ATTRIBUTES, Rhs, iter_rhs, parse_rhs_line
+from app.ingestion.rhs.writer import write_rhs
 from tests.conftest import shared_file
+from tests.ingestion.rhs_builders import make_ccam, make_csar, make_csarr, make_rhs, monday_of
 
 ALL_VERSIONS = sorted(LAYOUTS)
 SAMPLE = Path("pmsi_samples/gpmsi/in/t01rhsm09.txt")
@@ -628,10 +628,10 @@ def test_iter_rhs_gives_records_or_errors_for_any_body(body: bytes) -> None:
 @given(_BODIES)
 def test_batch_parse_gives_rows_or_line_errors_for_any_body(body: bytes) -> None:
     """The batch route's whole parse path (service._parse, what ingest_rhs_file stores), not one line."""
-    parsed = activity_service._parse(io.BytesIO(body))
+    parsed = rhs_service._parse(io.BytesIO(body))
     assert parsed.lines == len(parsed.rows) + parsed.rejected
     assert all(isinstance(e, LineError) for e in parsed.errors)
-    assert len(parsed.errors) == min(parsed.rejected, activity_service.MAX_STORED_ERRORS)
+    assert len(parsed.errors) == min(parsed.rejected, rhs_service.MAX_STORED_ERRORS)
     assert sum(parsed.formats.values()) == len(parsed.rows)
     for row in parsed.rows:
         # Stored as text and dates: a row must hold a decodable line and a real Monday.

@@ -24,10 +24,11 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from functools import lru_cache
 from operator import itemgetter
-from typing import Final
+from typing import BinaryIO, Final
 
-from app.activity.rhs_layouts import GROUPED_VERSIONS, LAYOUTS, RhsLayout, detect_layout
+from app.core.fixedwidth.text import decode_line, iter_lines
 from app.core.line_errors import LineError
+from app.ingestion.rhs.layouts import GROUPED_VERSIONS, LAYOUTS, RhsLayout, detect_layout
 
 _GME_PARTS: Final = (
     "grouping_code",
@@ -196,7 +197,6 @@ COUNTER_NAMES: Final = frozenset(zone.counter for layout in LAYOUTS.values() for
 
 # C0 controls and DEL; CR/LF are removed before the check.
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
-_BOM: Final = b"\xef\xbb\xbf"
 
 
 # The str attributes read from the fixed part, in dataclass order: the parser builds records
@@ -296,16 +296,9 @@ def _zone_getter(version: str, index: int, start: int, count: int) -> Callable[[
     )
 
 
-def _decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
 def parse_rhs_line(raw: bytes, line_no: int) -> Rhs | LineError:
     """One RHS line (its line end is optional) -> a record, or the structural error preventing it."""
-    text = _decode(raw.rstrip(b"\r\n"))
+    text = decode_line(raw.rstrip(b"\r\n"))
     # isprintable() is the fast path; it also rejects harmless characters (no-break space...), hence
     # the exact check behind it.
     if not text.isprintable() and _CONTROL.search(text):
@@ -382,17 +375,13 @@ def parse_rhs_line(raw: bytes, line_no: int) -> Rhs | LineError:
     return rhs
 
 
-def iter_rhs(stream: Iterable[bytes]) -> Iterator[Rhs | LineError]:
-    """Stream RHS records from a binary file object (or any iterable of byte lines), in file order.
+def iter_rhs(stream: BinaryIO | Iterable[bytes]) -> Iterator[Rhs | LineError]:
+    """Stream RHS records from a binary file object (or an iterable of chunks), in file order.
 
     Line numbers count every physical line, blank ones included, so they match an editor's.
     """
     ranks: dict[tuple[str, str], int] = {}
-    for line_no, raw in enumerate(stream, start=1):
-        if line_no == 1 and raw.startswith(_BOM):
-            raw = raw[len(_BOM) :]
-        if not raw.strip():
-            continue
+    for line_no, raw in iter_lines(stream):
         record = parse_rhs_line(raw, line_no)
         if isinstance(record, Rhs):
             key = (record.finess, record.ssr_stay_number)

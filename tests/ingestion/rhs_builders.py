@@ -14,8 +14,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from app.activity.rhs_layouts import LAYOUTS, grouped_version, non_grouped_version
-from app.activity.rhs_parser import RHS_ATTRIBUTES, CcamAct, CsarAct, CsarrAct, Rhs
+from app.ingestion.rhs.layouts import LAYOUTS, grouped_version, non_grouped_version
+from app.ingestion.rhs.parser import RHS_ATTRIBUTES, CcamAct, CsarAct, CsarrAct, Rhs
 
 _GME_FIELDS = (
     "cm",

@@ -1,0 +1,215 @@
+"""Every SQL statement of the exhaustivity domain: coding exhaustivity and report transmission.
+
+The exhaustivity aggregate runs over the turnaround's classified stays (the same stays, the same
+`as_of` clock, the same unit scoping: `turnaround.reports_repository.CLASSIFIED_STAYS_SQL`), which carry
+the reception of the RSS in force at `as_of`. The transmission aggregate reads the stored
+document events by storage time (`ix_document_event_recorded_at`, migration 0017).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, Literal
+
+from sqlalchemy import text
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session
+
+from app.turnaround import reports_repository as turnaround_repository
+from app.turnaround.reports_repository import TurnaroundParams
+
+GroupColumn = Literal["service", "pole", "unit"]
+
+# The coding delay counts from the first RSS received for the stay, not from the version in force:
+# a corrected RSS re-sent later does not make the stay coded later. Versions superseded by then
+# are read through the partial index of superseded versions (index-only: it includes the stay
+# number and the reception), only for the period's coded stays.
+_CODING: Final = f"""
+{turnaround_repository.CLASSIFIED_STAYS_SQL},
+first_rss AS (
+    SELECT v.stay_number, min(v.received_at) AS received_at
+    FROM rss_version v
+    WHERE v.superseded_at IS NOT NULL AND v.received_at < :as_of_end
+      AND v.stay_number IN (SELECT c.stay_number FROM classified c WHERE c.rss_received_at IS NOT NULL)
+    GROUP BY v.stay_number
+),
+coding AS (
+    SELECT c.stay_number, c.discharge_date, c.unit, c.code, c.unit_label, c.service_code, c.pole_code,
+        c.rss_received_at IS NOT NULL AS coded,
+        -- A local date: the statement runs with TimeZone Europe/Paris (run_in_hospital_time).
+        CASE WHEN c.rss_received_at IS NOT NULL THEN GREATEST(0,
+            CAST(LEAST(c.rss_received_at, f.received_at) AS date) - c.discharge_date) END AS coding_delay
+    FROM classified c
+    LEFT JOIN first_rss f ON f.stay_number = c.stay_number
+)
+"""
+
+
+def _grouped_sql(group_by: GroupColumn) -> str:
+    key, label = turnaround_repository.GROUP_EXPRESSIONS[group_by]
+    return f"""
+{_CODING},
+grouped AS (
+    SELECT
+        {key} COLLATE "C" AS grp,
+        GROUPING({key} COLLATE "C") = 1 AS is_total,
+        max(c.unit_label) AS unit_label,
+        count(*) AS stays,
+        count(*) FILTER (WHERE c.coded) AS coded,
+        count(*) FILTER (WHERE NOT c.coded) AS not_coded,
+        count(*) FILTER (WHERE NOT c.coded AND :as_of - c.discharge_date > :overdue_days)
+            AS not_coded_over,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY CAST(c.coding_delay AS float8))
+            AS coding_delay_median_days,
+        CAST(percentile_disc(0.9) WITHIN GROUP (ORDER BY CAST(c.coding_delay AS float8)) AS integer)
+            AS coding_delay_p90_days,
+        count(*) FILTER (WHERE c.coded)::float8 / NULLIF(count(*), 0) AS rate_coded
+    FROM coding c
+    GROUP BY GROUPING SETS (({key} COLLATE "C"), ())
+)
+SELECT g.grp AS "group", CASE WHEN NOT g.is_total THEN {label} END AS label, g.is_total,
+    g.stays, g.coded, g.not_coded, g.not_coded_over, g.coding_delay_median_days,
+    g.coding_delay_p90_days, g.rate_coded
+FROM grouped g
+ORDER BY g.is_total, g.grp = 'unmapped', g.grp
+"""
+
+
+def exhaustivity_groups(
+    session: Session, params: TurnaroundParams, *, group_by: GroupColumn, overdue_days: int
+) -> list[Row[Any]]:
+    """One row per group plus a last total row (`is_total`); `not_coded_over` counts the stays
+    not coded more than `overdue_days` days after their discharge."""
+    return turnaround_repository.run_in_hospital_time(
+        session, _grouped_sql(group_by), {**params.bind(), "overdue_days": overdue_days}
+    )
+
+
+_NOT_CODED_SQL: Final = f"""
+{_CODING}
+SELECT c.stay_number, COALESCE(c.service_code, 'unmapped') AS service, c.unit, c.discharge_date,
+    :as_of - c.discharge_date AS days_since_discharge
+FROM coding c
+WHERE NOT c.coded
+ORDER BY c.discharge_date, c.stay_number
+"""
+
+
+def not_coded_stays(session: Session, params: TurnaroundParams) -> list[Row[Any]]:
+    """Patient-level rows: every stay of the period not coded as of `params.as_of`, oldest first."""
+    return turnaround_repository.run_in_hospital_time(session, _NOT_CODED_SQL, params.bind())
+
+
+_OVERDUE_SQL: Final = f"""
+{turnaround_repository.CLASSIFIED_STAYS_SQL}
+SELECT COALESCE(c.pole_code, 'unmapped') COLLATE "C" AS pole,
+    COALESCE(c.service_code, 'unmapped') COLLATE "C" AS service,
+    GROUPING(COALESCE(c.pole_code, 'unmapped') COLLATE "C") = 1 AS all_poles,
+    GROUPING(COALESCE(c.service_code, 'unmapped') COLLATE "C") = 1 AS all_services,
+    count(*) AS stays
+FROM classified c
+WHERE c.rss_received_at IS NULL AND :as_of - c.discharge_date > :overdue_days
+GROUP BY GROUPING SETS ((COALESCE(c.pole_code, 'unmapped') COLLATE "C"),
+                        (COALESCE(c.service_code, 'unmapped') COLLATE "C"), ())
+"""
+
+
+def not_coded_over_by_scope(
+    session: Session, params: TurnaroundParams, *, overdue_days: int
+) -> list[Row[Any]]:
+    """Stays not coded more than `overdue_days` after discharge: per pôle (`all_services`), per
+    service (`all_poles`) and in all (both flags)."""
+    return turnaround_repository.run_in_hospital_time(
+        session, _OVERDUE_SQL, {**params.bind(), "overdue_days": overdue_days}
+    )
+
+
+# --------------------------------------------------------------------------- transmission
+
+
+@dataclass(frozen=True, slots=True)
+class TransmissionParams:
+    stored_from: datetime  # storage window [stored_from, stored_until)
+    stored_until: datetime
+    report_types: tuple[str, ...]  # normalized (trimmed, upper case)
+    units: tuple[str, ...] | None
+    late_seconds: int  # a document stored this long after its claimed time is flagged
+
+    def bind(self) -> dict[str, Any]:
+        return {
+            "stored_from": self.stored_from,
+            "stored_until": self.stored_until,
+            "report_types": list(self.report_types),
+            "units": list(self.units) if self.units is not None else None,
+            "late_seconds": self.late_seconds,
+        }
+
+
+# The channel of a stored event: its source. Sources other than the three feeds (a bulk file
+# loader) are the `file` channel.
+_CHANNEL: Final = (
+    "CASE e.source WHEN 'hl7' THEN 'hl7v2' WHEN 'fhir' THEN 'fhir' WHEN 'json' THEN 'json' ELSE 'file' END"
+)
+
+# Discharge-report events stored in the window, each with its service: the document's own UM
+# (else the UM the stay left from) through the structure valid on the claimed reception date.
+_TRANSMITTED: Final = f"""
+WITH transmitted AS (
+    SELECT {_CHANNEL} AS channel, COALESCE(NULLIF(e.unit, ''), s.discharge_unit) AS unit,
+        e.stay_number, e.received_at, e.recorded_at,
+        -- A clock ahead of the database's gives a negative lag: counted as none.
+        GREATEST(0, EXTRACT(EPOCH FROM e.recorded_at - e.received_at)) AS lag_seconds,
+        CAST(e.received_at AS date) AS received_date
+    FROM document_event e
+    LEFT JOIN stay s ON s.stay_number = e.stay_number
+    WHERE e.recorded_at >= :stored_from AND e.recorded_at < :stored_until
+      AND upper(btrim(e.document_type)) = ANY(CAST(:report_types AS text[]))
+),
+scoped AS (
+    SELECT t.*, u.service_code, COALESCE(u.pole_code, us.pole_code) AS pole_code
+    FROM transmitted t
+    LEFT JOIN structure_unit u
+        ON u.code = t.unit
+       AND u.valid_from <= t.received_date
+       AND (u.valid_to IS NULL OR u.valid_to >= t.received_date)
+    LEFT JOIN structure_service us ON us.code = u.service_code
+    WHERE CAST(:units AS text[]) IS NULL OR t.unit = ANY(CAST(:units AS text[]))
+)
+"""
+
+_TRANSMISSION_SQL: Final = f"""
+{_TRANSMITTED}
+SELECT t.channel, COALESCE(t.service_code, 'unmapped') COLLATE "C" AS service,
+    GROUPING(t.channel) = 1 AS all_channels,
+    GROUPING(COALESCE(t.service_code, 'unmapped') COLLATE "C") = 1 AS all_services,
+    count(*) AS documents,
+    count(*) FILTER (WHERE t.lag_seconds > :late_seconds) AS stored_late,
+    CAST(percentile_cont(0.5) WITHIN GROUP (ORDER BY CAST(t.lag_seconds AS float8)) / 3600 AS float8)
+        AS lag_median_hours,
+    CAST(percentile_disc(0.9) WITHIN GROUP (ORDER BY CAST(t.lag_seconds AS float8)) / 3600 AS float8)
+        AS lag_p90_hours
+FROM scoped t
+GROUP BY GROUPING SETS ((t.channel, COALESCE(t.service_code, 'unmapped') COLLATE "C"), (t.channel), ())
+"""
+
+
+def transmission_groups(session: Session, params: TransmissionParams) -> list[Row[Any]]:
+    """Rows per (channel, service), per channel (`all_services`) and the total (both flags)."""
+    rows = turnaround_repository.run_in_hospital_time(session, _TRANSMISSION_SQL, params.bind())
+    return [
+        *sorted(
+            (row for row in rows if not row.all_channels),
+            key=lambda row: (row.channel, row.all_services, row.service == "unmapped", row.service),
+        ),
+        *(row for row in rows if row.all_channels),
+    ]
+
+
+def service_labels(session: Session, *, codes: list[str]) -> dict[str, str]:
+    """Labels of these service codes, from the structure."""
+    rows = session.execute(
+        text("SELECT code, label FROM structure_service WHERE code = ANY(CAST(:codes AS text[]))"),
+        {"codes": codes},
+    )
+    return {str(code): str(label) for code, label in rows}

@@ -1,0 +1,299 @@
+"""Coding exhaustivity and report transmission.
+
+Exhaustivity: the stays the turnaround counts (from movements, or an RSS; séances apart unless
+asked; the same `as_of` clock and unit scoping, docs/turnaround.md) compared with the RSS received.
+A stay is coded when an RSS in force at the end of `as_of` carries its N° administratif; its
+coding delay is the first reception of such an RSS − the discharge date (negative counts as 0).
+
+Transmission: the discharge-report events dimqa stored over a window, per channel and service,
+with the lag between the time the sender gives (HL7 MSH-7, FHIR `date`, JSON `received_at`) and
+the time dimqa stored the event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy.orm import Session
+
+from app.auth.schemas import Principal
+from app.core.dates import MIN_DATE
+from app.core.line_errors import LineError
+from app.core.problems import InvalidInput
+from app.exhaustivity import repository
+from app.exhaustivity.schemas import (
+    OVERDUE_DAYS,
+    Channel,
+    ChannelTotal,
+    ExhaustivityCounts,
+    ExhaustivityRead,
+    ExhaustivityRow,
+    NotCodedStay,
+    TransmissionCounts,
+    TransmissionRead,
+    TransmissionRow,
+)
+from app.turnaround import reports as turnaround_reports
+from app.turnaround.reports_repository import TurnaroundParams
+from app.turnaround.schemas import DEFAULT_CARE_TYPES, CareType, GroupBy
+from app.turnaround.settings import get_turnaround_settings
+
+# The gauges' window: the stays discharged in the last year.
+LOOKBACK_DAYS: Final = 365
+# A document stored more than this after the time its sender gives is a transmission problem.
+LATE_STORAGE: Final = timedelta(days=1)
+
+
+def params(
+    principal: Principal | None,
+    *,
+    date_from: date,
+    date_to: date,
+    as_of: date | None,
+    care_types: Sequence[CareType] = DEFAULT_CARE_TYPES,
+) -> TurnaroundParams:
+    """The turnaround's parameters for a period: same stays, clock and unit scoping."""
+    if date_to < date_from:
+        raise InvalidInput(
+            "`to` is before `from`",
+            errors=[LineError(None, "to", "invalid_period", "`to` must be on or after `from`")],
+        )
+    as_of = as_of or turnaround_reports.today()
+    settings = get_turnaround_settings()
+    return TurnaroundParams(
+        date_from=date_from,
+        date_to=date_to,
+        as_of=as_of,
+        as_of_end=turnaround_reports.day_end(as_of),
+        care_types=tuple(c.value for c in care_types),
+        report_types=settings.report_types(),
+        report_key=settings.report_key(),
+        units=principal.units if principal is not None else None,
+    )
+
+
+def _counts(row: Any) -> dict[str, Any]:
+    return {
+        "stays": row.stays,
+        "coded": row.coded,
+        "not_coded": row.not_coded,
+        "not_coded_over_30_days": row.not_coded_over,
+        "coding_delay_median_days": row.coding_delay_median_days,
+        "coding_delay_p90_days": row.coding_delay_p90_days,
+        "rate_coded": row.rate_coded,
+    }
+
+
+EMPTY: Final = ExhaustivityCounts(
+    stays=0,
+    coded=0,
+    not_coded=0,
+    not_coded_over_30_days=0,
+    coding_delay_median_days=None,
+    coding_delay_p90_days=None,
+    rate_coded=None,
+)
+
+
+def summarize(
+    session: Session,
+    turnaround_params: TurnaroundParams,
+    group_by: GroupBy,
+    *,
+    overdue_days: int = OVERDUE_DAYS,
+) -> tuple[list[ExhaustivityRow], ExhaustivityCounts]:
+    """Rows per group and the total, from one SQL aggregate."""
+    rows = repository.exhaustivity_groups(
+        session, turnaround_params, group_by=group_by.value, overdue_days=overdue_days
+    )
+    groups = [
+        ExhaustivityRow(group=row.group, label=row.label, **_counts(row)) for row in rows if not row.is_total
+    ]
+    total = next((ExhaustivityCounts(**_counts(row)) for row in rows if row.is_total), EMPTY)
+    return groups, total
+
+
+def exhaustivity(
+    session: Session,
+    principal: Principal,
+    *,
+    date_from: date,
+    date_to: date,
+    as_of: date | None = None,
+    group_by: GroupBy = GroupBy.SERVICE,
+    care_types: Sequence[CareType] = DEFAULT_CARE_TYPES,
+    detail: bool = False,
+) -> ExhaustivityRead:
+    """Coding exhaustivity of the stays discharged in [date_from, date_to], as of `as_of`."""
+    turnaround_params = params(
+        principal, date_from=date_from, date_to=date_to, as_of=as_of, care_types=care_types
+    )
+    rows, total = summarize(session, turnaround_params, group_by)
+    stays = None
+    if detail:
+        stays = [
+            NotCodedStay(
+                stay_number=row.stay_number,
+                service=row.service,
+                unit=row.unit,
+                discharge_date=row.discharge_date,
+                days_since_discharge=row.days_since_discharge,
+            )
+            for row in repository.not_coded_stays(session, turnaround_params)
+        ]
+    return ExhaustivityRead(
+        date_from=date_from,
+        date_to=date_to,
+        as_of=turnaround_params.as_of,
+        group_by=group_by,
+        care_types=list(care_types),
+        rows=rows,
+        total=total,
+        detail=stays,
+    )
+
+
+def stays_not_coded_over(
+    session: Session,
+    *,
+    days: int = OVERDUE_DAYS,
+    as_of: date,
+    pole: str | None = None,
+    service: str | None = None,
+) -> int:
+    """Stays not coded as of `as_of` and discharged more than `days` days before it, for the
+    whole hospital, a pôle or a service (every unit; séances apart). Every discharge dimqa knows
+    counts, however old: a stay never coded is lost to the PMSI whatever its age.
+
+    One aggregate gives every scope; it is kept for the rest of the transaction, so an evaluation
+    of many alert rules (or the gauges) costs one query per (as_of, days)."""
+    transaction = session.get_transaction()
+    memo: _OverdueMemo | None = session.info.get(_OVERDUE_MEMO)
+    if memo is None or memo.transaction is not transaction:
+        memo = _OverdueMemo(transaction)
+        session.info[_OVERDUE_MEMO] = memo
+    counts = memo.counts.get((as_of, days))
+    if counts is None:
+        counts = memo.counts[(as_of, days)] = _overdue_counts(session, days=days, as_of=as_of)
+    if service is not None:
+        return counts.get(("service", service), 0)
+    if pole is not None:
+        return counts.get(("pole", pole), 0)
+    return counts.get(("all", ""), 0)
+
+
+_OVERDUE_MEMO: Final = "dimqa.exhaustivity.not_coded_over"
+
+
+@dataclass(slots=True)
+class _OverdueMemo:
+    """The counts of one transaction: (as_of, days) -> {(scope kind, code): stays}."""
+
+    transaction: object
+    counts: dict[tuple[date, int], dict[tuple[str, str], int]] = field(default_factory=dict)
+
+
+def _overdue_counts(session: Session, *, days: int, as_of: date) -> dict[tuple[str, str], int]:
+    last_discharge = as_of - timedelta(days=days + 1)
+    if last_discharge < MIN_DATE:
+        return {}
+    turnaround_params = params(None, date_from=MIN_DATE, date_to=last_discharge, as_of=as_of)
+    counts: dict[tuple[str, str], int] = {}
+    for row in repository.not_coded_over_by_scope(session, turnaround_params, overdue_days=days):
+        if row.all_poles and row.all_services:
+            counts[("all", "")] = row.stays
+        elif row.all_services:
+            counts[("pole", row.pole)] = row.stays
+        else:
+            counts[("service", row.service)] = row.stays
+    return counts
+
+
+def not_coded_by_service(session: Session, *, as_of: date) -> list[ExhaustivityRow]:
+    """Per service: the stays of the LOOKBACK_DAYS before `as_of`, coded or not (for the gauges)."""
+    turnaround_params = params(
+        None, date_from=as_of - timedelta(days=LOOKBACK_DAYS), date_to=as_of, as_of=as_of
+    )
+    rows, _total = summarize(session, turnaround_params, GroupBy.SERVICE)
+    return rows
+
+
+# --------------------------------------------------------------------------- transmission
+
+
+def transmission_params(
+    principal: Principal | None, *, stored_from: date, stored_to: date
+) -> repository.TransmissionParams:
+    """Events stored from the start of `stored_from` to the end of `stored_to` (hospital time)."""
+    return repository.TransmissionParams(
+        stored_from=turnaround_reports.day_end(stored_from - timedelta(days=1)),
+        stored_until=turnaround_reports.day_end(stored_to),
+        report_types=get_turnaround_settings().report_types(),
+        units=principal.units if principal is not None else None,
+        late_seconds=int(LATE_STORAGE.total_seconds()),
+    )
+
+
+def _transmission_counts(row: Any) -> dict[str, Any]:
+    return {
+        "documents": row.documents,
+        "stored_late": row.stored_late,
+        "lag_median_hours": row.lag_median_hours,
+        "lag_p90_hours": row.lag_p90_hours,
+    }
+
+
+EMPTY_TRANSMISSION: Final = TransmissionCounts(
+    documents=0, stored_late=0, lag_median_hours=None, lag_p90_hours=None
+)
+
+
+def transmission_figures(
+    session: Session, transmission: repository.TransmissionParams
+) -> tuple[list[TransmissionRow], list[ChannelTotal], TransmissionCounts]:
+    rows = repository.transmission_groups(session, transmission)
+    labels = repository.service_labels(
+        session, codes=sorted({row.service for row in rows if not row.all_services})
+    )
+    per_service = [
+        TransmissionRow(
+            channel=Channel(row.channel),
+            service=row.service,
+            label=labels.get(row.service),
+            **_transmission_counts(row),
+        )
+        for row in rows
+        if not row.all_channels and not row.all_services
+    ]
+    channels = [
+        ChannelTotal(channel=Channel(row.channel), **_transmission_counts(row))
+        for row in rows
+        if not row.all_channels and row.all_services
+    ]
+    total = next(
+        (TransmissionCounts(**_transmission_counts(row)) for row in rows if row.all_channels),
+        EMPTY_TRANSMISSION,
+    )
+    return per_service, channels, total
+
+
+def transmission(
+    session: Session, principal: Principal, *, days: int, as_of: date | None = None
+) -> TransmissionRead:
+    """Discharge-report events stored over the `days` days ending with `as_of` (default today)."""
+    as_of = as_of or turnaround_reports.today()
+    first = as_of - timedelta(days=days - 1)
+    rows, channels, total = transmission_figures(
+        session, transmission_params(principal, stored_from=first, stored_to=as_of)
+    )
+    return TransmissionRead(
+        days=days, date_from=first, as_of=as_of, rows=rows, channels=channels, total=total
+    )
+
+
+def lag_hours(received_at: datetime, recorded_at: datetime) -> float:
+    """Storage lag of one event, hours (negative counts as 0)."""
+    return max(0.0, (recorded_at - received_at).total_seconds() / 3600)

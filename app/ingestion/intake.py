@@ -1,0 +1,45 @@
+"""What every received file goes through, RUM or RHS: the "already received" check that makes
+re-sends idempotent, the caps on the line errors kept, and how a message names many lines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from app.core.problems import Conflict
+from app.ingestion import repository
+from app.ingestion.repository import B
+
+MAX_STORED_ERRORS = 1000  # line errors kept in a batch (its counters count them all)
+MAX_PROBLEM_ERRORS = 100  # line errors listed in a 4xx problem
+
+
+def some_lines(lines: Sequence[int], shown: int = 5) -> str:
+    """The first `shown` of `lines`, and how many more: a hostile file may repeat a number 10,000
+    times, and each of its lines gets the message."""
+    text = ", ".join(str(line) for line in lines[:shown])
+    return text if len(lines) <= shown else f"{text} and {len(lines) - shown} more"
+
+
+def already_received(
+    session: Session, model: type[B], *, sha256: str, idempotency_key: str | None, token_name: str, what: str
+) -> B | None:
+    """The batch a retry refers to: the one this token sent under the same Idempotency-Key (a key
+    is the sender's own: another token's key is another delivery), else the one with the same body
+    (SHA-256). `what` names the batch kind in messages ("RUM batch", "RHS batch").
+
+    Conflict when this token already used the key for another body: answering the first batch
+    would drop the new data, storing it would make the key name two deliveries."""
+    if idempotency_key is not None:
+        by_key = repository.get_batch_by_idempotency_key(
+            session, model, key=idempotency_key, token_name=token_name
+        )
+        if by_key is not None:
+            if by_key.content_sha256 != sha256:
+                raise Conflict(
+                    f"Idempotency-Key {idempotency_key!r} was already used by this token for {what} "
+                    f"{by_key.id}, with another body: nothing stored. Use a new key to send other content."
+                )
+            return by_key
+    return repository.get_batch_by_sha256(session, model, sha256=sha256)

@@ -1,0 +1,146 @@
+"""Case-mix by pôle, service, UM, GHM or CMD over a discharge period (docs/casemix.md).
+
+The aggregates are SQL (app.medeco.repository.casemix); this module shapes them, adds the same
+dates one year back on request, and renders the CSV/XLSX table.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.activity.schemas import Period, Scope
+from app.activity.service import check_period
+from app.auth.schemas import Principal
+from app.core.exports import Column, Table
+from app.medeco import repository
+from app.medeco.schemas import Casemix, CasemixFigures, CasemixGroup, CasemixRow, CasemixTotal, NotValued
+from app.reference import repository as reference_repository
+
+_MONEY = (
+    "valuation_base", "valuation_exb", "valuation_exh", "valuation_supplements", "valuation_total",
+)  # fmt: skip
+
+
+def _cents(value: Any) -> float:
+    return float(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _figures(row: dict[str, Any]) -> dict[str, Any]:
+    stays = int(row["stays"])
+    reference = row["ipdms_reference"]
+    return {
+        "stays": stays,
+        "seances": int(row["seances"]),
+        "days": _cents(row["days"]),
+        "los_mean": round(float(row["los_sum"]) / stays, 4) if stays else None,
+        "los_expected": None if row["los_expected"] is None else round(float(row["los_expected"]), 4),
+        "ipdms": round(float(row["ipdms_los"]) / float(reference), 4) if reference else None,
+        "ipdms_stays": int(row["ipdms_stays"]),
+        "below_low_bound": int(row["below_low_bound"]),
+        "above_high_bound": int(row["above_high_bound"]),
+        "exb_days": int(row["exb_days"]),
+        "exh_days": int(row["exh_days"]),
+        **{name: _cents(row[name]) for name in _MONEY},
+    }
+
+
+_EMPTY = {
+    "stays": 0, "seances": 0, "days": 0, "los_sum": 0, "los_expected": None, "ipdms_los": 0,
+    "ipdms_reference": None, "ipdms_stays": 0, "below_low_bound": 0, "above_high_bound": 0, "exb_days": 0,
+    "exh_days": 0, **dict.fromkeys(_MONEY, 0),
+}  # fmt: skip
+
+
+def _period(
+    session: Session, group_by: CasemixGroup, start: date, end: date, units: list[str] | None
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any], NotValued]:
+    rows, reasons = repository.casemix(
+        session, group_by=group_by.value, start=start, end=end, units=units,
+        campaign_starts=reference_repository.campaign_starts(session),
+    )  # fmt: skip
+    total = next((row for row in rows if row["is_total"]), _EMPTY)
+    keyed = {str(row["key"]): row for row in rows if not row["is_total"]}
+    return keyed, total, NotValued(stays=sum(reasons.values()), by_reason=reasons)
+
+
+def _year_back(day: date) -> date:
+    return (
+        day.replace(year=day.year - 1)
+        if not (day.month == 2 and day.day == 29)
+        else date(day.year - 1, 2, 28)
+    )
+
+
+def casemix(
+    session: Session, principal: Principal, *, group_by: CasemixGroup, start: date, end: date, compare: bool
+) -> Casemix:
+    check_period(start, end)
+    units = sorted(principal.units) if principal.units is not None else None
+    rows, total, not_valued = _period(session, group_by, start, end, units)
+    previous_rows: dict[str, dict[str, Any]] = {}
+    previous_total: dict[str, Any] | None = None
+    previous_not_valued = previous_period = None
+    if compare:
+        before = (_year_back(start), _year_back(end))
+        previous_rows, previous_total, previous_not_valued = _period(session, group_by, *before, units)
+        previous_period = Period(start=before[0], end=before[1])
+    keys = sorted(rows) if not compare else sorted(set(rows) | set(previous_rows))
+    return Casemix(
+        period=Period(start=start, end=end), previous_period=previous_period, scope=Scope(units=units),
+        group_by=group_by,
+        rows=[
+            CasemixRow(
+                key=key, label=(rows.get(key) or previous_rows[key])["label"],
+                **_figures(rows.get(key, _EMPTY)),
+                previous=CasemixFigures(**_figures(previous_rows.get(key, _EMPTY))) if compare else None,
+            )
+            for key in keys
+        ],
+        total=CasemixTotal(
+            **_figures(total),
+            previous=CasemixFigures(**_figures(previous_total)) if previous_total is not None else None,
+        ),
+        not_valued=not_valued, previous_not_valued=previous_not_valued,
+    )  # fmt: skip
+
+
+_COLUMNS = (
+    ("Séjours", "stays"), ("Séances", "seances"), ("Journées", "days"), ("DMS", "los_mean"),
+    ("DMS nationale", "los_expected"), ("IP-DMS", "ipdms"), ("Séjours IP-DMS", "ipdms_stays"),
+    ("Sous la borne basse", "below_low_bound"), ("Au-delà de la borne haute", "above_high_bound"),
+    ("Journées EXB", "exb_days"), ("Journées EXH", "exh_days"), ("GHS (€)", "valuation_base"),
+    ("EXB (€)", "valuation_exb"), ("EXH (€)", "valuation_exh"), ("Suppléments (€)", "valuation_supplements"),
+    ("Total (€)", "valuation_total"),
+)  # fmt: skip
+_GROUP_TITLES = {"pole": "Pôle", "service": "Service", "unit": "UM", "ghm": "GHM", "cmd": "CMD"}
+
+
+def casemix_table(result: Casemix) -> Table:
+    """The rows with French headers; with compare, each figure also for the year before."""
+    compare = result.previous_period is not None
+    columns = [Column(_GROUP_TITLES[result.group_by.value], 10), Column("Libellé", 40)]
+    for header, _ in _COLUMNS:
+        columns.append(Column(header, 14))
+        if compare:
+            columns.append(Column(f"{header} N-1", 14))
+
+    def cells(figures: CasemixFigures, previous: CasemixFigures | None) -> list[Any]:
+        out: list[Any] = []
+        for _, name in _COLUMNS:
+            out.append(getattr(figures, name))
+            if compare:
+                out.append(getattr(previous, name) if previous is not None else None)
+        return out
+
+    period = f"{result.period.start:%Y%m%d}-{result.period.end:%Y%m%d}"
+    return Table(
+        title="Case-mix",
+        filename=f"casemix-{result.group_by.value}-{period}",
+        columns=columns,
+        rows=[[row.key, row.label, *cells(row, row.previous)] for row in result.rows],
+        totals=["Total", None, *cells(result.total, result.total.previous)],
+    )

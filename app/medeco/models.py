@@ -1,0 +1,119 @@
+"""RSA batches and RSA rows (the grouper's output per RSS), supplement tariffs and coefficients.
+
+An RSA is linked to its RSS by the N° de RSS the TRA gives for its index: `rsa.rss_number` is the
+key of `rss_version.rss_number`, joined at read time, so an RSA received before its RSS links as
+soon as the RSS arrives. Like RSS versions, a later batch's RSA for the same RSS becomes the
+current one (`is_current`) and the older rows stay for history.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base
+
+
+class RsaBatch(Base):
+    __tablename__ = "rsa_batch"
+    __table_args__ = (
+        UniqueConstraint("token_name", "idempotency_key", name="uq_rsa_batch_token_idempotency_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Of the RSA and TRA contents (not of the envelope): the archive and the two files sent
+    # separately are the same delivery.
+    content_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    source: Mapped[str] = mapped_column(String(10))  # archive | files | cli
+    token_name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))  # completed | partial | rejected
+    campaign: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)  # named by the sender
+    files: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)  # {"rsa": name, "tra": name}
+    rsa_lines: Mapped[int] = mapped_column(Integer, default=0)
+    tra_lines: Mapped[int] = mapped_column(Integer, default=0)
+    rsa_accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rsa_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rsa_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    rsa_unlinked: Mapped[int] = mapped_column(Integer, default=0)  # stored, but no RSS of that number yet
+    errors_total: Mapped[int] = mapped_column(Integer, default=0)
+    formats: Mapped[dict[str, int]] = mapped_column(JSONB, default=dict)
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    unlinked: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+
+
+class Rsa(Base):
+    __tablename__ = "rsa"
+    __table_args__ = (
+        Index("uq_rsa_current_rss_number", "rss_number", unique=True, postgresql_where=text("is_current")),
+        Index("ix_rsa_batch_id", "batch_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("rsa_batch.id", ondelete="CASCADE"))
+    rss_number: Mapped[str] = mapped_column(String(20))  # from the TRA
+    stay_number: Mapped[str] = mapped_column(String(20))  # N° administratif, from the TRA
+    rsa_index: Mapped[str] = mapped_column(String(10))
+    line: Mapped[int] = mapped_column(Integer)
+    line_text: Mapped[str] = mapped_column(Text)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    content_hash: Mapped[str] = mapped_column(String(64))  # RSA line + TRA link: same, no new row
+    format: Mapped[str] = mapped_column(String(3))
+    campaign: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    classification_version: Mapped[str] = mapped_column(String(2))
+    ghm: Mapped[str] = mapped_column(String(6))
+    return_code: Mapped[str] = mapped_column(String(3))
+    exit_month: Mapped[int] = mapped_column(SmallInteger)
+    exit_year: Mapped[int] = mapped_column(SmallInteger)
+    los: Mapped[int] = mapped_column(Integer)
+    seances: Mapped[int] = mapped_column(Integer)
+    ghs: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    exh_days: Mapped[int] = mapped_column(Integer)
+    exb_type: Mapped[str] = mapped_column(String(1))
+    exb_days: Mapped[int] = mapped_column(Integer)
+    ghs_minore: Mapped[bool] = mapped_column(Boolean)
+    supplements: Mapped[dict[str, int]] = mapped_column(JSONB, default=dict)
+    radiotherapy: Mapped[dict[str, int]] = mapped_column(JSONB, default=dict)
+
+
+class SupplementTariff(Base):
+    """One supplement's price in one campaign (kind `supplement_tariffs`, docs/tariffs.md)."""
+
+    __tablename__ = "ref_supplement_tariff"
+
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # campaign (anseqta)
+    code: Mapped[str] = mapped_column(String(10), primary_key=True)  # REA, NN1... or a GHS number
+    label: Mapped[str] = mapped_column(Text)
+    tariff: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    effective_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class TariffCoefficient(Base):
+    """The campaign's coefficients (kind `tariff_coefficients`); a campaign without a row: 1 × 1."""
+
+    __tablename__ = "ref_tariff_coefficient"
+
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    prudential: Mapped[Decimal] = mapped_column(Numeric(8, 6))
+    geographic: Mapped[Decimal] = mapped_column(Numeric(8, 6))

@@ -1,0 +1,188 @@
+"""Sessions, roles, CSRF and security headers of the web interface, and its HTML rendering.
+
+Pages apply the API's roles (app.auth.dependencies: the same role sets, attached the same way so
+the access table lists them) and its unit scoping: the principal is the session's API token."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.auth.dependencies import ACCESS, Access
+from app.auth.schemas import Principal, Role
+from app.core.db import SessionDep
+from app.core.problems import AppError
+from app.core.uploads import read_capped
+from app.web import charts, service
+
+logger = logging.getLogger(__name__)
+
+WEB_PREFIX = "/web"
+SESSION_COOKIE = "dimqa_session"
+LOGIN_COOKIE = "dimqa_login"  # the sign-in form's CSRF value (double submit: no session yet)
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+MAX_FORM_BYTES = 64 * 1024
+
+# No inline script or style anywhere: every script and stylesheet is a file of app/web/static.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+ROLE_LABELS = {
+    Role.INGEST: "alimentation",
+    Role.READER: "lecteur",
+    Role.DIM: "DIM",
+    Role.ADMIN: "administrateur",
+}
+
+templates = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates.filters["percent"] = charts.percent_label
+templates.globals["role_labels"] = ROLE_LABELS
+
+
+class SecurityHeadersMiddleware:
+    """The strict policy on every page of the interface, its error pages and redirects included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_web_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
+def is_web_path(path: str) -> bool:
+    return path == "/" or path == WEB_PREFIX or path.startswith(WEB_PREFIX + "/")
+
+
+@dataclass(frozen=True, slots=True)
+class WebUser:
+    principal: Principal
+    csrf: str
+    session_id: str
+
+    @property
+    def role(self) -> Role:
+        return self.principal.role
+
+
+class SignInRequired(Exception):
+    """No live session: answered by a redirection to the sign-in page."""
+
+
+def render(
+    request: Request, template: str, *, user: WebUser | None = None, status: int = 200, **context: Any
+) -> HTMLResponse:
+    page = templates.get_template(template).render(
+        request=request, user=user, path=request.url.path, **context
+    )
+    return HTMLResponse(page, status_code=status)
+
+
+def web_user(request: Request, session: SessionDep) -> WebUser:
+    session_id = request.cookies.get(SESSION_COOKIE, "")
+    principal = service.resolve(session, session_id=session_id) if session_id else None
+    if principal is None:
+        raise SignInRequired()
+    request.state.principal = principal
+    user = WebUser(principal, service.csrf_token(session_id), session_id)
+    request.state.web_user = user  # the error pages keep the navigation
+    return user
+
+
+def page_access(roles: frozenset[Role]) -> Callable[[WebUser], Awaitable[WebUser]]:
+    """A page for `roles`; any other signed-in role gets the French 403 page."""
+    allowed = ", ".join(ROLE_LABELS[r] for r in sorted(roles))
+
+    async def dependency(user: Annotated[WebUser, Depends(web_user)]) -> WebUser:  # no I/O
+        if user.role not in roles:
+            raise PageForbidden(
+                f"Votre rôle ({ROLE_LABELS[user.role]}) ne donne pas accès à cette page "
+                f"(rôles admis : {allowed})."
+            )
+        return user
+
+    setattr(dependency, ACCESS, Access(roles))
+    return dependency
+
+
+class PageForbidden(AppError):
+    status, slug, title = 403, "forbidden", "Accès refusé"
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The fields of a urlencoded form (the only kind the pages send), capped at MAX_FORM_BYTES."""
+    body = await read_capped(request, MAX_FORM_BYTES)
+    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=50))
+
+
+Form = Annotated[dict[str, str], Depends(form_fields)]
+
+
+def check_csrf(user: WebUser, submitted: str | None) -> None:
+    if not service.csrf_matches(user.session_id, submitted):
+        raise PageForbidden(
+            "Jeton de sécurité du formulaire absent ou invalide : rechargez la page et recommencez."
+        )
+
+
+def sign_in_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"{WEB_PREFIX}/connexion?suite={quote(target)}", status_code=303)
+
+
+def install_error_pages(app: FastAPI) -> None:
+    """On /web paths: errors as French HTML pages, a missing session as a redirection to sign-in.
+    The API keeps its problem+json answers."""
+    api_handler = app.exception_handlers[AppError]
+
+    async def app_error(request: Request, exc: Exception) -> Response:
+        if not is_web_path(request.url.path):
+            return await api_handler(request, exc)  # type: ignore[no-any-return,misc]
+        assert isinstance(exc, AppError)
+        if request.headers.get(CSRF_HEADER) is not None:  # the upload script reads JSON
+            return await api_handler(request, exc)  # type: ignore[no-any-return,misc]
+        user = getattr(request.state, "web_user", None)
+        return render(request, "error.html", user=user, status=exc.status, title=exc.title, detail=exc.detail)
+
+    async def sign_in_required(request: Request, exc: Exception) -> Response:
+        if request.method != "GET":
+            return render(
+                request, "error.html", status=401, title="Session expirée",
+                detail="Votre session a expiré ou a été fermée : reconnectez-vous.",
+            )  # fmt: skip
+        return sign_in_redirect(request)
+
+    app.add_exception_handler(AppError, app_error)
+    app.add_exception_handler(SignInRequired, sign_in_required)

@@ -1,0 +1,109 @@
+"""What each page shows, built from the API's own services (the same scoping, the same figures)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from app.auth.schemas import Principal
+from app.turnaround import reports
+from app.turnaround.schemas import GroupBy, TurnaroundCounts, WeeklyReport
+from app.web import charts, repository
+
+TREND_WEEKS = 12
+
+
+def iso_week(day: date) -> str:
+    year, number, _ = day.isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def default_week(session: Session) -> str:
+    """The last closed ISO week, or the week of the last discharge known when the data stops
+    earlier (the demo year)."""
+    week, monday, _sunday = reports.last_closed_week(reports.today())
+    latest = repository.latest_discharge_date(session)
+    if latest is not None and latest < monday:
+        return iso_week(latest)
+    return week
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceTrend:
+    service: str
+    label: str | None
+    rates_j8: list[float | None]
+    sparkline: Markup
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyPage:
+    report: WeeklyReport
+    bars: Markup
+    weeks: list[str]
+    total_j0: list[float | None]
+    total_j8: list[float | None]
+    trend: Markup
+    services: list[ServiceTrend]
+
+
+def trend_weeks(week: str) -> list[tuple[str, date, date]]:
+    """The TREND_WEEKS ISO weeks ending with `week`, oldest first."""
+    monday, _ = reports.week_bounds(week)
+    weeks = []
+    for back in range(TREND_WEEKS - 1, -1, -1):
+        start = monday - timedelta(weeks=back)
+        weeks.append((iso_week(start), start, start + timedelta(days=6)))
+    return weeks
+
+
+def weekly_page(session: Session, principal: Principal, *, week: str) -> WeeklyPage:
+    report = reports.weekly_report(session, principal, week=week).report
+    bars = charts.bar_chart(
+        [charts.Bars(row.label or row.service, row.rate_j0, row.rate_j8) for row in report.rows],
+        ident="barres",
+        title=f"Comptes rendus reçus à J0 et J8 par service, semaine {week}",
+    )
+    weeks = trend_weeks(week)
+    per_service: dict[str, tuple[str | None, dict[str, float | None]]] = {}
+    total_j0: list[float | None] = []
+    total_j8: list[float | None] = []
+    # One aggregate per week, as the weekly report itself is computed (same counting rules).
+    for name, monday, sunday in weeks:
+        figures = reports.turnaround(
+            session, principal, date_from=monday, date_to=sunday, group_by=GroupBy.SERVICE
+        )
+        total_j0.append(figures.total.rate_j0)
+        total_j8.append(figures.total.rate_j8)
+        for row in figures.rows:
+            per_service.setdefault(row.group, (row.label, {}))[1][name] = row.rate_j8
+    names = [name for name, _, _ in weeks]
+    services = []
+    for index, (service, (label, rates)) in enumerate(sorted(per_service.items())):
+        series = [rates.get(name) for name in names]
+        services.append(
+            ServiceTrend(
+                service,
+                label,
+                series,
+                charts.sparkline(series, ident=f"tendance-{index}", title=f"Tendance J8, {label or service}"),
+            )
+        )
+    trend = charts.trend_chart(
+        names,
+        total_j0,
+        total_j8,
+        ident="tendance",
+        title=f"Taux J0 et J8 de l'hôpital, {TREND_WEEKS} semaines",
+    )
+    return WeeklyPage(report, bars, names, total_j0, total_j8, trend, services)
+
+
+def empty_counts() -> TurnaroundCounts:
+    return TurnaroundCounts(
+        stays=0, on_time_j0=0, on_time_j8=0, late=0, missing=0, pending=0, rate_j0=None, rate_j8=None,
+        median_delay_days=None, p90_delay_days=None,
+    )  # fmt: skip

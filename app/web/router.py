@@ -1,0 +1,316 @@
+"""The web interface's pages (French), outside the OpenAPI document: each calls the services the
+API routes call, with the session's token as principal (same roles, same unit scoping, same audit)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from app.activity import service as activity_service
+from app.auth.dependencies import AGGREGATE_READERS, FEED_WRITERS, REVIEWERS
+from app.auth.schemas import PATIENT_READERS, Role
+from app.core.dates import in_range
+from app.core.db import LongStatements, SessionDep
+from app.core.exports import ExportFormat, download
+from app.core.problems import InvalidInput
+from app.core.uploads import require_media_type, spool_request
+from app.ingestion import reads as ingestion_reads
+from app.ingestion import service as ingestion_service
+from app.ingestion import visibility
+from app.rules import service as rules_service
+from app.rules.schemas import FindingReview, FindingStatus, ReviewStatus
+from app.rules.severity import Severity
+from app.turnaround import export, reports
+from app.turnaround.schemas import GroupBy
+from app.web import pages, repository, service
+from app.web.dependencies import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    WEB_PREFIX,
+    Form,
+    PageForbidden,
+    WebUser,
+    check_csrf,
+    page_access,
+    render,
+    web_user,
+)
+
+router = APIRouter(include_in_schema=False)
+
+STATIC = Path(__file__).parent / "static"
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+STATIC_FILES = {p.name: p for p in STATIC.iterdir() if p.suffix in STATIC_TYPES}
+FINDINGS_PER_PAGE = 50
+BATCHES_PER_PAGE = 20
+INGESTION_ROLES = FEED_WRITERS | PATIENT_READERS
+
+SignedIn = Annotated[WebUser, Depends(web_user)]
+Reader = Annotated[WebUser, Depends(page_access(AGGREGATE_READERS))]
+ReviewerPage = Annotated[WebUser, Depends(page_access(REVIEWERS))]
+IngestionPage = Annotated[WebUser, Depends(page_access(INGESTION_ROLES))]
+Uploader = Annotated[WebUser, Depends(page_access(FEED_WRITERS))]
+
+SEVERITY_LABELS = {
+    Severity.BLOCKING: "bloquante",
+    Severity.WARNING: "avertissement",
+    Severity.INFO: "information",
+}
+STATUS_LABELS = {
+    FindingStatus.OPEN: "à revoir",
+    FindingStatus.ACKNOWLEDGED: "prise en compte",
+    FindingStatus.DISMISSED: "écartée",
+    FindingStatus.CLOSED: "close",
+}
+GROUP_LABELS = {GroupBy.POLE: "pôle", GroupBy.SERVICE: "service", GroupBy.UNIT: "unité médicale (UM)"}
+
+
+def _date(raw: str | None, field: str, default: date) -> date:
+    if not raw:
+        return default
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"{field} : « {raw} » n'est pas une date (AAAA-MM-JJ).") from None
+    if not in_range(value):
+        raise InvalidInput(f"{field} : {raw} est hors de la plage 1900-2100.")
+    return value
+
+
+def _period(session: SessionDep, raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
+    """Default: the year of the last discharge known, up to it (else the current year)."""
+    latest = repository.latest_discharge_date(session) or reports.today()
+    start = _date(raw_from, "Du", date(latest.year, 1, 1))
+    end = _date(raw_to, "Au", latest)
+    if end < start:
+        raise InvalidInput("La date de fin précède la date de début.")
+    return start, end
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a page of the interface: never another site (an open redirection)."""
+    if target and target.startswith(WEB_PREFIX + "/") and "//" not in target and "\\" not in target:
+        return target
+    return WEB_PREFIX + "/"
+
+
+@router.get("/")
+def root() -> RedirectResponse:
+    """The sign-in page (or the home page when signed in) at the server's root."""
+    return RedirectResponse(WEB_PREFIX + "/", status_code=303)
+
+
+@router.get(WEB_PREFIX + "/")
+def home(user: SignedIn) -> RedirectResponse:
+    """Each role's first page."""
+    first = "/integration" if user.role is Role.INGEST else "/hebdomadaire"
+    return RedirectResponse(WEB_PREFIX + first, status_code=303)
+
+
+@router.get(WEB_PREFIX + "/static/{name}")
+def static_file(name: str) -> Response:
+    path = STATIC_FILES.get(name)
+    if path is None:
+        return Response("Fichier inconnu", status_code=404, media_type="text/plain; charset=utf-8")
+    return Response(path.read_bytes(), media_type=STATIC_TYPES[path.suffix])
+
+
+def _login_page(
+    request: Request, *, error: str | None = None, status: int = 200, notice: str | None = None
+) -> Response:
+    value = secrets.token_urlsafe(24)
+    response = render(
+        request, "login.html", status=status, login_csrf=value, error=error, notice=notice,
+        suite=_safe_next(request.query_params.get("suite")),
+    )  # fmt: skip
+    response.set_cookie(
+        LOGIN_COOKIE, value, max_age=1800, path=WEB_PREFIX, httponly=True, samesite="strict",
+        secure=request.url.scheme == "https",
+    )  # fmt: skip
+    return response
+
+
+@router.get(WEB_PREFIX + "/connexion")
+def login_form(request: Request) -> Response:
+    """The sign-in form: an API token opens a session with its role and units."""
+    notice = "Vous êtes déconnecté." if request.query_params.get("sortie") else None
+    return _login_page(request, notice=notice)
+
+
+@router.post(WEB_PREFIX + "/connexion")
+def login(request: Request, session: SessionDep, form: Form) -> Response:
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    submitted = form.get(CSRF_FIELD, "")
+    if not expected or not secrets.compare_digest(expected.encode(), submitted.encode()):
+        return _login_page(
+            request, status=403, error="Le formulaire a expiré (ou les cookies sont bloqués) : recommencez."
+        )
+    opened = service.sign_in(session, secret=form.get("token", ""))
+    if opened is None:
+        return _login_page(request, status=401, error="Jeton inconnu ou révoqué.")
+    response = RedirectResponse(_safe_next(form.get("suite")), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, opened.session_id, max_age=opened.max_age, path="/", httponly=True,
+        samesite="strict", secure=request.url.scheme == "https",
+    )  # fmt: skip
+    response.delete_cookie(LOGIN_COOKIE, path=WEB_PREFIX)
+    return response
+
+
+@router.post(WEB_PREFIX + "/deconnexion")
+def logout(request: Request, session: SessionDep, user: SignedIn, form: Form) -> Response:
+    check_csrf(user, form.get(CSRF_FIELD))
+    service.sign_out(session, session_id=user.session_id)
+    response = RedirectResponse(WEB_PREFIX + "/connexion?sortie=1", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+@router.get(WEB_PREFIX + "/hebdomadaire")
+def weekly(request: Request, session: SessionDep, user: Reader, week: str | None = None) -> Response:
+    """The weekly deliverable: per service, table and bars, the 12-week trend, downloads."""
+    chosen = (week or "").strip() or pages.default_week(session)
+    data = pages.weekly_page(session, user.principal, week=chosen)
+    return render(request, "weekly.html", user=user, page=data, week=chosen)
+
+
+@router.get(WEB_PREFIX + "/hebdomadaire/export")
+def weekly_export(session: SessionDep, user: Reader, week: str, format: str = "csv") -> Response:
+    if format not in (ExportFormat.CSV.value, ExportFormat.XLSX.value):
+        raise InvalidInput("Format de téléchargement inconnu (csv ou xlsx).")
+    data = reports.weekly_report(session, user.principal, week=week)
+    if format == ExportFormat.CSV.value:
+        return download(export.weekly_csv(data.report, data.summaries, data.total))
+    return download(export.weekly_xlsx(data.report, data.summaries, data.total))
+
+
+@router.get(WEB_PREFIX + "/delais")
+def turnaround_page(
+    request: Request,
+    session: SessionDep,
+    user: Reader,
+    group_by: str = GroupBy.SERVICE.value,
+) -> Response:
+    """Turnaround over any period, per pôle, service or UM."""
+    start, end = _period(session, request.query_params.get("from"), request.query_params.get("to"))
+    try:
+        grouping = GroupBy(group_by)
+    except ValueError:
+        raise InvalidInput("Regroupement inconnu (pole, service ou unit).") from None
+    figures = reports.turnaround(session, user.principal, date_from=start, date_to=end, group_by=grouping)
+    return render(
+        request, "turnaround.html", user=user, figures=figures, start=start, end=end, grouping=grouping,
+        group_labels=GROUP_LABELS,
+    )  # fmt: skip
+
+
+def _finding_filters(request: Request) -> dict[str, str]:
+    keys = ("rule", "severity", "service", "status")
+    return {key: request.query_params.get(key, "").strip() for key in keys}
+
+
+@router.get(WEB_PREFIX + "/anomalies")
+def findings_page(
+    request: Request, session: SessionDep, user: ReviewerPage, cursor: str | None = None
+) -> Response:
+    """Findings to review (DIM, admin), filtered as the API filters them; the read is audited."""
+    filters = _finding_filters(request)
+    try:
+        severity = Severity(filters["severity"]) if filters["severity"] else None
+        status = FindingStatus(filters["status"]) if filters["status"] else None
+    except ValueError:
+        raise InvalidInput("Filtre de gravité ou de statut inconnu.") from None
+    items, next_cursor = rules_service.list_findings(
+        session, user.principal, rule=filters["rule"] or None, severity=severity,
+        service=filters["service"] or None, status=status, cursor=cursor, limit=FINDINGS_PER_PAGE,
+    )  # fmt: skip
+    chosen = {k: v for k, v in filters.items() if v}
+    next_query = urlencode({**chosen, "cursor": next_cursor}) if next_cursor else None
+    reviewed = request.query_params.get("reviewed")
+    return render(
+        request, "findings.html", user=user, items=items, filters=filters, query=urlencode(chosen),
+        next_query=next_query,
+        severity_labels=SEVERITY_LABELS, status_labels=STATUS_LABELS, reviewed=reviewed,
+    )  # fmt: skip
+
+
+@router.post(WEB_PREFIX + "/anomalies/{finding_id}/revue")
+def review_finding(
+    finding_id: int, request: Request, session: SessionDep, user: ReviewerPage, form: Form
+) -> Response:
+    """Acknowledge, dismiss (comment required) or reopen a finding, as PATCH /findings/{id} does."""
+    check_csrf(user, form.get(CSRF_FIELD))
+    comment = form.get("comment", "").strip() or None
+    try:
+        body = FindingReview(status=ReviewStatus(form.get("status", "")), comment=comment)
+    except (ValueError, ValidationError):
+        raise InvalidInput(
+            "Revue refusée : choisissez un statut, et écrivez un commentaire pour écarter une anomalie."
+        ) from None
+    rules_service.review(session, user.principal, finding_id=finding_id, body=body)
+    back = form.get("back", "")
+    separator = "&" if back else ""
+    return RedirectResponse(f"{WEB_PREFIX}/anomalies?{back}{separator}reviewed={finding_id}", status_code=303)
+
+
+@router.get(WEB_PREFIX + "/activite")
+def activity_page(request: Request, session: SessionDep, user: Reader) -> Response:
+    """Types of care, RUM per pôle and UM, séances per UM."""
+    start, end = _period(session, request.query_params.get("from"), request.query_params.get("to"))
+    principal = user.principal
+    return render(
+        request, "activity.html", user=user, start=start, end=end,
+        care_types=activity_service.care_types_activity(session, principal, start=start, end=end),
+        units=activity_service.units_activity(session, principal, start=start, end=end),
+        seances=activity_service.seances_activity(session, principal, start=start, end=end, by="unit"),
+    )  # fmt: skip
+
+
+@router.get(WEB_PREFIX + "/integration")
+def ingestion_page(
+    request: Request, session: SessionDep, user: IngestionPage, cursor: str | None = None
+) -> Response:
+    """Batches received with their errors (DIM, admin: audited when RSS numbers show), and the
+    RUM/RSS file upload (ingest, admin)."""
+    batches: list[Any] = []
+    next_cursor = None
+    if user.role in PATIENT_READERS:
+        page = ingestion_reads.list_batches(session, cursor=cursor, limit=BATCHES_PER_PAGE)
+        batches = visibility.shown_to(session, user.principal, page.items)
+        next_cursor = page.next_cursor
+    return render(
+        request, "ingestion.html", user=user, batches=batches, next_cursor=next_cursor,
+        can_upload=user.role in FEED_WRITERS, can_list=user.role in PATIENT_READERS,
+    )  # fmt: skip
+
+
+@router.post(WEB_PREFIX + "/integration/fichier")
+async def upload_file(
+    request: Request, session: SessionDep, _long: LongStatements, user: Uploader
+) -> Response:
+    """A RUM/RSS file sent by the page's script (raw body, CSRF token in a header), stored as
+    POST /rum-batches stores it; answers the batch as JSON for the progress panel."""
+    if not service.csrf_matches(user.session_id, request.headers.get(CSRF_HEADER)):
+        raise PageForbidden("Jeton de sécurité absent ou invalide : rechargez la page.")
+    require_media_type(request, ("application/octet-stream", "text/plain"))
+    upload = await spool_request(request)
+    with upload.file:
+        batch, created = await run_in_threadpool(
+            lambda: ingestion_service.ingest_rss_file(
+                session, upload.file, principal=user.principal, source="web", sha256=upload.sha256,
+            )
+        )  # fmt: skip
+    return JSONResponse(
+        json.loads(batch.model_dump_json()) | {"created": created}, status_code=201 if created else 200
+    )

@@ -1,0 +1,56 @@
+"""GET /api/v1/reports/annual: every table of the year in one call, JSON and XLSX with charts."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.medeco.test_casemix import stays  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.usefixtures("realistic")
+
+KEYS = [
+    "care_types", "poles", "units", "seances", "top_ghm", "cmd", "valuation_poles", "valuation_services",
+    "turnaround", "findings",
+]  # fmt: skip
+
+
+def test_json_sheets(client: Any, stays: dict[str, str]) -> None:  # noqa: F811
+    body = client.get("/api/v1/reports/annual", params={"year": 2024}, headers=stays).json()
+    assert body["year"] == 2024 and [sheet["key"] for sheet in body["sheets"]] == KEYS
+    sheets = {sheet["key"]: sheet for sheet in body["sheets"]}
+    assert sheets["care_types"]["rows"][-1] == ["Total", 4, 3]
+    assert [row[:3] for row in sheets["top_ghm"]["rows"]] == [
+        ["04M143", None, 1], ["04M144", None, 1], ["90Z00Z", None, 1],
+    ]  # fmt: skip
+    total = sheets["valuation_poles"]["rows"][-1]
+    assert (total[0], total[2], total[3], total[8], total[9]) == ("Total", 3, 1, 14603.87, 0.0)
+    months = [row[0] for row in sheets["turnaround"]["rows"] if row[1] == "Total"]
+    assert len(months) == 12 and months[3] == "avr."
+
+
+def test_xlsx_has_a_sheet_per_table_and_charts(client: Any, stays: dict[str, str], auth_headers: Any) -> None:  # noqa: F811
+    response = client.get(
+        "/api/v1/reports/annual", params={"year": 2024, "format": "xlsx"}, headers=auth_headers("reader")
+    )
+    assert response.status_code == 200
+    assert response.headers["content-disposition"] == 'attachment; filename="rapport-annuel-2024.xlsx"'
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert len(workbook.sheetnames) == 10
+    assert workbook.sheetnames[:3] == ["Types de prise en charge", "RUM par pôle", "RUM par UM"]
+    assert workbook["Valorisation pôles"]["A1"].value == "Valorisation et IP-DMS par pôle"
+    charted = [name for name in workbook.sheetnames if workbook[name]._charts]
+    # Every main sheet with rows has its chart (no séance in this year: no séances chart).
+    assert charted == [
+        "Types de prise en charge", "RUM par pôle", "Premiers GHM", "CMD", "Valorisation pôles",
+        "Valorisation services", "Constats",
+    ]  # fmt: skip
+    assert (
+        client.get(
+            "/api/v1/reports/annual", params={"year": 2024}, headers=auth_headers("ingest")
+        ).status_code
+        == 403
+    )
