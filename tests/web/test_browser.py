@@ -121,7 +121,15 @@ def test_a_unit_restricted_user_sees_only_its_units(browser: Any, live_server: s
     page.goto(f"/web/hebdomadaire?week={WEEK}")
     assert page.locator("table").first.locator("tbody tr").count() == 1
     page.goto("/web/anomalies")
-    assert page.locator("table tbody tr").count() == 1 and page.locator("#anomalie-1").count() == 1
+    findings = httpx.get(
+        f"{live_server}/api/v1/findings", params={"limit": 50}, headers=world.bearer("restricted")
+    ).json()["items"]
+    assert {f["unit"] for f in findings} == {RESTRICTED_UNIT}
+    rows = page.locator("table tbody tr")
+    assert rows.count() == len(findings)
+    assert [rows.nth(i).locator("td").nth(3).inner_text() for i in range(rows.count())] == [
+        RESTRICTED_UNIT
+    ] * len(findings)
     shot(page, "08-restreint")
 
 
