@@ -160,3 +160,17 @@ def test_keyboard_navigation(browser: Any, live_server: str, world: World) -> No
     ]
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"
+
+
+@pytest.mark.empty_configuration("checks the skip of the browser tests: no database work")
+def test_without_a_browser_the_tests_skip_saying_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.web import browser as module
+
+    monkeypatch.setattr(module, "CHROMIUM_PATHS", ("/nonexistent/chromium",))
+    monkeypatch.setattr(module.shutil, "which", lambda name: None)
+    with pytest.raises(pytest.skip.Exception, match=r"no Chromium browser \(apt-get install chromium\)"):
+        module.chromium()
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text(encoding="utf-8")
+    assert (
+        "NO CHROMIUM: the web interface's browser tests (tests/web/test_browser.py) are SKIPPED" in makefile
+    )
