@@ -104,6 +104,8 @@ def test_reader_cannot_reach_the_findings_page(browser: Any, live_server: str, w
         "Délais hebdomadaires",
         "Délais par période",
         "Activité",
+        "Case-mix",
+        "Exhaustivité",
     ]
     answer = page.goto("/web/anomalies")
     assert answer is not None and answer.status == 403
@@ -146,7 +148,7 @@ def test_keyboard_navigation(browser: Any, live_server: str, world: World) -> No
     page.keyboard.press("Shift+Tab")
     focused = []
     page.goto("/web/hebdomadaire")
-    for _ in range(7):
+    for _ in range(9):
         page.keyboard.press("Tab")
         focused.append(page.evaluate("document.activeElement.textContent.trim()"))
     assert focused == [
@@ -155,6 +157,8 @@ def test_keyboard_navigation(browser: Any, live_server: str, world: World) -> No
         "Délais par période",
         "Anomalies à revoir",
         "Activité",
+        "Case-mix",
+        "Exhaustivité",
         "Intégration",
         "Se déconnecter",
     ]
