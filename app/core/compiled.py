@@ -47,6 +47,8 @@ COMPILED_MODULES: Final[tuple[str, ...]] = (
     "app.rules.catalog._common",
     "app.rules.catalog.acts",
     "app.rules.catalog.administrative",
+    "app.rules.catalog.atypia",
+    "app.rules.catalog.ccam",
     "app.rules.catalog.codes",
     "app.rules.catalog.consistency",
     "app.rules.catalog.counters",
@@ -61,6 +63,7 @@ COMPILED_MODULES: Final[tuple[str, ...]] = (
     "app.rules.catalog.perinatal",
     "app.rules.catalog.seances",
     "app.rules.catalog.structure",
+    "app.rules.catalog.versions",
 )
 
 

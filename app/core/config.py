@@ -44,6 +44,21 @@ class Settings(BaseSettings):
     # this long after sign-in (a shared workstation left signed in).
     web_session_idle_minutes: int = Field(default=30, gt=0)
     web_session_max_hours: int = Field(default=10, gt=0)
+    # Alerts (app/alerts, docs/alerts.md). Webhook targets: comma-separated host names, each
+    # optionally with a port (`hooks.example.org`, `127.0.0.1:9000`); empty refuses every target.
+    webhook_allowed_hosts: str = ""
+    # The evaluation schedule and the delivery worker run inside `dimqa serve` (the app's lifespan);
+    # off: neither thread starts (the tests' default, tests/conftest.py).
+    alert_background: bool = True
+    alert_evaluation_interval_seconds: float = Field(default=300.0, ge=0)  # 0: no scheduled evaluation
+    alert_delivery_poll_seconds: float = Field(default=5.0, gt=0)
+    alert_delivery_max_attempts: int = Field(default=8, ge=1, le=50)
+    alert_delivery_backoff_seconds: float = Field(default=30.0, gt=0)  # doubled after each failure
+    alert_delivery_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    def webhook_hosts(self) -> frozenset[str]:
+        """The allow-list, lower-cased and trimmed."""
+        return frozenset(h.strip().lower() for h in self.webhook_allowed_hosts.split(",") if h.strip())
 
     @field_validator("database_url")
     @classmethod

@@ -19,16 +19,6 @@ def get_batch(session: Session, *, batch_id: int) -> RsaBatch | None:
     return session.get(RsaBatch, batch_id)
 
 
-def get_batch_by_sha256(session: Session, *, sha256: str) -> RsaBatch | None:
-    return session.scalar(select(RsaBatch).where(RsaBatch.content_sha256 == sha256))
-
-
-def get_batch_by_idempotency_key(session: Session, *, key: str, token_name: str) -> RsaBatch | None:
-    return session.scalar(
-        select(RsaBatch).where(RsaBatch.idempotency_key == key, RsaBatch.token_name == token_name)
-    )
-
-
 def add_batch(session: Session, batch: RsaBatch) -> RsaBatch:
     session.add(batch)
     session.flush()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.core.bulk import copy_rows
 from app.medeco.models import SupplementTariff, TariffCoefficient
+from app.reference.campaigns import campaign_of
 from app.reference.models import (
     CcamAct,
     Cim10Code,
@@ -25,7 +26,6 @@ from app.reference.tariffs import (
     UNVALUED_GHS,
     GhmMeanStay,
     GhsTariff,
-    campaign_of,
     campaign_start,
     mean_los_of,
 )

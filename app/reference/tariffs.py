@@ -17,7 +17,7 @@ one, the campaign its effective date falls in; without either, the year the load
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,10 +25,10 @@ from typing import Final
 
 from app.core.config import DEFAULT_MAX_DECOMPRESSED_BYTES
 from app.core.line_errors import LineError
+from app.reference.campaigns import CAMPAIGN_MONTH, campaign_of
 from app.reference.loaders import Source, _Columns, _parse_date, _rows
 
 UNVALUED_GHS: Final = "9999"  # the GHS of the GHMs the tariffs do not pay (cosmetic surgery, errors...)
-CAMPAIGN_MONTH: Final = 3  # campaigns start on 1 March
 _GHS: Final = re.compile(r"[0-9]{1,4}")
 _GHM6: Final = re.compile(r"[0-9]{2}[A-Z][0-9]{2}[0-9A-Z]")
 _MONEY: Final = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?")
@@ -96,16 +96,6 @@ _DMS_COLUMNS: Final = _Columns(
         "high_bound": ("high_bound", "borne_haute"),
     },
 )
-
-
-def campaign_of(day: date, starts: Mapping[int, date] | None = None) -> int:
-    """The campaign in force on `day`: the latest campaign started by then.
-
-    `starts` gives the known start of some campaigns (their effective date); any other campaign
-    starts on 1 March of its year."""
-    known = starts or {}
-    start = known.get(day.year, date(day.year, CAMPAIGN_MONTH, 1))
-    return day.year if day >= start else day.year - 1
 
 
 def campaign_start(campaign: int, effective_dates: list[date]) -> date:

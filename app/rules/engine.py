@@ -49,8 +49,9 @@ _MISSING: Final = object()
 # "ccam_activities": a CCAM that lists the activities of its acts. Its source may not (the public
 # ATIH extract has no such column), and an activity check could then find nothing, which would
 # read as "no problem" instead of "not checked".
-Requirement: TypeAlias = Literal["cim10", "ccam", "ccam_activities", "ghm", "structure", "ium"]
-REQUIREMENTS: Final[tuple[Requirement, ...]] = ("cim10", "ccam", "ccam_activities", "ghm", "structure", "ium")
+# "ghs_tariffs": the GHS tariff table of some campaign (bounds of the GHMs).
+Requirement: TypeAlias = Literal["cim10", "ccam", "ccam_activities", "ghm", "structure", "ium", "ghs_tariffs"]
+REQUIREMENTS: Final[tuple[Requirement, ...]] = get_args(Requirement)
 
 # Preconditions a rule may declare (``when=``) so that the engine does not even call it on an RSS
 # where it cannot find anything: more than one RUM, a grouped result (GHM), any act, any DA, any
@@ -232,6 +233,17 @@ class RuleContext:
     ``severities`` overrides the default severity of some rule codes (deployment settings).
     The references must not change once the context is built: checks derive indexes from them
     once per context (`derived`).
+
+    Nomenclatures by year: ``cim10_years`` / ``ccam_years`` (year -> a context holding that
+    year's table only) are set when several years of the nomenclature are loaded; ``cim10`` /
+    ``ccam`` then hold the newest year's. A CIM-10 check judges a stay against the version of its
+    exit year, a CCAM check an act against the version of its date's year (app.rules.catalog.
+    versions); without them (one year loaded, or a context built by hand) the one table judges
+    every stay.
+
+    ``ghm_bounds``: (campaign, GHM) -> (GHS, low bound, high bound) for the GHMs whose GHS the
+    campaign's tariff table settles (one GHS, or several sharing their bounds); ``campaign_starts``:
+    loaded campaign -> its first day (1 March unless the table says later).
     """
 
     cim10: Mapping[str, CimCode] | None = None
@@ -242,6 +254,10 @@ class RuleContext:
     fg_labels: Mapping[str, str] = field(default_factory=lambda: FG_LABELS)
     today: date = field(default_factory=date.today)
     severities: Mapping[str, Severity] | None = None
+    cim10_years: Mapping[int, RuleContext] | None = None
+    ccam_years: Mapping[int, RuleContext] | None = None
+    ghm_bounds: Mapping[tuple[int, str], tuple[str, int, int]] | None = None
+    campaign_starts: Mapping[int, date] | None = None
     _derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     def __reduce__(self) -> tuple[type[Any], tuple[Any, ...]]:
@@ -268,6 +284,8 @@ class RuleContext:
             return self.ghm_labels is not None
         if requirement == "structure":
             return self.units is not None
+        if requirement == "ghs_tariffs":
+            return self.ghm_bounds is not None
         return self.authorisations is not None
 
 
@@ -275,6 +293,8 @@ _LISTS_ACTIVITIES_KEY: Final = "app.rules.engine._lists_activities"
 
 
 def _lists_activities(ctx: RuleContext) -> bool:
+    if ctx.ccam_years is not None:  # some year's CCAM lists them
+        return any(_lists_activities(version) for version in ctx.ccam_years.values())
     return ctx.ccam is not None and any(code.activities is not None for code in ctx.ccam.values())
 
 

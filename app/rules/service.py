@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Final
+from typing import Final, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -73,6 +73,7 @@ logger = logging.getLogger(__name__)
 
 VALIDATION_CHUNK: Final = 2000  # RSS versions re-checked per round trip
 Fingerprint = tuple[str, str, str, str]
+_Code = TypeVar("_Code", CimCode, CcamCode)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -85,6 +86,10 @@ class _Nomenclatures:
     cim10: Mapping[str, CimCode] | None
     ccam: Mapping[str, CcamCode] | None
     ghm_labels: Mapping[str, str] | None
+    cim10_years: Mapping[int, RuleContext] | None
+    ccam_years: Mapping[int, RuleContext] | None
+    ghm_bounds: Mapping[tuple[int, str], tuple[str, int, int]] | None
+    campaign_starts: Mapping[int, date] | None
 
 
 _cache_lock = threading.Lock()
@@ -96,22 +101,67 @@ def _deleted_label(label: str) -> bool:
     return label.startswith("***") and "SU" in label[:12]
 
 
+def _versions(
+    tables: Mapping[int, Mapping[str, _Code]], as_context: Callable[[Mapping[str, _Code]], RuleContext]
+) -> tuple[Mapping[str, _Code] | None, Mapping[int, RuleContext] | None]:
+    """(the newest year's table, year -> context of that year's table when several are loaded)."""
+    if not tables:
+        return None, None
+    newest = tables[max(tables)]
+    if len(tables) == 1:  # one version: it judges every stay
+        return newest, None
+    # Several years: each stay is judged by its year's version (app.rules.catalog.versions); the
+    # newest year's table is the context's own, for the rules that need "a" version loaded.
+    return newest, {year: as_context(table) for year, table in tables.items()}
+
+
+def _ghm_bounds(
+    session: Session,
+) -> tuple[Mapping[tuple[int, str], tuple[str, int, int]] | None, Mapping[int, date] | None]:
+    """(campaign, GHM) -> (GHS, low bound, high bound) where the campaign's table settles the GHS:
+    the GHM has one valued GHS, or several that share their bounds (the lowest GHS is named)."""
+    tariffs = reference_repository.ghs_tariffs(session)
+    if not tariffs:
+        return None, None
+    by_ghm: dict[tuple[int, str], list[tuple[str, int, int]]] = defaultdict(list)
+    for row in tariffs:
+        if row.valued and row.low_bound is not None and row.high_bound is not None:
+            by_ghm[(row.campaign, row.ghm)].append((row.ghs, row.low_bound, row.high_bound))
+    bounds: dict[tuple[int, str], tuple[str, int, int]] = {}
+    for key, rows in by_ghm.items():
+        if len({(low, high) for _, low, high in rows}) == 1:
+            bounds[key] = min(rows)
+    return bounds, reference_repository.campaign_starts(session)
+
+
 def _build_nomenclatures(session: Session, generation: int) -> _Nomenclatures:
-    # Every loaded year is merged, the most recent one winning for a code present in several:
-    # an RSS is checked against the union, so a code of any loaded year "exists". Withdrawals are
-    # known from the ATIH "*** SUaa ***" labels, not inferred from a code missing in a later year.
-    cim10: dict[str, CimCode] = {}
-    for code, _year, type_mco, label in reference_repository.cim10_codes(session):
-        cim10[code] = CimCode(code, label, type_mco, deleted=_deleted_label(label))
-    ccam: dict[str, CcamCode] = {}
-    for code, _year, start, end, activities, label in reference_repository.ccam_acts(session):
-        ccam[code] = CcamCode(
+    # One loaded year judges every stay; with several, each stay is judged by its year's version
+    # (app.rules.catalog.versions). Withdrawals are known from the ATIH "*** SUaa ***" labels, not
+    # inferred from a code missing in a later year.
+    cim10: dict[int, dict[str, CimCode]] = defaultdict(dict)
+    for code, year, type_mco, label in reference_repository.cim10_codes(session):
+        cim10[year][code] = CimCode(code, label, type_mco, deleted=_deleted_label(label))
+    ccam: dict[int, dict[str, CcamCode]] = defaultdict(dict)
+    for code, year, start, end, activities, label in reference_repository.ccam_acts(session):
+        ccam[year][code] = CcamCode(
             code, label, frozenset(activities) if activities else None, valid_from=start, valid_to=end
         )
     ghm: dict[str, str] = {}
     for code, _year, label in reference_repository.ghm_labels(session):
         ghm[code] = label
-    return _Nomenclatures(generation, cim10 or None, ccam or None, ghm or None)
+    cim10_table, cim10_years = _versions(cim10, lambda table: RuleContext(cim10=table))
+    ccam_table, ccam_years = _versions(ccam, lambda table: RuleContext(ccam=table))
+    bounds, starts = _ghm_bounds(session)
+    return _Nomenclatures(
+        generation,
+        cim10_table,
+        ccam_table,
+        ghm or None,
+        cim10_years,
+        ccam_years,
+        bounds,
+        starts,
+    )
 
 
 def _nomenclatures(session: Session) -> _Nomenclatures:
@@ -146,6 +196,10 @@ def load_context(session: Session, *, today: date | None = None) -> RuleContext:
         cim10=nomenclatures.cim10,
         ccam=nomenclatures.ccam,
         ghm_labels=nomenclatures.ghm_labels,
+        cim10_years=nomenclatures.cim10_years,
+        ccam_years=nomenclatures.ccam_years,
+        ghm_bounds=nomenclatures.ghm_bounds,
+        campaign_starts=nomenclatures.campaign_starts,
         units=UnitPeriods(periods) if periods else None,
         authorisations=AuthorisationHistory(authorisations) if authorisations else None,
         today=today or date.today(),

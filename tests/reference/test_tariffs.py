@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from app.core.line_errors import LineError
 from app.reference import repository
+from app.reference.campaigns import campaign_of
 from app.reference.models import GhmMeanStayEntry, GhsTariffEntry
 from app.reference.tariffs import (
     GhmMeanStay,
     GhsTariff,
-    campaign_of,
     campaign_start,
     mean_los_of,
     read_ghm_dms,

@@ -54,6 +54,7 @@ CONTEXT_MEMBER: dict[Requirement, str] = {
     "ghm": "ghm_labels",
     "structure": "units",
     "ium": "authorisations",
+    "ghs_tariffs": "ghm_bounds",
 }
 
 

@@ -19,6 +19,8 @@ from typing import Final
 from app.rules.catalog import (
     acts,
     administrative,
+    atypia,
+    ccam,
     codes,
     consistency,
     counters,
@@ -33,6 +35,7 @@ from app.rules.catalog import (
     perinatal,
     seances,
     structure,
+    versions,
 )
 from app.rules.engine import Rule
 from app.rules.registry import install
@@ -44,6 +47,7 @@ FAMILIES: Final[tuple[tuple[str, tuple[Rule, ...]], ...]] = (
     ("counters", counters.RULES),
     ("seances", seances.RULES),
     ("codes", codes.RULES),
+    ("ccam", ccam.RULES),
     ("acts", acts.RULES),
     ("fields_163", fields_163.RULES),
     ("structure", structure.RULES),
@@ -53,6 +57,8 @@ FAMILIES: Final[tuple[tuple[str, tuple[Rule, ...]], ...]] = (
     ("menstrual", menstrual.RULES),
     ("consistency", consistency.RULES),
     ("administrative", administrative.RULES),
+    ("versions", versions.RULES),
+    ("atypia", atypia.RULES),
 )
 
 

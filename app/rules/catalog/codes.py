@@ -1,9 +1,11 @@
-"""Diagnosis (CIM-10) and act (CCAM) codes: format, existence in the nomenclature, restrictions.
+"""Diagnosis (CIM-10) and act (CCAM) code formats; CIM-10 existence and restrictions.
 
-Format rules need no reference. Nomenclature rules need the CIM-10 or CCAM of the context and
-judge a code's validity at the RSS exit date (the date the grouper reads its tables at; the RUM's
-exit date when the RSS exit date is unusable). A code whose format is wrong is left to the format
-rules, and a code that does not exist or is withdrawn is not checked for restrictions.
+Format rules need no reference. CIM-10 rules need the CIM-10 of the context and judge a code's
+validity at the RSS exit date (the date the grouper reads its tables at; the RUM's exit date when
+the RSS exit date is unusable), against the version of the stay's exit year when several years are
+loaded (app.rules.catalog.versions). A code whose format is wrong is left to the format rules, and
+a code that does not exist or is withdrawn is not checked for restrictions. CCAM existence and
+validity: app.rules.catalog.ccam.
 
 ATIH "type MCO" restriction of a CIM-10 code -> control raised (inferred: ATIH defines the five
 types in the CIM-10 FR file documentation; the control for each type is the one the open-source
@@ -20,10 +22,8 @@ grouper drd emits for the matching FG table category, in the same order):
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import Final
 
 from app.ingestion.records import Rss, Rum
@@ -34,11 +34,11 @@ from app.rules.catalog._common import (
     NONE,
     ccam_format_ok,
     cim_format_ok,
-    day,
     fg,
     nomenclature_day,
 )
-from app.rules.engine import CcamCode, CimCode, Hit, RuleContext, Severity, hit, rule
+from app.rules.catalog.versions import cim10_version
+from app.rules.engine import CimCode, Hit, RuleContext, Severity, hit, rule
 
 # --------------------------------------------------------------------------------------------------
 # Formats
@@ -220,8 +220,11 @@ def cim_index(ctx: RuleContext) -> CimIndex:
 _INDEX_KEY: Final = "codes.cim_index"
 
 
-def _check_single(rss: Rss, ctx: RuleContext, position: str, wanted: int) -> Iterable[Hit]:
+def _check_single(rss: Rss, context: RuleContext, position: str, wanted: int) -> Iterable[Hit]:
     """Hits for the DP or DR (`position`) whose status is `wanted`."""
+    ctx = cim10_version(rss, context)
+    if ctx is None:
+        return NONE  # no loaded version for the stay's year (Q015)
     table = ctx.cim10
     if table is None:
         return NONE
@@ -238,7 +241,10 @@ def _check_single(rss: Rss, ctx: RuleContext, position: str, wanted: int) -> Ite
     return hits or NONE
 
 
-def _check_das(rss: Rss, ctx: RuleContext, wanted: int) -> Iterable[Hit]:
+def _check_das(rss: Rss, context: RuleContext, wanted: int) -> Iterable[Hit]:
+    ctx = cim10_version(rss, context)
+    if ctx is None:
+        return NONE  # no loaded version for the stay's year (Q015)
     table = ctx.cim10
     if table is None:
         return NONE
@@ -364,8 +370,11 @@ def da_withdrawn(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     return _check_das(rss, ctx, _WITHDRAWN)
 
 
-def _restricted(rss: Rss, ctx: RuleContext, position: str, types: tuple[int, ...]) -> Iterable[Hit]:
+def _restricted(rss: Rss, context: RuleContext, position: str, types: tuple[int, ...]) -> Iterable[Hit]:
     """Hits for valid codes at `position` ("dp", "dr" or "das") whose type MCO is in `types`."""
+    ctx = cim10_version(rss, context)
+    if ctx is None:
+        return NONE  # no loaded version for the stay's year (Q015)
     table = ctx.cim10
     if table is None:
         return NONE
@@ -520,232 +529,6 @@ def da_forbidden_category(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     return _restricted(rss, ctx, "das", _TYPE_3)
 
 
-# --------------------------------------------------------------------------------------------------
-# CCAM nomenclature
-
-
-@dataclass(frozen=True, slots=True)
-class CcamIndex:
-    """Sets derived once per context from its CCAM, so that a RUM whose acts are all known, never
-    ended, already created and without an activity list is settled by C-level set operations."""
-
-    known: frozenset[str]
-    ended: frozenset[str]  # with a valid_to
-    with_activities: frozenset[str]  # whose activity list is known
-    starts: tuple[date, ...]  # valid_from of the codes that have one, ascending
-    started: tuple[str, ...]  # the codes of `starts`, in the same order
-    not_yet: dict[date, frozenset[str]]  # exit day -> codes created after it (filled on demand)
-
-    def created_after(self, on: date) -> frozenset[str]:
-        found = self.not_yet.get(on)
-        if found is None:
-            if len(self.not_yet) >= 10_000:
-                self.not_yet.clear()
-            found = self.not_yet[on] = frozenset(self.started[bisect_right(self.starts, on) :])
-        return found
-
-
-def ccam_index(ctx: RuleContext) -> CcamIndex:
-    table = ctx.ccam or {}
-    dated = sorted((entry.valid_from, code) for code, entry in table.items() if entry.valid_from is not None)
-    return CcamIndex(
-        known=frozenset(table),
-        ended=frozenset(code for code, entry in table.items() if entry.valid_to is not None),
-        with_activities=frozenset(code for code, entry in table.items() if entry.activities is not None),
-        starts=tuple(start for start, _ in dated),
-        started=tuple(code for _, code in dated),
-        not_yet={},
-    )
-
-
-_CCAM_INDEX_KEY: Final = "codes.ccam_index"
-
-
-def _unknown_acts(rss: Rss, ccam: Mapping[str, CcamCode], known: frozenset[str]) -> list[Hit] | None:
-    hits: list[Hit] | None = None
-    for i, rum in enumerate(rss.rums):
-        if known.issuperset(map(ACT_CODE, rum.acts)):
-            continue
-        for k, act in enumerate(rum.acts):
-            code = act.code
-            if code not in ccam and ccam_format_ok(code):
-                if hits is None:
-                    hits = []
-                hits.append(hit(i, f"acts[{k}].code", code))
-    return hits
-
-
-def _withdrawn_acts(rss: Rss, ccam: Mapping[str, CcamCode], ended: frozenset[str]) -> list[Hit] | None:
-    hits: list[Hit] | None = None
-    for i, rum in enumerate(rss.rums):
-        if ended.isdisjoint(map(ACT_CODE, rum.acts)):
-            continue
-        for k, act in enumerate(rum.acts):
-            entry = ccam.get(act.code)
-            if entry is None or entry.valid_to is None:
-                continue
-            entry_day = day(rum.entry_date)
-            if entry_day is not None and entry_day >= entry.valid_to:
-                if hits is None:
-                    hits = []
-                hits.append(hit(i, f"acts[{k}].code", act.code, limit=entry.valid_to.strftime("%d/%m/%Y")))
-    return hits
-
-
-def _future_acts(rss: Rss, ccam: Mapping[str, CcamCode], index: CcamIndex) -> list[Hit] | None:
-    hits: list[Hit] | None = None
-    for i, rum in enumerate(rss.rums):
-        exit_day = day(rum.exit_date)
-        if exit_day is None or index.created_after(exit_day).isdisjoint(map(ACT_CODE, rum.acts)):
-            continue
-        for k, act in enumerate(rum.acts):
-            entry = ccam.get(act.code)
-            if entry is not None and entry.valid_from is not None and exit_day < entry.valid_from:
-                if hits is None:
-                    hits = []
-                hits.append(hit(i, f"acts[{k}].code", act.code, limit=entry.valid_from.strftime("%d/%m/%Y")))
-    return hits
-
-
-@rule(
-    "C073",
-    "codes.act_unknown",
-    Severity.BLOCKING,
-    "Acte {value} n'ayant jamais existé dans la CCAM.",
-    reference=fg("C073"),
-    needs=("ccam",),
-    when=("acts",),
-)
-def act_unknown(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """Each act code must exist in the CCAM (or the ATIH additions to it, e.g. YYYY codes).
-
-    Bad: acts[0].code = "ZBQK999".
-    Good: acts[0].code = "ZBQK002".
-    """
-    table = ctx.ccam
-    if table is None:
-        return NONE
-    return _unknown_acts(rss, table, ctx.derived(_CCAM_INDEX_KEY, ccam_index).known) or NONE
-
-
-@rule(
-    "C078",
-    "codes.act_withdrawn_before_entry",
-    Severity.BLOCKING,
-    "Acte {value} supprimé de la CCAM le {limit}, avant l'entrée dans l'UM.",
-    reference=fg("C078"),
-    needs=("ccam",),
-    params=("limit",),
-    when=("acts",),
-)
-def act_withdrawn_before_entry(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """An act withdrawn from the CCAM cannot be coded in a RUM starting on or after its end date.
-
-    Bad: act AANL001 (ended 01/05/2010) in a RUM entered on 04/03/2024.
-    Good: act ZBQK002 (still valid) in the same RUM.
-    """
-    table = ctx.ccam
-    if table is None:
-        return NONE
-    return _withdrawn_acts(rss, table, ctx.derived(_CCAM_INDEX_KEY, ccam_index).ended) or NONE
-
-
-@rule(
-    "C079",
-    "codes.act_not_yet_valid",
-    Severity.BLOCKING,
-    "Acte {value} créé dans la CCAM le {limit}, après la sortie de l'UM.",
-    reference=fg("C079"),
-    needs=("ccam",),
-    params=("limit",),
-    when=("acts",),
-)
-def act_not_yet_valid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """An act cannot be coded in a RUM that ended before the act entered the CCAM.
-
-    Bad: act ZZNL066 (created 02/02/2010) in a RUM that ended on 31/12/2009.
-    Good: the same act in a RUM ending on 05/02/2010.
-    """
-    table = ctx.ccam
-    if table is None:
-        return NONE
-    return _future_acts(rss, table, ctx.derived(_CCAM_INDEX_KEY, ccam_index)) or NONE
-
-
-def _activity_hits(
-    rss: Rss, ccam: Mapping[str, CcamCode], listed: frozenset[str], anaesthesia: bool
-) -> list[Hit] | None:
-    hits: list[Hit] | None = None
-    for i, rum in enumerate(rss.rums):
-        if listed.isdisjoint(map(ACT_CODE, rum.acts)):  # no act with a known activity list
-            continue
-        for k, act in enumerate(rum.acts):
-            activity = act.activity
-            if (activity == "4") != anaesthesia or not activity or activity not in "12345":
-                continue
-            entry = ccam.get(act.code)
-            # YYYY supplements carry no activity list (the grouper skips them too).
-            if entry is None or entry.activities is None or act.code.startswith("YYYY"):
-                continue
-            if activity not in entry.activities:
-                if hits is None:
-                    hits = []
-                hits.append(hit(i, f"acts[{k}].activity", activity, act=act.code))
-    return hits
-
-
-@rule(
-    "C110",
-    "codes.act_anaesthesia_missing",
-    Severity.BLOCKING,
-    "Activité 4 (anesthésie) inexistante pour l'acte {act}.",
-    reference=fg("C110"),
-    needs=("ccam", "ccam_activities"),
-    params=("act",),
-    when=("acts",),
-)
-def act_anaesthesia_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """Activity 4 (anaesthesia) can only be coded for an act that has one in the CCAM.
-
-    Needs a CCAM that lists activities (skipped otherwise: the public ATIH extract has no such
-    column); an act listed without its activities, or a YYYY supplement, is not checked.
-
-    Bad: ZBQK002 (chest X-ray, activity 1 only) coded with activity "4".
-    Good: LMMA012 with activity "4".
-    """
-    table = ctx.ccam
-    if table is None:
-        return NONE
-    listed = ctx.derived(_CCAM_INDEX_KEY, ccam_index).with_activities
-    return _activity_hits(rss, table, listed, True) or NONE
-
-
-@rule(
-    "C111",
-    "codes.act_activity_missing",
-    Severity.WARNING,
-    "Activité {value} inexistante pour l'acte {act}.",
-    reference=fg("C111"),
-    needs=("ccam", "ccam_activities"),
-    params=("act",),
-    when=("acts",),
-)
-def act_activity_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """An activity other than 4 must exist for the act in the CCAM.
-
-    Needs a CCAM that lists activities (skipped otherwise: the public ATIH extract has no such
-    column); an act listed without its activities, or a YYYY supplement, is not checked.
-
-    Bad: ZBQK002 (activity 1 only) coded with activity "2".
-    Good: ZBQK002 with activity "1".
-    """
-    table = ctx.ccam
-    if table is None:
-        return NONE
-    listed = ctx.derived(_CCAM_INDEX_KEY, ccam_index).with_activities
-    return _activity_hits(rss, table, listed, False) or NONE
-
-
 RULES = (
     dp_missing,
     dp_format,
@@ -765,9 +548,4 @@ RULES = (
     dr_forbidden_external_cause,
     dr_forbidden_category,
     da_forbidden_category,
-    act_unknown,
-    act_withdrawn_before_entry,
-    act_not_yet_valid,
-    act_anaesthesia_missing,
-    act_activity_missing,
 )

@@ -17,6 +17,8 @@ ISSUED_CODES: Final[frozenset[str]] = frozenset(
         "C076", "C081", "C126", "C129", "C143", "C145", "C147", "C162", "C163", "C164",
         "C165", "C166", "C168", "C174", "C179", "C184", "C189", "C190", "C191", "C142",
         "C253", "C261", "C262",
+        # Issue 17: nomenclatures by year, atypia a DIM audits before sending.
+        "Q015", "Q016", "Q017", "Q018", "Q019", "Q020",
         # The ledger as started (89 FG controls, Q001-Q012).
         "C011", "C013", "C014", "C015", "C016", "C017", "C019", "C020", "C021", "C023",
         "C024", "C025", "C026", "C027", "C028", "C029", "C030", "C032", "C033", "C034",

@@ -4,6 +4,7 @@ findings expected) and RSS that do not. Run by tests/rules/test_cases.py."""
 from tests.rules.cases import (
     acts,
     administrative,
+    atypia,
     codes,
     consistency,
     counters,
@@ -17,6 +18,7 @@ from tests.rules.cases import (
     perinatal,
     seances,
     structure,
+    versions,
 )
 from tests.rules.cases._support import BARE_CTX, FULL_CTX, Case
 
@@ -36,6 +38,8 @@ ALL_CASES: list[Case] = [
     *menstrual.CASES,
     *consistency.CASES,
     *administrative.CASES,
+    *versions.CASES,
+    *atypia.CASES,
 ]
 
 __all__ = ["ALL_CASES", "BARE_CTX", "FULL_CTX", "Case"]

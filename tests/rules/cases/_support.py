@@ -151,6 +151,14 @@ AUTHORISATIONS = AuthorisationHistory(
 
 TODAY = date(2025, 1, 1)
 
+# (campaign, GHM) -> (GHS, low bound, high bound), as app.rules.service derives it from a loaded
+# tariff table (values of the 2024 public table; 2023 given the same for the January stays).
+GHM_BOUNDS: dict[tuple[int, str], tuple[str, int, int]] = {
+    **{(campaign, "01C031"): ("0022", 0, 11) for campaign in (2023, 2024)},
+    **{(campaign, "01C034"): ("0025", 12, 124) for campaign in (2023, 2024)},
+}
+CAMPAIGN_STARTS = {2023: date(2023, 3, 1), 2024: date(2024, 3, 1)}
+
 FULL_CTX = RuleContext(
     cim10={code.code: code for code in _CIM},
     ccam={code.code: code for code in _CCAM},
@@ -158,5 +166,27 @@ FULL_CTX = RuleContext(
     units=UNITS,
     authorisations=AUTHORISATIONS,
     today=TODAY,
+    ghm_bounds=GHM_BOUNDS,
+    campaign_starts=CAMPAIGN_STARTS,
+)
+
+# Nomenclatures by year: CIM-10 and CCAM 2023 and 2024 loaded, each a version of its own. J189 and
+# ZBQK002 are in both; K358 only in 2023's CIM-10 (a code dropped in 2024), U0716 only in 2024's;
+# GEQE007 only in 2024's CCAM.
+_CIM_2023 = {
+    code.code: code for code in (*_CIM, CimCode("K358", "Appendicite aiguë, autre et sans précision"))
+}
+_CIM_2024 = {code.code: code for code in (*_CIM, CimCode("U0716", "Code créé en 2024 (fictif)"))}
+_CCAM_2023 = {code.code: code for code in _CCAM if code.code != "GEQE007"}
+_CCAM_2024 = {code.code: code for code in _CCAM}
+YEARS_CTX = RuleContext(
+    cim10=_CIM_2024,
+    ccam=_CCAM_2024,
+    ghm_labels=GHM_LABELS,
+    units=UNITS,
+    authorisations=AUTHORISATIONS,
+    today=TODAY,
+    cim10_years={2023: RuleContext(cim10=_CIM_2023), 2024: RuleContext(cim10=_CIM_2024)},
+    ccam_years={2023: RuleContext(ccam=_CCAM_2023), 2024: RuleContext(ccam=_CCAM_2024)},
 )
 BARE_CTX = RuleContext(today=TODAY)  # no reference loaded
