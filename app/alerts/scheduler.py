@@ -13,8 +13,6 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from fastapi import FastAPI
-
 from app.alerts import delivery, service
 from app.core import db
 from app.core.config import Settings
@@ -59,9 +57,11 @@ class EvaluationSchedule:
             self._stop.wait(self.interval_seconds)
 
 
-def lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def lifespan(settings: Settings) -> Callable[[object], AbstractAsyncContextManager[None]]:
+    """The app's lifespan (FastAPI's `lifespan=`); the app itself is not needed, so not imported."""
+
     @asynccontextmanager
-    async def run(app: FastAPI) -> AsyncIterator[None]:
+    async def run(app: object) -> AsyncIterator[None]:
         if not settings.alert_background:
             yield
             return

@@ -134,6 +134,7 @@ def _audit(session: Session, principal: Principal, rule_id: int) -> None:
 
 
 def create_rule(session: Session, principal: Principal, body: AlertRuleCreate) -> AlertRuleRead:
+    """A new rule, `ok`; its first evaluation may fire it. Audited."""
     provider = provider_of(body.metric)
     rule = AlertRule(
         name=body.name,
@@ -173,7 +174,8 @@ def list_rules(session: Session) -> list[AlertRuleRead]:
 def update_rule(
     session: Session, principal: Principal, *, rule_id: int, body: AlertRuleUpdate
 ) -> AlertRuleRead:
-    """Change the fields given; the state is kept (the next evaluation decides with the new rule)."""
+    """Change the fields given; the state is kept (the next evaluation decides with the new rule).
+    Audited."""
     rule = _get(session, rule_id, lock=True)
     changes = body.model_dump(exclude_unset=True, exclude={"webhook_secret"})
     for name, value in changes.items():
@@ -192,7 +194,7 @@ def update_rule(
 
 
 def delete_rule(session: Session, principal: Principal, *, rule_id: int) -> int:
-    """Delete the rule; its deliveries still pending are cancelled (returns how many)."""
+    """Delete the rule; its deliveries still pending are cancelled (returns how many). Audited."""
     rule = _get(session, rule_id, lock=True)
     cancelled = repository.cancel_pending(session, rule_id=rule_id)
     repository.delete_rule(session, rule)
@@ -357,7 +359,8 @@ def _evaluate(session: Session, ctx: Context, rule: AlertRule, at: datetime) -> 
 
 
 def evaluate_rule(session: Session, principal: Principal, *, rule_id: int) -> EvaluationRead:
-    """Evaluate one rule now (enabled or not), its row locked until the caller commits."""
+    """Evaluate one rule now (enabled or not), its row locked until the caller commits. Audited
+    (the schedule's passes are not: their events are in the outbox)."""
     rule = _get(session, rule_id, lock=True)
     result = _evaluate(session, Context(session, today()), rule, datetime.now(UTC))
     session.flush()

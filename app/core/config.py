@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     # benchmarks set 0, as the tests do, so that every batch crosses to the workers.
     ingest_parallel_min_bytes: int | None = Field(default=None, ge=0)
     log_level: str = "INFO"
+    # The public reference files (ATIH tariffs...) the demo year loads when present (app.demo.tariffs).
+    shared_data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
     # shared_buffers of the embedded PostgreSQL (a PostgreSQL size such as `1GB`); unset: sized from
     # the machine's memory (app.core.embedded_pg.default_shared_buffers). Ignored with DATABASE_URL.
     pg_shared_buffers: str | None = None

@@ -1,7 +1,7 @@
 """Every SQL statement of the exhaustivity domain: coding exhaustivity and report transmission.
 
 The exhaustivity aggregate runs over the turnaround's classified stays (the same stays, the same
-`as_of` clock, the same unit scoping: `turnaround.repository.CLASSIFIED_STAYS_SQL`), which carry
+`as_of` clock, the same unit scoping: `turnaround.reports_repository.CLASSIFIED_STAYS_SQL`), which carry
 the reception of the RSS in force at `as_of`. The transmission aggregate reads the stored
 document events by storage time (`ix_document_event_recorded_at`, migration 0017).
 """
@@ -16,8 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
-from app.turnaround import repository as turnaround_repository
-from app.turnaround.repository import TurnaroundParams
+from app.turnaround import reports_repository as turnaround_repository
+from app.turnaround.reports_repository import TurnaroundParams
 
 GroupColumn = Literal["service", "pole", "unit"]
 

@@ -37,7 +37,7 @@ from app.exhaustivity.schemas import (
     TransmissionRow,
 )
 from app.turnaround import reports as turnaround_reports
-from app.turnaround.repository import TurnaroundParams
+from app.turnaround.reports_repository import TurnaroundParams
 from app.turnaround.schemas import DEFAULT_CARE_TYPES, CareType, GroupBy
 from app.turnaround.settings import audit_ids, get_turnaround_settings
 

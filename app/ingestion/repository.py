@@ -12,7 +12,7 @@ from sqlalchemy import ARRAY, Text, any_, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from app.core.bulk import copy_text
-from app.ingestion.models import BatchColumns, RssVersion, Rum, RumBatch
+from app.ingestion.models import ReceivedBatch, RssVersion, Rum, RumBatch
 from app.ingestion.summaries import SummaryDelta
 
 VERSION_COLUMNS = (
@@ -28,8 +28,8 @@ RUM_COLUMNS = (
 )  # fmt: skip
 
 
-# Batch look-ups, for RUM and RHS batches alike (their shared columns: models.BatchColumns).
-B = TypeVar("B", bound=BatchColumns)
+# Batch look-ups, for RUM, RHS and RSA batches alike (their shared columns: models.ReceivedBatch).
+B = TypeVar("B", bound=ReceivedBatch)
 
 
 def get_batch(session: Session, model: type[B], *, batch_id: int) -> B | None:

@@ -18,16 +18,6 @@ def get_batch(session: Session, *, batch_id: int) -> RsaBatch | None:
     return session.get(RsaBatch, batch_id)
 
 
-def get_batch_by_sha256(session: Session, *, sha256: str) -> RsaBatch | None:
-    return session.scalar(select(RsaBatch).where(RsaBatch.content_sha256 == sha256))
-
-
-def get_batch_by_idempotency_key(session: Session, *, key: str, token_name: str) -> RsaBatch | None:
-    return session.scalar(
-        select(RsaBatch).where(RsaBatch.idempotency_key == key, RsaBatch.token_name == token_name)
-    )
-
-
 def add_batch(session: Session, batch: RsaBatch) -> RsaBatch:
     session.add(batch)
     session.flush()
@@ -154,6 +144,19 @@ days AS (
                 ELSE x.los < coalesce(x.low_bound, 0) END AS below
     FROM tariffed x
 ),
+national AS (
+    -- Once per (GHM, GHS, exit year), not per stay: the national mean LOS the rules of
+    -- app.reference.repository.national_mean_los pick (newest year not after the exit year, else the
+    -- oldest; the GHS's row, else the GHM's own, else its lowest GHS).
+    SELECT c.ghm, c.ghs, c.exit_year,
+           (SELECT n.mean_los FROM ref_ghm_dms n WHERE n.ghm = c.ghm
+            ORDER BY n.year <= c.exit_year DESC,
+                     CASE WHEN n.year <= c.exit_year THEN -n.year ELSE n.year END,
+                     n.ghs = c.ghs DESC, n.ghs = '' DESC, n.ghs
+            LIMIT 1) AS national_los
+    FROM (SELECT DISTINCT ghm, coalesce(ghs, '') AS ghs, extract(year FROM exit_date) AS exit_year
+          FROM days WHERE ghm IS NOT NULL) c
+),
 money AS (
     SELECT d.*,
            CASE WHEN d.below THEN CASE WHEN d.has_rsa THEN d.rsa_exb ELSE d.low_bound - d.los END
@@ -169,14 +172,12 @@ money AS (
                SELECT sum(CAST(e.value AS int) * p.tariff) FROM jsonb_each_text(d.sups) e
                JOIN ref_supplement_tariff p ON p.year = d.campaign AND p.code = e.key
            ), 0) END AS supplements,
-           coalesce((SELECT k.prudential * k.geographic FROM ref_tariff_coefficient k
-                     WHERE k.year = d.campaign), 1) AS coefficient,
-           (SELECT n.mean_los FROM ref_ghm_dms n WHERE n.ghm = d.ghm
-            ORDER BY n.year <= extract(year FROM d.exit_date) DESC,
-                     CASE WHEN n.year <= extract(year FROM d.exit_date) THEN -n.year ELSE n.year END,
-                     n.ghs = coalesce(d.ghs, '') DESC, n.ghs = '' DESC, n.ghs
-            LIMIT 1) AS national_los
+           coalesce(k.prudential * k.geographic, 1) AS coefficient,
+           nat.national_los
     FROM days d
+    LEFT JOIN ref_tariff_coefficient k ON k.year = d.campaign
+    LEFT JOIN national nat
+      ON nat.ghm = d.ghm AND nat.ghs = coalesce(d.ghs, '') AND nat.exit_year = extract(year FROM d.exit_date)
 ),
 final AS (
     SELECT m.*, round((m.base + m.exh - m.exb + m.supplements) * m.coefficient, 2) AS total
@@ -220,10 +221,8 @@ keyed AS (
 """
 
 _KEYS = {
-    "ghm": (_STAY_KEYS, "coalesce(f.ghm, 'no_ghm')",
-            "(SELECT g.label FROM ref_ghm g WHERE g.ghm = f.ghm ORDER BY g.year DESC LIMIT 1)"),
-    "cmd": (_STAY_KEYS, "coalesce(left(f.ghm, 2), 'no_ghm')",
-            "(SELECT c.label FROM ref_cmd c WHERE c.cmd = left(f.ghm, 2) ORDER BY c.year DESC LIMIT 1)"),
+    "ghm": (_STAY_KEYS, "coalesce(f.ghm, 'no_ghm')", "NULL::text"),
+    "cmd": (_STAY_KEYS, "coalesce(left(f.ghm, 2), 'no_ghm')", "NULL::text"),
     "unit": (_RUM_KEYS, "s.unit", "u.label"),
     "service": (_RUM_KEYS,
                 "coalesce(u.service_code, CASE WHEN u.id IS NULL THEN 'unmapped' ELSE 'no_service' END)",
@@ -233,7 +232,7 @@ _KEYS = {
 }  # fmt: skip
 
 _AGGREGATE = """
-SELECT GROUPING(k.key) = 1 AS is_total, k.key, max(k.label) AS label,
+SELECT GROUPING(k.key) = 1 AS is_total, k.key, coalesce(max(k.label), {label}) AS label,
        count(*) FILTER (WHERE k.main) AS stays,
        coalesce(sum(f.seances) FILTER (WHERE k.main), 0) AS seances,
        coalesce(sum(f.los * k.share), 0) AS days,
@@ -263,6 +262,11 @@ SELECT f.reason, count(*) FROM keyed k JOIN final f ON f.id = k.id
 WHERE k.main AND f.reason IS NOT NULL GROUP BY f.reason ORDER BY f.reason
 """
 
+# Labels looked up once per group, not per stay (the nomenclature tables are keyed by year first).
+_GROUP_LABELS = {
+    "ghm": "(SELECT g.label FROM ref_ghm g WHERE g.ghm = k.key ORDER BY g.year DESC LIMIT 1)",
+    "cmd": "(SELECT c.label FROM ref_cmd c WHERE c.cmd = k.key ORDER BY c.year DESC LIMIT 1)",
+}
 CASEMIX_GROUPS: Final = tuple(_KEYS)
 
 
@@ -282,6 +286,7 @@ def casemix(
         "start": start, "end": end, "units": None if units is None else sorted(units),
         "campaigns": list(campaign_starts), "starts": list(campaign_starts.values()),
     }  # fmt: skip
-    rows = [dict(row) for row in session.execute(text(cte + _AGGREGATE), params).mappings()]
+    aggregate = _AGGREGATE.format(label=_GROUP_LABELS.get(group_by, "NULL"))
+    rows = [dict(row) for row in session.execute(text(cte + aggregate), params).mappings()]
     reasons = {str(reason): int(count) for reason, count in session.execute(text(cte + _NOT_VALUED), params)}
     return rows, reasons

@@ -1,8 +1,8 @@
-"""HL7 v2 (ER7) stay movements and document events, and the ACK answering them.
+"""HL7 v2 (ER7) stay movements and document events.
 
 `parse_hl7_message` turns one message into `StayEvent`s or `DocumentEvent`s, or into errors with
-the acknowledgment code to return; it never raises, whatever the bytes. `build_ack` renders the
-ACK (ER7, CR separators).
+the acknowledgment code to return; it never raises, whatever the bytes. `hl7_ack.build_ack`
+renders the ACK (ER7, CR separators); `hl7_er7` decodes the text and reads its fields.
 
 Reading rules (French IHE PAM profile for ADT, CI-SIS "transmission de documents" for MDM/ORU):
 
@@ -65,29 +65,33 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Final, Literal
 
 import hl7
 
 from app.core.control_chars import CONTROL_CHARACTER, describe, find_control
-from app.core.dates import DATE_OUT_OF_RANGE, DateOutOfRange, check_datetime
+from app.core.dates import DATE_OUT_OF_RANGE, DateOutOfRange
 from app.core.line_errors import LineError
 from app.turnaround.events import (
-    HOSPITAL_TZ,
     UNIT_REQUIRED_TYPES,
     DocumentAction,
     DocumentEvent,
     StayEvent,
     StayEventType,
 )
+from app.turnaround.hl7_er7 import (
+    ENCODING_CHARACTERS,
+    Message,
+    Segment,
+    decode_hl7,
+    parse_dtm,
+    split_segments,
+)
 
 AckCode = Literal["AA", "AE", "AR"]
-
-ENCODING_CHARACTERS: Final = "^~\\&"
 
 ADT_TRIGGERS: Final[dict[str, StayEventType]] = {
     "A01": "admit",
@@ -128,39 +132,7 @@ _ORC_REPLACE: Final = frozenset({"RO", "RP", "RU", "XO"})
 _DOCUMENT_VALUE_TYPES: Final = frozenset({"ED", "RP"})
 _CANCEL_TYPES: Final = frozenset({"cancel_admit", "cancel_transfer", "cancel_discharge"})
 
-# LineError.code -> HL7 table 0357 (message error condition codes), for ERR-3.
-_HL7_ERROR_CODES: Final[dict[str, tuple[str, str]]] = {
-    "empty_message": ("100", "Segment sequence error"),
-    "missing_msh": ("100", "Segment sequence error"),
-    "batch_not_supported": ("100", "Segment sequence error"),
-    "malformed_segment": ("100", "Segment sequence error"),
-    "missing_segment": ("100", "Segment sequence error"),
-    "invalid_separators": ("102", "Data type error"),
-    "missing_field": ("101", "Required field missing"),
-    "no_document": ("101", "Required field missing"),
-    "invalid_date": ("102", "Data type error"),
-    DATE_OUT_OF_RANGE: ("102", "Data type error"),
-    CONTROL_CHARACTER: ("102", "Data type error"),
-    "value_too_long": ("102", "Data type error"),
-    # An id already stored for other content: the key exists (the message is refused, not lost:
-    # the sender is told to use a new control id).
-    "duplicate_event_id": ("205", "Duplicate key identifier"),
-    "unsupported_message_type": ("200", "Unsupported message type"),
-    "unsupported_trigger": ("201", "Unsupported event code"),
-    "malformed_message": ("100", "Segment sequence error"),
-    "multiple_messages": ("100", "Segment sequence error"),
-    "ignored": ("0", "Message accepted"),
-}
-_DEFAULT_HL7_ERROR: Final = ("207", "Application internal error")
-
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{2}")
-_DTM = re.compile(
-    r"(?P<y>\d{4})(?P<mo>\d{2})(?P<d>\d{2})"
-    r"(?:(?P<h>\d{2})(?:(?P<mi>\d{2})(?:(?P<s>\d{2})(?:\.(?P<f>\d{1,4}))?)?)?)?"
-    r"(?P<tz>[+-]\d{4})?"
-)
-_FIELD_REF = re.compile(r"(?P<seg>[A-Z][A-Z0-9]{2})-(?P<field>\d+)")
-_FRAMING = "\ufeff\x0b\x1c"
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,82 +197,11 @@ class _Reject(Exception):
         self.error = error
 
 
-# --------------------------------------------------------------------------- decoding
-
-
-def _declared_charset(body: bytes) -> str:
-    head = body[:4096].decode("latin-1").lstrip(_FRAMING + " \t\r\n")
-    first = re.split(r"[\r\n]", head, maxsplit=1)[0]
-    parts = first.split("|")
-    return parts[17].strip() if first.startswith("MSH") and len(parts) > 17 else ""
-
-
-def _codec_for(charset: str) -> str | None:
-    normalized = charset.upper().replace(" ", "")
-    if "UTF-8" in normalized or "UTF8" in normalized:
-        return "utf-8"
-    if normalized == "8859/15":
-        return "iso8859-15"
-    if normalized == "8859/1":
-        return "latin-1"
-    return None
-
-
-def decode_hl7(body: bytes) -> str:
-    """Text of the message, decoded leniently (never fails: Latin-1 decodes any byte)."""
-    if body.startswith(b"\xef\xbb\xbf"):
-        body = body[3:]
-    codec = _codec_for(_declared_charset(body))
-    for candidate in (codec, "utf-8", "cp1252", "latin-1"):
-        if candidate is None:
-            continue
-        try:
-            return body.decode(candidate)
-        except UnicodeDecodeError:
-            continue
-    return body.decode("latin-1")  # unreachable: Latin-1 maps every byte
-
-
-def split_segments(text: str) -> list[str]:
-    """Segments of an ER7 text, whatever the line ending; blank lines and framing dropped."""
-    cleaned = text.strip(_FRAMING).replace("\r\n", "\r").replace("\n", "\r")
-    return [segment.strip(_FRAMING) for segment in cleaned.split("\r") if segment.strip(_FRAMING + " \t")]
-
-
-# --------------------------------------------------------------------------- field access
-
-
-@dataclass(frozen=True, slots=True)
-class _Seg:
-    name: str
-    line: int  # 1-based position of the segment in the message
-    data: Any  # hl7.Segment
-
-    def get(self, field: int, component: int = 1, subcomponent: int = 1, repetition: int = 1) -> str:
-        """Unescaped value, '' when absent (python-hl7 raises on paths deeper than the data)."""
-        try:
-            value = self.data.extract_field(1, field, repetition, component, subcomponent)
-        except (IndexError, KeyError, TypeError, ValueError):
-            return ""
-        return str(value).strip()
-
-
-class _Message:
-    def __init__(self, parsed: Any) -> None:
-        self.segments = [_Seg(str(seg[0]).strip(), index, seg) for index, seg in enumerate(parsed, start=1)]
-
-    def first(self, name: str) -> _Seg | None:
-        return next((seg for seg in self.segments if seg.name == name), None)
-
-    def all(self, name: str) -> list[_Seg]:
-        return [seg for seg in self.segments if seg.name == name]
-
-
-def _error(seg: _Seg | None, field: str | None, code: str, message: str) -> LineError:
+def _error(seg: Segment | None, field: str | None, code: str, message: str) -> LineError:
     return LineError(line=seg.line if seg else None, field=field, code=code, message=message)
 
 
-def _identifier(seg: _Seg | None, label: str, value: str) -> str:
+def _identifier(seg: Segment | None, label: str, value: str) -> str:
     """`value` (unescaped: `\\X0D\\` is already a CR), refused when it holds a control character."""
     position = find_control(value)
     if position is not None:
@@ -316,34 +217,7 @@ def _identifier(seg: _Seg | None, label: str, value: str) -> str:
     return value
 
 
-def parse_dtm(value: str) -> datetime:
-    """HL7 DTM (day precision at least) -> aware datetime; ValueError when malformed, its
-    subclass DateOutOfRange when outside 1900-2100 (app.core.dates)."""
-    match = _DTM.fullmatch(value.strip())
-    if not match:
-        raise ValueError(f"not an HL7 date/time: {value!r}")
-    parts = match.groupdict()
-    fraction = parts["f"] or ""
-    moment = datetime(
-        int(parts["y"]),
-        int(parts["mo"]),
-        int(parts["d"]),
-        int(parts["h"] or 0),
-        int(parts["mi"] or 0),
-        int(parts["s"] or 0),
-        int(fraction.ljust(6, "0")) if fraction else 0,
-    )
-    offset = parts["tz"]
-    if not offset:
-        return check_datetime(moment.replace(tzinfo=HOSPITAL_TZ))
-    hours, minutes = int(offset[1:3]), int(offset[3:5])
-    if hours > 14 or minutes > 59:
-        raise ValueError(f"not an HL7 time zone offset: {offset!r}")
-    sign = 1 if offset[0] == "+" else -1
-    return check_datetime(moment.replace(tzinfo=timezone(sign * timedelta(hours=hours, minutes=minutes))))
-
-
-_Source = tuple[_Seg | None, int, str]  # segment, field number, label ("ZBE-2")
+_Source = tuple[Segment | None, int, str]  # segment, field number, label ("ZBE-2")
 
 
 def _first_datetime(sources: Sequence[_Source]) -> datetime | None:
@@ -438,7 +312,7 @@ def _check_header(header: MessageHeader) -> None:
         )
 
 
-def _check_segments(message: _Message) -> None:
+def _check_segments(message: Message) -> None:
     for seg in message.segments:
         if seg.name == "MSH" and seg.line > 1:
             raise _Reject(
@@ -482,7 +356,7 @@ def _check_nul(segments: Sequence[str]) -> None:
         )
 
 
-def _check_header_values(parsed: Any, message: _Message, header: MessageHeader) -> None:
+def _check_header_values(parsed: Any, message: Message, header: MessageHeader) -> None:
     """The header values the event id is made of hold no control character once unescaped, and
     MSH-7, when present, is a date/time within the accepted range, whichever date the events use."""
     msh = message.first("MSH")
@@ -510,7 +384,7 @@ def message_digest(segments: Sequence[str]) -> str:
 # --------------------------------------------------------------------------- ADT
 
 
-def _stay_number(message: _Message) -> str:
+def _stay_number(message: Message) -> str:
     pv1 = message.first("PV1")
     pid = message.first("PID")
     for seg, field, label in ((pv1, 19, "PV1-19"), (pid, 18, "PID-18")):
@@ -524,13 +398,13 @@ def _stay_number(message: _Message) -> str:
     )
 
 
-def _xon_code(seg: _Seg | None, field: int) -> str:
+def _xon_code(seg: Segment | None, field: int) -> str:
     if seg is None:
         return ""
     return seg.get(field, 10) or seg.get(field, 3)
 
 
-def _adt_unit(message: _Message) -> str | None:
+def _adt_unit(message: Message) -> str | None:
     zbe = message.first("ZBE")
     pv1 = message.first("PV1")
     for seg, value, label in (
@@ -543,7 +417,7 @@ def _adt_unit(message: _Message) -> str | None:
     return None
 
 
-def _adt_events(message: _Message, header: MessageHeader) -> tuple[StayEvent, ...]:
+def _adt_events(message: Message, header: MessageHeader) -> tuple[StayEvent, ...]:
     event_type = ADT_TRIGGERS[header.trigger]
     pv1 = message.first("PV1")
     if pv1 is None:
@@ -600,7 +474,7 @@ def _adt_events(message: _Message, header: MessageHeader) -> tuple[StayEvent, ..
 # --------------------------------------------------------------------------- MDM / ORU
 
 
-def _received_at(message: _Message) -> datetime:
+def _received_at(message: Message) -> datetime:
     msh, evn = message.first("MSH"), message.first("EVN")
     received = _first_datetime([(msh, 7, "MSH-7"), (evn, 2, "EVN-2")])
     if received is None:
@@ -608,20 +482,20 @@ def _received_at(message: _Message) -> datetime:
     return received
 
 
-def _ei(seg: _Seg, field: int) -> str:
+def _ei(seg: Segment, field: int) -> str:
     return seg.get(field, 1) or seg.get(field, 3)
 
 
-def _is_document_obx(seg: _Seg) -> bool:
+def _is_document_obx(seg: Segment) -> bool:
     return seg.get(2, 1).upper() in _DOCUMENT_VALUE_TYPES
 
 
-def _unit(message: _Message) -> str | None:
+def _unit(message: Message) -> str | None:
     pv1 = message.first("PV1")
     return _identifier(pv1, "PV1-3", pv1.get(3, 1) if pv1 else "") or None
 
 
-def _mdm_events(message: _Message, header: MessageHeader) -> tuple[DocumentEvent, ...]:
+def _mdm_events(message: Message, header: MessageHeader) -> tuple[DocumentEvent, ...]:
     txa = message.first("TXA")
     if txa is None:
         raise _Reject(
@@ -658,7 +532,7 @@ def _mdm_events(message: _Message, header: MessageHeader) -> tuple[DocumentEvent
     )
 
 
-def _oru_action(orc: _Seg | None, obr: _Seg, document_obx: list[_Seg]) -> DocumentAction:
+def _oru_action(orc: Segment | None, obr: Segment, document_obx: list[Segment]) -> DocumentAction:
     order_control = orc.get(1, 1).upper() if orc else ""
     result_status = obr.get(25, 1).upper()
     obx_statuses = {seg.get(11, 1).upper() for seg in document_obx}
@@ -669,10 +543,10 @@ def _oru_action(orc: _Seg | None, obr: _Seg, document_obx: list[_Seg]) -> Docume
     return "new"
 
 
-def _oru_events(message: _Message, header: MessageHeader) -> tuple[DocumentEvent, ...]:
+def _oru_events(message: Message, header: MessageHeader) -> tuple[DocumentEvent, ...]:
     # ORDER_OBSERVATION groups: an optional ORC, one OBR, then its OBX.
-    groups: list[tuple[_Seg | None, _Seg, list[_Seg]]] = []
-    pending_orc: _Seg | None = None
+    groups: list[tuple[Segment | None, Segment, list[Segment]]] = []
+    pending_orc: Segment | None = None
     for seg in message.segments:
         if seg.name == "ORC":
             pending_orc = seg
@@ -721,7 +595,7 @@ def _oru_events(message: _Message, header: MessageHeader) -> tuple[DocumentEvent
 # --------------------------------------------------------------------------- entry point
 
 
-def _dispatch(message: _Message, header: MessageHeader) -> Hl7Parsed:
+def _dispatch(message: Message, header: MessageHeader) -> Hl7Parsed:
     kind, trigger = header.message_type, header.trigger
     if kind == "ADT" and trigger in ADT_IGNORED_TRIGGERS:
         note = f"ADT^{trigger} ({ADT_IGNORED_TRIGGERS[trigger]}) carries no stay movement"
@@ -767,7 +641,7 @@ def parse_hl7_message(body: bytes | bytearray | str) -> Hl7Parsed:
             raise _Reject(
                 "AR", LineError(1, None, "malformed_message", "the message cannot be split into HL7 segments")
             ) from None
-        message = _Message(parsed)
+        message = Message(parsed)
         _check_segments(message)
         _check_header_values(parsed, message, header)
         outcome = _dispatch(message, header)
@@ -779,108 +653,3 @@ def parse_hl7_message(body: bytes | bytearray | str) -> Hl7Parsed:
             None, None, "internal_error", f"the message could not be read ({type(exc).__name__})"
         )
         return Hl7Parsed(header=header, ack_code="AE", errors=(error,))
-
-
-# --------------------------------------------------------------------------- ACK
-
-
-def escape_text(value: str) -> str:
-    """Text made safe for one ER7 field (HL7 escape sequences, no segment break)."""
-    escaped = (
-        value.replace("\\", "\\E\\")
-        .replace("|", "\\F\\")
-        .replace("^", "\\S\\")
-        .replace("&", "\\T\\")
-        .replace("~", "\\R\\")
-    )
-    return _hex_escape(re.sub(r"[\r\n]+", " ", escaped))
-
-
-_ACK_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _hex_escape(value: str) -> str:
-    """Control characters as HL7 hex escapes (`\\X00\\`): an ACK never carries a raw NUL or CR
-    inside a field, whatever the message held."""
-    return _ACK_CONTROL.sub(lambda match: f"\\X{ord(match.group()):02X}\\", value)
-
-
-def _error_location(field: str | None) -> str:
-    match = _FIELD_REF.fullmatch(field or "")
-    return f"{match['seg']}^1^{match['field']}" if match else ""
-
-
-def _err_segment(error: LineError, severity: str) -> str:
-    code, text = _HL7_ERROR_CODES.get(error.code, _DEFAULT_HL7_ERROR)
-    fields = [
-        "ERR",
-        "",  # ERR-1, deprecated since 2.5
-        _error_location(error.field),
-        f"{code}^{text}^HL70357",
-        severity,
-        escape_text(error.code),
-        "",
-        "",
-        escape_text(error.message),
-    ]
-    return "|".join(fields)
-
-
-def _ack_codec(charset: str) -> str:
-    codec = _codec_for(charset)
-    return codec if codec in ("latin-1", "iso8859-15") else "utf-8"
-
-
-def build_ack(
-    source: Hl7Parsed | bytes,
-    code: AckCode | None = None,
-    errors: Sequence[LineError] | None = None,
-    *,
-    now: datetime | None = None,
-    control_id: str | None = None,
-) -> bytes:
-    """ACK for a message (parsed, or raw bytes parsed here), in ER7 with CR segment terminators.
-
-    MSH swaps sending and receiving application/facility and echoes the trigger, processing id,
-    version, country and charset; MSA-2 echoes MSH-10. Each error becomes an ERR segment
-    (location, HL7 table 0357 code, severity E, our error code in ERR-5, reason in ERR-8); an AA
-    for a message with no effect carries the reason as an informational ERR. `code` and
-    `errors` default to the parse outcome; `now` and `control_id` exist for reproducible output.
-    """
-    parsed = source if isinstance(source, Hl7Parsed) else parse_hl7_message(source)
-    header = parsed.header
-    ack_code = code or parsed.ack_code
-    reported = tuple(parsed.errors if errors is None else errors)
-    moment = now or datetime.now(HOSPITAL_TZ)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(HOSPITAL_TZ)  # DTM without offset means hospital local time
-    stamp = moment.strftime("%Y%m%d%H%M%S")
-    ack_id = escape_text(control_id) if control_id else uuid.uuid4().hex[:20]
-
-    trigger = escape_text(header.trigger) if header and header.trigger else ""
-    msh = [
-        "MSH",
-        ENCODING_CHARACTERS,
-        _hex_escape(header.receiving_application) if header else "",
-        _hex_escape(header.receiving_facility) if header else "",
-        _hex_escape(header.sending_application) if header else "",
-        _hex_escape(header.sending_facility) if header else "",
-        stamp,
-        "",
-        f"ACK^{trigger}^ACK" if trigger else "ACK",
-        ack_id,
-        escape_text(header.processing_id) if header and header.processing_id else "P",
-        escape_text(header.version) if header and header.version else "2.5",
-    ]
-    if header and (header.country or header.charset):
-        msh += ["", "", "", "", _hex_escape(header.country), _hex_escape(header.charset)]
-    segments = [
-        "|".join(msh),
-        # MSH-10 echoed as received (already ER7 text: escaping it again would change it).
-        f"MSA|{ack_code}|{_hex_escape(header.control_id) if header else ''}",
-    ]
-    segments += [_err_segment(error, "E") for error in reported]
-    if ack_code == "AA" and not reported and parsed.note:
-        segments.append(_err_segment(LineError(None, None, "ignored", parsed.note), "I"))
-    text = "".join(segment + "\r" for segment in segments)
-    return text.encode(_ack_codec(header.charset if header else ""), errors="replace")

@@ -34,7 +34,8 @@ from app.turnaround.events import (
     StayEventValues,
 )
 from app.turnaround.fhir import parse_fhir_document_events, parse_fhir_stay_events
-from app.turnaround.hl7v2 import Hl7Parsed, build_ack, parse_hl7_message
+from app.turnaround.hl7_ack import build_ack
+from app.turnaround.hl7v2 import Hl7Parsed, parse_hl7_message
 from app.turnaround.json_events import parse_document_events_json, parse_stay_events_json
 from app.turnaround.models import EVENT_ID_LENGTH, DocumentEventRow, StayEventRow
 from app.turnaround.settings import audit_ids

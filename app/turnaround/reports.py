@@ -18,7 +18,7 @@ from app.auth.schemas import Principal
 from app.core.dates import DATE_OUT_OF_RANGE, DateOutOfRange, in_range
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
-from app.turnaround import repository
+from app.turnaround import reports_repository
 from app.turnaround.classify import TurnaroundSummary
 from app.turnaround.events import HOSPITAL_TZ
 from app.turnaround.schemas import (
@@ -78,14 +78,14 @@ def _params(
     as_of: date | None,
     care_types: Sequence[CareType],
     attribution: Attribution = Attribution.DISCHARGE,
-) -> repository.TurnaroundParams:
+) -> reports_repository.TurnaroundParams:
     if date_to < date_from:
         raise InvalidInput(
             "`to` is before `from`",
             errors=[LineError(None, "to", "invalid_period", "`to` must be on or after `from`")],
         )
     as_of = as_of or today()
-    return repository.TurnaroundParams(
+    return reports_repository.TurnaroundParams(
         date_from=date_from,
         date_to=date_to,
         as_of=as_of,
@@ -128,10 +128,10 @@ _EMPTY: Final = TurnaroundSummary(
 
 
 def summarize_groups(
-    session: Session, params: repository.TurnaroundParams, group_by: GroupBy
+    session: Session, params: reports_repository.TurnaroundParams, group_by: GroupBy
 ) -> tuple[list[tuple[str, str | None, TurnaroundSummary]], TurnaroundSummary]:
     """(group, label, summary) per group and the total, from one SQL aggregate."""
-    rows = repository.turnaround_groups(session, params, group_by=group_by.value)
+    rows = reports_repository.turnaround_groups(session, params, group_by=group_by.value)
     groups = [(row.group, row.label, _counts(row)) for row in rows if not row.is_total]
     total = next((_counts(row) for row in rows if row.is_total), _EMPTY)
     return groups, total
@@ -196,7 +196,7 @@ def weekly_rates(
         principal, date_from=first_monday, date_to=last_sunday, as_of=as_of, care_types=DEFAULT_CARE_TYPES
     )
     weeks: dict[date, WeekRates] = {}
-    for row in repository.turnaround_weekly_rates(session, params, group_by=group_by.value):
+    for row in reports_repository.turnaround_weekly_rates(session, params, group_by=group_by.value):
         week = weeks.setdefault(row.week_start, WeekRates(row.week_start, None, None, {}))
         if row.is_total:
             weeks[row.week_start] = WeekRates(row.week_start, row.rate_j0, row.rate_j8, week.groups)
@@ -258,7 +258,7 @@ def weekly_report(
     if detail:
         late: list[WeeklyStay] = []
         missing: list[WeeklyStay] = []
-        for row in repository.late_and_missing_stays(session, params):
+        for row in reports_repository.late_and_missing_stays(session, params):
             item = WeeklyStay(
                 stay_number=row.stay_number,
                 service=row.service,
@@ -278,7 +278,7 @@ def weekly_report(
                 stored_at=row.recorded_at,
                 lag_hours=(row.recorded_at - row.received_at).total_seconds() / 3600,
             )
-            for row in repository.stored_late_documents(session, params)
+            for row in reports_repository.stored_late_documents(session, params)
         ]
         stays = WeeklyDetail(late=late, missing=missing, stored_late=stored_late)
         listed: list[WeeklyStay | StoredLateDocument] = [*late, *missing, *stored_late]

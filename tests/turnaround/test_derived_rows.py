@@ -20,7 +20,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.turnaround import derivation, intake, repository
-from app.turnaround.derivation import StoredDocumentEvent, StoredStayEvent, derive_documents, derive_stay
 from app.turnaround.events import DocumentEvent, StayEvent
 from app.turnaround.models import (
     DocumentEventRow,
@@ -29,6 +28,7 @@ from app.turnaround.models import (
     StayDischargePeriod,
     StayEventRow,
 )
+from app.turnaround.replay import StoredDocumentEvent, StoredStayEvent, derive_documents, derive_stay
 from app.turnaround.settings import get_turnaround_settings
 from tests.turnaround.test_service_support import moment
 
@@ -135,7 +135,7 @@ def _expected(session: Session) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ..
     report_types = set(settings.report_types())
     stay_events, document_events = _stored(session)
     document_rows: set[tuple[Any, ...]] = set()
-    reports: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    reports: dict[str, list[derivation.ReportPeriod]] = defaultdict(list)
     for stay, events in document_events.items():
         for p in derive_documents(events):
             document_rows.add(
@@ -150,7 +150,9 @@ def _expected(session: Session) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ..
                 )
             )
             if p.document_type in report_types:
-                reports[stay].append((p.first_received_at, p.alive_from, p.alive_until))
+                reports[stay].append(
+                    derivation.ReportPeriod(p.first_received_at, p.alive_from, p.alive_until)
+                )
     stay_rows: set[tuple[Any, ...]] = set()
     period_rows: set[tuple[Any, ...]] = set()
     for stay, events in stay_events.items():

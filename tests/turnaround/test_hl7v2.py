@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.turnaround.events import HOSPITAL_TZ, DocumentEvent, StayEvent
-from app.turnaround.hl7v2 import Hl7Parsed, build_ack, parse_dtm, parse_hl7_message
+from app.turnaround.hl7_ack import build_ack
+from app.turnaround.hl7_er7 import parse_dtm
+from app.turnaround.hl7v2 import Hl7Parsed, parse_hl7_message
 from tests.conftest import shared_file
 
 PARIS = HOSPITAL_TZ

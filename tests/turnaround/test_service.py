@@ -16,15 +16,15 @@ from sqlalchemy.orm import Session
 
 from app.auth.schemas import Principal, Role
 from app.structure import repository as structure_repository
-from app.turnaround import classify, intake, reports, repository
-from app.turnaround.derivation import (
+from app.turnaround import classify, intake, reports, reports_repository, repository
+from app.turnaround.events import HOSPITAL_TZ, DocumentEvent, StayEvent, local_date
+from app.turnaround.models import DocumentEventRow, DocumentPeriod, Stay, StayEventRow
+from app.turnaround.replay import (
     StoredDocumentEvent,
     StoredStayEvent,
     derive_documents,
     derive_stay,
 )
-from app.turnaround.events import HOSPITAL_TZ, DocumentEvent, StayEvent, local_date
-from app.turnaround.models import DocumentEventRow, DocumentPeriod, Stay, StayEventRow
 from app.turnaround.schemas import DEFAULT_CARE_TYPES, CareType, GroupBy
 from app.turnaround.settings import get_turnaround_settings
 from tests.turnaround.test_service_support import STRUCTURE, add_rss, moment
@@ -553,7 +553,7 @@ def test_text_array_reads_back_as_the_same_values(session: Session, values: list
     assert session.execute(text("SELECT CAST(:a AS text[])"), {"a": literal}).scalar_one() == values
 
 
-def _february_params() -> repository.TurnaroundParams:
+def _february_params() -> reports_repository.TurnaroundParams:
     return reports._params(
         None,
         date_from=date(2022, 2, 1),
@@ -568,9 +568,9 @@ def test_turnaround_statements_leave_the_session_time_zone_alone(session: Sessio
     TimeZone back, so instants read afterwards in the same transaction are unchanged."""
     before = session.execute(text("SHOW TimeZone")).scalar_one()
     params = _february_params()
-    repository.turnaround_groups(session, params, group_by="unit")
+    reports_repository.turnaround_groups(session, params, group_by="unit")
     assert session.execute(text("SHOW TimeZone")).scalar_one() == before
-    repository.late_and_missing_stays(session, params)
+    reports_repository.late_and_missing_stays(session, params)
     assert session.execute(text("SHOW TimeZone")).scalar_one() == before
 
 
@@ -580,7 +580,7 @@ def test_turnaround_aggregate_plans_each_stays_delay_once(session: Session, grou
     subplans: the report probes) was copied into each of the eleven aggregates reading it, 69
     subplans planned at every request (10 ms of a month's 90 on the benchmark's data)."""
     params = _february_params()
-    sql = repository._grouped_sql(group_by)  # type: ignore[arg-type]
+    sql = reports_repository._grouped_sql(group_by)  # type: ignore[arg-type]
     plan = "\n".join(session.execute(text(f"EXPLAIN {sql}"), params.bind()).scalars())
     # Subplans are numbered as planned, including those EXPLAIN does not print (69 unfenced).
     planned = max(int(number) for number in re.findall(r"SubPlan (\d+)", plan))

@@ -121,7 +121,15 @@ def test_a_unit_restricted_user_sees_only_its_units(browser: Any, live_server: s
     page.goto(f"/web/hebdomadaire?week={WEEK}")
     assert page.locator("table").first.locator("tbody tr").count() == 1
     page.goto("/web/anomalies")
-    assert page.locator("table tbody tr").count() == 1 and page.locator("#anomalie-1").count() == 1
+    findings = httpx.get(
+        f"{live_server}/api/v1/findings", params={"limit": 50}, headers=world.bearer("restricted")
+    ).json()["items"]
+    assert {f["unit"] for f in findings} == {RESTRICTED_UNIT}
+    rows = page.locator("table tbody tr")
+    assert rows.count() == len(findings)
+    assert [rows.nth(i).locator("td").nth(3).inner_text() for i in range(rows.count())] == [
+        RESTRICTED_UNIT
+    ] * len(findings)
     shot(page, "08-restreint")
 
 
@@ -152,3 +160,17 @@ def test_keyboard_navigation(browser: Any, live_server: str, world: World) -> No
     ]
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"
+
+
+@pytest.mark.empty_configuration("checks the skip of the browser tests: no database work")
+def test_without_a_browser_the_tests_skip_saying_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.web import browser as module
+
+    monkeypatch.setattr(module, "CHROMIUM_PATHS", ("/nonexistent/chromium",))
+    monkeypatch.setattr(module.shutil, "which", lambda name: None)
+    with pytest.raises(pytest.skip.Exception, match=r"no Chromium browser \(apt-get install chromium\)"):
+        module.chromium()
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text(encoding="utf-8")
+    assert (
+        "NO CHROMIUM: the web interface's browser tests (tests/web/test_browser.py) are SKIPPED" in makefile
+    )
