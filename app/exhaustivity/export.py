@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from fastapi import Response
-
 from app.core.exports import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
@@ -23,8 +21,7 @@ from app.core.exports import (
     File,
     Table,
     append_row,
-    download,
-    render,
+    export_file,
     set_widths,
     to_csv,
     workbook_bytes,
@@ -88,7 +85,7 @@ def _exhaustivity_line(name: str, counts: ExhaustivityCounts, fmt: ExportFormat)
     ]
 
 
-def exhaustivity_file(report: ExhaustivityRead, fmt: ExportFormat) -> Response:
+def exhaustivity_file(report: ExhaustivityRead, fmt: ExportFormat) -> File:
     """The exhaustivity table (and with `detail`, the stays not coded after it)."""
     filename = f"exhaustivite-{report.date_from}-{report.date_to}"
     table = Table(
@@ -107,13 +104,13 @@ def exhaustivity_file(report: ExhaustivityRead, fmt: ExportFormat) -> Response:
     if fmt is ExportFormat.CSV:
         detail = Table(title="Non codés", filename="", columns=NOT_CODED_COLUMNS, rows=detail_rows)
         body = to_csv(table) + b"\r\n" + to_csv(detail, bom=False)
-        return download(File(body, CSV_MEDIA_TYPE, f"{filename}.csv"))
+        return File(body, CSV_MEDIA_TYPE, f"{filename}.csv")
     workbook = _workbook_of(table, rate_columns=(8,))
     sheet = workbook.create_sheet("Séjours non codés")
     _table(sheet, NOT_CODED_COLUMNS, detail_rows)
     for row in sheet.iter_rows(min_row=2, min_col=4, max_col=4):
         row[0].number_format = "DD/MM/YYYY"
-    return download(File(workbook_bytes(workbook), XLSX_MEDIA_TYPE, f"{filename}.xlsx"))
+    return File(workbook_bytes(workbook), XLSX_MEDIA_TYPE, f"{filename}.xlsx")
 
 
 # --- Transmission ---------------------------------------------------------------------------------
@@ -139,7 +136,7 @@ def _transmission_line(channel: str, service: str, counts: TransmissionCounts) -
     ]
 
 
-def transmission_file(report: TransmissionRead, fmt: ExportFormat) -> Response:
+def transmission_file(report: TransmissionRead, fmt: ExportFormat) -> File:
     rows: list[Sequence[Cell]] = [
         _transmission_line(CHANNEL_LABELS[row.channel], service_label(row.service, row.label), row)
         for row in report.rows
@@ -155,7 +152,7 @@ def transmission_file(report: TransmissionRead, fmt: ExportFormat) -> Response:
         rows=rows,
         totals=_transmission_line("Total", "", report.total),
     )
-    return render(table, fmt)
+    return export_file(table, fmt)
 
 
 # --- Shared XLSX helpers --------------------------------------------------------------------------
@@ -195,11 +192,11 @@ def _percent(sheet: Any, first_row: int, columns: Sequence[int]) -> None:
             row[index - 1].number_format = "0.0%"
 
 
-def _with_rate_format(table: Table, fmt: ExportFormat, *, rate_columns: Sequence[int]) -> Response:
+def _with_rate_format(table: Table, fmt: ExportFormat, *, rate_columns: Sequence[int]) -> File:
     if fmt is ExportFormat.CSV:
-        return render(table, fmt)
+        return export_file(table, fmt)
     workbook = _workbook_of(table, rate_columns=rate_columns)
-    return download(File(workbook_bytes(workbook), XLSX_MEDIA_TYPE, f"{table.filename}.xlsx"))
+    return File(workbook_bytes(workbook), XLSX_MEDIA_TYPE, f"{table.filename}.xlsx")
 
 
 # --- Quarterly review -----------------------------------------------------------------------------
@@ -296,7 +293,7 @@ def _fall_rows(report: QuarterlyRead, fmt: ExportFormat) -> list[Sequence[Cell]]
     ]
 
 
-def quarterly_file(report: QuarterlyRead, fmt: ExportFormat) -> Response:
+def quarterly_file(report: QuarterlyRead, fmt: ExportFormat) -> File:
     filename = f"revue-trimestrielle-{report.quarter}"
     if fmt is ExportFormat.CSV:
         summary = Table(
@@ -309,8 +306,8 @@ def quarterly_file(report: QuarterlyRead, fmt: ExportFormat) -> Response:
         per_month = Table(title="Par mois", filename="", columns=MONTH_COLUMNS, rows=_month_rows(report, fmt))
         falls = Table(title="Baisses", filename="", columns=FALL_COLUMNS, rows=_fall_rows(report, fmt))
         body = b"\r\n".join([to_csv(summary), to_csv(per_month, bom=False), to_csv(falls, bom=False)])
-        return download(File(body, CSV_MEDIA_TYPE, f"{filename}.csv"))
-    return download(File(_quarterly_workbook(report), XLSX_MEDIA_TYPE, f"{filename}.xlsx"))
+        return File(body, CSV_MEDIA_TYPE, f"{filename}.csv")
+    return File(_quarterly_workbook(report), XLSX_MEDIA_TYPE, f"{filename}.xlsx")
 
 
 def _quarterly_workbook(report: QuarterlyRead) -> bytes:

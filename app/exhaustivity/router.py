@@ -11,7 +11,7 @@ from app.auth.dependencies import AggregateReader
 from app.auth.schemas import PATIENT_READERS
 from app.core.dates import BoundedDate
 from app.core.db import LongExports, SessionDep
-from app.core.exports import EXPORT_RESPONSES, ExportFormat
+from app.core.exports import EXPORT_RESPONSES, ExportFormat, download
 from app.core.problems import Forbidden, problem_responses
 from app.exhaustivity import export, metrics, quarterly, service
 from app.exhaustivity.schemas import QUARTER_PATTERN, ExhaustivityRead, QuarterlyRead, TransmissionRead
@@ -77,7 +77,7 @@ def read_exhaustivity(
         detail=detail,
     )
     if format is not ExportFormat.JSON:
-        return export.exhaustivity_file(report, format)
+        return download(export.exhaustivity_file(report, format))
     return Response(report.model_dump_json(by_alias=True), media_type=JSON_MEDIA_TYPE)
 
 
@@ -103,7 +103,7 @@ def read_transmission(
     """
     report = service.transmission(session, principal, days=days, as_of=as_of)
     if format is not ExportFormat.JSON:
-        return export.transmission_file(report, format)
+        return download(export.transmission_file(report, format))
     return Response(report.model_dump_json(by_alias=True), media_type=JSON_MEDIA_TYPE)
 
 
@@ -135,5 +135,5 @@ def read_quarterly(
     """
     report = quarterly.quarterly_review(session, principal, quarter=quarter, as_of=as_of)
     if format is not ExportFormat.JSON:
-        return export.quarterly_file(report, format)
+        return download(export.quarterly_file(report, format))
     return Response(report.model_dump_json(by_alias=True), media_type=JSON_MEDIA_TYPE)

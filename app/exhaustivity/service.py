@@ -178,6 +178,7 @@ def stays_not_coded_over(
 
     One aggregate gives every scope; it is kept for the rest of the transaction, so an evaluation
     of many alert rules (or the gauges) costs one query per (as_of, days)."""
+    session.connection()  # begins the transaction the memo belongs to, if none is open yet
     transaction = session.get_transaction()
     memo: _OverdueMemo | None = session.info.get(_OVERDUE_MEMO)
     if memo is None or memo.transaction is not transaction:
