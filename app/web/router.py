@@ -448,4 +448,4 @@ def exhaustivity_export_file(
     """The page's table as GET /exhaustivity?format= downloads it (aggregates only)."""
     fmt = _export_format(format)
     report = _exhaustivity(request, session, user, group_by, detail=False)
-    return exhaustivity_export.exhaustivity_file(report, fmt)
+    return download(exhaustivity_export.exhaustivity_file(report, fmt))
