@@ -57,6 +57,23 @@ def test_sign_in_read_review_upload_sign_out(
     assert page.get_by_role("heading", name="Types de prise en charge").count() == 1
     shot(page, "04-activite")
 
+    page.get_by_role("link", name="Case-mix").click()
+    page.get_by_label("Du", exact=True).fill("2022-03-01")
+    page.get_by_label("Au", exact=True).fill("2022-03-31")
+    page.get_by_label("Comparer à l'année précédente").check()
+    page.get_by_role("button", name="Afficher").click()
+    page.wait_for_url(re.compile(r"compare=previous_year"))
+    assert page.get_by_role("img", name="Valorisation par pôle").count() == 1
+    shot(page, "04b-casemix")
+
+    page.get_by_role("link", name="Exhaustivité").click()
+    page.get_by_label("Du", exact=True).fill("2022-03-01")
+    page.get_by_label("Au", exact=True).fill("2022-03-31")
+    page.get_by_role("button", name="Afficher").click()
+    page.wait_for_url(re.compile(r"from=2022-03-01"))
+    assert page.get_by_role("img", name="Taux de séjours codés par service").count() == 1
+    shot(page, "04c-exhaustivite")
+
     # Dismiss a finding with a comment; the API shows it dismissed with that comment.
     page.get_by_role("link", name="Anomalies à revoir").click()
     row = page.locator("#anomalie-1")
