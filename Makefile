@@ -36,6 +36,11 @@ lint: $(VENV)/.installed-test native
 	@$(BIN)/mypy
 
 test: lint
+	@if [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1; then \
+		echo "dimqa: the web interface's browser tests (tests/web/test_browser.py) run in headless Chromium"; \
+	else \
+		echo "dimqa: NO CHROMIUM: the web interface's browser tests (tests/web/test_browser.py) are SKIPPED (apt-get install chromium; .ci/run installs it)"; \
+	fi
 	@echo "dimqa: the test suite (pytest on every core, a few minutes)"
 	@$(BIN)/python -m pytest -q -n auto
 

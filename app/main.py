@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from app.alerts import scheduler as alerts_scheduler
 from app.api.router import api_router
 from app.core.caching import NoStoreMiddleware
 from app.core.config import Settings, get_settings
@@ -42,6 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         # Bearer tokens only: Swagger UI needs no OAuth2 redirect page, one public path fewer.
         swagger_ui_oauth2_redirect_url=None,
+        # The alerts' evaluation schedule and delivery worker (off with DIMQA_ALERT_BACKGROUND=0).
+        lifespan=alerts_scheduler.lifespan(settings),
     )
     install_problem_handlers(app)
     install_error_pages(app)  # after the problem handlers: it keeps them for the API's paths

@@ -1,6 +1,7 @@
 """Imports every domain's ORM models so Base.metadata is complete (Alembic, tests)."""
 
 from app.activity import models as activity_models
+from app.alerts import models as alerts_models
 from app.audit import models as audit_models
 from app.auth import models as auth_models
 from app.core.db import Base
@@ -16,6 +17,7 @@ from app.web import models as web_models
 __all__ = [
     "Base",
     "activity_models",
+    "alerts_models",
     "audit_models",
     "auth_models",
     "exhaustivity_models",

@@ -20,7 +20,7 @@
    in this process, CPU seconds; then `ingest_rss_file` called in this process as served (workers
    included) on a fresh embedded PostgreSQL, wall time of each stage of the main process.
 
-The figures go to docs/benchmarks.md, section "RUM/RSS ingestion" (the other sections are kept).
+It prints its full report; the headline figures go to the table of docs/benchmarks.md (bench/report.py).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ import argparse
 import importlib
 import json
 import os
-import platform
 import random
 import re
 import shutil
@@ -52,8 +51,9 @@ from app.core.config import PROJECT_ROOT
 from app.ingestion.records import Act, Rum
 from app.ingestion.writer import write_rum
 from bench import realistic
+from bench.report import Figure, invocation, machine
+from bench.report import record as record_figures
 
-RESULTS = PROJECT_ROOT / "docs" / "benchmarks.md"
 SECTION = "## RUM/RSS ingestion"
 CACHE = PROJECT_ROOT / "var" / "bench"
 GENERATOR_VERSION = 6  # bump when the generated content changes (cache key)
@@ -827,58 +827,6 @@ def measure_breakdown(generated: Generated, *, quiet_wait: float) -> Breakdown:
 # --- Report -------------------------------------------------------------------------------------------
 
 
-def _machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    for line in subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout.splitlines():
-        if line.startswith("Model name:"):
-            model = line.split(":", 1)[1].strip()
-    memory = "?"
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            memory = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
-    cores = subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout.strip()
-    return f"{cores} cores (`nproc`), {model}, {memory} RAM, Python {platform.python_version()}"
-
-
-def _section_bounds(text: str) -> tuple[int, int] | None:
-    start = text.find(SECTION + "\n")
-    if start == -1:
-        return None
-    following = text.find("\n## ", start + len(SECTION))
-    return start, (following + 1 if following != -1 else len(text))
-
-
-def write_results(lines: list[str]) -> None:
-    """Replace (or append) this benchmark's section of docs/benchmarks.md, leaving the others."""
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
-    section = "\n".join(lines).rstrip("\n") + "\n"
-    bounds = _section_bounds(text)
-    if bounds is None:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        start, end = bounds
-        rest = text[end:]
-        text = text[:start] + section + ("\n" + rest if rest else "")
-    RESULTS.write_text(text, encoding="utf-8")
-    print(f"results written to {RESULTS}")
-
-
-def _previous_rows() -> dict[int, str]:
-    """End-to-end rows already in the section, by RUM count (a size not re-run keeps its row)."""
-    if not RESULTS.exists():
-        return {}
-    text = RESULTS.read_text(encoding="utf-8")
-    bounds = _section_bounds(text)
-    if bounds is None:
-        return {}
-    rows = {}
-    for line in text[bounds[0] : bounds[1]].splitlines():
-        match = re.match(r"\| ([\d,]+) \| [\d,]+ \|", line)
-        if match:
-            rows[int(match[1].replace(",", ""))] = line
-    return rows
-
-
 def _e2e_row(generated: Generated, e2e: EndToEnd) -> str:
     findings = e2e.batch.get("findings", {})
     cpu = e2e.cpu
@@ -949,13 +897,11 @@ def report(
 ) -> list[str]:
     parse_rate = parse[0] / parse[1]
     workers_rate = parse_workers[0] / parse_workers[1]
-    rows = _previous_rows()
-    for generated, e2e in runs:
-        rows[generated.rums] = _e2e_row(generated, e2e)
+    rows = {generated.rums: _e2e_row(generated, e2e) for generated, e2e in runs}
     lines = [
         SECTION,
         "",
-        f"Run {time.strftime('%Y-%m-%d %H:%M')} on {_machine()}; the machine is shared with other sessions, "
+        f"Run {time.strftime('%Y-%m-%d %H:%M')} on {machine()}; the machine is shared with other sessions, "
         "so the CPU the other processes took during each measurement is given (the bench waits up to "
         "5 min for a quiet machine before each one).",
         f"Command: `{COMMAND}` (bench/rss_ingest.py).",
@@ -1009,12 +955,43 @@ def report(
     lines += [f"Targets: {'; '.join(verdicts)}.", ""]
     if breakdown is not None:
         lines += _breakdown_lines(base, breakdown)
-    lines += NOTES
-    write_results(lines)
     return lines
 
 
-NOTES: list[str] = []  # findings and explanations appended to the section (filled in below)
+def figures(
+    base: Generated,
+    parse_workers: tuple[int, float, int],
+    runs: list[tuple[Generated, EndToEnd]],
+    command: str,
+) -> list[Figure]:
+    """The headline figures of docs/benchmarks.md: parsing, each size's rate, the largest's memory."""
+    rate = parse_workers[0] / parse_workers[1]
+    data = f"{base.rums:,} RUM / {base.rss:,} RSS, {base.bytes / 1e6:.0f} MB"
+    found = [
+        Figure(
+            "bench.rss_ingest", f"parse, {base.rums:,} RUM, in the worker processes", f"{rate:,.0f} lines/s",
+            f">= {TARGET_PARSE:,} lines/s", rate >= TARGET_PARSE, data, command,
+        )
+    ]  # fmt: skip
+    for generated, e2e in runs:
+        size = f"{generated.rums:,} RUM / {generated.rss:,} RSS, {generated.bytes / 1e6:.0f} MB"
+        is_base = generated.rums == base.rums
+        found.append(
+            Figure(
+                "bench.rss_ingest", f"end to end, {generated.rums:,} RUM", f"{e2e.rate:,.0f} RUM/s",
+                f">= {TARGET_END_TO_END:,} RUM/s" if is_base else "",
+                e2e.rate >= TARGET_END_TO_END if is_base else None, size, command,
+            )
+        )  # fmt: skip
+        if generated.rums == 1_000_000:
+            found.append(
+                Figure(
+                    "bench.rss_ingest", "peak memory, 1,000,000 RUM (PSS server + workers)",
+                    f"{e2e.peak_mb:.0f} MB", f"< {TARGET_MEMORY_MB} MB", e2e.peak_mb < TARGET_MEMORY_MB,
+                    size, command,
+                )
+            )  # fmt: skip
+    return found
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -1026,7 +1003,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--no-breakdown", action="store_true", help="skip the in-process stage breakdown")
-    parser.add_argument("--no-write", action="store_true", help="print only, leave docs/benchmarks.md")
+    parser.add_argument("--no-write", action="store_true", help="print only, record no figure")
     parser.add_argument(
         "--quiet-wait",
         type=float,
@@ -1079,10 +1056,9 @@ def main(argv: list[str] | None = None) -> None:
         breakdown = measure_breakdown(base, quiet_wait=args.quiet_wait)
         for name, seconds in [*breakdown.worker_rows(), *breakdown.served_rows()]:
             print(f"  {name}: {seconds:.2f} s ({seconds / base.rums * 1e6:.1f} µs/RUM)")
-    if args.no_write:
-        return
-    lines = report(base, parse, parse_workers, runs, breakdown)
-    print("\n".join(lines))
+    print("\n".join(report(base, parse, parse_workers, runs, breakdown)))
+    if not args.no_write:
+        record_figures(figures(base, parse_workers, runs, invocation("bench.rss_ingest", argv)))
 
 
 if __name__ == "__main__":

@@ -43,6 +43,8 @@ from app.rules import catalog  # noqa: F401  (fills the registry `run_rules` run
 from app.rules.engine import AuthorisationHistory, CcamCode, CimCode, RuleContext, UnitPeriods, run_rules
 from app.rules.service import _deleted_label
 from bench import realistic, rss_ingest
+from bench.report import Figure, invocation
+from bench.report import record as record_figures
 
 # The ingestion benchmark's 200,000-RUM file (`python -m bench.rss_ingest` writes it).
 DEFAULT_FILE = rss_ingest.CACHE / f"rss-122-200000-s2024-g{rss_ingest.GENERATOR_VERSION}.txt"
@@ -155,18 +157,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--context", action="append", choices=("bare", "nomenclatures", "full", "realistic"))
     parser.add_argument("--save", type=Path, help="write the findings of each context to this directory")
     parser.add_argument("--check", type=Path, help="compare the findings with those saved in this directory")
+    parser.add_argument("--no-write", action="store_true", help="print, record no figure")
     args = parser.parse_args(argv)
 
     stays, rums = load_rss(args.file)
     print(f"{args.file.name}: {len(stays):,} RSS, {rums:,} RUM", flush=True)
     makers = contexts(stays)
     failed = False
+    measured: list[Figure] = []
+    size = f"{args.file.name}: {len(stays):,} RSS, {rums:,} RUM"
     for name in args.context or list(makers):
         make = makers[name]
         if args.repeat:
             best = min(time_context(stays, make) for _ in range(args.repeat))
             per_rum = best / rums * 1e6
             print(f"{name:14} {per_rum:6.2f} µs/RUM  ({best:.2f} s, best of {args.repeat})", flush=True)
+            measure = f"CPU of `run_rules` per RUM, {name} context"
+            figure = f"{per_rum:.2f} µs/RUM"
+            command = invocation("bench.rules", argv)
+            data = f"{size}; best of {args.repeat}"
+            measured.append(Figure("bench.rules", measure, figure, data=data, command=command))
         if args.save or args.check:
             data = dump(stays, make())
             digest = hashlib.sha256(data).hexdigest()[:16]
@@ -182,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{name:14} FINDINGS DIFFER from {args.check / (name + '.tsv')}", file=sys.stderr)
                 else:
                     print(f"{name:14} findings identical to {args.check}")
+    if measured and not args.no_write:
+        record_figures(measured)
     return 1 if failed else 0
 
 

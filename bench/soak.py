@@ -5,7 +5,8 @@ PostgreSQL (its first start loads the demo year; bench/realistic.py adds the nom
 RUM batch goes through the ingestion workers), then runs for the given time: one client posting
 RUM batches of 1,000 RUM, one posting stay and document events, the others reading dashboards
 (activity, turnaround, findings summary, metrics). It prints per kind the request count, errors and
-p50/p95/p99 latency, and the server's resident memory over time."""
+p50/p95/p99 latency, and the server's resident memory over time; the errors, the slowest p95 and
+the memory are recorded in the table of docs/benchmarks.md (bench/report.py; --no-write: not)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ import httpx
 
 from app.ingestion.writer import write_rss
 from bench import realistic
+from bench.report import Figure, invocation
+from bench.report import record as record_figures
 from tests.fixtures.live import free_port, wait_until
 from tests.ingestion.builders import make_rss
 
@@ -84,11 +87,12 @@ def _events(serial: int) -> tuple[dict[str, object], dict[str, object]]:
     return {"events": stay_events}, {"events": documents}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=300)
     parser.add_argument("--clients", type=int, default=4, help="readers (writers are always 2)")
-    args = parser.parse_args()
+    parser.add_argument("--no-write", action="store_true", help="print, record no figure")
+    args = parser.parse_args(argv)
 
     var_dir = tempfile.mkdtemp(prefix="dimqa-soak-")
     env = {**os.environ, "DIMQA_VAR_DIR": var_dir, "DIMQA_DEMO": "1", "DIMQA_LOG_LEVEL": "WARNING"}
@@ -172,8 +176,10 @@ def main() -> int:
     total_errors = sum(recorder.errors.values())
     print(f"soak: {args.seconds} s, {args.clients} readers + 2 writers, nproc={os.cpu_count()}")
     print(f"{'kind':38s} {'requests':>8s} {'errors':>6s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s}")
+    slowest = ("", 0.0)
     for kind, values in sorted(recorder.latencies.items()):
         q = statistics.quantiles(values, n=100) if len(values) > 1 else [values[0]] * 99
+        slowest = max(slowest, (kind, q[94] * 1000), key=lambda found: found[1])
         print(f"{kind:38s} {len(values):8d} {recorder.errors[kind]:6d} "
               f"{q[49] * 1000:8.1f} {q[94] * 1000:8.1f} {q[98] * 1000:8.1f}")  # fmt: skip
     if memory:
@@ -184,6 +190,20 @@ def main() -> int:
               f"first minute avg {statistics.mean(first_minute):.0f}, "
               f"last minute avg {statistics.mean(last_minute):.0f}")  # fmt: skip
     print(f"total errors: {total_errors}")
+    if not args.no_write:
+        requests = sum(len(values) for values in recorder.latencies.values())
+        data = f"{args.seconds} s, {args.clients} readers + 2 writers, {requests:,} requests"
+        command = invocation("bench.soak", argv)
+        found = [
+            Figure("bench.soak", "errors", f"{total_errors:,}", "0", total_errors == 0, data, command),
+            Figure("bench.soak", f"p95 of the slowest request ({slowest[0]})", f"{slowest[1]:.1f} ms",
+                   data=data, command=command),
+        ]  # fmt: skip
+        if memory:
+            figure = f"{statistics.mean(first_minute):.0f} → {statistics.mean(last_minute):.0f} MB"
+            found.append(Figure("bench.soak", "server memory, first → last minute (VmRSS)", figure,
+                                data=data, command=command))  # fmt: skip
+        record_figures(found)
     return 1 if total_errors else 0
 
 

@@ -17,7 +17,8 @@ measured here).
 The database is the embedded server under var/bench-pgdata (or BENCH_DATABASE_URL), database
 `dimqa_bench_turnaround`, migrated by the real migrations. The API runs as a `dimqa serve`
 subprocess; the weekly report (JSON) and `/turnaround` over a month are called at least 50 times
-each and the figures go to docs/benchmarks.md, section "Turnaround" (other sections are left alone).
+each; the run's report is printed and its headline figures recorded in the table of
+docs/benchmarks.md (bench/report.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import platform
 import random
 import socket
 import statistics
@@ -45,15 +45,15 @@ from app.core import db, embedded_pg, migrations
 from app.core.config import PROJECT_ROOT
 from app.turnaround.events import HOSPITAL_TZ, DocumentEvent, StayEvent
 from bench import realistic
+from bench.report import Figure, invocation, machine
+from bench.report import record as record_figures
 
 DATABASE = "dimqa_bench_turnaround"
 YEAR = 2022
 BATCH = 10_000
 TARGET_P95_MS = 100.0
 TARGET_EVENTS_PER_SECOND = 10_000
-RESULTS = PROJECT_ROOT / "docs" / "benchmarks.md"
-SECTION = "## Turnaround"
-HISTORY = "### Turnaround history"
+TITLE = "Turnaround"
 IN_PROCESS_REQUEST = "turnaround, a month by service"
 
 POLES = [("MED", "Médecine"), ("MEC", "Mère-enfant-chirurgie"), ("SMR", "SMR"), ("URG", "Urgences")]
@@ -488,39 +488,20 @@ def _sizes(url: str) -> dict[str, int]:
         }
 
 
-def replace_section(text: str, section: str) -> str:
-    """`text` with the SECTION part replaced by `section`, keeping its HISTORY subsection (written
-    by hand: the runs before this one) and every other section."""
-    start = text.find(SECTION + "\n")
-    if start == -1:
-        return text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
-    following = text.find("\n## ", start + len(SECTION))
-    end = following + 1 if following != -1 else len(text)
-    history = text.find("\n" + HISTORY + "\n", start, end)
-    parts = [text[:start] + section.rstrip("\n") + "\n"]
-    if history != -1:
-        parts.append(text[history + 1 : end].rstrip("\n") + "\n")
-    if following != -1:
-        parts.append(text[end:].rstrip("\n") + "\n")
-    return "\n".join(parts)
-
-
-def write_results(
+def report(
     results: list[tuple[str, float, float, float]],
     facts: dict[str, object],
     sizes: dict[str, int],
     requests: int,
-) -> None:
+) -> list[str]:
     ingest = facts.get("ingest")
     ok = all(p95 <= TARGET_P95_MS for _name, _p50, p95, _max in results)
     in_process: tuple[float, float] = facts.get("in_process", (0.0, 0.0))  # type: ignore[assignment]
     in_p50, in_p95 = in_process
-    cpu = platform.processor() or platform.machine()
-    machine = f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
     lines = [
-        SECTION,
+        TITLE,
         "",
-        f"Run {time.strftime('%Y-%m-%d %H:%M')} on {machine}, PostgreSQL on the same machine "
+        f"Run {time.strftime('%Y-%m-%d %H:%M')} on {machine()}, PostgreSQL on the same machine "
         f"(shared_buffers {facts.get('shared_buffers', '?')}), "
         "`.venv/bin/python -m bench.turnaround` (bench/turnaround.py). Load average at the end "
         f"{os.getloadavg()[0]:.1f} (other work shared the machine when above ~1).",
@@ -577,9 +558,37 @@ def write_results(
         "percentile_cont / percentile_disc / GROUPING SETS. See docs/turnaround.md.",
         "",
     ]
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
-    RESULTS.write_text(replace_section(text, "\n".join(lines)), encoding="utf-8")
-    print(f"results written to {RESULTS}")
+    return lines
+
+
+def figures(
+    results: list[tuple[str, float, float, float]],
+    facts: dict[str, object],
+    sizes: dict[str, int],
+    command: str,
+) -> list[Figure]:
+    """Event ingestion (when this run loaded) and the slowest query's p95, against their targets."""
+    data = f"{sizes['stay']:,} stays, {sizes['stay_event']:,} movements, "
+    data += f"{sizes['document_event']:,} document events"
+    found = []
+    ingest = facts.get("ingest")
+    if isinstance(ingest, dict):
+        (stay_n, stay_s), (doc_n, doc_s) = ingest["stay"], ingest["document"]
+        rate = (stay_n + doc_n) / (stay_s + doc_s)
+        found.append(
+            Figure(
+                "bench.turnaround", "event ingestion (movements and documents)", f"{rate:,.0f} events/s",
+                f">= {TARGET_EVENTS_PER_SECOND:,} events/s", rate >= TARGET_EVENTS_PER_SECOND, data, command,
+            )
+        )  # fmt: skip
+    name, _p50, p95, _max = max(results, key=lambda result: result[2])
+    found.append(
+        Figure(
+            "bench.turnaround", f"p95 of the slowest query ({name})", f"{p95:.1f} ms",
+            f"<= {TARGET_P95_MS:.0f} ms", p95 <= TARGET_P95_MS, data, command,
+        )
+    )  # fmt: skip
+    return found
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -591,7 +600,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=60, help="measured requests per query (>= 50)")
     parser.add_argument("--reuse", action="store_true", help="measure on the already loaded database")
     parser.add_argument("--load-only", action="store_true")
-    parser.add_argument("--no-write", action="store_true", help="print, do not update docs/benchmarks.md")
+    parser.add_argument("--no-write", action="store_true", help="print, record no figure")
     args = parser.parse_args(argv)
     server = server_url()
     try:
@@ -610,8 +619,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"turnaround, a month, in process   p50 {in_p50:6.1f} ms  p95 {in_p95:6.1f} ms")
         facts["shared_buffers"] = _shared_buffers(url)
         print(f"shared_buffers {facts['shared_buffers']}")
+        sizes = _sizes(url)
+        print("\n".join(report(results, facts, sizes, max(args.requests, 50))))
         if not args.no_write:
-            write_results(results, facts, _sizes(url), max(args.requests, 50))
+            record_figures(figures(results, facts, sizes, invocation("bench.turnaround", argv)))
     finally:
         embedded_pg.stop_all()
 

@@ -11,6 +11,8 @@ import pytest
 
 # Before any app import: a fixed HMAC key so tests never write var/secret.key.
 os.environ.setdefault("DIMQA_SECRET_KEY", "test-secret-key-not-for-production")
+# The alert schedule and delivery threads start only in the tests that ask (tests/alerts).
+os.environ.setdefault("DIMQA_ALERT_BACKGROUND", "0")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"

@@ -4,7 +4,7 @@
 `rss_version` (migration 0005), never by Python: the ingestion code writes RUM/RSS as usual and the
 summaries follow, in the same transaction. They hold current versions only. Why they exist: counting
 a year of a large hospital (200,000 RUM) from `rum` joined to `rss_version` takes about a second; the
-summaries bring it to a few tens of thousands of rows (see docs/benchmarks.md, "Activity").
+summaries bring it to a few tens of thousands of rows (see docs/benchmarks.md, `bench.activity`).
 
 A summary row whose count falls to 0 is kept, not deleted: readers ignore it, and having no index on
 the counters keeps the triggers' updates HOT (no index churn, little bloat).

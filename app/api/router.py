@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.activity.router import router as activity_router
+from app.alerts.router import router as alerts_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.core.problems import problem_responses
+from app.exhaustivity.router import router as exhaustivity_router
 from app.ingestion.rhs.router import router as rhs_router
 from app.ingestion.router import router as ingestion_router
 from app.medeco.router import router as medeco_router
@@ -29,3 +31,5 @@ api_router.include_router(activity_router)
 # After the activity routes, where the RHS feed was first mounted: the OpenAPI paths keep their order.
 api_router.include_router(rhs_router)
 api_router.include_router(turnaround_router)
+api_router.include_router(exhaustivity_router)
+api_router.include_router(alerts_router)

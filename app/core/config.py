@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     # benchmarks set 0, as the tests do, so that every batch crosses to the workers.
     ingest_parallel_min_bytes: int | None = Field(default=None, ge=0)
     log_level: str = "INFO"
+    # The public reference files (ATIH tariffs...) the demo year loads when present (app.demo.tariffs).
+    shared_data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
     # shared_buffers of the embedded PostgreSQL (a PostgreSQL size such as `1GB`); unset: sized from
     # the machine's memory (app.core.embedded_pg.default_shared_buffers). Ignored with DATABASE_URL.
     pg_shared_buffers: str | None = None
@@ -42,6 +44,21 @@ class Settings(BaseSettings):
     # this long after sign-in (a shared workstation left signed in).
     web_session_idle_minutes: int = Field(default=30, gt=0)
     web_session_max_hours: int = Field(default=10, gt=0)
+    # Alerts (app/alerts, docs/alerts.md). Webhook targets: comma-separated host names, each
+    # optionally with a port (`hooks.example.org`, `127.0.0.1:9000`); empty refuses every target.
+    webhook_allowed_hosts: str = ""
+    # The evaluation schedule and the delivery worker run inside `dimqa serve` (the app's lifespan);
+    # off: neither thread starts (the tests' default, tests/conftest.py).
+    alert_background: bool = True
+    alert_evaluation_interval_seconds: float = Field(default=300.0, ge=0)  # 0: no scheduled evaluation
+    alert_delivery_poll_seconds: float = Field(default=5.0, gt=0)
+    alert_delivery_max_attempts: int = Field(default=8, ge=1, le=50)
+    alert_delivery_backoff_seconds: float = Field(default=30.0, gt=0)  # doubled after each failure
+    alert_delivery_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    def webhook_hosts(self) -> frozenset[str]:
+        """The allow-list, lower-cased and trimmed."""
+        return frozenset(h.strip().lower() for h in self.webhook_allowed_hosts.split(",") if h.strip())
 
     @field_validator("database_url")
     @classmethod

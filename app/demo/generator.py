@@ -48,6 +48,7 @@ from typing import Final
 
 from app.demo import catalogue as cat
 from app.demo import reference_2022 as ref
+from app.demo import uncoded
 from app.demo.catalogue import Profile
 from app.ingestion.layouts import layout
 from app.ingestion.records import Act, Rss, Rum
@@ -296,6 +297,7 @@ class DemoData:
     stay_events: list[StayEvent]
     document_events: list[DocumentEvent]
     deliberate_errors: list[DeliberateError]
+    uncoded_stays: list[str] = field(default_factory=list)  # NDAs planted without RSS (app/demo/uncoded.py)
 
     def rss_files(self) -> list[tuple[str, bytes]]:
         """One RSS groupé file per exit month, as the HIS sends them: (label "2022-01", content)."""
@@ -1269,7 +1271,7 @@ def _movements(d: _Draft, rng: random.Random) -> list[tuple[StayEventType, str, 
 
 
 def _events(
-    drafts: list[_Draft], year: int, rng: random.Random
+    drafts: list[_Draft], year: int, rng: random.Random, collapse: random.Random
 ) -> tuple[list[StayEvent], list[DocumentEvent]]:
     stays: list[StayEvent] = []
     documents: list[DocumentEvent] = []
@@ -1300,6 +1302,8 @@ def _events(
             received = _at(d.exit + timedelta(days=delay), rng.randint(8 * 60, 19 * 60))
             if received <= out:
                 received = _later(out, timedelta(minutes=rng.randint(15, 120)))
+            if uncoded.collapses(service, d.exit, year) and (later := uncoded.late_by(collapse)) is not None:
+                received = _later(received, later)
             doc_type = _weighted(rng, REPORT_TYPES)
             doc_id = f"{nda}-CR1"
             documents.append(
@@ -1564,8 +1568,14 @@ def generate(*, year: int = ref.YEAR, seed: int = DEFAULT_SEED) -> DemoData:
     errors = _plant_errors(drafts, year, rng)
     drafts.sort(key=lambda d: d.rss_number)
     rss = [_to_rss(d) for d in drafts]
-    stay_events, document_events = _events(drafts, year, rng)
+    # Own random streams for what issue 19 plants, so the rest of the year does not move.
+    stay_events, document_events = _events(drafts, year, rng, random.Random(f"{seed}-{year}-collapse"))
     rhs = _rhs(year, rng)
+    numbers, planted_stays, planted_documents = uncoded.uncoded_stays(
+        year, random.Random(f"{seed}-{year}-uncoded"), EVENT_SOURCE
+    )
+    stay_events = sorted(stay_events + planted_stays, key=lambda e: (e.occurred_at, e.event_id))
+    document_events = sorted(document_events + planted_documents, key=lambda e: (e.received_at, e.event_id))
     return DemoData(
         year=year,
         seed=seed,
@@ -1576,4 +1586,5 @@ def generate(*, year: int = ref.YEAR, seed: int = DEFAULT_SEED) -> DemoData:
         stay_events=stay_events,
         document_events=document_events,
         deliberate_errors=errors,
+        uncoded_stays=numbers,
     )

@@ -130,16 +130,19 @@ def not_coded_over_by_scope(
 
 @dataclass(frozen=True, slots=True)
 class TransmissionParams:
-    stored_from: datetime  # storage window [stored_from, stored_until)
-    stored_until: datetime
+    window_from: datetime  # the events whose `basis` time is in [window_from, window_until)
+    window_until: datetime
     report_types: tuple[str, ...]  # normalized (trimmed, upper case)
     units: tuple[str, ...] | None
     late_seconds: int  # a document stored this long after its claimed time is flagged
+    # recorded: stored by dimqa in the window (what arrived lately, back-loads included);
+    # received: sent in the window by the sender's own clock (the months of a quarterly review).
+    basis: Literal["recorded", "received"] = "recorded"
 
     def bind(self) -> dict[str, Any]:
         return {
-            "stored_from": self.stored_from,
-            "stored_until": self.stored_until,
+            "window_from": self.window_from,
+            "window_until": self.window_until,
             "report_types": list(self.report_types),
             "units": list(self.units) if self.units is not None else None,
             "late_seconds": self.late_seconds,
@@ -154,16 +157,16 @@ _CHANNEL: Final = (
 
 # Discharge-report events stored in the window, each with its service: the document's own UM
 # (else the UM the stay left from) through the structure valid on the claimed reception date.
-_TRANSMITTED: Final = f"""
+_TRANSMITTED: Final = """
 WITH transmitted AS (
-    SELECT {_CHANNEL} AS channel, COALESCE(NULLIF(e.unit, ''), s.discharge_unit) AS unit,
+    SELECT {channel} AS channel, COALESCE(NULLIF(e.unit, ''), s.discharge_unit) AS unit,
         e.stay_number, e.received_at, e.recorded_at,
         -- A clock ahead of the database's gives a negative lag: counted as none.
         GREATEST(0, EXTRACT(EPOCH FROM e.recorded_at - e.received_at)) AS lag_seconds,
         CAST(e.received_at AS date) AS received_date
     FROM document_event e
     LEFT JOIN stay s ON s.stay_number = e.stay_number
-    WHERE e.recorded_at >= :stored_from AND e.recorded_at < :stored_until
+    WHERE e.{basis}_at >= :window_from AND e.{basis}_at < :window_until
       AND upper(btrim(e.document_type)) = ANY(CAST(:report_types AS text[]))
 ),
 scoped AS (
@@ -178,8 +181,8 @@ scoped AS (
 )
 """
 
-_TRANSMISSION_SQL: Final = f"""
-{_TRANSMITTED}
+_TRANSMISSION_SQL: Final = """
+{transmitted}
 SELECT t.channel, COALESCE(t.service_code, 'unmapped') COLLATE "C" AS service,
     GROUPING(t.channel) = 1 AS all_channels,
     GROUPING(COALESCE(t.service_code, 'unmapped') COLLATE "C") = 1 AS all_services,
@@ -190,20 +193,28 @@ SELECT t.channel, COALESCE(t.service_code, 'unmapped') COLLATE "C" AS service,
     CAST(percentile_disc(0.9) WITHIN GROUP (ORDER BY CAST(t.lag_seconds AS float8)) / 3600 AS float8)
         AS lag_p90_hours
 FROM scoped t
-GROUP BY GROUPING SETS ((t.channel, COALESCE(t.service_code, 'unmapped') COLLATE "C"), (t.channel), ())
+GROUP BY GROUPING SETS (
+    (t.channel, COALESCE(t.service_code, 'unmapped') COLLATE "C"), (t.channel),
+    (COALESCE(t.service_code, 'unmapped') COLLATE "C"), ()
+)
 """
 
 
 def transmission_groups(session: Session, params: TransmissionParams) -> list[Row[Any]]:
-    """Rows per (channel, service), per channel (`all_services`) and the total (both flags)."""
-    rows = turnaround_repository.run_in_hospital_time(session, _TRANSMISSION_SQL, params.bind())
-    return [
-        *sorted(
-            (row for row in rows if not row.all_channels),
-            key=lambda row: (row.channel, row.all_services, row.service == "unmapped", row.service),
+    """Rows per (channel, service), per channel (`all_services`), per service (`all_channels`)
+    and the total (both flags), in that order."""
+    sql = _TRANSMISSION_SQL.format(transmitted=_TRANSMITTED.format(channel=_CHANNEL, basis=params.basis))
+    rows = turnaround_repository.run_in_hospital_time(session, sql, params.bind())
+    return sorted(
+        rows,
+        key=lambda row: (
+            row.all_channels,
+            row.all_services,
+            row.channel or "",
+            row.service == "unmapped",
+            row.service or "",
         ),
-        *(row for row in rows if row.all_channels),
-    ]
+    )
 
 
 def service_labels(session: Session, *, codes: list[str]) -> dict[str, str]:

@@ -83,16 +83,12 @@ class TransmissionRow(TransmissionCounts):
     label: str | None = None
 
 
-class ChannelTotal(TransmissionCounts):
-    channel: Channel
-
-
 class TransmissionRead(BaseModel):
     days: int = Field(description="Window: events stored in the `days` days ending with as_of")
     date_from: date = Field(serialization_alias="from", description="First storage date of the window")
     as_of: date
     rows: list[TransmissionRow]
-    channels: list[ChannelTotal]
+    channels: dict[str, TransmissionCounts] = Field(description="Per channel (hl7v2, fhir, json, file)")
     total: TransmissionCounts
 
 
@@ -101,10 +97,15 @@ class MonthFigures(BaseModel):
 
     stays: int
     reports_within_8_days: int = Field(description="Stays whose report arrived within 8 days (j0 included)")
+    late: int = Field(description="Stays whose report arrived more than 8 days after discharge")
     missing: int
-    rate_j8: float | None = Field(description="On-time rate (within 8 days) over the closed stays")
+    rate_j8: float | None = Field(
+        description="reports_within_8_days / closed stays (window over), a fraction from 0 to 1; null without"
+    )
     median_delay_days: float | None
-    rate_coded: float | None = Field(description="Coding exhaustivity: coded / stays")
+    rate_coded: float | None = Field(
+        description="Coding exhaustivity: coded / stays, a fraction from 0 to 1; null without stays"
+    )
     not_coded: int
     documents: int = Field(description="Discharge-report events stored that month")
     channel_mix: dict[str, int] = Field(description="Stored events per channel (hl7v2, fhir, json, file)")
@@ -123,7 +124,9 @@ class QuarterlyService(BaseModel):
     months: list[QuarterlyMonth]
     quarter: MonthFigures
     previous_quarter: MonthFigures
-    rate_j8_change: float | None = Field(description="quarter rate_j8 − previous quarter rate_j8")
+    on_time_change: float | None = Field(
+        description="quarter rate_j8 − previous quarter rate_j8 (from −1 to 1); null when either is null"
+    )
 
 
 class QuarterlyRead(BaseModel):
@@ -133,10 +136,10 @@ class QuarterlyRead(BaseModel):
     date_to: date = Field(serialization_alias="to")
     as_of: date
     services: list[QuarterlyService]
-    total: MonthFigures
-    previous_total: MonthFigures
-    largest_falls: list[QuarterlyService] = Field(
-        description="Services whose on-time rate fell most since the previous quarter (at most 5)"
+    hospital: QuarterlyService = Field(description="The whole hospital (service `all`), month by month")
+    largest_falls: list[str] = Field(
+        description="Codes of the services whose on-time rate fell most since the previous quarter "
+        "(at most 5), largest fall first"
     )
 
 

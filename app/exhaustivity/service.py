@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.dates import MIN_DATE
 from app.core.line_errors import LineError
@@ -27,7 +28,6 @@ from app.exhaustivity import repository
 from app.exhaustivity.schemas import (
     OVERDUE_DAYS,
     Channel,
-    ChannelTotal,
     ExhaustivityCounts,
     ExhaustivityRead,
     ExhaustivityRow,
@@ -39,7 +39,7 @@ from app.exhaustivity.schemas import (
 from app.turnaround import reports as turnaround_reports
 from app.turnaround.reports_repository import TurnaroundParams
 from app.turnaround.schemas import DEFAULT_CARE_TYPES, CareType, GroupBy
-from app.turnaround.settings import get_turnaround_settings
+from app.turnaround.settings import audit_ids, get_turnaround_settings
 
 # The gauges' window: the stays discharged in the last year.
 LOOKBACK_DAYS: Final = 365
@@ -144,6 +144,14 @@ def exhaustivity(
             )
             for row in repository.not_coded_stays(session, turnaround_params)
         ]
+        audit_service.record(
+            session,
+            principal,
+            action="read",
+            object_type="stay",
+            object_ids=audit_ids(stay.stay_number for stay in stays),
+            units=[stay.unit for stay in stays],
+        )
     return ExhaustivityRead(
         date_from=date_from,
         date_to=date_to,
@@ -170,6 +178,7 @@ def stays_not_coded_over(
 
     One aggregate gives every scope; it is kept for the rest of the transaction, so an evaluation
     of many alert rules (or the gauges) costs one query per (as_of, days)."""
+    session.connection()  # begins the transaction the memo belongs to, if none is open yet
     transaction = session.get_transaction()
     memo: _OverdueMemo | None = session.info.get(_OVERDUE_MEMO)
     if memo is None or memo.transaction is not transaction:
@@ -177,7 +186,7 @@ def stays_not_coded_over(
         session.info[_OVERDUE_MEMO] = memo
     counts = memo.counts.get((as_of, days))
     if counts is None:
-        counts = memo.counts[(as_of, days)] = _overdue_counts(session, days=days, as_of=as_of)
+        counts = memo.counts[(as_of, days)] = overdue_counts(session, days=days, as_of=as_of)
     if service is not None:
         return counts.get(("service", service), 0)
     if pole is not None:
@@ -196,7 +205,9 @@ class _OverdueMemo:
     counts: dict[tuple[date, int], dict[tuple[str, str], int]] = field(default_factory=dict)
 
 
-def _overdue_counts(session: Session, *, days: int, as_of: date) -> dict[tuple[str, str], int]:
+def overdue_counts(session: Session, *, days: int, as_of: date) -> dict[tuple[str, str], int]:
+    """{("all", ""): n, ("pole", code): n, ("service", code): n}: the stays not coded more than
+    `days` days after their discharge, as of `as_of`, every discharge dimqa knows."""
     last_discharge = as_of - timedelta(days=days + 1)
     if last_discharge < MIN_DATE:
         return {}
@@ -225,15 +236,21 @@ def not_coded_by_service(session: Session, *, as_of: date) -> list[ExhaustivityR
 
 
 def transmission_params(
-    principal: Principal | None, *, stored_from: date, stored_to: date
+    principal: Principal | None,
+    *,
+    first_day: date,
+    last_day: date,
+    basis: Literal["recorded", "received"] = "recorded",
 ) -> repository.TransmissionParams:
-    """Events stored from the start of `stored_from` to the end of `stored_to` (hospital time)."""
+    """Events whose `basis` time (storage, or the sender's) falls from the start of `first_day`
+    to the end of `last_day`, hospital time."""
     return repository.TransmissionParams(
-        stored_from=turnaround_reports.day_end(stored_from - timedelta(days=1)),
-        stored_until=turnaround_reports.day_end(stored_to),
+        window_from=turnaround_reports.day_end(first_day - timedelta(days=1)),
+        window_until=turnaround_reports.day_end(last_day),
         report_types=get_turnaround_settings().report_types(),
         units=principal.units if principal is not None else None,
         late_seconds=int(LATE_STORAGE.total_seconds()),
+        basis=basis,
     )
 
 
@@ -251,33 +268,52 @@ EMPTY_TRANSMISSION: Final = TransmissionCounts(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class TransmissionFigures:
+    rows: list[TransmissionRow]  # per (channel, service)
+    channels: dict[str, TransmissionCounts]  # channel -> figures
+    services: dict[str, TransmissionCounts]
+    total: TransmissionCounts
+
+
 def transmission_figures(
     session: Session, transmission: repository.TransmissionParams
-) -> tuple[list[TransmissionRow], list[ChannelTotal], TransmissionCounts]:
+) -> TransmissionFigures:
+    """The transmission figures of a window, from one SQL aggregate."""
     rows = repository.transmission_groups(session, transmission)
     labels = repository.service_labels(
-        session, codes=sorted({row.service for row in rows if not row.all_services})
+        session, codes=sorted({row.service for row in rows if row.service is not None})
     )
-    per_service = [
-        TransmissionRow(
-            channel=Channel(row.channel),
-            service=row.service,
-            label=labels.get(row.service),
-            **_transmission_counts(row),
-        )
-        for row in rows
-        if not row.all_channels and not row.all_services
-    ]
-    channels = [
-        ChannelTotal(channel=Channel(row.channel), **_transmission_counts(row))
-        for row in rows
-        if not row.all_channels and row.all_services
-    ]
-    total = next(
-        (TransmissionCounts(**_transmission_counts(row)) for row in rows if row.all_channels),
-        EMPTY_TRANSMISSION,
+    return TransmissionFigures(
+        rows=[
+            TransmissionRow(
+                channel=Channel(row.channel),
+                service=row.service,
+                label=labels.get(row.service),
+                **_transmission_counts(row),
+            )
+            for row in rows
+            if not row.all_channels and not row.all_services
+        ],
+        channels={
+            Channel(row.channel).value: TransmissionCounts(**_transmission_counts(row))
+            for row in rows
+            if not row.all_channels and row.all_services
+        },
+        services={
+            row.service: TransmissionCounts(**_transmission_counts(row))
+            for row in rows
+            if row.all_channels and not row.all_services
+        },
+        total=next(
+            (
+                TransmissionCounts(**_transmission_counts(row))
+                for row in rows
+                if row.all_channels and row.all_services
+            ),
+            EMPTY_TRANSMISSION,
+        ),
     )
-    return per_service, channels, total
 
 
 def transmission(
@@ -286,11 +322,14 @@ def transmission(
     """Discharge-report events stored over the `days` days ending with `as_of` (default today)."""
     as_of = as_of or turnaround_reports.today()
     first = as_of - timedelta(days=days - 1)
-    rows, channels, total = transmission_figures(
-        session, transmission_params(principal, stored_from=first, stored_to=as_of)
-    )
+    figures = transmission_figures(session, transmission_params(principal, first_day=first, last_day=as_of))
     return TransmissionRead(
-        days=days, date_from=first, as_of=as_of, rows=rows, channels=channels, total=total
+        days=days,
+        date_from=first,
+        as_of=as_of,
+        rows=figures.rows,
+        channels=figures.channels,
+        total=figures.total,
     )
 
 

@@ -23,11 +23,11 @@ def some_lines(lines: Sequence[int], shown: int = 5) -> str:
 
 
 def already_received(
-    session: Session, model: type[B], *, sha256: str, idempotency_key: str | None, token_name: str, what: str
+    session: Session, model: type[B], *, sha256: str, idempotency_key: str | None, token_name: str
 ) -> B | None:
     """The batch a retry refers to: the one this token sent under the same Idempotency-Key (a key
     is the sender's own: another token's key is another delivery), else the one with the same body
-    (SHA-256). `what` names the batch kind in messages ("RUM batch", "RHS batch").
+    (SHA-256).
 
     Conflict when this token already used the key for another body: answering the first batch
     would drop the new data, storing it would make the key name two deliveries."""
@@ -38,7 +38,7 @@ def already_received(
         if by_key is not None:
             if by_key.content_sha256 != sha256:
                 raise Conflict(
-                    f"Idempotency-Key {idempotency_key!r} was already used by this token for {what} "
+                    f"Idempotency-Key {idempotency_key!r} was already used by this token for {model.what} "
                     f"{by_key.id}, with another body: nothing stored. Use a new key to send other content."
                 )
             return by_key

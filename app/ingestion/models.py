@@ -1,6 +1,6 @@
-"""Storage of the received files: RUM/RSS and RHS batches (shared columns: `BatchColumns`), RSS
-versions and their RUM, RHS lines. An RSS version is immutable; a later batch adds a new current
-version.
+"""Storage of the received files: RUM/RSS and RHS batches (their shared columns `ReceivedBatch`,
+which the RSA batches have too, and `BatchColumns`), RSS versions and their RUM, RHS lines. An RSS
+version is immutable; a later batch adds a new current version.
 
 Aggregates (activity, turnaround, findings summary) read `rss_version` rows with `is_current`
 and their `rum` rows; `rum.rss_exit_date` and `rum.care_type` are copies of the RSS values so
@@ -10,7 +10,7 @@ that per-unit counts over a period need no join on large tables.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     ARRAY,
@@ -34,39 +34,53 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from app.core.db import Base
 
 
-class BatchColumns:
-    """The columns every received file's batch has, RUM or RHS: identity, idempotency (one body, one
-    batch; one Idempotency-Key per token, one delivery), who sent it, and what was read and refused.
-    Each batch table adds its own counters; constraint names follow the table (`uq_<table>_...`)."""
+class ReceivedBatch:
+    """The columns of every batch of a received file, RUM, RHS or RSA: identity, idempotency (one
+    body, one batch; one Idempotency-Key per token, one delivery), who sent it, its status, the
+    formats read and the line errors kept. Constraint names follow the table (`uq_<table>_...`)."""
 
     __tablename__: str
+    what: ClassVar[str]  # the batch in messages: "RUM batch"
 
     @declared_attr.directive
     @classmethod
     def __table_args__(cls) -> tuple[Any, ...]:
-        table = cls.__tablename__
-        return (
-            Index(f"ix_{table}_received_at", "received_at"),
-            UniqueConstraint("token_name", "idempotency_key", name=f"uq_{table}_token_idempotency_key"),
-        )
+        return (_idempotency_key_constraint(cls.__tablename__),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     content_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     # Unique per token (uq_<table>_token_idempotency_key): a key names one delivery of its sender.
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    source: Mapped[str] = mapped_column(String(10))  # file | json | cli | demo
+    source: Mapped[str] = mapped_column(String(10))  # file | json | cli | demo (RSA: archive | files | cli)
     token_name: Mapped[str] = mapped_column(String(100))
-    # rum_batch: completed | partial | rejected; rhs_batch: accepted | accepted_with_errors
+    # rum_batch, rsa_batch: completed | partial | rejected; rhs_batch: accepted | accepted_with_errors
     status: Mapped[str] = mapped_column(String(20))
-    lines: Mapped[int] = mapped_column(Integer, default=0)
-    lines_rejected: Mapped[int] = mapped_column(Integer, default=0)
     formats: Mapped[dict[str, int]] = mapped_column(JSONB, default=dict)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
 
 
+def _idempotency_key_constraint(table: str) -> UniqueConstraint:
+    return UniqueConstraint("token_name", "idempotency_key", name=f"uq_{table}_token_idempotency_key")
+
+
+class BatchColumns(ReceivedBatch):
+    """A batch of a line-per-record file (RUM, RHS): `ReceivedBatch` plus its line counters, listed
+    by reception time."""
+
+    @declared_attr.directive
+    @classmethod
+    def __table_args__(cls) -> tuple[Any, ...]:
+        table = cls.__tablename__
+        return (Index(f"ix_{table}_received_at", "received_at"), _idempotency_key_constraint(table))
+
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    lines_rejected: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class RumBatch(BatchColumns, Base):
     __tablename__ = "rum_batch"
+    what = "RUM batch"
 
     rss_accepted: Mapped[int] = mapped_column(Integer, default=0)
     rum_accepted: Mapped[int] = mapped_column(Integer, default=0)
@@ -79,6 +93,7 @@ class RumBatch(BatchColumns, Base):
 
 class RhsBatch(BatchColumns, Base):
     __tablename__ = "rhs_batch"
+    what = "RHS batch"
 
     rhs_accepted: Mapped[int] = mapped_column(Integer, default=0)
     rhs_stored: Mapped[int] = mapped_column(Integer, default=0)

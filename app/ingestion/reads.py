@@ -3,6 +3,8 @@ RSS, re-parsed from its stored lines (patient-level: audited, restricted to the 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
@@ -89,3 +91,9 @@ def _act_read(act: Act) -> ActRead:
         exceptional_refund=act.exceptional_refund, unplanned_association=act.unplanned_association,
         dialysis_start=act.dialysis_start, dialysis_modality=act.dialysis_modality,
     )  # fmt: skip
+
+
+def failed_batches(session: Session, *, since: datetime | None, until: datetime | None) -> int:
+    """How many RUM batches received in [since, until) had RSS rejected (statuses `rejected` and
+    `partial`): what the alerts call ingestion failures."""
+    return repository.count_failed_batches(session, since=since, until=until)

@@ -4,14 +4,15 @@ can reference their RSS version in the same COPY stream."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 import psycopg
-from sqlalchemy import ARRAY, Text, any_, bindparam, select, text
+from sqlalchemy import ARRAY, Text, any_, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from app.core.bulk import copy_text
-from app.ingestion.models import BatchColumns, RssVersion, Rum, RumBatch
+from app.ingestion.models import ReceivedBatch, RssVersion, Rum, RumBatch
 from app.ingestion.summaries import SummaryDelta
 
 VERSION_COLUMNS = (
@@ -19,14 +20,16 @@ VERSION_COLUMNS = (
     "entry_date", "exit_date", "care_type", "ghm", "cmd", "return_code", "classification_version",
     "seances", "rum_count", "exit_unit",
 )  # fmt: skip
+# A batch with RSS rejected: all of them (`rejected`) or some (`partial`), see service._finish.
+FAILED_STATUSES = ("rejected", "partial")
 RUM_COLUMNS = (
     "rss_version_id", "position", "line", "line_text", "rum_number", "unit", "entry_date", "exit_date",
     "rss_exit_date", "care_type", "dp", "dr", "das", "seances", "acts",
 )  # fmt: skip
 
 
-# Batch look-ups, for RUM and RHS batches alike (their shared columns: models.BatchColumns).
-B = TypeVar("B", bound=BatchColumns)
+# Batch look-ups, for RUM, RHS and RSA batches alike (their shared columns: models.ReceivedBatch).
+B = TypeVar("B", bound=ReceivedBatch)
 
 
 def get_batch(session: Session, model: type[B], *, batch_id: int) -> B | None:
@@ -46,6 +49,16 @@ def list_batches(session: Session, model: type[B], *, before_id: int | None, lim
     if before_id is not None:
         query = query.where(model.id < before_id)
     return list(session.scalars(query))
+
+
+def count_failed_batches(session: Session, *, since: datetime | None, until: datetime | None) -> int:
+    """RUM batches received in [since, until) (either bound optional) with RSS rejected."""
+    query = select(func.count()).select_from(RumBatch).where(RumBatch.status.in_(FAILED_STATUSES))
+    if since is not None:
+        query = query.where(RumBatch.received_at >= since)
+    if until is not None:
+        query = query.where(RumBatch.received_at < until)
+    return int(session.scalar(query) or 0)
 
 
 def add_batch(session: Session, batch: RumBatch) -> RumBatch:

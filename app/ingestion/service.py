@@ -102,15 +102,6 @@ def _escape(char: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def _already_received(
-    session: Session, *, sha256: str, idempotency_key: str | None, token_name: str
-) -> RumBatch | None:
-    return already_received(
-        session, RumBatch, sha256=sha256, idempotency_key=idempotency_key, token_name=token_name,
-        what="RUM batch",
-    )  # fmt: skip
-
-
 def to_read(batch: RumBatch) -> RumBatchRead:
     return RumBatchRead(
         id=batch.id,
@@ -150,8 +141,8 @@ def ingest_rss_file(
     line at all. Never commits: the caller's transaction makes the batch all or nothing."""
     started = time.perf_counter()
     digest = sha256 or stream_sha256(stream)[0]
-    existing = _already_received(
-        session, sha256=digest, idempotency_key=idempotency_key, token_name=principal.name
+    existing = already_received(
+        session, RumBatch, sha256=digest, idempotency_key=idempotency_key, token_name=principal.name
     )
     if existing is not None:
         return to_read(existing), False
@@ -161,8 +152,8 @@ def ingest_rss_file(
     repeats = _Repeats(splits.find_repeated(stream, _size(stream)))
     repository.lock_writers(session)
     # A concurrent upload of the same body or key may have committed while this one waited.
-    existing = _already_received(
-        session, sha256=digest, idempotency_key=idempotency_key, token_name=principal.name
+    existing = already_received(
+        session, RumBatch, sha256=digest, idempotency_key=idempotency_key, token_name=principal.name
     )
     if existing is not None:
         return to_read(existing), False
@@ -176,8 +167,8 @@ def ingest_rss_file(
             repository.add_batch(session, batch)
     except IntegrityError:
         # Only a writer bypassing the lock can get here; answer its batch all the same.
-        existing = _already_received(
-            session, sha256=digest, idempotency_key=idempotency_key, token_name=principal.name
+        existing = already_received(
+            session, RumBatch, sha256=digest, idempotency_key=idempotency_key, token_name=principal.name
         )
         if existing is None:
             raise

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import context as mp_context
@@ -97,12 +97,16 @@ def default_count() -> int:
 def sendable(ctx: RuleContext) -> RuleContext:
     """The context as it is pickled for the workers: a copy without the indexes the checks derived
     from the references (rebuilt in each worker), read-only mapping views (which do not pickle) as
-    the dicts they show."""
-    plain: dict[str, Any] = {
-        item.name: dict(value)
-        for item in dataclasses.fields(ctx)
-        if item.init and isinstance(value := getattr(ctx, item.name), MappingProxyType)
-    }
+    the dicts they show, and so for the per-year contexts of the nomenclatures (`cim10_years`...)."""
+    plain: dict[str, Any] = {}
+    for item in dataclasses.fields(ctx):
+        value = getattr(ctx, item.name)
+        if not item.init or value is None:
+            continue
+        if isinstance(value, MappingProxyType):
+            plain[item.name] = dict(value)
+        elif isinstance(value, Mapping) and isinstance(next(iter(value.values()), None), RuleContext):
+            plain[item.name] = {key: sendable(inner) for key, inner in value.items()}
     return dataclasses.replace(ctx, **plain)
 
 

@@ -36,9 +36,18 @@ def _month_end(year: int, month: int) -> date:
 
 
 def _valuation_sheet(
-    session: Session, principal: Principal, key: str, title: str, group: CasemixGroup, start: date, end: date
+    session: Session,
+    principal: Principal,
+    key: str,
+    title: str,
+    group: CasemixGroup,
+    period: tuple[date, date],
+    priced: casemix_service.Priced,
 ) -> AnnualSheet:
-    result = casemix_service.casemix(session, principal, group_by=group, start=start, end=end, compare=True)
+    start, end = period
+    result = casemix_service.casemix(
+        session, principal, group_by=group, start=start, end=end, compare=True, priced=priced
+    )
     rows: list[list[Cell]] = []
     figures: list[CasemixRow | CasemixTotal] = [*result.rows, result.total]
     for row in figures:
@@ -80,6 +89,7 @@ def _valuation_sheet(
 
 def annual_report(session: Session, principal: Principal, *, year: int) -> AnnualReport:
     start, end = date(year, 1, 1), date(year, 12, 31)
+    priced: casemix_service.Priced = {}  # each year priced once, aggregated six ways
     sheets: list[AnnualSheet] = []
     care = activity_service.care_types_activity(session, principal, start=start, end=end)
     sheets.append(
@@ -123,7 +133,7 @@ def annual_report(session: Session, principal: Principal, *, year: int) -> Annua
         )
     )
     by_ghm = casemix_service.casemix(
-        session, principal, group_by=CasemixGroup.GHM, start=start, end=end, compare=False
+        session, principal, group_by=CasemixGroup.GHM, start=start, end=end, compare=False, priced=priced
     )
     top = sorted(by_ghm.rows, key=lambda r: (-r.stays, r.key))[:TOP_GHM]
     sheets.append(
@@ -139,7 +149,7 @@ def annual_report(session: Session, principal: Principal, *, year: int) -> Annua
         )
     )
     by_cmd = casemix_service.casemix(
-        session, principal, group_by=CasemixGroup.CMD, start=start, end=end, compare=False
+        session, principal, group_by=CasemixGroup.CMD, start=start, end=end, compare=False, priced=priced
     )
     sheets.append(
         AnnualSheet(
@@ -158,8 +168,8 @@ def annual_report(session: Session, principal: Principal, *, year: int) -> Annua
             "valuation_poles",
             "Valorisation et IP-DMS par pôle",
             CasemixGroup.POLE,
-            start,
-            end,
+            (start, end),
+            priced,
         )
     )
     sheets.append(
@@ -169,8 +179,8 @@ def annual_report(session: Session, principal: Principal, *, year: int) -> Annua
             "valuation_services",
             "Valorisation et IP-DMS par service",
             CasemixGroup.SERVICE,
-            start,
-            end,
+            (start, end),
+            priced,
         )
     )
     sheets.append(_turnaround_sheet(session, principal, year))

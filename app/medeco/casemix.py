@@ -55,13 +55,21 @@ _EMPTY = {
 }  # fmt: skip
 
 
+# Periods already priced in this transaction (temporary tables), by (start, end): the annual report
+# aggregates one year several ways and prices it once.
+Priced = dict[tuple[date, date], str]
+
+
 def _period(
-    session: Session, group_by: CasemixGroup, start: date, end: date, units: list[str] | None
+    session: Session, group_by: CasemixGroup, start: date, end: date, units: list[str] | None, priced: Priced
 ) -> tuple[dict[str, dict[str, Any]], dict[str, Any], NotValued]:
-    rows, reasons = repository.casemix(
-        session, group_by=group_by.value, start=start, end=end, units=units,
-        campaign_starts=reference_repository.campaign_starts(session),
-    )  # fmt: skip
+    table = priced.get((start, end))
+    if table is None:
+        starts = reference_repository.campaign_starts(session)
+        table = priced[(start, end)] = repository.price_stays(
+            session, start=start, end=end, campaign_starts=starts
+        )
+    rows, reasons = repository.casemix(session, priced=table, group_by=group_by.value, units=units)
     total = next((row for row in rows if row["is_total"]), _EMPTY)
     keyed = {str(row["key"]): row for row in rows if not row["is_total"]}
     return keyed, total, NotValued(stays=sum(reasons.values()), by_reason=reasons)
@@ -76,17 +84,27 @@ def _year_back(day: date) -> date:
 
 
 def casemix(
-    session: Session, principal: Principal, *, group_by: CasemixGroup, start: date, end: date, compare: bool
+    session: Session,
+    principal: Principal,
+    *,
+    group_by: CasemixGroup,
+    start: date,
+    end: date,
+    compare: bool,
+    priced: Priced | None = None,
 ) -> Casemix:
     check_period(start, end)
+    priced = {} if priced is None else priced
     units = sorted(principal.units) if principal.units is not None else None
-    rows, total, not_valued = _period(session, group_by, start, end, units)
+    rows, total, not_valued = _period(session, group_by, start, end, units, priced)
     previous_rows: dict[str, dict[str, Any]] = {}
     previous_total: dict[str, Any] | None = None
     previous_not_valued = previous_period = None
     if compare:
         before = (_year_back(start), _year_back(end))
-        previous_rows, previous_total, previous_not_valued = _period(session, group_by, *before, units)
+        previous_rows, previous_total, previous_not_valued = _period(
+            session, group_by, *before, units, priced
+        )
         previous_period = Period(start=before[0], end=before[1])
     keys = sorted(rows) if not compare else sorted(set(rows) | set(previous_rows))
     return Casemix(

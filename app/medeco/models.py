@@ -8,7 +8,7 @@ current one (`is_current`) and the older rows stay for history.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +16,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -24,31 +23,22 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
-    UniqueConstraint,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
+from app.ingestion.models import ReceivedBatch
 
 
-class RsaBatch(Base):
+class RsaBatch(ReceivedBatch, Base):
+    """`content_sha256` is of the RSA and TRA contents (not of the envelope): the archive and the
+    two files sent separately are the same delivery."""
+
     __tablename__ = "rsa_batch"
-    __table_args__ = (
-        UniqueConstraint("token_name", "idempotency_key", name="uq_rsa_batch_token_idempotency_key"),
-    )
+    what = "RSA batch"
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    # Of the RSA and TRA contents (not of the envelope): the archive and the two files sent
-    # separately are the same delivery.
-    content_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    source: Mapped[str] = mapped_column(String(10))  # archive | files | cli
-    token_name: Mapped[str] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(20))  # completed | partial | rejected
     campaign: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)  # named by the sender
     files: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)  # {"rsa": name, "tra": name}
     rsa_lines: Mapped[int] = mapped_column(Integer, default=0)
@@ -58,8 +48,6 @@ class RsaBatch(Base):
     rsa_rejected: Mapped[int] = mapped_column(Integer, default=0)
     rsa_unlinked: Mapped[int] = mapped_column(Integer, default=0)  # stored, but no RSS of that number yet
     errors_total: Mapped[int] = mapped_column(Integer, default=0)
-    formats: Mapped[dict[str, int]] = mapped_column(JSONB, default=dict)
-    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     unlinked: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
 
 

@@ -8,7 +8,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.dependencies import FEED_WRITERS, AggregateReader, AllUnitsFeedWriter, require
+from app.auth.dependencies import (
+    FEED_WRITERS,
+    AggregateReader,
+    AllUnitsFeedWriter,
+    require_all_units,
+)
 from app.auth.schemas import PATIENT_READERS, Principal
 from app.core.config import get_settings
 from app.core.dates import BoundedDate
@@ -24,7 +29,9 @@ from app.medeco.schemas import AnnualReport, Casemix, CasemixGroup, RsaBatchRead
 router = APIRouter(tags=["medeco"], responses=problem_responses(401, 403, 503))
 
 # The feed that sent a batch reads it back; the DIM reads every batch (RSS numbers in `unlinked`).
-RsaBatchReader = Annotated[Principal, Depends(require(FEED_WRITERS | PATIENT_READERS))]
+# The grouper's output covers the whole hospital, and an unlinked RSA has no unit to scope it by:
+# tokens restricted to units neither send nor read RSA batches.
+RsaBatchReader = Annotated[Principal, Depends(require_all_units(FEED_WRITERS | PATIENT_READERS))]
 
 ARCHIVE_TYPES = ("application/zip", "application/x-zip-compressed", "application/octet-stream")
 BODY = {
@@ -137,7 +144,8 @@ async def create_rsa_batch(
 
 @router.get("/rsa-batches/{batch_id}", response_model=RsaBatchRead, responses=problem_responses(404, 422))
 def read_rsa_batch(batch_id: int, session: SessionDep, principal: RsaBatchReader) -> RsaBatchRead:
-    """One RSA batch with its counts, line errors and the RSA whose RSS is not stored (ingest, dim, admin)."""
+    """One RSA batch with its counts, line errors and the RSA whose RSS is not stored (ingest, dim,
+    admin; on every unit)."""
     return service.get_batch(session, batch_id=batch_id)
 
 

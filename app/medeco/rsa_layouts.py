@@ -2,9 +2,9 @@
 
 Source: the pmsixml field lists `rsa218.csv` … `rsa229.csv` and `tra2016.csv` (shared data
 `pmsi_formats/pmsixml/`). Each version is derived from the previous one by the edits the ATIH made
-(a field inserted, widened, renamed or dropped), so a change reads as one line here; positions are
-then computed (1-based, inclusive, as in the ATIH documents) and tests/medeco/test_rsa_layouts.py
-checks every version field by field against the CSV files.
+(a field inserted, widened, renamed or dropped) with the fixed-width toolkit's `derive`, which checks
+each new field's documented start (1-based, inclusive, as in the ATIH documents); and
+tests/medeco/test_rsa_layouts.py checks every version field by field against the CSV files.
 
 The fixed part is followed by variable zones, in this order, each repeated by a counter of the
 fixed part: global authorisations (AG, `n_ag` × 2), radiotherapy supplements (SR, `n_rt` × 7: GHS
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from app.ingestion.layouts import Field, Kind
+from app.core.fixedwidth.fields import Field, Kind, check_contiguous, contiguous, derive
 
 A = Kind.ALPHA
 N = Kind.NUMERIC
@@ -53,64 +53,77 @@ _218: tuple[_Spec, ...] = (
 )  # fmt: skip
 
 
-def _insert(specs: tuple[_Spec, ...], after: str, *new: _Spec) -> tuple[_Spec, ...]:
-    index = [name for name, _, _ in specs].index(after) + 1
-    return (*specs[:index], *new, *specs[index:])
+def _f(name: str, start: int, length: int, kind: Kind = A) -> Field:
+    return Field(name, start, length, kind)
 
 
-def _replace(specs: tuple[_Spec, ...], old: str, *new: _Spec) -> tuple[_Spec, ...]:
-    index = [name for name, _, _ in specs].index(old)
-    return (*specs[:index], *new, *specs[index + 1 :])
-
-
-def _drop(specs: tuple[_Spec, ...], *names: str) -> tuple[_Spec, ...]:
-    return tuple(spec for spec in specs if spec[0] not in names)
-
-
-def _derive() -> dict[str, tuple[_Spec, ...]]:
-    v: dict[str, tuple[_Spec, ...]] = {"218": _218}
-    s = _insert(_218, "coding_confirmation", ("n_ag", 1, N))  # 2019: global authorisations
-    s = _insert(s, "sup_apheresis", ("sup_rt_pediatric", 3, N), ("sup_antepartum", 3, N))
-    v["219"] = s
-    v["220"] = s = _replace(s, "filler_125", ("tavi", 1, A), ("filler_133", 21, A))
-    v["221"] = s = _replace(s, "dialysis_forfait", ("filler_103", 4, A))
-    s = _replace(s, "filler_103", ("birth_house", 1, A), ("avastin", 1, A), ("partial_radiation", 1, A))
-    s = _insert(s, "uhcd", ("ghs_minore", 1, A))
-    s = _replace(
-        s, "filler_133", ("auto_generation", 1, A), ("ghs_without_innovation", 4, A), ("filler_138", 8, A)
+def _derive() -> dict[str, tuple[Field, ...]]:
+    """Each version from the previous one; a new field's start is the one the ATIH prints (checked)."""
+    v: dict[str, tuple[Field, ...]] = {"218": contiguous(_218)}
+    v["219"] = s = derive(
+        v["218"],
+        insert_after={
+            "coding_confirmation": [_f("n_ag", 109, 1, N)],  # 2019: global authorisations
+            "sup_apheresis": [_f("sup_rt_pediatric", 125, 3, N), _f("sup_antepartum", 128, 3, N)],
+        },
     )
-    v["222"] = s = _replace(
-        s, "beam", ("ivg_count", 2, A), ("ivg_prev_year", 4, A), ("live_births", 2, A), ("filler_200", 1, A)
-    )
-    v["223"] = s = (*s, ("filler_224", 15, A))
-    v["224"] = s = _replace(
-        _drop(s, "ivg_prev_year", "live_births", "filler_200"), "ivg_count", ("filler_192", 9, A)
-    )
-    v["225"] = s = _replace(
-        s, "filler_192", ("defibrillator", 1, A), ("conversion_hc", 1, A), ("raac", 1, A),
-        ("filler_195", 1, A), ("diabetes_forfait", 1, A), ("filler_197", 4, A),
+    v["220"] = s = derive(s, replace={"filler_125": [_f("tavi", 132, 1), _f("filler_133", 133, 21)]})
+    v["221"] = s = derive(s, replace={"dialysis_forfait": [_f("filler_103", 103, 4)]})
+    v["222"] = s = derive(
+        s,
+        replace={
+            "filler_103": [_f("birth_house", 103, 1), _f("avastin", 104, 1), _f("partial_radiation", 105, 1)],
+            "filler_133": [
+                _f("auto_generation", 133, 1), _f("ghs_without_innovation", 134, 4), _f("filler_138", 138, 8),
+            ],
+            "beam": [
+                _f("ivg_count", 192, 2), _f("ivg_prev_year", 194, 4), _f("live_births", 198, 2),
+                _f("filler_200", 200, 1),
+            ],
+        },
+        insert_after={"uhcd": [_f("ghs_minore", 107, 1)]},
     )  # fmt: skip
-    s = _insert(s, "residence_code", ("postcode", 5, A))
-    s = _replace(s, "partial_radiation", ("filler_110", 1, A))
-    s = _replace(
-        _drop(s, "filler_195"), "diabetes_forfait", ("diabetes_forfait", 1, A), ("gradation", 1, A),
-        ("patient_context", 1, A), ("reserve_product", 1, A), ("rescrit", 1, A),
-        ("intervention_category", 1, A),
+    v["223"] = s = derive(s, append=[_f("filler_224", 224, 15)])
+    v["224"] = s = derive(
+        s,
+        replace={
+            "ivg_count": [_f("filler_192", 192, 9)],
+            "ivg_prev_year": [],
+            "live_births": [],
+            "filler_200": [],
+        },
+    )
+    v["225"] = s = derive(
+        s,
+        replace={
+            "filler_192": [
+                _f("defibrillator", 192, 1), _f("conversion_hc", 193, 1), _f("raac", 194, 1),
+                _f("filler_195", 195, 1), _f("diabetes_forfait", 196, 1), _f("filler_197", 197, 4),
+            ]
+        },
     )  # fmt: skip
-    v["226"] = s
-    v["227"] = s = _replace(s, "filler_197", ("non_programmed", 1, A), ("filler_207", 3, A))
-    s = _replace(s, "filler_207", ("emergency", 1, A), ("car_t", 1, A), ("filler_209", 1, A))
-    v["228"] = s = _replace(s, "filler_224", ("filler_233", 30, A))
-    v["229"] = _insert(s, "sup_si", ("sup_usip", 3, N))
+    v["226"] = s = derive(
+        s,
+        insert_after={"residence_code": [_f("postcode", 80, 5)]},
+        replace={
+            "partial_radiation": [_f("filler_110", 110, 1)],
+            "filler_195": [],
+            "diabetes_forfait": [
+                _f("diabetes_forfait", 200, 1), _f("gradation", 201, 1), _f("patient_context", 202, 1),
+                _f("reserve_product", 203, 1), _f("rescrit", 204, 1), _f("intervention_category", 205, 1),
+            ],
+        },
+    )  # fmt: skip
+    v["227"] = s = derive(s, replace={"filler_197": [_f("non_programmed", 206, 1), _f("filler_207", 207, 3)]})
+    v["228"] = s = derive(
+        s,
+        replace={
+            "filler_207": [_f("emergency", 207, 1), _f("car_t", 208, 1), _f("filler_209", 209, 1)],
+            "filler_224": [_f("filler_233", 233, 30)],
+        },
+    )
+    v["229"] = derive(s, insert_after={"sup_si": [_f("sup_usip", 164, 3, N)]})
     return v
-
-
-def _fields(specs: tuple[_Spec, ...]) -> tuple[Field, ...]:
-    fields, start = [], 1
-    for name, length, kind in specs:
-        fields.append(Field(name, start, length, kind))
-        start += length
-    return tuple(fields)
 
 
 # Zone lengths by version: RU grew with the geographic FINESS (219, 220), the gestational age (221)
@@ -153,8 +166,8 @@ class RsaLayout:
 
 LAYOUTS: Final[Mapping[str, RsaLayout]] = MappingProxyType(
     {
-        version: RsaLayout(version, _fields(specs), _at(_RU_LENGTH, version), _at(_ACT_LENGTH, version))
-        for version, specs in _derive().items()
+        version: RsaLayout(version, fields, _at(_RU_LENGTH, version), _at(_ACT_LENGTH, version))
+        for version, fields in _derive().items()
     }
 )
 
@@ -199,7 +212,7 @@ ATIH_CODES: Final[Mapping[str, str]] = MappingProxyType(
 )  # fmt: skip
 
 # TRA, fixed-width (tra2016): RSA index → RSS number, RUM number, N° administratif, dates, GHM.
-TRA_FIXED: Final = _fields(
+TRA_FIXED: Final = contiguous(
     (
         ("rsa_index", 10, A),
         ("rss_number", 20, A),
@@ -212,6 +225,11 @@ TRA_FIXED: Final = _fields(
 )
 # TRA of DRUIDES (`*.tra.txt`), `;`-separated: the same first fields, then opaque identifiers.
 TRA_CSV_COLUMNS: Final = ("rsa_index", "rss_number", "stay_number", "entry_date", "exit_date", "ghm")
+
+
+for _layout in LAYOUTS.values():
+    check_contiguous(_layout.fixed, f"RSA {_layout.version}")
+check_contiguous(TRA_FIXED, "TRA tra2016")
 
 
 def layout(version: str) -> RsaLayout | None:

@@ -11,8 +11,9 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from app.core.fixedwidth.fields import Field, Kind
+from app.core.fixedwidth.text import decode_line, iter_lines
 from app.core.line_errors import LineError
-from app.ingestion.layouts import Field, Kind
 from app.medeco.rsa_layouts import (
     AG_LENGTH,
     RT_LENGTH,
@@ -60,10 +61,11 @@ class TraRecord:
 
 
 def _lines(data: bytes) -> Iterator[tuple[int, str]]:
-    # Latin-1 maps every byte: the layouts are ASCII, and a stray byte is reported by the field checks.
-    for number, raw in enumerate(data.decode("latin-1").splitlines(), start=1):
-        if raw.strip():
-            yield number, raw
+    # The toolkit's reading: LF or CRLF, blank lines skipped, UTF-8 else Latin-1, bounded length.
+    for number, raw in iter_lines(io.BytesIO(data)):
+        text = decode_line(raw)
+        if text.strip():
+            yield number, text
 
 
 def _value(text: str, item: Field) -> str:

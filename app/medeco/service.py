@@ -19,7 +19,8 @@ from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.config import get_settings
 from app.core.line_errors import LineError
-from app.core.problems import Conflict, InvalidInput, NotFound, PayloadTooLarge
+from app.core.problems import InvalidInput, NotFound, PayloadTooLarge
+from app.ingestion.intake import already_received
 from app.medeco import repository
 from app.medeco.models import RsaBatch
 from app.medeco.rsa_parser import (
@@ -82,21 +83,6 @@ class _Tally:
             )  # fmt: skip
 
 
-def _already_received(
-    session: Session, *, sha256: str, idempotency_key: str | None, token_name: str
-) -> RsaBatch | None:
-    if idempotency_key:
-        by_key = repository.get_batch_by_idempotency_key(session, key=idempotency_key, token_name=token_name)
-        if by_key is not None:
-            if by_key.content_sha256 != sha256:
-                raise Conflict(
-                    f"Idempotency-Key {idempotency_key!r} was already used by this token for RSA batch "
-                    f"{by_key.id}, with other contents: nothing stored. Use a new key to send other content."
-                )
-            return by_key
-    return repository.get_batch_by_sha256(session, sha256=sha256)
-
-
 def _links(tra: bytes, tally: _Tally) -> dict[str, TraRecord]:
     links: dict[str, TraRecord] = {}
     for item in read_tra(tra):
@@ -149,8 +135,8 @@ def ingest(
         raise InvalidInput(f"campaign {campaign} is outside {MIN_CAMPAIGN}-{MAX_CAMPAIGN}")
     sha256 = content_sha256(output)
     repository.lock_writers(session)
-    existing = _already_received(
-        session, sha256=sha256, idempotency_key=idempotency_key, token_name=principal.name
+    existing = already_received(
+        session, RsaBatch, sha256=sha256, idempotency_key=idempotency_key, token_name=principal.name
     )
     if existing is not None:
         return to_read(existing), False

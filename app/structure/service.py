@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
+from app.core.fixedwidth.digest import bytes_sha256
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
 from app.core.schemas import LineErrorRead
@@ -212,7 +212,7 @@ def submit_ium(session: Session, principal: Principal, body: bytes) -> IumLoadRe
         principal,
         action="write",
         object_type="ium",
-        object_ids=[hashlib.sha256(body).hexdigest()[:16]],
+        object_ids=[bytes_sha256(body)[:16]],
     )
     return result
 

@@ -27,6 +27,7 @@ from app.core.exports import (
     write_table,
 )
 from app.turnaround.classify import TurnaroundSummary
+from app.turnaround.events import HOSPITAL_TZ
 from app.turnaround.schemas import UNMAPPED, Attribution, WeeklyReport, WeeklyStay, percent
 
 Summaries = Sequence[tuple[str, str | None, TurnaroundSummary]]
@@ -54,6 +55,17 @@ DETAIL_COLUMNS: Final = (
     Column("Date de sortie", 14, "DD/MM/YYYY"),
     Column("Jours écoulés", 14),
 )
+STORED_LATE_COLUMNS: Final = (
+    Column("N° de séjour", 16),
+    Column("Service", 16),
+    Column("UM", 8),
+    Column("Document", 20),
+    Column("Canal", 8),
+    Column("Envoyé le", 18, "DD/MM/YYYY HH:MM"),
+    Column("Enregistré le", 18, "DD/MM/YYYY HH:MM"),
+    Column("Décalage (h)", 12),
+)
+CHANNEL_LABELS: Final = {"hl7v2": "HL7 v2", "fhir": "FHIR", "json": "JSON", "file": "Fichier"}
 STATUS_LABELS: Final = {"late": "En retard", "missing": "Manquant"}
 
 
@@ -89,6 +101,26 @@ def _detail_rows(report: WeeklyReport) -> list[Sequence[Cell]]:
     for status, stays in (("late", report.detail.late), ("missing", report.detail.missing)):
         rows.extend(_detail_row(status, stay) for stay in stays)
     return rows
+
+
+def _stored_late_rows(report: WeeklyReport) -> list[Sequence[Cell]]:
+    """Report events stored more than a day after their sender's time, in hospital time (an
+    XLSX cell holds no time zone)."""
+    if report.detail is None:
+        return []
+    return [
+        [
+            document.stay_number,
+            document.service,
+            document.unit,
+            document.document_id,
+            CHANNEL_LABELS.get(document.channel, document.channel),
+            document.sent_at.astimezone(HOSPITAL_TZ).replace(tzinfo=None),
+            document.stored_at.astimezone(HOSPITAL_TZ).replace(tzinfo=None),
+            round(document.lag_hours, 1),
+        ]
+        for document in report.detail.stored_late
+    ]
 
 
 def _detail_row(status: str, stay: WeeklyStay) -> list[Cell]:
@@ -140,11 +172,19 @@ def _detail(report: WeeklyReport) -> Table:
     return Table(title="Détail", filename="", columns=DETAIL_COLUMNS, rows=_detail_rows(report))
 
 
+def _stored_late(report: WeeklyReport) -> Table:
+    return Table(
+        title="Transmission", filename="", columns=STORED_LATE_COLUMNS, rows=_stored_late_rows(report)
+    )
+
+
 def weekly_csv(report: WeeklyReport, summaries: Summaries, total: TurnaroundSummary) -> File:
     body = to_csv(_summary(report, summaries, total, as_percent=True))
     if report.detail is not None:
         # One file: the detail follows the summary after an empty line, without a second BOM.
         body += b"\r\n" + to_csv(_detail(report), bom=False)
+        if report.detail.stored_late:  # a third table only when a transmission went wrong
+            body += b"\r\n" + to_csv(_stored_late(report), bom=False)
     return File(body, CSV_MEDIA_TYPE, f"{_filename(report)}.csv")
 
 
@@ -170,4 +210,6 @@ def weekly_xlsx(report: WeeklyReport, summaries: Summaries, total: TurnaroundSum
     write_table(sheet, _summary(report, summaries, total, as_percent=False), frozen_columns=1)
     if report.detail is not None:
         write_table(workbook.create_sheet("Détail"), _detail(report))
+        if report.detail.stored_late:
+            write_table(workbook.create_sheet("Transmission tardive"), _stored_late(report))
     return File(workbook_bytes(workbook), XLSX_MEDIA_TYPE, f"{_filename(report)}.xlsx")

@@ -26,6 +26,7 @@ from app.turnaround.schemas import (
     Attribution,
     CareType,
     GroupBy,
+    StoredLateDocument,
     TurnaroundCounts,
     TurnaroundRead,
     TurnaroundRow,
@@ -36,6 +37,9 @@ from app.turnaround.schemas import (
     parse_iso_week,
 )
 from app.turnaround.settings import audit_ids, get_turnaround_settings
+
+# The channel of a stored event, by its source; any other source (a file loader) is `file`.
+CHANNELS: Final = {"hl7": "hl7v2", "fhir": "fhir", "json": "json"}
 
 
 def today() -> date:
@@ -168,6 +172,40 @@ def turnaround(
 
 
 @dataclass(frozen=True, slots=True)
+class WeekRates:
+    """One ISO week of a trend: the scope's J0/J8 rates and each group's (group -> label, j0, j8)."""
+
+    monday: date
+    rate_j0: float | None
+    rate_j8: float | None
+    groups: dict[str, tuple[str | None, float | None, float | None]]
+
+
+def weekly_rates(
+    session: Session,
+    principal: Principal,
+    *,
+    first_monday: date,
+    last_sunday: date,
+    as_of: date | None = None,
+    group_by: GroupBy = GroupBy.SERVICE,
+) -> list[WeekRates]:
+    """The J0/J8 rates of each ISO week from `first_monday` to `last_sunday`, per group and in
+    total, in one aggregate (the counting of `turnaround`); a week without stays is absent."""
+    params = _params(
+        principal, date_from=first_monday, date_to=last_sunday, as_of=as_of, care_types=DEFAULT_CARE_TYPES
+    )
+    weeks: dict[date, WeekRates] = {}
+    for row in reports_repository.turnaround_weekly_rates(session, params, group_by=group_by.value):
+        week = weeks.setdefault(row.week_start, WeekRates(row.week_start, None, None, {}))
+        if row.is_total:
+            weeks[row.week_start] = WeekRates(row.week_start, row.rate_j0, row.rate_j8, week.groups)
+        else:
+            week.groups[row.group] = (row.label, row.rate_j0, row.rate_j8)
+    return list(weeks.values())
+
+
+@dataclass(frozen=True, slots=True)
 class WeeklyData:
     """The weekly report with the unrounded rates the spreadsheet needs."""
 
@@ -229,14 +267,28 @@ def weekly_report(
                 days_elapsed=row.days_elapsed,
             )
             (late if row.status == "late" else missing).append(item)
-        stays = WeeklyDetail(late=late, missing=missing)
+        stored_late = [
+            StoredLateDocument(
+                stay_number=row.stay_number,
+                service=row.service,
+                unit=row.unit,
+                document_id=row.document_id,
+                channel=CHANNELS.get(row.source, "file"),
+                sent_at=row.received_at,
+                stored_at=row.recorded_at,
+                lag_hours=(row.recorded_at - row.received_at).total_seconds() / 3600,
+            )
+            for row in reports_repository.stored_late_documents(session, params)
+        ]
+        stays = WeeklyDetail(late=late, missing=missing, stored_late=stored_late)
+        listed: list[WeeklyStay | StoredLateDocument] = [*late, *missing, *stored_late]
         audit_service.record(
             session,
             principal,
             action="read",
             object_type="stay",
-            object_ids=audit_ids(s.stay_number for s in late + missing),
-            units=[s.unit for s in late + missing],
+            object_ids=audit_ids(dict.fromkeys(s.stay_number for s in listed)),
+            units=[s.unit for s in listed],
         )
     report = WeeklyReport(
         week=week,

@@ -297,6 +297,62 @@ def late_and_missing_stays(session: Session, params: TurnaroundParams) -> list[R
     return _run_in_hospital_time(session, _STAYS_SQL, params.bind())
 
 
+def _weekly_rates_sql(group_by: GroupColumn) -> str:
+    """J0 and J8 rates per ISO week of discharge and group, and per week for the whole scope: the
+    same counting as `_grouped_sql`, one statement for a trend instead of one per week."""
+    key, label = _GROUP_EXPRESSIONS[group_by]
+    week = "CAST(date_trunc('week', c.discharge_date) AS date)"
+    closed = f"count(*) FILTER (WHERE delay_days IS NOT NULL OR :as_of - discharge_date > {_WINDOW_DAYS})"
+    return f"""
+{_CLASSIFIED_STAYS},
+grouped AS (
+    SELECT
+        {week} AS week_start,
+        {key} COLLATE "C" AS grp,
+        GROUPING({key} COLLATE "C") = 1 AS is_total,
+        max(c.unit_label) AS unit_label,
+        count(*) FILTER (WHERE delay_days = 0)::float8 / NULLIF({closed}, 0) AS rate_j0,
+        count(*) FILTER (WHERE delay_days <= {_WINDOW_DAYS})::float8 / NULLIF({closed}, 0) AS rate_j8
+    FROM classified c
+    GROUP BY GROUPING SETS (({week}, {key} COLLATE "C"), ({week}))
+)
+SELECT g.week_start, g.grp AS "group", CASE WHEN NOT g.is_total THEN {label} END AS label, g.is_total,
+    g.rate_j0, g.rate_j8
+FROM grouped g
+ORDER BY g.week_start, g.is_total, g.grp = 'unmapped', g.grp
+"""
+
+
+def turnaround_weekly_rates(
+    session: Session, params: TurnaroundParams, *, group_by: GroupColumn
+) -> list[Row[Any]]:
+    """(week_start, group, label, is_total, rate_j0, rate_j8) per ISO week of the period."""
+    return _run_in_hospital_time(session, _weekly_rates_sql(group_by), params.bind())
+
+
+# Qualifying report events of the period's stays that dimqa stored more than a day after the time
+# their sender gives (a transmission problem, not the service's): listed in the weekly detail.
+_STORED_LATE_SQL: Final = f"""
+{_CLASSIFIED_STAYS}
+SELECT * FROM (
+    SELECT c.stay_number, COALESCE(c.service_code, 'unmapped') AS service, c.unit, e.document_id, e.source,
+        e.received_at, e.recorded_at, e.id
+    FROM classified c
+    JOIN document_event e ON e.stay_number = c.stay_number
+    WHERE upper(btrim(e.document_type)) = ANY(CAST(:report_types AS text[]))
+      AND e.recorded_at < :as_of_end
+      AND e.recorded_at - e.received_at > interval '1 day'
+) documents
+ORDER BY service = 'unmapped', service, stay_number, received_at, id
+"""
+
+
+def stored_late_documents(session: Session, params: TurnaroundParams) -> list[Row[Any]]:
+    """Patient-level rows: the period's report events stored more than a day after their
+    claimed reception, as of `params.as_of`."""
+    return _run_in_hospital_time(session, _STORED_LATE_SQL, params.bind())
+
+
 # Shared with the exhaustivity of coding (app/exhaustivity): the same stays, on the same `as_of`
 # clock and unit scoping, each with the reception of the RSS in force (`rss_received_at`).
 CLASSIFIED_STAYS_SQL: Final = _CLASSIFIED_STAYS

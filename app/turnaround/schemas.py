@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
@@ -98,9 +98,28 @@ class WeeklyStay(BaseModel):
     days_elapsed: int = Field(description="late: delay of the report; missing: days since discharge")
 
 
+class StoredLateDocument(BaseModel):
+    """A discharge-report event dimqa stored more than a day after the time its sender gives:
+    the delay is the transmission's, not the service's (patient level, as the rest of the detail)."""
+
+    stay_number: str
+    service: str
+    unit: str | None
+    document_id: str
+    channel: str = Field(description="hl7v2, fhir, json or file")
+    sent_at: datetime = Field(
+        description="The time the sender gives (HL7 MSH-7, FHIR `date`, JSON `received_at`)"
+    )
+    stored_at: datetime = Field(description="When dimqa stored the event")
+    lag_hours: float
+
+
 class WeeklyDetail(BaseModel):
     late: list[WeeklyStay]
     missing: list[WeeklyStay]
+    stored_late: list[StoredLateDocument] = Field(
+        default_factory=list, description="Report events of the week's stays stored more than a day late"
+    )
 
 
 class WeeklyReport(BaseModel):

@@ -32,6 +32,10 @@ def percent_label(rate: float | None) -> str:
     return f"{rate * 100:.1f}".replace(".", ",") + " %"
 
 
+def _short(label: str, width: int = 38) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
 @dataclass(frozen=True, slots=True)
 class Bars:
     label: str
@@ -50,7 +54,7 @@ def _svg(width: int, height: int, ident: str, title: str, desc: str, body: str) 
 
 def bar_chart(rows: Sequence[Bars], *, ident: str, title: str) -> Markup:
     """Horizontal bars per service: J8 plain, J0 hatched, each with its value written at its end."""
-    label_width, plot_width, bar, gap = 190, 420, 12, 10
+    label_width, plot_width, bar, gap = 260, 420, 12, 10
     top = 40
     height = top + len(rows) * (2 * bar + gap) + 30
     width = label_width + plot_width + 80
@@ -75,7 +79,7 @@ def bar_chart(rows: Sequence[Bars], *, ident: str, title: str) -> Markup:
         y = top + index * (2 * bar + gap)
         parts.append(
             f'<text x="{label_width - 8}" y="{y + bar + 4}" font-size="12" text-anchor="end" '
-            f'fill="{INK}">{escape(row.label[:28])}</text>'
+            f'fill="{INK}">{escape(_short(row.label))}</text>'
         )
         for offset, rate, fill, name in (
             (0, row.rate_j8, J8_FILL, "J8"),

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.schemas import Principal
 from app.turnaround import reports
-from app.turnaround.schemas import GroupBy, TurnaroundCounts, WeeklyReport
+from app.turnaround.schemas import GroupBy, WeeklyReport
 from app.web import charts, repository
 
 TREND_WEEKS = 12
@@ -60,8 +60,9 @@ def trend_weeks(week: str) -> list[tuple[str, date, date]]:
     return weeks
 
 
-def weekly_page(session: Session, principal: Principal, *, week: str) -> WeeklyPage:
-    report = reports.weekly_report(session, principal, week=week).report
+def weekly_page(session: Session, principal: Principal, *, week: str, detail: bool = False) -> WeeklyPage:
+    """`detail`: with the late and missing stays (patient level: the report's service audits it)."""
+    report = reports.weekly_report(session, principal, week=week, detail=detail).report
     bars = charts.bar_chart(
         [charts.Bars(row.label or row.service, row.rate_j0, row.rate_j8) for row in report.rows],
         ident="barres",
@@ -69,17 +70,20 @@ def weekly_page(session: Session, principal: Principal, *, week: str) -> WeeklyP
     )
     weeks = trend_weeks(week)
     per_service: dict[str, tuple[str | None, dict[str, float | None]]] = {}
+    by_monday = {
+        rates.monday: rates
+        for rates in reports.weekly_rates(
+            session, principal, first_monday=weeks[0][1], last_sunday=weeks[-1][2], group_by=GroupBy.SERVICE
+        )
+    }
     total_j0: list[float | None] = []
     total_j8: list[float | None] = []
-    # One aggregate per week, as the weekly report itself is computed (same counting rules).
-    for name, monday, sunday in weeks:
-        figures = reports.turnaround(
-            session, principal, date_from=monday, date_to=sunday, group_by=GroupBy.SERVICE
-        )
-        total_j0.append(figures.total.rate_j0)
-        total_j8.append(figures.total.rate_j8)
-        for row in figures.rows:
-            per_service.setdefault(row.group, (row.label, {}))[1][name] = row.rate_j8
+    for name, monday, _sunday in weeks:
+        found = by_monday.get(monday)
+        total_j0.append(found.rate_j0 if found else None)
+        total_j8.append(found.rate_j8 if found else None)
+        for service, (label, _j0, j8) in (found.groups if found else {}).items():
+            per_service.setdefault(service, (label, {}))[1][name] = j8
     names = [name for name, _, _ in weeks]
     services = []
     for index, (service, (label, rates)) in enumerate(sorted(per_service.items())):
@@ -100,10 +104,3 @@ def weekly_page(session: Session, principal: Principal, *, week: str) -> WeeklyP
         title=f"Taux J0 et J8 de l'hôpital, {TREND_WEEKS} semaines",
     )
     return WeeklyPage(report, bars, names, total_j0, total_j8, trend, services)
-
-
-def empty_counts() -> TurnaroundCounts:
-    return TurnaroundCounts(
-        stays=0, on_time_j0=0, on_time_j8=0, late=0, missing=0, pending=0, rate_j0=None, rate_j8=None,
-        median_delay_days=None, p90_delay_days=None,
-    )  # fmt: skip

@@ -88,10 +88,17 @@ def _date(raw: str | None, field: str, default: date) -> date:
     return value
 
 
-def _period(session: SessionDep, raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
-    """Default: the year of the last discharge known, up to it (else the current year)."""
+def _period(
+    session: SessionDep, raw_from: str | None, raw_to: str | None, *, quarter: bool = False
+) -> tuple[date, date]:
+    """Default: up to the last discharge known (else today), from the start of its year, or with
+    `quarter` from the start of its month two months earlier (three calendar months)."""
     latest = repository.latest_discharge_date(session) or reports.today()
-    start = _date(raw_from, "Du", date(latest.year, 1, 1))
+    first = date(latest.year, 1, 1)
+    if quarter:
+        month = latest.month - 2
+        first = date(latest.year - (month <= 0), (month - 1) % 12 + 1, 1)
+    start = _date(raw_from, "Du", first)
     end = _date(raw_to, "Au", latest)
     if end < start:
         raise InvalidInput("La date de fin précède la date de début.")
@@ -178,11 +185,21 @@ def logout(request: Request, session: SessionDep, user: SignedIn, form: Form) ->
 
 
 @router.get(WEB_PREFIX + "/hebdomadaire")
-def weekly(request: Request, session: SessionDep, user: Reader, week: str | None = None) -> Response:
-    """The weekly deliverable: per service, table and bars, the 12-week trend, downloads."""
+def weekly(
+    request: Request, session: SessionDep, user: Reader, week: str | None = None, detail: bool = False
+) -> Response:
+    """The weekly deliverable: per service, table and bars, the 12-week trend, downloads; with
+    `detail` (dim, admin) the late and missing stays, an audited patient-level read."""
+    if detail and user.role not in PATIENT_READERS:
+        raise PageForbidden(
+            "La liste des séjours en retard ou manquants est réservée aux rôles DIM et administrateur."
+        )
     chosen = (week or "").strip() or pages.default_week(session)
-    data = pages.weekly_page(session, user.principal, week=chosen)
-    return render(request, "weekly.html", user=user, page=data, week=chosen)
+    data = pages.weekly_page(session, user.principal, week=chosen, detail=detail)
+    return render(
+        request, "weekly.html", user=user, page=data, week=chosen,
+        can_detail=user.role in PATIENT_READERS,
+    )  # fmt: skip
 
 
 @router.get(WEB_PREFIX + "/hebdomadaire/export")
@@ -202,8 +219,10 @@ def turnaround_page(
     user: Reader,
     group_by: str = GroupBy.SERVICE.value,
 ) -> Response:
-    """Turnaround over any period, per pôle, service or UM."""
-    start, end = _period(session, request.query_params.get("from"), request.query_params.get("to"))
+    """Turnaround over any period, per pôle, service or UM (by default the last three months)."""
+    start, end = _period(
+        session, request.query_params.get("from"), request.query_params.get("to"), quarter=True
+    )
     try:
         grouping = GroupBy(group_by)
     except ValueError:
@@ -224,7 +243,7 @@ def _finding_filters(request: Request) -> dict[str, str]:
 def findings_page(
     request: Request, session: SessionDep, user: ReviewerPage, cursor: str | None = None
 ) -> Response:
-    """Findings to review (DIM, admin), filtered as the API filters them; the read is audited."""
+    """Findings to review (DIM, admin), filtered as the API filters them; the service audits the read."""
     filters = _finding_filters(request)
     try:
         severity = Severity(filters["severity"]) if filters["severity"] else None

@@ -1,7 +1,7 @@
 """Web interface sessions: one row per signed-in browser, keyed by a hash of its session id
 
 Revision ID: 0019_web_sessions
-Revises: 0013_hl7_identity
+Revises: 0017_transmission_index
 Create Date: 2026-12-04
 
 - `web_session`: the browser holds a random session id in an HttpOnly cookie; only its keyed hash

@@ -121,7 +121,8 @@ def test_reader_never_receives_patient_level_values(client: Any, auth_headers: A
         if op.method != "GET" or op.roles is None or "reader" not in {r.value for r in op.roles}:
             continue
         url = re.sub(r"{(\w+)}", lambda m: PARAMS.get(m.group(1), "1"), op.path)
-        response = client.get(url, params={**period, "week": f"{exit_year}-W10"}, headers=reader)
+        params = {**period, "week": f"{exit_year}-W10", "quarter": f"{exit_year}-Q1"}
+        response = client.get(url, params=params, headers=reader)
         assert response.status_code != 500, url
         content = _readable(response)
         for secret in secrets:
@@ -133,4 +134,6 @@ def test_reader_never_receives_patient_level_values(client: Any, auth_headers: A
         params={"week": f"{exit_year}-W10", "detail": "true"},
         headers=reader,
     )
+    assert detail.status_code == 403
+    detail = client.get("/api/v1/exhaustivity", params={**period, "detail": "true"}, headers=reader)
     assert detail.status_code == 403

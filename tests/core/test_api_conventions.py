@@ -44,10 +44,12 @@ def test_totals_are_one_object_with_the_counters_of_the_rows() -> None:
     assert sorted(checked) == [
         "CareTypesActivity",
         "Casemix",
+        "ExhaustivityRead",
         "FindingSummary",
         "GhmActivity",
         "SeancesActivity",
         "SsrCmActivity",
+        "TransmissionRead",
         "TurnaroundRead",
         "UnitsActivity",
         "WeeklyReport",
@@ -64,6 +66,10 @@ def test_rates_are_fractions_named_rate() -> None:
                 assert "a fraction from 0 to 1" in spec["description"], f"{name}.{prop}"
                 rates.append(f"{name}.{prop}")
     assert rates == [
+        "ExhaustivityCounts.rate_coded",
+        "ExhaustivityRow.rate_coded",
+        "MonthFigures.rate_j8",
+        "MonthFigures.rate_coded",
         "TurnaroundCounts.rate_j0",
         "TurnaroundCounts.rate_j8",
         "TurnaroundRow.rate_j0",

@@ -21,7 +21,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # What the ingestion's block workers import (app.ingestion.workers preloads both): the standard
 # library only, directly or not, so no database-backed module (SQLAlchemy, FastAPI, psycopg).
-PURE_ROOTS = ("app.ingestion.blocks", "app.rules.catalog")
+PURE_ROOTS = (
+    "app.ingestion.blocks",
+    "app.rules.catalog",
+    "app.core.fixedwidth.fields",
+    "app.core.fixedwidth.text",
+    "app.core.fixedwidth.digest",
+)
 
 
 def _modules() -> dict[str, Path]:

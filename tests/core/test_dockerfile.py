@@ -4,6 +4,7 @@ compiles the hot modules and builds the wheels, a slim runtime stage installs th
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,5 +95,6 @@ def test_the_build_context_leaves_out_the_hosts_extensions() -> None:
 
 
 def test_the_wheel_carries_the_extensions_and_their_manifest() -> None:
-    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    assert 'app = ["py.typed", "demo/data/*.csv", "native-manifest.json", "*.so", "**/*.so"]' in pyproject
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    package_data = pyproject["tool"]["setuptools"]["package-data"]["app"]
+    assert {"native-manifest.json", "*.so", "**/*.so"} <= set(package_data)

@@ -58,6 +58,13 @@ CALLS: list[tuple[str, dict[str, str], tuple[str, ...]]] = [
     ("/api/v1/rum-batches", {}, ("json",)),
     ("/api/v1/rum-batches/{batch_id}", {}, ("json",)),
     ("/api/v1/structure", {}, ("json",)),
+    ("/api/v1/casemix", {**PERIOD, "group_by": "unit"}, ("json", "csv", "xlsx")),
+    ("/api/v1/reports/annual", {"year": "2024"}, ("json", "xlsx")),
+    ("/api/v1/exhaustivity", {**PERIOD, "as_of": WEEK["as_of"], "group_by": "unit"}, ("json", "csv", "xlsx")),
+    ("/api/v1/exhaustivity", {**PERIOD, "as_of": WEEK["as_of"], "detail": "true"}, ("json", "csv", "xlsx")),
+    # Events of the tests are stored on 2000-01-01 (tests/conftest.py): the window ends there.
+    ("/api/v1/transmission", {"as_of": "2000-01-01"}, ("json", "csv", "xlsx")),
+    ("/api/v1/reports/quarterly", {"quarter": "2024-Q1"}, ("json", "csv", "xlsx")),
 ]
 # GETs open to dim that hold no unit data: the walk does not need them.
 NOT_UNIT_DATA = {
@@ -132,6 +139,15 @@ def loaded(client: Any, auth_headers: Any) -> tuple[Any, int]:
 
     events = _stays(MINE, "71000001") + _stays(FOREIGN, "72999991")
     assert client.post("/api/v1/stay-events", json={"events": events}, headers=ingest).status_code == 201
+    # Their discharge reports: the transmission report names the services of both units.
+    documents = [
+        {"event_id": f"{stay}-r", "stay_number": stay, "document_id": f"CR-{stay}",
+         "document_type": "11490-0", "action": "new",
+         "received_at": f"{(DISCHARGE + timedelta(days=2)).isoformat()}T10:00:00+01:00"}
+        for stay in ("71000001", "72999991")
+    ]  # fmt: skip
+    response = client.post("/api/v1/document-events", json={"events": documents}, headers=ingest)
+    assert response.status_code == 201, response.text
     rhs = "\n".join(
         write_rhs(make_rhs(grouped=True, unit=unit, ssr_stay_number=stay, admin_number=admin_number,
                            monday=date(2024, 3, 4), stay_start_date="04032024", entry_date="04032024"))

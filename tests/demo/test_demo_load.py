@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from app.auth.schemas import Principal, Role
 from app.demo import reference_2022 as ref
 from app.demo.service import DemoSummary, load_demo
+from app.exhaustivity import service as exhaustivity_service
+from app.turnaround import reports
 
 PRINCIPAL = Principal(name="demo", role=Role.ADMIN, units=None)
 PERIOD = {"from": "2022-01-01", "to": "2022-12-31"}
@@ -94,6 +96,19 @@ def test_demo_year_reproduces_the_reference_figures_and_loads_once(
     headers = auth_headers("reader")
     answers = _answers(client, headers)
     _check_reference_figures(answers)
+
+    # Issue 19: the 30 stays planted without RSS, and cardiology's reports collapsing in October.
+    coding = client.get("/api/v1/exhaustivity", params=PERIOD, headers=headers).json()["total"]
+    assert (coding["not_coded"], coding["not_coded_over_30_days"]) == (30, 30)
+    with session.begin():
+        assert exhaustivity_service.stays_not_coded_over(session, as_of=reports.today()) == 30
+        assert exhaustivity_service.stays_not_coded_over(session, as_of=reports.today(), service="CARDIO") > 0
+    review = client.get("/api/v1/reports/quarterly", params={"quarter": "2022-Q4"}, headers=headers)
+    assert review.status_code == 200, review.text
+    body = review.json()
+    assert body["largest_falls"][0] == "CARDIO"
+    cardio = next(s for s in body["services"] if s["service"] == "CARDIO")
+    assert cardio["on_time_change"] < -0.4
 
     # `dimqa demo` afterwards (the database is already configured by the fixtures).
     from typer.testing import CliRunner

@@ -11,7 +11,17 @@ import pytest
 from app.core.line_errors import LineError
 from app.demo import catalogue as cat
 from app.demo import reference_2022 as ref
-from app.demo.generator import PLANTED_ERRORS, DemoData, _at, _day_minutes, generate, plan_stays, rum_version
+from app.demo import uncoded
+from app.demo.generator import (
+    PLANTED_ERRORS,
+    UNIT_SERVICE,
+    DemoData,
+    _at,
+    _day_minutes,
+    generate,
+    plan_stays,
+    rum_version,
+)
 from app.ingestion.parser import parse_line
 from app.ingestion.records import Rss, as_date
 from app.ingestion.rhs.parser import Rhs, parse_rhs_line
@@ -223,10 +233,13 @@ def test_events(data: DemoData) -> None:
     for event in data.stay_events:
         by_stay[event.stay_number].append(event.type)
         assert event.occurred_at.tzinfo is not None
-    assert set(by_stay) == set(ndas)
+    # The stays planted without RSS (coding exhaustivity) are the only ones without.
+    assert len(data.uncoded_stays) == uncoded.UNCODED_STAYS == 30
+    assert set(by_stay) == set(ndas) | set(data.uncoded_stays) and not set(ndas) & set(data.uncoded_stays)
     for nda, types in by_stay.items():
         assert types[0] == "admit" and types[-1] == "discharge"
-        assert types.count("transfer") == len(ndas[nda].rums) - 1
+        if nda in ndas:
+            assert types.count("transfer") == len(ndas[nda].rums) - 1
     assert len({e.event_id for e in data.stay_events}) == len(data.stay_events)
     assert len({e.event_id for e in data.document_events}) == len(data.document_events)
     stays = [rss for rss in data.rss if rss.care_type != "seance"]
@@ -235,7 +248,7 @@ def test_events(data: DemoData) -> None:
     assert 0.03 < missing / len(stays) < 0.08
     delays = []
     for event in data.document_events:
-        if event.action == "new" and event.document_type != "18748-4":
+        if event.action == "new" and event.document_type != "18748-4" and event.stay_number in ndas:
             exit_date = ndas[event.stay_number].exit_date
             assert exit_date is not None
             delays.append((event.received_at.date() - exit_date).days)
@@ -244,6 +257,30 @@ def test_events(data: DemoData) -> None:
     assert any(d > 8 for d in delays)
     total = len(data.stay_events) + len(data.document_events)
     assert 45_000 < total < 70_000
+
+
+def test_uncoded_stays_and_the_collapsing_service(data: DemoData) -> None:
+    planted = set(data.uncoded_stays)
+    discharges = [e for e in data.stay_events if e.stay_number in planted and e.type == "discharge"]
+    assert len(discharges) == 30
+    assert all(date(2022, 10, 1) <= local_date(e.occurred_at) <= date(2022, 12, 20) for e in discharges)
+    # Cardiology's reports: mostly within 8 days until September, mostly late from October.
+    exits = {rss.first.admin_number: rss.exit_date for rss in data.rss if rss.care_type != "seance"}
+    services = {rss.first.admin_number: UNIT_SERVICE.get(rss.last.unit) for rss in data.rss}
+    on_time: defaultdict[bool, list[bool]] = defaultdict(list)
+    for event in data.document_events:
+        if (
+            event.action == "new"
+            and event.document_type != "18748-4"
+            and services.get(event.stay_number) == "CARDIO"
+        ):
+            exit_date = exits[event.stay_number]
+            assert exit_date is not None
+            on_time[exit_date >= date(2022, 10, 1)].append(
+                (local_date(event.received_at) - exit_date).days <= 8
+            )
+    before, after = (sum(on_time[q]) / len(on_time[q]) for q in (False, True))
+    assert before > 0.8 and after < 0.5
 
 
 def test_deliberate_errors_are_the_planted_ones(data: DemoData) -> None:

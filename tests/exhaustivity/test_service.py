@@ -65,3 +65,23 @@ def test_summary_by_service(loaded: Session) -> None:
         "stays": 7, "coded": 3, "not_coded": 4, "not_coded_over_30_days": 3,
         "coding_delay_median_days": 10.0, "coding_delay_p90_days": 20, "rate_coded": 3 / 7,
     }  # fmt: skip
+
+
+def test_one_aggregate_per_transaction(loaded: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.exhaustivity import repository
+
+    calls = []
+    original = repository.not_coded_over_by_scope
+    monkeypatch.setattr(
+        repository, "not_coded_over_by_scope", lambda *a, **k: calls.append(1) or original(*a, **k)
+    )
+    loaded.commit()
+    assert service.stays_not_coded_over(loaded, as_of=AS_OF) == 3
+    assert service.stays_not_coded_over(loaded, as_of=AS_OF, service="ONCO") == 2
+    assert service.stays_not_coded_over(loaded, as_of=AS_OF, pole="URG") == 0
+    assert len(calls) == 1
+    assert service.stays_not_coded_over(loaded, as_of=AS_OF, days=41) == 2
+    assert len(calls) == 2
+    loaded.commit()  # a new transaction sees the data anew
+    assert service.stays_not_coded_over(loaded, as_of=AS_OF) == 3
+    assert len(calls) == 3

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditLog
 from app.ingestion.writer import write_rss
 from app.reference.ium import IumLine, write_ium
-from tests.ingestion.builders import make_rss
+from tests.ingestion.builders import DEFAULT_ENTRY, make_rss
 from tests.rules.storage import ingest, with_dp
 
 pytestmark = pytest.mark.usefixtures("realistic")
@@ -352,9 +352,9 @@ class TestRulesCatalogue:
             response = client.post(f"/api/v1/nomenclatures/ccam?year={year}", content=body, headers=admin)
             assert response.status_code == 200
 
-        def post_rss(number: str) -> dict[str, Any]:
+        def post_rss(number: str, entry: date = DEFAULT_ENTRY) -> dict[str, Any]:
             # Activity 4 on a chest X-ray (ZBQK002 has activity 1 only): C110 when it is checked.
-            rss = make_rss(1, rss_number=number)
+            rss = make_rss(1, rss_number=number, entry=entry)
             rss.rums[0].acts = [replace(rss.rums[0].acts[0], activity="4", doc_extension="1")]
             body = "\n".join(write_rss(rss))
             response = client.post("/api/v1/rum-batches", content=body, headers=text_file)
@@ -370,11 +370,13 @@ class TestRulesCatalogue:
         batch = post_rss("700")
         assert {"C110", "C111"} <= set(batch["skipped_rules"]) and "C073" not in batch["skipped_rules"]
 
-        # A later year with the activities column: the rules run again.
+        # A later year with the activities column: the rules run again, on the acts of that year
+        # (each act is judged by its year's CCAM: the 2024 one still lists no activities).
         ccam = "code;label;valid_from;valid_to;activities\nZBQK002;Radiographie du thorax;2005-03-01;;1\n"
         load_ccam(2025, ccam)
         assert skipped() == {"C073": False, "C110": False, "C111": False}
-        batch = post_rss("701")
+        assert post_rss("702")["findings"] == {"blocking": 0, "warning": 0, "info": 0}
+        batch = post_rss("701", date(2025, 3, 4))
         assert {"C110", "C111"} & set(batch["skipped_rules"]) == set()
         found = client.get("/api/v1/findings?rule=C110", headers=auth_headers("dim")).json()["items"]
         assert [(f["rss_number"], f["field"], f["value"], f["message"]) for f in found] == [
@@ -398,7 +400,8 @@ class TestValidationRuns:
             "findings_closed": 0,
             "findings_unchanged": 5,
         }
-        assert body["skipped_rules"] == []  # every reference loaded (the realistic configuration)
+        # Every reference loaded (the realistic configuration) but a GHS tariff table: the GHM bounds.
+        assert body["skipped_rules"] == ["Q019", "Q020"]
         new = client.get("/api/v1/findings?rule=Q008&unit=7501", headers=admin).json()["items"]
         assert [(i["rss_number"], i["value"]) for i in new] == [("100", "7501"), ("200", "7501")]
         entry = session.scalars(select(AuditLog).where(AuditLog.object_type == "validation_run")).one()

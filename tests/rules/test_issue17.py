@@ -197,3 +197,16 @@ def test_the_served_catalogue_lists_the_new_controls(client: Any, auth_headers: 
     assert served["C168"]["message"] == (
         "Poids d'entrée absent pour un patient âgé de {days} jour(s) à l'entrée (requis avant 29 jours)."
     )
+
+
+def test_the_served_catalogue_lists_the_atypia_and_the_version_rule(client: Any, auth_headers: Any) -> None:
+    items = client.get("/api/v1/rules", headers=auth_headers("reader")).json()["items"]
+    served = {item["code"]: (item["name"], item["severity"], item["needs"]) for item in items}
+    assert {code: served[code] for code in ("Q015", "Q016", "Q017", "Q018", "Q019", "Q020")} == {
+        "Q015": ("versions.year_not_loaded", "info", []),
+        "Q016": ("atypia.dr_equals_dp", "warning", []),
+        "Q017": ("atypia.symptom_dp_explained", "warning", []),
+        "Q018": ("atypia.los_below_level_minimum", "warning", []),
+        "Q019": ("atypia.los_above_high_bound", "warning", ["ghs_tariffs"]),
+        "Q020": ("atypia.los_below_low_bound", "warning", ["ghs_tariffs"]),
+    }

@@ -81,7 +81,7 @@ def test_public_ccam_lists_no_activities_so_c110_c111_are_skipped(nomenclature_c
     assert nomenclature_ctx.ccam is not None and len(nomenclature_ctx.ccam) > 1000
     assert nomenclature_ctx.has("ccam") and not nomenclature_ctx.has("ccam_activities")
     # Besides C110/C111, only the rules of the references this context does not carry.
-    assert run_rules(stays[0], nomenclature_ctx)[1] == {"C110", "C111", "C100", "Q008"}
+    assert run_rules(stays[0], nomenclature_ctx)[1] == {"C110", "C111", "C100", "Q008", "Q019", "Q020"}
 
 
 class TestRum017Sample:

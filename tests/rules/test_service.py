@@ -166,8 +166,13 @@ class TestValidationRun:
         again = service.run_validation(session)
         assert (again.findings_opened, again.findings_closed, again.findings_unchanged) == (0, 0, 3)
 
-        # A later CIM-10 year knows X999: its findings close, their review would be history.
+        # A later CIM-10 year knows X999: the 2024 stays are still judged by the 2024 CIM-10.
         load_cim(session, TINY_CIM + b"X999;Code de test;0\n", year=2025)
+        later = service.run_validation(session)
+        assert (later.findings_opened, later.findings_closed, later.findings_unchanged) == (0, 0, 3)
+
+        # The 2024 CIM-10 reloaded with X999: its findings close, their review would be history.
+        load_cim(session, TINY_CIM + b"X999;Code de test;0\n", year=2024)
         after = service.run_validation(session)
         assert (after.findings_opened, after.findings_closed, after.findings_unchanged) == (0, 2, 1)
         assert [(f.value, f.closed_at is None) for f in findings(session)] == [

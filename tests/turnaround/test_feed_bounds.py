@@ -43,7 +43,7 @@ def _dated_query_parameters() -> tuple[list[tuple[str, str, str]], dict[str, lis
 
 DATED, REQUIRED_BY_PATH = _dated_query_parameters()
 # Valid values for the required parameters of those endpoints.
-VALID = {"from": "2024-01-01", "to": "2024-01-31", "week": "2024-W05"}
+VALID = {"from": "2024-01-01", "to": "2024-01-31", "week": "2024-W05", "quarter": "2024-Q1"}
 
 
 def test_the_dated_parameters_are_the_known_ones() -> None:
@@ -64,6 +64,13 @@ def test_the_dated_parameters_are_the_known_ones() -> None:
             ("/api/v1/turnaround", "to", "date"),
             ("/api/v1/turnaround", "as_of", "date"),
             ("/api/v1/reports/weekly-turnaround", "as_of", "date"),
+            ("/api/v1/casemix", "from", "date"),
+            ("/api/v1/casemix", "to", "date"),
+            ("/api/v1/exhaustivity", "from", "date"),
+            ("/api/v1/exhaustivity", "to", "date"),
+            ("/api/v1/exhaustivity", "as_of", "date"),
+            ("/api/v1/transmission", "as_of", "date"),
+            ("/api/v1/reports/quarterly", "as_of", "date"),
         ]
     )
 

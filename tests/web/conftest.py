@@ -20,11 +20,13 @@ from app.demo.generator import DemoData, generate
 from app.ingestion import service as ingestion_service
 from app.ingestion.writer import write_rss
 from app.turnaround import intake
-from tests.fixtures.realistic import RESTRICTED_UNIT, Realistic
+from tests.fixtures.realistic import Realistic
 
 FIRST_EXIT = date(2022, 3, 1)
 LAST_EXIT = date(2022, 3, 31)
 WEEK = "2022-W11"  # 14-20 March 2022: closed, in the slice
+# The restricted user's unit: UHCD (urgences), whose RUM carries one of the slice's two findings.
+RESTRICTED_UNIT = "5520"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 

@@ -7,6 +7,6 @@
 * `digest`: the body's SHA-256 (a batch is received once) and the content hash of a record's lines.
 
 Standard library only, so the block workers and the mypyc-compiled parsers can use it (the modules
-are compiled with them: app.core.native). What needs the database, the "already received" lookup of
+are compiled with them: app.core.compiled). What needs the database, the "already received" lookup of
 a batch, is app.ingestion.intake.
 """

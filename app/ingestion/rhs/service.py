@@ -164,15 +164,6 @@ def _read(batch: RhsBatch) -> RhsBatchRead:
     )
 
 
-def _already_received(
-    session: Session, *, sha256: str, idempotency_key: str | None, token_name: str
-) -> RhsBatch | None:
-    return already_received(
-        session, RhsBatch, sha256=sha256, idempotency_key=idempotency_key, token_name=token_name,
-        what="RHS batch",
-    )  # fmt: skip
-
-
 def ingest_rhs_file(
     session: Session,
     stream: IO[bytes],
@@ -192,8 +183,8 @@ def ingest_rhs_file(
     sha256, size = stream_sha256(stream)
     if size == 0:
         raise InvalidInput("The body is empty: send the RHS file as text/plain or application/octet-stream.")
-    existing = _already_received(
-        session, sha256=sha256, idempotency_key=idempotency_key, token_name=principal.name
+    existing = already_received(
+        session, RhsBatch, sha256=sha256, idempotency_key=idempotency_key, token_name=principal.name
     )
     if existing is not None:
         return _read(existing), False
@@ -205,8 +196,8 @@ def ingest_rhs_file(
         )
     repository.lock_rhs_writers(session)
     # A concurrent identical request may have committed while this one waited for the lock.
-    existing = _already_received(
-        session, sha256=sha256, idempotency_key=idempotency_key, token_name=principal.name
+    existing = already_received(
+        session, RhsBatch, sha256=sha256, idempotency_key=idempotency_key, token_name=principal.name
     )
     if existing is not None:
         return _read(existing), False

@@ -8,21 +8,17 @@ Definitions used here (documented choices, to be reviewed with the DIM):
   at least 3, 4 or 5 days, unless the patient died (classification des GHM, "durées minimales de
   séjour des niveaux de sévérité"; the grouper lowers the level of a shorter stay). Levels A-D
   (CMD 14 and 15), J, T, Z and E have no such minimum here.
-* *Body systems of the symptoms* (chapter XVIII, R00-R99): the CIM-10 groups its symptoms by body
-  system; a DA of the chapter(s) of that system may explain the symptom:
-
-      R00-R09 circulatory and respiratory systems     I00-I99 (but I10-I15), J00-J99
-      R10-R19 digestive system and abdomen             K00-K93
-      R20-R23 skin and subcutaneous tissue             L00-L99
-      R25-R29 nervous and musculoskeletal systems      G00-G99, M00-M99
-      R30-R39 urinary system                           N00-N39, N40-N42 (prostate)
-      R40-R46 cognition, perception, mood, behaviour   F00-F99
-
-  The limit of a table-free rule: it cannot tell whether that DA explains *this* symptom (a
-  cholecystitis explains an abdominal pain, a haemorrhoid hardly does); the finding asks the
-  question. General symptoms (R50-R69), abnormal findings (R70-R94) and ill-defined causes of
-  death (R95-R99) name no system and are not judged; hypertension (I10-I15), the commonest
-  comorbidity, is not taken to explain a cardiorespiratory symptom.
+* *Symptoms a DA explains* (chapter XVIII, R codes): a short list of the symptoms most often coded
+  as DP, each with the CIM-10 categories of the diseases that typically explain it (prefixes,
+  ranges inclusive), in `EXPLAINED_SYMPTOMS` below: chest pain (R07) by an ischaemic heart disease,
+  a pulmonary embolism, a pericarditis, an aortic dissection or a pneumothorax; abdominal pain (R10)
+  by a digestive disease, a pyelonephritis, a urinary stone or an ectopic pregnancy; fever (R50) by
+  an infection; syncope (R55) by a conduction disorder, a paroxysmal tachycardia, an aortic stenosis
+  or a hypotension (not an atrial fibrillation, a common chronic comorbidity); and so on.
+  The limit of a table-free rule: it cannot tell whether that DA explains *this* symptom in this
+  patient (a known coronary disease may coexist with a chest pain of another cause); the finding
+  asks the question. Other symptoms, and DAs outside the symptom's list (chronic comorbidities such
+  as a COPD or an atrial fibrillation for a chest pain), are not judged.
 * *GHM bounds*: the low and high bounds (bornes basse et haute) of the GHS of the stay's GHM in the
   tariff campaign in force at the exit date (app.reference.campaigns), when that campaign's table
   is loaded and settles the GHS (one GHS for the GHM, or several sharing their bounds: the RSS
@@ -70,66 +66,100 @@ def dr_equals_dp(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     return hits or NONE
 
 
-# (first, last) category of a symptom block -> (system, explaining (first, last) category ranges).
-_SYMPTOM_SYSTEMS: Final[tuple[tuple[str, str, str, tuple[tuple[str, str], ...]], ...]] = (
-    (
-        "R00",
-        "R09",
-        "appareils circulatoire et respiratoire",
-        (("I00", "I09"), ("I16", "I99"), ("J00", "J99")),
+# Symptom category -> (what explains it, (first, last) code prefixes of the explaining diseases).
+EXPLAINED_SYMPTOMS: Final[dict[str, tuple[str, tuple[tuple[str, str], ...]]]] = {
+    "R00": ("trouble du rythme ou de la conduction", (("I44", "I49"),)),
+    "R05": ("maladie respiratoire", (("J00", "J99"),)),
+    "R06": ("maladie respiratoire ou insuffisance cardiaque", (("J00", "J99"), ("I50", "I50"))),
+    "R07": (
+        "cardiopathie ischémique, embolie pulmonaire, péricardite, dissection aortique ou pneumothorax",
+        (("I20", "I26"), ("I30", "I31"), ("I71", "I71"), ("J93", "J93")),
     ),
-    ("R10", "R19", "appareil digestif et abdomen", (("K00", "K93"),)),
-    ("R20", "R23", "peau et tissu cellulaire sous-cutané", (("L00", "L99"),)),
-    ("R25", "R29", "systèmes nerveux et ostéo-articulaire", (("G00", "G99"), ("M00", "M99"))),
-    ("R30", "R39", "appareil urinaire", (("N00", "N39"), ("N40", "N42"))),
-    ("R40", "R46", "connaissance, perception, humeur et comportement", (("F00", "F99"),)),
-)
+    "R10": (
+        "maladie digestive, pyélonéphrite, lithiase urinaire ou grossesse extra-utérine",
+        (("K20", "K93"), ("N10", "N10"), ("N13", "N13"), ("N20", "N23"), ("O00", "O00")),
+    ),
+    "R11": ("maladie digestive", (("K20", "K93"),)),
+    "R13": ("maladie ou tumeur de l'œsophage", (("K20", "K22"), ("C15", "C15"))),
+    "R17": ("maladie du foie ou des voies biliaires", (("K70", "K87"), ("B15", "B19"), ("C22", "C25"))),
+    "R18": (
+        "maladie du foie, tumeur abdominale ou insuffisance cardiaque",
+        (("K70", "K77"), ("C16", "C26"), ("C48", "C48"), ("C56", "C56"), ("I50", "I50")),
+    ),
+    "R26": ("maladie neurologique dégénérative", (("G20", "G21"), ("G30", "G31"), ("G35", "G35"))),
+    "R31": ("maladie ou tumeur des voies urinaires", (("N00", "N39"), ("C64", "C68"))),
+    "R33": ("maladie de la prostate ou de la vessie", (("N30", "N32"), ("N35", "N35"), ("N40", "N42"))),
+    "R40": (
+        "trouble de la glycémie, AVC, intoxication ou épilepsie",
+        (("E10", "E16"), ("I60", "I64"), ("T36", "T65"), ("G40", "G41")),
+    ),
+    "R41": ("syndrome confusionnel ou démence", (("F00", "F05"), ("G30", "G31"))),
+    "R42": ("maladie de l'oreille interne", (("H81", "H83"),)),
+    "R50": (
+        "infection",
+        (
+            ("A00", "B99"),
+            ("J09", "J22"),
+            ("N10", "N10"),
+            ("N390", "N390"),
+            ("K35", "K35"),
+            ("K81", "K81"),
+            ("L03", "L03"),
+        ),
+    ),
+    "R51": (
+        "migraine, céphalée primaire, hémorragie méningée ou méningite",
+        (("G43", "G44"), ("I60", "I62"), ("G00", "G03")),
+    ),
+    "R55": (
+        "trouble de la conduction, tachycardie paroxystique, rétrécissement aortique ou hypotension",
+        (("I44", "I45"), ("I47", "I47"), ("I49", "I49"), ("I35", "I35"), ("I95", "I95")),
+    ),
+    "R56": ("épilepsie", (("G40", "G41"),)),
+}
 
 
-def _system_of(dp: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
-    category = dp[:3]
-    for first, last, system, explaining in _SYMPTOM_SYSTEMS:
-        if first <= category <= last:
-            return system, explaining
-    return None
+def _explains(code: str, prefixes: tuple[tuple[str, str], ...]) -> bool:
+    return any(first <= code[: len(first)] <= last for first, last in prefixes)
 
 
 @rule(
     "Q017",
     "atypia.symptom_dp_explained",
     Severity.WARNING,
-    "Symptôme {value} en DP alors que le DA {da} ({system}) peut l'expliquer : si ce DA est la cause "
-    "du symptôme, c'est lui le DP.",
+    "Symptôme {value} en DP alors que le DA {da} ({cause}) peut l'expliquer : si ce DA en est la "
+    "cause, c'est lui le DP.",
     reference=GUIDE + " (un symptôme n'est DP que si aucune affection n'en rend compte) ; choix "
-    "documenté : correspondance entre blocs du chapitre XVIII et chapitres de la CIM-10",
-    params=("da", "system"),
+    "documenté : liste de symptômes et des affections qui les expliquent",
+    params=("da", "cause"),
     when=("das",),
 )
 def symptom_dp_explained(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """A symptom (chapter XVIII, R codes) as DP while a DA of the same body system may explain it.
+    """A symptom (chapter XVIII, R codes) as DP while a DA is a disease that typically explains it.
 
-    The guide makes a symptom the DP only when no diagnosed disease accounts for it. The body
-    systems and the chapters taken to explain them are in the module docstring; the first such DA
-    of the RUM is named. A table-free rule cannot tell whether that DA is the cause: it asks.
+    The guide makes a symptom the DP only when no diagnosed disease accounts for it. The symptoms
+    judged and the diseases taken to explain them are listed in `EXPLAINED_SYMPTOMS` (module
+    docstring); the first such DA of the RUM is named. A table-free rule cannot tell whether that
+    DA is the cause in this patient: it asks.
 
     Bad: dp = "R101" (douleur abdominale haute), das = ["K800"] (lithiase de la vésicule biliaire).
-    Good: dp = "K800", das = []; or dp = "R101", das = ["I10"].
+    Good: dp = "K800", das = []; or dp = "R074" (douleur thoracique) with das = ["I480"] (a
+    fibrillation atriale does not explain it).
     """
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         dp = rum.dp
         if dp[:1] != "R" or not rum.das:
             continue
-        found = _system_of(dp)
+        found = EXPLAINED_SYMPTOMS.get(dp[:3])
         if found is None:
             continue
-        system, explaining = found
+        cause, prefixes = found
         for code in rum.das:
-            category = code[:3]
-            if any(first <= category <= last for first, last in explaining):
+            if _explains(code, prefixes):
                 if hits is None:
                     hits = []
-                hits.append(hit(i, "dp", dp, da=code, system=system))
+                hits.append(hit(i, "dp", dp, da=code, cause=cause))
                 break
     return hits or NONE
 

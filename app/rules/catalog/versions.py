@@ -53,8 +53,7 @@ def ccam_versions(rss: Rss, ctx: RuleContext) -> Sequence[tuple[RuleContext, int
     "Q015",
     "versions.year_not_loaded",
     Severity.INFO,
-    "Contrôles {nomenclature} non appliqués à ce séjour : aucune version {nomenclature} {value} "
-    "n'est chargée ({basis}).",
+    "Contrôles {nomenclature} non appliqués à ce séjour : {nomenclature} {value} non chargée ({basis}).",
     reference="Nomenclatures par année : CIM-10 de l'année de sortie, CCAM de l'année de l'acte "
     "(docs/nomenclatures.md)",
     params=("nomenclature", "basis"),

@@ -1,0 +1,139 @@
+"""Exhaustivity endpoints: coding exhaustivity, transmission of reports, the quarterly review."""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from app.auth.dependencies import AggregateReader
+from app.auth.schemas import PATIENT_READERS
+from app.core.dates import BoundedDate
+from app.core.db import LongExports, SessionDep
+from app.core.exports import EXPORT_RESPONSES, ExportFormat, download
+from app.core.problems import Forbidden, problem_responses
+from app.exhaustivity import export, metrics, quarterly, service
+from app.exhaustivity.schemas import QUARTER_PATTERN, ExhaustivityRead, QuarterlyRead, TransmissionRead
+from app.turnaround import reports as turnaround_reports
+from app.turnaround.schemas import GroupBy
+
+router = APIRouter(tags=["exhaustivity"], responses=problem_responses(401, 403, 503))
+
+# The gauges register with the app's routes (the collector is created at import).
+GAUGES: Final = metrics.COLLECTOR
+
+JSON_MEDIA_TYPE: Final = "application/json"
+_AS_OF_DOC: Final = (
+    "Figures as they stood at the end of this day (Europe/Paris): what dimqa stored later (RSS, "
+    "movements, documents), whatever date it claims, is ignored. Default: today."
+)
+_CARE_TYPES_DOC: Final = (
+    "Comma-separated types of care in scope: complete, zero_day, seance (default complete,zero_day: "
+    "séances apart, as in the turnaround)."
+)
+
+
+@router.get(
+    "/exhaustivity",
+    response_model=ExhaustivityRead,
+    responses={**EXPORT_RESPONSES, **problem_responses(400, 422)},
+)
+def read_exhaustivity(
+    request: Request,
+    session: SessionDep,
+    principal: AggregateReader,
+    date_from: Annotated[BoundedDate, Query(alias="from", description="First discharge date (inclusive)")],
+    date_to: Annotated[BoundedDate, Query(alias="to", description="Last discharge date (inclusive)")],
+    group_by: GroupBy = GroupBy.SERVICE,
+    as_of: Annotated[BoundedDate | None, Query(description=_AS_OF_DOC)] = None,
+    care_types: Annotated[str | None, Query(description=_CARE_TYPES_DOC)] = None,
+    format: ExportFormat = ExportFormat.JSON,
+    detail: Annotated[
+        bool, Query(description="Add the stays not coded (patient level: roles dim and admin, audited)")
+    ] = False,
+) -> Response:
+    """Exhaustivity of coding: the stays discharged in the period (known from the movements, or
+    an RSS) compared with the RSS received, per service, pôle or UM.
+
+    A stay is coded when an RSS in force at the end of `as_of` carries its N° administratif; its
+    coding delay is the first reception of such an RSS − the discharge date (median, p90 nearest
+    rank). `not_coded_over_30_days`: not coded and discharged more than 30 days before `as_of`.
+    The same stays, `as_of` clock and unit scoping as `/turnaround`. Rates are fractions (0 to 1)
+    in JSON, percentages in CSV and XLSX.
+    """
+    if detail and principal.role not in PATIENT_READERS:
+        raise Forbidden(
+            f"Role {principal.role.value!r} may not read stay-level detail (allowed: admin, dim)."
+        )
+    report = service.exhaustivity(
+        session,
+        principal,
+        date_from=date_from,
+        date_to=date_to,
+        as_of=as_of,
+        group_by=group_by,
+        care_types=turnaround_reports.parse_care_types(care_types),
+        detail=detail,
+    )
+    if format is not ExportFormat.JSON:
+        return download(export.exhaustivity_file(report, format))
+    return Response(report.model_dump_json(by_alias=True), media_type=JSON_MEDIA_TYPE)
+
+
+@router.get(
+    "/transmission",
+    response_model=TransmissionRead,
+    responses={**EXPORT_RESPONSES, **problem_responses(400, 422)},
+)
+def read_transmission(
+    session: SessionDep,
+    principal: AggregateReader,
+    days: Annotated[int, Query(ge=1, le=366, description="Window: the events stored in these last days")] = 7,
+    as_of: Annotated[BoundedDate | None, Query(description="Last day of the window (default today)")] = None,
+    format: ExportFormat = ExportFormat.JSON,
+) -> Response:
+    """Transmission of discharge reports per channel (HL7 v2, FHIR, JSON, file) and service: the
+    events dimqa stored over the last `days` days, and the lag between the time the sender gives
+    (HL7 MSH-7, FHIR `date`, JSON `received_at`) and the time dimqa stored them (median, p90
+    nearest rank, hours). `stored_late`: stored more than a day after the sender's time.
+
+    The service is the one of the document's UM (else of the UM the stay left from) in the
+    structure valid on the sender's date. A unit-restricted token sees only its units' documents.
+    """
+    report = service.transmission(session, principal, days=days, as_of=as_of)
+    if format is not ExportFormat.JSON:
+        return download(export.transmission_file(report, format))
+    return Response(report.model_dump_json(by_alias=True), media_type=JSON_MEDIA_TYPE)
+
+
+@router.get(
+    "/reports/quarterly",
+    response_model=QuarterlyRead,
+    responses={**EXPORT_RESPONSES, **problem_responses(400, 422)},
+)
+def read_quarterly(
+    session: SessionDep,
+    _long: LongExports,
+    principal: AggregateReader,
+    quarter: Annotated[
+        str,
+        Query(
+            pattern=QUARTER_PATTERN, description="Calendar quarter of the discharges", examples=["2026-Q1"]
+        ),
+    ],
+    as_of: Annotated[BoundedDate | None, Query(description=_AS_OF_DOC)] = None,
+    format: ExportFormat = ExportFormat.JSON,
+) -> Response:
+    """The quarterly review (CME president, finance director, referent): per service and month,
+    stays, reports within 8 days, late, missing, median delay, coding exhaustivity, channel mix and
+    lag of the reports, the same figures for the previous quarter, and the services whose on-time
+    rate fell most.
+
+    Turnaround and exhaustivity count the stays discharged in each month; channels and lags, the
+    discharge-report events their senders dated in it. XLSX: French titles and native charts.
+    """
+    report = quarterly.quarterly_review(session, principal, quarter=quarter, as_of=as_of)
+    if format is not ExportFormat.JSON:
+        return download(export.quarterly_file(report, format))
+    return Response(report.model_dump_json(by_alias=True), media_type=JSON_MEDIA_TYPE)
