@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from app.audit import service
-from app.audit.schemas import AuditEntryRead, AuditPage
+from app.audit.schemas import AuditEntryRead, AuditFilter, AuditPage
 from app.auth.dependencies import Admin
 from app.core.dates import BoundedDatetime
 from app.core.db import SessionDep
@@ -32,18 +32,8 @@ def list_audit_log(
     Each entry names the UMs whose data it concerns (`units`, null when it cannot be told: writes
     to the whole hospital, entries older than this field). An admin token restricted to units gets
     only the entries whose `units` are non-empty and all among its own."""
-    rows, next_cursor = service.list_entries(
-        session,
-        principal,
-        token_name=token_name,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        since=since,
-        until=until,
-        cursor=cursor,
-        limit=limit,
-    )
+    where = AuditFilter(token_name, action, object_type, object_id, since, until)
+    rows, next_cursor = service.list_entries(session, principal, where, cursor=cursor, limit=limit)
     return AuditPage(
         items=[AuditEntryRead.model_validate(r, from_attributes=True) for r in rows], next_cursor=next_cursor
     )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Literal
 
 from sqlalchemy.orm import Session
 
 from app.audit import repository
 from app.audit.models import AuditLog
+from app.audit.schemas import AuditEntry, AuditFilter
 from app.auth.schemas import Principal
 from app.core import origin
 from app.core.logging import request_id_var
@@ -37,15 +37,17 @@ def record(
     method, endpoint = origin.current()
     repository.add(
         session,
-        token_name=principal.name,
-        role=principal.role.value,
-        action=action,
-        method=method,
-        endpoint=endpoint,
-        object_type=object_type,
-        object_ids=[str(i) for i in object_ids],
-        units=stored_units,
-        request_id=request_id_var.get(),
+        AuditEntry(
+            token_name=principal.name,
+            role=principal.role.value,
+            action=action,
+            method=method,
+            endpoint=endpoint,
+            object_type=object_type,
+            object_ids=[str(i) for i in object_ids],
+            units=stored_units,
+            request_id=request_id_var.get(),
+        ),
     )
 
 
@@ -59,31 +61,12 @@ def _units(units: Iterable[str | None] | None) -> list[str] | None:
 
 
 def list_entries(
-    session: Session,
-    principal: Principal,
-    *,
-    token_name: str | None = None,
-    action: str | None = None,
-    object_type: str | None = None,
-    object_id: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    cursor: str | None = None,
-    limit: int = 100,
+    session: Session, principal: Principal, where: AuditFilter, *, cursor: str | None = None, limit: int = 100
 ) -> tuple[list[AuditLog], str | None]:
     """One page of the log as `principal` may read it: a token restricted to units sees only the
     entries about its units (`record`'s `units` non-empty and all among its own), so it never reads
     another unit's stay or RSS numbers, nor hospital-wide entries."""
     rows = repository.list_entries(
-        session,
-        token_name=token_name,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        since=since,
-        until=until,
-        before_id=id_cursor(cursor),
-        limit=limit + 1,
-        within_units=principal.units,
+        session, where, before_id=id_cursor(cursor), limit=limit + 1, within_units=principal.units
     )
     return next_page(rows, limit)
