@@ -7,7 +7,7 @@ forbids inline styles."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -175,3 +175,51 @@ def sparkline(values: Sequence[float | None], *, ident: str, title: str) -> Mark
     )
     desc = ", ".join(percent_label(v) for v in values)
     return _svg(width, height, ident, title, desc, body)
+
+
+def euro_label(amount: float | None) -> str:
+    """1234567.8 -> '1 234 567,80 €' (French writing, narrow no-break spaces); None -> 'n.d.'."""
+    if amount is None:
+        return "n.d."
+    return f"{amount:,.2f}".replace(",", "\u202f").replace(".", ",") + " €"
+
+
+def value_chart(
+    rows: Sequence[tuple[str, float | None]],
+    *,
+    ident: str,
+    title: str,
+    legend: str,
+    label: Callable[[float | None], str],
+    maximum: float | None = None,
+) -> Markup:
+    """Horizontal bars of one series (a rate with `maximum` 1, or euros scaled to the largest),
+    plain fill, each bar's value written at its end: no colour needed to read it."""
+    label_width, plot_width, bar, gap, top = 260, 420, 14, 8, 40
+    height = top + len(rows) * (bar + gap) + 30
+    width = label_width + plot_width + 150
+    scale = maximum or max((value or 0.0 for _, value in rows), default=0.0) or 1.0
+    parts = [
+        f'<rect x="{label_width}" y="8" width="16" height="12" fill="{J8_FILL}"/>'
+        f'<text x="{label_width + 22}" y="18" font-size="12" fill="{INK}">{escape(legend)}</text>'
+    ]
+    for tick in (0, 25, 50, 75, 100):
+        x = label_width + plot_width * tick / 100
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 24}" stroke="{GRID}" '
+            'stroke-width="0.5"/>'
+            f'<text x="{x:.1f}" y="{height - 10}" font-size="11" text-anchor="middle" '
+            f'fill="{INK}">{escape(label(scale * tick / 100))}</text>'
+        )
+    for index, (name, value) in enumerate(rows):
+        y = top + index * (bar + gap)
+        length = plot_width * max(value or 0.0, 0.0) / scale
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + bar - 3}" font-size="12" text-anchor="end" '
+            f'fill="{INK}">{escape(_short(name))}</text>'
+            f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar - 1}" fill="{J8_FILL}"/>'
+            f'<text x="{label_width + length + 4:.1f}" y="{y + bar - 3}" font-size="11" '
+            f'fill="{INK}">{escape(label(value))}</text>'
+        )
+    desc = "; ".join(f"{name}: {label(value)}" for name, value in rows)
+    return _svg(width, height, ident, title, desc or "Aucun séjour", "".join(parts))

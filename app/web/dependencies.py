@@ -60,6 +60,7 @@ templates = Environment(
     lstrip_blocks=True,
 )
 templates.filters["percent"] = charts.percent_label
+templates.filters["euro"] = charts.euro_label
 templates.globals["role_labels"] = ROLE_LABELS
 
 

@@ -21,17 +21,23 @@ from app.auth.schemas import PATIENT_READERS, Role
 from app.core.dates import in_range
 from app.core.db import LongStatements, SessionDep
 from app.core.exports import ExportFormat, download
+from app.core.exports import render as render_file
 from app.core.problems import InvalidInput
 from app.core.uploads import require_media_type, spool_request
+from app.exhaustivity import export as exhaustivity_export
+from app.exhaustivity import service as exhaustivity_service
+from app.exhaustivity.schemas import ExhaustivityRead
 from app.ingestion import reads as ingestion_reads
 from app.ingestion import service as ingestion_service
 from app.ingestion import visibility
+from app.medeco import casemix as casemix_service
+from app.medeco.schemas import Casemix, CasemixGroup
 from app.rules import service as rules_service
 from app.rules.schemas import FindingReview, FindingStatus, ReviewStatus
 from app.rules.severity import Severity
 from app.turnaround import export, reports
 from app.turnaround.schemas import GroupBy
-from app.web import pages, repository, service
+from app.web import charts, pages, repository, service
 from app.web.dependencies import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -74,6 +80,14 @@ STATUS_LABELS = {
     FindingStatus.CLOSED: "close",
 }
 GROUP_LABELS = {GroupBy.POLE: "pôle", GroupBy.SERVICE: "service", GroupBy.UNIT: "unité médicale (UM)"}
+CASEMIX_LABELS = {
+    CasemixGroup.POLE: "pôle", CasemixGroup.SERVICE: "service", CasemixGroup.UNIT: "unité médicale (UM)",
+    CasemixGroup.GHM: "GHM", CasemixGroup.CMD: "CMD",
+}  # fmt: skip
+NOT_VALUED_LABELS = {
+    "no_ghm": "sans GHM", "error_ghm": "GHM en erreur", "ambiguous_ghs": "GHS ambigu",
+    "no_tariff": "sans tarif",
+}  # fmt: skip
 
 
 def _date(raw: str | None, field: str, default: date) -> date:
@@ -333,3 +347,105 @@ async def upload_file(
     return JSONResponse(
         json.loads(batch.model_dump_json()) | {"created": created}, status_code=201 if created else 200
     )
+
+
+def _export_format(raw: str) -> ExportFormat:
+    if raw not in (ExportFormat.CSV.value, ExportFormat.XLSX.value):
+        raise InvalidInput("Format de téléchargement inconnu (csv ou xlsx).")
+    return ExportFormat(raw)
+
+
+def _casemix(request: Request, session: SessionDep, user: WebUser, group_by: str) -> Casemix:
+    start, end = _period(session, request.query_params.get("from"), request.query_params.get("to"))
+    try:
+        grouping = CasemixGroup(group_by)
+    except ValueError:
+        raise InvalidInput("Regroupement inconnu (pole, service, unit, ghm ou cmd).") from None
+    compare = request.query_params.get("compare") == "previous_year"
+    return casemix_service.casemix(
+        session, user.principal, group_by=grouping, start=start, end=end, compare=compare
+    )
+
+
+@router.get(WEB_PREFIX + "/casemix")
+def casemix_page(
+    request: Request, session: SessionDep, user: Reader, group_by: str = CasemixGroup.POLE.value
+) -> Response:
+    """Case-mix and valuation per pôle, service, UM, GHM or CMD, optionally with the year before
+    (GET /casemix's figures: aggregates, reader, dim, admin)."""
+    result = _casemix(request, session, user, group_by)
+    chart = charts.value_chart(
+        [(row.label or row.key, row.valuation_total) for row in result.rows],
+        ident="valorisation", legend="Valorisation totale (€)", label=charts.euro_label,
+        title=f"Valorisation par {CASEMIX_LABELS[result.group_by]}",
+    )  # fmt: skip
+    query = {
+        "from": result.period.start.isoformat(), "to": result.period.end.isoformat(),
+        "group_by": result.group_by.value,
+        **({"compare": "previous_year"} if result.previous_period else {}),
+    }  # fmt: skip
+    return render(
+        request, "casemix.html", user=user, result=result, chart=chart, group_labels=CASEMIX_LABELS,
+        reasons=NOT_VALUED_LABELS, query=urlencode(query),
+    )  # fmt: skip
+
+
+@router.get(WEB_PREFIX + "/casemix/export")
+def casemix_export(
+    request: Request, session: SessionDep, user: Reader, group_by: str = CasemixGroup.POLE.value,
+    format: str = "csv",
+) -> Response:  # fmt: skip
+    """The page's table as GET /casemix?format= downloads it (the same file)."""
+    fmt = _export_format(format)
+    return render_file(casemix_service.casemix_table(_casemix(request, session, user, group_by)), fmt)
+
+
+def _exhaustivity(
+    request: Request, session: SessionDep, user: WebUser, group_by: str, *, detail: bool
+) -> ExhaustivityRead:
+    if detail and user.role not in PATIENT_READERS:
+        raise PageForbidden("La liste des séjours non codés est réservée aux rôles DIM et administrateur.")
+    start, end = _period(session, request.query_params.get("from"), request.query_params.get("to"))
+    raw_as_of = request.query_params.get("as_of")
+    as_of = _date(raw_as_of, "Situation au", start) if raw_as_of else None
+    try:
+        grouping = GroupBy(group_by)
+    except ValueError:
+        raise InvalidInput("Regroupement inconnu (pole, service ou unit).") from None
+    return exhaustivity_service.exhaustivity(
+        session, user.principal, date_from=start, date_to=end, as_of=as_of, group_by=grouping, detail=detail
+    )
+
+
+@router.get(WEB_PREFIX + "/exhaustivite")
+def exhaustivity_page(
+    request: Request, session: SessionDep, user: Reader, group_by: str = GroupBy.SERVICE.value,
+    detail: bool = False,
+) -> Response:  # fmt: skip
+    """Coding exhaustivity per pôle, service or UM (GET /exhaustivity's figures); with `detail`
+    (dim, admin) the stays not coded, a patient-level read the service audits."""
+    report = _exhaustivity(request, session, user, group_by, detail=detail)
+    chart = charts.value_chart(
+        [(row.label or row.group, row.rate_coded) for row in report.rows],
+        ident="exhaustivite", legend="Séjours codés (%)", label=charts.percent_label, maximum=1.0,
+        title=f"Taux de séjours codés par {GROUP_LABELS[report.group_by]}",
+    )  # fmt: skip
+    query = {
+        "from": report.date_from.isoformat(), "to": report.date_to.isoformat(),
+        "as_of": report.as_of.isoformat(), "group_by": report.group_by.value,
+    }  # fmt: skip
+    return render(
+        request, "exhaustivity.html", user=user, report=report, chart=chart, group_labels=GROUP_LABELS,
+        query=urlencode(query), can_detail=user.role in PATIENT_READERS,
+    )  # fmt: skip
+
+
+@router.get(WEB_PREFIX + "/exhaustivite/export")
+def exhaustivity_export_file(
+    request: Request, session: SessionDep, user: Reader, group_by: str = GroupBy.SERVICE.value,
+    format: str = "csv",
+) -> Response:  # fmt: skip
+    """The page's table as GET /exhaustivity?format= downloads it (aggregates only)."""
+    fmt = _export_format(format)
+    report = _exhaustivity(request, session, user, group_by, detail=False)
+    return download(exhaustivity_export.exhaustivity_file(report, fmt))

@@ -57,6 +57,23 @@ def test_sign_in_read_review_upload_sign_out(
     assert page.get_by_role("heading", name="Types de prise en charge").count() == 1
     shot(page, "04-activite")
 
+    page.get_by_role("link", name="Case-mix").click()
+    page.get_by_label("Du", exact=True).fill("2022-03-01")
+    page.get_by_label("Au", exact=True).fill("2022-03-31")
+    page.get_by_label("Comparer à l'année précédente").check()
+    page.get_by_role("button", name="Afficher").click()
+    page.wait_for_url(re.compile(r"compare=previous_year"))
+    assert page.get_by_role("img", name="Valorisation par pôle").count() == 1
+    shot(page, "04b-casemix")
+
+    page.get_by_role("link", name="Exhaustivité").click()
+    page.get_by_label("Du", exact=True).fill("2022-03-01")
+    page.get_by_label("Au", exact=True).fill("2022-03-31")
+    page.get_by_role("button", name="Afficher").click()
+    page.wait_for_url(re.compile(r"from=2022-03-01"))
+    assert page.get_by_role("img", name="Taux de séjours codés par service").count() == 1
+    shot(page, "04c-exhaustivite")
+
     # Dismiss a finding with a comment; the API shows it dismissed with that comment.
     page.get_by_role("link", name="Anomalies à revoir").click()
     row = page.locator("#anomalie-1")
@@ -104,6 +121,8 @@ def test_reader_cannot_reach_the_findings_page(browser: Any, live_server: str, w
         "Délais hebdomadaires",
         "Délais par période",
         "Activité",
+        "Case-mix",
+        "Exhaustivité",
     ]
     answer = page.goto("/web/anomalies")
     assert answer is not None and answer.status == 403
@@ -146,7 +165,7 @@ def test_keyboard_navigation(browser: Any, live_server: str, world: World) -> No
     page.keyboard.press("Shift+Tab")
     focused = []
     page.goto("/web/hebdomadaire")
-    for _ in range(7):
+    for _ in range(9):
         page.keyboard.press("Tab")
         focused.append(page.evaluate("document.activeElement.textContent.trim()"))
     assert focused == [
@@ -155,6 +174,8 @@ def test_keyboard_navigation(browser: Any, live_server: str, world: World) -> No
         "Délais par période",
         "Anomalies à revoir",
         "Activité",
+        "Case-mix",
+        "Exhaustivité",
         "Intégration",
         "Se déconnecter",
     ]

@@ -16,7 +16,10 @@ from tests.web.conftest import CSRF, WEEK, World, sign_in
 
 pytestmark = pytest.mark.usefixtures("realistic")
 
-PAGES = ["/web/hebdomadaire", "/web/delais", "/web/anomalies", "/web/activite", "/web/integration"]
+PAGES = [
+    "/web/hebdomadaire", "/web/delais", "/web/anomalies", "/web/activite", "/web/casemix",
+    "/web/exhaustivite", "/web/integration",
+]  # fmt: skip
 
 
 SESSIONS = text("SELECT session_hash, expires_at, absolute_expires_at FROM web_session")
@@ -148,7 +151,10 @@ def test_session_expiry_revocation_and_sign_out(client: Any, world: World) -> No
 @pytest.mark.parametrize(
     ("who", "allowed"),
     [
-        ("reader", {"/web/hebdomadaire", "/web/delais", "/web/activite"}),
+        (
+            "reader",
+            {"/web/hebdomadaire", "/web/delais", "/web/activite", "/web/casemix", "/web/exhaustivite"},
+        ),
         ("ingest", {"/web/integration"}),
         ("dim", set(PAGES)),
         ("admin", set(PAGES)),
