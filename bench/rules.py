@@ -5,7 +5,7 @@ fingerprint to prove that an optimisation changes nothing.
     .venv/bin/python -m bench.rules --save var/rules-ref  # also write the findings of each context
     .venv/bin/python -m bench.rules --check var/rules-ref # ... and compare them byte for byte
 
-The file is the one `bench.rss_ingest` generates and caches (var/bench/rss-122-200000-s2024-g6.txt,
+The file is the one `bench.rss_ingest` generates and caches (var/bench/rss-122-200000-s2024-g7.txt,
 200,000 RUM; run it once with ``--memory-rums 0 --no-breakdown --no-write`` to create it). It is
 parsed once; then each context runs the whole `REGISTRY` on every RSS, garbage collector disabled,
 timed with `time.process_time`, best of `--repeat` rounds:

@@ -8,11 +8,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import ARRAY, BigInteger, Text, any_, insert, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from app.ingestion.models import RssVersion
 from app.medeco.models import Rsa, RsaBatch, SupplementTariff, TariffCoefficient
+
+
+def _texts(values: Collection[str]) -> Any:
+    # One array parameter, not one parameter per value: a year's RSA file holds more RSS than the
+    # 65,535 parameters a statement may carry.
+    return literal(list(values), ARRAY(Text))
 
 
 def get_batch(session: Session, *, batch_id: int) -> RsaBatch | None:
@@ -35,7 +41,7 @@ def current_hashes(session: Session, *, rss_numbers: Collection[str]) -> dict[st
     if not rss_numbers:
         return {}
     query = select(Rsa.rss_number, Rsa.id, Rsa.content_hash).where(
-        Rsa.is_current, Rsa.rss_number.in_(list(rss_numbers))
+        Rsa.is_current, Rsa.rss_number == any_(_texts(rss_numbers))
     )
     return {number: (row_id, digest) for number, row_id, digest in session.execute(query)}
 
@@ -45,14 +51,18 @@ def stored_rss(session: Session, *, rss_numbers: Collection[str]) -> set[str]:
     if not rss_numbers:
         return set()
     query = select(RssVersion.rss_number).where(
-        RssVersion.is_current, RssVersion.rss_number.in_(list(rss_numbers))
+        RssVersion.is_current, RssVersion.rss_number == any_(_texts(rss_numbers))
     )
     return set(session.scalars(query))
 
 
 def supersede(session: Session, *, rsa_ids: Sequence[int]) -> None:
     if rsa_ids:
-        session.execute(update(Rsa).where(Rsa.id.in_(list(rsa_ids))).values(is_current=False))
+        session.execute(
+            update(Rsa)
+            .where(Rsa.id == any_(literal(list(rsa_ids), ARRAY(BigInteger))))
+            .values(is_current=False)
+        )
 
 
 def insert_rsas(session: Session, rows: Sequence[dict[str, Any]]) -> None:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.core import db
+from app.medeco import repository
 from app.medeco.models import Rsa
 from tests.conftest import shared_file
 from tests.medeco.builders import archive, rsa_line, tra_csv, tra_fixed
@@ -165,3 +166,15 @@ def test_roles_and_unit_restricted_tokens(client: Any, auth_headers: Any) -> Non
         client.get(f"/api/v1/rsa-batches/{created['id']}", headers=auth_headers("reader")).status_code == 403
     )
     assert client.get("/api/v1/rsa-batches/999999", headers=auth_headers("dim")).status_code == 404
+    restricted = auth_headers("dim", units=["7500"])
+    assert client.get(f"/api/v1/rsa-batches/{created['id']}", headers=restricted).status_code == 403
+
+
+def test_the_look_ups_of_a_year_file_carry_more_rss_than_a_statement_has_parameters() -> None:
+    """A year's RSA file names about 200,000 RSS: each look-up sends one array, not one parameter
+    per RSS (PostgreSQL's protocol carries at most 65,535; bench.rsa_import found it)."""
+    numbers = [f"{index:09d}" for index in range(70_000)]
+    with db.new_session() as session:
+        assert repository.stored_rss(session, rss_numbers=numbers) == set()
+        assert repository.current_hashes(session, rss_numbers=numbers) == {}
+        repository.supersede(session, rsa_ids=list(range(1, 70_001)))
