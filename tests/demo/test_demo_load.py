@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -109,6 +110,7 @@ def test_demo_year_reproduces_the_reference_figures_and_loads_once(
     assert body["largest_falls"][0] == "CARDIO"
     cardio = next(s for s in body["services"] if s["service"] == "CARDIO")
     assert cardio["on_time_change"] < -0.4
+    _check_the_cardiology_alert(session, monkeypatch)
 
     # `dimqa demo` afterwards (the database is already configured by the fixtures).
     from typer.testing import CliRunner
@@ -164,3 +166,32 @@ def test_serve_demo_option(monkeypatch: pytest.MonkeyPatch) -> None:
     assert serve.make_context("serve", []).params["demo"] is False
     monkeypatch.setenv("DIMQA_DEMO", "1")
     assert serve.make_context("serve", []).params["demo"] is True
+
+
+def _check_the_cardiology_alert(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 19: an alert on cardiology's on-time rate stays quiet in September and fires once the
+    demo's reports collapse, then sends nothing more while nothing changes."""
+    from app.alerts import service as alerts_service
+    from app.alerts.schemas import AlertRuleCreate
+    from app.core.config import get_settings
+
+    monkeypatch.setenv("DIMQA_WEBHOOK_ALLOWED_HOSTS", "hooks.example.test")
+    get_settings.cache_clear()
+    body = AlertRuleCreate.model_validate(
+        {
+            "name": "Cardiologie : CR sous 8 jours", "metric": "turnaround_on_time_rate", "scope": "service",
+            "scope_code": "CARDIO", "comparator": "lt", "threshold": 0.5, "window": "last_30_days",
+            "webhook_url": "https://hooks.example.test/dimqa", "webhook_secret": "demo-secret-0123456789",
+        }
+    )  # fmt: skip
+    with session.begin():
+        rule = alerts_service.create_rule(session, PRINCIPAL, body)
+    states = []
+    for day in (date(2022, 9, 30), date(2022, 12, 15), date(2022, 12, 16)):
+        monkeypatch.setattr(alerts_service, "today", lambda day=day: day)
+        with session.begin():
+            result = alerts_service.evaluate_rule(session, PRINCIPAL, rule_id=rule.id)
+        states.append((result.condition_met, result.state.value, result.event is not None))
+    # condition_met is None when there is nothing to measure: September's rate was measured.
+    assert states == [(False, "ok", False), (True, "firing", True), (True, "firing", False)]
+    get_settings.cache_clear()
