@@ -8,9 +8,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import ARRAY, BigInteger, Text, any_, insert, literal, select, text, update
+from psycopg.types.json import Jsonb
+from sqlalchemy import ARRAY, BigInteger, Text, any_, literal, select, text, update
 from sqlalchemy.orm import Session
 
+from app.core.bulk import copy_rows
 from app.ingestion.models import RssVersion
 from app.medeco.models import Rsa, RsaBatch, SupplementTariff, TariffCoefficient
 
@@ -65,10 +67,26 @@ def supersede(session: Session, *, rsa_ids: Sequence[int]) -> None:
         )
 
 
+RSA_COLUMNS: Final = (
+    "batch_id", "rss_number", "stay_number", "rsa_index", "line", "line_text", "is_current",
+    "content_hash", "format", "campaign", "classification_version", "ghm", "return_code", "exit_month",
+    "exit_year", "los", "seances", "ghs", "exh_days", "exb_type", "exb_days", "ghs_minore", "supplements",
+    "radiotherapy",
+)  # fmt: skip
+_JSON_COLUMNS: Final = frozenset({"supplements", "radiotherapy"})
+
+
 def insert_rsas(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Multi-row INSERT of accepted RSA (dicts keyed by `Rsa` column)."""
-    if rows:
-        session.execute(insert(Rsa), list(rows))
+    """COPY of accepted RSA (dicts keyed by `RSA_COLUMNS`)."""
+    copy_rows(
+        session,
+        "rsa",
+        RSA_COLUMNS,
+        (
+            tuple(Jsonb(row[name]) if name in _JSON_COLUMNS else row[name] for name in RSA_COLUMNS)
+            for row in rows
+        ),
+    )
 
 
 def current_rsa(session: Session, *, rss_number: str) -> Rsa | None:

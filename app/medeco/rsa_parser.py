@@ -11,7 +11,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from app.core.fixedwidth.fields import Field, Kind
+from app.core.fixedwidth.fields import Field
 from app.core.fixedwidth.text import decode_line, iter_lines
 from app.core.line_errors import LineError
 from app.medeco.rsa_layouts import (
@@ -93,12 +93,11 @@ def parse_rsa_line(text: str, line: int) -> RsaRecord | LineError:
             f"({rsa_layout.fixed_length})",
         )  # fmt: skip
     numbers: dict[str, int] = {}
-    for item in rsa_layout.fixed:
-        if item.kind is Kind.NUMERIC:
-            number = _number(text, item, line)
-            if isinstance(number, LineError):
-                return number
-            numbers[item.name] = number
+    for item in rsa_layout.numeric:
+        number = _number(text, item, line)
+        if isinstance(number, LineError):
+            return number
+        numbers[item.name] = number
     counters = (
         numbers.get("n_ag", 0), numbers["n_rt"], numbers["rum_count"], numbers["n_da"], numbers["n_za"]
     )  # fmt: skip
