@@ -5,11 +5,16 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Annotated, Any
 
-from fastapi import Request
+from fastapi import Header, Request
 
 from app.core.problems import InvalidInput, PayloadTooLarge, UnsupportedMediaType, problem_responses
+
+# The header every batch upload takes: a key naming one delivery of the token sending it.
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", max_length=200, description="Client key for safe retries")
+]
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 

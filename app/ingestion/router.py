@@ -2,13 +2,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.dependencies import AnyCaller, FeedWriter, PatientReader
 from app.core.db import LongStatements, SessionDep
 from app.core.problems import PayloadTooLarge, problem_responses
-from app.core.uploads import inline_schema, received_responses, require_media_type, spool_request
+from app.core.uploads import (
+    IdempotencyKey,
+    inline_schema,
+    received_responses,
+    require_media_type,
+    spool_request,
+)
 from app.ingestion import json_intake, reads, service, visibility
 from app.ingestion.schemas import RssRead, RumBatchIn, RumBatchPage, RumBatchRead
 from app.medeco import pricing
@@ -44,9 +50,7 @@ async def create_rum_batch(
     session: SessionDep,
     _long: LongStatements,
     principal: FeedWriter,
-    idempotency_key: Annotated[
-        str | None, Header(alias="Idempotency-Key", max_length=200, description="Client key for safe retries")
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> RumBatchRead:
     """Receive a RUM/RSS batch: a fixed-width RSS file or JSON `{"rums": [...]}`.
 

@@ -5,7 +5,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.dependencies import (
@@ -20,7 +20,7 @@ from app.core.dates import BoundedDate
 from app.core.db import LongExports, SessionDep
 from app.core.exports import EXPORT_RESPONSES, XLSX_MEDIA_TYPE, ExportFormat, File, download, render
 from app.core.problems import InvalidInput, problem_responses
-from app.core.uploads import read_capped, received_responses, require_media_type
+from app.core.uploads import IdempotencyKey, read_capped, received_responses, require_media_type
 from app.medeco import annual, service
 from app.medeco import casemix as casemix_service
 from app.medeco.rsa_parser import GrouperOutput
@@ -109,9 +109,7 @@ async def create_rsa_batch(
             description="Tariff campaign these RSA were valued in; default: the one in force at exit",
         ),
     ] = None,  # fmt: skip
-    idempotency_key: Annotated[
-        str | None, Header(alias="Idempotency-Key", max_length=200, description="Client key for safe retries")
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> RsaBatchRead:
     """Receive the grouper's output: the DRUIDES/GENRSA archive, or its RSA and TRA files.
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from app.auth.dependencies import AnyCaller, FeedWriter, PatientReader
 from app.core.db import LongStatements, SessionDep
 from app.core.problems import problem_responses
-from app.core.uploads import received_responses, require_media_type, spool_request
+from app.core.uploads import IdempotencyKey, received_responses, require_media_type, spool_request
 from app.ingestion.rhs import service
 from app.ingestion.rhs.schemas import RhsBatchPage, RhsBatchRead
 
@@ -44,9 +44,7 @@ async def create_rhs_batch(
     session: SessionDep,
     _long: LongStatements,
     principal: FeedWriter,
-    idempotency_key: Annotated[
-        str | None, Header(alias="Idempotency-Key", max_length=200, description="Client key for retries")
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> RhsBatchRead:
     """Receive an RHS file (SSR/SMR weekly summaries), grouped or not.
 
