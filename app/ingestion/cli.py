@@ -67,8 +67,7 @@ def _run(action: str, path: Path, *, idempotency_key: str | None = None) -> None
                     )
             elif action == "ium":
                 body = path.read_bytes()
-                with origin.command("dimqa ingest ium"):
-                    loaded = structure_service.submit_ium(session, CLI_PRINCIPAL, body)
+                loaded = structure_service.submit_ium(session, CLI_PRINCIPAL, body)
                 result = loaded.model_dump()
                 status, outcome = exit_codes.STORED, None
                 if loaded.lines_rejected:
@@ -77,10 +76,7 @@ def _run(action: str, path: Path, *, idempotency_key: str | None = None) -> None
                     outcome = f"{loaded.lines_rejected} line(s) rejected, {stored} stored: see errors"
             else:
                 structure = StructureIn.model_validate_json(path.read_bytes())
-                with origin.command("dimqa ingest structure"):
-                    result = structure_service.submit_structure(
-                        session, CLI_PRINCIPAL, structure
-                    ).model_dump()
+                result = structure_service.submit_structure(session, CLI_PRINCIPAL, structure).model_dump()
                 status, outcome = exit_codes.STORED, None
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     except AppError as error:
