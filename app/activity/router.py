@@ -17,7 +17,7 @@ from app.activity.schemas import (
 from app.auth.dependencies import AggregateReader
 from app.core.dates import BoundedDate
 from app.core.db import LongExports, SessionDep
-from app.core.exports import EXPORT_RESPONSES, ExportFormat, Table, render
+from app.core.exports import EXPORT_READ_RESPONSES, ExportFormat, Table, render
 from app.core.problems import problem_responses
 
 router = APIRouter(responses=problem_responses(401, 403, 503))
@@ -31,7 +31,6 @@ End = Annotated[
 Format = Annotated[
     ExportFormat, Query(alias="format", description="json, or csv (`;`, UTF-8 with BOM) / xlsx to download")
 ]
-READ_RESPONSES: dict[int | str, dict[str, Any]] = {**EXPORT_RESPONSES, **problem_responses(400, 422)}
 
 
 def _answer(result: Any, fmt: ExportFormat, table: Any) -> Any:
@@ -41,7 +40,9 @@ def _answer(result: Any, fmt: ExportFormat, table: Any) -> Any:
     return render(built, fmt)
 
 
-@router.get("/activity/units", tags=["activity"], response_model=UnitsActivity, responses=READ_RESPONSES)
+@router.get(
+    "/activity/units", tags=["activity"], response_model=UnitsActivity, responses=EXPORT_READ_RESPONSES
+)
 def activity_units(
     session: SessionDep,
     _long: LongExports,
@@ -59,7 +60,10 @@ def activity_units(
 
 
 @router.get(
-    "/activity/care-types", tags=["activity"], response_model=CareTypesActivity, responses=READ_RESPONSES
+    "/activity/care-types",
+    tags=["activity"],
+    response_model=CareTypesActivity,
+    responses=EXPORT_READ_RESPONSES,
 )
 def activity_care_types(
     session: SessionDep,
@@ -76,7 +80,9 @@ def activity_care_types(
     return _answer(result, fmt, service.care_types_table)
 
 
-@router.get("/activity/seances", tags=["activity"], response_model=SeancesActivity, responses=READ_RESPONSES)
+@router.get(
+    "/activity/seances", tags=["activity"], response_model=SeancesActivity, responses=EXPORT_READ_RESPONSES
+)
 def activity_seances(
     session: SessionDep,
     _long: LongExports,
@@ -96,7 +102,7 @@ def activity_seances(
     return _answer(result, fmt, service.seances_table)
 
 
-@router.get("/activity/ghm", tags=["activity"], response_model=GhmActivity, responses=READ_RESPONSES)
+@router.get("/activity/ghm", tags=["activity"], response_model=GhmActivity, responses=EXPORT_READ_RESPONSES)
 def activity_ghm(
     session: SessionDep,
     _long: LongExports,
@@ -112,7 +118,9 @@ def activity_ghm(
     return _answer(result, fmt, service.ghm_table)
 
 
-@router.get("/activity/ssr-cm", tags=["activity"], response_model=SsrCmActivity, responses=READ_RESPONSES)
+@router.get(
+    "/activity/ssr-cm", tags=["activity"], response_model=SsrCmActivity, responses=EXPORT_READ_RESPONSES
+)
 def activity_ssr_cm(
     session: SessionDep,
     _long: LongExports,

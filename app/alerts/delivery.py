@@ -24,6 +24,7 @@ from app.alerts.repository import Claimed
 from app.alerts.schemas import DeliveryStatus
 from app.alerts.service import EVENT_ID_HEADER, SIGNATURE_HEADER, check_webhook_url
 from app.core import db
+from app.core.background import BackgroundThread
 from app.core.config import get_settings
 from app.core.problems import InvalidInput
 
@@ -55,8 +56,10 @@ def backoff(attempts: int, base: float) -> float:
     return float(min(base * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS))
 
 
-class DeliveryWorker:
+class DeliveryWorker(BackgroundThread):
     """A thread sending due deliveries; `run_once` does one round (the tests and the benchmark)."""
+
+    thread_name = "alert-delivery"
 
     def __init__(
         self,
@@ -73,21 +76,10 @@ class DeliveryWorker:
         self.max_attempts = max_attempts or settings.alert_delivery_max_attempts
         self.timeout_seconds = timeout_seconds or settings.alert_delivery_timeout_seconds
         self.batch = batch
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="alert-delivery", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        """Ask the thread to stop after the delivery in hand, and wait for it."""
-        self._stop.set()
-        _wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+    def _interrupt(self) -> None:
+        _wake.set()  # `_run` waits on it between rounds
 
     def _run(self) -> None:
         with httpx.Client(timeout=self.timeout_seconds, follow_redirects=False) as client:

@@ -9,35 +9,25 @@ keeps the delivery worker without the schedule (rules are then evaluated by
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from app.alerts import delivery, service
 from app.core import db
+from app.core.background import BackgroundThread
 from app.core.config import Settings
 
 logger = logging.getLogger(__name__)
 
 
-class EvaluationSchedule:
+class EvaluationSchedule(BackgroundThread):
     """Evaluates every enabled rule at start, then every `interval_seconds`."""
+
+    thread_name = "alert-schedule"
 
     def __init__(self, interval_seconds: float) -> None:
         self.interval_seconds = interval_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="alert-schedule", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        super().__init__()
 
     def run_once(self) -> int:
         """One pass over the enabled rules, committed; returns how many events it wrote."""

@@ -82,6 +82,14 @@ def require_all_units(roles: frozenset[Role]) -> Callable[[Principal], Awaitable
     return dependency
 
 
+def require_detail_reader(principal: Principal) -> None:
+    """Refuse stay-level detail (`detail=true` of an aggregate report) to a role that may not read it."""
+    if principal.role not in PATIENT_READERS:
+        raise Forbidden(
+            f"Role {principal.role.value!r} may not read stay-level detail (allowed: admin, dim)."
+        )
+
+
 AnyCaller = Annotated[Principal, Depends(require(ANY_ROLE))]
 FeedWriter = Annotated[Principal, Depends(require(FEED_WRITERS))]
 AggregateReader = Annotated[Principal, Depends(require(AGGREGATE_READERS))]

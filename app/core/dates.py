@@ -19,6 +19,9 @@ from typing import Annotated, Final
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
+from app.core.line_errors import LineError
+from app.core.problems import InvalidInput
+
 MIN_DATE: Final = date(1900, 1, 1)
 MAX_DATE: Final = date(2100, 12, 31)
 DATE_OUT_OF_RANGE: Final = "date_out_of_range"
@@ -50,6 +53,18 @@ def check_date(value: date) -> date:
     if not in_range(value):
         raise DateOutOfRange(value)
     return value
+
+
+def check_period(parameter: str, value: str, first: date, last: date) -> tuple[date, date]:
+    """(first, last) of the period `value` of query parameter `parameter` ("week", "quarter"), or a
+    422 problem naming it when either end is outside the range."""
+    for day in (first, last):
+        if not in_range(day):
+            message = f"{parameter} {value}: {DateOutOfRange(day)}"
+            raise InvalidInput(
+                message, errors=[LineError(None, parameter, DATE_OUT_OF_RANGE, message)], status=422
+            )
+    return first, last
 
 
 def check_datetime(value: datetime) -> datetime:

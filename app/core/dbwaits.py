@@ -98,19 +98,7 @@ def _ms(seconds: float) -> int:
 
 def request_waits() -> Waits:
     """The bounds of `dimqa serve`, from DIMQA_DB_* (defaults above)."""
-    s = WaitSettings()
-    return Waits(
-        connect_timeout=s.connect_timeout,
-        pool_timeout=s.pool_timeout,
-        ping_timeout=s.ping_timeout,
-        statement_timeout=s.statement_timeout,
-        lock_timeout=s.lock_timeout,
-        long_statement_timeout=s.long_statement_timeout,
-        tcp_user_timeout=s.tcp_user_timeout,
-        keepalives_idle=s.keepalives_idle,
-        keepalives_interval=s.keepalives_interval,
-        keepalives_count=s.keepalives_count,
-    )
+    return Waits(**WaitSettings().model_dump())  # the same fields, as a frozen value
 
 
 def long_transaction_sql(seconds: float) -> tuple[str, ...]:

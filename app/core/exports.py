@@ -31,6 +31,9 @@ from enum import StrEnum
 from typing import Any, Final
 
 from fastapi import Response
+from pydantic import BaseModel
+
+from app.core.problems import problem_responses
 
 CSV_MEDIA_TYPE: Final = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -48,6 +51,12 @@ EXPORT_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
             XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
         },
     }
+}
+
+# `responses=` of a report endpoint that also downloads: the formats above, and its 400/422 problems.
+EXPORT_READ_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    **EXPORT_RESPONSES,
+    **problem_responses(400, 422),
 }
 
 
@@ -252,3 +261,12 @@ def export_file(table: Table, fmt: ExportFormat) -> File:
 def render(table: Table, fmt: ExportFormat) -> Response:
     """The CSV or XLSX download of `table`."""
     return download(export_file(table, fmt))
+
+
+def json_response(model: BaseModel) -> Response:
+    """The JSON FastAPI would write for the endpoint's `response_model` (same serializer, aliases).
+
+    Returned as a model, it would be validated again against the response model first, and for a
+    sync route in a thread of its own (another hand-off to the threadpool and back per request).
+    """
+    return Response(model.model_dump_json(by_alias=True), media_type="application/json")

@@ -20,8 +20,6 @@ runs or after it failed.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -34,6 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.core import db
+from app.core.gauges import CachedFigures
 from app.exhaustivity import service
 from app.turnaround import reports as turnaround_reports
 from app.turnaround.schemas import GroupBy
@@ -114,34 +113,19 @@ _FAMILIES: Final = (
 
 class ExhaustivityCollector(Collector):
     def __init__(self, loader: Callable[[], Figures] = _load, ttl: float | None = None) -> None:
-        self._loader = loader
         self._ttl = ttl
-        self._figures = Figures()
-        self._loaded_at: float | None = None
-        self._lock = threading.Lock()
+        self._figures: CachedFigures[Figures] = CachedFigures(
+            loader, Figures(), self._ttl_seconds, logger=logger, what="exhaustivity gauges"
+        )
 
     def _ttl_seconds(self) -> float:
         return self._ttl if self._ttl is not None else get_turnaround_settings().turnaround_gauge_ttl_seconds
 
     def figures(self) -> Figures:
-        now = time.monotonic()
-        fresh = self._loaded_at is not None and now - self._loaded_at < self._ttl_seconds()
-        if fresh or not self._lock.acquire(blocking=False):
-            return self._figures
-        try:
-            self._figures = self._loader()
-        except RuntimeError:  # database not configured in this process (CLI, pure tests)
-            pass
-        except Exception:
-            logger.warning("exhaustivity gauges not refreshed", exc_info=True)
-        finally:
-            # Also after a failure, so a broken database is retried once per TTL, not per scrape.
-            self._loaded_at = now
-            self._lock.release()
-        return self._figures
+        return self._figures.get()
 
     def invalidate(self) -> None:
-        self._loaded_at = None
+        self._figures.invalidate()
 
     @staticmethod
     def _families() -> list[GaugeMetricFamily]:

@@ -19,7 +19,7 @@ from typing import Final
 from sqlalchemy.orm import Session
 
 from app.auth.schemas import Principal
-from app.core.dates import DATE_OUT_OF_RANGE, DateOutOfRange, in_range
+from app.core.dates import check_period
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
 from app.exhaustivity import service
@@ -51,13 +51,7 @@ def quarter_bounds(quarter: str) -> tuple[date, date]:
         ) from None
     first = date(max(year, 1), 3 * number - 2, 1)
     last = date(first.year, 3 * number, monthrange(first.year, 3 * number)[1])
-    for day in (first, last):
-        if not in_range(day):
-            message = f"quarter {quarter}: {DateOutOfRange(day)}"
-            raise InvalidInput(
-                message, errors=[LineError(None, "quarter", DATE_OUT_OF_RANGE, message)], status=422
-            )
-    return first, last
+    return check_period("quarter", quarter, first, last)
 
 
 def previous_quarter(quarter: str) -> str:

@@ -7,12 +7,11 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from app.auth.dependencies import AggregateReader
-from app.auth.schemas import PATIENT_READERS
+from app.auth.dependencies import AggregateReader, require_detail_reader
 from app.core.dates import BoundedDate
 from app.core.db import LongExports, SessionDep
-from app.core.exports import EXPORT_RESPONSES, ExportFormat, download
-from app.core.problems import Forbidden, problem_responses
+from app.core.exports import EXPORT_READ_RESPONSES, ExportFormat, download, json_response
+from app.core.problems import problem_responses
 from app.exhaustivity import export, metrics, quarterly, service
 from app.exhaustivity.schemas import QUARTER_PATTERN, ExhaustivityRead, QuarterlyRead, TransmissionRead
 from app.turnaround import reports as turnaround_reports
@@ -23,7 +22,6 @@ router = APIRouter(tags=["exhaustivity"], responses=problem_responses(401, 403, 
 # The gauges register with the app's routes (the collector is created at import).
 GAUGES: Final = metrics.COLLECTOR
 
-JSON_MEDIA_TYPE: Final = "application/json"
 _AS_OF_DOC: Final = (
     "Figures as they stood at the end of this day (Europe/Paris): what dimqa stored later (RSS, "
     "movements, documents), whatever date it claims, is ignored. Default: today."
@@ -34,11 +32,7 @@ _CARE_TYPES_DOC: Final = (
 )
 
 
-@router.get(
-    "/exhaustivity",
-    response_model=ExhaustivityRead,
-    responses={**EXPORT_RESPONSES, **problem_responses(400, 422)},
-)
+@router.get("/exhaustivity", response_model=ExhaustivityRead, responses=EXPORT_READ_RESPONSES)
 def read_exhaustivity(
     request: Request,
     session: SessionDep,
@@ -62,10 +56,8 @@ def read_exhaustivity(
     The same stays, `as_of` clock and unit scoping as `/turnaround`. Rates are fractions (0 to 1)
     in JSON, percentages in CSV and XLSX.
     """
-    if detail and principal.role not in PATIENT_READERS:
-        raise Forbidden(
-            f"Role {principal.role.value!r} may not read stay-level detail (allowed: admin, dim)."
-        )
+    if detail:
+        require_detail_reader(principal)
     report = service.exhaustivity(
         session,
         principal,
@@ -78,14 +70,10 @@ def read_exhaustivity(
     )
     if format is not ExportFormat.JSON:
         return download(export.exhaustivity_file(report, format))
-    return Response(report.model_dump_json(by_alias=True), media_type=JSON_MEDIA_TYPE)
+    return json_response(report)
 
 
-@router.get(
-    "/transmission",
-    response_model=TransmissionRead,
-    responses={**EXPORT_RESPONSES, **problem_responses(400, 422)},
-)
+@router.get("/transmission", response_model=TransmissionRead, responses=EXPORT_READ_RESPONSES)
 def read_transmission(
     session: SessionDep,
     principal: AggregateReader,
@@ -104,14 +92,10 @@ def read_transmission(
     report = service.transmission(session, principal, days=days, as_of=as_of)
     if format is not ExportFormat.JSON:
         return download(export.transmission_file(report, format))
-    return Response(report.model_dump_json(by_alias=True), media_type=JSON_MEDIA_TYPE)
+    return json_response(report)
 
 
-@router.get(
-    "/reports/quarterly",
-    response_model=QuarterlyRead,
-    responses={**EXPORT_RESPONSES, **problem_responses(400, 422)},
-)
+@router.get("/reports/quarterly", response_model=QuarterlyRead, responses=EXPORT_READ_RESPONSES)
 def read_quarterly(
     session: SessionDep,
     _long: LongExports,
@@ -136,4 +120,4 @@ def read_quarterly(
     report = quarterly.quarterly_review(session, principal, quarter=quarter, as_of=as_of)
     if format is not ExportFormat.JSON:
         return download(export.quarterly_file(report, format))
-    return Response(report.model_dump_json(by_alias=True), media_type=JSON_MEDIA_TYPE)
+    return json_response(report)

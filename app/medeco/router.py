@@ -18,7 +18,14 @@ from app.auth.schemas import PATIENT_READERS, Principal
 from app.core.config import get_settings
 from app.core.dates import BoundedDate
 from app.core.db import LongExports, SessionDep
-from app.core.exports import EXPORT_RESPONSES, XLSX_MEDIA_TYPE, ExportFormat, File, download, render
+from app.core.exports import (
+    EXPORT_READ_RESPONSES,
+    XLSX_MEDIA_TYPE,
+    ExportFormat,
+    File,
+    download,
+    render,
+)
 from app.core.problems import InvalidInput, problem_responses
 from app.core.uploads import IdempotencyKey, read_capped, received_responses, require_media_type
 from app.medeco import annual, service
@@ -147,11 +154,7 @@ def read_rsa_batch(batch_id: int, session: SessionDep, principal: RsaBatchReader
     return service.get_batch(session, batch_id=batch_id)
 
 
-@router.get(
-    "/casemix",
-    response_model=Casemix,
-    responses={**EXPORT_RESPONSES, **problem_responses(400, 422)},
-)
+@router.get("/casemix", response_model=Casemix, responses=EXPORT_READ_RESPONSES)
 def read_casemix(
     session: SessionDep,
     _long: LongExports,
@@ -184,11 +187,7 @@ def read_casemix(
     return render(casemix_service.casemix_table(result), fmt)
 
 
-@router.get(
-    "/reports/annual",
-    response_model=AnnualReport,
-    responses={**EXPORT_RESPONSES, **problem_responses(400, 422)},
-)
+@router.get("/reports/annual", response_model=AnnualReport, responses=EXPORT_READ_RESPONSES)
 def read_annual_report(
     session: SessionDep,
     _long: LongExports,

@@ -217,6 +217,15 @@ def _required(line: int, values: dict[str, str], name: str) -> LineError | None:
     return LineError(line, name, "missing_value", f"{name} is blank")
 
 
+def _coded(
+    line: int, values: dict[str, str], field: str, code: str, pattern: re.Pattern[str], what: str
+) -> LineError | None:
+    """The row's code (`code`, normalised from `values[field]`) against its pattern, then its label."""
+    if not pattern.fullmatch(code):
+        return LineError(line, field, "invalid_code", f"{values[field]!r} is not {what}")
+    return _required(line, values, "label")
+
+
 def read_cim10(
     source: Source, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
 ) -> Iterator[CimRow | LineError]:
@@ -228,10 +237,7 @@ def read_cim10(
             continue
         line, values = item
         code = values["code"].replace(".", "").replace(" ", "").upper()
-        if not _CIM_CODE.fullmatch(code):
-            yield LineError(line, "code", "invalid_code", f"{values['code']!r} is not a CIM-10 code")
-            continue
-        error = _required(line, values, "label")
+        error = _coded(line, values, "code", code, _CIM_CODE, "a CIM-10 code")
         if error is not None:
             yield error
             continue
@@ -265,10 +271,7 @@ def read_ccam(
             continue
         line, values = item
         code = values["code"].upper()
-        if not _CCAM_CODE.fullmatch(code):
-            yield LineError(line, "code", "invalid_code", f"{values['code']!r} is not a CCAM code")
-            continue
-        error = _required(line, values, "label")
+        error = _coded(line, values, "code", code, _CCAM_CODE, "a CCAM code")
         if error is not None:
             yield error
             continue
@@ -316,10 +319,7 @@ def read_ghm(
             continue
         line, values = item
         ghm = values["ghm"].upper()
-        if not _GHM.fullmatch(ghm):
-            yield LineError(line, "ghm", "invalid_code", f"{values['ghm']!r} is not a GHM or GHM root")
-            continue
-        error = _required(line, values, "label")
+        error = _coded(line, values, "ghm", ghm, _GHM, "a GHM or GHM root")
         if error is not None:
             yield error
             continue
@@ -352,10 +352,7 @@ def read_cmd_labels(
             continue
         line, values = item
         cmd = values["cmd"]
-        if not _CMD.fullmatch(cmd):
-            yield LineError(line, "cmd", "invalid_code", f"{cmd!r} is not a 2-digit CMD")
-            continue
-        error = _required(line, values, "label")
+        error = _coded(line, values, "cmd", cmd, _CMD, "a 2-digit CMD")
         if error is not None:
             yield error
             continue

@@ -14,8 +14,6 @@
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable, Iterable
 from typing import Final
 
@@ -25,6 +23,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import text
 
 from app.core import db
+from app.core.gauges import CachedFigures
 from app.turnaround import reports
 from app.turnaround.settings import get_turnaround_settings
 
@@ -64,34 +63,19 @@ def _load_rates() -> Rates:
 
 class TurnaroundRateCollector(Collector):
     def __init__(self, loader: Callable[[], Rates] = _load_rates, ttl: float | None = None) -> None:
-        self._loader = loader
         self._ttl = ttl
-        self._rates: Rates = {}
-        self._loaded_at: float | None = None
-        self._lock = threading.Lock()
+        self._figures: CachedFigures[Rates] = CachedFigures(
+            loader, {}, self._ttl_seconds, logger=logger, what="turnaround gauges"
+        )
 
     def _ttl_seconds(self) -> float:
         return self._ttl if self._ttl is not None else get_turnaround_settings().turnaround_gauge_ttl_seconds
 
     def rates(self) -> Rates:
-        now = time.monotonic()
-        fresh = self._loaded_at is not None and now - self._loaded_at < self._ttl_seconds()
-        if fresh or not self._lock.acquire(blocking=False):
-            return self._rates
-        try:
-            self._rates = self._loader()
-        except RuntimeError:  # database not configured in this process (CLI, pure tests)
-            pass
-        except Exception:
-            logger.warning("turnaround gauges not refreshed", exc_info=True)
-        finally:
-            # Also after a failure, so a broken database is retried once per TTL, not per scrape.
-            self._loaded_at = now
-            self._lock.release()
-        return self._rates
+        return self._figures.get()
 
     def invalidate(self) -> None:
-        self._loaded_at = None
+        self._figures.invalidate()
 
     def describe(self) -> Iterable[Metric]:
         # Without describe() the registry would call collect(), hence the database, at import.

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
-from app.core.dates import DATE_OUT_OF_RANGE, DateOutOfRange, in_range
+from app.core.dates import check_period
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
 from app.turnaround import reports_repository
@@ -222,13 +222,7 @@ def week_bounds(week: str) -> tuple[date, date]:
             f"{week!r} is not an existing ISO week",
             errors=[LineError(None, "week", "invalid_week", str(exc))],
         ) from None
-    for day in (monday, sunday):
-        if not in_range(day):
-            message = f"week {week}: {DateOutOfRange(day)}"
-            raise InvalidInput(
-                message, errors=[LineError(None, "week", DATE_OUT_OF_RANGE, message)], status=422
-            )
-    return monday, sunday
+    return check_period("week", week, monday, sunday)
 
 
 def weekly_report(

@@ -7,13 +7,12 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from app.auth.dependencies import AggregateReader, AllUnitsFeedWriter
-from app.auth.schemas import PATIENT_READERS
+from app.auth.dependencies import AggregateReader, AllUnitsFeedWriter, require_detail_reader
 from app.core.config import get_settings
 from app.core.dates import BoundedDate
 from app.core.db import LongExports, SessionDep
-from app.core.exports import EXPORT_RESPONSES, ExportFormat, download
-from app.core.problems import Forbidden, ProblemErrorItem, UnsupportedMediaType, problem_responses
+from app.core.exports import EXPORT_READ_RESPONSES, ExportFormat, download, json_response
+from app.core.problems import ProblemErrorItem, UnsupportedMediaType, problem_responses
 from app.core.uploads import inline_schema, read_capped
 from app.turnaround import export, intake, reports
 from app.turnaround.json_events import DocumentEventsIn, StayEventsIn
@@ -225,17 +224,10 @@ def read_turnaround(
         care_types=reports.parse_care_types(care_types),
         attribution=attribution,
     )
-    # The JSON FastAPI would write for `response_model` (same serializer, aliases), written here:
-    # returned as a model, it is validated again against TurnaroundRead first, and for a sync
-    # route in a thread of its own (another hand-off to the threadpool and back per request).
-    return Response(figures.model_dump_json(by_alias=True), media_type=JSON_MEDIA_TYPE)
+    return json_response(figures)
 
 
-@router.get(
-    "/reports/weekly-turnaround",
-    response_model=WeeklyReport,
-    responses={**EXPORT_RESPONSES, **problem_responses(400, 422)},
-)
+@router.get("/reports/weekly-turnaround", response_model=WeeklyReport, responses=EXPORT_READ_RESPONSES)
 def read_weekly_turnaround(
     session: SessionDep,
     _long: LongExports,
@@ -260,10 +252,8 @@ def read_weekly_turnaround(
     them as percentages: rounded to 0.1 in CSV, true percentages (`0.0%` format) in XLSX.
     `as_of` defaults to today: ask again with the same `as_of` for the same figures.
     """
-    if detail and principal.role not in PATIENT_READERS:
-        raise Forbidden(
-            f"Role {principal.role.value!r} may not read stay-level detail (allowed: admin, dim)."
-        )
+    if detail:
+        require_detail_reader(principal)
     data = reports.weekly_report(
         session,
         principal,

@@ -52,6 +52,21 @@ def _svg(width: int, height: int, ident: str, title: str, desc: str, body: str) 
     return Markup(head + body + "</svg>")
 
 
+def _vertical_grid(left: int, width: int, top: int, height: int, text: Callable[[int], str]) -> list[str]:
+    """Grid lines of a horizontal bar chart at 0, 25, 50, 75 and 100 % of the plot width, each
+    labelled below the plot with `text(tick)`."""
+    parts: list[str] = []
+    for tick in (0, 25, 50, 75, 100):
+        x = left + width * tick / 100
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 24}" stroke="{GRID}" '
+            'stroke-width="0.5"/>'
+            f'<text x="{x:.1f}" y="{height - 10}" font-size="11" text-anchor="middle" '
+            f'fill="{INK}">{escape(text(tick))}</text>'
+        )
+    return parts
+
+
 def bar_chart(rows: Sequence[Bars], *, ident: str, title: str) -> Markup:
     """Horizontal bars per service: J8 plain, J0 hatched, each with its value written at its end."""
     label_width, plot_width, bar, gap = 260, 420, 12, 10
@@ -67,14 +82,7 @@ def bar_chart(rows: Sequence[Bars], *, ident: str, title: str) -> Markup:
         f'stroke="{J0_COLOUR}"/>'
         f'<text x="{label_width + 192}" y="18" font-size="12" fill="{INK}">Reçus à J0 (hachuré)</text>'
     )
-    for tick in (0, 25, 50, 75, 100):
-        x = label_width + plot_width * tick / 100
-        parts.append(
-            f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 24}" stroke="{GRID}" '
-            'stroke-width="0.5"/>'
-            f'<text x="{x:.1f}" y="{height - 10}" font-size="11" text-anchor="middle" '
-            f'fill="{INK}">{tick} %</text>'
-        )
+    parts += _vertical_grid(label_width, plot_width, top, height, lambda tick: f"{tick} %")
     for index, row in enumerate(rows):
         y = top + index * (2 * bar + gap)
         parts.append(
@@ -203,14 +211,7 @@ def value_chart(
         f'<rect x="{label_width}" y="8" width="16" height="12" fill="{J8_FILL}"/>'
         f'<text x="{label_width + 22}" y="18" font-size="12" fill="{INK}">{escape(legend)}</text>'
     ]
-    for tick in (0, 25, 50, 75, 100):
-        x = label_width + plot_width * tick / 100
-        parts.append(
-            f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 24}" stroke="{GRID}" '
-            'stroke-width="0.5"/>'
-            f'<text x="{x:.1f}" y="{height - 10}" font-size="11" text-anchor="middle" '
-            f'fill="{INK}">{escape(label(scale * tick / 100))}</text>'
-        )
+    parts += _vertical_grid(label_width, plot_width, top, height, lambda tick: label(scale * tick / 100))
     for index, (name, value) in enumerate(rows):
         y = top + index * (bar + gap)
         length = plot_width * max(value or 0.0, 0.0) / scale

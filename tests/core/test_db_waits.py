@@ -4,7 +4,7 @@ and the long bound of the routes doing long work."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import pytest
 from sqlalchemy import Engine, text
@@ -29,6 +29,35 @@ def test_defaults() -> None:
     assert (waits.connect_timeout, waits.pool_timeout, waits.ping_timeout) == (2, 3.0, 1.5)
     assert (waits.statement_timeout, waits.lock_timeout, waits.long_statement_timeout) == (5.0, 3.0, 600.0)
     assert waits.connect_args()["options"] == "-c statement_timeout=5000 -c lock_timeout=3000"
+
+
+def test_every_setting_reaches_the_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    values = {
+        "CONNECT_TIMEOUT": "7",
+        "POOL_TIMEOUT": "3.5",
+        "PING_TIMEOUT": "2.5",
+        "STATEMENT_TIMEOUT": "9.0",
+        "LOCK_TIMEOUT": "4.0",
+        "LONG_STATEMENT_TIMEOUT": "120",
+        "TCP_USER_TIMEOUT": "11.5",
+        "KEEPALIVES_IDLE": "6",
+        "KEEPALIVES_INTERVAL": "3",
+        "KEEPALIVES_COUNT": "4",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(f"DIMQA_DB_{name}", value)
+    assert asdict(dbwaits.request_waits()) == {
+        "connect_timeout": 7,
+        "pool_timeout": 3.5,
+        "ping_timeout": 2.5,
+        "statement_timeout": 9.0,
+        "lock_timeout": 4.0,
+        "long_statement_timeout": 120.0,
+        "tcp_user_timeout": 11.5,
+        "keepalives_idle": 6,
+        "keepalives_interval": 3,
+        "keepalives_count": 4,
+    }
 
 
 def test_a_statement_past_the_bound_is_cancelled_and_the_pool_goes_on(bounded: dbwaits.Waits) -> None:

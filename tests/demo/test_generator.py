@@ -16,12 +16,11 @@ from app.demo.generator import (
     PLANTED_ERRORS,
     UNIT_SERVICE,
     DemoData,
-    _at,
-    _day_minutes,
     generate,
     plan_stays,
     rum_version,
 )
+from app.demo.movements import _at, _day_minutes
 from app.ingestion.parser import parse_line
 from app.ingestion.records import Rss, as_date
 from app.ingestion.rhs.parser import Rhs, parse_rhs_line

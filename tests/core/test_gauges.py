@@ -1,0 +1,69 @@
+"""CachedFigures: one load per TTL, the previous figures kept when a refresh fails."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from app.core.gauges import CachedFigures
+
+LOGGER = logging.getLogger("tests.gauges")
+
+
+def test_loads_once_per_ttl_and_again_after_invalidate() -> None:
+    loads: list[int] = []
+
+    def loader() -> int:
+        loads.append(1)
+        return len(loads)
+
+    cache = CachedFigures(loader, 0, lambda: 60.0, logger=LOGGER, what="test gauges")
+    assert [cache.get() for _ in range(3)] == [1, 1, 1]
+    cache.invalidate()
+    assert cache.get() == 2
+    assert len(loads) == 2
+
+
+def test_zero_ttl_reloads_at_every_read() -> None:
+    loads: list[int] = []
+
+    def loader() -> int:
+        loads.append(1)
+        return len(loads)
+
+    cache = CachedFigures(loader, 0, lambda: 0.0, logger=LOGGER, what="g")
+    assert [cache.get() for _ in range(3)] == [1, 2, 3]
+
+
+def test_failed_refresh_keeps_previous_figures_and_logs(caplog: pytest.LogCaptureFixture) -> None:
+    results: list[object] = [{"ONCO": 0.5}, ConnectionError("down")]
+
+    def loader() -> dict[str, float]:
+        result = results.pop(0)
+        if isinstance(result, Exception):
+            raise result
+        assert isinstance(result, dict)
+        return result
+
+    cache: CachedFigures[dict[str, float]] = CachedFigures(
+        loader, {}, lambda: 60.0, logger=LOGGER, what="test gauges"
+    )
+    assert cache.get() == {"ONCO": 0.5}
+    cache.invalidate()
+    with caplog.at_level(logging.WARNING, logger="tests.gauges"):
+        assert cache.get() == {"ONCO": 0.5}
+    assert [r.getMessage() for r in caplog.records] == ["test gauges not refreshed"]
+    # The failure counts as a load: no retry before the TTL is over.
+    assert cache.get() == {"ONCO": 0.5}
+    assert results == []
+
+
+def test_database_not_configured_is_silent(caplog: pytest.LogCaptureFixture) -> None:
+    def loader() -> int:
+        raise RuntimeError("DIMQA_DATABASE_URL is not set")
+
+    cache = CachedFigures(loader, 7, lambda: 60.0, logger=LOGGER, what="test gauges")
+    with caplog.at_level(logging.WARNING, logger="tests.gauges"):
+        assert cache.get() == 7
+    assert caplog.records == []
