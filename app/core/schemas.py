@@ -38,3 +38,12 @@ class LineErrorRead(BaseModel):
             line=error.line, rss_number=error.rss_number, field=error.field, code=error.code,
             fg_code=error.fg_code, message=error.message,
         )  # fmt: skip
+
+
+class StayDetail(BaseModel):
+    """The stay a line of a report's patient-level detail (`detail=true`) names: its N° administratif,
+    and the service and UM the report counts it under (null when the UM is not known)."""
+
+    stay_number: str
+    service: str
+    unit: str | None

@@ -27,7 +27,6 @@ from app.core.exports import (
     workbook_bytes,
 )
 from app.exhaustivity.schemas import (
-    Channel,
     ExhaustivityCounts,
     ExhaustivityRead,
     MonthFigures,
@@ -36,16 +35,10 @@ from app.exhaustivity.schemas import (
     TransmissionCounts,
     TransmissionRead,
 )
-from app.turnaround.export import service_label
+from app.turnaround.export import CHANNEL_LABELS, service_label
 from app.turnaround.schemas import GroupBy, percent
 
 GROUP_HEADERS: Final = {GroupBy.SERVICE: "Service", GroupBy.POLE: "Pôle", GroupBy.UNIT: "UM"}
-CHANNEL_LABELS: Final = {
-    Channel.HL7V2: "HL7 v2",
-    Channel.FHIR: "FHIR",
-    Channel.JSON: "JSON",
-    Channel.FILE: "Fichier",
-}
 
 
 def _rate(value: float | None, fmt: ExportFormat) -> float | None:
@@ -142,7 +135,7 @@ def transmission_file(report: TransmissionRead, fmt: ExportFormat) -> File:
         for row in report.rows
     ]
     rows += [
-        _transmission_line(CHANNEL_LABELS[Channel(channel)], "Tous", counts)
+        _transmission_line(CHANNEL_LABELS[channel], "Tous", counts)
         for channel, counts in report.channels.items()
     ]
     table = Table(
@@ -229,7 +222,7 @@ def _figures(figures: MonthFigures, fmt: ExportFormat) -> list[Cell]:
         _rate(figures.rate_coded, fmt),
         figures.not_coded,
         figures.documents,
-        *(figures.channel_mix.get(channel.value, 0) for channel in CHANNEL_LABELS),
+        *(figures.channel_mix.get(channel, 0) for channel in CHANNEL_LABELS),
         figures.lag_median_hours,
         figures.lag_p90_hours,
     ]
@@ -368,7 +361,7 @@ def _quarterly_workbook(report: QuarterlyRead) -> bytes:
          *(Column(label, 9) for label in CHANNEL_LABELS.values())),
         [
             [month.month, month.figures.stays, month.figures.rate_j8, month.figures.rate_coded,
-             *(month.figures.channel_mix.get(channel.value, 0) for channel in CHANNEL_LABELS)]
+             *(month.figures.channel_mix.get(channel, 0) for channel in CHANNEL_LABELS)]
             for month in report.hospital.months
         ],
     )  # fmt: skip

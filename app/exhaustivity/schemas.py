@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from app.core.schemas import StayDetail
 from app.turnaround.schemas import CareType, GroupBy
 
 QUARTER_PATTERN = r"^\d{4}-Q[1-4]$"
@@ -44,12 +45,9 @@ class ExhaustivityRow(ExhaustivityCounts):
     label: str | None = Field(description="Label from the structure")
 
 
-class NotCodedStay(BaseModel):
+class NotCodedStay(StayDetail):
     """A stay not coded as of `as_of` (patient level: `detail=true`, roles dim and admin)."""
 
-    stay_number: str
-    service: str
-    unit: str | None
     discharge_date: date
     days_since_discharge: int
 

@@ -10,6 +10,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from app.core.problems import ProblemErrorItem
+from app.core.schemas import StayDetail
 
 
 class GroupBy(StrEnum):
@@ -88,23 +89,17 @@ class WeeklyRow(TurnaroundCounts):
     label: str | None = Field(description="Label from the structure")
 
 
-class WeeklyStay(BaseModel):
+class WeeklyStay(StayDetail):
     """A late or missing stay (patient-level: `detail=true`, roles dim and admin)."""
 
-    stay_number: str
-    service: str
-    unit: str | None
     discharge_date: date
     days_elapsed: int = Field(description="late: delay of the report; missing: days since discharge")
 
 
-class StoredLateDocument(BaseModel):
+class StoredLateDocument(StayDetail):
     """A discharge-report event dimqa stored more than a day after the time its sender gives:
     the delay is the transmission's, not the service's (patient level, as the rest of the detail)."""
 
-    stay_number: str
-    service: str
-    unit: str | None
     document_id: str
     channel: str = Field(description="hl7v2, fhir, json or file")
     sent_at: datetime = Field(
