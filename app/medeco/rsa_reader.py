@@ -158,6 +158,9 @@ def parse_rsa_line(text: str, line: int) -> Rsa | LineError:
     numbers: list[int] = []
     for name, start, end in slices.numeric:
         raw = text[start:end]
+        if raw.isdigit() and raw.isascii():  # zero-filled, as the grouper writes them: one test
+            numbers.append(int(raw))
+            continue
         digits = raw.strip()
         if not digits:
             numbers.append(0)
