@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
-from psycopg.types.json import Jsonb
-from sqlalchemy import ARRAY, BigInteger, Text, any_, literal, select, text, update
+from sqlalchemy import ARRAY, BigInteger, Text, any_, func, literal, select, text, update
 from sqlalchemy.orm import Session
 
-from app.core.bulk import copy_rows
+from app.core.bulk import copy_statement, driver_connection
 from app.ingestion.models import RssVersion
 from app.medeco.models import Rsa, RsaBatch, SupplementTariff, TariffCoefficient
+from app.medeco.rsa_reader import COPY_COLUMNS
 
 
 def _texts(values: Collection[str]) -> Any:
-    # One array parameter, not one parameter per value: a year's RSA file holds more RSS than the
-    # 65,535 parameters a statement may carry.
-    return literal(list(values), ARRAY(Text))
+    """The values as one text[], sent as one text parameter split by the server: a year's RSA file
+    holds more RSS than the 65,535 parameters a statement may carry, and psycopg's adaptation of a
+    200,000-element list cost more than the look-up. The values hold no LF (they are pieces of
+    lines); an empty string is not kept (`string_to_array` drops it)."""
+    return func.string_to_array(literal("\n".join(values), Text), literal("\n"), type_=ARRAY(Text))
 
 
 def get_batch(session: Session, *, batch_id: int) -> RsaBatch | None:
@@ -48,14 +50,14 @@ def current_hashes(session: Session, *, rss_numbers: Collection[str]) -> dict[st
     return {number: (row_id, digest) for number, row_id, digest in session.execute(query)}
 
 
-def stored_rss(session: Session, *, rss_numbers: Collection[str]) -> set[str]:
-    """Those of `rss_numbers` that have a current RSS version."""
+def missing_rss(session: Session, *, rss_numbers: Collection[str]) -> set[str]:
+    """Those of `rss_numbers` without a current RSS version: one anti-join, answering only the
+    exceptions (usually none), not the 200,000 RSS that are stored."""
     if not rss_numbers:
         return set()
-    query = select(RssVersion.rss_number).where(
-        RssVersion.is_current, RssVersion.rss_number == any_(_texts(rss_numbers))
-    )
-    return set(session.scalars(query))
+    numbers = select(func.unnest(_texts(rss_numbers)).column_valued("rss_number")).subquery()
+    stored = select(RssVersion.id).where(RssVersion.is_current, RssVersion.rss_number == numbers.c.rss_number)
+    return set(session.scalars(select(numbers.c.rss_number).where(~stored.exists())))
 
 
 def supersede(session: Session, *, rsa_ids: Sequence[int]) -> None:
@@ -67,26 +69,13 @@ def supersede(session: Session, *, rsa_ids: Sequence[int]) -> None:
         )
 
 
-RSA_COLUMNS: Final = (
-    "batch_id", "rss_number", "stay_number", "rsa_index", "line", "line_text", "is_current",
-    "content_hash", "format", "campaign", "classification_version", "ghm", "return_code", "exit_month",
-    "exit_year", "los", "seances", "ghs", "exh_days", "exb_type", "exb_days", "ghs_minore", "supplements",
-    "radiotherapy",
-)  # fmt: skip
-_JSON_COLUMNS: Final = frozenset({"supplements", "radiotherapy"})
-
-
-def insert_rsas(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """COPY of accepted RSA (dicts keyed by `RSA_COLUMNS`)."""
-    copy_rows(
-        session,
-        "rsa",
-        RSA_COLUMNS,
-        (
-            tuple(Jsonb(row[name]) if name in _JSON_COLUMNS else row[name] for name in RSA_COLUMNS)
-            for row in rows
-        ),
-    )
+def insert_rsas(session: Session, chunks: Iterable[str]) -> None:
+    """COPY of accepted RSA, rendered by app.medeco.rsa_reader (`COPY_COLUMNS`, text format): each
+    chunk written as it comes, so the server stores one while the next is rendered."""
+    connection = driver_connection(session)
+    with connection.cursor() as cursor, cursor.copy(copy_statement("rsa", COPY_COLUMNS)) as copy:
+        for chunk in chunks:
+            copy.write(chunk)
 
 
 def current_rsa(session: Session, *, rss_number: str) -> Rsa | None:

@@ -42,7 +42,57 @@ def _lines(samples: Sequence[Path]) -> bytes:
         generated[3].replace(" ", "\t", 1),  # control character
     ]
     body = "\n".join(generated[4:] + broken).encode() + b"\n"
-    return body + b"".join(path.read_bytes().rstrip(b"\r\n") + b"\n" for path in samples)
+    rss_samples = [path for path in samples if path.suffix != ".zip"]
+    return body + b"".join(path.read_bytes().rstrip(b"\r\n") + b"\n" for path in rss_samples)
+
+
+def rsa_digest(samples: Sequence[Path]) -> str:
+    """The RSA reader (app.medeco.rsa_reader) on every RSA version, broken lines, both TRA forms and
+    the grouper archives among `samples`: its rows, errors and counts."""
+    from app.medeco.rsa_layouts import RSA_VERSIONS
+    from app.medeco.rsa_parser import read_archive
+    from app.medeco.rsa_reader import copy_chunks, read_delivery
+    from tests.medeco.builders import rsa_line, tra_csv, tra_fixed
+
+    lines = [
+        rsa_line(version, index=index, ghm="28Z07Z" if index % 3 else "04M143", los=index % 40,
+                 exh_days=index % 5, exb_type=str(index % 3), exb_days=index % 2, ghs_minore=index % 4 == 0,
+                 supplements={"sup_rea": index % 3, "sup_nn1": index % 2},
+                 radiotherapy={"9610": 2, "9611": 1} if index % 5 == 0 else None,
+                 n_da=index % 4, n_za=index % 3, n_ag=index % 2 if version >= "219" else 0)
+        for index, version in enumerate(RSA_VERSIONS * 5, start=1)
+    ]  # fmt: skip
+    lines[3] = lines[3][:100]  # shorter than its fixed part
+    lines[4] = lines[4][:9] + "999" + lines[4][12:]  # unknown format
+    lines[5] = lines[5][:70] + "00x4" + lines[5][74:]  # los not numeric
+    lines[6] = lines[6] + "J189  "  # longer than its counters say
+    lines[7] = lines[7].replace("910019447", "9100\\9\t7", 1)  # escaped in COPY
+    lines[8] = lines[8][:12] + lines[7][12:22] + lines[8][22:]  # a duplicate index
+    links = [(index, f"R{index % 55}", f"S\\{index}") for index in range(1, len(lines) + 1) if index != 10]
+    deliveries = [
+        (
+            "\r\n".join(lines).encode("latin-1"),
+            tra_csv(*links[:30]) + b"oops\n" + tra_fixed(*links[30:]),
+            2024,
+        ),
+        ("\n".join(lines[:12]).encode(), tra_fixed(*links[:12]) + tra_fixed(*links[:2]), None),
+    ]
+    for path in samples:
+        if path.suffix == ".zip":
+            output = read_archive(path.read_bytes(), 1 << 30)
+            deliveries.append((output.rsa, output.tra, 2024))
+    out = hashlib.sha256()
+    for rsa, tra, campaign in deliveries:
+        found = read_delivery(rsa, tra, campaign)
+        out.update(
+            repr((found.rsa_lines, found.tra_lines, found.rejected, sorted(found.formats.items()))).encode()
+        )
+        out.update(repr([(file, error.as_dict(), index) for file, error, index in found.errors]).encode())
+        out.update(
+            repr([(a.line, a.rsa_index, a.rss_number, a.content_hash) for a in found.accepted]).encode()
+        )
+        out.update("".join(copy_chunks(found.accepted, 42)).encode())
+    return out.hexdigest()
 
 
 def digest(samples: Sequence[Path]) -> tuple[str, int, int]:
@@ -90,6 +140,7 @@ def digest(samples: Sequence[Path]) -> tuple[str, int, int]:
         raise AssertionError("the probe's file should repeat RSS numbers")
     shown = sorted((number, [list(part) for part in r.parts], r.identical) for number, r in repeated.items())
     out.update(repr(shown).encode())
+    out.update(rsa_digest(samples).encode())
     return out.hexdigest(), rejected, found
 
 

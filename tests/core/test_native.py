@@ -165,6 +165,7 @@ def test_compiled_and_interpreted_modules_give_the_same_rows_errors_and_findings
         [
             str(shared_file("pmsi_samples/gpmsi/in/t01rss017.txt")),
             str(shared_file("pmsi_samples/gpmsi/inout/RSS_test.txt")),
+            str(shared_file("pmsi_samples/gpmsi/inout/910019447.2024.0.20250130112254.out.zip")),
         ]
         if with_samples
         else []
