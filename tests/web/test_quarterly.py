@@ -201,3 +201,43 @@ def test_upload_without_javascript(client: Any, world: World) -> None:
         files={"fichier": ("d.txt", _april(1), "text/plain")},
     )  # fmt: skip
     assert denied.status_code == 403
+
+
+def test_the_largest_falls_are_listed_first_fall_first(
+    client: Any, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The slice has no previous quarter: the review is given two falls to show how they read."""
+    from app.exhaustivity.schemas import QuarterlyRead
+    from app.web import router
+
+    sign_in(client, world.secrets["reader"])
+    api = client.get(
+        "/api/v1/reports/quarterly", params={"quarter": QUARTER}, headers=world.bearer("reader")
+    ).json()
+    review = QuarterlyRead.model_validate({**api, "date_from": api["from"], "date_to": api["to"]})
+    rated = sorted(
+        (s for s in review.services if s.quarter.rate_j8 is not None), key=lambda s: s.quarter.rate_j8 or 0
+    )
+    first, second = rated[0], rated[1]
+    for service, before in ((first, 0.995), (second, 1.0)):
+        service.previous_quarter.rate_j8 = before
+        assert service.quarter.rate_j8 is not None
+        service.on_time_change = service.quarter.rate_j8 - before
+    falls = sorted((first, second), key=lambda s: s.on_time_change or 0.0)
+    review.largest_falls = [s.service for s in falls]
+    monkeypatch.setattr(router.quarterly, "quarterly_review", lambda *_a, **_k: review)
+    answer = client.get("/web/trimestre", params={"quarter": QUARTER})
+    page = check_page(answer.text)
+    assert len(page.tables) == 4 and 'id="aucune-baisse"' not in answer.text
+    table = answer.text.split('id="titre-baisses"')[1].split("</table>")[0]
+    listed = re.findall(
+        r'<span class="code">([^<]+)</span></th><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td>', table
+    )
+    assert listed == [
+        (
+            s.service, _percent(s.previous_quarter.rate_j8), _percent(s.quarter.rate_j8),
+            f"{(s.on_time_change or 0.0) * 100:+.1f}".replace(".", ",") + " pts",
+        )
+        for s in falls
+    ]  # fmt: skip
+    assert listed[0][3].startswith("-")
