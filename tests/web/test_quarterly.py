@@ -207,8 +207,8 @@ def test_the_largest_falls_are_listed_first_fall_first(
     client: Any, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The slice has no previous quarter: the review is given two falls to show how they read."""
+    from app.exhaustivity import quarterly
     from app.exhaustivity.schemas import QuarterlyRead
-    from app.web import router
 
     sign_in(client, world.secrets["reader"])
     api = client.get(
@@ -225,7 +225,7 @@ def test_the_largest_falls_are_listed_first_fall_first(
         service.on_time_change = service.quarter.rate_j8 - before
     falls = sorted((first, second), key=lambda s: s.on_time_change or 0.0)
     review.largest_falls = [s.service for s in falls]
-    monkeypatch.setattr(router.quarterly, "quarterly_review", lambda *_a, **_k: review)
+    monkeypatch.setattr(quarterly, "quarterly_review", lambda *_a, **_k: review)
     answer = client.get("/web/trimestre", params={"quarter": QUARTER})
     page = check_page(answer.text)
     assert len(page.tables) == 4 and 'id="aucune-baisse"' not in answer.text
