@@ -104,3 +104,47 @@ def weekly_page(session: Session, principal: Principal, *, week: str, detail: bo
         title=f"Taux J0 et J8 de l'hôpital, {TREND_WEEKS} semaines",
     )
     return WeeklyPage(report, bars, names, total_j0, total_j8, trend, services)
+
+
+MONTHS_FR = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+QUARTER_CHOICES = 12  # quarters offered by the quarterly page's list, the latest first
+
+
+def quarter_of(day: date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def default_quarter(session: Session) -> str:
+    """The last closed quarter, or the quarter of the last discharge known when the data stops
+    earlier (the demo year): the review is of a quarter whose reports had time to arrive."""
+    today = reports.today()
+    first_of_quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    closed = quarter_of(first_of_quarter - timedelta(days=1))
+    latest = repository.latest_discharge_date(session)
+    if latest is not None and latest < first_of_quarter - timedelta(days=1):
+        return quarter_of(latest)
+    return closed
+
+
+def quarter_choices(latest: str, chosen: str) -> list[str]:
+    """QUARTER_CHOICES quarters ending with `latest`, latest first, `chosen` included."""
+    year, number = int(latest[:4]), int(latest[-1])
+    found = []
+    for _ in range(QUARTER_CHOICES):
+        found.append(f"{year}-Q{number}")
+        year, number = (year - 1, 4) if number == 1 else (year, number - 1)
+    return found if chosen in found else [chosen, *found]
+
+
+def quarter_label(quarter: str) -> str:
+    """'2026-Q1' -> '1er trimestre 2026'."""
+    number = int(quarter[-1])
+    return f"{number}{'er' if number == 1 else 'e'} trimestre {quarter[:4]}"
+
+
+def month_label(month: str) -> str:
+    """'2026-01' -> 'janvier 2026'."""
+    return f"{MONTHS_FR[int(month[5:7]) - 1]} {month[:4]}"

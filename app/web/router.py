@@ -14,22 +14,25 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from app.activity import service as activity_service
 from app.auth.dependencies import AGGREGATE_READERS, FEED_WRITERS, REVIEWERS
 from app.auth.schemas import PATIENT_READERS, Role
 from app.core.dates import in_range
-from app.core.db import LongStatements, SessionDep
-from app.core.exports import ExportFormat, download
+from app.core.db import LongExports, LongStatements, SessionDep
+from app.core.exports import XLSX_MEDIA_TYPE, ExportFormat, File, download
 from app.core.exports import render as render_file
 from app.core.problems import InvalidInput
-from app.core.uploads import require_media_type, spool_request
+from app.core.uploads import media_type, require_media_type, spool_request
 from app.exhaustivity import export as exhaustivity_export
+from app.exhaustivity import quarterly
 from app.exhaustivity import service as exhaustivity_service
-from app.exhaustivity.schemas import ExhaustivityRead
+from app.exhaustivity.schemas import Channel, ExhaustivityRead, parse_quarter
 from app.ingestion import reads as ingestion_reads
 from app.ingestion import service as ingestion_service
 from app.ingestion import visibility
+from app.medeco import annual
 from app.medeco import casemix as casemix_service
 from app.medeco.schemas import Casemix, CasemixGroup
 from app.rules import service as rules_service
@@ -60,7 +63,11 @@ STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; char
 STATIC_FILES = {p.name: p for p in STATIC.iterdir() if p.suffix in STATIC_TYPES}
 FINDINGS_PER_PAGE = 50
 BATCHES_PER_PAGE = 20
+ANNUAL_YEARS = 6  # years offered for the annual report, the last discharge's first
 INGESTION_ROLES = FEED_WRITERS | PATIENT_READERS
+UPLOAD_FIELD = "fichier"  # the upload form's file input
+UPLOAD_FORM_FIELDS = 2  # the CSRF token and the file
+UPLOAD_ERRORS_SHOWN = 50
 
 SignedIn = Annotated[WebUser, Depends(web_user)]
 Reader = Annotated[WebUser, Depends(page_access(AGGREGATE_READERS))]
@@ -332,8 +339,11 @@ def ingestion_page(
 async def upload_file(
     request: Request, session: SessionDep, _long: LongStatements, user: Uploader
 ) -> Response:
-    """A RUM/RSS file sent by the page's script (raw body, CSRF token in a header), stored as
-    POST /rum-batches stores it; answers the batch as JSON for the progress panel."""
+    """A RUM/RSS file stored as POST /rum-batches stores it. Sent by the page's script (raw body,
+    CSRF token in a header), it answers the batch as JSON for the progress panel; sent by the plain
+    form without JavaScript (multipart, CSRF token in a field), a page with the batch's outcome."""
+    if media_type(request) == "multipart/form-data":
+        return await _upload_form(request, session, user)
     if not service.csrf_matches(user.session_id, request.headers.get(CSRF_HEADER)):
         raise PageForbidden("Jeton de sécurité absent ou invalide : rechargez la page.")
     require_media_type(request, ("application/octet-stream", "text/plain"))
@@ -347,6 +357,30 @@ async def upload_file(
     return JSONResponse(
         json.loads(batch.model_dump_json()) | {"created": created}, status_code=201 if created else 200
     )
+
+
+async def _upload_form(request: Request, session: SessionDep, user: WebUser) -> Response:
+    """The no-JavaScript upload: python-multipart spools the file part to disk past 1 MB (the app's
+    body limit still caps the request); one file and the CSRF field, nothing else is read."""
+    async with request.form(max_files=1, max_fields=UPLOAD_FORM_FIELDS) as form:
+        check_csrf(user, _text_field(form.get(CSRF_FIELD)))
+        part = form.get(UPLOAD_FIELD)
+        if not isinstance(part, UploadFile) or not part.filename:
+            raise InvalidInput("Choisissez un fichier RSS à envoyer.")
+        batch, created = await run_in_threadpool(
+            lambda: ingestion_service.ingest_rss_file(
+                session, part.file, principal=user.principal, source="web"
+            )
+        )
+    return render(
+        request, "upload_result.html", user=user, batch=batch, created=created, filename=part.filename,
+        errors_shown=UPLOAD_ERRORS_SHOWN,
+        status=201 if created else 200,
+    )  # fmt: skip
+
+
+def _text_field(value: UploadFile | str | None) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _export_format(raw: str) -> ExportFormat:
@@ -449,3 +483,62 @@ def exhaustivity_export_file(
     fmt = _export_format(format)
     report = _exhaustivity(request, session, user, group_by, detail=False)
     return download(exhaustivity_export.exhaustivity_file(report, fmt))
+
+
+def _quarter(session: SessionDep, raw: str | None) -> str:
+    chosen = (raw or "").strip() or pages.default_quarter(session)
+    try:
+        parse_quarter(chosen)
+    except ValueError:
+        raise InvalidInput(
+            f"Trimestre « {chosen} » inconnu : écrivez-le AAAA-Qn, par exemple 2026-Q1."
+        ) from None
+    return chosen
+
+
+def _report_years(session: SessionDep) -> list[int]:
+    latest = (repository.latest_discharge_date(session) or reports.today()).year
+    return list(range(latest, latest - ANNUAL_YEARS, -1))
+
+
+@router.get(WEB_PREFIX + "/trimestre")
+def quarterly_page(
+    request: Request, session: SessionDep, _long: LongExports, user: Reader, quarter: str | None = None
+) -> Response:
+    """The quarterly review (GET /reports/quarterly's figures, the same scoping): per service and
+    month, the previous quarter beside, the largest falls of the on-time rate, the channel mix;
+    and the annual report's download for the direction."""
+    chosen = _quarter(session, quarter)
+    review = quarterly.quarterly_review(session, user.principal, quarter=chosen)
+    by_code = {row.service: row for row in review.services}
+    chart = charts.value_chart(
+        [(row.label or row.service, row.quarter.rate_j8) for row in review.services],
+        ident="trimestre", legend="Reçus à J8 (%)", label=charts.percent_label, maximum=1.0,
+        title=f"Comptes rendus reçus à J8 par service, {pages.quarter_label(chosen)}",
+    )  # fmt: skip
+    return render(
+        request, "quarterly.html", user=user, review=review, chart=chart,
+        falls=[by_code[code] for code in review.largest_falls], channels=[c.value for c in Channel],
+        choices=pages.quarter_choices(pages.default_quarter(session), chosen),
+        years=_report_years(session), quarter_label=pages.quarter_label, month_label=pages.month_label,
+        query=urlencode({"quarter": chosen}),
+    )  # fmt: skip
+
+
+@router.get(WEB_PREFIX + "/trimestre/export")
+def quarterly_export(
+    session: SessionDep, _long: LongExports, user: Reader, quarter: str, format: str = "csv"
+) -> Response:
+    """The review as GET /reports/quarterly?format= downloads it (the same file)."""
+    fmt = _export_format(format)
+    review = quarterly.quarterly_review(session, user.principal, quarter=_quarter(session, quarter))
+    return download(exhaustivity_export.quarterly_file(review, fmt))
+
+
+@router.get(WEB_PREFIX + "/rapport-annuel")
+def annual_export(session: SessionDep, _long: LongExports, user: Reader, year: str = "") -> Response:
+    """The annual medico-economic report's workbook, as GET /reports/annual?format=xlsx gives it."""
+    if not year.isdigit() or not 1900 <= int(year) <= 2100:
+        raise InvalidInput(f"Année « {year} » invalide : écrivez-la sur quatre chiffres (1900 à 2100).")
+    report = annual.annual_report(session, user.principal, year=int(year))
+    return download(File(annual.to_xlsx(report), XLSX_MEDIA_TYPE, f"rapport-annuel-{year}.xlsx"))

@@ -74,6 +74,25 @@ def test_sign_in_read_review_upload_sign_out(
     assert page.get_by_role("img", name="Taux de séjours codés par service").count() == 1
     shot(page, "04c-exhaustivite")
 
+    # The quarterly review: a quarter chosen in the list, its tables and chart, the downloads.
+    page.get_by_role("link", name="Revue trimestrielle").click()
+    page.get_by_label("Trimestre", exact=True).select_option("2022-Q1")
+    page.get_by_role("button", name="Afficher").click()
+    page.wait_for_url(re.compile(r"quarter=2022-Q1"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Revue trimestrielle : 1er trimestre 2022"
+    assert (
+        page.get_by_role("img", name="Comptes rendus reçus à J8 par service, 1er trimestre 2022").count() == 1
+    )
+    assert page.get_by_role("table").count() == 3
+    with page.expect_download() as download:
+        page.get_by_role("link", name="revue XLSX (graphiques)").click()
+    assert download.value.suggested_filename == "revue-trimestrielle-2022-Q1.xlsx"
+    page.get_by_label("Année de sortie").select_option("2022")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Télécharger le rapport annuel (XLSX)").click()
+    assert download.value.suggested_filename == "rapport-annuel-2022.xlsx"
+    shot(page, "04d-trimestre")
+
     # Dismiss a finding with a comment; the API shows it dismissed with that comment.
     page.get_by_role("link", name="Anomalies à revoir").click()
     row = page.locator("#anomalie-1")
@@ -123,6 +142,7 @@ def test_reader_cannot_reach_the_findings_page(browser: Any, live_server: str, w
         "Activité",
         "Case-mix",
         "Exhaustivité",
+        "Revue trimestrielle",
     ]
     answer = page.goto("/web/anomalies")
     assert answer is not None and answer.status == 403
@@ -150,6 +170,42 @@ def test_a_unit_restricted_user_sees_only_its_units(browser: Any, live_server: s
         RESTRICTED_UNIT
     ] * len(findings)
     shot(page, "08-restreint")
+    page.goto("/web/trimestre?quarter=2022-Q1")
+    services = page.locator("table").first.locator("tbody th[scope=row]").all_inner_texts()
+    api = httpx.get(
+        f"{live_server}/api/v1/reports/quarterly", params={"quarter": "2022-Q1"},
+        headers=world.bearer("restricted"),
+    ).json()  # fmt: skip
+    assert [s["service"] for s in api["services"]] == ["URG"]
+    assert [text.split()[-1] for text in services] == ["URG"]
+    shot(page, "08b-restreint-trimestre")
+
+
+def test_upload_without_javascript(browser: Any, live_server: str, world: World, tmp_path: Path) -> None:
+    """JavaScript off: the same form posts the file itself (no progress bar) and a page shows
+    the batch's outcome."""
+    context = browser.new_context(base_url=live_server, java_script_enabled=False, locale="fr-FR")
+    page = context.new_page()
+    sign_in(page, world.secrets["ingest"])
+    assert page.url.endswith("/web/integration")
+    assert page.locator("noscript").count() == 1
+    april = [r for r in demo().rss if r.exit_date is not None and r.exit_date.month == 4][:2]
+    upload = tmp_path / "avril.txt"
+    upload.write_text("\n".join(line for r in april for line in write_rss(r)) + "\n", encoding="utf-8")
+    page.get_by_label("Fichier RSS (formats 016 à 023, groupé 116 à 123)").set_input_files(str(upload))
+    page.get_by_role("button", name="Envoyer").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/web/integration/fichier")
+    assert page.get_by_role("heading", level=1).inner_text() == "Résultat de l'envoi"
+    assert (
+        page.get_by_role("status").inner_text()
+        == "Lot n° 2 intégré : 2 RSS accepté(s), 0 rejeté(s), 0 erreur(s) de ligne."
+    )
+    assert page.locator("table caption").inner_text() == "Fichier « avril.txt »"
+    shot(page, "09-envoi-sans-javascript")
+    batches = httpx.get(f"{live_server}/api/v1/rum-batches", headers=world.bearer("admin")).json()["items"]
+    assert [(b["id"], b["source"], b["rss_accepted"]) for b in batches][0] == (2, "web", 2)
+    context.close()
 
 
 def test_keyboard_navigation(browser: Any, live_server: str, world: World) -> None:
@@ -165,7 +221,7 @@ def test_keyboard_navigation(browser: Any, live_server: str, world: World) -> No
     page.keyboard.press("Shift+Tab")
     focused = []
     page.goto("/web/hebdomadaire")
-    for _ in range(9):
+    for _ in range(10):
         page.keyboard.press("Tab")
         focused.append(page.evaluate("document.activeElement.textContent.trim()"))
     assert focused == [
@@ -176,6 +232,7 @@ def test_keyboard_navigation(browser: Any, live_server: str, world: World) -> No
         "Activité",
         "Case-mix",
         "Exhaustivité",
+        "Revue trimestrielle",
         "Intégration",
         "Se déconnecter",
     ]

@@ -44,6 +44,7 @@ def test_every_page_meets_the_accessibility_basics(client: Any, world: World) ->
         "/web/anomalies": (1, 0),
         "/web/activite?from=2022-03-01&to=2022-03-31": (3, 0),
         "/web/integration": (1, 0),
+        "/web/trimestre?quarter=2022-Q1": (3, 1),
     }
     for path, (tables, charts) in pages.items():
         page = check_page(client.get(path).text)

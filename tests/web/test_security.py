@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("realistic")
 
 PAGES = [
     "/web/hebdomadaire", "/web/delais", "/web/anomalies", "/web/activite", "/web/casemix",
-    "/web/exhaustivite", "/web/integration",
+    "/web/exhaustivite", "/web/trimestre", "/web/integration",
 ]  # fmt: skip
 
 
@@ -153,7 +153,14 @@ def test_session_expiry_revocation_and_sign_out(client: Any, world: World) -> No
     [
         (
             "reader",
-            {"/web/hebdomadaire", "/web/delais", "/web/activite", "/web/casemix", "/web/exhaustivite"},
+            {
+                "/web/hebdomadaire",
+                "/web/delais",
+                "/web/activite",
+                "/web/casemix",
+                "/web/exhaustivite",
+                "/web/trimestre",
+            },  # fmt: skip
         ),
         ("ingest", {"/web/integration"}),
         ("dim", set(PAGES)),
