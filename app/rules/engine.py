@@ -238,6 +238,46 @@ def docstring_of(check: Callable[..., object]) -> str:
     return str(doc).strip()
 
 
+def declare(
+    code: str,
+    name: str,
+    severity: Severity,
+    message: str,
+    check: Check,
+    doc: str,
+    *,
+    reference: str,
+    needs: Sequence[Requirement] = (),
+    params: Sequence[str] = (),
+    when: Sequence[Condition] = (),
+) -> Rule:
+    """A rule from its check and its documentation (summary, details, ``Bad:``, ``Good:``).
+
+    For a family of rules sharing one parametrised check, declared as a table; `rule` declares a
+    rule from a function of its own. `when` lists preconditions under which alone the check can
+    find anything (see `Condition`); it only spares calls, the check must stay correct without it.
+
+    Raises ValueError at import time when the declaration is malformed (code, name, docstring
+    sections, message parameters), so a broken rule never reaches the registry.
+    """
+    declared = Rule(
+        code=code,
+        name=name,
+        severity=severity,
+        message=message,
+        reference=reference,
+        needs=tuple(needs),
+        check=check,
+        doc=doc.strip(),
+        params=tuple(params),
+        when=tuple(when),
+    )
+    problems = validate_rule(declared)
+    if problems:
+        raise ValueError(f"rule {code} ({getattr(check, '__name__', name)}): " + "; ".join(problems))
+    return declared
+
+
 def rule(
     code: str,
     name: str,
@@ -249,32 +289,22 @@ def rule(
     params: Sequence[str] = (),
     when: Sequence[Condition] = (),
 ) -> Callable[[Check], Rule]:
-    """Declare a rule from its check function; the function's docstring is its documentation.
-
-    `when` lists preconditions under which alone the check can find anything (see `Condition`);
-    it only spares calls, the check must stay correct without it.
-
-    Raises ValueError at import time when the declaration is malformed (code, name, docstring
-    sections, message parameters), so a broken rule never reaches the registry.
-    """
+    """Declare a rule from its check function, whose docstring is its documentation (`declare`)."""
 
     def decorate(check: Check) -> Rule:
-        declared = Rule(
-            code=code,
-            name=name,
-            severity=severity,
-            message=message,
+        doc = docstring_of(check)
+        return declare(
+            code,
+            name,
+            severity,
+            message,
+            check,
+            doc,
             reference=reference,
-            needs=tuple(needs),
-            check=check,
-            doc=docstring_of(check),
-            params=tuple(params),
-            when=tuple(when),
+            needs=needs,
+            params=params,
+            when=when,
         )
-        problems = validate_rule(declared)
-        if problems:
-            raise ValueError(f"rule {code} ({getattr(check, '__name__', '?')}): " + "; ".join(problems))
-        return declared
 
     return decorate
 
