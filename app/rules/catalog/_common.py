@@ -18,6 +18,10 @@ from app.rules.engine import Check, Condition, Hit, Requirement, Rule, RuleConte
 
 NONE: Final[tuple[Hit, ...]] = ()  # what a check returns when it finds nothing
 
+# Short names for the rows of rule tables.
+BLOCKING: Final = Severity.BLOCKING
+WARNING: Final = Severity.WARNING
+
 _CACHE_LIMIT: Final = 100_000  # entries; cleared when reached (hostile input cannot grow it forever)
 
 _K = TypeVar("_K", bound=Hashable)

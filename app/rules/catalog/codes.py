@@ -30,6 +30,7 @@ from typing import Final
 from app.ingestion.records import Rss, Rum
 from app.rules.catalog._common import (
     ACT_CODE,
+    BLOCKING,
     CCAM_WELL_FORMED,
     CIM_WELL_FORMED,
     NONE,
@@ -43,8 +44,6 @@ from app.rules.catalog._common import (
 )
 from app.rules.catalog.versions import cim10_version
 from app.rules.engine import CimCode, Condition, Hit, Rule, RuleContext, Severity, hit, rule
-
-BLOCKING: Final = Severity.BLOCKING
 
 # --------------------------------------------------------------------------------------------------
 # Formats

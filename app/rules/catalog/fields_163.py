@@ -13,11 +13,8 @@ from collections.abc import Iterable
 from typing import Final
 
 from app.ingestion.records import Rss
-from app.rules.catalog._common import NONE, extra, fg, fg_rule, flagged, outside
+from app.rules.catalog._common import BLOCKING, NONE, WARNING, extra, fg, fg_rule, flagged, outside
 from app.rules.engine import Check, Hit, RuleContext, Severity, hit, rule
-
-BLOCKING: Final = Severity.BLOCKING
-WARNING: Final = Severity.WARNING
 
 _YES_NO: Final = frozenset({"", "1", "2"})
 _RT_CODES: Final = frozenset({"", "1", "2", "3", "4"})

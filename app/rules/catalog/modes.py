@@ -15,7 +15,7 @@ from datetime import date
 from typing import Final
 
 from app.ingestion.records import Rss
-from app.rules.catalog._common import NONE, day, fg
+from app.rules.catalog._common import BLOCKING, NONE, blank, day, fg, fg_rule
 from app.rules.engine import Hit, RuleContext, Severity, hit, rule
 
 ENTRY_MATRIX: Final[Mapping[str, frozenset[str]]] = {
@@ -41,26 +41,16 @@ def _pair(mode: str, other: str) -> str:
     return f"{mode}-{other}" if other else mode
 
 
-@rule(
-    "C024",
-    "modes.entry_missing",
-    Severity.BLOCKING,
+# fmt: off
+entry_missing: Final = fg_rule("C024", "modes.entry_missing", BLOCKING,
     "Mode d'entrée dans l'UM absent.",
-    reference=fg("C024"),
-    when=("blank",),
-)
-def entry_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    blank("entry_mode"),
     """Every RUM has an entry mode.
 
     Bad: entry_mode = "".
     Good: entry_mode = "8" (domicile).
-    """
-    for rum in rss.rums:
-        if not rum.entry_mode:
-            break
-    else:
-        return NONE
-    return [hit(i, "entry_mode", "") for i, rum in enumerate(rss.rums) if not rum.entry_mode]
+    """, when=("blank",))
+# fmt: on
 
 
 @rule(
@@ -206,26 +196,16 @@ def entry_following_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     return hits or NONE
 
 
-@rule(
-    "C033",
-    "modes.exit_missing",
-    Severity.BLOCKING,
+# fmt: off
+exit_missing: Final = fg_rule("C033", "modes.exit_missing", BLOCKING,
     "Mode de sortie de l'UM absent.",
-    reference=fg("C033"),
-    when=("blank",),
-)
-def exit_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    blank("exit_mode"),
     """Every RUM has an exit mode.
 
     Bad: exit_mode = "".
     Good: exit_mode = "8" (domicile).
-    """
-    for rum in rss.rums:
-        if not rum.exit_mode:
-            break
-    else:
-        return NONE
-    return [hit(i, "exit_mode", "") for i, rum in enumerate(rss.rums) if not rum.exit_mode]
+    """, when=("blank",))
+# fmt: on
 
 
 @rule(
