@@ -85,26 +85,24 @@ CIM_WELL_FORMED: Final[set[str]] = set()
 CCAM_WELL_FORMED: Final[set[str]] = set()
 
 
-def cim_format_ok(code: str) -> bool:
-    if code in CIM_WELL_FORMED:
+def _well_formed(pattern: re.Pattern[str], seen: set[str]) -> Callable[[str], bool]:
+    """The test "`code` fully matches `pattern`", remembering in `seen` the codes that do."""
+
+    def format_ok(code: str) -> bool:
+        if code in seen:
+            return True
+        if pattern.fullmatch(code) is None:
+            return False
+        if len(seen) >= _CACHE_LIMIT:
+            seen.clear()
+        seen.add(code)
         return True
-    if _CIM_FORMAT.fullmatch(code) is None:
-        return False
-    if len(CIM_WELL_FORMED) >= _CACHE_LIMIT:
-        CIM_WELL_FORMED.clear()
-    CIM_WELL_FORMED.add(code)
-    return True
+
+    return format_ok
 
 
-def ccam_format_ok(code: str) -> bool:
-    if code in CCAM_WELL_FORMED:
-        return True
-    if _CCAM_FORMAT.fullmatch(code) is None:
-        return False
-    if len(CCAM_WELL_FORMED) >= _CACHE_LIMIT:
-        CCAM_WELL_FORMED.clear()
-    CCAM_WELL_FORMED.add(code)
-    return True
+cim_format_ok: Final = _well_formed(_CIM_FORMAT, CIM_WELL_FORMED)
+ccam_format_ok: Final = _well_formed(_CCAM_FORMAT, CCAM_WELL_FORMED)
 
 
 # The code of an act, for C-level passes over a RUM's acts (``map(ACT_CODE, rum.acts)``).

@@ -192,8 +192,8 @@ def cim_index(ctx: RuleContext) -> CimIndex:
 _INDEX_KEY: Final = "codes.cim_index"
 
 
-def _check_single(rss: Rss, context: RuleContext, position: str, wanted: int) -> Iterable[Hit]:
-    """Hits for the DP or DR (`position`) whose status is `wanted`."""
+def _check_existence(rss: Rss, context: RuleContext, position: str, wanted: int) -> Iterable[Hit]:
+    """Hits for the codes at `position` ("dp", "dr" or "das") whose status is `wanted`."""
     ctx = cim10_version(rss, context)
     if ctx is None:
         return NONE  # no loaded version for the stay's year (Q015)
@@ -203,34 +203,20 @@ def _check_single(rss: Rss, context: RuleContext, position: str, wanted: int) ->
     plain = ctx.derived(_INDEX_KEY, cim_index).plain
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
-        code = rum.dp if position == "dp" else rum.dr
-        if not code or code in plain:
-            continue
-        if _status(table.get(code), code, rss, rum) == wanted:
-            if hits is None:
-                hits = []
-            hits.append(hit(i, position, code))
-    return hits or NONE
-
-
-def _check_das(rss: Rss, context: RuleContext, wanted: int) -> Iterable[Hit]:
-    ctx = cim10_version(rss, context)
-    if ctx is None:
-        return NONE  # no loaded version for the stay's year (Q015)
-    table = ctx.cim10
-    if table is None:
-        return NONE
-    plain = ctx.derived(_INDEX_KEY, cim_index).plain
-    hits: list[Hit] | None = None
-    for i, rum in enumerate(rss.rums):
-        das = rum.das
-        if not das or plain.issuperset(das):
-            continue
-        for k, code in enumerate(das):
-            if code not in plain and _status(table.get(code), code, rss, rum) == wanted:
+        if position == "das":
+            if not rum.das or plain.issuperset(rum.das):
+                continue
+            found = [(f"das[{k}]", code) for k, code in enumerate(rum.das) if code not in plain]
+        else:
+            code = rum.dp if position == "dp" else rum.dr
+            if not code or code in plain:
+                continue
+            found = [(position, code)]
+        for field_name, code in found:
+            if _status(table.get(code), code, rss, rum) == wanted:
                 if hits is None:
                     hits = []
-                hits.append(hit(i, f"das[{k}]", code))
+                hits.append(hit(i, field_name, code))
     return hits or NONE
 
 
@@ -238,7 +224,7 @@ def _check_das(rss: Rss, context: RuleContext, wanted: int) -> Iterable[Hit]:
 _EXISTENCE: Final = (
     fg_rule("C067", "codes.dp_unknown", BLOCKING,
         "DP {value} : code n'ayant jamais existé dans la CIM-10 (à la date de sortie).",
-        partial(_check_single, position="dp", wanted=_UNKNOWN),
+        partial(_check_existence, position="dp", wanted=_UNKNOWN),
         """The DP must exist in the CIM-10 FR à usage PMSI.
 
         A code created after the stay's exit date counts as never existing at that date.
@@ -248,7 +234,7 @@ _EXISTENCE: Final = (
         """, needs=("cim10",)),
     fg_rule("C068", "codes.dp_withdrawn", BLOCKING,
         "DP {value} : code n'existant plus dans la CIM-10 (supprimé).",
-        partial(_check_single, position="dp", wanted=_WITHDRAWN),
+        partial(_check_existence, position="dp", wanted=_WITHDRAWN),
         """The DP must still be valid in the CIM-10 at the stay's exit date.
 
         Bad: dp = a code flagged deleted in the loaded CIM-10 (ATIH "*** SUaa ***" label).
@@ -256,7 +242,7 @@ _EXISTENCE: Final = (
         """, needs=("cim10",)),
     fg_rule("C094", "codes.dr_unknown", BLOCKING,
         "DR {value} : code n'ayant jamais existé dans la CIM-10 (à la date de sortie).",
-        partial(_check_single, position="dr", wanted=_UNKNOWN),
+        partial(_check_existence, position="dr", wanted=_UNKNOWN),
         """The related diagnosis (DR), when given, must exist in the CIM-10.
 
         Bad: dr = "C999".
@@ -264,7 +250,7 @@ _EXISTENCE: Final = (
         """, needs=("cim10",), when=("dr",)),
     fg_rule("C095", "codes.dr_withdrawn", BLOCKING,
         "DR {value} : code n'existant plus dans la CIM-10 (supprimé).",
-        partial(_check_single, position="dr", wanted=_WITHDRAWN),
+        partial(_check_existence, position="dr", wanted=_WITHDRAWN),
         """The related diagnosis (DR) must still be valid in the CIM-10 at the stay's exit date.
 
         Bad: dr = a code flagged deleted in the loaded CIM-10.
@@ -272,7 +258,7 @@ _EXISTENCE: Final = (
         """, needs=("cim10",), when=("dr",)),
     fg_rule("C070", "codes.da_unknown", BLOCKING,
         "DA {value} : code n'ayant jamais existé dans la CIM-10 (à la date de sortie).",
-        partial(_check_das, wanted=_UNKNOWN),
+        partial(_check_existence, position="das", wanted=_UNKNOWN),
         """Each associated diagnosis (DA) must exist in the CIM-10.
 
         Bad: das = ["I10", "I999"].
@@ -280,7 +266,7 @@ _EXISTENCE: Final = (
         """, needs=("cim10",), when=("das",)),
     fg_rule("C071", "codes.da_withdrawn", BLOCKING,
         "DA {value} : code n'existant plus dans la CIM-10 (supprimé).",
-        partial(_check_das, wanted=_WITHDRAWN),
+        partial(_check_existence, position="das", wanted=_WITHDRAWN),
         """Each associated diagnosis (DA) must still be valid in the CIM-10 at the stay's exit date.
 
         Bad: das = [a code flagged deleted in the loaded CIM-10].
