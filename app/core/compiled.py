@@ -44,6 +44,7 @@ COMPILED_MODULES: Final[tuple[str, ...]] = (
     "app.ingestion.summaries",
     "app.ingestion.splits",
     "app.medeco.rsa_reader",
+    "app.rules.context",
     "app.rules.engine",
     "app.rules.catalog._common",
     "app.rules.catalog.acts",

@@ -11,6 +11,7 @@ Findings keep their identity across versions of an RSS through a fingerprint
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections import Counter, defaultdict
@@ -83,13 +84,8 @@ _Code = TypeVar("_Code", CimCode, CcamCode)
 @dataclass(frozen=True, slots=True)
 class _Nomenclatures:
     generation: int
-    cim10: Mapping[str, CimCode] | None
-    ccam: Mapping[str, CcamCode] | None
-    ghm_labels: Mapping[str, str] | None
-    cim10_years: Mapping[int, RuleContext] | None
-    ccam_years: Mapping[int, RuleContext] | None
-    ghm_bounds: Mapping[tuple[int, str], tuple[str, int, int]] | None
-    campaign_starts: Mapping[int, date] | None
+    # CIM-10, CCAM (by year), GHM labels and bounds; `load_context` adds the structure and today.
+    references: RuleContext
 
 
 _cache_lock = threading.Lock()
@@ -152,16 +148,16 @@ def _build_nomenclatures(session: Session, generation: int) -> _Nomenclatures:
     cim10_table, cim10_years = _versions(cim10, lambda table: RuleContext(cim10=table))
     ccam_table, ccam_years = _versions(ccam, lambda table: RuleContext(ccam=table))
     bounds, starts = _ghm_bounds(session)
-    return _Nomenclatures(
-        generation,
-        cim10_table,
-        ccam_table,
-        ghm or None,
-        cim10_years,
-        ccam_years,
-        bounds,
-        starts,
+    references = RuleContext(
+        cim10=cim10_table,
+        ccam=ccam_table,
+        ghm_labels=ghm or None,
+        cim10_years=cim10_years,
+        ccam_years=ccam_years,
+        ghm_bounds=bounds,
+        campaign_starts=starts,
     )
+    return _Nomenclatures(generation, references)
 
 
 def _nomenclatures(session: Session) -> _Nomenclatures:
@@ -192,14 +188,8 @@ def load_context(session: Session, *, today: date | None = None) -> RuleContext:
         (line.unit_code, line.effect_date, line.auth_type)
         for line in structure_repository.list_authorisations(session)
     ]
-    return RuleContext(
-        cim10=nomenclatures.cim10,
-        ccam=nomenclatures.ccam,
-        ghm_labels=nomenclatures.ghm_labels,
-        cim10_years=nomenclatures.cim10_years,
-        ccam_years=nomenclatures.ccam_years,
-        ghm_bounds=nomenclatures.ghm_bounds,
-        campaign_starts=nomenclatures.campaign_starts,
+    return dataclasses.replace(
+        nomenclatures.references,
         units=UnitPeriods(periods) if periods else None,
         authorisations=AuthorisationHistory(authorisations) if authorisations else None,
         today=today or date.today(),

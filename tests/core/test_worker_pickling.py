@@ -25,11 +25,11 @@ pytestmark = pytest.mark.usefixtures("realistic")
 
 # Types the walk must meet, or it walked less than the workers receive.
 EXPECTED = {
-    "app.rules.engine.RuleContext",
-    "app.rules.engine.CimCode",
-    "app.rules.engine.CcamCode",
-    "app.rules.engine.UnitPeriods",
-    "app.rules.engine.AuthorisationHistory",
+    "app.rules.context.RuleContext",
+    "app.rules.context.CimCode",
+    "app.rules.context.CcamCode",
+    "app.rules.context.UnitPeriods",
+    "app.rules.context.AuthorisationHistory",
     "app.rules.engine.Finding",
     "app.rules.severity.Severity",
     "app.core.line_errors.LineError",

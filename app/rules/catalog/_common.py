@@ -14,9 +14,13 @@ from operator import attrgetter
 from typing import Final, TypeVar
 
 from app.ingestion.records import Rss, Rum, as_date
-from app.rules.engine import Hit, hit
+from app.rules.engine import Check, Condition, Hit, Requirement, Rule, RuleContext, Severity, declare, hit
 
 NONE: Final[tuple[Hit, ...]] = ()  # what a check returns when it finds nothing
+
+# Short names for the rows of rule tables.
+BLOCKING: Final = Severity.BLOCKING
+WARNING: Final = Severity.WARNING
 
 _CACHE_LIMIT: Final = 100_000  # entries; cleared when reached (hostile input cannot grow it forever)
 
@@ -81,26 +85,24 @@ CIM_WELL_FORMED: Final[set[str]] = set()
 CCAM_WELL_FORMED: Final[set[str]] = set()
 
 
-def cim_format_ok(code: str) -> bool:
-    if code in CIM_WELL_FORMED:
+def _well_formed(pattern: re.Pattern[str], seen: set[str]) -> Callable[[str], bool]:
+    """The test "`code` fully matches `pattern`", remembering in `seen` the codes that do."""
+
+    def format_ok(code: str) -> bool:
+        if code in seen:
+            return True
+        if pattern.fullmatch(code) is None:
+            return False
+        if len(seen) >= _CACHE_LIMIT:
+            seen.clear()
+        seen.add(code)
         return True
-    if _CIM_FORMAT.fullmatch(code) is None:
-        return False
-    if len(CIM_WELL_FORMED) >= _CACHE_LIMIT:
-        CIM_WELL_FORMED.clear()
-    CIM_WELL_FORMED.add(code)
-    return True
+
+    return format_ok
 
 
-def ccam_format_ok(code: str) -> bool:
-    if code in CCAM_WELL_FORMED:
-        return True
-    if _CCAM_FORMAT.fullmatch(code) is None:
-        return False
-    if len(CCAM_WELL_FORMED) >= _CACHE_LIMIT:
-        CCAM_WELL_FORMED.clear()
-    CCAM_WELL_FORMED.add(code)
-    return True
+cim_format_ok: Final = _well_formed(_CIM_FORMAT, CIM_WELL_FORMED)
+ccam_format_ok: Final = _well_formed(_CCAM_FORMAT, CCAM_WELL_FORMED)
 
 
 # The code of an act, for C-level passes over a RUM's acts (``map(ACT_CODE, rum.acts)``).
@@ -169,3 +171,65 @@ not_numeric_date: Final[Callable[[str], bool]] = memo(_not_numeric_date)
 
 # Eight digits that are not a calendar day (31022024).
 impossible_date: Final[Callable[[str], bool]] = memo(_impossible_date)
+
+
+# --------------------------------------------------------------------------------------------------
+# Families of rules declared as tables: one parametrised check, one row a rule.
+
+
+def fg_rule(
+    code: str,
+    name: str,
+    severity: Severity,
+    message: str,
+    check: Check,
+    doc: str,
+    *,
+    reference: str = "",
+    needs: Sequence[Requirement] = (),
+    params: Sequence[str] = (),
+    when: Sequence[Condition] = (),
+) -> Rule:
+    """`declare` a rule of a table, its reference being the grouper control of its code by default."""
+    return declare(
+        code, name, severity, message, check, doc,
+        reference=reference or fg(code), needs=needs, params=params, when=when,
+    )  # fmt: skip
+
+
+def blank(field: str, get: Callable[[Rum], str] | None = None) -> Check:
+    """The check "every RUM fills `field`" (read by `get`, by default the attribute of that name)."""
+    read = get or attrgetter(field)
+
+    def check_blank(rss: Rss, ctx: RuleContext) -> Sequence[Hit]:
+        return blank_hits(rss, read, field)
+
+    return check_blank
+
+
+def flagged(field: str, bad: Callable[[str], bool], get: Callable[[Rum], str] | None = None) -> Check:
+    """The check "no RUM has a `field` satisfying `bad`", the value of a hit being the field's text."""
+    read = get or attrgetter(field)
+
+    def check_flagged(rss: Rss, ctx: RuleContext) -> Sequence[Hit]:
+        return scan(rss, read, bad, field)
+
+    return check_flagged
+
+
+def outside(allowed: frozenset[str]) -> Callable[[str], bool]:
+    """The predicate "not one of `allowed`" (for `flagged`)."""
+
+    def is_outside(raw: str) -> bool:
+        return raw not in allowed
+
+    return is_outside
+
+
+def extra(key: str) -> Callable[[Rum], str]:
+    """Reads a field of the version-specific zone (`Rum.extra`), blank when the RUM's format lacks it."""
+
+    def read_extra(rum: Rum) -> str:
+        return rum.extra.get(key, "")
+
+    return read_extra

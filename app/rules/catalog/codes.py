@@ -24,89 +24,61 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Final
 
 from app.ingestion.records import Rss, Rum
 from app.rules.catalog._common import (
     ACT_CODE,
+    BLOCKING,
     CCAM_WELL_FORMED,
     CIM_WELL_FORMED,
     NONE,
+    blank,
     ccam_format_ok,
     cim_format_ok,
     fg,
+    fg_rule,
+    flagged,
     nomenclature_day,
 )
 from app.rules.catalog.versions import cim10_version
-from app.rules.engine import CimCode, Hit, RuleContext, Severity, hit, rule
+from app.rules.engine import CimCode, Condition, Hit, Rule, RuleContext, Severity, hit, rule
 
 # --------------------------------------------------------------------------------------------------
 # Formats
 
 
-@rule(
-    "C040",
-    "codes.dp_missing",
-    Severity.BLOCKING,
-    "Diagnostic principal absent.",
-    reference=fg("C040"),
-    when=("blank",),
+def _malformed_cim(code: str) -> bool:
+    return bool(code) and not cim_format_ok(code)
+
+
+# fmt: off
+_PRESENCE_AND_FORMATS: Final = (
+    fg_rule("C040", "codes.dp_missing", BLOCKING, "Diagnostic principal absent.", blank("dp"),
+        """Every RUM has a principal diagnosis (DP).
+
+        Bad: dp = "".
+        Good: dp = "J189".
+        """, when=("blank",)),
+    fg_rule("C041", "codes.dp_format", BLOCKING,
+        "Code de DP « {value} » ne respectant pas le format de la CIM-10 (sans point, ex. J189).",
+        flagged("dp", _malformed_cim),
+        """The DP is a CIM-10 code written without dot: a letter, two digits, up to three more.
+
+        Bad: dp = "J18.9".
+        Good: dp = "J189".
+        """),
+    fg_rule("C051", "codes.dr_format", BLOCKING,
+        "Code de DR « {value} » ne respectant pas le format de la CIM-10 (sans point, ex. C509).",
+        flagged("dr", _malformed_cim),
+        """The related diagnosis (DR), when given, is a CIM-10 code written without dot.
+
+        Bad: dr = "C50 9".
+        Good: dr = "C509", or blank.
+        """, when=("dr",)),
 )
-def dp_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """Every RUM has a principal diagnosis (DP).
-
-    Bad: dp = "".
-    Good: dp = "J189".
-    """
-    for rum in rss.rums:
-        if not rum.dp:
-            break
-    else:
-        return NONE
-    return [hit(i, "dp", "") for i, rum in enumerate(rss.rums) if not rum.dp]
-
-
-@rule(
-    "C041",
-    "codes.dp_format",
-    Severity.BLOCKING,
-    "Code de DP « {value} » ne respectant pas le format de la CIM-10 (sans point, ex. J189).",
-    reference=fg("C041"),
-)
-def dp_format(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """The DP is a CIM-10 code written without dot: a letter, two digits, up to three more.
-
-    Bad: dp = "J18.9".
-    Good: dp = "J189".
-    """
-    for rum in rss.rums:
-        if rum.dp and not cim_format_ok(rum.dp):
-            break
-    else:
-        return NONE
-    return [hit(i, "dp", rum.dp) for i, rum in enumerate(rss.rums) if rum.dp and not cim_format_ok(rum.dp)]
-
-
-@rule(
-    "C051",
-    "codes.dr_format",
-    Severity.BLOCKING,
-    "Code de DR « {value} » ne respectant pas le format de la CIM-10 (sans point, ex. C509).",
-    reference=fg("C051"),
-    when=("dr",),
-)
-def dr_format(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """The related diagnosis (DR), when given, is a CIM-10 code written without dot.
-
-    Bad: dr = "C50 9".
-    Good: dr = "C509", or blank.
-    """
-    for rum in rss.rums:
-        if rum.dr and not cim_format_ok(rum.dr):
-            break
-    else:
-        return NONE
-    return [hit(i, "dr", rum.dr) for i, rum in enumerate(rss.rums) if rum.dr and not cim_format_ok(rum.dr)]
+# fmt: on
 
 
 @rule(
@@ -220,8 +192,8 @@ def cim_index(ctx: RuleContext) -> CimIndex:
 _INDEX_KEY: Final = "codes.cim_index"
 
 
-def _check_single(rss: Rss, context: RuleContext, position: str, wanted: int) -> Iterable[Hit]:
-    """Hits for the DP or DR (`position`) whose status is `wanted`."""
+def _check_existence(rss: Rss, context: RuleContext, position: str, wanted: int) -> Iterable[Hit]:
+    """Hits for the codes at `position` ("dp", "dr" or "das") whose status is `wanted`."""
     ctx = cim10_version(rss, context)
     if ctx is None:
         return NONE  # no loaded version for the stay's year (Q015)
@@ -231,143 +203,77 @@ def _check_single(rss: Rss, context: RuleContext, position: str, wanted: int) ->
     plain = ctx.derived(_INDEX_KEY, cim_index).plain
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
-        code = rum.dp if position == "dp" else rum.dr
-        if not code or code in plain:
-            continue
-        if _status(table.get(code), code, rss, rum) == wanted:
-            if hits is None:
-                hits = []
-            hits.append(hit(i, position, code))
-    return hits or NONE
-
-
-def _check_das(rss: Rss, context: RuleContext, wanted: int) -> Iterable[Hit]:
-    ctx = cim10_version(rss, context)
-    if ctx is None:
-        return NONE  # no loaded version for the stay's year (Q015)
-    table = ctx.cim10
-    if table is None:
-        return NONE
-    plain = ctx.derived(_INDEX_KEY, cim_index).plain
-    hits: list[Hit] | None = None
-    for i, rum in enumerate(rss.rums):
-        das = rum.das
-        if not das or plain.issuperset(das):
-            continue
-        for k, code in enumerate(das):
-            if code not in plain and _status(table.get(code), code, rss, rum) == wanted:
+        if position == "das":
+            if not rum.das or plain.issuperset(rum.das):
+                continue
+            found = [(f"das[{k}]", code) for k, code in enumerate(rum.das) if code not in plain]
+        else:
+            code = rum.dp if position == "dp" else rum.dr
+            if not code or code in plain:
+                continue
+            found = [(position, code)]
+        for field_name, code in found:
+            if _status(table.get(code), code, rss, rum) == wanted:
                 if hits is None:
                     hits = []
-                hits.append(hit(i, f"das[{k}]", code))
+                hits.append(hit(i, field_name, code))
     return hits or NONE
 
 
-@rule(
-    "C067",
-    "codes.dp_unknown",
-    Severity.BLOCKING,
-    "DP {value} : code n'ayant jamais existé dans la CIM-10 (à la date de sortie).",
-    reference=fg("C067"),
-    needs=("cim10",),
+# fmt: off
+_EXISTENCE: Final = (
+    fg_rule("C067", "codes.dp_unknown", BLOCKING,
+        "DP {value} : code n'ayant jamais existé dans la CIM-10 (à la date de sortie).",
+        partial(_check_existence, position="dp", wanted=_UNKNOWN),
+        """The DP must exist in the CIM-10 FR à usage PMSI.
+
+        A code created after the stay's exit date counts as never existing at that date.
+
+        Bad: dp = "J199" (no such code).
+        Good: dp = "J189".
+        """, needs=("cim10",)),
+    fg_rule("C068", "codes.dp_withdrawn", BLOCKING,
+        "DP {value} : code n'existant plus dans la CIM-10 (supprimé).",
+        partial(_check_existence, position="dp", wanted=_WITHDRAWN),
+        """The DP must still be valid in the CIM-10 at the stay's exit date.
+
+        Bad: dp = a code flagged deleted in the loaded CIM-10 (ATIH "*** SUaa ***" label).
+        Good: dp = "J189".
+        """, needs=("cim10",)),
+    fg_rule("C094", "codes.dr_unknown", BLOCKING,
+        "DR {value} : code n'ayant jamais existé dans la CIM-10 (à la date de sortie).",
+        partial(_check_existence, position="dr", wanted=_UNKNOWN),
+        """The related diagnosis (DR), when given, must exist in the CIM-10.
+
+        Bad: dr = "C999".
+        Good: dr = "C509".
+        """, needs=("cim10",), when=("dr",)),
+    fg_rule("C095", "codes.dr_withdrawn", BLOCKING,
+        "DR {value} : code n'existant plus dans la CIM-10 (supprimé).",
+        partial(_check_existence, position="dr", wanted=_WITHDRAWN),
+        """The related diagnosis (DR) must still be valid in the CIM-10 at the stay's exit date.
+
+        Bad: dr = a code flagged deleted in the loaded CIM-10.
+        Good: dr = "C509".
+        """, needs=("cim10",), when=("dr",)),
+    fg_rule("C070", "codes.da_unknown", BLOCKING,
+        "DA {value} : code n'ayant jamais existé dans la CIM-10 (à la date de sortie).",
+        partial(_check_existence, position="das", wanted=_UNKNOWN),
+        """Each associated diagnosis (DA) must exist in the CIM-10.
+
+        Bad: das = ["I10", "I999"].
+        Good: das = ["I10"].
+        """, needs=("cim10",), when=("das",)),
+    fg_rule("C071", "codes.da_withdrawn", BLOCKING,
+        "DA {value} : code n'existant plus dans la CIM-10 (supprimé).",
+        partial(_check_existence, position="das", wanted=_WITHDRAWN),
+        """Each associated diagnosis (DA) must still be valid in the CIM-10 at the stay's exit date.
+
+        Bad: das = [a code flagged deleted in the loaded CIM-10].
+        Good: das = ["I10"].
+        """, needs=("cim10",), when=("das",)),
 )
-def dp_unknown(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """The DP must exist in the CIM-10 FR à usage PMSI.
-
-    A code created after the stay's exit date counts as never existing at that date.
-
-    Bad: dp = "J199" (no such code).
-    Good: dp = "J189".
-    """
-    return _check_single(rss, ctx, "dp", _UNKNOWN)
-
-
-@rule(
-    "C068",
-    "codes.dp_withdrawn",
-    Severity.BLOCKING,
-    "DP {value} : code n'existant plus dans la CIM-10 (supprimé).",
-    reference=fg("C068"),
-    needs=("cim10",),
-)
-def dp_withdrawn(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """The DP must still be valid in the CIM-10 at the stay's exit date.
-
-    Bad: dp = a code flagged deleted in the loaded CIM-10 (ATIH "*** SUaa ***" label).
-    Good: dp = "J189".
-    """
-    return _check_single(rss, ctx, "dp", _WITHDRAWN)
-
-
-@rule(
-    "C094",
-    "codes.dr_unknown",
-    Severity.BLOCKING,
-    "DR {value} : code n'ayant jamais existé dans la CIM-10 (à la date de sortie).",
-    reference=fg("C094"),
-    needs=("cim10",),
-    when=("dr",),
-)
-def dr_unknown(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """The related diagnosis (DR), when given, must exist in the CIM-10.
-
-    Bad: dr = "C999".
-    Good: dr = "C509".
-    """
-    return _check_single(rss, ctx, "dr", _UNKNOWN)
-
-
-@rule(
-    "C095",
-    "codes.dr_withdrawn",
-    Severity.BLOCKING,
-    "DR {value} : code n'existant plus dans la CIM-10 (supprimé).",
-    reference=fg("C095"),
-    needs=("cim10",),
-    when=("dr",),
-)
-def dr_withdrawn(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """The related diagnosis (DR) must still be valid in the CIM-10 at the stay's exit date.
-
-    Bad: dr = a code flagged deleted in the loaded CIM-10.
-    Good: dr = "C509".
-    """
-    return _check_single(rss, ctx, "dr", _WITHDRAWN)
-
-
-@rule(
-    "C070",
-    "codes.da_unknown",
-    Severity.BLOCKING,
-    "DA {value} : code n'ayant jamais existé dans la CIM-10 (à la date de sortie).",
-    reference=fg("C070"),
-    needs=("cim10",),
-    when=("das",),
-)
-def da_unknown(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """Each associated diagnosis (DA) must exist in the CIM-10.
-
-    Bad: das = ["I10", "I999"].
-    Good: das = ["I10"].
-    """
-    return _check_das(rss, ctx, _UNKNOWN)
-
-
-@rule(
-    "C071",
-    "codes.da_withdrawn",
-    Severity.BLOCKING,
-    "DA {value} : code n'existant plus dans la CIM-10 (supprimé).",
-    reference=fg("C071"),
-    needs=("cim10",),
-    when=("das",),
-)
-def da_withdrawn(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """Each associated diagnosis (DA) must still be valid in the CIM-10 at the stay's exit date.
-
-    Bad: das = [a code flagged deleted in the loaded CIM-10].
-    Good: das = ["I10"].
-    """
-    return _check_das(rss, ctx, _WITHDRAWN)
+# fmt: on
 
 
 def _restricted(rss: Rss, context: RuleContext, position: str, types: tuple[int, ...]) -> Iterable[Hit]:
@@ -399,153 +305,81 @@ def _restricted(rss: Rss, context: RuleContext, position: str, types: tuple[int,
     return hits or NONE
 
 
-@rule(
-    "C113",
-    "codes.dp_forbidden_imprecise",
-    Severity.BLOCKING,
-    "Code {value} interdit en DP (type MCO {type_mco} : trop imprécis ou réservé aux autres positions).",
-    reference=fg("C113") + "; type MCO 1 ou 4 de la CIM-10 FR ATIH (correspondance inférée)",
-    needs=("cim10",),
-    params=("type_mco",),
+# A rule on the DR or the DAs is only called on a stay that has some.
+_WHEN: Final[Mapping[str, tuple[Condition, ...]]] = {"dp": (), "dr": ("dr",), "das": ("das",)}
+
+
+def _restriction(code: str, name: str, message: str, position: str, types: tuple[int, ...], doc: str) -> Rule:
+    """A CIM-10 restriction rule: a valid code of one of the ATIH `types` at `position`."""
+    mco = " ou ".join(map(str, types))
+    inferred = " (correspondance inférée)" if len(types) > 1 else ""
+    return fg_rule(
+        code, f"codes.{name}", BLOCKING, message, partial(_restricted, position=position, types=types), doc,
+        reference=f"{fg(code)}; type MCO {mco} de la CIM-10 FR ATIH{inferred}",
+        needs=("cim10",), params=("type_mco",), when=_WHEN[position],
+    )  # fmt: skip
+
+
+# fmt: off
+_RESTRICTIONS: Final = (
+    _restriction("C113", "dp_forbidden_imprecise",
+        "Code {value} interdit en DP (type MCO {type_mco} : trop imprécis ou réservé aux autres positions).",
+        "dp", _TYPE_1_4,
+        """A code of ATIH type MCO 1 (very imprecise) or 4 (sequela) cannot be the DP.
+
+        Bad: dp = "A499" (infection bactérienne, SAI: type 1), or "I693" (séquelles d'infarctus: type 4).
+        Good: dp = "A419", or "I634".
+        """),
+    _restriction("C114", "dp_forbidden_external_cause",
+        "Code {value} interdit en DP : cause externe de morbidité (V, W, X, Y ; type MCO {type_mco}).",
+        "dp", _TYPE_2,
+        """An external cause of morbidity (chapter XX, V01-Y98, type MCO 2) cannot be the DP.
+
+        Bad: dp = "W1800" (chute, type 2).
+        Good: dp = "S7200" with the external cause W1800 as DA.
+        """),
+    _restriction("C115", "dp_forbidden_category",
+        "Code {value} interdit en DP : catégorie non vide ou code père interdit (type MCO {type_mco}).",
+        "dp", _TYPE_3,
+        """A category that has subdivisions (type MCO 3) cannot be the DP: code the subdivision.
+
+        Bad: dp = "J18" (category with subdivisions J180-J189).
+        Good: dp = "J189".
+        """),
+    _restriction("C116", "dr_forbidden_imprecise",
+        "Code {value} interdit en DR car très imprécis (type MCO {type_mco}).",
+        "dr", _TYPE_1,
+        """A very imprecise code (type MCO 1) cannot be the related diagnosis.
+
+        Bad: dr = "C97" (tumeurs malignes de sièges multiples indépendants, type 1).
+        Good: dr = "C509".
+        """),
+    _restriction("C117", "dr_forbidden_external_cause",
+        "Code {value} interdit en DR : cause externe de morbidité (V, W, X, Y ; type MCO {type_mco}).",
+        "dr", _TYPE_2,
+        """An external cause of morbidity (type MCO 2) cannot be the related diagnosis.
+
+        Bad: dr = "W1800".
+        Good: dr = "" and W1800 as DA.
+        """),
+    _restriction("C118", "dr_forbidden_category",
+        "Code {value} interdit en DR : catégorie non vide ou code père interdit (type MCO {type_mco}).",
+        "dr", _TYPE_3,
+        """A category that has subdivisions (type MCO 3) cannot be the related diagnosis.
+
+        Bad: dr = "C50".
+        Good: dr = "C509".
+        """),
+    _restriction("C119", "da_forbidden_category",
+        "Code {value} interdit en DA : catégorie non vide ou code père interdit (type MCO {type_mco}).",
+        "das", _TYPE_3,
+        """A category that has subdivisions (type MCO 3) cannot be an associated diagnosis either.
+
+        Bad: das = ["E11"] (diabète de type 2: code the subdivision).
+        Good: das = ["E1198"].
+        """),
 )
-def dp_forbidden_imprecise(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """A code of ATIH type MCO 1 (very imprecise) or 4 (sequela) cannot be the DP.
-
-    Bad: dp = "A499" (infection bactérienne, SAI: type 1), or "I693" (séquelles d'infarctus: type 4).
-    Good: dp = "A419", or "I634".
-    """
-    return _restricted(rss, ctx, "dp", _TYPE_1_4)
+# fmt: on
 
 
-@rule(
-    "C114",
-    "codes.dp_forbidden_external_cause",
-    Severity.BLOCKING,
-    "Code {value} interdit en DP : cause externe de morbidité (V, W, X, Y ; type MCO {type_mco}).",
-    reference=fg("C114") + "; type MCO 2 de la CIM-10 FR ATIH",
-    needs=("cim10",),
-    params=("type_mco",),
-)
-def dp_forbidden_external_cause(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """An external cause of morbidity (chapter XX, V01-Y98, type MCO 2) cannot be the DP.
-
-    Bad: dp = "W1800" (chute, type 2).
-    Good: dp = "S7200" with the external cause W1800 as DA.
-    """
-    return _restricted(rss, ctx, "dp", _TYPE_2)
-
-
-@rule(
-    "C115",
-    "codes.dp_forbidden_category",
-    Severity.BLOCKING,
-    "Code {value} interdit en DP : catégorie non vide ou code père interdit (type MCO {type_mco}).",
-    reference=fg("C115") + "; type MCO 3 de la CIM-10 FR ATIH",
-    needs=("cim10",),
-    params=("type_mco",),
-)
-def dp_forbidden_category(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """A category that has subdivisions (type MCO 3) cannot be the DP: code the subdivision.
-
-    Bad: dp = "J18" (category with subdivisions J180-J189).
-    Good: dp = "J189".
-    """
-    return _restricted(rss, ctx, "dp", _TYPE_3)
-
-
-@rule(
-    "C116",
-    "codes.dr_forbidden_imprecise",
-    Severity.BLOCKING,
-    "Code {value} interdit en DR car très imprécis (type MCO {type_mco}).",
-    reference=fg("C116") + "; type MCO 1 de la CIM-10 FR ATIH",
-    needs=("cim10",),
-    params=("type_mco",),
-    when=("dr",),
-)
-def dr_forbidden_imprecise(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """A very imprecise code (type MCO 1) cannot be the related diagnosis.
-
-    Bad: dr = "C97" (tumeurs malignes de sièges multiples indépendants, type 1).
-    Good: dr = "C509".
-    """
-    return _restricted(rss, ctx, "dr", _TYPE_1)
-
-
-@rule(
-    "C117",
-    "codes.dr_forbidden_external_cause",
-    Severity.BLOCKING,
-    "Code {value} interdit en DR : cause externe de morbidité (V, W, X, Y ; type MCO {type_mco}).",
-    reference=fg("C117") + "; type MCO 2 de la CIM-10 FR ATIH",
-    needs=("cim10",),
-    params=("type_mco",),
-    when=("dr",),
-)
-def dr_forbidden_external_cause(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """An external cause of morbidity (type MCO 2) cannot be the related diagnosis.
-
-    Bad: dr = "W1800".
-    Good: dr = "" and W1800 as DA.
-    """
-    return _restricted(rss, ctx, "dr", _TYPE_2)
-
-
-@rule(
-    "C118",
-    "codes.dr_forbidden_category",
-    Severity.BLOCKING,
-    "Code {value} interdit en DR : catégorie non vide ou code père interdit (type MCO {type_mco}).",
-    reference=fg("C118") + "; type MCO 3 de la CIM-10 FR ATIH",
-    needs=("cim10",),
-    params=("type_mco",),
-    when=("dr",),
-)
-def dr_forbidden_category(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """A category that has subdivisions (type MCO 3) cannot be the related diagnosis.
-
-    Bad: dr = "C50".
-    Good: dr = "C509".
-    """
-    return _restricted(rss, ctx, "dr", _TYPE_3)
-
-
-@rule(
-    "C119",
-    "codes.da_forbidden_category",
-    Severity.BLOCKING,
-    "Code {value} interdit en DA : catégorie non vide ou code père interdit (type MCO {type_mco}).",
-    reference=fg("C119") + "; type MCO 3 de la CIM-10 FR ATIH",
-    needs=("cim10",),
-    params=("type_mco",),
-    when=("das",),
-)
-def da_forbidden_category(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """A category that has subdivisions (type MCO 3) cannot be an associated diagnosis either.
-
-    Bad: das = ["E11"] (diabète de type 2: code the subdivision).
-    Good: das = ["E1198"].
-    """
-    return _restricted(rss, ctx, "das", _TYPE_3)
-
-
-RULES = (
-    dp_missing,
-    dp_format,
-    dr_format,
-    da_format,
-    act_format,
-    dp_unknown,
-    dp_withdrawn,
-    dr_unknown,
-    dr_withdrawn,
-    da_unknown,
-    da_withdrawn,
-    dp_forbidden_imprecise,
-    dp_forbidden_external_cause,
-    dp_forbidden_category,
-    dr_forbidden_imprecise,
-    dr_forbidden_external_cause,
-    dr_forbidden_category,
-    da_forbidden_category,
-)
+RULES = (*_PRESENCE_AND_FORMATS, da_format, act_format, *_EXISTENCE, *_RESTRICTIONS)

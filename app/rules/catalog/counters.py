@@ -8,16 +8,21 @@ or not numeric cannot be cut into fields, so the parser rejects it as a structur
 from __future__ import annotations
 
 from collections.abc import Iterable
-from operator import attrgetter
+from typing import Final
 
 from app.ingestion.records import Rss, Rum
-from app.rules.catalog._common import NONE, day, fg, number, scan, signed_number
+from app.rules.catalog._common import (
+    BLOCKING,
+    NONE,
+    WARNING,
+    day,
+    fg,
+    fg_rule,
+    flagged,
+    number,
+    signed_number,
+)
 from app.rules.engine import Hit, RuleContext, Severity, hit, rule
-
-_SEANCES = attrgetter("seances")
-_WEIGHT = attrgetter("newborn_weight")
-_GESTATIONAL_AGE = attrgetter("gestational_age")
-_IGS2 = attrgetter("igs2")
 
 
 def _not_numeric(raw: str) -> bool:
@@ -62,38 +67,25 @@ def _implausible_seances(raw: str) -> bool:
     return value is not None and value < 0
 
 
-@rule(
-    "C066",
-    "counters.seances_implausible",
-    Severity.WARNING,
+# fmt: off
+seances_implausible: Final = fg_rule("C066", "counters.seances_implausible", WARNING,
     "Nombre de séances {value} invraisemblable (attendu entre 0 et 31).",
-    reference=fg("C066"),
-    when=("seances",),
-)
-def seances_implausible(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    flagged("seances", _implausible_seances),
     """A RUM holds at most 31 séances (one a day over a month); a negative number is read as 0.
 
     Bad: seances = "45".
     Good: seances = "20".
-    """
-    return scan(rss, _SEANCES, _implausible_seances, "seances")
+    """, when=("seances",))
 
-
-@rule(
-    "C082",
-    "counters.weight_not_numeric",
-    Severity.BLOCKING,
+weight_not_numeric: Final = fg_rule("C082", "counters.weight_not_numeric", BLOCKING,
     "Poids d'entrée du nouveau-né « {value} » non numérique.",
-    reference=fg("C082"),
-    when=("perinatal",),
-)
-def weight_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    flagged("newborn_weight", _not_numeric),
     """The newborn's weight at entry, when given, is a number of grams.
 
     Bad: newborn_weight = "3kg2".
     Good: newborn_weight = "3250", or blank.
-    """
-    return scan(rss, _WEIGHT, _not_numeric, "newborn_weight")
+    """, when=("perinatal",))
+# fmt: on
 
 
 def _one_or_two_digits(raw: str) -> bool:
@@ -101,38 +93,25 @@ def _one_or_two_digits(raw: str) -> bool:
     return value is not None and 0 < value < 100
 
 
-@rule(
-    "C128",
-    "counters.weight_too_short",
-    Severity.BLOCKING,
+# fmt: off
+weight_too_short: Final = fg_rule("C128", "counters.weight_too_short", BLOCKING,
     "Poids d'entrée {value} g écrit sur un ou deux chiffres (poids en grammes attendu).",
-    reference=fg("C128") + "; seuil 100 g de drd",
-    when=("perinatal",),
-)
-def weight_too_short(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    flagged("newborn_weight", _one_or_two_digits),
     """A weight of 1 to 99 g is a weight typed in kilograms or hectograms.
 
     Bad: newborn_weight = "0032" (3.2 kg typed as 32).
     Good: newborn_weight = "3200".
-    """
-    return scan(rss, _WEIGHT, _one_or_two_digits, "newborn_weight")
+    """, reference=fg("C128") + "; seuil 100 g de drd", when=("perinatal",))
 
-
-@rule(
-    "C125",
-    "counters.gestational_age_not_numeric",
-    Severity.BLOCKING,
+gestational_age_not_numeric: Final = fg_rule("C125", "counters.gestational_age_not_numeric", BLOCKING,
     "Âge gestationnel « {value} » non numérique.",
-    reference=fg("C125"),
-    when=("perinatal",),
-)
-def gestational_age_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    flagged("gestational_age", _not_numeric),
     """The gestational age, when given, is a number of weeks of amenorrhoea.
 
     Bad: gestational_age = "3S".
     Good: gestational_age = "39", or blank.
-    """
-    return scan(rss, _GESTATIONAL_AGE, _not_numeric, "gestational_age")
+    """, when=("perinatal",))
+# fmt: on
 
 
 @rule(
@@ -174,20 +153,16 @@ def _under_one_year(rum: Rum) -> bool:
     return years <= 0
 
 
-@rule(
-    "C169",
-    "counters.igs2_not_numeric",
-    Severity.BLOCKING,
+# fmt: off
+igs2_not_numeric: Final = fg_rule("C169", "counters.igs2_not_numeric", BLOCKING,
     "IGS 2 « {value} » non numérique.",
-    reference=fg("C169"),
-)
-def igs2_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    flagged("igs2", _not_numeric),
     """The IGS 2 severity score, when given, is a number.
 
     Bad: igs2 = "4O" (letter O).
     Good: igs2 = "040", or blank.
-    """
-    return scan(rss, _IGS2, _not_numeric, "igs2")
+    """)
+# fmt: on
 
 
 RULES = (

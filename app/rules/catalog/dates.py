@@ -3,116 +3,77 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from operator import attrgetter
+from typing import Final
 
 from app.ingestion.records import Rss
-from app.rules.catalog._common import NONE, blank_hits, day, fg, impossible_date, not_numeric_date, scan
+from app.rules.catalog._common import (
+    BLOCKING,
+    NONE,
+    blank,
+    day,
+    fg,
+    fg_rule,
+    flagged,
+    impossible_date,
+    not_numeric_date,
+)
 from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
 
-_ENTRY = attrgetter("entry_date")
-_EXIT = attrgetter("exit_date")
-
-
-@rule(
-    "C019",
-    "dates.entry_missing",
-    Severity.BLOCKING,
+# fmt: off
+entry_missing: Final = fg_rule("C019", "dates.entry_missing", BLOCKING,
     "Date d'entrée dans l'UM absente.",
-    reference=fg("C019"),
-    when=("bad_date",),
-)
-def entry_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    blank("entry_date"),
     """Every RUM has an entry date.
 
     Bad: entry_date = "".
     Good: entry_date = "04032024".
-    """
-    return blank_hits(rss, _ENTRY, "entry_date")
+    """, when=("bad_date",))
 
-
-@rule(
-    "C020",
-    "dates.entry_not_numeric",
-    Severity.BLOCKING,
+entry_not_numeric: Final = fg_rule("C020", "dates.entry_not_numeric", BLOCKING,
     "Date d'entrée « {value} » non numérique (format JJMMAAAA attendu).",
-    reference=fg("C020"),
-    when=("bad_date",),
-)
-def entry_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    flagged("entry_date", not_numeric_date),
     """The entry date is written JJMMAAAA with eight digits.
 
     Bad: entry_date = "4/3/2024".
     Good: entry_date = "04032024".
-    """
-    return scan(rss, _ENTRY, not_numeric_date, "entry_date")
+    """, when=("bad_date",))
 
-
-@rule(
-    "C021",
-    "dates.entry_invalid",
-    Severity.BLOCKING,
+entry_invalid: Final = fg_rule("C021", "dates.entry_invalid", BLOCKING,
     "Date d'entrée {value_date} incohérente (jour inexistant au calendrier).",
-    reference=fg("C021"),
-    when=("bad_date",),
-)
-def entry_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    flagged("entry_date", impossible_date),
     """A numeric entry date must be a real calendar day.
 
     Bad: entry_date = "30022024".
     Good: entry_date = "29022024".
-    """
-    return scan(rss, _ENTRY, impossible_date, "entry_date")
+    """, when=("bad_date",))
 
-
-@rule(
-    "C028",
-    "dates.exit_missing",
-    Severity.BLOCKING,
+exit_missing: Final = fg_rule("C028", "dates.exit_missing", BLOCKING,
     "Date de sortie de l'UM absente.",
-    reference=fg("C028"),
-    when=("bad_date",),
-)
-def exit_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    blank("exit_date"),
     """Every RUM has an exit date.
 
     Bad: exit_date = "".
     Good: exit_date = "06032024".
-    """
-    return blank_hits(rss, _EXIT, "exit_date")
+    """, when=("bad_date",))
 
-
-@rule(
-    "C029",
-    "dates.exit_not_numeric",
-    Severity.BLOCKING,
+exit_not_numeric: Final = fg_rule("C029", "dates.exit_not_numeric", BLOCKING,
     "Date de sortie « {value} » non numérique (format JJMMAAAA attendu).",
-    reference=fg("C029"),
-    when=("bad_date",),
-)
-def exit_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    flagged("exit_date", not_numeric_date),
     """The exit date is written JJMMAAAA with eight digits.
 
     Bad: exit_date = "2024-03-06".
     Good: exit_date = "06032024".
-    """
-    return scan(rss, _EXIT, not_numeric_date, "exit_date")
+    """, when=("bad_date",))
 
-
-@rule(
-    "C030",
-    "dates.exit_invalid",
-    Severity.BLOCKING,
+exit_invalid: Final = fg_rule("C030", "dates.exit_invalid", BLOCKING,
     "Date de sortie {value_date} incohérente (jour inexistant au calendrier).",
-    reference=fg("C030"),
-    when=("bad_date",),
-)
-def exit_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    flagged("exit_date", impossible_date),
     """A numeric exit date must be a real calendar day.
 
     Bad: exit_date = "31042024" (April has 30 days).
     Good: exit_date = "30042024".
-    """
-    return scan(rss, _EXIT, impossible_date, "exit_date")
+    """, when=("bad_date",))
+# fmt: on
 
 
 @rule(
@@ -248,41 +209,25 @@ def entry_too_old(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     return hits or NONE
 
 
-_LMP = attrgetter("last_menstrual_date")
-
-
-@rule(
-    "C160",
-    "dates.lmp_not_numeric",
-    Severity.BLOCKING,
+# fmt: off
+lmp_not_numeric: Final = fg_rule("C160", "dates.lmp_not_numeric", BLOCKING,
     "Date des dernières règles « {value} » non numérique (format JJMMAAAA attendu).",
-    reference=fg("C160"),
-    when=("perinatal",),
-)
-def lmp_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    flagged("last_menstrual_date", not_numeric_date),
     """When given, the date of the last menstrual period is written JJMMAAAA with eight digits.
 
     Bad: last_menstrual_date = "01/06/23".
     Good: last_menstrual_date = "01062023", or blank.
-    """
-    return scan(rss, _LMP, not_numeric_date, "last_menstrual_date")
+    """, when=("perinatal",))
 
-
-@rule(
-    "C161",
-    "dates.lmp_invalid",
-    Severity.BLOCKING,
+lmp_invalid: Final = fg_rule("C161", "dates.lmp_invalid", BLOCKING,
     "Date des dernières règles {value_date} incohérente (jour inexistant au calendrier).",
-    reference=fg("C161"),
-    when=("perinatal",),
-)
-def lmp_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    flagged("last_menstrual_date", impossible_date),
     """A numeric date of the last menstrual period must be a real calendar day.
 
     Bad: last_menstrual_date = "31062023".
     Good: last_menstrual_date = "30062023".
-    """
-    return scan(rss, _LMP, impossible_date, "last_menstrual_date")
+    """, when=("perinatal",))
+# fmt: on
 
 
 RULES = (

@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from operator import attrgetter
+from typing import Final
 
 from app.ingestion.records import Rss
-from app.rules.catalog._common import NONE, blank_hits, day, fg, impossible_date, not_numeric_date, scan
+from app.rules.catalog._common import (
+    BLOCKING,
+    NONE,
+    blank,
+    day,
+    fg,
+    fg_rule,
+    flagged,
+    impossible_date,
+    not_numeric_date,
+)
 from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
 
-_RSS_NUMBER = attrgetter("rss_number")
-_BIRTH_DATE = attrgetter("birth_date")
-_SEX = attrgetter("sex")
-
-
-@rule(
-    "C011",
-    "identity.rss_number_missing",
-    Severity.BLOCKING,
+# fmt: off
+rss_number_missing: Final = fg_rule("C011", "identity.rss_number_missing", BLOCKING,
     "N° de RSS absent.",
-    reference=fg("C011"),
-    when=("blank",),
-)
-def rss_number_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    blank("rss_number"),
     """Every RUM must carry the N° de RSS.
 
     The parser already rejects a line with a blank RSS number (it cannot be attached to a stay;
@@ -31,59 +31,35 @@ def rss_number_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
 
     Bad: rss_number = "" on a RUM.
     Good: rss_number = "1000001".
-    """
-    return blank_hits(rss, _RSS_NUMBER, "rss_number")
+    """, when=("blank",))
 
-
-@rule(
-    "C013",
-    "identity.birth_date_missing",
-    Severity.BLOCKING,
+birth_date_missing: Final = fg_rule("C013", "identity.birth_date_missing", BLOCKING,
     "Date de naissance absente.",
-    reference=fg("C013"),
-    when=("bad_date",),
-)
-def birth_date_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    blank("birth_date"),
     """The birth date is mandatory on every RUM.
 
     Bad: birth_date = "" (blank).
     Good: birth_date = "15061950".
-    """
-    return blank_hits(rss, _BIRTH_DATE, "birth_date")
+    """, when=("bad_date",))
 
-
-@rule(
-    "C014",
-    "identity.birth_date_not_numeric",
-    Severity.BLOCKING,
+birth_date_not_numeric: Final = fg_rule("C014", "identity.birth_date_not_numeric", BLOCKING,
     "Date de naissance « {value} » non numérique (format JJMMAAAA attendu).",
-    reference=fg("C014"),
-    when=("bad_date",),
-)
-def birth_date_not_numeric(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    flagged("birth_date", not_numeric_date),
     """A birth date must be written JJMMAAAA with eight digits.
 
     Bad: birth_date = "15/06/50".
     Good: birth_date = "15061950".
-    """
-    return scan(rss, _BIRTH_DATE, not_numeric_date, "birth_date")
+    """, when=("bad_date",))
 
-
-@rule(
-    "C039",
-    "identity.birth_date_invalid",
-    Severity.BLOCKING,
+birth_date_invalid: Final = fg_rule("C039", "identity.birth_date_invalid", BLOCKING,
     "Date de naissance {value_date} incohérente (jour inexistant au calendrier).",
-    reference=fg("C039"),
-    when=("bad_date",),
-)
-def birth_date_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    flagged("birth_date", impossible_date),
     """A numeric birth date must be a real calendar day.
 
     Bad: birth_date = "31022020" (no 31 February).
     Good: birth_date = "29022020".
-    """
-    return scan(rss, _BIRTH_DATE, impossible_date, "birth_date")
+    """, when=("bad_date",))
+# fmt: on
 
 
 @rule(
@@ -118,21 +94,16 @@ def birth_date_implausible(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     return hits or NONE
 
 
-@rule(
-    "C016",
-    "identity.sex_missing",
-    Severity.BLOCKING,
+# fmt: off
+sex_missing: Final = fg_rule("C016", "identity.sex_missing", BLOCKING,
     "Code sexe absent.",
-    reference=fg("C016"),
-    when=("blank",),
-)
-def sex_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    blank("sex"),
     """The sex code is mandatory on every RUM.
 
     Bad: sex = "".
     Good: sex = "2".
-    """
-    return blank_hits(rss, _SEX, "sex")
+    """, when=("blank",))
+# fmt: on
 
 
 _SEX_CODES = frozenset({"1", "2"})

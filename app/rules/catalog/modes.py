@@ -15,7 +15,7 @@ from datetime import date
 from typing import Final
 
 from app.ingestion.records import Rss
-from app.rules.catalog._common import NONE, day, fg
+from app.rules.catalog._common import BLOCKING, NONE, blank, day, fg, fg_rule
 from app.rules.engine import Hit, RuleContext, Severity, hit, rule
 
 ENTRY_MATRIX: Final[Mapping[str, frozenset[str]]] = {
@@ -41,26 +41,43 @@ def _pair(mode: str, other: str) -> str:
     return f"{mode}-{other}" if other else mode
 
 
-@rule(
-    "C024",
-    "modes.entry_missing",
-    Severity.BLOCKING,
+def _origin_missing(rss: Rss, *, entry: bool) -> Iterable[Hit]:
+    """Hits for the RUMs whose entry (exit) mode needs a provenance (destination) left blank."""
+    field = "provenance" if entry else "destination"
+    hits: list[Hit] | None = None
+    for i, rum in enumerate(rss.rums):
+        if entry:
+            mode, other = rum.entry_mode, rum.provenance
+        else:
+            mode, other = rum.exit_mode, rum.destination
+        if not other and mode in NEEDS_ORIGIN:
+            if hits is None:
+                hits = []
+            hits.append(hit(i, field, "", mode=mode))
+    return hits or NONE
+
+
+def _outside_matrix(matrix: Mapping[str, frozenset[str]], mode: str, other: str) -> bool:
+    """A mode (entry or exit) with its provenance or destination outside the ATIH table; a blank
+    mode is another rule's, and so is a blank mandatory provenance or destination (C053, C054)."""
+    if not mode:
+        return False
+    allowed = matrix.get(mode)
+    if allowed is None:
+        return True
+    return other not in allowed and not (not other and mode in NEEDS_ORIGIN)
+
+
+# fmt: off
+entry_missing: Final = fg_rule("C024", "modes.entry_missing", BLOCKING,
     "Mode d'entrée dans l'UM absent.",
-    reference=fg("C024"),
-    when=("blank",),
-)
-def entry_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    blank("entry_mode"),
     """Every RUM has an entry mode.
 
     Bad: entry_mode = "".
     Good: entry_mode = "8" (domicile).
-    """
-    for rum in rss.rums:
-        if not rum.entry_mode:
-            break
-    else:
-        return NONE
-    return [hit(i, "entry_mode", "") for i, rum in enumerate(rss.rums) if not rum.entry_mode]
+    """, when=("blank",))
+# fmt: on
 
 
 @rule(
@@ -77,22 +94,11 @@ def provenance_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: entry_mode = "7", provenance = "".
     Good: entry_mode = "7", provenance = "1" (MCO).
     """
-    hits: list[Hit] | None = None
-    for i, rum in enumerate(rss.rums):
-        if not rum.provenance and rum.entry_mode in NEEDS_ORIGIN:
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "provenance", "", mode=rum.entry_mode))
-    return hits or NONE
+    return _origin_missing(rss, entry=True)
 
 
 def _bad_entry(mode: str, provenance: str) -> bool:
-    if not mode:
-        return False
-    allowed = ENTRY_MATRIX.get(mode)
-    if allowed is None:
-        return True
-    return provenance not in allowed and not (not provenance and mode in NEEDS_ORIGIN)
+    return _outside_matrix(ENTRY_MATRIX, mode, provenance)
 
 
 # Entry modes created after the others, with the first exit date they are valid for: N (birth in
@@ -206,26 +212,16 @@ def entry_following_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     return hits or NONE
 
 
-@rule(
-    "C033",
-    "modes.exit_missing",
-    Severity.BLOCKING,
+# fmt: off
+exit_missing: Final = fg_rule("C033", "modes.exit_missing", BLOCKING,
     "Mode de sortie de l'UM absent.",
-    reference=fg("C033"),
-    when=("blank",),
-)
-def exit_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    blank("exit_mode"),
     """Every RUM has an exit mode.
 
     Bad: exit_mode = "".
     Good: exit_mode = "8" (domicile).
-    """
-    for rum in rss.rums:
-        if not rum.exit_mode:
-            break
-    else:
-        return NONE
-    return [hit(i, "exit_mode", "") for i, rum in enumerate(rss.rums) if not rum.exit_mode]
+    """, when=("blank",))
+# fmt: on
 
 
 @rule(
@@ -242,22 +238,11 @@ def destination_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: exit_mode = "6", destination = "".
     Good: exit_mode = "6", destination = "1" (MCO).
     """
-    hits: list[Hit] | None = None
-    for i, rum in enumerate(rss.rums):
-        if not rum.destination and rum.exit_mode in NEEDS_ORIGIN:
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "destination", "", mode=rum.exit_mode))
-    return hits or NONE
+    return _origin_missing(rss, entry=False)
 
 
 def _bad_exit(mode: str, destination: str) -> bool:
-    if not mode:
-        return False
-    allowed = EXIT_MATRIX.get(mode)
-    if allowed is None:
-        return True
-    return destination not in allowed and not (not destination and mode in NEEDS_ORIGIN)
+    return _outside_matrix(EXIT_MATRIX, mode, destination)
 
 
 @rule(

@@ -4,33 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Final
 
 from app.ingestion.records import Rss
 from app.reference.authorisation_types import lookup
-from app.rules.catalog._common import NONE, day, fg, rss_exit
+from app.rules.catalog._common import NONE, WARNING, blank, day, fg, fg_rule, rss_exit
 from app.rules.engine import Hit, RuleContext, Severity, hit, rule
 
-
-@rule(
-    "C062",
-    "structure.unit_missing",
-    Severity.WARNING,
+# fmt: off
+unit_missing: Final = fg_rule("C062", "structure.unit_missing", WARNING,
     "Unité médicale non renseignée.",
-    reference=fg("C062"),
-    when=("blank",),
-)
-def unit_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    blank("unit"),
     """Every RUM names its medical unit (UM).
 
     Bad: unit = "".
     Good: unit = "7500".
-    """
-    for rum in rss.rums:
-        if not rum.unit:
-            break
-    else:
-        return NONE
-    return [hit(i, "unit", "") for i, rum in enumerate(rss.rums) if not rum.unit]
+    """, when=("blank",))
+# fmt: on
 
 
 @rule(
