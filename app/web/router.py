@@ -485,8 +485,8 @@ def exhaustivity_export_file(
     return download(exhaustivity_export.exhaustivity_file(report, fmt))
 
 
-def _quarter(session: SessionDep, raw: str | None) -> str:
-    chosen = (raw or "").strip() or pages.default_quarter(session)
+def _quarter(raw: str | None, default: str) -> str:
+    chosen = (raw or "").strip() or default
     try:
         parse_quarter(chosen)
     except ValueError:
@@ -508,7 +508,8 @@ def quarterly_page(
     """The quarterly review (GET /reports/quarterly's figures, the same scoping): per service and
     month, the previous quarter beside, the largest falls of the on-time rate, the channel mix;
     and the annual report's download for the direction."""
-    chosen = _quarter(session, quarter)
+    latest = pages.default_quarter(session)
+    chosen = _quarter(quarter, latest)
     review = quarterly.quarterly_review(session, user.principal, quarter=chosen)
     by_code = {row.service: row for row in review.services}
     chart = charts.value_chart(
@@ -519,7 +520,7 @@ def quarterly_page(
     return render(
         request, "quarterly.html", user=user, review=review, chart=chart,
         falls=[by_code[code] for code in review.largest_falls], channels=[c.value for c in Channel],
-        choices=pages.quarter_choices(pages.default_quarter(session), chosen),
+        choices=pages.quarter_choices(latest, chosen),
         years=_report_years(session), quarter_label=pages.quarter_label, month_label=pages.month_label,
         query=urlencode({"quarter": chosen}),
     )  # fmt: skip
@@ -531,7 +532,7 @@ def quarterly_export(
 ) -> Response:
     """The review as GET /reports/quarterly?format= downloads it (the same file)."""
     fmt = _export_format(format)
-    review = quarterly.quarterly_review(session, user.principal, quarter=_quarter(session, quarter))
+    review = quarterly.quarterly_review(session, user.principal, quarter=_quarter(quarter, ""))
     return download(exhaustivity_export.quarterly_file(review, fmt))
 
 
