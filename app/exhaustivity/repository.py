@@ -23,15 +23,19 @@ GroupColumn = Literal["service", "pole", "unit"]
 
 # The coding delay counts from the first RSS received for the stay, not from the version in force:
 # a corrected RSS re-sent later does not make the stay coded later. Versions superseded by then
-# are read through the partial index of superseded versions (index-only: it includes the stay
-# number and the reception), only for the period's coded stays.
+# are read by stay number (index-only, migration 0021), for the period's coded stays only: their
+# numbers as one sorted array, so the index scan walks the few leaf pages that hold them (a
+# month: a few dozen descents). As a join (IN), PostgreSQL probed the index once per stay, or
+# read every superseded version of the history: 116 against 90 ms for a month of 200,000 stays
+# a year with 264,000 superseded versions.
 _CODING: Final = f"""
 {turnaround_repository.CLASSIFIED_STAYS_SQL},
 first_rss AS (
     SELECT v.stay_number, min(v.received_at) AS received_at
     FROM rss_version v
     WHERE v.superseded_at IS NOT NULL AND v.received_at < :as_of_end
-      AND v.stay_number IN (SELECT c.stay_number FROM classified c WHERE c.rss_received_at IS NOT NULL)
+      AND v.stay_number = ANY(ARRAY(
+          SELECT c.stay_number FROM classified c WHERE c.rss_received_at IS NOT NULL))
     GROUP BY v.stay_number
 ),
 coding AS (

@@ -84,9 +84,10 @@ _REPORT_PROBE: Final = f"""(
 # current versions exiting within two days of the period (the HIS writes the RSS exit date from
 # the same discharge), and the versions in force at the end of as_of superseded since (none for
 # a recent as_of: only re-sends received after it); one hash full join pairs them, giving both
-# the movement stays with their RSS and the RSS-only candidates. The movement stays without RSS
-# near their discharge (rare for a past month, most stays of the weeks whose RSS are not sent yet)
-# get theirs in one index scan over all their numbers (far_rss). Only the rare leftovers are
+# the movement stays with their RSS and the RSS-only candidates (paired: the only CTE read twice,
+# so the only one materialized). The movement stays without RSS near their discharge (rare for a
+# past month, most stays of the weeks whose RSS are not sent yet) get theirs in one index scan
+# over all their numbers (far_rss), taken from the pairs. Only the rare leftovers are
 # looked up one by one: an RSS-only candidate's documents and movements (and its first RUM when
 # attributed to its admission).
 #
@@ -135,23 +136,14 @@ rss_near AS (
     FROM rss_versions c
     ORDER BY c.stay_number COLLATE "C", {_RSS_KNOWN} DESC, c.near DESC, c.exit_date DESC NULLS LAST
 ),
--- Movement stays without an RSS near the period (all of them for the weeks whose RSS are not
--- sent yet): their latest current RSS, if any, in one index scan over all their numbers, where a
--- probe per stay cost ~2.5 us (a month without RSS: 85 instead of 44 ms).
-far_rss AS (
-    SELECT DISTINCT ON (c.stay_number COLLATE "C") c.stay_number, c.care_type,
-        c.received_at AS rss_received_at
-    FROM rss_version c
-    WHERE c.is_current AND {_RSS_KNOWN}
-      AND c.stay_number = ANY(ARRAY(
-          SELECT ms.stay_number FROM movement_stays ms
-          WHERE NOT EXISTS (SELECT FROM rss_near rn WHERE rn.stay_number = ms.stay_number)
-      ))
-    ORDER BY c.stay_number COLLATE "C", c.exit_date DESC NULLS LAST
-),
-stays AS (
+-- The movement stays with their RSS near the period, and the RSS-only candidates, paired once by
+-- one hash full join (read twice below, so materialized: a year's movement stays and RSS are then
+-- each read once, where the stays and the movement stays without RSS each joined them again).
+paired AS (
     SELECT
         COALESCE(ms.stay_number, rn.stay_number) AS stay_number,
+        -- A movement stay without an RSS near the period: its RSS is looked for in far_rss.
+        rn.stay_number IS NULL AS far,
         COALESCE(ms.discharge_date, rn.exit_date) AS discharge_date,
         CASE WHEN ms.stay_number IS NOT NULL THEN ms.unit
              -- The UM of its first RUM (position 0), read only for these rare stays.
@@ -163,15 +155,12 @@ stays AS (
              ELSE {_REPORT_PROBE.format(stay="rn.stay_number")} END AS first_received_at,
         CASE
             WHEN ms.stay_number IS NULL THEN rn.care_type
-            WHEN rn.stay_number IS NOT NULL THEN COALESCE(rn.care_type, ms.care_type_hint)
-            ELSE COALESCE(fr.care_type, ms.care_type_hint)
+            ELSE COALESCE(rn.care_type, ms.care_type_hint)
         END AS care_type,
-        -- Reception of the RSS in force at as_of carrying the stay number (NULL: not coded yet),
-        -- read by the exhaustivity of coding (app/exhaustivity).
-        CASE WHEN rn.known THEN rn.rss_received_at ELSE fr.rss_received_at END AS rss_received_at
+        ms.care_type_hint,
+        CASE WHEN rn.known THEN rn.rss_received_at END AS rss_received_at
     FROM movement_stays ms
     FULL JOIN rss_near rn ON rn.stay_number = ms.stay_number
-    LEFT JOIN far_rss fr ON fr.stay_number = ms.stay_number
     WHERE ms.stay_number IS NOT NULL
        OR (rn.known
            AND rn.exit_date BETWEEN :date_from AND :date_until
@@ -179,6 +168,26 @@ stays AS (
            AND NOT COALESCE((
                SELECT s.discharge_known_at < :as_of_end FROM stay s WHERE s.stay_number = rn.stay_number
            ), false))
+),
+-- Movement stays without an RSS near the period (all of them for the weeks whose RSS are not
+-- sent yet): their latest current RSS, if any, in one index scan over all their numbers, where a
+-- probe per stay cost ~2.5 us (a month without RSS: 85 instead of 44 ms).
+far_rss AS (
+    SELECT DISTINCT ON (c.stay_number COLLATE "C") c.stay_number, c.care_type,
+        c.received_at AS rss_received_at
+    FROM rss_version c
+    WHERE c.is_current AND {_RSS_KNOWN}
+      AND c.stay_number = ANY(ARRAY(SELECT p.stay_number FROM paired p WHERE p.far))
+    ORDER BY c.stay_number COLLATE "C", c.exit_date DESC NULLS LAST
+),
+stays AS (
+    SELECT p.stay_number, p.discharge_date, p.unit, p.first_received_at,
+        CASE WHEN p.far THEN COALESCE(fr.care_type, p.care_type_hint) ELSE p.care_type END AS care_type,
+        -- Reception of the RSS in force at as_of carrying the stay number (NULL: not coded yet),
+        -- read by the exhaustivity of coding (app/exhaustivity).
+        CASE WHEN p.far THEN fr.rss_received_at ELSE p.rss_received_at END AS rss_received_at
+    FROM paired p
+    LEFT JOIN far_rss fr ON fr.stay_number = p.stay_number AND p.far
 ),
 classified AS (
     SELECT s.stay_number, s.discharge_date, s.unit, u.code, u.label AS unit_label, u.service_code,
