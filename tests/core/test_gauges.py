@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import pytest
@@ -11,28 +12,21 @@ from app.core.gauges import CachedFigures
 LOGGER = logging.getLogger("tests.gauges")
 
 
+def _counting(ttl: float) -> CachedFigures[int]:
+    """A cache whose figures are the number of loads so far."""
+    loads = itertools.count(1)
+    return CachedFigures(lambda: next(loads), 0, lambda: ttl, logger=LOGGER, what="test gauges")
+
+
 def test_loads_once_per_ttl_and_again_after_invalidate() -> None:
-    loads: list[int] = []
-
-    def loader() -> int:
-        loads.append(1)
-        return len(loads)
-
-    cache = CachedFigures(loader, 0, lambda: 60.0, logger=LOGGER, what="test gauges")
+    cache = _counting(60.0)
     assert [cache.get() for _ in range(3)] == [1, 1, 1]
     cache.invalidate()
-    assert cache.get() == 2
-    assert len(loads) == 2
+    assert [cache.get() for _ in range(2)] == [2, 2]
 
 
 def test_zero_ttl_reloads_at_every_read() -> None:
-    loads: list[int] = []
-
-    def loader() -> int:
-        loads.append(1)
-        return len(loads)
-
-    cache = CachedFigures(loader, 0, lambda: 0.0, logger=LOGGER, what="g")
+    cache = _counting(0.0)
     assert [cache.get() for _ in range(3)] == [1, 2, 3]
 
 
