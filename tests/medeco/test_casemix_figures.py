@@ -55,8 +55,8 @@ def test_the_stored_figures_equal_the_priced_stays(
     client: Any, stays: dict[str, str], session: Session, start: date, end: date
 ) -> None:
     """Whole months, days at the edges, a year and more: every grouping, every UM or one."""
-    starts = reference_repository.campaign_starts(session)
     with session.begin():
+        starts = reference_repository.campaign_starts(session)
         priced = repository.price_stays(session, start=start, end=end, campaign_starts=starts)
         for group in CasemixGroup:
             for units in (None, ["7500"], ["7501"]):
@@ -65,7 +65,7 @@ def test_the_stored_figures_equal_the_priced_stays(
                 assert _comparable(stored[0]) == _comparable(expected[0]), (group, units)
                 assert stored[1] == expected[1]
     with session.begin():
-        months = [date(2024, 4, 1), date(2023, 4, 1), date(2024, 5, 1)]
+        months = casemix._split(start, end)[0] + [end.replace(day=1)]
         assert repository.stale_months(session, months=months) == {}  # months computed once, then read
 
 
@@ -81,7 +81,7 @@ def test_a_change_during_the_computation_leaves_the_month_stale(
         )  # fmt: skip
         assert repository.stale_months(session, months=[april]) == {april: changes}
         count = session.execute(text("SELECT count(*) FROM casemix_figures WHERE grain = 'm'")).scalar_one()
-        assert count == 2 + 2 + 3  # 2 UMs, 3 GHMs, 3 (GHM, UM) pairs
+        assert count == 2 + 3 + 4  # 2 UMs, 3 GHMs, 4 (GHM, UM) pairs: S1 went through 7500 and 7501
 
 
 def test_tariffs_supplements_coefficients_and_national_los_recompute(
@@ -131,8 +131,7 @@ def test_an_rsa_and_a_new_rss_version_recompute(client: Any, stays: dict[str, st
 
 def test_a_structure_change_recomputes(client: Any, stays: dict[str, str], session: Session) -> None:
     admin = stays
-    before = _figures(client, admin, "unit")
-    assert before["7501"]["label"] is not None
+    assert _figures(client, admin, "unit")["7500"]["label"] == "Oncologie"
     with session.begin():
-        session.execute(text("UPDATE structure_unit SET label = 'Renommée' WHERE code = '7501'"))
-    assert _figures(client, admin, "unit")["7501"]["label"] == "Renommée"
+        session.execute(text("UPDATE structure_unit SET label = 'Renommée' WHERE code = '7500'"))
+    assert _figures(client, admin, "unit")["7500"]["label"] == "Renommée"
