@@ -95,6 +95,8 @@ def _stored(
             repository.price_month(
                 session, month=month, last=_month_end(month), changes=changes, campaign_starts=starts
             )
+        if stale:
+            repository.analyze_figures(session)
     return repository.stored_casemix(session, group_by=group_by.value, months=months, days=days, units=units)
 
 

@@ -462,6 +462,12 @@ def price_month(
     session.execute(text(f"DROP TABLE {priced}"))
 
 
+def analyze_figures(session: Session) -> None:
+    """Fresh statistics once months were computed: the planner picks the UM index for a token's
+    UMs only when it knows how many rows a kind has (a first fill takes the table from 0 rows)."""
+    session.execute(text("ANALYZE casemix_figures"))
+
+
 _STORED_GROUPS: Final = {
     "unit": ("unit", "c.unit", "c.unit_label"),
     "service": ("unit", "c.service", "c.service_label"),
@@ -491,6 +497,17 @@ def stored_casemix(
         for name, _ in _SUMS
     )
     group_label = _GROUP_LABELS.get(group_by, "NULL")
+    # Only the conditions that apply: a plan for "every UM" never weighs a unit filter, and the
+    # index on (kind, unit, grain, period) serves a token's UMs.
+    periods = [
+        condition
+        for condition, values in (
+            ("(c.grain = 'm' AND c.period = ANY(CAST(:months AS date[])))", months),
+            ("(c.grain = 'd' AND c.period = ANY(CAST(:days AS date[])))", days),
+        )
+        if values
+    ]
+    units_filter = "" if units is None else " AND c.unit = ANY(CAST(:units AS text[]))"
     query = f"""
 SELECT GROUPING(k.key) = 1 AS is_total, k.key, coalesce(max(k.label), {group_label}) AS label,
        sum(k.national_sum) / nullif(sum(k.national_n), 0) AS los_expected,
@@ -498,10 +515,7 @@ SELECT GROUPING(k.key) = 1 AS is_total, k.key, coalesce(max(k.label), {group_lab
 FROM (
     SELECT {key} AS key, {label} AS label, c.*
     FROM casemix_figures c
-    WHERE c.kind = :kind
-      AND ((c.grain = 'm' AND c.period = ANY(CAST(:months AS date[])))
-           OR (c.grain = 'd' AND c.period = ANY(CAST(:days AS date[]))))
-      AND (CAST(:units AS text[]) IS NULL OR c.unit = ANY(CAST(:units AS text[])))
+    WHERE c.kind = :kind AND ({" OR ".join(periods) or "false"}){units_filter}
 ) k
 GROUP BY GROUPING SETS ((k.key), ())
 ORDER BY is_total, k.key

@@ -78,6 +78,8 @@ def upgrade() -> None:
             not_valued_no_tariff bigint NOT NULL
         );
         CREATE INDEX ix_casemix_figures_kind_grain_period ON casemix_figures (kind, grain, period);
+        CREATE INDEX ix_casemix_figures_kind_unit ON casemix_figures (kind, unit, grain, period)
+            WHERE unit IS NOT NULL;
         CREATE INDEX ix_casemix_figures_period ON casemix_figures (period);
         INSERT INTO casemix_month (month)
         SELECT DISTINCT date_trunc('month', exit_date)::date FROM rss_version WHERE exit_date IS NOT NULL;
