@@ -114,7 +114,8 @@ def tariff_files(seed: int = 20240101) -> dict[str, dict[int, bytes]]:
 def _rsa_rows(conn: psycopg.Connection, seed: int) -> int:
     """An RSA for a third of the current stays (the GHM's first GHS, some EXH days, supplements)."""
     rng = random.Random(seed)
-    ghs = dict(conn.execute("SELECT year || ghm, min(ghs) FROM ref_ghs_tariff GROUP BY year, ghm").fetchall())
+    query = "SELECT year || ghm, min(ghs) FROM ref_ghs_tariff GROUP BY year, ghm"
+    ghs: dict[str, str] = dict(conn.execute(query).fetchall())
     conn.execute(
         "INSERT INTO rsa_batch (id, content_sha256, source, token_name, status, files, formats, errors, "
         "unlinked, rsa_lines, tra_lines, rsa_accepted, rsa_unchanged, rsa_rejected, rsa_unlinked, "
