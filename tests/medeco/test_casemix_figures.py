@@ -135,3 +135,23 @@ def test_a_structure_change_recomputes(client: Any, stays: dict[str, str], sessi
     with session.begin():
         session.execute(text("UPDATE structure_unit SET label = 'Renommée' WHERE code = '7500'"))
     assert _figures(client, admin, "unit")["7500"]["label"] == "Renommée"
+
+
+def test_the_campaign_is_the_exit_dates_unless_the_rsa_batch_names_it(
+    client: Any, stays: dict[str, str]
+) -> None:
+    """Left on 20 February 2024: campaign 2023 by its exit date (campaigns start 1 March), which is
+    not loaded; the RSA batch that says campaign=2024 values it with the 2024 tariff."""
+    admin = stays
+    post(client, admin, grouped("FEB", "04M143", date(2024, 2, 16), 4))
+    february = {"from": "2024-02-01", "to": "2024-02-29"}
+    body = _figures(client, admin, **february)
+    assert (body["total"]["stays"], body["total"]["valuation_total"]) == (1, 0.0)
+    line = rsa_line(index=1, ghm="04M143", ghs="1187", los=4, exit_month=2)
+    response = client.post(
+        "/api/v1/rsa-batches", params={"campaign": 2024},
+        content=archive(line.encode(), tra_csv((1, "FEB", "S"))),
+        headers={**admin, "Content-Type": "application/zip"},
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    assert _figures(client, admin, **february)["total"]["valuation_total"] == 6668.29
