@@ -468,6 +468,10 @@ def analyze_figures(session: Session) -> None:
     session.execute(text("ANALYZE casemix_figures"))
 
 
+_STORED_LABELS: Final = {
+    "ghm": "SELECT DISTINCT ON (ghm) ghm AS key, label FROM ref_ghm ORDER BY ghm, year DESC",
+    "cmd": "SELECT DISTINCT ON (cmd) cmd AS key, label FROM ref_cmd ORDER BY cmd, year DESC",
+}
 _STORED_GROUPS: Final = {
     "unit": ("unit", "c.unit", "c.unit_label"),
     "service": ("unit", "c.service", "c.service_label"),
@@ -496,7 +500,6 @@ def stored_casemix(
         f"sum({name}) AS {name}" if name == "ipdms_reference" else f"coalesce(sum({name}), 0) AS {name}"
         for name, _ in _SUMS
     )
-    group_label = _GROUP_LABELS.get(group_by, "NULL")
     # Only the conditions that apply: a plan for "every UM" never weighs a unit filter, and the
     # index on (kind, unit, grain, period) serves a token's UMs.
     periods = [
@@ -508,8 +511,12 @@ def stored_casemix(
         if values
     ]
     units_filter = "" if units is None else " AND c.unit = ANY(CAST(:units AS text[]))"
+    # GHM and CMD labels joined once to the ~400 rows, not looked up by a subquery per row.
+    labels = _STORED_LABELS.get(group_by, "SELECT NULL::text AS key, NULL::text AS label WHERE false")
     query = f"""
-SELECT GROUPING(k.key) = 1 AS is_total, k.key, coalesce(max(k.label), {group_label}) AS label,
+SELECT a.*, coalesce(a.own_label, l.label) AS label
+FROM (
+SELECT GROUPING(k.key) = 1 AS is_total, k.key, max(k.label) AS own_label,
        sum(k.national_sum) / nullif(sum(k.national_n), 0) AS los_expected,
        {sums}
 FROM (
@@ -518,11 +525,15 @@ FROM (
     WHERE c.kind = :kind AND ({" OR ".join(periods) or "false"}){units_filter}
 ) k
 GROUP BY GROUPING SETS ((k.key), ())
-ORDER BY is_total, k.key
+) a
+LEFT JOIN ({labels}) l ON l.key = a.key
+ORDER BY a.is_total, a.key
 """
     params = {
         "kind": kind, "months": list(months), "days": list(days),
         "units": None if units is None else sorted(units),
     }  # fmt: skip
     rows = [dict(row) for row in session.execute(text(query), params).mappings()]
+    for row in rows:
+        del row["own_label"]
     return rows, _reasons(rows)
