@@ -9,9 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from functools import cache
 
 from app.ingestion.layouts import Kind
 from app.medeco.rsa_layouts import DA_LENGTH, LAYOUTS
+
+
+@cache
+def _template(version: str) -> tuple[str, dict[str, tuple[int, int, bool]]]:
+    """The fixed part of `version` with every field at its default (zeros, blanks), and where each
+    field is: a line is the template with its few given fields written in (the demo writes 18,000)."""
+    parts: list[str] = []
+    where: dict[str, tuple[int, int, bool]] = {}
+    position = 0
+    for item in LAYOUTS[version].fixed:
+        numeric = item.kind is Kind.NUMERIC
+        parts.append(("0" if numeric else " ") * item.length)
+        where[item.name] = (position, item.length, numeric)
+        position += item.length
+    return "".join(parts), where
 
 
 def rsa_line(
@@ -48,13 +64,17 @@ def rsa_line(
     if layout.field("n_ag") is not None:
         values["n_ag"] = n_ag
     values.update(supplements or {})
-    parts = []
-    for item in layout.fixed:
-        value = values.get(item.name, 0 if item.kind is Kind.NUMERIC else "")
-        text = str(value).zfill(item.length) if item.kind is Kind.NUMERIC else str(value).ljust(item.length)
-        if len(text) != item.length:
-            raise ValueError(f"{item.name}: {text!r} does not fit {item.length} characters")
-        parts.append(text)
+    template, where = _template(version)
+    line = list(template)
+    for name, value in values.items():
+        if name not in where:
+            continue
+        start, length, numeric = where[name]
+        text = str(value).zfill(length) if numeric else str(value).ljust(length)
+        if len(text) != length:
+            raise ValueError(f"{name}: {text!r} does not fit {length} characters")
+        line[start : start + length] = text
+    parts = ["".join(line)]
     parts.append("29" * n_ag)
     parts.extend(f"{code:>4}{count:03d}" for code, count in (radiotherapy or {}).items())
     parts.append("0" * layout.rum_length)
