@@ -25,8 +25,12 @@ _MONEY = (
 )  # fmt: skip
 
 
+_CENT = Decimal("0.01")
+
+
 def _cents(value: Any) -> float:
-    return float(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    amount = value if isinstance(value, Decimal) else Decimal(value)
+    return float(amount.quantize(_CENT, rounding=ROUND_HALF_UP))
 
 
 def _figures(row: dict[str, Any]) -> dict[str, Any]:
