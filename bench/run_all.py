@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("rss_ingest", "activity", "turnaround", "exhaustivity", "soak")
+BENCHMARKS = ("rss_ingest", "activity", "turnaround", "exhaustivity", "casemix", "soak")
 
 
 def main(argv: list[str]) -> int:

@@ -22,6 +22,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.auth.schemas import Principal
+from app.demo import rsa as demo_rsa
 from app.demo import tariffs as demo_tariffs
 from app.demo.generator import DEFAULT_SEED, DemoData, generate, planted_errors
 from app.demo.reference_2022 import YEAR
@@ -191,6 +192,9 @@ def load_demo(
     _load_rss(session, data, principal, summary)
     ghms = {rum.ghm for rss in data.rss for rum in rss.rums if rum.ghm}
     summary.notes.extend(demo_tariffs.load_tariffs(session, year=year, ghms=ghms, loaded_by=principal.name))
+    rsa_note = demo_rsa.load_rsa(session, stays=data.rss, principal=principal)
+    if rsa_note:
+        summary.notes.append(rsa_note)
     _load_rhs(session, data, principal, summary)
     summary.stay_events_new, stay_conflicts = _store(session, "stay", data.stay_events)
     summary.document_events_new, document_conflicts = _store(session, "document", data.document_events)

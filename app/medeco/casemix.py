@@ -6,7 +6,7 @@ dates one year back on request, and renders the CSV/XLSX table.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -25,8 +25,12 @@ _MONEY = (
 )  # fmt: skip
 
 
+_CENT = Decimal("0.01")
+
+
 def _cents(value: Any) -> float:
-    return float(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    amount = value if isinstance(value, Decimal) else Decimal(value)
+    return float(amount.quantize(_CENT, rounding=ROUND_HALF_UP))
 
 
 def _figures(row: dict[str, Any]) -> dict[str, Any]:
@@ -56,20 +60,64 @@ _EMPTY = {
 
 
 # Periods already priced in this transaction (temporary tables), by (start, end): the annual report
-# aggregates one year several ways and prices it once.
+# aggregates one year several ways and prices it once (when the stored figures cannot serve it).
 Priced = dict[tuple[date, date], str]
+
+
+def _month_end(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _split(start: date, end: date) -> tuple[list[date], list[date]]:
+    """The whole months of [start, end] (first days) and its days outside them."""
+    months: list[date] = []
+    days: list[date] = []
+    month = start.replace(day=1)
+    while month <= end:
+        last = _month_end(month)
+        if start <= month and last <= end:
+            months.append(month)
+        else:
+            first = max(start, month)
+            days.extend(first + timedelta(days=n) for n in range((min(end, last) - first).days + 1))
+        month = last + timedelta(days=1)
+    return months, days
+
+
+def _stored(
+    session: Session, group_by: CasemixGroup, start: date, end: date, units: list[str] | None
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The figures from `casemix_figures`, each month of the period computed first if it changed
+    since it was stored (docs/casemix.md, "Performance")."""
+    months, days = _split(start, end)
+    touched = sorted(set(months) | {day.replace(day=1) for day in days})
+    if repository.stale_months(session, months=touched):
+        repository.lock_figures(session)
+        stale = repository.stale_months(session, months=touched)  # another request may have done it
+        starts = reference_repository.campaign_starts(session) if stale else {}
+        for month, changes in sorted(stale.items()):
+            repository.price_month(
+                session, month=month, last=_month_end(month), changes=changes, campaign_starts=starts
+            )
+        if stale:
+            repository.analyze_figures(session)
+    return repository.stored_casemix(session, group_by=group_by.value, months=months, days=days, units=units)
 
 
 def _period(
     session: Session, group_by: CasemixGroup, start: date, end: date, units: list[str] | None, priced: Priced
 ) -> tuple[dict[str, dict[str, Any]], dict[str, Any], NotValued]:
-    table = priced.get((start, end))
-    if table is None:
-        starts = reference_repository.campaign_starts(session)
-        table = priced[(start, end)] = repository.price_stays(
-            session, start=start, end=end, campaign_starts=starts
-        )
-    rows, reasons = repository.casemix(session, priced=table, group_by=group_by.value, units=units)
+    if group_by in (CasemixGroup.GHM, CasemixGroup.CMD) and units is not None and len(units) != 1:
+        # Stored per GHM for every UM or one: a stay through two of several UMs would count twice.
+        table = priced.get((start, end))
+        if table is None:
+            starts = reference_repository.campaign_starts(session)
+            table = priced[(start, end)] = repository.price_stays(
+                session, start=start, end=end, campaign_starts=starts
+            )
+        rows, reasons = repository.casemix(session, priced=table, group_by=group_by.value, units=units)
+    else:
+        rows, reasons = _stored(session, group_by, start, end, units)
     total = next((row for row in rows if row["is_total"]), _EMPTY)
     keyed = {str(row["key"]): row for row in rows if not row["is_total"]}
     return keyed, total, NotValued(stays=sum(reasons.values()), by_reason=reasons)

@@ -234,7 +234,11 @@ shares AS (
     FROM rums m WINDOW w AS (PARTITION BY m.id)
 ),
 keyed AS (
-    SELECT s.id, s.share, s.main, {key} AS key, {label} AS label
+    SELECT s.id, s.share, s.main, s.unit, u.label AS unit_label, sv.label AS service_label,
+           po.label AS pole_label,
+           coalesce(u.service_code, CASE WHEN u.id IS NULL THEN 'unmapped' ELSE 'no_service' END) AS service,
+           coalesce(u.pole_code, CASE WHEN u.id IS NULL THEN 'unmapped' ELSE 'no_pole' END) AS pole,
+           {key} AS key, {label} AS label
     FROM shares s
     LEFT JOIN structure_unit u
       ON u.code = s.unit AND u.valid_from <= s.day AND (u.valid_to IS NULL OR u.valid_to >= s.day)
@@ -255,35 +259,55 @@ _KEYS = {
              "po.label"),
 }  # fmt: skip
 
-_AGGREGATE = """
+# The additive sums of a case-mix row over `keyed` k (a stay or its RUM's share) joined to `final` f:
+# the one list the per-request aggregate (`casemix`) and the stored figures (`price_month`) use.
+_SUMS: Final = (
+    ("stays", "count(*) FILTER (WHERE k.main)"),
+    ("seances", "coalesce(sum(f.seances) FILTER (WHERE k.main), 0)"),
+    ("days", "coalesce(sum(f.los * k.share), 0)"),
+    ("los_sum", "coalesce(sum(f.los) FILTER (WHERE k.main), 0)"),
+    ("ipdms_los",
+     "coalesce(sum(f.los) FILTER (WHERE k.main AND f.care_type = 'complete' AND f.national_los > 0), 0)"),
+    ("ipdms_reference",
+     "sum(f.national_los) FILTER (WHERE k.main AND f.care_type = 'complete' AND f.national_los > 0)"),
+    ("ipdms_stays", "count(*) FILTER (WHERE k.main AND f.care_type = 'complete' AND f.national_los > 0)"),
+    ("below_low_bound", "count(*) FILTER (WHERE k.main AND f.below)"),
+    ("above_high_bound", "count(*) FILTER (WHERE k.main AND f.exh_days > 0)"),
+    ("exb_days", "coalesce(sum(f.exb_days) FILTER (WHERE k.main), 0)"),
+    ("exh_days", "coalesce(sum(f.exh_days) FILTER (WHERE k.main), 0)"),
+    ("valuation_base", "coalesce(sum(f.base * k.share) FILTER (WHERE f.reason IS NULL), 0)"),
+    ("valuation_exb", "coalesce(sum(f.exb * k.share) FILTER (WHERE f.reason IS NULL), 0)"),
+    ("valuation_exh", "coalesce(sum(f.exh * k.share) FILTER (WHERE f.reason IS NULL), 0)"),
+    ("valuation_supplements", "coalesce(sum(f.supplements * k.share) FILTER (WHERE f.reason IS NULL), 0)"),
+    ("valuation_total", "coalesce(sum(f.total * k.share) FILTER (WHERE f.reason IS NULL), 0)"),
+    ("not_valued_no_ghm", "count(*) FILTER (WHERE k.main AND f.reason = 'no_ghm')"),
+    ("not_valued_error_ghm", "count(*) FILTER (WHERE k.main AND f.reason = 'error_ghm')"),
+    ("not_valued_ambiguous_ghs", "count(*) FILTER (WHERE k.main AND f.reason = 'ambiguous_ghs')"),
+    ("not_valued_no_tariff", "count(*) FILTER (WHERE k.main AND f.reason = 'no_tariff')"),
+)  # fmt: skip
+# The mean national LOS, stored as its sum and count so that days and months add up.
+_NATIONAL: Final = (
+    ("national_sum", "sum(f.national_los) FILTER (WHERE k.main AND f.national_los IS NOT NULL)"),
+    ("national_n", "count(*) FILTER (WHERE k.main AND f.national_los IS NOT NULL)"),
+)
+
+
+def _select_sums(sums: Sequence[tuple[str, str]]) -> str:
+    return ",\n       ".join(f"{expression} AS {name}" for name, expression in sums)
+
+
+_AGGREGATE = (
+    """
 SELECT GROUPING(k.key) = 1 AS is_total, k.key, coalesce(max(k.label), {label}) AS label,
-       count(*) FILTER (WHERE k.main) AS stays,
-       coalesce(sum(f.seances) FILTER (WHERE k.main), 0) AS seances,
-       coalesce(sum(f.los * k.share), 0) AS days,
-       coalesce(sum(f.los) FILTER (WHERE k.main), 0) AS los_sum,
        avg(f.national_los) FILTER (WHERE k.main AND f.national_los IS NOT NULL) AS los_expected,
-       coalesce(sum(f.los) FILTER (WHERE k.main AND f.care_type = 'complete' AND f.national_los > 0), 0)
-           AS ipdms_los,
-       sum(f.national_los) FILTER (WHERE k.main AND f.care_type = 'complete' AND f.national_los > 0)
-           AS ipdms_reference,
-       count(*) FILTER (WHERE k.main AND f.care_type = 'complete' AND f.national_los > 0) AS ipdms_stays,
-       count(*) FILTER (WHERE k.main AND f.below) AS below_low_bound,
-       count(*) FILTER (WHERE k.main AND f.exh_days > 0) AS above_high_bound,
-       coalesce(sum(f.exb_days) FILTER (WHERE k.main), 0) AS exb_days,
-       coalesce(sum(f.exh_days) FILTER (WHERE k.main), 0) AS exh_days,
-       coalesce(sum(f.base * k.share) FILTER (WHERE f.reason IS NULL), 0) AS valuation_base,
-       coalesce(sum(f.exb * k.share) FILTER (WHERE f.reason IS NULL), 0) AS valuation_exb,
-       coalesce(sum(f.exh * k.share) FILTER (WHERE f.reason IS NULL), 0) AS valuation_exh,
-       coalesce(sum(f.supplements * k.share) FILTER (WHERE f.reason IS NULL), 0) AS valuation_supplements,
-       coalesce(sum(f.total * k.share) FILTER (WHERE f.reason IS NULL), 0) AS valuation_total,
-       count(*) FILTER (WHERE k.main AND f.reason = 'no_ghm') AS not_valued_no_ghm,
-       count(*) FILTER (WHERE k.main AND f.reason = 'error_ghm') AS not_valued_error_ghm,
-       count(*) FILTER (WHERE k.main AND f.reason = 'ambiguous_ghs') AS not_valued_ambiguous_ghs,
-       count(*) FILTER (WHERE k.main AND f.reason = 'no_tariff') AS not_valued_no_tariff
+       """
+    + _select_sums(_SUMS).replace("{", "{{").replace("}", "}}")
+    + """
 FROM keyed k JOIN final f ON f.id = k.id
 GROUP BY GROUPING SETS ((k.key), ())
 ORDER BY is_total, k.key
 """
+)
 
 NOT_VALUED_REASONS: Final = ("no_ghm", "error_ghm", "ambiguous_ghs", "no_tariff")
 
@@ -330,10 +354,175 @@ def casemix(
     params = {"units": None if units is None else sorted(units)}
     aggregate = _AGGREGATE.format(label=_GROUP_LABELS.get(group_by, "NULL"))
     rows = [dict(row) for row in session.execute(text(cte + aggregate), params).mappings()]
+    return rows, _reasons(rows)
+
+
+def _reasons(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """The not-valued stays by reason, from the total row."""
     total = next((row for row in rows if row["is_total"]), None)
-    reasons = {
+    return {
         reason: int(total[f"not_valued_{reason}"])
         for reason in NOT_VALUED_REASONS
         if total is not None and total[f"not_valued_{reason}"]
     }
-    return rows, reasons
+
+
+# --- Stored case-mix figures (migration 0020) -------------------------------------------------------
+# The sums above, per discharge day and per month, per UM (with its service and pôle), per GHM, and
+# per GHM and UM; a month is computed again, from `price_stays`, when `casemix_month` says it changed.
+# A request then adds up at most a few thousand stored rows instead of pricing its stays.
+
+_STORED_KEYS: Final = "unit, service, pole, unit_label, service_label, pole_label, ghm"
+_STORED_SUMS: Final = (*_SUMS, *_NATIONAL)
+_STORED_COLUMNS: Final = ", ".join(name for name, _ in _STORED_SUMS)
+
+# kind -> (the `keyed` CTE after `final`, the stored key columns, what they group by)
+_STORE_DAYS: Final = {
+    "unit": (
+        _RUM_KEYS.format(key="s.unit", label="u.label"),
+        "k.unit, k.service, k.pole, k.unit_label, k.service_label, k.pole_label, NULL",
+        "k.unit, k.service, k.pole, k.unit_label, k.service_label, k.pole_label",
+    ),
+    "ghm": (
+        ", keyed AS (SELECT f.id, 1.0 AS share, true AS main FROM final f)",
+        "NULL, NULL, NULL, NULL, NULL, NULL, f.ghm",
+        "f.ghm",
+    ),
+    # Each UM the stay went through, once: a token of one UM sees the stays with a RUM in it.
+    "ghm_unit": (
+        """, keyed AS (
+    SELECT DISTINCT f.id, 1.0 AS share, true AS main, r.unit
+    FROM final f JOIN rum r ON r.rss_version_id = f.id
+)""",
+        "k.unit, NULL, NULL, NULL, NULL, NULL, f.ghm",
+        "k.unit, f.ghm",
+    ),
+}
+
+
+def stale_months(session: Session, *, months: Sequence[date]) -> dict[date, int]:
+    """Of `months` (first days), those whose stored figures are missing or out of date: month ->
+    its `changes` now (a month without a row has never had a stay: nothing to compute)."""
+    query = text(
+        "SELECT month, changes FROM casemix_month "
+        "WHERE month = ANY(CAST(:months AS date[])) AND priced IS DISTINCT FROM changes"
+    )
+    return {month: int(changes) for month, changes in session.execute(query, {"months": list(months)})}
+
+
+def lock_figures(session: Session) -> None:
+    """Serialise the writers of stored figures (transaction-scoped): two requests finding the same
+    month stale compute it once."""
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('dimqa.casemix_figures'))"))
+
+
+def price_month(
+    session: Session, *, month: date, last: date, changes: int, campaign_starts: dict[int, date]
+) -> None:
+    """Compute and store the figures of the stays discharged in [month, last] (a calendar month),
+    marked as of `changes`: a change committed meanwhile leaves the month stale for the next read."""
+    priced = price_stays(session, start=month, end=last, campaign_starts=campaign_starts)
+    bounds = {"month": month, "last": last}
+    session.execute(text("DELETE FROM casemix_figures WHERE period BETWEEN :month AND :last"), bounds)
+    sums = _select_sums(_STORED_SUMS)
+    for kind, (keyed, keys, grouped) in _STORE_DAYS.items():
+        session.execute(
+            text(
+                f"WITH final AS (SELECT * FROM {priced}) {keyed} "
+                f"INSERT INTO casemix_figures (grain, period, kind, {_STORED_KEYS}, {_STORED_COLUMNS}) "
+                f"SELECT 'd', f.exit_date, '{kind}', {keys}, {sums} "
+                f"FROM keyed k JOIN final f ON f.id = k.id GROUP BY f.exit_date, {grouped}"
+            ),
+            {"units": None},
+        )
+    totals = ", ".join(f"sum({name})" for name, _ in _STORED_SUMS)
+    session.execute(
+        text(
+            f"INSERT INTO casemix_figures (grain, period, kind, {_STORED_KEYS}, {_STORED_COLUMNS}) "
+            f"SELECT 'm', :month, kind, {_STORED_KEYS}, {totals} FROM casemix_figures "
+            f"WHERE grain = 'd' AND period BETWEEN :month AND :last GROUP BY kind, {_STORED_KEYS}"
+        ),
+        bounds,
+    )
+    session.execute(
+        text("UPDATE casemix_month SET priced = :changes WHERE month = :month"),
+        {"changes": changes, "month": month},
+    )
+    session.execute(text(f"DROP TABLE {priced}"))
+
+
+def analyze_figures(session: Session) -> None:
+    """Fresh statistics once months were computed: the planner picks the UM index for a token's
+    UMs only when it knows how many rows a kind has (a first fill takes the table from 0 rows)."""
+    session.execute(text("ANALYZE casemix_figures"))
+
+
+_STORED_LABELS: Final = {
+    "ghm": "SELECT DISTINCT ON (ghm) ghm AS key, label FROM ref_ghm ORDER BY ghm, year DESC",
+    "cmd": "SELECT DISTINCT ON (cmd) cmd AS key, label FROM ref_cmd ORDER BY cmd, year DESC",
+}
+_STORED_GROUPS: Final = {
+    "unit": ("unit", "c.unit", "c.unit_label"),
+    "service": ("unit", "c.service", "c.service_label"),
+    "pole": ("unit", "c.pole", "c.pole_label"),
+    "ghm": ("ghm", "coalesce(c.ghm, 'no_ghm')", "NULL::text"),
+    "cmd": ("ghm", "coalesce(left(c.ghm, 2), 'no_ghm')", "NULL::text"),
+}
+
+
+def stored_casemix(
+    session: Session,
+    *,
+    group_by: str,
+    months: Sequence[date],
+    days: Sequence[date],
+    units: Collection[str] | None,
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """As `casemix`, from the stored figures of whole `months` and single `days` (kept current by
+    the caller: `stale_months`, `price_month`). By GHM or CMD, `units` must be None or one UM."""
+    kind, key, label = _STORED_GROUPS[group_by]
+    if kind == "ghm" and units is not None:
+        if len(units) != 1:
+            raise ValueError("stored GHM figures serve tokens of every UM or of one UM")
+        kind = "ghm_unit"
+    sums = ",\n       ".join(
+        f"sum({name}) AS {name}" if name == "ipdms_reference" else f"coalesce(sum({name}), 0) AS {name}"
+        for name, _ in _SUMS
+    )
+    # Only the conditions that apply: a plan for "every UM" never weighs a unit filter, and the
+    # index on (kind, unit, grain, period) serves a token's UMs.
+    periods = [
+        condition
+        for condition, values in (
+            ("(c.grain = 'm' AND c.period = ANY(CAST(:months AS date[])))", months),
+            ("(c.grain = 'd' AND c.period = ANY(CAST(:days AS date[])))", days),
+        )
+        if values
+    ]
+    units_filter = "" if units is None else " AND c.unit = ANY(CAST(:units AS text[]))"
+    # GHM and CMD labels joined once to the ~400 rows, not looked up by a subquery per row.
+    labels = _STORED_LABELS.get(group_by, "SELECT NULL::text AS key, NULL::text AS label WHERE false")
+    query = f"""
+SELECT a.*, coalesce(a.own_label, l.label) AS label
+FROM (
+SELECT GROUPING(k.key) = 1 AS is_total, k.key, max(k.label) AS own_label,
+       sum(k.national_sum) / nullif(sum(k.national_n), 0) AS los_expected,
+       {sums}
+FROM (
+    SELECT {key} AS key, {label} AS label, c.*
+    FROM casemix_figures c
+    WHERE c.kind = :kind AND ({" OR ".join(periods) or "false"}){units_filter}
+) k
+GROUP BY GROUPING SETS ((k.key), ())
+) a
+LEFT JOIN ({labels}) l ON l.key = a.key
+ORDER BY a.is_total, a.key
+"""
+    params = {
+        "kind": kind, "months": list(months), "days": list(days),
+        "units": None if units is None else sorted(units),
+    }  # fmt: skip
+    rows = [dict(row) for row in session.execute(text(query), params).mappings()]
+    for row in rows:
+        del row["own_label"]
+    return rows, _reasons(rows)

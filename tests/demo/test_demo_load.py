@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.auth.schemas import Principal, Role
+from app.core.config import get_settings
 from app.demo import reference_2022 as ref
+from app.demo import tariffs as demo_tariffs
 from app.demo.service import DemoSummary, load_demo
 from app.exhaustivity import service as exhaustivity_service
 from app.turnaround import reports
@@ -111,6 +114,16 @@ def test_demo_year_reproduces_the_reference_figures_and_loads_once(
     cardio = next(s for s in body["services"] if s["service"] == "CARDIO")
     assert cardio["on_time_change"] < -0.4
     _check_the_cardiology_alert(session, monkeypatch)
+
+    # Issue 18: the demo's RSA (app/demo/rsa.py) value its stays as a grouper's output would; a few
+    # stay unvalued (GHMs the tariff table lacks, one ambiguous stay in 200) so the page shows why.
+    mix = client.get("/api/v1/casemix", params={**PERIOD, "group_by": "pole"}, headers=headers).json()
+    assert mix["total"]["stays"] == ref.RSS_TOTAL
+    if (Path(get_settings().shared_data_dir) / demo_tariffs.GHS_FILE).is_file():  # the public table
+        assert mix["not_valued"] == {"stays": 355, "by_reason": {"ambiguous_ghs": 51, "no_tariff": 304}}
+        assert mix["total"]["valuation_total"] == 34061055.25
+    else:  # the synthetic table: one GHS per GHM, every GHM priced
+        assert mix["not_valued"] == {"stays": 0, "by_reason": {}}
 
     # `dimqa demo` afterwards (the database is already configured by the fixtures).
     from typer.testing import CliRunner
