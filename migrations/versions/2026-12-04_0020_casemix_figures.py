@@ -1,7 +1,7 @@
 """Case-mix figures kept per day and per month, and the changes that make a month's figures stale
 
 Revision ID: 0020_casemix_figures
-Revises: 0018_alerts
+Revises: 0021_rss_superseded_stay_index
 Create Date: 2026-12-04
 
 - `casemix_figures`: the additive sums of `GET /casemix` (stays, days, LOS, IP-DMS terms, EXB/EXH,
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0020_casemix_figures"
-down_revision: str | None = "0018_alerts"
+down_revision: str | None = "0021_rss_superseded_stay_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
