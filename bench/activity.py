@@ -211,7 +211,6 @@ def _stay(
                     map(
                         _tsv,
                         (
-                            rum_id,
                             rss_id,
                             position,
                             position + 1,
@@ -241,7 +240,7 @@ RSS_COLUMNS = (
     "rum_count, exit_unit"
 )
 RUM_COLUMNS = (
-    "id, rss_version_id, position, line, line_text, rum_number, unit, entry_date, exit_date, rss_exit_date, "
+    "rss_version_id, position, line, line_text, rum_number, unit, entry_date, exit_date, rss_exit_date, "
     "care_type, dp, dr, das, seances, acts"
 )
 

@@ -47,7 +47,7 @@ CAMPAIGNS = tuple(range(YEARS[0] - 1, YEARS[-1] + 1))
 TARGET_P95_MS = 100.0
 GROUPS = ("pole", "service", "unit", "ghm", "cmd")
 PERIODS = {"year 2024": ("2024-01-01", "2024-12-31"), "June 2024": ("2024-06-01", "2024-06-30")}
-RUM_COLUMNS = activity.RUM_COLUMNS.removeprefix("id, ")
+RUM_COLUMNS = activity.RUM_COLUMNS
 SUPPLEMENTS = {"REA": "1009.97", "STF": "350.12", "SRC": "421.60", "NN1": "310.00", "REP": "812.40"}
 
 
@@ -77,8 +77,7 @@ def generate(total_rum: int, seed: int = 20240101) -> Iterator[tuple[list[str], 
                 rng, exit_date, units, weights, ghms, rss_id, rum_id, rum_count, rss_lines, rum_lines
             )
         if len(rum_lines) >= 50_000 or day_index == len(days) - 1:
-            # bench.activity's RUM rows start with an id the rum table no longer has.
-            yield rss_lines, [line.split("\t", 1)[1] for line in rum_lines]
+            yield rss_lines, rum_lines
             rss_lines, rum_lines = [], []
 
 
