@@ -43,6 +43,7 @@ COMPILED_MODULES: Final[tuple[str, ...]] = (
     "app.ingestion.rows",
     "app.ingestion.summaries",
     "app.ingestion.splits",
+    "app.ingestion.assembly",
     "app.rules.engine",
     "app.rules.catalog._common",
     "app.rules.catalog.acts",
