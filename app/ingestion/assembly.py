@@ -48,17 +48,21 @@ def cut_blocks(stream: IO[bytes] | Iterable[bytes], block_bytes: int) -> Iterato
         yield block
 
 
-def assemble(
-    lines: list[tuple[int, bytes]], batch_id: int, ctx: Any, ids: Sequence[int], render: Render, check: Check
-) -> Columns:
-    """`blocks.process_block`'s work on a block's lines; see there."""
-    texts: list[str] = []
-    items: list[Rum | LineError] = []
+def _records(lines: list[tuple[int, bytes]], texts: list[str]) -> Iterator[Rum | LineError]:
+    """The parsed lines, one at a time: a block's records are never all alive at once (about 4 KB
+    each, tens of MB per worker for a block), only the texts, which are stored."""
     for line_no, raw in lines:
         # The exact text is stored (re-validation, the RSS view).
         text = decode_line(raw)
         texts.append(text)
-        items.append(parse_decoded(raw, text, line_no))
+        yield parse_decoded(raw, text, line_no)
+
+
+def assemble(
+    lines: list[tuple[int, bytes]], batch_id: int, ctx: Any, ids: Sequence[int], render: Render, check: Check
+) -> Columns:
+    """`blocks.process_block`'s work on a block's lines; see there."""
+    texts: list[str] = []  # of every line read so far, in order (a few MB per block)
     numbers: list[str | None] = []
     first_lines: array[int] = array("q")
     line_counts: array[int] = array("l")
@@ -77,7 +81,7 @@ def assemble(
     skipped: set[str] = set()
     summary = SummaryDelta()
     position = 0  # groups hold consecutive items: a group's texts are the next ones
-    for result in iter_rss(items):
+    for result in iter_rss(_records(lines, texts)):
         group_lines = result.lines
         count = len(group_lines)
         numbers.append(result.rss_number)
