@@ -58,7 +58,9 @@ def test_current_versions_of_numbers_that_need_quoting(session: Session) -> None
     conn = driver_connection(session)
     found = repository.current_versions(conn, rss_numbers=[*ODD_NUMBERS, "X", "1", "unknown"])
     assert sorted(found) == sorted(ODD_NUMBERS)
-    stored = dict(session.execute(text("SELECT rss_number, content_hash FROM rss_version")).tuples().all())
+    stored: dict[str, str] = dict(
+        session.execute(text("SELECT rss_number, content_hash FROM rss_version")).tuples().all()
+    )
     assert {number: digest for number, (_id, digest) in found.items()} == stored
     assert repository.current_versions(conn, rss_numbers=[]) == {}
     # Sent again: every RSS is found unchanged, nothing new is stored.
