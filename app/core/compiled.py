@@ -43,6 +43,7 @@ COMPILED_MODULES: Final[tuple[str, ...]] = (
     "app.ingestion.rows",
     "app.ingestion.summaries",
     "app.ingestion.splits",
+    "app.ingestion.assembly",
     "app.medeco.rsa_reader",
     "app.rules.context",
     "app.rules.engine",

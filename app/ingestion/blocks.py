@@ -14,14 +14,11 @@ one small object per RSS cost about 6 µs per RUM between the two processes, as 
 from __future__ import annotations
 
 from array import array
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import BinaryIO, NamedTuple
 
-from app.core.fixedwidth.digest import lines_hash
 from app.core.line_errors import LineError
-from app.ingestion.parser import decode_line, iter_lines, iter_rss, parse_decoded, rss_number_of_line
-from app.ingestion.records import Rum
+from app.ingestion.assembly import assemble, cut_blocks
 from app.ingestion.rows import rows
 from app.ingestion.summaries import SummaryDelta
 from app.rules.engine import RuleContext
@@ -67,21 +64,8 @@ class Block(NamedTuple):
 def iter_blocks(stream: BinaryIO | Iterable[bytes], block_bytes: int | None = None) -> Iterator[list[Line]]:
     """The non-blank lines of `stream` (as `iter_lines` yields them), in blocks of about
     `block_bytes` (default BLOCK_BYTES) that each end where the N° de RSS changes."""
-    if block_bytes is None:
-        block_bytes = BLOCK_BYTES
-    block: list[Line] = []
-    size = 0
-    for line in iter_lines(stream):
-        # Only a full block looks at RSS numbers, so the cost is a few decodes per block.
-        if size >= block_bytes:
-            number = rss_number_of_line(line[1])
-            if number is None or number != rss_number_of_line(block[-1][1]):
-                yield block
-                block, size = [], 0
-        block.append(line)
-        size += len(line[1])
-    if block:
-        yield block
+    # The loop is compiled (app.ingestion.assembly); BLOCK_BYTES is read at each call (tests patch it).
+    return cut_blocks(stream, BLOCK_BYTES if block_bytes is None else block_bytes)
 
 
 def process_block(lines: list[Line], batch_id: int, ctx: RuleContext, ids: Sequence[int]) -> Block:
@@ -89,53 +73,6 @@ def process_block(lines: list[Line], batch_id: int, ctx: RuleContext, ids: Seque
     `ids[k]`; `ids` holds at least one id per line) and run the rules on them."""
     if len(ids) < len(lines):
         raise ValueError("a block needs a version id per line")
-    texts: dict[int, str] = {}
-
-    def records() -> Iterator[Rum | LineError]:
-        for line_no, raw in lines:
-            # The exact text is stored (re-validation, the RSS view).
-            text = texts[line_no] = decode_line(raw)
-            yield parse_decoded(raw, text, line_no)
-
-    numbers: list[str | None] = []
-    first_lines, line_counts, rum_counts = array("q"), array("l"), array("l")
-    version_ends, rum_ends = array("q"), array("q")
-    errors: dict[int, list[LineError]] = {}
-    hashes: list[str] = []
-    version_rows: list[str] = []
-    rum_rows: list[str] = []
-    version_end = rum_end = 0
-    formats: list[str] = []
-    findings: dict[int, RssFindings] = {}
-    skipped: set[str] = set()
-    summary = SummaryDelta()
-    for result in iter_rss(records()):
-        group_lines = result.lines
-        numbers.append(result.rss_number)
-        first_lines.append(group_lines[0] if group_lines else 0)
-        line_counts.append(len(group_lines))
-        rss_texts = [texts.pop(n) for n in group_lines]
-        rss = result.rss
-        if rss is None:
-            errors[len(numbers) - 1] = result.errors
-            continue
-        ordinal = len(rum_counts)
-        content_hash = lines_hash(rss_texts)
-        version_row, rss_rum_rows = rows(ids[ordinal], batch_id, rss, rss_texts, content_hash, summary)
-        hashes.append(content_hash)
-        version_rows.append(version_row)
-        rum_rows.append(rss_rum_rows)
-        version_end += len(version_row)
-        rum_end += len(rss_rum_rows)
-        version_ends.append(version_end)
-        rum_ends.append(rum_end)
-        rum_counts.append(len(rss.rums))
-        formats.extend(rum.format_code for rum in rss.rums)
-        found, skipped = findings_of(rss, ctx)  # the same skipped set for every RSS of a context
-        if found.findings:
-            findings[ordinal] = found
-    return Block(
-        numbers, first_lines, line_counts, errors, ids, "".join(hashes), rum_counts,
-        "".join(version_rows), version_ends, "".join(rum_rows), rum_ends, "".join(formats),
-        dict(Counter(formats)), findings, skipped, summary,
-    )  # fmt: skip
+    # The loop is compiled (app.ingestion.assembly); the renderer and the rules are this module's
+    # names, looked up at each call, so that a patch of them applies.
+    return Block(*assemble(lines, batch_id, ctx, ids, rows, findings_of))

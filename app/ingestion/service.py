@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import accumulate
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeVar, cast
 
 import psycopg
 from sqlalchemy.exc import IntegrityError
@@ -387,6 +387,11 @@ def _admit(
 ) -> list[Admitted]:
     """Tally a block's RSS (line counts, rejections, numbers met in another group of the batch) and
     return the accepted ones to store, in file order."""
+    if not block.errors and not repeats.repeated and not rejected_upstream:
+        # The usual block: every group accepted (so each has its number), none repeated in the
+        # file or refused upstream; no per-RSS work (a loop here cost a tenth of this process).
+        tally.lines += sum(block.line_counts)
+        return list(enumerate(cast(list[str], block.rss_numbers)))
     admitted: list[Admitted] = []
     ordinal = -1
     for index, number in enumerate(block.rss_numbers):
