@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from typing import Final
 
 from app.ingestion.records import Rss, Rum
@@ -43,7 +42,7 @@ from app.rules.catalog._common import (
     nomenclature_day,
 )
 from app.rules.catalog.versions import cim10_version
-from app.rules.engine import CimCode, Condition, Hit, Rule, RuleContext, Severity, hit, rule
+from app.rules.engine import Check, CimCode, Condition, Hit, Rule, RuleContext, Severity, hit, rule
 
 # --------------------------------------------------------------------------------------------------
 # Formats
@@ -220,11 +219,30 @@ def _check_existence(rss: Rss, context: RuleContext, position: str, wanted: int)
     return hits or NONE
 
 
+def _existence(position: str, wanted: int) -> Check:
+    """The check "a code at `position` has the status `wanted`" (a closure, not a partial: the
+    compiled check is then called with positional arguments, which a keyword partial is not)."""
+
+    def check_existence(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+        return _check_existence(rss, ctx, position, wanted)
+
+    return check_existence
+
+
+def _restriction_check(position: str, types: tuple[int, ...]) -> Check:
+    """The check "a valid code at `position` has one of the ATIH `types`" (a closure, see `_existence`)."""
+
+    def check_restricted(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+        return _restricted(rss, ctx, position, types)
+
+    return check_restricted
+
+
 # fmt: off
 _EXISTENCE: Final = (
     fg_rule("C067", "codes.dp_unknown", BLOCKING,
         "DP {value} : code n'ayant jamais existé dans la CIM-10 (à la date de sortie).",
-        partial(_check_existence, position="dp", wanted=_UNKNOWN),
+        _existence("dp", _UNKNOWN),
         """The DP must exist in the CIM-10 FR à usage PMSI.
 
         A code created after the stay's exit date counts as never existing at that date.
@@ -234,7 +252,7 @@ _EXISTENCE: Final = (
         """, needs=("cim10",)),
     fg_rule("C068", "codes.dp_withdrawn", BLOCKING,
         "DP {value} : code n'existant plus dans la CIM-10 (supprimé).",
-        partial(_check_existence, position="dp", wanted=_WITHDRAWN),
+        _existence("dp", _WITHDRAWN),
         """The DP must still be valid in the CIM-10 at the stay's exit date.
 
         Bad: dp = a code flagged deleted in the loaded CIM-10 (ATIH "*** SUaa ***" label).
@@ -242,7 +260,7 @@ _EXISTENCE: Final = (
         """, needs=("cim10",)),
     fg_rule("C094", "codes.dr_unknown", BLOCKING,
         "DR {value} : code n'ayant jamais existé dans la CIM-10 (à la date de sortie).",
-        partial(_check_existence, position="dr", wanted=_UNKNOWN),
+        _existence("dr", _UNKNOWN),
         """The related diagnosis (DR), when given, must exist in the CIM-10.
 
         Bad: dr = "C999".
@@ -250,7 +268,7 @@ _EXISTENCE: Final = (
         """, needs=("cim10",), when=("dr",)),
     fg_rule("C095", "codes.dr_withdrawn", BLOCKING,
         "DR {value} : code n'existant plus dans la CIM-10 (supprimé).",
-        partial(_check_existence, position="dr", wanted=_WITHDRAWN),
+        _existence("dr", _WITHDRAWN),
         """The related diagnosis (DR) must still be valid in the CIM-10 at the stay's exit date.
 
         Bad: dr = a code flagged deleted in the loaded CIM-10.
@@ -258,7 +276,7 @@ _EXISTENCE: Final = (
         """, needs=("cim10",), when=("dr",)),
     fg_rule("C070", "codes.da_unknown", BLOCKING,
         "DA {value} : code n'ayant jamais existé dans la CIM-10 (à la date de sortie).",
-        partial(_check_existence, position="das", wanted=_UNKNOWN),
+        _existence("das", _UNKNOWN),
         """Each associated diagnosis (DA) must exist in the CIM-10.
 
         Bad: das = ["I10", "I999"].
@@ -266,7 +284,7 @@ _EXISTENCE: Final = (
         """, needs=("cim10",), when=("das",)),
     fg_rule("C071", "codes.da_withdrawn", BLOCKING,
         "DA {value} : code n'existant plus dans la CIM-10 (supprimé).",
-        partial(_check_existence, position="das", wanted=_WITHDRAWN),
+        _existence("das", _WITHDRAWN),
         """Each associated diagnosis (DA) must still be valid in the CIM-10 at the stay's exit date.
 
         Bad: das = [a code flagged deleted in the loaded CIM-10].
@@ -314,7 +332,7 @@ def _restriction(code: str, name: str, message: str, position: str, types: tuple
     mco = " ou ".join(map(str, types))
     inferred = " (correspondance inférée)" if len(types) > 1 else ""
     return fg_rule(
-        code, f"codes.{name}", BLOCKING, message, partial(_restricted, position=position, types=types), doc,
+        code, f"codes.{name}", BLOCKING, message, _restriction_check(position, types), doc,
         reference=f"{fg(code)}; type MCO {mco} de la CIM-10 FR ATIH{inferred}",
         needs=("cim10",), params=("type_mco",), when=_WHEN[position],
     )  # fmt: skip
