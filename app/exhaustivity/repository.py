@@ -246,7 +246,8 @@ def service_labels(session: Session, *, codes: list[str]) -> dict[str, str]:
 
 # The quarterly review's periods (its months and quarters), as parallel arrays: each one's label
 # and bounds. They may overlap (a month and its quarter): a row counts in every period holding it.
-_PERIODS: Final = """periods AS (
+# Materialized: inlined, the arrays were unnested again for each stay or event the join read.
+_PERIODS: Final = """periods AS MATERIALIZED (
     SELECT p.period, p.starts, p.ends
     FROM unnest(CAST(:periods AS text[]), CAST(:period_starts AS {kind}[]), CAST(:period_ends AS {kind}[]))
         AS p(period, starts, ends)
