@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.auth.schemas import Principal, Role
 from app.core import db
 from app.exhaustivity import quarterly
+from app.exhaustivity.schemas import QuarterlyRead
 from app.ingestion import service as ingestion_service
 from app.ingestion.writer import write_rss
 from app.turnaround import intake
@@ -63,7 +64,7 @@ def loaded(realistic: Realistic) -> None:
         intake.store_events(session, "document", late, recorded_at=REPORTS_STORED_LATE)
 
 
-def _reference(session: Session, principal: Principal, quarter: str, as_of: date) -> quarterly.QuarterlyRead:
+def _reference(session: Session, principal: Principal, quarter: str, as_of: date) -> QuarterlyRead:
     """The review assembled from each period's own three aggregates."""
     first, last = quarterly.quarter_bounds(quarter)
     before = quarterly.previous_quarter(quarter)
