@@ -51,7 +51,7 @@ PAGES = (
     "/web/anomalies?severity=blocking&status=open",
     "/web/activite?from=2022-01-01&to=2022-12-31",
     "/web/integration",
-    "/web/trimestre?quarter=2022-Q4",  # the quarterly review: 5 periods x 3 aggregates
+    "/web/trimestre?quarter=2022-Q4",  # the quarterly review: 5 periods in one pass (2 aggregates)
 )
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 

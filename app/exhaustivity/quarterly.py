@@ -14,7 +14,7 @@ from calendar import monthrange
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
@@ -22,10 +22,12 @@ from app.auth.schemas import Principal
 from app.core.dates import check_period
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
-from app.exhaustivity import service
+from app.exhaustivity import repository, service
 from app.exhaustivity.schemas import (
+    OVERDUE_DAYS,
     Channel,
     ExhaustivityCounts,
+    ExhaustivityRow,
     MonthFigures,
     QuarterlyMonth,
     QuarterlyRead,
@@ -100,20 +102,77 @@ def _figures(
     )
 
 
-def _period(session: Session, principal: Principal, as_of: date, first: date, last: date) -> _Period:
+@dataclass(frozen=True, slots=True)
+class PeriodFigures:
+    """The three domains' figures of one period (a month or a quarter), per service and in all."""
+
+    turnaround: list[tuple[str, str | None, TurnaroundSummary]]
+    turnaround_total: TurnaroundSummary
+    coding: list[ExhaustivityRow]
+    coding_total: ExhaustivityCounts
+    transmitted: service.TransmissionFigures
+
+
+def period_figures(
+    session: Session, principal: Principal, as_of: date, first: date, last: date
+) -> PeriodFigures:
+    """One period's figures from each domain's own report aggregate (three statements): the
+    reference the review's one-pass `periods_figures` is tested against."""
     params = service.params(principal, date_from=first, date_to=last, as_of=as_of)
-    turnaround_groups, turnaround_total = turnaround_reports.summarize_groups(
-        session, params, GroupBy.SERVICE
-    )
-    coding_rows, coding_total = service.summarize(session, params, GroupBy.SERVICE)
+    turnaround, turnaround_total = turnaround_reports.summarize_groups(session, params, GroupBy.SERVICE)
+    coding, coding_total = service.summarize(session, params, GroupBy.SERVICE)
     transmitted = service.transmission_figures(
         session, service.transmission_params(principal, first_day=first, last_day=last, basis="received")
     )
-    labels: dict[str, str | None] = {group: label for group, label, _ in turnaround_groups}
-    labels.update({row.group: row.label for row in coding_rows})
+    return PeriodFigures(turnaround, turnaround_total, coding, coding_total, transmitted)
+
+
+def periods_figures(
+    session: Session, principal: Principal, as_of: date, periods: list[tuple[str, date, date]]
+) -> dict[str, PeriodFigures]:
+    """The figures of each period (label, first day, last day; months and quarters may overlap)
+    from two statements: the stays of the whole span classified once, and its events read once.
+
+    Each period's figures are those of `period_figures` (medians are computed per period, never
+    summed) but for one case: a stay number carried by RSS of different rss_number exiting in
+    different periods (a stay's RSS is chosen among those exiting near the span)."""
+    first = min(starts for _, starts, _ in periods)
+    last = max(ends for _, _, ends in periods)
+    params = service.params(principal, date_from=first, date_to=last, as_of=as_of)
+    stays: dict[str, list[Any]] = {label: [] for label, _, _ in periods}
+    for row in repository.period_groups(session, params, periods, overdue_days=OVERDUE_DAYS):
+        stays[row.period].append(row)
+    windows = []
+    for label, starts, ends in periods:
+        window = service.transmission_params(principal, first_day=starts, last_day=ends, basis="received")
+        windows.append((label, window.window_from, window.window_until))
+    span = service.transmission_params(principal, first_day=first, last_day=last, basis="received")
+    events = repository.period_transmission_groups(session, span, windows)
+    labels = service.transmission_labels(session, events)
+    transmitted: dict[str, list[Any]] = {label: [] for label, _, _ in periods}
+    for row in events:
+        transmitted[row.period].append(row)
+    found = {}
+    for label, _, _ in periods:
+        turnaround, turnaround_total = turnaround_reports.summaries_of(stays[label])
+        coding, coding_total = service.exhaustivity_of(stays[label])
+        found[label] = PeriodFigures(
+            turnaround,
+            turnaround_total,
+            coding,
+            coding_total,
+            service.transmission_figures_of(transmitted[label], labels),
+        )
+    return found
+
+
+def _period(figures: PeriodFigures) -> _Period:
+    transmitted = figures.transmitted
+    labels: dict[str, str | None] = {group: label for group, label, _ in figures.turnaround}
+    labels.update({row.group: row.label for row in figures.coding})
     labels.update({row.service: row.label for row in transmitted.rows})
-    by_turnaround = {group: summary for group, _, summary in turnaround_groups}
-    by_coding = {row.group: row for row in coding_rows}
+    by_turnaround = {group: summary for group, _, summary in figures.turnaround}
+    by_coding = {row.group: row for row in figures.coding}
     mixes: dict[str, dict[str, int]] = {}
     for row in transmitted.rows:
         mixes.setdefault(row.service, {})[row.channel.value] = row.documents
@@ -129,7 +188,7 @@ def _period(session: Session, principal: Principal, as_of: date, first: date, la
             for code in labels
         },
         labels=labels,
-        total=_figures(turnaround_total, coding_total, transmitted.total, total_mix),
+        total=_figures(figures.turnaround_total, figures.coding_total, transmitted.total, total_mix),
     )
 
 
@@ -145,9 +204,19 @@ def quarterly_review(
     before = previous_quarter(quarter)
     previous_first, previous_last = quarter_bounds(before)
     as_of = as_of or turnaround_reports.today()
-    monthly = [(label, _period(session, principal, as_of, start, end)) for label, start, end in months(first)]
-    current = _period(session, principal, as_of, first, last)
-    previous = _period(session, principal, as_of, previous_first, previous_last)
+    periods = [*months(first), (quarter, first, last), (before, previous_first, previous_last)]
+    return review(as_of, periods, periods_figures(session, principal, as_of, periods))
+
+
+def review(
+    as_of: date, periods: list[tuple[str, date, date]], figures: dict[str, PeriodFigures]
+) -> QuarterlyRead:
+    """The review from the figures of its `periods`: the quarter's three months, the quarter, the
+    previous quarter (label, first day, last day), in that order."""
+    (quarter, first, last), (before, _, _) = periods[3], periods[4]
+    monthly = [(label, _period(figures[label])) for label, _, _ in periods[:3]]
+    current = _period(figures[quarter])
+    previous = _period(figures[before])
     empty = _figures(None, None, None, {})
     labels = {**previous.labels, **current.labels}
     for _, period in monthly:

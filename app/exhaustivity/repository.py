@@ -9,7 +9,7 @@ document events by storage time (`ix_document_event_recorded_at`, migration 0017
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Final, Literal
 
 from sqlalchemy import text
@@ -40,7 +40,7 @@ first_rss AS (
 ),
 coding AS (
     SELECT c.stay_number, c.discharge_date, c.unit, c.code, c.unit_label, c.service_code, c.pole_code,
-        c.rss_received_at IS NOT NULL AS coded,
+        c.delay_days, c.rss_received_at IS NOT NULL AS coded,
         -- A local date: the statement runs with TimeZone Europe/Paris (run_in_hospital_time).
         CASE WHEN c.rss_received_at IS NOT NULL THEN GREATEST(0,
             CAST(LEAST(c.rss_received_at, f.received_at) AS date) - c.discharge_date) END AS coding_delay
@@ -48,6 +48,17 @@ coding AS (
     LEFT JOIN first_rss f ON f.stay_number = c.stay_number
 )
 """
+
+
+# The exhaustivity figures of a group of `coding` rows but their count of stays (which the
+# quarterly review's statement takes from the turnaround's figures of the same rows).
+_CODING_AGGREGATES: Final = """count(*) FILTER (WHERE c.coded) AS coded,
+count(*) FILTER (WHERE NOT c.coded) AS not_coded,
+count(*) FILTER (WHERE NOT c.coded AND :as_of - c.discharge_date > :overdue_days) AS not_coded_over,
+percentile_cont(0.5) WITHIN GROUP (ORDER BY CAST(c.coding_delay AS float8)) AS coding_delay_median_days,
+CAST(percentile_disc(0.9) WITHIN GROUP (ORDER BY CAST(c.coding_delay AS float8)) AS integer)
+    AS coding_delay_p90_days,
+count(*) FILTER (WHERE c.coded)::float8 / NULLIF(count(*), 0) AS rate_coded"""
 
 
 def _grouped_sql(group_by: GroupColumn) -> str:
@@ -60,15 +71,7 @@ grouped AS (
         GROUPING({key} COLLATE "C") = 1 AS is_total,
         max(c.unit_label) AS unit_label,
         count(*) AS stays,
-        count(*) FILTER (WHERE c.coded) AS coded,
-        count(*) FILTER (WHERE NOT c.coded) AS not_coded,
-        count(*) FILTER (WHERE NOT c.coded AND :as_of - c.discharge_date > :overdue_days)
-            AS not_coded_over,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY CAST(c.coding_delay AS float8))
-            AS coding_delay_median_days,
-        CAST(percentile_disc(0.9) WITHIN GROUP (ORDER BY CAST(c.coding_delay AS float8)) AS integer)
-            AS coding_delay_p90_days,
-        count(*) FILTER (WHERE c.coded)::float8 / NULLIF(count(*), 0) AS rate_coded
+        {_CODING_AGGREGATES}
     FROM coding c
     GROUP BY GROUPING SETS (({key} COLLATE "C"), ())
 )
@@ -185,17 +188,20 @@ scoped AS (
 )
 """
 
+# The transmission figures of a group of `scoped` events (the columns of `TransmissionCounts`).
+_TRANSMISSION_AGGREGATES: Final = """count(*) AS documents,
+count(*) FILTER (WHERE t.lag_seconds > :late_seconds) AS stored_late,
+CAST(percentile_cont(0.5) WITHIN GROUP (ORDER BY CAST(t.lag_seconds AS float8)) / 3600 AS float8)
+    AS lag_median_hours,
+CAST(percentile_disc(0.9) WITHIN GROUP (ORDER BY CAST(t.lag_seconds AS float8)) / 3600 AS float8)
+    AS lag_p90_hours"""
+
 _TRANSMISSION_SQL: Final = """
 {transmitted}
 SELECT t.channel, COALESCE(t.service_code, 'unmapped') COLLATE "C" AS service,
     GROUPING(t.channel) = 1 AS all_channels,
     GROUPING(COALESCE(t.service_code, 'unmapped') COLLATE "C") = 1 AS all_services,
-    count(*) AS documents,
-    count(*) FILTER (WHERE t.lag_seconds > :late_seconds) AS stored_late,
-    CAST(percentile_cont(0.5) WITHIN GROUP (ORDER BY CAST(t.lag_seconds AS float8)) / 3600 AS float8)
-        AS lag_median_hours,
-    CAST(percentile_disc(0.9) WITHIN GROUP (ORDER BY CAST(t.lag_seconds AS float8)) / 3600 AS float8)
-        AS lag_p90_hours
+    {aggregates}
 FROM scoped t
 GROUP BY GROUPING SETS (
     (t.channel, COALESCE(t.service_code, 'unmapped') COLLATE "C"), (t.channel),
@@ -207,8 +213,14 @@ GROUP BY GROUPING SETS (
 def transmission_groups(session: Session, params: TransmissionParams) -> list[Row[Any]]:
     """Rows per (channel, service), per channel (`all_services`), per service (`all_channels`)
     and the total (both flags), in that order."""
-    sql = _TRANSMISSION_SQL.format(transmitted=_TRANSMITTED.format(channel=_CHANNEL, basis=params.basis))
-    rows = turnaround_repository.run_in_hospital_time(session, sql, params.bind())
+    sql = _TRANSMISSION_SQL.format(
+        transmitted=_TRANSMITTED.format(channel=_CHANNEL, basis=params.basis),
+        aggregates=_TRANSMISSION_AGGREGATES,
+    )
+    return _transmission_order(turnaround_repository.run_in_hospital_time(session, sql, params.bind()))
+
+
+def _transmission_order(rows: list[Row[Any]]) -> list[Row[Any]]:
     return sorted(
         rows,
         key=lambda row: (
@@ -228,3 +240,104 @@ def service_labels(session: Session, *, codes: list[str]) -> dict[str, str]:
         {"codes": codes},
     )
     return {str(code): str(label) for code, label in rows}
+
+
+# --------------------------------------------------------------------------- quarterly review
+
+# The quarterly review's periods (its months and quarters), as parallel arrays: each one's label
+# and bounds. They may overlap (a month and its quarter): a row counts in every period holding it.
+# Materialized: inlined, the arrays were unnested again for each stay or event the join read.
+_PERIODS: Final = """periods AS MATERIALIZED (
+    SELECT p.period, p.starts, p.ends
+    FROM unnest(CAST(:periods AS text[]), CAST(:period_starts AS {kind}[]), CAST(:period_ends AS {kind}[]))
+        AS p(period, starts, ends)
+)"""
+
+
+def _periods_sql() -> str:
+    key, label = turnaround_repository.GROUP_EXPRESSIONS["service"]
+    return f"""
+{_CODING},
+{_PERIODS.format(kind="date")},
+-- The stays are classified once over the span of the periods (their turnaround and coding, as
+-- of the same as_of), then each counts in every period its discharge date falls in.
+by_period AS (
+    SELECT p.period, c.*
+    FROM coding c
+    JOIN periods p ON c.discharge_date BETWEEN p.starts AND p.ends
+),
+grouped AS (
+    SELECT c.period,
+        {key} COLLATE "C" AS grp,
+        GROUPING({key} COLLATE "C") = 1 AS is_total,
+        {turnaround_repository.TURNAROUND_AGGREGATES},
+        {_CODING_AGGREGATES}
+    FROM by_period c
+    GROUP BY GROUPING SETS ((c.period, {key} COLLATE "C"), (c.period))
+)
+SELECT g.grp AS "group", CASE WHEN NOT g.is_total THEN {label} END AS label, g.*
+FROM grouped g
+ORDER BY g.period, g.is_total, g.grp = 'unmapped', g.grp
+"""
+
+
+_PERIODS_SQL: Final = _periods_sql()
+
+
+def period_groups(
+    session: Session,
+    params: TurnaroundParams,
+    periods: list[tuple[str, date, date]],
+    *,
+    overdue_days: int,
+) -> list[Row[Any]]:
+    """Per period (label, first day, last day, all within `params`' dates) and service, and per
+    period in total (`is_total`): the turnaround's and the exhaustivity's figures of its stays,
+    from one classification of the stays of `params`."""
+    return turnaround_repository.run_in_hospital_time(
+        session,
+        _PERIODS_SQL,
+        {
+            **params.bind(),
+            "overdue_days": overdue_days,
+            "periods": [period for period, _, _ in periods],
+            "period_starts": [starts for _, starts, _ in periods],
+            "period_ends": [ends for _, _, ends in periods],
+        },
+    )
+
+
+def _period_transmission_sql(basis: str) -> str:
+    return f"""
+{_TRANSMITTED.format(channel=_CHANNEL, basis=basis)},
+{_PERIODS.format(kind="timestamptz")}
+SELECT p.period, t.channel, COALESCE(t.service_code, 'unmapped') COLLATE "C" AS service,
+    GROUPING(t.channel) = 1 AS all_channels,
+    GROUPING(COALESCE(t.service_code, 'unmapped') COLLATE "C") = 1 AS all_services,
+    {_TRANSMISSION_AGGREGATES}
+FROM scoped t
+JOIN periods p ON t.received_at >= p.starts AND t.received_at < p.ends
+GROUP BY GROUPING SETS (
+    (p.period, t.channel, COALESCE(t.service_code, 'unmapped') COLLATE "C"), (p.period, t.channel),
+    (p.period, COALESCE(t.service_code, 'unmapped') COLLATE "C"), (p.period)
+)
+"""
+
+
+def period_transmission_groups(
+    session: Session, params: TransmissionParams, periods: list[tuple[str, datetime, datetime]]
+) -> list[Row[Any]]:
+    """`transmission_groups` of each period (label, window start, window end: the events whose
+    `params.basis` time is in [start, end), all within `params`' window), from one read of the
+    events of `params`' window; each row carries its `period`."""
+    rows = turnaround_repository.run_in_hospital_time(
+        session,
+        _period_transmission_sql(params.basis),
+        {
+            **params.bind(),
+            "periods": [period for period, _, _ in periods],
+            "period_starts": [starts for _, starts, _ in periods],
+            "period_ends": [ends for _, _, ends in periods],
+        },
+    )
+    return _transmission_order(rows)

@@ -106,9 +106,15 @@ def summarize(
     overdue_days: int = OVERDUE_DAYS,
 ) -> tuple[list[ExhaustivityRow], ExhaustivityCounts]:
     """Rows per group and the total, from one SQL aggregate."""
-    rows = repository.exhaustivity_groups(
-        session, turnaround_params, group_by=group_by.value, overdue_days=overdue_days
+    return exhaustivity_of(
+        repository.exhaustivity_groups(
+            session, turnaround_params, group_by=group_by.value, overdue_days=overdue_days
+        )
     )
+
+
+def exhaustivity_of(rows: Sequence[Any]) -> tuple[list[ExhaustivityRow], ExhaustivityCounts]:
+    """Rows per group and the total row's (`is_total`) of an exhaustivity aggregate."""
     groups = [
         ExhaustivityRow(group=row.group, label=row.label, **_counts(row)) for row in rows if not row.is_total
     ]
@@ -281,9 +287,18 @@ def transmission_figures(
 ) -> TransmissionFigures:
     """The transmission figures of a window, from one SQL aggregate."""
     rows = repository.transmission_groups(session, transmission)
-    labels = repository.service_labels(
+    return transmission_figures_of(rows, transmission_labels(session, rows))
+
+
+def transmission_labels(session: Session, rows: Sequence[Any]) -> dict[str, str]:
+    """The labels of the services of transmission aggregate rows."""
+    return repository.service_labels(
         session, codes=sorted({row.service for row in rows if row.service is not None})
     )
+
+
+def transmission_figures_of(rows: Sequence[Any], labels: dict[str, str]) -> TransmissionFigures:
+    """The figures of the rows of one window's transmission aggregate (`transmission_groups`)."""
     return TransmissionFigures(
         rows=[
             TransmissionRow(

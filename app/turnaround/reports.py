@@ -98,7 +98,8 @@ def _params(
     )
 
 
-def _counts(row: Any) -> TurnaroundSummary:
+def summary_of(row: Any) -> TurnaroundSummary:
+    """The figures of an aggregate row (`reports_repository.TURNAROUND_AGGREGATES`)."""
     return TurnaroundSummary(
         stays=row.stays,
         on_time_j0=row.on_time_j0,
@@ -131,9 +132,15 @@ def summarize_groups(
     session: Session, params: reports_repository.TurnaroundParams, group_by: GroupBy
 ) -> tuple[list[tuple[str, str | None, TurnaroundSummary]], TurnaroundSummary]:
     """(group, label, summary) per group and the total, from one SQL aggregate."""
-    rows = reports_repository.turnaround_groups(session, params, group_by=group_by.value)
-    groups = [(row.group, row.label, _counts(row)) for row in rows if not row.is_total]
-    total = next((_counts(row) for row in rows if row.is_total), _EMPTY)
+    return summaries_of(reports_repository.turnaround_groups(session, params, group_by=group_by.value))
+
+
+def summaries_of(
+    rows: Sequence[Any],
+) -> tuple[list[tuple[str, str | None, TurnaroundSummary]], TurnaroundSummary]:
+    """(group, label, summary) per group row and the total row's (`is_total`) of an aggregate."""
+    groups = [(row.group, row.label, summary_of(row)) for row in rows if not row.is_total]
+    total = next((summary_of(row) for row in rows if row.is_total), _EMPTY)
     return groups, total
 
 

@@ -215,6 +215,28 @@ classified AS (
 _WINDOW_DAYS: Final = 8  # classify.WINDOW_DAYS, inlined as a literal in the SQL below
 
 
+# The turnaround figures of a group of classified stays (the columns of `TurnaroundSummary`), for
+# the aggregates grouping `classified` rows: the grouped report and the quarterly review.
+TURNAROUND_AGGREGATES: Final = f"""count(*) AS stays,
+count(*) FILTER (WHERE delay_days = 0) AS on_time_j0,
+count(*) FILTER (WHERE delay_days <= {_WINDOW_DAYS}) AS on_time_j8,
+count(*) FILTER (WHERE delay_days > {_WINDOW_DAYS}) AS late,
+count(*) FILTER (WHERE delay_days IS NULL AND :as_of - discharge_date > {_WINDOW_DAYS}) AS missing,
+count(*) FILTER (WHERE delay_days IS NULL AND :as_of - discharge_date <= {_WINDOW_DAYS}) AS pending,
+count(*) FILTER (WHERE delay_days = 0)::float8
+    / NULLIF(count(*) FILTER (WHERE delay_days IS NOT NULL
+                               OR :as_of - discharge_date > {_WINDOW_DAYS}), 0) AS rate_j0,
+count(*) FILTER (WHERE delay_days <= {_WINDOW_DAYS})::float8
+    / NULLIF(count(*) FILTER (WHERE delay_days IS NOT NULL
+                               OR :as_of - discharge_date > {_WINDOW_DAYS}), 0) AS rate_j8,
+-- Both percentiles over the same float8 input and order, so PostgreSQL sorts each group's
+-- delays once for the two (integer delays are exact in float8, and so the p90 cast back);
+-- ordered by the integer the p90 would sort them a second time (2 of a month's ~50 ms).
+percentile_cont(0.5) WITHIN GROUP (ORDER BY CAST(delay_days AS float8)) AS median_delay_days,
+CAST(percentile_disc(0.9) WITHIN GROUP (ORDER BY CAST(delay_days AS float8)) AS integer)
+    AS p90_delay_days"""
+
+
 def _grouped_sql(group_by: GroupColumn) -> str:
     key, label = _GROUP_EXPRESSIONS[group_by]
     return f"""
@@ -224,24 +246,7 @@ grouped AS (
         {key} COLLATE "C" AS grp,
         GROUPING({key} COLLATE "C") = 1 AS is_total,
         max(c.unit_label) AS unit_label,
-        count(*) AS stays,
-        count(*) FILTER (WHERE delay_days = 0) AS on_time_j0,
-        count(*) FILTER (WHERE delay_days <= {_WINDOW_DAYS}) AS on_time_j8,
-        count(*) FILTER (WHERE delay_days > {_WINDOW_DAYS}) AS late,
-        count(*) FILTER (WHERE delay_days IS NULL AND :as_of - discharge_date > {_WINDOW_DAYS}) AS missing,
-        count(*) FILTER (WHERE delay_days IS NULL AND :as_of - discharge_date <= {_WINDOW_DAYS}) AS pending,
-        count(*) FILTER (WHERE delay_days = 0)::float8
-            / NULLIF(count(*) FILTER (WHERE delay_days IS NOT NULL
-                                       OR :as_of - discharge_date > {_WINDOW_DAYS}), 0) AS rate_j0,
-        count(*) FILTER (WHERE delay_days <= {_WINDOW_DAYS})::float8
-            / NULLIF(count(*) FILTER (WHERE delay_days IS NOT NULL
-                                       OR :as_of - discharge_date > {_WINDOW_DAYS}), 0) AS rate_j8,
-        -- Both percentiles over the same float8 input and order, so PostgreSQL sorts each group's
-        -- delays once for the two (integer delays are exact in float8, and so the p90 cast back);
-        -- ordered by the integer the p90 would sort them a second time (2 of a month's ~50 ms).
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY CAST(delay_days AS float8)) AS median_delay_days,
-        CAST(percentile_disc(0.9) WITHIN GROUP (ORDER BY CAST(delay_days AS float8)) AS integer)
-            AS p90_delay_days
+        {TURNAROUND_AGGREGATES}
     FROM classified c
     GROUP BY GROUPING SETS (({key} COLLATE "C"), ())
 )
