@@ -13,8 +13,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    CHAR,
     BigInteger,
     Boolean,
+    CheckConstraint,
+    Column,
     Date,
     ForeignKey,
     Index,
@@ -22,6 +25,7 @@ from sqlalchemy import (
     Numeric,
     SmallInteger,
     String,
+    Table,
     Text,
     text,
 )
@@ -105,3 +109,48 @@ class TariffCoefficient(Base):
     year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     prudential: Mapped[Decimal] = mapped_column(Numeric(8, 6))
     geographic: Mapped[Decimal] = mapped_column(Numeric(8, 6))
+
+
+# The stored case-mix figures (migration 0020). A cache of additive sums, written and read only by
+# SQL in app.medeco.repository: plain tables (no primary key on the figures: a row is one
+# aggregate, replaced as a month's whole set), declared here so that Base.metadata matches the schema.
+casemix_month = Table(
+    "casemix_month",
+    Base.metadata,
+    Column("month", Date, primary_key=True),
+    Column("changes", BigInteger, nullable=False, server_default=text("1")),
+    Column("priced", BigInteger, nullable=True),
+)
+
+_COUNTS = (
+    "stays", "seances", "los_sum", "national_n", "ipdms_los", "ipdms_stays", "below_low_bound",
+    "above_high_bound", "exb_days", "exh_days", "not_valued_no_ghm", "not_valued_error_ghm",
+    "not_valued_ambiguous_ghs", "not_valued_no_tariff",
+)  # fmt: skip
+_AMOUNTS = (
+    "days", "valuation_base", "valuation_exb", "valuation_exh", "valuation_supplements", "valuation_total",
+)  # fmt: skip
+
+casemix_figures = Table(
+    "casemix_figures",
+    Base.metadata,
+    Column("grain", CHAR(1), CheckConstraint("grain IN ('d', 'm')", name="grain"), nullable=False),
+    Column("period", Date, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("unit", String(10)),
+    Column("service", String(40)),
+    Column("pole", String(40)),
+    Column("unit_label", Text),
+    Column("service_label", Text),
+    Column("pole_label", Text),
+    Column("ghm", String(6)),
+    Column("national_sum", Numeric),
+    Column("ipdms_reference", Numeric),
+    *(Column(name, BigInteger, nullable=False) for name in _COUNTS),
+    *(Column(name, Numeric, nullable=False) for name in _AMOUNTS),
+    Index("ix_casemix_figures_kind_grain_period", "kind", "grain", "period"),
+    Index(
+        "ix_casemix_figures_kind_unit", "kind", "unit", "grain", "period", postgresql_where=text("unit IS NOT NULL")
+    ),
+    Index("ix_casemix_figures_period", "period"),
+)
