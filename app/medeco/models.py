@@ -150,7 +150,12 @@ casemix_figures = Table(
     *(Column(name, Numeric, nullable=False) for name in _AMOUNTS),
     Index("ix_casemix_figures_kind_grain_period", "kind", "grain", "period"),
     Index(
-        "ix_casemix_figures_kind_unit", "kind", "unit", "grain", "period", postgresql_where=text("unit IS NOT NULL")
+        "ix_casemix_figures_kind_unit",
+        "kind",
+        "unit",
+        "grain",
+        "period",
+        postgresql_where=text("unit IS NOT NULL"),
     ),
     Index("ix_casemix_figures_period", "period"),
 )
