@@ -47,6 +47,9 @@ COMPILED_MODULES: Final[tuple[str, ...]] = (
     "app.medeco.rsa_reader",
     "app.rules.context",
     "app.rules.engine",
+    # Not patched: tests and the benchmark patch `blocks.findings_of`, the name the block workers
+    # pass to the assembly, never this module's own.
+    "app.rules.rss_findings",
     "app.rules.catalog._common",
     "app.rules.catalog.acts",
     "app.rules.catalog.administrative",

@@ -2,17 +2,25 @@
 
 Apart from app.rules.service so that the worker processes import only the parser, the rules and
 their engine: not SQLAlchemy, FastAPI or pydantic, about 60 MB less per worker. It imports the
-catalogue and runs it by name: the engine does not import the catalogue (app.rules.registry).
+catalogue, which fills `app.rules.registry`, and runs that registry: the engine does not import
+the catalogue.
+
+Compiled by mypyc (app.core.compiled): `findings_of` runs once per RSS in the workers.
 """
 
 from __future__ import annotations
 
+import importlib
 from datetime import date
 from typing import NamedTuple
 
 from app.ingestion.records import Rss
-from app.rules.catalog import REGISTRY
 from app.rules.engine import Finding, RuleContext, run_rules
+from app.rules.registry import REGISTRY
+
+# By name, not by an import statement: the mypyc build cannot type the catalogue package from a
+# compiled module that imports it (its family modules and the engine import each other).
+importlib.import_module("app.rules.catalog")
 
 
 class RssFindings(NamedTuple):
