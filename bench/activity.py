@@ -16,15 +16,11 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-import httpx
 import psycopg
 from sqlalchemy import make_url
 
@@ -358,12 +354,6 @@ ENDPOINTS: list[tuple[str, str, dict[str, str]]] = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _token(url: str, role: str, units: list[str] | None = None) -> str:
     from app.auth import service as auth_service
     from app.auth.schemas import Role
@@ -383,60 +373,38 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def measure(url: str, requests: int) -> tuple[list[tuple[str, float, float, float]], dict[str, object]]:
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "DIMQA_LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli.main", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
     facts: dict[str, object] = {}
-    try:
-        with httpx.Client(base_url=base, timeout=60) as client:
-            for _ in range(300):
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.2)
-            else:
-                raise RuntimeError("dimqa serve did not become ready")
-            reader = {"Authorization": f"Bearer {_token(url, 'reader')}"}
-            restricted = {"Authorization": f"Bearer {_token(url, 'reader', _units()[:5])}"}
-            feed = {"Authorization": f"Bearer {_token(url, 'ingest')}"}
-            rhs_lines = 0
-            started = time.perf_counter()
-            for year in YEARS:
-                content = rhs_file(year, 1500, seed=year)
-                rhs_lines += content.count(b"\n")
-                response = client.post(
-                    "/api/v1/rhs-batches", content=content, headers={**feed, "Content-Type": "text/plain"}
-                )
-                if response.status_code not in (200, 201):
-                    raise RuntimeError(f"RHS batch refused: {response.status_code} {response.text[:300]}")
-            facts["rhs"] = (rhs_lines, time.perf_counter() - started)
-            results = []
-            for name, path, params in ENDPOINTS:
-                headers = restricted if "token of" in name else reader
-                for _ in range(5):  # warm-up: connection pool, plans, caches
-                    client.get(path, params={**PERIOD, **params}, headers=headers).raise_for_status()
-                timings = []
-                for _ in range(requests):
-                    started = time.perf_counter()
-                    response = client.get(path, params={**PERIOD, **params}, headers=headers)
-                    timings.append((time.perf_counter() - started) * 1000)
-                    response.raise_for_status()
-                results.append((name, statistics.median(timings), _percentile(timings, 0.95), max(timings)))
-                print(f"{name:24} p50 {results[-1][1]:6.1f} ms  p95 {results[-1][2]:6.1f} ms", flush=True)
-            body = client.get("/api/v1/activity/care-types", params=PERIOD, headers=reader).json()
-            facts["year_rum"] = body["total"]["rum"]
-            facts["year_rss"] = body["total"]["rss"]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with realistic.served(url) as client:
+        reader = {"Authorization": f"Bearer {_token(url, 'reader')}"}
+        restricted = {"Authorization": f"Bearer {_token(url, 'reader', _units()[:5])}"}
+        feed = {"Authorization": f"Bearer {_token(url, 'ingest')}"}
+        rhs_lines = 0
+        started = time.perf_counter()
+        for year in YEARS:
+            content = rhs_file(year, 1500, seed=year)
+            rhs_lines += content.count(b"\n")
+            response = client.post(
+                "/api/v1/rhs-batches", content=content, headers={**feed, "Content-Type": "text/plain"}
+            )
+            if response.status_code not in (200, 201):
+                raise RuntimeError(f"RHS batch refused: {response.status_code} {response.text[:300]}")
+        facts["rhs"] = (rhs_lines, time.perf_counter() - started)
+        results = []
+        for name, path, params in ENDPOINTS:
+            headers = restricted if "token of" in name else reader
+            for _ in range(5):  # warm-up: connection pool, plans, caches
+                client.get(path, params={**PERIOD, **params}, headers=headers).raise_for_status()
+            timings = []
+            for _ in range(requests):
+                started = time.perf_counter()
+                response = client.get(path, params={**PERIOD, **params}, headers=headers)
+                timings.append((time.perf_counter() - started) * 1000)
+                response.raise_for_status()
+            results.append((name, statistics.median(timings), _percentile(timings, 0.95), max(timings)))
+            print(f"{name:24} p50 {results[-1][1]:6.1f} ms  p95 {results[-1][2]:6.1f} ms", flush=True)
+        body = client.get("/api/v1/activity/care-types", params=PERIOD, headers=reader).json()
+        facts["year_rum"] = body["total"]["rum"]
+        facts["year_rss"] = body["total"]["rss"]
     return results, facts
 
 

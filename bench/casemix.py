@@ -25,13 +25,10 @@ import json
 import os
 import random
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-import httpx
 import psycopg
 from sqlalchemy import make_url
 
@@ -212,46 +209,27 @@ def cases() -> list[tuple[str, dict[str, str], bool]]:
 
 
 def measure(url: str, requests: int) -> tuple[list[tuple[str, float, float]], dict[str, object]]:
-    port = activity._free_port()
-    env = {**os.environ, **realistic.SERVER_ENV, "DATABASE_URL": url, "DIMQA_LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli.main", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
     facts: dict[str, object] = {}
     results: list[tuple[str, float, float]] = []
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
-            for _ in range(300):
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.2)
-            else:
-                raise RuntimeError("dimqa serve did not become ready")
-            full = {"Authorization": f"Bearer {activity._token(url, 'reader')}"}
-            one = {"Authorization": f"Bearer {activity._token(url, 'reader', [realistic.RESTRICTED_UNIT])}"}
-            for name, params, restricted in cases():
-                headers = one if restricted else full
-                for _ in range(3):  # warm-up: connection pool, plans, caches
-                    client.get("/api/v1/casemix", params=params, headers=headers).raise_for_status()
-                timings = []
-                for _ in range(requests):
-                    started = time.perf_counter()
-                    response = client.get("/api/v1/casemix", params=params, headers=headers)
-                    timings.append((time.perf_counter() - started) * 1000)
-                    response.raise_for_status()
-                results.append((name, statistics.median(timings), activity._percentile(timings, 0.95)))
-                print(f"{name:40} p50 {results[-1][1]:7.1f} ms  p95 {results[-1][2]:7.1f} ms", flush=True)
-            body = client.get("/api/v1/casemix", params=cases()[0][1], headers=full).json()
-            facts["stays"] = body["total"]["stays"]
-            facts["valued_total"] = body["total"]["valuation_total"]
-            facts["not_valued"] = body["not_valued"]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with realistic.served(url, timeout=120) as client:
+        full = {"Authorization": f"Bearer {activity._token(url, 'reader')}"}
+        one = {"Authorization": f"Bearer {activity._token(url, 'reader', [realistic.RESTRICTED_UNIT])}"}
+        for name, params, restricted in cases():
+            headers = one if restricted else full
+            for _ in range(3):  # warm-up: connection pool, plans, caches
+                client.get("/api/v1/casemix", params=params, headers=headers).raise_for_status()
+            timings = []
+            for _ in range(requests):
+                started = time.perf_counter()
+                response = client.get("/api/v1/casemix", params=params, headers=headers)
+                timings.append((time.perf_counter() - started) * 1000)
+                response.raise_for_status()
+            results.append((name, statistics.median(timings), activity._percentile(timings, 0.95)))
+            print(f"{name:40} p50 {results[-1][1]:7.1f} ms  p95 {results[-1][2]:7.1f} ms", flush=True)
+        body = client.get("/api/v1/casemix", params=cases()[0][1], headers=full).json()
+        facts["stays"] = body["total"]["stays"]
+        facts["valued_total"] = body["total"]["valuation_total"]
+        facts["not_valued"] = body["not_valued"]
     return results, facts
 
 

@@ -15,17 +15,13 @@ slowest p95 is recorded in the table of docs/benchmarks.md (bench/report.py; --n
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-import httpx
-
 from app.core import db, embedded_pg, migrations
+from bench import realistic
 from bench import turnaround as turnaround_bench
 from bench.report import Figure, invocation
 from bench.report import record as record_figures
@@ -90,46 +86,25 @@ def not_coded_ms(url: str, count: int) -> tuple[float, float]:
 
 
 def measure(url: str, count: int) -> list[tuple[str, float, float, float]]:
-    port = turnaround_bench._free_port()
-    env = {**os.environ, "DATABASE_URL": url, "DIMQA_LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli.main", "serve", "--port", str(port), "--no-demo"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-            for _ in range(300):
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.2)
-            else:
-                raise RuntimeError("dimqa serve did not become ready")
-            headers = {"Authorization": f"Bearer {turnaround_bench._token(url, 'reader')}"}
-            timings: dict[str, list[float]] = {}
-            warmed: set[str] = set()
-            for name, path, params in requests(count):
-                if name not in warmed:
-                    for _ in range(5):  # connection pool, plans, caches
-                        client.get(path, params=params, headers=headers).raise_for_status()
-                    warmed.add(name)
-                started = time.perf_counter()
-                response = client.get(path, params=params, headers=headers)
-                timings.setdefault(name, []).append((time.perf_counter() - started) * 1000)
-                response.raise_for_status()
-            march = client.get(
-                "/api/v1/exhaustivity",
-                params={"from": f"{YEAR}-03-01", "to": f"{YEAR}-03-31", "as_of": f"{YEAR}-05-10"},
-                headers=headers,
-            ).json()["total"]
-            print(f"March, as of May 10: {march}", flush=True)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with realistic.served(url, "--no-demo") as client:
+        headers = {"Authorization": f"Bearer {turnaround_bench._token(url, 'reader')}"}
+        timings: dict[str, list[float]] = {}
+        warmed: set[str] = set()
+        for name, path, params in requests(count):
+            if name not in warmed:
+                for _ in range(5):  # connection pool, plans, caches
+                    client.get(path, params=params, headers=headers).raise_for_status()
+                warmed.add(name)
+            started = time.perf_counter()
+            response = client.get(path, params=params, headers=headers)
+            timings.setdefault(name, []).append((time.perf_counter() - started) * 1000)
+            response.raise_for_status()
+        march = client.get(
+            "/api/v1/exhaustivity",
+            params={"from": f"{YEAR}-03-01", "to": f"{YEAR}-03-31", "as_of": f"{YEAR}-05-10"},
+            headers=headers,
+        ).json()["total"]
+        print(f"March, as of May 10: {march}", flush=True)
     return [
         (name, statistics.median(values), turnaround_bench._percentile(values, 0.95), max(values))
         for name, values in timings.items()

@@ -15,6 +15,12 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final
 
 import httpx
@@ -25,6 +31,7 @@ from app.demo.generator import build_structure
 from app.demo.reference_2022 import UNITS as DEMO_UNITS
 from app.demo.reference_2022 import YEAR
 from app.reference.schemas import NomenclatureKind
+from tests.fixtures.live import free_port
 
 if TYPE_CHECKING:
     from app.rules.engine import RuleContext
@@ -129,3 +136,30 @@ def rule_context() -> RuleContext:
         cim10=cim10, ccam=ccam, ghm_labels=ghm, units=UnitPeriods(periods),
         authorisations=AuthorisationHistory(history),
     )  # fmt: skip
+
+
+@contextmanager
+def served(url: str, *args: str, timeout: float = 60) -> Iterator[httpx.Client]:
+    """A `dimqa serve` subprocess on `url`'s database (realistic settings, warnings only in its log),
+    and a client on it once /readyz answers; the server is stopped on leaving."""
+    port = free_port()
+    env = {**os.environ, **SERVER_ENV, "DATABASE_URL": url, "DIMQA_LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli.main", "serve", "--port", str(port), *args],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=timeout) as client:
+            for _ in range(300):
+                try:
+                    if client.get("/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.2)
+            else:
+                raise RuntimeError("dimqa serve did not become ready")
+            yield client
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -27,17 +27,13 @@ import argparse
 import gc
 import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 
-import httpx
 import psycopg
 from sqlalchemy import make_url
 
@@ -314,12 +310,6 @@ def load(server: str, stays: int, document_events: int) -> tuple[str, dict[str, 
 # --------------------------------------------------------------------------- HTTP measurement
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _token(url: str, role: str, units: list[str] | None = None) -> str:
     from app.auth import service as auth_service
     from app.auth.schemas import Role
@@ -405,66 +395,45 @@ def in_process_month(params: dict[str, str], authorization: str) -> float:
 
 
 def measure(url: str, requests: int) -> tuple[list[tuple[str, float, float, float]], dict[str, object]]:
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "DIMQA_LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli.main", "serve", "--port", str(port), "--no-demo"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     facts: dict[str, object] = {}
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-            for _ in range(300):
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.2)
-            else:
-                raise RuntimeError("dimqa serve did not become ready")
-            headers = {"Authorization": f"Bearer {_token(url, 'reader')}"}
-            db.configure(url)
-            timings: dict[str, list[float]] = {}
-            # Each month by service over HTTP is followed by the same month in process, so both
-            # figures come from the same minutes of this shared machine (measured one after the
-            # other, minutes apart, they once differed by 30 ms, mostly the machine's drift).
-            in_process: list[float] = []
-            warmed: set[str] = set()
-            for name, path, params in _requests(requests):
-                if name not in warmed:
-                    for _ in range(5):  # connection pool, plans, caches
-                        client.get(path, params=params, headers=headers).raise_for_status()
-                    warmed.add(name)
-                started = time.perf_counter()
-                response = client.get(path, params=params, headers=headers)
-                timings.setdefault(name, []).append((time.perf_counter() - started) * 1000)
-                response.raise_for_status()
-                if name == IN_PROCESS_REQUEST:
-                    in_process.append(in_process_month(params, headers["Authorization"]))
-            db.dispose()
-            facts["in_process"] = (statistics.median(in_process), _percentile(in_process, 0.95))
-            results = [
-                (name, statistics.median(values), _percentile(values, 0.95), max(values))
-                for name, values in timings.items()
-            ]
-            for name, p50, p95, high in results:
-                print(f"{name:34} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  max {high:6.1f} ms", flush=True)
-            month = client.get(
-                "/api/v1/turnaround",
-                params={"from": f"{YEAR}-03-01", "to": f"{YEAR}-03-31", "as_of": f"{YEAR}-04-10"},
-                headers=headers,
-            ).json()
-            facts["march"] = month["total"]
-            start = time.perf_counter()
-            scrape = client.get("/metrics", headers=headers)
-            facts["metrics_ms"] = (time.perf_counter() - start) * 1000
-            scrape.raise_for_status()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with realistic.served(url, "--no-demo") as client:
+        headers = {"Authorization": f"Bearer {_token(url, 'reader')}"}
+        db.configure(url)
+        timings: dict[str, list[float]] = {}
+        # Each month by service over HTTP is followed by the same month in process, so both
+        # figures come from the same minutes of this shared machine (measured one after the
+        # other, minutes apart, they once differed by 30 ms, mostly the machine's drift).
+        in_process: list[float] = []
+        warmed: set[str] = set()
+        for name, path, params in _requests(requests):
+            if name not in warmed:
+                for _ in range(5):  # connection pool, plans, caches
+                    client.get(path, params=params, headers=headers).raise_for_status()
+                warmed.add(name)
+            started = time.perf_counter()
+            response = client.get(path, params=params, headers=headers)
+            timings.setdefault(name, []).append((time.perf_counter() - started) * 1000)
+            response.raise_for_status()
+            if name == IN_PROCESS_REQUEST:
+                in_process.append(in_process_month(params, headers["Authorization"]))
+        db.dispose()
+        facts["in_process"] = (statistics.median(in_process), _percentile(in_process, 0.95))
+        results = [
+            (name, statistics.median(values), _percentile(values, 0.95), max(values))
+            for name, values in timings.items()
+        ]
+        for name, p50, p95, high in results:
+            print(f"{name:34} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  max {high:6.1f} ms", flush=True)
+        month = client.get(
+            "/api/v1/turnaround",
+            params={"from": f"{YEAR}-03-01", "to": f"{YEAR}-03-31", "as_of": f"{YEAR}-04-10"},
+            headers=headers,
+        ).json()
+        facts["march"] = month["total"]
+        start = time.perf_counter()
+        scrape = client.get("/metrics", headers=headers)
+        facts["metrics_ms"] = (time.perf_counter() - start) * 1000
+        scrape.raise_for_status()
     return results, facts
 
 
