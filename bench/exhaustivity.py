@@ -91,14 +91,9 @@ def measure(url: str, count: int) -> list[tuple[str, float, float, float]]:
         timings: dict[str, list[float]] = {}
         warmed: set[str] = set()
         for name, path, params in requests(count):
-            if name not in warmed:
-                for _ in range(5):  # connection pool, plans, caches
-                    client.get(path, params=params, headers=headers).raise_for_status()
-                warmed.add(name)
-            started = time.perf_counter()
-            response = client.get(path, params=params, headers=headers)
-            timings.setdefault(name, []).append((time.perf_counter() - started) * 1000)
-            response.raise_for_status()
+            elapsed = realistic.timed_get(client, path, params, headers, warm=name not in warmed)
+            warmed.add(name)
+            timings.setdefault(name, []).append(elapsed)
         march = client.get(
             "/api/v1/exhaustivity",
             params={"from": f"{YEAR}-03-01", "to": f"{YEAR}-03-31", "as_of": f"{YEAR}-05-10"},

@@ -163,3 +163,18 @@ def served(url: str, *args: str, timeout: float = 60) -> Iterator[httpx.Client]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def timed_get(
+    client: httpx.Client, path: str, params: dict[str, str], headers: dict[str, str], *, warm: bool
+) -> float:
+    """Milliseconds of one GET, after five unmeasured ones when `warm` (connection pool, plans,
+    caches); an error answer raises."""
+    if warm:
+        for _ in range(5):
+            client.get(path, params=params, headers=headers).raise_for_status()
+    started = time.perf_counter()
+    response = client.get(path, params=params, headers=headers)
+    elapsed = (time.perf_counter() - started) * 1000
+    response.raise_for_status()
+    return elapsed

@@ -406,14 +406,9 @@ def measure(url: str, requests: int) -> tuple[list[tuple[str, float, float, floa
         in_process: list[float] = []
         warmed: set[str] = set()
         for name, path, params in _requests(requests):
-            if name not in warmed:
-                for _ in range(5):  # connection pool, plans, caches
-                    client.get(path, params=params, headers=headers).raise_for_status()
-                warmed.add(name)
-            started = time.perf_counter()
-            response = client.get(path, params=params, headers=headers)
-            timings.setdefault(name, []).append((time.perf_counter() - started) * 1000)
-            response.raise_for_status()
+            elapsed = realistic.timed_get(client, path, params, headers, warm=name not in warmed)
+            warmed.add(name)
+            timings.setdefault(name, []).append(elapsed)
             if name == IN_PROCESS_REQUEST:
                 in_process.append(in_process_month(params, headers["Authorization"]))
         db.dispose()
