@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from app.api.params import ExportFormatQuery, RssDischargeFrom, RssDischargeTo
 from app.auth.dependencies import (
     FEED_WRITERS,
     AggregateReader,
@@ -16,7 +17,6 @@ from app.auth.dependencies import (
 )
 from app.auth.schemas import PATIENT_READERS, Principal
 from app.core.config import get_settings
-from app.core.dates import BoundedDate
 from app.core.db import LongExports, SessionDep
 from app.core.exports import (
     EXPORT_READ_RESPONSES,
@@ -159,17 +159,14 @@ def read_casemix(
     session: SessionDep,
     _long: LongExports,
     principal: AggregateReader,
-    start: Annotated[BoundedDate, Query(alias="from", description="First RSS discharge date (inclusive)")],
-    end: Annotated[BoundedDate, Query(alias="to", description="Last RSS discharge date (inclusive)")],
+    start: RssDischargeFrom,
+    end: RssDischargeTo,
     group_by: CasemixGroup = CasemixGroup.POLE,
     compare: Annotated[
         Literal["previous_year"] | None,
         Query(description="previous_year: each row also for the same dates one year back (`previous`)"),
     ] = None,
-    fmt: Annotated[
-        ExportFormat,
-        Query(alias="format", description="json, or csv (`;`, UTF-8 with BOM) / xlsx to download"),
-    ] = ExportFormat.JSON,
+    fmt: ExportFormatQuery = ExportFormat.JSON,
 ) -> Any:
     """Case-mix of the stays discharged in the period: stays, séances, days, LOS against the national
     mean (IP-DMS), stays beyond the bounds, and euros (GHS, EXB, EXH, supplements, total), by pôle,
