@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from app.auth.schemas import Principal, Role
 from app.cli import exit_codes
 from app.cli.database import open_database
+from app.cli.options import IdempotencyKeyOption
 from app.core import db, embedded_pg, origin
 from app.core.config import get_settings
 from app.core.problems import AppError
@@ -111,9 +112,7 @@ def _rss_outcome(batch_id: int, status: str, accepted: int, rejected: int) -> tu
 @ingest_app.command("rss")
 def ingest_rss(
     path: FileArg,
-    idempotency_key: Annotated[
-        str | None, typer.Option(help="Key making retries safe, as the API's Idempotency-Key")
-    ] = None,
+    idempotency_key: IdempotencyKeyOption = None,
 ) -> None:
     """Ingest an RSS file (formats 016-023, grouped 116-123) as one batch, all or nothing."""
     _run("rss", path, idempotency_key=idempotency_key)
@@ -122,9 +121,7 @@ def ingest_rss(
 @ingest_app.command("rhs")
 def ingest_rhs(
     path: FileArg,
-    idempotency_key: Annotated[
-        str | None, typer.Option(help="Key making retries safe, as the API's Idempotency-Key")
-    ] = None,
+    idempotency_key: IdempotencyKeyOption = None,
 ) -> None:
     """Ingest an RHS file (SSR/SMR, M09-M0D, grouped M19-M1D) as one batch, unreadable lines listed."""
     _run("rhs", path, idempotency_key=idempotency_key)
@@ -151,9 +148,7 @@ rhs_alias_app = typer.Typer(help="Deprecated: dimqa ingest rhs.", no_args_is_hel
 @rhs_alias_app.command("ingest", hidden=True)
 def rhs_ingest_deprecated(
     path: FileArg,
-    idempotency_key: Annotated[
-        str | None, typer.Option(help="Key making retries safe, as the API's Idempotency-Key")
-    ] = None,
+    idempotency_key: IdempotencyKeyOption = None,
 ) -> None:
     """Deprecated alias of `dimqa ingest rhs`."""
     typer.echo("dimqa rhs ingest is deprecated: use dimqa ingest rhs (same file, same options)", err=True)

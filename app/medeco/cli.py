@@ -11,6 +11,7 @@ import typer
 from app.auth.schemas import Principal, Role
 from app.cli import exit_codes
 from app.cli.database import open_database
+from app.cli.options import IdempotencyKeyOption
 from app.core import db, embedded_pg, origin
 from app.core.config import get_settings
 from app.core.problems import AppError, PayloadTooLarge
@@ -37,9 +38,7 @@ def ingest_rsa(
     campaign: Annotated[
         int | None, typer.Option(help="Tariff campaign of these RSA; default: the one in force at exit")
     ] = None,
-    idempotency_key: Annotated[
-        str | None, typer.Option(help="Key making retries safe, as the API's Idempotency-Key")
-    ] = None,
+    idempotency_key: IdempotencyKeyOption = None,
 ) -> None:
     """Ingest the grouper's output (RSA + TRA) as one batch; exit 0 stored, 3 partial, 1 refused."""
     try:
