@@ -9,9 +9,12 @@ from app.auth.dependencies import AnyCaller, FeedWriter, PatientReader
 from app.core.db import LongStatements, SessionDep
 from app.core.problems import PayloadTooLarge, problem_responses
 from app.core.uploads import (
+    FILE_MEDIA_TYPES,
     IdempotencyKey,
+    batch_route,
+    file_body,
     inline_schema,
-    received_responses,
+    received,
     require_media_type,
     spool_request,
 )
@@ -21,29 +24,14 @@ from app.medeco import pricing
 
 router = APIRouter(responses=problem_responses(401, 403, 503))
 
-FILE_TYPES = ("text/plain", "application/octet-stream")
-BATCH_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "A whole RSS file (one RUM per line, formats 016-023, grouped 116-123; "
-        "LF or CRLF; UTF-8, else Latin-1), or the same records as JSON.",
-        "content": {
-            "text/plain": {"schema": {"type": "string"}},
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-            "application/json": {"schema": inline_schema(RumBatchIn)},
-        },
-    }
-}
-
-
-@router.post(
-    "/rum-batches",
-    tags=["ingestion"],
-    status_code=201,
-    response_model=RumBatchRead,
-    responses=received_responses(RumBatchRead),
-    openapi_extra=BATCH_BODY,
+BATCH_BODY = file_body(
+    "A whole RSS file (one RUM per line, formats 016-023, grouped 116-123; "
+    "LF or CRLF; UTF-8, else Latin-1), or the same records as JSON.",
+    also={"application/json": {"schema": inline_schema(RumBatchIn)}},
 )
+
+
+@batch_route(router, "/rum-batches", RumBatchRead, BATCH_BODY, tags=["ingestion"])
 async def create_rum_batch(
     request: Request,
     response: Response,
@@ -69,7 +57,7 @@ async def create_rum_batch(
     an RSS superseding the current one, and checked by the rules (`findings`). A body with no RUM
     line is a 400 problem; JSON records (`line` = 1-based position in `rums`) are written as
     fixed-width lines and parsed exactly like a file."""
-    kind = require_media_type(request, (*FILE_TYPES, "application/json"))
+    kind = require_media_type(request, (*FILE_MEDIA_TYPES, "application/json"))
     upload = await spool_request(request)
     with upload.file:
         if kind == "application/json":
@@ -92,9 +80,7 @@ async def create_rum_batch(
                     idempotency_key=idempotency_key,
                 )
             )  # fmt: skip
-    if not created:
-        response.status_code = 200
-    return batch
+    return received(response, batch, created)
 
 
 @router.get(

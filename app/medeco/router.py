@@ -27,7 +27,13 @@ from app.core.exports import (
     render,
 )
 from app.core.problems import InvalidInput, problem_responses
-from app.core.uploads import IdempotencyKey, read_capped, received_responses, require_media_type
+from app.core.uploads import (
+    IdempotencyKey,
+    batch_route,
+    read_capped,
+    received,
+    require_media_type,
+)
 from app.medeco import annual, service
 from app.medeco import casemix as casemix_service
 from app.medeco.rsa_parser import GrouperOutput
@@ -96,13 +102,7 @@ def _output(content_type: str, kind: str, body: bytes) -> tuple[GrouperOutput, s
     return GrouperOutput(rsa, tra, rsa_name, tra_name), "files"
 
 
-@router.post(
-    "/rsa-batches",
-    status_code=201,
-    response_model=RsaBatchRead,
-    responses=received_responses(RsaBatchRead),
-    openapi_extra=BODY,
-)
+@batch_route(router, "/rsa-batches", RsaBatchRead, BODY)
 async def create_rsa_batch(
     request: Request,
     response: Response,
@@ -142,9 +142,7 @@ async def create_rsa_batch(
             idempotency_key=idempotency_key,
         )
     )  # fmt: skip
-    if not created:
-        response.status_code = 200
-    return batch
+    return received(response, batch, created)
 
 
 @router.get("/rsa-batches/{batch_id}", response_model=RsaBatchRead, responses=problem_responses(404, 422))
