@@ -22,7 +22,7 @@ from app.ingestion import json_intake, reads, service, visibility
 from app.ingestion.schemas import RssRead, RumBatchIn, RumBatchPage, RumBatchRead
 from app.medeco import pricing
 
-router = APIRouter(responses=problem_responses(401, 403, 503))
+router = APIRouter(tags=["ingestion"], responses=problem_responses(401, 403, 503))
 
 BATCH_BODY = file_body(
     "A whole RSS file (one RUM per line, formats 016-023, grouped 116-123; "
@@ -31,7 +31,7 @@ BATCH_BODY = file_body(
 )
 
 
-@batch_route(router, "/rum-batches", RumBatchRead, BATCH_BODY, tags=["ingestion"])
+@batch_route(router, "/rum-batches", RumBatchRead, BATCH_BODY)
 async def create_rum_batch(
     request: Request,
     response: Response,
@@ -83,9 +83,7 @@ async def create_rum_batch(
     return received(response, batch, created)
 
 
-@router.get(
-    "/rum-batches", tags=["ingestion"], response_model=RumBatchPage, responses=problem_responses(400, 422)
-)
+@router.get("/rum-batches", response_model=RumBatchPage, responses=problem_responses(400, 422))
 def list_rum_batches(
     session: SessionDep,
     principal: PatientReader,
@@ -104,7 +102,6 @@ def list_rum_batches(
 
 @router.get(
     "/rum-batches/{batch_id}",
-    tags=["ingestion"],
     response_model=RumBatchRead,
     responses=problem_responses(404, 422),
 )
@@ -119,7 +116,7 @@ def read_rum_batch(batch_id: int, session: SessionDep, principal: AnyCaller) -> 
     return batch
 
 
-@router.get("/rss/{rss_number}", tags=["ingestion"], response_model=RssRead, responses=problem_responses(404))
+@router.get("/rss/{rss_number}", response_model=RssRead, responses=problem_responses(404))
 def read_rss(rss_number: str, session: SessionDep, principal: PatientReader) -> RssRead:
     """The current version of an RSS with every field of its RUMs and its version history, and
     its `valuation` in euros (GHS, bounds, supplements: docs/tariffs.md) or `not_valued_reason`.

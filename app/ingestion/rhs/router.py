@@ -22,12 +22,12 @@ from app.core.uploads import (
 from app.ingestion.rhs import service
 from app.ingestion.rhs.schemas import RhsBatchPage, RhsBatchRead
 
-router = APIRouter(responses=problem_responses(401, 403, 503))
+router = APIRouter(tags=["rhs"], responses=problem_responses(401, 403, 503))
 
 RHS_BODY = file_body("An RHS file (M09 to M0D, grouped M19 to M1D), one RHS per line")
 
 
-@batch_route(router, "/rhs-batches", RhsBatchRead, RHS_BODY, tags=["rhs"])
+@batch_route(router, "/rhs-batches", RhsBatchRead, RHS_BODY)
 async def create_rhs_batch(
     request: Request,
     response: Response,
@@ -60,7 +60,7 @@ async def create_rhs_batch(
     return received(response, batch, created)
 
 
-@router.get("/rhs-batches", tags=["rhs"], response_model=RhsBatchPage, responses=problem_responses(400, 422))
+@router.get("/rhs-batches", response_model=RhsBatchPage, responses=problem_responses(400, 422))
 def list_rhs_batches(
     session: SessionDep,
     principal: PatientReader,
@@ -75,7 +75,6 @@ def list_rhs_batches(
 
 @router.get(
     "/rhs-batches/{batch_id}",
-    tags=["rhs"],
     response_model=RhsBatchRead,
     responses=problem_responses(404, 422),
 )
