@@ -36,54 +36,54 @@ def _run(action: str, path: Path, *, idempotency_key: str | None = None) -> None
     from app.structure.schemas import StructureIn
 
     try:
-        with command_database(get_settings()):
-            with db.new_session() as session, session.begin(), origin.command(f"dimqa ingest {action}"):
-                if action == "rss":
-                    with path.open("rb") as stream:
-                        batch, created = ingestion_service.ingest_rss_file(
-                            session,
-                            stream,
-                            principal=CLI_PRINCIPAL,
-                            source="cli",
-                            idempotency_key=idempotency_key,
-                        )
-                    result: object = {"created": created, **batch.model_dump(mode="json")}
-                    status, outcome = _rss_outcome(
-                        batch.id, batch.status, batch.rss_accepted, batch.rss_rejected
+        with (
+            command_database(get_settings()),
+            db.new_session() as session,
+            session.begin(),
+            origin.command(f"dimqa ingest {action}"),
+        ):
+            if action == "rss":
+                with path.open("rb") as stream:
+                    batch, created = ingestion_service.ingest_rss_file(
+                        session,
+                        stream,
+                        principal=CLI_PRINCIPAL,
+                        source="cli",
+                        idempotency_key=idempotency_key,
                     )
-                elif action == "rhs":
-                    with path.open("rb") as stream:
-                        rhs_batch, created = rhs_service.ingest_rhs_file(
-                            session,
-                            stream,
-                            principal=CLI_PRINCIPAL,
-                            source="cli",
-                            idempotency_key=idempotency_key,
-                        )
-                    result = {"created": created, **rhs_batch.model_dump(mode="json")}
-                    status, outcome = exit_codes.STORED, None
-                    if rhs_batch.lines_rejected:
-                        status = exit_codes.PARTIAL
-                        outcome = (
-                            f"batch {rhs_batch.id} partial: {rhs_batch.rhs_accepted} RHS read, "
-                            f"{rhs_batch.lines_rejected} line(s) rejected, see errors"
-                        )
-                elif action == "ium":
-                    body = path.read_bytes()
-                    loaded = structure_service.submit_ium(session, CLI_PRINCIPAL, body)
-                    result = loaded.model_dump()
-                    status, outcome = exit_codes.STORED, None
-                    if loaded.lines_rejected:
-                        stored = loaded.lines - loaded.lines_rejected
-                        status = exit_codes.PARTIAL
-                        outcome = f"{loaded.lines_rejected} line(s) rejected, {stored} stored: see errors"
-                else:
-                    structure = StructureIn.model_validate_json(path.read_bytes())
-                    result = structure_service.submit_structure(
-                        session, CLI_PRINCIPAL, structure
-                    ).model_dump()
-                    status, outcome = exit_codes.STORED, None
-            typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+                result: object = {"created": created, **batch.model_dump(mode="json")}
+                status, outcome = _rss_outcome(batch.id, batch.status, batch.rss_accepted, batch.rss_rejected)
+            elif action == "rhs":
+                with path.open("rb") as stream:
+                    rhs_batch, created = rhs_service.ingest_rhs_file(
+                        session,
+                        stream,
+                        principal=CLI_PRINCIPAL,
+                        source="cli",
+                        idempotency_key=idempotency_key,
+                    )
+                result = {"created": created, **rhs_batch.model_dump(mode="json")}
+                status, outcome = exit_codes.STORED, None
+                if rhs_batch.lines_rejected:
+                    status = exit_codes.PARTIAL
+                    outcome = (
+                        f"batch {rhs_batch.id} partial: {rhs_batch.rhs_accepted} RHS read, "
+                        f"{rhs_batch.lines_rejected} line(s) rejected, see errors"
+                    )
+            elif action == "ium":
+                body = path.read_bytes()
+                loaded = structure_service.submit_ium(session, CLI_PRINCIPAL, body)
+                result = loaded.model_dump()
+                status, outcome = exit_codes.STORED, None
+                if loaded.lines_rejected:
+                    stored = loaded.lines - loaded.lines_rejected
+                    status = exit_codes.PARTIAL
+                    outcome = f"{loaded.lines_rejected} line(s) rejected, {stored} stored: see errors"
+            else:
+                structure = StructureIn.model_validate_json(path.read_bytes())
+                result = structure_service.submit_structure(session, CLI_PRINCIPAL, structure).model_dump()
+                status, outcome = exit_codes.STORED, None
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     except AppError as error:
         typer.echo(
             json.dumps({"error": error.detail, "errors": [e.as_dict() for e in error.errors or []]}), err=True
