@@ -27,7 +27,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.db import Base
 
 
-class RumDay(Base):
+class RumCounts:
+    """The RUM of one UM and type of care over a span of RSS discharges (a day, a month). The columns
+    come after the span's own (the ORM orders a class's columns before its mixins')."""
+
+    unit: Mapped[str] = mapped_column(String(10), primary_key=True)
+    care_type: Mapped[str] = mapped_column(String(10), primary_key=True)
+    rum_count: Mapped[int] = mapped_column(Integer)
+    first_rum_exit: Mapped[date | None] = mapped_column(Date, nullable=True)
+    last_rum_exit: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class RumDay(RumCounts, Base):
     """RUM of current RSS versions per RSS discharge day, UM and type of care (trigger-maintained).
 
     `first_rum_exit`/`last_rum_exit` bound the RUM exit dates of the group. They only widen (a
@@ -41,25 +52,15 @@ class RumDay(Base):
     __table_args__ = (Index("ix_activity_rum_day_unit", "unit", "rss_exit_date"),)
 
     rss_exit_date: Mapped[date] = mapped_column(Date, primary_key=True)
-    unit: Mapped[str] = mapped_column(String(10), primary_key=True)
-    care_type: Mapped[str] = mapped_column(String(10), primary_key=True)
-    rum_count: Mapped[int] = mapped_column(Integer)
-    first_rum_exit: Mapped[date | None] = mapped_column(Date, nullable=True)
-    last_rum_exit: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
-class RumMonth(Base):
+class RumMonth(RumCounts, Base):
     """`activity_rum_day` rolled up per calendar month of the RSS discharge (trigger-maintained): whole
     months of a period read it, only the partial months at its edges read the day table."""
 
     __tablename__ = "activity_rum_month"
 
     month: Mapped[date] = mapped_column(Date, primary_key=True)  # first day of the month
-    unit: Mapped[str] = mapped_column(String(10), primary_key=True)
-    care_type: Mapped[str] = mapped_column(String(10), primary_key=True)
-    rum_count: Mapped[int] = mapped_column(Integer)
-    first_rum_exit: Mapped[date | None] = mapped_column(Date, nullable=True)
-    last_rum_exit: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class RssDay(Base):

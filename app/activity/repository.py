@@ -20,7 +20,7 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from app.activity.models import RssDay, RssMonth, RumDay, RumMonth
 from app.ingestion.models import Rhs, RssVersion, Rum
@@ -272,31 +272,36 @@ def rss_by_ghm(
     return [(code, int(n)) for code, n in session.execute(query)]
 
 
-def ghm_labels(session: Session, *, codes: Iterable[str], year: int) -> dict[str, str]:
-    """Labels from the loaded GHM nomenclature: the year's, else the closest earlier, else later."""
+def _labels(
+    session: Session,
+    code: InstrumentedAttribute[str],
+    label: InstrumentedAttribute[str],
+    year_column: InstrumentedAttribute[int],
+    *,
+    codes: Iterable[str],
+    year: int,
+) -> dict[str, str]:
+    """Labels of a nomenclature loaded per year: the year's, else the closest earlier, else later."""
     wanted = [c for c in codes if c]
     if not wanted:
         return {}
     query = (
-        select(GhmLabel.ghm, GhmLabel.label)
-        .where(GhmLabel.ghm.in_(wanted))
-        .distinct(GhmLabel.ghm)
-        .order_by(GhmLabel.ghm, (GhmLabel.year <= year).desc(), GhmLabel.year.desc())
+        select(code, label)
+        .where(code.in_(wanted))
+        .distinct(code)
+        .order_by(code, (year_column <= year).desc(), year_column.desc())
     )
-    return {str(ghm): str(label) for ghm, label in session.execute(query)}
+    return {str(key): str(text) for key, text in session.execute(query)}
+
+
+def ghm_labels(session: Session, *, codes: Iterable[str], year: int) -> dict[str, str]:
+    """Labels from the loaded GHM nomenclature (`_labels`)."""
+    return _labels(session, GhmLabel.ghm, GhmLabel.label, GhmLabel.year, codes=codes, year=year)
 
 
 def cmd_labels(session: Session, *, codes: Iterable[str], year: int) -> dict[str, str]:
-    wanted = [c for c in codes if c]
-    if not wanted:
-        return {}
-    query = (
-        select(CmdLabel.cmd, CmdLabel.label)
-        .where(CmdLabel.cmd.in_(wanted))
-        .distinct(CmdLabel.cmd)
-        .order_by(CmdLabel.cmd, (CmdLabel.year <= year).desc(), CmdLabel.year.desc())
-    )
-    return {str(cmd): str(label) for cmd, label in session.execute(query)}
+    """Labels from the loaded CMD nomenclature (`_labels`)."""
+    return _labels(session, CmdLabel.cmd, CmdLabel.label, CmdLabel.year, codes=codes, year=year)
 
 
 def _rhs_filters(start: date, end: date, units: Sequence[str] | None) -> list[ColumnElement[bool]]:

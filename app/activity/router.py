@@ -14,13 +14,15 @@ from app.activity.schemas import (
     SsrCmActivity,
     UnitsActivity,
 )
+from app.api.params import ExportFormatQuery
 from app.auth.dependencies import AggregateReader
 from app.core.dates import BoundedDate
 from app.core.db import LongExports, SessionDep
 from app.core.exports import EXPORT_READ_RESPONSES, ExportFormat, Table, render
 from app.core.problems import problem_responses
 
-router = APIRouter(responses=problem_responses(401, 403, 503))
+# Every activity route reads aggregates, as JSON or as a file to download.
+router = APIRouter(tags=["activity"], responses={**problem_responses(401, 403, 503), **EXPORT_READ_RESPONSES})
 
 Start = Annotated[
     BoundedDate, Query(alias="from", description="First RSS discharge date of the period (inclusive)")
@@ -28,9 +30,9 @@ Start = Annotated[
 End = Annotated[
     BoundedDate, Query(alias="to", description="Last RSS discharge date of the period (inclusive)")
 ]
-Format = Annotated[
-    ExportFormat, Query(alias="format", description="json, or csv (`;`, UTF-8 with BOM) / xlsx to download")
-]
+# SSR/SMR activity is counted by RHS week, each dated by its Monday.
+WeekStart = Annotated[BoundedDate, Query(alias="from", description="First RHS week date (Monday), inclusive")]
+WeekEnd = Annotated[BoundedDate, Query(alias="to", description="Last RHS week date (Monday), inclusive")]
 
 
 def _answer(result: Any, fmt: ExportFormat, table: Any) -> Any:
@@ -40,16 +42,14 @@ def _answer(result: Any, fmt: ExportFormat, table: Any) -> Any:
     return render(built, fmt)
 
 
-@router.get(
-    "/activity/units", tags=["activity"], response_model=UnitsActivity, responses=EXPORT_READ_RESPONSES
-)
+@router.get("/activity/units", response_model=UnitsActivity)
 def activity_units(
     session: SessionDep,
     _long: LongExports,
     principal: AggregateReader,
     start: Start,
     end: End,
-    fmt: Format = ExportFormat.JSON,
+    fmt: ExportFormatQuery = ExportFormat.JSON,
 ) -> Any:
     """RUM per pôle and per UM, each RUM through the structure valid on its exit date.
 
@@ -59,19 +59,14 @@ def activity_units(
     return _answer(result, fmt, service.units_table)
 
 
-@router.get(
-    "/activity/care-types",
-    tags=["activity"],
-    response_model=CareTypesActivity,
-    responses=EXPORT_READ_RESPONSES,
-)
+@router.get("/activity/care-types", response_model=CareTypesActivity)
 def activity_care_types(
     session: SessionDep,
     _long: LongExports,
     principal: AggregateReader,
     start: Start,
     end: End,
-    fmt: Format = ExportFormat.JSON,
+    fmt: ExportFormatQuery = ExportFormat.JSON,
 ) -> Any:
     """RUM and RSS per type of care: hospitalisation complète, 0 jour (hors séance), séances.
 
@@ -80,9 +75,7 @@ def activity_care_types(
     return _answer(result, fmt, service.care_types_table)
 
 
-@router.get(
-    "/activity/seances", tags=["activity"], response_model=SeancesActivity, responses=EXPORT_READ_RESPONSES
-)
+@router.get("/activity/seances", response_model=SeancesActivity)
 def activity_seances(
     session: SessionDep,
     _long: LongExports,
@@ -92,7 +85,7 @@ def activity_seances(
     by: Annotated[
         Literal["unit", "ghm"], Query(description="Break down per exit UM (with pôle) or GHM")
     ] = "unit",
-    fmt: Format = ExportFormat.JSON,
+    fmt: ExportFormatQuery = ExportFormat.JSON,
 ) -> Any:
     """RSS-séances and the sum of their `nombre de séances`, per pôle and UM or per GHM.
 
@@ -102,7 +95,7 @@ def activity_seances(
     return _answer(result, fmt, service.seances_table)
 
 
-@router.get("/activity/ghm", tags=["activity"], response_model=GhmActivity, responses=EXPORT_READ_RESPONSES)
+@router.get("/activity/ghm", response_model=GhmActivity)
 def activity_ghm(
     session: SessionDep,
     _long: LongExports,
@@ -110,7 +103,7 @@ def activity_ghm(
     start: Start,
     end: End,
     level: Annotated[Literal["ghm", "cmd"], Query(description="Per GHM or per CMD")] = "ghm",
-    fmt: Format = ExportFormat.JSON,
+    fmt: ExportFormatQuery = ExportFormat.JSON,
 ) -> Any:
     """Case-mix: RSS per GHM (or CMD), labelled from the loaded GHM nomenclature of the period's last
     year, else the built-in CMD and CMD 28 labels. RSS without GHM are the `key: null` row."""
@@ -118,16 +111,14 @@ def activity_ghm(
     return _answer(result, fmt, service.ghm_table)
 
 
-@router.get(
-    "/activity/ssr-cm", tags=["activity"], response_model=SsrCmActivity, responses=EXPORT_READ_RESPONSES
-)
+@router.get("/activity/ssr-cm", response_model=SsrCmActivity)
 def activity_ssr_cm(
     session: SessionDep,
     _long: LongExports,
     principal: AggregateReader,
-    start: Annotated[BoundedDate, Query(alias="from", description="First RHS week date (Monday), inclusive")],
-    end: Annotated[BoundedDate, Query(alias="to", description="Last RHS week date (Monday), inclusive")],
-    fmt: Format = ExportFormat.JSON,
+    start: WeekStart,
+    end: WeekEnd,
+    fmt: ExportFormatQuery = ExportFormat.JSON,
 ) -> Any:
     """SSR/SMR activity per catégorie majeure (CM) of the grouped RHS: weeks (RHS), days of presence,
     distinct stays. An RHS belongs to the period containing the Monday of its week."""

@@ -19,7 +19,7 @@ import typer
 
 from app.auth import service as auth_service
 from app.auth.schemas import Principal, Role
-from app.cli.database import open_database
+from app.cli.database import command_database, open_database
 from app.core import compiled, db, dbwaits, embedded_pg, origin
 from app.core.config import get_settings
 from app.core.logging import configure_logging
@@ -201,11 +201,8 @@ def _load_first_start_demo() -> None:
 @app.command()
 def migrate() -> None:
     """Apply the Alembic migrations up to head."""
-    try:
-        open_database(get_settings())
+    with command_database(get_settings()):
         typer.echo("database at head")
-    finally:
-        embedded_pg.stop_all()
 
 
 @app.command("turnaround-rebuild")
@@ -214,13 +211,10 @@ def turnaround_rebuild() -> None:
     after any change of the derivation rules; migration 0010 carries its own copy in SQL)."""
     from app.turnaround import derivation
 
-    try:
-        open_database(get_settings())
+    with command_database(get_settings()):
         with db.new_session() as session, session.begin():
             count = derivation.rebuild_derived(session)
         typer.echo(f"turnaround: derived rows of {count} stay numbers rebuilt")
-    finally:
-        embedded_pg.stop_all()
 
 
 @token_app.command("create")
@@ -234,47 +228,39 @@ def token_create(
 ) -> None:
     """Create a token; its secret is printed alone on the last line."""
     try:
-        open_database(get_settings())
-        with db.new_session() as session, session.begin():
-            with origin.command("dimqa token create"):
-                token, secret = auth_service.grant_token(
-                    session, CLI_PRINCIPAL, name=name, role=role, units=unit
-                )
-            scope = ",".join(token.units) if token.units else "all units"
-        typer.echo(f"created token {name!r} role={role.value} units={scope}")
-        typer.echo(secret)
+        with command_database(get_settings()):
+            with db.new_session() as session, session.begin():
+                with origin.command("dimqa token create"):
+                    token, secret = auth_service.grant_token(
+                        session, CLI_PRINCIPAL, name=name, role=role, units=unit
+                    )
+                scope = ",".join(token.units) if token.units else "all units"
+            typer.echo(f"created token {name!r} role={role.value} units={scope}")
+            typer.echo(secret)
     except AppError as error:
         _refused(error)
-    finally:
-        embedded_pg.stop_all()
 
 
 @token_app.command("list")
 def token_list() -> None:
     """List tokens (names, roles, units, state; never secrets)."""
-    try:
-        open_database(get_settings())
-        with db.new_session() as session:
-            for token in auth_service.list_tokens(session, CLI_PRINCIPAL):
-                state = "revoked" if token.revoked_at else "active"
-                units = ",".join(token.units) if token.units else "*"
-                typer.echo(f"{token.name}\t{token.role}\t{units}\t{state}\t{token.created_at:%Y-%m-%d}")
-    finally:
-        embedded_pg.stop_all()
+    with command_database(get_settings()), db.new_session() as session:
+        for token in auth_service.list_tokens(session, CLI_PRINCIPAL):
+            state = "revoked" if token.revoked_at else "active"
+            units = ",".join(token.units) if token.units else "*"
+            typer.echo(f"{token.name}\t{token.role}\t{units}\t{state}\t{token.created_at:%Y-%m-%d}")
 
 
 @token_app.command("revoke")
 def token_revoke(name: Annotated[str, typer.Argument(help="Token name")]) -> None:
     """Revoke a token at once."""
     try:
-        open_database(get_settings())
-        with db.new_session() as session, session.begin(), origin.command("dimqa token revoke"):
-            auth_service.revoke_token(session, CLI_PRINCIPAL, name=name)
-        typer.echo(f"revoked {name!r}")
+        with command_database(get_settings()):
+            with db.new_session() as session, session.begin(), origin.command("dimqa token revoke"):
+                auth_service.revoke_token(session, CLI_PRINCIPAL, name=name)
+            typer.echo(f"revoked {name!r}")
     except AppError as error:
         _refused(error)
-    finally:
-        embedded_pg.stop_all()
 
 
 def _refused(error: AppError) -> NoReturn:

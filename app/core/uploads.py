@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Annotated, Any
+from typing import IO, Annotated, Any, Final, TypeVar
 
-from fastapi import Header, Request
+from fastapi import APIRouter, Header, Request, Response
+from fastapi.types import DecoratedCallable
 
 from app.core.problems import InvalidInput, PayloadTooLarge, UnsupportedMediaType, problem_responses
 
@@ -17,6 +19,8 @@ IdempotencyKey = Annotated[
 ]
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -101,6 +105,49 @@ def inline_schema(model: Any) -> dict[str, Any]:
 
     resolved: dict[str, Any] = resolve(schema)
     return resolved
+
+
+# What a route reading a fixed-width file as its raw body accepts (the media types are not parsed).
+FILE_MEDIA_TYPES: Final = ("text/plain", "application/octet-stream")
+
+
+def file_body(description: str, also: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`openapi_extra=` of a route reading a file as its raw body: `FILE_MEDIA_TYPES`, and the media
+    types `also` documents (JSON records, for instance)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {
+                "text/plain": {"schema": {"type": "string"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                **(also or {}),
+            },
+        }
+    }
+
+
+def received(response: Response, batch: T, created: bool) -> T:
+    """The answer of a route receiving a batch: 201 (the route's status) for a new batch, 200 for the
+    one already received (`received_responses`)."""
+    if not created:
+        response.status_code = 200
+    return batch
+
+
+def batch_route(
+    router: APIRouter, path: str, model: type[Any], body: dict[str, Any], **route: Any
+) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """The decorator of a route receiving a file as a batch (RUM, RHS, RSA): POST `path`, 201 with
+    `model` or 200 with the batch already received (`received`), the raw `body` documented."""
+    return router.post(
+        path,
+        status_code=201,
+        response_model=model,
+        responses=received_responses(model),
+        openapi_extra=body,
+        **route,
+    )
 
 
 def received_responses(model: type[Any]) -> dict[int | str, dict[str, Any]]:

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from app.auth.schemas import Principal, Role
-from app.cli.database import open_database
-from app.core import db, embedded_pg
+from app.cli.database import command_database
+from app.core import db
 from app.core.config import get_settings
 from app.core.problems import AppError
 from app.demo.generator import DEFAULT_SEED, SUPPORTED_YEARS
@@ -35,15 +35,13 @@ def demo(
     from app.demo.service import load_demo
 
     try:
-        open_database(get_settings())
-        with db.new_session() as session, session.begin():
-            summary = load_demo(session, year=year, seed=seed, principal=DEMO_PRINCIPAL)
-        typer.echo(summary.line())
-        typer.echo(summary.planted_line())
-        for note in summary.notes:
-            typer.echo(f"  note: {note}", err=True)
+        with command_database(get_settings()):
+            with db.new_session() as session, session.begin():
+                summary = load_demo(session, year=year, seed=seed, principal=DEMO_PRINCIPAL)
+            typer.echo(summary.line())
+            typer.echo(summary.planted_line())
+            for note in summary.notes:
+                typer.echo(f"  note: {note}", err=True)
     except AppError as error:
         typer.echo(f"demo not loaded: {error.detail}", err=True)
         raise typer.Exit(1) from error
-    finally:
-        embedded_pg.stop_all()

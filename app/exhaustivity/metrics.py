@@ -27,16 +27,12 @@ from typing import Final
 
 from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.core import db
-from app.core.gauges import CachedFigures
 from app.exhaustivity import service
+from app.turnaround import metrics as turnaround_metrics
 from app.turnaround import reports as turnaround_reports
 from app.turnaround.schemas import GroupBy
-from app.turnaround.settings import get_turnaround_settings
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +77,9 @@ def figures(session: Session, *, today: date) -> Figures:
 
 
 def _load() -> Figures:
-    with db.new_session() as session, session.begin():
-        # A slow database must not hang the scrape; the previous values are served instead.
-        session.execute(text("SET LOCAL statement_timeout = 5000"))
-        return figures(session, today=turnaround_reports.today())
+    return turnaround_metrics.load_within_timeout(
+        lambda session: figures(session, today=turnaround_reports.today())
+    )
 
 
 _FAMILIES: Final = (
@@ -111,21 +106,9 @@ _FAMILIES: Final = (
 )
 
 
-class ExhaustivityCollector(Collector):
+class ExhaustivityCollector(turnaround_metrics.GaugeCollector[Figures]):
     def __init__(self, loader: Callable[[], Figures] = _load, ttl: float | None = None) -> None:
-        self._ttl = ttl
-        self._figures: CachedFigures[Figures] = CachedFigures(
-            loader, Figures(), self._ttl_seconds, logger=logger, what="exhaustivity gauges"
-        )
-
-    def _ttl_seconds(self) -> float:
-        return self._ttl if self._ttl is not None else get_turnaround_settings().turnaround_gauge_ttl_seconds
-
-    def figures(self) -> Figures:
-        return self._figures.get()
-
-    def invalidate(self) -> None:
-        self._figures.invalidate()
+        super().__init__(loader, Figures(), ttl, logger=logger, what="exhaustivity gauges")
 
     @staticmethod
     def _families() -> list[GaugeMetricFamily]:
@@ -138,7 +121,7 @@ class ExhaustivityCollector(Collector):
         return self._families()
 
     def collect(self) -> Iterable[Metric]:
-        values = self.figures()
+        values = self.current()
         families = self._families()
         series: tuple[dict[str, int] | dict[str, float], ...] = (
             values.not_coded_over,

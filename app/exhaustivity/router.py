@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from collections.abc import Callable
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from app.api.params import DischargeFrom, DischargeTo
 from app.auth.dependencies import AggregateReader, require_detail_reader
 from app.core.dates import BoundedDate
 from app.core.db import LongExports, SessionDep
-from app.core.exports import EXPORT_READ_RESPONSES, ExportFormat, download, json_response
+from app.core.exports import EXPORT_READ_RESPONSES, ExportFormat, File, download, json_response
 from app.core.problems import problem_responses
 from app.exhaustivity import export, metrics, quarterly, service
 from app.exhaustivity.schemas import QUARTER_PATTERN, ExhaustivityRead, QuarterlyRead, TransmissionRead
@@ -22,14 +24,25 @@ router = APIRouter(tags=["exhaustivity"], responses=problem_responses(401, 403, 
 # The gauges register with the app's routes (the collector is created at import).
 GAUGES: Final = metrics.COLLECTOR
 
-_AS_OF_DOC: Final = (
-    "Figures as they stood at the end of this day (Europe/Paris): what dimqa stored later (RSS, "
-    "movements, documents), whatever date it claims, is ignored. Default: today."
-)
 _CARE_TYPES_DOC: Final = (
     "Comma-separated types of care in scope: complete, zero_day, seance (default complete,zero_day: "
     "séances apart, as in the turnaround)."
 )
+
+AsOf = Annotated[
+    BoundedDate | None,
+    Query(
+        description="Figures as they stood at the end of this day (Europe/Paris): what dimqa stored later "
+        "(RSS, movements, documents), whatever date it claims, is ignored. Default: today."
+    ),
+]
+
+
+def _answer(report: Any, format: ExportFormat, to_file: Callable[[Any, ExportFormat], File]) -> Response:
+    """The report as JSON, or as the file `format` asks for."""
+    if format is ExportFormat.JSON:
+        return json_response(report)
+    return download(to_file(report, format))
 
 
 @router.get("/exhaustivity", response_model=ExhaustivityRead, responses=EXPORT_READ_RESPONSES)
@@ -37,10 +50,10 @@ def read_exhaustivity(
     request: Request,
     session: SessionDep,
     principal: AggregateReader,
-    date_from: Annotated[BoundedDate, Query(alias="from", description="First discharge date (inclusive)")],
-    date_to: Annotated[BoundedDate, Query(alias="to", description="Last discharge date (inclusive)")],
+    date_from: DischargeFrom,
+    date_to: DischargeTo,
     group_by: GroupBy = GroupBy.SERVICE,
-    as_of: Annotated[BoundedDate | None, Query(description=_AS_OF_DOC)] = None,
+    as_of: AsOf = None,
     care_types: Annotated[str | None, Query(description=_CARE_TYPES_DOC)] = None,
     format: ExportFormat = ExportFormat.JSON,
     detail: Annotated[
@@ -68,9 +81,7 @@ def read_exhaustivity(
         care_types=turnaround_reports.parse_care_types(care_types),
         detail=detail,
     )
-    if format is not ExportFormat.JSON:
-        return download(export.exhaustivity_file(report, format))
-    return json_response(report)
+    return _answer(report, format, export.exhaustivity_file)
 
 
 @router.get("/transmission", response_model=TransmissionRead, responses=EXPORT_READ_RESPONSES)
@@ -90,9 +101,7 @@ def read_transmission(
     structure valid on the sender's date. A unit-restricted token sees only its units' documents.
     """
     report = service.transmission(session, principal, days=days, as_of=as_of)
-    if format is not ExportFormat.JSON:
-        return download(export.transmission_file(report, format))
-    return json_response(report)
+    return _answer(report, format, export.transmission_file)
 
 
 @router.get("/reports/quarterly", response_model=QuarterlyRead, responses=EXPORT_READ_RESPONSES)
@@ -106,7 +115,7 @@ def read_quarterly(
             pattern=QUARTER_PATTERN, description="Calendar quarter of the discharges", examples=["2026-Q1"]
         ),
     ],
-    as_of: Annotated[BoundedDate | None, Query(description=_AS_OF_DOC)] = None,
+    as_of: AsOf = None,
     format: ExportFormat = ExportFormat.JSON,
 ) -> Response:
     """The quarterly review (CME president, finance director, referent): per service and month,
@@ -118,6 +127,4 @@ def read_quarterly(
     discharge-report events their senders dated in it. XLSX: French titles and native charts.
     """
     report = quarterly.quarterly_review(session, principal, quarter=quarter, as_of=as_of)
-    if format is not ExportFormat.JSON:
-        return download(export.quarterly_file(report, format))
-    return json_response(report)
+    return _answer(report, format, export.quarterly_file)

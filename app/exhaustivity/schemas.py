@@ -9,7 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from app.core.schemas import StayDetail
-from app.turnaround.schemas import CareType, GroupBy
+from app.turnaround.schemas import StayPeriodRead
 
 QUARTER_PATTERN = r"^\d{4}-Q[1-4]$"
 OVERDUE_DAYS = 30  # "not coded over 30 days": discharged more than 30 days before as_of
@@ -52,12 +52,7 @@ class NotCodedStay(StayDetail):
     days_since_discharge: int
 
 
-class ExhaustivityRead(BaseModel):
-    date_from: date = Field(serialization_alias="from")
-    date_to: date = Field(serialization_alias="to")
-    as_of: date
-    group_by: GroupBy
-    care_types: list[CareType]
+class ExhaustivityRead(StayPeriodRead):
     rows: list[ExhaustivityRow]
     total: ExhaustivityCounts
     detail: list[NotCodedStay] | None = Field(

@@ -14,8 +14,9 @@ from pydantic import ValidationError
 
 from app.auth.schemas import Principal, Role
 from app.cli import exit_codes
-from app.cli.database import open_database
-from app.core import db, embedded_pg, origin
+from app.cli.database import command_database
+from app.cli.options import IdempotencyKeyOption
+from app.core import db, origin
 from app.core.config import get_settings
 from app.core.problems import AppError
 from app.medeco.cli import ingest_rsa
@@ -35,8 +36,12 @@ def _run(action: str, path: Path, *, idempotency_key: str | None = None) -> None
     from app.structure.schemas import StructureIn
 
     try:
-        open_database(get_settings())
-        with db.new_session() as session, session.begin(), origin.command(f"dimqa ingest {action}"):
+        with (
+            command_database(get_settings()),
+            db.new_session() as session,
+            session.begin(),
+            origin.command(f"dimqa ingest {action}"),
+        ):
             if action == "rss":
                 with path.open("rb") as stream:
                     batch, created = ingestion_service.ingest_rss_file(
@@ -88,8 +93,6 @@ def _run(action: str, path: Path, *, idempotency_key: str | None = None) -> None
         errors = [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in error.errors()]
         typer.echo(json.dumps({"error": "invalid structure file", "errors": errors}), err=True)
         raise typer.Exit(exit_codes.REFUSED) from error
-    finally:
-        embedded_pg.stop_all()
     if outcome is not None:
         typer.echo(outcome, err=True)
     if status != exit_codes.STORED:
@@ -111,9 +114,7 @@ def _rss_outcome(batch_id: int, status: str, accepted: int, rejected: int) -> tu
 @ingest_app.command("rss")
 def ingest_rss(
     path: FileArg,
-    idempotency_key: Annotated[
-        str | None, typer.Option(help="Key making retries safe, as the API's Idempotency-Key")
-    ] = None,
+    idempotency_key: IdempotencyKeyOption = None,
 ) -> None:
     """Ingest an RSS file (formats 016-023, grouped 116-123) as one batch, all or nothing."""
     _run("rss", path, idempotency_key=idempotency_key)
@@ -122,9 +123,7 @@ def ingest_rss(
 @ingest_app.command("rhs")
 def ingest_rhs(
     path: FileArg,
-    idempotency_key: Annotated[
-        str | None, typer.Option(help="Key making retries safe, as the API's Idempotency-Key")
-    ] = None,
+    idempotency_key: IdempotencyKeyOption = None,
 ) -> None:
     """Ingest an RHS file (SSR/SMR, M09-M0D, grouped M19-M1D) as one batch, unreadable lines listed."""
     _run("rhs", path, idempotency_key=idempotency_key)
@@ -151,9 +150,7 @@ rhs_alias_app = typer.Typer(help="Deprecated: dimqa ingest rhs.", no_args_is_hel
 @rhs_alias_app.command("ingest", hidden=True)
 def rhs_ingest_deprecated(
     path: FileArg,
-    idempotency_key: Annotated[
-        str | None, typer.Option(help="Key making retries safe, as the API's Idempotency-Key")
-    ] = None,
+    idempotency_key: IdempotencyKeyOption = None,
 ) -> None:
     """Deprecated alias of `dimqa ingest rhs`."""
     typer.echo("dimqa rhs ingest is deprecated: use dimqa ingest rhs (same file, same options)", err=True)

@@ -26,7 +26,7 @@ from types import MappingProxyType
 # import Field, Kind` keeps working for the readers written against this module.
 from app.core.fixedwidth.fields import Field as Field
 from app.core.fixedwidth.fields import Kind as Kind
-from app.core.fixedwidth.fields import check_contiguous
+from app.core.fixedwidth.fields import check_contiguous, derive
 
 
 class Target(StrEnum):
@@ -162,18 +162,8 @@ ACT_016: tuple[Field, ...] = (
     _f("unplanned_association", 24, 1),
     _f("count", 25, 2, N),
 )
-ACT_017: tuple[Field, ...] = (
-    _f("date", 1, 8),
-    _f("code", 9, 7),
-    _f("extension", 16, 3),
-    _f("phase", 19, 1),
-    _f("activity", 20, 1),
-    _f("doc_extension", 21, 1),
-    _f("modifiers", 22, 4),
-    _f("exceptional_refund", 26, 1),
-    _f("unplanned_association", 27, 1),
-    _f("count", 28, 2, N),
-)
+# 017 adds the 3-character PMSI extension of the CCAM code; the later fields shift by 3.
+ACT_017: tuple[Field, ...] = derive(ACT_016, insert_after={"code": (_f("extension", 16, 3),)})
 ACT_023: tuple[Field, ...] = (
     *ACT_017,
     _f("dialysis_start", 30, 1),

@@ -9,9 +9,12 @@ from app.auth.dependencies import AnyCaller, FeedWriter, PatientReader
 from app.core.db import LongStatements, SessionDep
 from app.core.problems import PayloadTooLarge, problem_responses
 from app.core.uploads import (
+    FILE_MEDIA_TYPES,
     IdempotencyKey,
+    batch_route,
+    file_body,
     inline_schema,
-    received_responses,
+    received,
     require_media_type,
     spool_request,
 )
@@ -19,31 +22,16 @@ from app.ingestion import json_intake, reads, service, visibility
 from app.ingestion.schemas import RssRead, RumBatchIn, RumBatchPage, RumBatchRead
 from app.medeco import pricing
 
-router = APIRouter(responses=problem_responses(401, 403, 503))
+router = APIRouter(tags=["ingestion"], responses=problem_responses(401, 403, 503))
 
-FILE_TYPES = ("text/plain", "application/octet-stream")
-BATCH_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "A whole RSS file (one RUM per line, formats 016-023, grouped 116-123; "
-        "LF or CRLF; UTF-8, else Latin-1), or the same records as JSON.",
-        "content": {
-            "text/plain": {"schema": {"type": "string"}},
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-            "application/json": {"schema": inline_schema(RumBatchIn)},
-        },
-    }
-}
-
-
-@router.post(
-    "/rum-batches",
-    tags=["ingestion"],
-    status_code=201,
-    response_model=RumBatchRead,
-    responses=received_responses(RumBatchRead),
-    openapi_extra=BATCH_BODY,
+BATCH_BODY = file_body(
+    "A whole RSS file (one RUM per line, formats 016-023, grouped 116-123; "
+    "LF or CRLF; UTF-8, else Latin-1), or the same records as JSON.",
+    also={"application/json": {"schema": inline_schema(RumBatchIn)}},
 )
+
+
+@batch_route(router, "/rum-batches", RumBatchRead, BATCH_BODY)
 async def create_rum_batch(
     request: Request,
     response: Response,
@@ -69,7 +57,7 @@ async def create_rum_batch(
     an RSS superseding the current one, and checked by the rules (`findings`). A body with no RUM
     line is a 400 problem; JSON records (`line` = 1-based position in `rums`) are written as
     fixed-width lines and parsed exactly like a file."""
-    kind = require_media_type(request, (*FILE_TYPES, "application/json"))
+    kind = require_media_type(request, (*FILE_MEDIA_TYPES, "application/json"))
     upload = await spool_request(request)
     with upload.file:
         if kind == "application/json":
@@ -92,14 +80,10 @@ async def create_rum_batch(
                     idempotency_key=idempotency_key,
                 )
             )  # fmt: skip
-    if not created:
-        response.status_code = 200
-    return batch
+    return received(response, batch, created)
 
 
-@router.get(
-    "/rum-batches", tags=["ingestion"], response_model=RumBatchPage, responses=problem_responses(400, 422)
-)
+@router.get("/rum-batches", response_model=RumBatchPage, responses=problem_responses(400, 422))
 def list_rum_batches(
     session: SessionDep,
     principal: PatientReader,
@@ -118,7 +102,6 @@ def list_rum_batches(
 
 @router.get(
     "/rum-batches/{batch_id}",
-    tags=["ingestion"],
     response_model=RumBatchRead,
     responses=problem_responses(404, 422),
 )
@@ -133,7 +116,7 @@ def read_rum_batch(batch_id: int, session: SessionDep, principal: AnyCaller) -> 
     return batch
 
 
-@router.get("/rss/{rss_number}", tags=["ingestion"], response_model=RssRead, responses=problem_responses(404))
+@router.get("/rss/{rss_number}", response_model=RssRead, responses=problem_responses(404))
 def read_rss(rss_number: str, session: SessionDep, principal: PatientReader) -> RssRead:
     """The current version of an RSS with every field of its RUMs and its version history, and
     its `valuation` in euros (GHS, bounds, supplements: docs/tariffs.md) or `not_valued_reason`.

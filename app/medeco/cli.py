@@ -10,8 +10,9 @@ import typer
 
 from app.auth.schemas import Principal, Role
 from app.cli import exit_codes
-from app.cli.database import open_database
-from app.core import db, embedded_pg, origin
+from app.cli.database import command_database
+from app.cli.options import IdempotencyKeyOption
+from app.core import db, origin
 from app.core.config import get_settings
 from app.core.problems import AppError, PayloadTooLarge
 from app.medeco import service
@@ -37,9 +38,7 @@ def ingest_rsa(
     campaign: Annotated[
         int | None, typer.Option(help="Tariff campaign of these RSA; default: the one in force at exit")
     ] = None,
-    idempotency_key: Annotated[
-        str | None, typer.Option(help="Key making retries safe, as the API's Idempotency-Key")
-    ] = None,
+    idempotency_key: IdempotencyKeyOption = None,
 ) -> None:
     """Ingest the grouper's output (RSA + TRA) as one batch; exit 0 stored, 3 partial, 1 refused."""
     try:
@@ -50,21 +49,21 @@ def ingest_rsa(
             output = GrouperOutput(path.read_bytes(), tra.read_bytes(), path.name, tra.name)
         if max(len(output.rsa), len(output.tra)) > limit:
             raise PayloadTooLarge(f"A file is larger than {limit} bytes.")
-        open_database(get_settings())
-        with db.new_session() as session, session.begin(), origin.command("dimqa ingest rsa"):
-            batch, created = service.ingest(
-                session, output, principal=CLI_PRINCIPAL, source="cli", campaign=campaign,
-                idempotency_key=idempotency_key,
-            )  # fmt: skip
-        typer.echo(
-            json.dumps({"created": created, **batch.model_dump(mode="json")}, ensure_ascii=False, indent=2)
-        )
+        with command_database(get_settings()):
+            with db.new_session() as session, session.begin(), origin.command("dimqa ingest rsa"):
+                batch, created = service.ingest(
+                    session, output, principal=CLI_PRINCIPAL, source="cli", campaign=campaign,
+                    idempotency_key=idempotency_key,
+                )  # fmt: skip
+            typer.echo(
+                json.dumps(
+                    {"created": created, **batch.model_dump(mode="json")}, ensure_ascii=False, indent=2
+                )
+            )
     except AppError as error:
         errors = [e.as_dict() for e in error.errors or []]
         typer.echo(json.dumps({"error": error.detail, "errors": errors}, ensure_ascii=False), err=True)
         raise typer.Exit(exit_codes.REFUSED) from error
-    finally:
-        embedded_pg.stop_all()
     if batch.status == "rejected":
         typer.echo(
             f"batch {batch.id} rejected: none of its {batch.rsa_rejected} RSA stored, see errors", err=True

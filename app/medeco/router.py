@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from app.api.params import ExportFormatQuery, RssDischargeFrom, RssDischargeTo
 from app.auth.dependencies import (
     FEED_WRITERS,
     AggregateReader,
@@ -16,7 +17,6 @@ from app.auth.dependencies import (
 )
 from app.auth.schemas import PATIENT_READERS, Principal
 from app.core.config import get_settings
-from app.core.dates import BoundedDate
 from app.core.db import LongExports, SessionDep
 from app.core.exports import (
     EXPORT_READ_RESPONSES,
@@ -27,7 +27,13 @@ from app.core.exports import (
     render,
 )
 from app.core.problems import InvalidInput, problem_responses
-from app.core.uploads import IdempotencyKey, read_capped, received_responses, require_media_type
+from app.core.uploads import (
+    IdempotencyKey,
+    batch_route,
+    read_capped,
+    received,
+    require_media_type,
+)
 from app.medeco import annual, service
 from app.medeco import casemix as casemix_service
 from app.medeco.rsa_parser import GrouperOutput
@@ -96,13 +102,7 @@ def _output(content_type: str, kind: str, body: bytes) -> tuple[GrouperOutput, s
     return GrouperOutput(rsa, tra, rsa_name, tra_name), "files"
 
 
-@router.post(
-    "/rsa-batches",
-    status_code=201,
-    response_model=RsaBatchRead,
-    responses=received_responses(RsaBatchRead),
-    openapi_extra=BODY,
-)
+@batch_route(router, "/rsa-batches", RsaBatchRead, BODY)
 async def create_rsa_batch(
     request: Request,
     response: Response,
@@ -142,9 +142,7 @@ async def create_rsa_batch(
             idempotency_key=idempotency_key,
         )
     )  # fmt: skip
-    if not created:
-        response.status_code = 200
-    return batch
+    return received(response, batch, created)
 
 
 @router.get("/rsa-batches/{batch_id}", response_model=RsaBatchRead, responses=problem_responses(404, 422))
@@ -159,17 +157,14 @@ def read_casemix(
     session: SessionDep,
     _long: LongExports,
     principal: AggregateReader,
-    start: Annotated[BoundedDate, Query(alias="from", description="First RSS discharge date (inclusive)")],
-    end: Annotated[BoundedDate, Query(alias="to", description="Last RSS discharge date (inclusive)")],
+    start: RssDischargeFrom,
+    end: RssDischargeTo,
     group_by: CasemixGroup = CasemixGroup.POLE,
     compare: Annotated[
         Literal["previous_year"] | None,
         Query(description="previous_year: each row also for the same dates one year back (`previous`)"),
     ] = None,
-    fmt: Annotated[
-        ExportFormat,
-        Query(alias="format", description="json, or csv (`;`, UTF-8 with BOM) / xlsx to download"),
-    ] = ExportFormat.JSON,
+    fmt: ExportFormatQuery = ExportFormat.JSON,
 ) -> Any:
     """Case-mix of the stays discharged in the period: stays, séances, days, LOS against the national
     mean (IP-DMS), stays beyond the bounds, and euros (GHS, EXB, EXH, supplements, total), by pôle,

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from app.auth.schemas import Principal, Role
-from app.cli.database import open_database
-from app.core import db, embedded_pg
+from app.cli.database import command_database
+from app.core import db
 from app.core.compression import too_large
 from app.core.config import get_settings
 from app.core.problems import AppError
@@ -44,30 +44,24 @@ def load(
         limit = get_settings().max_decompressed_bytes
         if file.stat().st_size > limit:  # refused before it is read into memory
             raise too_large(service.LABELS[kind], limit)
-        open_database(get_settings())
-        with db.new_session() as session, session.begin():
-            loaded = service.submit(
-                session, CLI_PRINCIPAL, kind=kind, year=year, data=file.read_bytes(), source=file.name
-            )
-            rows = loaded.rows
-        typer.echo(f"loaded {rows} {kind.value} rows for {year} from {file.name}")
+        with command_database(get_settings()):
+            with db.new_session() as session, session.begin():
+                loaded = service.submit(
+                    session, CLI_PRINCIPAL, kind=kind, year=year, data=file.read_bytes(), source=file.name
+                )
+                rows = loaded.rows
+            typer.echo(f"loaded {rows} {kind.value} rows for {year} from {file.name}")
     except AppError as error:
         typer.echo(error.detail, err=True)
         for item in error.errors or []:
             where = f"line {item.line}" if item.line is not None else "file"
             typer.echo(f"  {where}, {item.field or '-'}: {item.message}", err=True)
         raise typer.Exit(1) from error
-    finally:
-        embedded_pg.stop_all()
 
 
 @nomenclature_app.command("list")
 def list_loaded() -> None:
     """List loaded nomenclatures: kind, year, rows, load time."""
-    try:
-        open_database(get_settings())
-        with db.new_session() as session:
-            for item in service.list_loaded(session):
-                typer.echo(f"{item.kind.value}\t{item.year}\t{item.rows}\t{item.loaded_at:%Y-%m-%d %H:%M}")
-    finally:
-        embedded_pg.stop_all()
+    with command_database(get_settings()), db.new_session() as session:
+        for item in service.list_loaded(session):
+            typer.echo(f"{item.kind.value}\t{item.year}\t{item.rows}\t{item.loaded_at:%Y-%m-%d %H:%M}")

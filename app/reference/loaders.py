@@ -31,17 +31,18 @@ import csv
 import io
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Final, TypeVar
 
 from app.core.compression import decompressed
 from app.core.config import DEFAULT_MAX_DECOMPRESSED_BYTES
 from app.core.line_errors import LineError
 
 Source = str | os.PathLike[str] | IO[bytes] | IO[str]
+R = TypeVar("R")
 
 _SEPARATORS: Final = (";", ",", "\t", "|")
 _CIM_CODE: Final = re.compile(r"[A-Z][0-9]{2}[0-9A-Z+]{0,3}")
@@ -226,73 +227,91 @@ def _coded(
     return _required(line, values, "label")
 
 
-def read_cim10(
-    source: Source, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
-) -> Iterator[CimRow | LineError]:
-    """CIM-10 codes with their ATIH type MCO restriction."""
-    seen: set[str] = set()
-    for item in _rows(source, _CIM_COLUMNS, "CIM-10", max_bytes):
+def read_rows(
+    source: Source,
+    columns: _Columns,
+    what: str,
+    max_bytes: int,
+    row: Callable[[int, dict[str, str]], R | LineError],
+    unique: Callable[[R], tuple[Hashable, str, str]],
+) -> Iterator[R | LineError]:
+    """What `row` makes of each row of the file, or the LineError it gives instead. `unique(made)`
+    is (key, field, message): a row whose key an earlier row had is refused as a duplicate_code."""
+    seen: set[Hashable] = set()
+    for item in _rows(source, columns, what, max_bytes):
         if isinstance(item, LineError):
             yield item
             continue
         line, values = item
-        code = values["code"].replace(".", "").replace(" ", "").upper()
-        error = _coded(line, values, "code", code, _CIM_CODE, "a CIM-10 code")
-        if error is not None:
-            yield error
+        made = row(line, values)
+        if isinstance(made, LineError):
+            yield made
             continue
-        raw_type = values["type_mco"]
-        if raw_type not in {"0", "1", "2", "3", "4"}:
-            yield LineError(line, "type_mco", "invalid_value", f"type MCO {raw_type!r} of {code} is not 0-4")
+        key, field, message = unique(made)
+        if key in seen:
+            yield LineError(line, field, "duplicate_code", message)
             continue
-        if code in seen:
-            yield LineError(line, "code", "duplicate_code", f"{code} is listed twice")
-            continue
-        seen.add(code)
-        yield CimRow(
-            code,
-            values["label"],
-            int(raw_type),
-            values.get("short_label", ""),
-            values.get("ssr_type", ""),
-            values.get("psy_type", ""),
-            values.get("category", ""),
-        )
+        seen.add(key)
+        yield made
+
+
+def read_cim10(
+    source: Source, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+) -> Iterator[CimRow | LineError]:
+    """CIM-10 codes with their ATIH type MCO restriction."""
+    return read_rows(
+        source, _CIM_COLUMNS, "CIM-10", max_bytes, _cim_row,
+        lambda row: (row.code, "code", f"{row.code} is listed twice"),
+    )  # fmt: skip
+
+
+def _cim_row(line: int, values: dict[str, str]) -> CimRow | LineError:
+    code = values["code"].replace(".", "").replace(" ", "").upper()
+    error = _coded(line, values, "code", code, _CIM_CODE, "a CIM-10 code")
+    if error is not None:
+        return error
+    raw_type = values["type_mco"]
+    if raw_type not in {"0", "1", "2", "3", "4"}:
+        return LineError(line, "type_mco", "invalid_value", f"type MCO {raw_type!r} of {code} is not 0-4")
+    return CimRow(
+        code,
+        values["label"],
+        int(raw_type),
+        values.get("short_label", ""),
+        values.get("ssr_type", ""),
+        values.get("psy_type", ""),
+        values.get("category", ""),
+    )
 
 
 def read_ccam(
     source: Source, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
 ) -> Iterator[CcamRow | LineError]:
     """CCAM acts with their validity dates."""
-    seen: set[str] = set()
-    for item in _rows(source, _CCAM_COLUMNS, "CCAM", max_bytes):
-        if isinstance(item, LineError):
-            yield item
-            continue
-        line, values = item
-        code = values["code"].upper()
-        error = _coded(line, values, "code", code, _CCAM_CODE, "a CCAM code")
-        if error is not None:
-            yield error
-            continue
-        parsed = _validity(line, code, values)
-        if isinstance(parsed, LineError):
-            yield parsed
-            continue
-        if code in seen:
-            yield LineError(line, "code", "duplicate_code", f"{code} is listed twice")
-            continue
-        seen.add(code)
-        yield CcamRow(
-            code,
-            values["label"],
-            parsed[0],
-            parsed[1],
-            values.get("short_label", ""),
-            values.get("act_type", ""),
-            values.get("sex_compatibility", ""),
-            tuple(char for char in values.get("activities", "") if char.isdigit()),
-        )
+    return read_rows(
+        source, _CCAM_COLUMNS, "CCAM", max_bytes, _ccam_row,
+        lambda row: (row.code, "code", f"{row.code} is listed twice"),
+    )  # fmt: skip
+
+
+def _ccam_row(line: int, values: dict[str, str]) -> CcamRow | LineError:
+    code = values["code"].upper()
+    error = _coded(line, values, "code", code, _CCAM_CODE, "a CCAM code")
+    if error is not None:
+        return error
+    parsed = _validity(line, code, values)
+    if isinstance(parsed, LineError):
+        return parsed
+    return CcamRow(
+        code,
+        values["label"],
+        parsed[0],
+        parsed[1],
+        values.get("short_label", ""),
+        values.get("act_type", ""),
+        values.get("sex_compatibility", ""),
+        tuple(char for char in values.get("activities", "") if char.isdigit()),
+    )
 
 
 def _validity(line: int, code: str, values: dict[str, str]) -> tuple[date | None, date | None] | LineError:
@@ -312,52 +331,40 @@ def read_ghm(
     source: Source, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
 ) -> Iterator[GhmRow | LineError]:
     """GHMs (6 characters) or GHM roots (5 characters) with their labels, per year when given."""
-    seen: set[tuple[str, int | None]] = set()
-    for item in _rows(source, _GHM_COLUMNS, "GHM", max_bytes):
-        if isinstance(item, LineError):
-            yield item
-            continue
-        line, values = item
-        ghm = values["ghm"].upper()
-        error = _coded(line, values, "ghm", ghm, _GHM, "a GHM or GHM root")
-        if error is not None:
-            yield error
-            continue
-        raw_year = values.get("year", "")
-        if raw_year and not (raw_year.isascii() and raw_year.isdigit() and len(raw_year) == 4):
-            yield LineError(line, "year", "invalid_value", f"year {raw_year!r} of {ghm} is not a year")
-            continue
-        year = int(raw_year) if raw_year else None
-        cmd = values.get("cmd", "") or ghm[:2]
-        if cmd != ghm[:2]:
-            yield LineError(line, "cmd", "invalid_value", f"CMD {cmd!r} does not match {ghm}")
-            continue
-        if (ghm, year) in seen:
-            yield LineError(line, "ghm", "duplicate_code", f"{ghm} is listed twice for the same year")
-            continue
-        seen.add((ghm, year))
-        yield GhmRow(
-            ghm, values["label"], cmd, year, values.get("domain", ""), values.get("domain_label", "")
-        )
+    return read_rows(
+        source, _GHM_COLUMNS, "GHM", max_bytes, _ghm_row,
+        lambda row: ((row.ghm, row.year), "ghm", f"{row.ghm} is listed twice for the same year"),
+    )  # fmt: skip
+
+
+def _ghm_row(line: int, values: dict[str, str]) -> GhmRow | LineError:
+    ghm = values["ghm"].upper()
+    error = _coded(line, values, "ghm", ghm, _GHM, "a GHM or GHM root")
+    if error is not None:
+        return error
+    raw_year = values.get("year", "")
+    if raw_year and not (raw_year.isascii() and raw_year.isdigit() and len(raw_year) == 4):
+        return LineError(line, "year", "invalid_value", f"year {raw_year!r} of {ghm} is not a year")
+    cmd = values.get("cmd", "") or ghm[:2]
+    if cmd != ghm[:2]:
+        return LineError(line, "cmd", "invalid_value", f"CMD {cmd!r} does not match {ghm}")
+    year = int(raw_year) if raw_year else None
+    return GhmRow(ghm, values["label"], cmd, year, values.get("domain", ""), values.get("domain_label", ""))
 
 
 def read_cmd_labels(
     source: Source, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
 ) -> Iterator[CmdRow | LineError]:
     """CMD (catégories majeures de diagnostic) labels."""
-    seen: set[str] = set()
-    for item in _rows(source, _CMD_COLUMNS, "CMD", max_bytes):
-        if isinstance(item, LineError):
-            yield item
-            continue
-        line, values = item
-        cmd = values["cmd"]
-        error = _coded(line, values, "cmd", cmd, _CMD, "a 2-digit CMD")
-        if error is not None:
-            yield error
-            continue
-        if cmd in seen:
-            yield LineError(line, "cmd", "duplicate_code", f"CMD {cmd} is listed twice")
-            continue
-        seen.add(cmd)
-        yield CmdRow(cmd, values["label"])
+    return read_rows(
+        source, _CMD_COLUMNS, "CMD", max_bytes, _cmd_row,
+        lambda row: (row.cmd, "cmd", f"CMD {row.cmd} is listed twice"),
+    )  # fmt: skip
+
+
+def _cmd_row(line: int, values: dict[str, str]) -> CmdRow | LineError:
+    cmd = values["cmd"]
+    error = _coded(line, values, "cmd", cmd, _CMD, "a 2-digit CMD")
+    if error is not None:
+        return error
+    return CmdRow(cmd, values["label"])

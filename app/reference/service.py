@@ -193,15 +193,7 @@ def load(
 
 
 def to_read(load: NomenclatureLoad) -> NomenclatureRead:
-    return NomenclatureRead(
-        kind=NomenclatureKind(load.kind),
-        year=load.year,
-        rows=load.rows,
-        loaded_at=load.loaded_at,
-        loaded_by=load.loaded_by,
-        source=load.source,
-        sha256=load.sha256,
-    )
+    return NomenclatureRead.model_validate(load, from_attributes=True)
 
 
 def list_loaded(session: Session) -> list[NomenclatureRead]:

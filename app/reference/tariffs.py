@@ -26,7 +26,7 @@ from typing import Final
 from app.core.config import DEFAULT_MAX_DECOMPRESSED_BYTES
 from app.core.line_errors import LineError
 from app.reference.campaigns import CAMPAIGN_MONTH, campaign_of
-from app.reference.loaders import Source, _Columns, _parse_date, _rows
+from app.reference.loaders import Source, _Columns, _parse_date, read_rows
 
 UNVALUED_GHS: Final = "9999"  # the GHS of the GHMs the tariffs do not pay (cosmetic surgery, errors...)
 _GHS: Final = re.compile(r"[0-9]{1,4}")
@@ -196,75 +196,55 @@ def read_ghs_tariffs(
     source: Source, *, default_campaign: int, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
 ) -> Iterator[GhsTariff | LineError]:
     """GHS tariffs of every campaign the file holds (`default_campaign` for rows that name none)."""
-    seen: set[tuple[int, str, str]] = set()
-    for item in _rows(source, _TARIFF_COLUMNS, "GHS tariff", max_bytes):
-        if isinstance(item, LineError):
-            yield item
-            continue
-        line, values = item
-        row = _tariff_row(line, values, default_campaign)
-        if isinstance(row, LineError):
-            yield row
-            continue
-        key = (row.campaign, row.ghs, row.ghm)
-        if key in seen:
-            yield LineError(line, "ghs", "duplicate_code", f"GHS {row.ghs} ({row.ghm}) is listed twice")
-            continue
-        seen.add(key)
-        yield row
+    return read_rows(
+        source, _TARIFF_COLUMNS, "GHS tariff", max_bytes,
+        lambda line, values: _tariff_row(line, values, default_campaign),
+        lambda row: ((row.campaign, row.ghs, row.ghm), "ghs", f"GHS {row.ghs} ({row.ghm}) is listed twice"),
+    )  # fmt: skip
 
 
 def read_ghm_dms(
     source: Source, *, default_year: int, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
 ) -> Iterator[GhmMeanStay | LineError]:
     """National mean LOS per GHM (and per GHS when the file splits a GHM), per year."""
-    seen: set[tuple[int, str, str]] = set()
-    for item in _rows(source, _DMS_COLUMNS, "national DMS", max_bytes):
-        if isinstance(item, LineError):
-            yield item
-            continue
-        line, values = item
-        ghm = values["ghm"].upper()
-        if not _GHM6.fullmatch(ghm):
-            yield LineError(line, "ghm", "invalid_code", f"{values['ghm']!r} is not a GHM")
-            continue
-        raw_ghs = values.get("ghs", "")
-        if raw_ghs and not _GHS.fullmatch(raw_ghs):
-            yield LineError(line, "ghs", "invalid_code", f"{raw_ghs!r} is not a GHS number")
-            continue
-        raw_year = values.get("year", "")
-        if raw_year and not _YEAR.fullmatch(raw_year):
-            yield LineError(line, "year", "invalid_value", f"year {raw_year!r} is not a year")
-            continue
-        raw_los = values["mean_los"].replace(",", ".")
-        if not _LOS.fullmatch(raw_los):
-            yield LineError(
-                line, "mean_los", "invalid_value", f"mean LOS {values['mean_los']!r} is not a number"
-            )
-            continue
-        bounds: list[int | None] = []
-        for name in ("low_bound", "high_bound"):
-            days = _days(line, values, name)
-            if isinstance(days, LineError):
-                yield days
-                break
-            bounds.append(days)
-        if len(bounds) < 2:
-            continue
-        row = GhmMeanStay(
-            int(raw_year) if raw_year else default_year,
-            ghm,
-            raw_ghs.zfill(4) if raw_ghs else "",
-            bounds[0],
-            bounds[1],
-            Decimal(raw_los),
+    return read_rows(
+        source, _DMS_COLUMNS, "national DMS", max_bytes,
+        lambda line, values: _dms_row(line, values, default_year),
+        lambda row: (
+            (row.year, row.ghm, row.ghs), "ghm", f"{row.ghm} {row.ghs or ''} is listed twice".rstrip()
+        ),
+    )  # fmt: skip
+
+
+def _dms_row(line: int, values: dict[str, str], default_year: int) -> GhmMeanStay | LineError:
+    ghm = values["ghm"].upper()
+    if not _GHM6.fullmatch(ghm):
+        return LineError(line, "ghm", "invalid_code", f"{values['ghm']!r} is not a GHM")
+    raw_ghs = values.get("ghs", "")
+    if raw_ghs and not _GHS.fullmatch(raw_ghs):
+        return LineError(line, "ghs", "invalid_code", f"{raw_ghs!r} is not a GHS number")
+    raw_year = values.get("year", "")
+    if raw_year and not _YEAR.fullmatch(raw_year):
+        return LineError(line, "year", "invalid_value", f"year {raw_year!r} is not a year")
+    raw_los = values["mean_los"].replace(",", ".")
+    if not _LOS.fullmatch(raw_los):
+        return LineError(
+            line, "mean_los", "invalid_value", f"mean LOS {values['mean_los']!r} is not a number"
         )
-        key = (row.year, row.ghm, row.ghs)
-        if key in seen:
-            yield LineError(line, "ghm", "duplicate_code", f"{ghm} {row.ghs or ''} is listed twice".rstrip())
-            continue
-        seen.add(key)
-        yield row
+    low = _days(line, values, "low_bound")
+    if isinstance(low, LineError):
+        return low
+    high = _days(line, values, "high_bound")
+    if isinstance(high, LineError):
+        return high
+    return GhmMeanStay(
+        int(raw_year) if raw_year else default_year,
+        ghm,
+        raw_ghs.zfill(4) if raw_ghs else "",
+        low,
+        high,
+        Decimal(raw_los),
+    )
 
 
 def mean_los_of(rows: list[GhmMeanStay], ghs: str | None = None) -> Decimal | None:

@@ -6,7 +6,7 @@ from starlette.concurrency import run_in_threadpool
 from app.auth.dependencies import AggregateReader, AllUnitsAdmin
 from app.core.db import LongStatements, SessionDep
 from app.core.problems import problem_responses
-from app.core.uploads import require_media_type, spool_request
+from app.core.uploads import FILE_MEDIA_TYPES, file_body, require_media_type, spool_request
 from app.structure import service
 from app.structure.schemas import IumLoadResult, StructureIn, StructureRead, StructureSummary
 
@@ -29,17 +29,10 @@ def replace_structure(
     return service.submit_structure(session, principal, body)
 
 
-IUM_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "A fichier d'UM (ATIH): 28-character lines, unit, FINESS géographique, "
-        "type d'autorisation, date d'effet, lits, mode d'hospitalisation",
-        "content": {
-            "text/plain": {"schema": {"type": "string"}},
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-        },
-    }
-}
+IUM_BODY = file_body(
+    "A fichier d'UM (ATIH): 28-character lines, unit, FINESS géographique, "
+    "type d'autorisation, date d'effet, lits, mode d'hospitalisation"
+)
 
 
 @router.post(
@@ -52,7 +45,7 @@ async def load_ium(
     request: Request, session: SessionDep, _long: LongStatements, principal: AllUnitsAdmin
 ) -> IumLoadResult:
     """Load a fichier d'UM into the authorisation history (kept across loads; re-loading is harmless)."""
-    require_media_type(request, ("text/plain", "application/octet-stream"))
+    require_media_type(request, FILE_MEDIA_TYPES)
     upload = await spool_request(request)
     with upload.file:
         body = upload.file.read()

@@ -161,47 +161,53 @@ def _parse(
     model: Any,
     mapper: Callable[[Any, dict[str, Any]], EventT | None],
 ) -> tuple[list[EventT], list[LineError]]:
-    data, error = _load(body)
-    if error is not None:
-        return [], [error]
-    events: list[EventT] = []
-    errors: list[LineError] = []
-    for item in _resources(data, expected):
-        if isinstance(item, LineError):
-            errors.append(item)
-            continue
-        line, prefix, raw = item
-        nul = _nul_path(raw)
-        if nul is not None:
-            # Refused before anything reads it: no FHIR value holds a NUL, and PostgreSQL refuses
-            # one in text.
-            errors.append(
-                LineError(
-                    line,
-                    _path(prefix, nul) or None,
-                    CONTROL_CHARACTER,
-                    "a NUL character (U+0000) is not allowed in a FHIR resource",
+    """The events of the `expected` resources of the body, and the per-entry errors. Never raises."""
+    try:
+        data, error = _load(body)
+        if error is not None:
+            return [], [error]
+        events: list[EventT] = []
+        errors: list[LineError] = []
+        for item in _resources(data, expected):
+            if isinstance(item, LineError):
+                errors.append(item)
+                continue
+            line, prefix, raw = item
+            nul = _nul_path(raw)
+            if nul is not None:
+                # Refused before anything reads it: no FHIR value holds a NUL, and PostgreSQL refuses
+                # one in text.
+                errors.append(
+                    LineError(
+                        line,
+                        _path(prefix, nul) or None,
+                        CONTROL_CHARACTER,
+                        "a NUL character (U+0000) is not allowed in a FHIR resource",
+                    )
                 )
-            )
-            continue
-        try:
-            resource = model.model_validate(raw)
-        except ValidationError as exc:
-            errors.extend(_validation_errors(line, prefix, exc))
-            continue
-        except (TypeError, ValueError, RecursionError) as exc:  # fhir.resources raises plain errors too
-            errors.append(LineError(line, prefix.rstrip(".") or None, "invalid_resource", str(exc)))
-            continue
-        try:
-            event = mapper(resource, raw)
+                continue
+            try:
+                resource = model.model_validate(raw)
+            except ValidationError as exc:
+                errors.extend(_validation_errors(line, prefix, exc))
+                continue
+            except (TypeError, ValueError, RecursionError) as exc:  # fhir.resources raises plain errors too
+                errors.append(LineError(line, prefix.rstrip(".") or None, "invalid_resource", str(exc)))
+                continue
+            try:
+                event = mapper(resource, raw)
+                if event is not None:
+                    _check_identifiers(event)
+            except _MappingError as exc:
+                errors.append(LineError(line, f"{prefix}{exc.field}", exc.code, exc.message))
+                continue
             if event is not None:
-                _check_identifiers(event)
-        except _MappingError as exc:
-            errors.append(LineError(line, f"{prefix}{exc.field}", exc.code, exc.message))
-            continue
-        if event is not None:
-            events.append(event)
-    return events, errors
+                events.append(event)
+        return events, errors
+    except Exception as exc:  # the contract is "report, never fail the request"
+        return [], [
+            LineError(None, None, "internal_error", f"the body could not be read ({type(exc).__name__})")
+        ]
 
 
 def _nul_path(value: Any, path: tuple[int | str, ...] = ()) -> tuple[int | str, ...] | None:
@@ -395,12 +401,7 @@ def _map_encounter(encounter: Any, raw: dict[str, Any]) -> StayEvent | None:
 
 def parse_fhir_stay_events(body: bytes | str) -> tuple[list[StayEvent], list[LineError]]:
     """Encounter or Bundle of Encounters -> stay events and per-entry errors. Never raises."""
-    try:
-        return _parse(body, "Encounter", Encounter, _map_encounter)
-    except Exception as exc:  # the contract is "report, never fail the request"
-        return [], [
-            LineError(None, None, "internal_error", f"the body could not be read ({type(exc).__name__})")
-        ]
+    return _parse(body, "Encounter", Encounter, _map_encounter)
 
 
 # --------------------------------------------------------------------------- DocumentReference
@@ -481,9 +482,4 @@ def _map_document(document: Any, raw: dict[str, Any]) -> DocumentEvent:
 
 def parse_fhir_document_events(body: bytes | str) -> tuple[list[DocumentEvent], list[LineError]]:
     """DocumentReference or Bundle of them -> document events and per-entry errors. Never raises."""
-    try:
-        return _parse(body, "DocumentReference", DocumentReference, _map_document)
-    except Exception as exc:  # the contract is "report, never fail the request"
-        return [], [
-            LineError(None, None, "internal_error", f"the body could not be read ({type(exc).__name__})")
-        ]
+    return _parse(body, "DocumentReference", DocumentReference, _map_document)

@@ -67,6 +67,11 @@ class _EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _body_config(*events: dict[str, Any]) -> ConfigDict:
+    """The config of a request body: no unknown member, and one example, a body of these events."""
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": [{"events": list(events)}]})
+
+
 class StayEventIn(_EventIn):
     """One patient movement."""
 
@@ -125,29 +130,20 @@ class StayEventIn(_EventIn):
 class StayEventsIn(_EventIn):
     """Body of `POST /api/v1/stay-events`."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "events": [
-                        {
-                            "event_id": "ADT-20240306-000123",
-                            "type": "admit",
-                            "stay_number": "240001234",
-                            "unit": "7500",
-                            "occurred_at": "2024-03-06T11:00:00+01:00",
-                        },
-                        {
-                            "event_id": "ADT-20240309-000456",
-                            "type": "discharge",
-                            "stay_number": "240001234",
-                            "unit": "7500",
-                            "occurred_at": "2024-03-09T15:30:00+01:00",
-                        },
-                    ]
-                }
-            ]
+    model_config = _body_config(
+        {
+            "event_id": "ADT-20240306-000123",
+            "type": "admit",
+            "stay_number": "240001234",
+            "unit": "7500",
+            "occurred_at": "2024-03-06T11:00:00+01:00",
+        },
+        {
+            "event_id": "ADT-20240309-000456",
+            "type": "discharge",
+            "stay_number": "240001234",
+            "unit": "7500",
+            "occurred_at": "2024-03-09T15:30:00+01:00",
         },
     )
 
@@ -213,25 +209,16 @@ class DocumentEventIn(_EventIn):
 class DocumentEventsIn(_EventIn):
     """Body of `POST /api/v1/document-events`."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "events": [
-                        {
-                            "event_id": "DOC-20240310-000789",
-                            "stay_number": "240001234",
-                            "document_id": "LDL-240001234-1",
-                            "document_type": "11490-0",
-                            "action": "new",
-                            "received_at": "2024-03-10T09:12:00+01:00",
-                            "unit": "7500",
-                        }
-                    ]
-                }
-            ]
-        },
+    model_config = _body_config(
+        {
+            "event_id": "DOC-20240310-000789",
+            "stay_number": "240001234",
+            "document_id": "LDL-240001234-1",
+            "document_type": "11490-0",
+            "action": "new",
+            "received_at": "2024-03-10T09:12:00+01:00",
+            "unit": "7500",
+        }
     )
 
     events: list[DocumentEventIn] = Field(min_length=1, description="Document events, in any order.")

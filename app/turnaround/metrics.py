@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import Final
+from typing import Final, Generic, TypeVar
 
 from prometheus_client import REGISTRY, Counter
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from app.core import db
 from app.core.gauges import CachedFigures
@@ -51,31 +52,50 @@ def count_events(
             counter.labels(source, outcome).inc(amount)
 
 
-Rates = dict[str, tuple[float | None, float | None]]  # service -> (rate_j0, rate_j8)
+T = TypeVar("T")
 
 
-def _load_rates() -> Rates:
+def load_within_timeout(read: Callable[[Session], T]) -> T:
+    """`read` in a transaction of its own, for a scrape."""
     with db.new_session() as session, session.begin():
         # A slow database must not hang the scrape; the previous values are served instead.
         session.execute(text("SET LOCAL statement_timeout = 5000"))
-        return reports.service_rates_last_week(session)
+        return read(session)
 
 
-class TurnaroundRateCollector(Collector):
-    def __init__(self, loader: Callable[[], Rates] = _load_rates, ttl: float | None = None) -> None:
+class GaugeCollector(Collector, Generic[T]):
+    """The gauges of the turnaround and of exhaustivity: figures from `loader`, kept by
+    `CachedFigures` and reloaded at most once per `ttl` seconds (default: the turnaround gauge TTL
+    setting, read at each scrape); a failed reload is logged on `logger`."""
+
+    def __init__(
+        self, loader: Callable[[], T], initial: T, ttl: float | None, *, logger: logging.Logger, what: str
+    ) -> None:
         self._ttl = ttl
-        self._figures: CachedFigures[Rates] = CachedFigures(
-            loader, {}, self._ttl_seconds, logger=logger, what="turnaround gauges"
+        self._figures: CachedFigures[T] = CachedFigures(
+            loader, initial, self._ttl_seconds, logger=logger, what=what
         )
 
     def _ttl_seconds(self) -> float:
         return self._ttl if self._ttl is not None else get_turnaround_settings().turnaround_gauge_ttl_seconds
 
-    def rates(self) -> Rates:
+    def current(self) -> T:
         return self._figures.get()
 
     def invalidate(self) -> None:
         self._figures.invalidate()
+
+
+Rates = dict[str, tuple[float | None, float | None]]  # service -> (rate_j0, rate_j8)
+
+
+def _load_rates() -> Rates:
+    return load_within_timeout(reports.service_rates_last_week)
+
+
+class TurnaroundRateCollector(GaugeCollector[Rates]):
+    def __init__(self, loader: Callable[[], Rates] = _load_rates, ttl: float | None = None) -> None:
+        super().__init__(loader, {}, ttl, logger=logger, what="turnaround gauges")
 
     def describe(self) -> Iterable[Metric]:
         # Without describe() the registry would call collect(), hence the database, at import.
@@ -92,7 +112,7 @@ class TurnaroundRateCollector(Collector):
         )
 
     def collect(self) -> Iterable[Metric]:
-        rates = self.rates()
+        rates = self.current()
         j0, j8 = self._family("j0"), self._family("j8")
         for service in sorted(rates):
             rate_j0, rate_j8 = rates[service]

@@ -18,6 +18,7 @@ for a stay nobody knows yet are kept and count as soon as the stay appears.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     ARRAY,
@@ -31,7 +32,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from app.core.db import Base
 from app.ingestion.models import RssVersion
@@ -39,39 +40,46 @@ from app.ingestion.models import RssVersion
 EVENT_ID_LENGTH = 400  # JSON ids are up to 200; HL7 ids get the MSH-3|MSH-4|MSH-9| namespace
 
 
-class StayEventRow(Base):
-    __tablename__ = "stay_event"
-    __table_args__ = (
-        UniqueConstraint("source", "event_id", name="uq_stay_event_source_event_id"),
-        Index("ix_stay_event_stay_number", "stay_number"),
-    )
+class EventColumns:
+    """What both event tables hold: the sender's event id, unique per source, with the hash of the
+    content that tells a harmless re-send from a conflicting reuse; when dimqa stored it; for HL7 v2,
+    the message digest. The first four columns come before each table's own (`sort_order`), the last
+    two after them (the ORM's order for a mixin's columns)."""
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    source: Mapped[str] = mapped_column(String(10))  # json | hl7 | fhir
-    event_id: Mapped[str] = mapped_column(String(EVENT_ID_LENGTH))
-    content_hash: Mapped[str] = mapped_column(String(64))
-    type: Mapped[str] = mapped_column(String(20))
-    stay_number: Mapped[str] = mapped_column(String(50))
-    unit: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    patient_class: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    __tablename__: str
+
+    @declared_attr.directive
+    @classmethod
+    def __table_args__(cls) -> tuple[Any, ...]:
+        table = cls.__tablename__
+        return (
+            UniqueConstraint("source", "event_id", name=f"uq_{table}_source_event_id"),
+            Index(f"ix_{table}_stay_number", "stay_number"),
+        )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, sort_order=-1)
+    source: Mapped[str] = mapped_column(String(10), sort_order=-1)  # json | hl7 | fhir
+    event_id: Mapped[str] = mapped_column(String(EVENT_ID_LENGTH), sort_order=-1)
+    content_hash: Mapped[str] = mapped_column(String(64), sort_order=-1)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # HL7 v2 only: SHA-256 of the message without MSH-7, so a retry with a new sending time is a
     # duplicate even where its dates (MSH-7) differ. NULL for JSON and FHIR.
     message_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
-class DocumentEventRow(Base):
-    __tablename__ = "document_event"
-    __table_args__ = (
-        UniqueConstraint("source", "event_id", name="uq_document_event_source_event_id"),
-        Index("ix_document_event_stay_number", "stay_number"),
-    )
+class StayEventRow(EventColumns, Base):
+    __tablename__ = "stay_event"
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    source: Mapped[str] = mapped_column(String(10))
-    event_id: Mapped[str] = mapped_column(String(EVENT_ID_LENGTH))
-    content_hash: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(20))
+    stay_number: Mapped[str] = mapped_column(String(50))
+    unit: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    patient_class: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class DocumentEventRow(EventColumns, Base):
+    __tablename__ = "document_event"
+
     stay_number: Mapped[str] = mapped_column(String(50))
     document_id: Mapped[str] = mapped_column(String(200))
     document_type: Mapped[str] = mapped_column(String(50))  # as received
@@ -79,8 +87,6 @@ class DocumentEventRow(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # DIM reception
     unit: Mapped[str | None] = mapped_column(String(20), nullable=True)
     parent_document_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    message_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # as stay_event's
 
 
 class Stay(Base):

@@ -260,13 +260,7 @@ def weekly_report(
         late: list[WeeklyStay] = []
         missing: list[WeeklyStay] = []
         for row in reports_repository.late_and_missing_stays(session, params):
-            item = WeeklyStay(
-                stay_number=row.stay_number,
-                service=row.service,
-                unit=row.unit,
-                discharge_date=row.discharge_date,
-                days_elapsed=row.days_elapsed,
-            )
+            item = WeeklyStay.model_validate(row, from_attributes=True)
             (late if row.status == "late" else missing).append(item)
         stored_late = [
             StoredLateDocument(

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from app.api.params import DischargeFrom, DischargeTo
 from app.auth.dependencies import AggregateReader, AllUnitsFeedWriter, require_detail_reader
 from app.core.config import get_settings
 from app.core.dates import BoundedDate
@@ -34,18 +35,27 @@ JSON_MEDIA_TYPE: Final = "application/json"
 FHIR_MEDIA_TYPE: Final = "application/fhir+json"
 _HL7_LEAD: Final = b"\xef\xbb\xbf\x0b \t\r\n"
 
-_CARE_TYPES_DOC: Final = (
-    "Comma-separated types of care in scope: complete, zero_day, seance (default complete,zero_day). "
-    "A stay without RSS is complete or zero_day by its dates."
-)
-_AS_OF_DOC: Final = (
-    "Figures as they stood at the end of this day (Europe/Paris): what dimqa stored later (receptions, "
-    "movements, RSS versions), whatever date it claims, is ignored. Default: today."
-)
-_ATTRIBUTION_DOC: Final = (
-    "UM a stay is counted under: `discharge` (the UM the patient left from, default) or `admission` "
-    "(the admission's UM; for a stay known only from its RSS, the UM of its first RUM)."
-)
+AsOf = Annotated[
+    BoundedDate | None,
+    Query(
+        description="Figures as they stood at the end of this day (Europe/Paris): what dimqa stored later "
+        "(receptions, movements, RSS versions), whatever date it claims, is ignored. Default: today."
+    ),
+]
+CareTypes = Annotated[
+    str | None,
+    Query(
+        description="Comma-separated types of care in scope: complete, zero_day, seance (default "
+        "complete,zero_day). A stay without RSS is complete or zero_day by its dates."
+    ),
+]
+AttributionQuery = Annotated[
+    Attribution,
+    Query(
+        description="UM a stay is counted under: `discharge` (the UM the patient left from, default) or "
+        "`admission` (the admission's UM; for a stay known only from its RSS, the UM of its first RUM)."
+    ),
+]
 
 
 async def raw_body(request: Request) -> bytes:
@@ -200,12 +210,12 @@ def post_document_events(
 def read_turnaround(
     session: SessionDep,
     principal: AggregateReader,
-    date_from: Annotated[BoundedDate, Query(alias="from", description="First discharge date (inclusive)")],
-    date_to: Annotated[BoundedDate, Query(alias="to", description="Last discharge date (inclusive)")],
+    date_from: DischargeFrom,
+    date_to: DischargeTo,
     group_by: GroupBy = GroupBy.SERVICE,
-    as_of: Annotated[BoundedDate | None, Query(description=_AS_OF_DOC)] = None,
-    care_types: Annotated[str | None, Query(description=_CARE_TYPES_DOC)] = None,
-    attribution: Annotated[Attribution, Query(description=_ATTRIBUTION_DOC)] = Attribution.DISCHARGE,
+    as_of: AsOf = None,
+    care_types: CareTypes = None,
+    attribution: AttributionQuery = Attribution.DISCHARGE,
 ) -> Response:
     """Discharge report turnaround of the stays discharged in the period, per service, pôle or UM.
 
@@ -236,14 +246,14 @@ def read_weekly_turnaround(
         str,
         Query(pattern=ISO_WEEK_PATTERN, description="ISO week of the discharge dates", examples=["2022-W05"]),
     ],
-    as_of: Annotated[BoundedDate | None, Query(description=_AS_OF_DOC)] = None,
+    as_of: AsOf = None,
     format: ExportFormat = ExportFormat.JSON,
     detail: Annotated[
         bool,
         Query(description="Add the late and missing stays (patient level: roles dim and admin, audited)"),
     ] = False,
-    care_types: Annotated[str | None, Query(description=_CARE_TYPES_DOC)] = None,
-    attribution: Annotated[Attribution, Query(description=_ATTRIBUTION_DOC)] = Attribution.DISCHARGE,
+    care_types: CareTypes = None,
+    attribution: AttributionQuery = Attribution.DISCHARGE,
 ) -> WeeklyReport | Response:
     """The weekly deliverable: per service, discharge reports received compared with the stays
     discharged in the ISO week (j0, within 8 days, late, missing, pending), with totals.

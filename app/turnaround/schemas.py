@@ -71,12 +71,16 @@ class TurnaroundRow(TurnaroundCounts):
     label: str | None = Field(description="Label from the structure")
 
 
-class TurnaroundRead(BaseModel):
+# The head of a report on the stays discharged in a period (turnaround, exhaustivity): what was asked.
+class StayPeriodRead(BaseModel):
     date_from: date = Field(serialization_alias="from")
     date_to: date = Field(serialization_alias="to")
     as_of: date
     group_by: GroupBy
     care_types: list[CareType]
+
+
+class TurnaroundRead(StayPeriodRead):
     attribution: Attribution = Attribution.DISCHARGE
     rows: list[TurnaroundRow]
     total: TurnaroundCounts

@@ -128,10 +128,10 @@ def test_demo_year_reproduces_the_reference_figures_and_loads_once(
     # `dimqa demo` afterwards (the database is already configured by the fixtures).
     from typer.testing import CliRunner
 
-    from app.demo import cli as demo_cli
+    from app.cli import database as cli_database
 
-    monkeypatch.setattr(demo_cli, "open_database", lambda settings: "")
-    monkeypatch.setattr(demo_cli.embedded_pg, "stop_all", lambda: None)
+    monkeypatch.setattr(cli_database, "open_database", lambda settings: "")
+    monkeypatch.setattr(cli_database.embedded_pg, "stop_all", lambda: None)
     result = CliRunner().invoke(cli_main.app, ["demo", "--year", "2022", "--seed", "42"])
     assert result.exit_code == 0, result.output
     assert "already loaded, nothing changed" in result.output

@@ -21,14 +21,14 @@ Invoke = Callable[..., Result]
 @pytest.fixture()
 def invoke(database_url: str, clean_db: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
     """Run `dimqa ...` in-process against the test database."""
+    from app.cli import database as cli_database
     from app.cli.main import app
     from app.core import db
     from app.core.config import get_settings
-    from app.ingestion import cli as ingestion_cli
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     # The command stops the embedded servers of its process: here, the tests' own server.
-    monkeypatch.setattr(ingestion_cli.embedded_pg, "stop_all", lambda: None)
+    monkeypatch.setattr(cli_database.embedded_pg, "stop_all", lambda: None)
     get_settings.cache_clear()
 
     def run(*args: str) -> Result:

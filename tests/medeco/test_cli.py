@@ -17,13 +17,13 @@ Invoke = Callable[..., Result]
 
 @pytest.fixture()
 def invoke(database_url: str, clean_db: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
+    from app.cli import database as cli_database
     from app.cli.main import app
     from app.core import db
     from app.core.config import get_settings
-    from app.medeco import cli as medeco_cli
 
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setattr(medeco_cli.embedded_pg, "stop_all", lambda: None)
+    monkeypatch.setattr(cli_database.embedded_pg, "stop_all", lambda: None)
     get_settings.cache_clear()
     try:
         yield lambda *args: CliRunner().invoke(app, list(args))

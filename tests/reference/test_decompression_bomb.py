@@ -152,13 +152,14 @@ def test_api_still_loads_a_gzip_under_the_limit(client: Any, auth_headers: Any, 
 def load_cli(
     database_url: str, clean_db: object, monkeypatch: pytest.MonkeyPatch, small_cap: int
 ) -> Callable[[Path], Any]:
+    from app.cli import database as cli_database
     from app.cli.main import app
     from app.reference import cli as reference_cli
 
     settings = Settings(database_url=database_url, max_decompressed_bytes=small_cap)
     monkeypatch.setattr(reference_cli, "get_settings", lambda: settings)
     # The CLI stops the embedded server it started; here it would be the tests' own server.
-    monkeypatch.setattr(reference_cli.embedded_pg, "stop_all", lambda: None)
+    monkeypatch.setattr(cli_database.embedded_pg, "stop_all", lambda: None)
     runner = CliRunner()
     return lambda path: runner.invoke(app, ["nomenclature", "load", "cim10", str(path), "--year", "2024"])
 

@@ -122,12 +122,13 @@ def test_real_ghm_file_keeps_the_requested_year(client: Any, auth_headers: Any, 
 class TestCli:
     @pytest.fixture()
     def cli(self, database_url: str, clean_db: object, monkeypatch: pytest.MonkeyPatch) -> Any:
+        from app.cli import database as cli_database
         from app.cli.main import app
         from app.reference import cli as reference_cli
 
         monkeypatch.setattr(reference_cli, "get_settings", lambda: Settings(database_url=database_url))
         # The CLI stops the embedded server it started; here it would be the tests' own server.
-        monkeypatch.setattr(reference_cli.embedded_pg, "stop_all", lambda: None)
+        monkeypatch.setattr(cli_database.embedded_pg, "stop_all", lambda: None)
         runner = CliRunner()
         return lambda *args: runner.invoke(app, ["nomenclature", *args])
 

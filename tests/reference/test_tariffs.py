@@ -316,12 +316,13 @@ def test_cli_loads_a_campaign(
 ) -> None:
     from typer.testing import CliRunner
 
+    from app.cli import database as cli_database
     from app.cli.main import app
     from app.core.config import Settings
     from app.reference import cli as reference_cli
 
     monkeypatch.setattr(reference_cli, "get_settings", lambda: Settings(database_url=database_url))
-    monkeypatch.setattr(reference_cli.embedded_pg, "stop_all", lambda: None)
+    monkeypatch.setattr(cli_database.embedded_pg, "stop_all", lambda: None)
     path = tmp_path / "tarifs.csv"
     path.write_text(TARIFFS, encoding="utf-8")
     result = CliRunner().invoke(app, ["nomenclature", "load", "ghs_tariffs", str(path), "--year", "2025"])

@@ -115,15 +115,9 @@ _GROUPING_12: Final = (
     F("grouping_error", 64, 1, A),
 )
 # M1C-M1D: the GME gains a root level (NR) and a weight level (NL), 7 characters (13 in all).
-_GROUPING_13: Final = (
-    F("classification_version", 53, 2, A),
-    F("cm", 55, 2, A),
-    F("grouping_code", 57, 2, A),
-    F("grouping_root", 59, 1, A),
-    F("grouping_weight_level", 60, 1, A),
-    F("grouping_severity", 61, 1, A),
-    F("grouping_return_code", 62, 3, A),
-    F("grouping_error", 65, 1, A),
+_GROUPING_13: Final = derive(
+    _GROUPING_12,
+    replace={"grouping_subdivision": (F("grouping_root", 59, 1, A), F("grouping_weight_level", 60, 1, A))},
 )
 
 
@@ -168,21 +162,12 @@ _CSARR_M09: Final = Zone(
 _CSARR_M0D: Final = Zone(
     "csarr",
     "csarr_count",
-    contiguous(
-        [
-            ("code", 7, A),
-            ("appliance_code", 3, A),
-            ("location_modifier", 2, A),
-            ("patient_modifier_1", 2, A),
-            ("technicity_modifier", 2, A),
-            ("performer_code", 2, A),
-            ("technicity_level", 1, A),
-            ("count", 2, N),
-            ("date", 8, A),
-            ("real_patients", 2, N),
-            ("performers", 2, N),
-            ("doc_extension", 2, A),
-        ]
+    derive(
+        _CSARR_M09.fields,
+        replace={
+            "patient_modifier_2": (F("technicity_modifier", 15, 2, A),),
+            "filler": (F("technicity_level", 19, 1, A),),
+        },
     ),
 )
 

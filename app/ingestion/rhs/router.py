@@ -10,34 +10,24 @@ from fastapi.concurrency import run_in_threadpool
 from app.auth.dependencies import AnyCaller, FeedWriter, PatientReader
 from app.core.db import LongStatements, SessionDep
 from app.core.problems import problem_responses
-from app.core.uploads import IdempotencyKey, received_responses, require_media_type, spool_request
+from app.core.uploads import (
+    FILE_MEDIA_TYPES,
+    IdempotencyKey,
+    batch_route,
+    file_body,
+    received,
+    require_media_type,
+    spool_request,
+)
 from app.ingestion.rhs import service
 from app.ingestion.rhs.schemas import RhsBatchPage, RhsBatchRead
 
-router = APIRouter(responses=problem_responses(401, 403, 503))
+router = APIRouter(tags=["rhs"], responses=problem_responses(401, 403, 503))
 
-_ACCEPTED_MEDIA = ("text/plain", "application/octet-stream")
-
-RHS_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "An RHS file (M09 to M0D, grouped M19 to M1D), one RHS per line",
-        "content": {
-            "text/plain": {"schema": {"type": "string"}},
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-        },
-    }
-}
+RHS_BODY = file_body("An RHS file (M09 to M0D, grouped M19 to M1D), one RHS per line")
 
 
-@router.post(
-    "/rhs-batches",
-    tags=["rhs"],
-    status_code=201,
-    response_model=RhsBatchRead,
-    responses=received_responses(RhsBatchRead),
-    openapi_extra=RHS_BODY,
-)
+@batch_route(router, "/rhs-batches", RhsBatchRead, RHS_BODY)
 async def create_rhs_batch(
     request: Request,
     response: Response,
@@ -54,7 +44,7 @@ async def create_rhs_batch(
     the others stored; a later batch's RHS for a stay and week supersede the earlier ones. A token
     restricted to units writes only the stay-weeks whose RHS, sent and stored, are all in its units
     (`unit_out_of_scope` line errors for the others; docs/access.md)."""
-    require_media_type(request, _ACCEPTED_MEDIA)
+    require_media_type(request, FILE_MEDIA_TYPES)
     # The body is spooled (memory, then disk) without blocking the event loop; parsing and SQL are
     # synchronous and run in the thread pool.
     upload = await spool_request(request)
@@ -67,12 +57,10 @@ async def create_rhs_batch(
             source="file",
             idempotency_key=idempotency_key,
         )
-    if not created:
-        response.status_code = 200
-    return batch
+    return received(response, batch, created)
 
 
-@router.get("/rhs-batches", tags=["rhs"], response_model=RhsBatchPage, responses=problem_responses(400, 422))
+@router.get("/rhs-batches", response_model=RhsBatchPage, responses=problem_responses(400, 422))
 def list_rhs_batches(
     session: SessionDep,
     principal: PatientReader,
@@ -87,7 +75,6 @@ def list_rhs_batches(
 
 @router.get(
     "/rhs-batches/{batch_id}",
-    tags=["rhs"],
     response_model=RhsBatchRead,
     responses=problem_responses(404, 422),
 )
