@@ -7,7 +7,6 @@ dates one year back on request, and renders the CSV/XLSX table.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,39 +22,27 @@ from app.reference import repository as reference_repository
 _MONEY = (
     "valuation_base", "valuation_exb", "valuation_exh", "valuation_supplements", "valuation_total",
 )  # fmt: skip
-
-
-_CENT = Decimal("0.01")
-
-
-def _cents(value: Any) -> float:
-    amount = value if isinstance(value, Decimal) else Decimal(value)
-    return float(amount.quantize(_CENT, rounding=ROUND_HALF_UP))
+_AS_READ = ("stays", "seances", "days", "ipdms_stays", "below_low_bound", "above_high_bound", "exb_days",
+            "exh_days", *_MONEY)  # fmt: skip
 
 
 def _figures(row: dict[str, Any]) -> dict[str, Any]:
-    stays = int(row["stays"])
+    """The API's figures of an aggregate row: the repository already gives the counts as integers
+    and days and euros rounded to the cent; the means and the IP-DMS are computed here."""
+    figures = {name: row[name] for name in _AS_READ}
+    stays = figures["stays"]
     reference = row["ipdms_reference"]
-    return {
-        "stays": stays,
-        "seances": int(row["seances"]),
-        "days": _cents(row["days"]),
-        "los_mean": round(float(row["los_sum"]) / stays, 4) if stays else None,
-        "los_expected": None if row["los_expected"] is None else round(float(row["los_expected"]), 4),
-        "ipdms": round(float(row["ipdms_los"]) / float(reference), 4) if reference else None,
-        "ipdms_stays": int(row["ipdms_stays"]),
-        "below_low_bound": int(row["below_low_bound"]),
-        "above_high_bound": int(row["above_high_bound"]),
-        "exb_days": int(row["exb_days"]),
-        "exh_days": int(row["exh_days"]),
-        **{name: _cents(row[name]) for name in _MONEY},
-    }
+    expected = row["los_expected"]
+    figures["los_mean"] = round(row["los_sum"] / stays, 4) if stays else None
+    figures["los_expected"] = None if expected is None else round(expected, 4)
+    figures["ipdms"] = round(row["ipdms_los"] / reference, 4) if reference else None
+    return figures
 
 
 _EMPTY = {
-    "stays": 0, "seances": 0, "days": 0, "los_sum": 0, "los_expected": None, "ipdms_los": 0,
+    "stays": 0, "seances": 0, "days": 0.0, "los_sum": 0, "los_expected": None, "ipdms_los": 0,
     "ipdms_reference": None, "ipdms_stays": 0, "below_low_bound": 0, "above_high_bound": 0, "exb_days": 0,
-    "exh_days": 0, **dict.fromkeys(_MONEY, 0),
+    "exh_days": 0, **dict.fromkeys(_MONEY, 0.0),
 }  # fmt: skip
 
 
