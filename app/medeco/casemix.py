@@ -88,7 +88,16 @@ def _stored(
             )
         if stale:
             repository.analyze_figures(session)
-    return repository.stored_casemix(session, group_by=group_by.value, months=months, days=days, units=units)
+    # A whole calendar year is read from its year rows (12 times fewer than its month rows).
+    years = [month for month in months if month.month == 1 and _whole_year(month, months)]
+    months = [month for month in months if month.replace(month=1) not in years]
+    return repository.stored_casemix(
+        session, group_by=group_by.value, years=years, months=months, days=days, units=units
+    )
+
+
+def _whole_year(january: date, months: list[date]) -> bool:
+    return all(january.replace(month=n) in months for n in range(2, 13))
 
 
 def _period(

@@ -446,7 +446,10 @@ def price_month(
     marked as of `changes`: a change committed meanwhile leaves the month stale for the next read."""
     priced = price_stays(session, start=month, end=last, campaign_starts=campaign_starts)
     bounds = {"month": month, "last": last}
-    session.execute(text("DELETE FROM casemix_figures WHERE period BETWEEN :month AND :last"), bounds)
+    session.execute(
+        text("DELETE FROM casemix_figures WHERE period BETWEEN :month AND :last AND grain IN ('d', 'm')"),
+        bounds,
+    )
     sums = _select_sums(_STORED_SUMS)
     for kind, (keyed, keys, grouped) in _STORE_DAYS.items():
         session.execute(
@@ -466,6 +469,18 @@ def price_month(
             f"WHERE grain = 'd' AND period BETWEEN :month AND :last GROUP BY kind, {_STORED_KEYS}"
         ),
         bounds,
+    )
+    # The year's rows again, from its month rows: a read of the year brings all its months up to
+    # date first, each of them writing the year, so the year rows it reads add up current months.
+    year = {"year": month.replace(month=1), "year_last": month.replace(month=12, day=31)}
+    session.execute(text("DELETE FROM casemix_figures WHERE grain = 'y' AND period = :year"), year)
+    session.execute(
+        text(
+            f"INSERT INTO casemix_figures (grain, period, kind, {_STORED_KEYS}, {_STORED_COLUMNS}) "
+            f"SELECT 'y', :year, kind, {_STORED_KEYS}, {totals} FROM casemix_figures "
+            f"WHERE grain = 'm' AND period BETWEEN :year AND :year_last GROUP BY kind, {_STORED_KEYS}"
+        ),
+        year,
     )
     session.execute(
         text("UPDATE casemix_month SET priced = :changes WHERE month = :month"),
@@ -500,9 +515,11 @@ def stored_casemix(
     months: Sequence[date],
     days: Sequence[date],
     units: Collection[str] | None,
+    years: Sequence[date] = (),
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """As `casemix`, from the stored figures of whole `months` and single `days` (kept current by
-    the caller: `stale_months`, `price_month`). By GHM or CMD, `units` must be None or one UM."""
+    """As `casemix`, from the stored figures of whole calendar `years` (1 January), whole `months`
+    and single `days` (kept current by the caller: `stale_months`, `price_month`, every month of
+    the years included). By GHM or CMD, `units` must be None or one UM."""
     kind, key, label = _STORED_GROUPS[group_by]
     if kind == "ghm" and units is not None:
         if len(units) != 1:
@@ -517,6 +534,7 @@ def stored_casemix(
     periods = [
         condition
         for condition, values in (
+            ("(c.grain = 'y' AND c.period = ANY(CAST(:years AS date[])))", years),
             ("(c.grain = 'm' AND c.period = ANY(CAST(:months AS date[])))", months),
             ("(c.grain = 'd' AND c.period = ANY(CAST(:days AS date[])))", days),
         )
@@ -542,7 +560,7 @@ LEFT JOIN ({labels}) l ON l.key = a.key
 ORDER BY a.is_total, a.key
 """
     params = {
-        "kind": kind, "months": list(months), "days": list(days),
+        "kind": kind, "years": list(years), "months": list(months), "days": list(days),
         "units": None if units is None else sorted(units),
     }  # fmt: skip
     rows = _dicts(session.execute(text(query), params))
