@@ -81,12 +81,10 @@ def _stored(
     if repository.stale_months(session, months=touched):
         repository.lock_figures(session)
         stale = repository.stale_months(session, months=touched)  # another request may have done it
-        starts = reference_repository.campaign_starts(session) if stale else {}
-        for month, changes in sorted(stale.items()):
-            repository.price_month(
-                session, month=month, last=_month_end(month), changes=changes, campaign_starts=starts
-            )
         if stale:
+            starts = reference_repository.campaign_starts(session)
+            months_due = [(month, _month_end(month), changes) for month, changes in sorted(stale.items())]
+            repository.price_months(session, stale=months_due, campaign_starts=starts)
             repository.analyze_figures(session)
     # A whole calendar year is read from its year rows (12 times fewer than its month rows).
     years = [month for month in months if month.month == 1 and _whole_year(month, months)]
