@@ -46,9 +46,10 @@ _EMPTY = {
 }  # fmt: skip
 
 
+Dates = tuple[date, date]  # first and last discharge dates
 # Periods already priced in this transaction (temporary tables), by (start, end): the annual report
 # aggregates one year several ways and prices it once (when the stored figures cannot serve it).
-Priced = dict[tuple[date, date], str]
+Priced = dict[Dates, str]
 
 
 def _month_end(month: date) -> date:
@@ -72,12 +73,14 @@ def _split(start: date, end: date) -> tuple[list[date], list[date]]:
 
 
 def _stored(
-    session: Session, group_by: CasemixGroup, start: date, end: date, units: list[str] | None
-) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """The figures from `casemix_figures`, each month of the period computed first if it changed
-    since it was stored (docs/casemix.md, "Performance")."""
-    months, days = _split(start, end)
-    touched = sorted(set(months) | {day.replace(day=1) for day in days})
+    session: Session, group_by: CasemixGroup, periods: list[Dates], units: list[str] | None
+) -> list[tuple[list[dict[str, Any]], dict[str, int]]]:
+    """The figures of each period from `casemix_figures` (one statement), each month of the periods
+    computed first if it changed since it was stored (docs/casemix.md, "Performance")."""
+    split = [_split(start, end) for start, end in periods]
+    touched = sorted({month for months, _ in split for month in months} | {
+        day.replace(day=1) for _, days in split for day in days
+    })  # fmt: skip
     if repository.stale_months(session, months=touched):
         repository.lock_figures(session)
         stale = repository.stale_months(session, months=touched)  # another request may have done it
@@ -86,35 +89,48 @@ def _stored(
             months_due = [(month, _month_end(month), changes) for month, changes in sorted(stale.items())]
             repository.price_months(session, stale=months_due, campaign_starts=starts)
             repository.analyze_figures(session)
-    # A whole calendar year is read from its year rows (12 times fewer than its month rows).
-    years = [month for month in months if month.month == 1 and _whole_year(month, months)]
-    months = [month for month in months if month.replace(month=1) not in years]
     return repository.stored_casemix(
-        session, group_by=group_by.value, years=years, months=months, days=days, units=units
+        session, group_by=group_by.value, periods=[_stored_period(*parts) for parts in split], units=units
     )
+
+
+def _stored_period(months: list[date], days: list[date]) -> repository.StoredPeriod:
+    """A whole calendar year is read from its year rows (12 times fewer than its month rows)."""
+    years = [month for month in months if month.month == 1 and _whole_year(month, months)]
+    rest = [month for month in months if month.replace(month=1) not in years]
+    return repository.StoredPeriod(years=years, months=rest, days=days)
 
 
 def _whole_year(january: date, months: list[date]) -> bool:
     return all(january.replace(month=n) in months for n in range(2, 13))
 
 
-def _period(
-    session: Session, group_by: CasemixGroup, start: date, end: date, units: list[str] | None, priced: Priced
-) -> tuple[dict[str, dict[str, Any]], dict[str, Any], NotValued]:
+Figures = tuple[dict[str, dict[str, Any]], dict[str, Any], NotValued]
+
+
+def _periods(
+    session: Session, group_by: CasemixGroup, periods: list[Dates], units: list[str] | None, priced: Priced
+) -> list[Figures]:
+    """(rows by key, total row, not valued) of each period."""
     if group_by in (CasemixGroup.GHM, CasemixGroup.CMD) and units is not None and len(units) != 1:
         # Stored per GHM for every UM or one: a stay through two of several UMs would count twice.
-        table = priced.get((start, end))
-        if table is None:
-            starts = reference_repository.campaign_starts(session)
-            table = priced[(start, end)] = repository.price_stays(
-                session, start=start, end=end, campaign_starts=starts
-            )
-        rows, reasons = repository.casemix(session, priced=table, group_by=group_by.value, units=units)
+        results = []
+        for start, end in periods:
+            table = priced.get((start, end))
+            if table is None:
+                starts = reference_repository.campaign_starts(session)
+                table = priced[(start, end)] = repository.price_stays(
+                    session, start=start, end=end, campaign_starts=starts
+                )
+            results.append(repository.casemix(session, priced=table, group_by=group_by.value, units=units))
     else:
-        rows, reasons = _stored(session, group_by, start, end, units)
-    total = next((row for row in rows if row["is_total"]), _EMPTY)
-    keyed = {str(row["key"]): row for row in rows if not row["is_total"]}
-    return keyed, total, NotValued(stays=sum(reasons.values()), by_reason=reasons)
+        results = _stored(session, group_by, periods, units)
+    figures = []
+    for rows, reasons in results:
+        total = next((row for row in rows if row["is_total"]), _EMPTY)
+        keyed = {str(row["key"]): row for row in rows if not row["is_total"]}
+        figures.append((keyed, total, NotValued(stays=sum(reasons.values()), by_reason=reasons)))
+    return figures
 
 
 def _year_back(day: date) -> date:
@@ -138,15 +154,16 @@ def casemix(
     check_period(start, end)
     priced = {} if priced is None else priced
     units = sorted(principal.units) if principal.units is not None else None
-    rows, total, not_valued = _period(session, group_by, start, end, units, priced)
+    before = (_year_back(start), _year_back(end))
+    figures = _periods(
+        session, group_by, [(start, end), before] if compare else [(start, end)], units, priced
+    )
+    rows, total, not_valued = figures[0]
     previous_rows: dict[str, dict[str, Any]] = {}
     previous_total: dict[str, Any] | None = None
     previous_not_valued = previous_period = None
     if compare:
-        before = (_year_back(start), _year_back(end))
-        previous_rows, previous_total, previous_not_valued = _period(
-            session, group_by, *before, units, priced
-        )
+        previous_rows, previous_total, previous_not_valued = figures[1]
         previous_period = Period(start=before[0], end=before[1])
     keys = sorted(rows) if not compare else sorted(set(rows) | set(previous_rows))
     return Casemix(

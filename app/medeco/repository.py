@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, Final
@@ -520,18 +521,23 @@ _STORED_GROUPS: Final = {
 }
 
 
+@dataclass(frozen=True)
+class StoredPeriod:
+    """A period as the stored figures cover it: whole calendar years (1 January), whole months
+    (first days) and single days."""
+
+    years: Sequence[date]
+    months: Sequence[date]
+    days: Sequence[date]
+
+
 def stored_casemix(
-    session: Session,
-    *,
-    group_by: str,
-    months: Sequence[date],
-    days: Sequence[date],
-    units: Collection[str] | None,
-    years: Sequence[date] = (),
-) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """As `casemix`, from the stored figures of whole calendar `years` (1 January), whole `months`
-    and single `days` (kept current by the caller: `stale_months`, `price_month`, every month of
-    the years included). By GHM or CMD, `units` must be None or one UM."""
+    session: Session, *, group_by: str, periods: Sequence[StoredPeriod], units: Collection[str] | None
+) -> list[tuple[list[dict[str, Any]], dict[str, int]]]:
+    """As `casemix`, for each of `periods` (one statement for them all: a period and the year
+    before it), from the stored figures, kept current by the caller (`stale_months`,
+    `price_months`, every month of the years included). By GHM or CMD, `units` must be None or
+    one UM."""
     kind, key, label = _STORED_GROUPS[group_by]
     if kind == "ghm" and units is not None:
         if len(units) != 1:
@@ -541,41 +547,47 @@ def stored_casemix(
         (name, _finish(name, f"sum({name})" if name == "ipdms_reference" else f"coalesce(sum({name}), 0)"))
         for name, _ in _SUMS
     ])  # fmt: skip
+    params: dict[str, Any] = {"kind": kind, "units": None if units is None else sorted(units)}
     # Only the conditions that apply: a plan for "every UM" never weighs a unit filter, and the
     # index on (kind, unit, grain, period) serves a token's UMs.
-    periods = [
-        condition
-        for condition, values in (
-            ("(c.grain = 'y' AND c.period = ANY(CAST(:years AS date[])))", years),
-            ("(c.grain = 'm' AND c.period = ANY(CAST(:months AS date[])))", months),
-            ("(c.grain = 'd' AND c.period = ANY(CAST(:days AS date[])))", days),
-        )
-        if values
-    ]
     units_filter = "" if units is None else " AND c.unit = ANY(CAST(:units AS text[]))"
+    selects = []
+    for side, period in enumerate(periods):
+        conditions = []
+        for grain, values in (("y", period.years), ("m", period.months), ("d", period.days)):
+            if values:
+                params[f"{grain}{side}"] = list(values)
+                conditions.append(f"(c.grain = '{grain}' AND c.period = ANY(CAST(:{grain}{side} AS date[])))")
+        selects.append(
+            f"SELECT {side} AS side, {key} AS key, {label} AS label, c.* FROM casemix_figures c "
+            f"WHERE c.kind = :kind AND ({' OR '.join(conditions) or 'false'}){units_filter}"
+        )
     # GHM and CMD labels joined once to the ~400 rows, not looked up by a subquery per row.
     labels = _STORED_LABELS.get(group_by, "SELECT NULL::text AS key, NULL::text AS label WHERE false")
     query = f"""
 SELECT a.*, coalesce(a.own_label, l.label) AS label
 FROM (
-SELECT GROUPING(k.key) = 1 AS is_total, k.key, max(k.label) AS own_label,
+SELECT k.side, GROUPING(k.key) = 1 AS is_total, k.key, max(k.label) AS own_label,
        (sum(k.national_sum) / nullif(sum(k.national_n), 0))::float8 AS los_expected,
        {sums}
-FROM (
-    SELECT {key} AS key, {label} AS label, c.*
-    FROM casemix_figures c
-    WHERE c.kind = :kind AND ({" OR ".join(periods) or "false"}){units_filter}
-) k
-GROUP BY GROUPING SETS ((k.key), ())
+FROM ({" UNION ALL ".join(selects)}) k
+GROUP BY GROUPING SETS ((k.side, k.key), (k.side))
 ) a
 LEFT JOIN ({labels}) l ON l.key = a.key
-ORDER BY a.is_total, a.key
+ORDER BY a.side, a.is_total, a.key
 """
-    params = {
-        "kind": kind, "years": list(years), "months": list(months), "days": list(days),
-        "units": None if units is None else sorted(units),
-    }  # fmt: skip
-    rows = _dicts(session.execute(text(query), params))
-    for row in rows:
+    by_side: list[list[dict[str, Any]]] = [[] for _ in periods]
+    for row in _dicts(session.execute(text(query), params)):
         del row["own_label"]
-    return rows, _reasons(rows)
+        by_side[row.pop("side")].append(row)
+    for rows in by_side:
+        if not rows:  # no stored row: the total of nothing, as an aggregate without GROUP BY gives it
+            rows.append(dict(_NOTHING))
+    return [(rows, _reasons(rows)) for rows in by_side]
+
+
+_NOTHING: Final = {
+    "is_total": True, "key": None, "los_expected": None,
+    **{name: None if name == "ipdms_reference" else 0.0 if name in _CENTS else 0 for name, _ in _SUMS},
+    "label": None,
+}  # fmt: skip

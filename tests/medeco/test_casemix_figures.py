@@ -63,7 +63,7 @@ def test_the_stored_figures_equal_the_priced_stays(
         for group in CasemixGroup:
             for units in (None, ["7500"], ["7501"]):
                 expected = repository.casemix(session, priced=priced, group_by=group.value, units=units)
-                stored = casemix._stored(session, group, start, end, units)
+                stored = casemix._stored(session, group, [(start, end)], units)[0]
                 assert _comparable(stored[0]) == _comparable(expected[0]), (group, units)
                 assert stored[1] == expected[1]
     with session.begin():
