@@ -16,7 +16,7 @@ from app.activity.service import check_period
 from app.auth.schemas import Principal
 from app.core.exports import Column, Table
 from app.medeco import repository
-from app.medeco.schemas import Casemix, CasemixFigures, CasemixGroup, CasemixRow, CasemixTotal, NotValued
+from app.medeco.schemas import Casemix, CasemixFigures, CasemixGroup, NotValued
 from app.reference import repository as reference_repository
 
 _MONEY = (
@@ -166,23 +166,24 @@ def casemix(
         previous_rows, previous_total, previous_not_valued = figures[1]
         previous_period = Period(start=before[0], end=before[1])
     keys = sorted(rows) if not compare else sorted(set(rows) | set(previous_rows))
-    return Casemix(
-        period=Period(start=start, end=end), previous_period=previous_period, scope=Scope(units=units),
-        group_by=group_by,
-        rows=[
-            CasemixRow(
-                key=key, label=(rows.get(key) or previous_rows[key])["label"],
+    # Validated as one document: a model built per row cost a third more (400 GHMs, N-1).
+    return Casemix.model_validate({
+        "period": Period(start=start, end=end), "previous_period": previous_period,
+        "scope": Scope(units=units), "group_by": group_by,
+        "rows": [
+            {
+                "key": key, "label": (rows.get(key) or previous_rows[key])["label"],
                 **_figures(rows.get(key, _EMPTY)),
-                previous=CasemixFigures(**_figures(previous_rows.get(key, _EMPTY))) if compare else None,
-            )
+                "previous": _figures(previous_rows.get(key, _EMPTY)) if compare else None,
+            }
             for key in keys
         ],
-        total=CasemixTotal(
+        "total": {
             **_figures(total),
-            previous=CasemixFigures(**_figures(previous_total)) if previous_total is not None else None,
-        ),
-        not_valued=not_valued, previous_not_valued=previous_not_valued,
-    )  # fmt: skip
+            "previous": _figures(previous_total) if previous_total is not None else None,
+        },
+        "not_valued": not_valued, "previous_not_valued": previous_not_valued,
+    })  # fmt: skip
 
 
 _COLUMNS = (
