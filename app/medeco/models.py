@@ -111,9 +111,10 @@ class TariffCoefficient(Base):
     geographic: Mapped[Decimal] = mapped_column(Numeric(8, 6))
 
 
-# The stored case-mix figures (migration 0020). A cache of additive sums, written and read only by
-# SQL in app.medeco.repository: plain tables (no primary key on the figures: a row is one
-# aggregate, replaced as a month's whole set), declared here so that Base.metadata matches the schema.
+# The stored case-mix figures (migration 0020; calendar years, 0025). A cache of additive sums,
+# written and read only by SQL in app.medeco.repository: plain tables (no primary key on the
+# figures: a row is one aggregate, replaced as a month's or a year's whole set), declared here so
+# that Base.metadata matches the schema.
 casemix_month = Table(
     "casemix_month",
     Base.metadata,
@@ -134,7 +135,7 @@ _AMOUNTS = (
 casemix_figures = Table(
     "casemix_figures",
     Base.metadata,
-    Column("grain", CHAR(1), CheckConstraint("grain IN ('d', 'm')", name="grain"), nullable=False),
+    Column("grain", CHAR(1), CheckConstraint("grain IN ('d', 'm', 'y')", name="grain"), nullable=False),
     Column("period", Date, nullable=False),
     Column("kind", String(8), nullable=False),
     Column("unit", String(10)),

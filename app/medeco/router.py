@@ -24,6 +24,7 @@ from app.core.exports import (
     ExportFormat,
     File,
     download,
+    json_response,
     render,
 )
 from app.core.problems import InvalidInput, problem_responses
@@ -178,7 +179,7 @@ def read_casemix(
         session, principal, group_by=group_by, start=start, end=end, compare=compare is not None
     )
     if fmt is ExportFormat.JSON:
-        return result
+        return json_response(result)
     return render(casemix_service.casemix_table(result), fmt)
 
 

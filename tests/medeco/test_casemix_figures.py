@@ -49,6 +49,8 @@ def _comparable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         (date(2024, 4, 1), date(2024, 4, 30)),
         (date(2024, 4, 8), date(2024, 5, 31)),
         (date(2023, 4, 3), date(2024, 4, 9)),
+        (date(2023, 1, 1), date(2024, 12, 31)),  # two calendar years: their year rows (0025)
+        (date(2022, 12, 30), date(2024, 1, 2)),  # a year between edge days
     ],
 )
 def test_the_stored_figures_equal_the_priced_stays(
@@ -61,7 +63,7 @@ def test_the_stored_figures_equal_the_priced_stays(
         for group in CasemixGroup:
             for units in (None, ["7500"], ["7501"]):
                 expected = repository.casemix(session, priced=priced, group_by=group.value, units=units)
-                stored = casemix._stored(session, group, start, end, units)
+                stored = casemix._stored(session, group, [(start, end)], units)[0]
                 assert _comparable(stored[0]) == _comparable(expected[0]), (group, units)
                 assert stored[1] == expected[1]
     with session.begin():
@@ -82,6 +84,24 @@ def test_a_change_during_the_computation_leaves_the_month_stale(
         assert repository.stale_months(session, months=[april]) == {april: changes}
         count = session.execute(text("SELECT count(*) FROM casemix_figures WHERE grain = 'm'")).scalar_one()
         assert count == 2 + 3 + 4  # 2 UMs, 3 GHMs, 4 (GHM, UM) pairs: S1 went through 7500 and 7501
+
+
+def test_a_year_is_read_from_its_year_rows_written_again_with_each_month(
+    client: Any, stays: dict[str, str], session: Session
+) -> None:
+    admin = stays
+    year = {"from": "2024-01-01", "to": "2024-12-31"}
+    assert _figures(client, admin, **year)["04M144"]["stays"] == 1
+    with session.begin():
+        count = session.execute(
+            text("SELECT count(*) FROM casemix_figures WHERE grain = 'y' AND period = '2024-01-01'")
+        ).scalar_one()
+        assert count == 2 + 3 + 4  # as April's month rows: the only month of 2024 with stays
+    # A new version of S3 in April: the month is computed again, and the year with it.
+    post(client, admin, grouped("S3", "04M144", date(2024, 4, 12), 9))
+    after = _figures(client, admin, **year)
+    assert (after["04M144"]["stays"], after["04M144"]["days"], after["total"]["stays"]) == (2, 14.0, 3)
+    assert after == _figures(client, admin, **APRIL)
 
 
 def test_tariffs_supplements_coefficients_and_national_los_recompute(
