@@ -18,12 +18,14 @@ DOCUMENT_RECORDED_INDEX = Index(
     postgresql_include=["received_at", "source", "document_type", "unit", "stay_number"],
 )
 
-# The superseded versions of the period's coded stays, looked up by their sorted stay numbers
-# (the first reception of an RSS for the stay, which the coding delay counts from), as an
-# index-only scan (migration 0021).
+# The superseded versions of the period's stays, looked up by their sorted stay numbers (the
+# first reception of an RSS for the stay, which the coding delay counts from), as an index-only
+# scan; in byte order (the order of collation "C"), so sorting the looked-up numbers costs a
+# memcmp per comparison, not a strcoll (migration 0022).
 RSS_SUPERSEDED_STAY_INDEX = Index(
-    "ix_rss_version_superseded_stay_number",
+    "ix_rss_version_superseded_stay_number_bytes",
     RssVersion.stay_number,
+    postgresql_ops={"stay_number": "varchar_pattern_ops"},
     postgresql_include=["received_at"],
     postgresql_where=RssVersion.superseded_at.is_not(None),
 )

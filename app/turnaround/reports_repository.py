@@ -78,6 +78,7 @@ _REPORT_PROBE: Final = f"""(
       AND {_ALIVE.format(alias="dp.")}
 )"""
 
+
 # Performance shape (a month of a large hospital is ~17,000 stays and an index probe per stay
 # costs about 5 us, so the query avoids them): the month's discharge periods come from one index
 # range scan and carry their report periods; the RSS come from two index-only range scans: the
@@ -93,12 +94,14 @@ _REPORT_PROBE: Final = f"""(
 #
 # Any version in force at as_of is either still current or superseded since (then it is in the
 # second scan), so the movement stays' probe reads current versions only.
-_CLASSIFIED_STAYS: Final = f"""
-WITH movement_stays AS (
-    SELECT p.stay_number, p.discharge_date, p.care_type_hint,
-        CASE WHEN :attribution = 'admission' THEN COALESCE(p.admission_unit, p.discharge_unit)
-             ELSE p.discharge_unit END AS unit,
-        CASE
+#
+# Without `reports` (the exhaustivity of coding, which reads no report), the report receptions
+# are not looked for: `first_received_at` and `delay_days` are NULL.
+def classified_stays_sql(*, reports: bool) -> str:
+    """The CTEs up to `classified`: the period's stays on the `as_of` clock, in the caller's
+    units, each with the reception of the RSS in force (`rss_received_at`, NULL: not coded).
+    The exhaustivity of coding also reads `paired` (every candidate stay's number)."""
+    movement_report = f"""CASE
             WHEN p.report_key IS DISTINCT FROM :report_key THEN {_REPORT_PROBE.format(stay="p.stay_number")}
             WHEN p.report_count = 0 THEN NULL
             WHEN p.report_count = 1 THEN
@@ -110,7 +113,17 @@ WITH movement_stays AS (
                     AS r(received, alive_from, alive_until)
                 WHERE {_ALIVE.format(alias="r.")}
             )
-        END AS first_received_at
+        END"""
+    paired_report = f"""CASE WHEN ms.stay_number IS NOT NULL THEN ms.first_received_at
+             ELSE {_REPORT_PROBE.format(stay="rn.stay_number")} END"""
+    if not reports:
+        movement_report = paired_report = "CAST(NULL AS timestamptz)"
+    return f"""
+WITH movement_stays AS (
+    SELECT p.stay_number, p.discharge_date, p.care_type_hint,
+        CASE WHEN :attribution = 'admission' THEN COALESCE(p.admission_unit, p.discharge_unit)
+             ELSE p.discharge_unit END AS unit,
+        {movement_report} AS first_received_at
     FROM stay_discharge_period p
     WHERE p.discharge_date BETWEEN :date_from AND :date_until
       AND p.effective_from < :as_of_end
@@ -151,8 +164,7 @@ paired AS (
                  SELECT NULLIF(r.unit, '') FROM rum r WHERE r.rss_version_id = rn.rss_id AND r.position = 0
              ), rn.exit_unit)
              ELSE rn.exit_unit END AS unit,
-        CASE WHEN ms.stay_number IS NOT NULL THEN ms.first_received_at
-             ELSE {_REPORT_PROBE.format(stay="rn.stay_number")} END AS first_received_at,
+        {paired_report} AS first_received_at,
         CASE
             WHEN ms.stay_number IS NULL THEN rn.care_type
             ELSE COALESCE(rn.care_type, ms.care_type_hint)
@@ -211,6 +223,9 @@ classified AS (
     OFFSET 0
 )
 """
+
+
+_CLASSIFIED_STAYS: Final = classified_stays_sql(reports=True)
 
 _WINDOW_DAYS: Final = 8  # classify.WINDOW_DAYS, inlined as a literal in the SQL below
 
@@ -367,8 +382,6 @@ def stored_late_documents(session: Session, params: TurnaroundParams) -> list[Ro
     return _run_in_hospital_time(session, _STORED_LATE_SQL, params.bind())
 
 
-# Shared with the exhaustivity of coding (app/exhaustivity): the same stays, on the same `as_of`
-# clock and unit scoping, each with the reception of the RSS in force (`rss_received_at`).
-CLASSIFIED_STAYS_SQL: Final = _CLASSIFIED_STAYS
+# Shared with the exhaustivity of coding (app/exhaustivity), with `classified_stays_sql`.
 GROUP_EXPRESSIONS: Final = _GROUP_EXPRESSIONS
 run_in_hospital_time: Final = _run_in_hospital_time
