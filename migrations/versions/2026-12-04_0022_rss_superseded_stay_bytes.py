@@ -1,7 +1,7 @@
 """Exhaustivity of coding: the superseded RSS versions' index by stay number, in byte order
 
 Revision ID: 0022_rss_superseded_stay_bytes
-Revises: 0020_casemix_figures
+Revises: 0025_casemix_year_figures
 Create Date: 2026-12-04
 
 - `ix_rss_version_superseded_stay_number` (0021) is replaced by the same partial index with the
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0022_rss_superseded_stay_bytes"
-down_revision: str | None = "0020_casemix_figures"
+down_revision: str | None = "0025_casemix_year_figures"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
