@@ -233,3 +233,42 @@ def extra(key: str) -> Callable[[Rum], str]:
         return rum.extra.get(key, "")
 
     return read_extra
+
+
+# --------------------------------------------------------------------------------------------------
+# Gates (`Rule.gate`): one cheap pass per RSS standing for several rules that would each make it.
+
+_USUAL_SEXES: Final = frozenset({"1", "2"})
+
+
+def unusual_identity_or_dates(rss: Rss, ctx: RuleContext) -> bool:
+    """Some RUM has a sex other than 1 or 2, or dates that some date rule questions: an exit
+    before the entry, an entry or exit after `ctx.today`, an entry before 1985, a birth less than
+    two calendar years before the entry (newborns, births after the entry) or more than 140.
+
+    False on most stays, whose rules of sex and date order (C015, C017, C032, C064, C065, C077,
+    C168, C258) then find nothing; unusable dates are the other date rules' and count for none.
+    """
+    today = ctx.today
+    for rum in rss.rums:
+        if rum.sex not in _USUAL_SEXES:
+            return True
+        entry, exit_day = day(rum.entry_date), day(rum.exit_date)
+        if exit_day is not None and exit_day > today:
+            return True
+        if entry is None:
+            continue
+        if entry > today or entry.year < 1985 or (exit_day is not None and exit_day < entry):
+            return True
+        birth = day(rum.birth_date)
+        if birth is not None and not 1 < entry.year - birth.year <= 140:
+            return True
+    return False
+
+
+def seance_motive_or_cmd28(rss: Rss, ctx: RuleContext) -> bool:
+    """Some RUM's DP is a séance motive, or the stay is grouped in CMD 28: false on most stays,
+    whose rules of séance motives (C145, C187, Q011) then find nothing."""
+    if rss.rums[0].ghm[:2] == "28":
+        return True
+    return any(rum.dp in SEANCE_MOTIVES for rum in rss.rums)

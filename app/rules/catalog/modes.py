@@ -37,6 +37,36 @@ EXIT_MATRIX: Final[Mapping[str, frozenset[str]]] = {
 NEEDS_ORIGIN: Final = frozenset({"6", "7", "0"})
 
 
+# The combinations no rule of this module questions anywhere in a stay: the ATIH table less the
+# modes with their own checks (0, temporary transfer; N and O, valid from a date) and less a blank
+# mandatory provenance or destination (C053, C054).
+_USUAL_ENTRIES: Final[Mapping[str, frozenset[str]]] = {
+    mode: ENTRY_MATRIX[mode] - {""} if mode in NEEDS_ORIGIN else ENTRY_MATRIX[mode]
+    for mode in ("8", "7", "6")
+}
+_USUAL_EXITS: Final[Mapping[str, frozenset[str]]] = {
+    mode: EXIT_MATRIX[mode] - {""} if mode in NEEDS_ORIGIN else EXIT_MATRIX[mode]
+    for mode in ("9", "8", "7", "6")
+}
+_NONE_ALLOWED: Final[frozenset[str]] = frozenset()
+
+
+def unusual_modes(rss: Rss, ctx: RuleContext) -> bool:
+    """Some RUM's entry or exit is outside the usual combinations, or the stay starts or ends
+    with a mutation 6-1: false on most stays, whose mode rules (C025, C026, C034, C035, C050,
+    C053, C054) then find nothing."""
+    rums = rss.rums
+    for rum in rums:
+        if rum.provenance not in _USUAL_ENTRIES.get(rum.entry_mode, _NONE_ALLOWED):
+            return True
+        if rum.destination not in _USUAL_EXITS.get(rum.exit_mode, _NONE_ALLOWED):
+            return True
+    first, last = rums[0], rums[-1]
+    return (first.entry_mode == "6" and first.provenance == "1") or (
+        last.exit_mode == "6" and last.destination == "1"
+    )
+
+
 def _pair(mode: str, other: str) -> str:
     return f"{mode}-{other}" if other else mode
 
@@ -87,6 +117,7 @@ entry_missing: Final = fg_rule("C024", "modes.entry_missing", BLOCKING,
     "Provenance absente alors que le mode d'entrée est {mode} (provenance obligatoire pour 6, 7 et 0).",
     reference=fg("C053"),
     params=("mode",),
+    gate=unusual_modes,
 )
 def provenance_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A mutation (6), a transfer (7) or a temporary transfer (0) must say where the patient came from.
@@ -126,6 +157,7 @@ def _entry_reason(mode: str, provenance: str, exit_day: date | None) -> str:
     reference=fg("C025") + "; table mode d'entrée / provenance, spec PMSI §4.2; mode N depuis le "
     "01/03/2019 (drd), mode O depuis le 01/03/2024",
     params=("reason",),
+    gate=unusual_modes,
 )
 def entry_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The entry mode and provenance must form a combination of the ATIH table, valid at the exit date.
@@ -165,6 +197,7 @@ def _temporary_mismatch(rss: Rss) -> bool:
     Severity.BLOCKING,
     "Mode d'entrée / provenance « {value} » incorrect pour commencer un RSS.",
     reference=fg("C026"),
+    gate=unusual_modes,
 )
 def entry_first_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The first RUM cannot start by an internal mutation from another MCO unit (6-1).
@@ -231,6 +264,7 @@ exit_missing: Final = fg_rule("C033", "modes.exit_missing", BLOCKING,
     "Destination absente alors que le mode de sortie est {mode} (destination obligatoire pour 6, 7 et 0).",
     reference=fg("C054"),
     params=("mode",),
+    gate=unusual_modes,
 )
 def destination_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A mutation (6), a transfer (7) or a temporary transfer (0) must say where the patient goes.
@@ -251,6 +285,7 @@ def _bad_exit(mode: str, destination: str) -> bool:
     Severity.BLOCKING,
     "Mode de sortie / destination « {value} » erroné (combinaison hors de la table ATIH).",
     reference=fg("C034") + "; table mode de sortie / destination, spec PMSI §4.2",
+    gate=unusual_modes,
 )
 def exit_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The exit mode and destination must form a combination of the ATIH table.
@@ -279,6 +314,7 @@ def exit_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Mode de sortie / destination « {value} » incorrect pour clore un RSS.",
     reference=fg("C035"),
+    gate=unusual_modes,
 )
 def exit_last_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The last RUM cannot end by an internal mutation to another MCO unit (6-1).
@@ -336,6 +372,7 @@ def exit_non_final_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "administratif (au plus 1 jour).",
     reference=fg("C050"),
     params=("days",),
+    gate=unusual_modes,
 )
 def temporary_transfer_too_long(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A stay for an inter-hospital service (entry 0 and exit 0) lasts at most one day.
