@@ -25,6 +25,46 @@ _COUNT = attrgetter("count")
 _DATE = attrgetter("date")
 
 
+def _bad_doc_extension(value: str) -> bool:
+    return bool(value) and (not (value.isascii() and value.isalnum()) or value in _CONFUSABLE)
+
+
+def _count_ok(raw: str) -> bool:
+    return bool(number(raw))  # blank, non-numeric and zero alike are not
+
+
+_good_count = memo(_count_ok)
+
+
+def _bad_atih_extension(value: str) -> bool:
+    return bool(value) and not (len(value) == 3 and value[0] == "-" and value[1:].isdigit())
+
+
+def _usual_zones(zones: tuple[str, str, str, str]) -> bool:
+    activity, doc_extension, extension, count = zones
+    return (
+        activity in _ACTIVITIES
+        and (activity != "4" or bool(doc_extension))
+        and not _bad_doc_extension(doc_extension)
+        and not _bad_atih_extension(extension)
+        and _count_ok(count)
+    )
+
+
+_usual = memo(_usual_zones)
+
+
+def unusual_act_zones(rss: Rss, ctx: RuleContext) -> bool:
+    """Some act has an activity, documentary extension, ATIH extension or count that a rule of
+    this module questions: false on most stays, whose act zone rules (C052, C103, C170, C173,
+    C185) then find nothing."""
+    for rum in rss.rums:
+        for act in rum.acts:
+            if not _usual((act.activity, act.doc_extension, act.extension, act.count)):
+                return True
+    return False
+
+
 @rule(
     "C103",
     "acts.activity_invalid",
@@ -33,6 +73,7 @@ _DATE = attrgetter("date")
     reference=fg("C103"),
     params=("act",),
     when=("acts",),
+    gate=unusual_act_zones,
 )
 def activity_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """Each act carries its CCAM activity code, 1 to 5.
@@ -52,10 +93,6 @@ def activity_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     return hits or NONE
 
 
-def _bad_doc_extension(value: str) -> bool:
-    return bool(value) and (not (value.isascii() and value.isalnum()) or value in _CONFUSABLE)
-
-
 @rule(
     "C173",
     "acts.doc_extension_invalid",
@@ -64,6 +101,7 @@ def _bad_doc_extension(value: str) -> bool:
     reference=fg("C173"),
     params=("act",),
     when=("acts",),
+    gate=unusual_act_zones,
 )
 def doc_extension_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The documentary extension, when given, is a letter or a digit other than O and I.
@@ -91,6 +129,7 @@ def doc_extension_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     reference=fg("C170"),
     params=("act",),
     when=("acts",),
+    gate=unusual_act_zones,
 )
 def doc_extension_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """An anaesthesia act (activity 4) must carry its documentary extension (type of anaesthesia).
@@ -110,13 +149,6 @@ def doc_extension_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     return hits or NONE
 
 
-def _count_ok(raw: str) -> bool:
-    return bool(number(raw))  # blank, non-numeric and zero alike are not
-
-
-_good_count = memo(_count_ok)
-
-
 @rule(
     "C052",
     "acts.count_invalid",
@@ -125,6 +157,7 @@ _good_count = memo(_count_ok)
     reference=fg("C052"),
     params=("act",),
     when=("acts",),
+    gate=unusual_act_zones,
 )
 def count_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """Each act says how many times it was performed: a number of at least 1.
@@ -144,10 +177,6 @@ def count_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     return hits or NONE
 
 
-def _bad_atih_extension(value: str) -> bool:
-    return bool(value) and not (len(value) == 3 and value[0] == "-" and value[1:].isdigit())
-
-
 @rule(
     "C185",
     "acts.atih_extension_format",
@@ -156,6 +185,7 @@ def _bad_atih_extension(value: str) -> bool:
     reference=fg("C185"),
     params=("act",),
     when=("acts",),
+    gate=unusual_act_zones,
 )
 def atih_extension_format(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The ATIH ("PMSI") extension of an act, from RUM format 017 on, is a dash and two digits.

@@ -138,6 +138,24 @@ APHERESIS_ACTS: Final = frozenset(
 )
 
 
+MEDICAL_ABORTION_ACT: Final = "JNJP001"
+
+
+DELIVERY_ACTS: Final = frozenset(
+    {"JQGA002", "JQGA003", "JQGA004", "JQGA005"} | {f"JQGD{n:03d}" for n in range(1, 14)}
+)
+
+
+# The acts some rule of this module looks for (apheresis, medical abortion, delivery).
+_SPECIAL_ACTS: Final = APHERESIS_ACTS | DELIVERY_ACTS | {MEDICAL_ABORTION_ACT}
+
+
+def special_acts(rss: Rss, ctx: RuleContext) -> bool:
+    """Some RUM has an apheresis, medical abortion or delivery act: false on most stays, whose
+    rules of such acts (Q004, Q005, Q006) then find nothing."""
+    return any(not _SPECIAL_ACTS.isdisjoint(map(ACT_CODE, rum.acts)) for rum in rss.rums)
+
+
 def _in_seance(rss: Rss, rum: Rum) -> bool:
     return bool(number(rum.seances)) or rss.rums[0].ghm[:2] == "28"
 
@@ -150,6 +168,7 @@ def _in_seance(rss: Rss, rum: Rum) -> bool:
     reference=GUIDE + " (séances d'aphérèse) ; liste FG D-054, GHM 28Z16Z",
     params=("act",),
     when=("acts",),
+    gate=special_acts,
 )
 def apheresis_dp(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A séance with an apheresis act has Z51.31 (séance d'aphérèse sanguine) as DP.
@@ -170,9 +189,6 @@ def apheresis_dp(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     return hits or NONE
 
 
-MEDICAL_ABORTION_ACT: Final = "JNJP001"
-
-
 def _legal_ivg(dp: str) -> bool:
     """O04x0: a legal IVG (O04x1-O04x3 are IMG, a bare O04x is not a DP code)."""
     return len(dp) == 5 and dp[:3] == "O04" and dp[4] == "0"
@@ -187,6 +203,7 @@ def _legal_ivg(dp: str) -> bool:
     reference=GUIDE + " (interruption de grossesse) ; choix documenté : DP O04x0 (IVG) et acte JNJP001",
     params=("dp", "entry_date"),
     when=("acts",),
+    gate=special_acts,
 )
 def medical_abortion_same_day(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A medical abortion RUM (DP a legal IVG O04x0, act JNJP001) starts and ends on the same day.
@@ -211,11 +228,6 @@ def medical_abortion_same_day(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     return hits or NONE
 
 
-DELIVERY_ACTS: Final = frozenset(
-    {"JQGA002", "JQGA003", "JQGA004", "JQGA005"} | {f"JQGD{n:03d}" for n in range(1, 14)}
-)
-
-
 def _no_gestational_age(rum: Rum) -> bool:
     return not number(rum.gestational_age)  # blank, "00" and non-numeric alike
 
@@ -233,6 +245,7 @@ def _stay_has_gestational_age(rss: Rss) -> bool:
     reference=GUIDE + " (âge gestationnel) ; sans aucun âge gestationnel dans le RSS : contrôle FG C126",
     params=("act",),
     when=("acts",),
+    gate=special_acts,
 )
 def gestational_age_delivery(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The RUM carrying a delivery act records the gestational age (weeks of amenorrhoea).
