@@ -289,35 +289,15 @@ def declare(
     return declared
 
 
-def rule(
-    code: str,
-    name: str,
-    severity: Severity,
-    message: str,
-    *,
-    reference: str,
-    needs: Sequence[Requirement] = (),
-    params: Sequence[str] = (),
-    when: Sequence[Condition] = (),
-    gate: Gate | None = None,
-) -> Callable[[Check], Rule]:
-    """Declare a rule from its check function, whose docstring is its documentation (`declare`)."""
+def rule(code: str, name: str, severity: Severity, message: str, **options: Any) -> Callable[[Check], Rule]:
+    """Declare a rule from its check function, whose docstring is its documentation.
+
+    `options` are those of `declare` (``reference`` required; ``needs``, ``params``, ``when``,
+    ``gate``).
+    """
 
     def decorate(check: Check) -> Rule:
-        doc = docstring_of(check)
-        return declare(
-            code,
-            name,
-            severity,
-            message,
-            check,
-            doc,
-            reference=reference,
-            needs=needs,
-            params=params,
-            when=when,
-            gate=gate,
-        )
+        return declare(code, name, severity, message, check, docstring_of(check), **options)
 
     return decorate
 

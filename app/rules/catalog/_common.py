@@ -11,10 +11,10 @@ import re
 from collections.abc import Callable, Hashable, Sequence
 from datetime import date
 from operator import attrgetter
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from app.ingestion.records import Rss, Rum, as_date
-from app.rules.engine import Check, Condition, Hit, Requirement, Rule, RuleContext, Severity, declare, hit
+from app.rules.engine import Check, Hit, Rule, RuleContext, Severity, declare, hit
 
 NONE: Final[tuple[Hit, ...]] = ()  # what a check returns when it finds nothing
 
@@ -178,23 +178,12 @@ impossible_date: Final[Callable[[str], bool]] = memo(_impossible_date)
 
 
 def fg_rule(
-    code: str,
-    name: str,
-    severity: Severity,
-    message: str,
-    check: Check,
-    doc: str,
-    *,
-    reference: str = "",
-    needs: Sequence[Requirement] = (),
-    params: Sequence[str] = (),
-    when: Sequence[Condition] = (),
+    code: str, name: str, severity: Severity, message: str, check: Check, doc: str, **options: Any
 ) -> Rule:
-    """`declare` a rule of a table, its reference being the grouper control of its code by default."""
-    return declare(
-        code, name, severity, message, check, doc,
-        reference=reference or fg(code), needs=needs, params=params, when=when,
-    )  # fmt: skip
+    """`declare` a rule of a table, its reference being the grouper control of its code unless
+    ``reference`` says otherwise (`options`: those of `declare`)."""
+    options["reference"] = options.get("reference") or fg(code)
+    return declare(code, name, severity, message, check, doc, **options)
 
 
 def blank(field: str, get: Callable[[Rum], str] | None = None) -> Check:

@@ -81,16 +81,12 @@ def activity_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: acts[0] = ZBQK002 with activity "".
     Good: acts[0] = ZBQK002 with activity "1".
     """
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if _ACTIVITIES.issuperset(map(_ACTIVITY, rum.acts)):
             continue
         for k, act in enumerate(rum.acts):
             if act.activity not in _ACTIVITIES:
-                if hits is None:
-                    hits = []
-                hits.append(hit(i, f"acts[{k}].activity", act.activity, act=act.code))
-    return hits or NONE
+                yield hit(i, f"acts[{k}].activity", act.activity, act=act.code)
 
 
 @rule(
@@ -109,16 +105,12 @@ def doc_extension_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: acts[0].doc_extension = "O" (letter O, confusable with zero).
     Good: acts[0].doc_extension = "1", or blank.
     """
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if not any(map(_DOC_EXTENSION, rum.acts)):
             continue
         for k, act in enumerate(rum.acts):
             if act.doc_extension and _bad_doc_extension(act.doc_extension):
-                if hits is None:
-                    hits = []
-                hits.append(hit(i, f"acts[{k}].doc_extension", act.doc_extension, act=act.code))
-    return hits or NONE
+                yield hit(i, f"acts[{k}].doc_extension", act.doc_extension, act=act.code)
 
 
 @rule(
@@ -137,16 +129,12 @@ def doc_extension_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: acts[1] = LMMA012 activity "4", doc_extension "".
     Good: acts[1] = LMMA012 activity "4", doc_extension "3".
     """
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if "4" not in map(_ACTIVITY, rum.acts):
             continue
         for k, act in enumerate(rum.acts):
             if act.activity == "4" and not act.doc_extension:
-                if hits is None:
-                    hits = []
-                hits.append(hit(i, f"acts[{k}].doc_extension", "", act=act.code))
-    return hits or NONE
+                yield hit(i, f"acts[{k}].doc_extension", "", act=act.code)
 
 
 @rule(
@@ -165,16 +153,12 @@ def count_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: acts[0].count = "00" (or blank).
     Good: acts[0].count = "01".
     """
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if all(map(_good_count, map(_COUNT, rum.acts))):
             continue
         for k, act in enumerate(rum.acts):
             if not _good_count(act.count):
-                if hits is None:
-                    hits = []
-                hits.append(hit(i, f"acts[{k}].count", act.count, act=act.code))
-    return hits or NONE
+                yield hit(i, f"acts[{k}].count", act.count, act=act.code)
 
 
 @rule(
@@ -193,16 +177,12 @@ def atih_extension_format(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: acts[0].extension = "01" (dash missing).
     Good: acts[0].extension = "-01", or blank.
     """
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if not any(map(_EXTENSION, rum.acts)):
             continue
         for k, act in enumerate(rum.acts):
             if act.extension and _bad_atih_extension(act.extension):
-                if hits is None:
-                    hits = []
-                hits.append(hit(i, f"acts[{k}].extension", act.extension, act=act.code))
-    return hits or NONE
+                yield hit(i, f"acts[{k}].extension", act.extension, act=act.code)
 
 
 @rule(

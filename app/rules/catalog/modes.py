@@ -74,17 +74,13 @@ def _pair(mode: str, other: str) -> str:
 def _origin_missing(rss: Rss, *, entry: bool) -> Iterable[Hit]:
     """Hits for the RUMs whose entry (exit) mode needs a provenance (destination) left blank."""
     field = "provenance" if entry else "destination"
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if entry:
             mode, other = rum.entry_mode, rum.provenance
         else:
             mode, other = rum.exit_mode, rum.destination
         if not other and mode in NEEDS_ORIGIN:
-            if hits is None:
-                hits = []
-            hits.append(hit(i, field, "", mode=mode))
-    return hits or NONE
+            yield hit(i, field, "", mode=mode)
 
 
 def _outside_matrix(matrix: Mapping[str, frozenset[str]], mode: str, other: str) -> bool:
