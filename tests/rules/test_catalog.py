@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from app.ingestion.records import Rss
-from app.rules.catalog import FAMILIES, REGISTRY, build_registry
+from app.rules.catalog import FAMILIES, REGISTRY, build_registry, gated
 from app.rules.catalog.ledger import ISSUED_CODES, RETIRED_CODES
 from app.rules.engine import (
     BASE_PARAMS,
@@ -185,6 +185,14 @@ class TestPreconditions:
                 if list(item.check(rss, ctx)):
                     assert item.gate is not None and item.gate(rss, ctx), (item.code, case.code, case.id)
 
+    def test_a_gated_code_must_exist(self) -> None:
+        def never(rss: Rss, ctx: RuleContext) -> bool:
+            return False
+
+        with pytest.raises(ValueError, match=r"gated codes that no rule has: \['Q999'\]"):
+            gated([[REGISTRY["C017"]]], {never: ("C017", "Q999")})
+        assert gated([[REGISTRY["C017"]]], {never: ("C017",)})[0][0].gate is never
+
     def test_a_false_gate_spares_its_rules(self) -> None:
         def never(rss: Rss, ctx: RuleContext) -> bool:
             return False
@@ -303,7 +311,7 @@ class TestRegistry:
             build_registry([[first], [replace(second, name=first.name)]])
 
     def test_catalogue_rebuilds(self) -> None:
-        assert dict(build_registry(rules for _, rules in FAMILIES)) == dict(REGISTRY)
+        assert dict(build_registry(gated(rules for _, rules in FAMILIES))) == dict(REGISTRY)
 
 
 class TestLedger:

@@ -73,7 +73,6 @@ def unusual_act_zones(rss: Rss, ctx: RuleContext) -> bool:
     reference=fg("C103"),
     params=("act",),
     when=("acts",),
-    gate=unusual_act_zones,
 )
 def activity_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """Each act carries its CCAM activity code, 1 to 5.
@@ -97,7 +96,6 @@ def activity_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     reference=fg("C173"),
     params=("act",),
     when=("acts",),
-    gate=unusual_act_zones,
 )
 def doc_extension_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The documentary extension, when given, is a letter or a digit other than O and I.
@@ -121,7 +119,6 @@ def doc_extension_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     reference=fg("C170"),
     params=("act",),
     when=("acts",),
-    gate=unusual_act_zones,
 )
 def doc_extension_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """An anaesthesia act (activity 4) must carry its documentary extension (type of anaesthesia).
@@ -145,7 +142,6 @@ def doc_extension_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     reference=fg("C052"),
     params=("act",),
     when=("acts",),
-    gate=unusual_act_zones,
 )
 def count_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """Each act says how many times it was performed: a number of at least 1.
@@ -169,7 +165,6 @@ def count_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     reference=fg("C185"),
     params=("act",),
     when=("acts",),
-    gate=unusual_act_zones,
 )
 def atih_extension_format(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The ATIH ("PMSI") extension of an act, from RUM format 017 on, is a dash and two digits.

@@ -11,8 +11,8 @@ from datetime import date
 from typing import Final
 
 from app.ingestion.records import Rss
-from app.rules.catalog._common import NONE, SEANCE_MOTIVES, day, fg, number, seance_motive_or_cmd28
-from app.rules.catalog.perinatal import delivery_sign, obstetric
+from app.rules.catalog._common import NONE, SEANCE_MOTIVES, day, fg, number
+from app.rules.catalog.perinatal import delivery_sign
 from app.rules.engine import Hit, RuleContext, Severity, hit, rule
 
 # C145 is blocking for exits from 1 March 2019 (drd: not always enforced before).
@@ -26,7 +26,6 @@ _C145_FROM: Final = date(2019, 3, 1)
     "DP {value} motif de séances avec un nombre de séances à zéro sur un séjour de 0 jour sans acte.",
     reference=fg("C145") + "; DP motif de séances (liste D-145), séances à 0, durée 0, sans acte "
     "toléré (sorties depuis le 01/03/2019, drd)",
-    gate=seance_motive_or_cmd28,
 )
 def seance_dp_without_seances(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A 0-day single-RUM stay whose DP is a séance motive declares its séances (1 or more).
@@ -95,7 +94,6 @@ IVG_METHOD_ACTS: Final = frozenset({"JNJP001", "JNJD002"})
     "médicamenteuse (JNJP001) ou instrumentale (JNJD002).",
     reference=fg("C179") + "; choix documenté des actes JNJP001 et JNJD002",
     when=("grouped",),
-    gate=obstetric,
 )
 def ivg_without_method_act(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A stay grouped in 14Z08Z (IVG) carries the act saying whether the IVG was medical
@@ -168,7 +166,6 @@ _CHILDBIRTH_ROOTS: Final = frozenset(
     reference=fg("C261") + "; CMD hors 12, 14, 22, 25, 26, 27, 90 et racines listées (DRUIDES 2023)",
     params=("sign",),
     when=("grouped",),
-    gate=obstetric,
 )
 def childbirth_outside_cmd14_unconfirmed(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A grouped stay with a childbirth (DA Z37 or O80-O84, or a delivery act) in a CMD where none

@@ -16,7 +16,6 @@ from app.rules.catalog._common import (
     flagged,
     impossible_date,
     not_numeric_date,
-    unusual_identity_or_dates,
 )
 from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
 
@@ -84,7 +83,6 @@ exit_invalid: Final = fg_rule("C030", "dates.exit_invalid", BLOCKING,
     "Date de sortie {value_date} antérieure à la date d'entrée {entry_date}.",
     reference=fg("C032"),
     params=("entry_date",),
-    gate=unusual_identity_or_dates,
 )
 def exit_before_entry(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A RUM cannot end before it starts (same day is fine).
@@ -139,7 +137,6 @@ def chaining(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "Date d'entrée {value_date} postérieure à la date du jour ({today}).",
     reference=fg("C064"),
     params=("today",),
-    gate=unusual_identity_or_dates,
 )
 def entry_after_today(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """An entry date cannot be in the future ("date système antérieure à la date d'entrée").
@@ -161,7 +158,6 @@ def entry_after_today(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "Date de sortie {value_date} postérieure à la date du jour ({today}).",
     reference=fg("C065"),
     params=("today",),
-    gate=unusual_identity_or_dates,
 )
 def exit_after_today(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """An exit date cannot be in the future: the RUM describes a finished stay in the unit.
@@ -182,7 +178,6 @@ def exit_after_today(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.WARNING,
     "Date d'entrée {value_date} improbable car trop ancienne (avant 1985).",
     reference=fg("C077") + "; seuil 1985 de drd (Koromix/rygel)",
-    gate=unusual_identity_or_dates,
 )
 def entry_too_old(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """An entry date before 1985 is almost certainly a typing error.

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Final
 
 from app.ingestion.records import Rss
-from app.rules.catalog._common import GUIDE, NONE, seance_motive_or_cmd28
+from app.rules.catalog._common import GUIDE, NONE
 from app.rules.engine import Hit, RuleContext, Severity, hit, rule
 from app.rules.fg_labels import fg_label
 
@@ -39,7 +39,6 @@ def fg_signal(rss: Rss, ctx: RuleContext) -> bool:
     "spec PMSI §6.1",
     params=("return_detail",),
     when=("grouped",),
-    gate=fg_signal,
 )
 def error_cmd(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A stay grouped in CMD 90 (errors) is not valued: the coding must be fixed and regrouped.
@@ -73,7 +72,6 @@ def _return_detail(code: str, ctx: RuleContext) -> str:
     reference="FG MCO — code retour du RSS groupé (positions 13-15), spec PMSI §3 et §6",
     params=("fg_label",),
     when=("grouped",),
-    gate=fg_signal,
 )
 def return_code(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A grouped stay outside CMD 90 with a non-zero return code carries a non-blocking signal.
@@ -128,7 +126,6 @@ SEANCE_GHM_DP: Final[Mapping[str, frozenset[str]]] = {
     reference=GUIDE + " (séances) ; listes FG CMD 28 V2024, spec PMSI §7.4 (correspondance inférée)",
     params=("ghm", "expected"),
     when=("grouped",),
-    gate=seance_motive_or_cmd28,
 )
 def seance_ghm_dp(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A séance GHM (CMD 28) must match the séance motive coded as DP.

@@ -168,7 +168,6 @@ def _in_seance(rss: Rss, rum: Rum) -> bool:
     reference=GUIDE + " (séances d'aphérèse) ; liste FG D-054, GHM 28Z16Z",
     params=("act",),
     when=("acts",),
-    gate=special_acts,
 )
 def apheresis_dp(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A séance with an apheresis act has Z51.31 (séance d'aphérèse sanguine) as DP.
@@ -199,7 +198,6 @@ def _legal_ivg(dp: str) -> bool:
     reference=GUIDE + " (interruption de grossesse) ; choix documenté : DP O04x0 (IVG) et acte JNJP001",
     params=("dp", "entry_date"),
     when=("acts",),
-    gate=special_acts,
 )
 def medical_abortion_same_day(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A medical abortion RUM (DP a legal IVG O04x0, act JNJP001) starts and ends on the same day.
@@ -237,7 +235,6 @@ def _stay_has_gestational_age(rss: Rss) -> bool:
     reference=GUIDE + " (âge gestationnel) ; sans aucun âge gestationnel dans le RSS : contrôle FG C126",
     params=("act",),
     when=("acts",),
-    gate=special_acts,
 )
 def gestational_age_delivery(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The RUM carrying a delivery act records the gestational age (weeks of amenorrhoea).

@@ -16,7 +16,6 @@ from app.rules.catalog._common import (
     flagged,
     impossible_date,
     not_numeric_date,
-    unusual_identity_or_dates,
 )
 from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
 
@@ -71,7 +70,6 @@ birth_date_invalid: Final = fg_rule("C039", "identity.birth_date_invalid", BLOCK
     "(postérieure, ou plus de 140 ans avant).",
     reference=fg("C015"),
     params=("entry_date",),
-    gate=unusual_identity_or_dates,
 )
 def birth_date_implausible(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The birth date must not be after the entry date nor more than 140 years before it.
@@ -119,7 +117,6 @@ def _bad_sex(sex: str, version: str) -> bool:
     Severity.BLOCKING,
     "Code sexe « {value} » erroné (1 homme, 2 femme, 3 indéterminé à partir du format 022).",
     reference=fg("C017") + "; formats ATIH 2022/2024 (sexe 3)",
-    gate=unusual_identity_or_dates,
 )
 def sex_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The sex code is 1 (man) or 2 (woman); 3 (undetermined) exists from RUM format 022.
@@ -202,7 +199,6 @@ def sex_inconsistent(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "(réservé aux moins de 90 jours).",
     reference=fg("C258"),
     params=("age_days",),
-    gate=unusual_identity_or_dates,
 )
 def sex_undetermined_age(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """Sex 3 (undetermined) is only accepted for a patient under 90 days old at the UM exit.

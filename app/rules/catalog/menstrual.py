@@ -14,7 +14,7 @@ from typing import Final
 
 from app.ingestion.records import Rss
 from app.rules.catalog._common import NONE, day, fg
-from app.rules.catalog.perinatal import childbirth, obstetric
+from app.rules.catalog.perinatal import childbirth
 from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
 
 # GHM roots of CMD 14 that need no DDR (DRUIDES 2023, detail of C162).
@@ -37,7 +37,6 @@ def _stay_lmp(rss: Rss) -> tuple[int, date | None]:
     reference=fg("C162") + "; requise pour un accouchement (acte ou DA Z37) et en CMD 14 hors racines "
     "14C04 et 14M02 (DRUIDES 2023)",
     params=("reason",),
-    gate=obstetric,
 )
 def lmp_required(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A childbirth stay (delivery act or DA Z37), or a stay grouped in CMD 14 (pregnancy,

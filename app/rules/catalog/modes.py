@@ -113,7 +113,6 @@ entry_missing: Final = fg_rule("C024", "modes.entry_missing", BLOCKING,
     "Provenance absente alors que le mode d'entrée est {mode} (provenance obligatoire pour 6, 7 et 0).",
     reference=fg("C053"),
     params=("mode",),
-    gate=unusual_modes,
 )
 def provenance_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A mutation (6), a transfer (7) or a temporary transfer (0) must say where the patient came from.
@@ -153,7 +152,6 @@ def _entry_reason(mode: str, provenance: str, exit_day: date | None) -> str:
     reference=fg("C025") + "; table mode d'entrée / provenance, spec PMSI §4.2; mode N depuis le "
     "01/03/2019 (drd), mode O depuis le 01/03/2024",
     params=("reason",),
-    gate=unusual_modes,
 )
 def entry_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The entry mode and provenance must form a combination of the ATIH table, valid at the exit date.
@@ -193,7 +191,6 @@ def _temporary_mismatch(rss: Rss) -> bool:
     Severity.BLOCKING,
     "Mode d'entrée / provenance « {value} » incorrect pour commencer un RSS.",
     reference=fg("C026"),
-    gate=unusual_modes,
 )
 def entry_first_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The first RUM cannot start by an internal mutation from another MCO unit (6-1).
@@ -260,7 +257,6 @@ exit_missing: Final = fg_rule("C033", "modes.exit_missing", BLOCKING,
     "Destination absente alors que le mode de sortie est {mode} (destination obligatoire pour 6, 7 et 0).",
     reference=fg("C054"),
     params=("mode",),
-    gate=unusual_modes,
 )
 def destination_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A mutation (6), a transfer (7) or a temporary transfer (0) must say where the patient goes.
@@ -281,7 +277,6 @@ def _bad_exit(mode: str, destination: str) -> bool:
     Severity.BLOCKING,
     "Mode de sortie / destination « {value} » erroné (combinaison hors de la table ATIH).",
     reference=fg("C034") + "; table mode de sortie / destination, spec PMSI §4.2",
-    gate=unusual_modes,
 )
 def exit_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The exit mode and destination must form a combination of the ATIH table.
@@ -310,7 +305,6 @@ def exit_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Severity.BLOCKING,
     "Mode de sortie / destination « {value} » incorrect pour clore un RSS.",
     reference=fg("C035"),
-    gate=unusual_modes,
 )
 def exit_last_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """The last RUM cannot end by an internal mutation to another MCO unit (6-1).
@@ -368,7 +362,6 @@ def exit_non_final_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     "administratif (au plus 1 jour).",
     reference=fg("C050"),
     params=("days",),
-    gate=unusual_modes,
 )
 def temporary_transfer_too_long(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A stay for an inter-hospital service (entry 0 and exit 0) lasts at most one day.

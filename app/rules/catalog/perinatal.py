@@ -19,7 +19,7 @@ from datetime import date
 from typing import Final
 
 from app.ingestion.records import Rss, Rum
-from app.rules.catalog._common import ACT_CODE, NONE, day, fg, number, unusual_identity_or_dates
+from app.rules.catalog._common import ACT_CODE, NONE, day, fg, number
 from app.rules.catalog.guide import DELIVERY_ACTS
 from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
 
@@ -103,7 +103,6 @@ def _stay_gestational_age(rss: Rss) -> tuple[int, int]:
     "Âge gestationnel requis absent ({reason}).",
     reference=fg("C126") + "; requis si date d'entrée = date de naissance, acte d'accouchement ou DA Z37",
     params=("reason",),
-    gate=obstetric,
 )
 def gestational_age_required(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A stay of a newborn (first entry on the birth date) or of a childbirth (delivery act or DA
@@ -142,7 +141,6 @@ _WEIGHED_UNTIL_DAYS: Final = 29
     "Poids d'entrée absent pour un patient âgé de {days} jour(s) à l'entrée (requis avant 29 jours).",
     reference=fg("C168") + "; poids absent ou nul et âge < 29 jours (drd)",
     params=("days",),
-    gate=unusual_identity_or_dates,
 )
 def weight_required(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A patient less than 29 days old at entry has a weight at entry (grams) on the first RUM.
@@ -267,7 +265,6 @@ def gestational_age_delivery(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     reference=fg("C142") + "; actes d'accouchement (liste documentée, app/rules/catalog/guide.py)",
     params=("act", "entry_date", "exit_date"),
     when=("acts",),
-    gate=obstetric,
 )
 def delivery_act_date(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A delivery act is dated, on a real day within its RUM's entry and exit dates.

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Final
 
 from app.ingestion.records import Rss
-from app.rules.catalog._common import NONE, SEANCE_MOTIVES, day, fg, number, seance_motive_or_cmd28
+from app.rules.catalog._common import NONE, SEANCE_MOTIVES, day, fg, number
 from app.rules.engine import Hit, RuleContext, Severity, hit, rule
 
 
@@ -109,7 +109,6 @@ _C187_FROM: Final = date(2016, 3, 1)
     "DP Z51.1 (séance de chimiothérapie pour tumeur) sans diagnostic relié : la tumeur doit être "
     "codée en DR.",
     reference=fg("C187") + "; CMD 28 et DP Z51.1 sans DR (exemple ATIH), sorties depuis le 01/03/2016 (drd)",
-    gate=seance_motive_or_cmd28,
 )
 def chemotherapy_without_dr(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A chemotherapy séance for a tumour (DP Z51.1) requires the tumour as related diagnosis (DR).
