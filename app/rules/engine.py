@@ -17,7 +17,9 @@ Performance: ingestion runs the whole catalogue on every RSS inside a 20,000 RUM
 budget, so the engine does no per-call work beyond calling the checks: the rules a context can run
 are computed once per (catalogue, context) pair and split by the preconditions a rule declares
 (``when=``: several RUMs, grouped, acts, DAs, DR, séances), so that e.g. the chaining rules are not
-even called on a single-RUM stay; checks return an empty tuple in the common case and messages are
+even called on a single-RUM stay; rules that question rare values (odd dates or modes, births,
+séance motives) share a gate (``gate=``), one test per RSS that spares the calls of all of them
+on the stays where it is false; checks return an empty tuple in the common case and messages are
 only rendered for actual hits. Indexes over the references (e.g. the set of CIM-10 codes valid on
 any day) are built once per context with `RuleContext.derived`.
 """
@@ -91,6 +93,9 @@ NAME_PATTERN: Final = re.compile(r"^[a-z][a-z0-9]*(\.[a-z0-9_]+)+$")
 # What a check yields: (rum_index or None for the whole RSS, field, value, message parameters).
 Hit: TypeAlias = tuple[int | None, str, str, Mapping[str, Any]]
 Check: TypeAlias = Callable[[Rss, RuleContext], Iterable[Hit]]
+# A cheap test shared by several rules, true on every RSS where one of them can find something
+# (`Rule.gate`): the engine calls it once per RSS and spares the calls of all of its rules.
+Gate: TypeAlias = Callable[[Rss, RuleContext], bool]
 
 _NO_PARAMS: Final[Mapping[str, Any]] = {}
 
@@ -154,6 +159,8 @@ class Rule:
     doc: str
     params: tuple[str, ...] = ()  # extra template parameters every hit provides
     when: tuple[Condition, ...] = ()  # preconditions; the check finds nothing when one fails
+    # Not served (`as_dict`): an implementation detail like the check, which it only spares.
+    gate: Gate | None = None
 
     @property
     def summary(self) -> str:
@@ -250,12 +257,15 @@ def declare(
     needs: Sequence[Requirement] = (),
     params: Sequence[str] = (),
     when: Sequence[Condition] = (),
+    gate: Gate | None = None,
 ) -> Rule:
     """A rule from its check and its documentation (summary, details, ``Bad:``, ``Good:``).
 
     For a family of rules sharing one parametrised check, declared as a table; `rule` declares a
     rule from a function of its own. `when` lists preconditions under which alone the check can
-    find anything (see `Condition`); it only spares calls, the check must stay correct without it.
+    find anything (see `Condition`); `gate`, a test that several rules share, true on every RSS
+    where the check can find something. Both only spare calls: the check must stay correct
+    without them.
 
     Raises ValueError at import time when the declaration is malformed (code, name, docstring
     sections, message parameters), so a broken rule never reaches the registry.
@@ -271,6 +281,7 @@ def declare(
         doc=doc.strip(),
         params=tuple(params),
         when=tuple(when),
+        gate=gate,
     )
     problems = validate_rule(declared)
     if problems:
@@ -278,33 +289,15 @@ def declare(
     return declared
 
 
-def rule(
-    code: str,
-    name: str,
-    severity: Severity,
-    message: str,
-    *,
-    reference: str,
-    needs: Sequence[Requirement] = (),
-    params: Sequence[str] = (),
-    when: Sequence[Condition] = (),
-) -> Callable[[Check], Rule]:
-    """Declare a rule from its check function, whose docstring is its documentation (`declare`)."""
+def rule(code: str, name: str, severity: Severity, message: str, **options: Any) -> Callable[[Check], Rule]:
+    """Declare a rule from its check function, whose docstring is its documentation.
+
+    `options` are those of `declare` (``reference`` required; ``needs``, ``params``, ``when``,
+    ``gate``).
+    """
 
     def decorate(check: Check) -> Rule:
-        doc = docstring_of(check)
-        return declare(
-            code,
-            name,
-            severity,
-            message,
-            check,
-            doc,
-            reference=reference,
-            needs=needs,
-            params=params,
-            when=when,
-        )
+        return declare(code, name, severity, message, check, docstring_of(check), **options)
 
     return decorate
 
@@ -352,13 +345,23 @@ class Finding:
 
 
 class _Plan:
-    """The rules one (catalogue, context) pair runs, split by the preconditions an RSS meets."""
+    """The rules one (catalogue, context) pair runs, split by the preconditions an RSS meets.
 
-    __slots__ = ("by_features", "meta", "rules", "skipped")
+    A rule's mask holds the bits of its `when` conditions and, above them, the bit of its gate
+    (`gates`, in the order of their bits): the gates are called once per RSS, before the checks.
+    """
 
-    def __init__(self, rules: tuple[tuple[Rule, Severity, int], ...], skipped: frozenset[str]) -> None:
+    __slots__ = ("by_features", "gates", "meta", "rules", "skipped")
+
+    def __init__(
+        self,
+        rules: tuple[tuple[Rule, Severity, int], ...],
+        skipped: frozenset[str],
+        gates: tuple[Gate, ...],
+    ) -> None:
         self.rules = rules
         self.skipped = skipped
+        self.gates = gates
         self.meta: dict[Check, tuple[Rule, Severity]] = {item.check: (item, sev) for item, sev, _ in rules}
         if len(self.meta) != len(rules):
             raise ValueError("two rules of the catalogue share one check function")
@@ -380,16 +383,19 @@ _last_plan: tuple[object, RuleContext, _Plan] | None = None
 def _make_plan(rules: Iterable[Rule], ctx: RuleContext) -> _Plan:
     runnable: list[tuple[Rule, Severity, int]] = []
     skipped: set[str] = set()
+    gates: dict[Gate, int] = {}  # gate -> its bit, above the conditions' bits
     overrides = ctx.severities or {}
     for item in rules:
         if all(ctx.has(need) for need in item.needs):
             mask = 0
             for condition in item.when:
                 mask |= _CONDITION_BITS[condition]
+            if item.gate is not None:
+                mask |= gates.setdefault(item.gate, 1 << (len(CONDITIONS) + len(gates)))
             runnable.append((item, overrides.get(item.code, item.severity), mask))
         else:
             skipped.add(item.code)
-    return _Plan(tuple(runnable), frozenset(skipped))
+    return _Plan(tuple(runnable), frozenset(skipped), tuple(gates))
 
 
 def _plan_for(rules: Mapping[str, Rule] | Sequence[Rule], ctx: RuleContext) -> _Plan:
@@ -418,6 +424,7 @@ _FLAGS: Final = _CONDITION_BITS["flags"]
 _NEWBORN: Final = _CONDITION_BITS["newborn"]
 _ADMIN: Final = _CONDITION_BITS["admin"]
 _NO_SEANCES: Final = frozenset({"", "0", "00"})
+_FIRST_GATE: Final = 1 << len(CONDITIONS)
 
 # JJMMAAAA texts already seen to be calendar days (bounded like the catalogue's memos).
 _CALENDAR_DAYS: Final[set[str]] = set()
@@ -538,6 +545,11 @@ def run_rules(
     findings: list[Finding] = []
     if rss.rums:
         mask = features(rss)
+        bit = _FIRST_GATE
+        for gate in plan.gates:
+            if gate(rss, ctx):
+                mask |= bit
+            bit <<= 1
         for check in plan.by_features.get(mask) or plan.checks(mask):
             hits = check(rss, ctx)
             if hits:

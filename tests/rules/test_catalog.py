@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from app.ingestion.records import Rss
-from app.rules.catalog import FAMILIES, REGISTRY, build_registry
+from app.rules.catalog import FAMILIES, REGISTRY, build_registry, gated
 from app.rules.catalog.ledger import ISSUED_CODES, RETIRED_CODES
 from app.rules.engine import (
     BASE_PARAMS,
@@ -174,6 +174,38 @@ class TestPreconditions:
                 if list(item.check(rss, case.ctx or FULL_CTX)):
                     assert set(item.when) <= met, (item.code, case.code, case.id)
 
+    def test_gates_never_hide_a_hit(self) -> None:
+        """A rule's gate is true on every case RSS where its check finds something."""
+        gated = [item for item in RULES if item.gate is not None]
+        assert len(gated) == 33
+        for case in ALL_CASES:
+            rss = _prepared(case)
+            ctx = case.ctx or FULL_CTX
+            for item in gated:
+                if list(item.check(rss, ctx)):
+                    assert item.gate is not None and item.gate(rss, ctx), (item.code, case.code, case.id)
+
+    def test_a_gated_code_must_exist(self) -> None:
+        def never(rss: Rss, ctx: RuleContext) -> bool:
+            return False
+
+        with pytest.raises(ValueError, match=r"gated codes that no rule has: \['Q999'\]"):
+            gated([[REGISTRY["C017"]]], {never: ("C017", "Q999")})
+        assert gated([[REGISTRY["C017"]]], {never: ("C017",)})[0][0].gate is never
+
+    def test_a_false_gate_spares_its_rules(self) -> None:
+        def never(rss: Rss, ctx: RuleContext) -> bool:
+            return False
+
+        def always(rss: Rss, ctx: RuleContext) -> bool:
+            return True
+
+        found = replace(REGISTRY["C017"], gate=always)
+        spared = replace(REGISTRY["C017"], gate=never)
+        rss = make_rss(1, sex="M")
+        assert [f.rule_code for f in run_rules(rss, BARE_CTX, [found])[0]] == ["C017"]
+        assert run_rules(rss, BARE_CTX, [spared])[0] == []
+
     def test_conditions_of_a_stay(self) -> None:
         assert conditions_met(make_rss(1, das=[], acts=[])) == frozenset()
         grouped = make_rss(2, grouped=True, dr="C509", seances="01")
@@ -279,7 +311,7 @@ class TestRegistry:
             build_registry([[first], [replace(second, name=first.name)]])
 
     def test_catalogue_rebuilds(self) -> None:
-        assert dict(build_registry(rules for _, rules in FAMILIES)) == dict(REGISTRY)
+        assert dict(build_registry(gated(rules for _, rules in FAMILIES))) == dict(REGISTRY)
 
 
 class TestLedger:

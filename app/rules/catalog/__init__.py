@@ -13,6 +13,7 @@ Codes: official grouper controls keep their FG number (``C040``); the service's 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Set
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Final
 
@@ -37,7 +38,13 @@ from app.rules.catalog import (
     structure,
     versions,
 )
-from app.rules.engine import Rule
+from app.rules.catalog._common import seance_motive_or_cmd28, unusual_identity_or_dates
+from app.rules.catalog.acts import unusual_act_zones
+from app.rules.catalog.grouping import fg_signal
+from app.rules.catalog.guide import special_acts
+from app.rules.catalog.modes import unusual_modes
+from app.rules.catalog.perinatal import obstetric
+from app.rules.engine import Gate, Rule
 from app.rules.registry import install
 
 FAMILIES: Final[tuple[tuple[str, tuple[Rule, ...]], ...]] = (
@@ -60,6 +67,35 @@ FAMILIES: Final[tuple[tuple[str, tuple[Rule, ...]], ...]] = (
     ("versions", versions.RULES),
     ("atypia", atypia.RULES),
 )
+
+
+# Each gate (`Rule.gate`, one test per RSS) and the rules it spares on the stays where it is false:
+# rules that question rare values, which most stays do not have.
+GATES: Final[Mapping[Gate, tuple[str, ...]]] = {
+    unusual_identity_or_dates: ("C015", "C017", "C032", "C064", "C065", "C077", "C168", "C258"),
+    unusual_modes: ("C025", "C026", "C034", "C035", "C050", "C053", "C054"),
+    obstetric: ("C126", "C142", "C162", "C179", "C261"),
+    seance_motive_or_cmd28: ("C145", "C187", "Q011"),
+    fg_signal: ("Q009", "Q010"),
+    unusual_act_zones: ("C052", "C103", "C170", "C173", "C185"),
+    special_acts: ("Q004", "Q005", "Q006"),
+}
+
+
+def gated(
+    groups: Iterable[Iterable[Rule]], gates: Mapping[Gate, tuple[str, ...]] = GATES
+) -> list[list[Rule]]:
+    """The rule groups with each rule's gate set from `gates`. Raises ValueError on a code of
+    `gates` that no group declares."""
+    by_code = {code: gate for gate, codes in gates.items() for code in codes}
+    found = [
+        [replace(item, gate=by_code[item.code]) if item.code in by_code else item for item in group]
+        for group in groups
+    ]
+    unknown = set(by_code) - {item.code for group in found for item in group}
+    if unknown:
+        raise ValueError(f"gated codes that no rule has: {sorted(unknown)}")
+    return found
 
 
 def build_registry(
@@ -90,6 +126,6 @@ def build_registry(
     return MappingProxyType(registry)
 
 
-REGISTRY: Final[Mapping[str, Rule]] = install(build_registry(rules for _, rules in FAMILIES))
+REGISTRY: Final[Mapping[str, Rule]] = install(build_registry(gated(rules for _, rules in FAMILIES)))
 
-__all__ = ["FAMILIES", "REGISTRY", "build_registry"]
+__all__ = ["FAMILIES", "GATES", "REGISTRY", "build_registry", "gated"]

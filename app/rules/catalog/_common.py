@@ -11,10 +11,10 @@ import re
 from collections.abc import Callable, Hashable, Sequence
 from datetime import date
 from operator import attrgetter
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from app.ingestion.records import Rss, Rum, as_date
-from app.rules.engine import Check, Condition, Hit, Requirement, Rule, RuleContext, Severity, declare, hit
+from app.rules.engine import Check, Hit, Rule, RuleContext, Severity, declare, hit
 
 NONE: Final[tuple[Hit, ...]] = ()  # what a check returns when it finds nothing
 
@@ -178,23 +178,12 @@ impossible_date: Final[Callable[[str], bool]] = memo(_impossible_date)
 
 
 def fg_rule(
-    code: str,
-    name: str,
-    severity: Severity,
-    message: str,
-    check: Check,
-    doc: str,
-    *,
-    reference: str = "",
-    needs: Sequence[Requirement] = (),
-    params: Sequence[str] = (),
-    when: Sequence[Condition] = (),
+    code: str, name: str, severity: Severity, message: str, check: Check, doc: str, **options: Any
 ) -> Rule:
-    """`declare` a rule of a table, its reference being the grouper control of its code by default."""
-    return declare(
-        code, name, severity, message, check, doc,
-        reference=reference or fg(code), needs=needs, params=params, when=when,
-    )  # fmt: skip
+    """`declare` a rule of a table, its reference being the grouper control of its code unless
+    ``reference`` says otherwise (`options`: those of `declare`)."""
+    options["reference"] = options.get("reference") or fg(code)
+    return declare(code, name, severity, message, check, doc, **options)
 
 
 def blank(field: str, get: Callable[[Rum], str] | None = None) -> Check:
@@ -233,3 +222,42 @@ def extra(key: str) -> Callable[[Rum], str]:
         return rum.extra.get(key, "")
 
     return read_extra
+
+
+# --------------------------------------------------------------------------------------------------
+# Gates (`Rule.gate`): one cheap pass per RSS standing for several rules that would each make it.
+
+_USUAL_SEXES: Final = frozenset({"1", "2"})
+
+
+def unusual_identity_or_dates(rss: Rss, ctx: RuleContext) -> bool:
+    """Some RUM has a sex other than 1 or 2, or dates that some date rule questions: an exit
+    before the entry, an entry or exit after `ctx.today`, an entry before 1985, a birth less than
+    two calendar years before the entry (newborns, births after the entry) or more than 140.
+
+    False on most stays, whose rules of sex and date order (C015, C017, C032, C064, C065, C077,
+    C168, C258) then find nothing; unusable dates are the other date rules' and count for none.
+    """
+    today = ctx.today
+    for rum in rss.rums:
+        if rum.sex not in _USUAL_SEXES:
+            return True
+        entry, exit_day = day(rum.entry_date), day(rum.exit_date)
+        if exit_day is not None and exit_day > today:
+            return True
+        if entry is None:
+            continue
+        if entry > today or entry.year < 1985 or (exit_day is not None and exit_day < entry):
+            return True
+        birth = day(rum.birth_date)
+        if birth is not None and not 1 < entry.year - birth.year <= 140:
+            return True
+    return False
+
+
+def seance_motive_or_cmd28(rss: Rss, ctx: RuleContext) -> bool:
+    """Some RUM's DP is a séance motive, or the stay is grouped in CMD 28: false on most stays,
+    whose rules of séance motives (C145, C187, Q011) then find nothing."""
+    if rss.rums[0].ghm[:2] == "28":
+        return True
+    return any(rum.dp in SEANCE_MOTIVES for rum in rss.rums)

@@ -25,6 +25,46 @@ _COUNT = attrgetter("count")
 _DATE = attrgetter("date")
 
 
+def _bad_doc_extension(value: str) -> bool:
+    return bool(value) and (not (value.isascii() and value.isalnum()) or value in _CONFUSABLE)
+
+
+def _count_ok(raw: str) -> bool:
+    return bool(number(raw))  # blank, non-numeric and zero alike are not
+
+
+_good_count = memo(_count_ok)
+
+
+def _bad_atih_extension(value: str) -> bool:
+    return bool(value) and not (len(value) == 3 and value[0] == "-" and value[1:].isdigit())
+
+
+def _usual_zones(zones: tuple[str, str, str, str]) -> bool:
+    activity, doc_extension, extension, count = zones
+    return (
+        activity in _ACTIVITIES
+        and (activity != "4" or bool(doc_extension))
+        and not _bad_doc_extension(doc_extension)
+        and not _bad_atih_extension(extension)
+        and _count_ok(count)
+    )
+
+
+_usual = memo(_usual_zones)
+
+
+def unusual_act_zones(rss: Rss, ctx: RuleContext) -> bool:
+    """Some act has an activity, documentary extension, ATIH extension or count that a rule of
+    this module questions: false on most stays, whose act zone rules (C052, C103, C170, C173,
+    C185) then find nothing."""
+    for rum in rss.rums:
+        for act in rum.acts:
+            if not _usual((act.activity, act.doc_extension, act.extension, act.count)):
+                return True
+    return False
+
+
 @rule(
     "C103",
     "acts.activity_invalid",
@@ -40,20 +80,12 @@ def activity_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: acts[0] = ZBQK002 with activity "".
     Good: acts[0] = ZBQK002 with activity "1".
     """
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if _ACTIVITIES.issuperset(map(_ACTIVITY, rum.acts)):
             continue
         for k, act in enumerate(rum.acts):
             if act.activity not in _ACTIVITIES:
-                if hits is None:
-                    hits = []
-                hits.append(hit(i, f"acts[{k}].activity", act.activity, act=act.code))
-    return hits or NONE
-
-
-def _bad_doc_extension(value: str) -> bool:
-    return bool(value) and (not (value.isascii() and value.isalnum()) or value in _CONFUSABLE)
+                yield hit(i, f"acts[{k}].activity", act.activity, act=act.code)
 
 
 @rule(
@@ -71,16 +103,12 @@ def doc_extension_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: acts[0].doc_extension = "O" (letter O, confusable with zero).
     Good: acts[0].doc_extension = "1", or blank.
     """
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if not any(map(_DOC_EXTENSION, rum.acts)):
             continue
         for k, act in enumerate(rum.acts):
             if act.doc_extension and _bad_doc_extension(act.doc_extension):
-                if hits is None:
-                    hits = []
-                hits.append(hit(i, f"acts[{k}].doc_extension", act.doc_extension, act=act.code))
-    return hits or NONE
+                yield hit(i, f"acts[{k}].doc_extension", act.doc_extension, act=act.code)
 
 
 @rule(
@@ -98,23 +126,12 @@ def doc_extension_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: acts[1] = LMMA012 activity "4", doc_extension "".
     Good: acts[1] = LMMA012 activity "4", doc_extension "3".
     """
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if "4" not in map(_ACTIVITY, rum.acts):
             continue
         for k, act in enumerate(rum.acts):
             if act.activity == "4" and not act.doc_extension:
-                if hits is None:
-                    hits = []
-                hits.append(hit(i, f"acts[{k}].doc_extension", "", act=act.code))
-    return hits or NONE
-
-
-def _count_ok(raw: str) -> bool:
-    return bool(number(raw))  # blank, non-numeric and zero alike are not
-
-
-_good_count = memo(_count_ok)
+                yield hit(i, f"acts[{k}].doc_extension", "", act=act.code)
 
 
 @rule(
@@ -132,20 +149,12 @@ def count_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: acts[0].count = "00" (or blank).
     Good: acts[0].count = "01".
     """
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if all(map(_good_count, map(_COUNT, rum.acts))):
             continue
         for k, act in enumerate(rum.acts):
             if not _good_count(act.count):
-                if hits is None:
-                    hits = []
-                hits.append(hit(i, f"acts[{k}].count", act.count, act=act.code))
-    return hits or NONE
-
-
-def _bad_atih_extension(value: str) -> bool:
-    return bool(value) and not (len(value) == 3 and value[0] == "-" and value[1:].isdigit())
+                yield hit(i, f"acts[{k}].count", act.count, act=act.code)
 
 
 @rule(
@@ -163,16 +172,12 @@ def atih_extension_format(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: acts[0].extension = "01" (dash missing).
     Good: acts[0].extension = "-01", or blank.
     """
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if not any(map(_EXTENSION, rum.acts)):
             continue
         for k, act in enumerate(rum.acts):
             if act.extension and _bad_atih_extension(act.extension):
-                if hits is None:
-                    hits = []
-                hits.append(hit(i, f"acts[{k}].extension", act.extension, act=act.code))
-    return hits or NONE
+                yield hit(i, f"acts[{k}].extension", act.extension, act=act.code)
 
 
 @rule(

@@ -131,15 +131,11 @@ def non_programmed_inconstant(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     rums = rss.rums
     first = rums[0].extra.get("non_programmed")
     if first is None:
-        return NONE  # a format without the field
-    hits: list[Hit] | None = None
+        return  # a format without the field
     for i in range(1, len(rums)):
         value = rums[i].extra.get("non_programmed", first)
         if value != first:
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "non_programmed", value, first=first))
-    return hits or NONE
+            yield hit(i, "non_programmed", value, first=first)
 
 
 def _confirmed(rss: Rss) -> bool:

@@ -132,16 +132,12 @@ def gestational_age_implausible(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Good: gestational_age = "39".
     """
     last_exit_mode = rss.rums[-1].exit_mode
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         weeks = number(rum.gestational_age) if rum.gestational_age else None
         if not weeks:
             continue
         if weeks > 44 or (weeks < 22 and last_exit_mode != "9" and _under_one_year(rum)):
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "gestational_age", rum.gestational_age))
-    return hits or NONE
+            yield hit(i, "gestational_age", rum.gestational_age)
 
 
 def _under_one_year(rum: Rum) -> bool:

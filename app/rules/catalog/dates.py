@@ -90,15 +90,11 @@ def exit_before_entry(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: entry_date = "06032024", exit_date = "04032024".
     Good: entry_date = "04032024", exit_date = "04032024".
     """
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         entry = day(rum.entry_date)
         exit_day = day(rum.exit_date)
         if entry is not None and exit_day is not None and exit_day < entry:
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "exit_date", rum.exit_date, entry_date=fr_date(rum.entry_date)))
-    return hits or NONE
+            yield hit(i, "exit_date", rum.exit_date, entry_date=fr_date(rum.entry_date))
 
 
 @rule(
@@ -149,14 +145,10 @@ def entry_after_today(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Good: entry_date = "04032024".
     """
     today = ctx.today
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         entry = day(rum.entry_date)
         if entry is not None and entry > today:
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "entry_date", rum.entry_date, today=today.strftime("%d/%m/%Y")))
-    return hits or NONE
+            yield hit(i, "entry_date", rum.entry_date, today=today.strftime("%d/%m/%Y"))
 
 
 @rule(
@@ -174,14 +166,10 @@ def exit_after_today(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Good: exit_date = "06032024".
     """
     today = ctx.today
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         exit_day = day(rum.exit_date)
         if exit_day is not None and exit_day > today:
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "exit_date", rum.exit_date, today=today.strftime("%d/%m/%Y")))
-    return hits or NONE
+            yield hit(i, "exit_date", rum.exit_date, today=today.strftime("%d/%m/%Y"))
 
 
 @rule(
@@ -199,14 +187,10 @@ def entry_too_old(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: entry_date = "04031924".
     Good: entry_date = "04032024".
     """
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         entry = day(rum.entry_date)
         if entry is not None and entry.year < 1985:
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "entry_date", rum.entry_date))
-    return hits or NONE
+            yield hit(i, "entry_date", rum.entry_date)
 
 
 # fmt: off

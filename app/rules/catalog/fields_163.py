@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from app.ingestion.records import Rss
-from app.rules.catalog._common import BLOCKING, NONE, WARNING, extra, fg, fg_rule, flagged, outside
+from app.rules.catalog._common import BLOCKING, WARNING, extra, fg, fg_rule, flagged, outside
 from app.rules.engine import Check, Hit, RuleContext, Severity, hit, rule
 
 _YES_NO: Final = frozenset({"", "1", "2"})
@@ -150,14 +150,10 @@ def emergency_entry_mode(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: entry_mode = "N", emergency = "5".
     Good: entry_mode = "8", emergency = "5".
     """
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         value = rum.extra.get("emergency")
         if value and rum.entry_mode in ("N", "0"):
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "emergency", value, mode=rum.entry_mode))
-    return hits or NONE
+            yield hit(i, "emergency", value, mode=rum.entry_mode)
 
 
 RULES = (*_VALUES, emergency_entry_mode)

@@ -22,6 +22,14 @@ def _label(code: str, ctx: RuleContext) -> str:
     return fg_label(code, ctx.fg_labels) or _UNKNOWN_LABEL
 
 
+def fg_signal(rss: Rss, ctx: RuleContext) -> bool:
+    """The stay is grouped in CMD 90 or carries a return code other than 000: false on most
+    stays, whose grouping signals (Q009, Q010) then find nothing."""
+    first = rss.rums[0]
+    code = first.return_code
+    return first.ghm[:2] == "90" or (bool(code) and code != "000")
+
+
 @rule(
     "Q009",
     "grouping.error_cmd",

@@ -138,6 +138,24 @@ APHERESIS_ACTS: Final = frozenset(
 )
 
 
+MEDICAL_ABORTION_ACT: Final = "JNJP001"
+
+
+DELIVERY_ACTS: Final = frozenset(
+    {"JQGA002", "JQGA003", "JQGA004", "JQGA005"} | {f"JQGD{n:03d}" for n in range(1, 14)}
+)
+
+
+# The acts some rule of this module looks for (apheresis, medical abortion, delivery).
+_SPECIAL_ACTS: Final = APHERESIS_ACTS | DELIVERY_ACTS | {MEDICAL_ABORTION_ACT}
+
+
+def special_acts(rss: Rss, ctx: RuleContext) -> bool:
+    """Some RUM has an apheresis, medical abortion or delivery act: false on most stays, whose
+    rules of such acts (Q004, Q005, Q006) then find nothing."""
+    return any(not _SPECIAL_ACTS.isdisjoint(map(ACT_CODE, rum.acts)) for rum in rss.rums)
+
+
 def _in_seance(rss: Rss, rum: Rum) -> bool:
     return bool(number(rum.seances)) or rss.rums[0].ghm[:2] == "28"
 
@@ -157,20 +175,13 @@ def apheresis_dp(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: seances = "01", act FEJF004 (échange plasmatique), dp = "Z513".
     Good: the same séance with dp = "Z5131".
     """
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if rum.dp == "Z5131" or APHERESIS_ACTS.isdisjoint(map(ACT_CODE, rum.acts)):
             continue
         for act in rum.acts:
             if act.code in APHERESIS_ACTS and _in_seance(rss, rum):
-                if hits is None:
-                    hits = []
-                hits.append(hit(i, "dp", rum.dp, act=act.code))
+                yield hit(i, "dp", rum.dp, act=act.code)
                 break
-    return hits or NONE
-
-
-MEDICAL_ABORTION_ACT: Final = "JNJP001"
 
 
 def _legal_ivg(dp: str) -> bool:
@@ -197,7 +208,6 @@ def medical_abortion_same_day(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: dp = "O0490", act JNJP001, entry "04032024", exit "05032024".
     Good: dp = "O0490", act JNJP001, entry and exit "04032024".
     """
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if not _legal_ivg(rum.dp) or rum.entry_date == rum.exit_date:
             continue
@@ -205,15 +215,7 @@ def medical_abortion_same_day(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
         if entry is None or exit_day is None or entry == exit_day:
             continue
         if any(act.code == MEDICAL_ABORTION_ACT for act in rum.acts):
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "exit_date", rum.exit_date, dp=rum.dp, entry_date=fr_date(rum.entry_date)))
-    return hits or NONE
-
-
-DELIVERY_ACTS: Final = frozenset(
-    {"JQGA002", "JQGA003", "JQGA004", "JQGA005"} | {f"JQGD{n:03d}" for n in range(1, 14)}
-)
+            yield hit(i, "exit_date", rum.exit_date, dp=rum.dp, entry_date=fr_date(rum.entry_date))
 
 
 def _no_gestational_age(rum: Rum) -> bool:
@@ -245,18 +247,14 @@ def gestational_age_delivery(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Good: act JQGD010, gestational_age = "39" on its RUM.
     """
     if not _stay_has_gestational_age(rss):
-        return NONE  # C126
-    hits: list[Hit] | None = None
+        return  # C126
     for i, rum in enumerate(rss.rums):
         if DELIVERY_ACTS.isdisjoint(map(ACT_CODE, rum.acts)) or not _no_gestational_age(rum):
             continue
         for act in rum.acts:
             if act.code in DELIVERY_ACTS:
-                if hits is None:
-                    hits = []
-                hits.append(hit(i, "gestational_age", rum.gestational_age, act=act.code))
+                yield hit(i, "gestational_age", rum.gestational_age, act=act.code)
                 break
-    return hits or NONE
 
 
 @rule(

@@ -81,17 +81,13 @@ def birth_date_implausible(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: birth_date = "05032024", entry_date = "04032024".
     Good: birth_date = "04032024", entry_date = "04032024" (born on the day of admission).
     """
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         birth = day(rum.birth_date)
         entry = day(rum.entry_date)
         if birth is None or entry is None:
             continue
         if birth > entry or entry.year - birth.year > 140:
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "birth_date", rum.birth_date, entry_date=fr_date(rum.entry_date)))
-    return hits or NONE
+            yield hit(i, "birth_date", rum.birth_date, entry_date=fr_date(rum.entry_date))
 
 
 # fmt: off
@@ -210,7 +206,6 @@ def sex_undetermined_age(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: sex = "3", born "01012024", UM exit "01062024" (152 days old).
     Good: sex = "3", born "01032024", UM exit "06032024" (5 days old).
     """
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if rum.sex != "3":
             continue
@@ -220,10 +215,7 @@ def sex_undetermined_age(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
             continue
         age = (exit_day - birth).days
         if age >= 90:
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "sex", "3", age_days=age))
-    return hits or NONE
+            yield hit(i, "sex", "3", age_days=age)
 
 
 RULES = (

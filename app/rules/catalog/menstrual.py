@@ -77,7 +77,6 @@ def lmp_inconstant(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Good: both "01062023", or RUM 2 blank.
     """
     reference = ""
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         raw = rum.last_menstrual_date
         if not raw:
@@ -85,10 +84,7 @@ def lmp_inconstant(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
         if not reference:
             reference = raw
         elif raw != reference:
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "last_menstrual_date", raw, first=fr_date(reference)))
-    return hits or NONE
+            yield hit(i, "last_menstrual_date", raw, first=fr_date(reference))
 
 
 @rule(
@@ -105,13 +101,9 @@ def lmp_male(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: sex = "1", last_menstrual_date = "01062023".
     Good: sex = "2", last_menstrual_date = "01062023"; or sex = "1" and no DDR.
     """
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if rum.last_menstrual_date and rum.sex == "1":
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "last_menstrual_date", rum.last_menstrual_date))
-    return hits or NONE
+            yield hit(i, "last_menstrual_date", rum.last_menstrual_date)
 
 
 @rule(

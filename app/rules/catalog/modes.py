@@ -37,6 +37,36 @@ EXIT_MATRIX: Final[Mapping[str, frozenset[str]]] = {
 NEEDS_ORIGIN: Final = frozenset({"6", "7", "0"})
 
 
+# The combinations no rule of this module questions anywhere in a stay: the ATIH table less the
+# modes with their own checks (0, temporary transfer; N and O, valid from a date) and less a blank
+# mandatory provenance or destination (C053, C054).
+_USUAL_ENTRIES: Final[Mapping[str, frozenset[str]]] = {
+    mode: ENTRY_MATRIX[mode] - {""} if mode in NEEDS_ORIGIN else ENTRY_MATRIX[mode]
+    for mode in ("8", "7", "6")
+}
+_USUAL_EXITS: Final[Mapping[str, frozenset[str]]] = {
+    mode: EXIT_MATRIX[mode] - {""} if mode in NEEDS_ORIGIN else EXIT_MATRIX[mode]
+    for mode in ("9", "8", "7", "6")
+}
+_NONE_ALLOWED: Final[frozenset[str]] = frozenset()
+
+
+def unusual_modes(rss: Rss, ctx: RuleContext) -> bool:
+    """Some RUM's entry or exit is outside the usual combinations, or the stay starts or ends
+    with a mutation 6-1: false on most stays, whose mode rules (C025, C026, C034, C035, C050,
+    C053, C054) then find nothing."""
+    rums = rss.rums
+    for rum in rums:
+        if rum.provenance not in _USUAL_ENTRIES.get(rum.entry_mode, _NONE_ALLOWED):
+            return True
+        if rum.destination not in _USUAL_EXITS.get(rum.exit_mode, _NONE_ALLOWED):
+            return True
+    first, last = rums[0], rums[-1]
+    return (first.entry_mode == "6" and first.provenance == "1") or (
+        last.exit_mode == "6" and last.destination == "1"
+    )
+
+
 def _pair(mode: str, other: str) -> str:
     return f"{mode}-{other}" if other else mode
 
@@ -44,17 +74,13 @@ def _pair(mode: str, other: str) -> str:
 def _origin_missing(rss: Rss, *, entry: bool) -> Iterable[Hit]:
     """Hits for the RUMs whose entry (exit) mode needs a provenance (destination) left blank."""
     field = "provenance" if entry else "destination"
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if entry:
             mode, other = rum.entry_mode, rum.provenance
         else:
             mode, other = rum.exit_mode, rum.destination
         if not other and mode in NEEDS_ORIGIN:
-            if hits is None:
-                hits = []
-            hits.append(hit(i, field, "", mode=mode))
-    return hits or NONE
+            yield hit(i, field, "", mode=mode)
 
 
 def _outside_matrix(matrix: Mapping[str, frozenset[str]], mode: str, other: str) -> bool:

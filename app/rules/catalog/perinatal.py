@@ -78,6 +78,14 @@ def delivery_sign(rss: Rss) -> str:
     return found[1] if found is not None else other
 
 
+def obstetric(rss: Rss, ctx: RuleContext) -> bool:
+    """The stay shows a birth or a pregnancy: a first RUM entered on its birth date, a GHM of CMD
+    14, or a delivery (`delivery_sign`). False on most stays, whose rules of births and
+    pregnancies (C126, C142, C162, C179, C261) then find nothing."""
+    first = rss.rums[0]
+    return first.birth_date == first.entry_date or first.ghm[:2] == "14" or bool(delivery_sign(rss))
+
+
 def _stay_gestational_age(rss: Rss) -> tuple[int, int]:
     """(RUM index, weeks) of the stay's gestational age: the last non-zero numeric one; (-1, 0)."""
     found = (-1, 0)
@@ -201,19 +209,15 @@ def gestational_age_weight(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     rums = rss.rums
     weight = number(rums[0].newborn_weight) if rums[0].newborn_weight else None
     if not weight:
-        return NONE
+        return
     last_exit_mode = rums[-1].exit_mode
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rums):
         weeks = number(rum.gestational_age) if rum.gestational_age else None
         if not weeks or _implausible_by_c127(weeks, rum, last_exit_mode):
             continue
         limit = _weight_limit(weeks, weight, rum.dp)
         if limit:
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "gestational_age", rum.gestational_age, weight=weight, limit=limit))
-    return hits or NONE
+            yield hit(i, "gestational_age", rum.gestational_age, weight=weight, limit=limit)
 
 
 # Delivery acts are checked against the gestational age for exits from 1 March 2013 (drd).
@@ -272,8 +276,7 @@ def delivery_act_date(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Good: act JQGD010 dated "05032024".
     """
     if childbirth(rss) is None:
-        return NONE  # no delivery act anywhere (the common case, from the scan C126 made)
-    hits: list[Hit] | None = None
+        return  # no delivery act anywhere (the common case, from the scan C126 made)
     for i, rum in enumerate(rss.rums):
         if not rum.acts or DELIVERY_ACTS.isdisjoint(map(ACT_CODE, rum.acts)):
             continue
@@ -285,9 +288,7 @@ def delivery_act_date(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
                 continue
             done = day(act.date) if act.date else None
             if done is None or not entry <= done <= exit_day:
-                if hits is None:
-                    hits = []
-                found = hit(
+                yield hit(
                     i,
                     f"acts[{k}].date",
                     act.date,
@@ -295,8 +296,6 @@ def delivery_act_date(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
                     entry_date=fr_date(rum.entry_date),
                     exit_date=fr_date(rum.exit_date),
                 )
-                hits.append(found)
-    return hits or NONE
 
 
 @rule(
@@ -316,13 +315,9 @@ def stillbirth_exit_mode(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: dp = "P95", exit_mode = "8".
     Good: dp = "P95", exit_mode = "9".
     """
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if rum.dp.startswith("P95") and rum.exit_mode and rum.exit_mode != "9":
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "exit_mode", rum.exit_mode, dp=_dotted(rum.dp)))
-    return hits or NONE
+            yield hit(i, "exit_mode", rum.exit_mode, dp=_dotted(rum.dp))
 
 
 def _stillbirth_problems(rss: Rss, rum: Rum) -> str:
@@ -362,16 +357,12 @@ def stillbirth_data(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Good: dp = "P95", entry_mode = "N", birth, entry and exit on "04032024", exit_mode = "9",
     newborn_weight = "0650", gestational_age = "24".
     """
-    hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if rum.exit_mode != "9" or not rum.dp.startswith("P95"):
             continue
         problems = _stillbirth_problems(rss, rum)
         if problems:
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "dp", _dotted(rum.dp), problems=problems))
-    return hits or NONE
+            yield hit(i, "dp", _dotted(rum.dp), problems=problems)
 
 
 # Entry mode N (birth in the hospital) exists for exits from 1 March 2019 (C025 before).
