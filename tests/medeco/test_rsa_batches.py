@@ -175,6 +175,5 @@ def test_the_look_ups_of_a_year_file_carry_more_rss_than_a_statement_has_paramet
     per RSS (PostgreSQL's protocol carries at most 65,535; bench.rsa_import found it)."""
     numbers = [f"{index:09d}" for index in range(70_000)]
     with db.new_session() as session:
-        assert repository.missing_rss(session, rss_numbers=numbers) == set(numbers)
-        assert repository.current_hashes(session, rss_numbers=numbers) == {}
+        assert repository.link_state(session, rss_numbers=numbers) == ({}, set(numbers))
         repository.supersede(session, rsa_ids=list(range(1, 70_001)))
