@@ -164,9 +164,10 @@ def parse_rsa_line(text: str, line: int) -> Rsa | LineError:
             f"({slices.fixed_length})",
         )  # fmt: skip
     numbers: list[int] = []
+    ascii = text.isascii()  # asked once per line, not per field
     for name, start, end in slices.numeric:
         raw = text[start:end]
-        if raw.isdigit() and raw.isascii():  # zero-filled, as the grouper writes them: one test
+        if raw.isdigit() and (ascii or raw.isascii()):  # zero-filled, as the grouper writes them
             numbers.append(int(raw))
             continue
         digits = raw.strip()
