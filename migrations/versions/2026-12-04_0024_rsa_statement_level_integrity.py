@@ -62,46 +62,41 @@ TRIGGER_TABLES = {
     "rsa_batch_id_immutable": "rsa",
 }
 
-_CASEMIX_RSA_CHANGED = """
+
+def _touch_months(rows: str) -> str:
+    """The months of the current RSS of the RSA in the transition table `rows`."""
+    return f"""
+        PERFORM casemix_touch(ARRAY(
+            SELECT DISTINCT date_trunc('month', d.exit_date)::date FROM (
+                SELECT DISTINCT v.exit_date FROM rss_version v JOIN {rows} n ON n.rss_number = v.rss_number
+                WHERE v.is_current
+            ) AS d));"""
+
+
+_CASEMIX_RSA_CHANGED = f"""
 CREATE OR REPLACE FUNCTION casemix_rsa_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        PERFORM casemix_touch(ARRAY(
-            SELECT DISTINCT date_trunc('month', d.exit_date)::date FROM (
-                SELECT DISTINCT v.exit_date FROM rss_version v JOIN new_rows n ON n.rss_number = v.rss_number
-                WHERE v.is_current
-            ) AS d));
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN{_touch_months("new_rows")}
     END IF;
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        PERFORM casemix_touch(ARRAY(
-            SELECT DISTINCT date_trunc('month', d.exit_date)::date FROM (
-                SELECT DISTINCT v.exit_date FROM rss_version v JOIN old_rows n ON n.rss_number = v.rss_number
-                WHERE v.is_current
-            ) AS d));
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN{_touch_months("old_rows")}
     END IF;
     RETURN NULL;
 END $$
 """
 
+
+def _touch_months_0020(rows: str) -> str:
+    return f"""
+        PERFORM casemix_touch(ARRAY(
+            SELECT DISTINCT date_trunc('month', v.exit_date)::date
+            FROM rss_version v JOIN (SELECT DISTINCT rss_number FROM {rows}) n USING (rss_number)
+            WHERE v.is_current));"""
+
+
 # 0020's body, restored by the downgrade.
-_CASEMIX_RSA_CHANGED_0020 = """
-CREATE OR REPLACE FUNCTION casemix_rsa_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        PERFORM casemix_touch(ARRAY(
-            SELECT DISTINCT date_trunc('month', v.exit_date)::date
-            FROM rss_version v JOIN (SELECT DISTINCT rss_number FROM new_rows) n USING (rss_number)
-            WHERE v.is_current));
-    END IF;
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        PERFORM casemix_touch(ARRAY(
-            SELECT DISTINCT date_trunc('month', v.exit_date)::date
-            FROM rss_version v JOIN (SELECT DISTINCT rss_number FROM old_rows) n USING (rss_number)
-            WHERE v.is_current));
-    END IF;
-    RETURN NULL;
-END $$
-"""
+_CASEMIX_RSA_CHANGED_0020 = _CASEMIX_RSA_CHANGED.replace(
+    _touch_months("new_rows"), _touch_months_0020("new_rows")
+).replace(_touch_months("old_rows"), _touch_months_0020("old_rows"))
 
 
 def upgrade() -> None:
