@@ -11,14 +11,11 @@ consecutive), which a first read of the file finds before anything is stored (ap
 
 from __future__ import annotations
 
-import gc
 import io
-import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import accumulate
@@ -33,6 +30,7 @@ from app.auth.schemas import Principal
 from app.core.bulk import driver_connection
 from app.core.config import get_settings
 from app.core.fixedwidth.digest import stream_sha256
+from app.core.gc_policy import rare_full_collections
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
 from app.core.schemas import LineErrorRead
@@ -180,7 +178,7 @@ def ingest_rss_file(
     rejected_upstream = dict(pre_rejected or {})
     connection = driver_connection(session)
     summary: SummaryDelta | None = SummaryDelta()  # None once an accepted RSS was not stored
-    with _rare_full_collections():
+    with rare_full_collections():
         for block in _processed_blocks(stream, connection, batch_id=batch.id, ctx=ctx):
             accepted = _admit(block, tally, repeats, rejected_upstream)
             if principal.units is not None:
@@ -220,36 +218,6 @@ def ingest_rss_file(
     metrics.RSS_REJECTED.inc(tally.rss_rejected)
     metrics.BATCH_DURATION.observe(time.perf_counter() - started)
     return to_read(batch), True
-
-
-_gc_lock = threading.Lock()
-_gc_batches = 0
-_gc_saved: tuple[int, int, int] = (0, 0, 0)
-RARE_FULL_COLLECTIONS = 1000  # gen-1 collections between full collections (CPython default: 10)
-
-
-@contextmanager
-def _rare_full_collections() -> Iterator[None]:
-    """Make full garbage collections rare while a batch is parsed (process-wide, restored after the
-    last running batch).
-
-    A chunk's records live long enough to reach the oldest generation, so CPython would run a full
-    collection, scanning the whole application heap, every few chunks: about a third of the CPU of
-    an ingestion. Records hold no reference cycles and are freed by reference counting, so delaying
-    full collections does not let memory grow."""
-    global _gc_batches, _gc_saved
-    with _gc_lock:
-        if _gc_batches == 0:
-            _gc_saved = gc.get_threshold()
-            gc.set_threshold(_gc_saved[0], _gc_saved[1], max(_gc_saved[2], RARE_FULL_COLLECTIONS))
-        _gc_batches += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_batches -= 1
-            if _gc_batches == 0:
-                gc.set_threshold(*_gc_saved)
 
 
 def worker_count() -> int:

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import ARRAY, BigInteger, Result, Text, any_, func, literal, select, text, update
 from sqlalchemy.orm import Session
 
@@ -41,24 +42,30 @@ def lock_writers(session: Session) -> None:
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext('dimqa.rsa_ingestion'))"))
 
 
-def current_hashes(session: Session, *, rss_numbers: Collection[str]) -> dict[str, tuple[int, str]]:
-    """rss_number -> (id, content_hash) of the current RSA of each of these RSS that has one."""
+def link_state(
+    session: Session, *, rss_numbers: Collection[str]
+) -> tuple[dict[str, tuple[int, str]], set[str]]:
+    """Of `rss_numbers`: rss_number -> (id, content_hash) of the current RSA of those that have one,
+    and those without a current RSS version. One pass over the numbers, answering only these
+    exceptions (usually none), not the 200,000 RSS that are stored without an RSA."""
     if not rss_numbers:
-        return {}
-    query = select(Rsa.rss_number, Rsa.id, Rsa.content_hash).where(
-        Rsa.is_current, Rsa.rss_number == any_(_texts(rss_numbers))
-    )
-    return {number: (row_id, digest) for number, row_id, digest in session.execute(query)}
-
-
-def missing_rss(session: Session, *, rss_numbers: Collection[str]) -> set[str]:
-    """Those of `rss_numbers` without a current RSS version: one anti-join, answering only the
-    exceptions (usually none), not the 200,000 RSS that are stored."""
-    if not rss_numbers:
-        return set()
+        return {}, set()
     numbers = select(func.unnest(_texts(rss_numbers)).column_valued("rss_number")).subquery()
-    stored = select(RssVersion.id).where(RssVersion.is_current, RssVersion.rss_number == numbers.c.rss_number)
-    return set(session.scalars(select(numbers.c.rss_number).where(~stored.exists())))
+    # Joins, not a NOT EXISTS beside an OR: that one is a subplan, one probe per number.
+    query = (
+        select(numbers.c.rss_number, Rsa.id, Rsa.content_hash, RssVersion.id.is_(None))
+        .outerjoin(Rsa, (Rsa.rss_number == numbers.c.rss_number) & Rsa.is_current)
+        .outerjoin(RssVersion, (RssVersion.rss_number == numbers.c.rss_number) & RssVersion.is_current)
+        .where(Rsa.id.is_not(None) | RssVersion.id.is_(None))
+    )
+    current: dict[str, tuple[int, str]] = {}
+    missing: set[str] = set()
+    for number, row_id, digest, is_missing in session.execute(query):
+        if row_id is not None:
+            current[number] = (row_id, digest)
+        if is_missing:
+            missing.add(number)
+    return current, missing
 
 
 def supersede(session: Session, *, rsa_ids: Sequence[int]) -> None:
@@ -71,12 +78,16 @@ def supersede(session: Session, *, rsa_ids: Sequence[int]) -> None:
 
 
 def insert_rsas(session: Session, chunks: Iterable[str]) -> None:
-    """COPY of accepted RSA, rendered by app.medeco.rsa_reader (`COPY_COLUMNS`, text format): each
-    chunk written as it comes, so the server stores one while the next is rendered."""
+    """COPY of accepted RSA, rendered by app.medeco.rsa_reader (`COPY_COLUMNS`, text format) while it
+    reads the file. The chunks are sent by psycopg's writer thread, which waits for the socket
+    without the GIL: the server stores one chunk while the next lines are read (sent from this
+    thread, each write would wait until the server had read it, and the two would take turns)."""
     connection = driver_connection(session)
-    with connection.cursor() as cursor, cursor.copy(copy_statement("rsa", COPY_COLUMNS)) as copy:
-        for chunk in chunks:
-            copy.write(chunk)
+    with connection.cursor() as cursor:
+        statement = copy_statement("rsa", COPY_COLUMNS)
+        with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+            for chunk in chunks:
+                copy.write(chunk)
 
 
 def current_rsa(session: Session, *, rss_number: str) -> Rsa | None:

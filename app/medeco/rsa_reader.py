@@ -6,9 +6,11 @@ layouts stay data (app.medeco.rsa_layouts); their positions are turned once, at 
 0-based slices each version needs (`Slices`), and a line is cut with those.
 
 Each RSA line yields an `Rsa` (its COPY columns already rendered) or a `LineError` naming the line,
-the field and the reason; TRA fields are prefixed `tra.`. `read_delivery` then links every RSA to
-its RSS through the TRA and keeps one RSA per index and per RSS; what the database must still say
-(which RSS are stored, which RSA are unchanged) is asked by the service, set-based.
+the field and the reason; TRA fields are prefixed `tra.`. The TRA is read first (`read_links`), so
+that the service can ask the database, set-based, which of its RSS are stored and which already
+hold a current RSA; `stream_rows` then links every RSA to its RSS, keeps one RSA per index and per
+RSS, and yields the COPY rows as it reads, for the server to store them meanwhile
+(`read_delivery`: the same, every accepted RSA kept instead).
 """
 
 from __future__ import annotations
@@ -112,7 +114,8 @@ class Tra:
 
 
 class Accepted:
-    """An RSA linked to its RSS: its `COPY_COLUMNS` row, but the batch id and the line end."""
+    """An RSA linked to its RSS: its `COPY_COLUMNS` row, but the tab before the batch id, the batch id
+    and the line end."""
 
     def __init__(self, line: int, rsa_index: str, rss_number: str, content_hash: str, row: str) -> None:
         self.line = line
@@ -123,7 +126,8 @@ class Accepted:
 
 
 class Delivery:
-    """What reading the two files found, before the database is asked anything."""
+    """What reading the two files found. Filled as the RSA lines are read (`stream_rows`): the counts
+    and errors are complete once its stream is exhausted."""
 
     def __init__(self) -> None:
         self.rsa_lines = 0
@@ -132,7 +136,11 @@ class Delivery:
         # (file, error, rsa_index) in report order: the TRA's, the RSA lines', then the links'.
         self.errors: list[tuple[str, LineError, str | None]] = []
         self.formats: dict[str, int] = {}
+        # The accepted RSA kept whole (`stream_rows`: those of the RSS named by `hold`), in file order.
         self.accepted: list[Accepted] = []
+        self.streamed = 0  # accepted RSA rendered into the stream instead
+        # (line, rsa_index, rss_number) of the accepted RSA whose RSS `stream_rows` was told is missing.
+        self.unlinked: list[tuple[int, str, str]] = []
 
 
 def _lines(data: bytes) -> Iterator[tuple[int, str]]:
@@ -156,9 +164,10 @@ def parse_rsa_line(text: str, line: int) -> Rsa | LineError:
             f"({slices.fixed_length})",
         )  # fmt: skip
     numbers: list[int] = []
+    ascii = text.isascii()  # asked once per line, not per field
     for name, start, end in slices.numeric:
         raw = text[start:end]
-        if raw.isdigit() and raw.isascii():  # zero-filled, as the grouper writes them: one test
+        if raw.isdigit() and (ascii or raw.isascii()):  # zero-filled, as the grouper writes them
             numbers.append(int(raw))
             continue
         digits = raw.strip()
@@ -285,14 +294,45 @@ def _tra_record(line: int, rsa_index: str, rss_number: str, stay_number: str) ->
 
 
 def read_delivery(rsa: bytes, tra: bytes, campaign: int | None) -> Delivery:
-    """Both files read; each RSA linked by the TRA, kept once per index and once per RSS (atomic: any
-    error in its line, or no usable TRA line, rejects it whole with a located error)."""
+    """Both files read, every accepted RSA kept whole in `accepted` (nothing streamed)."""
     delivery = Delivery()
-    links = _links(tra, delivery)
+    links = read_links(tra, delivery)
+    for _chunk in stream_rows(delivery, rsa, links, campaign, batch_id=0, hold=None, missing=set()):
+        pass
+    return delivery
+
+
+def has_lines(rsa: bytes) -> bool:
+    """Whether the file holds a line to read (blank lines are not lines), reading no further."""
+    for _line in _lines(rsa):
+        return True
+    return False
+
+
+def stream_rows(
+    delivery: Delivery,
+    rsa: bytes,
+    links: dict[str, Tra],
+    campaign: int | None,
+    *,
+    batch_id: int,
+    hold: set[str] | None,
+    missing: set[str],
+) -> Iterator[str]:
+    """The RSA lines read and linked by the TRA (`read_links`), each kept once per index and once per
+    RSS (atomic: any error in its line, or no usable TRA line, rejects it whole with a located error).
+
+    Yields the COPY rows (`COPY_COLUMNS`, text format, `CHUNK_ROWS` at a time) of the accepted RSA,
+    so that the server stores them while the next lines are read; the accepted RSA of the RSS in
+    `hold` (those already holding a current RSA, to compare first) are kept in `delivery.accepted`
+    instead, all of them when `hold` is None. Those of the RSS in `missing` are noted in
+    `delivery.unlinked`."""
     link_errors: list[tuple[str, LineError, str | None]] = []
     seen_index: dict[str, int] = {}
     seen_rss: dict[str, int] = {}
     campaign_text = NULL if campaign is None else str(campaign)
+    end = f"\t{batch_id}\n"
+    rows: list[str] = []
     for item in read_rsa(rsa):
         delivery.rsa_lines += 1
         if isinstance(item, LineError):
@@ -324,14 +364,27 @@ def read_delivery(rsa: bytes, tra: bytes, campaign: int | None) -> Delivery:
             if problem is not None:
                 link_errors.append(("rsa", problem, index))
             continue
-        seen_rss[link.rss_number] = item.line
+        rss_number = link.rss_number
+        seen_rss[rss_number] = item.line
         delivery.formats[item.format] = delivery.formats.get(item.format, 0) + 1
-        delivery.accepted.append(_accepted(item, link, campaign, campaign_text))
+        if missing and rss_number in missing:
+            delivery.unlinked.append((item.line, index, rss_number))
+        accepted = _accepted(item, link, campaign, campaign_text)
+        if hold is None or rss_number in hold:
+            delivery.accepted.append(accepted)
+            continue
+        delivery.streamed += 1
+        rows.append(accepted.row + end)
+        if len(rows) == CHUNK_ROWS:
+            yield "".join(rows)
+            rows = []
+    if rows:
+        yield "".join(rows)
     delivery.errors.extend(link_errors)
-    return delivery
 
 
-def _links(tra: bytes, delivery: Delivery) -> dict[str, Tra]:
+def read_links(tra: bytes, delivery: Delivery) -> dict[str, Tra]:
+    """The TRA read: RSA index -> its link; its errors and line count noted in `delivery`."""
     links: dict[str, Tra] = {}
     for item in read_tra(tra):
         delivery.tra_lines += 1
@@ -363,7 +416,7 @@ def _accepted(item: Rsa, link: Tra, campaign: int | None, campaign_text: str) ->
     row = "\t".join(
         (
             _escape(link.rss_number), _escape(link.stay_number), item.rsa_index, str(item.line),
-            _escape(item.text), "t", digest, campaign_text, item.columns, "",
+            _escape(item.text), "t", digest, campaign_text, item.columns,
         )
     )  # fmt: skip
     return Accepted(item.line, item.rsa_index, link.rss_number, digest, row)
@@ -371,6 +424,6 @@ def _accepted(item: Rsa, link: Tra, campaign: int | None, campaign_text: str) ->
 
 def copy_chunks(rows: Sequence[Accepted], batch_id: int) -> Iterator[str]:
     """The rows in COPY's text format (`COPY_COLUMNS`), `CHUNK_ROWS` at a time."""
-    end = f"{batch_id}\n"
+    end = f"\t{batch_id}\n"
     for first in range(0, len(rows), CHUNK_ROWS):
         yield "".join([item.row + end for item in rows[first : first + CHUNK_ROWS]])

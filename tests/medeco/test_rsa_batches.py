@@ -175,6 +175,43 @@ def test_the_look_ups_of_a_year_file_carry_more_rss_than_a_statement_has_paramet
     per RSS (PostgreSQL's protocol carries at most 65,535; bench.rsa_import found it)."""
     numbers = [f"{index:09d}" for index in range(70_000)]
     with db.new_session() as session:
-        assert repository.missing_rss(session, rss_numbers=numbers) == set(numbers)
-        assert repository.current_hashes(session, rss_numbers=numbers) == {}
+        assert repository.link_state(session, rss_numbers=numbers) == ({}, set(numbers))
         repository.supersede(session, rsa_ids=list(range(1, 70_001)))
+
+
+def _refused(session: Any, statement: str) -> str:
+    """The message of the foreign key violation `statement` raises (inside a savepoint)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError) as raised, session.begin_nested():
+        session.execute(text(statement))
+    assert raised.value.orig is not None and raised.value.orig.sqlstate == "23503"
+    return str(raised.value.orig)
+
+
+def test_rsa_rows_name_an_existing_batch_checked_per_statement(client: Any, auth_headers: Any) -> None:
+    """Migration 0024: no row-level foreign key on rsa.batch_id; statement-level triggers refuse an
+    unknown batch, forbid changing it, and deleting a batch deletes its RSA."""
+    from sqlalchemy import text
+
+    body = archive(
+        (rsa_line(index=1) + "\n" + rsa_line(index=2) + "\n").encode(),
+        tra_csv((1, "R1", "S1"), (2, "R2", "S2")),
+    )
+    batch_id = post_zip(client, auth_headers("ingest"), body).json()["id"]
+    columns = (
+        "rss_number, stay_number, rsa_index, line, line_text, is_current, content_hash, format, campaign, "
+        "classification_version, ghm, return_code, exit_month, exit_year, los, seances, ghs, exh_days, "
+        "exb_type, exb_days, ghs_minore, supplements, radiotherapy"
+    )
+    with db.new_session() as session, session.begin():
+        copied = columns.replace("rss_number", "rss_number || 'x'", 1)
+        message = _refused(
+            session, f"INSERT INTO rsa (batch_id, {columns}) SELECT batch_id + 1000, {copied} FROM rsa"
+        )
+        assert "rsa.batch_id names no rsa_batch" in message
+        assert "batch_id cannot change" in _refused(session, "UPDATE rsa SET batch_id = batch_id + 1")
+        session.execute(text("UPDATE rsa SET is_current = false"))  # superseding is not affected
+        session.execute(text("DELETE FROM rsa_batch WHERE id = :id"), {"id": batch_id})
+        assert session.execute(text("SELECT count(*) FROM rsa")).scalar_one() == 0
