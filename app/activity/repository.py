@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     and_,
     func,
     or_,
@@ -73,35 +74,52 @@ def month_end(month: date) -> date:
     return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
-def _rum_source(start: date, end: date, units: Sequence[str] | None) -> Any:
-    """Rows (unit, care_type, n, lo, hi) covering the RUM of the RSS discharged in [start, end]:
-    month roll-up for the whole months, day table for the edges."""
+_Row = TypeVarTuple("_Row")
+
+
+def _rolled_up(
+    name: str,
+    start: date,
+    end: date,
+    *,
+    month_rows: Select[*_Row],
+    month: InstrumentedAttribute[date],
+    day_rows: Select[*_Row],
+    day: InstrumentedAttribute[date],
+) -> Any:
+    """Subquery `name` covering [start, end]: `month_rows` of its whole months (`month`: first day of
+    the month), `day_rows` of the days left at its edges (`day`), the two with the same columns."""
     months, edges = split_months(start, end)
     parts = []
     if months is not None:
-        parts.append(
-            select(
-                RumMonth.unit,
-                RumMonth.care_type,
-                RumMonth.rum_count.label("n"),
-                RumMonth.first_rum_exit.label("lo"),
-                RumMonth.last_rum_exit.label("hi"),
-            ).where(RumMonth.month.between(*months), *_unit_filter(RumMonth.unit, units))
-        )
+        parts.append(month_rows.where(month.between(*months)))
     if edges:
-        parts.append(
-            select(
-                RumDay.unit,
-                RumDay.care_type,
-                RumDay.rum_count.label("n"),
-                RumDay.first_rum_exit.label("lo"),
-                RumDay.last_rum_exit.label("hi"),
-            ).where(
-                or_(*(RumDay.rss_exit_date.between(a, b) for a, b in edges)),
-                *_unit_filter(RumDay.unit, units),
-            )
-        )
-    return union_all(*parts).subquery("rum")
+        parts.append(day_rows.where(or_(*(day.between(a, b) for a, b in edges))))
+    return union_all(*parts).subquery(name)
+
+
+def _rum_columns(table: type[RumMonth | RumDay]) -> tuple[Any, ...]:
+    """(unit, care_type, n, lo, hi): the columns the month roll-up and the day table share."""
+    return (
+        table.unit,
+        table.care_type,
+        table.rum_count.label("n"),
+        table.first_rum_exit.label("lo"),
+        table.last_rum_exit.label("hi"),
+    )
+
+
+def _rum_source(start: date, end: date, units: Sequence[str] | None) -> Any:
+    """Rows (unit, care_type, n, lo, hi) covering the RUM of the RSS discharged in [start, end]."""
+    return _rolled_up(
+        "rum",
+        start,
+        end,
+        month_rows=select(*_rum_columns(RumMonth)).where(*_unit_filter(RumMonth.unit, units)),
+        month=RumMonth.month,
+        day_rows=select(*_rum_columns(RumDay)).where(*_unit_filter(RumDay.unit, units)),
+        day=RumDay.rss_exit_date,
+    )
 
 
 def rum_unit_ranges(
@@ -117,18 +135,12 @@ def rum_month_ranges(
     session: Session, *, months: tuple[date, date], units: Sequence[str]
 ) -> list[tuple[date, str, int, date | None, date | None]]:
     """As rum_unit_ranges per month of discharge, for a few UMs (those whose structure changed)."""
-    query = (
-        select(
-            RumMonth.month,
-            RumMonth.unit,
-            func.sum(RumMonth.rum_count),
-            func.min(RumMonth.first_rum_exit),
-            func.max(RumMonth.last_rum_exit),
-        )
-        .where(RumMonth.month.between(*months), RumMonth.unit.in_(list(units)))
-        .group_by(RumMonth.month, RumMonth.unit)
+    return _ranges(
+        session,
+        RumMonth,
+        RumMonth.month,
+        and_(RumMonth.month.between(*months), RumMonth.unit.in_(list(units))),
     )
-    return [(month, unit, int(n), lo, hi) for month, unit, n, lo, hi in session.execute(query)]
 
 
 def rum_day_ranges(
@@ -137,18 +149,31 @@ def rum_day_ranges(
     """As rum_unit_ranges per discharge day, for (UM, first day, last day) ranges."""
     if not ranges:
         return []
+    day = RumDay.rss_exit_date
+    return _ranges(
+        session, RumDay, day, or_(*(and_(RumDay.unit == u, day.between(a, b)) for u, a, b in ranges))
+    )
+
+
+def _ranges(
+    session: Session,
+    table: type[RumMonth | RumDay],
+    key: InstrumentedAttribute[date],
+    condition: ColumnElement[bool],
+) -> list[tuple[date, str, int, date | None, date | None]]:
+    """(key, UM, RUM, bounds of their exit dates) of the `table` rows matching `condition`."""
     query = (
         select(
-            RumDay.rss_exit_date,
-            RumDay.unit,
-            func.sum(RumDay.rum_count),
-            func.min(RumDay.first_rum_exit),
-            func.max(RumDay.last_rum_exit),
+            key,
+            table.unit,
+            func.sum(table.rum_count),
+            func.min(table.first_rum_exit),
+            func.max(table.last_rum_exit),
         )
-        .where(or_(*(and_(RumDay.unit == u, RumDay.rss_exit_date.between(a, b)) for u, a, b in ranges)))
-        .group_by(RumDay.rss_exit_date, RumDay.unit)
+        .where(condition)
+        .group_by(key, table.unit)
     )
-    return [(day, unit, int(n), lo, hi) for day, unit, n, lo, hi in session.execute(query)]
+    return [(at, unit, int(n), lo, hi) for at, unit, n, lo, hi in session.execute(query)]
 
 
 def rum_exit_dates(session: Session, *, pairs: Sequence[tuple[date, str]]) -> list[tuple[str, date, int]]:
@@ -168,9 +193,12 @@ def rum_exit_dates(session: Session, *, pairs: Sequence[tuple[date, str]]) -> li
 def rum_by_care_type(
     session: Session, *, start: date, end: date, units: Sequence[str] | None
 ) -> dict[str, int]:
-    rum = _rum_source(start, end, units)
-    query = select(rum.c.care_type, func.sum(rum.c.n)).group_by(rum.c.care_type)
-    return {care_type: int(n) for care_type, n in session.execute(query)}
+    return _by_care_type(session, _rum_source(start, end, units))
+
+
+def _rss_columns(table: type[RssMonth | RssDay]) -> tuple[Any, ...]:
+    """(care_type, ghm, n, seances): the columns the month roll-up and the day table share."""
+    return (table.care_type, table.ghm, table.rss_count.label("n"), table.seances.label("seances"))
 
 
 def _rss_source(start: date, end: date, units: Sequence[str] | None, *, seances_only: bool = False) -> Any:
@@ -184,41 +212,32 @@ def _rss_source(start: date, end: date, units: Sequence[str] | None, *, seances_
     if seances_only:
         day_filters.append(RssDay.care_type == "seance")
         month_filters.append(RssMonth.care_type == "seance")
-    day_columns = (
-        RssDay.care_type,
-        RssDay.ghm,
-        RssDay.rss_count.label("n"),
-        RssDay.seances.label("seances"),
-    )
     if units is not None:
         return (
-            select(*day_columns)
+            select(*_rss_columns(RssDay))
             .where(RssDay.exit_date.between(start, end), RssDay.exit_unit.in_(list(units)), *day_filters)
             .subquery("rss")
         )
-    months, edges = split_months(start, end)
-    parts = []
-    if months is not None:
-        parts.append(
-            select(
-                RssMonth.care_type,
-                RssMonth.ghm,
-                RssMonth.rss_count.label("n"),
-                RssMonth.seances.label("seances"),
-            ).where(RssMonth.month.between(*months), *month_filters)
-        )
-    if edges:
-        parts.append(
-            select(*day_columns).where(or_(*(RssDay.exit_date.between(a, b) for a, b in edges)), *day_filters)
-        )
-    return union_all(*parts).subquery("rss")
+    return _rolled_up(
+        "rss",
+        start,
+        end,
+        month_rows=select(*_rss_columns(RssMonth)).where(*month_filters),
+        month=RssMonth.month,
+        day_rows=select(*_rss_columns(RssDay)).where(*day_filters),
+        day=RssDay.exit_date,
+    )
 
 
 def rss_by_care_type(
     session: Session, *, start: date, end: date, units: Sequence[str] | None
 ) -> dict[str, int]:
-    rss = _rss_source(start, end, units)
-    query = select(rss.c.care_type, func.sum(rss.c.n)).group_by(rss.c.care_type)
+    return _by_care_type(session, _rss_source(start, end, units))
+
+
+def _by_care_type(session: Session, source: Any) -> dict[str, int]:
+    """Σ n per care type of a `_rum_source` or `_rss_source` subquery."""
+    query = select(source.c.care_type, func.sum(source.c.n)).group_by(source.c.care_type)
     return {care_type: int(n) for care_type, n in session.execute(query)}
 
 

@@ -141,13 +141,7 @@ def exhaustivity(
     stays = None
     if detail:
         stays = [
-            NotCodedStay(
-                stay_number=row.stay_number,
-                service=row.service,
-                unit=row.unit,
-                discharge_date=row.discharge_date,
-                days_since_discharge=row.days_since_discharge,
-            )
+            NotCodedStay.model_validate(row, from_attributes=True)
             for row in repository.not_coded_stays(session, turnaround_params)
         ]
         audit_service.record(
