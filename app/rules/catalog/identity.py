@@ -10,12 +10,10 @@ from app.rules.catalog._common import (
     BLOCKING,
     NONE,
     blank,
+    date_rules,
     day,
     fg,
     fg_rule,
-    flagged,
-    impossible_date,
-    not_numeric_date,
 )
 from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
 
@@ -33,32 +31,25 @@ rss_number_missing: Final = fg_rule("C011", "identity.rss_number_missing", BLOCK
     Good: rss_number = "1000001".
     """, when=("blank",))
 
-birth_date_missing: Final = fg_rule("C013", "identity.birth_date_missing", BLOCKING,
-    "Date de naissance absente.",
-    blank("birth_date"),
-    """The birth date is mandatory on every RUM.
-
-    Bad: birth_date = "" (blank).
-    Good: birth_date = "15061950".
-    """, when=("bad_date",))
-
-birth_date_not_numeric: Final = fg_rule("C014", "identity.birth_date_not_numeric", BLOCKING,
-    "Date de naissance « {value} » non numérique (format JJMMAAAA attendu).",
-    flagged("birth_date", not_numeric_date),
+BIRTH_DATE: Final = date_rules("birth_date", "Date de naissance", ("bad_date",),
+    ("C014", "identity.birth_date_not_numeric",
     """A birth date must be written JJMMAAAA with eight digits.
 
     Bad: birth_date = "15/06/50".
     Good: birth_date = "15061950".
-    """, when=("bad_date",))
-
-birth_date_invalid: Final = fg_rule("C039", "identity.birth_date_invalid", BLOCKING,
-    "Date de naissance {value_date} incohérente (jour inexistant au calendrier).",
-    flagged("birth_date", impossible_date),
+    """),
+    ("C039", "identity.birth_date_invalid",
     """A numeric birth date must be a real calendar day.
 
     Bad: birth_date = "31022020" (no 31 February).
     Good: birth_date = "29022020".
-    """, when=("bad_date",))
+    """),
+    missing=("C013", "identity.birth_date_missing", "Date de naissance absente.",
+    """The birth date is mandatory on every RUM.
+
+    Bad: birth_date = "" (blank).
+    Good: birth_date = "15061950".
+    """))
 # fmt: on
 
 
@@ -220,9 +211,7 @@ def sex_undetermined_age(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
 
 RULES = (
     rss_number_missing,
-    birth_date_missing,
-    birth_date_not_numeric,
-    birth_date_invalid,
+    *BIRTH_DATE,
     birth_date_implausible,
     sex_missing,
     sex_invalid,
