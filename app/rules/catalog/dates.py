@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import Final
 
 from app.ingestion.records import Rss
 from app.rules.catalog._common import (
     NONE,
+    WARNING,
     date_rules,
     day,
     fg,
+    fg_rule,
 )
-from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
+from app.rules.engine import Check, Hit, RuleContext, Severity, fr_date, hit, rule
 
 # fmt: off
 ENTRY: Final = date_rules("entry_date", "Date d'entrée", ("bad_date",),
@@ -111,46 +114,40 @@ def chaining(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     return hits or NONE
 
 
-@rule(
-    "C064",
-    "dates.entry_after_today",
-    Severity.WARNING,
+def _after_today(field: str) -> Check:
+    """The check "no RUM's `field` is a day after `ctx.today`" (gated, so rarely run: a generator)."""
+    read = attrgetter(field)
+
+    def check_after_today(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+        today = ctx.today
+        for i, rum in enumerate(rss.rums):
+            raw = read(rum)
+            value = day(raw)
+            if value is not None and value > today:
+                yield hit(i, field, raw, today=today.strftime("%d/%m/%Y"))
+
+    return check_after_today
+
+
+# fmt: off
+entry_after_today: Final = fg_rule("C064", "dates.entry_after_today", WARNING,
     "Date d'entrée {value_date} postérieure à la date du jour ({today}).",
-    reference=fg("C064"),
-    params=("today",),
-)
-def entry_after_today(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    _after_today("entry_date"),
     """An entry date cannot be in the future ("date système antérieure à la date d'entrée").
 
     Bad: entry_date = "04032099" checked on 1 January 2025.
     Good: entry_date = "04032024".
-    """
-    today = ctx.today
-    for i, rum in enumerate(rss.rums):
-        entry = day(rum.entry_date)
-        if entry is not None and entry > today:
-            yield hit(i, "entry_date", rum.entry_date, today=today.strftime("%d/%m/%Y"))
+    """, params=("today",))
 
-
-@rule(
-    "C065",
-    "dates.exit_after_today",
-    Severity.WARNING,
+exit_after_today: Final = fg_rule("C065", "dates.exit_after_today", WARNING,
     "Date de sortie {value_date} postérieure à la date du jour ({today}).",
-    reference=fg("C065"),
-    params=("today",),
-)
-def exit_after_today(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    _after_today("exit_date"),
     """An exit date cannot be in the future: the RUM describes a finished stay in the unit.
 
     Bad: exit_date = "06032099" checked on 1 January 2025.
     Good: exit_date = "06032024".
-    """
-    today = ctx.today
-    for i, rum in enumerate(rss.rums):
-        exit_day = day(rum.exit_date)
-        if exit_day is not None and exit_day > today:
-            yield hit(i, "exit_date", rum.exit_date, today=today.strftime("%d/%m/%Y"))
+    """, params=("today",))
+# fmt: on
 
 
 @rule(
