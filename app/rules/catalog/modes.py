@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
-from operator import attrgetter
 from typing import Final
 
 from app.ingestion.records import Rss
 from app.rules.catalog._common import BLOCKING, NONE, blank, day, fg, fg_rule
-from app.rules.engine import Check, Hit, RuleContext, Severity, hit, rule
+from app.rules.engine import Hit, RuleContext, Severity, hit, rule
 
 ENTRY_MATRIX: Final[Mapping[str, frozenset[str]]] = {
     "8": frozenset({"", "5", "7", "U"}),
@@ -72,18 +71,16 @@ def _pair(mode: str, other: str) -> str:
     return f"{mode}-{other}" if other else mode
 
 
-def _origin_missing(mode_field: str, field: str) -> Check:
-    """The check "no RUM whose `mode_field` needs a provenance or destination leaves `field` blank"
-    (gated, so rarely run: a generator)."""
-    read_mode, read_other = attrgetter(mode_field), attrgetter(field)
-
-    def check_origin_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-        for i, rum in enumerate(rss.rums):
-            mode = read_mode(rum)
-            if not read_other(rum) and mode in NEEDS_ORIGIN:
-                yield hit(i, field, "", mode=mode)
-
-    return check_origin_missing
+def _origin_missing(rss: Rss, *, entry: bool) -> Iterable[Hit]:
+    """Hits for the RUMs whose entry (exit) mode needs a provenance (destination) left blank."""
+    field = "provenance" if entry else "destination"
+    for i, rum in enumerate(rss.rums):
+        if entry:
+            mode, other = rum.entry_mode, rum.provenance
+        else:
+            mode, other = rum.exit_mode, rum.destination
+        if not other and mode in NEEDS_ORIGIN:
+            yield hit(i, field, "", mode=mode)
 
 
 def _outside_matrix(matrix: Mapping[str, frozenset[str]], mode: str, other: str) -> bool:
@@ -109,16 +106,21 @@ entry_missing: Final = fg_rule("C024", "modes.entry_missing", BLOCKING,
 # fmt: on
 
 
-# fmt: off
-provenance_missing: Final = fg_rule("C053", "modes.provenance_missing", BLOCKING,
+@rule(
+    "C053",
+    "modes.provenance_missing",
+    Severity.BLOCKING,
     "Provenance absente alors que le mode d'entrée est {mode} (provenance obligatoire pour 6, 7 et 0).",
-    _origin_missing("entry_mode", "provenance"),
+    reference=fg("C053"),
+    params=("mode",),
+)
+def provenance_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A mutation (6), a transfer (7) or a temporary transfer (0) must say where the patient came from.
 
     Bad: entry_mode = "7", provenance = "".
     Good: entry_mode = "7", provenance = "1" (MCO).
-    """, params=("mode",))
-# fmt: on
+    """
+    return _origin_missing(rss, entry=True)
 
 
 def _bad_entry(mode: str, provenance: str) -> bool:
@@ -248,16 +250,21 @@ exit_missing: Final = fg_rule("C033", "modes.exit_missing", BLOCKING,
 # fmt: on
 
 
-# fmt: off
-destination_missing: Final = fg_rule("C054", "modes.destination_missing", BLOCKING,
+@rule(
+    "C054",
+    "modes.destination_missing",
+    Severity.BLOCKING,
     "Destination absente alors que le mode de sortie est {mode} (destination obligatoire pour 6, 7 et 0).",
-    _origin_missing("exit_mode", "destination"),
+    reference=fg("C054"),
+    params=("mode",),
+)
+def destination_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     """A mutation (6), a transfer (7) or a temporary transfer (0) must say where the patient goes.
 
     Bad: exit_mode = "6", destination = "".
     Good: exit_mode = "6", destination = "1" (MCO).
-    """, params=("mode",))
-# fmt: on
+    """
+    return _origin_missing(rss, entry=False)
 
 
 def _bad_exit(mode: str, destination: str) -> bool:
