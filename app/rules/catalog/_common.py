@@ -215,6 +215,34 @@ def outside(allowed: frozenset[str]) -> Callable[[str], bool]:
     return is_outside
 
 
+# A rule of a family table whose check is fixed by the family: (code, name, docstring).
+Row = tuple[str, str, str]
+
+
+def date_rules(
+    field: str,
+    label: str,
+    when: tuple[str, ...],
+    not_numeric: Row,
+    invalid: Row,
+    missing: tuple[str, str, str, str] | None = None,
+) -> tuple[Rule, ...]:
+    """The blocking rules of a JJMMAAAA field called `label` in messages: `missing` (code, name,
+    message, docstring) when the field is mandatory, then "not eight digits" and "not a calendar
+    day", in that order (the order of the catalogue)."""
+    rules: list[Rule] = []
+    if missing is not None:
+        code, name, message, doc = missing
+        rules.append(fg_rule(code, name, BLOCKING, message, blank(field), doc, when=when))
+    code, name, doc = not_numeric
+    message = f"{label} « {{value}} » non numérique (format JJMMAAAA attendu)."
+    rules.append(fg_rule(code, name, BLOCKING, message, flagged(field, not_numeric_date), doc, when=when))
+    code, name, doc = invalid
+    message = f"{label} {{value_date}} incohérente (jour inexistant au calendrier)."
+    rules.append(fg_rule(code, name, BLOCKING, message, flagged(field, impossible_date), doc, when=when))
+    return tuple(rules)
+
+
 def extra(key: str) -> Callable[[Rum], str]:
     """Reads a field of the version-specific zone (`Rum.extra`), blank when the RUM's format lacks it."""
 

@@ -6,10 +6,10 @@ Field names point at the act zone: ``acts[2].activity`` is the activity of the t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from operator import attrgetter
 
-from app.ingestion.records import Rss
+from app.ingestion.records import Act, Rss
 from app.rules.catalog._common import NONE, day, fg, memo, number
 from app.rules.catalog.guide import DELIVERY_ACTS
 from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
@@ -23,6 +23,19 @@ _DOC_EXTENSION = attrgetter("doc_extension")
 _EXTENSION = attrgetter("extension")
 _COUNT = attrgetter("count")
 _DATE = attrgetter("date")
+
+
+def _bad_act_field(
+    rss: Rss, field: str, get: Callable[[Act], str], bad: Callable[[str], bool]
+) -> Iterator[Hit]:
+    """Hits for the acts whose optional `field` (read by `get`) is given and `bad`."""
+    for i, rum in enumerate(rss.rums):
+        if not any(map(get, rum.acts)):
+            continue
+        for k, act in enumerate(rum.acts):
+            value = get(act)
+            if value and bad(value):
+                yield hit(i, f"acts[{k}].{field}", value, act=act.code)
 
 
 def _bad_doc_extension(value: str) -> bool:
@@ -103,12 +116,7 @@ def doc_extension_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: acts[0].doc_extension = "O" (letter O, confusable with zero).
     Good: acts[0].doc_extension = "1", or blank.
     """
-    for i, rum in enumerate(rss.rums):
-        if not any(map(_DOC_EXTENSION, rum.acts)):
-            continue
-        for k, act in enumerate(rum.acts):
-            if act.doc_extension and _bad_doc_extension(act.doc_extension):
-                yield hit(i, f"acts[{k}].doc_extension", act.doc_extension, act=act.code)
+    return _bad_act_field(rss, "doc_extension", _DOC_EXTENSION, _bad_doc_extension)
 
 
 @rule(
@@ -172,12 +180,7 @@ def atih_extension_format(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: acts[0].extension = "01" (dash missing).
     Good: acts[0].extension = "-01", or blank.
     """
-    for i, rum in enumerate(rss.rums):
-        if not any(map(_EXTENSION, rum.acts)):
-            continue
-        for k, act in enumerate(rum.acts):
-            if act.extension and _bad_atih_extension(act.extension):
-                yield hit(i, f"acts[{k}].extension", act.extension, act=act.code)
+    return _bad_act_field(rss, "extension", _EXTENSION, _bad_atih_extension)
 
 
 @rule(

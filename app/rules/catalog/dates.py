@@ -3,76 +3,60 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import Final
 
 from app.ingestion.records import Rss
 from app.rules.catalog._common import (
-    BLOCKING,
     NONE,
-    blank,
+    WARNING,
+    date_rules,
     day,
     fg,
     fg_rule,
-    flagged,
-    impossible_date,
-    not_numeric_date,
 )
-from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
+from app.rules.engine import Check, Hit, RuleContext, Severity, fr_date, hit, rule
 
 # fmt: off
-entry_missing: Final = fg_rule("C019", "dates.entry_missing", BLOCKING,
-    "Date d'entrée dans l'UM absente.",
-    blank("entry_date"),
-    """Every RUM has an entry date.
-
-    Bad: entry_date = "".
-    Good: entry_date = "04032024".
-    """, when=("bad_date",))
-
-entry_not_numeric: Final = fg_rule("C020", "dates.entry_not_numeric", BLOCKING,
-    "Date d'entrée « {value} » non numérique (format JJMMAAAA attendu).",
-    flagged("entry_date", not_numeric_date),
+ENTRY: Final = date_rules("entry_date", "Date d'entrée", ("bad_date",),
+    ("C020", "dates.entry_not_numeric",
     """The entry date is written JJMMAAAA with eight digits.
 
     Bad: entry_date = "4/3/2024".
     Good: entry_date = "04032024".
-    """, when=("bad_date",))
-
-entry_invalid: Final = fg_rule("C021", "dates.entry_invalid", BLOCKING,
-    "Date d'entrée {value_date} incohérente (jour inexistant au calendrier).",
-    flagged("entry_date", impossible_date),
+    """),
+    ("C021", "dates.entry_invalid",
     """A numeric entry date must be a real calendar day.
 
     Bad: entry_date = "30022024".
     Good: entry_date = "29022024".
-    """, when=("bad_date",))
+    """),
+    missing=("C019", "dates.entry_missing", "Date d'entrée dans l'UM absente.",
+    """Every RUM has an entry date.
 
-exit_missing: Final = fg_rule("C028", "dates.exit_missing", BLOCKING,
-    "Date de sortie de l'UM absente.",
-    blank("exit_date"),
-    """Every RUM has an exit date.
+    Bad: entry_date = "".
+    Good: entry_date = "04032024".
+    """))
 
-    Bad: exit_date = "".
-    Good: exit_date = "06032024".
-    """, when=("bad_date",))
-
-exit_not_numeric: Final = fg_rule("C029", "dates.exit_not_numeric", BLOCKING,
-    "Date de sortie « {value} » non numérique (format JJMMAAAA attendu).",
-    flagged("exit_date", not_numeric_date),
+EXIT: Final = date_rules("exit_date", "Date de sortie", ("bad_date",),
+    ("C029", "dates.exit_not_numeric",
     """The exit date is written JJMMAAAA with eight digits.
 
     Bad: exit_date = "2024-03-06".
     Good: exit_date = "06032024".
-    """, when=("bad_date",))
-
-exit_invalid: Final = fg_rule("C030", "dates.exit_invalid", BLOCKING,
-    "Date de sortie {value_date} incohérente (jour inexistant au calendrier).",
-    flagged("exit_date", impossible_date),
+    """),
+    ("C030", "dates.exit_invalid",
     """A numeric exit date must be a real calendar day.
 
     Bad: exit_date = "31042024" (April has 30 days).
     Good: exit_date = "30042024".
-    """, when=("bad_date",))
+    """),
+    missing=("C028", "dates.exit_missing", "Date de sortie de l'UM absente.",
+    """Every RUM has an exit date.
+
+    Bad: exit_date = "".
+    Good: exit_date = "06032024".
+    """))
 # fmt: on
 
 
@@ -130,46 +114,40 @@ def chaining(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     return hits or NONE
 
 
-@rule(
-    "C064",
-    "dates.entry_after_today",
-    Severity.WARNING,
+def _after_today(field: str) -> Check:
+    """The check "no RUM's `field` is a day after `ctx.today`" (gated, so rarely run: a generator)."""
+    read = attrgetter(field)
+
+    def check_after_today(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+        today = ctx.today
+        for i, rum in enumerate(rss.rums):
+            raw = read(rum)
+            value = day(raw)
+            if value is not None and value > today:
+                yield hit(i, field, raw, today=today.strftime("%d/%m/%Y"))
+
+    return check_after_today
+
+
+# fmt: off
+entry_after_today: Final = fg_rule("C064", "dates.entry_after_today", WARNING,
     "Date d'entrée {value_date} postérieure à la date du jour ({today}).",
-    reference=fg("C064"),
-    params=("today",),
-)
-def entry_after_today(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    _after_today("entry_date"),
     """An entry date cannot be in the future ("date système antérieure à la date d'entrée").
 
     Bad: entry_date = "04032099" checked on 1 January 2025.
     Good: entry_date = "04032024".
-    """
-    today = ctx.today
-    for i, rum in enumerate(rss.rums):
-        entry = day(rum.entry_date)
-        if entry is not None and entry > today:
-            yield hit(i, "entry_date", rum.entry_date, today=today.strftime("%d/%m/%Y"))
+    """, params=("today",))
 
-
-@rule(
-    "C065",
-    "dates.exit_after_today",
-    Severity.WARNING,
+exit_after_today: Final = fg_rule("C065", "dates.exit_after_today", WARNING,
     "Date de sortie {value_date} postérieure à la date du jour ({today}).",
-    reference=fg("C065"),
-    params=("today",),
-)
-def exit_after_today(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    _after_today("exit_date"),
     """An exit date cannot be in the future: the RUM describes a finished stay in the unit.
 
     Bad: exit_date = "06032099" checked on 1 January 2025.
     Good: exit_date = "06032024".
-    """
-    today = ctx.today
-    for i, rum in enumerate(rss.rums):
-        exit_day = day(rum.exit_date)
-        if exit_day is not None and exit_day > today:
-            yield hit(i, "exit_date", rum.exit_date, today=today.strftime("%d/%m/%Y"))
+    """, params=("today",))
+# fmt: on
 
 
 @rule(
@@ -194,38 +172,29 @@ def entry_too_old(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
 
 
 # fmt: off
-lmp_not_numeric: Final = fg_rule("C160", "dates.lmp_not_numeric", BLOCKING,
-    "Date des dernières règles « {value} » non numérique (format JJMMAAAA attendu).",
-    flagged("last_menstrual_date", not_numeric_date),
+LAST_MENSTRUAL: Final = date_rules("last_menstrual_date", "Date des dernières règles", ("perinatal",),
+    ("C160", "dates.lmp_not_numeric",
     """When given, the date of the last menstrual period is written JJMMAAAA with eight digits.
 
     Bad: last_menstrual_date = "01/06/23".
     Good: last_menstrual_date = "01062023", or blank.
-    """, when=("perinatal",))
-
-lmp_invalid: Final = fg_rule("C161", "dates.lmp_invalid", BLOCKING,
-    "Date des dernières règles {value_date} incohérente (jour inexistant au calendrier).",
-    flagged("last_menstrual_date", impossible_date),
+    """),
+    ("C161", "dates.lmp_invalid",
     """A numeric date of the last menstrual period must be a real calendar day.
 
     Bad: last_menstrual_date = "31062023".
     Good: last_menstrual_date = "30062023".
-    """, when=("perinatal",))
+    """))
 # fmt: on
 
 
 RULES = (
-    entry_missing,
-    entry_not_numeric,
-    entry_invalid,
-    exit_missing,
-    exit_not_numeric,
-    exit_invalid,
+    *ENTRY,
+    *EXIT,
     exit_before_entry,
     chaining,
     entry_after_today,
     exit_after_today,
     entry_too_old,
-    lmp_not_numeric,
-    lmp_invalid,
+    *LAST_MENSTRUAL,
 )

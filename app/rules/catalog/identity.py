@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from operator import attrgetter
 from typing import Final
 
-from app.ingestion.records import Rss
+from app.ingestion.records import Rss, Rum
 from app.rules.catalog._common import (
     BLOCKING,
     NONE,
     blank,
+    date_rules,
     day,
     fg,
     fg_rule,
-    flagged,
-    impossible_date,
-    not_numeric_date,
 )
 from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
 
@@ -33,32 +32,25 @@ rss_number_missing: Final = fg_rule("C011", "identity.rss_number_missing", BLOCK
     Good: rss_number = "1000001".
     """, when=("blank",))
 
-birth_date_missing: Final = fg_rule("C013", "identity.birth_date_missing", BLOCKING,
-    "Date de naissance absente.",
-    blank("birth_date"),
-    """The birth date is mandatory on every RUM.
-
-    Bad: birth_date = "" (blank).
-    Good: birth_date = "15061950".
-    """, when=("bad_date",))
-
-birth_date_not_numeric: Final = fg_rule("C014", "identity.birth_date_not_numeric", BLOCKING,
-    "Date de naissance « {value} » non numérique (format JJMMAAAA attendu).",
-    flagged("birth_date", not_numeric_date),
+BIRTH_DATE: Final = date_rules("birth_date", "Date de naissance", ("bad_date",),
+    ("C014", "identity.birth_date_not_numeric",
     """A birth date must be written JJMMAAAA with eight digits.
 
     Bad: birth_date = "15/06/50".
     Good: birth_date = "15061950".
-    """, when=("bad_date",))
-
-birth_date_invalid: Final = fg_rule("C039", "identity.birth_date_invalid", BLOCKING,
-    "Date de naissance {value_date} incohérente (jour inexistant au calendrier).",
-    flagged("birth_date", impossible_date),
+    """),
+    ("C039", "identity.birth_date_invalid",
     """A numeric birth date must be a real calendar day.
 
     Bad: birth_date = "31022020" (no 31 February).
     Good: birth_date = "29022020".
-    """, when=("bad_date",))
+    """),
+    missing=("C013", "identity.birth_date_missing", "Date de naissance absente.",
+    """The birth date is mandatory on every RUM.
+
+    Bad: birth_date = "" (blank).
+    Good: birth_date = "15061950".
+    """))
 # fmt: on
 
 
@@ -132,6 +124,38 @@ def sex_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     return [hit(i, "sex", rum.sex) for i, rum in enumerate(rss.rums) if _bad_sex(rum.sex, rum.version)]
 
 
+_BIRTH_DATE: Final = attrgetter("birth_date")
+_SEX: Final = attrgetter("sex")
+
+
+def _usable_birth_date(rum: Rum) -> bool:
+    return day(rum.birth_date) is not None
+
+
+def _usable_sex(rum: Rum) -> bool:
+    return bool(rum.sex) and not _bad_sex(rum.sex, rum.version)
+
+
+def _changed(
+    rss: Rss,
+    field: str,
+    get: Callable[[Rum], str],
+    usable: Callable[[Rum], bool],
+    shown: Callable[[str], str],
+) -> Sequence[Hit]:
+    """One hit per RUM whose `field` (read by `get`) differs from the previous RUM's, unless the
+    RUM's own value is not `usable` (left to the format rules); `shown` renders the previous value."""
+    rums = rss.rums
+    hits: list[Hit] | None = None
+    for i in range(1, len(rums)):
+        current, previous = get(rums[i]), get(rums[i - 1])
+        if current != previous and usable(rums[i]):
+            if hits is None:
+                hits = []
+            hits.append(hit(i, field, current, previous=shown(previous)))
+    return hits or NONE
+
+
 @rule(
     "C045",
     "identity.birth_date_inconsistent",
@@ -150,16 +174,7 @@ def birth_date_inconsistent(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: RUM 1 born "15061950", RUM 2 born "16061950".
     Good: both RUMs born "15061950".
     """
-    rums = rss.rums
-    hits: list[Hit] | None = None
-    for i in range(1, len(rums)):
-        current = rums[i].birth_date
-        previous = rums[i - 1].birth_date
-        if current != previous and day(current) is not None:
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "birth_date", current, previous=fr_date(previous)))
-    return hits or NONE
+    return _changed(rss, "birth_date", _BIRTH_DATE, _usable_birth_date, fr_date)
 
 
 @rule(
@@ -179,16 +194,7 @@ def sex_inconsistent(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: RUM 1 sex "1", RUM 2 sex "2".
     Good: both RUMs sex "1".
     """
-    rums = rss.rums
-    hits: list[Hit] | None = None
-    for i in range(1, len(rums)):
-        current = rums[i].sex
-        previous = rums[i - 1].sex
-        if current != previous and current and not _bad_sex(current, rums[i].version):
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "sex", current, previous=previous))
-    return hits or NONE
+    return _changed(rss, "sex", _SEX, _usable_sex, str)
 
 
 @rule(
@@ -220,9 +226,7 @@ def sex_undetermined_age(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
 
 RULES = (
     rss_number_missing,
-    birth_date_missing,
-    birth_date_not_numeric,
-    birth_date_invalid,
+    *BIRTH_DATE,
     birth_date_implausible,
     sex_missing,
     sex_invalid,
