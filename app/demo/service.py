@@ -16,7 +16,7 @@ import io
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from app.demo import rsa as demo_rsa
 from app.demo import tariffs as demo_tariffs
 from app.demo.generator import DEFAULT_SEED, DemoData, generate, planted_errors
 from app.demo.reference_2022 import YEAR
+from app.ingestion import repository as ingestion_repository
 from app.ingestion import service as ingestion_service
 from app.ingestion.models import RhsBatch, RumBatch
 from app.ingestion.rhs import service as rhs_service
@@ -35,7 +36,7 @@ from app.structure import service as structure_service
 from app.structure.models import OPEN_START, Unit
 from app.structure.schemas import StructureIn
 from app.turnaround import intake
-from app.turnaround.events import DocumentEvent, StayEvent
+from app.turnaround.events import HOSPITAL_TZ, DocumentEvent, StayEvent
 
 SOURCE = "demo"
 EVENT_CHUNK = 5000  # events per store call: bounded statements and memory
@@ -133,15 +134,25 @@ def _load_structure(session: Session, data: DemoData, principal: Principal, summ
         raise ValueError(f"demo fichier d'UM: {result.lines_rejected} line(s) rejected")
 
 
+def _monthly_file_sent(month: str) -> datetime:
+    """When the HIS sends the RSS of a month of exits: the 20th of the next month, 9:00, as a DIM
+    transmits the month's file to ePMSI (`month`: "2022-01")."""
+    year, number = (int(part) for part in month.split("-"))
+    year, number = (year + 1, 1) if number == 12 else (year, number + 1)
+    return datetime(year, number, 20, 9, 0, tzinfo=HOSPITAL_TZ)
+
+
 def _load_rss(session: Session, data: DemoData, principal: Principal, summary: DemoSummary) -> None:
     for label, body in data.rss_files():
-        _batch, created = ingestion_service.ingest_rss_file(
+        batch, created = ingestion_service.ingest_rss_file(
             session,
             io.BytesIO(body),
             principal=principal,
             source=SOURCE,
             idempotency_key=f"demo-{data.year}-{data.seed}-rss-{label}",
         )
+        if created and label != "undated":
+            ingestion_repository.date_batch_reception(session, batch.id, _monthly_file_sent(label))
         summary.rss_files += 1
         summary.rss_files_new += int(created)
 

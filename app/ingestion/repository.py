@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import psycopg
-from sqlalchemy import ARRAY, Text, any_, bindparam, func, select, text
+from sqlalchemy import ARRAY, Text, any_, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from app.core.bulk import copy_text
@@ -267,3 +267,12 @@ def current_units_of(session: Session, *, rss_numbers: Sequence[str]) -> dict[st
 
 def rums_of(session: Session, *, version_id: int) -> list[Rum]:
     return list(session.scalars(select(Rum).where(Rum.rss_version_id == version_id).order_by(Rum.position)))
+
+
+def date_batch_reception(session: Session, batch_id: int, received_at: datetime) -> None:
+    """Date a RUM batch and the RSS versions it stored as received at `received_at`.
+
+    For the demo year only: its monthly files are loaded in one go years later, and the coding
+    delay counts from the RSS's reception, which would otherwise be the day of the load."""
+    session.execute(update(RumBatch).where(RumBatch.id == batch_id).values(received_at=received_at))
+    session.execute(update(RssVersion).where(RssVersion.batch_id == batch_id).values(received_at=received_at))

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.schemas import Principal, Role
@@ -17,7 +18,9 @@ from app.demo import reference_2022 as ref
 from app.demo import tariffs as demo_tariffs
 from app.demo.service import DemoSummary, load_demo
 from app.exhaustivity import service as exhaustivity_service
+from app.ingestion.models import RssVersion
 from app.turnaround import reports
+from app.turnaround.events import HOSPITAL_TZ
 
 PRINCIPAL = Principal(name="demo", role=Role.ADMIN, units=None)
 PERIOD = {"from": "2022-01-01", "to": "2022-12-31"}
@@ -104,6 +107,18 @@ def test_demo_year_reproduces_the_reference_figures_and_loads_once(
     # Issue 19: the 30 stays planted without RSS, and cardiology's reports collapsing in October.
     coding = client.get("/api/v1/exhaustivity", params=PERIOD, headers=headers).json()["total"]
     assert (coding["not_coded"], coding["not_coded_over_30_days"]) == (30, 30)
+    # Each month's RSS file is dated as the HIS sends it, the 20th of the next month at 9:00, so a
+    # stay's coding delay is 20 (exit on the 31st of January) to 50 days (exit on 1 January).
+    assert 20 <= coding["coding_delay_median_days"] <= coding["coding_delay_p90_days"] <= 50
+    with session.begin():
+        receptions = session.execute(
+            select(RssVersion.exit_date, RssVersion.received_at).where(RssVersion.exit_date.is_not(None))
+        ).all()
+    assert len(receptions) == ref.RSS_TOTAL
+    for exit_date, received_at in receptions:
+        sent = received_at.astimezone(HOSPITAL_TZ)
+        assert (sent.day, sent.hour, sent.minute) == (20, 9, 0), (exit_date, sent)
+        assert (sent.year * 12 + sent.month) - (exit_date.year * 12 + exit_date.month) == 1, (exit_date, sent)
     with session.begin():
         assert exhaustivity_service.stays_not_coded_over(session, as_of=reports.today()) == 30
         assert exhaustivity_service.stays_not_coded_over(session, as_of=reports.today(), service="CARDIO") > 0
