@@ -20,6 +20,7 @@ import statistics
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 import psycopg
 from sqlalchemy import make_url
@@ -241,6 +242,25 @@ RUM_COLUMNS = (
 )
 
 
+def insert_month_batches(cur: psycopg.Cursor[Any]) -> None:
+    """One accepted RUM batch per month of YEARS (ids 1..), which the generated RSS versions cite."""
+    batches = [(n, f"{n:064x}", "demo", "bench", "accepted") for n in range(1, len(YEARS) * 12 + 1)]
+    cur.executemany(
+        "INSERT INTO rum_batch (id, content_sha256, source, token_name, status, lines, rss_accepted, "
+        "rum_accepted, rss_rejected, lines_rejected, formats, errors, findings, skipped_rules) "
+        "VALUES (%s, %s, %s, %s, %s, 0, 0, 0, 0, 0, '{}', '[]', '{}', '{}')",
+        batches,
+    )
+
+
+def copy_stays(cur: psycopg.Cursor[Any], rss_lines: list[str], rum_lines: list[str]) -> None:
+    """COPY one generated chunk of RSS versions and their RUM (text rows)."""
+    with cur.copy(f"COPY rss_version ({RSS_COLUMNS}) FROM STDIN") as copy:
+        copy.write("\n".join(rss_lines) + "\n")
+    with cur.copy(f"COPY rum ({RUM_COLUMNS}) FROM STDIN") as copy:
+        copy.write("\n".join(rum_lines) + "\n")
+
+
 def _libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -276,22 +296,12 @@ def load(server: str, total_rum: int) -> str:
                 "VALUES (%s, %s, %s, %s, %s, %s)",
                 unit_rows,
             )
-            batches = [(n, f"{n:064x}", "demo", "bench", "accepted") for n in range(1, len(YEARS) * 12 + 1)]
-            cur.executemany(
-                "INSERT INTO rum_batch (id, content_sha256, source, token_name, status, lines, rss_accepted, "
-                "rum_accepted, rss_rejected, lines_rejected, formats, errors, findings, skipped_rules) "
-                "VALUES (%s, %s, %s, %s, %s, 0, 0, 0, 0, 0, '{}', '[]', '{}', '{}')",
-                batches,
-            )
+            insert_month_batches(cur)
             for _kind, rss_lines, rum_lines in generate(total_rum):
-                with cur.copy(f"COPY rss_version ({RSS_COLUMNS}) FROM STDIN") as copy:
-                    copy.write("\n".join(rss_lines) + "\n")
-                with cur.copy(f"COPY rum ({RUM_COLUMNS}) FROM STDIN") as copy:
-                    copy.write("\n".join(rum_lines) + "\n")
+                copy_stays(cur, rss_lines, rum_lines)
             cur.execute(
                 "SELECT setval(pg_get_serial_sequence('rss_version', 'id'), max(id)) FROM rss_version"
             )
-            cur.execute("SELECT setval(pg_get_serial_sequence('rum', 'id'), max(id)) FROM rum")
         conn.commit()
     realistic.load_nomenclatures(url)  # its own structure: the activity is in its own UMs
     with psycopg.connect(_libpq(url), autocommit=True) as conn:

@@ -44,7 +44,6 @@ CAMPAIGNS = tuple(range(YEARS[0] - 1, YEARS[-1] + 1))
 TARGET_P95_MS = 100.0
 GROUPS = ("pole", "service", "unit", "ghm", "cmd")
 PERIODS = {"year 2024": ("2024-01-01", "2024-12-31"), "June 2024": ("2024-06-01", "2024-06-30")}
-RUM_COLUMNS = activity.RUM_COLUMNS
 SUPPLEMENTS = {"REA": "1009.97", "STF": "350.12", "SRC": "421.60", "NN1": "310.00", "REP": "812.40"}
 
 
@@ -156,18 +155,9 @@ def load(server: str, total_rum: int) -> str:
     realistic.load(url)
     _load_tariffs(url)
     with psycopg.connect(activity._libpq(url)) as conn, conn.cursor() as cur:
-        batches = [(n, f"{n:064x}", "demo", "bench", "accepted") for n in range(1, len(YEARS) * 12 + 1)]
-        cur.executemany(
-            "INSERT INTO rum_batch (id, content_sha256, source, token_name, status, lines, rss_accepted, "
-            "rum_accepted, rss_rejected, lines_rejected, formats, errors, findings, skipped_rules) "
-            "VALUES (%s, %s, %s, %s, %s, 0, 0, 0, 0, 0, '{}', '[]', '{}', '{}')",
-            batches,
-        )
+        activity.insert_month_batches(cur)
         for rss_lines, rum_lines in generate(total_rum):
-            with cur.copy(f"COPY rss_version ({activity.RSS_COLUMNS}) FROM STDIN") as copy:
-                copy.write("\n".join(rss_lines) + "\n")
-            with cur.copy(f"COPY rum ({RUM_COLUMNS}) FROM STDIN") as copy:
-                copy.write("\n".join(rum_lines) + "\n")
+            activity.copy_stays(cur, rss_lines, rum_lines)
         cur.execute("SELECT setval(pg_get_serial_sequence('rss_version', 'id'), max(id)) FROM rss_version")
         conn.commit()
         print(f"{_rsa_rows(conn, 7):,} RSA stored", flush=True)
