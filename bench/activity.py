@@ -20,7 +20,7 @@ import statistics
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from sqlalchemy import make_url
@@ -57,8 +57,10 @@ def _units() -> list[str]:
 def _structure(
     units: list[str],
 ) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]], list[tuple[object, ...]]]:
-    poles = [(code, label) for code, label in POLES]
-    services = [(f"S{i:02d}", f"Service {i:02d}", POLES[i % len(POLES)][0]) for i in range(30)]
+    poles: list[tuple[str, ...]] = [(code, label) for code, label in POLES]
+    services: list[tuple[str, ...]] = [
+        (f"S{i:02d}", f"Service {i:02d}", POLES[i % len(POLES)][0]) for i in range(30)
+    ]
     rows: list[tuple[object, ...]] = []
     rng = random.Random(7)
     for i, unit in enumerate(units):
@@ -440,7 +442,7 @@ def report(
     requests: int,
     load_seconds: float | None,
 ) -> list[str]:
-    rhs_lines, rhs_seconds = facts["rhs"]  # type: ignore[misc]
+    rhs_lines, rhs_seconds = cast(tuple[int, float], facts["rhs"])
     ok = all(p95 <= TARGET_P95_MS for _name, _p50, p95, _max in results)
     lines = [
         TITLE,

@@ -685,13 +685,15 @@ def measure_block_work(generated: Generated) -> Stages:
     import pickle
 
     from app.ingestion import blocks
+    from app.ingestion.rows import rows
     from app.rules.engine import RuleContext
+    from app.rules.rss_findings import findings_of
 
     stages = Stages()
     ctx = RuleContext()
     patches = [
-        (blocks, "rows", _timed(stages, "rows", blocks.rows, cpu=True)),
-        (blocks, "findings_of", _timed(stages, "rules", blocks.findings_of, cpu=True)),
+        (blocks, "rows", _timed(stages, "rows", rows, cpu=True)),
+        (blocks, "findings_of", _timed(stages, "rules", findings_of, cpu=True)),
     ]
     gc.disable()
     try:

@@ -178,16 +178,16 @@ def main(argv: list[str] | None = None) -> int:
             data = f"{size}; best of {args.repeat}"
             measured.append(Figure("bench.rules", measure, figure, data=data, command=command))
         if args.save or args.check:
-            data = dump(stays, make())
-            digest = hashlib.sha256(data).hexdigest()[:16]
-            lines = data.count(b"\n") - 1
+            findings = dump(stays, make())
+            digest = hashlib.sha256(findings).hexdigest()[:16]
+            lines = findings.count(b"\n") - 1
             print(f"{name:14} findings: {lines:,} lines, sha256 {digest}")
             if args.save:
                 args.save.mkdir(parents=True, exist_ok=True)
-                (args.save / f"{name}.tsv").write_bytes(data)
+                (args.save / f"{name}.tsv").write_bytes(findings)
             if args.check:
                 reference = (args.check / f"{name}.tsv").read_bytes()
-                if reference != data:
+                if reference != findings:
                     failed = True
                     print(f"{name:14} FINDINGS DIFFER from {args.check / (name + '.tsv')}", file=sys.stderr)
                 else:

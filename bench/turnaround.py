@@ -33,6 +33,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
+from typing import cast
 
 import psycopg
 from sqlalchemy import make_url
@@ -579,7 +580,7 @@ def main(argv: list[str] | None = None) -> None:
             return
         results, measured = measure(url, max(args.requests, 50))
         facts.update(measured)
-        in_p50, in_p95 = facts["in_process"]  # type: ignore[misc]
+        in_p50, in_p95 = cast(tuple[float, float], facts["in_process"])
         print(f"turnaround, a month, in process   p50 {in_p50:6.1f} ms  p95 {in_p95:6.1f} ms")
         facts["shared_buffers"] = _shared_buffers(url)
         print(f"shared_buffers {facts['shared_buffers']}")
