@@ -41,6 +41,7 @@ from app.alerts.schemas import (
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.config import get_settings
+from app.core.copying import copied
 from app.core.line_errors import LineError
 from app.core.pagination import id_cursor, next_page
 from app.core.problems import InvalidInput, NotFound
@@ -65,14 +66,7 @@ def to_read(rule: AlertRule) -> AlertRuleRead:
 
 def list_metrics() -> list[MetricRead]:
     return [
-        MetricRead(
-            metric=p.metric,
-            label=p.label,
-            kind=p.kind,
-            windows=list(p.windows),
-            default_window=p.windows[0],
-            scopes=list(p.scopes),
-        )
+        copied(MetricRead, p, windows=list(p.windows), default_window=p.windows[0], scopes=list(p.scopes))
         for p in sorted(PROVIDERS.values(), key=lambda p: p.metric.value)
     ]
 
@@ -382,22 +376,7 @@ def evaluate_all(session: Session) -> list[EvaluationRead]:
 
 
 def _delivery_read(row: AlertDelivery) -> DeliveryRead:
-    return DeliveryRead(
-        id=row.id,
-        event_id=row.event_id,
-        rule_id=row.rule_id,
-        event=AlertEvent(row.event),
-        url=row.url,
-        status=DeliveryStatus(row.status),
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        last_attempt_at=row.last_attempt_at,
-        last_status_code=row.last_status_code,
-        last_error=row.last_error,
-        created_at=row.created_at,
-        delivered_at=row.delivered_at,
-        payload=json.loads(row.body),
-    )
+    return copied(DeliveryRead, row, payload=json.loads(row.body))
 
 
 def list_deliveries(

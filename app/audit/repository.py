@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
 
 from sqlalchemy import ARRAY, Text, bindparam, func, insert, select
 from sqlalchemy.orm import Session
@@ -11,7 +10,7 @@ from app.audit.schemas import AuditEntry, AuditFilter
 
 
 def add(session: Session, entry: AuditEntry) -> None:
-    session.execute(insert(AuditLog).values(**asdict(entry)))
+    session.execute(insert(AuditLog).values(**entry.model_dump()))
 
 
 def list_entries(

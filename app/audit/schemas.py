@@ -3,12 +3,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
+class AuditEntry(BaseModel):
     """One entry as written (`audit_log` columns but its id and time)."""
+
+    model_config = ConfigDict(frozen=True)
 
     token_name: str
     role: str
@@ -17,7 +18,9 @@ class AuditEntry:
     endpoint: str
     object_type: str
     object_ids: list[str]
-    units: list[str] | None
+    units: list[str] | None = Field(
+        description="UMs whose data the entry concerns; null when it cannot be told (hospital-wide)"
+    )
     request_id: str | None
 
 
@@ -33,20 +36,14 @@ class AuditFilter:
     until: datetime | None = None
 
 
-class AuditEntryRead(BaseModel):
+class _Stored(BaseModel):
     id: int
     at: datetime
-    token_name: str
-    role: str
-    action: str
-    method: str
-    endpoint: str
-    object_type: str
-    object_ids: list[str]
-    units: list[str] | None = Field(
-        description="UMs whose data the entry concerns; null when it cannot be told (hospital-wide)"
-    )
-    request_id: str | None
+
+
+# pydantic orders the fields of its bases last base first: id and at, then the entry's.
+class AuditEntryRead(AuditEntry, _Stored):
+    pass
 
 
 class AuditPage(BaseModel):

@@ -24,7 +24,7 @@ from app.medeco import repository
 from app.medeco.models import RsaBatch
 from app.medeco.rsa_parser import ArchiveError, ArchiveTooLarge, GrouperOutput, read_archive
 from app.medeco.rsa_reader import Delivery, copy_chunks, has_lines, read_links, stream_rows
-from app.medeco.schemas import RsaBatchError, RsaBatchRead, UnlinkedRsa
+from app.medeco.schemas import RsaBatchRead
 
 MAX_STORED_ERRORS: Final = 1000
 MIN_CAMPAIGN: Final = 2000
@@ -157,14 +157,7 @@ def _finish(batch: RsaBatch, delivery: Delivery, *, accepted: int, unchanged: in
 
 
 def to_read(batch: RsaBatch) -> RsaBatchRead:
-    return RsaBatchRead(
-        id=batch.id, received_at=batch.received_at, source=batch.source, status=batch.status,
-        campaign=batch.campaign, files=dict(batch.files), rsa_lines=batch.rsa_lines,
-        tra_lines=batch.tra_lines, rsa_accepted=batch.rsa_accepted, rsa_unchanged=batch.rsa_unchanged,
-        rsa_rejected=batch.rsa_rejected, rsa_unlinked=batch.rsa_unlinked, errors_total=batch.errors_total,
-        formats=dict(batch.formats), errors=[RsaBatchError.model_validate(e) for e in batch.errors],
-        unlinked=[UnlinkedRsa.model_validate(u) for u in batch.unlinked],
-    )  # fmt: skip
+    return RsaBatchRead.model_validate(batch, from_attributes=True)
 
 
 def get_batch(session: Session, *, batch_id: int) -> RsaBatchRead:

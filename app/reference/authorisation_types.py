@@ -48,6 +48,15 @@ _DIAL = "Dialyse"
 _URG = "Urgences"
 _GYN = "Gynécologie-obstétrique"
 
+
+def _refpmsi(
+    code: str, label: str, critical_care: CriticalCare | None = "si", discipline: str = _MED
+) -> AuthorisationType:
+    """A code of the refpmsi 2025 referential only (see the module docstring): full hospitalisation,
+    its label not checked against the ATIH notice."""
+    return AuthorisationType(code, label, _HC, discipline, critical_care, confirmed=False)
+
+
 _TYPES: Final = (
     _T("01A", "Réanimation adulte hors grands brûlés", _HC, _MED, "rea"),
     _T("01B", "Réanimation adulte grands brûlés", _HC, _MED, "rea"),
@@ -99,59 +108,24 @@ _TYPES: Final = (
     _T("73", "Gynécologie-obstétrique indifférenciée", _ALL, _GYN),
     _T("88", "Unité supprimée", _ALL),
     # 2023-2024 critical-care reform (refpmsi 2025).
-    _T("02C", "Soins intensifs polyvalents adultes", _HC, _MED, "si", False),
-    _T("02D", "Soins intensifs polyvalents dérogatoires adultes", _HC, _MED, "si", False),
-    _T("02E", "Soins intensifs de cardiologie (USIC) adultes", _HC, _MED, "si", False),
-    _T("02F", "Soins intensifs neurovasculaires (USINV) adultes", _HC, _MED, "si", False),
-    _T("02H", "Soins intensifs d'hématologie (USIH) adultes", _HC, _MED, "si", False),
-    _T(
-        "02I",
-        "Soins intensifs de spécialité adultes (néphrologie, respiratoire, hépato-gastro...)",
-        _HC,
-        _MED,
-        "si",
-        False,
-    ),
-    _T("07C", "UHCD des antennes de médecine d'urgence", _HC, _URG, None, False),
-    _T("13G", "Réanimation pédiatrique de recours hors grands brûlés", _HC, _MED, "rea", False),
-    _T("15C", "Soins intensifs polyvalents pédiatriques", _HC, _MED, "si", False),
-    _T("15D", "Soins intensifs polyvalents dérogatoires pédiatriques", _HC, _MED, "si", False),
-    _T("15E", "Soins intensifs pédiatriques de cardiologie", _HC, _MED, "si", False),
-    _T("15G", "Soins intensifs polyvalents pédiatriques de recours", _HC, _MED, "si", False),
-    _T("15H", "Soins intensifs d'hématologie (USIH) pédiatriques", _HC, _MED, "si", False),
-    _T(
-        "15I",
-        "Soins intensifs pédiatriques de spécialité (néphrologie, diabétologie...)",
-        _HC,
-        _MED,
-        "si",
-        False,
-    ),
-    _T("24C", "Soins intensifs polyvalents adultes (variante 24, sens non confirmé)", _HC, _MED, "si", False),
-    _T(
-        "24D",
-        "Soins intensifs polyvalents dérogatoires adultes (variante 24, sens non confirmé)",
-        _HC,
-        _MED,
-        "si",
-        False,
-    ),
-    _T(
-        "25C",
-        "Soins intensifs polyvalents pédiatriques (variante 25, sens non confirmé)",
-        _HC,
-        _MED,
-        "si",
-        False,
-    ),
-    _T(
-        "25D",
-        "Soins intensifs polyvalents dérogatoires pédiatriques (variante 25, sens non confirmé)",
-        _HC,
-        _MED,
-        "si",
-        False,
-    ),
+    _refpmsi("02C", "Soins intensifs polyvalents adultes"),
+    _refpmsi("02D", "Soins intensifs polyvalents dérogatoires adultes"),
+    _refpmsi("02E", "Soins intensifs de cardiologie (USIC) adultes"),
+    _refpmsi("02F", "Soins intensifs neurovasculaires (USINV) adultes"),
+    _refpmsi("02H", "Soins intensifs d'hématologie (USIH) adultes"),
+    _refpmsi("02I", "Soins intensifs de spécialité adultes (néphrologie, respiratoire, hépato-gastro...)"),
+    _refpmsi("07C", "UHCD des antennes de médecine d'urgence", None, _URG),
+    _refpmsi("13G", "Réanimation pédiatrique de recours hors grands brûlés", "rea"),
+    _refpmsi("15C", "Soins intensifs polyvalents pédiatriques"),
+    _refpmsi("15D", "Soins intensifs polyvalents dérogatoires pédiatriques"),
+    _refpmsi("15E", "Soins intensifs pédiatriques de cardiologie"),
+    _refpmsi("15G", "Soins intensifs polyvalents pédiatriques de recours"),
+    _refpmsi("15H", "Soins intensifs d'hématologie (USIH) pédiatriques"),
+    _refpmsi("15I", "Soins intensifs pédiatriques de spécialité (néphrologie, diabétologie...)"),
+    _refpmsi("24C", "Soins intensifs polyvalents adultes (variante 24, sens non confirmé)"),
+    _refpmsi("24D", "Soins intensifs polyvalents dérogatoires adultes (variante 24, sens non confirmé)"),
+    _refpmsi("25C", "Soins intensifs polyvalents pédiatriques (variante 25, sens non confirmé)"),
+    _refpmsi("25D", "Soins intensifs polyvalents dérogatoires pédiatriques (variante 25, sens non confirmé)"),
 )
 
 AUTHORISATION_TYPES: Final[Mapping[str, AuthorisationType]] = MappingProxyType({t.code: t for t in _TYPES})

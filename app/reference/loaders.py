@@ -35,7 +35,7 @@ from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO, Final, TypeVar
+from typing import IO, Final, Generic, Protocol, TypeVar
 
 from app.core.compression import decompressed
 from app.core.config import DEFAULT_MAX_DECOMPRESSED_BYTES
@@ -212,64 +212,89 @@ def _parse_date(value: str) -> date | None:
     raise ValueError(value)
 
 
-def _required(line: int, values: dict[str, str], name: str) -> LineError | None:
-    if values[name]:
-        return None
-    return LineError(line, name, "missing_value", f"{name} is blank")
+@dataclass(frozen=True, slots=True)
+class Layout(Generic[R]):
+    """One kind of file: its columns, its name in messages (`what`), and what makes a record a
+    duplicate: `unique(record)` is (key, field, message), and a row whose key an earlier row had is
+    refused as a duplicate_code."""
+
+    columns: _Columns
+    what: str
+    unique: Callable[[R], tuple[Hashable, str, str]]
+
+    def read(
+        self, source: Source, max_bytes: int, row: Callable[[int, dict[str, str]], R | LineError]
+    ) -> Iterator[R | LineError]:
+        """What `row` makes of each row of the file, or the LineError it gives instead."""
+        seen: set[Hashable] = set()
+        for item in _rows(source, self.columns, self.what, max_bytes):
+            if isinstance(item, LineError):
+                yield item
+                continue
+            line, values = item
+            made = row(line, values)
+            if isinstance(made, LineError):
+                yield made
+                continue
+            key, field, message = self.unique(made)
+            if key in seen:
+                yield LineError(line, field, "duplicate_code", message)
+                continue
+            seen.add(key)
+            yield made
+
+
+@dataclass(frozen=True, slots=True)
+class Reader(Generic[R]):
+    """A layout and the record each of its rows makes, called as the file's reader:
+    `read_cim10(source, max_bytes=...)`."""
+
+    layout: Layout[R]
+    row: Callable[[int, dict[str, str]], R | LineError]
+
+    def __call__(
+        self, source: Source, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+    ) -> Iterator[R | LineError]:
+        return self.layout.read(source, max_bytes, self.row)
+
+
+class _Coded(Protocol):
+    @property
+    def code(self) -> str: ...
+
+
+def _by_code(row: _Coded) -> tuple[Hashable, str, str]:
+    return row.code, "code", f"{row.code} is listed twice"
 
 
 def _coded(
-    line: int, values: dict[str, str], field: str, code: str, pattern: re.Pattern[str], what: str
-) -> LineError | None:
-    """The row's code (`code`, normalised from `values[field]`) against its pattern, then its label."""
-    if not pattern.fullmatch(code):
-        return LineError(line, field, "invalid_code", f"{values[field]!r} is not {what}")
-    return _required(line, values, "label")
+    column: str,
+    pattern: re.Pattern[str],
+    described: str,
+    build: Callable[[int, str, dict[str, str]], R | LineError],
+    normalised: Callable[[str], str] = str.upper,
+) -> Callable[[int, dict[str, str]], R | LineError]:
+    """The row of a nomenclature: its code (`values[column]`, normalised) must match `pattern`, else
+    an invalid_code error says it is not `described`, and its label must be given; `build` makes the
+    record of the line, the normalised code and the row."""
+
+    def row(line: int, values: dict[str, str]) -> R | LineError:
+        code = normalised(values[column])
+        if not pattern.fullmatch(code):
+            return LineError(line, column, "invalid_code", f"{values[column]!r} is not {described}")
+        if not values["label"]:
+            return LineError(line, "label", "missing_value", "label is blank")
+        return build(line, code, values)
+
+    return row
 
 
-def read_rows(
-    source: Source,
-    columns: _Columns,
-    what: str,
-    max_bytes: int,
-    row: Callable[[int, dict[str, str]], R | LineError],
-    unique: Callable[[R], tuple[Hashable, str, str]],
-) -> Iterator[R | LineError]:
-    """What `row` makes of each row of the file, or the LineError it gives instead. `unique(made)`
-    is (key, field, message): a row whose key an earlier row had is refused as a duplicate_code."""
-    seen: set[Hashable] = set()
-    for item in _rows(source, columns, what, max_bytes):
-        if isinstance(item, LineError):
-            yield item
-            continue
-        line, values = item
-        made = row(line, values)
-        if isinstance(made, LineError):
-            yield made
-            continue
-        key, field, message = unique(made)
-        if key in seen:
-            yield LineError(line, field, "duplicate_code", message)
-            continue
-        seen.add(key)
-        yield made
+def _cim_code(raw: str) -> str:
+    """No dot, no space, upper case: "e11.9" is E119."""
+    return raw.replace(".", "").replace(" ", "").upper()
 
 
-def read_cim10(
-    source: Source, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
-) -> Iterator[CimRow | LineError]:
-    """CIM-10 codes with their ATIH type MCO restriction."""
-    return read_rows(
-        source, _CIM_COLUMNS, "CIM-10", max_bytes, _cim_row,
-        lambda row: (row.code, "code", f"{row.code} is listed twice"),
-    )  # fmt: skip
-
-
-def _cim_row(line: int, values: dict[str, str]) -> CimRow | LineError:
-    code = values["code"].replace(".", "").replace(" ", "").upper()
-    error = _coded(line, values, "code", code, _CIM_CODE, "a CIM-10 code")
-    if error is not None:
-        return error
+def _cim_row(line: int, code: str, values: dict[str, str]) -> CimRow | LineError:
     raw_type = values["type_mco"]
     if raw_type not in {"0", "1", "2", "3", "4"}:
         return LineError(line, "type_mco", "invalid_value", f"type MCO {raw_type!r} of {code} is not 0-4")
@@ -284,21 +309,13 @@ def _cim_row(line: int, values: dict[str, str]) -> CimRow | LineError:
     )
 
 
-def read_ccam(
-    source: Source, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
-) -> Iterator[CcamRow | LineError]:
-    """CCAM acts with their validity dates."""
-    return read_rows(
-        source, _CCAM_COLUMNS, "CCAM", max_bytes, _ccam_row,
-        lambda row: (row.code, "code", f"{row.code} is listed twice"),
-    )  # fmt: skip
+# CIM-10 codes with their ATIH type MCO restriction.
+read_cim10: Final[Reader[CimRow]] = Reader(
+    Layout(_CIM_COLUMNS, "CIM-10", _by_code), _coded("code", _CIM_CODE, "a CIM-10 code", _cim_row, _cim_code)
+)
 
 
-def _ccam_row(line: int, values: dict[str, str]) -> CcamRow | LineError:
-    code = values["code"].upper()
-    error = _coded(line, values, "code", code, _CCAM_CODE, "a CCAM code")
-    if error is not None:
-        return error
+def _ccam_row(line: int, code: str, values: dict[str, str]) -> CcamRow | LineError:
     parsed = _validity(line, code, values)
     if isinstance(parsed, LineError):
         return parsed
@@ -327,21 +344,13 @@ def _validity(line: int, code: str, values: dict[str, str]) -> tuple[date | None
     return start, end
 
 
-def read_ghm(
-    source: Source, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
-) -> Iterator[GhmRow | LineError]:
-    """GHMs (6 characters) or GHM roots (5 characters) with their labels, per year when given."""
-    return read_rows(
-        source, _GHM_COLUMNS, "GHM", max_bytes, _ghm_row,
-        lambda row: ((row.ghm, row.year), "ghm", f"{row.ghm} is listed twice for the same year"),
-    )  # fmt: skip
+# CCAM acts with their validity dates.
+read_ccam: Final[Reader[CcamRow]] = Reader(
+    Layout(_CCAM_COLUMNS, "CCAM", _by_code), _coded("code", _CCAM_CODE, "a CCAM code", _ccam_row)
+)
 
 
-def _ghm_row(line: int, values: dict[str, str]) -> GhmRow | LineError:
-    ghm = values["ghm"].upper()
-    error = _coded(line, values, "ghm", ghm, _GHM, "a GHM or GHM root")
-    if error is not None:
-        return error
+def _ghm_row(line: int, ghm: str, values: dict[str, str]) -> GhmRow | LineError:
     raw_year = values.get("year", "")
     if raw_year and not (raw_year.isascii() and raw_year.isdigit() and len(raw_year) == 4):
         return LineError(line, "year", "invalid_value", f"year {raw_year!r} of {ghm} is not a year")
@@ -352,19 +361,18 @@ def _ghm_row(line: int, values: dict[str, str]) -> GhmRow | LineError:
     return GhmRow(ghm, values["label"], cmd, year, values.get("domain", ""), values.get("domain_label", ""))
 
 
-def read_cmd_labels(
-    source: Source, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
-) -> Iterator[CmdRow | LineError]:
-    """CMD (catégories majeures de diagnostic) labels."""
-    return read_rows(
-        source, _CMD_COLUMNS, "CMD", max_bytes, _cmd_row,
-        lambda row: (row.cmd, "cmd", f"CMD {row.cmd} is listed twice"),
-    )  # fmt: skip
+# GHMs (6 characters) or GHM roots (5 characters) with their labels, per year when given.
+read_ghm: Final[Reader[GhmRow]] = Reader(
+    Layout(
+        _GHM_COLUMNS,
+        "GHM",
+        lambda row: ((row.ghm, row.year), "ghm", f"{row.ghm} is listed twice for the same year"),
+    ),
+    _coded("ghm", _GHM, "a GHM or GHM root", _ghm_row),
+)
 
-
-def _cmd_row(line: int, values: dict[str, str]) -> CmdRow | LineError:
-    cmd = values["cmd"]
-    error = _coded(line, values, "cmd", cmd, _CMD, "a 2-digit CMD")
-    if error is not None:
-        return error
-    return CmdRow(cmd, values["label"])
+# CMD (catégories majeures de diagnostic) labels.
+read_cmd_labels: Final[Reader[CmdRow]] = Reader(
+    Layout(_CMD_COLUMNS, "CMD", lambda row: (row.cmd, "cmd", f"CMD {row.cmd} is listed twice")),
+    _coded("cmd", _CMD, "a 2-digit CMD", lambda line, cmd, values: CmdRow(cmd, values["label"])),
+)

@@ -26,7 +26,7 @@ from typing import Final
 from app.core.config import DEFAULT_MAX_DECOMPRESSED_BYTES
 from app.core.line_errors import LineError
 from app.reference.campaigns import CAMPAIGN_MONTH, campaign_of
-from app.reference.loaders import Source, _Columns, _parse_date, read_rows
+from app.reference.loaders import Layout, Source, _Columns, _parse_date
 
 UNVALUED_GHS: Final = "9999"  # the GHS of the GHMs the tariffs do not pay (cosmetic surgery, errors...)
 _GHS: Final = re.compile(r"[0-9]{1,4}")
@@ -192,28 +192,32 @@ def _tariff_row(line: int, values: dict[str, str], default_campaign: int) -> Ghs
     )
 
 
+_TARIFFS: Final[Layout[GhsTariff]] = Layout(
+    _TARIFF_COLUMNS,
+    "GHS tariff",
+    lambda row: ((row.campaign, row.ghs, row.ghm), "ghs", f"GHS {row.ghs} ({row.ghm}) is listed twice"),
+)
+
+
 def read_ghs_tariffs(
     source: Source, *, default_campaign: int, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
 ) -> Iterator[GhsTariff | LineError]:
     """GHS tariffs of every campaign the file holds (`default_campaign` for rows that name none)."""
-    return read_rows(
-        source, _TARIFF_COLUMNS, "GHS tariff", max_bytes,
-        lambda line, values: _tariff_row(line, values, default_campaign),
-        lambda row: ((row.campaign, row.ghs, row.ghm), "ghs", f"GHS {row.ghs} ({row.ghm}) is listed twice"),
-    )  # fmt: skip
+    return _TARIFFS.read(source, max_bytes, lambda line, values: _tariff_row(line, values, default_campaign))
+
+
+_DMS: Final[Layout[GhmMeanStay]] = Layout(
+    _DMS_COLUMNS,
+    "national DMS",
+    lambda row: ((row.year, row.ghm, row.ghs), "ghm", f"{row.ghm} {row.ghs or ''} is listed twice".rstrip()),
+)
 
 
 def read_ghm_dms(
     source: Source, *, default_year: int, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
 ) -> Iterator[GhmMeanStay | LineError]:
     """National mean LOS per GHM (and per GHS when the file splits a GHM), per year."""
-    return read_rows(
-        source, _DMS_COLUMNS, "national DMS", max_bytes,
-        lambda line, values: _dms_row(line, values, default_year),
-        lambda row: (
-            (row.year, row.ghm, row.ghs), "ghm", f"{row.ghm} {row.ghs or ''} is listed twice".rstrip()
-        ),
-    )  # fmt: skip
+    return _DMS.read(source, max_bytes, lambda line, values: _dms_row(line, values, default_year))
 
 
 def _dms_row(line: int, values: dict[str, str], default_year: int) -> GhmMeanStay | LineError:

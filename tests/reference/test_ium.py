@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.core.line_errors import LineError
-from app.reference.authorisation_types import AUTHORISATION_TYPES, lookup, mode_allowed
+from app.reference.authorisation_types import AUTHORISATION_TYPES, AuthorisationType, lookup, mode_allowed
 from app.reference.ium import IumLine, check_authorisation, check_ium, parse_ium, write_ium
 from tests.conftest import shared_file
 
@@ -170,6 +170,19 @@ def test_authorisation_table() -> None:
         "14B",
     }
     assert not lookup("24C").confirmed  # type: ignore[union-attr]
+
+
+def test_refpmsi_codes_are_unconfirmed_full_hospitalisation() -> None:
+    reform = [t for t in AUTHORISATION_TYPES.values() if not t.confirmed]
+    assert len(reform) == 18 and all(t.modes == frozenset("C") and t.ended_on is None for t in reform)
+    assert AUTHORISATION_TYPES["07C"] == AuthorisationType(
+        "07C", "UHCD des antennes de médecine d'urgence", frozenset("C"), "Urgences", None, confirmed=False
+    )
+    assert (AUTHORISATION_TYPES["13G"].discipline, AUTHORISATION_TYPES["13G"].critical_care) == (
+        "Médecine",
+        "rea",
+    )
+    assert {t.critical_care for t in reform if t.code not in ("07C", "13G")} == {"si"}
 
 
 def test_authorisation_table_matches_the_shared_referential() -> None:
