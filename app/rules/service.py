@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
+from app.core.copying import copied
 from app.core.line_errors import LineError
 from app.core.pagination import id_cursor, next_page
 from app.core.problems import Conflict, NotFound
@@ -484,18 +485,12 @@ def _status(finding: Finding) -> FindingStatus:
 
 
 def to_read(finding: Finding) -> FindingRead:
-    return FindingRead(
-        id=finding.id,
+    return copied(
+        FindingRead,
+        finding,
         rule=finding.rule_code,
         severity=Severity(finding.severity),
-        rss_number=finding.rss_number,
-        rum_number=finding.rum_number,
-        field=finding.field,
-        value=finding.value,
-        message=finding.message,
         status=_status(finding),
-        comment=finding.comment,
-        unit=finding.unit,
         exit_date=finding.rss_exit_date,
     )
 
