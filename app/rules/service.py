@@ -52,6 +52,7 @@ from app.rules.rss_findings import findings_of as findings_of
 from app.rules.schemas import (
     TRANSITIONS,
     FindingCounts,
+    FindingFilter,
     FindingRead,
     FindingReview,
     FindingStatus,
@@ -513,9 +514,7 @@ def list_findings(
 ) -> tuple[list[FindingRead], str | None]:
     """One page of findings (ascending id) and the cursor of the next page, None at the end.
     Patient-level (RSS numbers): audited with the RSS numbers returned."""
-    rows = repository.list_findings(
-        session,
-        units=principal.units,
+    where = FindingFilter(
         rss_number=rss_number,
         rule=rule,
         severity=severity.value if severity else None,
@@ -525,8 +524,9 @@ def list_findings(
         date_from=date_from,
         date_to=date_to,
         status=status.value if status else None,
-        after_id=id_cursor(cursor),
-        limit=limit + 1,
+    )
+    rows = repository.list_findings(
+        session, units=principal.units, where=where, after_id=id_cursor(cursor), limit=limit + 1
     )
     page, next_cursor = next_page(rows, limit)
     items = [to_read(row) for row in page]
