@@ -55,99 +55,84 @@ _NA: Final[Status] = "not applicable"
 _DIAGINFO = "diagnosis attributes of the FG table DIAGINFO (rare, age, sex, imprecise, not a usual DP)"
 _CONFIRM_INFO = "information only (confirmation required and present): nothing to correct"
 
+
+def _each(numbers: str, note: str) -> dict[str, str]:
+    """The same note for each of the space-separated FG `numbers`."""
+    return dict.fromkeys(numbers.split(), note)
+
+
+def _own(numbers: str, note: str) -> dict[str, str]:
+    """A note for each of the FG `numbers` that names the code (`note`'s ``{}``)."""
+    return {number: note.format(number) for number in numbers.split()}
+
+
+# Why each code that no rule implements is not one, by status.
+_NEEDS_TABLES: Final[Mapping[str, str]] = {
+    "002": "which CMD (12, 13, 14) a DP leads to: GHM decision tree",
+    "003": "DP refused in some branches of the GHM decision tree",
+    "005": "precision the GHM classification needs: GHM decision tree",
+    "007": "weight ranges of the CMD 15 tree; C128, C129 and C168 check the documented bounds",
+    "080": "list of minor operative acts of the GHM classification",
+    **_each("084 085 086 087 088 090 091 092 093 096 097 098 099", _DIAGINFO),
+    "112": "complementary gestures and their main acts: CCAM attributes of the FG tables",
+    "120": "short but costly stay: GHM-root thresholds of the FG table RGHMINFO (C261, C262 done)",
+    "124": "confirmation not needed: needs every case of C120, including RGHMINFO thresholds",
+    **_each("130 131 132", "codes flagged O / Z37 by age in the FG diagnosis table"),
+    **_each("133 134 135", "codes flagged P / Z38 by age in the FG diagnosis table"),
+    "148": "acts reserved to one sex: CCAM attributes of the FG tables",
+    "149": "acts reserved to newborns: CCAM attributes of the FG tables",
+    "167": "acts whose activity 1 is mandatory: CCAM attributes of the FG tables",
+    **_each(
+        "180 181 182", "WHO codes reserved for urgent use: flag of the FG diagnosis table, changes by year"
+    ),
+    "186": "accepted ATIH extensions of each act: CCAM extension table",
+    "192": "acts that have ATIH extensions: CCAM extension table",
+    **_each("193 194", "validity dates of ATIH extensions: CCAM extension table"),
+    "203": "peritoneal dialysis séances of the CMD 28 tree",
+    "204": "childbirth branches of the CMD 14 tree (DP Z39.00 with a delivery act)",
+    **_each("205 206", "childbirth diagnoses of the CMD 14 tree"),
+    "207": "abortion acts and diagnoses of the CMD 14 tree",
+    **_each("208 209", "ante-partum and post-partum diagnoses of the CMD 14 tree"),
+    "210": "diagnoses leading to a root of the CMD 14 tree",
+    "211": "perinatal DP outside CMD 15: age, weight and entry mode of the CMD 15 tree",
+    "213": "weight / gestational age table of the GHM manual (C129 checks the documented bounds)",
+    "214": "dialysis acts and extended codes of the CMD 28 tree",
+    "215": "irradiation preparation acts of the CMD 28 tree",
+    "216": "irradiation acts (CCAM chapter 17) of the CMD 28 tree",
+    "222": "non-minor operative acts unrelated to the DP: GHM classification",
+    **_each("241 242", "day-hospital gradation: eligible stays and their exemptions (FG lists)"),
+    **_each("252 254", "scope of the non-programmed indicator (FG lists of the stays concerned)"),
+    "260": "short but costly stay: GHM-root thresholds of the FG table RGHMINFO",
+}
+_TABLE_FREE: Final[Mapping[str, str]] = {
+    "010": "dimqa cuts the RSS by their number: an RSS never holds two numbers",
+    **_own(
+        "055 056 057 058", "a structural line error of the parser (`fg_code` C{}): the line cannot be cut"
+    ),
+    "059": "a structural line error of the parser (`fg_code` C059): unknown format or length",
+    "101": "the accepted dedicated-bed types changed over the years (only 08 in the 2024-2026 formats); "
+    "left until the earlier lists are confirmed",
+    **_each(
+        "152 153", "needs the UM's hospitalisation mode (partial) from the fichier d'UM, not given to rules"
+    ),
+    "154": "needs the UM's hospitalisation mode (partial, mixed) from the fichier d'UM",
+    **_each("175 176 177 178", "IVG variables of RUM 017 (2015-2016) only: obsolete"),
+    "212": "DP Z51.00 with 0 séances: a 0-day stay without act is C145; other lengths are a candidate Q rule",
+    **_each("223 265 266 267 268", _CONFIRM_INFO),
+}
+_NOT_APPLICABLE: Final[Mapping[str, str]] = {
+    "004": "grouper tables damaged (G004 / I004): an error of the grouper itself",
+    **_own("008 009", "grouper implementation (I{})"),
+    **_own("200 201 202", "grouper tables error (G{})"),
+    "500": "grouper implementation (I500: fichier d'UM not found)",
+    "501": "grouper implementation (I501: fichier d'UM corrupted)",
+    "502": "grouper implementation (I502: exit date outside the binary tables)",
+}
+
 NOT_RULES: Final[Mapping[str, tuple[Status, str]]] = {
-    "002": (_TREE, "which CMD (12, 13, 14) a DP leads to: GHM decision tree"),
-    "003": (_TREE, "DP refused in some branches of the GHM decision tree"),
-    "004": (_NA, "grouper tables damaged (G004 / I004): an error of the grouper itself"),
-    "005": (_TREE, "precision the GHM classification needs: GHM decision tree"),
-    "007": (_TREE, "weight ranges of the CMD 15 tree; C128, C129 and C168 check the documented bounds"),
-    "008": (_NA, "grouper implementation (I008)"),
-    "009": (_NA, "grouper implementation (I009)"),
-    "010": (_FREE, "dimqa cuts the RSS by their number: an RSS never holds two numbers"),
-    "055": (_FREE, "a structural line error of the parser (`fg_code` C055): the line cannot be cut"),
-    "056": (_FREE, "a structural line error of the parser (`fg_code` C056): the line cannot be cut"),
-    "057": (_FREE, "a structural line error of the parser (`fg_code` C057): the line cannot be cut"),
-    "058": (_FREE, "a structural line error of the parser (`fg_code` C058): the line cannot be cut"),
-    "059": (_FREE, "a structural line error of the parser (`fg_code` C059): unknown format or length"),
-    "080": (_TREE, "list of minor operative acts of the GHM classification"),
-    "084": (_TREE, _DIAGINFO),
-    "085": (_TREE, _DIAGINFO),
-    "086": (_TREE, _DIAGINFO),
-    "087": (_TREE, _DIAGINFO),
-    "088": (_TREE, _DIAGINFO),
-    "090": (_TREE, _DIAGINFO),
-    "091": (_TREE, _DIAGINFO),
-    "092": (_TREE, _DIAGINFO),
-    "093": (_TREE, _DIAGINFO),
-    "096": (_TREE, _DIAGINFO),
-    "097": (_TREE, _DIAGINFO),
-    "098": (_TREE, _DIAGINFO),
-    "099": (_TREE, _DIAGINFO),
-    "101": (
-        _FREE,
-        "the accepted dedicated-bed types changed over the years (only 08 in the 2024-2026 formats); "
-        "left until the earlier lists are confirmed",
-    ),
-    "112": (_TREE, "complementary gestures and their main acts: CCAM attributes of the FG tables"),
-    "120": (_TREE, "short but costly stay: GHM-root thresholds of the FG table RGHMINFO (C261, C262 done)"),
-    "124": (_TREE, "confirmation not needed: needs every case of C120, including RGHMINFO thresholds"),
-    "130": (_TREE, "codes flagged O / Z37 by age in the FG diagnosis table"),
-    "131": (_TREE, "codes flagged O / Z37 by age in the FG diagnosis table"),
-    "132": (_TREE, "codes flagged O / Z37 by age in the FG diagnosis table"),
-    "133": (_TREE, "codes flagged P / Z38 by age in the FG diagnosis table"),
-    "134": (_TREE, "codes flagged P / Z38 by age in the FG diagnosis table"),
-    "135": (_TREE, "codes flagged P / Z38 by age in the FG diagnosis table"),
-    "148": (_TREE, "acts reserved to one sex: CCAM attributes of the FG tables"),
-    "149": (_TREE, "acts reserved to newborns: CCAM attributes of the FG tables"),
-    "152": (_FREE, "needs the UM's hospitalisation mode (partial) from the fichier d'UM, not given to rules"),
-    "153": (_FREE, "needs the UM's hospitalisation mode (partial) from the fichier d'UM, not given to rules"),
-    "154": (_FREE, "needs the UM's hospitalisation mode (partial, mixed) from the fichier d'UM"),
-    "167": (_TREE, "acts whose activity 1 is mandatory: CCAM attributes of the FG tables"),
-    "175": (_FREE, "IVG variables of RUM 017 (2015-2016) only: obsolete"),
-    "176": (_FREE, "IVG variables of RUM 017 (2015-2016) only: obsolete"),
-    "177": (_FREE, "IVG variables of RUM 017 (2015-2016) only: obsolete"),
-    "178": (_FREE, "IVG variables of RUM 017 (2015-2016) only: obsolete"),
-    "180": (_TREE, "WHO codes reserved for urgent use: flag of the FG diagnosis table, changes by year"),
-    "181": (_TREE, "WHO codes reserved for urgent use: flag of the FG diagnosis table, changes by year"),
-    "182": (_TREE, "WHO codes reserved for urgent use: flag of the FG diagnosis table, changes by year"),
-    "186": (_TREE, "accepted ATIH extensions of each act: CCAM extension table"),
-    "192": (_TREE, "acts that have ATIH extensions: CCAM extension table"),
-    "193": (_TREE, "validity dates of ATIH extensions: CCAM extension table"),
-    "194": (_TREE, "validity dates of ATIH extensions: CCAM extension table"),
-    "200": (_NA, "grouper tables error (G200)"),
-    "201": (_NA, "grouper tables error (G201)"),
-    "202": (_NA, "grouper tables error (G202)"),
-    "203": (_TREE, "peritoneal dialysis séances of the CMD 28 tree"),
-    "204": (_TREE, "childbirth branches of the CMD 14 tree (DP Z39.00 with a delivery act)"),
-    "205": (_TREE, "childbirth diagnoses of the CMD 14 tree"),
-    "206": (_TREE, "childbirth diagnoses of the CMD 14 tree"),
-    "207": (_TREE, "abortion acts and diagnoses of the CMD 14 tree"),
-    "208": (_TREE, "ante-partum and post-partum diagnoses of the CMD 14 tree"),
-    "209": (_TREE, "ante-partum and post-partum diagnoses of the CMD 14 tree"),
-    "210": (_TREE, "diagnoses leading to a root of the CMD 14 tree"),
-    "211": (_TREE, "perinatal DP outside CMD 15: age, weight and entry mode of the CMD 15 tree"),
-    "212": (
-        _FREE,
-        "DP Z51.00 with 0 séances: a 0-day stay without act is C145; other lengths are a candidate Q rule",
-    ),
-    "213": (_TREE, "weight / gestational age table of the GHM manual (C129 checks the documented bounds)"),
-    "214": (_TREE, "dialysis acts and extended codes of the CMD 28 tree"),
-    "215": (_TREE, "irradiation preparation acts of the CMD 28 tree"),
-    "216": (_TREE, "irradiation acts (CCAM chapter 17) of the CMD 28 tree"),
-    "222": (_TREE, "non-minor operative acts unrelated to the DP: GHM classification"),
-    "223": (_FREE, _CONFIRM_INFO),
-    "241": (_TREE, "day-hospital gradation: eligible stays and their exemptions (FG lists)"),
-    "242": (_TREE, "day-hospital gradation: eligible stays and their exemptions (FG lists)"),
-    "252": (_TREE, "scope of the non-programmed indicator (FG lists of the stays concerned)"),
-    "254": (_TREE, "scope of the non-programmed indicator (FG lists of the stays concerned)"),
-    "260": (_TREE, "short but costly stay: GHM-root thresholds of the FG table RGHMINFO"),
-    "265": (_FREE, _CONFIRM_INFO),
-    "266": (_FREE, _CONFIRM_INFO),
-    "267": (_FREE, _CONFIRM_INFO),
-    "268": (_FREE, _CONFIRM_INFO),
-    "500": (_NA, "grouper implementation (I500: fichier d'UM not found)"),
-    "501": (_NA, "grouper implementation (I501: fichier d'UM corrupted)"),
-    "502": (_NA, "grouper implementation (I502: exit date outside the binary tables)"),
+    number: (found, note)
+    for found, notes in ((_TREE, _NEEDS_TABLES), (_FREE, _TABLE_FREE), (_NA, _NOT_APPLICABLE))
+    for number, note in sorted(notes.items())
 }
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.core.bulk import copy_rows
 from app.ingestion.models import RssVersion, Rum
 from app.rules.models import Finding
+from app.rules.schemas import FindingFilter
 from app.structure.models import Unit
 
 
@@ -235,42 +236,32 @@ def list_findings(
     session: Session,
     *,
     units: Sequence[str] | None,
-    rss_number: str | None = None,
-    rule: str | None = None,
-    severity: str | None = None,
-    unit: str | None = None,
-    pole: str | None = None,
-    service: str | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    status: str | None = None,
+    where: FindingFilter,
     after_id: int | None = None,
     limit: int = 100,
 ) -> list[Finding]:
     """Findings by ascending id (keyset pagination: pass the last id seen as `after_id`).
 
-    `units`: the caller's unit restriction (None = every unit). `pole` and `service` are those of
-    the finding's UM in the structure valid on the RSS discharge date. `status` None means every
-    finding not closed."""
-    query = select(Finding).where(_status_filter(status))
+    `units`: the caller's unit restriction (None = every unit)."""
+    query = select(Finding).where(_status_filter(where.status))
     if units is not None:
         query = query.where(Finding.unit == func.any(list(units)))
-    if rss_number is not None:
-        query = query.where(Finding.rss_number == rss_number)
-    if rule is not None:
-        query = query.where(Finding.rule_code == rule)
-    if severity is not None:
-        query = query.where(Finding.severity == severity)
-    if unit is not None:
-        query = query.where(Finding.unit == unit)
-    if service is not None:
-        query = query.where(exists().where(_unit_at_exit(), Unit.service_code == service))
-    if pole is not None:
-        query = query.where(exists().where(_unit_at_exit(), Unit.pole_code == pole))
-    if date_from is not None:
-        query = query.where(Finding.rss_exit_date >= date_from)
-    if date_to is not None:
-        query = query.where(Finding.rss_exit_date <= date_to)
+    if where.rss_number is not None:
+        query = query.where(Finding.rss_number == where.rss_number)
+    if where.rule is not None:
+        query = query.where(Finding.rule_code == where.rule)
+    if where.severity is not None:
+        query = query.where(Finding.severity == where.severity)
+    if where.unit is not None:
+        query = query.where(Finding.unit == where.unit)
+    if where.service is not None:
+        query = query.where(exists().where(_unit_at_exit(), Unit.service_code == where.service))
+    if where.pole is not None:
+        query = query.where(exists().where(_unit_at_exit(), Unit.pole_code == where.pole))
+    if where.date_from is not None:
+        query = query.where(Finding.rss_exit_date >= where.date_from)
+    if where.date_to is not None:
+        query = query.where(Finding.rss_exit_date <= where.date_to)
     if after_id is not None:
         query = query.where(Finding.id > after_id)
     return list(session.scalars(query.order_by(Finding.id).limit(limit)))

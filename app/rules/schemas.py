@@ -36,6 +36,23 @@ class FindingCounts:
         return {"blocking": self.blocking, "warning": self.warning, "info": self.info}
 
 
+@dataclass(frozen=True, slots=True)
+class FindingFilter:
+    """What a findings listing narrows to; None: no condition. `severity` and `status` as stored
+    (`status` None: every finding not closed); `pole` and `service` are those of the finding's UM
+    in the structure valid on the RSS discharge date."""
+
+    rss_number: str | None
+    rule: str | None
+    severity: str | None
+    unit: str | None
+    pole: str | None
+    service: str | None
+    date_from: date | None
+    date_to: date | None
+    status: str | None
+
+
 class ReviewStatus(StrEnum):
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
+from app.core.copying import copied
 from app.core.line_errors import LineError
 from app.core.pagination import id_cursor, next_page
 from app.core.problems import Conflict, NotFound
@@ -51,6 +52,7 @@ from app.rules.rss_findings import findings_of as findings_of
 from app.rules.schemas import (
     TRANSITIONS,
     FindingCounts,
+    FindingFilter,
     FindingRead,
     FindingReview,
     FindingStatus,
@@ -484,18 +486,12 @@ def _status(finding: Finding) -> FindingStatus:
 
 
 def to_read(finding: Finding) -> FindingRead:
-    return FindingRead(
-        id=finding.id,
+    return copied(
+        FindingRead,
+        finding,
         rule=finding.rule_code,
         severity=Severity(finding.severity),
-        rss_number=finding.rss_number,
-        rum_number=finding.rum_number,
-        field=finding.field,
-        value=finding.value,
-        message=finding.message,
         status=_status(finding),
-        comment=finding.comment,
-        unit=finding.unit,
         exit_date=finding.rss_exit_date,
     )
 
@@ -518,9 +514,7 @@ def list_findings(
 ) -> tuple[list[FindingRead], str | None]:
     """One page of findings (ascending id) and the cursor of the next page, None at the end.
     Patient-level (RSS numbers): audited with the RSS numbers returned."""
-    rows = repository.list_findings(
-        session,
-        units=principal.units,
+    where = FindingFilter(
         rss_number=rss_number,
         rule=rule,
         severity=severity.value if severity else None,
@@ -530,8 +524,9 @@ def list_findings(
         date_from=date_from,
         date_to=date_to,
         status=status.value if status else None,
-        after_id=id_cursor(cursor),
-        limit=limit + 1,
+    )
+    rows = repository.list_findings(
+        session, units=principal.units, where=where, after_id=id_cursor(cursor), limit=limit + 1
     )
     page, next_cursor = next_page(rows, limit)
     items = [to_read(row) for row in page]

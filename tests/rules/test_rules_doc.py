@@ -80,3 +80,21 @@ def test_generated_table_lists_the_registry() -> None:
     # The generator itself names every registered rule (what a regeneration would write).
     text = render()
     assert [code for code in REGISTRY if code not in text] == []
+
+
+def test_codes_sharing_a_note_get_it_each() -> None:
+    # NOT_RULES writes a note once for the codes it explains (`_each`), or once with the code's
+    # number filled in (`_own`): every code still gets its own status and note.
+    assert NOT_RULES["084"] == NOT_RULES["099"]
+    assert NOT_RULES["130"] == ("needs ATIH tables", "codes flagged O / Z37 by age in the FG diagnosis table")
+    confirmed = (
+        "table-free, not a rule",
+        "information only (confirmation required and present): nothing to correct",
+    )
+    assert NOT_RULES["223"] == NOT_RULES["268"] == confirmed
+    assert NOT_RULES["057"] == (
+        "table-free, not a rule",
+        "a structural line error of the parser (`fg_code` C057): the line cannot be cut",
+    )
+    assert NOT_RULES["009"] == ("not applicable", "grouper implementation (I009)")
+    assert NOT_RULES["201"] == ("not applicable", "grouper tables error (G201)")

@@ -8,10 +8,10 @@ Each act is judged against the CCAM of its date's year when several years are lo
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import Final, TypeAlias
 
 from app.ingestion.records import Rss
 from app.rules.catalog._common import ACT_CODE, NONE, ccam_format_ok, day, fg
@@ -56,9 +56,24 @@ def ccam_index(ctx: RuleContext) -> CcamIndex:
 _CCAM_INDEX_KEY: Final = "codes.ccam_index"
 
 
+# The hits of one CCAM version on the acts of year `only` (None: every act), None when there are none.
+VersionCheck: TypeAlias = Callable[[Rss, Mapping[str, CcamCode], CcamIndex, int | None], "list[Hit] | None"]
+
+
+def _per_version(rss: Rss, ctx: RuleContext, check: VersionCheck) -> Iterable[Hit]:
+    """The hits of `check` on the acts of each year, judged against that year's CCAM."""
+    hits: list[Hit] = []
+    for version, year in ccam_versions(rss, ctx):
+        table = version.ccam
+        if table is not None:
+            hits += check(rss, table, version.derived(_CCAM_INDEX_KEY, ccam_index), year) or ()
+    return hits or NONE
+
+
 def _unknown_acts(
-    rss: Rss, ccam: Mapping[str, CcamCode], known: frozenset[str], only: int | None
+    rss: Rss, ccam: Mapping[str, CcamCode], index: CcamIndex, only: int | None
 ) -> list[Hit] | None:
+    known = index.known
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if known.issuperset(map(ACT_CODE, rum.acts)):
@@ -75,8 +90,9 @@ def _unknown_acts(
 
 
 def _withdrawn_acts(
-    rss: Rss, ccam: Mapping[str, CcamCode], ended: frozenset[str], only: int | None
+    rss: Rss, ccam: Mapping[str, CcamCode], index: CcamIndex, only: int | None
 ) -> list[Hit] | None:
+    ended = index.ended
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if ended.isdisjoint(map(ACT_CODE, rum.acts)):
@@ -127,12 +143,7 @@ def act_unknown(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: acts[0].code = "ZBQK999".
     Good: acts[0].code = "ZBQK002".
     """
-    hits: list[Hit] = []
-    for version, year in ccam_versions(rss, ctx):
-        table = version.ccam
-        if table is not None:
-            hits += _unknown_acts(rss, table, version.derived(_CCAM_INDEX_KEY, ccam_index).known, year) or ()
-    return hits or NONE
+    return _per_version(rss, ctx, _unknown_acts)
 
 
 @rule(
@@ -151,14 +162,7 @@ def act_withdrawn_before_entry(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: act AANL001 (ended 01/05/2010) in a RUM entered on 04/03/2024.
     Good: act ZBQK002 (still valid) in the same RUM.
     """
-    hits: list[Hit] = []
-    for version, year in ccam_versions(rss, ctx):
-        table = version.ccam
-        if table is not None:
-            hits += (
-                _withdrawn_acts(rss, table, version.derived(_CCAM_INDEX_KEY, ccam_index).ended, year) or ()
-            )
-    return hits or NONE
+    return _per_version(rss, ctx, _withdrawn_acts)
 
 
 @rule(
@@ -177,17 +181,13 @@ def act_not_yet_valid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: act ZZNL066 (created 02/02/2010) in a RUM that ended on 31/12/2009.
     Good: the same act in a RUM ending on 05/02/2010.
     """
-    hits: list[Hit] = []
-    for version, year in ccam_versions(rss, ctx):
-        table = version.ccam
-        if table is not None:
-            hits += _future_acts(rss, table, version.derived(_CCAM_INDEX_KEY, ccam_index), year) or ()
-    return hits or NONE
+    return _per_version(rss, ctx, _future_acts)
 
 
 def _activity_hits(
-    rss: Rss, ccam: Mapping[str, CcamCode], listed: frozenset[str], anaesthesia: bool, only: int | None
+    rss: Rss, ccam: Mapping[str, CcamCode], index: CcamIndex, only: int | None, anaesthesia: bool
 ) -> list[Hit] | None:
+    listed = index.with_activities
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if listed.isdisjoint(map(ACT_CODE, rum.acts)):  # no act with a known activity list
@@ -209,14 +209,16 @@ def _activity_hits(
     return hits
 
 
-def _activities(rss: Rss, ctx: RuleContext, anaesthesia: bool) -> Iterable[Hit]:
-    hits: list[Hit] = []
-    for version, year in ccam_versions(rss, ctx):
-        table = version.ccam
-        if table is not None:
-            listed = version.derived(_CCAM_INDEX_KEY, ccam_index).with_activities
-            hits += _activity_hits(rss, table, listed, anaesthesia, year) or ()
-    return hits or NONE
+def _anaesthesia_hits(
+    rss: Rss, ccam: Mapping[str, CcamCode], index: CcamIndex, only: int | None
+) -> list[Hit] | None:
+    return _activity_hits(rss, ccam, index, only, True)
+
+
+def _other_activity_hits(
+    rss: Rss, ccam: Mapping[str, CcamCode], index: CcamIndex, only: int | None
+) -> list[Hit] | None:
+    return _activity_hits(rss, ccam, index, only, False)
 
 
 @rule(
@@ -238,7 +240,7 @@ def act_anaesthesia_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: ZBQK002 (chest X-ray, activity 1 only) coded with activity "4".
     Good: LMMA012 with activity "4".
     """
-    return _activities(rss, ctx, True)
+    return _per_version(rss, ctx, _anaesthesia_hits)
 
 
 @rule(
@@ -260,7 +262,7 @@ def act_activity_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: ZBQK002 (activity 1 only) coded with activity "2".
     Good: ZBQK002 with activity "1".
     """
-    return _activities(rss, ctx, False)
+    return _per_version(rss, ctx, _other_activity_hits)
 
 
 RULES = (

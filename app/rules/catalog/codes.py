@@ -170,6 +170,7 @@ class CimIndex:
     """Sets derived once per context from its CIM-10, so that the common case (every code known,
     valid whatever the day, unrestricted) is settled by C-level set operations."""
 
+    table: Mapping[str, CimCode]  # the CIM-10 itself
     plain: frozenset[str]  # known, not deleted, no validity dates
     by_types: Mapping[tuple[int, ...], frozenset[str]]  # restriction groups used by the rules
 
@@ -185,21 +186,27 @@ def cim_index(ctx: RuleContext) -> CimIndex:
         types: frozenset(code for code, entry in table.items() if entry.type_mco in types)
         for types in (_TYPE_1_4, _TYPE_1, _TYPE_2, _TYPE_3)
     }
-    return CimIndex(plain, by_types)
+    return CimIndex(table, plain, by_types)
 
 
 _INDEX_KEY: Final = "codes.cim_index"
 
 
+def _judging_index(rss: Rss, context: RuleContext) -> CimIndex | None:
+    """The index of the CIM-10 the stay is judged against; None when no version is loaded for its
+    year (Q015 says so) or the context has no CIM-10."""
+    ctx = cim10_version(rss, context)
+    if ctx is None or ctx.cim10 is None:
+        return None
+    return ctx.derived(_INDEX_KEY, cim_index)
+
+
 def _check_existence(rss: Rss, context: RuleContext, position: str, wanted: int) -> Iterable[Hit]:
     """Hits for the codes at `position` ("dp", "dr" or "das") whose status is `wanted`."""
-    ctx = cim10_version(rss, context)
-    if ctx is None:
-        return NONE  # no loaded version for the stay's year (Q015)
-    table = ctx.cim10
-    if table is None:
+    index = _judging_index(rss, context)
+    if index is None:
         return NONE
-    plain = ctx.derived(_INDEX_KEY, cim_index).plain
+    table, plain = index.table, index.plain
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if position == "das":
@@ -296,13 +303,10 @@ _EXISTENCE: Final = (
 
 def _restricted(rss: Rss, context: RuleContext, position: str, types: tuple[int, ...]) -> Iterable[Hit]:
     """Hits for valid codes at `position` ("dp", "dr" or "das") whose type MCO is in `types`."""
-    ctx = cim10_version(rss, context)
-    if ctx is None:
-        return NONE  # no loaded version for the stay's year (Q015)
-    table = ctx.cim10
-    if table is None:
+    index = _judging_index(rss, context)
+    if index is None:
         return NONE
-    group = ctx.derived(_INDEX_KEY, cim_index).by_types[types]
+    table, group = index.table, index.by_types[types]
     hits: list[Hit] | None = None
     for i, rum in enumerate(rss.rums):
         if position == "das":

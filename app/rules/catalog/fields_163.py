@@ -19,6 +19,8 @@ from app.rules.engine import Check, Hit, RuleContext, Severity, hit, rule
 _YES_NO: Final = frozenset({"", "1", "2"})
 _RT_CODES: Final = frozenset({"", "1", "2", "3", "4"})
 _EMERGENCY: Final = frozenset({"", "5", "U", "V"})
+_INTERVENTIONS: Final = frozenset({"", "A", "B", "C"})
+_BLANK_ONLY: Final = frozenset({""})
 
 
 def _codes(field: str, allowed: frozenset[str]) -> Check:
@@ -59,7 +61,7 @@ _VALUES: Final = (
         """, when=("flags",)),
     fg_rule("C083", "flags.reserved_not_blank", WARNING,
         "Zone réservée non vide (« {value} »).",
-        _zone("reserved", frozenset({""})),
+        _zone("reserved", _BLANK_ONLY),
         """The reserved zone of the RUM (positions 175-177; 163-177 in format 016) stays blank.
 
         Bad: reserved = "X".
@@ -107,7 +109,7 @@ _VALUES: Final = (
         """, when=("flags",)),
     fg_rule("C198", "flags.intervention_category_invalid", BLOCKING,
         "Catégorie du nombre d'interventions totales « {value} » incorrecte (A, B, C ou vide).",
-        _zone("intervention_category", frozenset({"", "A", "B", "C"})),
+        _zone("intervention_category", _INTERVENTIONS),
         """The category of the total number of interventions (168, from 020) is A, B, C or blank.
 
         Bad: intervention_category = "D".
