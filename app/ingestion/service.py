@@ -29,6 +29,7 @@ from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.bulk import driver_connection
 from app.core.config import get_settings
+from app.core.copying import copied
 from app.core.fixedwidth.digest import stream_sha256
 from app.core.gc_policy import rare_full_collections
 from app.core.line_errors import LineError
@@ -101,20 +102,11 @@ def _escape(char: str) -> str:
 
 
 def to_read(batch: RumBatch) -> RumBatchRead:
-    return RumBatchRead(
-        id=batch.id,
-        status=batch.status,
-        received_at=batch.received_at,
-        source=batch.source,
-        lines=batch.lines,
-        rss_accepted=batch.rss_accepted,
-        rum_accepted=batch.rum_accepted,
-        rss_unchanged=batch.rss_unchanged,
-        rss_rejected=batch.rss_rejected,
-        lines_rejected=batch.lines_rejected,
+    return copied(
+        RumBatchRead,
+        batch,
         formats=dict(batch.formats),
         errors=[LineErrorRead.stored(e) for e in batch.errors],
-        errors_total=batch.errors_total,
         findings=FindingTotals.model_validate(batch.findings or {}),
         skipped_rules=list(batch.skipped_rules),
     )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
+from app.core.copying import copied
 from app.core.fixedwidth.digest import stream_sha256
 from app.core.fixedwidth.text import decode_line, iter_lines
 from app.core.line_errors import LineError
@@ -148,17 +149,9 @@ def _refuse_repeats(parsed: _Parsed) -> None:
 
 
 def _read(batch: RhsBatch) -> RhsBatchRead:
-    return RhsBatchRead(
-        id=batch.id,
-        received_at=batch.received_at,
-        status=batch.status,  # type: ignore[arg-type]
-        source=batch.source,
-        lines=batch.lines,
-        rhs_accepted=batch.rhs_accepted,
-        rhs_stored=batch.rhs_stored,
-        rhs_unchanged=batch.rhs_unchanged,
-        rhs_superseded=batch.rhs_superseded,
-        lines_rejected=batch.lines_rejected,
+    return copied(
+        RhsBatchRead,
+        batch,
         formats=dict(batch.formats),
         errors=[LineErrorRead.stored(e) for e in batch.errors],
     )
