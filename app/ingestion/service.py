@@ -29,15 +29,13 @@ from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.bulk import driver_connection
 from app.core.config import get_settings
-from app.core.copying import copied
 from app.core.fixedwidth.digest import stream_sha256
 from app.core.gc_policy import rare_full_collections
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
-from app.core.schemas import LineErrorRead
 from app.ingestion import metrics, repository, splits, workers
 from app.ingestion.blocks import Block, Line, iter_blocks, process_block
-from app.ingestion.intake import MAX_STORED_ERRORS, already_received, some_lines
+from app.ingestion.intake import MAX_STORED_ERRORS, already_received, batch_read, some_lines
 from app.ingestion.models import RumBatch
 from app.ingestion.schemas import (
     FindingTotals,
@@ -102,11 +100,9 @@ def _escape(char: str) -> str:
 
 
 def to_read(batch: RumBatch) -> RumBatchRead:
-    return copied(
+    return batch_read(
         RumBatchRead,
         batch,
-        formats=dict(batch.formats),
-        errors=[LineErrorRead.stored(e) for e in batch.errors],
         findings=FindingTotals.model_validate(batch.findings or {}),
         skipped_rules=list(batch.skipped_rules),
     )

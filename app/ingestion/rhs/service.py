@@ -12,15 +12,19 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
-from app.core.copying import copied
 from app.core.fixedwidth.digest import stream_sha256
 from app.core.fixedwidth.text import decode_line, iter_lines
 from app.core.line_errors import LineError
 from app.core.pagination import id_cursor, next_page
 from app.core.problems import InvalidInput, NotFound
-from app.core.schemas import LineErrorRead
 from app.ingestion import repository as batches
-from app.ingestion.intake import MAX_PROBLEM_ERRORS, MAX_STORED_ERRORS, already_received, some_lines
+from app.ingestion.intake import (
+    MAX_PROBLEM_ERRORS,
+    MAX_STORED_ERRORS,
+    already_received,
+    batch_read,
+    some_lines,
+)
 from app.ingestion.models import RhsBatch
 from app.ingestion.rhs import repository
 from app.ingestion.rhs.parser import Rhs, parse_rhs_line
@@ -149,12 +153,7 @@ def _refuse_repeats(parsed: _Parsed) -> None:
 
 
 def _read(batch: RhsBatch) -> RhsBatchRead:
-    return copied(
-        RhsBatchRead,
-        batch,
-        formats=dict(batch.formats),
-        errors=[LineErrorRead.stored(e) for e in batch.errors],
-    )
+    return batch_read(RhsBatchRead, batch)
 
 
 def ingest_rhs_file(
