@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Annotated, Protocol, TypeVar
 
@@ -125,24 +126,22 @@ def _rss_outcome(batch_id: int, status: str, accepted: int, rejected: int) -> tu
     return exit_codes.STORED, None
 
 
-@ingest_app.command("rss")
-def ingest_rss(
-    path: FileArg,
-    idempotency_key: IdempotencyKeyOption = None,
-) -> None:
-    """Ingest an RSS file (formats 016-023, grouped 116-123) as one batch, all or nothing."""
-    _run("rss", path, idempotency_key=idempotency_key)
+def _batch_file_command(action: str) -> Callable[[Path, str | None], None]:
+    """The command of a batch file (`rss`, `rhs`): the file and, as with the API, an idempotency key."""
+
+    def command(path: FileArg, idempotency_key: IdempotencyKeyOption = None) -> None:
+        _run(action, path, idempotency_key=idempotency_key)
+
+    return command
 
 
-@ingest_app.command("rhs")
-def ingest_rhs(
-    path: FileArg,
-    idempotency_key: IdempotencyKeyOption = None,
-) -> None:
-    """Ingest an RHS file (SSR/SMR, M09-M0D, grouped M19-M1D) as one batch, unreadable lines listed."""
-    _run("rhs", path, idempotency_key=idempotency_key)
-
-
+ingest_app.command(
+    "rss", help="Ingest an RSS file (formats 016-023, grouped 116-123) as one batch, all or nothing."
+)(_batch_file_command("rss"))
+ingest_app.command(
+    "rhs",
+    help="Ingest an RHS file (SSR/SMR, M09-M0D, grouped M19-M1D) as one batch, unreadable lines listed.",
+)(_batch_file_command("rhs"))
 ingest_app.command("rsa")(ingest_rsa)
 
 
