@@ -1,15 +1,23 @@
 """What every received file goes through, RUM or RHS: the "already received" check that makes
-re-sends idempotent, the caps on the line errors kept, and how a message names many lines."""
+re-sends idempotent, the caps on the line errors kept, how a message names many lines, and the
+batch as the API shows it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from app.core.copying import copied
 from app.core.problems import Conflict
+from app.core.schemas import LineErrorRead
 from app.ingestion import repository
+from app.ingestion.models import BatchColumns
 from app.ingestion.repository import B
+
+_Read = TypeVar("_Read", bound=BaseModel)
 
 MAX_STORED_ERRORS = 1000  # line errors kept in a batch (its counters count them all)
 MAX_PROBLEM_ERRORS = 100  # line errors listed in a 4xx problem
@@ -43,3 +51,15 @@ def already_received(
                 )
             return by_key
     return repository.get_batch_by_sha256(session, model, sha256=sha256)
+
+
+def batch_read(read: type[_Read], batch: BatchColumns, **values: Any) -> _Read:
+    """A RUM or RHS batch as its API shape: the format counts and the stored line errors converted,
+    every other field copied by name (`values`: those that differ, as in `copied`)."""
+    return copied(
+        read,
+        batch,
+        formats=dict(batch.formats),
+        errors=[LineErrorRead.stored(e) for e in batch.errors],
+        **values,
+    )

@@ -43,16 +43,27 @@ A = Kind.ALPHA
 N = Kind.NUMERIC
 
 
-def _f(name: str, start: int, length: int, kind: Kind = A, target: Target = Target.RUM) -> Field:
-    return Field(name, start, length, kind, target)
+# The pseudo-fields' roles follow from their names (module docstring); every other field of a table
+# is a `Rum`/`Act` attribute, and the version-specific ones are declared with `_extra`.
+_ROLES: Mapping[str, Target] = MappingProxyType(
+    {
+        "version": Target.FORMAT,
+        "rss_version": Target.FORMAT,
+        "n_da": Target.COUNTER,
+        "n_dad": Target.COUNTER,
+        "n_za": Target.COUNTER,
+        "filler": Target.FILLER,
+    }
+)
 
 
-def _extra(name: str, start: int, length: int, kind: Kind = A) -> Field:
+def _f(name: str, start: int, length: int, kind: Kind) -> Field:
+    """A field as the ATIH workbook prints it: name, start, length, type (A or N)."""
+    return Field(name, start, length, kind, _ROLES.get(name, Target.RUM))
+
+
+def _extra(name: str, start: int, length: int, kind: Kind) -> Field:
     return Field(name, start, length, kind, Target.EXTRA)
-
-
-def _filler(start: int, length: int) -> Field:
-    return Field("filler", start, length, A, Target.FILLER)
 
 
 RUM_VERSIONS: tuple[str, ...] = ("016", "017", "018", "019", "020", "021", "022", "023")
@@ -63,9 +74,9 @@ DIAGNOSIS_LENGTH = 8  # one DA or one DAD
 
 GROUPED_PREFIX: tuple[Field, ...] = (
     _f("classification_version", 1, 2, N),
-    _f("ghm", 3, 6),  # CMD (3-4) + GHM number (5-8), kept together as the usual 6-character code
-    _filler(9, 1),
-    _f("rss_version", 10, 3, A, Target.FORMAT),
+    _f("ghm", 3, 6, A),  # CMD (3-4) + GHM number (5-8), kept together as the usual 6-character code
+    _f("filler", 9, 1, A),
+    _f("rss_version", 10, 3, A),
     _f("return_code", 13, 3, N),
 )
 
@@ -73,101 +84,101 @@ GROUPED_PREFIX: tuple[Field, ...] = (
 def _common(bed_postcode_kind: Kind) -> tuple[Field, ...]:
     """Positions 1-162, identical from 016 to 023 except for two padding kinds."""
     return (
-        _f("finess", 1, 9),
-        _f("version", 10, 3, A, Target.FORMAT),
-        _f("rss_number", 13, 20),
-        _f("admin_number", 33, 20),
-        _f("rum_number", 53, 10),
-        _f("birth_date", 63, 8),
-        _f("sex", 71, 1),
-        _f("unit", 72, 4),
+        _f("finess", 1, 9, A),
+        _f("version", 10, 3, A),
+        _f("rss_number", 13, 20, A),
+        _f("admin_number", 33, 20, A),
+        _f("rum_number", 53, 10, A),
+        _f("birth_date", 63, 8, A),
+        _f("sex", 71, 1, A),
+        _f("unit", 72, 4, A),
         _f("dedicated_bed", 76, 2, bed_postcode_kind),
-        _f("entry_date", 78, 8),
-        _f("entry_mode", 86, 1),
-        _f("provenance", 87, 1),
-        _f("exit_date", 88, 8),
-        _f("exit_mode", 96, 1),
-        _f("destination", 97, 1),
+        _f("entry_date", 78, 8, A),
+        _f("entry_mode", 86, 1, A),
+        _f("provenance", 87, 1, A),
+        _f("exit_date", 88, 8, A),
+        _f("exit_mode", 96, 1, A),
+        _f("destination", 97, 1, A),
         _f("postcode", 98, 5, bed_postcode_kind),
         _f("newborn_weight", 103, 4, N),
         _f("gestational_age", 107, 2, N),
-        _f("last_menstrual_date", 109, 8),
+        _f("last_menstrual_date", 109, 8, A),
         _f("seances", 117, 2, N),
-        _f("n_da", 119, 2, N, Target.COUNTER),
-        _f("n_dad", 121, 2, N, Target.COUNTER),
-        _f("n_za", 123, 3, N, Target.COUNTER),
-        _f("dp", 126, 8),
-        _f("dr", 134, 8),
+        _f("n_da", 119, 2, N),
+        _f("n_dad", 121, 2, N),
+        _f("n_za", 123, 3, N),
+        _f("dp", 126, 8, A),
+        _f("dr", 134, 8, A),
         _f("igs2", 142, 3, N),
-        _f("confirmation", 145, 1),
-        _f("rt_machine", 146, 1),
-        _f("rt_dosimetry", 147, 1),
-        _f("innovation_number", 148, 15),
+        _f("confirmation", 145, 1, A),
+        _f("rt_machine", 146, 1, A),
+        _f("rt_dosimetry", 147, 1, A),
+        _f("innovation_number", 148, 15, A),
     )
 
 
-_RESERVED = _extra("reserved", 175, 3)
-_FROM_019 = (_extra("conversion_hc", 163, 1), _extra("raac", 164, 1))
+_RESERVED = _extra("reserved", 175, 3, A)
+_FROM_019 = (_extra("conversion_hc", 163, 1, A), _extra("raac", 164, 1, A))
 _FROM_020 = (
     *_FROM_019,
-    _extra("patient_context", 165, 1),
-    _extra("reserve_product", 166, 1),
-    _extra("rescrit", 167, 1),
-    _extra("intervention_category", 168, 1),
+    _extra("patient_context", 165, 1, A),
+    _extra("reserve_product", 166, 1, A),
+    _extra("rescrit", 167, 1, A),
+    _extra("intervention_category", 168, 1, A),
 )
-_FROM_021 = (*_FROM_020, _extra("non_programmed", 169, 1))
-_FROM_022 = (*_FROM_021, _extra("emergency", 170, 1))
+_FROM_021 = (*_FROM_020, _extra("non_programmed", 169, 1, A))
+_FROM_022 = (*_FROM_021, _extra("emergency", 170, 1, A))
+_TAIL_022 = (*_FROM_022, _f("filler", 171, 4, A), _RESERVED)
 
 # Positions 163-177 (016-022) or 163-190 (023), by RUM version.
 _TAILS: Mapping[str, tuple[Field, ...]] = {
-    "016": (_extra("reserved", 163, 15),),
+    "016": (_extra("reserved", 163, 15, A),),
     "017": (
         _extra("ivg_count", 163, 2, N),
         _extra("ivg_prev_year", 165, 4, N),
-        _filler(169, 4),
+        _f("filler", 169, 4, A),
         _extra("live_births", 173, 2, N),
         _RESERVED,
     ),
-    "018": (_filler(163, 12), _RESERVED),
-    "019": (*_FROM_019, _filler(165, 10), _RESERVED),
-    "020": (*_FROM_020, _filler(169, 6), _RESERVED),
-    "021": (*_FROM_021, _filler(170, 5), _RESERVED),
-    "022": (*_FROM_022, _filler(171, 4), _RESERVED),
+    "018": (_f("filler", 163, 12, A), _RESERVED),
+    "019": (*_FROM_019, _f("filler", 165, 10, A), _RESERVED),
+    "020": (*_FROM_020, _f("filler", 169, 6, A), _RESERVED),
+    "021": (*_FROM_021, _f("filler", 170, 5, A), _RESERVED),
+    "022": _TAIL_022,
     # 178-190: derived from the (consistent) groupé 123 sheet of the 2026 workbook, the non-groupé
     # sheet being self-contradictory; to re-check against a real 023 file (spec §2.3).
-    "023": (
-        *_FROM_022,
-        _filler(171, 4),
-        _RESERVED,
-        _extra("rt_complex", 178, 1),
-        _extra("rt_tumours", 179, 2, N),
-        _extra("rt_adaptive", 181, 1),
-        _extra("rt_hypofract", 182, 1),
-        _extra("dial_level", 183, 1),
-        _extra("dial_score", 184, 2, N),
-        _extra("dial_consults", 186, 1, N),
-        _extra("dial_weekly_time", 187, 4, N),
+    "023": derive(
+        _TAIL_022,
+        append=(
+            _extra("rt_complex", 178, 1, A),
+            _extra("rt_tumours", 179, 2, N),
+            _extra("rt_adaptive", 181, 1, A),
+            _extra("rt_hypofract", 182, 1, A),
+            _extra("dial_level", 183, 1, A),
+            _extra("dial_score", 184, 2, N),
+            _extra("dial_consults", 186, 1, N),
+            _extra("dial_weekly_time", 187, 4, N),
+        ),
     ),
 }
 
 # Act zones; offsets are relative to the start of each zone.
 ACT_016: tuple[Field, ...] = (
-    _f("date", 1, 8),
-    _f("code", 9, 7),
-    _f("phase", 16, 1),
-    _f("activity", 17, 1),
-    _f("doc_extension", 18, 1),
-    _f("modifiers", 19, 4),
-    _f("exceptional_refund", 23, 1),
-    _f("unplanned_association", 24, 1),
+    _f("date", 1, 8, A),
+    _f("code", 9, 7, A),
+    _f("phase", 16, 1, A),
+    _f("activity", 17, 1, A),
+    _f("doc_extension", 18, 1, A),
+    _f("modifiers", 19, 4, A),
+    _f("exceptional_refund", 23, 1, A),
+    _f("unplanned_association", 24, 1, A),
     _f("count", 25, 2, N),
 )
 # 017 adds the 3-character PMSI extension of the CCAM code; the later fields shift by 3.
-ACT_017: tuple[Field, ...] = derive(ACT_016, insert_after={"code": (_f("extension", 16, 3),)})
-ACT_023: tuple[Field, ...] = (
-    *ACT_017,
-    _f("dialysis_start", 30, 1),
-    _f("dialysis_modality", 31, 2),
+ACT_017: tuple[Field, ...] = derive(ACT_016, insert_after={"code": (_f("extension", 16, 3, A),)})
+# 023 adds the dialysis start time and modality.
+ACT_023: tuple[Field, ...] = derive(
+    ACT_017, append=(_f("dialysis_start", 30, 1, A), _f("dialysis_modality", 31, 2, A))
 )
 
 

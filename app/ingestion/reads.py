@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
+from app.core.copying import copied
 from app.core.pagination import id_cursor, next_page
 from app.core.problems import NotFound
 from app.ingestion import repository
@@ -47,23 +48,15 @@ def read_rss(session: Session, principal: Principal, *, rss_number: str) -> RssR
         units=[rum.unit for rum in visible],
     )  # fmt: skip
     records = [parse_line(rum.line_text.encode("utf-8"), rum.line) for rum in visible]
-    return RssRead(
-        rss_number=version.rss_number,
-        batch_id=version.batch_id,
-        stay_number=version.stay_number,
-        entry_date=version.entry_date,
-        exit_date=version.exit_date,
-        care_type=version.care_type,
-        ghm=version.ghm,
-        cmd=version.cmd,
-        return_code=version.return_code,
-        classification_version=version.classification_version,
+    return copied(
+        RssRead,
+        version,
         rums=[_rum_read(record) for record in records if isinstance(record, Rum)],
         rums_withheld=len(rums) - len(visible),
-        versions=[
-            RssVersionRef(batch_id=v.batch_id, received_at=v.received_at, is_current=v.is_current)
-            for v in repository.list_versions(session, rss_number=number)
-        ],
+        versions=[copied(RssVersionRef, v) for v in repository.list_versions(session, rss_number=number)],
+        # Priced by the router (medeco), which needs the stored RSA.
+        valuation=None,
+        not_valued_reason=None,
     )
 
 
@@ -73,24 +66,23 @@ _RUM_READ_FIELDS = frozenset(RumRead.model_fields) | {"line", "version", "groupe
 def _rum_read(rum: Rum) -> RumRead:
     other = {name: getattr(rum, name) for name in Rum.__dataclass_fields__ if name not in _RUM_READ_FIELDS}
     other.update(rum.extra)
-    return RumRead(
-        rum_number=rum.rum_number, unit=rum.unit, entry_date=as_date(rum.entry_date),
-        exit_date=as_date(rum.exit_date), entry_mode=rum.entry_mode, provenance=rum.provenance,
-        exit_mode=rum.exit_mode, destination=rum.destination, birth_date=as_date(rum.birth_date), sex=rum.sex,
-        dp=rum.dp, dr=rum.dr, das=rum.das, dads=rum.dads, seances=as_int(rum.seances),
-        gestational_age=as_int(rum.gestational_age), newborn_weight=as_int(rum.newborn_weight),
-        acts=[_act_read(act) for act in rum.acts], format=rum.format_code, fields=other,
-    )  # fmt: skip
+    return copied(
+        RumRead,
+        rum,
+        entry_date=as_date(rum.entry_date),
+        exit_date=as_date(rum.exit_date),
+        birth_date=as_date(rum.birth_date),
+        seances=as_int(rum.seances),
+        gestational_age=as_int(rum.gestational_age),
+        newborn_weight=as_int(rum.newborn_weight),
+        acts=[_act_read(act) for act in rum.acts],
+        format=rum.format_code,
+        fields=other,
+    )
 
 
 def _act_read(act: Act) -> ActRead:
-    return ActRead(
-        date=as_date(act.date), code=act.code, extension=act.extension, phase=act.phase,
-        activity=act.activity,
-        doc_extension=act.doc_extension, modifiers=act.modifiers, count=as_int(act.count),
-        exceptional_refund=act.exceptional_refund, unplanned_association=act.unplanned_association,
-        dialysis_start=act.dialysis_start, dialysis_modality=act.dialysis_modality,
-    )  # fmt: skip
+    return copied(ActRead, act, date=as_date(act.date), count=as_int(act.count))
 
 
 def failed_batches(session: Session, *, since: datetime | None, until: datetime | None) -> int:

@@ -33,10 +33,9 @@ from app.core.fixedwidth.digest import stream_sha256
 from app.core.gc_policy import rare_full_collections
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
-from app.core.schemas import LineErrorRead
 from app.ingestion import metrics, repository, splits, workers
 from app.ingestion.blocks import Block, Line, iter_blocks, process_block
-from app.ingestion.intake import MAX_STORED_ERRORS, already_received, some_lines
+from app.ingestion.intake import MAX_STORED_ERRORS, already_received, batch_read, some_lines
 from app.ingestion.models import RumBatch
 from app.ingestion.schemas import (
     FindingTotals,
@@ -101,20 +100,9 @@ def _escape(char: str) -> str:
 
 
 def to_read(batch: RumBatch) -> RumBatchRead:
-    return RumBatchRead(
-        id=batch.id,
-        status=batch.status,
-        received_at=batch.received_at,
-        source=batch.source,
-        lines=batch.lines,
-        rss_accepted=batch.rss_accepted,
-        rum_accepted=batch.rum_accepted,
-        rss_unchanged=batch.rss_unchanged,
-        rss_rejected=batch.rss_rejected,
-        lines_rejected=batch.lines_rejected,
-        formats=dict(batch.formats),
-        errors=[LineErrorRead.stored(e) for e in batch.errors],
-        errors_total=batch.errors_total,
+    return batch_read(
+        RumBatchRead,
+        batch,
         findings=FindingTotals.model_validate(batch.findings or {}),
         skipped_rules=list(batch.skipped_rules),
     )

@@ -82,6 +82,14 @@ class TestText:
         assert list(iter_lines(io.BytesIO(body))) == [(1, b"a"), (4, b"b"), (5, b"c")]
         assert list(iter_lines((body,))) == [(1, b"a"), (4, b"b"), (5, b"c")]
 
+    def test_iter_lines_last_line_terminated_or_not(self) -> None:
+        # The last line goes through the same checks (CR, BOM, blank, bound) with or without a line end.
+        assert list(iter_lines([b"\xef\xbb\xbfa\r"])) == list(iter_lines([b"a\r\n"])) == [(1, b"a")]
+        assert list(iter_lines([b"a\n", b"b\r"])) == [(1, b"a"), (2, b"b")]
+        assert list(iter_lines([b"a\n", b"  \r"])) == list(iter_lines([b"a\n\n"])) == [(1, b"a")]
+        (_, (number, raw)) = iter_lines([b"a\n", b"x" * (MAX_LINE_BYTES + 10)])
+        assert (number, len(raw)) == (2, MAX_LINE_BYTES + 1)
+
     def test_iter_lines_bounds_a_line(self) -> None:
         ((number, raw),) = iter_lines([b"x" * (MAX_LINE_BYTES + 10)])
         assert (number, len(raw)) == (1, MAX_LINE_BYTES + 1)

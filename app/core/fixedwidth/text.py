@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from functools import partial
+from itertools import chain
 from typing import BinaryIO, Final
 
 from app.core.fixedwidth.fields import Kind
@@ -42,7 +43,9 @@ def iter_lines(stream: BinaryIO | Iterable[bytes]) -> Iterator[tuple[int, bytes]
     pending = b""
     overflow = False  # the current line already exceeded MAX_LINE_BYTES: drop the rest of it
     limit = MAX_LINE_BYTES + 1
-    for chunk in chunks:
+    # A final line end runs the last line, terminated or not, through the same loop as the others
+    # (a file ending with one then only adds a blank line, skipped).
+    for chunk in chain(chunks, (b"\n",)):
         if not chunk:
             continue
         parts = chunk.split(b"\n")
@@ -64,14 +67,6 @@ def iter_lines(stream: BinaryIO | Iterable[bytes]) -> Iterator[tuple[int, bytes]
             if raw.strip():
                 yield line_no, raw[:limit]
         pending, overflow = tail[:limit], len(tail) > MAX_LINE_BYTES
-    if pending:
-        line_no += 1
-        if pending[-1:] == b"\r":
-            pending = pending[:-1]
-        if line_no == 1 and pending.startswith(BOM):
-            pending = pending[3:]
-        if pending.strip():
-            yield line_no, pending
 
 
 def pad(value: str, length: int, kind: Kind, where: str) -> str:

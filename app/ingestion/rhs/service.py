@@ -17,9 +17,14 @@ from app.core.fixedwidth.text import decode_line, iter_lines
 from app.core.line_errors import LineError
 from app.core.pagination import id_cursor, next_page
 from app.core.problems import InvalidInput, NotFound
-from app.core.schemas import LineErrorRead
 from app.ingestion import repository as batches
-from app.ingestion.intake import MAX_PROBLEM_ERRORS, MAX_STORED_ERRORS, already_received, some_lines
+from app.ingestion.intake import (
+    MAX_PROBLEM_ERRORS,
+    MAX_STORED_ERRORS,
+    already_received,
+    batch_read,
+    some_lines,
+)
 from app.ingestion.models import RhsBatch
 from app.ingestion.rhs import repository
 from app.ingestion.rhs.parser import Rhs, parse_rhs_line
@@ -148,20 +153,7 @@ def _refuse_repeats(parsed: _Parsed) -> None:
 
 
 def _read(batch: RhsBatch) -> RhsBatchRead:
-    return RhsBatchRead(
-        id=batch.id,
-        received_at=batch.received_at,
-        status=batch.status,  # type: ignore[arg-type]
-        source=batch.source,
-        lines=batch.lines,
-        rhs_accepted=batch.rhs_accepted,
-        rhs_stored=batch.rhs_stored,
-        rhs_unchanged=batch.rhs_unchanged,
-        rhs_superseded=batch.rhs_superseded,
-        lines_rejected=batch.lines_rejected,
-        formats=dict(batch.formats),
-        errors=[LineErrorRead.stored(e) for e in batch.errors],
-    )
+    return batch_read(RhsBatchRead, batch)
 
 
 def ingest_rhs_file(
