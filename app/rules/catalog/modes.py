@@ -196,23 +196,29 @@ def _mutation_chain(entry: bool) -> Check:
     return check_mutation_chain
 
 
-def _mode_missing(code: str, name: str, side: str, message: str) -> Rule:
-    """The rule "every RUM has an entry (exit) mode" of one side: the same test, and the same
-    documentation, for both."""
-    field = f"{side}_mode"
-    doc = f"""Every RUM has an {side} mode.
-
-    Bad: {field} = "".
-    Good: {field} = "8" (domicile).
-    """
+def _mode_missing(code: str, name: str, field: str, message: str, doc: str) -> Rule:
+    """The rule "every RUM fills its mode `field`" (entry or exit: C024, C033)."""
     return fg_rule(code, name, BLOCKING, message, blank(field), doc, when=("blank",))
 
 
 # Every RUM gives its entry (exit) mode.
-entry_missing: Final = _mode_missing(
-    "C024", "modes.entry_missing", "entry", "Mode d'entrée dans l'UM absent."
-)
-exit_missing: Final = _mode_missing("C033", "modes.exit_missing", "exit", "Mode de sortie de l'UM absent.")
+# fmt: off
+entry_missing: Final = _mode_missing("C024", "modes.entry_missing", "entry_mode",
+    "Mode d'entrée dans l'UM absent.",
+    """Every RUM has an entry mode.
+
+    Bad: entry_mode = "".
+    Good: entry_mode = "8" (domicile).
+    """)
+
+exit_missing: Final = _mode_missing("C033", "modes.exit_missing", "exit_mode",
+    "Mode de sortie de l'UM absent.",
+    """Every RUM has an exit mode.
+
+    Bad: exit_mode = "".
+    Good: exit_mode = "8" (domicile).
+    """)
+# fmt: on
 
 
 # A mode that needs a provenance (destination) has one.
