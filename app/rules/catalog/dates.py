@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import date
 from operator import attrgetter
 from typing import Final
 
 from app.ingestion.records import Rss
 from app.rules.catalog._common import (
+    BLOCKING,
     NONE,
     WARNING,
     date_rules,
@@ -60,25 +62,36 @@ EXIT: Final = date_rules("exit_date", "Date de sortie", ("bad_date",),
 # fmt: on
 
 
-@rule(
-    "C032",
-    "dates.exit_before_entry",
-    Severity.BLOCKING,
+def against_entry(field: str, wrong: Callable[[date, date], bool]) -> Check:
+    """The check "no RUM's `field` is a date that `wrong` refuses next to the RUM's own entry date"
+    (``wrong(value, entry)``), a hit giving that entry date; unusable dates are the format rules'.
+    Gated (`unusual_identity_or_dates`), so rarely run: a generator."""
+    read = attrgetter(field)
+
+    def check_against_entry(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+        for i, rum in enumerate(rss.rums):
+            raw = read(rum)
+            value, entry = day(raw), day(rum.entry_date)
+            if value is not None and entry is not None and wrong(value, entry):
+                yield hit(i, field, raw, entry_date=fr_date(rum.entry_date))
+
+    return check_against_entry
+
+
+def _before(value: date, entry: date) -> bool:
+    return value < entry
+
+
+# fmt: off
+exit_before_entry: Final = fg_rule("C032", "dates.exit_before_entry", BLOCKING,
     "Date de sortie {value_date} antérieure à la date d'entrée {entry_date}.",
-    reference=fg("C032"),
-    params=("entry_date",),
-)
-def exit_before_entry(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    against_entry("exit_date", _before),
     """A RUM cannot end before it starts (same day is fine).
 
     Bad: entry_date = "06032024", exit_date = "04032024".
     Good: entry_date = "04032024", exit_date = "04032024".
-    """
-    for i, rum in enumerate(rss.rums):
-        entry = day(rum.entry_date)
-        exit_day = day(rum.exit_date)
-        if entry is not None and exit_day is not None and exit_day < entry:
-            yield hit(i, "exit_date", rum.exit_date, entry_date=fr_date(rum.entry_date))
+    """, params=("entry_date",))
+# fmt: on
 
 
 @rule(

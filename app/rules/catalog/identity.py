@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from operator import attrgetter
 from typing import Final
 
@@ -16,6 +17,7 @@ from app.rules.catalog._common import (
     fg,
     fg_rule,
 )
+from app.rules.catalog.dates import against_entry
 from app.rules.engine import Hit, RuleContext, Severity, fr_date, hit, rule
 
 # fmt: off
@@ -54,16 +56,15 @@ BIRTH_DATE: Final = date_rules("birth_date", "Date de naissance", ("bad_date",),
 # fmt: on
 
 
-@rule(
-    "C015",
-    "identity.birth_date_implausible",
-    Severity.BLOCKING,
+def _implausible_birth(birth: date, entry: date) -> bool:
+    return birth > entry or entry.year - birth.year > 140
+
+
+# fmt: off
+birth_date_implausible: Final = fg_rule("C015", "identity.birth_date_implausible", BLOCKING,
     "Date de naissance {value_date} improbable par rapport à la date d'entrée {entry_date} "
     "(postérieure, ou plus de 140 ans avant).",
-    reference=fg("C015"),
-    params=("entry_date",),
-)
-def birth_date_implausible(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    against_entry("birth_date", _implausible_birth),
     """The birth date must not be after the entry date nor more than 140 years before it.
 
     Checked on each RUM against its own entry date, only when both dates are valid (the other
@@ -72,14 +73,8 @@ def birth_date_implausible(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
 
     Bad: birth_date = "05032024", entry_date = "04032024".
     Good: birth_date = "04032024", entry_date = "04032024" (born on the day of admission).
-    """
-    for i, rum in enumerate(rss.rums):
-        birth = day(rum.birth_date)
-        entry = day(rum.entry_date)
-        if birth is None or entry is None:
-            continue
-        if birth > entry or entry.year - birth.year > 140:
-            yield hit(i, "birth_date", rum.birth_date, entry_date=fr_date(rum.entry_date))
+    """, params=("entry_date",))
+# fmt: on
 
 
 # fmt: off

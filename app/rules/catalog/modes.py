@@ -10,13 +10,13 @@ Finding values join mode and provenance/destination with a dash when both are gi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Final
 
 from app.ingestion.records import Rss
 from app.rules.catalog._common import BLOCKING, NONE, blank, day, fg, fg_rule
-from app.rules.engine import Hit, RuleContext, Severity, hit, rule
+from app.rules.engine import Check, Hit, Rule, RuleContext, Severity, hit, rule
 
 ENTRY_MATRIX: Final[Mapping[str, frozenset[str]]] = {
     "8": frozenset({"", "5", "7", "U"}),
@@ -71,16 +71,28 @@ def _pair(mode: str, other: str) -> str:
     return f"{mode}-{other}" if other else mode
 
 
-def _origin_missing(rss: Rss, *, entry: bool) -> Iterable[Hit]:
-    """Hits for the RUMs whose entry (exit) mode needs a provenance (destination) left blank."""
+# The checks below come in two sides: the entry (mode, provenance) of a RUM, or its exit (mode,
+# destination). `entry` picks the side; the FG controls are the same test on either side.
+
+
+def _origin_missing(entry: bool) -> Check:
+    """The check "every RUM whose entry (exit) mode needs a provenance (destination) gives it"."""
     field = "provenance" if entry else "destination"
-    for i, rum in enumerate(rss.rums):
-        if entry:
-            mode, other = rum.entry_mode, rum.provenance
-        else:
-            mode, other = rum.exit_mode, rum.destination
-        if not other and mode in NEEDS_ORIGIN:
-            yield hit(i, field, "", mode=mode)
+
+    def check_origin_missing(rss: Rss, ctx: RuleContext) -> Sequence[Hit]:
+        hits: list[Hit] | None = None
+        for i, rum in enumerate(rss.rums):
+            if entry:
+                mode, other = rum.entry_mode, rum.provenance
+            else:
+                mode, other = rum.exit_mode, rum.destination
+            if not other and mode in NEEDS_ORIGIN:
+                if hits is None:
+                    hits = []
+                hits.append(hit(i, field, "", mode=mode))
+        return hits or NONE
+
+    return check_origin_missing
 
 
 def _outside_matrix(matrix: Mapping[str, frozenset[str]], mode: str, other: str) -> bool:
@@ -94,39 +106,6 @@ def _outside_matrix(matrix: Mapping[str, frozenset[str]], mode: str, other: str)
     return other not in allowed and not (not other and mode in NEEDS_ORIGIN)
 
 
-# fmt: off
-entry_missing: Final = fg_rule("C024", "modes.entry_missing", BLOCKING,
-    "Mode d'entrée dans l'UM absent.",
-    blank("entry_mode"),
-    """Every RUM has an entry mode.
-
-    Bad: entry_mode = "".
-    Good: entry_mode = "8" (domicile).
-    """, when=("blank",))
-# fmt: on
-
-
-@rule(
-    "C053",
-    "modes.provenance_missing",
-    Severity.BLOCKING,
-    "Provenance absente alors que le mode d'entrée est {mode} (provenance obligatoire pour 6, 7 et 0).",
-    reference=fg("C053"),
-    params=("mode",),
-)
-def provenance_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """A mutation (6), a transfer (7) or a temporary transfer (0) must say where the patient came from.
-
-    Bad: entry_mode = "7", provenance = "".
-    Good: entry_mode = "7", provenance = "1" (MCO).
-    """
-    return _origin_missing(rss, entry=True)
-
-
-def _bad_entry(mode: str, provenance: str) -> bool:
-    return _outside_matrix(ENTRY_MATRIX, mode, provenance)
-
-
 # Entry modes created after the others, with the first exit date they are valid for: N (birth in
 # the hospital) from 1 March 2019 (drd `mco_classifier.cc`: C025 for an earlier exit), O (patient
 # entered deceased for organ procurement) from 1 March 2024 (RUM formats of 2024, spec PMSI §4.2).
@@ -136,7 +115,7 @@ _MATRIX_REASON: Final = "combinaison hors de la table ATIH"
 
 def _entry_reason(mode: str, provenance: str, exit_day: date | None) -> str:
     """Why an entry mode / provenance is refused ("" when it is not)."""
-    if _bad_entry(mode, provenance):
+    if _outside_matrix(ENTRY_MATRIX, mode, provenance):
         return _MATRIX_REASON
     start = ENTRY_MODE_FROM.get(mode)
     if start is not None and exit_day is not None and exit_day < start:
@@ -144,16 +123,132 @@ def _entry_reason(mode: str, provenance: str, exit_day: date | None) -> str:
     return ""
 
 
-@rule(
-    "C025",
-    "modes.entry_invalid",
-    Severity.BLOCKING,
+def _invalid(entry: bool) -> Check:
+    """The check "every RUM's entry (exit) mode and provenance (destination) form a combination
+    of the ATIH table", the entry mode being also valid at the stay's exit date (`ENTRY_MODE_FROM`);
+    an entry hit says why (``reason``)."""
+
+    def check_invalid(rss: Rss, ctx: RuleContext) -> Sequence[Hit]:
+        exit_day = day(rss.rums[-1].exit_date) if entry else None
+        hits: list[Hit] | None = None
+        for i, rum in enumerate(rss.rums):
+            if entry:
+                reason = _entry_reason(rum.entry_mode, rum.provenance, exit_day)
+                if reason:
+                    if hits is None:
+                        hits = []
+                    hits.append(hit(i, "entry_mode", _pair(rum.entry_mode, rum.provenance), reason=reason))
+            elif _outside_matrix(EXIT_MATRIX, rum.exit_mode, rum.destination):
+                if hits is None:
+                    hits = []
+                hits.append(hit(i, "exit_mode", _pair(rum.exit_mode, rum.destination)))
+        return hits or NONE
+
+    return check_invalid
+
+
+def _temporary_mismatch(rss: Rss) -> bool:
+    """A stay for an inter-hospital service starts *and* ends with mode 0, or neither."""
+    return (rss.rums[0].entry_mode == "0") != (rss.rums[-1].exit_mode == "0")
+
+
+def _stay_end(entry: bool) -> Check:
+    """The check "the stay neither starts (ends) by a mutation 6-1 from (to) another MCO unit, nor
+    by a temporary transfer (mode 0) that its other end lacks" (C026 for the entry, C035 the exit)."""
+
+    def check_stay_end(rss: Rss, ctx: RuleContext) -> Sequence[Hit]:
+        index = 0 if entry else len(rss.rums) - 1
+        rum = rss.rums[index]
+        if entry:
+            mode, other = rum.entry_mode, rum.provenance
+        else:
+            mode, other = rum.exit_mode, rum.destination
+        if (mode == "6" and other == "1") or _temporary_mismatch(rss):
+            return (hit(index, "entry_mode" if entry else "exit_mode", _pair(mode, other)),)
+        return NONE
+
+    return check_stay_end
+
+
+def _mutation_chain(entry: bool) -> Check:
+    """The check "every RUM after the first enters (every RUM but the last exits) by mutation 6-1
+    from (to) an MCO unit", a temporary transfer (exit 0 then entry 0) excepted; the mode facing
+    across the junction is the other RUM's exit (entry). A blank mode is C024's (C033's)."""
+    field = "entry_mode" if entry else "exit_mode"
+
+    def check_mutation_chain(rss: Rss, ctx: RuleContext) -> Sequence[Hit]:
+        rums = rss.rums
+        hits: list[Hit] | None = None
+        for i in range(1, len(rums)):
+            before, after = rums[i - 1], rums[i]
+            if entry:
+                index, mode, other, facing = i, after.entry_mode, after.provenance, before.exit_mode
+            else:
+                index, mode, other, facing = i - 1, before.exit_mode, before.destination, after.entry_mode
+            if not mode or (mode == "0" and facing == "0"):
+                continue
+            if facing == "0" or mode != "6" or other != "1":
+                if hits is None:
+                    hits = []
+                hits.append(hit(index, field, _pair(mode, other)))
+        return hits or NONE
+
+    return check_mutation_chain
+
+
+def _mode_missing(code: str, name: str, field: str, message: str, doc: str) -> Rule:
+    """The rule "every RUM fills its mode `field`" (entry or exit: C024, C033)."""
+    return fg_rule(code, name, BLOCKING, message, blank(field), doc, when=("blank",))
+
+
+# Every RUM gives its entry (exit) mode.
+# fmt: off
+entry_missing: Final = _mode_missing("C024", "modes.entry_missing", "entry_mode",
+    "Mode d'entrée dans l'UM absent.",
+    """Every RUM has an entry mode.
+
+    Bad: entry_mode = "".
+    Good: entry_mode = "8" (domicile).
+    """)
+
+exit_missing: Final = _mode_missing("C033", "modes.exit_missing", "exit_mode",
+    "Mode de sortie de l'UM absent.",
+    """Every RUM has an exit mode.
+
+    Bad: exit_mode = "".
+    Good: exit_mode = "8" (domicile).
+    """)
+# fmt: on
+
+
+# A mode that needs a provenance (destination) has one.
+# fmt: off
+provenance_missing: Final = fg_rule("C053", "modes.provenance_missing", BLOCKING,
+    "Provenance absente alors que le mode d'entrée est {mode} (provenance obligatoire pour 6, 7 et 0).",
+    _origin_missing(entry=True),
+    """A mutation (6), a transfer (7) or a temporary transfer (0) must say where the patient came from.
+
+    Bad: entry_mode = "7", provenance = "".
+    Good: entry_mode = "7", provenance = "1" (MCO).
+    """, params=("mode",))
+
+destination_missing: Final = fg_rule("C054", "modes.destination_missing", BLOCKING,
+    "Destination absente alors que le mode de sortie est {mode} (destination obligatoire pour 6, 7 "
+    "et 0).",
+    _origin_missing(entry=False),
+    """A mutation (6), a transfer (7) or a temporary transfer (0) must say where the patient goes.
+
+    Bad: exit_mode = "6", destination = "".
+    Good: exit_mode = "6", destination = "1" (MCO).
+    """, params=("mode",))
+# fmt: on
+
+
+# The mode and its provenance (destination) form a combination of the ATIH table.
+# fmt: off
+entry_invalid: Final = fg_rule("C025", "modes.entry_invalid", BLOCKING,
     "Mode d'entrée / provenance « {value} » erroné ({reason}).",
-    reference=fg("C025") + "; table mode d'entrée / provenance, spec PMSI §4.2; mode N depuis le "
-    "01/03/2019 (drd), mode O depuis le 01/03/2024",
-    params=("reason",),
-)
-def entry_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    _invalid(entry=True),
     """The entry mode and provenance must form a combination of the ATIH table, valid at the exit date.
 
     8 (domicile) takes no provenance (or legacy 5/U, or 7); 7 takes 1, 2, 3, 4, 6 or R; 6 takes
@@ -165,120 +260,12 @@ def entry_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
     Bad: entry_mode = "8", provenance = "1"; or entry_mode = "9"; or entry_mode = "N" in a stay
     discharged on 15/02/2019.
     Good: entry_mode = "8", provenance = ""; or entry_mode = "N" discharged on 04/03/2024.
-    """
-    exit_day = day(rss.rums[-1].exit_date)
-    for rum in rss.rums:
-        if _entry_reason(rum.entry_mode, rum.provenance, exit_day):
-            break
-    else:
-        return NONE
-    hits: list[Hit] = []
-    for i, rum in enumerate(rss.rums):
-        reason = _entry_reason(rum.entry_mode, rum.provenance, exit_day)
-        if reason:
-            hits.append(hit(i, "entry_mode", _pair(rum.entry_mode, rum.provenance), reason=reason))
-    return hits
+    """, reference=fg("C025") + "; table mode d'entrée / provenance, spec PMSI §4.2; mode N depuis le "
+    "01/03/2019 (drd), mode O depuis le 01/03/2024", params=("reason",))
 
-
-def _temporary_mismatch(rss: Rss) -> bool:
-    """A stay for an inter-hospital service starts *and* ends with mode 0, or neither."""
-    return (rss.rums[0].entry_mode == "0") != (rss.rums[-1].exit_mode == "0")
-
-
-@rule(
-    "C026",
-    "modes.entry_first_rum",
-    Severity.BLOCKING,
-    "Mode d'entrée / provenance « {value} » incorrect pour commencer un RSS.",
-    reference=fg("C026"),
-)
-def entry_first_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """The first RUM cannot start by an internal mutation from another MCO unit (6-1).
-
-    A stay starting with a temporary transfer (entry 0) must also end with one (exit 0), and
-    conversely: either end is reported (here the entry, the exit by C035).
-
-    Bad: first RUM entry_mode = "6", provenance = "1"; or entry "0-1" with a last exit "8".
-    Good: first RUM entry_mode = "8"; or entry "0-1" with a last exit "0-1".
-    """
-    first = rss.rums[0]
-    if (first.entry_mode == "6" and first.provenance == "1") or _temporary_mismatch(rss):
-        return (hit(0, "entry_mode", _pair(first.entry_mode, first.provenance)),)
-    return NONE
-
-
-@rule(
-    "C027",
-    "modes.entry_following_rum",
-    Severity.BLOCKING,
-    "Mode d'entrée / provenance « {value} » incorrect sur un RUM de suite (mutation 6-1 attendue).",
-    reference=fg("C027"),
-    when=("multi_rum",),
-)
-def entry_following_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """Every RUM after the first enters by mutation from an MCO unit (6-1).
-
-    Exception: back from a temporary transfer, the previous RUM exits with 0 and this one enters
-    with 0. A blank mode is left to C024.
-
-    Bad: RUM 2 entry_mode = "8".
-    Good: RUM 2 entry_mode = "6", provenance = "1".
-    """
-    rums = rss.rums
-    hits: list[Hit] | None = None
-    for i in range(1, len(rums)):
-        previous, current = rums[i - 1], rums[i]
-        mode = current.entry_mode
-        if not mode or (previous.exit_mode == "0" and mode == "0"):
-            continue
-        if previous.exit_mode == "0" or mode != "6" or current.provenance != "1":
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "entry_mode", _pair(mode, current.provenance)))
-    return hits or NONE
-
-
-# fmt: off
-exit_missing: Final = fg_rule("C033", "modes.exit_missing", BLOCKING,
-    "Mode de sortie de l'UM absent.",
-    blank("exit_mode"),
-    """Every RUM has an exit mode.
-
-    Bad: exit_mode = "".
-    Good: exit_mode = "8" (domicile).
-    """, when=("blank",))
-# fmt: on
-
-
-@rule(
-    "C054",
-    "modes.destination_missing",
-    Severity.BLOCKING,
-    "Destination absente alors que le mode de sortie est {mode} (destination obligatoire pour 6, 7 et 0).",
-    reference=fg("C054"),
-    params=("mode",),
-)
-def destination_missing(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
-    """A mutation (6), a transfer (7) or a temporary transfer (0) must say where the patient goes.
-
-    Bad: exit_mode = "6", destination = "".
-    Good: exit_mode = "6", destination = "1" (MCO).
-    """
-    return _origin_missing(rss, entry=False)
-
-
-def _bad_exit(mode: str, destination: str) -> bool:
-    return _outside_matrix(EXIT_MATRIX, mode, destination)
-
-
-@rule(
-    "C034",
-    "modes.exit_invalid",
-    Severity.BLOCKING,
+exit_invalid: Final = fg_rule("C034", "modes.exit_invalid", BLOCKING,
     "Mode de sortie / destination « {value} » erroné (combinaison hors de la table ATIH).",
-    reference=fg("C034") + "; table mode de sortie / destination, spec PMSI §4.2",
-)
-def exit_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    _invalid(entry=False),
     """The exit mode and destination must form a combination of the ATIH table.
 
     9 (death) takes no destination; 8 (domicile) none or 7 (médico-social); 7 and 6 take 1, 2, 3,
@@ -286,27 +273,27 @@ def exit_invalid(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
 
     Bad: exit_mode = "9", destination = "1"; or exit_mode = "5".
     Good: exit_mode = "9", destination = "".
-    """
-    for rum in rss.rums:
-        if _bad_exit(rum.exit_mode, rum.destination):
-            break
-    else:
-        return NONE
-    return [
-        hit(i, "exit_mode", _pair(rum.exit_mode, rum.destination))
-        for i, rum in enumerate(rss.rums)
-        if _bad_exit(rum.exit_mode, rum.destination)
-    ]
+    """, reference=fg("C034") + "; table mode de sortie / destination, spec PMSI §4.2")
+# fmt: on
 
 
-@rule(
-    "C035",
-    "modes.exit_last_rum",
-    Severity.BLOCKING,
+# The stay neither starts nor ends by a mutation from (to) another MCO unit.
+# fmt: off
+entry_first_rum: Final = fg_rule("C026", "modes.entry_first_rum", BLOCKING,
+    "Mode d'entrée / provenance « {value} » incorrect pour commencer un RSS.",
+    _stay_end(entry=True),
+    """The first RUM cannot start by an internal mutation from another MCO unit (6-1).
+
+    A stay starting with a temporary transfer (entry 0) must also end with one (exit 0), and
+    conversely: either end is reported (here the entry, the exit by C035).
+
+    Bad: first RUM entry_mode = "6", provenance = "1"; or entry "0-1" with a last exit "8".
+    Good: first RUM entry_mode = "8"; or entry "0-1" with a last exit "0-1".
+    """)
+
+exit_last_rum: Final = fg_rule("C035", "modes.exit_last_rum", BLOCKING,
     "Mode de sortie / destination « {value} » incorrect pour clore un RSS.",
-    reference=fg("C035"),
-)
-def exit_last_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    _stay_end(entry=False),
     """The last RUM cannot end by an internal mutation to another MCO unit (6-1).
 
     A stay ending with a temporary transfer (exit 0) must also have started with one (entry 0),
@@ -314,24 +301,28 @@ def exit_last_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
 
     Bad: last RUM exit_mode = "6", destination = "1".
     Good: last RUM exit_mode = "8"; or "6-2" (mutation to an SMR unit of the hospital).
-    """
-    last_index = len(rss.rums) - 1
-    last = rss.rums[last_index]
-    if (last.exit_mode == "6" and last.destination == "1") or _temporary_mismatch(rss):
-        return (hit(last_index, "exit_mode", _pair(last.exit_mode, last.destination)),)
-    return NONE
+    """)
+# fmt: on
 
 
-@rule(
-    "C049",
-    "modes.exit_non_final_rum",
-    Severity.BLOCKING,
+# Between two RUMs of a stay, a mutation 6-1.
+# fmt: off
+entry_following_rum: Final = fg_rule("C027", "modes.entry_following_rum", BLOCKING,
+    "Mode d'entrée / provenance « {value} » incorrect sur un RUM de suite (mutation 6-1 attendue).",
+    _mutation_chain(entry=True),
+    """Every RUM after the first enters by mutation from an MCO unit (6-1).
+
+    Exception: back from a temporary transfer, the previous RUM exits with 0 and this one enters
+    with 0. A blank mode is left to C024.
+
+    Bad: RUM 2 entry_mode = "8".
+    Good: RUM 2 entry_mode = "6", provenance = "1".
+    """, when=("multi_rum",))
+
+exit_non_final_rum: Final = fg_rule("C049", "modes.exit_non_final_rum", BLOCKING,
     "Mode de sortie / destination « {value} » incorrect pour un RUM autre que le dernier "
     "(mutation 6-1 attendue).",
-    reference=fg("C049"),
-    when=("multi_rum",),
-)
-def exit_non_final_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
+    _mutation_chain(entry=False),
     """Every RUM but the last exits by mutation to an MCO unit (6-1).
 
     Exception: a temporary transfer (exit 0) followed by a RUM entering with 0. A blank mode is
@@ -339,19 +330,8 @@ def exit_non_final_rum(rss: Rss, ctx: RuleContext) -> Iterable[Hit]:
 
     Bad: RUM 1 of 2 exit_mode = "8".
     Good: RUM 1 of 2 exit_mode = "6", destination = "1".
-    """
-    rums = rss.rums
-    hits: list[Hit] | None = None
-    for i in range(len(rums) - 1):
-        current, following = rums[i], rums[i + 1]
-        mode = current.exit_mode
-        if not mode or (mode == "0" and following.entry_mode == "0"):
-            continue
-        if following.entry_mode == "0" or mode != "6" or current.destination != "1":
-            if hits is None:
-                hits = []
-            hits.append(hit(i, "exit_mode", _pair(mode, current.destination)))
-    return hits or NONE
+    """, when=("multi_rum",))
+# fmt: on
 
 
 @rule(
