@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
+from app.core.copying import copied
 from app.core.dates import check_period
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
@@ -100,18 +101,7 @@ def _params(
 
 def summary_of(row: Any) -> TurnaroundSummary:
     """The figures of an aggregate row (`reports_repository.TURNAROUND_AGGREGATES`)."""
-    return TurnaroundSummary(
-        stays=row.stays,
-        on_time_j0=row.on_time_j0,
-        on_time_j8=row.on_time_j8,
-        late=row.late,
-        missing=row.missing,
-        pending=row.pending,
-        rate_j0=row.rate_j0,
-        rate_j8=row.rate_j8,
-        median_delay_days=row.median_delay_days,
-        p90_delay_days=row.p90_delay_days,
-    )
+    return copied(TurnaroundSummary, row)
 
 
 _EMPTY: Final = TurnaroundSummary(
@@ -263,11 +253,9 @@ def weekly_report(
             item = WeeklyStay.model_validate(row, from_attributes=True)
             (late if row.status == "late" else missing).append(item)
         stored_late = [
-            StoredLateDocument(
-                stay_number=row.stay_number,
-                service=row.service,
-                unit=row.unit,
-                document_id=row.document_id,
+            copied(
+                StoredLateDocument,
+                row,
                 channel=CHANNELS.get(row.source, "file"),
                 sent_at=row.received_at,
                 stored_at=row.recorded_at,
