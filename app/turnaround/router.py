@@ -224,16 +224,8 @@ def read_turnaround(
     over the stays whose window is closed. A UM absent from the structure valid on the discharge
     date is grouped as `unmapped`. A unit-restricted token sees only its units' stays.
     """
-    figures = reports.turnaround(
-        session,
-        principal,
-        date_from=date_from,
-        date_to=date_to,
-        as_of=as_of,
-        group_by=group_by,
-        care_types=reports.parse_care_types(care_types),
-        attribution=attribution,
-    )
+    scope = reports.PeriodScope.of_query(date_from, date_to, as_of, care_types)
+    figures = reports.turnaround(session, principal, scope, group_by=group_by, attribution=attribution)
     return json_response(figures)
 
 

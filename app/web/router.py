@@ -248,7 +248,7 @@ def turnaround_page(
         grouping = GroupBy(group_by)
     except ValueError:
         raise InvalidInput("Regroupement inconnu (pole, service ou unit).") from None
-    figures = reports.turnaround(session, user.principal, date_from=start, date_to=end, group_by=grouping)
+    figures = reports.turnaround(session, user.principal, reports.PeriodScope(start, end), group_by=grouping)
     return render(
         request, "turnaround.html", user=user, figures=figures, start=start, end=end, grouping=grouping,
         group_labels=GROUP_LABELS,
@@ -447,7 +447,7 @@ def _exhaustivity(
     except ValueError:
         raise InvalidInput("Regroupement inconnu (pole, service ou unit).") from None
     return exhaustivity_service.exhaustivity(
-        session, user.principal, date_from=start, date_to=end, as_of=as_of, group_by=grouping, detail=detail
+        session, user.principal, reports.PeriodScope(start, end, as_of), group_by=grouping, detail=detail
     )
 
 
