@@ -385,9 +385,11 @@ def in_process_month(params: dict[str, str], authorization: str) -> float:
         figures = reports.turnaround(
             session,
             principal,
-            date_from=date.fromisoformat(params["from"]),
-            date_to=date.fromisoformat(params["to"]),
-            as_of=date.fromisoformat(params["as_of"]) if "as_of" in params else None,
+            reports.PeriodScope(
+                date.fromisoformat(params["from"]),
+                date.fromisoformat(params["to"]),
+                as_of=date.fromisoformat(params["as_of"]) if "as_of" in params else None,
+            ),
             group_by=GroupBy(params.get("group_by", "service")),
         )
         figures.model_dump_json(by_alias=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
@@ -303,6 +303,15 @@ def ssr_cm_activity(session: Session, principal: Principal, *, start: date, end:
 # --- Export tables (French headers, as the DIM's tables) ----------------------------------------
 
 
+# The pôle and UM of a structure-shaped row (RUM per UM, séances per UM), first columns of its table.
+UNIT_COLUMNS: Final = (
+    Column("Pôle", 10),
+    Column("Libellé du pôle", 30),
+    Column("UM", 8),
+    Column("Libellé de l'UM", 40),
+)
+
+
 def _filename(name: str, period: Period) -> str:
     return f"{name}_{period.start.isoformat()}_{period.end.isoformat()}"
 
@@ -316,13 +325,7 @@ def units_table(result: UnitsActivity) -> Table:
     return Table(
         title="RUM par pôle et UM",
         filename=_filename("activite-rum-par-um", result.period),
-        columns=[
-            Column("Pôle", 10),
-            Column("Libellé du pôle", 30),
-            Column("UM", 8),
-            Column("Libellé de l'UM", 40),
-            Column("RUM", 10),
-        ],
+        columns=[*UNIT_COLUMNS, Column("RUM", 10)],
         rows=rows,  # type: ignore[arg-type]
         totals=["Total", None, None, None, result.total.rum],
     )
@@ -340,14 +343,7 @@ def care_types_table(result: CareTypesActivity) -> Table:
 
 def seances_table(result: SeancesActivity) -> Table:
     if result.by == "unit":
-        columns = [
-            Column("Pôle", 10),
-            Column("Libellé du pôle", 30),
-            Column("UM", 8),
-            Column("Libellé de l'UM", 40),
-            Column("RSS-séances", 12),
-            Column("Séances", 10),
-        ]
+        columns = [*UNIT_COLUMNS, Column("RSS-séances", 12), Column("Séances", 10)]
         rows: list[list[Any]] = [
             [r.pole, r.pole_label, r.key, r.label, r.rss, r.seances] for r in result.rows
         ]

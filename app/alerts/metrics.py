@@ -130,9 +130,7 @@ def _turnaround(ctx: Context, period: Period) -> dict[tuple[Scope, str | None], 
         read = reports.turnaround(
             ctx.session,
             SYSTEM,
-            date_from=period.start,
-            date_to=period.end,
-            as_of=ctx.as_of,
+            reports.PeriodScope(period.start, period.end, ctx.as_of),
             group_by=GroupBy.SERVICE,
         )
         total = read.total

@@ -29,7 +29,7 @@ def field_names(target: type[Any]) -> Iterable[str]:
     return cast(dict[str, Any], keys)
 
 
-def copied(target: Callable[..., _T], source: object, **values: Any) -> _T:
+def copied(target: Callable[..., _T], source: object, /, **values: Any) -> _T:
     """`target` built from `source`'s attributes of the same names; `values` are the fields that
     differ (renamed, converted, computed) and take precedence. A field `source` does not have must
     be in `values`, or the AttributeError says which."""

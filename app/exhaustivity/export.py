@@ -35,7 +35,7 @@ from app.exhaustivity.schemas import (
     TransmissionCounts,
     TransmissionRead,
 )
-from app.turnaround.export import CHANNEL_LABELS, service_label
+from app.turnaround.export import CHANNEL_LABELS, STAY_COLUMNS, service_label, stay_cells
 from app.turnaround.schemas import GroupBy, percent
 
 GROUP_HEADERS: Final = {GroupBy.SERVICE: "Service", GroupBy.POLE: "Pôle", GroupBy.UNIT: "UM"}
@@ -56,13 +56,7 @@ EXHAUSTIVITY_COLUMNS: Final = (
     Column("Délai de codage p90", 14),
     Column("Exhaustivité", 12),
 )
-NOT_CODED_COLUMNS: Final = (
-    Column("N° de séjour", 16),
-    Column("Service", 16),
-    Column("UM", 8),
-    Column("Date de sortie", 14),
-    Column("Jours depuis la sortie", 14),
-)
+NOT_CODED_COLUMNS: Final = (*STAY_COLUMNS, Column("Date de sortie", 14), Column("Jours depuis la sortie", 14))
 
 
 def _exhaustivity_line(name: str, counts: ExhaustivityCounts, fmt: ExportFormat) -> list[Cell]:
@@ -91,8 +85,7 @@ def exhaustivity_file(report: ExhaustivityRead, fmt: ExportFormat) -> File:
     if report.detail is None:
         return _with_rate_format(table, fmt, rate_columns=(8,))
     detail_rows: list[Sequence[Cell]] = [
-        [stay.stay_number, stay.service, stay.unit, stay.discharge_date, stay.days_since_discharge]
-        for stay in report.detail
+        [*stay_cells(stay), stay.discharge_date, stay.days_since_discharge] for stay in report.detail
     ]
     if fmt is ExportFormat.CSV:
         detail = Table(title="Non codés", filename="", columns=NOT_CODED_COLUMNS, rows=detail_rows)
@@ -303,6 +296,14 @@ def quarterly_file(report: QuarterlyRead, fmt: ExportFormat) -> File:
     return File(_quarterly_workbook(report), XLSX_MEDIA_TYPE, f"{filename}.xlsx")
 
 
+def _place(sheet: Any, anchor: str, chart: Any, categories: Any, *series: Any) -> None:
+    """`chart` of `series` (each titled by its first cell) over `categories`, at `anchor` of `sheet`."""
+    for data in series:
+        chart.add_data(data, titles_from_data=True)
+    chart.set_categories(categories)
+    sheet.add_chart(chart, anchor)
+
+
 def _quarterly_workbook(report: QuarterlyRead) -> bytes:
     from openpyxl import Workbook
     from openpyxl.chart import BarChart, LineChart, Reference
@@ -339,12 +340,11 @@ def _quarterly_workbook(report: QuarterlyRead) -> bytes:
         chart.y_axis.number_format = "0%"
         chart.height, chart.width = 4 + 0.6 * len(report.services), 18
         names = Reference(sheet, min_col=1, min_row=header + 1, max_row=last_service)
-        for column in (17, 6):  # previous quarter first, so the current bar sits on top
-            chart.add_data(
-                Reference(sheet, min_col=column, min_row=header, max_row=last_service), titles_from_data=True
-            )
-        chart.set_categories(names)
-        sheet.add_chart(chart, f"A{last_service + 4}")
+        # The previous quarter first, so the current bar sits on top.
+        series = [
+            Reference(sheet, min_col=column, min_row=header, max_row=last_service) for column in (17, 6)
+        ]
+        _place(sheet, f"A{last_service + 4}", chart, names, *series)
 
     months = workbook.create_sheet("Par mois")
     append_row(months, [f"Par service et par mois — {report.quarter}"], font=Font(bold=True, size=14))
@@ -372,22 +372,21 @@ def _quarterly_workbook(report: QuarterlyRead) -> bytes:
         rates = LineChart()
         rates.title = "Taux J8 et exhaustivité du codage par mois"
         rates.y_axis.number_format = "0%"
-        rates.add_data(
-            Reference(hospital, min_col=3, max_col=4, min_row=header, max_row=last), titles_from_data=True
-        )
-        rates.set_categories(categories)
-        hospital.add_chart(rates, f"A{last + 3}")
+        rates_series = Reference(hospital, min_col=3, max_col=4, min_row=header, max_row=last)
+        _place(hospital, f"A{last + 3}", rates, categories, rates_series)
         mix = BarChart()
         mix.type = "col"
         mix.grouping = "stacked"
         mix.overlap = 100
         mix.title = "Canal de transmission des comptes rendus"
         mix.y_axis.title = "Documents"
-        mix.add_data(
-            Reference(hospital, min_col=5, max_col=8, min_row=header, max_row=last), titles_from_data=True
+        _place(
+            hospital,
+            f"J{last + 3}",
+            mix,
+            categories,
+            Reference(hospital, min_col=5, max_col=8, min_row=header, max_row=last),
         )
-        mix.set_categories(categories)
-        hospital.add_chart(mix, f"J{last + 3}")
 
     falls = workbook.create_sheet("Plus fortes baisses")
     append_row(

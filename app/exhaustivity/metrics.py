@@ -60,7 +60,7 @@ def figures(session: Session, *, today: date) -> Figures:
             found.not_coded_over[code] = stays
     first, last = last_closed_month(today)
     rows, _total = service.summarize(
-        session, service.params(None, date_from=first, date_to=last, as_of=today), GroupBy.SERVICE
+        session, service.params(None, turnaround_reports.PeriodScope(first, last, today)), GroupBy.SERVICE
     )
     found.rate_coded = {row.group: row.rate_coded for row in rows if row.rate_coded is not None}
     week = service.transmission_figures(

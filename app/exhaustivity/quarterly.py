@@ -118,7 +118,7 @@ def period_figures(
 ) -> PeriodFigures:
     """One period's figures from each domain's own report aggregate (three statements): the
     reference the review's one-pass `periods_figures` is tested against."""
-    params = service.params(principal, date_from=first, date_to=last, as_of=as_of)
+    params = service.params(principal, turnaround_reports.PeriodScope(first, last, as_of))
     turnaround, turnaround_total = turnaround_reports.summarize_groups(session, params, GroupBy.SERVICE)
     coding, coding_total = service.summarize(session, params, GroupBy.SERVICE)
     transmitted = service.transmission_figures(
@@ -138,7 +138,7 @@ def periods_figures(
     different periods (a stay's RSS is chosen among those exiting near the span)."""
     first = min(starts for _, starts, _ in periods)
     last = max(ends for _, _, ends in periods)
-    params = service.params(principal, date_from=first, date_to=last, as_of=as_of)
+    params = service.params(principal, turnaround_reports.PeriodScope(first, last, as_of))
     stays: dict[str, list[Any]] = {label: [] for label, _, _ in periods}
     for row in repository.period_groups(session, params, periods, overdue_days=OVERDUE_DAYS):
         stays[row.period].append(row)

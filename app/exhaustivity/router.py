@@ -71,16 +71,8 @@ def read_exhaustivity(
     """
     if detail:
         require_detail_reader(principal)
-    report = service.exhaustivity(
-        session,
-        principal,
-        date_from=date_from,
-        date_to=date_to,
-        as_of=as_of,
-        group_by=group_by,
-        care_types=turnaround_reports.parse_care_types(care_types),
-        detail=detail,
-    )
+    scope = turnaround_reports.PeriodScope.of_query(date_from, date_to, as_of, care_types)
+    report = service.exhaustivity(session, principal, scope, group_by=group_by, detail=detail)
     return _answer(report, format, export.exhaustivity_file)
 
 

@@ -19,11 +19,9 @@ from typing import Any, Final, Literal
 
 from sqlalchemy.orm import Session
 
-from app.audit import service as audit_service
 from app.auth.schemas import Principal
+from app.core.copying import copied
 from app.core.dates import MIN_DATE
-from app.core.line_errors import LineError
-from app.core.problems import InvalidInput
 from app.exhaustivity import repository
 from app.exhaustivity.schemas import (
     OVERDUE_DAYS,
@@ -37,9 +35,10 @@ from app.exhaustivity.schemas import (
     TransmissionRow,
 )
 from app.turnaround import reports as turnaround_reports
+from app.turnaround.reports import PeriodScope
 from app.turnaround.reports_repository import TurnaroundParams
-from app.turnaround.schemas import DEFAULT_CARE_TYPES, CareType, GroupBy
-from app.turnaround.settings import audit_ids, get_turnaround_settings
+from app.turnaround.schemas import GroupBy
+from app.turnaround.settings import get_turnaround_settings
 
 # The gauges' window: the stays discharged in the last year.
 LOOKBACK_DAYS: Final = 365
@@ -47,44 +46,8 @@ LOOKBACK_DAYS: Final = 365
 LATE_STORAGE: Final = timedelta(days=1)
 
 
-def params(
-    principal: Principal | None,
-    *,
-    date_from: date,
-    date_to: date,
-    as_of: date | None,
-    care_types: Sequence[CareType] = DEFAULT_CARE_TYPES,
-) -> TurnaroundParams:
-    """The turnaround's parameters for a period: same stays, clock and unit scoping."""
-    if date_to < date_from:
-        raise InvalidInput(
-            "`to` is before `from`",
-            errors=[LineError(None, "to", "invalid_period", "`to` must be on or after `from`")],
-        )
-    as_of = as_of or turnaround_reports.today()
-    settings = get_turnaround_settings()
-    return TurnaroundParams(
-        date_from=date_from,
-        date_to=date_to,
-        as_of=as_of,
-        as_of_end=turnaround_reports.day_end(as_of),
-        care_types=tuple(c.value for c in care_types),
-        report_types=settings.report_types(),
-        report_key=settings.report_key(),
-        units=principal.units if principal is not None else None,
-    )
-
-
-def _counts(row: Any) -> dict[str, Any]:
-    return {
-        "stays": row.stays,
-        "coded": row.coded,
-        "not_coded": row.not_coded,
-        "not_coded_over_30_days": row.not_coded_over,
-        "coding_delay_median_days": row.coding_delay_median_days,
-        "coding_delay_p90_days": row.coding_delay_p90_days,
-        "rate_coded": row.rate_coded,
-    }
+# The turnaround's parameters of a period: the same stays, clock and unit scoping.
+params = turnaround_reports.params
 
 
 EMPTY: Final = ExhaustivityCounts(
@@ -115,28 +78,33 @@ def summarize(
 
 def exhaustivity_of(rows: Sequence[Any]) -> tuple[list[ExhaustivityRow], ExhaustivityCounts]:
     """Rows per group and the total row's (`is_total`) of an exhaustivity aggregate."""
+    # The aggregate names `not_coded_over` what the API calls `not_coded_over_30_days`.
     groups = [
-        ExhaustivityRow(group=row.group, label=row.label, **_counts(row)) for row in rows if not row.is_total
+        copied(ExhaustivityRow, row, not_coded_over_30_days=row.not_coded_over)
+        for row in rows
+        if not row.is_total
     ]
-    total = next((ExhaustivityCounts(**_counts(row)) for row in rows if row.is_total), EMPTY)
+    total = next(
+        (
+            copied(ExhaustivityCounts, row, not_coded_over_30_days=row.not_coded_over)
+            for row in rows
+            if row.is_total
+        ),
+        EMPTY,
+    )
     return groups, total
 
 
 def exhaustivity(
     session: Session,
     principal: Principal,
+    scope: PeriodScope,
     *,
-    date_from: date,
-    date_to: date,
-    as_of: date | None = None,
     group_by: GroupBy = GroupBy.SERVICE,
-    care_types: Sequence[CareType] = DEFAULT_CARE_TYPES,
     detail: bool = False,
 ) -> ExhaustivityRead:
-    """Coding exhaustivity of the stays discharged in [date_from, date_to], as of `as_of`."""
-    turnaround_params = params(
-        principal, date_from=date_from, date_to=date_to, as_of=as_of, care_types=care_types
-    )
+    """Coding exhaustivity of the stays of `scope` (discharged in [date_from, date_to], as of `as_of`)."""
+    turnaround_params = params(principal, scope)
     rows, total = summarize(session, turnaround_params, group_by)
     stays = None
     if detail:
@@ -144,20 +112,13 @@ def exhaustivity(
             NotCodedStay.model_validate(row, from_attributes=True)
             for row in repository.not_coded_stays(session, turnaround_params)
         ]
-        audit_service.record(
-            session,
-            principal,
-            action="read",
-            object_type="stay",
-            object_ids=audit_ids(stay.stay_number for stay in stays),
-            units=[stay.unit for stay in stays],
-        )
-    return ExhaustivityRead(
-        date_from=date_from,
-        date_to=date_to,
-        as_of=turnaround_params.as_of,
+        turnaround_reports.audit_detail(session, principal, stays)
+    # The head (from, to, as_of) is what the figures were computed with.
+    return copied(
+        ExhaustivityRead,
+        turnaround_params,
         group_by=group_by,
-        care_types=list(care_types),
+        care_types=list(scope.care_types),
         rows=rows,
         total=total,
         detail=stays,
@@ -211,7 +172,7 @@ def overdue_counts(session: Session, *, days: int, as_of: date) -> dict[tuple[st
     last_discharge = as_of - timedelta(days=days + 1)
     if last_discharge < MIN_DATE:
         return {}
-    turnaround_params = params(None, date_from=MIN_DATE, date_to=last_discharge, as_of=as_of)
+    turnaround_params = params(None, PeriodScope(MIN_DATE, last_discharge, as_of))
     counts: dict[tuple[str, str], int] = {}
     for row in repository.not_coded_over_by_scope(session, turnaround_params, overdue_days=days):
         if row.all_poles and row.all_services:
@@ -225,9 +186,7 @@ def overdue_counts(session: Session, *, days: int, as_of: date) -> dict[tuple[st
 
 def not_coded_by_service(session: Session, *, as_of: date) -> list[ExhaustivityRow]:
     """Per service: the stays of the LOOKBACK_DAYS before `as_of`, coded or not (for the gauges)."""
-    turnaround_params = params(
-        None, date_from=as_of - timedelta(days=LOOKBACK_DAYS), date_to=as_of, as_of=as_of
-    )
+    turnaround_params = params(None, PeriodScope(as_of - timedelta(days=LOOKBACK_DAYS), as_of, as_of))
     rows, _total = summarize(session, turnaround_params, GroupBy.SERVICE)
     return rows
 
@@ -252,15 +211,6 @@ def transmission_params(
         late_seconds=int(LATE_STORAGE.total_seconds()),
         basis=basis,
     )
-
-
-def _transmission_counts(row: Any) -> dict[str, Any]:
-    return {
-        "documents": row.documents,
-        "stored_late": row.stored_late,
-        "lag_median_hours": row.lag_median_hours,
-        "lag_p90_hours": row.lag_p90_hours,
-    }
 
 
 EMPTY_TRANSMISSION: Final = TransmissionCounts(
@@ -295,31 +245,22 @@ def transmission_figures_of(rows: Sequence[Any], labels: dict[str, str]) -> Tran
     """The figures of the rows of one window's transmission aggregate (`transmission_groups`)."""
     return TransmissionFigures(
         rows=[
-            TransmissionRow(
-                channel=Channel(row.channel),
-                service=row.service,
-                label=labels.get(row.service),
-                **_transmission_counts(row),
-            )
+            copied(TransmissionRow, row, channel=Channel(row.channel), label=labels.get(row.service))
             for row in rows
             if not row.all_channels and not row.all_services
         ],
         channels={
-            Channel(row.channel).value: TransmissionCounts(**_transmission_counts(row))
+            Channel(row.channel).value: copied(TransmissionCounts, row)
             for row in rows
             if not row.all_channels and row.all_services
         },
         services={
-            row.service: TransmissionCounts(**_transmission_counts(row))
+            row.service: copied(TransmissionCounts, row)
             for row in rows
             if row.all_channels and not row.all_services
         },
         total=next(
-            (
-                TransmissionCounts(**_transmission_counts(row))
-                for row in rows
-                if row.all_channels and row.all_services
-            ),
+            (copied(TransmissionCounts, row) for row in rows if row.all_channels and row.all_services),
             EMPTY_TRANSMISSION,
         ),
     )

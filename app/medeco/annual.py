@@ -212,9 +212,11 @@ def _turnaround_sheet(session: Session, principal: Principal, year: int) -> Annu
         result = turnaround_reports.turnaround(
             session,
             principal,
-            date_from=date(year, month, 1),
-            date_to=_month_end(year, month),
-            as_of=_month_end(year, 12) + timedelta(days=9) if date.today().year > year else None,
+            turnaround_reports.PeriodScope(
+                date(year, month, 1),
+                _month_end(year, month),
+                as_of=_month_end(year, 12) + timedelta(days=9) if date.today().year > year else None,
+            ),
             group_by=GroupBy.SERVICE,
         )
         for row in result.rows:

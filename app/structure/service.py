@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
+from app.core.copying import copied
 from app.core.fixedwidth.digest import bytes_sha256
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
@@ -179,26 +180,17 @@ def read_structure(session: Session, principal: Principal) -> StructureRead:
             for s in repository.list_services(session)
         ],
         units=[
-            UnitRead(
-                code=u.code,
-                label=u.label,
+            copied(
+                UnitRead,
+                u,
                 pole=u.pole_code,
                 service=u.service_code,
                 valid_from=None if u.valid_from == OPEN_START else u.valid_from,
-                valid_to=u.valid_to,
             )
             for u in units
         ],
         authorisations=[
-            AuthorisationRead(
-                unit=a.unit_code,
-                finess_geo=a.finess_geo,
-                auth_type=a.auth_type,
-                effect_date=a.effect_date,
-                beds=a.beds,
-                hosp_mode=a.hosp_mode,
-                loaded_at=a.loaded_at,
-            )
+            copied(AuthorisationRead, a, unit=a.unit_code)
             for a in repository.list_authorisations(session, codes=codes)
         ],
     )

@@ -26,6 +26,7 @@ from app.core.exports import (
     workbook_bytes,
     write_table,
 )
+from app.core.schemas import StayDetail
 from app.turnaround.classify import TurnaroundSummary
 from app.turnaround.events import HOSPITAL_TZ
 from app.turnaround.schemas import UNMAPPED, Attribution, WeeklyReport, WeeklyStay, percent
@@ -47,18 +48,16 @@ COLUMNS: Final = (
     Column("Délai médian", 13, "0.0"),
     Column("Délai p90", 11),
 )
+# The stay a line of a patient-level detail names (`StayDetail`), as every report's detail shows it.
+STAY_COLUMNS: Final = (Column("N° de séjour", 16), Column("Service", 16), Column("UM", 8))
 DETAIL_COLUMNS: Final = (
     Column("Statut", 12),
-    Column("N° de séjour", 16),
-    Column("Service", 16),
-    Column("UM", 8),
+    *STAY_COLUMNS,
     Column("Date de sortie", 14, "DD/MM/YYYY"),
     Column("Jours écoulés", 14),
 )
 STORED_LATE_COLUMNS: Final = (
-    Column("N° de séjour", 16),
-    Column("Service", 16),
-    Column("UM", 8),
+    *STAY_COLUMNS,
     Column("Document", 20),
     Column("Canal", 8),
     Column("Envoyé le", 18, "DD/MM/YYYY HH:MM"),
@@ -73,6 +72,11 @@ def service_label(service: str, label: str | None) -> str:
     if service == UNMAPPED:
         return UNMAPPED_LABEL
     return label or service
+
+
+def stay_cells(stay: StayDetail) -> list[Cell]:
+    """The cells of `STAY_COLUMNS`."""
+    return [stay.stay_number, stay.service, stay.unit]
 
 
 def _line(name: str, summary: TurnaroundSummary, *, as_percent: bool) -> list[Cell]:
@@ -110,9 +114,7 @@ def _stored_late_rows(report: WeeklyReport) -> list[Sequence[Cell]]:
         return []
     return [
         [
-            document.stay_number,
-            document.service,
-            document.unit,
+            *stay_cells(document),
             document.document_id,
             CHANNEL_LABELS.get(document.channel, document.channel),
             document.sent_at.astimezone(HOSPITAL_TZ).replace(tzinfo=None),
@@ -124,14 +126,7 @@ def _stored_late_rows(report: WeeklyReport) -> list[Sequence[Cell]]:
 
 
 def _detail_row(status: str, stay: WeeklyStay) -> list[Cell]:
-    return [
-        STATUS_LABELS[status],
-        stay.stay_number,
-        stay.service,
-        stay.unit,
-        stay.discharge_date,
-        stay.days_elapsed,
-    ]
+    return [STATUS_LABELS[status], *stay_cells(stay), stay.discharge_date, stay.days_elapsed]
 
 
 def _filename(report: WeeklyReport) -> str:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from pydantic_core import PydanticCustomError
 
 from app.core.control_chars import CONTROL_CHARACTER, NoControlStr, NoControlStrOrNone
+from app.core.copying import copied
 from app.core.dates import DATE_OUT_OF_RANGE, BoundedDatetime
 from app.core.line_errors import LineError
 from app.turnaround.events import (
@@ -116,15 +117,7 @@ class StayEventIn(_EventIn):
         return unit
 
     def to_event(self) -> StayEvent:
-        return StayEvent(
-            event_id=self.event_id,
-            type=self.type,
-            stay_number=self.stay_number,
-            unit=self.unit,
-            occurred_at=as_hospital_time(self.occurred_at),
-            source="json",
-            patient_class=self.patient_class,
-        )
+        return copied(StayEvent, self, occurred_at=as_hospital_time(self.occurred_at), source="json")
 
 
 class StayEventsIn(_EventIn):
@@ -193,17 +186,7 @@ class DocumentEventIn(_EventIn):
     )
 
     def to_event(self) -> DocumentEvent:
-        return DocumentEvent(
-            event_id=self.event_id,
-            stay_number=self.stay_number,
-            document_id=self.document_id,
-            document_type=self.document_type,
-            action=self.action,
-            received_at=as_hospital_time(self.received_at),
-            unit=self.unit,
-            source="json",
-            parent_document_id=self.parent_document_id,
-        )
+        return copied(DocumentEvent, self, received_at=as_hospital_time(self.received_at), source="json")
 
 
 class DocumentEventsIn(_EventIn):

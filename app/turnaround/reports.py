@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
+from app.core.copying import copied
 from app.core.dates import check_period
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
+from app.core.schemas import StayDetail
 from app.turnaround import reports_repository
-from app.turnaround.classify import TurnaroundSummary
+from app.turnaround.classify import TurnaroundSummary, summarize
 from app.turnaround.events import HOSPITAL_TZ
 from app.turnaround.schemas import (
     DEFAULT_CARE_TYPES,
@@ -70,29 +72,45 @@ def parse_care_types(raw: str | None) -> tuple[CareType, ...]:
     return tuple(chosen)
 
 
-def _params(
-    principal: Principal | None,
-    *,
-    date_from: date,
-    date_to: date,
-    as_of: date | None,
-    care_types: Sequence[CareType],
-    attribution: Attribution = Attribution.DISCHARGE,
+@dataclass(frozen=True, slots=True)
+class PeriodScope:
+    """The stays a report on a period counts (turnaround, exhaustivity): discharged from
+    `date_from` to `date_to` (inclusive), of `care_types`, as they stood at the end of `as_of`
+    (default today). The caller's units narrow them further (`params`)."""
+
+    date_from: date
+    date_to: date
+    as_of: date | None = None
+    care_types: Sequence[CareType] = DEFAULT_CARE_TYPES
+
+    @classmethod
+    def of_query(
+        cls, date_from: date, date_to: date, as_of: date | None, care_types: str | None
+    ) -> PeriodScope:
+        """The scope a route's query asks for, `care_types` as written there (comma-separated)."""
+        return cls(date_from, date_to, as_of, parse_care_types(care_types))
+
+
+def params(
+    principal: Principal | None, scope: PeriodScope, attribution: Attribution = Attribution.DISCHARGE
 ) -> reports_repository.TurnaroundParams:
-    if date_to < date_from:
+    """The repository's parameters of `scope` for `principal` (None: every unit): its clock, the
+    configured discharge-report types, the caller's units."""
+    if scope.date_to < scope.date_from:
         raise InvalidInput(
             "`to` is before `from`",
             errors=[LineError(None, "to", "invalid_period", "`to` must be on or after `from`")],
         )
-    as_of = as_of or today()
+    as_of = scope.as_of or today()
+    settings = get_turnaround_settings()
     return reports_repository.TurnaroundParams(
-        date_from=date_from,
-        date_to=date_to,
+        date_from=scope.date_from,
+        date_to=scope.date_to,
         as_of=as_of,
         as_of_end=day_end(as_of),
-        care_types=tuple(c.value for c in care_types),
-        report_types=get_turnaround_settings().report_types(),
-        report_key=get_turnaround_settings().report_key(),
+        care_types=tuple(c.value for c in scope.care_types),
+        report_types=settings.report_types(),
+        report_key=settings.report_key(),
         units=principal.units if principal is not None else None,
         attribution=attribution.value,
     )
@@ -100,32 +118,11 @@ def _params(
 
 def summary_of(row: Any) -> TurnaroundSummary:
     """The figures of an aggregate row (`reports_repository.TURNAROUND_AGGREGATES`)."""
-    return TurnaroundSummary(
-        stays=row.stays,
-        on_time_j0=row.on_time_j0,
-        on_time_j8=row.on_time_j8,
-        late=row.late,
-        missing=row.missing,
-        pending=row.pending,
-        rate_j0=row.rate_j0,
-        rate_j8=row.rate_j8,
-        median_delay_days=row.median_delay_days,
-        p90_delay_days=row.p90_delay_days,
-    )
+    return copied(TurnaroundSummary, row)
 
 
-_EMPTY: Final = TurnaroundSummary(
-    stays=0,
-    on_time_j0=0,
-    on_time_j8=0,
-    late=0,
-    missing=0,
-    pending=0,
-    rate_j0=None,
-    rate_j8=None,
-    median_delay_days=None,
-    p90_delay_days=None,
-)
+# The total of an aggregate without rows: the figures of no stay (zero counts, no rate, no delay).
+_EMPTY: Final = summarize([])
 
 
 def summarize_groups(
@@ -144,35 +141,37 @@ def summaries_of(
     return groups, total
 
 
+def audit_detail(session: Session, principal: Principal, listed: Sequence[StayDetail]) -> None:
+    """Audit a report's patient-level detail (`detail=true`): a read of the stays it lists (each
+    once), under the UMs the report counts them in."""
+    audit_service.record(
+        session,
+        principal,
+        action="read",
+        object_type="stay",
+        object_ids=audit_ids(dict.fromkeys(s.stay_number for s in listed)),
+        units=[s.unit for s in listed],
+    )
+
+
 def turnaround(
     session: Session,
     principal: Principal,
+    scope: PeriodScope,
     *,
-    date_from: date,
-    date_to: date,
-    as_of: date | None = None,
     group_by: GroupBy = GroupBy.SERVICE,
-    care_types: Sequence[CareType] = DEFAULT_CARE_TYPES,
     attribution: Attribution = Attribution.DISCHARGE,
 ) -> TurnaroundRead:
-    """Turnaround of the stays discharged in [date_from, date_to], as of `as_of` (default today),
-    each stay under the UM it left from, or with `attribution=admission` the UM of its admission."""
-    params = _params(
-        principal,
-        date_from=date_from,
-        date_to=date_to,
-        as_of=as_of,
-        care_types=care_types,
-        attribution=attribution,
-    )
-    groups, total = summarize_groups(session, params, group_by)
-    return TurnaroundRead(
-        date_from=date_from,
-        date_to=date_to,
-        as_of=params.as_of,
+    """Turnaround of the stays of `scope`, each stay under the UM it left from, or with
+    `attribution=admission` the UM of its admission."""
+    turnaround_params = params(principal, scope, attribution)
+    groups, total = summarize_groups(session, turnaround_params, group_by)
+    # The head (from, to, as_of, attribution) is what the figures were computed with.
+    return copied(
+        TurnaroundRead,
+        turnaround_params,
         group_by=group_by,
-        care_types=list(care_types),
-        attribution=attribution,
+        care_types=list(scope.care_types),
         rows=[TurnaroundRow(group=group, label=label, **summary) for group, label, summary in groups],
         total=TurnaroundCounts(**total),
     )
@@ -199,11 +198,9 @@ def weekly_rates(
 ) -> list[WeekRates]:
     """The J0/J8 rates of each ISO week from `first_monday` to `last_sunday`, per group and in
     total, in one aggregate (the counting of `turnaround`); a week without stays is absent."""
-    params = _params(
-        principal, date_from=first_monday, date_to=last_sunday, as_of=as_of, care_types=DEFAULT_CARE_TYPES
-    )
+    weeks_params = params(principal, PeriodScope(first_monday, last_sunday, as_of))
     weeks: dict[date, WeekRates] = {}
-    for row in reports_repository.turnaround_weekly_rates(session, params, group_by=group_by.value):
+    for row in reports_repository.turnaround_weekly_rates(session, weeks_params, group_by=group_by.value):
         week = weeks.setdefault(row.week_start, WeekRates(row.week_start, None, None, {}))
         if row.is_total:
             weeks[row.week_start] = WeekRates(row.week_start, row.rate_j0, row.rate_j8, week.groups)
@@ -246,50 +243,33 @@ def weekly_report(
     (service of the discharge UM, or of the admission UM with `attribution=admission`). With
     `detail`, the late and missing stays are listed: a patient-level read, audited."""
     monday, sunday = week_bounds(week)
-    params = _params(
-        principal,
-        date_from=monday,
-        date_to=sunday,
-        as_of=as_of,
-        care_types=care_types,
-        attribution=attribution,
-    )
-    groups, total = summarize_groups(session, params, GroupBy.SERVICE)
+    week_params = params(principal, PeriodScope(monday, sunday, as_of, care_types), attribution)
+    groups, total = summarize_groups(session, week_params, GroupBy.SERVICE)
     stays: WeeklyDetail | None = None
     if detail:
         late: list[WeeklyStay] = []
         missing: list[WeeklyStay] = []
-        for row in reports_repository.late_and_missing_stays(session, params):
+        for row in reports_repository.late_and_missing_stays(session, week_params):
             item = WeeklyStay.model_validate(row, from_attributes=True)
             (late if row.status == "late" else missing).append(item)
         stored_late = [
-            StoredLateDocument(
-                stay_number=row.stay_number,
-                service=row.service,
-                unit=row.unit,
-                document_id=row.document_id,
+            copied(
+                StoredLateDocument,
+                row,
                 channel=CHANNELS.get(row.source, "file"),
                 sent_at=row.received_at,
                 stored_at=row.recorded_at,
                 lag_hours=(row.recorded_at - row.received_at).total_seconds() / 3600,
             )
-            for row in reports_repository.stored_late_documents(session, params)
+            for row in reports_repository.stored_late_documents(session, week_params)
         ]
         stays = WeeklyDetail(late=late, missing=missing, stored_late=stored_late)
-        listed: list[WeeklyStay | StoredLateDocument] = [*late, *missing, *stored_late]
-        audit_service.record(
-            session,
-            principal,
-            action="read",
-            object_type="stay",
-            object_ids=audit_ids(dict.fromkeys(s.stay_number for s in listed)),
-            units=[s.unit for s in listed],
-        )
+        audit_detail(session, principal, [*late, *missing, *stored_late])
     report = WeeklyReport(
         week=week,
         date_from=monday,
         date_to=sunday,
-        as_of=params.as_of,
+        as_of=week_params.as_of,
         care_types=list(care_types),
         attribution=attribution,
         rows=[WeeklyRow(service=group, label=label, **summary) for group, label, summary in groups],
@@ -310,6 +290,5 @@ def last_closed_week(on: date) -> tuple[str, date, date]:
 def service_rates_last_week(session: Session) -> dict[str, tuple[float | None, float | None]]:
     """service -> (rate_j0, rate_j8) for the last closed ISO week, as of today (for the gauges)."""
     _week, monday, sunday = last_closed_week(today())
-    params = _params(None, date_from=monday, date_to=sunday, as_of=None, care_types=DEFAULT_CARE_TYPES)
-    groups, _total = summarize_groups(session, params, GroupBy.SERVICE)
+    groups, _total = summarize_groups(session, params(None, PeriodScope(monday, sunday)), GroupBy.SERVICE)
     return {group: (summary["rate_j0"], summary["rate_j8"]) for group, _label, summary in groups}

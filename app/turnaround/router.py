@@ -71,6 +71,17 @@ async def raw_body(request: Request) -> bytes:
 RawBody = Annotated[bytes, Depends(raw_body)]
 
 
+def _feed_route(created: str, model: Any, hl7_messages: str, fhir_resource: str) -> dict[str, Any]:
+    """The options of an event feed's route: its body in JSON (`model`), HL7 v2 (`hl7_messages`) or
+    FHIR (`fhir_resource`), 201 when something new (`created`) was stored, 200 when nothing was."""
+    return {
+        "status_code": 201,
+        "response_model": EventsIngested,
+        "responses": _responses(created),
+        "openapi_extra": _request_body(model, hl7_messages, fhir_resource),
+    }
+
+
 def _request_body(model: Any, hl7_messages: str, fhir_resource: str) -> dict[str, Any]:
     return {
         "requestBody": {
@@ -118,10 +129,25 @@ def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-def _receive(
-    kind: intake.EventKind, request: Request, session: SessionDep, principal: Any, body: bytes
-) -> Response:
-    media_type = _media_type(request)
+class FeedRequest:
+    """What an event feed's route receives: the request (its media type), the writer and the
+    body, read whole (capped)."""
+
+    def __init__(
+        self, request: Request, session: SessionDep, principal: AllUnitsFeedWriter, body: RawBody
+    ) -> None:
+        self.request = request
+        self.session = session
+        self.principal = principal
+        self.body = body
+
+
+Feed = Annotated[FeedRequest, Depends()]
+
+
+def _receive(kind: intake.EventKind, feed: FeedRequest) -> Response:
+    session, principal, body = feed.session, feed.principal, feed.body
+    media_type = _media_type(feed.request)
     is_hl7 = media_type in HL7_MEDIA_TYPES or (
         media_type == "text/plain" and body.lstrip(_HL7_LEAD).startswith(b"MSH")
     )
@@ -154,14 +180,14 @@ def _receive(
 
 @router.post(
     "/stay-events",
-    status_code=201,
-    response_model=EventsIngested,
-    responses=_responses("At least one new movement was stored"),
-    openapi_extra=_request_body(StayEventsIn, "ADT A01, A02, A03, A04, A11, A12, A13", "Encounter"),
+    **_feed_route(
+        "At least one new movement was stored",
+        StayEventsIn,
+        "ADT A01, A02, A03, A04, A11, A12, A13",
+        "Encounter",
+    ),
 )
-def post_stay_events(
-    request: Request, session: SessionDep, principal: AllUnitsFeedWriter, body: RawBody
-) -> Response:
+def post_stay_events(feed: Feed) -> Response:
     """Stay movements (admission, transfer, discharge, cancellations) from the HIS.
 
     Idempotent by event id: JSON `event_id`; HL7 `MSH-3|MSH-4|MSH-9|MSH-10` (MSH-9 as
@@ -180,19 +206,19 @@ def post_stay_events(
     with no valid event at all is a 422 problem (409 when every event is a conflicting re-use).
     A body over `DIMQA_MAX_EVENT_BODY_BYTES` (64 MiB) is a 413 problem, nothing stored.
     """
-    return _receive("stay", request, session, principal, body)
+    return _receive("stay", feed)
 
 
 @router.post(
     "/document-events",
-    status_code=201,
-    response_model=EventsIngested,
-    responses=_responses("At least one new document event was stored"),
-    openapi_extra=_request_body(DocumentEventsIn, "MDM T02, T10, T04, T11 or ORU R01", "DocumentReference"),
+    **_feed_route(
+        "At least one new document event was stored",
+        DocumentEventsIn,
+        "MDM T02, T10, T04, T11 or ORU R01",
+        "DocumentReference",
+    ),
 )
-def post_document_events(
-    request: Request, session: SessionDep, principal: AllUnitsFeedWriter, body: RawBody
-) -> Response:
+def post_document_events(feed: Feed) -> Response:
     """Document events (new version, replacement, deletion), discharge reports among them.
 
     Same idempotency, limits and answers as `POST /stay-events`. An HL7 replacement or deletion
@@ -203,7 +229,7 @@ def post_document_events(
     reports is configured (`DIMQA_DISCHARGE_REPORT_TYPES`) and applied when figures are read. Same
     body cap (`DIMQA_MAX_EVENT_BODY_BYTES`, 413 beyond).
     """
-    return _receive("document", request, session, principal, body)
+    return _receive("document", feed)
 
 
 @router.get("/turnaround", response_model=TurnaroundRead, responses=problem_responses(400, 422))
@@ -224,16 +250,8 @@ def read_turnaround(
     over the stays whose window is closed. A UM absent from the structure valid on the discharge
     date is grouped as `unmapped`. A unit-restricted token sees only its units' stays.
     """
-    figures = reports.turnaround(
-        session,
-        principal,
-        date_from=date_from,
-        date_to=date_to,
-        as_of=as_of,
-        group_by=group_by,
-        care_types=reports.parse_care_types(care_types),
-        attribution=attribution,
-    )
+    scope = reports.PeriodScope.of_query(date_from, date_to, as_of, care_types)
+    figures = reports.turnaround(session, principal, scope, group_by=group_by, attribution=attribution)
     return json_response(figures)
 
 

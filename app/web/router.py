@@ -75,6 +75,17 @@ ReviewerPage = Annotated[WebUser, Depends(page_access(REVIEWERS))]
 IngestionPage = Annotated[WebUser, Depends(page_access(INGESTION_ROLES))]
 Uploader = Annotated[WebUser, Depends(page_access(FEED_WRITERS))]
 
+
+async def download_format(format: str = "csv") -> ExportFormat:  # no I/O
+    """The `format` a page's download asks for: csv (the default) or xlsx."""
+    if format not in (ExportFormat.CSV.value, ExportFormat.XLSX.value):
+        raise InvalidInput("Format de téléchargement inconnu (csv ou xlsx).")
+    return ExportFormat(format)
+
+
+# Routes declare it after the user: a visitor who may not read the page is told that first.
+Download = Annotated[ExportFormat, Depends(download_format)]
+
 SEVERITY_LABELS = {
     Severity.BLOCKING: "bloquante",
     Severity.WARNING: "avertissement",
@@ -224,11 +235,9 @@ def weekly(
 
 
 @router.get(WEB_PREFIX + "/hebdomadaire/export")
-def weekly_export(session: SessionDep, user: Reader, week: str, format: str = "csv") -> Response:
-    if format not in (ExportFormat.CSV.value, ExportFormat.XLSX.value):
-        raise InvalidInput("Format de téléchargement inconnu (csv ou xlsx).")
+def weekly_export(session: SessionDep, user: Reader, week: str, fmt: Download) -> Response:
     data = reports.weekly_report(session, user.principal, week=week)
-    if format == ExportFormat.CSV.value:
+    if fmt is ExportFormat.CSV:
         return download(export.weekly_csv(data.report, data.summaries, data.total))
     return download(export.weekly_xlsx(data.report, data.summaries, data.total))
 
@@ -248,7 +257,7 @@ def turnaround_page(
         grouping = GroupBy(group_by)
     except ValueError:
         raise InvalidInput("Regroupement inconnu (pole, service ou unit).") from None
-    figures = reports.turnaround(session, user.principal, date_from=start, date_to=end, group_by=grouping)
+    figures = reports.turnaround(session, user.principal, reports.PeriodScope(start, end), group_by=grouping)
     return render(
         request, "turnaround.html", user=user, figures=figures, start=start, end=end, grouping=grouping,
         group_labels=GROUP_LABELS,
@@ -383,12 +392,6 @@ def _text_field(value: UploadFile | str | None) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _export_format(raw: str) -> ExportFormat:
-    if raw not in (ExportFormat.CSV.value, ExportFormat.XLSX.value):
-        raise InvalidInput("Format de téléchargement inconnu (csv ou xlsx).")
-    return ExportFormat(raw)
-
-
 def _casemix(request: Request, session: SessionDep, user: WebUser, group_by: str) -> Casemix:
     start, end = _period(session, request.query_params.get("from"), request.query_params.get("to"))
     try:
@@ -426,11 +429,13 @@ def casemix_page(
 
 @router.get(WEB_PREFIX + "/casemix/export")
 def casemix_export(
-    request: Request, session: SessionDep, user: Reader, group_by: str = CasemixGroup.POLE.value,
-    format: str = "csv",
-) -> Response:  # fmt: skip
+    request: Request,
+    session: SessionDep,
+    user: Reader,
+    fmt: Download,
+    group_by: str = CasemixGroup.POLE.value,
+) -> Response:
     """The page's table as GET /casemix?format= downloads it (the same file)."""
-    fmt = _export_format(format)
     return render_file(casemix_service.casemix_table(_casemix(request, session, user, group_by)), fmt)
 
 
@@ -447,7 +452,7 @@ def _exhaustivity(
     except ValueError:
         raise InvalidInput("Regroupement inconnu (pole, service ou unit).") from None
     return exhaustivity_service.exhaustivity(
-        session, user.principal, date_from=start, date_to=end, as_of=as_of, group_by=grouping, detail=detail
+        session, user.principal, reports.PeriodScope(start, end, as_of), group_by=grouping, detail=detail
     )
 
 
@@ -476,11 +481,9 @@ def exhaustivity_page(
 
 @router.get(WEB_PREFIX + "/exhaustivite/export")
 def exhaustivity_export_file(
-    request: Request, session: SessionDep, user: Reader, group_by: str = GroupBy.SERVICE.value,
-    format: str = "csv",
-) -> Response:  # fmt: skip
+    request: Request, session: SessionDep, user: Reader, fmt: Download, group_by: str = GroupBy.SERVICE.value
+) -> Response:
     """The page's table as GET /exhaustivity?format= downloads it (aggregates only)."""
-    fmt = _export_format(format)
     report = _exhaustivity(request, session, user, group_by, detail=False)
     return download(exhaustivity_export.exhaustivity_file(report, fmt))
 
@@ -528,10 +531,9 @@ def quarterly_page(
 
 @router.get(WEB_PREFIX + "/trimestre/export")
 def quarterly_export(
-    session: SessionDep, _long: LongExports, user: Reader, quarter: str, format: str = "csv"
+    session: SessionDep, _long: LongExports, user: Reader, quarter: str, fmt: Download
 ) -> Response:
     """The review as GET /reports/quarterly?format= downloads it (the same file)."""
-    fmt = _export_format(format)
     review = quarterly.quarterly_review(session, user.principal, quarter=_quarter(quarter, ""))
     return download(exhaustivity_export.quarterly_file(review, fmt))
 

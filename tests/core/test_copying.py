@@ -58,3 +58,14 @@ def test_an_override_for_no_field_is_refused() -> None:
 def test_a_plain_class_is_refused() -> None:
     with pytest.raises(TypeError, match="not a pydantic model"):
         copied(SimpleNamespace, ROW)
+
+
+@dataclass(frozen=True)
+class Fed:
+    target: str
+    source: str
+
+
+def test_fields_named_target_or_source_can_be_overridden() -> None:
+    # The two records are positional-only: an event's `source` field is set like any other.
+    assert copied(Fed, SimpleNamespace(target="t"), source="json") == Fed(target="t", source="json")

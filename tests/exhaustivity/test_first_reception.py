@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app.exhaustivity import repository, service
+from app.turnaround.reports import PeriodScope
 from app.turnaround.schemas import GroupBy
 from tests.exhaustivity.support import load
 from tests.turnaround.test_service_support import add_rss, moment
@@ -27,13 +28,13 @@ def loaded(client: Any, auth_headers: Any, session: Session) -> Session:
 
 def _by_unit(session: Session, as_of: date) -> dict[str, tuple[int, int, float | None]]:
     """UM -> (stays, coded, median coding delay) of the stays discharged from 02-01 to as_of."""
-    params = service.params(None, date_from=date(2022, 2, 1), date_to=as_of, as_of=as_of)
+    params = service.params(None, PeriodScope(date(2022, 2, 1), as_of, as_of))
     rows, _total = service.summarize(session, params, GroupBy.UNIT)
     return {row.group: (row.stays, row.coded, row.coding_delay_median_days) for row in rows}
 
 
 def _not_coded(session: Session, as_of: date) -> list[str]:
-    params = service.params(None, date_from=date(2022, 2, 1), date_to=as_of, as_of=as_of)
+    params = service.params(None, PeriodScope(date(2022, 2, 1), as_of, as_of))
     return [row.stay_number for row in repository.not_coded_stays(session, params)]
 
 

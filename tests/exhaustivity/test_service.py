@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app.exhaustivity import service
+from app.turnaround.reports import PeriodScope
 from app.turnaround.schemas import GroupBy
 from tests.exhaustivity.support import AS_OF, load
 
@@ -48,7 +49,7 @@ def test_before_the_rss_of_s6_and_after_it(loaded: Session) -> None:
 
 
 def test_summary_by_service(loaded: Session) -> None:
-    params = service.params(None, date_from=AS_OF.replace(month=2, day=1), date_to=AS_OF, as_of=AS_OF)
+    params = service.params(None, PeriodScope(AS_OF.replace(month=2, day=1), AS_OF, AS_OF))
     rows, total = service.summarize(loaded, params, GroupBy.SERVICE)
     assert [row.model_dump() for row in rows] == [
         {"group": "ONCO", "label": "Oncologie", "stays": 4, "coded": 2, "not_coded": 2,

@@ -25,7 +25,7 @@ from app.turnaround.replay import (
     derive_documents,
     derive_stay,
 )
-from app.turnaround.schemas import DEFAULT_CARE_TYPES, CareType, GroupBy
+from app.turnaround.schemas import CareType, GroupBy
 from app.turnaround.settings import get_turnaround_settings
 from tests.turnaround.test_service_support import STRUCTURE, add_rss, moment
 
@@ -524,11 +524,8 @@ def test_sql_figures_equal_the_python_reference(
     result = reports.turnaround(
         session,
         ADMIN,
-        date_from=date_from,
-        date_to=date_to,
-        as_of=as_of,
+        reports.PeriodScope(date_from, date_to, as_of, [CareType.COMPLETE, CareType.ZERO_DAY]),
         group_by=GroupBy.SERVICE,
-        care_types=[CareType.COMPLETE, CareType.ZERO_DAY],
     )
     got = {row.group: row.model_dump(exclude={"group", "label"}) for row in result.rows}
     assert got == {group: dict(classify.summarize(outcomes)) for group, outcomes in expected.items()}
@@ -554,13 +551,7 @@ def test_text_array_reads_back_as_the_same_values(session: Session, values: list
 
 
 def _february_params() -> reports_repository.TurnaroundParams:
-    return reports._params(
-        None,
-        date_from=date(2022, 2, 1),
-        date_to=date(2022, 2, 28),
-        as_of=date(2022, 3, 15),
-        care_types=DEFAULT_CARE_TYPES,
-    )
+    return reports.params(None, reports.PeriodScope(date(2022, 2, 1), date(2022, 2, 28), date(2022, 3, 15)))
 
 
 def test_turnaround_statements_leave_the_session_time_zone_alone(session: Session) -> None:

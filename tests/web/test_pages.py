@@ -204,7 +204,7 @@ def test_the_trend_query_counts_as_the_turnaround_of_each_week(world: World) -> 
                 session, principal, first_monday=weeks[0][1], last_sunday=weeks[-1][2]
             )
             one_by_one = [
-                reports.turnaround(session, principal, date_from=monday, date_to=sunday)
+                reports.turnaround(session, principal, reports.PeriodScope(monday, sunday))
                 for _name, monday, sunday in weeks
             ]
         expected = [
