@@ -244,20 +244,6 @@ class Layout(Generic[R]):
             yield made
 
 
-@dataclass(frozen=True, slots=True)
-class Reader(Generic[R]):
-    """A layout and the record each of its rows makes, called as the file's reader:
-    `read_cim10(source, max_bytes=...)`."""
-
-    layout: Layout[R]
-    row: Callable[[int, dict[str, str]], R | LineError]
-
-    def __call__(
-        self, source: Source, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
-    ) -> Iterator[R | LineError]:
-        return self.layout.read(source, max_bytes, self.row)
-
-
 class _Coded(Protocol):
     @property
     def code(self) -> str: ...
@@ -309,10 +295,15 @@ def _cim_row(line: int, code: str, values: dict[str, str]) -> CimRow | LineError
     )
 
 
-# CIM-10 codes with their ATIH type MCO restriction.
-read_cim10: Final[Reader[CimRow]] = Reader(
-    Layout(_CIM_COLUMNS, "CIM-10", _by_code), _coded("code", _CIM_CODE, "a CIM-10 code", _cim_row, _cim_code)
-)
+_CIM10: Final[Layout[CimRow]] = Layout(_CIM_COLUMNS, "CIM-10", _by_code)
+_CIM10_ROW: Final = _coded("code", _CIM_CODE, "a CIM-10 code", _cim_row, _cim_code)
+
+
+def read_cim10(
+    source: Source, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+) -> Iterator[CimRow | LineError]:
+    """CIM-10 codes with their ATIH type MCO restriction."""
+    return _CIM10.read(source, max_bytes, _CIM10_ROW)
 
 
 def _ccam_row(line: int, code: str, values: dict[str, str]) -> CcamRow | LineError:
@@ -344,10 +335,15 @@ def _validity(line: int, code: str, values: dict[str, str]) -> tuple[date | None
     return start, end
 
 
-# CCAM acts with their validity dates.
-read_ccam: Final[Reader[CcamRow]] = Reader(
-    Layout(_CCAM_COLUMNS, "CCAM", _by_code), _coded("code", _CCAM_CODE, "a CCAM code", _ccam_row)
-)
+_CCAM: Final[Layout[CcamRow]] = Layout(_CCAM_COLUMNS, "CCAM", _by_code)
+_CCAM_ROW: Final = _coded("code", _CCAM_CODE, "a CCAM code", _ccam_row)
+
+
+def read_ccam(
+    source: Source, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+) -> Iterator[CcamRow | LineError]:
+    """CCAM acts with their validity dates."""
+    return _CCAM.read(source, max_bytes, _CCAM_ROW)
 
 
 def _ghm_row(line: int, ghm: str, values: dict[str, str]) -> GhmRow | LineError:
@@ -361,18 +357,29 @@ def _ghm_row(line: int, ghm: str, values: dict[str, str]) -> GhmRow | LineError:
     return GhmRow(ghm, values["label"], cmd, year, values.get("domain", ""), values.get("domain_label", ""))
 
 
-# GHMs (6 characters) or GHM roots (5 characters) with their labels, per year when given.
-read_ghm: Final[Reader[GhmRow]] = Reader(
-    Layout(
-        _GHM_COLUMNS,
-        "GHM",
-        lambda row: ((row.ghm, row.year), "ghm", f"{row.ghm} is listed twice for the same year"),
-    ),
-    _coded("ghm", _GHM, "a GHM or GHM root", _ghm_row),
+_GHMS: Final[Layout[GhmRow]] = Layout(
+    _GHM_COLUMNS,
+    "GHM",
+    lambda row: ((row.ghm, row.year), "ghm", f"{row.ghm} is listed twice for the same year"),
 )
+_GHM_ROW: Final = _coded("ghm", _GHM, "a GHM or GHM root", _ghm_row)
 
-# CMD (catégories majeures de diagnostic) labels.
-read_cmd_labels: Final[Reader[CmdRow]] = Reader(
-    Layout(_CMD_COLUMNS, "CMD", lambda row: (row.cmd, "cmd", f"CMD {row.cmd} is listed twice")),
-    _coded("cmd", _CMD, "a 2-digit CMD", lambda line, cmd, values: CmdRow(cmd, values["label"])),
+
+def read_ghm(
+    source: Source, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+) -> Iterator[GhmRow | LineError]:
+    """GHMs (6 characters) or GHM roots (5 characters) with their labels, per year when given."""
+    return _GHMS.read(source, max_bytes, _GHM_ROW)
+
+
+_CMDS: Final[Layout[CmdRow]] = Layout(
+    _CMD_COLUMNS, "CMD", lambda row: (row.cmd, "cmd", f"CMD {row.cmd} is listed twice")
 )
+_CMD_ROW: Final = _coded("cmd", _CMD, "a 2-digit CMD", lambda line, cmd, values: CmdRow(cmd, values["label"]))
+
+
+def read_cmd_labels(
+    source: Source, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+) -> Iterator[CmdRow | LineError]:
+    """CMD (catégories majeures de diagnostic) labels."""
+    return _CMDS.read(source, max_bytes, _CMD_ROW)
