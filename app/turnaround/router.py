@@ -71,17 +71,6 @@ async def raw_body(request: Request) -> bytes:
 RawBody = Annotated[bytes, Depends(raw_body)]
 
 
-def _feed_route(created: str, model: Any, hl7_messages: str, fhir_resource: str) -> dict[str, Any]:
-    """The options of an event feed's route: its body in JSON (`model`), HL7 v2 (`hl7_messages`) or
-    FHIR (`fhir_resource`), 201 when something new (`created`) was stored, 200 when nothing was."""
-    return {
-        "status_code": 201,
-        "response_model": EventsIngested,
-        "responses": _responses(created),
-        "openapi_extra": _request_body(model, hl7_messages, fhir_resource),
-    }
-
-
 def _request_body(model: Any, hl7_messages: str, fhir_resource: str) -> dict[str, Any]:
     return {
         "requestBody": {
@@ -180,12 +169,10 @@ def _receive(kind: intake.EventKind, feed: FeedRequest) -> Response:
 
 @router.post(
     "/stay-events",
-    **_feed_route(
-        "At least one new movement was stored",
-        StayEventsIn,
-        "ADT A01, A02, A03, A04, A11, A12, A13",
-        "Encounter",
-    ),
+    status_code=201,
+    response_model=EventsIngested,
+    responses=_responses("At least one new movement was stored"),
+    openapi_extra=_request_body(StayEventsIn, "ADT A01, A02, A03, A04, A11, A12, A13", "Encounter"),
 )
 def post_stay_events(feed: Feed) -> Response:
     """Stay movements (admission, transfer, discharge, cancellations) from the HIS.
@@ -211,12 +198,10 @@ def post_stay_events(feed: Feed) -> Response:
 
 @router.post(
     "/document-events",
-    **_feed_route(
-        "At least one new document event was stored",
-        DocumentEventsIn,
-        "MDM T02, T10, T04, T11 or ORU R01",
-        "DocumentReference",
-    ),
+    status_code=201,
+    response_model=EventsIngested,
+    responses=_responses("At least one new document event was stored"),
+    openapi_extra=_request_body(DocumentEventsIn, "MDM T02, T10, T04, T11 or ORU R01", "DocumentReference"),
 )
 def post_document_events(feed: Feed) -> Response:
     """Document events (new version, replacement, deletion), discharge reports among them.
