@@ -6,13 +6,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Annotated, Protocol, TypeVar
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
 from app.auth.schemas import Principal, Role
 from app.cli import exit_codes
@@ -25,23 +23,6 @@ from app.medeco.cli import ingest_rsa
 
 ingest_app = typer.Typer(help="Load files through the same code as the API.", no_args_is_help=True)
 CLI_PRINCIPAL = Principal(name="cli", role=Role.ADMIN, units=None)
-
-_Batch = TypeVar("_Batch", covariant=True)
-
-
-class _FileIngest(Protocol[_Batch]):
-    """The services receiving a batch file (`ingest_rss_file`, `ingest_rhs_file`)."""
-
-    def __call__(
-        self,
-        session: Session,
-        stream: IO[bytes],
-        *,
-        principal: Principal,
-        source: str,
-        idempotency_key: str | None,
-    ) -> tuple[_Batch, bool]: ...
-
 
 FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
 
@@ -62,13 +43,25 @@ def _run(action: str, path: Path, *, idempotency_key: str | None = None) -> None
             origin.command(f"dimqa ingest {action}"),
         ):
             if action == "rss":
-                batch, created = _ingest_file(
-                    ingestion_service.ingest_rss_file, session, path, idempotency_key
-                )
+                with path.open("rb") as stream:
+                    batch, created = ingestion_service.ingest_rss_file(
+                        session,
+                        stream,
+                        principal=CLI_PRINCIPAL,
+                        source="cli",
+                        idempotency_key=idempotency_key,
+                    )
                 result: object = {"created": created, **batch.model_dump(mode="json")}
                 status, outcome = _rss_outcome(batch.id, batch.status, batch.rss_accepted, batch.rss_rejected)
             elif action == "rhs":
-                rhs_batch, created = _ingest_file(rhs_service.ingest_rhs_file, session, path, idempotency_key)
+                with path.open("rb") as stream:
+                    rhs_batch, created = rhs_service.ingest_rhs_file(
+                        session,
+                        stream,
+                        principal=CLI_PRINCIPAL,
+                        source="cli",
+                        idempotency_key=idempotency_key,
+                    )
                 result = {"created": created, **rhs_batch.model_dump(mode="json")}
                 status, outcome = exit_codes.STORED, None
                 if rhs_batch.lines_rejected:
@@ -106,14 +99,6 @@ def _run(action: str, path: Path, *, idempotency_key: str | None = None) -> None
         raise typer.Exit(status)
 
 
-def _ingest_file(
-    ingest: _FileIngest[_Batch], session: Session, path: Path, idempotency_key: str | None
-) -> tuple[_Batch, bool]:
-    """A batch file (RSS, RHS) through its service, as the API receives it but from `cli`."""
-    with path.open("rb") as stream:
-        return ingest(session, stream, principal=CLI_PRINCIPAL, source="cli", idempotency_key=idempotency_key)
-
-
 def _rss_outcome(batch_id: int, status: str, accepted: int, rejected: int) -> tuple[int, str | None]:
     """Exit status and stderr line of an RSS batch (`status` of RumBatchRead)."""
     if status == "rejected":
@@ -126,22 +111,24 @@ def _rss_outcome(batch_id: int, status: str, accepted: int, rejected: int) -> tu
     return exit_codes.STORED, None
 
 
-def _batch_file_command(action: str) -> Callable[[Path, str | None], None]:
-    """The command of a batch file (`rss`, `rhs`): the file and, as with the API, an idempotency key."""
+@ingest_app.command("rss")
+def ingest_rss(
+    path: FileArg,
+    idempotency_key: IdempotencyKeyOption = None,
+) -> None:
+    """Ingest an RSS file (formats 016-023, grouped 116-123) as one batch, all or nothing."""
+    _run("rss", path, idempotency_key=idempotency_key)
 
-    def command(path: FileArg, idempotency_key: IdempotencyKeyOption = None) -> None:
-        _run(action, path, idempotency_key=idempotency_key)
 
-    return command
+@ingest_app.command("rhs")
+def ingest_rhs(
+    path: FileArg,
+    idempotency_key: IdempotencyKeyOption = None,
+) -> None:
+    """Ingest an RHS file (SSR/SMR, M09-M0D, grouped M19-M1D) as one batch, unreadable lines listed."""
+    _run("rhs", path, idempotency_key=idempotency_key)
 
 
-ingest_app.command(
-    "rss", help="Ingest an RSS file (formats 016-023, grouped 116-123) as one batch, all or nothing."
-)(_batch_file_command("rss"))
-ingest_app.command(
-    "rhs",
-    help="Ingest an RHS file (SSR/SMR, M09-M0D, grouped M19-M1D) as one batch, unreadable lines listed.",
-)(_batch_file_command("rhs"))
 ingest_app.command("rsa")(ingest_rsa)
 
 
