@@ -76,15 +76,13 @@ IngestionPage = Annotated[WebUser, Depends(page_access(INGESTION_ROLES))]
 Uploader = Annotated[WebUser, Depends(page_access(FEED_WRITERS))]
 
 
-async def download_format(format: str = "csv") -> ExportFormat:  # no I/O
-    """The `format` a page's download asks for: csv (the default) or xlsx."""
+def export_format(format: str) -> ExportFormat:
+    """The `format` a page's download asks for: csv or xlsx. Called in the route's body, not as a
+    dependency, so that a missing required parameter is still reported first (422)."""
     if format not in (ExportFormat.CSV.value, ExportFormat.XLSX.value):
         raise InvalidInput("Format de téléchargement inconnu (csv ou xlsx).")
     return ExportFormat(format)
 
-
-# Routes declare it after the user: a visitor who may not read the page is told that first.
-Download = Annotated[ExportFormat, Depends(download_format)]
 
 SEVERITY_LABELS = {
     Severity.BLOCKING: "bloquante",
@@ -235,7 +233,8 @@ def weekly(
 
 
 @router.get(WEB_PREFIX + "/hebdomadaire/export")
-def weekly_export(session: SessionDep, user: Reader, week: str, fmt: Download) -> Response:
+def weekly_export(session: SessionDep, user: Reader, week: str, format: str = "csv") -> Response:
+    fmt = export_format(format)
     data = reports.weekly_report(session, user.principal, week=week)
     if fmt is ExportFormat.CSV:
         return download(export.weekly_csv(data.report, data.summaries, data.total))
@@ -432,10 +431,11 @@ def casemix_export(
     request: Request,
     session: SessionDep,
     user: Reader,
-    fmt: Download,
     group_by: str = CasemixGroup.POLE.value,
+    format: str = "csv",
 ) -> Response:
     """The page's table as GET /casemix?format= downloads it (the same file)."""
+    fmt = export_format(format)
     return render_file(casemix_service.casemix_table(_casemix(request, session, user, group_by)), fmt)
 
 
@@ -481,9 +481,14 @@ def exhaustivity_page(
 
 @router.get(WEB_PREFIX + "/exhaustivite/export")
 def exhaustivity_export_file(
-    request: Request, session: SessionDep, user: Reader, fmt: Download, group_by: str = GroupBy.SERVICE.value
+    request: Request,
+    session: SessionDep,
+    user: Reader,
+    group_by: str = GroupBy.SERVICE.value,
+    format: str = "csv",
 ) -> Response:
     """The page's table as GET /exhaustivity?format= downloads it (aggregates only)."""
+    fmt = export_format(format)
     report = _exhaustivity(request, session, user, group_by, detail=False)
     return download(exhaustivity_export.exhaustivity_file(report, fmt))
 
@@ -531,9 +536,10 @@ def quarterly_page(
 
 @router.get(WEB_PREFIX + "/trimestre/export")
 def quarterly_export(
-    session: SessionDep, _long: LongExports, user: Reader, quarter: str, fmt: Download
+    session: SessionDep, _long: LongExports, user: Reader, quarter: str, format: str = "csv"
 ) -> Response:
     """The review as GET /reports/quarterly?format= downloads it (the same file)."""
+    fmt = export_format(format)
     review = quarterly.quarterly_review(session, user.principal, quarter=_quarter(quarter, ""))
     return download(exhaustivity_export.quarterly_file(review, fmt))
 

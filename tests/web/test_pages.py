@@ -101,6 +101,10 @@ def test_weekly_page_shows_the_api_report_and_its_charts(client: Any, world: Wor
     xlsx = client.get(f"/web/hebdomadaire/export?week={WEEK}&format=xlsx")
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert client.get("/web/hebdomadaire?week=2022-W99").status_code == 400
+    pdf = client.get(f"/web/hebdomadaire/export?week={WEEK}&format=pdf")
+    assert pdf.status_code == 400 and "Format de téléchargement inconnu (csv ou xlsx)." in pdf.text
+    # A missing week is reported before the format is looked at, as by the API.
+    assert client.get("/web/hebdomadaire/export?format=pdf").status_code == 422
 
 
 def test_turnaround_and_activity_pages_show_the_api_figures(client: Any, world: World) -> None:
