@@ -10,16 +10,16 @@ FROM python:3.11 AS builder
 ENV PYTHONDONTWRITEBYTECODE=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY app ./app
 COPY tools ./tools
 # The dependencies and mypy (the `native` extra): mypyc type-checks with the project's mypy
 # configuration, whose pydantic plugin imports pydantic. --require: no compiler fails the build
 # instead of shipping an interpreted image. The dimqa wheel carries the extensions and their
 # manifest (package-data in pyproject.toml); the others are the dependencies' wheels.
-RUN pip install '.[native]' \
+RUN pip install -c constraints.txt '.[native]' \
     && python -m tools.build_native build --require \
-    && pip wheel --wheel-dir /wheels .
+    && pip wheel -c constraints.txt --wheel-dir /wheels .
 
 FROM python:3.11-slim
 

@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint openapi bench clean native
+.PHONY: run test lint lock openapi bench clean native
 
 # Each long step says what it does first: pip and mypyc are quiet for minutes.
 $(BIN)/python:
@@ -11,15 +11,24 @@ $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# The versions are those of constraints.txt, tested together (make lock refreshes them).
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 	@echo "dimqa: installing dimqa and its dependencies into $(VENV) (pip, a few minutes the first time)"
-	@$(BIN)/pip install --quiet -e '.[native]'
+	@$(BIN)/pip install --quiet -c constraints.txt -e '.[native]'
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
 	@echo "dimqa: installing dimqa, its dependencies and the test tools into $(VENV) (pip, a few minutes the first time)"
-	@$(BIN)/pip install --quiet -e '.[native,test]'
+	@$(BIN)/pip install --quiet -c constraints.txt -e '.[native,test]'
 	@touch $(VENV)/.installed $@
+
+# The newest releases pyproject.toml admits, written to constraints.txt: run `make test` after it
+# and commit both only when it passes.
+lock: | $(BIN)/python
+	@$(BIN)/pip install --quiet --upgrade --upgrade-strategy eager -e '.[native,test]'
+	@{ sed -n '/^#/p' constraints.txt; $(BIN)/pip freeze --exclude-editable; } > constraints.txt.new
+	@mv constraints.txt.new constraints.txt
+	@touch $(VENV)/.installed $(VENV)/.installed-test
 
 # The hot ingestion modules compiled with mypyc (tools/build_native.py, the list in app/core/compiled.py); a no-op when current, and
 # interpreted (slower, same results) where no C compiler is found.

@@ -51,13 +51,14 @@ def test_two_stages_a_full_builder_and_a_slim_runtime() -> None:
 def test_the_builder_compiles_with_mypyc_and_then_builds_the_wheels() -> None:
     assert "tools ./tools" in commands(BUILDER, "COPY")
     assert "app ./app" in commands(BUILDER, "COPY")
+    assert "pyproject.toml README.md constraints.txt ./" in commands(BUILDER, "COPY")
     [run] = commands(BUILDER, "RUN")
     steps = [step.strip() for step in run.split("&&")]
     # Required: a builder without a compiler fails instead of producing an interpreted image.
     assert steps == [
-        "pip install '.[native]'",
+        "pip install -c constraints.txt '.[native]'",
         "python -m tools.build_native build --require",
-        "pip wheel --wheel-dir /wheels .",
+        "pip wheel -c constraints.txt --wheel-dir /wheels .",
     ]
 
 
