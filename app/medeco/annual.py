@@ -212,11 +212,10 @@ def _turnaround_sheet(session: Session, principal: Principal, year: int) -> Annu
         result = turnaround_reports.turnaround(
             session,
             principal,
-            turnaround_reports.PeriodScope(
-                date(year, month, 1),
-                _month_end(year, month),
-                as_of=_month_end(year, 12) + timedelta(days=9) if date.today().year > year else None,
-            ),
+            # As of today, as GET /turnaround answers by default: as_of is dimqa's knowledge clock,
+            # so a fixed day after the year would hide every report, movement and RSS stored since
+            # (December's RSS sent in January, a back-load of the year) and count them as absent.
+            turnaround_reports.PeriodScope(date(year, month, 1), _month_end(year, month), as_of=None),
             group_by=GroupBy.SERVICE,
         )
         for row in result.rows:
