@@ -39,7 +39,7 @@ from app.rules import service as rules_service
 from app.rules.schemas import FindingReview, FindingStatus, ReviewStatus
 from app.rules.severity import Severity
 from app.turnaround import export, reports
-from app.turnaround.schemas import GroupBy
+from app.turnaround.schemas import GroupBy, parse_iso_week
 from app.web import charts, pages, repository, service
 from app.web.dependencies import (
     CSRF_FIELD,
@@ -224,7 +224,7 @@ def weekly(
         raise PageForbidden(
             "La liste des séjours en retard ou manquants est réservée aux rôles DIM et administrateur."
         )
-    chosen = (week or "").strip() or pages.default_week(session)
+    chosen = _week((week or "").strip() or pages.default_week(session))
     data = pages.weekly_page(session, user.principal, week=chosen, detail=detail)
     return render(
         request, "weekly.html", user=user, page=data, week=chosen,
@@ -235,7 +235,7 @@ def weekly(
 @router.get(WEB_PREFIX + "/hebdomadaire/export")
 def weekly_export(session: SessionDep, user: Reader, week: str, format: str = "csv") -> Response:
     fmt = export_format(format)
-    data = reports.weekly_report(session, user.principal, week=week)
+    data = reports.weekly_report(session, user.principal, week=_week(week))
     if fmt is ExportFormat.CSV:
         return download(export.weekly_csv(data.report, data.summaries, data.total))
     return download(export.weekly_xlsx(data.report, data.summaries, data.total))
@@ -491,6 +491,16 @@ def exhaustivity_export_file(
     fmt = export_format(format)
     report = _exhaustivity(request, session, user, group_by, detail=False)
     return download(exhaustivity_export.exhaustivity_file(report, fmt))
+
+
+def _week(chosen: str) -> str:
+    try:
+        parse_iso_week(chosen)
+    except ValueError:
+        raise InvalidInput(
+            f"Semaine « {chosen} » inconnue : écrivez-la AAAA-Wss, par exemple 2026-W05."
+        ) from None
+    return chosen
 
 
 def _quarter(raw: str | None, default: str) -> str:
