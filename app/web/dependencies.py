@@ -61,6 +61,7 @@ templates = Environment(
 )
 templates.filters["percent"] = charts.percent_label
 templates.filters["euro"] = charts.euro_label
+templates.filters["number"] = charts.number_label
 templates.globals["role_labels"] = ROLE_LABELS
 
 

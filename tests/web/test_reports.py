@@ -76,6 +76,32 @@ def test_casemix_page_shows_the_api_figures(client: Any, world: World) -> None:
     assert client.get("/web/casemix/export", params={**PERIOD, "format": "pdf"}).status_code == 400
 
 
+def _french(value: float, digits: int) -> str:
+    return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+
+
+def test_decimals_are_written_the_french_way(client: Any, world: World) -> None:
+    # The pages wrote Python's "2.6654" or "35.0" beside "85,5 %" and "1 234,56 €".
+    sign_in(client, world.secrets["reader"])
+    bearer = world.bearer("reader")
+    casemix = client.get("/api/v1/casemix", params=PERIOD, headers=bearer).json()["total"]
+    page = client.get("/web/casemix", params=PERIOD).text
+    assert casemix["days"] > 0 and casemix["los_mean"] is not None
+    assert f"<td>{_french(casemix['days'], 2)}</td>" in page
+    assert f"<td>{_french(casemix['los_mean'], 2)}</td>" in page
+    assert f"<td>{casemix['days']}</td>" not in page
+    turnaround = client.get("/api/v1/turnaround", params=PERIOD, headers=bearer).json()["total"]
+    assert turnaround["median_delay_days"] is not None
+    page = client.get("/web/delais", params=PERIOD).text
+    assert f"<td>{_french(turnaround['median_delay_days'], 1)}</td>" in page
+    assert f"<td>{turnaround['median_delay_days']}</td>" not in page
+    exhaustivity = client.get("/api/v1/exhaustivity", params=PERIOD, headers=bearer).json()["total"]
+    assert exhaustivity["coding_delay_median_days"] is not None
+    page = client.get("/web/exhaustivite", params=PERIOD).text
+    assert f"<td>{_french(exhaustivity['coding_delay_median_days'], 1)}</td>" in page
+    assert f"<td>{exhaustivity['coding_delay_median_days']}</td>" not in page
+
+
 def test_exhaustivity_page_shows_the_api_figures(client: Any, world: World) -> None:
     sign_in(client, world.secrets["reader"])
     for group_by in ("pole", "service", "unit"):
