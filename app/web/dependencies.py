@@ -62,6 +62,8 @@ templates = Environment(
 templates.filters["percent"] = charts.percent_label
 templates.filters["euro"] = charts.euro_label
 templates.filters["number"] = charts.number_label
+# First letter up, the rest as written (Jinja's `capitalize` lowers "GHM" to "Ghm").
+templates.filters["heading"] = lambda text: text[:1].upper() + text[1:]
 templates.globals["role_labels"] = ROLE_LABELS
 
 

@@ -102,6 +102,18 @@ def test_decimals_are_written_the_french_way(client: Any, world: World) -> None:
     assert f"<td>{exhaustivity['coding_delay_median_days']}</td>" not in page
 
 
+def test_the_grouping_column_keeps_its_capitals(client: Any, world: World) -> None:
+    # Jinja's `capitalize` lowered the rest: "Ghm", "Cmd", "Unité médicale (um)".
+    sign_in(client, world.secrets["reader"])
+    for path, group_by, header in [
+        ("/web/casemix", "ghm", "GHM"), ("/web/casemix", "cmd", "CMD"),
+        ("/web/casemix", "unit", "Unité médicale (UM)"), ("/web/exhaustivite", "unit", "Unité médicale (UM)"),
+        ("/web/delais", "unit", "Unité médicale (UM)"), ("/web/delais", "pole", "Pôle"),
+    ]:  # fmt: skip
+        page = client.get(path, params={**PERIOD, "group_by": group_by}).text
+        assert f'<thead><tr><th scope="col">{header}</th>' in page, (path, group_by)
+
+
 def test_exhaustivity_page_shows_the_api_figures(client: Any, world: World) -> None:
     sign_in(client, world.secrets["reader"])
     for group_by in ("pole", "service", "unit"):
