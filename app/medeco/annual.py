@@ -28,6 +28,8 @@ SHEET_NAMES = {
     "seances": "Séances", "top_ghm": "Premiers GHM", "cmd": "CMD", "valuation_poles": "Valorisation pôles",
     "valuation_services": "Valorisation services", "turnaround": "Délais CR", "findings": "Constats",
 }  # fmt: skip
+# Rates (fractions in JSON) shown as percentages in the workbook, as in every file for the direction.
+PERCENT_COLUMNS = frozenset({"Taux ≤ 8 jours"})
 MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
 
 
@@ -277,8 +279,11 @@ def to_xlsx(report: AnnualReport) -> bytes:
         sheet.append([item.title])
         sheet["A1"].font = Font(bold=True, size=13)
         append_row(sheet, item.columns, font=bold)
+        percent = [index for index, column in enumerate(item.columns, start=1) if column in PERCENT_COLUMNS]
         for row in item.rows:
-            append_row(sheet, row)
+            number = append_row(sheet, row)
+            for index in percent:
+                sheet.cell(row=number, column=index).number_format = "0.0%"
         for index, _ in enumerate(item.columns, start=1):
             sheet.column_dimensions[sheet.cell(row=2, column=index).column_letter].width = (
                 16 if index > 1 else 24

@@ -78,3 +78,15 @@ def test_turnaround_sheet_is_what_the_turnaround_endpoint_gives(
     assert [row[1:4] for row in april[:-1]] == [
         [row["group"], row["label"], row["stays"]] for row in figures["rows"]
     ]
+
+
+def test_xlsx_writes_the_turnaround_rate_as_a_percentage(
+    client: Any,
+    stays: dict[str, str],  # noqa: F811
+) -> None:
+    # The direction's files show rates as percentages (README): the sheet showed 0.7638888888888888.
+    response = client.get("/api/v1/reports/annual", params={"year": 2024, "format": "xlsx"}, headers=stays)
+    sheet = load_workbook(io.BytesIO(response.content))["Délais CR"]
+    assert sheet["H2"].value == "Taux ≤ 8 jours"
+    rates = [row[7] for row in sheet.iter_rows(min_row=3) if row[7].value is not None]
+    assert rates and {(cell.value, cell.number_format) for cell in rates} == {(0.0, "0.0%")}
