@@ -411,7 +411,7 @@ def casemix_page(
     (GET /casemix's figures: aggregates, reader, dim, admin)."""
     result = _casemix(request, session, user, group_by)
     chart = charts.value_chart(
-        [(row.label or row.key, row.valuation_total) for row in result.rows],
+        [(export.service_label(row.key, row.label), row.valuation_total) for row in result.rows],
         ident="valorisation", legend="Valorisation totale (€)", label=charts.euro_label,
         title=f"Valorisation par {CASEMIX_LABELS[result.group_by]}",
     )  # fmt: skip
@@ -465,7 +465,7 @@ def exhaustivity_page(
     (dim, admin) the stays not coded, a patient-level read the service audits."""
     report = _exhaustivity(request, session, user, group_by, detail=detail)
     chart = charts.value_chart(
-        [(row.label or row.group, row.rate_coded) for row in report.rows],
+        [(export.service_label(row.group, row.label), row.rate_coded) for row in report.rows],
         ident="exhaustivite", legend="Séjours codés (%)", label=charts.percent_label, maximum=1.0,
         title=f"Taux de séjours codés par {GROUP_LABELS[report.group_by]}",
     )  # fmt: skip
@@ -531,7 +531,7 @@ def quarterly_page(
     review = quarterly.quarterly_review(session, user.principal, quarter=chosen)
     by_code = {row.service: row for row in review.services}
     chart = charts.value_chart(
-        [(row.label or row.service, row.quarter.rate_j8) for row in review.services],
+        [(export.service_label(row.service, row.label), row.quarter.rate_j8) for row in review.services],
         ident="trimestre", legend="Reçus à J8 (%)", label=charts.percent_label, maximum=1.0,
         title=f"Comptes rendus reçus à J8 par service, {pages.quarter_label(chosen)}",
     )  # fmt: skip

@@ -114,6 +114,22 @@ def test_the_grouping_column_keeps_its_capitals(client: Any, world: World) -> No
         assert f'<thead><tr><th scope="col">{header}</th>' in page, (path, group_by)
 
 
+def test_a_stay_of_a_unit_outside_the_structure_is_named_in_french(client: Any, world: World) -> None:
+    # Its group is `unmapped`: the files say "Non rattaché", the pages showed the code "unmapped".
+    events = [
+        {"event_id": f"hors-{kind}", "type": kind, "stay_number": "HORS-1", "unit": "9999",
+         "occurred_at": f"2022-03-{day}T10:00:00+01:00"}
+        for kind, day in (("admit", "08"), ("discharge", "10"))
+    ]  # fmt: skip
+    posted = client.post("/api/v1/stay-events", json={"events": events}, headers=world.bearer("admin"))
+    assert posted.status_code == 201, posted.text
+    sign_in(client, world.secrets["dim"])
+    for path in ("/web/delais", "/web/exhaustivite"):
+        page = client.get(path, params={**PERIOD, "group_by": "service"}).text
+        assert '<th scope="row">Non rattaché <span class="code">unmapped</span></th>' in page, path
+        assert ">unmapped</text>" not in page and "; unmapped:" not in page, path
+
+
 def test_exhaustivity_page_shows_the_api_figures(client: Any, world: World) -> None:
     sign_in(client, world.secrets["reader"])
     for group_by in ("pole", "service", "unit"):
