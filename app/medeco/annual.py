@@ -28,6 +28,8 @@ SHEET_NAMES = {
     "seances": "Séances", "top_ghm": "Premiers GHM", "cmd": "CMD", "valuation_poles": "Valorisation pôles",
     "valuation_services": "Valorisation services", "turnaround": "Délais CR", "findings": "Constats",
 }  # fmt: skip
+# Rates (fractions in JSON) shown as percentages in the workbook, as in every file for the direction.
+PERCENT_COLUMNS = frozenset({"Taux ≤ 8 jours"})
 MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
 
 
@@ -212,11 +214,10 @@ def _turnaround_sheet(session: Session, principal: Principal, year: int) -> Annu
         result = turnaround_reports.turnaround(
             session,
             principal,
-            turnaround_reports.PeriodScope(
-                date(year, month, 1),
-                _month_end(year, month),
-                as_of=_month_end(year, 12) + timedelta(days=9) if date.today().year > year else None,
-            ),
+            # As of today, as GET /turnaround answers by default: as_of is dimqa's knowledge clock,
+            # so a fixed day after the year would hide every report, movement and RSS stored since
+            # (December's RSS sent in January, a back-load of the year) and count them as absent.
+            turnaround_reports.PeriodScope(date(year, month, 1), _month_end(year, month), as_of=None),
             group_by=GroupBy.SERVICE,
         )
         for row in result.rows:
@@ -278,8 +279,11 @@ def to_xlsx(report: AnnualReport) -> bytes:
         sheet.append([item.title])
         sheet["A1"].font = Font(bold=True, size=13)
         append_row(sheet, item.columns, font=bold)
+        percent = [index for index, column in enumerate(item.columns, start=1) if column in PERCENT_COLUMNS]
         for row in item.rows:
-            append_row(sheet, row)
+            number = append_row(sheet, row)
+            for index in percent:
+                sheet.cell(row=number, column=index).number_format = "0.0%"
         for index, _ in enumerate(item.columns, start=1):
             sheet.column_dimensions[sheet.cell(row=2, column=index).column_letter].width = (
                 16 if index > 1 else 24

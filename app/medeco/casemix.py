@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.activity import labels
 from app.activity.schemas import Period, Scope
 from app.activity.service import check_period
 from app.auth.schemas import Principal
@@ -172,7 +173,8 @@ def casemix(
         "scope": Scope(units=units), "group_by": group_by,
         "rows": [
             {
-                "key": key, "label": (rows.get(key) or previous_rows[key])["label"],
+                "key": key,
+                "label": (rows.get(key) or previous_rows[key])["label"] or _builtin(group_by, key),
                 **_figures(rows.get(key, _EMPTY)),
                 "previous": _figures(previous_rows.get(key, _EMPTY)) if compare else None,
             }
@@ -184,6 +186,16 @@ def casemix(
         },
         "not_valued": not_valued, "previous_not_valued": previous_not_valued,
     })  # fmt: skip
+
+
+def _builtin(group_by: CasemixGroup, key: str) -> str | None:
+    """The built-in label of a CMD or CMD 28 GHM, as the activity tables show it, when the loaded
+    nomenclature has none (app/activity/labels.py)."""
+    if group_by == CasemixGroup.CMD:
+        return labels.CMD_LABELS.get(key)
+    if group_by == CasemixGroup.GHM:
+        return labels.ghm_fallback_label(key)
+    return None
 
 
 _COLUMNS = (

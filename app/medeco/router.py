@@ -150,7 +150,7 @@ async def create_rsa_batch(
 def read_rsa_batch(batch_id: int, session: SessionDep, principal: RsaBatchReader) -> RsaBatchRead:
     """One RSA batch with its counts, line errors and the RSA whose RSS is not stored (ingest, dim,
     admin; on every unit)."""
-    return service.get_batch(session, batch_id=batch_id)
+    return service.get_batch(session, principal, batch_id=batch_id)
 
 
 @router.get("/casemix", response_model=Casemix, responses=EXPORT_READ_RESPONSES)

@@ -160,8 +160,14 @@ def to_read(batch: RsaBatch) -> RsaBatchRead:
     return RsaBatchRead.model_validate(batch, from_attributes=True)
 
 
-def get_batch(session: Session, *, batch_id: int) -> RsaBatchRead:
+def get_batch(session: Session, principal: Principal, *, batch_id: int) -> RsaBatchRead:
+    """The batch; a read naming RSS numbers (`unlinked`) is patient-level, so audited with them,
+    without units (those RSS were not stored when the batch came: shown to unrestricted admins)."""
     batch = repository.get_batch(session, batch_id=batch_id)
     if batch is None:
         raise NotFound(f"No RSA batch {batch_id}.")
-    return to_read(batch)
+    read = to_read(batch)
+    named = list(dict.fromkeys(rsa.rss_number for rsa in read.unlinked))
+    if named:
+        audit_service.record(session, principal, action="read", object_type="rss", object_ids=named)
+    return read

@@ -27,7 +27,7 @@ from app.auth.schemas import Principal
 from app.core.copying import copied
 from app.core.line_errors import LineError
 from app.core.pagination import id_cursor, next_page
-from app.core.problems import Conflict, NotFound
+from app.core.problems import Conflict, InvalidInput, NotFound
 from app.ingestion.parser import parse_line
 from app.ingestion.records import Rss, Rum
 from app.reference import repository as reference_repository
@@ -496,6 +496,15 @@ def to_read(finding: Finding) -> FindingRead:
     )
 
 
+def _check_period(date_from: date | None, date_to: date | None) -> None:
+    # As the turnaround's and activity's reports do: swapped dates are a mistake, not an empty period.
+    if date_from is not None and date_to is not None and date_to < date_from:
+        raise InvalidInput(
+            "`to` is before `from`",
+            errors=[LineError(None, "to", "invalid_period", "`to` must be on or after `from`")],
+        )
+
+
 def list_findings(
     session: Session,
     principal: Principal,
@@ -514,6 +523,7 @@ def list_findings(
 ) -> tuple[list[FindingRead], str | None]:
     """One page of findings (ascending id) and the cursor of the next page, None at the end.
     Patient-level (RSS numbers): audited with the RSS numbers returned."""
+    _check_period(date_from, date_to)
     where = FindingFilter(
         rss_number=rss_number,
         rule=rule,
@@ -545,6 +555,7 @@ def summarise(
     session: Session, principal: Principal, *, date_from: date | None, date_to: date | None
 ) -> list[SummaryRow]:
     """Counts of live findings per rule and service for discharges in the period (no RSS numbers)."""
+    _check_period(date_from, date_to)
     return [
         SummaryRow(
             rule=rule,

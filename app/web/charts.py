@@ -25,6 +25,14 @@ _PATTERNS = (
 )
 
 
+def number_label(value: float | None, digits: int = 1) -> str:
+    """35430.305 -> '35 430,3' (French writing: decimal comma, narrow no-break spaces between
+    thousands, `digits` decimals); None -> 'n.d.'. The API and the files keep the exact value."""
+    if value is None:
+        return "n.d."
+    return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+
+
 def percent_label(rate: float | None) -> str:
     """0.8547 -> '85,5 %' (French writing); None -> 'n.d.'."""
     if rate is None:

@@ -22,6 +22,7 @@ from app.auth.schemas import Principal, Role
 from app.core.db import SessionDep
 from app.core.problems import AppError
 from app.core.uploads import read_capped
+from app.turnaround.export import service_label
 from app.web import charts, service
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,12 @@ templates = Environment(
 )
 templates.filters["percent"] = charts.percent_label
 templates.filters["euro"] = charts.euro_label
+templates.filters["number"] = charts.number_label
+# First letter up, the rest as written (Jinja's `capitalize` lowers "GHM" to "Ghm").
+templates.filters["heading"] = lambda text: text[:1].upper() + text[1:]
 templates.globals["role_labels"] = ROLE_LABELS
+# A group's name as the files write it: `unmapped` (a UM outside the structure) is "Non rattaché".
+templates.globals["group_label"] = service_label
 
 
 class SecurityHeadersMiddleware:

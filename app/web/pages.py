@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.schemas import Principal
 from app.turnaround import reports
+from app.turnaround.export import service_label
 from app.turnaround.schemas import GroupBy, WeeklyReport
 from app.web import charts, repository
 
@@ -64,7 +65,7 @@ def weekly_page(session: Session, principal: Principal, *, week: str, detail: bo
     """`detail`: with the late and missing stays (patient level: the report's service audits it)."""
     report = reports.weekly_report(session, principal, week=week, detail=detail).report
     bars = charts.bar_chart(
-        [charts.Bars(row.label or row.service, row.rate_j0, row.rate_j8) for row in report.rows],
+        [charts.Bars(service_label(row.service, row.label), row.rate_j0, row.rate_j8) for row in report.rows],
         ident="barres",
         title=f"Comptes rendus reçus à J0 et J8 par service, semaine {week}",
     )
@@ -93,7 +94,9 @@ def weekly_page(session: Session, principal: Principal, *, week: str, detail: bo
                 service,
                 label,
                 series,
-                charts.sparkline(series, ident=f"tendance-{index}", title=f"Tendance J8, {label or service}"),
+                charts.sparkline(
+                    series, ident=f"tendance-{index}", title=f"Tendance J8, {service_label(service, label)}"
+                ),
             )
         )
     trend = charts.trend_chart(

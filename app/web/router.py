@@ -39,7 +39,7 @@ from app.rules import service as rules_service
 from app.rules.schemas import FindingReview, FindingStatus, ReviewStatus
 from app.rules.severity import Severity
 from app.turnaround import export, reports
-from app.turnaround.schemas import GroupBy
+from app.turnaround.schemas import GroupBy, parse_iso_week
 from app.web import charts, pages, repository, service
 from app.web.dependencies import (
     CSRF_FIELD,
@@ -224,7 +224,7 @@ def weekly(
         raise PageForbidden(
             "La liste des séjours en retard ou manquants est réservée aux rôles DIM et administrateur."
         )
-    chosen = (week or "").strip() or pages.default_week(session)
+    chosen = _week((week or "").strip() or pages.default_week(session))
     data = pages.weekly_page(session, user.principal, week=chosen, detail=detail)
     return render(
         request, "weekly.html", user=user, page=data, week=chosen,
@@ -235,7 +235,7 @@ def weekly(
 @router.get(WEB_PREFIX + "/hebdomadaire/export")
 def weekly_export(session: SessionDep, user: Reader, week: str, format: str = "csv") -> Response:
     fmt = export_format(format)
-    data = reports.weekly_report(session, user.principal, week=week)
+    data = reports.weekly_report(session, user.principal, week=_week(week))
     if fmt is ExportFormat.CSV:
         return download(export.weekly_csv(data.report, data.summaries, data.total))
     return download(export.weekly_xlsx(data.report, data.summaries, data.total))
@@ -411,7 +411,7 @@ def casemix_page(
     (GET /casemix's figures: aggregates, reader, dim, admin)."""
     result = _casemix(request, session, user, group_by)
     chart = charts.value_chart(
-        [(row.label or row.key, row.valuation_total) for row in result.rows],
+        [(export.service_label(row.key, row.label), row.valuation_total) for row in result.rows],
         ident="valorisation", legend="Valorisation totale (€)", label=charts.euro_label,
         title=f"Valorisation par {CASEMIX_LABELS[result.group_by]}",
     )  # fmt: skip
@@ -465,7 +465,7 @@ def exhaustivity_page(
     (dim, admin) the stays not coded, a patient-level read the service audits."""
     report = _exhaustivity(request, session, user, group_by, detail=detail)
     chart = charts.value_chart(
-        [(row.label or row.group, row.rate_coded) for row in report.rows],
+        [(export.service_label(row.group, row.label), row.rate_coded) for row in report.rows],
         ident="exhaustivite", legend="Séjours codés (%)", label=charts.percent_label, maximum=1.0,
         title=f"Taux de séjours codés par {GROUP_LABELS[report.group_by]}",
     )  # fmt: skip
@@ -491,6 +491,16 @@ def exhaustivity_export_file(
     fmt = export_format(format)
     report = _exhaustivity(request, session, user, group_by, detail=False)
     return download(exhaustivity_export.exhaustivity_file(report, fmt))
+
+
+def _week(chosen: str) -> str:
+    try:
+        parse_iso_week(chosen)
+    except ValueError:
+        raise InvalidInput(
+            f"Semaine « {chosen} » inconnue : écrivez-la AAAA-Wss, par exemple 2026-W05."
+        ) from None
+    return chosen
 
 
 def _quarter(raw: str | None, default: str) -> str:
@@ -521,7 +531,7 @@ def quarterly_page(
     review = quarterly.quarterly_review(session, user.principal, quarter=chosen)
     by_code = {row.service: row for row in review.services}
     chart = charts.value_chart(
-        [(row.label or row.service, row.quarter.rate_j8) for row in review.services],
+        [(export.service_label(row.service, row.label), row.quarter.rate_j8) for row in review.services],
         ident="trimestre", legend="Reçus à J8 (%)", label=charts.percent_label, maximum=1.0,
         title=f"Comptes rendus reçus à J8 par service, {pages.quarter_label(chosen)}",
     )  # fmt: skip

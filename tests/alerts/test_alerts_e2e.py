@@ -128,7 +128,7 @@ def test_a_blocking_finding_fires_is_retried_after_a_500_and_resolves(
     )
     assert body["message"] == (
         "Alerte « Anomalies bloquantes en oncologie » : Anomalies bloquantes ouvertes (service ONCO "
-        f"Oncologie) au {date.today():%d/%m/%Y} = 1 (seuil : ≥ 1)."
+        f"Oncologie) au {service.today():%d/%m/%Y} = 1 (seuil : ≥ 1)."  # the hospital's day, not UTC
     )
     [listed] = _deliveries(client, admin)
     assert (listed["status"], listed["attempts"], listed["last_status_code"], listed["last_error"]) == (

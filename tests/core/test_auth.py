@@ -70,6 +70,23 @@ def test_duplicate_token_name_is_409(client: Any, auth_headers: Any) -> None:
     assert response.status_code == 409 and response.headers["content-type"] == PROBLEM
 
 
+def test_audit_log_with_until_before_since_is_a_problem(client: Any, auth_headers: Any) -> None:
+    # Swapped bounds answered an empty page: "nobody read anything" to whoever checks the accesses.
+    params = {"since": "2026-12-05T00:00:00Z", "until": "2026-12-04T00:00:00Z"}
+    response = client.get("/api/v1/audit-log", params=params, headers=auth_headers("admin"))
+    assert response.status_code == 400 and response.headers["content-type"] == PROBLEM
+    assert response.json()["errors"] == [
+        {
+            "line": None,
+            "field": "until",
+            "code": "invalid_period",
+            "message": "`until` must be on or after `since`",
+        }
+    ]
+    mixed = {"since": "2026-12-05T00:00:00", "until": "2026-12-04T00:00:00Z"}  # naive and aware: no 500
+    assert client.get("/api/v1/audit-log", params=mixed, headers=auth_headers("admin")).status_code == 200
+
+
 def test_token_writes_are_audited_and_the_log_is_append_only(
     client: Any, auth_headers: Any, session: Any
 ) -> None:

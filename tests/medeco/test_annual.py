@@ -54,3 +54,39 @@ def test_xlsx_has_a_sheet_per_table_and_charts(client: Any, stays: dict[str, str
         ).status_code
         == 403
     )
+
+
+def test_turnaround_sheet_is_what_the_turnaround_endpoint_gives(
+    client: Any,
+    stays: dict[str, str],  # noqa: F811
+) -> None:
+    # The sheet must agree with GET /turnaround for each month (as of today, its default): read as
+    # of 9 January of the next year, it saw none of the stays and reports stored since (a back-load,
+    # December's RSS sent in mid-January), and showed them as absent.
+    body = client.get("/api/v1/reports/annual", params={"year": 2024}, headers=stays).json()
+    sheet = next(sheet for sheet in body["sheets"] if sheet["key"] == "turnaround")
+    april = [row for row in sheet["rows"] if row[0] == "avr."]
+    figures = client.get(
+        "/api/v1/turnaround", params={"from": "2024-04-01", "to": "2024-04-30"}, headers=stays
+    ).json()
+    total = figures["total"]
+    assert total["stays"] == 1
+    assert april[-1] == [
+        "avr.", "Total", None, total["stays"], total["on_time_j8"], total["late"], total["missing"],
+        total["rate_j8"],
+    ]  # fmt: skip
+    assert [row[1:4] for row in april[:-1]] == [
+        [row["group"], row["label"], row["stays"]] for row in figures["rows"]
+    ]
+
+
+def test_xlsx_writes_the_turnaround_rate_as_a_percentage(
+    client: Any,
+    stays: dict[str, str],  # noqa: F811
+) -> None:
+    # The direction's files show rates as percentages (README): the sheet showed 0.7638888888888888.
+    response = client.get("/api/v1/reports/annual", params={"year": 2024, "format": "xlsx"}, headers=stays)
+    sheet = load_workbook(io.BytesIO(response.content))["Délais CR"]
+    assert sheet["H2"].value == "Taux ≤ 8 jours"
+    rates = [row[7] for row in sheet.iter_rows(min_row=3) if row[7].value is not None]
+    assert rates and {(cell.value, cell.number_format) for cell in rates} == {(0.0, "0.0%")}

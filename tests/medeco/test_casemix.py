@@ -90,6 +90,16 @@ def test_by_ghm_and_cmd(client: Any, stays: dict[str, str]) -> None:
     params["group_by"] = "cmd"
     rows = client.get("/api/v1/casemix", params=params, headers=stays).json()["rows"]
     assert [(r["key"], r["stays"]) for r in rows] == [("04", 2), ("90", 1)]
+    # Without a CMD nomenclature, the built-in CMD labels, as GET /activity/ghm?level=cmd gives them
+    # (the annual report's CMD sheet had no label at all).
+    activity = client.get(
+        "/api/v1/activity/ghm",
+        params={"from": "2024-04-01", "to": "2024-04-30", "level": "cmd"},
+        headers=stays,
+    ).json()["rows"]
+    assert [(r["key"], r["label"]) for r in rows] == [(r["key"], r["label"]) for r in activity] == [
+        ("04", "Affections de l'appareil respiratoire"), ("90", "Erreurs et autres séjours inclassables"),
+    ]  # fmt: skip
 
 
 def test_exports_and_access(client: Any, stays: dict[str, str], auth_headers: Any) -> None:

@@ -82,6 +82,15 @@ def test_an_rsa_of_an_unknown_rss_is_stored_and_reported(client: Any, auth_heade
         {"line": 2, "rsa_index": "0000000002", "rss_number": "NOPE-2"},
     ]
     assert [row[:3] for row in current_rsa()] == [("NOPE-1", "1187", True), ("NOPE-2", "1188", True)]
+    # Reading the batch back names those RSS numbers: a patient-level read, in the audit log.
+    dim = auth_headers("dim", name="dr-dim")
+    read = client.get(f"/api/v1/rsa-batches/{body['id']}", headers=dim)
+    assert read.json()["unlinked"] == body["unlinked"]
+    log = client.get("/api/v1/audit-log", headers=auth_headers("admin")).json()["items"]
+    reads = [
+        (e["token_name"], e["object_type"], e["object_ids"], e["units"]) for e in log if e["action"] == "read"
+    ]
+    assert reads == [("dr-dim", "rss", ["NOPE-1", "NOPE-2"], None)]
 
 
 def test_each_rsa_is_atomic_and_errors_are_located(client: Any, auth_headers: Any) -> None:

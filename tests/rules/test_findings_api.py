@@ -147,6 +147,25 @@ class TestList:
         assert bad.status_code == 400
         assert bad.headers["content-type"] == "application/problem+json"
 
+    @pytest.mark.parametrize("path", ["/api/v1/findings", "/api/v1/findings/summary"])
+    def test_reversed_period_is_a_problem(
+        self, client: Any, auth_headers: Any, seeded: dict[str, str], path: str
+    ) -> None:
+        # Swapped dates in a DIM script answered an empty list, read as "no finding to review".
+        response = client.get(
+            path, params={"from": "2024-05-10", "to": "2024-03-07"}, headers=auth_headers("dim")
+        )
+        assert response.status_code == 400
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["errors"] == [
+            {
+                "line": None,
+                "field": "to",
+                "code": "invalid_period",
+                "message": "`to` must be on or after `from`",
+            }
+        ]
+
     def test_csv(self, client: Any, auth_headers: Any, seeded: dict[str, str]) -> None:
         response = client.get(
             "/api/v1/findings", params={"format": "csv", "rss_number": "100"}, headers=auth_headers("dim")

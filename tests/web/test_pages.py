@@ -100,7 +100,12 @@ def test_weekly_page_shows_the_api_report_and_its_charts(client: Any, world: Wor
     assert csv.status_code == 200 and csv.content == api_csv.content
     xlsx = client.get(f"/web/hebdomadaire/export?week={WEEK}&format=xlsx")
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
-    assert client.get("/web/hebdomadaire?week=2022-W99").status_code == 400
+    # In French, as on every page: the DIM typed it.
+    for path in ("/web/hebdomadaire?week=2022-W99", "/web/hebdomadaire/export?week=2024-W53&format=csv"):
+        wrong = client.get(path)
+        assert wrong.status_code == 400
+        assert "inconnue : écrivez-la AAAA-Wss, par exemple 2026-W05." in wrong.text
+        assert "is not an existing ISO week" not in wrong.text
     pdf = client.get(f"/web/hebdomadaire/export?week={WEEK}&format=pdf")
     assert pdf.status_code == 400 and "Format de téléchargement inconnu (csv ou xlsx)." in pdf.text
     # A missing week is reported before the format is looked at, as by the API.

@@ -76,6 +76,60 @@ def test_casemix_page_shows_the_api_figures(client: Any, world: World) -> None:
     assert client.get("/web/casemix/export", params={**PERIOD, "format": "pdf"}).status_code == 400
 
 
+def _french(value: float, digits: int) -> str:
+    return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+
+
+def test_decimals_are_written_the_french_way(client: Any, world: World) -> None:
+    # The pages wrote Python's "2.6654" or "35.0" beside "85,5 %" and "1 234,56 €".
+    sign_in(client, world.secrets["reader"])
+    bearer = world.bearer("reader")
+    casemix = client.get("/api/v1/casemix", params=PERIOD, headers=bearer).json()["total"]
+    page = client.get("/web/casemix", params=PERIOD).text
+    assert casemix["days"] > 0 and casemix["los_mean"] is not None
+    assert f"<td>{_french(casemix['days'], 2)}</td>" in page
+    assert f"<td>{_french(casemix['los_mean'], 2)}</td>" in page
+    assert f"<td>{casemix['days']}</td>" not in page
+    turnaround = client.get("/api/v1/turnaround", params=PERIOD, headers=bearer).json()["total"]
+    assert turnaround["median_delay_days"] is not None
+    page = client.get("/web/delais", params=PERIOD).text
+    assert f"<td>{_french(turnaround['median_delay_days'], 1)}</td>" in page
+    assert f"<td>{turnaround['median_delay_days']}</td>" not in page
+    exhaustivity = client.get("/api/v1/exhaustivity", params=PERIOD, headers=bearer).json()["total"]
+    assert exhaustivity["coding_delay_median_days"] is not None
+    page = client.get("/web/exhaustivite", params=PERIOD).text
+    assert f"<td>{_french(exhaustivity['coding_delay_median_days'], 1)}</td>" in page
+    assert f"<td>{exhaustivity['coding_delay_median_days']}</td>" not in page
+
+
+def test_the_grouping_column_keeps_its_capitals(client: Any, world: World) -> None:
+    # Jinja's `capitalize` lowered the rest: "Ghm", "Cmd", "Unité médicale (um)".
+    sign_in(client, world.secrets["reader"])
+    for path, group_by, header in [
+        ("/web/casemix", "ghm", "GHM"), ("/web/casemix", "cmd", "CMD"),
+        ("/web/casemix", "unit", "Unité médicale (UM)"), ("/web/exhaustivite", "unit", "Unité médicale (UM)"),
+        ("/web/delais", "unit", "Unité médicale (UM)"), ("/web/delais", "pole", "Pôle"),
+    ]:  # fmt: skip
+        page = client.get(path, params={**PERIOD, "group_by": group_by}).text
+        assert f'<thead><tr><th scope="col">{header}</th>' in page, (path, group_by)
+
+
+def test_a_stay_of_a_unit_outside_the_structure_is_named_in_french(client: Any, world: World) -> None:
+    # Its group is `unmapped`: the files say "Non rattaché", the pages showed the code "unmapped".
+    events = [
+        {"event_id": f"hors-{kind}", "type": kind, "stay_number": "HORS-1", "unit": "9999",
+         "occurred_at": f"2022-03-{day}T10:00:00+01:00"}
+        for kind, day in (("admit", "08"), ("discharge", "10"))
+    ]  # fmt: skip
+    posted = client.post("/api/v1/stay-events", json={"events": events}, headers=world.bearer("admin"))
+    assert posted.status_code == 201, posted.text
+    sign_in(client, world.secrets["dim"])
+    for path in ("/web/delais", "/web/exhaustivite"):
+        page = client.get(path, params={**PERIOD, "group_by": "service"}).text
+        assert '<th scope="row">Non rattaché <span class="code">unmapped</span></th>' in page, path
+        assert ">unmapped</text>" not in page and "; unmapped:" not in page, path
+
+
 def test_exhaustivity_page_shows_the_api_figures(client: Any, world: World) -> None:
     sign_in(client, world.secrets["reader"])
     for group_by in ("pole", "service", "unit"):
