@@ -38,19 +38,14 @@ from app.activity.schemas import (
     UnitsActivity,
 )
 from app.auth.schemas import Principal
+from app.core.dates import check_order
 from app.core.exports import Column, Table
-from app.core.problems import InvalidInput
 
 _BOM = b"\xef\xbb\xbf"
 
 
-def check_period(start: date, end: date) -> None:
-    if end < start:
-        raise InvalidInput(f"`to` ({end.isoformat()}) is before `from` ({start.isoformat()})")
-
-
 def _context(principal: Principal, start: date, end: date) -> tuple[Period, Scope]:
-    check_period(start, end)
+    check_order(start, end)
     scope = Scope(units=sorted(principal.units) if principal.units is not None else None)
     return Period(start=start, end=end), scope
 

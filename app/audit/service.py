@@ -12,10 +12,9 @@ from app.audit.models import AuditLog
 from app.audit.schemas import AuditEntry, AuditFilter
 from app.auth.schemas import Principal
 from app.core import origin
-from app.core.line_errors import LineError
+from app.core.dates import check_order
 from app.core.logging import request_id_var
 from app.core.pagination import id_cursor, next_page
-from app.core.problems import InvalidInput
 
 
 def record(
@@ -69,18 +68,9 @@ def list_entries(
     entries about its units (`record`'s `units` non-empty and all among its own), so it never reads
     another unit's stay or RSS numbers, nor hospital-wide entries."""
     since, until = where.since, where.until
-    # An empty page would read as "no access in that period". (A naive time is the database
-    # session's zone: only times of the same kind are compared here.)
-    if (
-        since is not None
-        and until is not None
-        and (since.tzinfo is None) == (until.tzinfo is None)
-        and until < since
-    ):
-        raise InvalidInput(
-            "`until` is before `since`",
-            errors=[LineError(None, "until", "invalid_period", "`until` must be on or after `since`")],
-        )
+    # A naive time is the database session's zone: only times of the same kind are compared here.
+    if since is not None and until is not None and (since.tzinfo is None) == (until.tzinfo is None):
+        check_order(since, until, first="since", last="until")
     rows = repository.list_entries(
         session, where, before_id=id_cursor(cursor), limit=limit + 1, within_units=principal.units
     )

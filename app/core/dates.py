@@ -67,6 +67,17 @@ def check_period(parameter: str, value: str, first: date, last: date) -> tuple[d
     return first, last
 
 
+def check_order(start: date, end: date, *, first: str = "from", last: str = "to") -> None:
+    """A 400 problem (`invalid_period` on `last`) when query parameter `last` is before `first`:
+    swapped bounds are a caller's mistake, and the empty answer they would give reads as "nothing
+    happened then" (no stay, no finding, no access)."""
+    if end < start:
+        raise InvalidInput(
+            f"`{last}` is before `{first}`",
+            errors=[LineError(None, last, "invalid_period", f"`{last}` must be on or after `{first}`")],
+        )
+
+
 def check_datetime(value: datetime) -> datetime:
     """`value` when its date is within the range, else DateOutOfRange."""
     if not in_range(value):

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.activity import labels
 from app.activity.schemas import Period, Scope
-from app.activity.service import check_period
 from app.auth.schemas import Principal
+from app.core.dates import check_order
 from app.core.exports import Column, Table
 from app.medeco import repository
 from app.medeco.schemas import Casemix, CasemixFigures, CasemixGroup, NotValued
@@ -152,7 +152,7 @@ def casemix(
     compare: bool,
     priced: Priced | None = None,
 ) -> Casemix:
-    check_period(start, end)
+    check_order(start, end)
     priced = {} if priced is None else priced
     units = sorted(principal.units) if principal.units is not None else None
     before = (_year_back(start), _year_back(end))

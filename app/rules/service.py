@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.copying import copied
+from app.core.dates import check_order
 from app.core.line_errors import LineError
 from app.core.pagination import id_cursor, next_page
-from app.core.problems import Conflict, InvalidInput, NotFound
+from app.core.problems import Conflict, NotFound
 from app.ingestion.parser import parse_line
 from app.ingestion.records import Rss, Rum
 from app.reference import repository as reference_repository
@@ -497,12 +498,8 @@ def to_read(finding: Finding) -> FindingRead:
 
 
 def _check_period(date_from: date | None, date_to: date | None) -> None:
-    # As the turnaround's and activity's reports do: swapped dates are a mistake, not an empty period.
-    if date_from is not None and date_to is not None and date_to < date_from:
-        raise InvalidInput(
-            "`to` is before `from`",
-            errors=[LineError(None, "to", "invalid_period", "`to` must be on or after `from`")],
-        )
+    if date_from is not None and date_to is not None:
+        check_order(date_from, date_to)
 
 
 def list_findings(

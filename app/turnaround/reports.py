@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.copying import copied
-from app.core.dates import check_period
+from app.core.dates import check_order, check_period
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
 from app.core.schemas import StayDetail
@@ -96,11 +96,7 @@ def params(
 ) -> reports_repository.TurnaroundParams:
     """The repository's parameters of `scope` for `principal` (None: every unit): its clock, the
     configured discharge-report types, the caller's units."""
-    if scope.date_to < scope.date_from:
-        raise InvalidInput(
-            "`to` is before `from`",
-            errors=[LineError(None, "to", "invalid_period", "`to` must be on or after `from`")],
-        )
+    check_order(scope.date_from, scope.date_to)
     as_of = scope.as_of or today()
     settings = get_turnaround_settings()
     return reports_repository.TurnaroundParams(

@@ -413,6 +413,14 @@ class TestPeriodsAndRoles:
         )
         assert response.status_code == 400
         assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["errors"] == [
+            {
+                "line": None,
+                "field": "to",
+                "code": "invalid_period",
+                "message": "`to` must be on or after `from`",
+            }
+        ]
 
     def test_missing_period_is_a_422(self, year: Any, auth_headers: Any) -> None:
         response = year.get("/api/v1/activity/units", headers=auth_headers("reader"))
