@@ -39,8 +39,9 @@ import psycopg
 from sqlalchemy import make_url
 
 from app.core import db, embedded_pg, migrations
+from app.core.clock import HOSPITAL_TZ
 from app.core.config import PROJECT_ROOT
-from app.turnaround.events import HOSPITAL_TZ, DocumentEvent, StayEvent
+from app.turnaround.events import DocumentEvent, StayEvent
 from bench import realistic
 from bench.report import Figure, invocation, machine
 from bench.report import record as record_figures

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.alerts.schemas import Metric, Scope, Window
 from app.auth.schemas import Principal, Role
+from app.core.clock import HOSPITAL_TZ
 from app.exhaustivity import service as exhaustivity_service
 from app.ingestion import reads as ingestion_reads
 from app.rules import service as rules_service
@@ -25,7 +26,6 @@ from app.rules.severity import Severity
 from app.structure import service as structure_service
 from app.structure.schemas import StructureRead
 from app.turnaround import reports
-from app.turnaround.events import HOSPITAL_TZ
 from app.turnaround.schemas import GroupBy
 
 # The evaluation reads hospital-wide figures, as an unrestricted admin would.

@@ -7,10 +7,11 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
+from app.core.clock import HOSPITAL_TZ
 from app.demo import uncoded
 from app.demo.drafts import URGENT_UNITS, Draft, weighted
 from app.demo.hospital import UNIT_SERVICE
-from app.turnaround.events import HOSPITAL_TZ, DocumentEvent, StayEvent, StayEventType
+from app.turnaround.events import DocumentEvent, StayEvent, StayEventType
 
 EVENT_SOURCE: Final = "json"
 

@@ -22,6 +22,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.auth.schemas import Principal
+from app.core.clock import HOSPITAL_TZ
 from app.demo import rsa as demo_rsa
 from app.demo import tariffs as demo_tariffs
 from app.demo.generator import DEFAULT_SEED, DemoData, generate, planted_errors
@@ -36,7 +37,7 @@ from app.structure import service as structure_service
 from app.structure.models import OPEN_START, Unit
 from app.structure.schemas import StructureIn
 from app.turnaround import intake
-from app.turnaround.events import HOSPITAL_TZ, DocumentEvent, StayEvent
+from app.turnaround.events import DocumentEvent, StayEvent
 
 SOURCE = "demo"
 EVENT_CHUNK = 5000  # events per store call: bounded statements and memory

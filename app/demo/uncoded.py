@@ -16,7 +16,8 @@ import random
 from datetime import date, datetime, time, timedelta
 from typing import Final
 
-from app.turnaround.events import HOSPITAL_TZ, DocumentEvent, EventSource, StayEvent
+from app.core.clock import HOSPITAL_TZ
+from app.turnaround.events import DocumentEvent, EventSource, StayEvent
 
 UNCODED_STAYS: Final = 30
 UNCODED_UNITS: Final = ("7500", "7510", "7521", "7525", "7529", "7526")

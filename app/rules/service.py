@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
+from app.core.clock import hospital_today
 from app.core.copying import copied
 from app.core.dates import check_order
 from app.core.line_errors import LineError
@@ -195,7 +196,7 @@ def load_context(session: Session, *, today: date | None = None) -> RuleContext:
         nomenclatures.references,
         units=UnitPeriods(periods) if periods else None,
         authorisations=AuthorisationHistory(authorisations) if authorisations else None,
-        today=today or date.today(),
+        today=today or hospital_today(),
     )
 
 

@@ -17,9 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final, Literal, NamedTuple, get_args
-from zoneinfo import ZoneInfo
 
-HOSPITAL_TZ: Final = ZoneInfo("Europe/Paris")
+from app.core.clock import HOSPITAL_TZ
 
 StayEventType = Literal[
     "admit",

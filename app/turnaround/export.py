@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
+from app.core.clock import HOSPITAL_TZ
 from app.core.exports import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
@@ -28,7 +29,6 @@ from app.core.exports import (
 )
 from app.core.schemas import StayDetail
 from app.turnaround.classify import TurnaroundSummary
-from app.turnaround.events import HOSPITAL_TZ
 from app.turnaround.schemas import UNMAPPED, Attribution, WeeklyReport, WeeklyStay, percent
 
 Summaries = Sequence[tuple[str, str | None, TurnaroundSummary]]

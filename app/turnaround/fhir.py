@@ -45,11 +45,11 @@ from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.encounter import Encounter
 from pydantic import ValidationError
 
+from app.core.clock import HOSPITAL_TZ
 from app.core.control_chars import CONTROL_CHARACTER, describe, find_control
 from app.core.dates import DATE_OUT_OF_RANGE, RANGE_TEXT, in_range
 from app.core.line_errors import LineError
 from app.turnaround.events import (
-    HOSPITAL_TZ,
     UNIT_REQUIRED_TYPES,
     DocumentAction,
     DocumentEvent,

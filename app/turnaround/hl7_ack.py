@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
+from app.core.clock import HOSPITAL_TZ
 from app.core.control_chars import CONTROL_CHARACTER
 from app.core.dates import DATE_OUT_OF_RANGE
 from app.core.line_errors import LineError
-from app.turnaround.events import HOSPITAL_TZ
 from app.turnaround.hl7_er7 import ENCODING_CHARACTERS, codec_for
 from app.turnaround.hl7v2 import AckCode, Hl7Parsed, parse_hl7_message
 

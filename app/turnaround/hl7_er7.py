@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 
+from app.core.clock import HOSPITAL_TZ
 from app.core.dates import check_datetime
-from app.turnaround.events import HOSPITAL_TZ
 
 ENCODING_CHARACTERS: Final = "^~\\&"
 

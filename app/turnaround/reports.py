@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
+from app.core.clock import HOSPITAL_TZ, hospital_today
 from app.core.copying import copied
 from app.core.dates import check_order, check_period
 from app.core.line_errors import LineError
@@ -22,7 +23,6 @@ from app.core.problems import InvalidInput
 from app.core.schemas import StayDetail
 from app.turnaround import reports_repository
 from app.turnaround.classify import TurnaroundSummary, summarize
-from app.turnaround.events import HOSPITAL_TZ
 from app.turnaround.schemas import (
     DEFAULT_CARE_TYPES,
     Attribution,
@@ -45,7 +45,7 @@ CHANNELS: Final = {"hl7": "hl7v2", "fhir": "fhir", "json": "json"}
 
 
 def today() -> date:
-    return datetime.now(HOSPITAL_TZ).date()
+    return hospital_today()
 
 
 def day_end(day: date) -> datetime:

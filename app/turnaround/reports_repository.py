@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
-from app.turnaround.events import HOSPITAL_TZ
+from app.core.clock import HOSPITAL_TZ
 
 
 @dataclass(frozen=True, slots=True)

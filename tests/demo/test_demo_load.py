@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.schemas import Principal, Role
+from app.core.clock import HOSPITAL_TZ
 from app.core.config import get_settings
 from app.demo import reference_2022 as ref
 from app.demo import tariffs as demo_tariffs
@@ -20,7 +21,6 @@ from app.demo.service import DemoSummary, load_demo
 from app.exhaustivity import service as exhaustivity_service
 from app.ingestion.models import RssVersion
 from app.turnaround import reports
-from app.turnaround.events import HOSPITAL_TZ
 
 PRINCIPAL = Principal(name="demo", role=Role.ADMIN, units=None)
 PERIOD = {"from": "2022-01-01", "to": "2022-12-31"}

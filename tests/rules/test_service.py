@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, tzinfo
 
+import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.core import clock
 from app.reference import service as reference_service
 from app.reference.schemas import NomenclatureKind
 from app.rules import service
@@ -141,6 +143,18 @@ class TestContext:
         ctx = service.load_context(session)
         assert ctx.cim10 is not None
         assert ctx.cim10["A90"].deleted and not ctx.cim10["J189"].deleted
+
+    def test_today_is_the_hospitals_day(self, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+        # 23:30 UTC on 9 March is 00:30 on 10 March in Paris: an act of the 10th is not in the future.
+        class LateEvening(datetime):
+            @classmethod
+            def now(cls, tz: tzinfo | None = None) -> LateEvening:
+                instant = datetime(2024, 3, 9, 23, 30, tzinfo=UTC)
+                return cls.fromtimestamp(instant.timestamp(), tz)
+
+        monkeypatch.setattr(clock, "datetime", LateEvening)
+        assert service.load_context(session).today == date(2024, 3, 10)
+        assert service.load_context(session, today=date(2024, 1, 2)).today == date(2024, 1, 2)
 
     def test_structure_is_read_each_time(self, session: Session) -> None:
         assert service.load_context(session).units is None

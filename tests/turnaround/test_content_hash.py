@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from app.turnaround.events import HOSPITAL_TZ, DocumentEvent, StayEvent
+from app.core.clock import HOSPITAL_TZ
+from app.turnaround.events import DocumentEvent, StayEvent
 from app.turnaround.intake import content_hash
 
 EVENTS = [

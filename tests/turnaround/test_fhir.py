@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from app.turnaround.events import HOSPITAL_TZ, DocumentEvent, StayEvent, is_discharge_report
+from app.core.clock import HOSPITAL_TZ
+from app.turnaround.events import DocumentEvent, StayEvent, is_discharge_report
 from app.turnaround.fhir import parse_fhir_document_events, parse_fhir_stay_events, resource_event_id
 from tests.conftest import shared_file
 

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.turnaround.events import HOSPITAL_TZ, DocumentEvent, StayEvent
+from app.core.clock import HOSPITAL_TZ
+from app.turnaround.events import DocumentEvent, StayEvent
 from app.turnaround.hl7_ack import build_ack
 from app.turnaround.hl7_er7 import parse_dtm
 from app.turnaround.hl7v2 import Hl7Parsed, parse_hl7_message

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from app.turnaround.events import HOSPITAL_TZ, DocumentEvent, StayEvent
+from app.core.clock import HOSPITAL_TZ
+from app.turnaround.events import DocumentEvent, StayEvent
 from app.turnaround.json_events import (
     DocumentEventsIn,
     StayEventsIn,

@@ -15,9 +15,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.auth.schemas import Principal, Role
+from app.core.clock import HOSPITAL_TZ
 from app.structure import repository as structure_repository
 from app.turnaround import classify, intake, reports, reports_repository, repository
-from app.turnaround.events import HOSPITAL_TZ, DocumentEvent, StayEvent, local_date
+from app.turnaround.events import DocumentEvent, StayEvent, local_date
 from app.turnaround.models import DocumentEventRow, DocumentPeriod, Stay, StayEventRow
 from app.turnaround.replay import (
     StoredDocumentEvent,

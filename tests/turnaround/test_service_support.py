@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.core.clock import HOSPITAL_TZ
 from app.ingestion.models import RssVersion, Rum, RumBatch
-from app.turnaround.events import HOSPITAL_TZ
 
 STRUCTURE: dict[str, Any] = {
     "poles": [{"code": "MED", "label": "Médecine"}, {"code": "URG", "label": "Urgences"}],
