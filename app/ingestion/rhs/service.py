@@ -23,6 +23,7 @@ from app.ingestion.intake import (
     MAX_STORED_ERRORS,
     already_received,
     batch_read,
+    received_digest,
     some_lines,
 )
 from app.ingestion.models import RhsBatch
@@ -176,7 +177,7 @@ def ingest_rhs_file(
     if size == 0:
         raise InvalidInput("The body is empty: send the RHS file as text/plain or application/octet-stream.")
     existing = already_received(
-        session, RhsBatch, sha256=sha256, idempotency_key=idempotency_key, token_name=principal.name
+        session, RhsBatch, sha256=sha256, idempotency_key=idempotency_key, principal=principal
     )
     if existing is not None:
         return _read(existing), False
@@ -189,7 +190,7 @@ def ingest_rhs_file(
     repository.lock_rhs_writers(session)
     # A concurrent identical request may have committed while this one waited for the lock.
     existing = already_received(
-        session, RhsBatch, sha256=sha256, idempotency_key=idempotency_key, token_name=principal.name
+        session, RhsBatch, sha256=sha256, idempotency_key=idempotency_key, principal=principal
     )
     if existing is not None:
         return _read(existing), False
@@ -201,7 +202,7 @@ def ingest_rhs_file(
                 errors=parsed.errors[:MAX_PROBLEM_ERRORS],
             )
     batch = RhsBatch(
-        content_sha256=sha256,
+        content_sha256=received_digest(sha256, principal.units),
         idempotency_key=idempotency_key,
         source=source,
         token_name=principal.name,
