@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.bulk import driver_connection
+from app.core.compression import refuse_compressed
 from app.core.config import get_settings
 from app.core.fixedwidth.digest import stream_sha256
 from app.core.gc_policy import rare_full_collections
@@ -124,8 +125,10 @@ def ingest_rss_file(
     answers the existing batch and stores nothing; the key already used for another body is a
     Conflict. `pre_rejected` lists RSS numbers already rejected upstream
     (JSON records the writer refused), so their RSS stay atomic. InvalidInput when there is no RUM
-    line at all. Never commits: the caller's transaction makes the batch all or nothing."""
+    line at all; UnsupportedMediaType for a gzip body. Never commits: the caller's transaction makes
+    the batch all or nothing."""
     started = time.perf_counter()
+    refuse_compressed(stream, what="RSS")
     digest = sha256 or stream_sha256(stream)[0]
     existing = already_received(
         session, RumBatch, sha256=digest, idempotency_key=idempotency_key, principal=principal

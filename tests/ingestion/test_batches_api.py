@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import json
 from typing import Any
 
@@ -297,6 +298,22 @@ def test_bad_inputs_never_500(client: Any, auth_headers: Any) -> None:
         headers={**ingest, "Content-Type": "application/json"},
     )
     assert bad_json.status_code == 400 and bad_json.json()["errors"][0]["line"] == 1
+
+
+def test_a_gzip_body_is_refused_saying_so_and_stores_no_batch(
+    client: Any, auth_headers: Any, session: Any
+) -> None:
+    """A gzipped RSS file was stored as a rejected batch (201) whose only error was "control
+    character 0x1F at column 1", and its re-send answered that batch."""
+    body = gzip.compress(rss_file(make_rss(1, rss_number="5004")))
+    for headers in ({}, {"Content-Encoding": "gzip"}):
+        response = post(client, auth_headers("ingest"), body, **headers)
+        assert (response.status_code, response.headers["content-type"]) == (415, "application/problem+json")
+        assert response.json()["detail"] == (
+            "The body is gzip-compressed: send the RSS file uncompressed (text/plain or "
+            "application/octet-stream); nothing was stored."
+        )
+    assert session.execute(text("SELECT count(*) FROM rum_batch")).scalar_one() == 0
 
 
 def test_impossible_dates_are_stored_and_reported_as_findings(client: Any, auth_headers: Any) -> None:

@@ -12,6 +12,7 @@ Batch 3 (non-grouped M0C): S5 2400005 week of 04/03, 4 days, no CM.
 
 from __future__ import annotations
 
+import gzip
 import io
 from collections.abc import Callable
 from datetime import date
@@ -291,6 +292,18 @@ class TestRhsBatches:
             "/api/v1/rhs-batches", content=b"{}", headers={**ingest, "Content-Type": "application/json"}
         )
         assert response.status_code == 415
+
+    def test_a_gzip_body_is_refused_saying_so(
+        self, client: Any, ingest: dict[str, str], session: Session
+    ) -> None:
+        """It was a 400 listing each line of binary as "the line contains a control character"."""
+        response = post(client, ingest, gzip.compress(BATCH_3))
+        assert response.status_code == 415
+        assert response.json()["detail"] == (
+            "The body is gzip-compressed: send the RHS file uncompressed (text/plain or "
+            "application/octet-stream); nothing was stored."
+        )
+        assert session.scalars(select(Rhs)).all() == []
 
     def test_roles(self, client: Any, auth_headers: Headers) -> None:
         assert post(client, auth_headers("reader"), BATCH_3).status_code == 403

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
+from app.core.compression import refuse_compressed
 from app.core.fixedwidth.digest import stream_sha256
 from app.core.fixedwidth.text import decode_line, iter_lines
 from app.core.line_errors import LineError
@@ -176,6 +177,7 @@ def ingest_rhs_file(
     sha256, size = stream_sha256(stream)
     if size == 0:
         raise InvalidInput("The body is empty: send the RHS file as text/plain or application/octet-stream.")
+    refuse_compressed(stream, what="RHS")
     existing = already_received(
         session, RhsBatch, sha256=sha256, idempotency_key=idempotency_key, principal=principal
     )
