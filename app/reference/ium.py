@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from app.core.fixedwidth.fields import Field, Kind, check_contiguous
+from app.core.fixedwidth.fields import Field, Kind, check_contiguous, control_character_at
 from app.core.fixedwidth.text import decode_line, iter_lines, pad
 from app.core.line_errors import LineError
 from app.ingestion.records import as_date
@@ -61,8 +61,10 @@ class IumLine:
 
 
 def _parse_line(text: str, line_no: int) -> IumLine | LineError:
-    if _CONTROL.search(text):
-        return LineError(line_no, None, "control_character", "the line contains a control character")
+    control = _CONTROL.search(text)
+    if control is not None:
+        name, message = control_character_at(LAYOUT, text, control.start() + 1)
+        return LineError(line_no, name, "control_character", message)
     length = len(text)
     if length > LINE_LENGTH and not text[LINE_LENGTH:].strip():
         text = text[:LINE_LENGTH]

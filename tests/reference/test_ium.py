@@ -126,12 +126,18 @@ def test_latin1_and_trailing_padding() -> None:
         (b"400191000197329         0  C", "invalid_date", "effect_date"),
         (b"400191000197329 20122000 A C", "not_numeric", "beds"),
         (b"400191000197329 20122000   H", "unknown_mode", "hosp_mode"),
-        (b"400191000197329 2012\x002000C", "control_character", None),
+        (b"400191000197329 2012\x002000C", "control_character", "effect_date"),
     ],
 )
 def test_format_errors(body: bytes, code: str, field: str | None) -> None:
     error = _only_error(body)
     assert (error.line, error.code, error.field) == (1, code, field)
+
+
+def test_a_control_character_is_located() -> None:
+    """It was "the line contains a control character", with no column nor field."""
+    error = _only_error(b"400191000197329 2012\x002000C")
+    assert error.message == "control character 0x00 at column 21 (field effect_date)"
 
 
 def test_errors_do_not_stop_the_file() -> None:

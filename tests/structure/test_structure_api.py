@@ -146,7 +146,7 @@ def test_authorisations_of_a_put_are_checked_as_fichier_d_um_lines(client: Any, 
     assert response.status_code == 400
     assert [(e["line"], e["field"], e["code"]) for e in response.json()["errors"]] == [
         (2, "authorisations.hosp_mode", "unknown_mode"),
-        (3, "authorisations", "control_character"),
+        (3, "authorisations.unit", "control_character"),
         (4, "authorisations.effect_date", "duplicate_effect_date"),
     ]
     too_many_beds = {**STRUCTURE, "authorisations": [{**line, "beds": 1000}]}

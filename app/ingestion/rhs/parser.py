@@ -26,6 +26,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import BinaryIO, Final
 
+from app.core.fixedwidth.fields import control_character_at
 from app.core.fixedwidth.text import decode_line, iter_lines
 from app.core.line_errors import LineError
 from app.ingestion.rhs.layouts import GROUPED_VERSIONS, LAYOUTS, RhsLayout, detect_layout
@@ -301,9 +302,12 @@ def parse_rhs_line(raw: bytes, line_no: int) -> Rhs | LineError:
     text = decode_line(raw.rstrip(b"\r\n"))
     # isprintable() is the fast path; it also rejects harmless characters (no-break space...), hence
     # the exact check behind it.
-    if not text.isprintable() and _CONTROL.search(text):
-        return LineError(line_no, None, "control_character", "the line contains a control character")
+    control = None if text.isprintable() else _CONTROL.search(text)
     layout = detect_layout(text)
+    if control is not None:
+        fixed = layout.fixed if layout is not None else ()
+        name, message = control_character_at(fixed, text, control.start() + 1)
+        return LineError(line_no, name, "control_character", message)
     if layout is None:
         return LineError(
             line_no,
