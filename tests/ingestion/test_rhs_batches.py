@@ -264,6 +264,40 @@ class TestRhsBatches:
         ]  # fmt: skip
         assert session.scalars(select(Rhs.line).order_by(Rhs.line)).all() == [2, 4]
 
+    def test_an_unreadable_rhs_keeps_its_whole_stay_week_back(
+        self, client: Any, ingest: dict[str, str], session: Session
+    ) -> None:
+        """A stay-week is written whole: its readable RHS alone used to replace it, so the RHS of
+        the other UM, stored before and now cut short in transfer, was superseded and its days lost."""
+        week, other = date(2024, 2, 5), date(2024, 2, 12)
+        first = post(
+            client, ingest, body(rhs("2400051", week, "08", 3), rhs("2400051", week, "08", 4, unit="6118"))
+        ).json()
+        lines = [
+            rhs("2400051", week, "08", 2),  # 1: corrected, but its stay-week is not whole
+            rhs("2400051", week, "08", 4, unit="6118")[:150],  # 2: cut after its week number
+            rhs("2400051", other, "08", 7),  # 3: another week of the stay: stored
+        ]
+        response = post(client, ingest, body(*lines))
+        assert response.status_code == 201, response.text
+        batch = response.json()
+        counts = ("rhs_accepted", "rhs_stored", "rhs_superseded", "lines_rejected")
+        assert [batch[name] for name in counts] == [1, 1, 0, 2]
+        assert [(e["line"], e["field"], e["code"], e["message"]) for e in batch["errors"]] == [
+            (1, "ssr_stay_number", "incomplete_stay_week",
+             "another RHS of this stay and week could not be read (line 2): a stay-week is written "
+             "whole, none of it is stored"),
+            (2, None, "line_length", "RHS M1C line of 150 characters, shorter than its fixed part (187)"),
+        ]  # fmt: skip
+        current = session.execute(
+            select(Rhs.week_date, Rhs.unit, Rhs.batch_id)
+            .where(Rhs.is_current)
+            .order_by(Rhs.week_date, Rhs.unit)
+        ).all()
+        assert [tuple(row) for row in current] == [
+            (week, "6117", first["id"]), (week, "6118", first["id"]), (other, "6117", batch["id"]),
+        ]  # fmt: skip
+
     def test_many_conflicting_rhs_name_a_few_lines(self, client: Any, ingest: dict[str, str]) -> None:
         lines = [rhs("2400041", date(2024, 2, 5), "08", days) for days in range(1, 8)]
         lines.append(rhs("2400042", date(2024, 2, 5), "08", 7))

@@ -379,6 +379,20 @@ def parse_rhs_line(raw: bytes, line_no: int) -> Rhs | LineError:
     return rhs
 
 
+def stay_week_of(raw: bytes) -> tuple[str, date] | None:
+    """The SSR stay number and week (its Monday) of a line `parse_rhs_line` refused, read where its
+    format puts them; None when the format, the stay number or the week cannot be read. A stay-week
+    is written whole, so its other RHS must not be written without this one."""
+    text = decode_line(raw.rstrip(b"\r\n"))
+    layout = detect_layout(text)
+    week_field = layout.field("week_number") if layout is not None else None
+    if layout is None or week_field is None or len(text) < week_field.end:
+        return None
+    stay = text[_PLANS[layout.version].stay].strip()
+    monday = Rhs(week_number=text[week_field.slice()].strip()).week_monday
+    return (stay, monday) if stay and monday is not None else None
+
+
 def iter_rhs(stream: BinaryIO | Iterable[bytes]) -> Iterator[Rhs | LineError]:
     """Stream RHS records from a binary file object (or an iterable of chunks), in file order.
 

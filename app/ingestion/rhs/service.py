@@ -29,7 +29,7 @@ from app.ingestion.intake import (
 )
 from app.ingestion.models import RhsBatch
 from app.ingestion.rhs import repository
-from app.ingestion.rhs.parser import Rhs, parse_rhs_line
+from app.ingestion.rhs.parser import Rhs, parse_rhs_line, stay_week_of
 from app.ingestion.rhs.schemas import RhsBatchPage, RhsBatchRead
 
 
@@ -67,11 +67,15 @@ def _parse(stream: IO[bytes]) -> _Parsed:
         if len(parsed.errors) < MAX_STORED_ERRORS:
             parsed.errors.append(error)
 
+    unreadable: dict[tuple[str, date], list[int]] = {}  # stay-week -> its lines that were refused
     for line_no, raw in iter_lines(stream):
         parsed.lines += 1
         record = parse_rhs_line(raw, line_no)
         if isinstance(record, LineError):
             reject(record)
+            stay_week = stay_week_of(raw)
+            if stay_week is not None:
+                unreadable.setdefault(stay_week, []).append(line_no)
             continue
         week = record.week_monday
         if week is None:
@@ -86,8 +90,34 @@ def _parse(stream: IO[bytes]) -> _Parsed:
             continue
         parsed.rows.append(_row(record, raw, week))
         parsed.formats[record.version] = parsed.formats.get(record.version, 0) + 1
+    _refuse_incomplete(parsed, unreadable)
     _refuse_repeats(parsed)
     return parsed
+
+
+def _refuse_incomplete(parsed: _Parsed, unreadable: dict[tuple[str, date], list[int]]) -> None:
+    """Refuse the RHS of a stay-week one of whose lines could not be read: a stay-week is written
+    whole, so its readable RHS alone used to replace it, superseding the stored RHS of the line
+    refused (a UM's days lost until the file was sent again)."""
+    if not unreadable:
+        return
+    line, stay, week = (
+        repository.STAGED_COLUMNS.index(name) for name in ("line", "ssr_stay_number", "week_date")
+    )
+    kept: list[tuple[Any, ...]] = []
+    for row in parsed.rows:
+        refused = unreadable.get((row[stay], row[week]))
+        if refused is None:
+            kept.append(row)
+            continue
+        where = f"line{'s' if len(refused) > 1 else ''} {some_lines(refused)}"
+        message = (
+            f"another RHS of this stay and week could not be read ({where}): "
+            "a stay-week is written whole, none of it is stored"
+        )
+        _drop(parsed, row, LineError(row[line], "ssr_stay_number", "incomplete_stay_week", message))
+    parsed.rows = kept
+    parsed.errors.sort(key=lambda error: error.line or 0)
 
 
 def _drop(parsed: _Parsed, row: tuple[Any, ...], error: LineError) -> None:
