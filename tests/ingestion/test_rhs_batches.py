@@ -121,6 +121,22 @@ class TestRhsBatches:
         again = client.get(f"/api/v1/rhs-batches/{batch['id']}", headers=ingest)
         assert again.status_code == 200 and again.json() == batch
 
+    def test_a_week_outside_1900_2100_is_refused(
+        self, client: Any, ingest: dict[str, str], session: Session
+    ) -> None:
+        """Week 01 of 2500 (a typo for 2025) was stored, dated 2500-01-04: in no report, never said."""
+        lines = [
+            rhs("2400061", date(2025, 1, 6), "08", 7, week_number="012500"),
+            rhs("2400062", date(2025, 1, 6), "08", 7),
+        ]
+        batch = post(client, ingest, body(*lines)).json()
+        assert (batch["rhs_stored"], batch["lines_rejected"]) == (1, 1)
+        assert [(e["line"], e["field"], e["code"], e["message"]) for e in batch["errors"]] == [
+            (1, "week_number", "date_out_of_range",
+             "week 012500 begins on 2500-01-04, outside the accepted range (1900-01-01 to 2100-12-31)"),
+        ]  # fmt: skip
+        assert session.scalars(select(Rhs.ssr_stay_number)).all() == ["2400062"]
+
     def test_batch_list_pages_newest_first_with_a_cursor(
         self, client: Any, ingest: dict[str, str], auth_headers: Headers
     ) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.compression import refuse_compressed
+from app.core.dates import DATE_OUT_OF_RANGE, RANGE_TEXT, in_range
 from app.core.fixedwidth.digest import stream_sha256
 from app.core.fixedwidth.text import decode_line, iter_lines
 from app.core.line_errors import LineError
@@ -85,6 +86,19 @@ def _parse(stream: IO[bytes]) -> _Parsed:
                     "week_number",
                     "invalid_week",
                     f"week number {record.week_number!r} is not an ISO week (WWAAAA)",
+                )
+            )
+            continue
+        if not in_range(week):
+            # Dates are held to 1900-2100 everywhere: such a week (a typo, 2500) was stored where
+            # no report would ever show it.
+            reject(
+                LineError(
+                    line_no,
+                    "week_number",
+                    DATE_OUT_OF_RANGE,
+                    f"week {record.week_number} begins on {week.isoformat()}, outside the accepted range "
+                    f"({RANGE_TEXT})",
                 )
             )
             continue
