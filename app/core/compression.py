@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import gzip
 import io
-from typing import Final
+from typing import IO, Final
 
-from app.core.problems import PayloadTooLarge
+from app.core.problems import PayloadTooLarge, UnsupportedMediaType
 
 GZIP_MAGIC: Final = b"\x1f\x8b"
 CHUNK_BYTES: Final = 1024 * 1024
@@ -46,3 +46,18 @@ def decompressed(data: bytes, limit: int, *, what: str) -> bytes | bytearray:
             output += chunk
             if len(output) > limit:
                 raise too_large(what, limit, compressed=True)
+
+
+def refuse_compressed(stream: IO[bytes], *, what: str) -> None:
+    """Refuse (415) a gzip body where a plain fixed-width file is read (RUM/RSS, RHS): read line by
+    line as sent, its bytes were one or two lines of control characters, stored as a rejected
+    batch (RUM) or listed as such (RHS), without saying the file was compressed. The stream is
+    left where it was."""
+    position = stream.tell()
+    head = stream.read(len(GZIP_MAGIC))
+    stream.seek(position)
+    if head == GZIP_MAGIC:
+        raise UnsupportedMediaType(
+            f"The body is gzip-compressed: send the {what} file uncompressed (text/plain or "
+            "application/octet-stream); nothing was stored."
+        )

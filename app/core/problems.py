@@ -174,6 +174,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         errors = []
         for item in exc.errors():
+            if item.get("type") == "json_invalid":
+                errors.append(_json_syntax_error(item, exc.body))
+                continue
             loc = [str(part) for part in item.get("loc", ())]
             line = _line_from_location(loc)
             errors.append(
@@ -229,6 +232,22 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PoolTimeout, database_wait)
     app.add_exception_handler(DisconnectionError, database_wait)
     app.add_exception_handler(Exception, unexpected)
+
+
+def _json_syntax_error(item: dict[str, Any], body: Any) -> LineError:
+    """A JSON body that does not parse: FastAPI locates it at ("body", <character offset>), which
+    read as a record index gave `line` offset + 1, field `body.<offset>` and no reason ("JSON decode
+    error"). The body's own line and column and the parser's reason instead."""
+    reason = str((item.get("ctx") or {}).get("error", "unreadable"))
+    loc = item.get("loc", ())
+    offset = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
+    if offset is None or not isinstance(body, str):
+        return LineError(None, "body", "json_invalid", f"the body is not valid JSON: {reason}")
+    line = body.count("\n", 0, offset) + 1
+    column = offset - body.rfind("\n", 0, offset)
+    return LineError(
+        line, "body", "json_invalid", f"the body is not valid JSON: {reason} (line {line}, column {column})"
+    )
 
 
 def _line_from_location(loc: list[str]) -> int | None:

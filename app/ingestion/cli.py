@@ -18,6 +18,7 @@ from app.cli.database import command_database
 from app.cli.options import IdempotencyKeyOption
 from app.core import db, origin
 from app.core.config import get_settings
+from app.core.fixedwidth.text import BOM
 from app.core.problems import AppError
 from app.medeco.cli import ingest_rsa
 
@@ -80,7 +81,8 @@ def _run(action: str, path: Path, *, idempotency_key: str | None = None) -> None
                     status = exit_codes.PARTIAL
                     outcome = f"{loaded.lines_rejected} line(s) rejected, {stored} stored: see errors"
             else:
-                structure = StructureIn.model_validate_json(path.read_bytes())
+                # A BOM (Windows editors) is skipped, as PUT /api/v1/structure's JSON reader does.
+                structure = StructureIn.model_validate_json(path.read_bytes().removeprefix(BOM))
                 result = structure_service.submit_structure(session, CLI_PRINCIPAL, structure).model_dump()
                 status, outcome = exit_codes.STORED, None
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))

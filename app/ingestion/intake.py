@@ -4,12 +4,14 @@ batch as the API shows it."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from app.auth.schemas import Principal
 from app.core.copying import copied
 from app.core.problems import Conflict
 from app.core.schemas import LineErrorRead
@@ -30,27 +32,47 @@ def some_lines(lines: Sequence[int], shown: int = 5) -> str:
     return text if len(lines) <= shown else f"{text} and {len(lines) - shown} more"
 
 
+def received_digest(sha256: str, units: Sequence[str] | None) -> str:
+    """The `content_sha256` a batch of this body is stored under: the body's SHA-256 for a token on
+    every unit; for a token restricted to units, a digest of the body's and of those units. Such a
+    batch stores only their data, so it must not answer the same body sent later by a wider token
+    (the hospital's feed was answered "already received" and the other units' data never stored)."""
+    if units is None:
+        return sha256
+    return hashlib.sha256(f"{sha256}\nunits:{','.join(sorted(set(units)))}".encode()).hexdigest()
+
+
 def already_received(
-    session: Session, model: type[B], *, sha256: str, idempotency_key: str | None, token_name: str
+    session: Session,
+    model: type[B],
+    *,
+    sha256: str,
+    idempotency_key: str | None,
+    principal: Principal,
 ) -> B | None:
     """The batch a retry refers to: the one this token sent under the same Idempotency-Key (a key
     is the sender's own: another token's key is another delivery), else the one with the same body
-    (SHA-256).
+    (SHA-256) received on every unit, else (a token restricted to units) the one with the same
+    body received on the same units (`received_digest`).
 
     Conflict when this token already used the key for another body: answering the first batch
     would drop the new data, storing it would make the key name two deliveries."""
+    digest = received_digest(sha256, principal.units)
     if idempotency_key is not None:
         by_key = repository.get_batch_by_idempotency_key(
-            session, model, key=idempotency_key, token_name=token_name
+            session, model, key=idempotency_key, token_name=principal.name
         )
         if by_key is not None:
-            if by_key.content_sha256 != sha256:
+            if by_key.content_sha256 not in (sha256, digest):
                 raise Conflict(
                     f"Idempotency-Key {idempotency_key!r} was already used by this token for {model.what} "
                     f"{by_key.id}, with another body: nothing stored. Use a new key to send other content."
                 )
             return by_key
-    return repository.get_batch_by_sha256(session, model, sha256=sha256)
+    found = repository.get_batch_by_sha256(session, model, sha256=sha256)
+    if found is None and digest != sha256:
+        found = repository.get_batch_by_sha256(session, model, sha256=digest)
+    return found
 
 
 def batch_read(read: type[_Read], batch: BatchColumns, **values: Any) -> _Read:

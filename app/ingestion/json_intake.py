@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.auth.schemas import Principal
+from app.core.fixedwidth.text import BOM
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
 from app.ingestion.intake import MAX_PROBLEM_ERRORS
@@ -33,7 +34,9 @@ def ingest_rum_json(
     """JSON RUMs take the file path: each record is written as its fixed-width line, then parsed,
     so both inputs go through one validation and are stored identically."""
     try:
-        batch_in = RumBatchIn.model_validate_json(body)
+        # A UTF-8 byte-order mark (Windows tools write one) is skipped, as in files and event feeds;
+        # pydantic refused it as invalid JSON. The batch's digest stays the body's, as sent.
+        batch_in = RumBatchIn.model_validate_json(body.removeprefix(BOM))
     except ValidationError as error:
         raise InvalidInput(
             f"{error.error_count()} invalid field(s) in the JSON body", errors=_json_errors(error)

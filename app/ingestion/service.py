@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
 from app.core.bulk import driver_connection
+from app.core.compression import refuse_compressed
 from app.core.config import get_settings
 from app.core.fixedwidth.digest import stream_sha256
 from app.core.gc_policy import rare_full_collections
@@ -35,7 +36,7 @@ from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
 from app.ingestion import metrics, repository, splits, workers
 from app.ingestion.blocks import Block, Line, iter_blocks, process_block
-from app.ingestion.intake import MAX_STORED_ERRORS, already_received, batch_read, some_lines
+from app.ingestion.intake import MAX_STORED_ERRORS, already_received, batch_read, received_digest, some_lines
 from app.ingestion.models import RumBatch
 from app.ingestion.schemas import (
     FindingTotals,
@@ -124,11 +125,13 @@ def ingest_rss_file(
     answers the existing batch and stores nothing; the key already used for another body is a
     Conflict. `pre_rejected` lists RSS numbers already rejected upstream
     (JSON records the writer refused), so their RSS stay atomic. InvalidInput when there is no RUM
-    line at all. Never commits: the caller's transaction makes the batch all or nothing."""
+    line at all; UnsupportedMediaType for a gzip body. Never commits: the caller's transaction makes
+    the batch all or nothing."""
     started = time.perf_counter()
+    refuse_compressed(stream, what="RSS")
     digest = sha256 or stream_sha256(stream)[0]
     existing = already_received(
-        session, RumBatch, sha256=digest, idempotency_key=idempotency_key, token_name=principal.name
+        session, RumBatch, sha256=digest, idempotency_key=idempotency_key, principal=principal
     )
     if existing is not None:
         return to_read(existing), False
@@ -139,12 +142,13 @@ def ingest_rss_file(
     repository.lock_writers(session)
     # A concurrent upload of the same body or key may have committed while this one waited.
     existing = already_received(
-        session, RumBatch, sha256=digest, idempotency_key=idempotency_key, token_name=principal.name
+        session, RumBatch, sha256=digest, idempotency_key=idempotency_key, principal=principal
     )
     if existing is not None:
         return to_read(existing), False
     batch = RumBatch(
-        content_sha256=digest, idempotency_key=idempotency_key, source=source, token_name=principal.name,
+        content_sha256=received_digest(digest, principal.units), idempotency_key=idempotency_key,
+        source=source, token_name=principal.name,
         status="processing", lines=0, rss_accepted=0, rum_accepted=0, rss_rejected=0, lines_rejected=0,
         rss_unchanged=0, errors_total=0, formats={}, errors=[], findings={}, skipped_rules=[],
     )  # fmt: skip
@@ -154,7 +158,7 @@ def ingest_rss_file(
     except IntegrityError:
         # Only a writer bypassing the lock can get here; answer its batch all the same.
         existing = already_received(
-            session, RumBatch, sha256=digest, idempotency_key=idempotency_key, token_name=principal.name
+            session, RumBatch, sha256=digest, idempotency_key=idempotency_key, principal=principal
         )
         if existing is None:
             raise

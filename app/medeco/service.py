@@ -70,7 +70,7 @@ def ingest(
     sha256 = content_sha256(output)
     repository.lock_writers(session)
     existing = already_received(
-        session, RsaBatch, sha256=sha256, idempotency_key=idempotency_key, token_name=principal.name
+        session, RsaBatch, sha256=sha256, idempotency_key=idempotency_key, principal=principal
     )
     if existing is not None:
         return to_read(existing), False

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from app.core.fixedwidth.fields import Field, Kind, check_contiguous
+from app.core.dates import DATE_OUT_OF_RANGE, RANGE_TEXT, in_range
+from app.core.fixedwidth.fields import Field, Kind, check_contiguous, control_character_at
 from app.core.fixedwidth.text import decode_line, iter_lines, pad
 from app.core.line_errors import LineError
 from app.ingestion.records import as_date
@@ -61,8 +62,10 @@ class IumLine:
 
 
 def _parse_line(text: str, line_no: int) -> IumLine | LineError:
-    if _CONTROL.search(text):
-        return LineError(line_no, None, "control_character", "the line contains a control character")
+    control = _CONTROL.search(text)
+    if control is not None:
+        name, message = control_character_at(LAYOUT, text, control.start() + 1)
+        return LineError(line_no, name, "control_character", message)
     length = len(text)
     if length > LINE_LENGTH and not text[LINE_LENGTH:].strip():
         text = text[:LINE_LENGTH]
@@ -91,6 +94,15 @@ def _parse_line(text: str, line_no: int) -> IumLine | LineError:
             "effect_date",
             "invalid_date",
             f"date d'effet {raw_date.strip()!r} is not a JJMMAAAA date",
+        )
+    if not in_range(effect):
+        # As everywhere else (a structure's authorisations are held to it): a typo such as 2500 was
+        # stored, and GET /structure then gave an authorisation PUT /structure refuses.
+        return LineError(
+            line_no,
+            "effect_date",
+            DATE_OUT_OF_RANGE,
+            f"date d'effet {effect.isoformat()} is outside the accepted range ({RANGE_TEXT})",
         )
     raw_beds = text[_BEDS].strip()
     if raw_beds and not (raw_beds.isascii() and raw_beds.isdigit()):

@@ -15,6 +15,7 @@ from app.core.fixedwidth.digest import bytes_sha256
 from app.core.line_errors import LineError
 from app.core.problems import InvalidInput
 from app.core.schemas import LineErrorRead
+from app.ingestion.intake import MAX_PROBLEM_ERRORS
 from app.reference.ium import IumLine, check_ium, parse_ium, write_ium
 from app.structure import repository
 from app.structure.models import OPEN_START
@@ -217,7 +218,12 @@ def load_ium(session: Session, body: bytes, *, principal: Principal) -> IumLoadR
     date d'effet is rejected (DRUIDES requires each date d'effet to be unique within a unit)."""
     lines, errors = parse_ium(body)
     if not lines:
-        raise InvalidInput("No readable line in the fichier d'UM.", errors=errors)
+        # The first errors only, as the RUM and RHS feeds: a wrong file (an RSS sent here) listed
+        # every one of its lines.
+        raise InvalidInput(
+            f"No readable line in the fichier d'UM ({len(errors)} line(s) rejected).",
+            errors=errors[:MAX_PROBLEM_ERRORS],
+        )
     read = len(lines) + len(errors)
     checks = check_ium(lines)
     # One upsert statement cannot touch a row twice, and the file would contradict itself.

@@ -96,7 +96,9 @@ class _MappingError(Exception):
 def _load(body: bytes | str) -> tuple[Any, LineError | None]:
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    # ValueError covers UnicodeDecodeError, JSONDecodeError and a number past Python's 4,300-digit
+    # limit for ints (a plain ValueError, which was reported as an "internal_error").
+    except (ValueError, RecursionError) as exc:
         return None, LineError(None, None, "invalid_json", f"the body is not valid JSON: {exc}")
     if not isinstance(data, dict):
         return None, LineError(None, None, "invalid_json", "the body must be a JSON object (a FHIR resource)")

@@ -71,6 +71,8 @@ from datetime import datetime
 from typing import Any, Final, Literal
 
 import hl7
+import hl7.containers
+import hl7.util
 
 from app.core.control_chars import CONTROL_CHARACTER, describe, find_control
 from app.core.dates import DATE_OUT_OF_RANGE, DateOutOfRange
@@ -90,6 +92,13 @@ from app.turnaround.hl7_er7 import (
     parse_dtm,
     split_segments,
 )
+
+# python-hl7 logs the whole field it cannot unescape ("Error decoding value [Q], field [...]": a
+# stay number, a patient's name) at warning and error level, under loggers named by its files'
+# paths: patient data in the service's logs. What it fails on reaches us as a value or an error
+# anyway, so its loggers are turned off.
+for _module in (hl7.util, hl7.containers):
+    _module.logger.disabled = True
 
 AckCode = Literal["AA", "AE", "AR"]
 

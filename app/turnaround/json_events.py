@@ -252,7 +252,9 @@ def _parse(
     if isinstance(body, (bytes, bytearray, str)):
         try:
             data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        # ValueError, not only JSONDecodeError: a number past Python's 4,300-digit limit for ints
+        # raises a plain ValueError, which was a 500.
+        except (ValueError, RecursionError) as exc:
             return [], [LineError(None, None, "invalid_json", f"the body is not valid JSON: {exc}")]
     else:
         data = body

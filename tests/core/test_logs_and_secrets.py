@@ -42,6 +42,23 @@ def test_a_full_scenario_logs_no_token_and_no_patient_value(
         assert value not in text, value
 
 
+def test_an_hl7_value_python_hl7_cannot_unescape_is_not_logged(
+    client: Any, auth_headers: Any, caplog: Any
+) -> None:
+    """python-hl7 logged the whole field it failed to unescape, a stay number here, at error level."""
+    caplog.set_level(logging.DEBUG)
+    message = (
+        b"MSH|^~\\&|GAM|X|DPI|X|20240306||ADT^A03|91|P|2.5\r"
+        b"PV1|1|I|7500||||||||||||||||564738291\\Q\\^^^X^VN\r"
+    )
+    headers = {**auth_headers("ingest"), "Content-Type": "x-application/hl7-v2+er7"}
+    response = client.post("/api/v1/stay-events", content=message, headers=headers)
+    assert b"MSA|AA|91" in response.content
+    formatter = JsonFormatter()
+    text = "\n".join(formatter.format(r) for r in caplog.records if not r.name.startswith("httpx"))
+    assert "request" in text and "564738291" not in text
+
+
 def test_the_run_log_holds_the_service_records_formatted_as_the_service_does(
     client: Any, auth_headers: Any
 ) -> None:

@@ -126,6 +126,32 @@ class TestRumBatches:
         assert (batch["status"], batch["rss_accepted"], batch["errors"]) == ("completed", 2, [])
         assert current(session)["4002"] == (batch["id"], [MINE, FOREIGN])
 
+    def test_a_body_a_restricted_token_sent_first_is_still_stored_whole_for_the_hospital(
+        self, client: Any, auth_headers: Any, session: Any
+    ) -> None:
+        """The same file, first from a unit's feed (other units' RSS refused), then from the
+        hospital's: the second was answered the first batch (200, "already received") and 4004
+        was never stored. A re-send by either token still stores nothing."""
+        lines = rss_lines(one_unit("4001", MINE), one_unit("4004", FOREIGN))
+        unit_feed = auth_headers("ingest", units=[MINE], name="onco-feed")
+        first = post_rss(client, unit_feed, lines)
+        assert (first.status_code, first.json()["rss_accepted"], first.json()["rss_rejected"]) == (201, 1, 1)
+        his = auth_headers("ingest", name="his")
+        second = post_rss(client, his, lines)
+        assert second.status_code == 201, second.text
+        batch = second.json()
+        assert batch["id"] != first.json()["id"]
+        assert (batch["status"], batch["rss_accepted"], batch["rss_unchanged"], batch["errors"]) == (
+            "completed", 2, 1, [],
+        )  # fmt: skip
+        assert current(session) == {"4001": (first.json()["id"], [MINE]), "4004": (batch["id"], [FOREIGN])}
+        again = (post_rss(client, his, lines), post_rss(client, unit_feed, lines))
+        assert [response.status_code for response in again] == [200, 200]
+        # The hospital's batch covers every unit: a unit's feed re-sending the file is answered it.
+        same_units = auth_headers("ingest", units=[MINE], name="onco-feed-2")
+        assert post_rss(client, same_units, lines).json()["id"] == batch["id"]
+        assert session.execute(text("SELECT count(*) FROM rum_batch")).scalar_one() == 2
+
     def test_the_audit_entry_of_a_restricted_write_names_its_units(
         self, client: Any, auth_headers: Any, session: Any
     ) -> None:
@@ -189,6 +215,29 @@ class TestRhsBatches:
             ("5001", self.NEXT, MINE, batch["id"]),
             ("5002", self.WEEK, FOREIGN, before["id"]),
         ]
+
+    def test_a_body_a_restricted_token_sent_first_is_still_stored_whole_for_the_hospital(
+        self, client: Any, auth_headers: Any, session: Any
+    ) -> None:
+        """As for RUM batches: the hospital's feed was answered the unit feed's batch, 5002 lost."""
+        lines = (rhs("5001", self.WEEK, MINE), rhs("5002", self.WEEK, FOREIGN))
+        unit_feed = auth_headers("ingest", units=[MINE], name="ssr-feed")
+        first = post_rhs(client, unit_feed, *lines).json()
+        assert (first["rhs_stored"], first["lines_rejected"]) == (1, 1)
+        his = auth_headers("ingest", name="his")
+        second = post_rhs(client, his, *lines)
+        assert second.status_code == 201, second.text
+        batch = second.json()
+        assert (batch["status"], batch["rhs_stored"], batch["rhs_unchanged"], batch["errors"]) == (
+            "accepted", 1, 1, [],
+        )  # fmt: skip
+        assert self.current(session) == [
+            ("5001", self.WEEK, MINE, first["id"]),
+            ("5002", self.WEEK, FOREIGN, batch["id"]),
+        ]
+        again = (post_rhs(client, his, *lines), post_rhs(client, unit_feed, *lines))
+        assert [response.status_code for response in again] == [200, 200]
+        assert session.execute(text("SELECT count(*) FROM rhs_batch")).scalar_one() == 2
 
     def test_a_body_with_nothing_in_the_token_units_is_a_400(
         self, client: Any, auth_headers: Any, session: Any

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
+import json
 from typing import Any
 
 import pytest
@@ -246,6 +248,21 @@ def test_json_batch_is_stored_like_the_file(client: Any, auth_headers: Any, sess
     assert stored == write_rss(rss)
 
 
+def test_a_json_batch_written_with_a_utf8_bom_is_read(client: Any, auth_headers: Any, session: Any) -> None:
+    """Windows tools write a BOM before UTF-8 JSON: the file and event feeds skip it, the JSON
+    RUM batch answered 400 "Invalid JSON: expected value at line 1 column 1"."""
+    record = dataclasses.asdict(make_rss(1, rss_number="5003").rums[0])
+    record.pop("line")
+    body = b"\xef\xbb\xbf" + json.dumps({"rums": [record]}).encode()
+    headers = {**auth_headers("ingest"), "Content-Type": "application/json"}
+    response = client.post("/api/v1/rum-batches", content=body, headers=headers)
+    assert response.status_code == 201, response.text
+    assert (response.json()["rss_accepted"], response.json()["errors"]) == (1, [])
+    stored = session.execute(text("SELECT line_text FROM rum")).scalars().all()
+    assert stored == write_rss(make_rss(1, rss_number="5003"))
+    assert client.post("/api/v1/rum-batches", content=body, headers=headers).status_code == 200
+
+
 def test_json_value_too_long_rejects_its_rss(client: Any, auth_headers: Any) -> None:
     rum = dataclasses.asdict(make_rss(1, rss_number="5002").rums[0])
     rum.pop("line")
@@ -281,6 +298,22 @@ def test_bad_inputs_never_500(client: Any, auth_headers: Any) -> None:
         headers={**ingest, "Content-Type": "application/json"},
     )
     assert bad_json.status_code == 400 and bad_json.json()["errors"][0]["line"] == 1
+
+
+def test_a_gzip_body_is_refused_saying_so_and_stores_no_batch(
+    client: Any, auth_headers: Any, session: Any
+) -> None:
+    """A gzipped RSS file was stored as a rejected batch (201) whose only error was "control
+    character 0x1F at column 1", and its re-send answered that batch."""
+    body = gzip.compress(rss_file(make_rss(1, rss_number="5004")))
+    for headers in ({}, {"Content-Encoding": "gzip"}):
+        response = post(client, auth_headers("ingest"), body, **headers)
+        assert (response.status_code, response.headers["content-type"]) == (415, "application/problem+json")
+        assert response.json()["detail"] == (
+            "The body is gzip-compressed: send the RSS file uncompressed (text/plain or "
+            "application/octet-stream); nothing was stored."
+        )
+    assert session.execute(text("SELECT count(*) FROM rum_batch")).scalar_one() == 0
 
 
 def test_impossible_dates_are_stored_and_reported_as_findings(client: Any, auth_headers: Any) -> None:

@@ -94,6 +94,17 @@ def test_ingest_structure_then_ium(invoke: Invoke, tmp_path: Path, session: Sess
     assert units == ["7500"]
 
 
+def test_a_structure_file_saved_with_a_utf8_bom_is_read(invoke: Invoke, tmp_path: Path) -> None:
+    """Windows editors save JSON with a BOM; PUT /structure reads such a body, the command exited 1
+    with "Invalid JSON: expected value at line 1 column 1"."""
+    structure = tmp_path / "structure.json"
+    content = {"poles": [{"code": "MED", "label": "Médecine"}], "services": [], "units": []}
+    structure.write_bytes(b"\xef\xbb\xbf" + json.dumps(content).encode())
+    result = invoke("ingest", "structure", str(structure))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"poles": 1, "services": 0, "units": 0, "authorisations": 0}
+
+
 def test_bad_files_exit_1_with_the_errors_and_store_nothing(
     invoke: Invoke, tmp_path: Path, session: Session
 ) -> None:

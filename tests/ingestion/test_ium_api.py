@@ -79,3 +79,13 @@ def test_admin_only_audited_and_bad_bodies(client: Any, auth_headers: Any) -> No
     assert [(e["token_name"], e["action"], e["object_type"]) for e in log if e["object_type"] == "ium"] == [
         ("dim-admin", "write", "ium")
     ]
+
+
+def test_a_file_without_any_readable_line_lists_the_first_errors_only(client: Any, auth_headers: Any) -> None:
+    """An RSS file sent here by mistake: the problem listed every one of its lines (200,000 lines,
+    a 20 MB answer); the RHS and RUM feeds list the first 100 and count them all."""
+    response = post_ium(client, auth_headers("admin"), b"not a fichier d'UM line\n" * 2000)
+    assert response.status_code == 400
+    problem = response.json()
+    assert problem["detail"] == "No readable line in the fichier d'UM (2000 line(s) rejected)."
+    assert [e["line"] for e in problem["errors"]] == list(range(1, 101))

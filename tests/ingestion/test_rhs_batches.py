@@ -12,6 +12,7 @@ Batch 3 (non-grouped M0C): S5 2400005 week of 04/03, 4 days, no CM.
 
 from __future__ import annotations
 
+import gzip
 import io
 from collections.abc import Callable
 from datetime import date
@@ -119,6 +120,22 @@ class TestRhsBatches:
 
         again = client.get(f"/api/v1/rhs-batches/{batch['id']}", headers=ingest)
         assert again.status_code == 200 and again.json() == batch
+
+    def test_a_week_outside_1900_2100_is_refused(
+        self, client: Any, ingest: dict[str, str], session: Session
+    ) -> None:
+        """Week 01 of 2500 (a typo for 2025) was stored, dated 2500-01-04: in no report, never said."""
+        lines = [
+            rhs("2400061", date(2025, 1, 6), "08", 7, week_number="012500"),
+            rhs("2400062", date(2025, 1, 6), "08", 7),
+        ]
+        batch = post(client, ingest, body(*lines)).json()
+        assert (batch["rhs_stored"], batch["lines_rejected"]) == (1, 1)
+        assert [(e["line"], e["field"], e["code"], e["message"]) for e in batch["errors"]] == [
+            (1, "week_number", "date_out_of_range",
+             "week 012500 begins on 2500-01-04, outside the accepted range (1900-01-01 to 2100-12-31)"),
+        ]  # fmt: skip
+        assert session.scalars(select(Rhs.ssr_stay_number)).all() == ["2400062"]
 
     def test_batch_list_pages_newest_first_with_a_cursor(
         self, client: Any, ingest: dict[str, str], auth_headers: Headers
@@ -263,6 +280,40 @@ class TestRhsBatches:
         ]  # fmt: skip
         assert session.scalars(select(Rhs.line).order_by(Rhs.line)).all() == [2, 4]
 
+    def test_an_unreadable_rhs_keeps_its_whole_stay_week_back(
+        self, client: Any, ingest: dict[str, str], session: Session
+    ) -> None:
+        """A stay-week is written whole: its readable RHS alone used to replace it, so the RHS of
+        the other UM, stored before and now cut short in transfer, was superseded and its days lost."""
+        week, other = date(2024, 2, 5), date(2024, 2, 12)
+        first = post(
+            client, ingest, body(rhs("2400051", week, "08", 3), rhs("2400051", week, "08", 4, unit="6118"))
+        ).json()
+        lines = [
+            rhs("2400051", week, "08", 2),  # 1: corrected, but its stay-week is not whole
+            rhs("2400051", week, "08", 4, unit="6118")[:150],  # 2: cut after its week number
+            rhs("2400051", other, "08", 7),  # 3: another week of the stay: stored
+        ]
+        response = post(client, ingest, body(*lines))
+        assert response.status_code == 201, response.text
+        batch = response.json()
+        counts = ("rhs_accepted", "rhs_stored", "rhs_superseded", "lines_rejected")
+        assert [batch[name] for name in counts] == [1, 1, 0, 2]
+        assert [(e["line"], e["field"], e["code"], e["message"]) for e in batch["errors"]] == [
+            (1, "ssr_stay_number", "incomplete_stay_week",
+             "another RHS of this stay and week could not be read (line 2): a stay-week is written "
+             "whole, none of it is stored"),
+            (2, None, "line_length", "RHS M1C line of 150 characters, shorter than its fixed part (187)"),
+        ]  # fmt: skip
+        current = session.execute(
+            select(Rhs.week_date, Rhs.unit, Rhs.batch_id)
+            .where(Rhs.is_current)
+            .order_by(Rhs.week_date, Rhs.unit)
+        ).all()
+        assert [tuple(row) for row in current] == [
+            (week, "6117", first["id"]), (week, "6118", first["id"]), (other, "6117", batch["id"]),
+        ]  # fmt: skip
+
     def test_many_conflicting_rhs_name_a_few_lines(self, client: Any, ingest: dict[str, str]) -> None:
         lines = [rhs("2400041", date(2024, 2, 5), "08", days) for days in range(1, 8)]
         lines.append(rhs("2400042", date(2024, 2, 5), "08", 7))
@@ -291,6 +342,18 @@ class TestRhsBatches:
             "/api/v1/rhs-batches", content=b"{}", headers={**ingest, "Content-Type": "application/json"}
         )
         assert response.status_code == 415
+
+    def test_a_gzip_body_is_refused_saying_so(
+        self, client: Any, ingest: dict[str, str], session: Session
+    ) -> None:
+        """It was a 400 listing each line of binary as "the line contains a control character"."""
+        response = post(client, ingest, gzip.compress(BATCH_3))
+        assert response.status_code == 415
+        assert response.json()["detail"] == (
+            "The body is gzip-compressed: send the RHS file uncompressed (text/plain or "
+            "application/octet-stream); nothing was stored."
+        )
+        assert session.scalars(select(Rhs)).all() == []
 
     def test_roles(self, client: Any, auth_headers: Headers) -> None:
         assert post(client, auth_headers("reader"), BATCH_3).status_code == 403

@@ -520,8 +520,16 @@ def test_missing_stay_number() -> None:
 def test_control_characters() -> None:
     line = bytearray(_line())
     line[30] = 0x09
-    assert _error(bytes(line)).code == "control_character"
-    assert _error(b"\x00" * 300).code == "control_character"
+    error = _error(bytes(line))
+    # The column and the field are named, as for a RUM line: "the line contains a control
+    # character" left the DIM searching a 300-character line for an invisible byte.
+    assert (error.code, error.field, error.message) == (
+        "control_character", "admin_number", "control character 0x09 at column 31 (field admin_number)",
+    )  # fmt: skip
+    unreadable = _error(b"\x00" * 300)
+    assert (unreadable.code, unreadable.field, unreadable.message) == (
+        "control_character", None, "control character 0x00 at column 1",
+    )  # fmt: skip
 
 
 def test_garbage() -> None:

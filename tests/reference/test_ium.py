@@ -124,14 +124,29 @@ def test_latin1_and_trailing_padding() -> None:
         (b"4001910001973   20122000   C", "missing_authorisation_type", "auth_type"),
         (b"400191000197329 31022000   C", "invalid_date", "effect_date"),
         (b"400191000197329         0  C", "invalid_date", "effect_date"),
+        (b"400191000197329 20122500   C", "date_out_of_range", "effect_date"),
+        (b"400191000197329 20121899   C", "date_out_of_range", "effect_date"),
         (b"400191000197329 20122000 A C", "not_numeric", "beds"),
         (b"400191000197329 20122000   H", "unknown_mode", "hosp_mode"),
-        (b"400191000197329 2012\x002000C", "control_character", None),
+        (b"400191000197329 2012\x002000C", "control_character", "effect_date"),
     ],
 )
 def test_format_errors(body: bytes, code: str, field: str | None) -> None:
     error = _only_error(body)
     assert (error.line, error.code, error.field) == (1, code, field)
+
+
+def test_an_effect_date_outside_1900_2100_is_refused() -> None:
+    """A typo (2500 for 2000) was stored: GET /structure then gave an authorisation PUT /structure
+    refuses, so the structure could no longer be sent back as read."""
+    error = _only_error(b"400191000197329 20122500   C")
+    assert error.message == "date d'effet 2500-12-20 is outside the accepted range (1900-01-01 to 2100-12-31)"
+
+
+def test_a_control_character_is_located() -> None:
+    """It was "the line contains a control character", with no column nor field."""
+    error = _only_error(b"400191000197329 2012\x002000C")
+    assert error.message == "control character 0x00 at column 21 (field effect_date)"
 
 
 def test_errors_do_not_stop_the_file() -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import text
@@ -74,6 +75,22 @@ def test_inconsistent_structure_is_rejected_with_located_errors(client: Any, aut
     assert client.get("/api/v1/structure", headers=auth_headers("admin")).json()["units"] == []
 
 
+def test_a_structure_file_that_is_not_json_names_its_line_and_reason(client: Any, auth_headers: Any) -> None:
+    """It was `line` 323 and field `body.322` (the character offset) with only "JSON decode error"."""
+    body = json.dumps(STRUCTURE, indent=2).replace('"URG"\n', '"URG",\n', 1)  # a trailing comma
+    assert body.count("\n") > 10
+    headers = {**auth_headers("admin"), "Content-Type": "application/json"}
+    response = client.put("/api/v1/structure", content=body.encode(), headers=headers)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {
+            "line": 22, "field": "body", "code": "json_invalid",
+            "message": "the body is not valid JSON: Expecting property name enclosed in double quotes "
+            "(line 22, column 5)",
+        }
+    ]  # fmt: skip
+
+
 def test_structure_write_needs_admin_and_is_audited(client: Any, auth_headers: Any) -> None:
     assert client.put("/api/v1/structure", json=STRUCTURE, headers=auth_headers("dim")).status_code == 403
     assert client.get("/api/v1/structure", headers=auth_headers("ingest")).status_code == 403
@@ -146,7 +163,7 @@ def test_authorisations_of_a_put_are_checked_as_fichier_d_um_lines(client: Any, 
     assert response.status_code == 400
     assert [(e["line"], e["field"], e["code"]) for e in response.json()["errors"]] == [
         (2, "authorisations.hosp_mode", "unknown_mode"),
-        (3, "authorisations", "control_character"),
+        (3, "authorisations.unit", "control_character"),
         (4, "authorisations.effect_date", "duplicate_effect_date"),
     ]
     too_many_beds = {**STRUCTURE, "authorisations": [{**line, "beds": 1000}]}

@@ -207,7 +207,14 @@ def test_json_partial_body_keeps_the_valid_events(client: Any, auth_headers: Any
 
 @pytest.mark.parametrize(
     "body",
-    [b"not json", b"[]", b'{"events": []}', b'{"events": [{"event_id": "x"}]}', b'{"events": [1, 2]}'],
+    [
+        b"not json",
+        b"[]",
+        b'{"events": []}',
+        b'{"events": [{"event_id": "x"}]}',
+        b'{"events": [1, 2]}',
+        b'{"events": [{"event_id": ' + b"9" * 5000 + b"}]}",  # past Python's int digits: was a 500
+    ],
 )
 def test_json_body_without_any_valid_event_is_a_problem(body: bytes, client: Any, auth_headers: Any) -> None:
     headers = {**auth_headers("ingest"), "Content-Type": "application/json"}

@@ -174,6 +174,7 @@ def test_invalid_resource_is_reported_with_its_path() -> None:
     [
         (b"{not json", "invalid_json", None),
         (b"\xff\xfe", "invalid_json", None),
+        (b'{"id": ' + b"1" * 5000 + b"}", "invalid_json", None),  # was "internal_error"
         (b"[]", "invalid_json", None),
         (b'{"resourceType": "Patient"}', "wrong_resource_type", "resourceType"),
         (

@@ -143,6 +143,7 @@ def test_duplicate_event_ids_inside_one_body() -> None:
     [
         (b"{", "invalid_json", None),
         (b"\xff", "invalid_json", None),
+        (b'{"events": ' + b"1" * 5000 + b"}", "invalid_json", None),  # a ValueError, not a JSONDecodeError
         (b"[]", "invalid_body", "events"),
         (b'{"events": {}}', "invalid_body", "events"),
         (b'{"events": []}', "invalid_body", "events"),

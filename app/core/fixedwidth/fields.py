@@ -112,3 +112,13 @@ def derive(
 def field_covering(fields: Iterable[Field], column: int) -> Field | None:
     """The field holding a 1-based column (for error messages), None outside them."""
     return next((item for item in fields if item.start <= column <= item.end), None)
+
+
+def control_character_at(fields: Iterable[Field], text: str, column: int) -> tuple[str | None, str]:
+    """The field and the message of a control character at a 1-based column of a fixed-width line,
+    worded as the RUM parser words it: the byte, its column and the field covering it (None past
+    the fields given)."""
+    item = field_covering(fields, column)
+    name = item.name if item is not None else None
+    message = f"control character 0x{ord(text[column - 1]):02X} at column {column}"
+    return name, message + (f" (field {name})" if name else "")

@@ -26,6 +26,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import BinaryIO, Final
 
+from app.core.fixedwidth.fields import control_character_at
 from app.core.fixedwidth.text import decode_line, iter_lines
 from app.core.line_errors import LineError
 from app.ingestion.rhs.layouts import GROUPED_VERSIONS, LAYOUTS, RhsLayout, detect_layout
@@ -301,9 +302,12 @@ def parse_rhs_line(raw: bytes, line_no: int) -> Rhs | LineError:
     text = decode_line(raw.rstrip(b"\r\n"))
     # isprintable() is the fast path; it also rejects harmless characters (no-break space...), hence
     # the exact check behind it.
-    if not text.isprintable() and _CONTROL.search(text):
-        return LineError(line_no, None, "control_character", "the line contains a control character")
+    control = None if text.isprintable() else _CONTROL.search(text)
     layout = detect_layout(text)
+    if control is not None:
+        fixed = layout.fixed if layout is not None else ()
+        name, message = control_character_at(fixed, text, control.start() + 1)
+        return LineError(line_no, name, "control_character", message)
     if layout is None:
         return LineError(
             line_no,
@@ -373,6 +377,20 @@ def parse_rhs_line(raw: bytes, line_no: int) -> Rhs | LineError:
             setattr(rhs, zp.attribute, [cls(*values[i : i + arity]) for i in range(0, len(values), arity)])
         position += count * zp.element
     return rhs
+
+
+def stay_week_of(raw: bytes) -> tuple[str, date] | None:
+    """The SSR stay number and week (its Monday) of a line `parse_rhs_line` refused, read where its
+    format puts them; None when the format, the stay number or the week cannot be read. A stay-week
+    is written whole, so its other RHS must not be written without this one."""
+    text = decode_line(raw.rstrip(b"\r\n"))
+    layout = detect_layout(text)
+    week_field = layout.field("week_number") if layout is not None else None
+    if layout is None or week_field is None or len(text) < week_field.end:
+        return None
+    stay = text[_PLANS[layout.version].stay].strip()
+    monday = Rhs(week_number=text[week_field.slice()].strip()).week_monday
+    return (stay, monday) if stay and monday is not None else None
 
 
 def iter_rhs(stream: BinaryIO | Iterable[bytes]) -> Iterator[Rhs | LineError]:

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.schemas import Principal
+from app.core.compression import refuse_compressed
+from app.core.dates import DATE_OUT_OF_RANGE, RANGE_TEXT, in_range
 from app.core.fixedwidth.digest import stream_sha256
 from app.core.fixedwidth.text import decode_line, iter_lines
 from app.core.line_errors import LineError
@@ -23,11 +25,12 @@ from app.ingestion.intake import (
     MAX_STORED_ERRORS,
     already_received,
     batch_read,
+    received_digest,
     some_lines,
 )
 from app.ingestion.models import RhsBatch
 from app.ingestion.rhs import repository
-from app.ingestion.rhs.parser import Rhs, parse_rhs_line
+from app.ingestion.rhs.parser import Rhs, parse_rhs_line, stay_week_of
 from app.ingestion.rhs.schemas import RhsBatchPage, RhsBatchRead
 
 
@@ -65,11 +68,15 @@ def _parse(stream: IO[bytes]) -> _Parsed:
         if len(parsed.errors) < MAX_STORED_ERRORS:
             parsed.errors.append(error)
 
+    unreadable: dict[tuple[str, date], list[int]] = {}  # stay-week -> its lines that were refused
     for line_no, raw in iter_lines(stream):
         parsed.lines += 1
         record = parse_rhs_line(raw, line_no)
         if isinstance(record, LineError):
             reject(record)
+            stay_week = stay_week_of(raw)
+            if stay_week is not None:
+                unreadable.setdefault(stay_week, []).append(line_no)
             continue
         week = record.week_monday
         if week is None:
@@ -82,10 +89,49 @@ def _parse(stream: IO[bytes]) -> _Parsed:
                 )
             )
             continue
+        if not in_range(week):
+            # Dates are held to 1900-2100 everywhere: such a week (a typo, 2500) was stored where
+            # no report would ever show it.
+            reject(
+                LineError(
+                    line_no,
+                    "week_number",
+                    DATE_OUT_OF_RANGE,
+                    f"week {record.week_number} begins on {week.isoformat()}, outside the accepted range "
+                    f"({RANGE_TEXT})",
+                )
+            )
+            continue
         parsed.rows.append(_row(record, raw, week))
         parsed.formats[record.version] = parsed.formats.get(record.version, 0) + 1
+    _refuse_incomplete(parsed, unreadable)
     _refuse_repeats(parsed)
     return parsed
+
+
+def _refuse_incomplete(parsed: _Parsed, unreadable: dict[tuple[str, date], list[int]]) -> None:
+    """Refuse the RHS of a stay-week one of whose lines could not be read: a stay-week is written
+    whole, so its readable RHS alone used to replace it, superseding the stored RHS of the line
+    refused (a UM's days lost until the file was sent again)."""
+    if not unreadable:
+        return
+    line, stay, week = (
+        repository.STAGED_COLUMNS.index(name) for name in ("line", "ssr_stay_number", "week_date")
+    )
+    kept: list[tuple[Any, ...]] = []
+    for row in parsed.rows:
+        refused = unreadable.get((row[stay], row[week]))
+        if refused is None:
+            kept.append(row)
+            continue
+        where = f"line{'s' if len(refused) > 1 else ''} {some_lines(refused)}"
+        message = (
+            f"another RHS of this stay and week could not be read ({where}): "
+            "a stay-week is written whole, none of it is stored"
+        )
+        _drop(parsed, row, LineError(row[line], "ssr_stay_number", "incomplete_stay_week", message))
+    parsed.rows = kept
+    parsed.errors.sort(key=lambda error: error.line or 0)
 
 
 def _drop(parsed: _Parsed, row: tuple[Any, ...], error: LineError) -> None:
@@ -175,8 +221,9 @@ def ingest_rhs_file(
     sha256, size = stream_sha256(stream)
     if size == 0:
         raise InvalidInput("The body is empty: send the RHS file as text/plain or application/octet-stream.")
+    refuse_compressed(stream, what="RHS")
     existing = already_received(
-        session, RhsBatch, sha256=sha256, idempotency_key=idempotency_key, token_name=principal.name
+        session, RhsBatch, sha256=sha256, idempotency_key=idempotency_key, principal=principal
     )
     if existing is not None:
         return _read(existing), False
@@ -189,7 +236,7 @@ def ingest_rhs_file(
     repository.lock_rhs_writers(session)
     # A concurrent identical request may have committed while this one waited for the lock.
     existing = already_received(
-        session, RhsBatch, sha256=sha256, idempotency_key=idempotency_key, token_name=principal.name
+        session, RhsBatch, sha256=sha256, idempotency_key=idempotency_key, principal=principal
     )
     if existing is not None:
         return _read(existing), False
@@ -201,7 +248,7 @@ def ingest_rhs_file(
                 errors=parsed.errors[:MAX_PROBLEM_ERRORS],
             )
     batch = RhsBatch(
-        content_sha256=sha256,
+        content_sha256=received_digest(sha256, principal.units),
         idempotency_key=idempotency_key,
         source=source,
         token_name=principal.name,
