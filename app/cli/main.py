@@ -21,7 +21,7 @@ from app.auth import service as auth_service
 from app.auth.schemas import Principal, Role
 from app.cli.database import command_database, open_database
 from app.core import compiled, db, dbwaits, embedded_pg, origin
-from app.core.config import get_settings
+from app.core.config import Settings, environment_errors, get_settings
 from app.core.logging import configure_logging
 from app.core.problems import AppError
 from app.demo.cli import demo as demo_command
@@ -29,6 +29,7 @@ from app.ingestion import service as ingestion_service
 from app.ingestion import workers as ingestion_workers
 from app.ingestion.cli import ingest_app, rhs_alias_app
 from app.reference.cli import nomenclature_app
+from app.turnaround.settings import TurnaroundSettings
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,21 @@ app.add_typer(nomenclature_app, name="nomenclature")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(rhs_alias_app, name="rhs", hidden=True)  # deprecated: dimqa ingest rhs
 app.command("demo")(demo_command)
+
+
+@app.callback()
+def _check_environment() -> None:
+    # Before any command: an invalid DIMQA_* value (or DATABASE_URL) was a pydantic traceback in
+    # the middle of a start, after the port was taken; one line naming each variable instead.
+    errors = [
+        error
+        for kind in (Settings, dbwaits.WaitSettings, TurnaroundSettings)
+        for error in environment_errors(kind)
+    ]
+    if errors:
+        typer.echo(f"dimqa: invalid configuration: {'; '.join(errors)}", err=True)
+        raise typer.Exit(1)
+
 
 # Token commands are audited like the API's token routes, under this name (as `dimqa ingest`).
 CLI_PRINCIPAL = Principal(name="cli", role=Role.ADMIN, units=None)

@@ -4,6 +4,7 @@ with how to make another, and no command prints platformdirs' XDG_RUNTIME_DIR wa
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -122,3 +123,42 @@ def test_no_command_prints_the_xdg_runtime_dir_warning(tmp_path: Path) -> None:
     assert (helped.returncode, helped.stderr) == (0, "")
     migrated = dimqa("migrate", env=env)
     assert (migrated.returncode, migrated.stdout, migrated.stderr) == (0, "database at head\n", "")
+
+
+def test_an_invalid_setting_is_one_line_before_anything(database_url: str, session: Session) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DIMQA_INGEST_WORKERS": "four",
+        "DIMQA_DB_CONNECT_TIMEOUT": "1",
+        "DIMQA_MAX_BODY_BYTES": "0",
+    }
+    result = dimqa("serve", "--port", "0", env=env)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        "dimqa: invalid configuration: "
+        "DIMQA_MAX_BODY_BYTES: Input should be greater than 0; "
+        "DIMQA_INGEST_WORKERS: Input should be a valid integer, unable to parse string as an integer; "
+        "DIMQA_DB_CONNECT_TIMEOUT: Input should be greater than or equal to 2\n"
+    )
+    # Refused before the migrations, the first admin token and the demo load.
+    assert session.execute(text("SELECT count(*) FROM api_token")).scalar_one() == 0
+    level = dimqa(
+        "token", "list", env={**os.environ, "DATABASE_URL": database_url, "DIMQA_LOG_LEVEL": "verbose"}
+    )
+    assert (level.returncode, level.stdout) == (1, "")
+    assert level.stderr == (
+        "dimqa: invalid configuration: "
+        "DIMQA_LOG_LEVEL: a log level is one of DEBUG, INFO, WARNING, ERROR, CRITICAL\n"
+    )
+
+
+def test_the_log_level_is_read_in_any_case() -> None:
+    from app.core.config import Settings
+    from app.core.logging import configure_logging
+
+    settings = Settings(log_level="debug")
+    assert settings.log_level == "DEBUG"
+    configure_logging(settings.log_level)  # `debug` as written was a ValueError at the start of serve
+    assert logging.getLogger().level == logging.DEBUG
+    configure_logging("INFO")
