@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from app.core import db, embedded_pg, migrations
 from app.core.config import Settings
 
@@ -19,7 +23,15 @@ def open_database(settings: Settings, *, migrate: bool = True) -> str:
     """Configure the process on the database, migrated to head; returns the URL."""
     url = resolve_url(settings)
     if migrate:
-        migrations.upgrade(url)
+        try:
+            migrations.upgrade(url)
+        except (OperationalError, InterfaceError) as error:
+            # A stopped server, a wrong host, port, database or password: one line saying which
+            # database (password hidden) and libpq's reason, not SQLAlchemy's two tracebacks.
+            reason = str(error.orig or error).strip().splitlines()[0]
+            where = make_url(url).render_as_string(hide_password=True)
+            typer.echo(f"dimqa: cannot connect to the database {where}: {reason}", err=True)
+            raise typer.Exit(1) from None
     db.configure(url, pool_size=settings.db_pool_size)
     return url
 

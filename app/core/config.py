@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
@@ -72,9 +74,21 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _use_psycopg_driver(cls, value: str | None) -> str | None:
-        return normalize_database_url(value) if value else value
+        if not value:
+            return value
+        url = normalize_database_url(value)
+        # Checked here, not at the first connection: a typo (`postgress://`, a port `5432a`, a MySQL
+        # URL) was a traceback from deep inside SQLAlchemy or a missing-module error.
+        try:
+            parsed = make_url(url)
+        except (ArgumentError, ValueError):
+            raise ValueError(f"not a URL; expected {_URL_SHAPE}") from None
+        if parsed.drivername != "postgresql+psycopg":
+            raise ValueError(f"not a PostgreSQL URL with the psycopg driver; expected {_URL_SHAPE}")
+        return url
 
 
+_URL_SHAPE = "postgresql://user:password@host:5432/database"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 

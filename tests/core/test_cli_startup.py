@@ -162,3 +162,36 @@ def test_the_log_level_is_read_in_any_case() -> None:
     configure_logging(settings.log_level)  # `debug` as written was a ValueError at the start of serve
     assert logging.getLogger().level == logging.DEBUG
     configure_logging("INFO")
+
+
+def test_a_database_it_cannot_reach_is_one_line_without_the_password() -> None:
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": f"postgresql://dimqa:s3cret@127.0.0.1:{port}/dimqa"}
+    refused = (
+        f"dimqa: cannot connect to the database postgresql+psycopg://dimqa:***@127.0.0.1:{port}/dimqa: "
+        f'connection failed: connection to server at "127.0.0.1", port {port} failed: Connection refused\n'
+    )
+    migrated = dimqa("migrate", env=env)
+    assert (migrated.returncode, migrated.stdout, migrated.stderr) == (1, "", refused)
+    served = dimqa("serve", "--port", "0", env=env)
+    assert (served.returncode, served.stdout) == (1, "")
+    # After the JSON log line of the compiled modules, that line alone: no traceback.
+    assert served.stderr.splitlines(keepends=True)[1:] == [refused]
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("postgresql://dimqa@127.0.0.1:5432a/dimqa", "not a URL"),
+        ("mysql://dimqa@127.0.0.1/dimqa", "not a PostgreSQL URL with the psycopg driver"),
+    ],
+)
+def test_a_database_url_that_is_not_postgresql_is_one_line(url: str, reason: str) -> None:
+    result = dimqa("token", "list", env={**os.environ, "DATABASE_URL": url})
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"dimqa: invalid configuration: DATABASE_URL: {reason}; "
+        "expected postgresql://user:password@host:5432/database\n"
+    )
