@@ -83,6 +83,17 @@ def test_an_existing_name_is_one_line_on_stderr_and_exit_1(invoke: Invoke, sessi
     assert tokens(session) == [("dashboard", "reader", None)]
 
 
+@pytest.mark.parametrize("name", ["", " ", "admin ", "dim\nadmin\tadmin\t*", "é" * 3, "x" * 101])
+def test_a_name_the_api_refuses_creates_no_token(invoke: Invoke, session: Session, name: str) -> None:
+    """A blank name was stored: listed as an empty column, not revocable by DELETE /tokens/{name}."""
+    result = invoke("token", "create", "--name", name, "--role", "reader")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"Token name {name!r} refused: 1 to 100 letters, digits or the characters . _ @ -.\n"
+    )
+    assert tokens(session) == [] and token_audit(session) == []
+
+
 @pytest.mark.parametrize(
     ("units", "stderr"),
     [
