@@ -98,6 +98,16 @@ class UnsupportedMediaType(AppError):
     status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
 
 
+class ServiceUnavailable(AppError):
+    """A failure of the service itself, not of the request: nothing was stored and the same request
+    may be sent again (`Retry-After`), as for the database's 503."""
+
+    status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"Retry-After": str(get_settings().retry_after_seconds)})
+
+
 def problem_response(
     status: int,
     slug: str,
