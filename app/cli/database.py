@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
+from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -31,6 +32,16 @@ def open_database(settings: Settings, *, migrate: bool = True) -> str:
             reason = str(error.orig or error).strip().splitlines()[0]
             where = make_url(url).render_as_string(hide_password=True)
             typer.echo(f"dimqa: cannot connect to the database {where}: {reason}", err=True)
+            raise typer.Exit(1) from None
+        except CommandError as error:
+            # A revision this code does not know: the database was migrated by a newer dimqa (the
+            # code rolled back after an upgrade). Alembic's CommandError traceback said it last.
+            where = make_url(url).render_as_string(hide_password=True)
+            typer.echo(
+                f"dimqa: cannot migrate the database {where}: {error}; was it migrated by a newer "
+                "version of dimqa? Run that version, or restore the database's backup from before it.",
+                err=True,
+            )
             raise typer.Exit(1) from None
     db.configure(url, pool_size=settings.db_pool_size)
     return url

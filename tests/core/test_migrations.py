@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -163,6 +166,37 @@ def test_0012_closes_the_open_duplicates_left_by_parallel_runs(server_url: str) 
             assert conn.execute(
                 "SELECT count(*) FROM rule_finding WHERE closed_at IS NOT NULL"
             ).fetchone() == (4,)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_database_migrated_by_a_newer_dimqa_is_one_line_at_start(server_url: str) -> None:
+    """The code rolled back after an upgrade: the database's revision is unknown to it. `dimqa
+    serve` and every command ended on Alembic's CommandError traceback."""
+    name = f"dimqa_ahead_{uuid.uuid4().hex[:10]}"
+    admin = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrations.upgrade(url)
+        with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(False)) as conn:
+            conn.execute("UPDATE alembic_version SET version_num = '0099_future'")
+        result = subprocess.run(
+            [sys.executable, "-m", "app.cli.main", "migrate"],
+            env={**os.environ, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        where = make_url(url).render_as_string(hide_password=True)
+        assert (result.returncode, result.stdout) == (1, "")
+        assert result.stderr == (
+            f"dimqa: cannot migrate the database {where}: Can't locate revision identified by "
+            "'0099_future'; was it migrated by a newer version of dimqa? Run that version, or restore "
+            "the database's backup from before it.\n"
+        )
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
