@@ -66,7 +66,8 @@ CLI_PRINCIPAL = Principal(name="cli", role=Role.ADMIN, units=None)
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    # Bounded here: bind() raised OverflowError, a traceback, for a port past 65535.
+    port: Annotated[int, typer.Option(help="TCP port", min=0, max=65535)] = 8000,
     demo: Annotated[
         bool,
         typer.Option(

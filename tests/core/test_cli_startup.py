@@ -75,6 +75,14 @@ def test_serve_on_an_address_it_cannot_use_says_why(database_url: str) -> None:
     assert result.stderr == "dimqa serve: cannot listen on 192.0.2.1:8000: Cannot assign requested address\n"
 
 
+def test_serve_on_a_port_out_of_range_is_a_wrong_command_line(database_url: str, session: Session) -> None:
+    result = dimqa("serve", "--port", "99999", env={**os.environ, "DATABASE_URL": database_url})
+    assert (result.returncode, result.stdout) == (2, "")  # was 1, with an OverflowError traceback
+    assert "Invalid value for '--port': Input should be less than or equal to 65535" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert session.execute(text("SELECT count(*) FROM api_token")).scalar_one() == 0
+
+
 def test_the_first_start_banner_says_how_to_get_another_token(
     session: Session, capsys: pytest.CaptureFixture[str]
 ) -> None:
