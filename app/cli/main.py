@@ -167,20 +167,24 @@ def _first_start_banner(host: str, port: int, *, demo: bool = False) -> None:
             return
         with origin.command("dimqa serve (first start)"):
             token, secret = auth_service.create_first_admin(session, CLI_PRINCIPAL)
-    if demo:
-        _load_first_start_demo()
     base = f"http://{host}:{port}"
-    print(
-        "\n"
-        "First start: an admin token was created; it is shown only this once:\n"
-        f"  export DIMQA_TOKEN={secret}\n"
-        f"  curl {base}/readyz\n"
-        f'  curl -H "Authorization: Bearer $DIMQA_TOKEN" {base}/api/v1/me\n'
-        f"  API docs: {base}/docs\n"
-        "Lost it? Another admin token, at any time (the service may be running):\n"
-        f"  {_command()} token create --name NAME --role admin\n",
-        flush=True,
-    )
+    try:
+        if demo:
+            _load_first_start_demo()
+    finally:
+        # Even when the demo load is interrupted (Ctrl-C, SIGTERM during its minute): the token is
+        # stored already, and the next start, finding it, prints nothing. It was lost.
+        print(
+            "\n"
+            "First start: an admin token was created; it is shown only this once:\n"
+            f"  export DIMQA_TOKEN={secret}\n"
+            f"  curl {base}/readyz\n"
+            f'  curl -H "Authorization: Bearer $DIMQA_TOKEN" {base}/api/v1/me\n'
+            f"  API docs: {base}/docs\n"
+            "Lost it? Another admin token, at any time (the service may be running):\n"
+            f"  {_command()} token create --name NAME --role admin\n",
+            flush=True,
+        )
 
 
 def _command() -> str:
@@ -214,6 +218,9 @@ def _load_first_start_demo() -> None:
     except Exception as error:  # the server must start anyway; the demo can be loaded later
         reason = f"{type(error).__name__}: {error}"
         print(f"Demo year not loaded ({reason}); run `dimqa demo` to retry.", flush=True)
+    except (KeyboardInterrupt, SystemExit):  # stopped during the load: rolled back, nothing kept
+        print("Demo year not loaded (interrupted); run `dimqa demo` to load it.", flush=True)
+        raise
 
 
 @app.command()

@@ -104,6 +104,31 @@ def test_the_first_start_banner_says_how_to_get_another_token(
     ]
 
 
+def test_the_token_is_shown_when_the_first_demo_load_is_interrupted(
+    session: Session, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C or SIGTERM during the first start's demo load: the token, already stored, was never
+    printed, and the next start, finding it, printed nothing either."""
+    from app.cli.main import _first_start_banner
+    from app.demo import service as demo_service
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo_service, "load_demo", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _first_start_banner("127.0.0.1", 8000, demo=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:4] == [
+        "First start: loading the demo year (--no-demo or DIMQA_DEMO=0 to skip)...",
+        "Demo year not loaded (interrupted); run `dimqa demo` to load it.",
+        "",
+        "First start: an admin token was created; it is shown only this once:",
+    ]
+    assert lines[4].startswith("  export DIMQA_TOKEN=dq_")
+    assert session.execute(text("SELECT count(*) FROM api_token WHERE name = 'admin'")).scalar_one() == 1
+
+
 def test_the_banner_names_the_script_that_is_not_on_path(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
