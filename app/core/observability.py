@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core import origin
 from app.core.logging import request_id_var
 from app.core.origin import route_template
-from app.core.problems import PayloadTooLarge, problem_response
+from app.core.problems import PayloadTooLarge, problem_response, unexpected_error
 
 logger = logging.getLogger("dimqa.access")
 
@@ -49,6 +49,7 @@ class RequestMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = 1
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
@@ -65,6 +66,13 @@ class RequestMiddleware:
                 await response(scope, receive, send_wrapper)
             else:
                 await self.app(scope, self._limited(receive), send_wrapper)
+        except Exception:
+            if "started" in status_holder:
+                raise  # the answer is under way: nothing can replace it
+            # Answered here, inside this middleware, not by Starlette's outermost error handler:
+            # that one ran after the request id was reset and outside send_wrapper, so neither the
+            # answer (X-Request-Id, Cache-Control) nor the log line carried the id a caller reports.
+            await unexpected_error(scope["path"])(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
             route = route_template(scope)

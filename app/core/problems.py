@@ -220,7 +220,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             logger.warning("database unavailable", extra={"error": type(exc.orig).__name__})
             return _database_unavailable(request)
         logger.exception("database error")
-        return _internal(request)
+        return _internal(request.url.path)
 
     async def database_wait(request: Request, exc: Exception) -> JSONResponse:
         # No pooled connection freed within DIMQA_DB_POOL_TIMEOUT, or none that answers a ping:
@@ -229,8 +229,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return _database_unavailable(request)
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error")
-        return _internal(request)
+        return unexpected_error(request.url.path)
 
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
@@ -260,13 +259,20 @@ def _database_unavailable(request: Request) -> JSONResponse:
     )
 
 
-def _internal(request: Request) -> JSONResponse:
+def unexpected_error(path: str) -> JSONResponse:
+    """The 500 answer to an exception no handler took, logged (type and place only) with the
+    request id: to be called while the exception is being handled."""
+    logger.exception("unhandled error")
+    return _internal(path)
+
+
+def _internal(path: str) -> JSONResponse:
     return problem_response(
         500,
         "internal-error",
         "Internal error",
         "An unexpected error occurred; it has been logged.",
-        instance=request.url.path,
+        instance=path,
     )
 
 
