@@ -74,6 +74,38 @@ def test_readyz_is_a_503_problem_when_the_schema_is_behind(server_url: str, data
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def test_readyz_says_when_the_schema_is_newer_than_the_code(server_url: str, database_url: str) -> None:
+    """A rolling upgrade: a newer dimqa migrated the database under this one. /readyz said "behind:
+    run `dimqa migrate`", which fails on the revision this code does not know."""
+    from fastapi.testclient import TestClient
+
+    from app.core import db
+    from app.main import create_app
+
+    name = f"dimqa_newer_{uuid.uuid4().hex[:10]}"
+    admin = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrations.upgrade(url)
+        with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(False)) as conn:
+            conn.execute("UPDATE alembic_version SET version_num = '0099_future'")
+        db.configure(url)
+        with TestClient(create_app(), raise_server_exceptions=False) as client:
+            response = client.get("/readyz")
+        assert (response.status_code, response.headers["retry-after"]) == (503, "5")
+        body = response.json()
+        assert (body["database"], body["migrations"]) == ("ok", "ahead")
+        assert body["detail"] == (
+            "The database schema is newer than this code (migrated by a newer dimqa): run that version."
+        )
+    finally:
+        db.configure(database_url)  # back to the session's database for the other tests
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def test_single_migration_head() -> None:
     assert len(migrations.head_revisions()) == 1
 
