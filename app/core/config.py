@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -62,6 +63,17 @@ class Settings(BaseSettings):
         """The allow-list, lower-cased and trimmed."""
         return frozenset(h.strip().lower() for h in self.webhook_allowed_hosts.split(",") if h.strip())
 
+    @field_validator("pg_shared_buffers")
+    @classmethod
+    def _postgresql_size(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Checked at start, not when the embedded server starts: a traceback there. Ignored, as
+        # documented, with DATABASE_URL (validated before this field).
+        if value is None or info.data.get("database_url"):
+            return value
+        if not PG_SIZE.match(value.strip()):
+            raise ValueError("not a size such as 512MB or 2GB")
+        return value.strip()
+
     @field_validator("log_level")
     @classmethod
     def _known_log_level(cls, value: str) -> str:
@@ -88,6 +100,7 @@ class Settings(BaseSettings):
         return url
 
 
+PG_SIZE = re.compile(r"^\d+\s*(kB|MB|GB|TB)?$")  # a PostgreSQL memory setting
 _URL_SHAPE = "postgresql://user:password@host:5432/database"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
