@@ -150,3 +150,25 @@ def test_the_first_start_admin_token_is_audited(session: Session, capsys: pytest
     assert token_audit(session) == [
         ("cli", "admin", "write", "CLI", "dimqa serve (first start)", "token", ["admin"], None)
     ]
+
+
+def test_a_connection_lost_during_a_command_is_one_line_and_exit_1(
+    invoke: Invoke, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server restarted or a network cut during a command: it was a traceback of some 300 lines."""
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import OperationalError
+
+    from app.auth import service as auth_service
+
+    def lost(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("SELECT", {}, Exception("the connection is lost\nsome hint"))
+
+    monkeypatch.setattr(auth_service, "list_tokens", lost)
+    result = invoke("token", "list")
+    where = make_url(database_url).render_as_string(hide_password=True)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"dimqa: lost the database {where}: the connection is lost; the transaction in progress was "
+        "rolled back: run the command again.\n"
+    )
