@@ -43,7 +43,7 @@ def test_make_run_says_what_each_long_step_does_before_it() -> None:
         "python3 -m venv .venv",
         ".venv/bin/pip install --quiet --upgrade pip",
         'echo "dimqa: installing dimqa and its dependencies into .venv (pip, a few minutes the first time)"',
-        ".venv/bin/pip install --quiet -e '.[native]'",
+        ".venv/bin/pip install --quiet -c constraints.txt -e '.[native]'",
         "touch .venv/.installed",
         ".venv/bin/python -m tools.build_native build",  # says "compiling N modules" itself
         'echo "dimqa: starting the service (migrations, then the demo year on first start; Ctrl-C stops it)"',
