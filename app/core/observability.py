@@ -7,6 +7,7 @@ import time
 import uuid
 
 from prometheus_client import Counter, Histogram
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import origin
@@ -15,6 +16,9 @@ from app.core.origin import route_template
 from app.core.problems import PayloadTooLarge, problem_response, unexpected_error
 
 logger = logging.getLogger("dimqa.access")
+
+# Recorded for a client that went away before its answer (nginx's code): not a server error.
+CLIENT_CLOSED_REQUEST = 499
 
 HTTP_REQUESTS = Counter(
     "dimqa_http_requests_total", "HTTP requests by route template and status", ["method", "route", "status"]
@@ -66,6 +70,12 @@ class RequestMiddleware:
                 await response(scope, receive, send_wrapper)
             else:
                 await self.app(scope, self._limited(receive), send_wrapper)
+        except ClientDisconnect:
+            # The sender went away during its upload (a timeout, a closed browser): nothing to
+            # answer. It was logged as an unhandled error and counted as a 500, firing the
+            # DimqaServerErrors alert (deploy/prometheus) for the client's own abort.
+            if "started" not in status_holder:
+                status_holder["status"] = CLIENT_CLOSED_REQUEST
         except Exception:
             if "started" in status_holder:
                 raise  # the answer is under way: nothing can replace it
