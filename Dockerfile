@@ -1,4 +1,5 @@
-# Production image: no embedded database; DATABASE_URL must point at PostgreSQL.
+# Production image: no embedded database; DATABASE_URL must point at PostgreSQL, and
+# DIMQA_SECRET_KEY hold the server key (tokens, sealed webhook secrets) kept outside the container.
 #
 # Two stages, so that production runs the compiled hot modules (about twice the ingestion speed)
 # without shipping a compiler: the builder compiles them with mypyc and builds the wheels; the
@@ -38,4 +39,6 @@ RUN pip install --no-index --find-links /tmp/wheels dimqa && rm -rf /tmp/wheels 
 USER dimqa
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/healthz')" || exit 1
-CMD ["sh", "-c", "test -n \"$DATABASE_URL\" || { echo 'DATABASE_URL is required' >&2; exit 1; }; exec dimqa serve --host 0.0.0.0 --port 8000"]
+# DIMQA_SECRET_KEY too: generated into this container's var/ it would die with the container, and
+# the next one (an upgrade) would answer 401 to every token stored in the database.
+CMD ["sh", "-c", "test -n \"$DATABASE_URL\" || { echo 'DATABASE_URL is required' >&2; exit 1; }; test -n \"$DIMQA_SECRET_KEY\" || { echo \"DIMQA_SECRET_KEY is required: the key of the token hashes must outlive the container (generate one once: python -c 'import secrets; print(secrets.token_hex(32))')\" >&2; exit 1; }; exec dimqa serve --host 0.0.0.0 --port 8000"]

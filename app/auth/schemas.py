@@ -44,6 +44,10 @@ class MeRead(BaseModel):
 UnitCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10), NO_CONTROL]
 
 
+# A token name is written in the audit log and in `dimqa token list`, and revoked by URL path.
+TOKEN_NAME_PATTERN = r"^[A-Za-z0-9._@-]{1,100}$"
+
+
 class TokenCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._@-]+$")
     role: Role

@@ -6,6 +6,7 @@ import contextlib
 import errno
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -18,10 +19,10 @@ from typing import Annotated, NoReturn
 import typer
 
 from app.auth import service as auth_service
-from app.auth.schemas import Principal, Role
+from app.auth.schemas import TOKEN_NAME_PATTERN, Principal, Role
 from app.cli.database import command_database, open_database
 from app.core import compiled, db, dbwaits, embedded_pg, origin
-from app.core.config import get_settings
+from app.core.config import Settings, environment_errors, get_settings
 from app.core.logging import configure_logging
 from app.core.problems import AppError
 from app.demo.cli import demo as demo_command
@@ -29,6 +30,7 @@ from app.ingestion import service as ingestion_service
 from app.ingestion import workers as ingestion_workers
 from app.ingestion.cli import ingest_app, rhs_alias_app
 from app.reference.cli import nomenclature_app
+from app.turnaround.settings import TurnaroundSettings
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,21 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(rhs_alias_app, name="rhs", hidden=True)  # deprecated: dimqa ingest rhs
 app.command("demo")(demo_command)
 
+
+@app.callback()
+def _check_environment() -> None:
+    # Before any command: an invalid DIMQA_* value (or DATABASE_URL) was a pydantic traceback in
+    # the middle of a start, after the port was taken; one line naming each variable instead.
+    errors = [
+        error
+        for kind in (Settings, dbwaits.WaitSettings, TurnaroundSettings)
+        for error in environment_errors(kind)
+    ]
+    if errors:
+        typer.echo(f"dimqa: invalid configuration: {'; '.join(errors)}", err=True)
+        raise typer.Exit(1)
+
+
 # Token commands are audited like the API's token routes, under this name (as `dimqa ingest`).
 CLI_PRINCIPAL = Principal(name="cli", role=Role.ADMIN, units=None)
 
@@ -49,7 +66,8 @@ CLI_PRINCIPAL = Principal(name="cli", role=Role.ADMIN, units=None)
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    # Bounded here: bind() raised OverflowError, a traceback, for a port past 65535.
+    port: Annotated[int, typer.Option(help="TCP port", min=0, max=65535)] = 8000,
     demo: Annotated[
         bool,
         typer.Option(
@@ -149,20 +167,24 @@ def _first_start_banner(host: str, port: int, *, demo: bool = False) -> None:
             return
         with origin.command("dimqa serve (first start)"):
             token, secret = auth_service.create_first_admin(session, CLI_PRINCIPAL)
-    if demo:
-        _load_first_start_demo()
     base = f"http://{host}:{port}"
-    print(
-        "\n"
-        "First start: an admin token was created; it is shown only this once:\n"
-        f"  export DIMQA_TOKEN={secret}\n"
-        f"  curl {base}/readyz\n"
-        f'  curl -H "Authorization: Bearer $DIMQA_TOKEN" {base}/api/v1/me\n'
-        f"  API docs: {base}/docs\n"
-        "Lost it? Another admin token, at any time (the service may be running):\n"
-        f"  {_command()} token create --name NAME --role admin\n",
-        flush=True,
-    )
+    try:
+        if demo:
+            _load_first_start_demo()
+    finally:
+        # Even when the demo load is interrupted (Ctrl-C, SIGTERM during its minute): the token is
+        # stored already, and the next start, finding it, prints nothing. It was lost.
+        print(
+            "\n"
+            "First start: an admin token was created; it is shown only this once:\n"
+            f"  export DIMQA_TOKEN={secret}\n"
+            f"  curl {base}/readyz\n"
+            f'  curl -H "Authorization: Bearer $DIMQA_TOKEN" {base}/api/v1/me\n'
+            f"  API docs: {base}/docs\n"
+            "Lost it? Another admin token, at any time (the service may be running):\n"
+            f"  {_command()} token create --name NAME --role admin\n",
+            flush=True,
+        )
 
 
 def _command() -> str:
@@ -196,6 +218,9 @@ def _load_first_start_demo() -> None:
     except Exception as error:  # the server must start anyway; the demo can be loaded later
         reason = f"{type(error).__name__}: {error}"
         print(f"Demo year not loaded ({reason}); run `dimqa demo` to retry.", flush=True)
+    except (KeyboardInterrupt, SystemExit):  # stopped during the load: rolled back, nothing kept
+        print("Demo year not loaded (interrupted); run `dimqa demo` to load it.", flush=True)
+        raise
 
 
 @app.command()
@@ -227,6 +252,13 @@ def token_create(
     ] = None,
 ) -> None:
     """Create a token; its secret is printed alone on the last line."""
+    # The API's rule (POST /api/v1/tokens): an empty, blank or multi-line name was stored, listed
+    # as an empty column or a forged line, and could not be revoked through the API.
+    if not re.fullmatch(TOKEN_NAME_PATTERN, name):
+        typer.echo(
+            f"Token name {name!r} refused: 1 to 100 letters, digits or the characters . _ @ -.", err=True
+        )
+        raise typer.Exit(1)
     try:
         with command_database(get_settings()):
             with db.new_session() as session, session.begin():

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,6 @@ SETTINGS_FILE = "dimqa.conf"  # in the data directory, included from postgresql.
 _INCLUDE = f"include_if_exists = '{SETTINGS_FILE}'  # dimqa's settings (app/core/embedded_pg.py)"
 
 _MB = 1024 * 1024
-_SIZE = re.compile(r"^\d+\s*(kB|MB|GB|TB)?$")
 
 
 def default_shared_buffers(memory_bytes: int) -> str:
@@ -46,13 +44,8 @@ def _memory_bytes() -> int:
 
 def shared_buffers() -> str:
     """DIMQA_PG_SHARED_BUFFERS when set, else the default for this machine."""
-    configured = get_settings().pg_shared_buffers
-    if configured:
-        value = configured.strip()
-        if not _SIZE.match(value):
-            raise ValueError(f"DIMQA_PG_SHARED_BUFFERS={configured!r} is not a size such as 512MB or 2GB")
-        return value
-    return default_shared_buffers(_memory_bytes())
+    configured = get_settings().pg_shared_buffers  # validated there (app.core.config.PG_SIZE)
+    return configured or default_shared_buffers(_memory_bytes())
 
 
 def write_settings(data_dir: Path, settings: dict[str, str]) -> None:

@@ -54,10 +54,19 @@ class NotReady(Problem):
 def readyz(request: Request) -> Health | JSONResponse:
     """Readiness: the database answers and its schema is at the latest migration."""
     try:
-        ready = _at_head()
+        current = _current_revisions()
     except SQLAlchemyError:
         return _not_ready(request, "The database is unreachable; retry later.", database="unreachable")
-    if not ready:
+    if not current <= migrations.known_revisions():
+        # Migrated by a newer dimqa (a rolling upgrade, or this code rolled back): `dimqa migrate`,
+        # which the "behind" answer advised, fails on a revision it does not know.
+        return _not_ready(
+            request,
+            "The database schema is newer than this code (migrated by a newer dimqa): run that version.",
+            database="ok",
+            migrations="ahead",
+        )
+    if current != migrations.head_revisions():
         return _not_ready(
             request,
             "The database schema is behind the code: run `dimqa migrate`.",
@@ -67,15 +76,15 @@ def readyz(request: Request) -> Health | JSONResponse:
     return Health(status="ok", database="ok", migrations="head")
 
 
-def _at_head() -> bool:
+def _current_revisions() -> frozenset[str]:
     if db.waits() is None:  # unbounded (tests, embedding): the pool as it is
-        return migrations.at_head(db.get_engine())
+        return migrations.current_revisions(db.get_engine())
     started = time.monotonic()
     with db.probe_engine().connect() as connection:
         left = max(0.1, READY_BOUND_SECONDS - (time.monotonic() - started))
         token = watchdog.arm(connection.connection.driver_connection, left)
         try:
-            return migrations.heads_of(connection) == migrations.head_revisions()
+            return migrations.heads_of(connection)
         finally:
             watchdog.disarm(token)
 

@@ -46,6 +46,13 @@ def head_revisions() -> frozenset[str]:
     return frozenset(script.get_heads())
 
 
+@lru_cache
+def known_revisions() -> frozenset[str]:
+    """Every revision of this code's migrations (head and its ancestors)."""
+    script = ScriptDirectory.from_config(alembic_config("postgresql+psycopg://unused"))
+    return frozenset(revision.revision for revision in script.walk_revisions())
+
+
 def current_revisions(engine: Engine) -> frozenset[str]:
     with engine.connect() as connection:
         return heads_of(connection)

@@ -7,14 +7,18 @@ import time
 import uuid
 
 from prometheus_client import Counter, Histogram
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import origin
 from app.core.logging import request_id_var
 from app.core.origin import route_template
-from app.core.problems import PayloadTooLarge, problem_response
+from app.core.problems import PayloadTooLarge, problem_response, unexpected_error
 
 logger = logging.getLogger("dimqa.access")
+
+# Recorded for a client that went away before its answer (nginx's code): not a server error.
+CLIENT_CLOSED_REQUEST = 499
 
 HTTP_REQUESTS = Counter(
     "dimqa_http_requests_total", "HTTP requests by route template and status", ["method", "route", "status"]
@@ -49,6 +53,7 @@ class RequestMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = 1
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
@@ -65,6 +70,19 @@ class RequestMiddleware:
                 await response(scope, receive, send_wrapper)
             else:
                 await self.app(scope, self._limited(receive), send_wrapper)
+        except ClientDisconnect:
+            # The sender went away during its upload (a timeout, a closed browser): nothing to
+            # answer. It was logged as an unhandled error and counted as a 500, firing the
+            # DimqaServerErrors alert (deploy/prometheus) for the client's own abort.
+            if "started" not in status_holder:
+                status_holder["status"] = CLIENT_CLOSED_REQUEST
+        except Exception:
+            if "started" in status_holder:
+                raise  # the answer is under way: nothing can replace it
+            # Answered here, inside this middleware, not by Starlette's outermost error handler:
+            # that one ran after the request id was reset and outside send_wrapper, so neither the
+            # answer (X-Request-Id, Cache-Control) nor the log line carried the id a caller reports.
+            await unexpected_error(scope["path"])(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
             route = route_template(scope)

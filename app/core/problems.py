@@ -98,6 +98,16 @@ class UnsupportedMediaType(AppError):
     status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
 
 
+class ServiceUnavailable(AppError):
+    """A failure of the service itself, not of the request: nothing was stored and the same request
+    may be sent again (`Retry-After`), as for the database's 503."""
+
+    status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"Retry-After": str(get_settings().retry_after_seconds)})
+
+
 def problem_response(
     status: int,
     slug: str,
@@ -213,7 +223,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             logger.warning("database unavailable", extra={"error": type(exc.orig).__name__})
             return _database_unavailable(request)
         logger.exception("database error")
-        return _internal(request)
+        return _internal(request.url.path)
 
     async def database_wait(request: Request, exc: Exception) -> JSONResponse:
         # No pooled connection freed within DIMQA_DB_POOL_TIMEOUT, or none that answers a ping:
@@ -222,8 +232,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return _database_unavailable(request)
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error")
-        return _internal(request)
+        return unexpected_error(request.url.path)
 
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
@@ -269,13 +278,20 @@ def _database_unavailable(request: Request) -> JSONResponse:
     )
 
 
-def _internal(request: Request) -> JSONResponse:
+def unexpected_error(path: str) -> JSONResponse:
+    """The 500 answer to an exception no handler took, logged (type and place only) with the
+    request id: to be called while the exception is being handled."""
+    logger.exception("unhandled error")
+    return _internal(path)
+
+
+def _internal(path: str) -> JSONResponse:
     return problem_response(
         500,
         "internal-error",
         "Internal error",
         "An unexpected error occurred; it has been logged.",
-        instance=request.url.path,
+        instance=path,
     )
 
 

@@ -12,6 +12,7 @@ consecutive), which a first read of the file finds before anything is stored (ap
 from __future__ import annotations
 
 import io
+import logging
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -33,7 +34,7 @@ from app.core.config import get_settings
 from app.core.fixedwidth.digest import stream_sha256
 from app.core.gc_policy import rare_full_collections
 from app.core.line_errors import LineError
-from app.core.problems import InvalidInput
+from app.core.problems import InvalidInput, ServiceUnavailable
 from app.ingestion import metrics, repository, splits, workers
 from app.ingestion.blocks import Block, Line, iter_blocks, process_block
 from app.ingestion.intake import MAX_STORED_ERRORS, already_received, batch_read, received_digest, some_lines
@@ -47,6 +48,8 @@ from app.rules import service as rules_service
 from app.rules.engine import RuleContext
 from app.rules.schemas import FindingCounts
 from app.rules.service import RssFindings
+
+logger = logging.getLogger(__name__)
 
 # Below this size a file is processed by one thread of the server rather than by the workers.
 PARALLEL_MIN_BYTES = 4 << 20
@@ -242,7 +245,14 @@ def _processed_blocks(
             process = partial(workers.process, context, batch_id)
             yield from _ordered(workers.pool(count), process, tasks, 2 * count)
         except workers.BrokenProcessPool as error:  # a worker was killed: the next batch gets a new pool
-            raise RuntimeError("an ingestion worker process died") from error
+            # Killed from outside (the OOM killer, an operator): the batch's transaction is rolled
+            # back, and the sender may send it again. It was a 500 "unexpected error", which an
+            # interface engine does not retry and Prometheus's DimqaServerErrors counts as a bug.
+            logger.error("an ingestion worker process died; the batch was not stored")
+            raise ServiceUnavailable(
+                "An ingestion worker process stopped (killed, out of memory?) while this batch was "
+                "processed: nothing was stored; send the batch again."
+            ) from error
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rum-batch-blocks") as executor:
         yield from _ordered(executor, partial(_process_here, batch_id, ctx), tasks, 1)

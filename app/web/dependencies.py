@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl, quote
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth.dependencies import ACCESS, Access
@@ -193,3 +195,32 @@ def install_error_pages(app: FastAPI) -> None:
 
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(SignInRequired, sign_in_required)
+    # A database down or hung (503) was answered on the pages as the API answers it: the DIM's
+    # staff saw a raw problem+json in English instead of a page. Same status and Retry-After.
+    for kind in (DBAPIError, PoolTimeout, DisconnectionError):
+        app.add_exception_handler(kind, _as_page(app.exception_handlers[kind]))
+
+
+_DATABASE_PAGES = {
+    503: (
+        "Service momentanément indisponible",
+        "La base de données ne répond pas : réessayez dans quelques instants.",
+    ),
+    400: ("Requête invalide", "Une valeur de la requête est hors des limites de son champ."),
+    500: ("Erreur interne", "Une erreur inattendue s'est produite ; elle a été journalisée."),
+}
+
+
+def _as_page(api_handler: Any) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def handler(request: Request, exc: Exception) -> Response:
+        answer: Response = await api_handler(request, exc)  # logs it, as for the API
+        if not is_web_path(request.url.path) or request.headers.get(CSRF_HEADER) is not None:
+            return answer  # the API, and the upload script, which reads JSON
+        title, detail = _DATABASE_PAGES.get(answer.status_code, _DATABASE_PAGES[500])
+        user = getattr(request.state, "web_user", None)
+        page = render(request, "error.html", user=user, status=answer.status_code, title=title, detail=detail)
+        if "retry-after" in answer.headers:
+            page.headers["Retry-After"] = answer.headers["retry-after"]
+        return page
+
+    return handler

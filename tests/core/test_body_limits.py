@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,3 +62,44 @@ def test_truncated_upload_leaves_nothing_then_a_full_upload_works(tmp_path: Path
 
 def _header(token: dict[str, str]) -> str:
     return f"Authorization: {token['Authorization']}"
+
+
+def test_a_client_gone_during_its_upload_is_not_a_server_error(
+    client: Any, auth_headers: Any, session: Any
+) -> None:
+    """It was logged as an unhandled error and counted as a 500: the DimqaServerErrors alert
+    (deploy/prometheus) fired for an interface engine's timeout or a closed browser."""
+    from prometheus_client import REGISTRY
+
+    from tests.fixtures import logs
+
+    def counted(status: str) -> float:
+        labels = {"method": "POST", "route": "/api/v1/rum-batches", "status": status}
+        return REGISTRY.get_sample_value("dimqa_http_requests_total", labels) or 0.0
+
+    before = {status: counted(status) for status in ("499", "500")}
+    headers = {**auth_headers("ingest"), "Content-Type": "text/plain", "X-Request-Id": "gone-4242"}
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/api/v1/rum-batches", "raw_path": b"/api/v1/rum-batches", "query_string": b"",
+        "root_path": "", "server": ("testserver", 80), "client": ("127.0.0.1", 5000),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+    }  # fmt: skip
+    incoming = iter(
+        [{"type": "http.request", "body": b"1104M131 122", "more_body": True}, {"type": "http.disconnect"}]
+    )
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(incoming)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(client.app(scope, receive, send))
+    assert sent == []  # nobody to answer
+    assert (counted("499") - before["499"], counted("500") - before["500"]) == (1.0, 0.0)
+    records = [json.loads(line) for line in logs.worker_log().read_text(encoding="utf-8").splitlines()]
+    mine = [(r["logger"], r["level"], r.get("status")) for r in records if r.get("request_id") == "gone-4242"]
+    assert mine == [("dimqa.access", "info", 499)]
+    assert session.execute(text("SELECT count(*) FROM rum_batch")).scalar_one() == 0

@@ -4,6 +4,7 @@ with how to make another, and no command prints platformdirs' XDG_RUNTIME_DIR wa
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -74,6 +75,14 @@ def test_serve_on_an_address_it_cannot_use_says_why(database_url: str) -> None:
     assert result.stderr == "dimqa serve: cannot listen on 192.0.2.1:8000: Cannot assign requested address\n"
 
 
+def test_serve_on_a_port_out_of_range_is_a_wrong_command_line(database_url: str, session: Session) -> None:
+    result = dimqa("serve", "--port", "99999", env={**os.environ, "DATABASE_URL": database_url})
+    assert (result.returncode, result.stdout) == (2, "")  # was 1, with an OverflowError traceback
+    assert "Invalid value for '--port': Input should be less than or equal to 65535" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert session.execute(text("SELECT count(*) FROM api_token")).scalar_one() == 0
+
+
 def test_the_first_start_banner_says_how_to_get_another_token(
     session: Session, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -93,6 +102,31 @@ def test_the_first_start_banner_says_how_to_get_another_token(
         "  dimqa token create --name NAME --role admin",
         "",
     ]
+
+
+def test_the_token_is_shown_when_the_first_demo_load_is_interrupted(
+    session: Session, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C or SIGTERM during the first start's demo load: the token, already stored, was never
+    printed, and the next start, finding it, printed nothing either."""
+    from app.cli.main import _first_start_banner
+    from app.demo import service as demo_service
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo_service, "load_demo", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _first_start_banner("127.0.0.1", 8000, demo=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:4] == [
+        "First start: loading the demo year (--no-demo or DIMQA_DEMO=0 to skip)...",
+        "Demo year not loaded (interrupted); run `dimqa demo` to load it.",
+        "",
+        "First start: an admin token was created; it is shown only this once:",
+    ]
+    assert lines[4].startswith("  export DIMQA_TOKEN=dq_")
+    assert session.execute(text("SELECT count(*) FROM api_token WHERE name = 'admin'")).scalar_one() == 1
 
 
 def test_the_banner_names_the_script_that_is_not_on_path(
@@ -122,3 +156,75 @@ def test_no_command_prints_the_xdg_runtime_dir_warning(tmp_path: Path) -> None:
     assert (helped.returncode, helped.stderr) == (0, "")
     migrated = dimqa("migrate", env=env)
     assert (migrated.returncode, migrated.stdout, migrated.stderr) == (0, "database at head\n", "")
+
+
+def test_an_invalid_setting_is_one_line_before_anything(database_url: str, session: Session) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DIMQA_INGEST_WORKERS": "four",
+        "DIMQA_DB_CONNECT_TIMEOUT": "1",
+        "DIMQA_MAX_BODY_BYTES": "0",
+    }
+    result = dimqa("serve", "--port", "0", env=env)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        "dimqa: invalid configuration: "
+        "DIMQA_MAX_BODY_BYTES: Input should be greater than 0; "
+        "DIMQA_INGEST_WORKERS: Input should be a valid integer, unable to parse string as an integer; "
+        "DIMQA_DB_CONNECT_TIMEOUT: Input should be greater than or equal to 2\n"
+    )
+    # Refused before the migrations, the first admin token and the demo load.
+    assert session.execute(text("SELECT count(*) FROM api_token")).scalar_one() == 0
+    level = dimqa(
+        "token", "list", env={**os.environ, "DATABASE_URL": database_url, "DIMQA_LOG_LEVEL": "verbose"}
+    )
+    assert (level.returncode, level.stdout) == (1, "")
+    assert level.stderr == (
+        "dimqa: invalid configuration: "
+        "DIMQA_LOG_LEVEL: a log level is one of DEBUG, INFO, WARNING, ERROR, CRITICAL\n"
+    )
+
+
+def test_the_log_level_is_read_in_any_case() -> None:
+    from app.core.config import Settings
+    from app.core.logging import configure_logging
+
+    settings = Settings(log_level="debug")
+    assert settings.log_level == "DEBUG"
+    configure_logging(settings.log_level)  # `debug` as written was a ValueError at the start of serve
+    assert logging.getLogger().level == logging.DEBUG
+    configure_logging("INFO")
+
+
+def test_a_database_it_cannot_reach_is_one_line_without_the_password() -> None:
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": f"postgresql://dimqa:s3cret@127.0.0.1:{port}/dimqa"}
+    refused = (
+        f"dimqa: cannot connect to the database postgresql+psycopg://dimqa:***@127.0.0.1:{port}/dimqa: "
+        f'connection failed: connection to server at "127.0.0.1", port {port} failed: Connection refused\n'
+    )
+    migrated = dimqa("migrate", env=env)
+    assert (migrated.returncode, migrated.stdout, migrated.stderr) == (1, "", refused)
+    served = dimqa("serve", "--port", "0", env=env)
+    assert (served.returncode, served.stdout) == (1, "")
+    # After the JSON log line of the compiled modules, that line alone: no traceback.
+    assert served.stderr.splitlines(keepends=True)[1:] == [refused]
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("postgresql://dimqa@127.0.0.1:5432a/dimqa", "not a URL"),
+        ("mysql://dimqa@127.0.0.1/dimqa", "not a PostgreSQL URL with the psycopg driver"),
+    ],
+)
+def test_a_database_url_that_is_not_postgresql_is_one_line(url: str, reason: str) -> None:
+    result = dimqa("token", "list", env={**os.environ, "DATABASE_URL": url})
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"dimqa: invalid configuration: DATABASE_URL: {reason}; "
+        "expected postgresql://user:password@host:5432/database\n"
+    )

@@ -83,6 +83,17 @@ def test_an_existing_name_is_one_line_on_stderr_and_exit_1(invoke: Invoke, sessi
     assert tokens(session) == [("dashboard", "reader", None)]
 
 
+@pytest.mark.parametrize("name", ["", " ", "admin ", "dim\nadmin\tadmin\t*", "é" * 3, "x" * 101])
+def test_a_name_the_api_refuses_creates_no_token(invoke: Invoke, session: Session, name: str) -> None:
+    """A blank name was stored: listed as an empty column, not revocable by DELETE /tokens/{name}."""
+    result = invoke("token", "create", "--name", name, "--role", "reader")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"Token name {name!r} refused: 1 to 100 letters, digits or the characters . _ @ -.\n"
+    )
+    assert tokens(session) == [] and token_audit(session) == []
+
+
 @pytest.mark.parametrize(
     ("units", "stderr"),
     [
@@ -139,3 +150,25 @@ def test_the_first_start_admin_token_is_audited(session: Session, capsys: pytest
     assert token_audit(session) == [
         ("cli", "admin", "write", "CLI", "dimqa serve (first start)", "token", ["admin"], None)
     ]
+
+
+def test_a_connection_lost_during_a_command_is_one_line_and_exit_1(
+    invoke: Invoke, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server restarted or a network cut during a command: it was a traceback of some 300 lines."""
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import OperationalError
+
+    from app.auth import service as auth_service
+
+    def lost(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("SELECT", {}, Exception("the connection is lost\nsome hint"))
+
+    monkeypatch.setattr(auth_service, "list_tokens", lost)
+    result = invoke("token", "list")
+    where = make_url(database_url).render_as_string(hide_password=True)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"dimqa: lost the database {where}: the connection is lost; the transaction in progress was "
+        "rolled back: run the command again.\n"
+    )

@@ -3,7 +3,9 @@ compiles the hot modules and builds the wheels, a slim runtime stage installs th
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -82,9 +84,15 @@ def test_the_runtime_runs_as_a_user_with_the_same_health_check_and_command() -> 
         '--interval=30s --timeout=5s CMD python -c "import urllib.request,sys; '
         "urllib.request.urlopen('http://127.0.0.1:8000/healthz')\" || exit 1"
     ]
-    assert commands(RUNTIME, "CMD") == [
-        '["sh", "-c", "test -n \\"$DATABASE_URL\\" || { echo \'DATABASE_URL is required\' >&2; exit 1; }; '
-        'exec dimqa serve --host 0.0.0.0 --port 8000"]'
+    [cmd] = commands(RUNTIME, "CMD")
+    assert json.loads(cmd) == [
+        "sh",
+        "-c",
+        "test -n \"$DATABASE_URL\" || { echo 'DATABASE_URL is required' >&2; exit 1; }; "
+        'test -n "$DIMQA_SECRET_KEY" || { echo "DIMQA_SECRET_KEY is required: the key of the token hashes '
+        "must outlive the container (generate one once: python -c 'import secrets; "
+        "print(secrets.token_hex(32))')\" >&2; exit 1; }; "
+        "exec dimqa serve --host 0.0.0.0 --port 8000",
     ]
     assert not commands(BUILDER, "USER") and not commands(BUILDER, "CMD")
 
@@ -99,3 +107,35 @@ def test_the_wheel_carries_the_extensions_and_their_manifest() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     package_data = pyproject["tool"]["setuptools"]["package-data"]["app"]
     assert {"native-manifest.json", "*.so", "**/*.so"} <= set(package_data)
+
+
+def _start(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """The runtime's CMD run by sh as Docker runs it, with `dimqa` a stub saying it was started."""
+    stub = tmp_path / "dimqa"
+    stub.write_text('#!/bin/sh\necho "dimqa $*"\n')
+    stub.chmod(0o755)
+    [cmd] = commands(RUNTIME, "CMD")
+    argv = json.loads(cmd)
+    assert argv[:2] == ["sh", "-c"]
+    return subprocess.run(
+        argv, env={"PATH": f"{tmp_path}:/usr/bin:/bin", **env}, capture_output=True, text=True, check=False
+    )
+
+
+def test_the_image_starts_only_with_a_database_and_a_secret_key_that_outlive_the_container(
+    tmp_path: Path,
+) -> None:
+    """Without DIMQA_SECRET_KEY the server key was generated into the container's own var/: the next
+    container (an upgrade, a `docker rm`) made another, and every token in the database answered 401
+    (first-start banner skipped, tokens exist), every webhook secret could no longer be unsealed."""
+    url = "postgresql://dimqa@db:5432/dimqa"
+    started = _start(tmp_path, DATABASE_URL=url, DIMQA_SECRET_KEY="k" * 64)
+    assert (started.returncode, started.stdout) == (0, "dimqa serve --host 0.0.0.0 --port 8000\n")
+    no_key = _start(tmp_path, DATABASE_URL=url)
+    assert (no_key.returncode, no_key.stdout) == (1, "")
+    assert no_key.stderr == (
+        "DIMQA_SECRET_KEY is required: the key of the token hashes must outlive the container "
+        "(generate one once: python -c 'import secrets; print(secrets.token_hex(32))')\n"
+    )
+    no_database = _start(tmp_path, DIMQA_SECRET_KEY="k" * 64)
+    assert (no_database.returncode, no_database.stderr) == (1, "DATABASE_URL is required\n")

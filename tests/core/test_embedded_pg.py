@@ -80,14 +80,33 @@ def test_shared_buffers_default_is_a_quarter_of_memory_within_bounds() -> None:
     assert embedded_pg.default_shared_buffers(256 * 1024 * 1024) == "128MB"  # PostgreSQL's default
 
 
+def test_a_shared_buffers_that_is_not_a_size_is_one_line_before_the_server_starts(tmp_path: Path) -> None:
+    """It was a ValueError traceback from the embedded server's start."""
+    env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
+    env.update({"DIMQA_VAR_DIR": str(tmp_path), "DIMQA_PG_SHARED_BUFFERS": "lots"})
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli.main", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        "dimqa: invalid configuration: DIMQA_PG_SHARED_BUFFERS: not a size such as 512MB or 2GB\n"
+    )
+    assert not (tmp_path / "pgdata").exists()
+
+
 def test_shared_buffers_setting_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)  # with it, the setting is ignored
     get_settings.cache_clear()
     try:
         monkeypatch.setenv("DIMQA_PG_SHARED_BUFFERS", " 1GB ")
         assert embedded_pg.shared_buffers() == "1GB"
         monkeypatch.setenv("DIMQA_PG_SHARED_BUFFERS", "lots")
         get_settings.cache_clear()
-        with pytest.raises(ValueError, match="DIMQA_PG_SHARED_BUFFERS"):
+        with pytest.raises(ValueError, match="not a size such as 512MB or 2GB"):
             embedded_pg.shared_buffers()
     finally:
         get_settings.cache_clear()

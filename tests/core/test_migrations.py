@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -43,32 +48,77 @@ def test_readyz_is_a_503_problem_when_the_schema_is_behind(server_url: str, data
     from app.core import db
     from app.main import create_app
 
-    name = f"dimqa_behind_{uuid.uuid4().hex[:10]}"
+    with scratch_database(server_url, "dimqa_behind") as url:
+        try:
+            migrations.upgrade(url)
+            migrations.downgrade(url, "-1")
+            engine = db.configure(url)
+            assert migrations.current_revisions(engine) and not migrations.at_head(engine)
+            with TestClient(create_app(), raise_server_exceptions=False) as client:
+                response = client.get("/readyz")
+            assert response.status_code == 503
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.headers["retry-after"] == "5"
+            body = response.json()
+            assert (body["status"], body["database"], body["migrations"]) == (503, "ok", "behind")
+            assert body["type"].endswith("/not-ready") and "dimqa migrate" in body["detail"]
+
+            migrations.upgrade(url)
+            with TestClient(create_app(), raise_server_exceptions=False) as client:
+                assert client.get("/readyz").json() == {
+                    "status": "ok",
+                    "database": "ok",
+                    "migrations": "head",
+                }
+        finally:
+            db.configure(database_url)  # back to the session's database for the other tests
+
+
+@contextmanager
+def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
+    """An empty database of its own on the tests' server, dropped on the way out; its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     try:
-        migrations.upgrade(url)
-        migrations.downgrade(url, "-1")
-        engine = db.configure(url)
-        assert migrations.current_revisions(engine) and not migrations.at_head(engine)
-        with TestClient(create_app(), raise_server_exceptions=False) as client:
-            response = client.get("/readyz")
-        assert response.status_code == 503
-        assert response.headers["content-type"] == "application/problem+json"
-        assert response.headers["retry-after"] == "5"
-        body = response.json()
-        assert (body["status"], body["database"], body["migrations"]) == (503, "ok", "behind")
-        assert body["type"].endswith("/not-ready") and "dimqa migrate" in body["detail"]
-
-        migrations.upgrade(url)
-        with TestClient(create_app(), raise_server_exceptions=False) as client:
-            assert client.get("/readyz").json() == {"status": "ok", "database": "ok", "migrations": "head"}
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        db.configure(database_url)  # back to the session's database for the other tests
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def migrated_by_a_newer_dimqa(server_url: str) -> Iterator[str]:
+    """A scratch database at a revision this code does not know, as a newer dimqa leaves it; its URL."""
+    with scratch_database(server_url, "dimqa_newer") as url:
+        migrations.upgrade(url)
+        with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(False)) as conn:
+            conn.execute("UPDATE alembic_version SET version_num = '0099_future'")
+        yield url
+
+
+def test_readyz_says_when_the_schema_is_newer_than_the_code(server_url: str, database_url: str) -> None:
+    """A rolling upgrade: a newer dimqa migrated the database under this one. /readyz said "behind:
+    run `dimqa migrate`", which fails on the revision this code does not know."""
+    from fastapi.testclient import TestClient
+
+    from app.core import db
+    from app.main import create_app
+
+    with migrated_by_a_newer_dimqa(server_url) as url:
+        try:
+            db.configure(url)
+            with TestClient(create_app(), raise_server_exceptions=False) as client:
+                response = client.get("/readyz")
+        finally:
+            db.configure(database_url)  # back to the session's database for the other tests
+    assert (response.status_code, response.headers["retry-after"]) == (503, "5")
+    body = response.json()
+    assert (body["database"], body["migrations"]) == ("ok", "ahead")
+    assert body["detail"] == (
+        "The database schema is newer than this code (migrated by a newer dimqa): run that version."
+    )
 
 
 def test_single_migration_head() -> None:
@@ -166,3 +216,23 @@ def test_0012_closes_the_open_duplicates_left_by_parallel_runs(server_url: str) 
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_database_migrated_by_a_newer_dimqa_is_one_line_at_start(server_url: str) -> None:
+    """The code rolled back after an upgrade: the database's revision is unknown to it. `dimqa
+    serve` and every command ended on Alembic's CommandError traceback."""
+    with migrated_by_a_newer_dimqa(server_url) as url:
+        result = subprocess.run(
+            [sys.executable, "-m", "app.cli.main", "migrate"],
+            env={**os.environ, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    where = make_url(url).render_as_string(hide_password=True)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"dimqa: cannot migrate the database {where}: Can't locate revision identified by "
+        "'0099_future'; was it migrated by a newer version of dimqa? Run that version, or restore "
+        "the database's backup from before it.\n"
+    )

@@ -5,6 +5,7 @@ from typing import Any
 
 from app.core.line_errors import LineError
 from app.core.problems import ProblemErrorItem, problem_response
+from tests.fixtures import logs
 
 
 def test_healthz_needs_no_token(client: Any) -> None:
@@ -58,6 +59,36 @@ def test_metrics_follow_the_role_model(client: Any, auth_headers: Any) -> None:
 def test_every_response_carries_a_request_id(client: Any) -> None:
     assert len(client.get("/healthz").headers["x-request-id"]) == 32
     assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"] == "abc-123"
+
+
+def test_an_unexpected_error_keeps_its_request_id_in_the_answer_and_the_log(
+    client: Any, auth_headers: Any, monkeypatch: Any
+) -> None:
+    """The 500 was answered and logged outside the request middleware: no X-Request-Id and no
+    Cache-Control on the answer, no request_id on the "unhandled error" line, so the id a caller
+    reports could not be found in the log."""
+    from app.auth import service as auth_service
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(auth_service, "list_tokens", broken)
+    response = client.get("/api/v1/tokens", headers={**auth_headers("admin"), "X-Request-Id": "ticket-4711"})
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/internal-error")
+    assert (response.headers["x-request-id"], response.headers["cache-control"]) == (
+        "ticket-4711",
+        "no-store",
+    )
+    records = [json.loads(line) for line in logs.worker_log().read_text(encoding="utf-8").splitlines()]
+    mine = [
+        (r["logger"], r["msg"], r.get("exc_type")) for r in records if r.get("request_id") == "ticket-4711"
+    ]
+    assert mine == [
+        ("app.core.problems", "unhandled error", "RuntimeError"),
+        ("dimqa.access", "request", None),
+    ]
 
 
 def test_body_over_the_limit_is_413(client: Any, auth_headers: Any, monkeypatch: Any) -> None:

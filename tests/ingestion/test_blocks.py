@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.schemas import Principal, Role
 from app.core.config import get_settings
+from app.core.problems import ServiceUnavailable
 from app.ingestion import blocks, service, workers
 from app.ingestion.parser import MAX_LINE_BYTES, iter_lines
 from app.ingestion.writer import write_rss
@@ -260,6 +262,31 @@ def test_dead_workers_are_replaced_by_the_next_batch(session: Session, two_worke
     batch, created = service.ingest_rss_file(session, io.BytesIO(body), principal=PRINCIPAL, source="file")
     assert created and batch.rss_accepted == 20
     assert workers.pool(2) is not pool
+
+
+def _killed(*_task: object) -> None:
+    os._exit(9)  # the worker killed while it holds a block (the OOM killer, an operator)
+
+
+def test_a_worker_killed_during_a_batch_is_a_503_and_the_batch_can_be_sent_again(
+    session: Session, two_workers: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = ("\n".join(lines_of(*[make_rss(1, rss_number=f"{5000 + k}") for k in range(20)])) + "\n").encode()
+    process = workers.process
+    monkeypatch.setattr(workers, "process", _killed)
+    with pytest.raises(ServiceUnavailable) as refused:  # was a RuntimeError: a 500 "unexpected error"
+        service.ingest_rss_file(session, io.BytesIO(body), principal=PRINCIPAL, source="file")
+    assert (refused.value.status, refused.value.slug, refused.value.headers) == (
+        503, "service-unavailable", {"Retry-After": "5"},
+    )  # fmt: skip
+    assert refused.value.detail == (
+        "An ingestion worker process stopped (killed, out of memory?) while this batch was processed: "
+        "nothing was stored; send the batch again."
+    )
+    session.rollback()  # as the request's session does
+    monkeypatch.setattr(workers, "process", process)
+    batch, created = service.ingest_rss_file(session, io.BytesIO(body), principal=PRINCIPAL, source="file")
+    assert created and batch.rss_accepted == 20
 
 
 def test_start_brings_up_every_worker_before_any_batch() -> None:

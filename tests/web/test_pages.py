@@ -251,3 +251,25 @@ def test_late_and_missing_stays_are_for_the_dim_and_audited(client: Any, world: 
     entries = _audit("/web/hebdomadaire")
     assert [(e.action, e.object_type) for e in entries] == [("read", "stay")]
     assert sorted(entries[0].object_ids) == sorted(stays)
+
+
+def test_a_database_that_does_not_answer_is_a_french_page_with_retry_after(
+    client: Any, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages answered it as the API does: a raw problem+json in English."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.web import service
+
+    sign_in(client, world.secrets["dim"])
+
+    def down(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(service, "resolve", down)
+    page = client.get("/web/hebdomadaire")
+    assert (page.status_code, page.headers["content-type"]) == (503, "text/html; charset=utf-8")
+    assert page.headers["retry-after"] == "5"
+    assert "<h1>Service momentanément indisponible</h1>" in page.text
+    assert "La base de données ne répond pas : réessayez dans quelques instants." in page.text
+    assert "server closed" not in page.text
