@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -45,11 +46,17 @@ UnitCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 
 
 # A token name is written in the audit log and in `dimqa token list`, and revoked by URL path.
-TOKEN_NAME_PATTERN = r"^[A-Za-z0-9._@-]{1,100}$"
+TOKEN_NAME_PATTERN = r"^[A-Za-z0-9._@-]+$"
+TOKEN_NAME_MAX_LENGTH = 100
+
+
+def valid_token_name(name: str) -> bool:
+    """The rule of `TokenCreate.name`, for the command line."""
+    return len(name) <= TOKEN_NAME_MAX_LENGTH and re.fullmatch(TOKEN_NAME_PATTERN, name) is not None
 
 
 class TokenCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._@-]+$")
+    name: str = Field(min_length=1, max_length=TOKEN_NAME_MAX_LENGTH, pattern=TOKEN_NAME_PATTERN)
     role: Role
     units: list[UnitCode] | None = Field(
         default=None,

@@ -6,7 +6,6 @@ import contextlib
 import errno
 import logging
 import os
-import re
 import shutil
 import signal
 import socket
@@ -19,7 +18,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from app.auth import service as auth_service
-from app.auth.schemas import TOKEN_NAME_PATTERN, Principal, Role
+from app.auth.schemas import Principal, Role, valid_token_name
 from app.cli.database import command_database, open_database
 from app.core import compiled, db, dbwaits, embedded_pg, origin
 from app.core.config import Settings, environment_errors, get_settings
@@ -254,7 +253,7 @@ def token_create(
     """Create a token; its secret is printed alone on the last line."""
     # The API's rule (POST /api/v1/tokens): an empty, blank or multi-line name was stored, listed
     # as an empty column or a forged line, and could not be revoked through the API.
-    if not re.fullmatch(TOKEN_NAME_PATTERN, name):
+    if not valid_token_name(name):
         typer.echo(
             f"Token name {name!r} refused: 1 to 100 letters, digits or the characters . _ @ -.", err=True
         )
