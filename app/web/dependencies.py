@@ -49,6 +49,20 @@ SECURITY_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 
+# A RUM file's line errors as the DIM's staff read them, by code; the API's message (in English, for
+# the interfaces that send the files) is shown beside as the detail.
+LINE_ERROR_REASONS = {
+    "line_length": "Longueur de ligne incorrecte pour son format",
+    "not_numeric": "Zone numérique mal renseignée",
+    "invalid_character": "Caractère de contrôle dans la ligne",
+    "unknown_format": "Format de RUM inconnu",
+    "version_mismatch": "Format du RUM incohérent avec le format du RSS groupé",
+    "missing_rss_number": "N° de RSS absent",
+    "duplicate_rss_in_batch": "RSS en double dans le fichier",
+    "split_rss": "Lignes du RSS non consécutives",
+    "unit_out_of_scope": "UM hors du périmètre du jeton",
+}
+
 ROLE_LABELS = {
     Role.INGEST: "alimentation",
     Role.READER: "lecteur",
@@ -68,6 +82,7 @@ templates.filters["number"] = charts.number_label
 # First letter up, the rest as written (Jinja's `capitalize` lowers "GHM" to "Ghm").
 templates.filters["heading"] = lambda text: text[:1].upper() + text[1:]
 templates.globals["role_labels"] = ROLE_LABELS
+templates.globals["error_reason"] = lambda code: LINE_ERROR_REASONS.get(code, code)
 # A group's name as the files write it: `unmapped` (a UM outside the structure) is "Non rattaché".
 templates.globals["group_label"] = service_label
 

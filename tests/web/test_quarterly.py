@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from markupsafe import escape
 from openpyxl import load_workbook
 
 from app.ingestion.writer import write_rss
@@ -180,6 +181,11 @@ def test_upload_without_javascript(client: Any, world: World) -> None:
     rows = re.findall(r'<tr><th scope="row">(\d+)</th><td class="text">', listed)
     batch = client.get("/api/v1/rum-batches/3", headers=world.bearer("admin")).json()
     assert batch["errors_total"] == 1 and rows == [str(e["line"]) for e in batch["errors"]][:50]
+    # The reason in French for the DIM's staff, the API's English message beside it.
+    [error] = batch["errors"]
+    assert error["code"] == "unknown_format"
+    reason = '<td class="text">Format de RUM inconnu</td>'
+    assert f'{reason}<td class="text" lang="en">{escape(error["message"])}</td>' in listed
     # No CSRF field, or another value: refused with the French page; no file: a 400.
     for fields in ({}, {"csrf": "x" * 43}):
         refused = client.post(
