@@ -45,6 +45,12 @@ def _rate(value: float | None, fmt: ExportFormat) -> float | None:
     return percent(value) if fmt is ExportFormat.CSV else value
 
 
+def _hours(value: float | None) -> float | None:
+    """A lag in hours to the tenth, as the files show it (the API keeps the exact value): the
+    direction read 35430.30502842389."""
+    return None if value is None else round(value, 1)
+
+
 # --- Exhaustivity ---------------------------------------------------------------------------------
 
 EXHAUSTIVITY_COLUMNS: Final = (
@@ -117,8 +123,8 @@ def _transmission_line(channel: str, service: str, counts: TransmissionCounts) -
         service,
         counts.documents,
         counts.stored_late,
-        counts.lag_median_hours,
-        counts.lag_p90_hours,
+        _hours(counts.lag_median_hours),
+        _hours(counts.lag_p90_hours),
     ]
 
 
@@ -216,8 +222,8 @@ def _figures(figures: MonthFigures, fmt: ExportFormat) -> list[Cell]:
         figures.not_coded,
         figures.documents,
         *(figures.channel_mix.get(channel, 0) for channel in CHANNEL_LABELS),
-        figures.lag_median_hours,
-        figures.lag_p90_hours,
+        _hours(figures.lag_median_hours),
+        _hours(figures.lag_p90_hours),
     ]
 
 

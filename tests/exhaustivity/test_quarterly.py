@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from app.core.exports import ExportFormat
+from app.exhaustivity import export
+from app.exhaustivity.schemas import MonthFigures
 from tests.exhaustivity.support import load
 from tests.turnaround.test_service_support import document, movement
 
@@ -56,6 +59,14 @@ def _figures(**values: Any) -> dict[str, Any]:
         "lag_p90_hours": None,
     }
     return {**empty, **values}
+
+
+def test_the_files_write_lags_to_the_tenth_of_an_hour() -> None:
+    figures = MonthFigures.model_validate(
+        _figures(documents=3, lag_median_hours=35430.30502842389, lag_p90_hours=0.04999)
+    )
+    for fmt in ExportFormat:
+        assert export._figures(figures, fmt)[-2:] == [35430.3, 0.0]
 
 
 ONCO_FEBRUARY = _figures(stays=4, missing=4, rate_j8=0.0, rate_coded=0.5, not_coded=2)
