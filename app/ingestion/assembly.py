@@ -36,10 +36,12 @@ def cut_blocks(stream: IO[bytes] | Iterable[bytes], block_bytes: int) -> Iterato
     block: list[tuple[int, bytes]] = []
     size = 0
     for line in iter_lines(stream):
-        # Only a full block looks at RSS numbers, so the cost is a few decodes per block.
+        # Only a full block looks at RSS numbers, so the cost is a few decodes per block. A line
+        # whose number cannot be read stays with the lines before it: a RUM line cut in its number
+        # belongs to the RSS before it (`parser.iter_rss`).
         if size >= block_bytes:
             number = rss_number_of_line(line[1])
-            if number is None or number != rss_number_of_line(block[-1][1]):
+            if number is not None and number != rss_number_of_line(block[-1][1]):
                 yield block
                 block, size = [], 0
         block.append(line)

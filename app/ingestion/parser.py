@@ -310,13 +310,17 @@ def parse_decoded(raw: bytes, text: str, line_no: int) -> Rum | LineError:
         return _format_error(text, line_no)
     length = len(text)
     if length < plan.fixed_length:
+        number = _rss_number_of(text)
+        # Cut before the end of its N° de RSS (a truncated transfer): `iter_rss` rejects it with the
+        # RSS before it, whose last RUM it most likely is (field "rss_number" says so).
+        cut = "" if number is not None else ", cut before the end of its N° de RSS"
         return LineError(
             line_no,
-            None,
+            None if number is not None else "rss_number",
             "line_length",
             f"line of {length} characters is shorter than the fixed part of format "
-            f"{text[9:12]} ({plan.fixed_length} characters)",
-            _rss_number_of(text),
+            f"{text[9:12]} ({plan.fixed_length} characters){cut}",
+            number,
             FG_UNKNOWN_FORMAT,
         )
     if plan.grouped and text[24:27] != plan.version:
@@ -478,13 +482,23 @@ def _result(rss_number: str | None, rums: list[Rum], errors: list[LineError], li
     return RssResult(Rss(rss_number, rums), errors, lines, rss_number)
 
 
+def _cut_in_number(error: LineError) -> bool:
+    """A RUM line (its format read) cut before the end of its N° de RSS (`parse_decoded`)."""
+    return error.code == "line_length" and error.field == "rss_number" and error.rss_number is None
+
+
 def iter_rss(items: Iterable[Rum | LineError]) -> Iterator[RssResult]:
     """Group consecutive items by N° de RSS.
 
     A group containing a LineError is rejected atomically (its valid RUMs are dropped too: a RSS
     missing one RUM would be grouped differently). A LineError without a readable RSS number is a
-    group of its own. The same RSS number appearing again later starts a new group; detecting such
-    non-consecutive duplicates is left to the caller.
+    group of its own, except a RUM line cut before the end of its N° de RSS (`_cut_in_number`):
+    that one joins the group before it, which is then rejected. Such a line is most likely the
+    RSS's last RUM cut by a truncated transfer, and storing the RSS without it would replace the
+    stored version by one RUM short; when it was the first RUM of another RSS, the RSS before it
+    is refused for nothing but stays as stored, and the error names it. The same RSS number
+    appearing again later starts a new group; detecting such non-consecutive duplicates is left
+    to the caller.
     """
     current: str | None = None
     rums: list[Rum] = []
@@ -492,6 +506,9 @@ def iter_rss(items: Iterable[Rum | LineError]) -> Iterator[RssResult]:
     lines: list[int] = []
     for item in items:
         key = item.rss_number
+        if isinstance(item, LineError) and current is not None and (rums or errors) and _cut_in_number(item):
+            item = LineError(item.line, item.field, item.code, item.message, current, item.fg_code)
+            key = current
         if (rums or errors) and (key is None or key != current):
             yield _result(current, rums, errors, lines)
             rums, errors, lines = [], [], []

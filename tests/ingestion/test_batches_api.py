@@ -144,6 +144,23 @@ def test_duplicate_rss_number_in_one_batch(client: Any, auth_headers: Any) -> No
     ]
 
 
+def test_a_resend_cut_in_the_last_rss_number_keeps_the_stored_rss_whole(
+    client: Any, auth_headers: Any, session: Any
+) -> None:
+    """A transfer cut at column 25 of its last line: the RSS before the cut used to be stored as a
+    new version without its last RUM."""
+    ingest = auth_headers("ingest")
+    lines = write_rss(make_rss(3, rss_number="4201"))
+    assert post(client, ingest, ("\r\n".join(lines) + "\r\n").encode()).status_code == 201
+    cut = post(client, ingest, ("\r\n".join([*lines[:2], lines[2][:25]]) + "\r\n").encode()).json()
+    assert (cut["rss_accepted"], cut["rss_rejected"], cut["lines_rejected"]) == (0, 1, 3)
+    assert [(e["line"], e["rss_number"], e["field"], e["code"]) for e in cut["errors"]] == [
+        (3, "4201", "rss_number", "line_length")
+    ]
+    stored = client.get("/api/v1/rss/4201", headers=auth_headers("dim")).json()
+    assert (len(stored["rums"]), len(stored["versions"])) == (3, 1)
+
+
 def test_an_rss_whose_lines_are_not_consecutive_is_rejected_whole(
     client: Any, auth_headers: Any, session: Any
 ) -> None:

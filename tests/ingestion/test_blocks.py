@@ -59,6 +59,17 @@ def test_blocks_keep_line_numbers_of_blank_lines_crlf_and_broken_lines() -> None
     assert len(found[2][1]) == MAX_LINE_BYTES + 1  # cut as the parser cuts it
 
 
+def test_a_line_cut_in_its_rss_number_stays_in_the_block_of_the_rss_before_it() -> None:
+    # The block is full at the cut line: cut there, its RSS would be processed without it.
+    lines = lines_of(make_rss(2, rss_number="3001"))
+    body = ("\n".join([*lines, lines[1][:25], *lines_of(make_rss(1, rss_number="3002"))]) + "\n").encode()
+    found = [numbered(block) for block in blocks.iter_blocks(io.BytesIO(body), block_bytes=1)]
+    assert found == [[1, 2, 3], [4]]
+    (first, _second) = blocks.iter_blocks(io.BytesIO(body), block_bytes=1)
+    result = blocks.process_block(first, 7, RuleContext(), range(10, 13))
+    assert (result.rss_numbers, result.accepted) == (["3001"], 0)
+
+
 def test_a_block_renders_rows_and_findings_of_its_accepted_rss_only() -> None:
     broken = lines_of(make_rss(2, rss_number="2002"))
     broken[1] = broken[1][:-3]  # truncated: the whole RSS 2002 is rejected

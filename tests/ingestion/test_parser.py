@@ -192,7 +192,9 @@ def test_truncated_line() -> None:
     error = only_error(line[:150])
     assert (error.code, error.line, error.rss_number, error.fg_code) == ("line_length", 1, "77", "C059")
     assert "shorter than the fixed part" in error.message
-    assert only_error(line[:20]).rss_number is None
+    cut = only_error(line[:20])
+    assert (cut.code, cut.field, cut.rss_number) == ("line_length", "rss_number", None)
+    assert cut.message.endswith(", cut before the end of its N° de RSS")
     error = only_error("91001")
     assert error == LineError(
         1,
@@ -489,6 +491,30 @@ def test_every_problem_of_a_rejected_rss_is_listed() -> None:
     (result,) = iter_rss(iter_records([("\n".join(lines)).encode()]))
     assert result.rss is None and result.rss_number == "X" and result.lines == [1, 2, 3]
     assert [(e.line, e.code) for e in result.errors] == [(1, "not_numeric"), (3, "unknown_format")]
+
+
+def test_a_line_cut_in_its_rss_number_is_rejected_with_the_rss_before_it() -> None:
+    """A transfer cut inside the N° de RSS of the last line: the RSS before it used to be accepted
+    without that RUM, replacing its stored version by one RUM short."""
+    a = renumber(make_rss(3, rss_number="A1").rums, 1)
+    lines = [write_rum(rum) for rum in a]
+    data = ("\n".join([*lines[:2], lines[2][:25]]) + "\n").encode() + encode(
+        renumber(make_rss(1, rss_number="B2").rums, 4)
+    )
+    results = list(iter_rss(iter_records(io.BytesIO(data))))
+    assert [(r.rss_number, r.accepted, r.lines) for r in results] == [
+        ("A1", False, [1, 2, 3]),
+        ("B2", True, [4]),
+    ]
+    assert [(e.line, e.field, e.code, e.rss_number) for e in results[0].errors] == [
+        (3, "rss_number", "line_length", "A1")
+    ]
+    # Too short to hold a format code, a line is not read as a RUM: a group of its own, as before.
+    data = encode(a[:1]) + b"91001\n"
+    assert [(r.rss_number, r.accepted) for r in iter_rss(iter_records(io.BytesIO(data)))] == [
+        ("A1", True),
+        (None, False),
+    ]
 
 
 def test_error_without_rss_number_is_its_own_group() -> None:
