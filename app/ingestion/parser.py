@@ -42,6 +42,7 @@ from dataclasses import dataclass, field, fields
 from operator import methodcaller
 from typing import BinaryIO, Final
 
+from app.core.fixedwidth.fields import control_character_message
 from app.core.fixedwidth.text import MAX_LINE_BYTES as MAX_LINE_BYTES
 from app.core.fixedwidth.text import decode_line as decode_line
 from app.core.fixedwidth.text import iter_lines as iter_lines
@@ -283,8 +284,7 @@ def _invalid_character(text: str, line_no: int, match: re.Match[str]) -> LineErr
         line_no,
         name,
         "invalid_character",
-        f"control character 0x{ord(match.group()):02X} at column {column}"
-        + (f" (field {name})" if name else ""),
+        control_character_message(text, column, name),
         _rss_number_of(text),
     )
 

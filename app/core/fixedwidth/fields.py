@@ -114,11 +114,16 @@ def field_covering(fields: Iterable[Field], column: int) -> Field | None:
     return next((item for item in fields if item.start <= column <= item.end), None)
 
 
+def control_character_message(text: str, column: int, name: str | None) -> str:
+    """How every fixed-width reader words a control character at a 1-based column: the byte, its
+    column and, when known, the field holding it."""
+    message = f"control character 0x{ord(text[column - 1]):02X} at column {column}"
+    return message + (f" (field {name})" if name else "")
+
+
 def control_character_at(fields: Iterable[Field], text: str, column: int) -> tuple[str | None, str]:
-    """The field and the message of a control character at a 1-based column of a fixed-width line,
-    worded as the RUM parser words it: the byte, its column and the field covering it (None past
-    the fields given)."""
+    """The field covering a control character at a 1-based column (None past the fields given)
+    and its `control_character_message`."""
     item = field_covering(fields, column)
     name = item.name if item is not None else None
-    message = f"control character 0x{ord(text[column - 1]):02X} at column {column}"
-    return name, message + (f" (field {name})" if name else "")
+    return name, control_character_message(text, column, name)
